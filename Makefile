@@ -1,0 +1,71 @@
+# The two commands a newcomer types:   make lessons    make test
+# Every target installs what it needs first (a .venv next to this file).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+export MPLBACKEND := Agg
+export TF_CPP_MIN_LOG_LEVEL := 2
+# Lessons and tests never reach the network for data; keep TFDS quiet offline.
+export NO_GCE_CHECK := true
+
+.PHONY: help install test unit check-notebooks check-sync sync lessons open bench data clean
+
+help:
+	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
+	@echo "make test             unit tests, then every lesson (smoke), then the pair/output check"
+	@echo "make check-notebooks  run every lesson with nbval in the smoke profile (COURSE_SMOKE=1)"
+	@echo "make lessons          execute every lesson (smoke) into build/lessons/ as .ipynb and .html"
+	@echo "make open             open the lessons in Jupyter locally"
+	@echo "make sync             rebuild each notebooks/*.ipynb from its .py (the file you edit)"
+	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
+	@echo "make data             regenerate the shipped mini datasets in data/"
+
+# Idempotent: re-runs pip only when pyproject.toml changed.
+install: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest -q tests
+	$(MAKE) check-notebooks
+	$(MAKE) check-sync
+
+unit: install
+	$(PY) -m pytest -q tests
+
+check-notebooks: install
+	COURSE_SMOKE=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=300 $(NOTEBOOKS)
+
+check-sync: install
+	$(PY) scripts/check_notebooks.py
+
+sync: install
+	$(PY) scripts/check_notebooks.py --sync
+
+lessons: install
+	mkdir -p build/lessons
+	COURSE_SMOKE=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+		--ExecutePreprocessor.timeout=600 --output-dir build/lessons $(NOTEBOOKS)
+	$(VENV)/bin/jupyter nbconvert --to html --output-dir build/lessons build/lessons/*.ipynb
+	@echo "Executed lessons: build/lessons/*.html"
+
+open: install
+	$(PY) -m pip install -q notebook
+	$(VENV)/bin/jupyter notebook notebooks/
+
+bench: install
+	mkdir -p build
+	$(PY) -m course_utils bench --standard --json-out build/bench.json
+
+data: install
+	$(PY) data/make_data.py
+
+clean:
+	rm -rf build .pytest_cache

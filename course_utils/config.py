@@ -1,0 +1,192 @@
+"""Lesson settings and the environment they run in.
+
+Every lesson has one frozen dataclass of settings with two profiles:
+
+* **full**  the papers' settings, meant for a Colab GPU;
+* **smoke** tiny sizes and step counts, so CI and slow machines run every cell
+  in seconds. It is chosen by the environment variable ``COURSE_SMOKE=1``.
+
+Only sizes and step counts differ between the profiles; the code path is the same.
+
+>>> cfg = Pix2PixConfig.current()      # smoke if COURSE_SMOKE=1, else full
+>>> cfg.image_size
+256
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+# ---------------------------------------------------------------------------
+# Where the course lives. Badges and Colab install cells are generated from,
+# and checked against, these two constants (see scripts/check_notebooks.py).
+# ---------------------------------------------------------------------------
+REPO_URL = "https://github.com/gan-course/image-to-image-gans"
+PINNED_REF = "v0.1.0"
+
+#: The folder that holds ``data/`` when the package is installed editable
+#: (a clone of the repository). ``None`` when installed from a wheel.
+REPO_ROOT: Path | None = (
+    Path(__file__).resolve().parent.parent
+    if (Path(__file__).resolve().parent.parent / "data").is_dir()
+    else None
+)
+
+
+def is_smoke() -> bool:
+    """True when ``COURSE_SMOKE=1``: tiny sizes and step counts everywhere."""
+    return os.environ.get("COURSE_SMOKE", "0").strip().lower() in {"1", "true", "yes"}
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def colab_url(notebook: str) -> str:
+    """The 'Open in Colab' address of a lesson, e.g. ``colab_url("02_pix2pix")``."""
+    repo = REPO_URL.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/{PINNED_REF}/notebooks/{notebook}.ipynb"
+
+
+def pip_install_command() -> str:
+    """The command a Colab setup cell runs to install this package at the pinned ref."""
+    return f"pip install -q 'course_utils @ git+{REPO_URL}@{PINNED_REF}'"
+
+
+def data_dir() -> Path:
+    """The shipped ``data/`` folder (raises with a fix if it cannot be found)."""
+    env = os.environ.get("COURSE_DATA_DIR")
+    if env:
+        return Path(env)
+    if REPO_ROOT is not None:
+        return REPO_ROOT / "data"
+    raise FileNotFoundError(
+        "Cannot find the course's data/ folder. Clone the repository and install the "
+        "package editable (pip install -e .), or set COURSE_DATA_DIR to the data folder."
+    )
+
+
+# ---------------------------------------------------------------------------
+# One frozen dataclass per lesson.
+# ---------------------------------------------------------------------------
+C = TypeVar("C", bound="LessonConfig")
+
+
+@dataclass(frozen=True)
+class LessonConfig:
+    """Base class: ``full()``, ``smoke()`` and ``current()`` constructors."""
+
+    profile: str = "full"
+
+    @classmethod
+    def full(cls: type[C]) -> C:
+        return cls()
+
+    @classmethod
+    def smoke(cls: type[C]) -> C:
+        return dataclasses.replace(cls(), profile="smoke", **cls._smoke_overrides())
+
+    @classmethod
+    def current(cls: type[C]) -> C:
+        """The smoke profile when ``COURSE_SMOKE=1``, otherwise the full one."""
+        return cls.smoke() if is_smoke() else cls.full()
+
+    @classmethod
+    def _smoke_overrides(cls) -> dict:
+        return {}
+
+    @property
+    def is_smoke(self) -> bool:
+        return self.profile == "smoke"
+
+
+@dataclass(frozen=True)
+class GanBasicsConfig(LessonConfig):
+    """Lesson 01: DCGAN on MNIST (TF DCGAN tutorial settings) and a 2-D ring of 8 Gaussians."""
+
+    dataset: str = "mnist"          # "mnist" (keras.datasets) or "shipped" (data/digits)
+    latent_dim: int = 100
+    batch_size: int = 256
+    epochs: int = 50
+    steps_per_epoch: int | None = None   # None: the whole dataset each epoch
+    learning_rate: float = 1e-4
+    num_examples: int | None = None      # None: all images
+    ring_steps: int = 3000               # 2-D mixture experiment
+    ring_batch_size: int = 256
+    seed: int = 0
+
+    @classmethod
+    def _smoke_overrides(cls) -> dict:
+        return dict(dataset="shipped", batch_size=64, epochs=2, steps_per_epoch=8,
+                    num_examples=512, ring_steps=300)
+
+
+@dataclass(frozen=True)
+class Pix2PixConfig(LessonConfig):
+    """Lesson 02: Pix2Pix on facades (Isola et al. 2017; TF pix2pix tutorial)."""
+
+    dataset: str = "facades"       # a pix2pix archive name, or "shipped"
+    image_size: int = 256
+    batch_size: int = 1
+    steps: int = 40000
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    l1_weight: float = 100.0
+    sample_every: int = 1000
+    seed: int = 0
+
+    @classmethod
+    def _smoke_overrides(cls) -> dict:
+        return dict(dataset="shipped", image_size=32, batch_size=4, steps=30, sample_every=10)
+
+
+@dataclass(frozen=True)
+class CycleGanConfig(LessonConfig):
+    """Lesson 03: CycleGAN on horse2zebra (Zhu et al. 2017)."""
+
+    dataset: str = "horse2zebra"   # a TFDS cycle_gan config, or "shipped"
+    image_size: int = 256
+    batch_size: int = 1
+    filters: int = 64
+    epochs: int = 200              # 100 constant + 100 linear decay
+    decay_epochs: int = 100
+    steps_per_epoch: int | None = None
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    cycle_weight: float = 10.0
+    identity_weight: float = 5.0   # 0.5 * cycle_weight
+    loss_form: str = "lsgan"
+    pool_size: int = 50
+    seed: int = 0
+
+    @classmethod
+    def _smoke_overrides(cls) -> dict:
+        return dict(dataset="shipped", image_size=32, batch_size=2, filters=8, epochs=2,
+                    decay_epochs=1, steps_per_epoch=5)
+
+
+@dataclass(frozen=True)
+class ColabTrainingConfig(LessonConfig):
+    """Lesson 04: training for real on a Colab GPU (checkpoints, XLA, mixed precision)."""
+
+    model: str = "cyclegan"
+    dataset: str = "horse2zebra"
+    image_size: int = 256
+    batch_size: int = 1
+    filters: int = 64
+    steps: int = 2000
+    checkpoint_every: int = 250
+    bench_steps: int = 20
+    out_dir: str = "/content/drive/MyDrive/gan-course/runs"
+    seed: int = 0
+
+    @classmethod
+    def _smoke_overrides(cls) -> dict:
+        return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, steps=6,
+                    checkpoint_every=3, bench_steps=3, out_dir="build/runs")
