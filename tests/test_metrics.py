@@ -1,0 +1,200 @@
+"""Known-answer tests for course_utils.metrics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from course_utils import metrics
+
+
+def _images(n: int = 2, size: int = 16, channels: int = 3, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-0.8, 0.8, size=(n, size, size, channels)).astype(np.float32)
+
+
+# --- paired metrics ---------------------------------------------------------------------
+def test_mean_l1_of_a_constant_offset_is_the_offset():
+    x = _images()
+    assert metrics.mean_l1(x + 0.1, x) == pytest.approx(0.1, abs=1e-6)
+    assert metrics.mean_l1(x, x) == 0.0
+
+
+def test_psnr_of_a_constant_offset_matches_the_formula():
+    x = _images()
+    # MSE = 0.2^2 on a range of width 2: 10 log10(4 / 0.04) = 20 dB.
+    assert metrics.psnr(x + 0.2, x) == pytest.approx(20.0, abs=1e-4)
+    # The same images in [0, 1] with max 1 give the same number (documented convention).
+    mse01 = np.mean((((x + 0.2) + 1) / 2 - (x + 1) / 2) ** 2)
+    assert metrics.psnr(x + 0.2, x) == pytest.approx(10 * math.log10(1 / mse01), abs=1e-4)
+
+
+def test_psnr_identical_is_infinite_and_per_image_has_one_value_each():
+    x = _images(n=3)
+    assert metrics.psnr(x, x) == math.inf
+    y = x.copy()
+    y[1] += 0.1
+    per = metrics.psnr(y, x, per_image=True)
+    assert per.shape == (3,)
+    assert per[0] == math.inf and per[1] == pytest.approx(10 * math.log10(4 / 0.01), abs=1e-4)
+
+
+def test_psnr_accepts_tensors():
+    tf = pytest.importorskip("tensorflow")
+    x = _images()
+    assert metrics.psnr(tf.constant(x + 0.2), tf.constant(x)) == pytest.approx(20.0, abs=1e-4)
+
+
+def test_ssim_identical_is_one_and_noise_lowers_it():
+    x = _images()
+    assert metrics.ssim(x, x) == pytest.approx(1.0, abs=1e-6)
+    noisy = np.clip(x + np.random.default_rng(1).normal(0, 0.3, x.shape), -1, 1)
+    assert metrics.ssim(noisy, x) < 0.9
+
+
+def test_ssim_of_flat_images_is_the_luminance_term_on_0_1():
+    # Flat images have no contrast, so SSIM is (2 mx my + C1) / (mx^2 + my^2 + C1) with
+    # [-1, 1] mapped to [0, 1] (0 -> 0.5, 0.2 -> 0.6) and C1 = (0.01 * 1)^2.
+    a = np.zeros((1, 16, 16, 1), np.float32)
+    b = a + 0.2
+    c1 = 0.01**2
+    expected = (2 * 0.5 * 0.6 + c1) / (0.5**2 + 0.6**2 + c1)
+    # (float32 variances of a flat image are not exactly 0, hence the tolerance; the other
+    # convention, max_val=2 on [-1, 1], would give about 0.01.)
+    assert metrics.ssim(b, a) == pytest.approx(expected, abs=1e-3)
+
+
+def test_inputs_out_of_range_or_mismatched_raise_teaching_errors():
+    x = _images()
+    with pytest.raises(ValueError, match="127.5"):
+        metrics.psnr(x * 127.5 + 127.5, x)
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.mean_l1(x, x[:1])
+    with pytest.raises(ValueError, match="11x11"):
+        metrics.ssim(x[:, :8, :8], x[:, :8, :8])
+
+
+# --- CycleGAN ---------------------------------------------------------------------------
+def test_cycle_error_and_correspondence_error_known_answers():
+    x = _images()
+    assert metrics.cycle_error(x, x) == 0.0
+    assert metrics.cycle_error(x, x - 0.05) == pytest.approx(0.05, abs=1e-6)
+
+    def truth(imgs):  # the "known true translation": a colour flip
+        return -np.asarray(imgs)
+
+    translated = -x + 0.1
+    assert metrics.correspondence_error(translated, -x) == pytest.approx(0.1, abs=1e-6)
+    assert metrics.correspondence_error(translated, truth, inputs=x) == pytest.approx(0.1, abs=1e-6)
+    assert metrics.correspondence_error(translated, truth, inputs=x, metric="psnr") == pytest.approx(
+        10 * math.log10(4 / 0.01), abs=1e-3
+    )
+    with pytest.raises(ValueError, match="inputs=x"):
+        metrics.correspondence_error(translated, truth)
+
+
+# --- KID --------------------------------------------------------------------------------
+def _kid_by_loops(a: np.ndarray, b: np.ndarray) -> float:
+    """The unbiased MMD^2 with the cubic kernel, written out term by term."""
+    d = a.shape[1]
+
+    def k(u, v):
+        return (sum(ui * vi for ui, vi in zip(u, v)) / d + 1) ** 3
+
+    m, n = len(a), len(b)
+    xx = sum(k(a[i], a[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(b[i], b[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    xy = sum(k(a[i], b[j]) for i in range(m) for j in range(n)) / (m * n)
+    return xx + yy - 2 * xy
+
+
+def test_kid_matches_a_hand_written_loop_on_tiny_features():
+    a = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    b = np.array([[1.0, 1.0], [0.0, 2.0], [2.0, 0.0], [1.5, 0.5]])
+    result = metrics.kid_from_features(a, b)
+    assert result.value == pytest.approx(_kid_by_loops(a, b), rel=1e-12)
+    assert (result.n_real, result.n_fake, result.std) == (3, 4, None)
+
+
+def test_kid_is_near_zero_for_the_same_distribution_and_grows_with_a_shift():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(400, 8)), rng.normal(size=(400, 8))
+    same = metrics.kid_from_features(a, b).value
+    shifted = metrics.kid_from_features(a, b + 1.0).value
+    assert abs(same) < 0.05
+    assert shifted > 1.0
+    assert metrics.kid_from_features(a, a + 0.5).value < shifted
+
+
+def test_kid_subsets_report_mean_std_and_counts():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(60, 4)), rng.normal(size=(50, 4)) + 1.0
+    r = metrics.kid_from_features(a, b, subsets=10, subset_size=20, seed=3)
+    assert (r.n_real, r.n_fake, r.subsets, r.subset_size) == (60, 50, 10, 20)
+    assert r.std is not None and r.std > 0
+    assert r.value == pytest.approx(metrics.kid_from_features(a, b, subsets=10, subset_size=20, seed=3).value)
+    assert "n_real=60" in str(r)
+    with pytest.raises(ValueError, match="subset_size"):
+        metrics.kid_from_features(a, b, subsets=2, subset_size=51)
+
+
+def _mean_std_extractor(images):
+    """A fixed, tiny feature extractor: per-channel mean and standard deviation."""
+    x = np.asarray(images)
+    return np.concatenate([x.mean(axis=(1, 2)), x.std(axis=(1, 2))], axis=1)
+
+
+def test_kernel_inception_distance_with_a_custom_extractor():
+    real, other = _images(n=40, size=8, seed=0), _images(n=40, size=8, seed=1)
+    close = metrics.kernel_inception_distance(real, other, _mean_std_extractor, batch_size=7)
+    far = metrics.kernel_inception_distance(real, np.clip(other + 0.5, -1, 1), _mean_std_extractor)
+    assert abs(close.value) < far.value / 10
+    assert (close.n_real, close.n_fake) == (40, 40)
+    assert close.value == pytest.approx(
+        metrics.kid_from_features(_mean_std_extractor(real), _mean_std_extractor(other)).value
+    )
+    with pytest.raises(ValueError, match=r"\(N, D\)"):
+        metrics.kernel_inception_distance(real, other, lambda x: np.asarray(x))
+
+
+def test_missing_inception_weights_raise_an_error_that_names_the_fix(monkeypatch):
+    keras = pytest.importorskip("keras")
+
+    def no_download(*args, **kwargs):
+        raise Exception("URL fetch failure on https://example.invalid/weights.h5")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", no_download)
+    monkeypatch.setattr(metrics, "_INCEPTION_CACHE", {})
+    with pytest.raises(RuntimeError, match="feature_extractor="):
+        metrics.kernel_inception_distance(_images(n=2), _images(n=2, seed=1))
+
+
+# --- mode coverage ----------------------------------------------------------------------
+def test_ring_of_gaussians_lies_on_the_ring_and_covers_all_modes():
+    pts = metrics.ring_of_gaussians(4000, seed=0)
+    assert pts.shape == (4000, 2) and pts.dtype == np.float32
+    assert np.allclose(np.linalg.norm(pts, axis=1), 2.0, atol=0.15)
+    np.testing.assert_array_equal(pts, metrics.ring_of_gaussians(4000, seed=0))
+    cov = metrics.mode_coverage(pts, metrics.ring_centers(), std=0.02)
+    assert cov.modes_covered == 8
+    # In 2-D, P(distance < 3 std) = 1 - exp(-9/2) = 0.9889.
+    assert cov.high_quality_rate == pytest.approx(1 - math.exp(-4.5), abs=0.01)
+
+
+def test_mode_coverage_on_constructed_samples():
+    centers = metrics.ring_centers(8, 2.0)
+    on_modes = np.concatenate([np.repeat(centers[:3], 20, axis=0), np.repeat(centers[3:4], 19, axis=0)])
+    far = np.repeat(centers[4:5] * 1.1, 101, axis=0)  # 0.2 = 10 std away from mode 4: low quality
+    cov = metrics.mode_coverage(np.concatenate([on_modes, far]), centers, std=0.02)
+    assert cov.modes_covered == 3  # the fourth mode has only 19 < 20 samples
+    assert cov.counts.tolist() == [20, 20, 20, 19, 0, 0, 0, 0]
+    assert cov.covered.tolist() == [True] * 3 + [False] * 5
+    assert cov.high_quality_rate == pytest.approx(79 / 180)
+    assert "3/8 modes" in str(cov)
+    # A wider threshold turns the far points into high-quality samples of mode 4.
+    wide = metrics.mode_coverage(np.concatenate([on_modes, far]), centers, 0.02, threshold=0.25)
+    assert wide.modes_covered == 4 and wide.high_quality_rate == 1.0
+    with pytest.raises(ValueError, match="min_count"):
+        metrics.mode_coverage(on_modes[:10], centers, std=0.02)
