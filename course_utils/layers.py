@@ -1,0 +1,214 @@
+"""Layers and blocks shared by the course's models.
+
+Keras 3 has no ``InstanceNormalization`` and ``tensorflow-addons`` (which used to
+provide one) is end-of-life: it does not import with Keras 3. So this module
+defines the two layers CycleGAN needs, small enough to read in a minute:
+
+* :class:`InstanceNormalization` normalises each image's each channel over its
+  height and width. Keras's ``GroupNormalization(groups=-1)`` computes the same
+  thing (one group per channel); the tests check that the two agree.
+* :class:`ReflectionPadding2D` pads by mirroring the border pixels, which avoids
+  the dark frame that zero padding leaves around generated images.
+
+Then the conv / norm / activation blocks the models are built from. They are
+plain functions that take a tensor and return a tensor, so models stay flat
+graphs whose layers can be listed, counted and plotted.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import keras
+from keras import layers, ops
+
+Norm = Literal["batch", "instance", "none"]
+NORMS = ("batch", "instance", "none")
+
+#: Weights drawn from N(0, 0.02), as in the DCGAN, pix2pix and CycleGAN papers.
+def init() -> keras.initializers.Initializer:
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+# ---------------------------------------------------------------------------
+# Instance normalisation
+# ---------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="course_utils")
+class InstanceNormalization(layers.Layer):
+    r"""Normalise every channel of every image over its spatial positions.
+
+    For an input :math:`x` of shape ``(batch, height, width, channels)``:
+
+    .. math::
+        y_{nhwc} = \frac{x_{nhwc} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}
+        \quad(\cdot\,\gamma_c + \beta_c \text{ if affine})
+
+    where :math:`\mu_{nc}` and :math:`\sigma^2_{nc}` are the mean and (biased)
+    variance of image *n*, channel *c*. Unlike batch norm, nothing depends on
+    the other images in the batch, and training and inference behave the same.
+
+    Args:
+        epsilon: added to the variance; 1e-5 as in PyTorch's ``InstanceNorm2d``.
+        affine: learn a per-channel scale and offset. The CycleGAN paper's code
+            uses ``affine=False``, which is the default here.
+    """
+
+    def __init__(self, epsilon: float = 1e-5, affine: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+        self.affine = bool(affine)
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(
+                f"InstanceNormalization expects images (batch, height, width, channels); "
+                f"got a tensor of shape {input_shape}."
+            )
+        channels = input_shape[-1]
+        if self.affine:
+            self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
+            self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
+
+    def call(self, x):
+        dtype = x.dtype
+        x = ops.cast(x, "float32")  # statistics in float32, also under mixed precision
+        mean, var = ops.moments(x, axes=[1, 2], keepdims=True)
+        y = (x - mean) * ops.rsqrt(var + self.epsilon)
+        if self.affine:
+            y = y * ops.cast(self.gamma, "float32") + ops.cast(self.beta, "float32")
+        return ops.cast(y, dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "affine": self.affine}
+
+
+# ---------------------------------------------------------------------------
+# Reflection padding
+# ---------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="course_utils")
+class ReflectionPadding2D(layers.Layer):
+    """Pad height and width by mirroring the image at its border.
+
+    ``padding=(ph, pw)`` adds ``ph`` rows above and below and ``pw`` columns left
+    and right; ``(batch, h, w, c) -> (batch, h + 2 ph, w + 2 pw, c)``. Each pad
+    must be smaller than the side it mirrors.
+    """
+
+    def __init__(self, padding: int | tuple[int, int] = (1, 1), **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = (padding, padding)
+        self.padding = tuple(int(p) for p in padding)
+        if len(self.padding) != 2 or min(self.padding) < 0:
+            raise ValueError(f"padding must be an int or a pair of non-negative ints, got {padding!r}.")
+
+    def call(self, x):
+        ph, pw = self.padding
+        return ops.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        ph, pw = self.padding
+        return (b, None if h is None else h + 2 * ph, None if w is None else w + 2 * pw, c)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+# ---------------------------------------------------------------------------
+# Blocks
+# ---------------------------------------------------------------------------
+def check_norm(norm: str) -> str:
+    """Return ``norm`` if it is one of ``"batch"``, ``"instance"``, ``"none"``; raise otherwise."""
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
+    return norm
+
+
+def norm_layer(norm: str, name: str | None = None) -> layers.Layer | None:
+    """The normalisation layer for ``norm`` (None for ``"none"``)."""
+    check_norm(norm)
+    if norm == "batch":
+        return layers.BatchNormalization(name=name)
+    if norm == "instance":
+        return InstanceNormalization(affine=False, name=name)
+    return None
+
+
+def conv_uses_bias(norm: str) -> bool:
+    """A conv followed by batch norm needs no bias (BN's offset replaces it).
+
+    Instance norm without ``affine`` has no offset, so the papers' code keeps the
+    conv bias there; that choice is what makes the ResNet generator's parameter
+    count 11,378,179.
+    """
+    return check_norm(norm) != "batch"
+
+
+def activation_layer(activation: str | None, name: str | None = None) -> layers.Layer | None:
+    """``"relu"``, ``"leaky_relu"`` (slope 0.2, as in every GAN here), ``"tanh"`` or None."""
+    if activation is None:
+        return None
+    if activation == "leaky_relu":
+        return layers.LeakyReLU(negative_slope=0.2, name=name)
+    if activation in ("relu", "tanh", "sigmoid"):
+        return layers.Activation(activation, name=name)
+    raise ValueError(f"activation must be relu, leaky_relu, tanh, sigmoid or None; got {activation!r}.")
+
+
+def conv_block(
+    x,
+    filters: int,
+    kernel_size: int = 4,
+    strides: int = 2,
+    norm: str = "batch",
+    activation: str | None = "leaky_relu",
+    padding: str = "same",
+    transpose: bool = False,
+    dropout: float = 0.0,
+    use_bias: bool | None = None,
+    name: str | None = None,
+):
+    """Conv (or transposed conv) -> norm -> dropout -> activation.
+
+    The pix2pix encoder block is ``conv_block(x, f)`` (4x4, stride 2, batch norm,
+    LeakyReLU 0.2); its decoder block is
+    ``conv_block(x, f, transpose=True, activation="relu", dropout=0.5)``.
+    ``(b, h, w, c) -> (b, h/2, w/2, filters)`` for stride 2, ``(b, 2h, 2w, filters)`` transposed.
+    """
+    if use_bias is None:
+        use_bias = conv_uses_bias(norm)
+    conv_cls = layers.Conv2DTranspose if transpose else layers.Conv2D
+    p = (name + "_") if name else ""
+    x = conv_cls(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
+                 kernel_initializer=init(), name=f"{p}conv" if name else None)(x)
+    nl = norm_layer(norm, name=f"{p}norm" if name else None)
+    if nl is not None:
+        x = nl(x)
+    if dropout:
+        x = layers.Dropout(dropout, name=f"{p}dropout" if name else None)(x)
+    act = activation_layer(activation, name=f"{p}{activation}" if name else None)
+    if act is not None:
+        x = act(x)
+    return x
+
+
+def residual_block(x, filters: int, norm: str = "instance", reflect: bool = True, name: str | None = None):
+    r"""Two 3x3 convs that learn a residual :math:`F(x)`; the block outputs :math:`x + F(x)`.
+
+    With reflection padding (CycleGAN): pad 1 -> conv 3x3 -> norm -> ReLU -> pad 1 ->
+    conv 3x3 -> norm, then add the input. Shape is unchanged: ``(b, h, w, filters)``.
+    """
+    p = (name + "_") if name else ""
+    n = (lambda s: f"{p}{s}") if name else (lambda s: None)
+    y = x
+    for i in (1, 2):
+        if reflect:
+            y = ReflectionPadding2D(1, name=n(f"pad{i}"))(y)
+        y = conv_block(y, filters, kernel_size=3, strides=1, norm=norm,
+                       activation="relu" if i == 1 else None,
+                       padding="valid" if reflect else "same", name=n(f"{i}"))
+    return layers.Add(name=n("add"))([x, y])

@@ -1,0 +1,320 @@
+"""The course's networks, as plain functions that return functional ``keras.Model``s.
+
+Defaults reproduce the published architectures (parameter counts are pinned by
+the tests):
+
+================================  =============  ==========================================
+builder                           parameters     source
+================================  =============  ==========================================
+``dcgan_generator()``             2,330,944      TensorFlow DCGAN tutorial (MNIST)
+``dcgan_discriminator()``         212,865        TensorFlow DCGAN tutorial (MNIST)
+``unet_generator()``              54,425,859     pix2pix (Isola et al. 2017), TF tutorial
+``patchgan_discriminator()``      2,770,433      pix2pix 70x70 PatchGAN, TF tutorial
+``resnet_generator()``            11,378,179     CycleGAN (Zhu et al. 2017), 9 blocks at 256
+``small_cyclegan_generator()``    see tests      the smaller 128x128 CycleGAN variant
+================================  =============  ==========================================
+
+Every builder validates its arguments and says how to fix a bad one. Width
+(``filters``) and image size can shrink for CPU smoke runs; the structure stays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from course_utils.layers import ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
+
+
+# ---------------------------------------------------------------------------
+# Argument checks shared by the builders
+# ---------------------------------------------------------------------------
+def _positive(name: str, value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
+def _power_of_two(name: str, value: int, minimum: int) -> int:
+    _positive(name, value)
+    if value < minimum or value & (value - 1):
+        sizes = ", ".join(str(2**k) for k in range(int(math.log2(minimum)), 11))
+        raise ValueError(
+            f"{name}={value} cannot be halved down evenly: use a power of two >= {minimum} "
+            f"({sizes}). Resize your images to one of these sizes."
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------
+# 01 GAN basics: DCGAN for 28x28 digits (TensorFlow DCGAN tutorial)
+# ---------------------------------------------------------------------------
+def dcgan_generator(latent_dim: int = 100, channels: int = 1, base_filters: int = 256) -> keras.Model:
+    """Noise ``(b, latent_dim)`` -> image ``(b, 28, 28, channels)`` in [-1, 1].
+
+    Dense -> reshape to 7x7 -> transposed convs 7x7 -> 14x14 -> 28x28, batch norm
+    and LeakyReLU between, tanh at the end.
+    """
+    _positive("latent_dim", latent_dim)
+    _positive("channels", channels)
+    _positive("base_filters", base_filters)
+    z = keras.Input((latent_dim,), name="noise")
+    x = layers.Dense(7 * 7 * base_filters, use_bias=False)(z)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)      # Keras 2's default slope, as in the tutorial
+    x = layers.Reshape((7, 7, base_filters))(x)      # (b, 7, 7, 256)
+    x = layers.Conv2DTranspose(base_filters // 2, 5, strides=1, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)      # (b, 7, 7, 128)
+    x = layers.Conv2DTranspose(base_filters // 4, 5, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)      # (b, 14, 14, 64)
+    img = layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False,
+                                 activation="tanh", name="image")(x)  # (b, 28, 28, 1)
+    return keras.Model(z, img, name="dcgan_generator")
+
+
+def dcgan_discriminator(channels: int = 1, base_filters: int = 64, dropout: float = 0.3) -> keras.Model:
+    """Image ``(b, 28, 28, channels)`` -> one logit per image ``(b, 1)``."""
+    _positive("channels", channels)
+    _positive("base_filters", base_filters)
+    img = keras.Input((28, 28, channels), name="image")
+    x = layers.Conv2D(base_filters, 5, strides=2, padding="same")(img)      # (b, 14, 14, 64)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Conv2D(base_filters * 2, 5, strides=2, padding="same")(x)    # (b, 7, 7, 128)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    logit = layers.Dense(1, name="logit")(x)                                # (b, 1)
+    return keras.Model(img, logit, name="dcgan_discriminator")
+
+
+# ---------------------------------------------------------------------------
+# 01 GAN basics: small MLPs for the 2-D ring of Gaussians (mode collapse)
+# ---------------------------------------------------------------------------
+def mlp_generator(latent_dim: int = 2, hidden: int = 128, layers_count: int = 3, out_dim: int = 2) -> keras.Model:
+    """Noise ``(b, latent_dim)`` -> point ``(b, out_dim)`` through ReLU MLP layers."""
+    for n, v in (("latent_dim", latent_dim), ("hidden", hidden), ("layers_count", layers_count), ("out_dim", out_dim)):
+        _positive(n, v)
+    z = keras.Input((latent_dim,), name="noise")
+    x = z
+    for _ in range(layers_count):
+        x = layers.Dense(hidden, activation="relu")(x)
+    return keras.Model(z, layers.Dense(out_dim, name="point")(x), name="mlp_generator")
+
+
+def mlp_discriminator(in_dim: int = 2, hidden: int = 128, layers_count: int = 3) -> keras.Model:
+    """Point ``(b, in_dim)`` -> logit ``(b, 1)``."""
+    for n, v in (("in_dim", in_dim), ("hidden", hidden), ("layers_count", layers_count)):
+        _positive(n, v)
+    p = keras.Input((in_dim,), name="point")
+    x = p
+    for _ in range(layers_count):
+        x = layers.Dense(hidden)(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
+    return keras.Model(p, layers.Dense(1, name="logit")(x), name="mlp_discriminator")
+
+
+# ---------------------------------------------------------------------------
+# 02 Pix2Pix: U-Net generator
+# ---------------------------------------------------------------------------
+def unet_filters(image_size: int, filters: int = 64) -> list[int]:
+    """Encoder widths: doubling from ``filters`` up to ``8 * filters``, one block per halving.
+
+    ``unet_filters(256) == [64, 128, 256, 512, 512, 512, 512, 512]`` (8 blocks: 256 -> 1).
+    """
+    depth = int(math.log2(image_size))
+    return [min(filters * 2**i, filters * 8) for i in range(depth)]
+
+
+def unet_generator(
+    image_size: int = 256,
+    input_channels: int = 3,
+    output_channels: int = 3,
+    norm: str = "batch",
+    filters: int = 64,
+    dropout: float = 0.5,
+    dropout_blocks: int = 3,
+) -> keras.Model:
+    """The pix2pix U-Net: ``(b, S, S, input_channels)`` -> ``(b, S, S, output_channels)`` in [-1, 1].
+
+    The encoder halves the image ``log2(S)`` times, down to 1x1 (8 blocks at 256);
+    the decoder doubles it back, and each decoder block is concatenated with the
+    encoder block of the same size (the skip connections). As in the paper and the
+    TensorFlow tutorial: 4x4 kernels, no norm on the first encoder block, dropout
+    0.5 in the first three decoder blocks, a last transposed conv with tanh.
+    """
+    _power_of_two("image_size", image_size, minimum=4)
+    _positive("input_channels", input_channels)
+    _positive("output_channels", output_channels)
+    _positive("filters", filters)
+    check_norm(norm)
+    widths = unet_filters(image_size, filters)
+
+    inp = keras.Input((image_size, image_size, input_channels), name="input_image")
+    x = inp
+    skips = []
+    for i, f in enumerate(widths):  # 256 -> 128 -> ... -> 1
+        # The first block has no norm, but keeps the bias choice of the others (tutorial and paper code).
+        x = conv_block(x, f, norm="none" if i == 0 else norm, activation="leaky_relu",
+                       use_bias=conv_uses_bias(norm), name=f"down{i + 1}")
+        skips.append(x)
+    # Decoder: mirror every encoder block except the innermost (the bottleneck).
+    for j, (f, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
+        x = conv_block(x, f, transpose=True, norm=norm, activation="relu",
+                       dropout=dropout if j < dropout_blocks else 0.0, name=f"up{j + 1}")
+        x = layers.Concatenate(name=f"skip{j + 1}")([x, skip])   # (b, s, s, 2f)
+    out = layers.Conv2DTranspose(output_channels, 4, strides=2, padding="same",
+                                 kernel_initializer=init(), activation="tanh", name="output")(x)
+    return keras.Model(inp, out, name="unet_generator")
+
+
+# ---------------------------------------------------------------------------
+# 02 Pix2Pix / 03 CycleGAN: PatchGAN discriminator
+# ---------------------------------------------------------------------------
+def patchgan_discriminator(
+    image_size: int = 256,
+    input_channels: int = 3,
+    target_channels: int | None = 3,
+    norm: str = "batch",
+    filters: int = 64,
+    n_downsampling: int | None = None,
+) -> keras.Model:
+    """The 70x70 PatchGAN: a grid of logits, each judging one overlapping patch.
+
+    Conditional (pix2pix, ``target_channels`` set): inputs ``[input, target]`` are
+    concatenated to ``(b, S, S, input_channels + target_channels)``.
+    Unconditional (CycleGAN, ``target_channels=None``): one input image; use
+    ``norm="instance"``.
+
+    Layers: three 4x4 stride-2 convs (64, 128, 256; no norm on the first), then
+    zero-pad + 4x4 stride-1 conv (512) and zero-pad + 4x4 stride-1 conv to one
+    logit per patch. At 256 the output is ``(b, 30, 30, 1)`` and each cell sees a
+    70x70 input patch. Smaller images use fewer stride-2 convs
+    (``n_downsampling``, default ``min(3, log2(S) - 3)``) so the grid stays >= 6x6.
+    """
+    _power_of_two("image_size", image_size, minimum=16)
+    _positive("input_channels", input_channels)
+    if target_channels is not None:
+        _positive("target_channels", target_channels)
+    _positive("filters", filters)
+    check_norm(norm)
+    if n_downsampling is None:
+        n_downsampling = min(3, int(math.log2(image_size)) - 3)
+    if not 1 <= n_downsampling <= int(math.log2(image_size)) - 3:
+        raise ValueError(
+            f"n_downsampling={n_downsampling} leaves no patch grid at image_size={image_size}: "
+            f"use 1..{int(math.log2(image_size)) - 3}."
+        )
+
+    inp = keras.Input((image_size, image_size, input_channels), name="input_image")
+    if target_channels is None:
+        inputs, x = inp, inp
+    else:
+        tar = keras.Input((image_size, image_size, target_channels), name="target_image")
+        inputs = [inp, tar]
+        x = layers.Concatenate(name="pair")([inp, tar])        # (b, 256, 256, 6)
+    for i in range(n_downsampling):                            # 256 -> 128 -> 64 -> 32
+        x = conv_block(x, filters * 2**i, norm="none" if i == 0 else norm,
+                       use_bias=conv_uses_bias(norm), name=f"down{i + 1}")
+    x = layers.ZeroPadding2D(name="pad1")(x)                   # (b, 34, 34, 256)
+    x = conv_block(x, filters * 2**n_downsampling, strides=1, padding="valid", norm=norm,
+                   name="conv")                                # (b, 31, 31, 512)
+    x = layers.ZeroPadding2D(name="pad2")(x)                   # (b, 33, 33, 512)
+    logits = layers.Conv2D(1, 4, strides=1, kernel_initializer=init(), name="patch_logits")(x)  # (b, 30, 30, 1)
+    return keras.Model(inputs, logits, name="patchgan_discriminator")
+
+
+# ---------------------------------------------------------------------------
+# 03 CycleGAN: ResNet generator (Johnson et al. 2016, as used by Zhu et al. 2017)
+# ---------------------------------------------------------------------------
+def resnet_generator(
+    image_size: int = 256,
+    n_blocks: int | None = None,
+    filters: int = 64,
+    norm: str = "instance",
+    channels: int = 3,
+) -> keras.Model:
+    """CycleGAN's generator: ``(b, S, S, channels)`` -> ``(b, S, S, channels)`` in [-1, 1].
+
+    Reflection pad 3 + 7x7 conv (64) -> two 3x3 stride-2 convs (128, 256) ->
+    ``n_blocks`` residual blocks at 1/4 resolution -> two 3x3 stride-2 transposed
+    convs (128, 64) -> reflection pad 3 + 7x7 conv to RGB with tanh.
+    ``n_blocks`` defaults to 9 at 256 and above, 6 below (the paper's choice).
+    """
+    _positive("image_size", image_size)
+    if image_size % 4:
+        raise ValueError(f"image_size={image_size} must be divisible by 4 (two stride-2 downsamplings).")
+    if image_size < 16:
+        raise ValueError(f"image_size={image_size} is too small for a 7x7 reflection-padded stem: use >= 16.")
+    if n_blocks is None:
+        n_blocks = 9 if image_size >= 256 else 6
+    _positive("n_blocks", n_blocks)
+    _positive("filters", filters)
+    _positive("channels", channels)
+    check_norm(norm)
+
+    inp = keras.Input((image_size, image_size, channels), name="image")
+    x = ReflectionPadding2D(3, name="stem_pad")(inp)                                 # (b, 262, 262, 3)
+    x = conv_block(x, filters, kernel_size=7, strides=1, padding="valid", norm=norm,
+                   activation="relu", name="stem")                                   # (b, 256, 256, 64)
+    x = conv_block(x, filters * 2, kernel_size=3, norm=norm, activation="relu", name="down1")  # (b, 128, 128, 128)
+    x = conv_block(x, filters * 4, kernel_size=3, norm=norm, activation="relu", name="down2")  # (b, 64, 64, 256)
+    for i in range(n_blocks):
+        x = residual_block(x, filters * 4, norm=norm, name=f"res{i + 1}")              # (b, 64, 64, 256)
+    x = conv_block(x, filters * 2, kernel_size=3, transpose=True, norm=norm, activation="relu", name="up1")
+    x = conv_block(x, filters, kernel_size=3, transpose=True, norm=norm, activation="relu", name="up2")
+    x = ReflectionPadding2D(3, name="head_pad")(x)                                   # (b, 262, 262, 64)
+    out = layers.Conv2D(channels, 7, padding="valid", kernel_initializer=init(),
+                        activation="tanh", name="output")(x)                         # (b, 256, 256, 3)
+    return keras.Model(inp, out, name="resnet_generator")
+
+
+# ---------------------------------------------------------------------------
+# 03 CycleGAN: the smaller 128x128 variant (batch norm, 4x4 convs, conv_dim=64)
+# ---------------------------------------------------------------------------
+def small_cyclegan_generator(image_size: int = 128, conv_dim: int = 64, n_res_blocks: int = 6,
+                             channels: int = 3) -> keras.Model:
+    """Three 4x4 stride-2 convs with batch norm (128 -> 16), ``n_res_blocks`` residual
+    blocks, three 4x4 transposed convs back to full size, tanh.
+    ``(b, 128, 128, 3) -> (b, 16, 16, 256) -> (b, 128, 128, 3)``.
+    """
+    _power_of_two("image_size", image_size, minimum=16)
+    _positive("conv_dim", conv_dim)
+    _positive("n_res_blocks", n_res_blocks)
+    _positive("channels", channels)
+    inp = keras.Input((image_size, image_size, channels), name="image")
+    x = inp
+    for i, f in enumerate((conv_dim, conv_dim * 2, conv_dim * 4)):                # 128 -> 64 -> 32 -> 16
+        x = conv_block(x, f, norm="batch", activation="relu", name=f"down{i + 1}")
+    for i in range(n_res_blocks):
+        x = residual_block(x, conv_dim * 4, norm="batch", reflect=False, name=f"res{i + 1}")
+    for i, f in enumerate((conv_dim * 2, conv_dim)):                               # 16 -> 32 -> 64
+        x = conv_block(x, f, transpose=True, norm="batch", activation="relu", name=f"up{i + 1}")
+    out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=init(),
+                                 activation="tanh", name="output")(x)              # 64 -> 128
+    return keras.Model(inp, out, name="small_cyclegan_generator")
+
+
+def small_cyclegan_discriminator(image_size: int = 128, conv_dim: int = 64, channels: int = 3) -> keras.Model:
+    """Five conv layers: four 4x4 stride-2 (64, 128, 256, 512; batch norm after all
+    but the first, LeakyReLU 0.2), then a 4x4 stride-1 conv to a grid of logits.
+    ``(b, 128, 128, 3) -> (b, 8, 8, 512) -> (b, 8, 8, 1)``; use with LSGAN losses.
+    """
+    _power_of_two("image_size", image_size, minimum=16)
+    _positive("conv_dim", conv_dim)
+    _positive("channels", channels)
+    inp = keras.Input((image_size, image_size, channels), name="image")
+    x = inp
+    for i in range(4):
+        x = conv_block(x, conv_dim * 2**i, norm="none" if i == 0 else "batch", name=f"conv{i + 1}")
+    logits = layers.Conv2D(1, 4, strides=1, padding="same", kernel_initializer=init(), name="logits")(x)
+    return keras.Model(inp, logits, name="small_cyclegan_discriminator")
+
+
+def count_params(model: keras.Model) -> int:
+    """All weights, trainable or not (batch norm's moving statistics included), as ``model.count_params()``."""
+    return int(model.count_params())

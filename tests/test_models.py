@@ -1,0 +1,141 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+
+from course_utils import models
+
+
+# Published parameter counts (all weights, batch-norm statistics included, as model.count_params()).
+@pytest.mark.parametrize(
+    "builder, kwargs, expected",
+    [
+        (models.dcgan_generator, {}, 2_330_944),          # TF DCGAN tutorial
+        (models.dcgan_discriminator, {}, 212_865),        # TF DCGAN tutorial
+        (models.unet_generator, {}, 54_425_859),          # TF pix2pix tutorial
+        (models.patchgan_discriminator, {}, 2_770_433),   # TF pix2pix tutorial
+        (models.resnet_generator, {}, 11_378_179),        # CycleGAN, 9 blocks, non-affine IN
+    ],
+)
+def test_published_parameter_counts(builder, kwargs, expected):
+    assert builder(**kwargs).count_params() == expected
+
+
+def test_output_shapes_at_paper_sizes():
+    assert models.dcgan_generator().output_shape == (None, 28, 28, 1)
+    assert models.dcgan_discriminator().output_shape == (None, 1)
+    assert models.unet_generator().output_shape == (None, 256, 256, 3)
+    assert models.patchgan_discriminator().output_shape == (None, 30, 30, 1)
+    assert models.patchgan_discriminator(target_channels=None, norm="instance").output_shape == (None, 30, 30, 1)
+    assert models.resnet_generator().output_shape == (None, 256, 256, 3)
+    assert models.small_cyclegan_generator().output_shape == (None, 128, 128, 3)
+    assert models.small_cyclegan_discriminator().output_shape == (None, 8, 8, 1)
+
+
+def test_unet_structure_follows_the_paper():
+    g = models.unet_generator()
+    names = [l.name for l in g.layers]
+    assert sum(n.endswith("_conv") and n.startswith("down") for n in names) == 8
+    assert sum(n.endswith("_conv") and n.startswith("up") for n in names) == 7
+    assert "down1_norm" not in names and "down2_norm" in names   # no norm on the first block
+    assert [n for n in names if n.endswith("_dropout")] == ["up1_dropout", "up2_dropout", "up3_dropout"]
+    assert all(l.rate == 0.5 for l in g.layers if isinstance(l, keras.layers.Dropout))
+    assert g.get_layer("output").activation.__name__ == "tanh"
+    # Skip connections: decoder block j is concatenated with the mirrored encoder block.
+    assert g.get_layer("skip1").output.shape[1:] == (2, 2, 1024)
+    assert g.get_layer("skip7").output.shape[1:] == (128, 128, 128)
+
+
+def test_resnet_block_counts_follow_image_size():
+    def n_res(m):
+        return sum(l.name.endswith("_add") for l in m.layers)
+
+    assert n_res(models.resnet_generator(256)) == 9
+    assert n_res(models.resnet_generator(128, filters=8)) == 6
+    assert n_res(models.resnet_generator(64, n_blocks=2, filters=8)) == 2
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_small_sizes_work_for_smoke_runs(size):
+    g = models.unet_generator(size, filters=8)
+    d = models.patchgan_discriminator(size, filters=8)
+    x = np.zeros((2, size, size, 3), "float32")
+    y = g(x, training=False)
+    assert y.shape == (2, size, size, 3)
+    assert d([x, np.asarray(y)]).shape[1] >= 6
+
+
+def test_patchgan_receptive_field_is_70_measured_with_gradients():
+    d = models.patchgan_discriminator()
+    x = tf.random.normal((1, 256, 256, 3), seed=1)
+    t = tf.random.normal((1, 256, 256, 3), seed=2)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        logits = d([x, t], training=False)
+        cell = logits[0, 15, 15, 0]                  # an interior cell
+    g = tf.reduce_sum(tf.abs(tape.gradient(cell, x)[0]), axis=-1).numpy()
+    rows, cols = np.nonzero(g)
+    assert rows.max() - rows.min() + 1 == 70
+    assert cols.max() - cols.min() + 1 == 70
+    # Cell (i, j) starts at 8*i - 23: stride 8 overall; each 4x4 stride-2 "same" conv pads
+    # 1 pixel at the top (x1, x2, x4 at input scale) and each explicit pad adds 1 (x8, x8).
+    assert rows.min() == 8 * 15 - 23 and cols.min() == 8 * 15 - 23
+
+
+def test_unconditional_patchgan_takes_one_image():
+    d = models.patchgan_discriminator(64, target_channels=None, norm="instance", filters=8)
+    assert len(d.inputs) == 1 and d.output_shape == (None, 6, 6, 1)
+
+
+@pytest.mark.parametrize(
+    "builder, kwargs, inputs",
+    [
+        (models.dcgan_generator, {"base_filters": 16}, [(2, 100)]),
+        (models.dcgan_discriminator, {"base_filters": 8}, [(2, 28, 28, 1)]),
+        (models.unet_generator, {"image_size": 32, "filters": 8}, [(2, 32, 32, 3)]),
+        (models.unet_generator, {"image_size": 32, "filters": 8, "norm": "instance"}, [(2, 32, 32, 3)]),
+        (models.patchgan_discriminator, {"image_size": 32, "filters": 8}, [(2, 32, 32, 3), (2, 32, 32, 3)]),
+        (models.patchgan_discriminator, {"image_size": 32, "filters": 8, "target_channels": None,
+                                         "norm": "instance"}, [(2, 32, 32, 3)]),
+        (models.resnet_generator, {"image_size": 32, "filters": 8, "n_blocks": 2}, [(2, 32, 32, 3)]),
+        (models.small_cyclegan_generator, {"image_size": 32, "conv_dim": 8, "n_res_blocks": 2}, [(2, 32, 32, 3)]),
+        (models.small_cyclegan_discriminator, {"image_size": 32, "conv_dim": 8}, [(2, 32, 32, 3)]),
+        (models.mlp_generator, {}, [(4, 2)]),
+        (models.mlp_discriminator, {}, [(4, 2)]),
+    ],
+)
+def test_keras_file_round_trip_gives_identical_outputs(tmp_path, builder, kwargs, inputs):
+    model = builder(**kwargs)
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=s).astype("float32") for s in inputs]
+    xs = xs[0] if len(xs) == 1 else xs
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded(xs, training=False)), np.asarray(model(xs, training=False)),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_generators_output_in_tanh_range():
+    x = np.random.default_rng(0).normal(0, 10, size=(1, 32, 32, 3)).astype("float32")
+    for g in (models.unet_generator(32, filters=8), models.resnet_generator(32, filters=8, n_blocks=1)):
+        y = np.asarray(g(x, training=False))
+        assert y.min() >= -1.0 and y.max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: models.unet_generator(100), "power of two"),
+        (lambda: models.unet_generator(256, input_channels=0), "input_channels must be a positive integer"),
+        (lambda: models.unet_generator(256, norm="group"), "norm must be one of"),
+        (lambda: models.patchgan_discriminator(8), "power of two"),
+        (lambda: models.patchgan_discriminator(64, n_downsampling=5), "leaves no patch grid"),
+        (lambda: models.resnet_generator(130), "divisible by 4"),
+        (lambda: models.resnet_generator(256, n_blocks=0), "n_blocks must be a positive integer"),
+        (lambda: models.dcgan_generator(latent_dim=-3), "latent_dim"),
+    ],
+)
+def test_bad_arguments_raise_errors_that_teach(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
