@@ -190,3 +190,34 @@ class ColabTrainingConfig(LessonConfig):
     def _smoke_overrides(cls) -> dict:
         return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, steps=6,
                     checkpoint_every=3, bench_steps=3, out_dir="build/runs")
+
+
+# ---------------------------------------------------------------------------
+# The runtime: which accelerator is there, and what to do if there is none.
+# ---------------------------------------------------------------------------
+def check_gpu(verbose: bool = True) -> list[dict]:
+    """List the GPUs TensorFlow sees (name, memory when known) and say what to do if there are none.
+
+    Returns one dict per GPU: ``{"name": ..., "memory_gb": ... or None}``.
+    """
+    import tensorflow as tf
+
+    gpus = []
+    for device in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(device)
+        gpus.append({"name": details.get("device_name", device.name), "memory_gb": None})
+    if gpus:
+        try:
+            info = tf.config.experimental.get_memory_info("GPU:0")  # needs an initialised device
+            gpus[0]["memory_gb"] = round(info.get("peak", 0) / 1e9, 2) or None
+        except (ValueError, RuntimeError):
+            pass
+    if verbose:
+        if gpus:
+            for i, g in enumerate(gpus):
+                print(f"GPU {i}: {g['name']}")
+        elif in_colab():
+            print("No GPU. In Colab choose Runtime > Change runtime type > T4 GPU, then run the notebook again.")
+        else:
+            print("No GPU found: lessons run on the CPU (use COURSE_SMOKE=1 for quick runs).")
+    return gpus

@@ -1,0 +1,97 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import keras
+
+from course_utils import config, exercises, losses
+
+
+def test_profiles_follow_course_smoke(monkeypatch):
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    assert config.is_smoke() and config.Pix2PixConfig.current().image_size == 32
+    monkeypatch.setenv("COURSE_SMOKE", "0")
+    cfg = config.Pix2PixConfig.current()
+    assert not cfg.is_smoke and cfg.image_size == 256 and cfg.l1_weight == 100.0
+
+
+@pytest.mark.parametrize("cls", [config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig,
+                                 config.ColabTrainingConfig])
+def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
+    full, smoke = cls.full(), cls.smoke()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        full.seed = 3
+    changed = {f.name for f in dataclasses.fields(cls) if getattr(full, f.name) != getattr(smoke, f.name)}
+    allowed = {"profile", "dataset", "image_size", "batch_size", "epochs", "steps", "steps_per_epoch",
+               "num_examples", "ring_steps", "filters", "decay_epochs", "sample_every", "checkpoint_every",
+               "bench_steps", "out_dir"}
+    assert changed <= allowed, f"the smoke profile may only shrink sizes and counts: {changed - allowed}"
+
+
+def test_paper_settings_in_full_profiles():
+    c = config.CycleGanConfig.full()
+    assert (c.cycle_weight, c.identity_weight, c.pool_size, c.epochs, c.decay_epochs) == (10.0, 5.0, 50, 200, 100)
+    p = config.Pix2PixConfig.full()
+    assert (p.learning_rate, p.beta_1, p.batch_size) == (2e-4, 0.5, 1)
+
+
+def test_colab_links_come_from_one_place():
+    assert config.colab_url("02_pix2pix").endswith(f"/blob/{config.PINNED_REF}/notebooks/02_pix2pix.ipynb")
+    assert f"git+{config.REPO_URL}@{config.PINNED_REF}" in config.pip_install_command()
+
+
+def test_data_dir_found_in_the_repository():
+    assert (config.data_dir()).name == "data"
+
+
+def test_check_gpu_on_cpu_says_what_to_do(capsys):
+    assert config.check_gpu() == []
+    assert "No GPU" in capsys.readouterr().out
+
+
+def _loss_inputs(rng):
+    return rng.normal(size=(4, 1)).astype("float32"), rng.normal(size=(4, 1)).astype("float32")
+
+
+def test_check_function_accepts_a_right_answer(capsys):
+    assert exercises.check_function(lambda r, f: losses.bce_discriminator_loss(r, f),
+                                    losses.bce_discriminator_loss, _loss_inputs, name="d_loss")
+    assert "✅ d_loss" in capsys.readouterr().out
+
+
+def test_check_function_explains_a_wrong_answer():
+    wrong = lambda r, f: losses.bce_with_logits(0.0, r) + losses.bce_with_logits(1.0, f)   # labels swapped
+    with pytest.raises(exercises.ExerciseError, match="(?s)expected.*Hint: swap"):
+        exercises.check_function(wrong, losses.bce_discriminator_loss, _loss_inputs, hint="swap?")
+
+
+def test_check_function_reports_not_implemented_and_none():
+    def todo(r, f):
+        raise NotImplementedError
+
+    with pytest.raises(exercises.ExerciseError, match="not written yet"):
+        exercises.check_function(todo, losses.bce_discriminator_loss, _loss_inputs)
+    with pytest.raises(exercises.ExerciseError, match="forget `return`"):
+        exercises.check_function(lambda r, f: None, losses.bce_discriminator_loss, _loss_inputs)
+
+
+def test_check_model_builder_compares_blocks():
+    from course_utils.layers import residual_block
+
+    def ref(x):
+        return residual_block(x, 8, norm="instance")
+
+    assert exercises.check_model_builder(ref, ref, [(8, 8, 8)])
+
+    def no_skip(x):   # forgets to add the input back
+        y = keras.layers.Conv2D(8, 3, padding="same")(x)
+        return keras.layers.Conv2D(8, 3, padding="same")(y)
+
+    with pytest.raises(exercises.ExerciseError, match="parameters|differ|shape"):
+        exercises.check_model_builder(no_skip, ref, [(8, 8, 8)])
+
+    def wrong_shape(x):
+        return keras.layers.Conv2D(4, 3, padding="same")(x)
+
+    with pytest.raises(exercises.ExerciseError, match="output shape"):
+        exercises.check_model_builder(wrong_shape, ref, [(8, 8, 8)])
