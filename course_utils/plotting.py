@@ -499,6 +499,45 @@ PIX2PIX_PATCHGAN_LAYERS: tuple[tuple[int, int, int], ...] = (
 Layers = Sequence[tuple[int, int, int]]
 
 
+def patchgan_layers(n_downsampling: int = 3) -> tuple[tuple[int, int, int], ...]:
+    """The PatchGAN's (kernel, stride, padding) list with ``n_downsampling`` stride-2 convs.
+
+    The paper's discriminator has 3 (:data:`PIX2PIX_PATCHGAN_LAYERS`); the course's models use
+    fewer on small images (``course_utils.models.patchgan_discriminator(n_downsampling=...)``)
+    so the grid keeps several cells.
+    """
+    if n_downsampling < 0:
+        raise ValueError(f"n_downsampling must be 0 or more, got {n_downsampling}.")
+    return ((4, 2, 1),) * n_downsampling + ((4, 1, 1),) * 2
+
+
+def infer_patchgan_layers(image_size: int, grid_size: int) -> tuple[tuple[int, int, int], ...]:
+    """The PatchGAN layers that turn an ``image_size`` image into a ``grid_size`` grid.
+
+    Tries 3, 2, 1, ... stride-2 convolutions and returns the first that fits, so explorers can
+    work from the logits' shape alone.
+    """
+    for n_down in range(3, -1, -1):
+        layers = patchgan_layers(n_down)
+        try:
+            if patchgan_output_size(image_size, layers) == grid_size:
+                return layers
+        except ValueError:
+            continue
+    raise ValueError(
+        f"No PatchGAN with 4x4 convs maps {image_size}x{image_size} to a {grid_size}x{grid_size} grid; "
+        "pass layers=[(kernel, stride, padding), ...] explicitly."
+    )
+
+
+def _default_layers(image_size: int) -> tuple[tuple[int, int, int], ...]:
+    """The layers ``course_utils.models`` uses at this size: 3 stride-2 convs, fewer below 64."""
+    n_down = 3
+    if image_size >= 16 and (image_size & (image_size - 1)) == 0:
+        n_down = min(3, int(np.log2(image_size)) - 3)
+    return patchgan_layers(n_down)
+
+
 def patchgan_output_size(image_size: int = 256, layers: Layers = PIX2PIX_PATCHGAN_LAYERS) -> int:
     """Side of the PatchGAN's output grid: ``out = (in + 2 * pad - kernel) // stride + 1`` per layer."""
     size = int(image_size)
@@ -591,19 +630,22 @@ def plot_receptive_field(
     row: int,
     col: int,
     *,
-    layers: Layers = PIX2PIX_PATCHGAN_LAYERS,
+    layers: Layers | None = None,
     logits: ArrayLike | None = None,
 ) -> Figure:
     """Draw on the input the patch that output cell ``(row, col)`` judges.
 
     The left panel shows the image with the patch (clipped to the image) outlined; the right one
     the output grid with the chosen cell, coloured by the verdict map when ``logits`` are given.
-    The image must be square, as the PatchGAN's input is.
+    The image must be square, as the PatchGAN's input is. ``layers=None`` infers the layers
+    from the logits' grid, or uses those of ``course_utils.models`` at this image size.
     """
     shown = to_display(image)
     size = shown.shape[0]
     if shown.shape[1] != size:
         raise ValueError(f"The PatchGAN takes square images; got {shown.shape[0]}x{shown.shape[1]}.")
+    if layers is None:
+        layers = _default_layers(size) if logits is None else infer_patchgan_layers(size, _verdict_map(logits).shape[0])
     top, left, bottom, right = patch_receptive_field(row, col, layers, size)
     n = patchgan_output_size(size, layers)
     field = receptive_field_size(layers)
@@ -686,6 +728,8 @@ __all__: Sequence[str] = (
     "generator_loss_curves",
     "plot_generator_losses",
     "PIX2PIX_PATCHGAN_LAYERS",
+    "patchgan_layers",
+    "infer_patchgan_layers",
     "patchgan_output_size",
     "receptive_field_size",
     "patch_receptive_field",

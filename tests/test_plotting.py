@@ -162,6 +162,13 @@ def test_pix2pix_patchgan_has_a_30x30_output_and_a_70x70_field():
     assert plotting.patchgan_output_size(256) == 30
     assert plotting.receptive_field_size() == 70
     assert plotting.patchgan_output_size(32) == 2
+    # Smaller course models use fewer stride-2 convs so the grid keeps several cells.
+    assert plotting.patchgan_layers(3) == plotting.PIX2PIX_PATCHGAN_LAYERS
+    assert plotting.patchgan_output_size(32, plotting.patchgan_layers(2)) == 6
+    assert plotting.receptive_field_size(plotting.patchgan_layers(2)) == 34
+    assert plotting.infer_patchgan_layers(32, 6) == plotting.patchgan_layers(2)
+    with pytest.raises(ValueError, match="layers="):
+        plotting.infer_patchgan_layers(32, 5)
 
 
 def test_patch_receptive_field_at_the_corners_and_centre():
@@ -203,4 +210,16 @@ def test_plot_ring_samples_colours_covered_and_missed_modes():
     edge = [tuple(np.round(p.get_edgecolor()[:3], 2)) for p in fig.axes[0].patches]
     assert edge.count((0.0, 0.5, 0.0)) == 2 and edge.count((1.0, 0.0, 0.0)) == 6
     assert fig.axes[0].get_title().startswith("2/8 modes covered")
+    plt.close(fig)
+
+
+def test_analytic_grid_matches_the_course_patchgan_model():
+    models = pytest.importorskip("course_utils.models")
+    model = models.patchgan_discriminator(image_size=32, input_channels=1, target_channels=1, filters=2)
+    grid = model.output_shape[1]
+    layers = plotting.infer_patchgan_layers(32, grid)
+    assert plotting.patchgan_output_size(32, layers) == grid == model.output_shape[2]
+    # Without logits the figure assumes the same layers as the model at that size.
+    fig = plotting.plot_receptive_field(_batch(n=1, size=32)[0], 0, 0)
+    assert f"of the {grid}x{grid} output" in fig.axes[1].get_title()
     plt.close(fig)
