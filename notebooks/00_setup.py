@@ -1,9 +1,147 @@
 # %% [markdown]
-# # 00 Setup
+# # 00 · Setup
 #
-# A placeholder: the full setup lesson comes with the lessons issue.
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/image-to-image-gans/blob/v0.1.0/notebooks/00_setup.ipynb)
+#
+# Before we train anything, we make sure the machine is ready. This lesson is short.
+#
+# By the end of it you will be able to:
+#
+# - open any lesson of this course in Google Colab and install its helper package;
+# - check that your runtime has a GPU, and switch to one if it does not;
+# - run a lesson in the quick **smoke profile** that CI and slow machines use.
+
+# %% [markdown]
+# ## 1. Where are we running?
+#
+# The lessons run in two places:
+#
+# - **Google Colab**, with a free GPU. This is where you train for real.
+# - **Your own machine** (or the course's CI), where the package is already installed
+#   from a clone of the repository with `make install`.
+#
+# Colab loads a module called `google.colab` into every notebook, so its presence tells us
+# which case we are in.
 
 # %%
+import sys
+
+IN_COLAB = "google.colab" in sys.modules
+print("Running in Colab" if IN_COLAB else "Running outside Colab")
+
+# %% [markdown]
+# ## 2. Install the course's helper package
+#
+# Every lesson imports small, tested pieces from `course_utils`: model builders, losses,
+# data loaders, trainers and plotting. On Colab we install it straight from the
+# repository, at a **pinned release tag**, so that the lesson you read and the code it
+# imports always match. `pip` leaves Colab's own TensorFlow alone: the package only asks
+# for versions Colab already has.
+#
+# Every lesson starts with this same cell.
+
+# %%
+# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+import subprocess, sys
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
 from course_utils import config
 
-print("smoke profile:", config.is_smoke())
+print("course_utils from", config.REPO_URL, "at", config.PINNED_REF)
+
+# %% [markdown]
+# ## 3. Check the versions
+#
+# The course is written for TensorFlow 2.16 or newer with Keras 3. Note what you have:
+# if something behaves differently from the lesson, these numbers are the first thing to
+# compare.
+
+# %%
+import platform
+
+import keras
+import tensorflow as tf
+
+versions = {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__}
+print(versions)
+assert int(keras.__version__.split(".")[0]) >= 3, "These lessons need Keras 3 (TensorFlow 2.16 or newer)."
+
+# %% [markdown]
+# ## 4. Is there a GPU?
+#
+# Training a Pix2Pix or CycleGAN model at 256×256 takes roughly a second per step on a
+# laptop CPU and a few hundredths of a second on a Colab T4 GPU (lesson 04 measures it on
+# *your* runtime). So for the full lessons you want a GPU.
+#
+# If the cell below says there is none and you are in Colab, open the menu
+# **Runtime → Change runtime type**, pick **T4 GPU**, save, and run the notebook again.
+# (TPU runtimes do not work: TensorFlow is not installed on them.)
+
+# %%
+gpus = config.check_gpu()
+print(f"{len(gpus)} GPU(s) visible to TensorFlow")
+
+# %% [markdown]
+# ## 5. The smoke profile
+#
+# Each lesson reads its settings from one frozen dataclass with two profiles:
+#
+# | profile | used by | image size, steps |
+# |---|---|---|
+# | **full** | you, on a Colab GPU | the papers' settings: 256×256, thousands of steps |
+# | **smoke** | CI, instructors' checks, slow machines | tiny: 32×32, a few dozen steps, the small datasets shipped in `data/` |
+#
+# Only sizes, step counts and the dataset differ; the code is the same, so a lesson that
+# passes in smoke mode runs the same cells you run on Colab. The environment variable
+# `COURSE_SMOKE=1` picks the smoke profile. Here are both profiles of the Pix2Pix lesson:
+
+# %%
+import dataclasses
+
+full, smoke = config.Pix2PixConfig.full(), config.Pix2PixConfig.smoke()
+for field in dataclasses.fields(full):
+    a, b = getattr(full, field.name), getattr(smoke, field.name)
+    print(f"{field.name:>14}: {a!s:>10}  {'->' if a != b else '  '}  {b}")
+
+# %% [markdown]
+# And this is the one the lessons will use right now:
+
+# %%
+cfg = config.Pix2PixConfig.current()
+print("profile:", cfg.profile, "| COURSE_SMOKE =", "1" if config.is_smoke() else "unset")
+assert cfg.is_smoke == config.is_smoke()
+
+# %% [markdown]
+# To use the smoke profile yourself, set the variable *before* importing anything, for
+# example in a first cell:
+#
+# ```python
+# import os; os.environ["COURSE_SMOKE"] = "1"
+# ```
+#
+# or from a terminal: `COURSE_SMOKE=1 jupyter notebook`. Instructors run every lesson
+# this way with `make check-notebooks`.
+#
+# ## 6. A first look at the data
+#
+# When the repository is cloned, the smoke datasets are in `data/`. They are tiny and
+# made by our own code, so they are free to use. On Colab the lessons download the real
+# datasets instead (MNIST, facades, horse2zebra).
+
+# %%
+if not IN_COLAB:
+    from course_utils import data, plotting
+
+    pair_files = sorted((data.shipped_paired_path() / "train").glob("*.jpg"))[:4]
+    print(f"{len(list((data.shipped_paired_path() / 'train').glob('*.jpg')))} training pairs in", data.shipped_paired_path())
+    pairs = [data.normalize(tf.io.decode_jpeg(tf.io.read_file(str(p)))) for p in pair_files]  # (H, 2W, 3) in [-1, 1]
+    fig = plotting.show_images(pairs, titles=[p.name for p in pair_files], size=3.5)
+else:
+    print("On Colab the lessons download the real datasets; the shipped ones stay in the repository.")
+
+# %% [markdown]
+# Each picture holds an input on the left and its target on the right: the layout of the
+# Pix2Pix datasets, which lesson 02 explains.
+#
+# **You are ready.** Next: [01 · GAN basics](01_gan_basics.ipynb).

@@ -52,9 +52,7 @@ def sync() -> None:
         nb.metadata.setdefault("colab", {"provenance": [], "gpuType": "T4"})
         nb.nbformat, nb.nbformat_minor = 4, 4
         out = py.with_suffix(".ipynb")
-        nbformat.write(nb, out)
-        # jupytext's own writer normalises the .py so the next check compares like with like.
-        jupytext.write(jupytext.read(py), py, fmt="py:percent")
+        nbformat.write(nb, out)   # the .py is never rewritten: it is the file you edit
         print(f"synced {out.relative_to(ROOT)}")
 
 
