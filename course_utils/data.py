@@ -386,6 +386,8 @@ def _decoded_images(images: list[CheckedImage], shuffle: bool, cache: bool, seed
 
 
 def _finish(ds: tf.data.Dataset, batch_size: int, drop_remainder: bool, deterministic: bool) -> tf.data.Dataset:
+    # Order only matters when asked for (a seed, or no shuffling): otherwise let parallel maps
+    # hand over whichever element is ready first.
     options = tf.data.Options()
     options.deterministic = deterministic
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE).with_options(options)
@@ -440,18 +442,18 @@ def load_paired_folder(path: str | os.PathLike, split: str, image_size: int = 25
 
     ds = _decoded_images(images, shuffle, cache, seed)
     ds = tf.data.Dataset.zip(ds, _element_seeds(seed)).map(prepare, num_parallel_calls=AUTOTUNE)
-    return _finish(ds, batch_size, drop_remainder, deterministic=seed is not None)
+    return _finish(ds, batch_size, drop_remainder, deterministic=seed is not None or not shuffle)
 
 
 def _single_image_pipeline(ds: tf.data.Dataset, image_size: int, jitter: bool, batch_size: int,
-                           seed: int | None, drop_remainder: bool) -> tf.data.Dataset:
+                           seed: int | None, drop_remainder: bool, shuffle: bool) -> tf.data.Dataset:
     """uint8 images -> batches in [-1, 1] with CycleGAN's preprocessing."""
     def prepare(image: tf.Tensor, element_seed: tf.Tensor) -> tf.Tensor:
         x = normalize(image)
         return random_jitter(x, None, image_size, seed=element_seed) if jitter else resize(x, image_size)
 
     ds = tf.data.Dataset.zip(ds, _element_seeds(seed)).map(prepare, num_parallel_calls=AUTOTUNE)
-    return _finish(ds, batch_size, drop_remainder, deterministic=seed is not None)
+    return _finish(ds, batch_size, drop_remainder, deterministic=seed is not None or not shuffle)
 
 
 def load_unpaired_folder(path: str | os.PathLike, split: str = "train", image_size: int = 256,
@@ -474,7 +476,8 @@ def load_unpaired_folder(path: str | os.PathLike, split: str = "train", image_si
         _check_batch(batch_size, len(images), drop_remainder, folder)
         domain_seed = None if seed is None else seed + offset
         ds = _decoded_images(images, shuffle, cache, domain_seed)
-        out.append(_single_image_pipeline(ds, image_size, jitter, batch_size, domain_seed, drop_remainder))
+        out.append(_single_image_pipeline(ds, image_size, jitter, batch_size, domain_seed, drop_remainder,
+                                          shuffle))
     return out[0], out[1]
 
 
@@ -512,7 +515,8 @@ def load_cycle_gan_tfds(name: str = "horse2zebra", split: str = "train", image_s
         domain_seed = None if seed is None else seed + offset
         if shuffle:
             ds = ds.shuffle(1000, seed=domain_seed, reshuffle_each_iteration=True)
-        out.append(_single_image_pipeline(ds, image_size, jitter, batch_size, domain_seed, drop_remainder))
+        out.append(_single_image_pipeline(ds, image_size, jitter, batch_size, domain_seed, drop_remainder,
+                                          shuffle))
     return out[0], out[1]
 
 
