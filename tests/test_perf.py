@@ -1,0 +1,159 @@
+"""course_utils.perf: MAC counts pinned on the papers' networks, step FLOPs, peak table, bench CLI."""
+
+import json
+import math
+
+import keras
+import pytest
+from keras import layers
+
+from course_utils import models, perf
+
+
+# ---------------------------------------------------------------------------
+# MAC counting
+# ---------------------------------------------------------------------------
+def test_hand_computed_macs_of_a_tiny_model():
+    inp = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, strides=2, padding="same", name="conv")(inp)           # -> 4x4x4
+    x = layers.Conv2DTranspose(5, 2, strides=2, padding="same", name="deconv")(x)   # 4x4x4 -> 8x8x5
+    x = layers.Flatten()(x)
+    out = layers.Dense(7, name="dense")(x)                                          # 320 -> 7
+    model = keras.Model(inp, out)
+
+    conv = 4 * 4 * (3 * 3) * 3 * 4          # output positions x kernel x cin x cout = 1728
+    deconv = 4 * 4 * (2 * 2) * 4 * 5        # at the *input* resolution = 1280
+    dense = (8 * 8 * 5) * 7                 # = 2240
+    rows = {r.name: r.macs for r in perf.layer_macs(model)}
+    assert rows == {"conv": conv, "deconv": deconv, "dense": dense}
+    assert perf.count_macs(model) == conv + deconv + dense == 5248
+    # The other convention counts the transposed conv at its output size: 4x more for stride 2.
+    assert perf.transposed_output_convention_macs(model) == conv + 4 * deconv + dense
+
+
+def test_dense_on_a_sequence_counts_every_position_and_groups_divide_conv_work():
+    inp = keras.Input((10, 6))
+    out = layers.Dense(3)(inp)
+    assert perf.count_macs(keras.Model(inp, out)) == 10 * 6 * 3
+
+    img = keras.Input((4, 4, 8))
+    grouped = layers.Conv2D(8, 1, groups=4)(img)
+    assert perf.count_macs(keras.Model(img, grouped)) == 16 * 1 * (8 // 4) * 8
+    depthwise = layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(img)
+    assert perf.count_macs(keras.Model(img, depthwise)) == 16 * 9 * 16
+
+
+def test_nested_models_and_shared_layers_are_counted_per_call():
+    inner_in = keras.Input((4, 4, 2))
+    inner = keras.Model(inner_in, layers.Conv2D(3, 1, name="c")(inner_in), name="inner")
+    shared = layers.Dense(5, name="shared")
+    x = keras.Input((4, 4, 2))
+    y = inner(x)                                  # 16 * 2 * 3 = 96
+    a = shared(layers.Flatten()(y))               # 48 * 5 = 240
+    b = shared(layers.Flatten()(layers.Concatenate()([x, x[..., :1]])))   # 48 * 5 = 240 again
+    model = keras.Model(x, [a, b])
+    assert perf.count_macs(model) == 96 + 240 + 240
+    assert [r.name for r in perf.layer_macs(model)][0] == "inner/c"
+
+
+def test_unknown_image_size_and_subclassed_models_are_refused_with_a_fix():
+    inp = keras.Input((None, None, 3))
+    model = keras.Model(inp, layers.Conv2D(2, 3)(inp))
+    with pytest.raises(ValueError, match="fixed image size"):
+        perf.count_macs(model)
+
+    class Sub(keras.Model):
+        def call(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="not a functional model"):
+        perf.count_macs(Sub())
+
+
+# The papers' networks at 256x256 (built, never run). Exact values are pinned to the MAC;
+# the brief's rounded figures to 1%.
+@pytest.mark.parametrize(
+    "builder, exact, rounded",
+    [
+        (lambda: models.unet_generator(256), 6_048_186_368, 6.05e9),
+        (lambda: models.patchgan_discriminator(256), 3_197_140_992, 3.20e9),   # 6 input channels
+        (lambda: models.resnet_generator(256), 49_551_507_456, 49.6e9),         # 9 residual blocks
+    ],
+    ids=["unet256", "patchgan256", "resnet9_256"],
+)
+def test_macs_of_the_papers_networks(builder, exact, rounded):
+    macs = perf.count_macs(builder())
+    assert macs == exact
+    assert math.isclose(macs, rounded, rel_tol=0.01)
+
+
+def test_resnet_published_56_8_gmac_is_the_output_resolution_convention():
+    # GAN Compression (Li et al. 2020) and thop quote 56.8 GMAC for this generator: the two
+    # stride-2 transposed convs counted at their output size (4x) add 3 x 2.416 GMAC.
+    g = models.resnet_generator(256)
+    assert round(perf.transposed_output_convention_macs(g) / 1e9, 1) == 56.8
+    per_deconv_at_input = 64 * 64 * 9 * 256 * 128            # up1 at its 64x64 input
+    assert perf.transposed_output_convention_macs(g) - perf.count_macs(g) == 3 * 2 * per_deconv_at_input
+
+
+# ---------------------------------------------------------------------------
+# Step FLOPs
+# ---------------------------------------------------------------------------
+def test_step_flops_formula():
+    # pix2pix at 256, batch 1: G once, D twice; x2 FLOPs per MAC; x3 forward + backward.
+    macs = {"generator": 6_048_186_368, "discriminator": 3_197_140_992}
+    expected = 2 * 3 * (6_048_186_368 + 2 * 3_197_140_992)
+    assert perf.step_flops(macs, perf.FORWARD_PASSES["pix2pix"]) == expected
+    assert perf.step_flops(macs, perf.FORWARD_PASSES["pix2pix"], batch_size=4) == 4 * expected
+    assert perf.step_flops({"a": 10}, {"a": 1}, train_factor=1) == 20
+    with pytest.raises(KeyError, match="discriminator"):
+        perf.step_flops({"generator": 1}, perf.FORWARD_PASSES["pix2pix"])
+
+
+def test_cyclegan_counts_six_generator_and_four_discriminator_passes():
+    passes = perf.FORWARD_PASSES["cyclegan"]
+    assert passes["generator_g"] + passes["generator_f"] == 6
+    assert passes["discriminator_x"] + passes["discriminator_y"] == 4
+    flops = perf.model_step_flops("cyclegan", image_size=32, filters=4)
+    nets = perf.build_networks("cyclegan", 32, 4)
+    g, d = perf.count_macs(nets["generator_g"]), perf.count_macs(nets["discriminator_x"])
+    assert flops == 6 * (6 * g + 4 * d)
+
+
+# ---------------------------------------------------------------------------
+# Peak table
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "device, key, fp32, fp16",
+    [
+        ("Tesla T4", "T4", 8.1e12, 65e12),
+        ("NVIDIA L4", "L4", 30.3e12, 121e12),
+        ("Tesla V100-SXM2-16GB", "V100", 15.7e12, 125e12),
+        ("Tesla V100-PCIE-32GB", "V100 PCIe", 14e12, 112e12),
+        ("NVIDIA A100-SXM4-40GB", "A100", 19.5e12, 312e12),
+        ("NVIDIA H100 80GB HBM3", "H100", 67e12, 989.5e12),
+        ("NVIDIA H100 PCIe", "H100 PCIe", 51e12, 756.5e12),
+    ],
+)
+def test_peak_lookup(device, key, fp32, fp16):
+    assert perf.match_gpu(device) == key
+    assert perf.peak_flops("float32", device) == fp32
+    assert perf.peak_flops("mixed_float16", device) == fp16
+
+
+def test_peak_lookup_unknowns_and_missing_units():
+    assert perf.match_gpu("NVIDIA L40S") is None          # not an L4
+    assert perf.peak_flops("float32", "NVIDIA GeForce GTX 1080") is None
+    assert perf.peak_flops("mixed_bfloat16", "Tesla T4") is None   # Turing has no BF16 units
+    assert perf.peak_flops("mixed_bfloat16", "NVIDIA A100-SXM4-80GB") == 312e12
+    with pytest.raises(ValueError, match="precision"):
+        perf.peak_flops("float16", "Tesla T4")
+
+
+def test_no_gpu_here_means_no_peak():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    assert perf.gpu_name() is None
+    assert perf.peak_flops("float32") is None
