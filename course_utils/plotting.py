@@ -44,7 +44,8 @@ PathLike = str | Path
 # ---------------------------------------------------------------------------
 # 1. Images.
 # ---------------------------------------------------------------------------
-def _numpy(x: ArrayLike) -> np.ndarray:
+def as_numpy(x: ArrayLike) -> np.ndarray:
+    """``x`` (a tensor, array or list) as a float32 NumPy array."""
     if hasattr(x, "numpy") and callable(x.numpy):
         x = x.numpy()
     return np.asarray(x, dtype=np.float32)
@@ -56,7 +57,7 @@ def to_display(image: ArrayLike) -> np.ndarray:
     Accepts ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or a batch of one ``(1, H, W, C)``; a
     single channel is squeezed away so it can be shown in grey.
     """
-    arr = _numpy(image)
+    arr = as_numpy(image)
     if arr.ndim == 4 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.ndim == 3 and arr.shape[-1] == 1:
@@ -75,11 +76,16 @@ def to_display(image: ArrayLike) -> np.ndarray:
     return np.clip((arr + 1.0) / 2.0, 0.0, 1.0)
 
 
+def _checked(images: list[np.ndarray]) -> list[np.ndarray]:
+    """Convert every image before a figure is made, so bad input raises without leaving one open."""
+    return [to_display(im) for im in images]
+
+
 def _as_image_list(images: ArrayLike | Sequence[ArrayLike]) -> list[np.ndarray]:
     """A batch ``(N, H, W, C)`` or a list of images as a list of single images."""
     if isinstance(images, (list, tuple)):
-        return [_numpy(im) for im in images]
-    arr = _numpy(images)
+        return [as_numpy(im) for im in images]
+    arr = as_numpy(images)
     if arr.ndim == 4:
         return list(arr)
     if arr.ndim in (2, 3):
@@ -87,8 +93,8 @@ def _as_image_list(images: ArrayLike | Sequence[ArrayLike]) -> list[np.ndarray]:
     raise ValueError(f"Expected an image, a batch (N, H, W, C) or a list of images; got shape {arr.shape}.")
 
 
-def _imshow(ax: Any, image: ArrayLike, title: str | None = None) -> None:
-    shown = to_display(image)
+def _imshow(ax: Any, shown: np.ndarray, title: str | None = None) -> None:
+    """Show one image already converted by :func:`to_display` on ``ax``, without ticks."""
     ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0.0, vmax=1.0)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -113,7 +119,7 @@ def show_images(
         size: inches per image.
         suptitle: a title over the whole grid.
     """
-    ims = _as_image_list(images)
+    ims = _checked(_as_image_list(images))
     if titles is not None and len(titles) != len(ims):
         raise ValueError(f"Got {len(titles)} titles for {len(ims)} images; pass one title per image.")
     cols = min(len(ims), 8) if ncols is None else max(1, int(ncols))
@@ -143,7 +149,7 @@ def plot_image_rows(
     batches must hold the same number of examples; at most ``max_rows`` are shown.
     """
     names = list(columns)
-    batches = [_as_image_list(columns[name]) for name in names]
+    batches = [_checked(_as_image_list(columns[name])) for name in names]
     counts = {len(b) for b in batches}
     if not names or len(counts) != 1:
         raise ValueError(
@@ -530,7 +536,7 @@ def infer_patchgan_layers(image_size: int, grid_size: int) -> tuple[tuple[int, i
     )
 
 
-def _default_layers(image_size: int) -> tuple[tuple[int, int, int], ...]:
+def course_patchgan_layers(image_size: int) -> tuple[tuple[int, int, int], ...]:
     """The layers ``course_utils.models`` uses at this size: 3 stride-2 convs, fewer below 64."""
     n_down = 3
     if image_size >= 16 and (image_size & (image_size - 1)) == 0:
@@ -594,9 +600,9 @@ def patch_receptive_field(
     return top, left, bottom, right
 
 
-def _verdict_map(logits: ArrayLike) -> np.ndarray:
-    """PatchGAN logits ``(n, n)``, ``(n, n, 1)`` or ``(1, n, n, 1)`` as probabilities ``(n, n)``."""
-    arr = _numpy(logits)
+def verdict_map(logits: ArrayLike) -> np.ndarray:
+    """PatchGAN logits ``(n, n)``, ``(n, n, 1)`` or ``(1, n, n, 1)`` as P(real) = sigmoid, ``(n, n)``."""
+    arr = as_numpy(logits)
     arr = np.squeeze(arr)
     if arr.ndim != 2:
         raise ValueError(
@@ -611,14 +617,14 @@ def plot_patchgan_verdict(image: ArrayLike, logits: ArrayLike, *, alpha: float =
     Each cell is the discriminator's probability that its patch is real (green real, red fake).
     """
     shown = to_display(image)
-    verdict = _verdict_map(logits)
+    verdict = verdict_map(logits)
     h, w = shown.shape[:2]
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-    _imshow(axes[0], image, "image")
+    _imshow(axes[0], shown, "image")
     mappable = axes[1].imshow(verdict, cmap="RdYlGn", vmin=0.0, vmax=1.0)
     axes[1].set_title(f"verdict map {verdict.shape[0]}x{verdict.shape[1]}: P(real)", fontsize=10)
     fig.colorbar(mappable, ax=axes[1], fraction=0.046, pad=0.04)
-    _imshow(axes[2], image, f"overlay (mean P(real) = {verdict.mean():.2f})")
+    _imshow(axes[2], shown, f"overlay (mean P(real) = {verdict.mean():.2f})")
     axes[2].imshow(verdict, cmap="RdYlGn", vmin=0.0, vmax=1.0, alpha=alpha, extent=(0, w, h, 0),
                    interpolation="nearest")
     fig.tight_layout()
@@ -645,18 +651,18 @@ def plot_receptive_field(
     if shown.shape[1] != size:
         raise ValueError(f"The PatchGAN takes square images; got {shown.shape[0]}x{shown.shape[1]}.")
     if layers is None:
-        layers = _default_layers(size) if logits is None else infer_patchgan_layers(size, _verdict_map(logits).shape[0])
+        layers = course_patchgan_layers(size) if logits is None else infer_patchgan_layers(size, verdict_map(logits).shape[0])
     top, left, bottom, right = patch_receptive_field(row, col, layers, size)
     n = patchgan_output_size(size, layers)
     field = receptive_field_size(layers)
+    verdict = None if logits is None else verdict_map(logits)
+    if verdict is not None and verdict.shape != (n, n):
+        raise ValueError(f"logits have a {verdict.shape} grid but these layers give {n}x{n} at {size}x{size}.")
     fig, (ax_img, ax_grid) = plt.subplots(1, 2, figsize=(9, 4.5))
-    _imshow(ax_img, image, f"input: rows {top}..{bottom - 1}, cols {left}..{right - 1} ({field}x{field} field)")
+    _imshow(ax_img, shown, f"input: rows {top}..{bottom - 1}, cols {left}..{right - 1} ({field}x{field} field)")
     ax_img.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False,
                                edgecolor="yellow", linewidth=2))
-    if logits is not None:
-        verdict = _verdict_map(logits)
-        if verdict.shape != (n, n):
-            raise ValueError(f"logits have a {verdict.shape} grid but these layers give {n}x{n} at {size}x{size}.")
+    if verdict is not None:
         ax_grid.imshow(verdict, cmap="RdYlGn", vmin=0.0, vmax=1.0)
         grid_title = f"cell ({row}, {col}) of {n}x{n}: P(real) = {verdict[row, col]:.2f}"
     else:
@@ -691,13 +697,13 @@ def plot_ring_samples(
     """
     from course_utils.metrics import mode_coverage, ring_centers
 
-    pts = _numpy(samples)
-    ctr = ring_centers() if centers is None else _numpy(centers)
+    pts = as_numpy(samples)
+    ctr = ring_centers() if centers is None else as_numpy(centers)
     coverage = mode_coverage(pts, ctr, std, threshold, min_count=min_count)
     radius = 3.0 * std if threshold is None else threshold
     fig, ax = plt.subplots(figsize=(5, 5))
     if real is not None:
-        r = _numpy(real)
+        r = as_numpy(real)
         ax.scatter(r[:, 0], r[:, 1], s=4, color="grey", alpha=0.3, label="real")
     ax.scatter(pts[:, 0], pts[:, 1], s=4, color="C0", alpha=0.5, label="generated")
     for (cx, cy), ok, count in zip(ctr, coverage.covered, coverage.counts):
@@ -712,6 +718,7 @@ def plot_ring_samples(
 
 
 __all__: Sequence[str] = (
+    "as_numpy",
     "to_display",
     "show_images",
     "plot_image_rows",
@@ -730,6 +737,8 @@ __all__: Sequence[str] = (
     "PIX2PIX_PATCHGAN_LAYERS",
     "patchgan_layers",
     "infer_patchgan_layers",
+    "course_patchgan_layers",
+    "verdict_map",
     "patchgan_output_size",
     "receptive_field_size",
     "patch_receptive_field",
