@@ -266,6 +266,9 @@ def _check_one(path: Path, paired: bool) -> CheckedImage | str:
     return CheckedImage(path, width, height, kind)
 
 
+_CHECKED: dict[tuple[str, int, int, bool], CheckedImage] = {}
+
+
 def check_image_files(paths: Sequence[str | os.PathLike], paired: bool = False,
                       skip_bad_files: bool = False) -> list[CheckedImage]:
     """Check every file with PIL before any of them reaches TensorFlow.
@@ -279,8 +282,24 @@ def check_image_files(paths: Sequence[str | os.PathLike], paired: bool = False,
             which case the bad files are left out with a warning that names them.
     """
     paths = [Path(p) for p in paths]
+
+    def check(path: Path) -> CheckedImage | str:
+        # A file that passed before, unchanged since (same size and time), is not read again:
+        # loading the same folder twice in a notebook costs nothing the second time.
+        try:
+            st = path.stat()
+            key = (str(path.resolve()), st.st_size, st.st_mtime_ns, paired)
+        except OSError as err:
+            return f"cannot be read ({err})"
+        if key in _CHECKED:
+            return _CHECKED[key]
+        result = _check_one(path, paired)
+        if isinstance(result, CheckedImage):
+            _CHECKED[key] = result
+        return result
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        results = list(pool.map(lambda p: _check_one(p, paired), paths))
+        results = list(pool.map(check, paths))
     good = [r for r in results if isinstance(r, CheckedImage)]
     bad = [(p, r) for p, r in zip(paths, results) if isinstance(r, str)]
     if bad:
@@ -393,10 +412,11 @@ def _finish(ds: tf.data.Dataset, batch_size: int, drop_remainder: bool, determin
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE).with_options(options)
 
 
-def _check_batch(batch_size: int, n: int, drop_remainder: bool, where: Path | str) -> None:
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, not {batch_size}.")
-    if drop_remainder and n < batch_size:
+def _check_batch(batch_size: int, n: int | None = None, drop_remainder: bool = True,
+                 where: Path | str = "") -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}.")
+    if n is not None and drop_remainder and n < batch_size:
         raise ValueError(f"{where} has {n} usable images, fewer than batch_size={batch_size}, so "
                          "every batch would be dropped. Use a smaller batch_size.")
 
@@ -504,7 +524,7 @@ def load_cycle_gan_tfds(name: str = "horse2zebra", split: str = "train", image_s
         raise ValueError(f"Unknown cycle_gan config {name!r}. Choose one of: {', '.join(CYCLE_GAN_TFDS_NAMES)}.")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test' (TFDS splits trainA/trainB/testA/testB), not {split!r}.")
-    _check_batch(batch_size, batch_size, drop_remainder, name)
+    _check_batch(batch_size)
     out = []
     for offset, domain in enumerate("AB"):
         ds = tfds.load(f"cycle_gan/{name}", split=f"{split}{domain}", as_supervised=True,
@@ -571,25 +591,27 @@ PIX2PIX_BASE_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.t
 
 @dataclass(frozen=True)
 class Pix2PixArchive:
-    """A pix2pix dataset archive: its pinned checksum (``None``: none published) and the direction
-    that translates the drawing-like side into the photo-like side."""
+    """A pix2pix dataset archive: its pinned checksum (``None``: none published), the direction
+    that turns the drawing-like half (labels, edges, map) into the photo (night -> day for
+    night2day), and a line about it."""
 
     sha256: str | None
     direction: str
     about: str
 
 
-#: The archives of the pix2pix authors (Isola et al. 2017). We found no published sha256 for
-#: any of them, so none is pinned: the download prints the hash it got, so that you can pin it
-#: yourself (``sha256=...``). Directions follow the pix2pix repository's README (facades and
-#: cityscapes train labels -> photo, i.e. B -> A).
+#: The archives of the pix2pix authors (Isola et al. 2017), each file "A | B". We searched for a
+#: published SHA-256 of these archives and found none, so none is pinned: a download prints the
+#: hash it got, so that you can pin it yourself (``sha256=...``). The pix2pix repository trains
+#: facades labels -> photo with ``--direction BtoA``; A is the photo in facades, cityscapes and
+#: maps, the edge map in edges2*, the night view in night2day.
 PIX2PIX_DATASETS: dict[str, Pix2PixArchive] = {
-    "facades": Pix2PixArchive(None, "BtoA", "400 building facades (CMP), photo | labels, ~30 MB"),
-    "cityscapes": Pix2PixArchive(None, "BtoA", "2,975 street scenes, photo | labels, ~100 MB"),
-    "maps": Pix2PixArchive(None, "AtoB", "1,096 aerial photo | map pairs, ~250 MB"),
-    "edges2shoes": Pix2PixArchive(None, "AtoB", "50k edge map | shoe photo pairs, ~2 GB"),
-    "edges2handbags": Pix2PixArchive(None, "AtoB", "137k edge map | handbag photo pairs, ~8 GB"),
-    "night2day": Pix2PixArchive(None, "AtoB", "20k night | day webcam pairs, ~2 GB"),
+    "facades": Pix2PixArchive(None, "BtoA", "400 building facades (CMP Facades): photo | labels"),
+    "cityscapes": Pix2PixArchive(None, "BtoA", "2,975 street scenes (Cityscapes): photo | labels"),
+    "maps": Pix2PixArchive(None, "BtoA", "1,096 pairs from Google Maps: aerial photo | map"),
+    "edges2shoes": Pix2PixArchive(None, "AtoB", "50k shoes (UT Zappos50K): edges | photo"),
+    "edges2handbags": Pix2PixArchive(None, "AtoB", "137k handbags (Amazon): edges | photo"),
+    "night2day": Pix2PixArchive(None, "AtoB", "about 20k webcam pairs: night | day"),
 }
 
 
@@ -598,7 +620,12 @@ def _sha256_and_download(url: str, dest: Path, progress: bool) -> str:
     from tqdm.auto import tqdm
 
     digest = hashlib.sha256()
-    with urllib.request.urlopen(url) as response, open(dest, "wb") as out:
+    try:
+        response = urllib.request.urlopen(url, timeout=60)
+    except (OSError, ValueError) as err:  # URLError is an OSError; a malformed URL a ValueError
+        raise ConnectionError(f"Could not download {url}: {err}\nCheck the address and the internet "
+                              "connection (on Colab: Runtime > Restart and try again).") from err
+    with response, open(dest, "wb") as out:
         total = int(response.headers.get("Content-Length") or 0) or None
         with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
             while chunk := response.read(1 << 20):

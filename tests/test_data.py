@@ -395,9 +395,12 @@ def test_download_refuses_members_escaping_the_folder(tmp_path, kind):
     assert not Path("/tmp/evil_course_utils.txt").exists()
 
 
-def test_download_unknown_name_lists_the_choices(tmp_path):
+def test_download_unknown_name_or_unreachable_url(tmp_path):
     with pytest.raises(ValueError, match="facades"):
         D.download_pix2pix_dataset("horses", tmp_path)
+    missing = (tmp_path / "missing.tar.gz").as_uri()
+    with pytest.raises(ConnectionError, match="missing.tar.gz"):
+        D.download_pix2pix_dataset("mini", tmp_path / "cache", url=missing, progress=False)
     assert set(D.PIX2PIX_DATASETS) == {"facades", "cityscapes", "maps", "edges2shoes", "edges2handbags",
                                        "night2day"}
 
@@ -405,6 +408,7 @@ def test_download_unknown_name_lists_the_choices(tmp_path):
 # ---------------------------------------------------------------------------
 # TFDS (mocked: no network, no download)
 # ---------------------------------------------------------------------------
+@pytest.mark.slow  # importing TFDS alone takes a few seconds
 def test_cycle_gan_tfds_with_mock_data(monkeypatch):
     import tensorflow_datasets as tfds
 
