@@ -136,7 +136,11 @@ def loss_explorer(d_output: float = -3.0, *, span: tuple[float, float] = (-6.0, 
 # ---------------------------------------------------------------------------
 # 2. The sample browser.
 # ---------------------------------------------------------------------------
-def sample_browser(paths_or_folder: str | Any | Iterable[Any], *, image_width: str | None = "600px") -> Explorer:
+def sample_browser(
+    paths_or_folder: plotting.PathLike | Iterable[plotting.PathLike],
+    *,
+    image_width: str | None = "600px",
+) -> Explorer:
     """A slider over the PNG sample grids saved during training, with a play button.
 
     ``paths_or_folder`` is the samples folder (e.g. ``runs/pix2pix/samples``; files are ordered
