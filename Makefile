@@ -29,6 +29,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
+	# ipywidgets 7.7 (what Colab ships) beside 8, for tests/test_widgets.py to run the widgets under both.
+	$(PY) -m pip install -q --no-deps --upgrade --target $(VENV)/ipywidgets7 "ipywidgets==7.7.*" "ipython_genutils==0.2.*"
 	touch $(STAMP)
 
 test: install
