@@ -552,7 +552,8 @@ def load_digits_arrays(source: str = "mnist", num_examples: int | None = None) -
         try:
             (images, labels), _ = keras.datasets.mnist.load_data()
         except Exception as err:  # no network, blocked download, ...
-            raise RuntimeError(f"Could not download MNIST ({err}). Offline, use load_digits(source='shipped').") from err
+            raise RuntimeError(f"Could not download MNIST ({err}). "
+                               "Offline, use load_digits(source='shipped').") from err
     elif source == "shipped":
         path = shipped_digits_path()
         if not path.is_file():

@@ -69,8 +69,7 @@ ROOF_COLOURS = [(0.5, 0.15, 0.12), (0.3, 0.3, 0.34), (0.45, 0.3, 0.2)]
 
 def rng_for(*keys: int | str) -> np.random.Generator:
     """An independent generator for one image, from the set/split/index keys."""
-    words = [SEED] + [k if isinstance(k, int) else sum(ord(c) << (8 * (i % 4)) for i, c in enumerate(k))
-                      for k in keys]
+    words = [SEED] + [k if isinstance(k, int) else int.from_bytes(k.encode(), "little") for k in keys]
     return np.random.default_rng(words)
 
 
@@ -299,7 +298,7 @@ def draw_digit(d: int, rng: np.random.Generator) -> np.ndarray:
     wobble = rng.uniform(0, 2 * np.pi, 2)
     for stroke in digit_strokes(d, rng):
         pts = []
-        for k, (x, y) in enumerate(stroke):
+        for x, y in stroke:
             x, y = x - 0.5, y - 0.5
             x, y = sx * (x + shear * y), sy * y                     # shear and scale
             x, y = ca * x - sa * y, sa * x + ca * y                 # rotate
