@@ -1,0 +1,802 @@
+# %% [markdown]
+# # 03 CycleGAN: translating between two unpaired collections
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/image-to-image-gans/blob/v0.1.0/notebooks/03_cyclegan.ipynb)
+#
+# By the end of this lesson you will be able to:
+#
+# - explain why CycleGAN needs **two** generators and **two** discriminators, and what the
+#   cycle-consistency and identity losses add to the adversarial ones;
+# - write the least-squares (LSGAN) adversarial losses and say why they give the generator
+#   useful gradients where binary cross-entropy saturates;
+# - build the ResNet generator (reflection padding, residual blocks, instance norm) in Keras 3
+#   and check it against the published parameter count;
+# - write a CycleGAN training step with one persistent `GradientTape` and four optimizers,
+#   feed the discriminators from an image pool, and train it;
+# - judge the result with cycle rows, the cycle error and, on data whose answer is known,
+#   the error against the true translation.
+
+# %%
+# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+import subprocess, sys
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
+from course_utils import config
+cfg = config.CycleGanConfig.current()
+print(cfg)
+config.check_gpu();
+
+# %% [markdown]
+# The rest of the tools we need. `course_utils` holds the tested versions of everything we build
+# below, so that we can check our own code against them.
+
+# %%
+import time
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from course_utils import data, exercises, losses, metrics, models, plotting, widgets
+from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
+
+keras.utils.set_random_seed(cfg.seed)
+
+# %% [markdown]
+# ## 1. Why paired data is a limit
+#
+# Pix2Pix (lesson 02) learns from **pairs**: every input comes with the exact output we want,
+# pixel for pixel. That is a strong signal, but pairs are expensive or simply impossible to get:
+#
+# - nobody can photograph the *same* horse, in the same pose and light, as a zebra;
+# - there is no photograph of the scene Monet was painting on the day he painted it;
+# - aligning a summer and a winter photo of a valley needs the same camera spot, lens and framing.
+#
+# What we *can* collect easily is two **unaligned collections**: a folder of horse photos and a
+# folder of zebra photos, a folder of Monet paintings and a folder of landscape photos, sunny
+# and overcast beaches. CycleGAN (Zhu et al. 2017) learns a translation between two such
+# domains $X$ and $Y$ without ever seeing which $y$ belongs to which $x$.
+
+# %% [markdown]
+# ## 2. The two collections we use
+#
+# On Colab (full profile) we train on TFDS `cycle_gan/horse2zebra`: 1,067 horse and 1,334 zebra
+# photos. On a CPU (smoke profile) we use the course's shipped unpaired set `day2dusk`:
+#
+# - **X = A**: daylight scenes (blue sky, yellow sun, green grass);
+# - **Y = B**: dusk scenes of *other* scenes, drawn from other random seeds.
+#
+# Every folder draws its own scenes, so no dusk image shows the scene of any day image: the
+# sets really are unpaired. Let us look at both.
+
+# %%
+unpaired_path = data.shipped_unpaired_path()
+print(unpaired_path.name, {split: len(list((unpaired_path / split).glob("*.jpg")))
+                           for split in ("trainA", "trainB", "testA", "testB")})
+# Plain resize, no jitter, fixed order: just for looking.
+show_a, show_b = data.load_unpaired_folder(unpaired_path, "train", image_size=64, jitter=False,
+                                           batch_size=6, shuffle=False)
+day = next(iter(show_a))    # (6, 64, 64, 3) in [-1, 1]
+dusk = next(iter(show_b))   # (6, 64, 64, 3), different scenes
+plotting.show_images(tf.concat([day, dusk], 0), ncols=6,
+                     titles=[f"X: day {i}" for i in range(6)] + [f"Y: dusk {i}" for i in range(6)]);
+
+# %% [markdown]
+# The shipped set has one property real datasets lack: we know the **true** translation. Each
+# dusk image was made from a day render by a fixed colour map (swap red and blue, then darken with
+# $x^{1.5}$), so `data.true_translation` gives the right answer for any image. The CycleGAN never
+# sees it; we use it only at the end, to measure how close the learned translation comes.
+
+# %%
+truth = data.true_translation(day.numpy(), "AtoB")   # (6, 64, 64, 3): what G should produce
+plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from training)": truth}, max_rows=2);
+
+# %% [markdown]
+# ## 3. Two generators, two discriminators
+#
+# CycleGAN trains four networks at once:
+#
+# - a generator $G: X \to Y$ (day $\to$ dusk, horse $\to$ zebra),
+# - a generator $F: Y \to X$ (dusk $\to$ day, zebra $\to$ horse),
+# - a discriminator $D_Y$ that tells real $y$ from translated $G(x)$,
+# - a discriminator $D_X$ that tells real $x$ from translated $F(y)$.
+#
+# Each discriminator only knows its own domain. The picture shows who talks to whom.
+
+# %%
+def draw_cyclegan_diagram():
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.set_xlim(0, 10), ax.set_ylim(0, 5), ax.axis("off")
+    for cx, name, colour in ((2, "X\n(day / horse)", "#cfe3ff"), (8, "Y\n(dusk / zebra)", "#ffd9c2")):
+        ax.add_patch(plt.Circle((cx, 2.5), 1.2, color=colour, ec="black"))
+        ax.text(cx, 2.5, name, ha="center", va="center", fontsize=12)
+    arrow = dict(arrowstyle="-|>", lw=2, color="black", mutation_scale=18)
+    ax.annotate("", xy=(6.9, 3.3), xytext=(3.1, 3.3), arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.25"})
+    ax.annotate("", xy=(3.1, 1.7), xytext=(6.9, 1.7), arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.25"})
+    ax.text(5, 4.45, "G: X → Y", ha="center", fontsize=13, color="C0")
+    ax.text(5, 0.35, "F: Y → X", ha="center", fontsize=13, color="C1")
+    for cx, name in ((0.3, "$D_X$: real x\nor F(y)?"), (9.7, "$D_Y$: real y\nor G(x)?")):
+        ax.text(cx, 4.6, name, ha="center", va="top", fontsize=11,
+                bbox=dict(boxstyle="round", fc="#eeeeee", ec="gray"))
+    ax.annotate("", xy=(1.3, 3.4), xytext=(0.5, 3.9), arrowprops=dict(arrowstyle="<-", color="gray"))
+    ax.annotate("", xy=(8.7, 3.4), xytext=(9.5, 3.9), arrowprops=dict(arrowstyle="<-", color="gray"))
+    ax.set_title("CycleGAN: two mappings and one judge per domain")
+    return fig
+
+
+draw_cyclegan_diagram();
+
+# %% [markdown]
+# ## 4. Adversarial losses: binary cross-entropy and least squares
+#
+# Our discriminators output a raw score $a = D(\cdot)$ per patch (no sigmoid in the network).
+# With **binary cross-entropy** (Goodfellow et al. 2014) the score is read as a logit,
+# $\sigma(a)$ = probability of "real", and, for $G$ and $D_Y$:
+#
+# $$\mathcal{L}^{\text{BCE}}_{D_Y} = -\log \sigma(D_Y(y)) - \log\bigl(1 - \sigma(D_Y(G(x)))\bigr),
+# \qquad \mathcal{L}^{\text{BCE}}_{G} = -\log \sigma(D_Y(G(x))).$$
+#
+# With **least squares** (LSGAN, Mao et al. 2017), the form CycleGAN uses, the score is a
+# plain number pushed towards targets 1 (real) and 0 (fake):
+#
+# $$\mathcal{L}^{\text{LS}}_{D_Y} = \tfrac12\Bigl[\bigl(D_Y(y) - 1\bigr)^2 + D_Y(G(x))^2\Bigr],
+# \qquad \mathcal{L}^{\text{LS}}_{G} = \bigl(D_Y(G(x)) - 1\bigr)^2.$$
+#
+# The same pair of formulas holds for $F$ and $D_X$ with $x$ and $y$ swapped. The factor
+# $\tfrac12$ is the papers' "divide the discriminator's objective by 2", which slows $D$ down
+# relative to the generator (Isola et al. 2017; Zhu et al. 2017). Let us write both forms
+# ourselves and check them against `course_utils.losses`.
+
+# %%
+def lsgan_d_loss(real_scores, fake_scores):
+    """Halved least-squares loss of a discriminator: real -> 1, fake -> 0."""
+    return 0.5 * (tf.reduce_mean((real_scores - 1.0) ** 2) + tf.reduce_mean(fake_scores ** 2))
+
+
+def lsgan_g_loss(fake_scores):
+    """Least-squares loss of a generator: make the discriminator say 1 on fakes."""
+    return tf.reduce_mean((fake_scores - 1.0) ** 2)
+
+
+def bce_d_loss(real_logits, fake_logits):
+    """Halved BCE loss of a discriminator (Keras's BCE on logits)."""
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    return 0.5 * (bce(tf.ones_like(real_logits), real_logits) + bce(tf.zeros_like(fake_logits), fake_logits))
+
+
+def bce_g_loss(fake_logits):
+    """Non-saturating BCE loss of a generator: label the fakes 'real'."""
+    return keras.losses.BinaryCrossentropy(from_logits=True)(tf.ones_like(fake_logits), fake_logits)
+
+
+real_scores = tf.random.normal((4, 6, 6, 1))   # a PatchGAN's grid of scores for 4 real images
+fake_scores = tf.random.normal((4, 6, 6, 1))   # ... and for 4 translated ones
+for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_d_loss, bce_g_loss)):
+    ref_d = losses.discriminator_loss(real_scores, fake_scores, form=form, halve=True)
+    ref_g = losses.generator_loss(fake_scores, form=form)
+    np.testing.assert_allclose(ours_d(real_scores, fake_scores), ref_d, rtol=1e-5)
+    np.testing.assert_allclose(ours_g(fake_scores), ref_g, rtol=1e-5)
+    print(f"{form:5s}: D loss {float(ref_d):.4f}, G loss {float(ref_g):.4f}: ours match course_utils")
+
+# %% [markdown]
+# **Why least squares?** Look at the generator's loss as a function of the discriminator's score
+# $a$ on one fake, and at its gradient $\partial\mathcal{L}_G/\partial a$ (right), which is what
+# reaches the generator. The original minimax BCE loss $\log(1-\sigma(a))$ is flat when $D$
+# confidently rejects the fake ($a \ll 0$, typical early in training): no signal at all. The
+# non-saturating BCE fixes that side, but goes flat once $D$ is fooled ($a \gg 0$), even if the
+# fake is still far from real images. The least-squares gradient $2(a-1)$ is proportional to
+# the distance from the target on *both* sides, so fakes keep being pulled towards the real data
+# (Mao et al. 2017).
+
+# %%
+plotting.plot_generator_losses(d_output=-3.0);
+
+# %% [markdown]
+# Play with it: slide the discriminator's score and read each loss and gradient. Where is a BCE
+# gradient marked *saturated*? Is least squares ever saturated? (The widget needs a live kernel;
+# in a static copy of the notebook you only see its first picture.)
+
+# %%
+widgets.loss_explorer(d_output=-3.0)
+
+# %% [markdown]
+# ## 5. Cycle consistency: there and back again
+#
+# The adversarial losses alone are not enough. $D_Y$ only checks that $G(x)$ *looks like* a dusk
+# image, not that it is the dusk version of **this** $x$: $G$ could map every day scene to the
+# same good-looking dusk picture. CycleGAN adds a constraint borrowed from translators: translate
+# a sentence from English to French and back, and you should get your sentence again. If $F$
+# undoes $G$ and $G$ undoes $F$, then $G(x)$ must keep what makes $x$ this particular $x$:
+#
+# - forward cycle: $x \to G(x) \to F(G(x)) \approx x$,
+# - backward cycle: $y \to F(y) \to G(F(y)) \approx y$.
+#
+# With the mean absolute error (L1) and weight $\lambda = 10$:
+#
+# $$\mathcal{L}_{\text{cyc}}(G, F) = \lambda\,\mathbb{E}_x\bigl[\lVert F(G(x)) - x\rVert_1\bigr]
+# + \lambda\,\mathbb{E}_y\bigl[\lVert G(F(y)) - y\rVert_1\bigr].$$
+#
+# So $F$ is trained to be an approximate **inverse** of $G$ (and $G$ of $F$). On the shipped set
+# we can try this with the true colour maps, which are exact inverses, and with a "lazy" $G$ that
+# ignores its input and always paints the same dusk image.
+
+# %%
+true_g = lambda images: data.true_translation(images, "AtoB")   # day -> dusk, exact
+true_f = lambda images: data.true_translation(images, "BtoA")   # dusk -> day, its inverse
+lazy_g = lambda images: np.repeat(dusk.numpy()[:1], len(images), axis=0)  # same dusk picture for every x
+
+x = day.numpy()                                                  # (6, 64, 64, 3)
+print(f"cycle error with the true G and F:  {metrics.cycle_error(x, true_f(true_g(x))):.4f}")
+print(f"cycle error with the lazy G:        {metrics.cycle_error(x, true_f(lazy_g(x))):.4f}")
+plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
+                         names=("x", "lazy G(x)", "F(lazy G(x))", ""));
+
+# %% [markdown]
+# The lazy generator's outputs are perfectly plausible dusk images, so a discriminator cannot
+# object, but the round trip cannot find the houses of $x$ again: the cycle loss punishes it.
+#
+# ### Your turn 1: the cycle-consistency loss
+#
+# Write the full cycle loss, both directions, with weight `weight` (= $\lambda$ = 10). Inputs are
+# batches in $[-1, 1]$: `real_x`, its round trip `cycled_x` $= F(G(x))$, `real_y` and
+# `cycled_y` $= G(F(y))$. The notebook ships with an answer in place; to try it yourself,
+# replace the body with `raise NotImplementedError`, write your own and run the check.
+
+# %%
+def cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
+    forward = tf.reduce_mean(tf.abs(cycled_x - real_x))    # ||F(G(x)) - x||_1, averaged
+    backward = tf.reduce_mean(tf.abs(cycled_y - real_y))   # ||G(F(y)) - y||_1, averaged
+    return weight * (forward + backward)
+
+
+def reference_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
+    return (losses.cycle_consistency_loss(real_x, cycled_x, weight)
+            + losses.cycle_consistency_loss(real_y, cycled_y, weight))
+
+
+def random_cycle_inputs(rng):
+    images = lambda: rng.uniform(-1, 1, (2, 8, 8, 3)).astype("float32")
+    return images(), images(), images(), images()
+
+
+exercises.check_function(
+    cycle_loss, reference_cycle_loss, random_cycle_inputs, name="cycle_loss",
+    hint="Take the mean absolute difference for each direction (x with F(G(x)), y with G(F(y))), "
+         "add the two and multiply by the weight. A squared error or a missing direction gives another value.")
+
+# %% [markdown]
+# ## 6. The identity loss: keep the colours when there is nothing to do
+#
+# A second, gentler constraint: if we feed $G$ an image that is *already* in its output domain
+# $Y$, it should change it little, and the same for $F$ with an $x$:
+#
+# $$\mathcal{L}_{\text{id}}(G, F) = 0.5\lambda\,\mathbb{E}_y\bigl[\lVert G(y) - y\rVert_1\bigr]
+# + 0.5\lambda\,\mathbb{E}_x\bigl[\lVert F(x) - x\rVert_1\bigr], \qquad 0.5\lambda = 5.$$
+#
+# Zhu et al. (2017) introduced it for painting $\to$ photo, where without it the generators
+# happily shifted the tint of a whole picture (a daytime painting turned into a sunset photo):
+# the identity loss makes them **preserve colour composition** unless changing it is needed.
+#
+# It is a prior, not a truth. On our day $\to$ dusk set the true $G$ is a colour change, so it
+# does *not* leave a dusk image alone: the identity term pulls slightly against the right answer.
+# A quick measurement shows how large that pull is.
+
+# %%
+y = dusk.numpy()
+print(f"|G_true(y) - y| on dusk images: {metrics.mean_l1(true_g(y), y):.3f} "
+      f"(identity loss of the true G: {float(losses.identity_loss(y, true_g(y), weight=5.0)):.3f})")
+print(f"|F_true(x) - x| on day images:  {metrics.mean_l1(true_f(x), x):.3f}")
+
+# %% [markdown]
+# ### Your turn 2: the identity loss
+#
+# Write the identity term for both generators: `same_y` is $G(y)$, `same_x` is $F(x)$, and the
+# weight is $0.5\lambda = 5$. As before, the answer is in place; replace the body with
+# `raise NotImplementedError` to write your own.
+
+# %%
+def identity_term(real_x, same_x, real_y, same_y, weight=5.0):
+    return weight * (tf.reduce_mean(tf.abs(same_y - real_y)) + tf.reduce_mean(tf.abs(same_x - real_x)))
+
+
+def reference_identity_term(real_x, same_x, real_y, same_y, weight=5.0):
+    return losses.identity_loss(real_y, same_y, weight) + losses.identity_loss(real_x, same_x, weight)
+
+
+exercises.check_function(
+    identity_term, reference_identity_term, random_cycle_inputs, name="identity_term",
+    hint="Compare G(y) with y and F(x) with x (not with the other domain), mean absolute error each, "
+         "and weight each by 0.5 * lambda = 5.")
+
+# %% [markdown]
+# ## 7. The full objective, and who learns from which term
+#
+# $$\mathcal{L}(G, F, D_X, D_Y) = \mathcal{L}_{\text{GAN}}(G, D_Y) + \mathcal{L}_{\text{GAN}}(F, D_X)
+# + \mathcal{L}_{\text{cyc}}(G, F) + \mathcal{L}_{\text{id}}(G, F)$$
+#
+# The generators minimise it and the discriminators maximise their adversarial parts. In practice
+# each network gets its own loss and its own optimizer:
+#
+# | network | adversarial term | cycle $\lambda=10$ | identity $0.5\lambda=5$ |
+# |---|---|---|---|
+# | $G: X\to Y$ | $(D_Y(G(x)) - 1)^2$ | both directions (shared with $F$) | $\lVert G(y) - y\rVert_1$ |
+# | $F: Y\to X$ | $(D_X(F(y)) - 1)^2$ | both directions (shared with $G$) | $\lVert F(x) - x\rVert_1$ |
+# | $D_Y$ | $\tfrac12[(D_Y(y)-1)^2 + D_Y(G(x))^2]$ | – | – |
+# | $D_X$ | $\tfrac12[(D_X(x)-1)^2 + D_X(F(y))^2]$ | – | – |
+#
+# Both cycle directions appear in both generators' losses, because each round trip passes through
+# both $G$ and $F$. A discriminator's loss contains no generator weights it could change (we feed
+# it the fakes as they are), so it only updates $D$.
+
+# %% [markdown]
+# ## 8. The ResNet generator
+#
+# CycleGAN's generator comes from Johnson et al. (2016), *Perceptual losses for real-time style
+# transfer*. Unlike the U-Net of lesson 02 it has no long skip connections: the image is
+# squeezed to 1/4 of its size, transformed there by a stack of residual blocks, and expanded back.
+#
+# 1. **Reflection padding** by 3, then a **7x7 convolution** (64 filters): reflection mirrors the
+#    border pixels instead of adding black ones, so no dark frame creeps into the output.
+# 2. **Two stride-2 3x3 convolutions** (128, 256 filters): $256 \to 128 \to 64$.
+# 3. **Residual blocks** at $64 \times 64 \times 256$: 9 at 256x256, 6 at 128x128.
+# 4. **Two stride-2 transposed convolutions** (128, 64): $64 \to 128 \to 256$.
+# 5. Reflection padding by 3, a **7x7 convolution to 3 channels** and **tanh** for $[-1, 1]$.
+#
+# Every convolution except the last is followed by instance norm and ReLU.
+#
+# ### The residual block
+#
+# A residual block does not learn the mapping $M(x)$ it should compute directly; it learns the
+# *change* $F(x) = M(x) - x$ and outputs $x + F(x)$ (He et al. 2016). For translation this is a
+# natural fit: most of a zebra is still the horse, and a block that should change little only
+# has to keep $F$ small. (This $F$ is the block's residual, not the generator $F$.)
+#
+# Inside: reflection pad 1, conv 3x3, instance norm, ReLU, reflection pad 1, conv 3x3, instance
+# norm, then add the input. The shape never changes.
+#
+# ### Your turn 3: a residual block
+#
+# Write the block with `ReflectionPadding2D`, `layers.Conv2D` (`padding="valid"`, since the
+# padding is already there) and `InstanceNormalization`. The check compares it with
+# `course_utils.layers.residual_block`: parameter count, output shape, and outputs with the same
+# weights. Replace the body with `raise NotImplementedError` to try it yourself.
+
+# %%
+def my_residual_block(x, filters):
+    # x: (batch, h, w, filters)
+    y = ReflectionPadding2D(1)(x)                    # (batch, h + 2, w + 2, filters)
+    y = layers.Conv2D(filters, 3, padding="valid")(y)  # (batch, h, w, filters): this is F(x) being built
+    y = InstanceNormalization()(y)
+    y = layers.ReLU()(y)
+    y = ReflectionPadding2D(1)(y)
+    y = layers.Conv2D(filters, 3, padding="valid")(y)
+    y = InstanceNormalization()(y)                   # no ReLU here: F(x) may be negative
+    return layers.Add()([x, y])                      # x + F(x), (batch, h, w, filters)
+
+
+exercises.check_model_builder(
+    lambda t: my_residual_block(t, 16), lambda t: residual_block(t, 16), input_shapes=[(8, 8, 16)],
+    name="my_residual_block",
+    hint="Two rounds of pad(1) -> 3x3 conv (valid) -> instance norm, with a ReLU only after the first, "
+         "then add the block's input. Keep the conv bias (the default): instance norm here has no offset.")
+
+# %% [markdown]
+# Now the whole generator, from our block. It uses the same layer order as the course's
+# `models.resnet_generator`, so we can copy weights across and compare outputs too.
+
+# %%
+def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
+    init = keras.initializers.RandomNormal(0.0, 0.02)   # N(0, 0.02) as in the paper's code
+    def conv(x, f, k, strides=1, transpose=False, padding="same"):
+        cls = layers.Conv2DTranspose if transpose else layers.Conv2D
+        x = cls(f, k, strides=strides, padding=padding, kernel_initializer=init)(x)
+        return layers.ReLU()(InstanceNormalization()(x))
+
+    inp = keras.Input((image_size, image_size, 3))                # (b, 256, 256, 3)
+    x = ReflectionPadding2D(3)(inp)                               # (b, 262, 262, 3)
+    x = conv(x, filters, 7, padding="valid")                      # (b, 256, 256, 64)
+    x = conv(x, filters * 2, 3, strides=2)                        # (b, 128, 128, 128)
+    x = conv(x, filters * 4, 3, strides=2)                        # (b, 64, 64, 256)
+    for _ in range(n_blocks):
+        x = my_residual_block(x, filters * 4)                     # (b, 64, 64, 256)
+    x = conv(x, filters * 2, 3, strides=2, transpose=True)        # (b, 128, 128, 128)
+    x = conv(x, filters, 3, strides=2, transpose=True)            # (b, 256, 256, 64)
+    x = ReflectionPadding2D(3)(x)                                 # (b, 262, 262, 64)
+    out = layers.Conv2D(3, 7, activation="tanh", kernel_initializer=init)(x)  # (b, 256, 256, 3)
+    return keras.Model(inp, out, name="my_resnet_generator")
+
+
+mine_256 = my_resnet_generator(256, n_blocks=9)
+print(f"ours at 256, 9 blocks:         {mine_256.count_params():,} parameters")
+print(f"course_utils at 256 (9 blocks): {models.resnet_generator(256).count_params():,}")
+print(f"course_utils at 128 (6 blocks): {models.resnet_generator(128).count_params():,}")
+assert mine_256.count_params() == models.resnet_generator(256).count_params() == 11_378_179
+
+# Same weights -> same outputs (checked on small, cheap images).
+mine_small, ref_small = my_resnet_generator(32, n_blocks=2, filters=8), models.resnet_generator(32, n_blocks=2, filters=8)
+mine_small.set_weights(ref_small.get_weights())
+probe = tf.random.uniform((2, 32, 32, 3), -1, 1)
+np.testing.assert_allclose(mine_small(probe), ref_small(probe), atol=1e-5)
+print("our generator computes the same function as models.resnet_generator")
+
+# %% [markdown]
+# Most of the 11.4 million parameters sit in the residual blocks: each has two 3x3 convs of
+# $256 \to 256$ channels, $2 \times (3\cdot3\cdot256\cdot256 + 256) = 1{,}180{,}160$ parameters,
+# and there are nine of them. The bar chart shows where the weights are.
+
+# %%
+def parameters_by_stage(model):
+    stages = {"stem 7x7": 0, "down": 0, "residual": 0, "up": 0, "to RGB": 0}
+    for layer in model.layers:
+        n = layer.count_params()
+        key = ("stem 7x7" if layer.name.startswith("stem") else "down" if layer.name.startswith("down")
+               else "residual" if layer.name.startswith("res") else "up" if layer.name.startswith("up")
+               else "to RGB" if layer.name == "output" else None)
+        if key:
+            stages[key] += n
+    return stages
+
+
+stages = parameters_by_stage(models.resnet_generator(256))
+fig, ax = plt.subplots(figsize=(7, 2.8))
+ax.barh(list(stages), [v / 1e6 for v in stages.values()], color="C0")
+for i, v in enumerate(stages.values()):
+    ax.text(v / 1e6, i, f" {v:,}", va="center")
+ax.set_xlabel("parameters (millions)"), ax.invert_yaxis(), ax.set_xlim(0, 13)
+ax.set_title("ResNet generator at 256x256, 9 residual blocks")
+fig.tight_layout()
+
+# %% [markdown]
+# ## 9. Instance norm versus batch norm
+#
+# Batch norm normalises each channel with the mean and variance of the **whole batch**, so the
+# output for one image depends on which other images share its batch, and training and inference
+# behave differently. Instance norm (Ulyanov et al. 2016) normalises each channel of **each
+# image** over its own pixels:
+#
+# $$\hat{x}_{nhwc} = \frac{x_{nhwc} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}, \qquad
+# \mu_{nc} = \frac{1}{HW}\sum_{h,w} x_{nhwc}.$$
+#
+# For style and colour translation that is what we want: each image's contrast is removed per
+# image, and with batch size 1 (the paper's choice) batch norm would be instance norm during
+# training anyway but not at test time. A small numeric demo: one bright and one dark
+# "image", then the bright one with a different partner.
+
+# %%
+rng = np.random.default_rng(0)
+bright = 5.0 + rng.normal(size=(1, 4, 4, 1)).astype("float32")    # (1, 4, 4, 1), mean ~ 5
+dark = -5.0 + rng.normal(size=(1, 4, 4, 1)).astype("float32")     # mean ~ -5
+other = 20.0 + rng.normal(size=(1, 4, 4, 1)).astype("float32")    # a very bright partner
+
+bn = layers.BatchNormalization(center=False, scale=False)
+inorm = InstanceNormalization()
+for partner_name, partner in (("dark", dark), ("very bright", other)):
+    batch = np.concatenate([bright, partner])                     # (2, 4, 4, 1)
+    b = bn(batch, training=True).numpy()
+    i = inorm(batch).numpy()
+    print(f"bright image next to a {partner_name:11s} one -> "
+          f"batch norm: mean {b[0].mean():+.2f}, std {b[0].std():.2f} | "
+          f"instance norm: mean {i[0].mean():+.2f}, std {i[0].std():.2f}")
+
+# %% [markdown]
+# Batch norm's output for the *same* bright image changed with its partner; instance norm gave
+# mean 0 and standard deviation 1 both times.
+#
+# **Instance norm in Keras 3.** TensorFlow 2 users used to import `InstanceNormalization` from
+# `tensorflow-addons`, which has reached end of life and does not work with Keras 3. Two
+# replacements: the course's 20-line `course_utils.layers.InstanceNormalization` (read it: it is
+# `ops.moments` over height and width), and Keras's own `GroupNormalization` with one group per
+# channel (`groups=-1`). With the same $\epsilon$ and no learned scale and offset (the CycleGAN
+# code's setting) they agree:
+
+# %%
+features = tf.random.normal((2, 16, 16, 8)) * 3.0 + 1.0           # (batch, h, w, channels)
+ours = InstanceNormalization(epsilon=1e-5)(features)
+keras_group = layers.GroupNormalization(groups=-1, epsilon=1e-5, center=False, scale=False)(features)
+np.testing.assert_allclose(ours, keras_group, atol=1e-4)
+print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
+      f"{float(tf.reduce_max(tf.abs(ours - keras_group))):.1e}")
+
+# %% [markdown]
+# ## 10. The smaller variant
+#
+# A lighter CycleGAN, common in course material, works at 128x128 and replaces some of the
+# paper's choices with DCGAN-style ones:
+#
+# - generator: three 4x4 stride-2 convs with **batch norm** ($128 \to 16$; 64, 128, 256 filters),
+#   6 residual blocks (zero padding), then transposed convs back to 128 and tanh;
+# - discriminator: five conv layers, four 4x4 stride-2 ($64 \to 512$ filters, `conv_dim = 64`,
+#   batch norm after all but the first, LeakyReLU 0.2) and a last conv to an 8x8 grid of scores;
+# - **LSGAN** losses as above.
+#
+# Compare it with the paper's networks (`count_params` includes batch norm's moving statistics,
+# which are not trained):
+
+# %%
+def count(model):
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return model.count_params(), trainable
+
+
+nets = {
+    "ResNet generator, 256, 9 blocks (paper)": models.resnet_generator(256),
+    "ResNet generator, 128, 6 blocks (paper)": models.resnet_generator(128),
+    "PatchGAN 70x70, instance norm (paper)": models.patchgan_discriminator(256, target_channels=None, norm="instance"),
+    "small generator, 128, 6 blocks": models.small_cyclegan_generator(),
+    "small discriminator, 128, 5 layers": models.small_cyclegan_discriminator(),
+}
+for name, net in nets.items():
+    total, trainable = count(net)
+    print(f"{name:42s} {total:>11,} parameters ({trainable:,} trainable), output {net.output_shape}")
+
+# %% [markdown]
+# ## 11. The image pool
+#
+# If a discriminator only ever sees the generator's *latest* outputs, the two can chase each
+# other in circles: $D$ learns to reject today's fakes, $G$ moves somewhere else, $D$ forgets
+# the old mistakes, and $G$ can move back. Following Shrivastava et al. (2017), CycleGAN keeps a
+# **history of 50 generated images** per domain and updates each discriminator on a mix:
+#
+# - while the pool is not full, store the new fake and show it to $D$;
+# - afterwards, for each new fake toss a coin: heads, show $D$ the fake and keep the pool;
+#   tails, show $D$ a random *old* fake from the pool and put the new one in its place.
+#
+# Our version works in Python, on the fakes of one step, before the discriminators are updated.
+
+# %%
+class ImagePool:
+    """A history of generated images (Shrivastava et al. 2017; Zhu et al. 2017)."""
+
+    def __init__(self, size=50, seed=0):
+        self.size, self.images = size, []
+        self.rng = np.random.default_rng(seed)
+
+    def query(self, fakes):
+        """fakes: (batch, h, w, c) -> a batch of the same shape, half of it from history once full."""
+        if self.size == 0:
+            return fakes
+        out = []
+        for fake in np.asarray(fakes):
+            if len(self.images) < self.size:               # filling up: keep it and show it
+                self.images.append(fake)
+                out.append(fake)
+            elif self.rng.random() < 0.5:                   # show an old one, store the new one
+                i = self.rng.integers(self.size)
+                out.append(self.images[i])
+                self.images[i] = fake
+            else:                                           # show the new one
+                out.append(fake)
+        return np.stack(out)
+
+
+# Demo: "images" that are just their step number, so we can see how old each returned one is.
+pool = ImagePool(size=cfg.pool_size)
+steps = np.arange(300)
+shown = np.array([pool.query(np.full((1, 1, 1, 1), s, "float32"))[0, 0, 0, 0] for s in steps])
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.plot(steps, shown, ".", ms=3)
+ax.axvline(cfg.pool_size, color="gray", ls="--", label=f"pool full ({cfg.pool_size})")
+ax.set_xlabel("training step"), ax.set_ylabel("step the shown fake was made")
+ax.set_title("What the discriminator sees: half fresh fakes, half from history"), ax.legend()
+fig.tight_layout()
+print(f"after filling: {np.mean(shown[cfg.pool_size:] == steps[cfg.pool_size:]):.0%} of the shown fakes are fresh")
+
+# %% [markdown]
+# ## 12. The training step
+#
+# One step takes a batch $x$ from $X$ and an unrelated batch $y$ from $Y$ and:
+#
+# 1. runs both generators: $G(x)$, $F(y)$, the round trips $F(G(x))$, $G(F(y))$ and the identity
+#    images $G(y)$, $F(x)$;
+# 2. asks the discriminators about real images and about fakes from the pools;
+# 3. computes the four losses of the table above;
+# 4. takes four gradients from **one persistent tape** (a normal tape can be asked only once)
+#    and applies them with **four optimizers**, one per network.
+#
+# The pools are Python objects, so we split the work into two compiled functions: one that
+# makes the fakes, and the step itself, which gets the pooled fakes as inputs. Making the fakes
+# twice costs one extra forward pass of the generators; in exchange the whole update, with all
+# four gradients, sits in front of you in one function.
+
+# %%
+def make_cyclegan(image_size, filters, n_blocks=None):
+    """G, F (ResNet generators) and D_X, D_Y (PatchGANs with instance norm)."""
+    G = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters)
+    F = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters)
+    D_X = models.patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters)
+    D_Y = models.patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters)
+    return G, F, D_X, D_Y
+
+
+def make_optimizers():
+    # Adam, learning rate 2e-4, beta_1 = 0.5 (Zhu et al. 2017, section 4 / appendix 7.1)
+    return [keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1) for _ in range(4)]
+
+
+def make_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY,
+                    form=cfg.loss_form, cycle_weight=cfg.cycle_weight, identity_weight=cfg.identity_weight):
+    @tf.function
+    def translate(x, y):
+        return G(x, training=True), F(y, training=True)              # (b, S, S, 3) each
+
+    @tf.function
+    def train_step(x, y, pooled_fake_x, pooled_fake_y):
+        with tf.GradientTape(persistent=True) as tape:
+            fake_y = G(x, training=True)          # G(x)
+            cycled_x = F(fake_y, training=True)   # F(G(x)) ~ x
+            fake_x = F(y, training=True)          # F(y)
+            cycled_y = G(fake_x, training=True)   # G(F(y)) ~ y
+            same_y = G(y, training=True)          # G(y) ~ y (identity)
+            same_x = F(x, training=True)          # F(x) ~ x (identity)
+
+            # Discriminator scores: (b, s, s, 1) grids of patch scores.
+            score_real_x, score_real_y = D_X(x, training=True), D_Y(y, training=True)
+            score_fake_x, score_fake_y = D_X(fake_x, training=True), D_Y(fake_y, training=True)  # for G, F
+            score_pool_x = D_X(pooled_fake_x, training=True)                                       # for D_X
+            score_pool_y = D_Y(pooled_fake_y, training=True)                                       # for D_Y
+
+            cyc = (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
+                   + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))
+            g_loss = (losses.generator_loss(score_fake_y, form) + cyc
+                      + losses.identity_loss(y, same_y, identity_weight))
+            f_loss = (losses.generator_loss(score_fake_x, form) + cyc
+                      + losses.identity_loss(x, same_x, identity_weight))
+            dx_loss = losses.discriminator_loss(score_real_x, score_pool_x, form, halve=True)
+            dy_loss = losses.discriminator_loss(score_real_y, score_pool_y, form, halve=True)
+
+        for loss, net, opt in ((g_loss, G, opt_G), (f_loss, F, opt_F), (dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)):
+            grads = tape.gradient(loss, net.trainable_variables)
+            opt.apply_gradients(zip(grads, net.trainable_variables))
+        del tape   # a persistent tape holds on to its tensors until deleted
+        return {"G_loss": g_loss, "F_loss": f_loss, "D_X_loss": dx_loss, "D_Y_loss": dy_loss, "cycle_loss": cyc}
+
+    return translate, train_step
+
+
+# %% [markdown]
+# ## 13. Training
+#
+# The paper's settings (Zhu et al. 2017): batch size 1, Adam with learning rate $2\cdot10^{-4}$
+# and $\beta_1 = 0.5$, 100 epochs at that rate, then 100 epochs in which it decays linearly to
+# zero; images jittered (resize to 286, random crop to 256, mirror). In the full profile this is
+# horse2zebra from TFDS on a Colab GPU, which takes many hours: lesson 04 shows how to checkpoint
+# to Drive and resume. In the smoke profile the shipped day/dusk set at 32x32, 8 base filters
+# and a handful of steps run through the very same code.
+
+# %%
+def linear_decay(epoch, total=cfg.epochs, decay=cfg.decay_epochs, base=cfg.learning_rate):
+    """Constant for the first total - decay epochs, then linearly down to 0 at the end."""
+    start = total - decay
+    return base if epoch < start else base * (1.0 - (epoch - start) / decay)
+
+
+paper_lr = [linear_decay(e, total=200, decay=100, base=2e-4) for e in range(200)]
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.plot(paper_lr)
+ax.set_xlabel("epoch"), ax.set_ylabel("learning rate"), ax.set_title("The paper's schedule: 100 + 100 epochs")
+fig.tight_layout()
+
+# %% [markdown]
+# The data: two independent streams, one per domain. They have different lengths (1,067 horses,
+# 1,334 zebras), so both repeat and an epoch is as many steps as the larger one has images.
+
+# %%
+if cfg.dataset == "shipped":
+    train_x, train_y = data.load_unpaired_folder(unpaired_path, "train", image_size=cfg.image_size,
+                                                 batch_size=cfg.batch_size, seed=cfg.seed)
+    test_x, test_y = data.load_unpaired_folder(unpaired_path, "test", image_size=cfg.image_size,
+                                               jitter=False, batch_size=8, shuffle=False)
+else:  # TFDS cycle_gan/horse2zebra: downloaded on first use
+    train_x, train_y = data.load_cycle_gan_tfds(cfg.dataset, "train", image_size=cfg.image_size,
+                                                batch_size=cfg.batch_size, seed=cfg.seed)
+    test_x, test_y = data.load_cycle_gan_tfds(cfg.dataset, "test", image_size=cfg.image_size,
+                                              jitter=False, batch_size=8, shuffle=False)
+steps_per_epoch = cfg.steps_per_epoch or int(max(train_x.cardinality(), train_y.cardinality()))
+print(f"{cfg.dataset}: {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}, "
+      f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs")
+stream = iter(tf.data.Dataset.zip(train_x.repeat(), train_y.repeat()))
+x_batch, y_batch = next(stream)   # (batch, S, S, 3) each
+
+# %% [markdown]
+# Build the four networks and their optimizers. The smoke profile also uses fewer residual blocks
+# (2 instead of 6) to stay within a CPU budget; the full profile uses the paper's 9 at 256.
+
+# %%
+N_BLOCKS = 2 if cfg.is_smoke else None   # None: 9 at 256, 6 below (the paper's choice)
+G, F, D_X, D_Y = make_cyclegan(cfg.image_size, cfg.filters, N_BLOCKS)
+optimizers = make_optimizers()
+translate, train_step = make_train_step(G, F, D_X, D_Y, *optimizers)
+pool_x, pool_y = ImagePool(cfg.pool_size, seed=1), ImagePool(cfg.pool_size, seed=2)
+print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_params():,} each")
+
+# %% [markdown]
+# The loop: for every step, make the fakes, pass them through the pools, then update all four
+# networks. The learning rate is set at the start of each epoch.
+
+# %%
+history = {"step": [], "G_loss": [], "F_loss": [], "D_X_loss": [], "D_Y_loss": [], "cycle_loss": []}
+start = time.time()
+for epoch in range(cfg.epochs):
+    lr = linear_decay(epoch)
+    for opt in optimizers:
+        opt.learning_rate = lr
+    progress = keras.utils.Progbar(steps_per_epoch, stateful_metrics=list(history)[1:],
+                                   verbose=2 if cfg.is_smoke else 1)
+    for i in range(steps_per_epoch):
+        x_batch, y_batch = next(stream)
+        fake_y, fake_x = translate(x_batch, y_batch)
+        logs = train_step(x_batch, y_batch,
+                          tf.constant(pool_x.query(fake_x.numpy())), tf.constant(pool_y.query(fake_y.numpy())))
+        history["step"].append(epoch * steps_per_epoch + i)
+        for key, value in logs.items():
+            history[key].append(float(value))
+        progress.update(i + 1, [(k, float(v)) for k, v in logs.items()])
+    print(f"epoch {epoch + 1}/{cfg.epochs} done (learning rate {lr:.1e}, {time.time() - start:.0f} s so far)")
+
+# %%
+plotting.plot_loss_history(history, smoothing=0.0 if cfg.is_smoke else 0.9);
+
+# %% [markdown]
+# ## 14. What did it learn?
+#
+# Each row shows a test image $x$, its translation $G(x)$, the round trip $F(G(x))$, which
+# should look like $x$, and the identity image $F(x)$, which should also look like $x$.
+# Then the same for the backward direction. After only a few smoke steps expect blurry colour
+# fields; after the full run, zebra stripes on horses.
+
+# %%
+x_test, y_test = next(iter(test_x)), next(iter(test_y))   # (8, S, S, 3) each
+g_x, f_y = G(x_test, training=False), F(y_test, training=False)
+f_g_x, g_f_y = F(g_x, training=False), G(f_y, training=False)
+f_x, g_y = F(x_test, training=False), G(y_test, training=False)
+plotting.plot_cycle_rows(x_test, g_x, f_g_x, f_x, max_rows=3);
+
+# %%
+plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
+                         names=("y", "F(y)", "G(F(y))", "identity G(y)"));
+
+# %% [markdown]
+# Two numbers. The **cycle error** $\text{mean}\,|F(G(x)) - x|$ is the cycle loss without
+# $\lambda$; it can be computed on any data. On the shipped set we can also measure the
+# **correspondence error** $\text{mean}\,|G(x) - G_{\text{true}}(x)|$: how far the translation
+# lands from the right answer, which unpaired training never saw. For scale, doing nothing
+# ($G(x) = x$) scores the error printed last.
+
+# %%
+print(f"cycle error    X -> Y -> X: {metrics.cycle_error(x_test, f_g_x):.3f}, "
+      f"Y -> X -> Y: {metrics.cycle_error(y_test, g_f_y):.3f}")
+if cfg.dataset == "shipped":
+    err_g = metrics.correspondence_error(g_x, true_g, inputs=x_test.numpy())
+    err_f = metrics.correspondence_error(f_y, true_f, inputs=y_test.numpy())
+    err_none = metrics.correspondence_error(x_test, true_g, inputs=x_test.numpy())
+    print(f"correspondence error of G: {err_g:.3f}, of F: {err_f:.3f}; doing nothing: {err_none:.3f}")
+else:
+    print("horse2zebra has no known true translation, so only the cycle error and your eyes can judge it.")
+
+# %% [markdown]
+# Browse the test images one by one: the explorer shows $x$, $G(x)$, the true target when it is
+# known, the round trip and the identity image, with their errors.
+
+# %%
+widgets.translation_explorer(x_test, G, F, names=("G", "F"),
+                             targets=true_g(x_test.numpy()) if cfg.dataset == "shipped" else None)
+
+# %% [markdown]
+# ## Summary
+#
+# - Unpaired translation learns between two collections $X$ and $Y$ with two generators and two
+#   discriminators.
+# - Least-squares adversarial losses keep the generator's gradient alive where BCE saturates; the
+#   discriminator loss is halved.
+# - Cycle consistency ($\lambda = 10$) makes $F$ an approximate inverse of $G$, so translations
+#   keep the content of their input; the identity loss ($0.5\lambda$) keeps colours when there is
+#   nothing to translate.
+# - The ResNet generator (11,378,179 parameters at 256) uses reflection padding, residual blocks
+#   and instance norm, which in Keras 3 is `GroupNormalization(groups=-1)` or our own layer.
+# - An image pool of 50 fakes steadies the discriminators.
+#
+# Next, lesson 04 trains these models for real on a Colab GPU: checkpoints, mixed precision and
+# the long runs the full profile needs.
