@@ -1,0 +1,841 @@
+# %% [markdown]
+# # 01 · GAN basics: two networks that teach each other
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/image-to-image-gans/blob/v0.1.0/notebooks/01_gan_basics.ipynb)
+#
+# Every model in this course (Pix2Pix, CycleGAN) is a generative adversarial network at heart.
+# Before we translate images, we build the plain GAN once, by hand, on handwritten digits.
+#
+# By the end of this lesson you will be able to:
+#
+# - say what separates a generative model from a discriminative one, and what each player of a GAN does;
+# - write the discriminator and generator losses from logits, and explain why the generator
+#   uses the "real" label on its fakes;
+# - write a GAN training step with two optimizers, `tf.GradientTape` and `tf.function`;
+# - build and train a DCGAN on digits, and watch it train with sample grids and loss curves;
+# - recognise mode collapse and measure it as "modes covered" on a ring of Gaussians.
+
+# %%
+# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+import subprocess, sys
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
+from course_utils import config
+cfg = config.GanBasicsConfig.current()
+print(cfg)
+config.check_gpu();
+
+# %% [markdown]
+# `cfg` holds every size and step count of this lesson. On Colab you get the **full** profile:
+# MNIST, 50 epochs, batch 256, Adam with learning rate $10^{-4}$, the settings of the
+# TensorFlow DCGAN tutorial. With `COURSE_SMOKE=1` (CI, a laptop without a GPU) the same code
+# runs on the shipped digits for a handful of steps, so expect blobs rather than digits there.
+#
+# Next, the libraries. `course_utils` gives us tested versions of everything we build here, so
+# we can check our own code against them.
+
+# %%
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from IPython.display import Image, display
+from keras import layers
+from tqdm.auto import tqdm
+
+from course_utils import data, exercises, losses, metrics, models, plotting
+
+keras.utils.set_random_seed(cfg.seed)   # Python, NumPy and TensorFlow seeds in one call
+OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
+OUT.mkdir(parents=True, exist_ok=True)
+print("TensorFlow", tf.__version__, "| Keras", keras.__version__, "| outputs in", OUT)
+
+# %% [markdown]
+# ## 1. Discriminative and generative models
+#
+# Most models you have trained so far are **discriminative**. A spam filter is the classic
+# example: it reads an email $x$ and outputs $p(y \mid x)$, the probability that the label $y$ is
+# "spam". It only has to learn where the border between spam and normal mail lies. It cannot
+# write an email.
+#
+# A **generative** model learns how the data itself is distributed: $p(x \mid y)$ ("what does a
+# spam email look like?") or simply $p(x)$ ("what does any handwritten digit look like?"). Once
+# you have it, you can **draw new samples** $x$ from it. With Bayes' rule a generative model can
+# also classify, $p(y \mid x) \propto p(x \mid y)\,p(y)$, but the reverse does not hold: knowing the
+# border tells you nothing about what lies far from it.
+#
+# The picture makes this concrete with two made-up email features. On the left a discriminative
+# model: one number per point, the probability of spam, and a boundary at 0.5. On the right a
+# generative model: one density per class, from which we draw three brand-new "spam emails".
+
+# %%
+rng = np.random.default_rng(cfg.seed)
+mean_ham, mean_spam, spread = np.array([1.0, 1.0]), np.array([3.0, 2.5]), 0.6
+ham = rng.normal(mean_ham, spread, size=(60, 2))      # (60, 2) features of normal emails
+spam = rng.normal(mean_spam, spread, size=(60, 2))    # (60, 2) features of spam
+
+def gaussian_density(points, mean):
+    """The density of an isotropic Gaussian with std `spread` at `points` (..., 2)."""
+    d2 = np.sum((points - mean) ** 2, axis=-1)
+    return np.exp(-d2 / (2 * spread**2)) / (2 * np.pi * spread**2)
+
+g1, g2 = np.meshgrid(np.linspace(-1, 5, 200), np.linspace(-1, 5, 200))
+grid = np.stack([g1, g2], axis=-1)                    # (200, 200, 2)
+p_x_given_ham, p_x_given_spam = gaussian_density(grid, mean_ham), gaussian_density(grid, mean_spam)
+p_spam_given_x = p_x_given_spam / (p_x_given_spam + p_x_given_ham)   # Bayes with p(spam) = 1/2
+
+fig, (ax_d, ax_g) = plt.subplots(1, 2, figsize=(11, 4.5))
+cs = ax_d.contourf(g1, g2, p_spam_given_x, levels=20, cmap="RdBu_r", alpha=0.7)
+ax_d.contour(g1, g2, p_spam_given_x, levels=[0.5], colors="black")
+fig.colorbar(cs, ax=ax_d, label="p(spam | x)")
+ax_d.set_title("Discriminative: p(y | x), a border between classes")
+new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # sampling: only a generative model can do this
+ax_g.contour(g1, g2, p_x_given_ham, levels=5, colors="C0")
+ax_g.contour(g1, g2, p_x_given_spam, levels=5, colors="C3")
+ax_g.scatter(*new_spam.T, marker="*", s=250, color="gold", edgecolor="black", zorder=3,
+             label="new samples drawn from p(x | spam)")
+ax_g.set_title("Generative: p(x | y), what each class looks like")
+for ax in (ax_d, ax_g):
+    ax.scatter(*ham.T, s=10, color="C0", label="normal mail")
+    ax.scatter(*spam.T, s=10, color="C3", label="spam")
+    ax.set_xlabel('x1: how often "free" appears')
+    ax.set_ylabel("x2: share of links")
+ax_g.legend(fontsize=8, loc="upper left")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# For images, $x$ has $28 \times 28 = 784$ dimensions (or $256 \times 256 \times 3$ later in the
+# course), and no one can write its density down. A GAN sidesteps the problem: it never writes
+# $p(x)$ at all. It learns a **sampler** instead.
+#
+# ## 2. The two players
+#
+# - The **generator** $G$ takes a vector of random noise $z$ (100 numbers from a standard normal
+#   distribution here) and turns it into an image $G(z)$.
+# - The **discriminator** $D$ takes an image and outputs the probability $D(x)$ that it is a real
+#   one from the training set rather than a fake from $G$. It is an ordinary binary classifier.
+#
+# They learn from each other in a **double feedback loop**:
+#
+# 1. $D$ is scored against the **ground truth**: we know which images are real and which came
+#    from $G$, so $D$ learns to tell them apart.
+# 2. $G$ is scored against **the discriminator**: $G$ never sees a real image. Its only signal is
+#    how real $D$ finds its fakes, passed back as gradients *through* $D$.
+#
+# As $D$ gets better at spotting fakes, $G$ has to make better fakes, and the other way round.
+
+# %%
+from matplotlib.patches import FancyBboxPatch
+
+def box(ax, xy, text, colour):
+    ax.add_patch(FancyBboxPatch((xy[0] - 0.9, xy[1] - 0.35), 1.8, 0.7, boxstyle="round,pad=0.05",
+                                facecolor=colour, edgecolor="black"))
+    ax.text(*xy, text, ha="center", va="center", fontsize=10)
+
+def arrow(ax, start, end, text="", colour="black", style="-|>", rad=0.0, dy=0.15):
+    ax.annotate("", xy=end, xytext=start,
+                arrowprops=dict(arrowstyle=style, color=colour, lw=1.8, connectionstyle=f"arc3,rad={rad}"))
+    if text:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + dy, text, ha="center",
+                fontsize=9, color=colour)
+
+fig, ax = plt.subplots(figsize=(11, 5))
+box(ax, (0.0, 2.0), "noise z ~ N(0, I)\n(b, 100)", "#eeeeee")
+box(ax, (2.6, 2.0), "Generator G", "#cfe2ff")
+box(ax, (5.2, 2.0), "fake images G(z)\n(b, 28, 28, 1)", "#eeeeee")
+box(ax, (5.2, 4.0), "real images x\n(b, 28, 28, 1)", "#eeeeee")
+box(ax, (7.8, 3.0), "Discriminator D", "#ffe0cc")
+box(ax, (10.4, 4.0), "D loss: real -> 1,\nfake -> 0", "#fff3b0")
+box(ax, (10.4, 2.0), 'G loss: fake -> 1\n("real" label)', "#d9f2d9")
+arrow(ax, (0.9, 2.0), (1.7, 2.0))
+arrow(ax, (3.5, 2.0), (4.3, 2.0))
+arrow(ax, (6.1, 2.1), (6.9, 2.8))
+arrow(ax, (6.1, 3.9), (6.9, 3.2))
+arrow(ax, (8.7, 3.2), (9.5, 3.9), "logits")
+arrow(ax, (8.7, 2.8), (9.5, 2.1), "logits on fakes", dy=-0.3)
+arrow(ax, (10.4, 4.4), (7.8, 3.4), "1: gradients update D (ground truth)", colour="C1", rad=0.35, dy=0.75)
+arrow(ax, (10.4, 1.6), (2.6, 1.6), "2: gradients flow back through D (frozen) into G", colour="C2",
+      rad=-0.25, dy=-1.25)
+ax.set_xlim(-1.2, 11.6)
+ax.set_ylim(-0.2, 5.2)
+ax.axis("off")
+ax.set_title("The double feedback loop of a GAN")
+plt.show()
+
+# %% [markdown]
+# ## 3. The minimax game
+#
+# Goodfellow et al. (2014) wrote the game as one value function that $D$ maximises and $G$
+# minimises:
+#
+# $$\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_\text{data}}\big[\log D(x)\big]
+#   + \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big].$$
+#
+# - $D$ wants $D(x) \to 1$ on real images (first term up) and $D(G(z)) \to 0$ on fakes (second
+#   term up).
+# - $G$ only appears in the second term and wants $D(G(z)) \to 1$, which pushes that term down.
+#
+# For a fixed $G$, the best discriminator is
+# $D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}$, and the game has its optimum when
+# the generator's distribution equals the data's, $p_g = p_\text{data}$. There the best $D$ can
+# only guess, $D^* = \tfrac12$ everywhere, and $V = -\log 4$ (Goodfellow et al. 2014). Remember
+# this point: we will meet it again when we read the loss curves.
+#
+# ## 4. Losses from logits
+#
+# Maximising $V$ for $D$ is the same as minimising the **binary cross-entropy** (BCE) of a classifier
+# whose label is 1 for real and 0 for fake. For a label $t$ and a predicted probability $p$:
+#
+# $$\text{BCE}(t, p) = -t \log p - (1 - t) \log(1 - p).$$
+#
+# Our discriminator does not end in a sigmoid. It outputs a raw score, a **logit** $\ell$, and
+# $D(x) = \sigma(\ell) = 1 / (1 + e^{-\ell})$. Computing $\sigma$ first and the log afterwards breaks
+# in float32 as soon as the discriminator is sure of itself:
+
+# %%
+logits = tf.constant([-200.0, -5.0, 0.0, 5.0, 200.0])   # (5,) raw discriminator outputs
+naive_label1 = -tf.math.log(tf.sigmoid(logits))          # BCE with label 1, the naive way
+naive_label0 = -tf.math.log(1.0 - tf.sigmoid(logits))    # BCE with label 0, the naive way
+print("sigmoid(logit):      ", tf.sigmoid(logits).numpy())
+print("naive BCE, label 1:  ", naive_label1.numpy())
+print("naive BCE, label 0:  ", naive_label0.numpy())
+
+# %% [markdown]
+# `sigmoid(200)` rounds to exactly 1 in float32, so $\log(1 - 1) = -\infty$: one confident
+# verdict and the loss (and every gradient after it) is `inf` or `nan`. Rearranging the formula
+# in terms of $\ell$ gives a version that never takes the log of a rounded number:
+#
+# $$\text{BCE}(t, \ell) = \max(\ell, 0) - \ell\, t + \log\big(1 + e^{-|\ell|}\big).$$
+#
+# This is what `from_logits=True` does in Keras, and what we write now.
+
+# %%
+def bce_from_logits(labels, logits):
+    """Mean binary cross-entropy of `logits` against `labels` (0 or 1), computed stably."""
+    logits = tf.cast(logits, tf.float32)
+    labels = tf.broadcast_to(tf.cast(labels, tf.float32), tf.shape(logits))
+    per_element = tf.nn.relu(logits) - logits * labels + tf.math.log1p(tf.exp(-tf.abs(logits)))
+    return tf.reduce_mean(per_element)
+
+print("stable BCE, label 1: ", [round(float(bce_from_logits(1.0, l)), 4) for l in logits])
+print("stable BCE, label 0: ", [round(float(bce_from_logits(0.0, l)), 4) for l in logits])
+
+# %% [markdown]
+# Every value is finite now. Let us check it against two references on random logits: Keras's own
+# `BinaryCrossentropy(from_logits=True)` (what the TensorFlow DCGAN tutorial uses) and the course's
+# `losses.bce_with_logits`.
+
+# %%
+keras_bce = keras.losses.BinaryCrossentropy(from_logits=True)
+test_logits = rng.normal(0, 4, size=(32, 1)).astype("float32")        # (32, 1)
+test_labels = rng.integers(0, 2, size=(32, 1)).astype("float32")      # (32, 1)
+ours = float(bce_from_logits(test_labels, test_logits))
+print(f"ours {ours:.6f} | keras {float(keras_bce(test_labels, test_logits)):.6f} "
+      f"| course_utils {float(losses.bce_with_logits(test_labels, test_logits)):.6f}")
+assert np.isclose(ours, float(keras_bce(test_labels, test_logits)), atol=1e-5)
+assert np.isclose(ours, float(losses.bce_with_logits(test_labels, test_logits)), atol=1e-5)
+
+# %% [markdown]
+# ### Your turn 1: the discriminator's loss
+#
+# The discriminator is a classifier with two kinds of input: real images, label 1, and fakes,
+# label 0. Its loss adds the two mean BCEs:
+#
+# $$\mathcal{L}_D = \text{BCE}(1, \ell_\text{real}) + \text{BCE}(0, \ell_\text{fake}).$$
+#
+# The function below ships with a working answer, so the notebook runs end to end. To practise,
+# replace its body with `raise NotImplementedError`, run the check cell to see it fail, then write
+# it yourself with `bce_from_logits`. The checker compares your function with
+# `course_utils.losses.discriminator_loss` on random logits.
+
+# %%
+def discriminator_loss(real_logits, fake_logits):
+    """BCE of D's logits: real images should score 1, fakes 0."""
+    real_loss = bce_from_logits(tf.ones_like(real_logits), real_logits)
+    fake_loss = bce_from_logits(tf.zeros_like(fake_logits), fake_logits)
+    return real_loss + fake_loss
+
+# %%
+def random_logit_pair(rng):
+    """Logits for a batch of 16 real and 16 fake images, (16, 1) each, of all sizes."""
+    return (rng.normal(0, 3, size=(16, 1)).astype("float32"),
+            rng.normal(0, 3, size=(16, 1)).astype("float32"))
+
+exercises.check_function(
+    discriminator_loss, losses.discriminator_loss, inputs=random_logit_pair,
+    name="discriminator_loss",
+    hint="Real logits get label 1 and fake logits label 0; add the two mean BCEs "
+         "(do not average them, and do not apply a sigmoid first: bce_from_logits expects logits).")
+
+# %% [markdown]
+# ## 5. The generator's loss, and why it uses the "real" label
+#
+# Read literally, the minimax game asks $G$ to **minimise** $\log(1 - D(G(z)))$. Early in training
+# the fakes are poor, $D$ rejects them confidently, its logit $\ell$ on a fake is very negative
+# and $D(G(z)) \approx 0$. Look at the slope there: $\log(1 - \sigma(\ell))$ is almost flat, so its
+# gradient, $-\sigma(\ell)$, is almost zero. The generator gets no signal exactly when it needs it
+# most. We say the loss **saturates**.
+#
+# Goodfellow et al. (2014) suggest a fix: let $G$ **maximise** $\log D(G(z))$ instead, that is,
+# minimise
+#
+# $$\mathcal{L}_G = -\log D(G(z)) = \text{BCE}(1, \ell_\text{fake}).$$
+#
+# That is BCE with the **"real" label on the fakes**. It has the same fixed point (both push
+# $D(G(z))$ up) but a gradient $\sigma(\ell) - 1 \approx -1$ when $D$ rejects the fake: a strong push
+# when the fake is bad. This is the **non-saturating** loss, and every GAN in this course uses it
+# (or least squares, lesson 03). The plot shows both; shaded areas are where a gradient is tiny.
+
+# %%
+plotting.plot_generator_losses(d_output=-4.0)
+plt.show()
+
+# %% [markdown]
+# The picture is made from formulas. We can get the same slopes from TensorFlow itself with
+# `tf.GradientTape`: it records the operations done inside its block and then differentiates the
+# result with respect to any watched tensor. (The same tool trains the networks below.)
+
+# %%
+fake_logit = tf.Variable([-6.0, -4.0, 0.0, 4.0])   # D's logits on four fakes, from "clearly fake" to "fooled"
+with tf.GradientTape(persistent=True) as tape:
+    minimax = tf.math.log(1.0 - tf.sigmoid(fake_logit))              # G minimises this in the original game
+    non_saturating = -tf.math.log(tf.sigmoid(fake_logit))            # = BCE(1, logit), what we use
+print("D(G(z))                   ", tf.sigmoid(fake_logit).numpy().round(4))
+print("d minimax / d logit       ", tape.gradient(minimax, fake_logit).numpy().round(4))
+print("d non-saturating / d logit", tape.gradient(non_saturating, fake_logit).numpy().round(4))
+del tape
+
+# %% [markdown]
+# At $\ell = -6$ the minimax gradient is $-0.0025$, the non-saturating one about $-1$: four
+# hundred times more signal for a fake that $D$ sees through.
+#
+# Play with it: drag the slider to move $D$'s output on a fake and read the losses and gradients.
+# (Outside a live notebook the widget does not render; the plot above shows the same curves.)
+
+# %%
+from course_utils import widgets
+
+widgets.loss_explorer(d_output=-4.0)
+
+# %% [markdown]
+# ### Your turn 2: the non-saturating generator loss
+#
+# Write $\mathcal{L}_G = \text{BCE}(1, \ell_\text{fake})$ with `bce_from_logits`. As before, the
+# answer is in place; replace the body with `raise NotImplementedError` and write your own.
+
+# %%
+def generator_loss(fake_logits):
+    """Non-saturating: the generator wants D to call its fakes real (label 1)."""
+    return bce_from_logits(tf.ones_like(fake_logits), fake_logits)
+
+# %%
+exercises.check_function(
+    generator_loss, losses.generator_loss,
+    inputs=lambda rng: (rng.normal(0, 3, size=(16, 1)).astype("float32"),),
+    name="generator_loss",
+    hint="Use the label 1 ('real') on the fake logits. Label 0 would be the discriminator's "
+         "target, and log(1 - D) is the saturating minimax form.")
+
+# %% [markdown]
+# ## 6. A DCGAN for digits: the generator
+#
+# Radford et al. (2016) found a recipe that makes convolutional GANs train reliably (DCGAN):
+# no pooling, strided convolutions to go down and **transposed convolutions** to go up, batch
+# normalisation in the generator, LeakyReLU activations, and a $\tanh$ output so images live in
+# $[-1, 1]$. We follow the TensorFlow DCGAN tutorial's version for $28 \times 28$ digits:
+#
+# - a `Dense` layer turns the 100 noise numbers into $7 \cdot 7 \cdot 256$ numbers, reshaped into a
+#   small $7 \times 7$ image with 256 channels;
+# - three `Conv2DTranspose` layers (kernel 5) take it to $7 \times 7$, then $14 \times 14$
+#   (stride 2), then $28 \times 28$ (stride 2) with one channel;
+# - batch norm and LeakyReLU after each layer but the last; no biases where batch norm follows
+#   (it would cancel them); $\tanh$ at the end.
+
+# %%
+def build_generator(latent_dim=100):
+    """Noise (b, latent_dim) -> image (b, 28, 28, 1) in [-1, 1]."""
+    z = keras.Input((latent_dim,))                                             # (b, 100)
+    x = layers.Dense(7 * 7 * 256, use_bias=False)(z)                           # (b, 12544)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Reshape((7, 7, 256))(x)                                         # (b, 7, 7, 256)
+    x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)   # (b, 7, 7, 128)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)    # (b, 14, 14, 64)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    image = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
+                                   activation="tanh")(x)                       # (b, 28, 28, 1)
+    return keras.Model(z, image, name="generator")
+
+generator = build_generator(cfg.latent_dim)
+
+def show_layers(model):
+    """One line per layer: its output shape and its number of weights."""
+    for layer in model.layers:
+        print(f"{layer.name:28s} {str(layer.output.shape):22s} {layer.count_params():>10,}")
+    print(f"{'total':51s} {model.count_params():>10,}")
+
+show_layers(generator)
+
+# %% [markdown]
+# Most of the 2.3 million weights sit in the first `Dense` layer ($100 \times 12544$) and the first
+# transposed convolution ($5 \cdot 5 \cdot 256 \cdot 128$). The course's `models.dcgan_generator()`
+# is the tested version of the same network; `check_model_builder` compares the parameter count,
+# copies the course's weights into ours and checks that both produce the same images.
+
+# %%
+assert generator.count_params() == models.dcgan_generator().count_params() == 2_330_944
+exercises.check_model_builder(
+    lambda z: build_generator(cfg.latent_dim)(z), lambda z: models.dcgan_generator(cfg.latent_dim)(z),
+    input_shapes=[(cfg.latent_dim,)], name="build_generator",
+    hint="Dense(7*7*256) -> reshape -> Conv2DTranspose 128 (stride 1), 64 (stride 2), 1 (stride 2), kernel 5.")
+
+# %% [markdown]
+# Untrained, the generator already produces images of the right shape and range, just noise:
+
+# %%
+noise = tf.random.normal([8, cfg.latent_dim])           # (8, 100)
+untrained_images = generator(noise, training=False)      # (8, 28, 28, 1)
+print("shape", untrained_images.shape, "| range", float(tf.reduce_min(untrained_images)),
+      "to", float(tf.reduce_max(untrained_images)))
+plotting.show_images(untrained_images, ncols=8, size=1.3, suptitle="An untrained generator's images")
+plt.show()
+
+# %% [markdown]
+# ## 7. The discriminator
+#
+# The discriminator is a small convolutional classifier: two strided convolutions ($28 \to 14 \to
+# 7$) with LeakyReLU and dropout, then one `Dense` unit that outputs the **logit**: no sigmoid,
+# because the losses above take logits.
+
+# %%
+def build_discriminator(dropout=0.3):
+    """Image (b, 28, 28, 1) -> one logit per image (b, 1)."""
+    image = keras.Input((28, 28, 1))                                           # (b, 28, 28, 1)
+    x = layers.Conv2D(64, 5, strides=2, padding="same")(image)                 # (b, 14, 14, 64)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Conv2D(128, 5, strides=2, padding="same")(x)                    # (b, 7, 7, 128)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)                                                    # (b, 6272)
+    logit = layers.Dense(1)(x)                                                 # (b, 1)
+    return keras.Model(image, logit, name="discriminator")
+
+discriminator = build_discriminator()
+show_layers(discriminator)
+assert discriminator.count_params() == models.dcgan_discriminator().count_params() == 212_865
+exercises.check_model_builder(
+    lambda x: build_discriminator()(x), lambda x: models.dcgan_discriminator()(x),
+    input_shapes=[(28, 28, 1)], name="build_discriminator",
+    hint="Conv2D 64 then 128, kernel 5, stride 2, each followed by LeakyReLU and Dropout; Flatten; Dense(1).")
+
+# %% [markdown]
+# The generator is eleven times larger than the discriminator: making an image is harder than
+# judging one. Untrained, the discriminator has no opinion, its logits are near 0, so
+# $D \approx 0.5$ for everything:
+
+# %%
+print("D(untrained fakes) =", tf.sigmoid(discriminator(untrained_images, training=False))[:, 0].numpy().round(3))
+
+# %% [markdown]
+# ## 8. The data
+#
+# `data.load_digits` returns batches of digits scaled to $[-1, 1]$ to match the generator's
+# $\tanh$. The full profile uses MNIST's 60,000 training images (downloaded by
+# `keras.datasets`); the smoke profile uses 3,000 digits drawn by the course's own script and
+# shipped in `data/digits`, so it works offline. The batches are shuffled every epoch, and
+# `drop_remainder=True` keeps every batch the same size (one traced graph, see below).
+
+# %%
+dataset = data.load_digits(source=cfg.dataset, batch_size=cfg.batch_size,
+                           num_examples=cfg.num_examples, seed=cfg.seed)
+steps_per_epoch = cfg.steps_per_epoch or int(dataset.cardinality())
+real_batch = next(iter(dataset))                          # (batch, 28, 28, 1) in [-1, 1]
+print(f"{cfg.dataset}: batches of {tuple(real_batch.shape)}, values in "
+      f"[{float(tf.reduce_min(real_batch)):.0f}, {float(tf.reduce_max(real_batch)):.0f}], "
+      f"{steps_per_epoch} steps per epoch")
+plotting.show_images(real_batch[:16], ncols=8, size=1.3, suptitle=f"Real digits ({cfg.dataset})")
+plt.show()
+
+# %% [markdown]
+# ## 9. The training step: two tapes, two optimizers
+#
+# Each network has its **own optimizer** and is updated only from its own loss. One step on a
+# batch of real images:
+#
+# 1. sample noise and let $G$ make a batch of fakes;
+# 2. let $D$ score the real batch and the fakes (logits);
+# 3. $\mathcal{L}_D$ from both sets of logits, $\mathcal{L}_G$ from the fakes' logits;
+# 4. differentiate $\mathcal{L}_D$ with respect to $D$'s weights only and let $D$'s optimizer step;
+#    differentiate $\mathcal{L}_G$ with respect to $G$'s weights only (the gradient flows *through*
+#    $D$, whose weights stay put) and let $G$'s optimizer step.
+#
+# Goodfellow et al. (2014) alternate the two players: a discriminator update, then a generator
+# update, again and again. Like the TensorFlow DCGAN tutorial, we do one update of each per batch,
+# from the same forward pass, with one `GradientTape` per network. Each optimizer moves only its
+# own network, so each player always steps against the other's current weights.
+#
+# We pass the noise in as an argument, so that a test can feed the same noise to two versions of
+# the step and compare them.
+
+# %%
+def make_train_step(generator, discriminator, g_optimizer, d_optimizer):
+    """One GAN update of both players; works for any generator/discriminator pair."""
+
+    def train_step(real, noise):                      # real (b, ...), noise (b, latent_dim)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = generator(noise, training=True)                 # (b, ...) like real
+            real_logits = discriminator(real, training=True)       # (b, 1)
+            fake_logits = discriminator(fake, training=True)       # (b, 1)
+            d_loss = discriminator_loss(real_logits, fake_logits)
+            g_loss = generator_loss(fake_logits)
+        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+        d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss,
+                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),   # D's mean P(real) on real images
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}   # ... and on fakes
+
+    return train_step
+
+# %% [markdown]
+# Written like this, `train_step` runs **eagerly**: Python executes every line, every time. Wrapping
+# it in `tf.function` traces it once into a TensorFlow graph, which then runs without the Python
+# interpreter, typically several times faster for small models. The first call pays for the
+# tracing. A new input *shape* would trigger a new trace, which is why our batches all have the
+# same size.
+
+# %%
+g_optimizer = keras.optimizers.Adam(cfg.learning_rate)
+d_optimizer = keras.optimizers.Adam(cfg.learning_rate)
+train_step = tf.function(make_train_step(generator, discriminator, g_optimizer, d_optimizer))
+
+# %% [markdown]
+# Is the step right? We test it on two twin pairs of networks with identical weights: one pair is
+# trained with our step, the other with a step that uses the course's tested losses
+# (`course_utils.losses`). The same noise and images must give the same losses and the same
+# updated weights. Dropout makes two passes differ at random, so the twins are built with
+# `dropout=0`.
+
+# %%
+def twins():
+    """A fresh generator/discriminator pair, weights copied from ours, dropout off, fresh optimizers."""
+    g, d = build_generator(cfg.latent_dim), build_discriminator(dropout=0.0)
+    g.set_weights(generator.get_weights())
+    d.set_weights(discriminator.get_weights())
+    return g, d, keras.optimizers.Adam(cfg.learning_rate), keras.optimizers.Adam(cfg.learning_rate)
+
+def reference_step(g, d, g_opt, d_opt, real, noise):
+    """The same update written with course_utils.losses."""
+    with tf.GradientTape(persistent=True) as tape:
+        fake_logits = d(g(noise, training=True), training=True)
+        d_loss = losses.discriminator_loss(d(real, training=True), fake_logits)
+        g_loss = losses.generator_loss(fake_logits)
+    d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+    g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+    return {"d_loss": d_loss, "g_loss": g_loss}
+
+check_real, check_noise = real_batch[:8], tf.random.normal([8, cfg.latent_dim])   # (8, 28, 28, 1), (8, 100)
+g_a, d_a, go_a, do_a = twins()
+g_b, d_b, go_b, do_b = twins()
+ours_logs = make_train_step(g_a, d_a, go_a, do_a)(check_real, check_noise)   # eager: no tracing needed
+ref = reference_step(g_b, d_b, go_b, do_b, check_real, check_noise)
+for key in ("d_loss", "g_loss"):
+    print(f"{key}: ours {float(ours_logs[key]):.6f} | reference {float(ref[key]):.6f}")
+    assert np.isclose(float(ours_logs[key]), float(ref[key]), atol=1e-5), key
+weight_gap = max(float(np.max(np.abs(a - b))) for a, b in
+                 zip(g_a.get_weights() + d_a.get_weights(), g_b.get_weights() + d_b.get_weights()))
+print(f"largest difference between the updated weights: {weight_gap:.2e}")
+assert weight_gap < 1e-5
+moved = max(float(np.max(np.abs(a - b))) for a, b in zip(g_a.get_weights(), generator.get_weights()))
+assert moved > 0, "the step did not change the generator's weights"
+print("✅ our training step matches the reference")
+
+# %% [markdown]
+# ## 10. Training the DCGAN
+#
+# We watch training in two ways. A **fixed noise vector**, drawn once before training, goes
+# through the generator after every epoch: the same 16 "seeds" then show how the same points of
+# noise space turn into digits over time. And every step logs both losses and $D$'s mean verdict on
+# real and fake images.
+#
+# In the full profile this is 50 epochs of 234 steps (MNIST at batch 256), a few minutes on a
+# Colab T4 (each epoch is a few seconds there) and far too long on a CPU.
+
+# %%
+fixed_noise = tf.random.normal([16, cfg.latent_dim], seed=cfg.seed)   # (16, 100), reused every epoch
+snapshots = {0: generator(fixed_noise, training=False).numpy()}       # epoch -> (16, 28, 28, 1)
+history = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+(OUT / "samples").mkdir(exist_ok=True)
+
+def save_grid(images, epoch):
+    fig = plotting.show_images(images, ncols=4, size=1.2, suptitle=f"epoch {epoch}")
+    fig.savefig(OUT / "samples" / f"epoch_{epoch:03d}.png", dpi=60)
+    plt.close(fig)
+
+save_grid(snapshots[0], 0)
+start = time.time()
+step = 0
+with tqdm(total=cfg.epochs * steps_per_epoch, desc="DCGAN") as bar:
+    for epoch in range(1, cfg.epochs + 1):
+        for real in dataset.take(steps_per_epoch):
+            noise = tf.random.normal([tf.shape(real)[0], cfg.latent_dim])   # (b, 100)
+            logs = train_step(real, noise)
+            step += 1
+            history["step"].append(step)
+            for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+                history[key].append(float(logs[key]))
+            bar.update(1)
+        snapshots[epoch] = generator(fixed_noise, training=False).numpy()
+        save_grid(snapshots[epoch], epoch)
+        bar.set_postfix(epoch=epoch, d_loss=f"{history['d_loss'][-1]:.3f}", g_loss=f"{history['g_loss'][-1]:.3f}")
+print(f"{step} steps in {time.time() - start:.1f} s")
+
+# %% [markdown]
+# ## 11. Watching training
+#
+# ### Sample grids over time
+#
+# Each row is one epoch, each column one of the fixed noise vectors. Read down a column to follow one
+# sample as the generator learns. On the full profile the blobs of the first epoch become strokes,
+# then digits (the DCGAN tutorial shows recognisable digits well before epoch 50); in the smoke
+# profile you only see the very first steps of that journey.
+
+# %%
+shown = sorted(set(np.linspace(0, cfg.epochs, min(cfg.epochs + 1, 6)).round().astype(int)))
+fig, axes = plt.subplots(len(shown), 8, figsize=(8 * 1.1, len(shown) * 1.2), squeeze=False)
+for row, epoch in enumerate(shown):
+    for col in range(8):
+        ax = axes[row, col]
+        ax.imshow(plotting.to_display(snapshots[epoch][col]), cmap="gray")
+        ax.set_xticks([]); ax.set_yticks([])
+    axes[row, 0].set_ylabel(f"epoch {epoch}", fontsize=9)
+fig.suptitle("The same 8 noise vectors after each epoch")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The grids were also saved as PNG files. Browse them with the slider (or press play), or turn them
+# into an animated GIF that you can keep.
+
+# %%
+widgets.sample_browser(OUT / "samples", image_width="300px")
+
+# %%
+gif = plotting.make_training_gif(OUT / "samples", OUT / "training.gif", seconds_per_frame=0.4)
+display(Image(filename=str(gif)))
+
+# %% [markdown]
+# ### Loss curves
+#
+# In supervised learning the loss goes down and that is the story. A GAN's two losses measure the
+# players **against each other**: when $G$ improves, $D$'s task gets harder and $\mathcal{L}_D$ goes
+# *up*. Healthy training looks like two curves that wobble around a level, not like a descent. A
+# discriminator loss that falls to 0 (with $\mathcal{L}_G$ climbing) means $D$ has won and $G$ gets
+# little useful signal; that is worth stopping for. The faint lines are the raw per-step values,
+# the bold ones a moving average.
+
+# %%
+plotting.plot_loss_history(history, keys=["d_loss", "g_loss"], smoothing=0.9)
+plt.axhline(2 * np.log(2), color="C0", linestyle=":", linewidth=1)
+plt.axhline(np.log(2), color="C1", linestyle=":", linewidth=1)
+plt.text(0, 2 * np.log(2) + 0.03, "2 log 2: D guesses", color="C0", fontsize=8)
+plt.text(0, np.log(2) + 0.03, "log 2", color="C1", fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ### Why the losses alone do not tell you quality
+#
+# Recall the optimum of section 3: a perfect generator leaves $D$ guessing, $D = \tfrac12$, so
+# $\mathcal{L}_D = 2\log 2 \approx 1.386$ and $\mathcal{L}_G = \log 2 \approx 0.693$. Now take a pair of
+# networks that has **never been trained**: $D$'s logits are near 0, so $D \approx \tfrac12$ too, and
+# the losses are... the same numbers. A perfect generator and one that outputs noise can score
+# alike, because the loss only says how $G$ does against *this* $D$. Let us measure it.
+
+# %%
+def losses_on(g, d, real, noise):
+    """Both losses of a generator/discriminator pair on one batch, without training anything."""
+    fake_logits = d(g(noise, training=False), training=False)
+    return (float(discriminator_loss(d(real, training=False), fake_logits)), float(generator_loss(fake_logits)))
+
+fresh_g, fresh_d = build_generator(cfg.latent_dim), build_discriminator()
+probe_noise = tf.random.normal([real_batch.shape[0], cfg.latent_dim])
+pairs = {"untrained pair": (fresh_g, fresh_d), "our trained pair": (generator, discriminator)}
+measured = {name: losses_on(g, d, real_batch, probe_noise) for name, (g, d) in pairs.items()}
+print(f"{'perfect generator (theory)':28s} D loss {2 * np.log(2):.3f}   G loss {np.log(2):.3f}")
+for name, (ld, lg) in measured.items():
+    print(f"{name:28s} D loss {ld:.3f}   G loss {lg:.3f}")
+
+fig, axes = plt.subplots(2, 8, figsize=(9, 2.6))
+for row, (name, (g, _)) in enumerate(pairs.items()):
+    images = g(fixed_noise[:8], training=False)
+    for col in range(8):
+        axes[row, col].imshow(plotting.to_display(images[col]), cmap="gray")
+        axes[row, col].axis("off")
+    ld, lg = measured[name]
+    axes[row, 0].set_title(f"{name}: D loss {ld:.2f}, G loss {lg:.2f}", fontsize=9, loc="left")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The untrained pair's losses sit right at the "perfect" values while its images are pure noise.
+# So always judge a GAN by **looking at samples** (and, for image-to-image models later, by
+# metrics against targets such as L1, PSNR and SSIM). Use the loss curves to spot a broken
+# run, a discriminator that wins outright or a `nan`, not to rank good runs.
+#
+# ## 12. Mode collapse on a ring of eight Gaussians
+#
+# Digits hide a GAN's most common failure well. The data has ten kinds of digit, its **modes**. A
+# generator that learns to draw perfect 1s, and nothing else, can fool the discriminator for a
+# while, because every single image it makes looks real. This is **mode collapse**: the generator
+# covers a few modes of the data, or hops from one mode to the next as the discriminator catches
+# up, instead of spreading over all of them.
+#
+# We can make it visible and countable in two dimensions. The data is a ring of 8 Gaussians
+# (radius 2, standard deviation 0.02), the toy problem of Metz et al. (2017). The networks are small
+# MLPs: 2 noise numbers in, a 2-D point out; the discriminator takes a point and returns a logit.
+# `make_train_step` and both losses are exactly the ones we wrote for the digits.
+
+# %%
+ring_centres = metrics.ring_centers()                         # (8, 2) on a circle of radius 2
+RING_STD = 0.02
+ring_real = metrics.ring_of_gaussians(2500, std=RING_STD, seed=cfg.seed)   # (2500, 2)
+fig, ax = plt.subplots(figsize=(4, 4))
+ax.scatter(*ring_real.T, s=2, color="grey")
+ax.scatter(*ring_centres.T, marker="x", color="red")
+ax.set_aspect("equal")
+ax.set_title("The data: 8 modes on a ring")
+plt.show()
+
+# %% [markdown]
+# How do we *count* collapse? Following Srivastava et al. (2017) and Lin et al. (2018), we draw
+# 2,500 samples from the generator and call a sample **high quality** if it lies within three
+# standard deviations of a mode's centre. A mode is **covered** if at least 20 high-quality
+# samples fall on it. A perfect generator scores 8/8 modes and close to 100% high quality; a
+# collapsed one covers one or two modes; a generator that has not learned anything yet scores
+# 0/8 with almost no high-quality samples.
+#
+# We train the pair with the same Adam settings as the DCGAN (learning rate $10^{-4}$), take a
+# snapshot of 2,500 samples from a fixed noise batch at regular intervals, and, in the full
+# profile, repeat the run for three seeds: one run is an anecdote.
+
+# %%
+RING_SEEDS = (0,) if cfg.is_smoke else (0, 1, 2)
+RING_SNAPSHOTS = 6
+
+def run_ring(seed):
+    """Train a fresh MLP GAN on the ring; returns the sample snapshots {step: (2500, 2)}."""
+    keras.utils.set_random_seed(seed)
+    g, d = models.mlp_generator(), models.mlp_discriminator()            # 2 -> 2 and 2 -> 1
+    step_fn = tf.function(make_train_step(g, d, keras.optimizers.Adam(cfg.learning_rate),
+                                          keras.optimizers.Adam(cfg.learning_rate)))
+    real_points = metrics.ring_of_gaussians(cfg.ring_steps * cfg.ring_batch_size, std=RING_STD,
+                                            seed=seed + 100)                 # a fresh batch every step
+    probe = tf.random.normal([2500, 2], seed=seed)                         # fixed, for the snapshots
+    every = max(1, cfg.ring_steps // RING_SNAPSHOTS)
+    snaps = {}
+    for i in tqdm(range(1, cfg.ring_steps + 1), desc=f"ring, seed {seed}", mininterval=1.0):
+        batch = real_points[(i - 1) * cfg.ring_batch_size: i * cfg.ring_batch_size]   # (256, 2)
+        step_fn(batch, tf.random.normal([cfg.ring_batch_size, 2]))
+        if i % every == 0 or i == cfg.ring_steps:
+            snaps[i] = g(probe, training=False).numpy()
+    return snaps
+
+ring_runs = {seed: run_ring(seed) for seed in RING_SEEDS}
+
+# %% [markdown]
+# First the snapshots of the first run. Red crosses are the 8 modes; each panel's title gives the
+# step, the modes covered and the share of high-quality samples.
+
+# %%
+snaps = ring_runs[RING_SEEDS[0]]
+fig, axes = plt.subplots(1, len(snaps), figsize=(2.6 * len(snaps), 2.9), squeeze=False)
+for ax, (i, points) in zip(axes[0], snaps.items()):
+    cov = metrics.mode_coverage(points, ring_centres, RING_STD)
+    ax.scatter(*ring_real.T, s=1, color="lightgrey")
+    ax.scatter(*points.T, s=1, color="C0", alpha=0.4)
+    ax.scatter(*ring_centres.T, marker="x", color="red", s=20)
+    ax.set_xlim(-3, 3); ax.set_ylim(-3, 3); ax.set_aspect("equal")
+    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_title(f"step {i}\n{cov.modes_covered}/8 modes, {100 * cov.high_quality_rate:.0f}% HQ", fontsize=9)
+fig.suptitle(f"Generated points over training (seed {RING_SEEDS[0]})")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The last snapshot in detail: `plotting.plot_ring_samples` rings every mode with the
+# high-quality radius, green if covered and red if missed, with its count of high-quality samples.
+
+# %%
+last_step = max(snaps)
+plotting.plot_ring_samples(snaps[last_step], ring_centres, RING_STD, real=ring_real,
+                           title=f"seed {RING_SEEDS[0]}, step {last_step}: "
+                                 f"{metrics.mode_coverage(snaps[last_step], ring_centres, RING_STD)}")
+plt.show()
+
+# %% [markdown]
+# And the measured counts of every run and snapshot. Read them before the pictures' story: they
+# are what this run did, not what GANs "always" do.
+
+# %%
+print("seed  " + "  ".join(f"step {i:>5}" for i in ring_runs[RING_SEEDS[0]]))
+final = {}
+for seed, run in ring_runs.items():
+    covs = [metrics.mode_coverage(points, ring_centres, RING_STD) for points in run.values()]
+    final[seed] = covs[-1]
+    print(f"{seed:>4}  " + "  ".join(f"{c.modes_covered}/8 {100 * c.high_quality_rate:3.0f}%" for c in covs))
+
+best = max(c.modes_covered for c in final.values())
+print(f"\nAt the last step the runs cover {sorted(c.modes_covered for c in final.values())} of 8 modes.")
+if best == 8:
+    print("At least one run covers every mode: this time no collapse at the end (look for it in the snapshots).")
+elif any(c.high_quality_rate > 0.2 for c in final.values()):
+    print("Some runs put many samples on a few modes and miss the rest: partial mode collapse.")
+else:
+    print("No run covers the ring yet: the samples sit off or between the modes (too few steps, or collapse "
+          "onto a region that is not a mode). Compare the snapshots.")
+
+# %% [markdown]
+# How to read these numbers:
+#
+# - **Few modes covered, high quality on those**: classic mode collapse. The generator has found a
+#   few places the discriminator accepts and stays there.
+# - **The covered modes change from snapshot to snapshot**: mode hopping. The discriminator learns
+#   to reject the crowded mode, the generator moves everything to another one, and so on; it never
+#   settles on the whole ring (this is what Metz et al. 2017 show for a standard GAN).
+# - **0/8 with almost no high-quality samples**: the generator has not reached the data yet, or it
+#   spreads its points along a curve through or between the modes. With a 2-D noise input and a
+#   smooth network, the generator's output is one connected piece, so to reach 8 separate modes it
+#   has to stretch a thin thread between them, and the points on the thread count as misses.
+#
+# Runs differ with the seed and the number of steps, which is why we report counts for several
+# runs rather than one picture. Later lessons meet remedies from the literature (more signal per
+# sample such as the L1 term of Pix2Pix, least-squares losses, and image pools); for the ring
+# itself, minibatch discrimination, unrolled GANs (Metz et al. 2017) and packing (Lin et al. 2018)
+# were proposed.
+#
+# ## Summary
+#
+# - A discriminative model learns $p(y \mid x)$ (a spam filter); a generative one learns $p(x)$ or
+#   $p(x \mid y)$ and can sample. A GAN learns a sampler by pitting a generator against a
+#   discriminator in the minimax game $\min_G \max_D V(D, G)$.
+# - Both losses are binary cross-entropies computed from logits. The generator uses the "real"
+#   label on its fakes (non-saturating), which keeps its gradient alive when $D$ wins.
+# - A training step uses two `GradientTape`s and two optimizers, one per network, and runs as a
+#   graph under `tf.function`.
+# - The DCGAN: Dense, reshape, transposed convolutions with batch norm and LeakyReLU, $\tanh$; a
+#   strided convolutional discriminator that outputs a logit.
+# - Judge a GAN by its samples over time; its losses only describe the contest. Check that it
+#   covers every mode of the data, not just some.
+#
+# **Next:** lesson 02 gives the generator an input image instead of noise: Pix2Pix.
