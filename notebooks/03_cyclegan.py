@@ -40,7 +40,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from course_utils import data, exercises, losses, metrics, models, plotting, widgets
+from course_utils import data, exercises, losses, metrics, models, plotting, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
 
 keras.utils.set_random_seed(cfg.seed)
@@ -78,7 +78,7 @@ print(unpaired_path.name, {split: len(list((unpaired_path / split).glob("*.jpg")
                            for split in ("trainA", "trainB", "testA", "testB")})
 # Plain resize, no jitter, fixed order: just for looking.
 show_a, show_b = data.load_unpaired_folder(unpaired_path, "train", image_size=64, jitter=False,
-                                           batch_size=6, shuffle=False)
+                                           batch_size=6, shuffle=False, cache=False)
 day = next(iter(show_a))    # (6, 64, 64, 3) in [-1, 1]
 dusk = next(iter(show_b))   # (6, 64, 64, 3), different scenes
 plotting.show_images(tf.concat([day, dusk], 0), ncols=6,
@@ -108,22 +108,24 @@ plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from train
 
 # %%
 def draw_cyclegan_diagram():
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    ax.set_xlim(0, 10), ax.set_ylim(0, 5), ax.axis("off")
-    for cx, name, colour in ((2, "X\n(day / horse)", "#cfe3ff"), (8, "Y\n(dusk / zebra)", "#ffd9c2")):
-        ax.add_patch(plt.Circle((cx, 2.5), 1.2, color=colour, ec="black"))
-        ax.text(cx, 2.5, name, ha="center", va="center", fontsize=12)
-    arrow = dict(arrowstyle="-|>", lw=2, color="black", mutation_scale=18)
-    ax.annotate("", xy=(6.9, 3.3), xytext=(3.1, 3.3), arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.25"})
-    ax.annotate("", xy=(3.1, 1.7), xytext=(6.9, 1.7), arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.25"})
-    ax.text(5, 4.45, "G: X → Y", ha="center", fontsize=13, color="C0")
-    ax.text(5, 0.35, "F: Y → X", ha="center", fontsize=13, color="C1")
-    for cx, name in ((0.3, "$D_X$: real x\nor F(y)?"), (9.7, "$D_Y$: real y\nor G(x)?")):
-        ax.text(cx, 4.6, name, ha="center", va="top", fontsize=11,
-                bbox=dict(boxstyle="round", fc="#eeeeee", ec="gray"))
-    ax.annotate("", xy=(1.3, 3.4), xytext=(0.5, 3.9), arrowprops=dict(arrowstyle="<-", color="gray"))
-    ax.annotate("", xy=(8.7, 3.4), xytext=(9.5, 3.9), arrowprops=dict(arrowstyle="<-", color="gray"))
-    ax.set_title("CycleGAN: two mappings and one judge per domain")
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    ax.set_xlim(0, 10), ax.set_ylim(0, 4.6), ax.set_aspect("equal"), ax.axis("off")
+    for cx, name, colour in ((2.3, "X\nday / horse", "#cfe3ff"), (7.7, "Y\ndusk / zebra", "#ffd9c2")):
+        ax.add_patch(plt.Circle((cx, 2.2), 1.1, fc=colour, ec="black"))
+        ax.text(cx, 2.2, name, ha="center", va="center", fontsize=12)
+    arrow = dict(arrowstyle="-|>", lw=2, mutation_scale=18)
+    ax.annotate("", xy=(6.75, 2.85), xytext=(3.25, 2.85),
+                arrowprops={**arrow, "color": "C0", "connectionstyle": "arc3,rad=-0.3"})
+    ax.annotate("", xy=(3.25, 1.55), xytext=(6.75, 1.55),
+                arrowprops={**arrow, "color": "C1", "connectionstyle": "arc3,rad=-0.3"})
+    ax.text(5, 3.65, "G: X → Y", ha="center", fontsize=13, color="C0")
+    ax.text(5, 0.5, "F: Y → X", ha="center", fontsize=13, color="C1")
+    judge = dict(boxstyle="round", fc="#eeeeee", ec="gray")
+    ax.text(0.55, 4.3, "$D_X$: a real x,\nor an F(y)?", ha="center", va="top", fontsize=10, bbox=judge)
+    ax.text(9.45, 4.3, "$D_Y$: a real y,\nor a G(x)?", ha="center", va="top", fontsize=10, bbox=judge)
+    ax.annotate("", xy=(0.9, 3.55), xytext=(1.5, 2.95), arrowprops=dict(arrowstyle="-|>", color="gray"))
+    ax.annotate("", xy=(9.1, 3.55), xytext=(8.5, 2.95), arrowprops=dict(arrowstyle="-|>", color="gray"))
+    ax.set_title("CycleGAN: two mappings, and one judge per domain")
     return fig
 
 
@@ -410,10 +412,11 @@ def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
 
 
 mine_256 = my_resnet_generator(256, n_blocks=9)
-print(f"ours at 256, 9 blocks:         {mine_256.count_params():,} parameters")
-print(f"course_utils at 256 (9 blocks): {models.resnet_generator(256).count_params():,}")
-print(f"course_utils at 128 (6 blocks): {models.resnet_generator(128).count_params():,}")
-assert mine_256.count_params() == models.resnet_generator(256).count_params() == 11_378_179
+resnet_256, resnet_128 = models.resnet_generator(256), models.resnet_generator(128)   # 9 and 6 blocks
+print(f"ours at 256, 9 blocks:          {mine_256.count_params():,} parameters")
+print(f"course_utils at 256 (9 blocks): {resnet_256.count_params():,}")
+print(f"course_utils at 128 (6 blocks): {resnet_128.count_params():,}")
+assert mine_256.count_params() == resnet_256.count_params() == 11_378_179
 
 # Same weights -> same outputs (checked on small, cheap images).
 mine_small, ref_small = my_resnet_generator(32, n_blocks=2, filters=8), models.resnet_generator(32, n_blocks=2, filters=8)
@@ -440,7 +443,7 @@ def parameters_by_stage(model):
     return stages
 
 
-stages = parameters_by_stage(models.resnet_generator(256))
+stages = parameters_by_stage(resnet_256)
 fig, ax = plt.subplots(figsize=(7, 2.8))
 ax.barh(list(stages), [v / 1e6 for v in stages.values()], color="C0")
 for i, v in enumerate(stages.values()):
@@ -522,8 +525,8 @@ def count(model):
 
 
 nets = {
-    "ResNet generator, 256, 9 blocks (paper)": models.resnet_generator(256),
-    "ResNet generator, 128, 6 blocks (paper)": models.resnet_generator(128),
+    "ResNet generator, 256, 9 blocks (paper)": resnet_256,
+    "ResNet generator, 128, 6 blocks (paper)": resnet_128,
     "PatchGAN 70x70, instance norm (paper)": models.patchgan_discriminator(256, target_channels=None, norm="instance"),
     "small generator, 128, 6 blocks": models.small_cyclegan_generator(),
     "small discriminator, 128, 5 layers": models.small_cyclegan_discriminator(),
@@ -540,70 +543,85 @@ for name, net in nets.items():
 # the old mistakes, and $G$ can move back. Following Shrivastava et al. (2017), CycleGAN keeps a
 # **history of 50 generated images** per domain and updates each discriminator on a mix:
 #
-# - while the pool is not full, store the new fake and show it to $D$;
-# - afterwards, for each new fake toss a coin: heads, show $D$ the fake and keep the pool;
-#   tails, show $D$ a random *old* fake from the pool and put the new one in its place.
+# - while the pool is not full, store each new fake and show it to $D$;
+# - afterwards, toss a coin for each new fake: heads, show $D$ a random *old* fake from the pool
+#   and put the new one in its place; tails, show $D$ the new fake and leave the pool alone.
 #
-# Our version works in Python, on the fakes of one step, before the discriminators are updated.
+# The course's `train.ImagePool` keeps the images in `tf.Variable`s, so it works inside a
+# compiled training step and is saved with checkpoints. To see what it hands back, we feed it
+# "images" of one pixel whose value is the step at which they were made.
 
 # %%
-class ImagePool:
-    """A history of generated images (Shrivastava et al. 2017; Zhu et al. 2017)."""
-
-    def __init__(self, size=50, seed=0):
-        self.size, self.images = size, []
-        self.rng = np.random.default_rng(seed)
-
-    def query(self, fakes):
-        """fakes: (batch, h, w, c) -> a batch of the same shape, half of it from history once full."""
-        if self.size == 0:
-            return fakes
-        out = []
-        for fake in np.asarray(fakes):
-            if len(self.images) < self.size:               # filling up: keep it and show it
-                self.images.append(fake)
-                out.append(fake)
-            elif self.rng.random() < 0.5:                   # show an old one, store the new one
-                i = self.rng.integers(self.size)
-                out.append(self.images[i])
-                self.images[i] = fake
-            else:                                           # show the new one
-                out.append(fake)
-        return np.stack(out)
-
-
-# Demo: "images" that are just their step number, so we can see how old each returned one is.
-pool = ImagePool(size=cfg.pool_size)
+demo_pool = train.ImagePool(cfg.pool_size, image_shape=(1, 1, 1), seed=0)
+query = tf.function(demo_pool.query)   # compiled once, as it would be inside a training step
 steps = np.arange(300)
-shown = np.array([pool.query(np.full((1, 1, 1, 1), s, "float32"))[0, 0, 0, 0] for s in steps])
+made_at = np.array([float(query(tf.fill((1, 1, 1, 1), float(s)))[0, 0, 0, 0]) for s in steps])
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.plot(steps, shown, ".", ms=3)
-ax.axvline(cfg.pool_size, color="gray", ls="--", label=f"pool full ({cfg.pool_size})")
+ax.plot(steps, made_at, ".", ms=3)
+ax.axvline(cfg.pool_size, color="gray", ls="--", label=f"pool full ({cfg.pool_size} images)")
 ax.set_xlabel("training step"), ax.set_ylabel("step the shown fake was made")
-ax.set_title("What the discriminator sees: half fresh fakes, half from history"), ax.legend()
+ax.set_title("What the discriminator is shown: fresh fakes and older ones"), ax.legend()
 fig.tight_layout()
-print(f"after filling: {np.mean(shown[cfg.pool_size:] == steps[cfg.pool_size:]):.0%} of the shown fakes are fresh")
+fresh = np.mean(made_at[cfg.pool_size:] == steps[cfg.pool_size:])
+print(f"pool holds {demo_pool.size} images; after filling, {fresh:.0%} of the shown fakes are fresh")
 
 # %% [markdown]
+# The points on the diagonal are fresh fakes; those below it are older fakes pulled from the
+# history, some made hundreds of steps earlier.
+#
 # ## 12. The training step
 #
 # One step takes a batch $x$ from $X$ and an unrelated batch $y$ from $Y$ and:
 #
 # 1. runs both generators: $G(x)$, $F(y)$, the round trips $F(G(x))$, $G(F(y))$ and the identity
 #    images $G(y)$, $F(x)$;
-# 2. asks the discriminators about real images and about fakes from the pools;
+# 2. scores real images and fakes with the discriminators; the discriminators' own losses use
+#    fakes drawn from the pools;
 # 3. computes the four losses of the table above;
-# 4. takes four gradients from **one persistent tape** (a normal tape can be asked only once)
-#    and applies them with **four optimizers**, one per network.
-#
-# The pools are Python objects, so we split the work into two compiled functions: one that
-# makes the fakes, and the step itself, which gets the pooled fakes as inputs. Making the fakes
-# twice costs one extra forward pass of the generators; in exchange the whole update, with all
-# four gradients, sits in front of you in one function.
+# 4. takes four gradients from **one persistent tape** (an ordinary tape can be asked for a
+#    gradient only once) and applies them with **four optimizers**, one per network.
+
+# %%
+def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
+                  form="lsgan", cycle_weight=10.0, identity_weight=5.0):
+    with tf.GradientTape(persistent=True) as tape:
+        fake_y = G(x, training=True)          # G(x)          (b, S, S, 3)
+        cycled_x = F(fake_y, training=True)   # F(G(x)) ~ x
+        fake_x = F(y, training=True)          # F(y)
+        cycled_y = G(fake_x, training=True)   # G(F(y)) ~ y
+        same_y = G(y, training=True)          # G(y) ~ y      (identity)
+        same_x = F(x, training=True)          # F(x) ~ x      (identity)
+
+        # Discriminator scores: grids (b, s, s, 1), one score per patch.
+        score_real_x, score_real_y = D_X(x, training=True), D_Y(y, training=True)
+        score_fake_x, score_fake_y = D_X(fake_x, training=True), D_Y(fake_y, training=True)  # for F and G
+        score_pool_x = D_X(pool_x.query(fake_x), training=True)   # for D_X: fakes from the history
+        score_pool_y = D_Y(pool_y.query(fake_y), training=True)   # for D_Y
+
+        cycle = (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
+                 + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))
+        g_loss = losses.generator_loss(score_fake_y, form) + cycle + losses.identity_loss(y, same_y, identity_weight)
+        f_loss = losses.generator_loss(score_fake_x, form) + cycle + losses.identity_loss(x, same_x, identity_weight)
+        dx_loss = losses.discriminator_loss(score_real_x, score_pool_x, form, halve=True)
+        dy_loss = losses.discriminator_loss(score_real_y, score_pool_y, form, halve=True)
+
+    for loss, net, opt in ((g_loss, G, opt_G), (f_loss, F, opt_F), (dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)):
+        grads = tape.gradient(loss, net.trainable_variables)   # only this network's weights
+        opt.apply_gradients(zip(grads, net.trainable_variables))
+    del tape   # a persistent tape keeps its tensors until it is deleted
+    return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss, "cycle": cycle}
+
+
+# %% [markdown]
+# Does it compute what the course's tested step computes? We build two identical sets of tiny
+# networks (same weights), give each its own optimizers and identically seeded pools, take one
+# step with ours, one with `train.cyclegan_train_step` and one with the `train.CycleGAN` trainer
+# (the `keras.Model` that lesson 04 trains with `fit`), and compare the losses and the weights
+# after the update.
 
 # %%
 def make_cyclegan(image_size, filters, n_blocks=None):
-    """G, F (ResNet generators) and D_X, D_Y (PatchGANs with instance norm)."""
+    """G, F (ResNet generators) and D_X, D_Y (PatchGANs with instance norm, as in the paper)."""
     G = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters)
     F = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters)
     D_X = models.patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters)
@@ -611,141 +629,147 @@ def make_cyclegan(image_size, filters, n_blocks=None):
     return G, F, D_X, D_Y
 
 
-def make_optimizers():
-    # Adam, learning rate 2e-4, beta_1 = 0.5 (Zhu et al. 2017, section 4 / appendix 7.1)
-    return [keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1) for _ in range(4)]
+def adam(learning_rate=2e-4):
+    return keras.optimizers.Adam(learning_rate, beta_1=0.5)
 
 
-def make_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY,
-                    form=cfg.loss_form, cycle_weight=cfg.cycle_weight, identity_weight=cfg.identity_weight):
-    @tf.function
-    def translate(x, y):
-        return G(x, training=True), F(y, training=True)              # (b, S, S, 3) each
+tiny = {"image_size": 16, "filters": 4, "n_blocks": 1}
+nets_ours, nets_ref, nets_trainer = make_cyclegan(**tiny), make_cyclegan(**tiny), make_cyclegan(**tiny)
+for copy in (nets_ref, nets_trainer):
+    for mine, theirs in zip(nets_ours, copy):
+        theirs.set_weights(mine.get_weights())
+x_probe = tf.random.uniform((2, 16, 16, 3), -1, 1)
+y_probe = tf.random.uniform((2, 16, 16, 3), -1, 1)
 
-    @tf.function
-    def train_step(x, y, pooled_fake_x, pooled_fake_y):
-        with tf.GradientTape(persistent=True) as tape:
-            fake_y = G(x, training=True)          # G(x)
-            cycled_x = F(fake_y, training=True)   # F(G(x)) ~ x
-            fake_x = F(y, training=True)          # F(y)
-            cycled_y = G(fake_x, training=True)   # G(F(y)) ~ y
-            same_y = G(y, training=True)          # G(y) ~ y (identity)
-            same_x = F(x, training=True)          # F(x) ~ x (identity)
+ours = cyclegan_step(*nets_ours, *[adam() for _ in range(4)], x_probe, y_probe,
+                     train.ImagePool(50, (16, 16, 3), seed=0), train.ImagePool(50, (16, 16, 3), seed=1))
+ref = train.cyclegan_train_step(*nets_ref, *[adam() for _ in range(4)], x_probe, y_probe,
+                                pool_x=train.ImagePool(50, (16, 16, 3), seed=0),
+                                pool_y=train.ImagePool(50, (16, 16, 3), seed=1))
+trainer = train.CycleGAN(*nets_trainer, pool_size=50, seed=0)
+trainer.compile(learning_rate=2e-4)
+by_trainer = trainer.train_step((x_probe, y_probe))
 
-            # Discriminator scores: (b, s, s, 1) grids of patch scores.
-            score_real_x, score_real_y = D_X(x, training=True), D_Y(y, training=True)
-            score_fake_x, score_fake_y = D_X(fake_x, training=True), D_Y(fake_y, training=True)  # for G, F
-            score_pool_x = D_X(pooled_fake_x, training=True)                                       # for D_X
-            score_pool_y = D_Y(pooled_fake_y, training=True)                                       # for D_Y
-
-            cyc = (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
-                   + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))
-            g_loss = (losses.generator_loss(score_fake_y, form) + cyc
-                      + losses.identity_loss(y, same_y, identity_weight))
-            f_loss = (losses.generator_loss(score_fake_x, form) + cyc
-                      + losses.identity_loss(x, same_x, identity_weight))
-            dx_loss = losses.discriminator_loss(score_real_x, score_pool_x, form, halve=True)
-            dy_loss = losses.discriminator_loss(score_real_y, score_pool_y, form, halve=True)
-
-        for loss, net, opt in ((g_loss, G, opt_G), (f_loss, F, opt_F), (dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)):
-            grads = tape.gradient(loss, net.trainable_variables)
-            opt.apply_gradients(zip(grads, net.trainable_variables))
-        del tape   # a persistent tape holds on to its tensors until deleted
-        return {"G_loss": g_loss, "F_loss": f_loss, "D_X_loss": dx_loss, "D_Y_loss": dy_loss, "cycle_loss": cyc}
-
-    return translate, train_step
-
+for key in ("g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"):
+    np.testing.assert_allclose(ours[key], ref[key], rtol=1e-5)
+    np.testing.assert_allclose(ours[key], by_trainer[key], rtol=1e-5)
+for net, ref_net, trainer_net in zip(nets_ours, nets_ref, nets_trainer):
+    for w, w_ref, w_trainer in zip(net.weights, ref_net.weights, trainer_net.weights):
+        np.testing.assert_allclose(w, w_ref, atol=1e-6)
+        np.testing.assert_allclose(w, w_trainer, atol=1e-6)
+print("same losses and same updated weights as train.cyclegan_train_step and train.CycleGAN:",
+      {k: round(float(v), 4) for k, v in ours.items()})
 
 # %% [markdown]
 # ## 13. Training
 #
 # The paper's settings (Zhu et al. 2017): batch size 1, Adam with learning rate $2\cdot10^{-4}$
 # and $\beta_1 = 0.5$, 100 epochs at that rate, then 100 epochs in which it decays linearly to
-# zero; images jittered (resize to 286, random crop to 256, mirror). In the full profile this is
-# horse2zebra from TFDS on a Colab GPU, which takes many hours: lesson 04 shows how to checkpoint
-# to Drive and resume. In the smoke profile the shipped day/dusk set at 32x32, 8 base filters
-# and a handful of steps run through the very same code.
+# zero; images jittered (resize to 286, random crop to 256, mirror). `train.LinearDecay` is that
+# schedule, counted in optimizer steps, so it survives a restart from a checkpoint.
 
 # %%
-def linear_decay(epoch, total=cfg.epochs, decay=cfg.decay_epochs, base=cfg.learning_rate):
-    """Constant for the first total - decay epochs, then linearly down to 0 at the end."""
-    start = total - decay
-    return base if epoch < start else base * (1.0 - (epoch - start) / decay)
-
-
-paper_lr = [linear_decay(e, total=200, decay=100, base=2e-4) for e in range(200)]
+paper_schedule = train.cyclegan_schedule(steps_per_epoch=1334)   # horse2zebra: 1,334 zebras, batch 1
+epochs_axis = np.linspace(0, 200, 401)
 fig, ax = plt.subplots(figsize=(6, 2.6))
-ax.plot(paper_lr)
+ax.plot(epochs_axis, paper_schedule(epochs_axis * 1334))   # the schedule takes optimizer steps
 ax.set_xlabel("epoch"), ax.set_ylabel("learning rate"), ax.set_title("The paper's schedule: 100 + 100 epochs")
 fig.tight_layout()
 
 # %% [markdown]
-# The data: two independent streams, one per domain. They have different lengths (1,067 horses,
-# 1,334 zebras), so both repeat and an epoch is as many steps as the larger one has images.
+# In the full profile we train on horse2zebra from TFDS on a Colab GPU. That takes many hours
+# (lesson 04 shows how to checkpoint to Drive and resume). In the smoke profile the shipped
+# day/dusk set at 32x32, with 8 base filters and 2 residual blocks instead of 6, runs through
+# the very same code in seconds.
+#
+# The data come as two independent streams, one per domain. They have different lengths (1,067
+# horses, 1,334 zebras), so both repeat and an epoch is as many steps as the larger one has
+# batches.
 
 # %%
 if cfg.dataset == "shipped":
     train_x, train_y = data.load_unpaired_folder(unpaired_path, "train", image_size=cfg.image_size,
                                                  batch_size=cfg.batch_size, seed=cfg.seed)
     test_x, test_y = data.load_unpaired_folder(unpaired_path, "test", image_size=cfg.image_size,
-                                               jitter=False, batch_size=8, shuffle=False)
+                                               jitter=False, batch_size=8, shuffle=False, cache=False)
 else:  # TFDS cycle_gan/horse2zebra: downloaded on first use
     train_x, train_y = data.load_cycle_gan_tfds(cfg.dataset, "train", image_size=cfg.image_size,
                                                 batch_size=cfg.batch_size, seed=cfg.seed)
     test_x, test_y = data.load_cycle_gan_tfds(cfg.dataset, "test", image_size=cfg.image_size,
-                                              jitter=False, batch_size=8, shuffle=False)
-steps_per_epoch = cfg.steps_per_epoch or int(max(train_x.cardinality(), train_y.cardinality()))
+                                              jitter=False, batch_size=8, shuffle=False, cache=False)
+
+# The smoke profile's 5 steps per epoch leave pure noise; 30 cost a second more on a CPU and show colours.
+SMOKE_STEPS_PER_EPOCH = 30
+if cfg.is_smoke:
+    steps_per_epoch = SMOKE_STEPS_PER_EPOCH
+else:
+    steps_per_epoch = cfg.steps_per_epoch or int(max(train_x.cardinality(), train_y.cardinality()))
 print(f"{cfg.dataset}: {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}, "
-      f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs")
-stream = iter(tf.data.Dataset.zip(train_x.repeat(), train_y.repeat()))
-x_batch, y_batch = next(stream)   # (batch, S, S, 3) each
+      f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs ({cfg.decay_epochs} of them decaying)")
+stream = iter(tf.data.Dataset.zip(train_x.repeat(), train_y.repeat()))   # (x, y) batches, forever
 
 # %% [markdown]
-# Build the four networks and their optimizers. The smoke profile also uses fewer residual blocks
-# (2 instead of 6) to stay within a CPU budget; the full profile uses the paper's 9 at 256.
+# The four networks, four optimizers sharing the schedule, two pools, and our step compiled
+# with `tf.function`. The first call traces the step into a graph, which takes a while; the
+# following calls are fast. Building the optimizers' slot variables beforehand matters: a
+# `tf.function` that creates variables on its first call is traced a second time.
 
 # %%
-N_BLOCKS = 2 if cfg.is_smoke else None   # None: 9 at 256, 6 below (the paper's choice)
+N_BLOCKS = 2 if cfg.is_smoke else None   # None: the paper's 9 at 256, 6 below
 G, F, D_X, D_Y = make_cyclegan(cfg.image_size, cfg.filters, N_BLOCKS)
-optimizers = make_optimizers()
-translate, train_step = make_train_step(G, F, D_X, D_Y, *optimizers)
-pool_x, pool_y = ImagePool(cfg.pool_size, seed=1), ImagePool(cfg.pool_size, seed=2)
+schedule = train.LinearDecay(cfg.learning_rate, constant_steps=(cfg.epochs - cfg.decay_epochs) * steps_per_epoch,
+                             decay_steps=cfg.decay_epochs * steps_per_epoch)
+optimizers = [keras.optimizers.Adam(schedule, beta_1=cfg.beta_1) for _ in range(4)]
+for opt, net in zip(optimizers, (G, F, D_X, D_Y)):
+    opt.build(net.trainable_variables)   # Adam's moment estimates, created now rather than inside the step
+pool_x = train.ImagePool(cfg.pool_size, (cfg.image_size, cfg.image_size, 3), seed=cfg.seed)
+pool_y = train.ImagePool(cfg.pool_size, (cfg.image_size, cfg.image_size, 3), seed=cfg.seed + 1)
+
+
+@tf.function
+def train_step(x, y):
+    return cyclegan_step(G, F, D_X, D_Y, *optimizers, x, y, pool_x, pool_y, form=cfg.loss_form,
+                         cycle_weight=cfg.cycle_weight, identity_weight=cfg.identity_weight)
+
+
 print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_params():,} each")
 
 # %% [markdown]
-# The loop: for every step, make the fakes, pass them through the pools, then update all four
-# networks. The learning rate is set at the start of each epoch.
+# The loop, with a progress bar per epoch.
 
 # %%
-history = {"step": [], "G_loss": [], "F_loss": [], "D_X_loss": [], "D_Y_loss": [], "cycle_loss": []}
+history = {"step": [], "g_loss": [], "f_loss": [], "dx_loss": [], "dy_loss": [], "cycle": []}
 start = time.time()
 for epoch in range(cfg.epochs):
-    lr = linear_decay(epoch)
-    for opt in optimizers:
-        opt.learning_rate = lr
     progress = keras.utils.Progbar(steps_per_epoch, stateful_metrics=list(history)[1:],
                                    verbose=2 if cfg.is_smoke else 1)
     for i in range(steps_per_epoch):
-        x_batch, y_batch = next(stream)
-        fake_y, fake_x = translate(x_batch, y_batch)
-        logs = train_step(x_batch, y_batch,
-                          tf.constant(pool_x.query(fake_x.numpy())), tf.constant(pool_y.query(fake_y.numpy())))
+        x_batch, y_batch = next(stream)           # (batch, S, S, 3) each
+        logs = {k: float(v) for k, v in train_step(x_batch, y_batch).items()}
         history["step"].append(epoch * steps_per_epoch + i)
         for key, value in logs.items():
-            history[key].append(float(value))
-        progress.update(i + 1, [(k, float(v)) for k, v in logs.items()])
-    print(f"epoch {epoch + 1}/{cfg.epochs} done (learning rate {lr:.1e}, {time.time() - start:.0f} s so far)")
+            history[key].append(value)
+        progress.update(i + 1, list(logs.items()))
+    lr = float(schedule(optimizers[0].iterations))
+    print(f"epoch {epoch + 1}/{cfg.epochs}: learning rate now {lr:.1e}, {time.time() - start:.0f} s so far")
+
+# %% [markdown]
+# The losses. GAN losses do not fall steadily as in supervised learning; the cycle term, which
+# has a fixed target, is the one to watch falling.
 
 # %%
-plotting.plot_loss_history(history, smoothing=0.0 if cfg.is_smoke else 0.9);
+plotting.plot_loss_history(history, keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
+                           smoothing=0.0 if cfg.is_smoke else 0.9);
+
 
 # %% [markdown]
 # ## 14. What did it learn?
 #
 # Each row shows a test image $x$, its translation $G(x)$, the round trip $F(G(x))$, which
 # should look like $x$, and the identity image $F(x)$, which should also look like $x$.
-# Then the same for the backward direction. After only a few smoke steps expect blurry colour
-# fields; after the full run, zebra stripes on horses.
+# Then the same for the backward direction. After the 60 steps of the smoke profile, $G$ has
+# found the *colours* of dusk (an orange sky over dark grass) but not yet the houses, and $F$
+# the blue sky and light grass of day; the full run on horse2zebra paints stripes on horses.
 
 # %%
 x_test, y_test = next(iter(test_x)), next(iter(test_y))   # (8, S, S, 3) each
