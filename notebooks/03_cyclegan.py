@@ -238,7 +238,8 @@ plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
 
 # %% [markdown]
 # The lazy generator's outputs are perfectly plausible dusk images, so a discriminator cannot
-# object, but the round trip cannot find the houses of $x$ again: the cycle loss punishes it.
+# object. But even the exact inverse $F$ cannot find the houses of $x$ again in them: the round
+# trip fails, and the cycle loss punishes the lazy $G$.
 #
 # ### Your turn 1: the cycle-consistency loss
 #
@@ -510,7 +511,8 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
 # paper's choices with DCGAN-style ones:
 #
 # - generator: three 4x4 stride-2 convs with **batch norm** ($128 \to 16$; 64, 128, 256 filters),
-#   6 residual blocks (zero padding), then transposed convs back to 128 and tanh;
+#   6 residual blocks (batch norm, zero padding), then three 4x4 transposed convs back to 128
+#   and tanh;
 # - discriminator: five conv layers, four 4x4 stride-2 ($64 \to 512$ filters, `conv_dim = 64`,
 #   batch norm after all but the first, LeakyReLU 0.2) and a last conv to an 8x8 grid of scores;
 # - **LSGAN** losses as above.
@@ -703,7 +705,8 @@ SMOKE_STEPS_PER_EPOCH = 30
 if cfg.is_smoke:
     steps_per_epoch = SMOKE_STEPS_PER_EPOCH
 else:
-    steps_per_epoch = cfg.steps_per_epoch or int(max(train_x.cardinality(), train_y.cardinality()))
+    sizes = [int(ds.cardinality()) for ds in (train_x, train_y)]   # batches per domain (< 0: unknown)
+    steps_per_epoch = cfg.steps_per_epoch or (max(sizes) if min(sizes) > 0 else 1334 // cfg.batch_size)
 print(f"{cfg.dataset}: {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}, "
       f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs ({cfg.decay_epochs} of them decaying)")
 stream = iter(tf.data.Dataset.zip(train_x.repeat(), train_y.repeat()))   # (x, y) batches, forever
