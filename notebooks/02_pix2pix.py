@@ -284,11 +284,14 @@ def sketch_unet(ax, image_size=256, filters=64, skips=True):
         previous = (x, -i)
     block(2 * n - 1, 1, f"tanh\n{image_size}²x3", "#eeeeee")
     arrow((previous[0] + 0.3, previous[1] + 0.3), (2 * n - 1.3, 0.7))
-    ax.set_title("U-Net: skip connections (dashed) join mirrored blocks" if skips
-                 else "encoder-decoder: everything passes the 1x1 bottleneck", fontsize=10)
+    ax.text(-1.7, -n + 0.4, "blue: encoder blocks (conv 4x4 stride 2, BN, LeakyReLU)\n"
+            "orange: decoder blocks (transposed conv 4x4 stride 2, BN, dropout, ReLU)\n"
+            "box text: height x width x channels after the block", fontsize=8, va="bottom")
+    ax.set_title("U-Net: skip connections (dashed) join mirrored blocks; channels double at each join" if skips
+                 else "encoder-decoder: everything must pass the 1x1 bottleneck", fontsize=10)
 
 
-fig, axes = plt.subplots(1, 2, figsize=(15, 4.6))
+fig, axes = plt.subplots(2, 1, figsize=(12, 9))
 sketch_unet(axes[0], skips=False)
 sketch_unet(axes[1], skips=True)
 fig.tight_layout()
@@ -299,8 +302,9 @@ fig.tight_layout()
 # Every encoder block is the same: a 4x4 convolution with stride 2 (halves height and width),
 # batch normalisation, and LeakyReLU with slope 0.2. Weights start from $\mathcal{N}(0, 0.02)$, as in
 # DCGAN (Radford et al. 2016). A convolution followed by batch norm needs no bias: batch norm's
-# offset $\beta$ does that job. The **first** encoder block has no batch norm: normalising the raw
-# input image would throw away its colour statistics.
+# offset $\beta$ does that job. The **first** encoder block has no batch norm, a choice that goes back
+# to DCGAN (Radford et al. 2016): batch norm on the layer that reads the raw image made training
+# oscillate, so it is left out there (in the PatchGAN's first block too).
 
 # %%
 INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
@@ -597,10 +601,10 @@ def discriminator_loss(real_logits, fake_logits):
 
 rng = np.random.default_rng(0)
 real_l, fake_l = rng.normal(size=(2, 4, 6, 6, 1)).astype("float32")
-mine = float(discriminator_loss(real_l, fake_l))
-reference = float(losses.discriminator_loss(real_l, fake_l, form="bce", halve=True))
-print(f"discriminator loss: mine {mine:.6f}, course_utils {reference:.6f}")
-assert np.isclose(mine, reference, rtol=1e-5)
+my_value = float(discriminator_loss(real_l, fake_l))
+course_value = float(losses.discriminator_loss(real_l, fake_l, form="bce", halve=True))
+print(f"discriminator loss: mine {my_value:.6f}, course_utils {course_value:.6f}")
+assert np.isclose(my_value, course_value, rtol=1e-5), "the discriminator loss differs from the reference"
 
 # %% [markdown]
 # **Your turn: the generator loss.** Write `generator_loss`, returning the total and its two parts
@@ -641,40 +645,33 @@ print(f"total {float(total):.2f} = adversarial {float(adversarial):.3f} + {cfg.l
 # %% [markdown]
 # ## 7. One training step, written out
 #
-# Each step updates both players on the same batch, in two parts (Isola et al. 2017, following
-# Goodfellow et al. 2014):
+# Each step updates both players on the same batch (Goodfellow et al. 2014; Isola et al. 2017):
 #
-# 1. **discriminator**: generate $G(x)$, score the real pair and the generated pair, and take a
-#    gradient step on $\mathcal{L}_D$ (only $D$'s weights move);
-# 2. **generator**: score $G(x)$ with the *updated* $D$ and take a step on $\mathcal{L}_G$ (only $G$'s
-#    weights move). The gradient flows back through $D$ into $G$.
+# 1. **discriminator**: score the real pair $(x, y)$ and the generated pair $(x, G(x))$ and take a
+#    gradient step on $\mathcal{L}_D$; only $D$'s weights move;
+# 2. **generator**: take a step on $\mathcal{L}_G$, D's verdict on $(x, G(x))$ plus $\lambda L_1$; only
+#    $G$'s weights move, but the gradient flows back *through* $D$ into $G$.
 #
-# Both use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$, and the paper's batch size is 1.
-# The generator's forward pass is recorded on its tape once; `stop_recording` keeps the discriminator's
-# update off that tape.
+# We follow the TensorFlow pix2pix tutorial and compute both from one forward pass, with one
+# `GradientTape` per player. (The paper's own code applies D's step first and then scores $G(x)$ again
+# with the updated $D$; with learning rates this small the two orders behave alike.) Both players use
+# Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$, and the paper's batch size is 1.
 
 # %%
-gen_optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
-disc_optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
-
-
 def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=cfg.l1_weight):
-    with tf.GradientTape() as gen_tape:
+    with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
         fake = generator(x, training=True)                                 # (b, S, S, 3)
-        # 1. the discriminator: real pairs -> 1, generated pairs -> 0
-        with gen_tape.stop_recording(), tf.GradientTape() as disc_tape:
-            real_logits = discriminator([x, y], training=True)             # (b, n, n, 1)
-            fake_logits = discriminator([x, fake], training=True)
-            d_loss = discriminator_loss(real_logits, fake_logits)
-        d_grads = disc_tape.gradient(d_loss, discriminator.trainable_variables)
-        with gen_tape.stop_recording():
-            disc_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-        # 2. the generator: fool the updated discriminator, stay close to y
-        fake_logits = discriminator([x, fake], training=True)
+        real_logits = discriminator([x, y], training=True)                 # (b, n, n, 1)
+        fake_logits = discriminator([x, fake], training=True)              # (b, n, n, 1)
         g_total, g_adv, g_l1 = generator_loss(fake_logits, fake, y, l1_weight)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+    # 1. the discriminator: real pairs -> 1, generated pairs -> 0
+    d_grads = disc_tape.gradient(d_loss, discriminator.trainable_variables)
+    disc_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+    # 2. the generator: fool the discriminator and stay close to y
     g_grads = gen_tape.gradient(g_total, generator.trainable_variables)
     gen_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
-    return {"disc_loss": d_loss, "gen_loss": g_total, "gen_adv": g_adv, "gen_l1": g_l1}
+    return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
 
 
 # %% [markdown]
@@ -682,28 +679,62 @@ def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1
 # $L_1$ term already falls a little because the generator is chasing the same target twice.
 
 # %%
+gen_optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
+disc_optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
 for step in range(2):
     logs = train_step(generator, discriminator, gen_optimizer, disc_optimizer, x_batch, y_batch)
     print(f"step {step}: " + ", ".join(f"{k} {float(v):.3f}" for k, v in logs.items()))
     assert all(np.isfinite(float(v)) for v in logs.values())
 
 # %% [markdown]
+# Is our step the course's step? `course_utils.train.pix2pix_train_step` is the tested version. We give
+# both the same tiny networks (copies with equal weights, without dropout so that nothing is random)
+# and fresh optimizers, take one step with each, and compare the losses and the updated weights.
+
+# %%
+from course_utils import train
+
+
+def twin_networks():
+    g = models.unet_generator(cfg.image_size, filters=8, dropout=0.0)
+    d = models.patchgan_discriminator(cfg.image_size, filters=8)
+    return g, d
+
+
+g1, d1 = twin_networks()
+g2, d2 = twin_networks()
+g2.set_weights(g1.get_weights())
+d2.set_weights(d1.get_weights())
+adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
+mine = train_step(g1, d1, adam(), adam(), x_batch, y_batch)
+theirs = train.pix2pix_train_step(g2, d2, adam(), adam(), x_batch, y_batch, l1_weight=cfg.l1_weight)
+for key in mine:
+    assert np.isclose(float(mine[key]), float(theirs[key]), rtol=1e-4), key
+for a_w, b_w in zip(g1.weights + d1.weights, g2.weights + d2.weights):
+    np.testing.assert_allclose(a_w.numpy(), b_w.numpy(), rtol=1e-4, atol=1e-6)
+print("✅ same losses and the same updated weights as train.pix2pix_train_step:",
+      {k: round(float(v), 4) for k, v in mine.items()})
+del g1, d1, g2, d2
+
+# %% [markdown]
 # ## 8. Training
 #
-# For real training the step is compiled with `tf.function` (traced into a graph once, then fast) and
-# repeated. The full profile trains on facades with the TensorFlow tutorial's 40,000 steps at batch
-# size 1 (the paper trains 200 epochs, 80,000 steps); on a Colab T4 that takes roughly an hour.
-# The smoke profile takes a few dozen steps on the shipped set, enough to see colours land in the right
-# regions. Every `cfg.sample_every` steps we save a picture of the current translations.
+# For real training the step must be compiled into a TensorFlow graph (traced once, then fast) and
+# repeated many times, with progress bars, sample pictures and a loss log. The course's `train.Pix2Pix`
+# is a `keras.Model` whose `train_step` computes exactly the step above, so Keras's `fit` does all that.
+#
+# The full profile trains on facades with the TensorFlow tutorial's 40,000 steps at batch size 1 (the
+# paper trains 200 epochs, i.e. 80,000 steps); expect an hour or more on a Colab T4 (lesson 04 measures
+# the step time on your GPU). The smoke
+# profile takes a few dozen steps on the shipped set. Every `cfg.sample_every` steps a callback saves
+# a picture of three fixed validation pairs (input | target | prediction); another logs the losses.
+# A Colab session can disconnect during a long run: lesson 04 adds checkpoints that resume it.
 
 # %%
 run_dir = (Path("/content/runs") if config.in_colab() else Path(tempfile.gettempdir()) / "gan-course") / "02_pix2pix"
-sample_dir = run_dir / "samples"
-sample_dir.mkdir(parents=True, exist_ok=True)
-for old in sample_dir.glob("*.png"):
-    old.unlink()
+shutil.rmtree(run_dir, ignore_errors=True)           # start this lesson's run from scratch
 
-val_x = np.concatenate([x for x, _ in val_ds])            # (n_val, S, S, 3)
+val_x = np.concatenate([x for x, _ in val_ds])       # (n_val, S, S, 3)
 val_y = np.concatenate([y for _, y in val_ds])
 print("validation pairs:", val_x.shape)
 
@@ -714,37 +745,35 @@ def predict(images, batch_size=cfg.batch_size):
                            for i in range(0, len(images), batch_size)])
 
 
-before = predict(val_x)                                   # kept to compare with after training
+before = predict(val_x)                              # kept to compare with after training
 
 # %%
-compiled_step = tf.function(train_step)
-history = []
-progress = keras.utils.Progbar(cfg.steps, stateful_metrics=["disc_loss", "gen_loss", "gen_l1"],
-                               verbose=1 if config.in_colab() or not cfg.is_smoke else 2)
-for step, (x, y) in enumerate(train_ds.repeat().take(cfg.steps), start=1):
-    logs = compiled_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y)
-    logs = {k: float(v) for k, v in logs.items()}
-    history.append({"step": step, **logs})
-    progress.update(step, [(k, logs[k]) for k in ("disc_loss", "gen_loss", "gen_l1")])
-    if step % cfg.sample_every == 0:
-        fig = plotting.plot_translation_rows(val_x[:3], val_y[:3], predict(val_x[:3]), max_rows=3)
-        fig.suptitle(f"step {step}")
-        fig.savefig(sample_dir / f"step_{step:06d}.png", dpi=60)
-        plt.close(fig)
+trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight, seed=cfg.seed)
+trainer.compile(g_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1),
+                d_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1))
+callbacks = [train.NaNGuard(),                                      # stop at the first NaN loss
+             train.LossHistory(run_dir),                            # run_dir/history.csv
+             train.SampleGrid(run_dir, (val_x[:3], val_y[:3]), every=cfg.sample_every)]   # run_dir/samples/
+fit_history = trainer.fit(train_ds.repeat(), epochs=1, steps_per_epoch=cfg.steps, callbacks=callbacks,
+                          shuffle=False, verbose=2 if cfg.is_smoke else 1)   # the data is shuffled already
+print("trained steps:", trainer.global_step)
 
 # %% [markdown]
 # GAN losses do not fall steadily the way a classifier's do: the two players push against each other.
 # The $L_1$ part of the generator's loss is the easiest to read, and it should go down.
 
 # %%
-fig = plotting.plot_loss_history(history, keys=["disc_loss", "gen_adv", "gen_l1"], smoothing=0.6 if cfg.is_smoke else 0.98)
+fig = plotting.plot_loss_history(run_dir / "history.csv", keys=["d_loss", "g_adv", "g_l1"],
+                                 smoothing=0.6 if cfg.is_smoke else 0.98)
 
 # %% [markdown]
 # ## 9. Judging the results
 #
 # First by eye: input, target and the generator's prediction side by side, on validation pairs the
 # generator never trained on. Like the paper, we run the generator in training mode here (dropout on,
-# batch norm with the batch's own statistics).
+# batch norm with the batch's own statistics). After the few dozen steps of the smoke profile it has
+# only learned the broad layout (grass below, sky above, something where the houses are); the full
+# run on facades paints windows, balconies and doors where the label map puts them.
 
 # %%
 after = predict(val_x)
@@ -773,23 +802,30 @@ for name, s in scores.items():
 assert scores["after training"]["L1"] < scores["before training"]["L1"], "training did not bring G closer to the targets"
 
 # %% [markdown]
-# And the discriminator's side: its verdict map on a real validation pair and on the generated one.
-# After a short run the two maps may look alike; after full training $D$ points at the patches where
-# the fake gives itself away.
+# And the discriminator's side: its verdict map on a real validation pair and on the generated one,
+# computed as during training (a batch of `cfg.batch_size` pairs, batch norm with the batch's
+# statistics). Even after a short run $D$ usually gives the real pair more green (real) than the
+# generated one; after full training the fakes are good enough to fool it in most places, and the red
+# cells that remain point at the patches where the fake still gives itself away.
 
 # %%
-real_logits = discriminator([val_x[:1], val_y[:1]], training=False)
-fake_logits = discriminator([val_x[:1], after[:1]], training=False)
+n = cfg.batch_size
+real_logits = discriminator([val_x[:n], val_y[:n]], training=True)[:1]    # (1, grid, grid, 1)
+fake_logits = discriminator([val_x[:n], after[:n]], training=True)[:1]
 fig = plotting.plot_patchgan_verdict(val_y[0], real_logits)
-fig.suptitle("real pair (x, y)")
+fig.axes[0].set_title("real pair: target y")
 fig = plotting.plot_patchgan_verdict(after[0], fake_logits)
-fig.suptitle("generated pair (x, G(x))");
+fig.axes[0].set_title("generated pair: G(x)");
 
 # %% [markdown]
-# The sample browser replays the pictures saved during training: press play to watch the translations
-# form. (Widgets need a live notebook, e.g. Colab.)
+# The sample browser replays the pictures saved during training (input | target | prediction, one row
+# per pair): press play to watch the translations form. (Widgets need a live notebook, e.g. Colab.)
+# The callback runs the generator in inference mode, where batch norm uses its running averages.
+# Those averages move slowly (1% per step), so after a short smoke run they still lag behind and the
+# samples look greyer than the predictions above; after a full run the two agree.
 
 # %%
+sample_dir = run_dir / "samples"
 saved = sorted(sample_dir.glob("*.png"))
 print(f"{len(saved)} sample pictures in {sample_dir}")
 browser = widgets.sample_browser(sample_dir) if saved else None
