@@ -6,7 +6,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-export MPLBACKEND := Agg
+# MPLBACKEND is left unset: with it set, Jupyter kernels do not switch to the inline
+# backend and executed lessons would have no pictures (tests/conftest.py picks Agg for pytest).
+unexport MPLBACKEND
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true

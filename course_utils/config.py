@@ -154,6 +154,7 @@ class CycleGanConfig(LessonConfig):
     image_size: int = 256
     batch_size: int = 1
     filters: int = 64
+    n_blocks: int | None = None    # residual blocks: None = the paper's 9 at 256, 6 at 128
     epochs: int = 200              # 100 constant + 100 linear decay
     decay_epochs: int = 100
     steps_per_epoch: int | None = None
@@ -167,8 +168,8 @@ class CycleGanConfig(LessonConfig):
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
-        return dict(dataset="shipped", image_size=32, batch_size=2, filters=8, epochs=2,
-                    decay_epochs=1, steps_per_epoch=5)
+        return dict(dataset="shipped", image_size=32, batch_size=2, filters=8, n_blocks=2, epochs=2,
+                    decay_epochs=1, steps_per_epoch=30)
 
 
 @dataclass(frozen=True)

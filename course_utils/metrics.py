@@ -178,7 +178,7 @@ def correspondence_error(
     function that computes them together with the ``inputs`` it needs::
 
         correspondence_error(G(x), y_true)
-        correspondence_error(G(x), lambda imgs: data.true_translation(imgs, "a2b"), inputs=x)
+        correspondence_error(G(x), lambda imgs: data.true_translation(imgs, "AtoB"), inputs=x)
 
     Args:
         translated: ``G(x)``, images or a batch in [-1, 1].

@@ -700,13 +700,9 @@ else:  # TFDS cycle_gan/horse2zebra: downloaded on first use
     test_x, test_y = data.load_cycle_gan_tfds(cfg.dataset, "test", image_size=cfg.image_size,
                                               jitter=False, batch_size=8, shuffle=False, cache=False)
 
-# The smoke profile's 5 steps per epoch leave pure noise; 30 cost a second more on a CPU and show colours.
-SMOKE_STEPS_PER_EPOCH = 30
-if cfg.is_smoke:
-    steps_per_epoch = SMOKE_STEPS_PER_EPOCH
-else:
-    sizes = [int(ds.cardinality()) for ds in (train_x, train_y)]   # batches per domain (< 0: unknown)
-    steps_per_epoch = cfg.steps_per_epoch or (max(sizes) if min(sizes) > 0 else 1334 // cfg.batch_size)
+# An epoch is one pass over the larger domain (horse2zebra: 1,334 images); the smoke profile fixes it.
+sizes = [int(ds.cardinality()) for ds in (train_x, train_y)]   # batches per domain (< 0: unknown)
+steps_per_epoch = cfg.steps_per_epoch or (max(sizes) if min(sizes) > 0 else 1334 // cfg.batch_size)
 print(f"{cfg.dataset}: {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}, "
       f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs ({cfg.decay_epochs} of them decaying)")
 stream = iter(tf.data.Dataset.zip(train_x.repeat(), train_y.repeat()))   # (x, y) batches, forever
@@ -718,8 +714,7 @@ stream = iter(tf.data.Dataset.zip(train_x.repeat(), train_y.repeat()))   # (x, y
 # `tf.function` that creates variables on its first call is traced a second time.
 
 # %%
-N_BLOCKS = 2 if cfg.is_smoke else None   # None: the paper's 9 at 256, 6 below
-G, F, D_X, D_Y = make_cyclegan(cfg.image_size, cfg.filters, N_BLOCKS)
+G, F, D_X, D_Y = make_cyclegan(cfg.image_size, cfg.filters, cfg.n_blocks)   # n_blocks None: 9 at 256, 6 below
 schedule = train.LinearDecay(cfg.learning_rate, constant_steps=(cfg.epochs - cfg.decay_epochs) * steps_per_epoch,
                              decay_steps=cfg.decay_epochs * steps_per_epoch)
 optimizers = [keras.optimizers.Adam(schedule, beta_1=cfg.beta_1) for _ in range(4)]
