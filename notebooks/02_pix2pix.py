@@ -367,6 +367,16 @@ for use_dropout in (True, False):
         input_shapes=[(4, 4, 128), (8, 8, 64)], name=f"upsample_with_skip(dropout={use_dropout})",
         hint=upsample_hint)
 
+# Dropout has no weights and does nothing at inference, so the checker cannot see it: count it here.
+x_in, skip_in = keras.Input((4, 4, 128)), keras.Input((8, 8, 64))
+for use_dropout in (True, False):
+    block = keras.Model([x_in, skip_in], upsample_with_skip(x_in, skip_in, 64, dropout=use_dropout))
+    rates = [layer.rate for layer in block.layers if isinstance(layer, layers.Dropout)]
+    if rates != ([0.5] if use_dropout else []):
+        raise exercises.ExerciseError(f"❌ with dropout={use_dropout} the block has dropout rates {rates}.\n"
+                                      f"💡 Hint: {upsample_hint}")
+print("✅ dropout 0.5 exactly when asked for")
+
 # %% [markdown]
 # ### 4.3 The whole U-Net
 #
