@@ -59,16 +59,33 @@ def pip_install_command() -> str:
     return f"pip install -q 'course_utils @ git+{REPO_URL}@{PINNED_REF}'"
 
 
-def data_dir() -> Path:
-    """The shipped ``data/`` folder (raises with a fix if it cannot be found)."""
+def data_dir(fetch: bool | None = None) -> Path:
+    """The shipped ``data/`` folder.
+
+    Found, in order: ``$COURSE_DATA_DIR``; the repository the package is installed
+    from (``pip install -e .``); a shallow clone of the pinned release under
+    ``~/.cache/course_utils``. ``pip`` does not install ``data/``, so on Colab
+    (or with ``fetch=True``) that clone is made on first use (~4 MB, needs git).
+    """
     env = os.environ.get("COURSE_DATA_DIR")
     if env:
         return Path(env)
     if REPO_ROOT is not None:
         return REPO_ROOT / "data"
+    clone = Path.home() / ".cache" / "course_utils" / PINNED_REF
+    if (clone / "data").is_dir():
+        return clone / "data"
+    if fetch if fetch is not None else in_colab():
+        import subprocess
+
+        clone.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", PINNED_REF, REPO_URL, str(clone)],
+                       check=True)
+        return clone / "data"
     raise FileNotFoundError(
-        "Cannot find the course's data/ folder. Clone the repository and install the "
-        "package editable (pip install -e .), or set COURSE_DATA_DIR to the data folder."
+        "Cannot find the course's data/ folder. Clone the repository and install the package "
+        "editable (pip install -e .), call config.data_dir(fetch=True) to clone the pinned release "
+        f"into {clone}, or set COURSE_DATA_DIR to a data folder."
     )
 
 
@@ -133,6 +150,7 @@ class Pix2PixConfig(LessonConfig):
 
     dataset: str = "facades"       # a pix2pix archive name, or "shipped"
     image_size: int = 256
+    filters: int = 64              # width of the first U-Net / PatchGAN block
     batch_size: int = 1
     steps: int = 40000
     learning_rate: float = 2e-4
@@ -143,7 +161,7 @@ class Pix2PixConfig(LessonConfig):
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
-        return dict(dataset="shipped", image_size=32, batch_size=4, steps=30, sample_every=10)
+        return dict(dataset="shipped", image_size=32, filters=32, batch_size=4, steps=30, sample_every=10)
 
 
 @dataclass(frozen=True)

@@ -625,7 +625,7 @@ def plot_patchgan_verdict(image: ArrayLike, logits: ArrayLike, *, alpha: float =
     axes[1].set_title(f"verdict map {verdict.shape[0]}x{verdict.shape[1]}: P(real)", fontsize=10)
     fig.colorbar(mappable, ax=axes[1], fraction=0.046, pad=0.04)
     _imshow(axes[2], shown, f"overlay (mean P(real) = {verdict.mean():.2f})")
-    axes[2].imshow(verdict, cmap="RdYlGn", vmin=0.0, vmax=1.0, alpha=alpha, extent=(0, w, h, 0),
+    axes[2].imshow(verdict, cmap="RdYlGn", vmin=0.0, vmax=1.0, alpha=alpha, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
                    interpolation="nearest")
     fig.tight_layout()
     return fig

@@ -31,19 +31,13 @@ config.check_gpu();
 # same code on the small shipped dataset at 32x32 pixels for a few dozen steps, so it finishes in
 # seconds on a laptop CPU.
 #
-# The small shipped datasets live in the repository's `data/` folder, which `pip` does not install.
-# On Colab the next cell fetches that folder once (a shallow copy of the pinned release).
+# The small shipped datasets live in the repository's `data/` folder, which `pip` does not install;
+# on Colab `config.data_dir()` fetches it on first use (a shallow copy of the pinned release).
 
 # %%
 import os
 import tempfile
 from pathlib import Path
-
-if config.in_colab() and config.REPO_ROOT is None and "COURSE_DATA_DIR" not in os.environ:
-    if not Path("/content/course_repo").is_dir():
-        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", config.PINNED_REF,
-                        config.REPO_URL, "/content/course_repo"], check=True)
-    os.environ["COURSE_DATA_DIR"] = "/content/course_repo/data"
 
 import numpy as np
 import matplotlib.pyplot as plt
@@ -422,7 +416,7 @@ print("✅ same parameter count as the course's U-Net and the TensorFlow pix2pix
 # paper's 64. We check the trained network against the reference too, and follow one image through it.
 
 # %%
-FILTERS = 32 if cfg.is_smoke else 64
+FILTERS = cfg.filters   # 64 as in the paper; the smoke profile halves it
 generator = build_unet(cfg.image_size, filters=FILTERS)
 assert generator.count_params() == models.unet_generator(cfg.image_size, filters=FILTERS).count_params()
 print(f"generator at {cfg.image_size}x{cfg.image_size}, {FILTERS} filters: {generator.count_params():,} parameters")

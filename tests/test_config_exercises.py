@@ -95,3 +95,15 @@ def test_check_model_builder_compares_blocks():
 
     with pytest.raises(exercises.ExerciseError, match="output shape"):
         exercises.check_model_builder(wrong_shape, ref, [(8, 8, 8)])
+
+
+def test_data_dir_explains_itself_when_there_is_no_repository(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setattr(config, "REPO_ROOT", None)
+    monkeypatch.setattr(config.Path, "home", classmethod(lambda cls: tmp_path))
+    with pytest.raises(FileNotFoundError, match="fetch=True"):
+        config.data_dir(fetch=False)
+    (tmp_path / ".cache" / "course_utils" / config.PINNED_REF / "data").mkdir(parents=True)
+    assert config.data_dir(fetch=False) == tmp_path / ".cache" / "course_utils" / config.PINNED_REF / "data"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert config.data_dir() == tmp_path

@@ -189,7 +189,8 @@ def test_plot_patchgan_verdict_overlays_the_sigmoid_of_the_logits():
     fig = plotting.plot_patchgan_verdict(image, logits)
     overlay = fig.axes[2].images[1]
     np.testing.assert_allclose(overlay.get_array(), plotting.sigmoid(logits[0, :, :, 0]), atol=1e-6)
-    assert overlay.get_extent() == [0, 64, 64, 0]
+    # The verdict grid covers exactly the pixels of the image under it (no half-pixel strip).
+    assert list(overlay.get_extent()) == list(fig.axes[2].images[0].get_extent()) == [-0.5, 63.5, 63.5, -0.5]
     plt.close(fig)
 
 
