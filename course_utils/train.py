@@ -960,6 +960,36 @@ class SampleGrid(keras.callbacks.Callback):
             self._save()
 
 
+def _summary_metadata(plugin: str, data_class: int) -> Any:
+    from tensorflow.core.framework import summary_pb2
+
+    return summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
+                                       data_class=data_class)
+
+
+def tensorboard_scalar(name: str, value: float, step: int) -> None:
+    """Write one scalar in TensorBoard's format into the default writer.
+
+    Same records as ``tf.summary.scalar``, written with TensorFlow's own ``tf.summary.write``,
+    so logging works even where the ``tensorboard`` package (needed only to *view* them) is
+    not installed.
+    """
+    from tensorflow.core.framework import summary_pb2
+
+    tf.summary.write(name, tf.constant(float(value), tf.float32), step=step,
+                     metadata=_summary_metadata("scalars", summary_pb2.DATA_CLASS_SCALAR))
+
+
+def tensorboard_image(name: str, image: np.ndarray, step: int) -> None:
+    """Write one ``(H, W, C)`` image in [0, 1] in TensorBoard's image format (a PNG blob)."""
+    from tensorflow.core.framework import summary_pb2
+
+    arr = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    png = tf.image.encode_png(arr)
+    blob = tf.stack([tf.as_string(arr.shape[1]), tf.as_string(arr.shape[0]), png])   # width, height, images
+    tf.summary.write(name, blob, step=step, metadata=_summary_metadata("images", summary_pb2.DATA_CLASS_BLOB_SEQUENCE))
+
+
 class TensorBoardLogger(keras.callbacks.Callback):
     """Losses as TensorBoard scalars every ``every`` steps, the sample grid as an image every
     ``image_every`` steps, into ``log_dir`` (``%tensorboard --logdir <out>/tensorboard``).
@@ -978,12 +1008,12 @@ class TensorBoardLogger(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         step = int(self.model.step.numpy())
-        with self.writer.as_default(step=step):
+        with self.writer.as_default():
             if step % self.every == 0:
                 for key, value in (logs or {}).items():
-                    tf.summary.scalar(key, float(value))
+                    tensorboard_scalar(key, float(value), step)
             if self.sample_inputs is not None and step % self.image_every == 0:
-                tf.summary.image("samples", self.model.sample_grid(self.sample_inputs)[None])
+                tensorboard_image("samples", self.model.sample_grid(self.sample_inputs), step)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.writer is not None:
@@ -1142,7 +1172,7 @@ def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir
         cbs = standard_callbacks(out, sample_inputs, every=sample_every or checkpoint_every,
                                  checkpoint_every=checkpoint_every, tensorboard=tensorboard)
         history = trainer.fit(data, epochs=1, steps_per_epoch=steps - start, callbacks=cbs + list(callbacks),
-                              verbose=verbose)
+                              verbose=verbose, shuffle=False)
         result["losses"] = {k: float(v[-1]) for k, v in history.history.items()}
         result["mean_losses"] = {k: float(v) for k, v in trainer.get_metrics_result().items()
                                  if k in trainer.train_metric_names}
