@@ -1,0 +1,441 @@
+"""The command line: ``python -m course_utils {train,translate,bench} ...``.
+
+* ``train``     trains a GAN, Pix2Pix or CycleGAN into an output folder. Running the same
+  command again on the same ``--out`` resumes from the latest checkpoint. While it runs, a
+  progress bar and messages go to stderr; at the end exactly one JSON line goes to stdout.
+* ``translate`` runs an exported generator on your own images of any size.
+* ``bench``     measures training speed (provided by :mod:`course_utils.perf`).
+
+Bad arguments or bad data end with a one-line ``error: ...`` on stderr and a non-zero exit
+status, never a traceback. TensorFlow is imported only after the arguments are checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+MODELS = ("gan", "pix2pix", "cyclegan")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+#: Settings a resumed run must share with the run that wrote the checkpoints (they fix the networks).
+ARCHITECTURE_KEYS = ("model", "image_size", "filters")
+
+
+class UsageError(ValueError):
+    """A bad command-line argument."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line: ``error: ... (see --help)``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+# ===========================================================================
+# The parser
+# ===========================================================================
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m course_utils``."""
+    parser = _Parser(prog="python -m course_utils",
+                     description="Train, use and time the course's image-to-image GANs.")
+    subs = parser.add_subparsers(dest="command", metavar="{train,translate,bench}", parser_class=_Parser)
+    subs.required = True
+
+    tr = subs.add_parser(
+        "train", help="train a model into an output folder (rerun the same command to resume)",
+        description="Train a GAN (digits), Pix2Pix (paired folder) or CycleGAN (unpaired folder or TFDS) "
+                    "into --out. Checkpoints, samples, TensorBoard logs and the loss history are written "
+                    "there; the same command run again on the same --out resumes from the latest "
+                    "checkpoint. At the end the generator(s) are exported to <out>/export/ and one JSON "
+                    "line with the step reached and the final losses is printed on stdout.")
+    tr.add_argument("model", choices=MODELS,
+                    help="gan: DCGAN on 28x28 digits; pix2pix: U-Net + PatchGAN on paired images; "
+                         "cyclegan: ResNet generators + PatchGANs on two unpaired folders")
+    tr.add_argument("--data", default=None,
+                    help="the dataset. gan: 'shipped' (offline digits) or 'mnist' (downloaded). pix2pix: a "
+                         "folder with train/*.jpg (A|B side by side) or 'shipped'. cyclegan: a folder with "
+                         "trainA/ and trainB/ or 'shipped'. Not needed with --tfds.")
+    tr.add_argument("--tfds", default=None, metavar="NAME",
+                    help="cyclegan only: a TFDS cycle_gan config (e.g. horse2zebra) instead of --data; "
+                         "downloaded on first use")
+    tr.add_argument("--out", required=True, type=Path,
+                    help="output folder: checkpoints/, samples/, tensorboard/, history.csv/.json, export/")
+    tr.add_argument("--steps", required=True, type=_positive_int,
+                    help="the global step to reach (a resumed run continues up to it)")
+    tr.add_argument("--image-size", type=_positive_int, default=None,
+                    help="side of the square images (pix2pix/cyclegan; a power of two, default 256; "
+                         "gan is always 28)")
+    tr.add_argument("--batch-size", type=_positive_int, default=None,
+                    help="images per step (default: 1 for pix2pix and cyclegan as in the papers, 64 for gan)")
+    tr.add_argument("--checkpoint-every", type=_positive_int, default=100,
+                    help="save a checkpoint (and a sample grid) every K steps, and always at the end "
+                         "(default 100)")
+    tr.add_argument("--seed", type=int, default=0,
+                    help="seed of weights, data order, augmentation and noise; same seed, same losses on "
+                         "the CPU (default 0)")
+    tr.add_argument("--precision", choices=PRECISIONS, default="float32",
+                    help="float32 (default); mixed_float16 (with loss scaling; T4/V100/A100 GPUs); "
+                         "mixed_bfloat16 (TPU, A100 and newer)")
+    tr.add_argument("--xla", action="store_true", help="compile the training step with XLA (jit_compile=True)")
+    tr.add_argument("--filters", type=_positive_int, default=None,
+                    help="base width of the networks (default 64, the papers'; use 8 for quick CPU runs)")
+    tr.add_argument("--learning-rate", type=float, default=None,
+                    help="Adam learning rate (default 2e-4 for pix2pix/cyclegan, 1e-4 for gan); cyclegan "
+                         "keeps it for the first half of --steps and decays it linearly to zero over the second")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar (messages and errors still go to stderr)")
+
+    tl = subs.add_parser(
+        "translate", help="translate your own images with an exported generator",
+        description="Load an exported generator (.keras) and translate images of any size: each is resized "
+                    "to the model's input size, translated, resized back to its original size and saved "
+                    "under the same file name in --output.")
+    tl.add_argument("--model", required=True, type=Path,
+                    help="a .keras file, an export/ folder, or a training --out folder")
+    tl.add_argument("--input", required=True, type=Path,
+                    help="an image file, or a folder of images (.png, .jpg, .jpeg, .bmp, .webp)")
+    tl.add_argument("--output", required=True, type=Path, help="folder for the translated images (created)")
+    tl.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                    help="for a CycleGAN folder: AtoB uses generator_g.keras, BtoA generator_f.keras "
+                         "(default AtoB)")
+
+    bench = subs.add_parser("bench", help="measure training step times (course_utils.perf)",
+                            description="Time the training steps; provided by course_utils.perf.")
+    bench.set_defaults(_bench_ready=False)
+    try:
+        from course_utils import perf
+
+        perf.add_bench_arguments(bench)
+        bench.set_defaults(_bench_ready=True)
+    except (ImportError, AttributeError):
+        pass
+    return parser
+
+
+# ===========================================================================
+# train
+# ===========================================================================
+def _check_train_args(args: argparse.Namespace) -> None:
+    """Argument combinations argparse cannot check; raises UsageError with the fix."""
+    if args.model == "gan":
+        if args.image_size not in (None, 28):
+            raise UsageError("--image-size is fixed at 28 for gan (the DCGAN's digits); leave it out")
+        if args.tfds:
+            raise UsageError("--tfds is for cyclegan; gan uses --data shipped or --data mnist")
+        if args.data not in ("shipped", "mnist"):
+            raise UsageError("gan needs --data shipped (offline digits) or --data mnist (downloaded)")
+    elif args.model == "pix2pix":
+        if args.tfds:
+            raise UsageError("--tfds is for cyclegan; pix2pix reads a paired folder: --data PATH or --data shipped")
+        if args.data is None:
+            raise UsageError("pix2pix needs --data PATH (a folder with train/) or --data shipped")
+    else:
+        if (args.data is None) == (args.tfds is None):
+            raise UsageError("cyclegan needs exactly one of --data PATH (trainA/ and trainB/), --data shipped, "
+                             "or --tfds NAME")
+    if args.image_size is not None and args.model != "gan" and args.image_size & (args.image_size - 1):
+        raise UsageError(f"--image-size {args.image_size} is not a power of two: use 32, 64, 128, 256, ...")
+    if args.learning_rate is not None and not args.learning_rate > 0:
+        raise UsageError(f"--learning-rate must be positive, got {args.learning_rate}")
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings, with defaults filled in (written to <out>/run.json)."""
+    return {
+        "model": args.model,
+        "data": args.data,
+        "tfds": args.tfds,
+        "image_size": 28 if args.model == "gan" else (args.image_size or 256),
+        "batch_size": args.batch_size or (64 if args.model == "gan" else 1),
+        "filters": args.filters or 64,
+        "seed": args.seed,
+        "precision": args.precision,
+        "xla": bool(args.xla),
+        "learning_rate": args.learning_rate or (1e-4 if args.model == "gan" else 2e-4),
+        "steps": args.steps,
+    }
+
+
+def _check_resume(out: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume a run whose networks differ; note other changed settings on stderr."""
+    path = out / "run.json"
+    if not path.exists():
+        return
+    try:
+        before = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    clash = [k for k in ARCHITECTURE_KEYS if before.get(k) != settings[k]]
+    if clash:
+        was = ", ".join(f"{k}={before.get(k)}" for k in clash)
+        now = ", ".join(f"{k}={settings[k]}" for k in clash)
+        raise UsageError(f"{out} holds a run with {was}, not {now}: use the same settings to resume it, "
+                         "or a new --out")
+    changed = [k for k in ("data", "tfds", "batch_size", "seed", "precision") if before.get(k) != settings[k]]
+    if changed:
+        _say(f"note: resuming with changed {', '.join(changed)}; the run will not repeat an uninterrupted one")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
+    """(training dataset, fixed sample inputs) for the model."""
+    import numpy as np
+    import tensorflow as tf
+
+    from course_utils import data
+
+    model, size, batch, seed = settings["model"], settings["image_size"], settings["batch_size"], settings["seed"]
+    if model == "gan":
+        ds = data.load_digits(settings["data"], batch_size=batch, seed=seed)
+        noise = np.random.default_rng(seed).normal(size=(16, 100)).astype("float32")
+        return ds, noise
+    if model == "pix2pix":
+        path = data.shipped_paired_path() if settings["data"] == "shipped" else Path(settings["data"])
+        ds = data.load_paired_folder(path, "train", image_size=size, batch_size=batch, seed=seed)
+        samples = data.load_paired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
+                                          batch_size=1, drop_remainder=False)
+        inp, tar = zip(*samples.take(4).as_numpy_iterator())
+        return ds, (np.concatenate(inp), np.concatenate(tar))
+    if settings["tfds"]:
+        ds_a, ds_b = data.load_cycle_gan_tfds(settings["tfds"], "train", image_size=size, batch_size=batch, seed=seed)
+        sample_a, sample_b = data.load_cycle_gan_tfds(settings["tfds"], "train", image_size=size, jitter=False,
+                                                      shuffle=False, batch_size=1)
+    else:
+        path = data.shipped_unpaired_path() if settings["data"] == "shipped" else Path(settings["data"])
+        ds_a, ds_b = data.load_unpaired_folder(path, "train", image_size=size, batch_size=batch, seed=seed)
+        sample_a, sample_b = data.load_unpaired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
+                                                       batch_size=1, drop_remainder=False)
+    xs = np.concatenate(list(sample_a.take(2).as_numpy_iterator()))
+    ys = np.concatenate(list(sample_b.take(2).as_numpy_iterator()))
+    return tf.data.Dataset.zip((ds_a.repeat(), ds_b.repeat())), (xs, ys)
+
+
+def _build_trainer(settings: dict[str, Any]) -> Any:
+    """Networks (under the chosen precision) and a compiled trainer."""
+    import keras
+
+    from course_utils import models, train
+
+    size, filters, lr, seed = settings["image_size"], settings["filters"], settings["learning_rate"], settings["seed"]
+    adam = lambda rate: keras.optimizers.Adam(rate, beta_1=0.5)  # noqa: E731
+    with train.precision(settings["precision"]):
+        if settings["model"] == "gan":
+            trainer = train.GAN(models.dcgan_generator(base_filters=filters * 4),
+                                models.dcgan_discriminator(base_filters=filters), seed=seed)
+            trainer.compile(keras.optimizers.Adam(lr), keras.optimizers.Adam(lr), jit_compile=settings["xla"])
+        elif settings["model"] == "pix2pix":
+            trainer = train.Pix2Pix(models.unet_generator(size, filters=filters),
+                                    models.patchgan_discriminator(size, filters=filters), seed=seed)
+            trainer.compile(adam(lr), adam(lr), jit_compile=settings["xla"])
+        else:
+            nets = [models.resnet_generator(size, filters=filters), models.resnet_generator(size, filters=filters),
+                    models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters),
+                    models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters)]
+            trainer = train.CycleGAN(*nets, seed=seed)
+            steps = settings["steps"]
+            # The paper's schedule, shortened honestly: constant for the first half, then linear to zero.
+            schedule = train.LinearDecay(lr, steps // 2, steps - steps // 2)
+            trainer.compile(*(adam(schedule) for _ in range(4)), jit_compile=settings["xla"])
+    return trainer
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """``train``: resume or start, train to ``--steps``, export, print one JSON line."""
+    _check_train_args(args)
+    settings = _settings(args)
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder")
+    _check_resume(out, settings)
+    if args.data not in (None, "shipped", "mnist") and not Path(args.data).is_dir():
+        raise FileNotFoundError(f"--data {args.data}: no such folder. Give the dataset folder "
+                                f"(pix2pix: with train/; cyclegan: with trainA/ and trainB/), or 'shipped'.")
+
+    started = time.time()
+    import keras
+
+    from course_utils import train
+
+    keras.utils.set_random_seed(settings["seed"])
+    dataset, samples = _load_data(settings)
+    trainer = _build_trainer(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "run.json.tmp"
+    tmp.write_text(json.dumps(settings, indent=2) + "\n")
+    os.replace(tmp, out / "run.json")
+    keras.utils.set_random_seed(settings["seed"])   # the same global seed for tf.data, fresh or resumed
+    with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
+        result = train.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
+                                    sample_inputs=samples, verbose=0 if args.quiet else 1)
+    if result["resumed_from"]:
+        _say(f"resumed from step {result['resumed_from']}")
+    result.update(model=args.model, out=str(out), seconds=round(time.time() - started, 2))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+# ===========================================================================
+# translate
+# ===========================================================================
+def _model_file(model: Path, direction: str) -> Path:
+    """The .keras file to use for ``--model`` and ``--direction``."""
+    if model.is_file():
+        if model.suffix != ".keras":
+            raise ValueError(f"--model {model} is not a .keras file; give an exported generator or its folder")
+        return model
+    if not model.is_dir():
+        raise FileNotFoundError(f"--model {model}: no such file or folder")
+    folder = model / "export" if (model / "export").is_dir() else model
+    one_way, forward, backward = folder / "generator.keras", folder / "generator_g.keras", folder / "generator_f.keras"
+    if forward.exists() or backward.exists():
+        chosen = forward if direction == "AtoB" else backward
+        if not chosen.exists():
+            raise FileNotFoundError(f"{chosen} is missing; export the run again (rerun its train command)")
+        return chosen
+    if one_way.exists():
+        if direction == "BtoA":
+            raise ValueError(f"{one_way} translates one way only (A to B); leave out --direction BtoA")
+        return one_way
+    raise FileNotFoundError(f"no generator .keras file in {folder}: expected generator.keras (pix2pix) or "
+                            "generator_g.keras/generator_f.keras (cyclegan); train first, or point to the file")
+
+
+def _input_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files:
+            raise FileNotFoundError(f"--input {path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        return files
+    raise FileNotFoundError(f"--input {path}: no such file or folder")
+
+
+def translate_image(generator: Any, image: Any) -> Any:
+    """Translate one PIL image of any size and mode with ``generator``; returns a PIL image.
+
+    The image is converted to the model's channels (RGB or grayscale), resized to its input
+    size, scaled to [-1, 1], translated, and resized back to the original size. A transparent
+    image keeps its alpha channel.
+    """
+    import numpy as np
+    from PIL import Image
+
+    _, height, width, channels = generator.input_shape
+    alpha = None
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        alpha = image.convert("RGBA").getchannel("A")
+    source = image.convert("L" if channels == 1 else "RGB")
+    original_size = source.size
+    resized = source.resize((width, height), Image.Resampling.BICUBIC)
+    x = np.asarray(resized, np.float32).reshape(1, height, width, channels) / 127.5 - 1.0
+    y = np.asarray(generator(x, training=False), np.float32)[0]
+    y = np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    out = Image.fromarray(y[..., 0] if y.shape[-1] == 1 else y)
+    out = out.resize(original_size, Image.Resampling.BICUBIC)
+    if alpha is not None:
+        out = out.convert("RGBA" if out.mode == "RGB" else "LA")
+        out.putalpha(alpha)
+    return out
+
+
+def translate_command(args: argparse.Namespace) -> int:
+    """``translate``: every input image through the generator, same names in ``--output``."""
+    model_path = _model_file(args.model, args.direction)
+    files = _input_files(args.input)
+    if args.output.exists() and not args.output.is_dir():
+        raise UsageError(f"--output {args.output} is a file; give a folder")
+    from PIL import Image, UnidentifiedImageError
+    from tqdm import tqdm
+
+    import keras
+
+    from course_utils import layers  # noqa: F401  (registers the custom layers for loading)
+
+    generator = keras.saving.load_model(model_path, compile=False)
+    args.output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in tqdm(files, desc="translate", unit="image", file=sys.stderr, disable=len(files) < 2):
+        try:
+            with Image.open(path) as image:
+                image.load()
+                result = translate_image(generator, image)
+        except (UnidentifiedImageError, OSError) as err:
+            raise ValueError(f"{path} is not a readable image ({err})") from None
+        target = args.output / path.name
+        if path.suffix.lower() in (".jpg", ".jpeg"):
+            result.convert("RGB" if result.mode in ("RGBA", "RGB", "P") else "L").save(target, quality=95)
+        else:
+            result.save(target)
+        written.append(str(target))
+    print(json.dumps({"model": str(model_path), "translated": len(written), "output": str(args.output)}), flush=True)
+    return 0
+
+
+# ===========================================================================
+# bench (course_utils.perf) and the entry point
+# ===========================================================================
+def bench_command(args: argparse.Namespace) -> int:
+    """``bench``: hand over to course_utils.perf, or say it is not there yet."""
+    if not getattr(args, "_bench_ready", False):
+        _say("bench: not available yet (course_utils.perf missing)")
+        return 2
+    from course_utils import perf
+
+    return int(perf.bench_command(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m course_utils`` and the ``course-utils`` script; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # keep TensorFlow's C++ chatter off stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    commands = {"train": train_command, "translate": translate_command, "bench": bench_command}
+    try:
+        return commands[args.command](args)
+    except UsageError as err:
+        _say(f"error: {err} (see 'python -m course_utils {args.command} --help')")
+        return 2
+    except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, RuntimeError,
+            FloatingPointError) as err:
+        message = " ".join(str(err).split())   # one line
+        _say(f"error: {message}")
+        return 1
+    except KeyboardInterrupt:
+        _say("error: interrupted; rerun the same command to resume from the latest checkpoint")
+        return 130
