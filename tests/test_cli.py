@@ -1,0 +1,244 @@
+"""Tests of ``python -m course_utils``: train (with a kill and a resume), translate, bench, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_utils import cli, train
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("error: "), err
+    assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------
+# Help and bad arguments
+# ---------------------------------------------------------------------------
+def test_every_option_of_every_command_has_help(capsys):
+    parser = cli.build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    assert set(subcommands) == {"train", "translate", "bench"}
+    for name, sub in subcommands.items():
+        assert sub.description, name
+        for action in sub._actions:
+            assert action.help and len(action.help) > 10, (name, action.dest)
+    code, out, _ = run_main(["train", "--help"], capsys)
+    assert code == 0
+    for option in ("--data", "--out", "--steps", "--image-size", "--batch-size", "--checkpoint-every", "--seed",
+                   "--precision", "--xla", "--filters", "--tfds"):
+        assert option in out, option
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "pix2pix", "--data", "shipped", "--steps", "3"], "--out"),
+    (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "0"], "positive integer"),
+    (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--precision", "half"], "--precision"),
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--image-size", "64"], "fixed at 28"),
+    (["train", "cyclegan", "--out", "x", "--steps", "3"], "exactly one of"),
+    (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--image-size", "48"], "power of two"),
+    (["translate", "--model", "nowhere", "--input", "x", "--output", "y"], "no such file"),
+    (["fly"], "invalid choice"),
+])
+def test_bad_arguments_give_one_line_and_a_non_zero_exit(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(argv, capsys)
+    assert code != 0 and out == ""
+    assert_one_line_error(err)
+    assert fragment in err
+
+
+def test_bad_data_gives_one_line_and_a_non_zero_exit(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run_main(["train", "pix2pix", "--data", str(empty), "--out", str(tmp_path / "o"),
+                               "--steps", "2"], capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err)
+    assert "train" in err                              # the data module names the missing split
+    broken = tmp_path / "broken" / "train"
+    broken.mkdir(parents=True)
+    (broken / "0.jpg").write_bytes(b"not a jpeg at all")
+    code, out, err = run_main(["train", "pix2pix", "--data", str(broken.parent), "--out", str(tmp_path / "o2"),
+                               "--steps", "2"], capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err)
+    assert "0.jpg" in err
+
+
+def test_bench_is_wired_to_perf_or_says_it_is_missing(capsys, monkeypatch):
+    import course_utils
+
+    monkeypatch.setitem(sys.modules, "course_utils.perf", None)     # as if perf.py did not exist yet
+    monkeypatch.delattr(course_utils, "perf", raising=False)
+    code, out, err = run_main(["bench"], capsys)
+    assert code == 2 and out == ""
+    assert "bench: not available yet (course_utils.perf missing)" in err
+    monkeypatch.undo()
+    try:
+        from course_utils import perf
+    except ImportError:
+        pytest.skip("course_utils.perf is not importable here")
+    if not hasattr(perf, "add_bench_arguments"):
+        pytest.skip("course_utils.perf has no bench arguments yet")
+    code, out, _ = run_main(["bench", "--help"], capsys)
+    assert code == 0 and "--model" in out                              # perf's own options
+
+
+# ---------------------------------------------------------------------------
+# train: in-process runs of the three models
+# ---------------------------------------------------------------------------
+def test_train_gan_writes_the_run_folder_and_one_json_line(capsys, tmp_path):
+    out_dir = tmp_path / "run"
+    argv = ["train", "gan", "--data", "shipped", "--out", str(out_dir), "--steps", "2", "--checkpoint-every", "1",
+            "--quiet", "--filters", "4", "--batch-size", "8"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["step"] == 2 and result["resumed_from"] == 0
+    assert set(result["losses"]) == {"d_loss", "g_loss"} and all(np.isfinite(v) for v in result["losses"].values())
+    assert [p.name for p in (out_dir / "export").glob("*.keras")] == ["generator.keras"]
+    assert sorted(p.name for p in (out_dir / "samples").glob("*.png")) == [
+        "step_000000.png", "step_000001.png", "step_000002.png"]
+    assert json.loads((out_dir / "run.json").read_text())["model"] == "gan"
+    # The same command again: nothing left to do, but it still says where the run stands.
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0 and json.loads(out)["resumed_from"] == 2 and json.loads(out)["step"] == 2
+
+
+def test_cyclegan_command_builds_the_papers_setup_on_shipped_data():
+    settings = {"model": "cyclegan", "data": "shipped", "tfds": None, "image_size": 16, "batch_size": 2,
+                "filters": 4, "seed": 0, "precision": "float32", "xla": False, "learning_rate": 2e-4, "steps": 10}
+    dataset, (xs, ys) = cli._load_data(settings)
+    x, y = next(iter(dataset))
+    assert x.shape == y.shape == (2, 16, 16, 3) and xs.shape == ys.shape == (2, 16, 16, 3)
+    trainer = cli._build_trainer(settings)
+    assert isinstance(trainer, train.CycleGAN) and trainer.loss_form == "lsgan"
+    assert trainer.pool_x.pool_size == 50 and trainer.cycle_weight == 10 and trainer.identity_weight == 5
+    schedule = trainer.optimizers["generator_g"].get_config()["learning_rate"]
+    assert schedule["class_name"] == "LinearDecay"                          # half constant, half decaying
+    assert (schedule["config"]["constant_steps"], schedule["config"]["decay_steps"]) == (5, 5)
+    assert set(trainer.generators()) == {"generator_g", "generator_f"}
+
+
+# ---------------------------------------------------------------------------
+# train: killed with SIGKILL in the middle, then resumed by the same command
+# ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_train_survives_sigkill_and_the_same_command_resumes(tmp_path):
+    out_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "course_utils", "train", "pix2pix", "--data", "shipped", "--out", str(out_dir),
+               "--steps", "12", "--image-size", "32", "--filters", "4", "--batch-size", "2",
+               "--checkpoint-every", "1", "--seed", "3"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    index = out_dir / "checkpoints" / "checkpoint"
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    deadline = time.time() + 120
+    while not index.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.15)                               # into the following steps and saves
+    proc.send_signal(signal.SIGKILL)
+    stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert stdout == b""                           # no JSON line from a killed run
+
+    # The latest checkpoint named in the index is complete and loads.
+    trainer = cli._build_trainer({"model": "pix2pix", "image_size": 32, "filters": 4, "learning_rate": 2e-4,
+                                  "seed": 3, "precision": "float32", "xla": False, "steps": 12})
+    killed_at = train.restore(trainer, out_dir)
+    assert 1 <= killed_at < 12
+
+    done = subprocess.run(command, capture_output=True, env=env, cwd=REPO, timeout=180)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    lines = done.stdout.decode().strip().splitlines()
+    assert len(lines) == 1                         # exactly one line on stdout
+    result = json.loads(lines[0])
+    assert result["resumed_from"] == killed_at and result["step"] == 12
+    assert set(result["losses"]) == {"d_loss", "g_loss", "g_adv", "g_l1"}
+    rows = json.loads((out_dir / "history.json").read_text())
+    assert [r["step"] for r in rows] == list(range(1, 13))          # every step once, none lost or doubled
+    assert (out_dir / "export" / "generator.keras").exists()
+
+
+# ---------------------------------------------------------------------------
+# translate: user images of any size and mode
+# ---------------------------------------------------------------------------
+def channel_map_model(size: int, scale: float) -> keras.Model:
+    """A 'generator' whose output is scale * input (a 1x1 conv), so results are predictable."""
+    inp = keras.Input((size, size, 3))
+    conv = keras.layers.Conv2D(3, 1, use_bias=False)
+    model = keras.Model(inp, conv(inp))
+    conv.kernel.assign(scale * np.eye(3, dtype="float32")[None, None])
+    return model
+
+
+def write_user_images(folder: Path) -> dict[str, tuple[tuple[int, int], str]]:
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (53, 37, 3), dtype=np.uint8)).save(folder / "photo.jpg")
+    Image.fromarray(np.full((20, 71), 200, np.uint8), "L").save(folder / "gray.png")
+    rgba = np.zeros((33, 45, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 255, 128
+    Image.fromarray(rgba, "RGBA").save(folder / "clear.png")
+    (folder / "notes.txt").write_text("not an image, ignored")
+    return {"photo.jpg": ((37, 53), "RGB"), "gray.png": ((71, 20), "RGB"), "clear.png": ((45, 33), "RGBA")}
+
+
+def test_translate_restores_each_images_size_and_name(tmp_path, capsys):
+    export = tmp_path / "run" / "export"
+    export.mkdir(parents=True)
+    channel_map_model(16, -1.0).save(export / "generator_g.keras")     # A -> B inverts colours
+    channel_map_model(16, 1.0).save(export / "generator_f.keras")      # B -> A leaves them
+    expected = write_user_images(tmp_path / "mine")
+    code, out, err = run_main(["translate", "--model", str(tmp_path / "run"), "--input", str(tmp_path / "mine"),
+                               "--output", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    assert json.loads(out)["translated"] == 3 and json.loads(out)["model"].endswith("generator_g.keras")
+    for name, (size, mode) in expected.items():
+        image = Image.open(tmp_path / "out" / name)
+        assert image.size == size and image.mode == mode, name
+    gray = np.asarray(Image.open(tmp_path / "out" / "gray.png"), np.float32)
+    assert np.allclose(gray, 255 - 200, atol=2)                       # inverted: 200 -> 55
+    clear = np.asarray(Image.open(tmp_path / "out" / "clear.png"))
+    assert np.all(clear[..., 3] == 128) and np.allclose(clear[..., :3], [0, 255, 255], atol=2)   # alpha kept
+
+    code, out, err = run_main(["translate", "--model", str(export), "--input", str(tmp_path / "mine" / "gray.png"),
+                               "--output", str(tmp_path / "back"), "--direction", "BtoA"], capsys)
+    assert code == 0, err
+    assert np.allclose(np.asarray(Image.open(tmp_path / "back" / "gray.png"), np.float32), 200, atol=2)
+
+
+def test_translate_refuses_a_direction_a_one_way_model_lacks(tmp_path, capsys):
+    channel_map_model(16, 1.0).save(tmp_path / "generator.keras")
+    image = tmp_path / "x.png"
+    Image.fromarray(np.zeros((5, 7, 3), np.uint8)).save(image)
+    code, out, err = run_main(["translate", "--model", str(tmp_path), "--input", str(image), "--output",
+                               str(tmp_path / "o"), "--direction", "BtoA"], capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err)
+    assert "one way" in err
+    code, out, err = run_main(["translate", "--model", str(tmp_path / "generator.keras"), "--input",
+                               str(image), "--output", str(tmp_path / "o")], capsys)
+    assert code == 0 and Image.open(tmp_path / "o" / "x.png").size == (7, 5)
