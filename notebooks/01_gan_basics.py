@@ -164,10 +164,10 @@ ax.text(9.25, 3.0, "logits", fontsize=9, ha="center", va="center")
 arrow(ax, (10.4, 4.4), (7.8, 3.4), "1: D learns from the ground truth", colour="C1", rad=0.35, dy=0.75)
 arrow(ax, (10.2, 1.6), (8.0, 2.6), colour="C2", rad=-0.3)
 arrow(ax, (7.6, 2.6), (2.6, 1.6), colour="C2", rad=-0.3)
-ax.text(6.4, 0.6, "2: G learns from D's verdict: its gradient flows back through D (D's weights are not changed)",
+ax.text(6.4, 0.85, "2: G learns from D's verdict: its gradient flows back through D (D's weights are not changed)",
         ha="center", fontsize=9, color="C2")
 ax.set_xlim(-1.2, 11.6)
-ax.set_ylim(0.0, 5.2)
+ax.set_ylim(0.6, 5.2)
 ax.axis("off")
 ax.set_title("The double feedback loop of a GAN")
 plt.show()
@@ -294,7 +294,8 @@ exercises.check_function(
 # That is BCE with the **"real" label on the fakes**. It has the same fixed point (both push
 # $D(G(z))$ up) but a gradient $\sigma(\ell) - 1 \approx -1$ when $D$ rejects the fake: a strong push
 # when the fake is bad. This is the **non-saturating** loss, and every GAN in this course uses it
-# (or least squares, lesson 03). The plot shows both; shaded areas are where a gradient is tiny.
+# (or least squares, lesson 03). The plot shows both BCE forms, and least squares for later;
+# shaded areas are where a BCE gradient is tiny.
 
 # %%
 plotting.plot_generator_losses(d_output=-4.0)
