@@ -136,12 +136,15 @@ class GanBasicsConfig(LessonConfig):
     num_examples: int | None = None      # None: all images
     ring_steps: int = 3000               # 2-D mixture experiment
     ring_batch_size: int = 256
+    ring_learning_rate: float = 1e-3     # the MLPs need more than the DCGAN's 1e-4
+    ring_beta_1: float = 0.5             # Radford et al. 2016
+    ring_seeds: tuple[int, ...] = (0, 1, 2)   # one run is an anecdote
     seed: int = 0
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
         return dict(dataset="shipped", batch_size=64, epochs=2, steps_per_epoch=8,
-                    num_examples=512, ring_steps=300)
+                    num_examples=512, ring_steps=300, ring_seeds=(0,))
 
 
 @dataclass(frozen=True)

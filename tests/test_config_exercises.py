@@ -23,7 +23,7 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
         full.seed = 3
     changed = {f.name for f in dataclasses.fields(cls) if getattr(full, f.name) != getattr(smoke, f.name)}
     allowed = {"profile", "dataset", "image_size", "batch_size", "epochs", "steps", "steps_per_epoch",
-               "num_examples", "ring_steps", "filters", "n_blocks", "decay_epochs", "sample_every", "checkpoint_every",
+               "num_examples", "ring_steps", "ring_seeds", "filters", "n_blocks", "decay_epochs", "sample_every", "checkpoint_every",
                "bench_steps", "out_dir"}
     assert changed <= allowed, f"the smoke profile may only shrink sizes and counts: {changed - allowed}"
 
