@@ -1,0 +1,846 @@
+# %% [markdown]
+# # 04 Training for real on a Colab GPU
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/image-to-image-gans/blob/v0.1.0/notebooks/04_training_on_colab.ipynb)
+#
+# Lessons 01-03 built the models. This one is about the hours around them: getting a GPU,
+# feeding it, making each step cheaper, and not losing a night of training when the browser
+# tab closes. Every number in this lesson is measured by the notebook on the machine it runs on.
+#
+# By the end of this lesson you will be able to:
+#
+# - check which GPU your runtime has, what one CycleGAN step costs on it in FLOPs and seconds,
+#   and how long a full run will take;
+# - build a `tf.data` input pipeline (decode, cache, shuffle, jitter, prefetch) and measure
+#   that it keeps the GPU busy, for TFDS datasets, the pix2pix archives and your own folders;
+# - switch on XLA and mixed precision and read the speed-up, the achieved TFLOP/s and the
+#   fraction of the GPU's peak from a table this notebook measures;
+# - run the paper's learning-rate schedule (or an honestly shortened one), checkpoint to
+#   Google Drive and resume exactly where a disconnected session stopped;
+# - watch training (TensorBoard, samples, loss curves), evaluate it (cycle error, PSNR/SSIM,
+#   KID), export the generator, translate your own image, and train on several GPUs.
+
+# %%
+# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+import subprocess, sys
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
+from course_utils import config
+cfg = config.ColabTrainingConfig.current()
+print(cfg)
+config.check_gpu();
+
+# %% [markdown]
+# The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
+# CycleGAN step of lesson 03), checkpoints and callbacks; `perf` counts FLOPs and times steps.
+
+# %%
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from course_utils import data, exercises, metrics, models, perf, plotting, train, widgets
+
+keras.utils.set_random_seed(cfg.seed)
+AUTOTUNE = tf.data.AUTOTUNE
+# The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
+# 2 residual blocks instead of the paper's 9, so that building and tracing the step stays quick on a CPU.
+N_BLOCKS = 2 if cfg.is_smoke else None   # None: the paper's choice (9 blocks at 256, 6 below)
+VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in smoke, a bar otherwise
+
+# %% [markdown]
+# ## 1. Choosing and checking the runtime
+#
+# In Colab, **Runtime > Change runtime type** picks the accelerator. The free tier usually offers
+# a **T4** (NVIDIA Turing, 16 GB of memory); paid tiers add the L4 and A100. The kind of GPU
+# decides two things for us:
+#
+# - **memory**: a 256x256 CycleGAN at batch size 1 needs a few GB, so every Colab GPU fits it;
+#   larger batches or images are where 16 GB starts to matter;
+# - **speed**, which the data sheets quote as a *peak* number of floating-point operations per
+#   second (FLOP/s): once for ordinary float32 arithmetic and once for the *tensor cores*, units
+#   that multiply small matrices of 16-bit numbers much faster.
+#
+# `config.check_gpu()` in the setup cell printed what TensorFlow sees. Here are the details and the
+# published peaks that `course_utils.perf` knows (dense numbers, from the vendors' data sheets).
+
+# %%
+gpus = tf.config.list_physical_devices("GPU")
+for i, gpu in enumerate(gpus):
+    details = tf.config.experimental.get_device_details(gpu)
+    print(f"GPU {i}: {details.get('device_name')}, compute capability {details.get('compute_capability')}")
+if gpus:
+    # Total memory is what nvidia-smi reports; TensorFlow itself only knows what it has allocated.
+    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                         capture_output=True, text=True)
+    print("nvidia-smi:", smi.stdout.strip() or smi.stderr.strip())
+
+print(f"\n{'GPU':<10} {'float32':>10} {'fp16 tensor':>12} {'bf16 tensor':>12}   (TFLOP/s)")
+for name, peak in perf.PEAK_FLOPS.items():
+    tf16 = "-" if peak.fp16 is None else f"{peak.fp16 / 1e12:.0f}"
+    tb16 = "-" if peak.bf16 is None else f"{peak.bf16 / 1e12:.0f}"
+    print(f"{name:<10} {peak.fp32 / 1e12:>10.1f} {tf16:>12} {tb16:>12}")
+DEVICE = perf.gpu_name()
+print("\nThis runtime:", DEVICE or "no GPU (CPU only)", "->", perf.match_gpu(DEVICE) or "not in the table")
+
+# %% [markdown]
+# **No GPU?** On Colab, choose *Runtime > Change runtime type > T4 GPU* and run the notebook again
+# from the top (the runtime restarts, so the setup cell must run again). If Colab has no GPU for
+# you right now (the free tier has quotas), or you run the course on your own computer, set
+# `COURSE_SMOKE=1`: every lesson then uses tiny images and a few steps, through exactly the same
+# code. That is how this notebook is tested on a laptop CPU. Real training on a CPU is possible in
+# principle, but section 2 measures why it is not practical.
+
+# %% [markdown]
+# ## 2. What one training step costs
+#
+# We train the CycleGAN of lesson 03 (Zhu et al. 2017): two ResNet generators $G: X \to Y$,
+# $F: Y \to X$ and two 70x70 PatchGAN discriminators with instance norm. In the full profile
+# they are the paper's networks at 256x256; in the smoke profile the same builders make tiny ones.
+
+# %%
+def build_networks():
+    """The four CycleGAN networks at this profile's size (built under the current precision policy)."""
+    size, f = cfg.image_size, cfg.filters
+    return {
+        "generator_g": models.resnet_generator(size, n_blocks=N_BLOCKS, filters=f),        # X -> Y
+        "generator_f": models.resnet_generator(size, n_blocks=N_BLOCKS, filters=f),        # Y -> X
+        "discriminator_x": models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=f),
+        "discriminator_y": models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=f),
+    }
+
+
+def make_trainer(networks, learning_rate=2e-4, jit_compile=False):
+    """A compiled CycleGAN trainer (Adam with beta_1 = 0.5, LSGAN losses, cycle 10, identity 5, pool 50)."""
+    trainer = train.CycleGAN(networks["generator_g"], networks["generator_f"],
+                             networks["discriminator_x"], networks["discriminator_y"],
+                             cycle_weight=10.0, identity_weight=5.0, pool_size=50, seed=cfg.seed)
+    trainer.compile(learning_rate=learning_rate, jit_compile=jit_compile)
+    return trainer
+
+
+nets = build_networks()
+for name, net in nets.items():
+    print(f"{name:<16} {net.count_params():>10,} parameters   output {net.output_shape}")
+
+# %% [markdown]
+# How much arithmetic is one step? A convolution with a $k \times k$ kernel, $C_{in}$ input and
+# $C_{out}$ output channels, producing an $H \times W$ map, does
+#
+# $$\text{MACs} = H \, W \, k^2 \, C_{in} \, C_{out}$$
+#
+# multiply-accumulates (one multiply and one add, so 2 FLOPs each). `perf.count_macs` adds this up
+# over a model's layers. A training step runs each generator forward **3 times** ($G(x)$,
+# $G(F(y))$ and the identity $G(y)$; the same for $F$) and each discriminator on a real and a fake
+# batch; the backward pass costs about twice the forward. So
+#
+# $$\text{FLOPs per step} \approx 2 \cdot 3 \cdot B \sum_{\text{nets}} \text{passes} \cdot \text{MACs}.$$
+#
+# (Our trainer also shows each discriminator a batch from the image pool, a third pass through a
+# network that is small next to the generators; `perf` counts the paper's two.)
+
+# %%
+macs = perf.network_macs(nets)                                      # per image, forward
+STEP_FLOPS = perf.step_flops(macs, perf.FORWARD_PASSES["cyclegan"], cfg.batch_size)
+for name, m in macs.items():
+    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.FORWARD_PASSES['cyclegan'][name]} passes per step")
+print(f"one training step: {STEP_FLOPS / 1e9:.2f} GFLOP at {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}")
+
+if cfg.is_smoke:   # the paper's networks at 256 for reference (the full profile trains exactly these)
+    g256, d256 = (perf.count_macs(models.resnet_generator(256)),
+                  perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
+    PAPER_FLOPS = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
+                                   "discriminator_y": d256}, perf.FORWARD_PASSES["cyclegan"], 1)
+else:
+    PAPER_FLOPS = STEP_FLOPS
+t4 = perf.PEAK_FLOPS["T4"]
+print(f"the paper's CycleGAN at 256: {PAPER_FLOPS / 1e12:.2f} TFLOP per step -> at best "
+      f"{1e3 * PAPER_FLOPS / t4.fp32:.0f} ms on a T4 in float32, {1e3 * PAPER_FLOPS / t4.fp16:.0f} ms on its fp16 tensor cores")
+
+# %% [markdown]
+# That "at best" is a floor: no real step reaches the data-sheet peak, because normalisation,
+# activations and memory traffic take time too, and at batch size 1 much of a big GPU idles.
+# So we **measure**: section 4 times single steps with and without the speed switches, and
+# section 6 times every step of the real training run.
+
+# %% [markdown]
+# ## 3. An input pipeline that keeps the GPU busy
+#
+# A GPU step of a few hundred milliseconds is wasted if the next batch is not ready. Reading,
+# decoding and augmenting images happens on the CPU, and `tf.data` lets it run **in parallel with**
+# the GPU. Each stage has one job:
+#
+# | stage | what it does | why |
+# |---|---|---|
+# | `map(decode, num_parallel_calls=AUTOTUNE)` | JPEG bytes -> `uint8` image | decoding is the slow part; several cores do it |
+# | `cache()` | keeps decoded images in RAM | from the second epoch on nothing is read or decoded |
+# | `shuffle(n)` | a new order every epoch | batches of 1 follow each other; order matters |
+# | `map(jitter)` | resize to 286, random 256 crop, random mirror | the papers' augmentation, fresh every epoch, so **after** the cache |
+# | `batch(B, drop_remainder=True)` | static batch shape | the compiled step is traced once |
+# | `prefetch(AUTOTUNE)` | prepares the next batches while the model trains | hides the CPU time |
+#
+# `AUTOTUNE` lets `tf.data` choose the number of threads and buffer sizes while it runs.
+# Here is the pipeline written out for one folder of images:
+
+# %%
+def decode(path):
+    return tf.io.decode_jpeg(tf.io.read_file(path), channels=3)       # (h, w, 3) uint8
+
+
+def jitter(image, size):
+    x = data.normalize(image)                                         # [-1, 1] float32
+    return data.random_jitter(x, image_size=size)                     # (size, size, 3): resize, crop, mirror
+
+
+def fast_pipeline(files, batch_size, size=cfg.image_size):
+    return (tf.data.Dataset.from_tensor_slices(files)
+            .map(decode, num_parallel_calls=AUTOTUNE)
+            .cache()
+            .shuffle(len(files), seed=cfg.seed, reshuffle_each_iteration=True)
+            .map(lambda image: jitter(image, size), num_parallel_calls=AUTOTUNE)
+            .batch(batch_size, drop_remainder=True)
+            .prefetch(AUTOTUNE))
+
+
+def slow_pipeline(files, batch_size, size=cfg.image_size):   # the same work: sequential, no cache, no prefetch
+    return (tf.data.Dataset.from_tensor_slices(files).map(decode).map(lambda image: jitter(image, size))
+            .batch(batch_size, drop_remainder=True))
+
+
+shipped = data.shipped_unpaired_path()           # the shipped unpaired set: trainA/ trainB/ testA/ testB/
+files_a = sorted(str(p) for p in (shipped / "trainA").glob("*.jpg"))
+batch = next(iter(fast_pipeline(files_a, 4).take(1)))
+print(len(files_a), "files ->", batch.shape, batch.dtype, f"values in [{batch.numpy().min():.2f}, {batch.numpy().max():.2f}]")
+
+# %% [markdown]
+# How much does each trick buy? The shipped images are 64x64 and decode in no time, so we measure
+# on files like horse2zebra's: 64 shipped day scenes saved again as 256x256 JPEGs, cropped back to
+# 256 after the jitter. We count images per second over two epochs (the first fills the cache).
+# `data.pipeline_throughput` then measures the course's own paired loader on facades-like 256x512
+# JPEGs without a cache (every image decoded every time, the hard case).
+
+# %%
+def images_per_second(ds, epochs=2):
+    n, start = 0, time.perf_counter()
+    for _ in range(epochs):
+        for b in ds:
+            n += int(b.shape[0])
+    return n / (time.perf_counter() - start)
+
+
+big_dir = Path(tempfile.mkdtemp(prefix="jpeg256-"))
+for i, f in enumerate(files_a[:64]):
+    Image.open(f).resize((256, 256), Image.BICUBIC).save(big_dir / f"{i:03d}.jpg", quality=90)
+files_256 = sorted(str(p) for p in big_dir.glob("*.jpg"))
+speeds = {"sequential, no cache": images_per_second(slow_pipeline(files_256, 1, size=256)),
+          "parallel + cache + prefetch": images_per_second(fast_pipeline(files_256, 1, size=256))}
+pipe = data.pipeline_throughput(image_size=256, batch_size=1, n_batches=20 if cfg.is_smoke else 200,
+                                repeats=2 if cfg.is_smoke else 3, warmup_batches=5 if cfg.is_smoke else 20)
+speeds["course loader, no cache (facades-like)"] = pipe["images_per_second"]
+shutil.rmtree(big_dir)
+for k, v in speeds.items():
+    print(f"{k:<40} {v:7.0f} images/s")
+need = 1.0 / (PAPER_FLOPS / t4.fp16)
+print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {need:.0f} images/s")
+
+# %% [markdown]
+# On a 2-core CPU shared with other work, parallel decoding has little room; the cache is what
+# makes the second epoch cheap. On Colab the gap is larger. The number to check is the last line:
+# even a step running at the T4's theoretical peak consumes fewer images per second than a plain
+# pipeline delivers, so with prefetching the GPU does not wait for data. (That changes with many
+# GPUs, large batches or expensive augmentation: measure again then.)
+
+# %% [markdown]
+# The course's loaders are this pipeline, with file checks in front. They read **your own folders**
+# in the two usual layouts, and TFDS or the pix2pix archives for the papers' datasets:
+#
+# ```
+# paired (pix2pix):   <path>/train/*.jpg   each file is A | B side by side (width = 2 x height)
+#                     <path>/val/  <path>/test/
+# unpaired (CycleGAN): <path>/trainA/  <path>/trainB/  <path>/testA/  <path>/testB/
+# ```
+#
+# - `data.load_paired_folder(path, "train", image_size=256, direction="AtoB")` gives `(input, target)` batches;
+# - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, domain A and B;
+# - `data.load_cycle_gan_tfds("horse2zebra")` does the same from TFDS `cycle_gan/horse2zebra`
+#   (1,067 horses, 1,334 zebras, downloaded once);
+# - `data.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
+#   ready for `load_paired_folder` (facades translate labels to photos: `direction="BtoA"`).
+#
+# The shipped sets use the same layouts, so the smoke profile runs the same loaders. We check that
+# the course's unpaired loader gives what our hand-written pipeline gives:
+
+# %%
+def load_train(batch_size, cache=True):
+    """(x, y) batches for training: horse2zebra from TFDS in the full profile, the shipped set in smoke."""
+    if cfg.dataset == "shipped":
+        a, b = data.load_unpaired_folder(shipped, "train", image_size=cfg.image_size,
+                                         batch_size=batch_size, seed=cfg.seed, cache=cache)
+    else:
+        a, b = data.load_cycle_gan_tfds(cfg.dataset, "train", image_size=cfg.image_size,
+                                        batch_size=batch_size, seed=cfg.seed, cache=cache)
+    return tf.data.Dataset.zip(a.repeat(), b)      # one epoch = one pass over domain B
+
+
+def load_test(n):
+    """n fixed test images of each domain, no jitter: for samples and evaluation."""
+    if cfg.dataset == "shipped":
+        a, b = data.load_unpaired_folder(shipped, "test", image_size=cfg.image_size, jitter=False,
+                                         batch_size=n, shuffle=False, cache=False)
+    else:
+        a, b = data.load_cycle_gan_tfds(cfg.dataset, "test", image_size=cfg.image_size, jitter=False,
+                                        batch_size=n, shuffle=False, cache=False)
+    return next(iter(a)).numpy(), next(iter(b)).numpy()
+
+
+train_ds = load_train(cfg.batch_size)
+x_batch, y_batch = next(iter(load_train(cfg.batch_size, cache=False)))      # a look, without filling a cache
+assert x_batch.shape == batch[:cfg.batch_size].shape and x_batch.dtype == batch.dtype
+print("training batches:", x_batch.shape, y_batch.shape)
+
+if not cfg.is_smoke:   # the paired archive, for your own pix2pix runs (about 30 MB)
+    cache = "/content/datasets" if config.in_colab() else (config.REPO_ROOT or Path.cwd()) / "build" / "datasets"
+    facades = data.download_pix2pix_dataset("facades", cache)
+    pairs = data.load_paired_folder(facades, "train", image_size=256, direction="BtoA")
+    print("facades:", [t.shape for t in next(iter(pairs))])
+else:
+    print("Smoke profile: the horse2zebra and facades downloads are skipped; the shipped day2dusk set stands in.")
+
+# %%
+plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
+                     ["x (domain A)", "y (domain B)"] + [f"jittered A #{i}" for i in range(4)],
+                     suptitle="What the training step receives");
+
+# %% [markdown]
+# ## 4. Speed: XLA and mixed precision
+#
+# Two switches make the same step cheaper without changing what it computes (up to rounding):
+#
+# **XLA** (`jit_compile=True`) compiles the whole step into a few fused GPU kernels. Without it,
+# TensorFlow launches one kernel per operation and writes every intermediate result to memory;
+# instance norm, activations and padding are many small memory-bound operations, and XLA fuses
+# them with their neighbours. The price is a compilation of tens of seconds on the first call, and
+# every new input shape compiles again (our batches have a static shape for that reason).
+# With `fit`, pass it to `trainer.compile(jit_compile=True)`.
+#
+# **Mixed precision** computes in 16-bit floats and keeps the weights in float32
+# (Micikevicius et al. 2018). It halves memory traffic and runs matrix products on the tensor cores,
+# whose peak is 8x the float32 peak on a T4 (table above). Two 16-bit formats exist:
+#
+# - **float16** (5 exponent bits): small gradients *underflow* to zero (below about $6\times10^{-8}$).
+#   The fix is **loss scaling**: multiply the loss by a large $S$ before differentiating, divide the
+#   gradients by $S$ before the update, and lower $S$ whenever an overflow gives inf/NaN.
+#   `keras.optimizers.LossScaleOptimizer` does this, and our trainers add it by themselves.
+#   This is the format of the **T4** (Turing) and V100.
+# - **bfloat16** (8 exponent bits, the range of float32, less precision): no loss scaling needed.
+#   Supported on A100, L4, H100, TPUs and recent CPUs; the T4 has no bfloat16 units.
+#
+# Losses and normalisation statistics stay in float32 in `course_utils` (see `losses` and
+# `InstanceNormalization`), the usual recipe. Which 16-bit format fits this runtime?
+
+# %%
+def mixed_policy():
+    """mixed_float16 on GPUs before Ampere (T4, V100), mixed_bfloat16 on Ampere and newer and on CPUs."""
+    if gpus:
+        cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+        return "mixed_bfloat16" if tuple(cc) >= (8, 0) else "mixed_float16"
+    return "mixed_bfloat16"
+
+
+MIXED = mixed_policy()
+with train.precision(MIXED):                 # networks built inside compute in 16 bits
+    demo = models.resnet_generator(cfg.image_size, n_blocks=N_BLOCKS, filters=cfg.filters)
+stem = demo.get_layer("stem_conv")
+print(f"{MIXED}: {stem.name} computes in {stem.compute_dtype}, keeps its weights in {stem.variable_dtype}; "
+      f"the output layer returns {demo.output.dtype}")
+print("the global policy is back to:", keras.mixed_precision.global_policy().name)
+
+# %% [markdown]
+# Now three versions of the same training step, timed together: float32, mixed precision, and
+# float32 with XLA. `perf.time_interleaved` alternates them, so that a busy moment of a shared
+# machine does not favour one. For each we get the median step time, the achieved FLOP/s (the
+# step's FLOPs divided by its time) and, on a GPU from the table, the fraction of its peak for that
+# precision.
+#
+# In the full profile this is the real CycleGAN step, and on a GPU the same step on the CPU is
+# timed too (two steps only: they are slow). In the smoke profile, compiling the CycleGAN step three
+# times (XLA alone takes tens of seconds on a CPU) would take longer than the rest of the lesson, so
+# we time a **tiny stand-in with the same switches**: the 2-D GAN of lesson 01 (three dense layers
+# per network), trained by the same `train.GAN` trainer. **On a CPU these numbers mean little**: CPUs have no tensor cores, XLA's CPU backend is
+# tuned for other work, and tiny models are dominated by fixed overheads. Run the full profile on
+# a Colab GPU to see what the switches buy.
+
+# %%
+BENCH_MODEL = "gan" if cfg.is_smoke else "cyclegan"
+
+
+def bench_trainer(policy="float32", jit_compile=False):
+    """The trainer whose step we time, with its networks built under ``policy``."""
+    with train.precision(policy):
+        if BENCH_MODEL == "gan":   # the 2-D GAN of lesson 01: noise (2,) -> point (2,) -> logit
+            networks = {"generator": models.mlp_generator(), "discriminator": models.mlp_discriminator()}
+        else:
+            networks = build_networks()
+    if BENCH_MODEL == "gan":
+        trainer = train.GAN(networks["generator"], networks["discriminator"], seed=cfg.seed)
+        trainer.compile(jit_compile=jit_compile)
+    else:
+        trainer = make_trainer(networks, jit_compile=jit_compile)
+    return trainer, networks
+
+
+if BENCH_MODEL == "gan":
+    bench_size = 512
+    bench_batch = (tf.constant(metrics.ring_of_gaussians(bench_size, seed=cfg.seed), tf.float32),)  # (512, 2)
+else:
+    bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size             # a real (x, y) batch
+
+variants = {"float32": ("float32", False), "mixed": (MIXED, False), "XLA": ("float32", True)}
+trainers, steps = {}, {}
+for name, (policy, xla) in variants.items():
+    trainers[name], bench_nets = bench_trainer(policy, xla)
+    steps[name] = tf.function(trainers[name].train_step, jit_compile=xla)
+print(type(trainers["mixed"].optimizers[next(iter(trainers["mixed"].optimizers))]).__name__,
+      "is the optimizer under", MIXED)
+BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.FORWARD_PASSES[BENCH_MODEL], bench_size)
+timings = perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
+                                repeats=2 if cfg.is_smoke else 3)
+
+if gpus and not cfg.is_smoke:   # the same float32 step with every variable and operation on the CPU
+    with tf.device("/CPU:0"):
+        trainers["CPU"], _ = bench_trainer()
+        cpu_step = {"CPU": tf.function(trainers["CPU"].train_step)}
+        timings.update(perf.time_interleaved(cpu_step, bench_batch, n_steps=2, warmup=0, repeats=1))
+
+rows = []
+print(f"{BENCH_MODEL}, batch {bench_size}, {BENCH_FLOPS / 1e9:.4g} GFLOP per step, on {DEVICE or 'the CPU'}")
+for name, t in timings.items():
+    policy = MIXED if name == "mixed" else "float32"
+    peak = None if name == "CPU" else perf.peak_flops(policy, DEVICE, detect=False)
+    achieved = BENCH_FLOPS / t.median
+    rows.append((name, t.median))
+    frac = f"{100 * achieved / peak:5.1f} % of peak" if peak else "(no GPU peak to compare)"
+    print(f"  {name:<8} {policy:<15} {1e3 * t.median:9.1f} ms/step  {achieved / 1e9:9.2f} GFLOP/s  {frac}"
+          f"   first call {t.first_call_seconds:.1f} s")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 0.6 + 0.55 * len(rows)))
+ax.barh([r[0] for r in rows], [1e3 * r[1] for r in rows], color=[f"C{i}" for i in range(len(rows))])
+for i, (name, sec) in enumerate(rows):
+    ax.text(1e3 * sec, i, f"  {rows[0][1] / sec:.2f}x" if name != "CPU" else f"  {sec / rows[0][1]:.0f}x slower",
+            va="center")
+ax.invert_yaxis()
+ax.set_xlabel("median ms per training step (lower is better)")
+ax.set_title(f"{BENCH_MODEL} step on {DEVICE or 'a CPU'}: speed-up over float32")
+ax.set_xlim(0, 1.35e3 * max(r[1] for r in rows))
+fig.tight_layout()
+
+# %% [markdown]
+# What to expect on a T4 in the full profile: mixed float16 helps most, because it moves the
+# convolutions onto the tensor cores; XLA helps the many small instance-norm, padding and
+# activation operations; both together are worth trying for a long run
+# (`trainer.compile(jit_compile=True)` on networks built under the mixed policy). The fraction of
+# peak stays far below 100 %: at batch size 1 a GPU is rarely full. Whatever you choose, keep the
+# losses in float32 and watch for NaNs: the `NaNGuard` callback of section 6 stops a run at the
+# first one.
+
+# %%
+del trainers, steps, timings, demo
+
+# %% [markdown]
+# ## 5. The paper's learning-rate schedule, and shortening it honestly
+#
+# Zhu et al. (2017) train with Adam at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then let the rate
+# fall linearly to zero over 100 more epochs. In optimizer steps $t$, with $T_c$ constant steps and
+# $T_d$ decay steps:
+#
+# $$\eta(t) = \eta_0 \cdot \operatorname{clip}\!\left(1 - \frac{t - T_c}{T_d},\ 0,\ 1\right).$$
+#
+# ### Your turn: the schedule
+# Write `linear_decay` below with NumPy (it must work on an array of steps). The notebook ships
+# with an answer; to practise, replace the body with `raise NotImplementedError`, run the check,
+# and write your own.
+
+# %%
+def linear_decay(step, lr0, constant_steps, decay_steps):
+    step = np.asarray(step, dtype=np.float64)
+    return lr0 * np.clip(1.0 - (step - constant_steps) / decay_steps, 0.0, 1.0)
+
+
+def reference_decay(step, lr0, constant_steps, decay_steps):
+    return np.asarray(train.LinearDecay(lr0, constant_steps, decay_steps)(np.asarray(step, np.float32)))
+
+
+exercises.check_function(
+    linear_decay, reference_decay,
+    inputs=lambda rng: (rng.integers(0, 400, 16), 2e-4, int(rng.integers(1, 200)), int(rng.integers(1, 200))),
+    name="linear_decay",
+    hint="Before constant_steps the rate is lr0; it then drops by lr0 / decay_steps per step and stays at 0. "
+         "np.clip(..., 0, 1) handles both ends.")
+
+# %% [markdown]
+# A full run of the paper on horse2zebra is $200 \times 1334 \approx 267{,}000$ steps, about a day
+# on a T4 at the speeds measured above. To **shorten it honestly**, scale both phases by the same
+# factor: keep the peak rate, keep the 1:1 ratio of constant to decaying steps, and still end at
+# zero. What changes is the number of updates (and of times each image is seen), so the
+# result is *worse than the paper's*, and it should be reported as "N steps with the paper's
+# schedule shape", not compared with the paper's numbers. What not to do: stop a constant-rate run
+# early (the weights are still jumping around at the full rate), or keep 100 constant epochs and
+# squeeze only the decay.
+
+# %%
+epoch_steps = 1334                 # horse2zebra: one pass over the larger domain (zebras) at batch 1
+CONSTANT_STEPS = cfg.steps // 2
+SCHEDULE = train.LinearDecay(2e-4, CONSTANT_STEPS, cfg.steps - CONSTANT_STEPS)
+paper = train.cyclegan_schedule(epoch_steps)
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+t = np.arange(0, 200 * epoch_steps + 1, epoch_steps)
+axes[0].plot(t / epoch_steps, np.asarray(paper(t)))
+axes[0].set(title="the paper: 100 + 100 epochs", xlabel="epoch", ylabel="learning rate")
+t = np.arange(cfg.steps + 1)
+axes[1].plot(t, np.asarray(SCHEDULE(t)), marker="." if cfg.steps < 50 else None, color="C1")
+axes[1].set(title=f"this lesson: {CONSTANT_STEPS} + {cfg.steps - CONSTANT_STEPS} steps", xlabel="step")
+for ax in axes:
+    ax.grid(alpha=0.3)
+fig.tight_layout()
+assert float(SCHEDULE(cfg.steps)) == 0.0 and np.isclose(float(SCHEDULE(CONSTANT_STEPS)), 2e-4)
+print(f"{cfg.steps} steps = {100 * cfg.steps / (200 * epoch_steps):.2g} % of the paper's updates")
+
+# %% [markdown]
+# ## 6. Surviving disconnects: checkpoints and resuming
+#
+# Colab ends idle sessions after a while and any session after some hours; the machine, its disk
+# and everything in memory are gone. Training survives only through **checkpoints** written to
+# storage that outlives the session: Google Drive. A checkpoint that lets us resume *exactly* holds
+#
+# - the weights of all four networks,
+# - each optimizer's state: Adam's two moment estimates per weight and its step counter,
+#   which is also the schedule's position (a fresh Adam would restart at full learning rate and
+#   with empty moments),
+# - the global step, the image pools and the random state (for the data order and the pools).
+#
+# On Colab we mount Drive; elsewhere the run goes to a folder under `build/`.
+
+# %%
+if config.in_colab():
+    from google.colab import drive
+    drive.mount("/content/drive")
+    RUNS = Path(cfg.out_dir)
+else:
+    RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
+    print("Not on Colab: checkpoints go to the local folder", RUNS)
+RUN_DIR = RUNS / f"04_{cfg.model}_{cfg.dataset}_{cfg.image_size}"
+if cfg.is_smoke and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)          # smoke: start fresh every time; full: resume whatever is there
+print("run folder:", RUN_DIR)
+
+# %% [markdown]
+# `train.run_training` is one resumable call: it restores the latest checkpoint in the run folder
+# (if any), skips the batches already seen (the data order is fixed by the seed), trains with
+# `fit` until the global step reaches a target, and exports the generators. Its callbacks
+# (`train.standard_callbacks`) are, in this order: `NaNGuard` (stops at the first NaN, before
+# anything is saved), `LossHistory` (a CSV and JSON of the losses), `SampleGrid` (a PNG of fixed
+# test images every `SAMPLE_EVERY` steps), `TensorBoardLogger` and `CheckpointCallback` (every
+# `checkpoint_every` steps and at the end, keeping the last three). We add one of our own that
+# times every step.
+
+# %%
+class StepTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every training step, with the global step it ended at."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds, self.steps = [], []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):   # runs after the standard callbacks of this step
+        self.seconds.append(time.perf_counter() - self.start)
+        self.steps.append(self.model.global_step)
+
+
+SAMPLE_EVERY = 3 if cfg.is_smoke else 100
+sample_x, sample_y = load_test(2 if cfg.is_smoke else 4)           # fixed images for the samples
+
+
+def run(trainer, until_step, timer=None, export=True):
+    return train.run_training(trainer, train_ds, until_step, RUN_DIR, checkpoint_every=cfg.checkpoint_every,
+                              sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
+                              callbacks=[timer] if timer else [], verbose=VERBOSE, export=export)
+
+
+# %% [markdown]
+# We train the first half of the run, then pretend the session dies.
+
+# %%
+trainer = make_trainer(build_networks(), learning_rate=SCHEDULE)
+print("a checkpoint holds:", ", ".join(sorted(trainer.checkpoint_items())))
+timer = StepTimer()
+first = run(trainer, cfg.steps // 2, timer, export=False)   # export only at the end
+print(f"started at step {first['resumed_from']}, now at step {first['step']}")
+
+# %% [markdown]
+# ### What a step costs here, measured
+# The timer saw every step of that run. Leaving out the first (it traces and optimises the graph)
+# and the steps that also wrote a checkpoint or samples, the median is what a training step of the
+# real model of this profile costs on this machine.
+
+# %%
+busy = [s % cfg.checkpoint_every == 0 or s % SAMPLE_EVERY == 0 for s in timer.steps]
+plain = [sec for sec, b in zip(timer.seconds[1:], busy[1:]) if not b]
+if plain:
+    step_s = float(np.median(plain))
+    print(f"first step (tracing, graph optimisation) {timer.seconds[0]:.1f} s; then {1e3 * step_s:.0f} ms per step "
+          f"(median of {len(plain)}) on {DEVICE or 'the CPU'}")
+    extra = [sec - step_s for sec, b in zip(timer.seconds[1:], busy[1:]) if b]
+    if extra:
+        print(f"steps that also saved a checkpoint or samples took {max(extra):.2f} s longer")
+    print(f"-> this lesson's {cfg.steps} steps: {cfg.steps * step_s / 60:.1f} min; the paper's 200 epochs x "
+          f"{epoch_steps} steps at this size: {200 * epoch_steps * step_s / 3600:.1f} h")
+else:
+    print("Too few new steps in this session to time (a resumed, nearly finished run).")
+
+# %% [markdown]
+# Read those projections with the profile in mind. On a T4 in the full profile they tell you that
+# the paper's 200 epochs do not fit in one Colab session (sessions end after some hours), which
+# is why we checkpoint; compare with the CPU row of section 4 to see why nobody trains a 256x256
+# CycleGAN on a CPU. In the smoke profile the networks are tiny, so the times show the
+# measurement working, not what real training costs.
+#
+# ### The disconnect
+# We keep a copy of what the trainer holds (to compare with later) and drop it. A new session
+# starts from nothing: fresh networks with random weights, a fresh trainer.
+
+# %%
+before = {"step": trainer.global_step,
+          "weights": [v.numpy() for v in trainer.generator_g.weights + trainer.discriminator_y.weights],
+          "adam": [v.numpy() for v in trainer.optimizers["generator_g"].variables],
+          "lr": float(SCHEDULE(trainer.optimizers["generator_g"].iterations))}
+del trainer                                                          # the session is gone
+
+# %% [markdown]
+# ### Resuming, on one GPU or many
+# The new session may even have a different number of GPUs. `tf.distribute.MirroredStrategy`
+# keeps a copy of every variable on each GPU of the machine, splits each batch between them, and
+# adds up the gradients (an *all-reduce*) before every update, so all copies stay identical. The
+# code barely changes: build the networks and the trainer inside `strategy.scope()`, and make the
+# **global** batch `per-GPU batch x number of GPUs`. Our trainers divide each replica's loss by the
+# number of replicas, so the summed gradient is the mean. With one GPU, or on a CPU, the strategy has
+# one replica and the same code runs; so we build the new session's trainer that way, and the
+# checkpoint written without a strategy restores into it.
+
+# %%
+strategy = tf.distribute.MirroredStrategy()
+replicas = strategy.num_replicas_in_sync
+print("replicas:", replicas, list(strategy.extended.worker_devices))
+with strategy.scope():
+    trainer = make_trainer(build_networks(), learning_rate=SCHEDULE)   # random weights again
+fresh = [v.numpy() for v in trainer.generator_g.weights]
+restored_step = train.restore(trainer, RUN_DIR)
+after_weights = [v.numpy() for v in trainer.generator_g.weights + trainer.discriminator_y.weights]
+after_adam = [v.numpy() for v in trainer.optimizers["generator_g"].variables]
+
+assert restored_step == trainer.global_step == before["step"], (restored_step, before["step"])
+assert not all(np.array_equal(a, b) for a, b in zip(fresh, after_weights)), "restore changed nothing"
+assert all(np.array_equal(a, b) for a, b in zip(before["weights"], after_weights)), "weights differ after restore"
+assert all(np.array_equal(a, b) for a, b in zip(before["adam"], after_adam)), "optimizer state differs"
+assert float(SCHEDULE(trainer.optimizers["generator_g"].iterations)) == before["lr"]
+print(f"restored step {restored_step}: the weights, Adam's moments and the learning rate "
+      f"({before['lr']:.2e}) are exactly as before the disconnect")
+
+# %% [markdown]
+# Training continues from there to the end of the schedule. `run_training` restores by itself
+# (here it finds the same checkpoint again), so in a real new session this one call is all you run.
+# On a machine with several GPUs, load the data with a global batch of
+# `cfg.batch_size * replicas`; a larger global batch is a different setup from the papers' batch
+# of 1, whose learning rate was chosen for it. Instance norm, unlike batch norm, needs no
+# synchronisation across GPUs: it only looks at one image.
+
+# %%
+if replicas > 1:
+    train_ds = load_train(cfg.batch_size * replicas)
+second = run(trainer, cfg.steps)
+assert second["resumed_from"] == before["step"] and trainer.global_step == cfg.steps
+print(f"resumed from step {second['resumed_from']}, finished at step {second['step']} on {replicas} replica(s); "
+      f"learning rate now {float(SCHEDULE(trainer.optimizers['generator_g'].iterations)):.1e}")
+print("checkpoints:", sorted(p.name for p in (RUN_DIR / "checkpoints").glob("*.index")))
+
+# %% [markdown]
+# ## 7. Watching training
+#
+# **TensorBoard** reads the event files the `TensorBoardLogger` wrote: the losses as curves and
+# the sample grids as images, indexed by the global step (so a resumed run continues the same
+# curves). In Colab it opens inside the notebook:
+
+# %%
+if config.in_colab():
+    ip = get_ipython()  # noqa: F821  (defined inside notebooks)
+    ip.run_line_magic("load_ext", "tensorboard")
+    ip.run_line_magic("tensorboard", f"--logdir '{RUN_DIR / 'tensorboard'}'")
+else:
+    print(f"Outside Colab, run in a terminal: tensorboard --logdir {RUN_DIR / 'tensorboard'}")
+
+# %% [markdown]
+# The **loss curves** also live in `history.csv` in the run folder (one row per step, written as
+# training goes, and cleaned of steps repeated after a resume). GAN losses do not fall steadily:
+# each generator's loss is high when its discriminator is winning. What to look for is stability
+# (no loss stuck at 0 or exploding) and the cycle term going down.
+
+# %%
+plotting.plot_loss_history(RUN_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
+                           smoothing=0.0 if cfg.is_smoke else 0.9, title="CycleGAN losses (from history.csv)");
+
+# %% [markdown]
+# The **samples** are the fixed test images pushed through the networks every `SAMPLE_EVERY` steps:
+# per row $x \to G(x) \to F(G(x))$, then $y \to F(y) \to G(F(y))$. The browser below plays them as
+# a film (in Colab or Jupyter; a static page shows the last one underneath).
+
+# %%
+browser = widgets.sample_browser(RUN_DIR / "samples")
+browser
+
+# %%
+last = plotting.sample_image_paths(RUN_DIR / "samples")[-1]
+plt.figure(figsize=(4, 4))
+plt.imshow(plt.imread(last))
+plt.axis("off")
+plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=9);
+
+# %% [markdown]
+# ## 8. Evaluating
+#
+# - **Cycle error** $\frac{1}{N}\sum \lvert F(G(x)) - x \rvert$: how well the round trip returns.
+#   Low is necessary, not sufficient (an identity mapping has zero cycle error).
+# - **PSNR and SSIM** compare an output with its *target*, so they need pairs: Pix2Pix's test
+#   pairs, or here the shipped day2dusk set, whose true translation is known
+#   (`data.true_translation`). For horse2zebra there is no true zebra for a given horse.
+# - **KID** (Binkowski et al. 2018) compares the *distributions* of real and generated images in the
+#   feature space of an ImageNet InceptionV3; it needs those weights (about 90 MB, downloaded once).
+
+# %%
+def translate_all(model, images, batch_size=8):
+    return np.concatenate([model(images[i:i + batch_size], training=False).numpy()
+                           for i in range(0, len(images), batch_size)])
+
+
+test_x, test_y = load_test(8 if cfg.is_smoke else 100)
+g_x = translate_all(trainer.generator_g, test_x)               # (N, S, S, 3)
+f_y = translate_all(trainer.generator_f, test_y)
+print(f"cycle error  x -> G -> F: {metrics.cycle_error(test_x, translate_all(trainer.generator_f, g_x)):.3f}   "
+      f"y -> F -> G: {metrics.cycle_error(test_y, translate_all(trainer.generator_g, f_y)):.3f}")
+
+if cfg.dataset == "shipped":
+    truth = data.true_translation(test_x, "AtoB")
+    for what, images in (("G(x)", g_x), ("x unchanged", test_x)):
+        print(f"{what:>12} vs true dusk: PSNR {metrics.psnr(images, truth):5.2f} dB, SSIM {metrics.ssim(images, truth):.3f}")
+else:
+    print("horse2zebra has no true pairs: PSNR/SSIM apply to paired tasks (e.g. Pix2Pix on facades).")
+
+# %%
+inception_file = Path.home() / ".keras" / "models" / "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+if (config.in_colab() or inception_file.exists()) and not cfg.is_smoke:
+    try:
+        kid = metrics.kernel_inception_distance(test_y, g_x, subsets=10, subset_size=min(50, len(g_x)))
+        print("KID between real Y and G(X):", kid)
+    except RuntimeError as err:
+        print(err)
+else:
+    print("KID skipped: it needs InceptionV3's ImageNet weights (a download, done on Colab in the full "
+          "profile) and a few hundred images to mean anything; the smoke profile has neither.")
+
+# %%
+plotting.plot_cycle_rows(test_x, g_x, translate_all(trainer.generator_f, g_x), max_rows=3);
+
+# %% [markdown]
+# ## 9. Using the result: export, reload, translate your own image
+#
+# `run_training` exported both generators as `.keras` files (architecture and weights in one
+# file). That file is all you need later: no trainer, no discriminators, no optimizer. Reloading
+# must give the very same function:
+
+# %%
+export = {k: Path(v) for k, v in second["export"].items()}
+print({k: f"{v.name} ({v.stat().st_size / 1e6:.1f} MB)" for k, v in export.items()})
+g_loaded = keras.models.load_model(export["generator_g"])
+np.testing.assert_allclose(g_loaded(test_x[:2], training=False), g_x[:2], atol=1e-5)
+print("the reloaded generator gives the same outputs")
+
+# %% [markdown]
+# To translate an image of your own: decode it, cut the central square, resize it to the training
+# size, scale to $[-1, 1]$, run $G$, scale back. In Colab, the upload button below asks for a file;
+# elsewhere we use a test image from the shipped set.
+
+# %%
+def prepare(raw_bytes):
+    image = tf.io.decode_image(raw_bytes, channels=3, expand_animations=False)   # (h, w, 3) uint8
+    side = tf.minimum(tf.shape(image)[0], tf.shape(image)[1])
+    image = tf.image.resize_with_crop_or_pad(image, side, side)                   # central square
+    return data.normalize(data.resize(image, cfg.image_size))[None]              # (1, S, S, 3)
+
+
+if config.in_colab():
+    from google.colab import files
+    uploaded = files.upload()
+    name, raw = next(iter(uploaded.items()))
+else:
+    path = sorted((shipped / "testA").glob("*.jpg"))[0]
+    name, raw = path.name, path.read_bytes()
+mine = prepare(raw)
+plotting.show_images([mine[0], g_loaded(mine, training=False)[0]], [name, "G(image)"], size=3);
+
+# %% [markdown]
+# The same from a terminal, without writing any Python, for a single file or a whole folder (each
+# image is resized to the model's size, translated, and resized back to its own size):
+#
+# ```
+# python -m course_utils translate --model <run folder> --input my_photos/ --output zebras/
+# ```
+#
+# With a run folder, `--direction AtoB` (the default) uses `generator_g.keras` and `BtoA`
+# `generator_f.keras`. The command line is a thin layer over the package, so the next cell runs
+# exactly that command inside this notebook (without starting a second Python):
+
+# %%
+from course_utils import cli
+
+source = sorted((shipped / "testA").glob("*.jpg"))[0]
+out_folder = RUN_DIR / "translated"
+status = cli.main(["translate", "--model", str(RUN_DIR), "--input", str(source), "--output", str(out_folder)])
+assert status == 0 and (out_folder / source.name).exists()
+pair = [np.asarray(Image.open(f).convert("RGB"), np.float32) / 127.5 - 1.0 for f in (source, out_folder / source.name)]
+plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
+
+# %% [markdown]
+# The whole training run of this lesson is also one command; rerun it after a disconnect and it
+# resumes from the latest checkpoint in `--out` (`--precision` and `--xla` are the switches of
+# section 4):
+#
+# ```
+# python -m course_utils train cyclegan --tfds horse2zebra --out /content/drive/MyDrive/gan-course/runs/h2z \
+#        --steps 2000 --checkpoint-every 250 --precision mixed_float16
+# ```
+
+# %% [markdown]
+# ## Summary
+#
+# - Check the runtime first; FLOPs per step and the measured step time tell you what a run costs.
+# - Decode in parallel, cache, jitter after the cache, prefetch: the GPU should never wait.
+# - XLA and mixed precision (float16 + loss scaling on a T4, bfloat16 on newer GPUs) are switches;
+#   measure them on your GPU.
+# - Shorten the paper's schedule by scaling both phases and say that you did.
+# - Checkpoint everything (weights, optimizer state, step, schedule, pools, random state) to Drive,
+#   and resume with the same call, on one GPU or, inside `MirroredStrategy`, on several.
+# - Watch losses *and* samples; evaluate with cycle error, paired metrics where pairs exist, and KID.
+#
+# References: Zhu et al. 2017 (CycleGAN); Isola et al. 2017 (Pix2Pix); Micikevicius et al. 2018
+# (mixed precision training); Binkowski et al. 2018 (KID).
