@@ -354,6 +354,9 @@ def translate_image(generator: Any, image: Any) -> Any:
     from PIL import Image
 
     _, height, width, channels = generator.input_shape
+    if height is None or width is None or channels not in (1, 3):
+        raise ValueError(f"the generator takes inputs of shape {generator.input_shape}; translate needs a fixed "
+                         "(height, width) and 1 or 3 channels, as the course's exported generators have")
     alpha = None
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         alpha = image.convert("RGBA").getchannel("A")
