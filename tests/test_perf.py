@@ -157,3 +157,97 @@ def test_no_gpu_here_means_no_peak():
         pytest.skip("this machine has a GPU")
     assert perf.gpu_name() is None
     assert perf.peak_flops("float32") is None
+
+
+# ---------------------------------------------------------------------------
+# Timing and the bench command (tiny networks: fast)
+# ---------------------------------------------------------------------------
+TINY = ["--image-size", "32", "--filters", "4", "--steps", "2", "--repeats", "2", "--warmup", "1"]
+
+
+@pytest.mark.parametrize("model", ["pix2pix", pytest.param("cyclegan", marks=pytest.mark.slow), "gan"])
+def test_bench_prints_one_json_line_with_a_ratio(model, capsys):
+    args = ["--model", model, *(TINY[2:] if model == "gan" else TINY), "--json", "--no-pipeline"]
+    if model == "gan":
+        args += ["--batch-size", "4"]
+    assert perf.main(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["step_seconds_median"] > 0
+    assert result["baseline"]["step_seconds_median"] > 0
+    assert result["step_seconds_of"] == "trainer"          # course_utils.train is there
+    assert isinstance(result["ratio"], float) and result["ratio"] > 0
+    assert result["baseline"]["timed_steps"] == 2 * 2
+    assert result["gflops_per_second"] == pytest.approx(result["step_flops"] / result["step_seconds_median"] / 1e9)
+    assert result["peak_memory_bytes"] > 0
+    if model == "cyclegan":
+        assert isinstance(result["ratio_no_pool"], float)
+        nets = perf.build_networks("cyclegan", 32, 4)
+        # With the pool, the trainer's discriminators see a third batch (the pooled fakes).
+        assert result["step_flops"] == perf.step_flops(perf.network_macs(nets), perf.CYCLEGAN_POOL_PASSES)
+
+
+def test_bench_table_and_json_out(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    assert perf.main(["--model", "pix2pix", *TINY, "--no-pipeline", "--no-trainer", "--json-out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "baseline s" in text and "pix2pix" in text and "trainer not timed" in text
+    saved = json.loads(out.read_text())
+    assert saved["trainer"] is None and saved["ratio"] is None and saved["step_seconds_of"] == "baseline"
+
+
+def test_bench_refuses_bad_arguments_with_a_message(capsys):
+    with pytest.raises(SystemExit, match="--steps must be at least 1"):
+        perf.main(["--steps", "0"])
+    assert perf.main(["--model", "gan", "--image-size", "64", "--json", "--no-pipeline"]) == 2
+    assert "28x28" in capsys.readouterr().err
+
+
+def test_no_retracing_across_steps_and_the_check_can_fail():
+    import tensorflow as tf
+
+    nets = perf.build_networks("pix2pix", 32, 4)
+    steps = {"baseline": perf.baseline_step("pix2pix", nets)}
+    ours, reason = perf.trainer_step("pix2pix", perf.build_networks("pix2pix", 32, 4))
+    assert reason is None
+    steps["trainer"] = ours
+    timings = perf.time_interleaved(steps, perf.fixed_batch("pix2pix", 32, 2), n_steps=3, warmup=1, repeats=2)
+    for name, timing in timings.items():
+        assert timing.tracing_count == timing.traces_first_call == 1, name
+        assert timing.summary()["retraces"] == 0
+
+    # A step fed a new Python number each call retraces every time: the same counter must see it.
+    class Leaky:
+        def __init__(self):
+            self.calls = 0
+            self.fn = tf.function(lambda batch, scale: {"loss": tf.reduce_mean(batch[0]) * scale})
+
+        def __call__(self, batch):
+            self.calls += 1
+            return self.fn(batch, float(self.calls))
+
+        def get_concrete_function(self, batch):
+            return self.fn.get_concrete_function(batch, 0.0)
+
+        def experimental_get_tracing_count(self):
+            return self.fn.experimental_get_tracing_count()
+
+    leaky = perf.time_interleaved({"leaky": Leaky()}, (tf.ones((1, 2)),), n_steps=3, warmup=1, repeats=1)["leaky"]
+    assert leaky.summary()["retraces"] == 1 + 3        # the warm-up step and every timed step
+
+
+def test_peak_memory_on_cpu_is_the_process_rss():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    mem = perf.peak_memory()
+    assert mem["memory_kind"].startswith("CPU: process peak RSS")
+    assert 10 * 2**20 < mem["peak_memory_bytes"] < 1 << 40
+
+
+def test_own_pipeline_measures_real_images_per_second():
+    result = perf.own_pipeline_throughput(image_size=32, n_files=4, n_images=20, repeats=2)
+    assert result["images_per_second"] > 0 and len(result["runs"]) == 2
+    assert "generated JPEGs" in result["source"]
