@@ -389,6 +389,7 @@ print("the global policy is back to:", keras.mixed_precision.global_policy().nam
 
 # %%
 BENCH_MODEL = "gan" if cfg.is_smoke else "cyclegan"
+BENCH_LABEL = "2-D GAN stand-in" if BENCH_MODEL == "gan" else f"CycleGAN {cfg.image_size}x{cfg.image_size}"
 
 
 def bench_trainer(policy="float32", jit_compile=False):
@@ -412,12 +413,12 @@ if BENCH_MODEL == "gan":
 else:
     bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size             # a real (x, y) batch
 
-variants = {"float32": ("float32", False), "mixed": (MIXED, False), "XLA": ("float32", True)}
+variants = {"float32": ("float32", False), f"mixed {MIXED[6:]}": (MIXED, False), "XLA": ("float32", True)}
 trainers, steps = {}, {}
 for name, (policy, xla) in variants.items():
     trainers[name], bench_nets = bench_trainer(policy, xla)
     steps[name] = tf.function(trainers[name].train_step, jit_compile=xla)
-opt = next(iter(trainers["mixed"].optimizers.values()))
+opt = next(iter(trainers[f"mixed {MIXED[6:]}"].optimizers.values()))
 print(f"under {MIXED} the trainer uses {type(opt).__name__}",
       "(loss scaling on)" if isinstance(opt, keras.optimizers.LossScaleOptimizer) else "(no loss scaling needed)")
 BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.FORWARD_PASSES[BENCH_MODEL], bench_size)
@@ -431,15 +432,15 @@ if gpus and not cfg.is_smoke:   # the same float32 step with every variable and 
         timings.update(perf.time_interleaved(cpu_step, bench_batch, n_steps=2, warmup=0, repeats=1))
 
 rows = []
-print(f"{BENCH_MODEL}, batch {bench_size}, {BENCH_FLOPS / 1e9:.4g} GFLOP per step, on {DEVICE or 'the CPU'}")
+print(f"{BENCH_LABEL}, batch {bench_size}, {BENCH_FLOPS / 1e9:.4g} GFLOP per step, on {DEVICE or 'the CPU'}")
 for name, t in timings.items():
-    policy = MIXED if name == "mixed" else "float32"
+    policy = MIXED if name.startswith("mixed") else "float32"
     peak = None if name == "CPU" else perf.peak_flops(policy, DEVICE, detect=False)
     achieved = BENCH_FLOPS / t.median
     rows.append((name, t.median))
     frac = f"{100 * achieved / peak:5.1f} % of peak" if peak else "(no GPU peak to compare)"
     rate = f"{achieved / 1e12:7.2f} TFLOP/s" if achieved > 1e11 else f"{achieved / 1e9:7.2f} GFLOP/s"
-    print(f"  {name:<8} {policy:<15} {1e3 * t.median:9.1f} ms/step  {rate}  {frac}"
+    print(f"  {name:<15} {1e3 * t.median:9.1f} ms/step  {rate}  {frac}"
           f"   first call {t.first_call_seconds:.1f} s")
 
 # %%
@@ -450,7 +451,7 @@ for i, (name, sec) in enumerate(rows):
             va="center")
 ax.invert_yaxis()
 ax.set_xlabel("median ms per training step (lower is better)")
-ax.set_title(f"{BENCH_MODEL} step on {DEVICE or 'a CPU'}: speed-up over float32")
+ax.set_title(f"{BENCH_LABEL} training step on {DEVICE or 'a CPU'}: speed-up over float32", fontsize=10)
 ax.set_xlim(0, 1.35e3 * max(r[1] for r in rows))
 fig.tight_layout()
 
@@ -610,7 +611,9 @@ print(f"started at step {first['resumed_from']}, now at step {first['step']}")
 
 # %%
 def duration(seconds):
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+    if seconds < 120:
+        return f"{seconds:.2g} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 busy = [s % cfg.checkpoint_every == 0 or s % SAMPLE_EVERY == 0 for s in timer.steps]
