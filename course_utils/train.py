@@ -240,7 +240,9 @@ class ImagePool(tf.Module):
                 return tf.tensor_scatter_nd_update(pool, [[count]], image[None]), count + 1, image
 
             def swap():    # return a stored image, keep the new one in its slot
-                old = pool[slots[i]]
+                # gather, not pool[slots[i]]: XLA treats a slice's start as a compile-time
+                # constant and would recompile the whole step for every random slot.
+                old = tf.gather(pool, slots[i])
                 return tf.tensor_scatter_nd_update(pool, [[slots[i]]], image[None]), count, old
 
             def keep():    # return the new image, pool unchanged
@@ -946,10 +948,13 @@ class SampleGrid(keras.callbacks.Callback):
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive integer number of steps, got {every!r}.")
         self.out_dir, self.sample_inputs, self.every = Path(out_dir), sample_inputs, every
+        self.last: tuple[int, np.ndarray] | None = None   # (step, grid) of the latest picture
 
     def _save(self) -> None:
         step = int(self.model.step.numpy())
-        save_png(self.model.sample_grid(self.sample_inputs), sample_path(self.out_dir, step))
+        grid = self.model.sample_grid(self.sample_inputs)
+        save_png(grid, sample_path(self.out_dir, step))
+        self.last = (step, grid)
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         if int(self.model.step.numpy()) == 0:
@@ -998,10 +1003,16 @@ class TensorBoardLogger(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir: str | os.PathLike, every: int = 10, sample_inputs: Any = None,
-                 image_every: int = 100):
+                 image_every: int = 100, samples: SampleGrid | None = None):
         super().__init__()
         self.log_dir, self.every, self.sample_inputs, self.image_every = str(log_dir), every, sample_inputs, image_every
+        self.samples = samples   # a SampleGrid listed before this callback: reuse its picture
         self.writer: Any = None
+
+    def _grid(self, step: int) -> np.ndarray | None:
+        if self.samples is not None and self.samples.last is not None and self.samples.last[0] == step:
+            return self.samples.last[1]
+        return None if self.sample_inputs is None else self.model.sample_grid(self.sample_inputs)
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self.writer = tf.summary.create_file_writer(self.log_dir)
@@ -1012,8 +1023,10 @@ class TensorBoardLogger(keras.callbacks.Callback):
             if step % self.every == 0:
                 for key, value in (logs or {}).items():
                     tensorboard_scalar(key, float(value), step)
-            if self.sample_inputs is not None and step % self.image_every == 0:
-                tensorboard_image("samples", self.model.sample_grid(self.sample_inputs), step)
+            if step % self.image_every == 0:
+                grid = self._grid(step)
+                if grid is not None:
+                    tensorboard_image("samples", grid, step)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.writer is not None:
@@ -1110,11 +1123,12 @@ def standard_callbacks(out_dir: str | os.PathLike, sample_inputs: Any = None, ev
     """
     out = Path(out_dir)
     callbacks: list[keras.callbacks.Callback] = [NaNGuard(), LossHistory(out, every=history_every)]
-    if sample_inputs is not None:
-        callbacks.append(SampleGrid(out, sample_inputs, every=every))
-    if tensorboard:
+    samples = SampleGrid(out, sample_inputs, every=every) if sample_inputs is not None else None
+    if samples is not None:
+        callbacks.append(samples)
+    if tensorboard:   # after SampleGrid, so it logs the same picture instead of drawing it again
         callbacks.append(TensorBoardLogger(out / "tensorboard", every=max(1, min(every, 10)),
-                                           sample_inputs=sample_inputs, image_every=every))
+                                           sample_inputs=sample_inputs, image_every=every, samples=samples))
     callbacks.append(CheckpointCallback(out, checkpoint_every or every))
     return callbacks
 
