@@ -202,6 +202,7 @@ class ColabTrainingConfig(LessonConfig):
     image_size: int = 256
     batch_size: int = 1
     filters: int = 64
+    n_blocks: int | None = None    # residual blocks: None = the paper's 9 at 256, 6 below
     steps: int = 2000
     checkpoint_every: int = 250
     bench_steps: int = 20
@@ -210,7 +211,7 @@ class ColabTrainingConfig(LessonConfig):
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
-        return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, steps=6,
+        return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, n_blocks=2, steps=6,
                     checkpoint_every=3, bench_steps=3, out_dir="build/runs")
 
 

@@ -54,7 +54,7 @@ keras.utils.set_random_seed(cfg.seed)
 AUTOTUNE = tf.data.AUTOTUNE
 # The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
 # 2 residual blocks instead of the paper's 9, so that building and tracing the step stays quick on a CPU.
-N_BLOCKS = 2 if cfg.is_smoke else None   # None: the paper's choice (9 blocks at 256, 6 below)
+N_BLOCKS = cfg.n_blocks   # None: the paper's choice (9 blocks at 256, 6 below); 2 in the smoke profile
 VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in smoke, a bar otherwise
 
 # %% [markdown]
