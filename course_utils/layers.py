@@ -139,11 +139,14 @@ def norm_layer(norm: str, name: str | None = None) -> layers.Layer | None:
 
 
 def conv_uses_bias(norm: str) -> bool:
-    """A conv followed by batch norm needs no bias (BN's offset replaces it).
+    """Whether a conv followed by ``norm`` gets a bias, as in the papers' code.
 
-    Instance norm without ``affine`` has no offset, so the papers' code keeps the
-    conv bias there; that choice is what makes the ResNet generator's parameter
-    count 11,378,179.
+    Any norm that subtracts a per-channel mean (batch or instance) cancels a
+    per-channel conv bias exactly, so the bias does nothing there. The pix2pix
+    code drops it before batch norm; the CycleGAN code keeps it before instance
+    norm (``use_bias = norm is InstanceNorm``). We follow both, which is what makes
+    the published parameter counts come out: 2,770,433 for the PatchGAN and
+    11,378,179 for the ResNet generator (of which 5,248 are these inert biases).
     """
     return check_norm(norm) != "batch"
 

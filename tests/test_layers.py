@@ -108,3 +108,20 @@ def test_conv_block_shapes_and_bias_rule():
     assert up.get_layer("u_conv").use_bias is True          # non-affine instance norm keeps it
     with pytest.raises(ValueError, match="norm must be one of"):
         conv_block(inp, 8, norm="layer")
+
+
+def test_conv_bias_before_instance_norm_is_inert():
+    """The CycleGAN code keeps these biases (they count in 11,378,179) but mean subtraction cancels them."""
+    from course_utils import models
+
+    g = models.resnet_generator(32, filters=8, n_blocks=2)
+    x = np.random.default_rng(6).normal(size=(1, 32, 32, 3)).astype("float32")
+    before = np.asarray(g(x))
+    inert = [l for l in g.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))
+             and l.use_bias and l.name != "output"]            # every conv followed by instance norm
+    assert len(inert) == 1 + 2 + 2 * 2 + 2
+    for layer in inert:
+        layer.bias.assign(np.random.default_rng(7).normal(size=layer.bias.shape).astype("float32"))
+    np.testing.assert_allclose(np.asarray(g(x)), before, atol=1e-5)
+    g.get_layer("output").bias.assign(np.full(3, 0.5, "float32"))   # the last bias is not normalised away
+    assert np.abs(np.asarray(g(x)) - before).max() > 0.01
