@@ -49,9 +49,8 @@ import platform
 import resource
 import statistics
 import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -688,57 +687,11 @@ def peak_memory(reset: bool = False) -> dict[str, Any]:
 # ===========================================================================
 # 8. The input pipeline
 # ===========================================================================
-def own_pipeline_throughput(image_size: int = 256, n_files: int = 32, n_images: int = 200,
-                            repeats: int = 3) -> dict[str, Any]:
-    """Images/second of a plain tf.data pipeline over generated JPEGs, with the papers' jitter.
-
-    Only used when ``course_utils.data.pipeline_throughput`` is missing. Files are
-    ``image_size`` x ``image_size`` JPEGs (smooth gradients plus noise); the pipeline
-    reads, decodes, resizes to ``image_size * 286 / 256``, random-crops back, mirrors
-    at random and scales to [-1, 1], with parallel map and prefetch.
-    """
-    import numpy as np
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    big = int(round(image_size * 286 / 256))
-    with tempfile.TemporaryDirectory() as tmp:
-        yy, xx = np.mgrid[0:image_size, 0:image_size] / image_size
-        for i in range(n_files):
-            base = np.stack([xx, yy, (xx + yy) / 2], -1) * 200 + rng.normal(0, 20, (image_size, image_size, 3))
-            jpeg = tf.io.encode_jpeg(np.clip(base, 0, 255).astype("uint8"), quality=90)
-            tf.io.write_file(os.path.join(tmp, f"{i:03d}.jpg"), jpeg)
-
-        def load(path: Any) -> Any:
-            image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
-            image = tf.image.resize(image, (big, big), method="nearest")
-            image = tf.image.random_crop(image, (image_size, image_size, 3))
-            image = tf.image.random_flip_left_right(image)
-            return tf.cast(image, tf.float32) / 127.5 - 1.0
-
-        files = sorted(str(p) for p in Path(tmp).glob("*.jpg"))
-        ds = (tf.data.Dataset.from_tensor_slices(files).repeat()
-              .map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(1).prefetch(tf.data.AUTOTUNE))
-        it = iter(ds)
-        for _ in range(20):
-            next(it)
-        runs = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for _ in range(n_images):
-                next(it)
-            runs.append(n_images / (time.perf_counter() - start))
-        del it, ds
-    return {"images_per_second": statistics.median(runs), "runs": runs, "image_size": image_size,
-            "source": "course_utils.perf.own_pipeline_throughput (generated JPEGs, jitter)"}
-
-
 def pipeline_images_per_second(image_size: int = 256, n_batches: int = 150, repeats: int = 3) -> dict[str, Any]:
-    """The input pipeline's speed: ``course_utils.data.pipeline_throughput`` if it exists, else our own."""
-    try:
-        from course_utils.data import pipeline_throughput
-    except ImportError:
-        return own_pipeline_throughput(image_size, n_images=n_batches, repeats=repeats)
+    """The input pipeline's speed, measured by ``course_utils.data.pipeline_throughput``
+    (decode + jitter of facades-like 256x512 JPEG pairs, no cache)."""
+    from course_utils.data import pipeline_throughput
+
     result = dict(pipeline_throughput(image_size=image_size, jitter=True, n_batches=n_batches, repeats=repeats))
     result.setdefault("source", "course_utils.data.pipeline_throughput")
     result["source"] = f"course_utils.data.pipeline_throughput ({result['source']})"

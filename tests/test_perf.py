@@ -247,7 +247,7 @@ def test_peak_memory_on_cpu_is_the_process_rss():
     assert 10 * 2**20 < mem["peak_memory_bytes"] < 1 << 40
 
 
-def test_own_pipeline_measures_real_images_per_second():
-    result = perf.own_pipeline_throughput(image_size=32, n_files=4, n_images=20, repeats=2)
+def test_pipeline_images_per_second_measures_the_course_pipeline():
+    result = perf.pipeline_images_per_second(image_size=32, n_batches=20, repeats=2)
     assert result["images_per_second"] > 0 and len(result["runs"]) == 2
-    assert "generated JPEGs" in result["source"]
+    assert result["source"].startswith("course_utils.data.pipeline_throughput")
