@@ -70,9 +70,16 @@ assert int(keras.__version__.split(".")[0]) >= 3, "These lessons need Keras 3 (T
 # %% [markdown]
 # ## 4. Is there a GPU?
 #
-# Training a Pix2Pix or CycleGAN model at 256×256 takes roughly a second per step on a
-# laptop CPU and a few hundredths of a second on a Colab T4 GPU (lesson 04 measures it on
-# *your* runtime). So for the full lessons you want a GPU.
+# Training at the papers' size, 256×256, is heavy. We measured it for this course (lesson 04
+# and `docs/performance.md`; lesson 04 measures it again on *your* runtime):
+#
+# - one **Pix2Pix** step costs about 75 GFLOP (billion floating-point operations): about a
+#   second on a 2-core CPU, a few hundredths of a second on a Colab T4 GPU;
+# - one **CycleGAN** step trains four networks and costs about 1.86 TFLOP, 25 times more:
+#   about 10 s on the same CPU, and at least 0.23 s on a T4 even if it ran at its float32
+#   peak (8.1 TFLOP/s), which real training does not reach.
+#
+# Thousands of such steps are out of reach on a CPU, so for the full lessons you want a GPU.
 #
 # If the cell below says there is none and you are in Colab, open the menu
 # **Runtime → Change runtime type**, pick **T4 GPU**, save, and run the notebook again.
@@ -110,7 +117,9 @@ for field in dataclasses.fields(full):
 # %%
 cfg = config.Pix2PixConfig.current()
 print("profile:", cfg.profile, "| COURSE_SMOKE =", "1" if config.is_smoke() else "unset")
-assert cfg.is_smoke == config.is_smoke()
+# current() must hand out the profile the variable asks for, and smoke must really be smaller.
+assert cfg == (smoke if config.is_smoke() else full), "current() did not follow COURSE_SMOKE"
+assert smoke.image_size < full.image_size and smoke.steps < full.steps, "the smoke profile is not smaller"
 
 # %% [markdown]
 # To use the smoke profile yourself, set the variable *before* importing anything, for
