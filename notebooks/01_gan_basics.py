@@ -47,9 +47,10 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Image, display
 from keras import layers
+from matplotlib.patches import FancyBboxPatch, Rectangle
 from tqdm.auto import tqdm
 
-from course_utils import data, exercises, losses, metrics, models, plotting
+from course_utils import data, exercises, losses, metrics, models, plotting, train, widgets
 
 keras.utils.set_random_seed(cfg.seed)   # Python, NumPy and TensorFlow seeds in one call
 OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
@@ -132,8 +133,6 @@ plt.show()
 # As $D$ gets better at spotting fakes, $G$ has to make better fakes, and the other way round.
 
 # %%
-from matplotlib.patches import FancyBboxPatch
-
 def box(ax, xy, text, colour):
     ax.add_patch(FancyBboxPatch((xy[0] - 0.9, xy[1] - 0.35), 1.8, 0.7, boxstyle="round,pad=0.05",
                                 facecolor=colour, edgecolor="black"))
@@ -324,8 +323,6 @@ del tape
 # (Outside a live notebook the widget does not render; the plot above shows the same curves.)
 
 # %%
-from course_utils import widgets
-
 widgets.loss_explorer(d_output=-4.0)
 
 # %% [markdown]
@@ -350,10 +347,27 @@ exercises.check_function(
 # %% [markdown]
 # ## 6. A DCGAN for digits: the generator
 #
-# Radford et al. (2016) found a recipe that makes convolutional GANs train reliably (DCGAN):
-# no pooling, strided convolutions to go down and **transposed convolutions** to go up, batch
-# normalisation in the generator, LeakyReLU activations, and a $\tanh$ output so images live in
-# $[-1, 1]$. We follow the TensorFlow DCGAN tutorial's version for $28 \times 28$ digits:
+# Radford et al. (2016) found a recipe that makes convolutional GANs train reliably, the **DCGAN**:
+# no pooling, strided convolutions to go down in $D$ and **transposed convolutions** to go up in
+# $G$; batch normalisation in **both** networks (except $G$'s output layer and $D$'s input layer);
+# ReLU in $G$ with a $\tanh$ output so images live in $[-1, 1]$; LeakyReLU with slope 0.2 in $D$;
+# Adam with learning rate $2 \cdot 10^{-4}$ and $\beta_1 = 0.5$; weights drawn from
+# $\mathcal{N}(0, 0.02)$.
+#
+# We build the **TensorFlow DCGAN tutorial's variant** for $28 \times 28$ digits, which keeps the
+# layout (a projection of the noise reshaped into a small image, transposed convolutions up, strided
+# convolutions down, $\tanh$ out, one logit out) but changes several ingredients:
+#
+# | | Radford et al. (2016) | TF tutorial, what we build |
+# |---|---|---|
+# | $G$'s activations | ReLU | LeakyReLU, slope 0.3 |
+# | $D$'s activations | LeakyReLU, slope 0.2 | LeakyReLU, slope 0.3 |
+# | batch norm | in $G$ and $D$ | in $G$ only |
+# | dropout | none | 0.3 in $D$ |
+# | Adam | $2 \cdot 10^{-4}$, $\beta_1 = 0.5$ | $10^{-4}$, $\beta_1 = 0.9$ (Keras's default) |
+# | initial weights | $\mathcal{N}(0, 0.02)$ | Keras's default (Glorot uniform) |
+#
+# Our generator:
 #
 # - a `Dense` layer turns the 100 noise numbers into $7 \cdot 7 \cdot 256$ numbers, reshaped into a
 #   small $7 \times 7$ image with 256 channels;
@@ -361,6 +375,177 @@ exercises.check_function(
 #   (stride 2), then $28 \times 28$ (stride 2) with one channel;
 # - batch norm and LeakyReLU after each layer but the last; no biases where batch norm follows
 #   (it would cancel them); $\tanh$ at the end.
+#
+# The sketch shows both networks, one box per tensor: above it the layers that made it, below it
+# its shape. Box height grows with the image size, box width with the number of channels. We
+# explain the new layers one at a time below.
+
+# %%
+def draw_network(ax, blocks, title):
+    """Boxes left to right; each block is (label, shape text, spatial size, channels)."""
+    x = 0.0
+    for i, (label, shape, size, channels) in enumerate(blocks):
+        height = 0.6 + 0.11 * size                              # taller = larger image
+        width = 0.35 + 0.12 * np.log2(channels + 1)              # wider = more channels
+        ax.add_patch(Rectangle((x, -height / 2), width, height, facecolor=plt.cm.Blues(0.25 + 0.05 * i),
+                               edgecolor="black"))
+        ax.text(x + width / 2, height / 2 + 0.15, label, ha="center", va="bottom", fontsize=8)
+        ax.text(x + width / 2, -height / 2 - 0.15, shape, ha="center", va="top", fontsize=8, family="monospace")
+        if i < len(blocks) - 1:
+            arrow(ax, (x + width + 0.05, 0), (x + width + 0.85, 0))
+        x += width + 0.9
+    ax.set_xlim(-0.2, x - 0.6)
+    ax.set_ylim(-2.9, 2.9)
+    ax.axis("off")
+    ax.set_title(title, fontsize=10)
+
+fig, (ax_g, ax_d) = plt.subplots(2, 1, figsize=(11, 5.6))
+draw_network(ax_g, [("noise z", "(b, 100)", 0, 100),
+                    ("Dense, BN,\nLeakyReLU,\nreshape", "(b, 7, 7, 256)", 7, 256),
+                    ("ConvT 5x5, s1\nBN, LeakyReLU", "(b, 7, 7, 128)", 7, 128),
+                    ("ConvT 5x5, s2\nBN, LeakyReLU", "(b, 14, 14, 64)", 14, 64),
+                    ("ConvT 5x5, s2\ntanh", "(b, 28, 28, 1)", 28, 1)],
+             "Generator: noise up to an image (ConvT = transposed convolution, BN = batch norm)")
+draw_network(ax_d, [("image", "(b, 28, 28, 1)", 28, 1),
+                    ("Conv 5x5, s2\nLeakyReLU,\ndropout", "(b, 14, 14, 64)", 14, 64),
+                    ("Conv 5x5, s2\nLeakyReLU,\ndropout", "(b, 7, 7, 128)", 7, 128),
+                    ("flatten", "(b, 6272)", 0, 6272),
+                    ("Dense(1)", "(b, 1) logit", 0, 1)],
+             "Discriminator: an image down to one logit (no batch norm, no sigmoid)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Going up: the transposed convolution
+#
+# A convolution with stride 2 halves the image. The generator needs the opposite: a learned layer
+# that **doubles** it. A transposed convolution does this by letting every input value **stamp** a
+# copy of the kernel, scaled by that value, onto the output; the stamps sit `stride` cells apart
+# and where they overlap they add up. (It is called "transposed" because, written as a matrix, it is
+# the transpose of a convolution's matrix: it maps the convolution's output shape back to its input
+# shape. It does not undo the convolution.)
+#
+# Here is the smallest example: a $2 \times 2$ input, a $3 \times 3$ kernel of ones, stride 2, no
+# padding. We write the stamping rule in NumPy and compare it with Keras's `Conv2DTranspose`, once
+# with the all-ones kernel and once with a random one.
+
+# %%
+def transposed_conv(x, kernel, stride):
+    """One channel, no padding: x (h, w), kernel (k, k) -> ((h-1)*stride + k, (w-1)*stride + k)."""
+    (h, w), k = x.shape, kernel.shape[0]
+    out = np.zeros(((h - 1) * stride + k, (w - 1) * stride + k), dtype=np.float32)
+    for i in range(h):
+        for j in range(w):
+            out[i * stride:i * stride + k, j * stride:j * stride + k] += x[i, j] * kernel   # one stamp
+    return out
+
+def keras_transposed_conv(x, kernel, stride):
+    """The same with keras.layers.Conv2DTranspose (one input and one output channel, no bias)."""
+    layer = layers.Conv2DTranspose(1, kernel.shape[0], strides=stride, padding="valid", use_bias=False)
+    layer.build((1, *x.shape, 1))
+    layer.set_weights([kernel[:, :, None, None]])                # kernel (k, k, out=1, in=1)
+    return layer(x[None, :, :, None])[0, :, :, 0].numpy()        # (1, h, w, 1) -> (out_h, out_w)
+
+x_tiny = np.array([[1, 2], [3, 4]], dtype=np.float32)           # (2, 2)
+ones_3x3 = np.ones((3, 3), dtype=np.float32)
+y_tiny = transposed_conv(x_tiny, ones_3x3, stride=2)            # (5, 5)
+print("input (2, 2):\n", x_tiny, "\noutput (5, 5):\n", y_tiny)
+assert np.allclose(y_tiny, keras_transposed_conv(x_tiny, ones_3x3, 2))
+random_kernel = np.random.default_rng(cfg.seed).normal(size=(3, 3)).astype(np.float32)
+assert np.allclose(transposed_conv(x_tiny, random_kernel, 2), keras_transposed_conv(x_tiny, random_kernel, 2), atol=1e-5)
+print("✅ the stamping rule gives Keras's Conv2DTranspose, for the ones kernel and a random one")
+
+# %% [markdown]
+# The picture shows where each stamp lands. Each input cell (left) touches its own $3 \times 3$
+# block of the output (right, outlined in its colour). The centre cell is touched by all four
+# stamps, so it holds $1 + 2 + 3 + 4 = 10$; the shading counts how many stamps reach each cell.
+
+# %%
+colours = ["C0", "C1", "C2", "C3"]
+fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(8, 3.8), gridspec_kw={"width_ratios": [2, 5]})
+for n, (i, j) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+    ax_in.add_patch(Rectangle((j, i), 1, 1, facecolor=colours[n], alpha=0.5, edgecolor="black"))
+    ax_in.text(j + 0.5, i + 0.5, f"{x_tiny[i, j]:.0f}", ha="center", va="center", fontsize=14)
+    inset = 0.06 + 0.06 * n                                       # shift the outlines apart a little
+    ax_out.add_patch(Rectangle((2 * j + inset, 2 * i + inset), 3 - 2 * inset, 3 - 2 * inset,
+                               fill=False, edgecolor=colours[n], linewidth=2.5))
+touches = transposed_conv(np.ones((2, 2), dtype=np.float32), ones_3x3, 2)   # stamps per output cell
+ax_out.imshow(touches, cmap="Greys", vmin=0, vmax=6, extent=(0, 5, 5, 0))
+for i in range(5):
+    for j in range(5):
+        ax_out.text(j + 0.5, i + 0.5, f"{y_tiny[i, j]:.0f}", ha="center", va="center", fontsize=12)
+ax_in.set_xlim(0, 2); ax_in.set_ylim(2, 0)
+ax_in.set_title("input (2, 2)")
+ax_out.set_title("output (5, 5): kernel 3, stride 2\nshading = stamps that reach the cell (1, 2 or 4)")
+for ax in (ax_in, ax_out):
+    ax.set_aspect("equal"); ax.set_xticks([]); ax.set_yticks([])
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **The output-size rule.** With input size $n$, kernel $k$ and stride $s$, Keras's
+# `Conv2DTranspose` gives (for $k \ge s$)
+#
+# $$n_\text{out} = (n - 1)\,s + k \quad \text{with } \texttt{padding="valid"}, \qquad
+#   n_\text{out} = n \cdot s \quad \text{with } \texttt{padding="same"}.$$
+#
+# `"same"` crops the stamps' overhang so the size simply multiplies by the stride. That is why our
+# generator, with `padding="same"`, goes $7 \to 7$ (stride 1), $7 \to 14$ and $14 \to 28$ (stride 2)
+# whatever the kernel size. Let us check the rule against Keras on a few cases:
+
+# %%
+def transposed_output_size(n, k, s, padding):
+    return (n - 1) * s + k if padding == "valid" else n * s
+
+for n, k, s, padding in [(2, 3, 2, "valid"), (2, 4, 2, "valid"), (2, 4, 2, "same"),
+                         (7, 5, 1, "same"), (7, 5, 2, "same"), (14, 5, 2, "same")]:
+    layer = layers.Conv2DTranspose(1, k, strides=s, padding=padding)
+    keras_size = layer.compute_output_shape((1, n, n, 1))[1]
+    print(f"n={n:2d} k={k} s={s} {padding:>5}: rule {transposed_output_size(n, k, s, padding):2d}, Keras {keras_size:2d}")
+    assert keras_size == transposed_output_size(n, k, s, padding)
+
+# %% [markdown]
+# The uneven shading above has a visible cost: when the kernel size is not a multiple of the stride,
+# some output cells get more stamps than their neighbours, and a generator has to learn to hide
+# that pattern. If it does not, its images show **checkerboard artefacts** (Odena et al. 2016).
+# One row of the stamp count, in the middle of a larger input, shows it:
+
+# %%
+for k in (3, 4, 5):
+    counts = transposed_conv(np.ones((6, 6), dtype=np.float32), np.ones((k, k), dtype=np.float32), 2)
+    middle = counts[counts.shape[0] // 2, k:-k] / counts[counts.shape[0] // 2, k:-k].min()
+    print(f"kernel {k}, stride 2: stamps per cell along a middle row, relative: {middle.round(2)}")
+
+# %% [markdown]
+# With kernel 4 every cell gets the same number of stamps; with 3 or 5 they alternate. Our
+# generator uses kernel 5 (the tutorial's choice); Pix2Pix and CycleGAN in later lessons use 4 or 3.
+#
+# ### Batch normalisation
+#
+# **Batch norm** (Ioffe & Szegedy 2015) normalises every channel over the batch (and, after a
+# convolution, over all positions): with the batch's mean $\mu_B$ and variance $\sigma_B^2$ it
+# computes $\hat{x} = (x - \mu_B) / \sqrt{\sigma_B^2 + \epsilon}$ and then $y = \gamma \hat{x} + \beta$
+# with a learned scale $\gamma$ and shift $\beta$ per channel. Each layer then receives inputs of a
+# steady scale however the earlier layers change, which keeps the generator's gradients in a useful
+# range. During training it uses the batch's statistics; with `training=False` it uses running
+# averages collected during training, which is why we sample with `training=False`. Because it
+# subtracts the mean, a bias added just before it would be removed again: hence `use_bias=False`.
+#
+# ### LeakyReLU
+#
+# $\text{LeakyReLU}(x) = x$ for $x > 0$ and $a\,x$ otherwise, with a small slope $a$ (0.3 here, 0.2
+# in Radford et al. 2016). Unlike ReLU, whose gradient is exactly 0 for negative inputs, it always
+# lets some gradient through. That matters in a GAN: the generator learns *only* from the gradient
+# that flows back through the discriminator, so a unit that outputs 0 for every fake would stop
+# passing that signal on.
+
+# %%
+print("x              ", np.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
+print("ReLU(x)        ", keras.ops.relu(np.array([-2.0, -0.5, 0.0, 0.5, 2.0])).numpy())
+print("LeakyReLU(x)   ", layers.LeakyReLU(negative_slope=0.3)(np.array([-2.0, -0.5, 0.0, 0.5, 2.0])).numpy())
+
+# %% [markdown]
+# Now the generator, with the shape of every tensor in the comments:
 
 # %%
 def build_generator(latent_dim=100):
@@ -420,7 +605,15 @@ plt.show()
 #
 # The discriminator is a small convolutional classifier: two strided convolutions ($28 \to 14 \to
 # 7$) with LeakyReLU and dropout, then one `Dense` unit that outputs the **logit**: no sigmoid,
-# because the losses above take logits.
+# because the losses above take logits. Following the TF tutorial it has no batch norm (Radford
+# et al. 2016 put batch norm in $D$ too, after every layer but the first).
+#
+# **Dropout** (Srivastava et al. 2014) is new here. During training it sets every activation to 0
+# with probability $p$ (0.3 here) and multiplies the survivors by $1 / (1 - p)$, so their expected
+# value is unchanged; with `training=False` it does nothing. Each step the discriminator must judge
+# with a random part of its features missing, which makes it harder for it to memorise the
+# training images and to become certain too fast. It also makes $D$'s output random during
+# training, which we will have to remember when we compare two training steps.
 
 # %%
 def build_discriminator(dropout=0.3):
@@ -485,11 +678,19 @@ plt.show()
 #    differentiate $\mathcal{L}_G$ with respect to $G$'s weights only (the gradient flows *through*
 #    $D$, whose weights stay put) and let $G$'s optimizer step.
 #
-# Goodfellow et al. (2014) **alternate** the players: $k$ updates of $D$ (they used $k = 1$), then
-# one update of $G$ against the new $D$, and again. The TensorFlow DCGAN tutorial, and we, take
-# $k = 1$ and save a forward pass: both gradients come from the same batch of fakes, one
-# `GradientTape` per network, and then each optimizer updates only its own network. Step after
-# step the two players still take turns reacting to each other's latest weights.
+# This update is **simultaneous**. One forward pass makes the fakes and $D$'s logits; both losses,
+# and so both gradients, come from that same pass, that is, from the weights both networks had at
+# the start of the step. Only then does each optimizer change its own network. Within a step,
+# $G$'s gradient does not see $D$'s update and $D$'s gradient does not see $G$'s new weights; each
+# network only meets the other's update at the next step. This is what the TensorFlow DCGAN
+# tutorial does, and what the course's `train.gan_train_step` and `train.GAN` do (we check that
+# below).
+#
+# The algorithm of Goodfellow et al. (2014) **alternates** instead: $k$ updates of $D$ (they used
+# $k = 1$), then one update of $G$ computed with fresh noise against the $D$ that was *just*
+# updated, so $G$ needs a second forward pass through $D$. The two schemes are different
+# algorithms that ask different amounts of work per step; the course uses the simultaneous one
+# throughout and does not claim that they train alike.
 #
 # We pass the noise in as an argument, so that a test can feed the same noise to two versions of
 # the step and compare them.
@@ -535,8 +736,6 @@ train_step = tf.function(make_train_step(generator, discriminator, g_optimizer, 
 # random, so the twins are built with `dropout=0`.
 
 # %%
-from course_utils import train
-
 def twins():
     """A generator/discriminator pair with our current weights, dropout off, and two fresh optimizers."""
     g, d = build_generator(cfg.latent_dim), build_discriminator(dropout=0.0)
@@ -759,6 +958,26 @@ plt.show()
 # collapsed one covers one or two modes; a generator that has not learned anything yet scores
 # 0/8 with almost no high-quality samples.
 #
+# Before we trust the counter with a GAN, we feed it three cases whose answer we know: real ring
+# samples (for a 2-D Gaussian, $1 - e^{-9/2} \approx 98.9\%$ of the points lie within $3\sigma$ of
+# the centre), a perfectly collapsed "generator" that puts all 2,500 points on one centre, and
+# points spread uniformly over the square, of which only about 0.25% land in the small
+# high-quality discs.
+
+# %%
+collapsed = np.repeat(ring_centres[:1], 2500, axis=0)                           # (2500, 2) all on mode 0
+spread_out = np.random.default_rng(cfg.seed).uniform(-3, 3, size=(2500, 2))      # (2500, 2) no structure
+sanity = {"real ring samples": metrics.mode_coverage(ring_real, ring_centres, RING_STD),
+          "all points on one centre": metrics.mode_coverage(collapsed, ring_centres, RING_STD),
+          "uniform over the square": metrics.mode_coverage(spread_out, ring_centres, RING_STD)}
+for name, cov in sanity.items():
+    print(f"{name:26s} {cov}")
+assert sanity["real ring samples"].modes_covered == 8 and sanity["real ring samples"].high_quality_rate > 0.97
+assert sanity["all points on one centre"].modes_covered == 1
+assert sanity["uniform over the square"].modes_covered == 0 and sanity["uniform over the square"].high_quality_rate < 0.02
+print("✅ the counter scores the known cases as expected")
+
+# %% [markdown]
 # Each run trains a fresh pair with our `make_train_step`. The ring needs bigger steps than the
 # digits to get anywhere in a few thousand updates, so we use Adam with learning rate $10^{-3}$ and
 # $\beta_1 = 0.5$ (the $\beta_1$ Radford et al. 2016 recommend for GANs). Every few hundred steps we
@@ -838,6 +1057,14 @@ plt.show()
 # %%
 VISIT_SHARE = 0.05
 
+def modes_visited(points):
+    """Modes that get at least VISIT_SHARE of the samples, however far the samples lie."""
+    return metrics.mode_coverage(points, ring_centres, RING_STD, threshold=np.inf,
+                                 min_count=int(VISIT_SHARE * len(points)))
+
+# the same known cases: the real ring visits all 8 modes, the collapsed sample one
+assert modes_visited(ring_real).modes_covered == 8 and modes_visited(collapsed).modes_covered == 1
+
 def verdict(strict, loose):
     """A one-line reading of a snapshot from its strict and loose ModeCoverage."""
     if strict.modes_covered == strict.n_modes:
@@ -852,8 +1079,7 @@ print("each cell: modes covered (3 std) / modes visited (>= 5% of samples) / hig
 print("seed " + "".join(f"{'step ' + str(i):>17}" for i in ring_runs[RING_SEEDS[0]]))
 for seed, run in ring_runs.items():
     strict = [metrics.mode_coverage(points, ring_centres, RING_STD) for points in run.values()]
-    loose = [metrics.mode_coverage(points, ring_centres, RING_STD, threshold=np.inf,
-                                   min_count=int(VISIT_SHARE * len(points))) for points in run.values()]
+    loose = [modes_visited(points) for points in run.values()]
     print(f"{seed:>4} " + "".join(f"{f'{c.modes_covered}/{l.modes_covered}/{100 * c.high_quality_rate:.0f}%':>17}"
                                   for c, l in zip(strict, loose)))
     print(f"     at the end: {verdict(strict[-1], loose[-1])}")
@@ -893,8 +1119,10 @@ for seed, run in ring_runs.items():
 #   label on its fakes (non-saturating), which keeps its gradient alive when $D$ wins.
 # - A training step uses two `GradientTape`s and two optimizers, one per network, and runs as a
 #   graph under `tf.function`.
-# - The DCGAN: Dense, reshape, transposed convolutions with batch norm and LeakyReLU, $\tanh$; a
-#   strided convolutional discriminator that outputs a logit.
+# - The DCGAN (the TF tutorial's variant of Radford et al. 2016): Dense, reshape, transposed
+#   convolutions with batch norm and LeakyReLU, $\tanh$; a strided convolutional discriminator with
+#   LeakyReLU and dropout that outputs a logit. A transposed convolution stamps a scaled kernel per
+#   input value, `stride` cells apart; its output size is $(n - 1)s + k$ (`"valid"`) or $n s$ (`"same"`).
 # - Judge a GAN by its samples over time; its losses only describe the contest. Check that it
 #   covers every mode of the data, not just some.
 #
