@@ -12,7 +12,8 @@
 # - write the discriminator and generator losses from logits, and explain why the generator
 #   uses the "real" label on its fakes;
 # - write a GAN training step with two optimizers, `tf.GradientTape` and `tf.function`;
-# - build and train a DCGAN on digits, and watch it train with sample grids and loss curves;
+# - build and train a DCGAN on digits (transposed convolutions and their output size, batch norm,
+#   LeakyReLU, dropout), and watch it train with sample grids and loss curves;
 # - recognise mode collapse and measure it as "modes covered" on a ring of Gaussians.
 
 # %%
