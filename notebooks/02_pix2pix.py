@@ -10,8 +10,8 @@
 # - build the U-Net generator and the 70x70 PatchGAN discriminator layer by layer, and say why each
 #   design choice is there (skip connections, dropout, no batch norm on the first block, patch verdicts);
 # - compute the receptive field of a PatchGAN output cell and read its verdict map;
-# - write the Pix2Pix losses (adversarial + $\lambda \cdot L_1$) and the two-step training update with
-#   `tf.GradientTape`, then train with the course's trainer;
+# - write the Pix2Pix losses (adversarial + $\lambda \cdot L_1$) and the training step that updates
+#   both players with `tf.GradientTape`, then train with the course's trainer;
 # - judge the translations by eye and with L1, PSNR and SSIM on held-out pairs.
 
 # %%
@@ -36,6 +36,7 @@ config.check_gpu();
 
 # %%
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -45,8 +46,10 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 import tensorflow as tf
 import keras
 from keras import layers
+from PIL import Image
 
-from course_utils import data, exercises, losses, metrics, models, plotting, widgets
+from course_utils import data, exercises, losses, metrics, models, plotting, train, widgets
+from course_utils.layers import conv_block
 
 keras.utils.set_random_seed(cfg.seed)
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
@@ -125,8 +128,6 @@ fig = sketch_conditional_gan()
 # file, exactly as it lies on disk.
 
 # %%
-from PIL import Image
-
 paired_root = data.shipped_paired_path()
 raw_path = sorted((paired_root / "train").glob("*.jpg"))[0]
 raw = np.asarray(Image.open(raw_path).convert("RGB"))   # (64, 128, 3) uint8
@@ -295,8 +296,12 @@ fig.tight_layout()
 #
 # Every encoder block is the same: a 4x4 convolution with stride 2 (halves height and width),
 # batch normalisation, and LeakyReLU with slope 0.2. Weights start from $\mathcal{N}(0, 0.02)$, as in
-# DCGAN (Radford et al. 2016). A convolution followed by batch norm needs no bias: batch norm's
-# offset $\beta$ does that job. The **first** encoder block has no batch norm, a choice that goes back
+# DCGAN (Radford et al. 2016). A convolution followed by batch norm needs no bias. A bias adds the
+# same constant $b_c$ to every value of channel $c$; batch norm then subtracts that channel's mean over
+# the batch and the positions, and the mean has gone up by exactly $b_c$, so the subtraction removes
+# the bias again (the variance does not change either). Whatever $b_c$ is, the output is the same, so
+# it would be a parameter that never matters. Batch norm's own learned offset $\beta$ (added *after*
+# the normalisation) provides the shift. The **first** encoder block has no batch norm, a choice that goes back
 # to DCGAN (Radford et al. 2016): batch norm on the layer that reads the raw image made training
 # oscillate, so it is left out there (in the PatchGAN's first block too).
 
@@ -314,6 +319,29 @@ def downsample(x, filters, norm=True):
 
 probe = downsample(keras.Input((256, 256, 3)), 64, norm=False)
 print("downsample:", (None, 256, 256, 3), "->", probe.shape)   # (None, 128, 128, 64)
+
+# %% [markdown]
+# We can watch batch norm cancel a bias: one convolution with a random bias and the same convolution
+# without it, each followed by batch norm in training mode (the batch's own statistics), on the same
+# batch. The outputs agree to rounding error.
+
+# %%
+conv_with_bias = layers.Conv2D(8, 4, strides=2, padding="same", bias_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=2))
+conv_no_bias = layers.Conv2D(8, 4, strides=2, padding="same", use_bias=False)
+probe_x = tf.random.normal((4, 16, 16, 3), seed=1)               # (batch, 16, 16, 3)
+with_bias = conv_with_bias(probe_x)                              # (4, 8, 8, 8)
+conv_no_bias(probe_x)                                            # build it, then copy the kernel only
+conv_no_bias.kernel.assign(conv_with_bias.kernel)
+bias = conv_with_bias.bias.numpy()
+norm = layers.BatchNormalization()
+out_with = norm(with_bias, training=True)
+out_without = norm(conv_no_bias(probe_x), training=True)
+print("bias per channel:", np.round(bias, 2))
+print("largest difference before batch norm:", float(tf.reduce_max(tf.abs(with_bias - conv_no_bias(probe_x)))))
+print("largest difference after batch norm: ", float(tf.reduce_max(tf.abs(out_with - out_without))))
+assert np.abs(bias).max() > 0.01, "the demo needs a non-zero bias"
+np.testing.assert_allclose(out_with.numpy(), out_without.numpy(), atol=1e-4)
+print("✅ batch norm removed the bias exactly (up to float32 rounding)")
 
 # %% [markdown]
 # ### 4.2 Your turn: the upsample block with its skip connection
@@ -343,9 +371,6 @@ def upsample_with_skip(x, skip, filters, dropout=False):
 
 
 # %%
-from course_utils.layers import conv_block
-
-
 def reference_upsample_with_skip(x, skip, filters, dropout=False):
     up = conv_block(x, filters, transpose=True, norm="batch", activation="relu", dropout=0.5 if dropout else 0.0)
     return layers.Concatenate()([up, skip])
@@ -429,8 +454,6 @@ print("input", x_batch[:1].shape, "-> output", out.shape, f"in [{float(tf.reduce
 # skip connections included. Elsewhere the cell says so and moves on; the sketch above shows the same.
 
 # %%
-import shutil
-
 try:
     import pydot  # noqa: F401
     has_graphviz = shutil.which("dot") is not None
@@ -456,11 +479,13 @@ else:
 
 # %%
 def build_patchgan(image_size=256, channels=3, filters=64, n_down=3):
+    # Shapes in the comments are the paper's case: image_size=256, filters=64, n_down=3.
+    # In general: S / 2**n_down after the loop, with filters * 2**(n_down - 1) channels.
     x_in = keras.Input((image_size, image_size, channels), name="input_image")
     y_in = keras.Input((image_size, image_size, channels), name="target_or_generated")
     x = layers.Concatenate()([x_in, y_in])                           # (b, 256, 256, 6)
-    for i in range(n_down):                                          # 128 -> 64 -> 32
-        x = downsample(x, filters * 2 ** i, norm=i > 0)              # (b, 32, 32, 256)
+    for i in range(n_down):                                          # 256 -> 128 -> 64 -> 32
+        x = downsample(x, filters * 2 ** i, norm=i > 0)              # after the loop: (b, 32, 32, 256)
     x = layers.ZeroPadding2D()(x)                                    # (b, 34, 34, 256)
     x = layers.Conv2D(filters * 2 ** n_down, 4, strides=1, use_bias=False, kernel_initializer=INIT)(x)
     x = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(x))   # (b, 31, 31, 512)
@@ -643,8 +668,9 @@ exercises.check_function(generator_loss, losses.pix2pix_generator_loss, inputs=r
 # steadily from the first step.
 
 # %%
-fake = generator(x_batch, training=True)
-fake_logits = discriminator([x_batch, fake], training=True)
+fake = generator(x_batch, training=True)                     # (batch, S, S, 3), S = cfg.image_size
+fake_logits = discriminator([x_batch, fake], training=True)  # (batch, grid, grid, 1): 6x6 at 32, 30x30 at 256
+print("generated", fake.shape, "-> logits", fake_logits.shape)
 total, adversarial, l1 = generator_loss(fake_logits, fake, y_batch, cfg.l1_weight)
 print(f"total {float(total):.2f} = adversarial {float(adversarial):.3f} + {cfg.l1_weight:g} x L1 {float(l1):.3f}")
 
@@ -658,23 +684,37 @@ print(f"total {float(total):.2f} = adversarial {float(adversarial):.3f} + {cfg.l
 # 2. **generator**: take a step on $\mathcal{L}_G$, D's verdict on $(x, G(x))$ plus $\lambda L_1$; only
 #    $G$'s weights move, but the gradient flows back *through* $D$ into $G$.
 #
-# We follow the TensorFlow pix2pix tutorial and compute both from one forward pass, with one
-# `GradientTape` per player. (The paper's own code applies D's step first and then scores $G(x)$ again
-# with the updated $D$; with learning rates this small the two orders behave alike.) Both players use
-# Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$, and the paper's batch size is 1.
+# **What our code does: a simultaneous update.** We follow the TensorFlow pix2pix tutorial: *one*
+# forward pass computes $G(x)$ and both verdicts, both losses come from it, and two `GradientTape`s
+# give each player its gradient. Both gradients are therefore taken at the *same* weights, those from
+# before the step. Applying $D$'s update first changes nothing for $G$: $G$'s gradient was recorded
+# through the old $D$, and $D$'s update never sees $G$'s new weights within the step. Only the next
+# step sees both new players.
+#
+# **The alternating version.** Goodfellow et al. (2014, Algorithm 1) and Isola et al. (2017,
+# section 3.3, and their released code) alternate instead: update $D$, then run $D$ again on
+# $(x, G(x))$ with its *new* weights and update $G$ from that verdict. This costs an extra pass
+# through $D$, and $G$ then reacts to the discriminator as it is after this step rather than before
+# it. The two are different algorithms and end a step with different weights; this lesson does not
+# measure how much that matters for the final result.
+#
+# Both players use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$, and the paper's batch
+# size is 1.
 
 # %%
 def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=cfg.l1_weight):
     with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
         fake = generator(x, training=True)                                 # (b, S, S, 3)
-        real_logits = discriminator([x, y], training=True)                 # (b, n, n, 1)
-        fake_logits = discriminator([x, fake], training=True)              # (b, n, n, 1)
+        real_logits = discriminator([x, y], training=True)                 # (b, grid, grid, 1)
+        fake_logits = discriminator([x, fake], training=True)              # (b, grid, grid, 1)
         g_total, g_adv, g_l1 = generator_loss(fake_logits, fake, y, l1_weight)
         d_loss = discriminator_loss(real_logits, fake_logits)
+    # Both gradients come from the forward pass above, i.e. from the weights before this step.
     # 1. the discriminator: real pairs -> 1, generated pairs -> 0
     d_grads = disc_tape.gradient(d_loss, discriminator.trainable_variables)
     disc_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-    # 2. the generator: fool the discriminator and stay close to y
+    # 2. the generator: fool the discriminator and stay close to y. The tape recorded D's old
+    #    weights, so this gradient flows through D as it was before the update just applied.
     g_grads = gen_tape.gradient(g_total, generator.trainable_variables)
     gen_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
     return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
@@ -698,9 +738,6 @@ for step in range(2):
 # and fresh optimizers, take one step with each, and compare the losses and the updated weights.
 
 # %%
-from course_utils import train
-
-
 def twin_networks():
     g = models.unet_generator(cfg.image_size, filters=8, dropout=0.0)
     d = models.patchgan_discriminator(cfg.image_size, filters=8)
@@ -790,9 +827,23 @@ fig = plotting.plot_translation_rows(val_x, val_y, after, max_rows=4)
 # pixel (`course_utils.metrics`):
 #
 # - **L1**: mean absolute difference in $[-1, 1]$ units, lower is better;
-# - **PSNR**: $10 \log_{10}(\text{MAX}^2 / \text{MSE})$ in decibels, higher is better;
-# - **SSIM** (Wang et al. 2004): compares local means, contrasts and structure in 11x11 windows;
-#   1 means identical.
+# - **PSNR** (peak signal-to-noise ratio): $10 \log_{10}(\text{MAX}^2 / \text{MSE})$ in decibels, where
+#   MSE is the mean squared difference and MAX the width of the value range (2 for $[-1, 1]$, the
+#   same number as MAX $= 1$ on $[0, 1]$ images); higher is better;
+# - **SSIM** (structural similarity, Wang et al. 2004) compares two images window by window. In each
+#   window it takes the local means $\mu_x, \mu_y$, standard deviations $\sigma_x, \sigma_y$ and
+#   covariance $\sigma_{xy}$, weighted by an 11x11 Gaussian window with $\sigma = 1.5$, and multiplies
+#   three agreements, luminance (means), contrast (standard deviations) and structure (correlation):
+#
+#   $$\text{SSIM}(x, y) = \underbrace{\frac{2\mu_x\mu_y + C_1}{\mu_x^2 + \mu_y^2 + C_1}}_{\text{luminance}}
+#   \cdot \underbrace{\frac{2\sigma_x\sigma_y + C_2}{\sigma_x^2 + \sigma_y^2 + C_2}}_{\text{contrast}}
+#   \cdot \underbrace{\frac{\sigma_{xy} + C_3}{\sigma_x\sigma_y + C_3}}_{\text{structure}}
+#   = \frac{(2\mu_x\mu_y + C_1)(2\sigma_{xy} + C_2)}{(\mu_x^2 + \mu_y^2 + C_1)(\sigma_x^2 + \sigma_y^2 + C_2)}$$
+#
+#   with $C_3 = C_2 / 2$ (which gives the compact form on the right), $C_1 = (0.01\,L)^2$ and
+#   $C_2 = (0.03\,L)^2$, small constants that keep flat, dark windows from dividing by zero; $L$ is the
+#   range of the pixel values. `metrics.ssim` maps images to $[0, 1]$ ($L = 1$), averages the map over
+#   all windows and channels, and then over the images. It is 1 for identical images.
 #
 # None of them rewards sharpness the way a person does (a blurry average can score well on L1), which
 # is exactly why Pix2Pix adds the GAN loss, so look at the pictures too.
@@ -817,7 +868,7 @@ assert scores["after training"]["L1"] < scores["before training"]["L1"], "traini
 # %%
 n = cfg.batch_size
 real_logits = discriminator([val_x[:n], val_y[:n]], training=True)[:1]    # (1, grid, grid, 1)
-fake_logits = discriminator([val_x[:n], after[:n]], training=True)[:1]
+fake_logits = discriminator([val_x[:n], after[:n]], training=True)[:1]     # (1, grid, grid, 1)
 fig = plotting.plot_patchgan_verdict(val_y[0], real_logits)
 fig.axes[0].set_title("real pair: target y")
 fig = plotting.plot_patchgan_verdict(after[0], fake_logits)
@@ -845,8 +896,8 @@ browser
 # - Training pairs are jittered together: resize to 286, the same random 256 crop, the same mirror.
 # - The generator is a U-Net: an encoder-decoder whose skip connections carry detail across
 #   (54.4M parameters at 256). The discriminator is a 70x70 PatchGAN with a 30x30 grid of verdicts.
-# - $\mathcal{L}_G = \text{BCE} + 100 \cdot L_1$ and a halved BCE for $D$, updated in turn with
-#   Adam($2\cdot10^{-4}$, $\beta_1 = 0.5$) at batch size 1.
+# - $\mathcal{L}_G = \text{BCE} + 100 \cdot L_1$ and a halved BCE for $D$; both gradients come from one
+#   forward pass (a simultaneous update), with Adam($2\cdot10^{-4}$, $\beta_1 = 0.5$) at batch size 1.
 # - Judge with your eyes first, then with L1, PSNR and SSIM on held-out pairs.
 #
 # Pix2Pix needs pairs. Lesson 03 (CycleGAN) drops that requirement: it translates between two
