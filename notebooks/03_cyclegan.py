@@ -32,15 +32,17 @@ config.check_gpu();
 # below, so that we can check our own code against them.
 
 # %%
-import time
+import shutil
+from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
+from IPython.display import display
 from keras import layers
 
-from course_utils import data, exercises, losses, metrics, models, plotting, train, widgets
+from course_utils import data, exercises, losses, metrics, models, perf, plotting, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
 
 keras.utils.set_random_seed(cfg.seed)
@@ -138,7 +140,7 @@ draw_cyclegan_diagram();
 # With **binary cross-entropy** (Goodfellow et al. 2014) the score is read as a logit,
 # $\sigma(a)$ = probability of "real", and, for $G$ and $D_Y$:
 #
-# $$\mathcal{L}^{\text{BCE}}_{D_Y} = -\log \sigma(D_Y(y)) - \log\bigl(1 - \sigma(D_Y(G(x)))\bigr),
+# $$\mathcal{L}^{\text{BCE}}_{D_Y} = -\tfrac12\Bigl[\log \sigma(D_Y(y)) + \log\bigl(1 - \sigma(D_Y(G(x)))\bigr)\Bigr],
 # \qquad \mathcal{L}^{\text{BCE}}_{G} = -\log \sigma(D_Y(G(x))).$$
 #
 # With **least squares** (LSGAN, Mao et al. 2017), the form CycleGAN uses, the score is a
@@ -148,8 +150,9 @@ draw_cyclegan_diagram();
 # \qquad \mathcal{L}^{\text{LS}}_{G} = \bigl(D_Y(G(x)) - 1\bigr)^2.$$
 #
 # The same pair of formulas holds for $F$ and $D_X$ with $x$ and $y$ swapped. The factor
-# $\tfrac12$ is the papers' "divide the discriminator's objective by 2", which slows $D$ down
-# relative to the generator (Isola et al. 2017; Zhu et al. 2017). Let us write both forms
+# $\tfrac12$ in both discriminator losses is the papers' "divide the discriminator's objective
+# by 2", which slows $D$ down relative to the generator (Isola et al. 2017; Zhu et al. 2017).
+# Each term is a mean over the patches of the score grid and over the batch. Let us write both forms
 # ourselves and check them against `course_utils.losses`.
 
 # %%
@@ -348,8 +351,41 @@ exercises.check_function(
 # 4. **Two stride-2 transposed convolutions** (128, 64): $64 \to 128 \to 256$.
 # 5. Reflection padding by 3, a **7x7 convolution to 3 channels** and **tanh** for $[-1, 1]$.
 #
-# Every convolution except the last is followed by instance norm and ReLU.
-#
+# Every convolution except the last is followed by instance norm and ReLU. In the sketch each
+# box is a feature map: its height follows the spatial size, its width the number of channels.
+
+# %%
+def draw_resnet_generator(image_size=256, n_blocks=9, filters=64):
+    s, f = image_size, filters
+    stages = [  # (label above the box, height, width, channels)
+        ("input", s, 3), ("pad 3, 7x7 conv\nIN, ReLU", s, f), ("3x3 conv /2\nIN, ReLU", s // 2, 2 * f),
+        ("3x3 conv /2\nIN, ReLU", s // 4, 4 * f), (f"{n_blocks} residual\nblocks", s // 4, 4 * f),
+        ("3x3 transp. x2\nIN, ReLU", s // 2, 2 * f), ("3x3 transp. x2\nIN, ReLU", s, f),
+        ("pad 3, 7x7 conv\ntanh", s, 3),
+    ]
+    fig, ax = plt.subplots(figsize=(11, 3.3))
+    ax.set_xlim(-0.2, 2.0 * len(stages) - 0.4), ax.set_ylim(-0.85, 2.75), ax.axis("off")
+    for i, (label, size, channels) in enumerate(stages):
+        height, width = 2.0 * size / s, 0.25 + 0.9 * channels / (4 * f)
+        cx = 2.0 * i + 0.7
+        colour = "#ffd9c2" if "residual" in label else "#cfe3ff" if channels > 3 else "#e8e8e8"
+        ax.add_patch(plt.Rectangle((cx - width / 2, 1.0 - height / 2), width, height, fc=colour, ec="black"))
+        ax.text(cx, 2.08, label, ha="center", va="bottom", fontsize=8.5)
+        ax.text(cx, -0.15, f"{size}x{size}\nx{channels}", ha="center", va="top", fontsize=9)
+        if i:
+            ax.annotate("", xy=(cx - width / 2 - 0.05, 1.0), xytext=(cx - 2.0 + 0.55, 1.0),
+                        arrowprops=dict(arrowstyle="-|>", color="gray"))
+    res_x = 2.0 * 4 + 0.7   # the residual stage: each block adds its input back (x + F(x))
+    ax.annotate("", xy=(res_x + 0.35, 0.55), xytext=(res_x - 0.35, 0.55),
+                arrowprops=dict(arrowstyle="-|>", color="C1", connectionstyle="arc3,rad=0.9"))
+    ax.text(res_x, 0.2, "x + F(x)", ha="center", fontsize=8, color="C1")
+    ax.set_title(f"ResNet generator at {s}x{s}: down to 1/4, {n_blocks} residual blocks, back up (no long skips)")
+    return fig
+
+
+draw_resnet_generator();
+
+# %% [markdown]
 # ### The residual block
 #
 # A residual block does not learn the mapping $M(x)$ it should compute directly; it learns the
@@ -363,19 +399,25 @@ exercises.check_function(
 # ### Your turn 3: a residual block
 #
 # Write the block with `ReflectionPadding2D`, `layers.Conv2D` (`padding="valid"`, since the
-# padding is already there) and `InstanceNormalization`. The check compares it with
-# `course_utils.layers.residual_block`: parameter count, output shape, and outputs with the same
-# weights. Replace the body with `raise NotImplementedError` to try it yourself.
+# padding is already there) and `InstanceNormalization`. Initialise the kernels from
+# $\mathcal{N}(0, 0.02)$ as the paper's code does (`INIT` below), not with Keras's default Glorot
+# initializer. The check compares the block with `course_utils.layers.residual_block`: parameter
+# count, output shape, and outputs with the same weights; a second check looks at the spread of
+# the freshly initialised kernels. Replace the body with `raise NotImplementedError` to try it
+# yourself.
 
 # %%
+INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the paper's N(0, 0.02)
+
+
 def my_residual_block(x, filters):
     # x: (batch, h, w, filters)
-    y = ReflectionPadding2D(1)(x)                    # (batch, h + 2, w + 2, filters)
-    y = layers.Conv2D(filters, 3, padding="valid")(y)  # (batch, h, w, filters): this is F(x) being built
+    y = ReflectionPadding2D(1)(x)                                         # (batch, h + 2, w + 2, filters)
+    y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)
     y = layers.ReLU()(y)
-    y = ReflectionPadding2D(1)(y)
-    y = layers.Conv2D(filters, 3, padding="valid")(y)
+    y = ReflectionPadding2D(1)(y)                                         # (batch, h + 2, w + 2, filters)
+    y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)                   # no ReLU here: F(x) may be negative
     return layers.Add()([x, y])                      # x + F(x), (batch, h, w, filters)
 
@@ -384,7 +426,31 @@ exercises.check_model_builder(
     lambda t: my_residual_block(t, 16), lambda t: residual_block(t, 16), input_shapes=[(8, 8, 16)],
     name="my_residual_block",
     hint="Two rounds of pad(1) -> 3x3 conv (valid) -> instance norm, with a ReLU only after the first, "
-         "then add the block's input. Keep the conv bias (the default): instance norm here has no offset.")
+         "then add the block's input. Keep the conv bias (the default): it has no effect here, because "
+         "instance norm subtracts each channel's mean, but the CycleGAN code keeps it and so do we.")
+
+# The weights checker copies the reference's weights in, so it cannot see the initializer: look at it here.
+block_in = keras.Input((8, 8, 16))
+block = keras.Model(block_in, my_residual_block(block_in, 16))
+kernel_stds = [float(np.std(w)) for w in block.weights if len(w.shape) == 4]   # (3, 3, 16, 16) kernels
+assert all(0.015 < s < 0.025 for s in kernel_stds), (
+    f"kernel standard deviations {kernel_stds}: expected about 0.02. "
+    "Pass kernel_initializer=INIT to both convs (Keras's default Glorot gives about 0.08 here).")
+print(f"kernels drawn from N(0, 0.02): standard deviations {', '.join(f'{s:.4f}' for s in kernel_stds)}")
+
+# %% [markdown]
+# **Why the conv bias does nothing here.** A conv's bias adds one constant $b_c$ to every pixel of
+# channel $c$. Instance norm then subtracts that channel's mean over the pixels, which contains
+# the same $b_c$, so the bias cancels exactly: $(x + b_c) - \mu(x + b_c) = x - \mu(x)$. The
+# CycleGAN code keeps these biases anyway, and they are part of its published parameter count
+# (11,378,179 below). A quick check that a random bias changes nothing:
+
+# %%
+features = tf.random.normal((2, 8, 8, 4))                              # (batch, h, w, channels)
+bias = tf.random.normal((4,)) * 5.0                                   # one constant per channel
+change = tf.reduce_max(tf.abs(InstanceNormalization()(features + bias) - InstanceNormalization()(features)))
+assert change < 1e-4, change
+print(f"instance norm with and without a per-channel bias: max difference {float(change):.1e}")
 
 # %% [markdown]
 # Now the whole generator, from our block. It uses the same layer order as the course's
@@ -392,7 +458,8 @@ exercises.check_model_builder(
 
 # %%
 def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
-    init = keras.initializers.RandomNormal(0.0, 0.02)   # N(0, 0.02) as in the paper's code
+    init = INIT   # N(0, 0.02) as in the paper's code
+
     def conv(x, f, k, strides=1, transpose=False, padding="same"):
         cls = layers.Conv2DTranspose if transpose else layers.Conv2D
         x = cls(f, k, strides=strides, padding=padding, kernel_initializer=init)(x)
@@ -477,13 +544,20 @@ other = 20.0 + rng.normal(size=(1, 4, 4, 1)).astype("float32")    # a very brigh
 
 bn = layers.BatchNormalization(center=False, scale=False)
 inorm = InstanceNormalization()
+bright_by_bn, bright_by_in = [], []                               # the bright image's outputs, (4, 4, 1) each
 for partner_name, partner in (("dark", dark), ("very bright", other)):
     batch = np.concatenate([bright, partner])                     # (2, 4, 4, 1)
-    b = bn(batch, training=True).numpy()
-    i = inorm(batch).numpy()
+    b = bn(batch, training=True).numpy()                          # (2, 4, 4, 1)
+    i = inorm(batch).numpy()                                      # (2, 4, 4, 1)
+    bright_by_bn.append(b[0]), bright_by_in.append(i[0])
     print(f"bright image next to a {partner_name:11s} one -> "
           f"batch norm: mean {b[0].mean():+.2f}, std {b[0].std():.2f} | "
           f"instance norm: mean {i[0].mean():+.2f}, std {i[0].std():.2f}")
+
+# The same image, two partners: batch norm's output moves, instance norm's does not.
+assert np.abs(bright_by_bn[0] - bright_by_bn[1]).max() > 0.5
+np.testing.assert_allclose(bright_by_in[0], bright_by_in[1], atol=1e-5)
+np.testing.assert_allclose([bright_by_in[0].mean(), bright_by_in[0].std()], [0.0, 1.0], atol=1e-2)
 
 # %% [markdown]
 # Batch norm's output for the *same* bright image changed with its partner; instance norm gave
@@ -510,15 +584,105 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
 # A lighter CycleGAN, common in course material, works at 128x128 and replaces some of the
 # paper's choices with DCGAN-style ones:
 #
-# - generator: three 4x4 stride-2 convs with **batch norm** ($128 \to 16$; 64, 128, 256 filters),
-#   6 residual blocks (batch norm, zero padding), then three 4x4 transposed convs back to 128
-#   and tanh;
-# - discriminator: five conv layers, four 4x4 stride-2 ($64 \to 512$ filters, `conv_dim = 64`,
-#   batch norm after all but the first, LeakyReLU 0.2) and a last conv to an 8x8 grid of scores;
+# - generator: three 4x4 stride-2 convs with **batch norm** ($128 \to 64 \to 32 \to 16$; 64,
+#   128, 256 filters), 6 residual blocks (batch norm, zero padding) at $16 \times 16 \times 256$,
+#   two 4x4 stride-2 transposed convs with batch norm ($16 \to 32 \to 64$) and a last one to
+#   3 channels at 128 with tanh;
+# - discriminator: five conv layers, four 4x4 stride-2 ($128 \to 8$; 64 to 512 filters,
+#   `conv_dim = 64`, batch norm after all but the first, LeakyReLU 0.2) and a last 4x4 stride-1
+#   conv to an 8x8 grid of scores;
 # - **LSGAN** losses as above.
 #
-# Compare it with the paper's networks (`count_params` includes batch norm's moving statistics,
-# which are not trained):
+# Convolutions followed by batch norm have no bias: batch norm subtracts the channel's mean
+# (over the batch and the pixels), which would cancel it, and its learned offset $\beta$ takes
+# its place. Let us build both networks from Keras layers, print the shape after every
+# convolution and residual block, and check them against `models.small_cyclegan_*`.
+
+# %%
+def my_small_generator(image_size=128, conv_dim=64, n_res_blocks=6):
+    def down_or_up(x, f, transpose=False):   # 4x4 stride-2 conv, batch norm, ReLU
+        conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+        x = conv(f, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+        return layers.ReLU()(layers.BatchNormalization()(x))
+
+    def res_block(x, f):                     # like our block, with batch norm and zero padding
+        y = layers.Conv2D(f, 3, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+        y = layers.ReLU()(layers.BatchNormalization()(y))
+        y = layers.Conv2D(f, 3, padding="same", use_bias=False, kernel_initializer=INIT)(y)
+        return layers.Add()([x, layers.BatchNormalization()(y)])
+
+    inp = keras.Input((image_size, image_size, 3))                    # (b, 128, 128, 3)
+    x = down_or_up(inp, conv_dim)                                     # (b, 64, 64, 64)
+    x = down_or_up(x, conv_dim * 2)                                   # (b, 32, 32, 128)
+    x = down_or_up(x, conv_dim * 4)                                   # (b, 16, 16, 256)
+    for _ in range(n_res_blocks):
+        x = res_block(x, conv_dim * 4)                                # (b, 16, 16, 256)
+    x = down_or_up(x, conv_dim * 2, transpose=True)                   # (b, 32, 32, 128)
+    x = down_or_up(x, conv_dim, transpose=True)                       # (b, 64, 64, 64)
+    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh",
+                                 kernel_initializer=INIT)(x)          # (b, 128, 128, 3)
+    return keras.Model(inp, out, name="my_small_generator")
+
+
+def my_small_discriminator(image_size=128, conv_dim=64):
+    inp = keras.Input((image_size, image_size, 3))                    # (b, 128, 128, 3)
+    x = inp
+    for i in range(4):                                                # 128 -> 64 -> 32 -> 16 -> 8
+        x = layers.Conv2D(conv_dim * 2**i, 4, strides=2, padding="same", use_bias=i == 0,
+                          kernel_initializer=INIT)(x)                 # no bias where batch norm follows
+        if i > 0:
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)                   # last: (b, 8, 8, 512)
+    out = layers.Conv2D(1, 4, padding="same", kernel_initializer=INIT)(x)   # (b, 8, 8, 1): one score per patch
+    return keras.Model(inp, out, name="my_small_discriminator")
+
+
+def print_structure(model):
+    """Each conv that changes the shape, and each run of residual blocks, with its output shape."""
+    rows = []   # [description, output shape, how many in a row]
+    for layer in model.layers:
+        if isinstance(layer, layers.Add):
+            what = "residual block"
+        elif isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
+            if tuple(layer.input.shape) == tuple(layer.output.shape):
+                continue   # a conv inside a residual block: shown as part of its block
+            k, st = layer.kernel_size[0], layer.strides[0]
+            what = f"{'transposed conv' if isinstance(layer, layers.Conv2DTranspose) else 'conv'} {k}x{k}/{st}"
+        else:
+            continue
+        if rows and rows[-1][:2] == [what, tuple(layer.output.shape)]:
+            rows[-1][2] += 1
+        else:
+            rows.append([what, tuple(layer.output.shape), 1])
+    for what, shape, n in rows:
+        print(f"  {what if n == 1 else f'{n} x {what}':22s} -> {shape}")
+
+
+small_g, small_d = my_small_generator(), my_small_discriminator()
+print("small generator:"), print_structure(small_g)
+print("small discriminator:"), print_structure(small_d)
+
+# %% [markdown]
+# The check: same output shapes, same parameter counts and, with the reference's weights copied
+# in, the same outputs (in inference mode, so batch norm uses its moving statistics).
+
+# %%
+exercises.check_model_builder(
+    lambda t: my_small_generator()(t), lambda t: models.small_cyclegan_generator()(t),
+    input_shapes=[(128, 128, 3)], name="my_small_generator",
+    hint="Three 4x4 stride-2 convs (no bias) + batch norm + ReLU, 6 residual blocks with batch norm and "
+         "'same' padding, two 4x4 transposed convs + batch norm + ReLU, a last transposed conv to 3 with tanh.")
+exercises.check_model_builder(
+    lambda t: my_small_discriminator()(t), lambda t: models.small_cyclegan_discriminator()(t),
+    input_shapes=[(128, 128, 3)], name="my_small_discriminator",
+    hint="Four 4x4 stride-2 convs (64, 128, 256, 512), batch norm after all but the first, LeakyReLU 0.2, "
+         "then a 4x4 stride-1 conv to one channel.")
+assert small_g.output_shape == (None, 128, 128, 3) and small_d.output_shape == (None, 8, 8, 1)
+
+# %% [markdown]
+# Compare it with the paper's networks: parameters (`count_params` includes batch norm's moving
+# statistics, which are not trained) and the multiply-adds of one forward pass of one image
+# (`perf.count_macs`), a measure of compute.
 
 # %%
 def count(model):
@@ -530,12 +694,19 @@ nets = {
     "ResNet generator, 256, 9 blocks (paper)": resnet_256,
     "ResNet generator, 128, 6 blocks (paper)": resnet_128,
     "PatchGAN 70x70, instance norm (paper)": models.patchgan_discriminator(256, target_channels=None, norm="instance"),
-    "small generator, 128, 6 blocks": models.small_cyclegan_generator(),
-    "small discriminator, 128, 5 layers": models.small_cyclegan_discriminator(),
+    "small generator, 128, 6 blocks": small_g,
+    "small discriminator, 128, 5 layers": small_d,
 }
 for name, net in nets.items():
     total, trainable = count(net)
-    print(f"{name:42s} {total:>11,} parameters ({trainable:,} trainable), output {net.output_shape}")
+    print(f"{name:40s} {total:>10,} parameters ({trainable:>10,} trainable), "
+          f"{perf.count_macs(net) / 1e9:5.1f} GMAC, output {net.output_shape}")
+
+# %% [markdown]
+# The small generator has slightly *more* weights than the paper's at 128 (its 4x4 kernels), but
+# it runs its residual blocks on a 16x16 grid instead of 32x32, so one image costs about a quarter
+# of the multiply-adds. Its batch norm makes each output depend on the rest of the batch
+# (section 9). We keep the paper's networks for the rest of the lesson.
 
 # %% [markdown]
 # ## 11. The image pool
@@ -554,10 +725,15 @@ for name, net in nets.items():
 # "images" of one pixel whose value is the step at which they were made.
 
 # %%
-demo_pool = train.ImagePool(cfg.pool_size, image_shape=(1, 1, 1), seed=0)
+demo_pool = train.ImagePool(cfg.pool_size, image_shape=(1, 1, 1), seed=0)   # stores (1, 1, 1) images
 query = tf.function(demo_pool.query)   # compiled once, as it would be inside a training step
 steps = np.arange(300)
-made_at = np.array([float(query(tf.fill((1, 1, 1, 1), float(s)))[0, 0, 0, 0]) for s in steps])
+made_at = []
+for s in steps:
+    new_fake = tf.fill((1, 1, 1, 1), float(s))   # (batch 1, 1, 1, 1 channel): a fake made at step s
+    shown = query(new_fake)                      # (1, 1, 1, 1): what D sees, fresh or from the pool
+    made_at.append(float(shown[0, 0, 0, 0]))
+made_at = np.array(made_at)                      # (300,): the step each shown fake was made at
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.plot(steps, made_at, ".", ms=3)
 ax.axvline(cfg.pool_size, color="gray", ls="--", label=f"pool full ({cfg.pool_size} images)")
@@ -566,6 +742,11 @@ ax.set_title("What the discriminator is shown: fresh fakes and older ones"), ax.
 fig.tight_layout()
 fresh = np.mean(made_at[cfg.pool_size:] == steps[cfg.pool_size:])
 print(f"pool holds {demo_pool.size} images; after filling, {fresh:.0%} of the shown fakes are fresh")
+
+assert np.all(made_at <= steps), "the pool never shows a fake from the future"
+assert np.all(made_at[:cfg.pool_size] == steps[:cfg.pool_size]), "while filling, every fake is shown fresh"
+assert demo_pool.size == cfg.pool_size, "once full, the pool keeps exactly pool_size images"
+assert 0.35 < fresh < 0.65, f"after filling, a fair coin should show about half fresh fakes, got {fresh:.0%}"
 
 # %% [markdown]
 # The points on the diagonal are fresh fakes; those below it are older fakes pulled from the
@@ -679,8 +860,40 @@ ax.set_xlabel("epoch"), ax.set_ylabel("learning rate"), ax.set_title("The paper'
 fig.tight_layout()
 
 # %% [markdown]
-# In the full profile we train on horse2zebra from TFDS on a Colab GPU. That takes many hours
-# (lesson 04 shows how to checkpoint to Drive and resume). In the smoke profile the shipped
+# ### How long the paper's run takes
+#
+# 200 epochs of 1,334 steps are 266,800 training steps at 256x256. A step runs each generator
+# forward three times and each discriminator on real and fake images, and the backward pass costs
+# about twice the forward; `course_utils.perf` counts the multiply-adds of our networks
+# (lesson 04 explains the count and measures real steps).
+
+# %%
+paper_macs = perf.network_macs({"generator_g": resnet_256, "generator_f": resnet_256,
+                                "discriminator_x": nets["PatchGAN 70x70, instance norm (paper)"],
+                                "discriminator_y": nets["PatchGAN 70x70, instance norm (paper)"]})
+paper_step_flops = perf.step_flops(paper_macs, perf.FORWARD_PASSES["cyclegan"], 1)   # batch 1
+t4_seconds = paper_step_flops / perf.PEAK_FLOPS["T4"].fp32   # if the T4 ran at its fp32 peak all the time
+paper_steps = 200 * 1334
+print(f"one step at 256: {paper_step_flops / 1e12:.2f} TFLOP -> at least {t4_seconds:.2f} s on a T4 (fp32 peak)")
+print(f"{paper_steps:,} steps -> at least {paper_steps * t4_seconds / 3600:.0f} hours, even at peak")
+
+# %% [markdown]
+# That is a floor no real run reaches: at batch size 1 the GPU spends much of each step on
+# normalisation, memory traffic and the optimizer, not on peak-speed arithmetic. Plan for
+# **roughly a day of T4 time** for the paper's 200 epochs, which is longer than any Colab session
+# (at most 12 hours on the free tier, often less, and idle sessions are ended sooner). So the full
+# profile trains with checkpoints on Google Drive and resumes when you run it again.
+#
+# **Shortening it honestly.** Set fewer epochs but keep the paper's 1:1 split between constant
+# and decaying learning rate, e.g. `cfg = dataclasses.replace(cfg, epochs=50, decay_epochs=25)`
+# before the cells below (a quarter of the time), so the run still ends at learning rate zero.
+# Stopping the paper's schedule half-way is not the same: the rate is still high there. A shorter
+# run gives weaker translations; say how many epochs you trained when you show them. Mixed
+# precision and XLA (lesson 04) make every step faster without changing what is learned.
+#
+# ### The data
+#
+# In the full profile we train on horse2zebra from TFDS. In the smoke profile the shipped
 # day/dusk set at 32x32, with 8 base filters and 2 residual blocks instead of 6, runs through
 # the very same code in seconds.
 #
@@ -703,62 +916,99 @@ else:  # TFDS cycle_gan/horse2zebra: downloaded on first use
 # An epoch is one pass over the larger domain (horse2zebra: 1,334 images); the smoke profile fixes it.
 sizes = [int(ds.cardinality()) for ds in (train_x, train_y)]   # batches per domain (< 0: unknown)
 steps_per_epoch = cfg.steps_per_epoch or (max(sizes) if min(sizes) > 0 else 1334 // cfg.batch_size)
+total_steps = cfg.epochs * steps_per_epoch
+# (x, y) batches forever, in an order fixed by the seed, so a resumed run sees the same batches.
+train_pairs = tf.data.Dataset.zip(train_x.repeat(), train_y.repeat())   # ((b, S, S, 3), (b, S, S, 3))
 print(f"{cfg.dataset}: {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}, "
-      f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs ({cfg.decay_epochs} of them decaying)")
-stream = iter(tf.data.Dataset.zip(train_x.repeat(), train_y.repeat()))   # (x, y) batches, forever
+      f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs ({cfg.decay_epochs} of them decaying) "
+      f"= {total_steps:,} steps")
 
 # %% [markdown]
-# The four networks, four optimizers sharing the schedule, two pools, and our step compiled
-# with `tf.function`. The first call traces the step into a graph, which takes a while; the
-# following calls are fast. Building the optimizers' slot variables beforehand matters: a
-# `tf.function` that creates variables on its first call is traced a second time.
+# ### A run folder that survives a disconnect
+#
+# Everything the run writes goes into one folder: checkpoints (the four networks, the four
+# optimizers with their step counters, which are also the schedule's position, the two pools
+# and the random state), the loss history, sample grids, TensorBoard logs and, at the end, the
+# exported generators. On Colab we put it on Google Drive, which outlives the session; elsewhere
+# under `build/runs/03_cyclegan`. The folder name records the settings, so a run with other
+# settings does not try to resume this one. The smoke profile starts fresh every time; the full
+# profile resumes whatever is there.
+
+# %%
+if config.in_colab():
+    try:
+        from google.colab import drive
+        drive.mount("/content/drive")
+        RUNS = Path("/content/drive/MyDrive/gan-course/runs")
+    except Exception as error:   # no Drive (declined, or another account): train, but without a safety net
+        RUNS = Path("/content/runs")
+        print(f"Google Drive is not mounted ({error}); the run goes to {RUNS}, which a disconnect erases.")
+else:
+    RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
+    print("Not on Colab: the run goes to a local folder.")
+RUN_DIR = RUNS / "03_cyclegan" / f"{cfg.dataset}_{cfg.image_size}px_{cfg.epochs}epochs_{cfg.profile}"
+if cfg.is_smoke and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)   # smoke: a fresh run every time, so the result does not depend on earlier runs
+CHECKPOINT_EVERY = steps_per_epoch if cfg.is_smoke else 1000   # full: lose at most 1,000 steps (minutes) on a disconnect
+SAMPLE_EVERY = 10 if cfg.is_smoke else 2000
+print("run folder:", RUN_DIR)
+
+# %% [markdown]
+# ### The trainer
+#
+# `train.CycleGAN` is the `keras.Model` whose `train_step` is the step we built and checked in
+# section 12. We give it the four networks and four Adam optimizers that share the paper's
+# schedule (`train.LinearDecay`, counted in optimizer steps, so it resumes at the right rate).
 
 # %%
 G, F, D_X, D_Y = make_cyclegan(cfg.image_size, cfg.filters, cfg.n_blocks)   # n_blocks None: 9 at 256, 6 below
 schedule = train.LinearDecay(cfg.learning_rate, constant_steps=(cfg.epochs - cfg.decay_epochs) * steps_per_epoch,
                              decay_steps=cfg.decay_epochs * steps_per_epoch)
-optimizers = [keras.optimizers.Adam(schedule, beta_1=cfg.beta_1) for _ in range(4)]
-for opt, net in zip(optimizers, (G, F, D_X, D_Y)):
-    opt.build(net.trainable_variables)   # Adam's moment estimates, created now rather than inside the step
-pool_x = train.ImagePool(cfg.pool_size, (cfg.image_size, cfg.image_size, 3), seed=cfg.seed)
-pool_y = train.ImagePool(cfg.pool_size, (cfg.image_size, cfg.image_size, 3), seed=cfg.seed + 1)
-
-
-@tf.function
-def train_step(x, y):
-    return cyclegan_step(G, F, D_X, D_Y, *optimizers, x, y, pool_x, pool_y, form=cfg.loss_form,
-                         cycle_weight=cfg.cycle_weight, identity_weight=cfg.identity_weight)
-
-
+trainer = train.CycleGAN(G, F, D_X, D_Y, cycle_weight=cfg.cycle_weight, identity_weight=cfg.identity_weight,
+                         pool_size=cfg.pool_size, seed=cfg.seed)
+trainer.compile(*[keras.optimizers.Adam(schedule, beta_1=cfg.beta_1) for _ in range(4)], loss_form=cfg.loss_form)
 print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_params():,} each")
 
 # %% [markdown]
-# The loop, with a progress bar per epoch.
+# `train.run_training` restores the latest checkpoint in the run folder (if there is one), skips
+# the batches the earlier session already used, and calls `fit` until the global step reaches
+# `total_steps`, with a progress bar. It writes a checkpoint every `CHECKPOINT_EVERY` steps and
+# at the end, a sample grid of fixed test images every `SAMPLE_EVERY` steps, and one row of
+# losses per step. **After a disconnect, reconnect, run the notebook from the top (mounting the
+# same Drive) and this cell continues from the last checkpoint.** Once the run is complete,
+# running it again only reloads the weights.
 
 # %%
-history = {"step": [], "g_loss": [], "f_loss": [], "dx_loss": [], "dy_loss": [], "cycle": []}
-start = time.time()
-for epoch in range(cfg.epochs):
-    progress = keras.utils.Progbar(steps_per_epoch, stateful_metrics=list(history)[1:],
-                                   verbose=2 if cfg.is_smoke else 1)
-    for i in range(steps_per_epoch):
-        x_batch, y_batch = next(stream)           # (batch, S, S, 3) each
-        logs = {k: float(v) for k, v in train_step(x_batch, y_batch).items()}
-        history["step"].append(epoch * steps_per_epoch + i)
-        for key, value in logs.items():
-            history[key].append(value)
-        progress.update(i + 1, list(logs.items()))
-    lr = float(schedule(optimizers[0].iterations))
-    print(f"epoch {epoch + 1}/{cfg.epochs}: learning rate now {lr:.1e}, {time.time() - start:.0f} s so far")
+sample_x, sample_y = next(iter(test_x))[:3], next(iter(test_y))[:3]   # (3, S, S, 3) each, fixed
+result = train.run_training(trainer, train_pairs, total_steps, RUN_DIR, checkpoint_every=CHECKPOINT_EVERY,
+                            sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
+                            verbose=2 if cfg.is_smoke else 1)
+print(f"started at step {result['resumed_from']:,}, ran {result['steps_run']:,} steps, now at "
+      f"step {result['step']:,} of {total_steps:,}; learning rate now {float(schedule(total_steps)):.1e}")
+assert result["step"] == total_steps
 
 # %% [markdown]
-# The losses. GAN losses do not fall steadily as in supervised learning; the cycle term, which
+# The losses, read back from the run folder's `history.csv` (so after a resumed run they cover
+# all sessions). GAN losses do not fall steadily as in supervised learning; the cycle term, which
 # has a fixed target, is the one to watch falling.
 
 # %%
-plotting.plot_loss_history(history, keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
+plotting.plot_loss_history(RUN_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
                            smoothing=0.0 if cfg.is_smoke else 0.9);
 
+# %% [markdown]
+# The sample grids saved during training show the same test images at every `SAMPLE_EVERY`
+# steps: rows $x$, $G(x)$, $F(G(x))$, then $y$, $F(y)$, $G(F(y))$. Slide through them or press
+# play (a live kernel is needed; the last grid is also drawn below it for static copies).
+
+# %%
+browser = widgets.sample_browser(RUN_DIR / "samples", image_width="360px")
+browser.controls["index"].value = len(browser.paths) - 1   # start at the latest grid
+display(browser)
+fig, ax = plt.subplots(figsize=(3.6, 7.2))
+ax.imshow(plt.imread(browser.paths[-1])), ax.axis("off")
+ax.set_title(f"{browser.paths[-1].stem}\ncolumns: input | translated | round trip", fontsize=9)
+fig.tight_layout()
 
 # %% [markdown]
 # ## 14. What did it learn?
