@@ -185,12 +185,14 @@ class CycleGanConfig(LessonConfig):
     identity_weight: float = 5.0   # 0.5 * cycle_weight
     loss_form: str = "lsgan"
     pool_size: int = 50
+    checkpoint_every: int = 1000   # steps: a disconnect loses at most this many (minutes on a T4)
+    sample_every: int = 2000
     seed: int = 0
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
         return dict(dataset="shipped", image_size=32, batch_size=2, filters=8, n_blocks=2, epochs=2,
-                    decay_epochs=1, steps_per_epoch=30)
+                    decay_epochs=1, steps_per_epoch=30, checkpoint_every=30, sample_every=10)
 
 
 @dataclass(frozen=True)

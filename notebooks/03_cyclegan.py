@@ -950,8 +950,8 @@ else:
 RUN_DIR = RUNS / "03_cyclegan" / f"{cfg.dataset}_{cfg.image_size}px_{cfg.epochs}epochs_{cfg.profile}"
 if cfg.is_smoke and RUN_DIR.exists():
     shutil.rmtree(RUN_DIR)   # smoke: a fresh run every time, so the result does not depend on earlier runs
-CHECKPOINT_EVERY = steps_per_epoch if cfg.is_smoke else 1000   # full: lose at most 1,000 steps (minutes) on a disconnect
-SAMPLE_EVERY = 10 if cfg.is_smoke else 2000
+CHECKPOINT_EVERY = cfg.checkpoint_every   # full: 1,000 steps, so a disconnect loses minutes, not hours
+SAMPLE_EVERY = cfg.sample_every           # full: 2,000
 print("run folder:", RUN_DIR)
 
 # %% [markdown]
