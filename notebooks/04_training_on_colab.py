@@ -70,8 +70,11 @@ VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in 
 #   second (FLOP/s): once for ordinary float32 arithmetic and once for the *tensor cores*, units
 #   that multiply small matrices of 16-bit numbers much faster.
 #
-# `config.check_gpu()` in the setup cell printed what TensorFlow sees. Here are the details and the
-# published peaks that `course_utils.perf` knows (dense numbers, from the vendors' data sheets).
+# `config.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
+# **compute capability**: NVIDIA's version number for what a GPU generation can do, not a speed.
+# 7.0 is Volta (V100), 7.5 Turing (T4), 8.0 and 8.6 Ampere (A100, A10, RTX 30xx), 8.9 Ada (L4) and
+# 9.0 Hopper (H100). Section 4 uses it: tensor cores for bfloat16 arrived with Ampere, i.e. compute
+# capability 8.0 and above. The total memory comes from the `nvidia-smi` tool, when the machine has it.
 
 # %%
 gpus = tf.config.list_physical_devices("GPU")
@@ -80,9 +83,16 @@ for i, gpu in enumerate(gpus):
     print(f"GPU {i}: {details.get('device_name')}, compute capability {details.get('compute_capability')}")
 if gpus:
     # Total memory is what nvidia-smi reports; TensorFlow itself only knows what it has allocated.
-    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                         capture_output=True, text=True)
-    print("nvidia-smi:", smi.stdout.strip() or smi.stderr.strip())
+    # Some machines (containers, other vendors' GPUs) have no nvidia-smi: say so instead of failing.
+    if shutil.which("nvidia-smi"):
+        try:
+            smi = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=30)
+            print("nvidia-smi:", smi.stdout.strip() or smi.stderr.strip())
+        except (OSError, subprocess.TimeoutExpired) as err:
+            print("nvidia-smi did not answer:", err)
+    else:
+        print("nvidia-smi is not installed here: total GPU memory unknown (TensorFlow still sees the GPU).")
 
 print(f"\n{'GPU':<10} {'float32':>10} {'fp16 tensor':>12} {'bf16 tensor':>12}   (TFLOP/s)")
 for name, peak in perf.PEAK_FLOPS.items():
@@ -202,32 +212,29 @@ def jitter(image, size):
 
 
 def fast_pipeline(files, batch_size, size=cfg.image_size):
-    return (tf.data.Dataset.from_tensor_slices(files)
-            .map(decode, num_parallel_calls=AUTOTUNE)
-            .cache()
-            .shuffle(len(files), seed=cfg.seed, reshuffle_each_iteration=True)
-            .map(lambda image: jitter(image, size), num_parallel_calls=AUTOTUNE)
-            .batch(batch_size, drop_remainder=True)
-            .prefetch(AUTOTUNE))
+    return (tf.data.Dataset.from_tensor_slices(files)                              # () string: a path
+            .map(decode, num_parallel_calls=AUTOTUNE)                              # (h, w, 3) uint8
+            .cache()                                                               # (h, w, 3) uint8, kept in RAM
+            .shuffle(len(files), seed=cfg.seed, reshuffle_each_iteration=True)     # (h, w, 3) uint8, new order
+            .map(lambda image: jitter(image, size), num_parallel_calls=AUTOTUNE)   # (size, size, 3) float32
+            .batch(batch_size, drop_remainder=True)                                # (batch, size, size, 3)
+            .prefetch(AUTOTUNE))                                                   # (batch, size, size, 3)
 
 
 def slow_pipeline(files, batch_size, size=cfg.image_size):   # the same work: sequential, no cache, no prefetch
     return (tf.data.Dataset.from_tensor_slices(files).map(decode).map(lambda image: jitter(image, size))
-            .batch(batch_size, drop_remainder=True))
+            .batch(batch_size, drop_remainder=True))                               # (batch, size, size, 3)
 
 
 shipped = data.shipped_unpaired_path()           # the shipped unpaired set: trainA/ trainB/ testA/ testB/
 files_a = sorted(str(p) for p in (shipped / "trainA").glob("*.jpg"))
-batch = next(iter(fast_pipeline(files_a, 4).take(1)))
+batch = next(iter(fast_pipeline(files_a, 4).take(1)))    # (4, S, S, 3) float32 in [-1, 1]
 print(len(files_a), "files ->", batch.shape, batch.dtype, f"values in [{batch.numpy().min():.2f}, {batch.numpy().max():.2f}]")
 
 # %% [markdown]
-# How much does each trick buy? The shipped images are 64x64 and decode in no time, so we measure
-# on files like horse2zebra's: 64 shipped day scenes saved again as 256x256 JPEGs, jittered to 256
-# crops. We count images per second epoch by epoch: the parallel pipeline's first epoch decodes and
-# fills the cache, its later epochs read from the cache. `data.pipeline_throughput` then measures
-# the course's own paired loader on facades-like 256x512 JPEGs without a cache (every image decoded
-# every time, the hard case).
+# How much does each trick buy? We count **images per second, epoch by epoch**: one pass over the
+# dataset, timed. The parallel pipeline's first epoch decodes and fills the cache; its later epochs
+# read from the cache.
 
 # %%
 def epoch_rates(ds, epochs):
@@ -235,26 +242,46 @@ def epoch_rates(ds, epochs):
     rates = []
     for _ in range(epochs):
         n, start = 0, time.perf_counter()
-        for b in ds:
+        for b in ds:                               # b: (batch, size, size, 3)
             n += int(b.shape[0])
         rates.append(n / (time.perf_counter() - start))
     return rates
 
 
+# %% [markdown]
+# The shipped images are 64x64 and decode in no time, so we measure on files like horse2zebra's:
+# 64 shipped day scenes saved again as 256x256 JPEGs (in a temporary folder), jittered to 256 crops.
+
+# %%
 big_dir = Path(tempfile.mkdtemp(prefix="jpeg256-"))
 for i, f in enumerate(files_a[:64]):
     Image.open(f).resize((256, 256), Image.BICUBIC).save(big_dir / f"{i:03d}.jpg", quality=90)
 files_256 = sorted(str(p) for p in big_dir.glob("*.jpg"))
+print(len(files_256), "JPEGs of", Image.open(files_256[0]).size, "in", big_dir)
+
+# %% [markdown]
+# The sequential pipeline (one epoch is enough: every epoch does the same work) against the parallel,
+# cached one (three epochs: the first fills the cache).
+
+# %%
 fast = epoch_rates(fast_pipeline(files_256, 1, size=256), epochs=3)
 speeds = {"sequential decode + jitter": epoch_rates(slow_pipeline(files_256, 1, size=256), epochs=1)[0],
           "parallel, 1st epoch (decode, fill cache)": fast[0],
           "parallel, later epochs (from the cache)": float(np.mean(fast[1:]))}
+shutil.rmtree(big_dir)                             # the temporary JPEGs are no longer needed
+for k, v in speeds.items():
+    print(f"{k:<42} {v:7.0f} images/s")
+
+# %% [markdown]
+# `data.pipeline_throughput` measures the course's own paired loader the same way, on facades-like
+# 256x512 JPEGs and without a cache (every image decoded every time, the hard case). Then we compare
+# with what the GPU could consume: a 256x256 CycleGAN step running at the T4's fp16 peak (section 2).
+
+# %%
 pipe = data.pipeline_throughput(image_size=256, batch_size=1, n_batches=20 if cfg.is_smoke else 200,
                                 repeats=2 if cfg.is_smoke else 3, warmup_batches=5 if cfg.is_smoke else 20)
 speeds["course loader, no cache (facades-like)"] = pipe["images_per_second"]
-shutil.rmtree(big_dir)
-for k, v in speeds.items():
-    print(f"{k:<42} {v:7.0f} images/s")
+print(f"{'course loader, no cache (facades-like)':<42} {pipe['images_per_second']:7.0f} images/s")
 need = 1.0 / (PAPER_FLOPS / t4.fp16)
 print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {need:.0f} images/s")
 
@@ -284,8 +311,9 @@ print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {ne
 # - `data.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
 #   ready for `load_paired_folder` (facades translate labels to photos: `direction="BtoA"`).
 #
-# The shipped sets use the same layouts, so the smoke profile runs the same loaders. We check that
-# the course's unpaired loader gives what our hand-written pipeline gives:
+# The shipped sets use the same layouts, so the smoke profile runs the same loaders. Two helpers
+# give this lesson its data: `load_train` the endless stream of training pairs, `load_test` a fixed
+# set of test images for samples and evaluation.
 
 # %%
 def load_train(batch_size, cache=True):
@@ -296,6 +324,7 @@ def load_train(batch_size, cache=True):
     else:
         a, b = data.load_cycle_gan_tfds(cfg.dataset, "train", image_size=cfg.image_size,
                                         batch_size=batch_size, seed=cfg.seed, cache=cache)
+    # one element: (x, y), each (batch_size, S, S, 3) float32, x from domain A, y from domain B
     return tf.data.Dataset.zip(a.repeat(), b)      # one epoch = one pass over domain B
 
 
@@ -307,21 +336,50 @@ def load_test(n):
     else:
         a, b = data.load_cycle_gan_tfds(cfg.dataset, "test", image_size=cfg.image_size, jitter=False,
                                         batch_size=n, shuffle=False, cache=False, drop_remainder=False)
-    return next(iter(a)).numpy(), next(iter(b)).numpy()
+    return next(iter(a)).numpy(), next(iter(b)).numpy()      # each (n, S, S, 3) in [-1, 1]
 
 
 train_ds = load_train(cfg.batch_size)
 x_batch, y_batch = next(iter(load_train(cfg.batch_size, cache=False)))      # a look, without filling a cache
-assert x_batch.shape == batch[:cfg.batch_size].shape and x_batch.dtype == batch.dtype
-print("training batches:", x_batch.shape, y_batch.shape)
+print("training batches: x", x_batch.shape, "y", y_batch.shape, x_batch.dtype)   # (B, S, S, 3) each
 
-if not cfg.is_smoke:   # the paired archive, for your own pix2pix runs (about 30 MB)
+# %% [markdown]
+# Does the course's loader compute what our hand-written pipeline computes? Same shapes are not
+# enough: we switch off the two random parts (shuffle and jitter; resizing is then all that is
+# left) and compare the **values** of the first batch from the shipped folder, the same files in the
+# same (sorted) order. The TFDS loader shares the preprocessing code after decoding, so one check of
+# the folder loader covers the transformation of both.
+
+# %%
+course_a, _ = data.load_unpaired_folder(shipped, "train", image_size=cfg.image_size, jitter=False,
+                                        shuffle=False, cache=False, batch_size=4)
+by_hand = (tf.data.Dataset.from_tensor_slices(files_a)                             # () string
+           .map(decode)                                                            # (h, w, 3) uint8
+           .map(lambda image: data.resize(data.normalize(image), cfg.image_size))  # (S, S, 3) in [-1, 1]
+           .batch(4))                                                              # (4, S, S, 3)
+theirs, ours = next(iter(course_a)).numpy(), next(iter(by_hand)).numpy()
+assert theirs.shape == ours.shape and theirs.dtype == ours.dtype, (theirs.shape, ours.shape)
+np.testing.assert_allclose(theirs, ours, atol=1e-6)
+assert x_batch.shape == (cfg.batch_size, cfg.image_size, cfg.image_size, 3) and x_batch.dtype == tf.float32
+print(f"✅ first batch {theirs.shape}: largest difference {np.abs(theirs - ours).max():.1e} "
+      "between data.load_unpaired_folder and the pipeline written above")
+
+# %% [markdown]
+# In the full profile we also fetch the paired facades archive, ready for your own Pix2Pix runs
+# with `load_paired_folder` (about 30 MB, once).
+
+# %%
+if not cfg.is_smoke:
     cache = "/content/datasets" if config.in_colab() else (config.REPO_ROOT or Path.cwd()) / "build" / "datasets"
     facades = data.download_pix2pix_dataset("facades", cache)
     pairs = data.load_paired_folder(facades, "train", image_size=256, direction="BtoA")
-    print("facades:", [t.shape for t in next(iter(pairs))])
+    print("facades:", [t.shape for t in next(iter(pairs))])      # [(1, 256, 256, 3), (1, 256, 256, 3)]
 else:
     print("Smoke profile: the horse2zebra and facades downloads are skipped; the shipped day2dusk set stands in.")
+
+# %% [markdown]
+# Here is what one training step receives: an image of each domain, and four jitters of domain A
+# from the pipeline above (new crops and mirrors every epoch).
 
 # %%
 plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
@@ -353,12 +411,17 @@ plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
 #   Supported on A100, L4, H100, TPUs and recent CPUs; the T4 has no bfloat16 units.
 #
 # Losses and normalisation statistics stay in float32 in `course_utils` (see `losses` and
-# `InstanceNormalization`), the usual recipe. Which 16-bit format fits this runtime?
+# `InstanceNormalization`), the usual recipe. Which 16-bit format fits this runtime? The GPU's
+# **compute capability** (section 1) answers it: bfloat16 tensor cores came with the Ampere
+# generation, compute capability 8.0, so from 8.0 up we choose bfloat16, below it (the T4 is 7.5)
+# float16 with loss scaling. A CPU has no float16 units to gain from, and recent ones compute
+# bfloat16, so there we choose bfloat16 too.
 
 # %%
 def mixed_policy():
     """mixed_float16 on GPUs before Ampere (T4, V100), mixed_bfloat16 on Ampere and newer and on CPUs."""
     if gpus:
+        # compute capability (major, minor): (7, 5) on a T4, (8, 0) on an A100, (8, 9) on an L4
         cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
         return "mixed_bfloat16" if tuple(cc) >= (8, 0) else "mixed_float16"
     return "mixed_bfloat16"
@@ -374,18 +437,24 @@ print("the global policy is back to:", keras.mixed_precision.global_policy().nam
 
 # %% [markdown]
 # Now three versions of the same training step, timed together: float32, mixed precision, and
-# float32 with XLA. `perf.time_interleaved` alternates them, so that a busy moment of a shared
-# machine does not favour one. For each we get the median step time, the achieved FLOP/s (the
-# step's FLOPs divided by its time) and, on a GPU from the table, the fraction of its peak for that
-# precision.
+# float32 with XLA. For each we get the median step time, the achieved FLOP/s (the step's FLOPs
+# divided by its time) and, on a GPU from the table, the fraction of its peak for that precision.
 #
-# In the full profile this is the real CycleGAN step, and on a GPU the same step on the CPU is
-# timed too (two steps only: they are slow). In the smoke profile, compiling the CycleGAN step three
-# times (XLA alone takes tens of seconds on a CPU) would take longer than the rest of the lesson, so
-# we time a **tiny stand-in with the same switches**: the 2-D GAN of lesson 01 (three dense layers
-# per network), trained by the same `train.GAN` trainer. **On a CPU these numbers mean little**:
-# CPUs have no tensor cores, and tiny models are dominated by fixed costs per operation. Run the
-# full profile on a Colab GPU to see what the switches buy.
+# **Which model.** In the full profile this is the real CycleGAN step of this lesson, and on a GPU
+# the same step on the CPU is timed too (two steps only: they are slow). The smoke profile should
+# differ only in sizes and step counts, and here it does not: it times a **stand-in**, the 2-D GAN of
+# lesson 01 (three dense layers per network) trained by `train.GAN` with the same two switches.
+# The reason is the one-off cost of *preparing* each version, not its steps. We measured the smoke
+# profile's tiny CycleGAN (32x32, 8 filters, 2 residual blocks) in this notebook on the 2-core CPU
+# that tests the course: once prepared, a step takes 15-40 ms in every version (the image pool no
+# longer makes XLA compile again at every step), but tracing the three steps and compiling the XLA
+# one took about 21 s, against about 3 s for the stand-in. The notebook's smoke run would then take
+# about 45 s instead of 25 s: all of its time budget, with nothing left for a busy machine. On a GPU
+# in the full profile those seconds are small next to the run, so there it is the CycleGAN.
+#
+# **On a CPU these numbers mean little** either way: CPUs have no tensor cores, and tiny models are
+# dominated by fixed costs per operation. Run the full profile on a Colab GPU to see what the
+# switches buy.
 
 # %%
 BENCH_MODEL = "gan" if cfg.is_smoke else "cyclegan"
@@ -407,12 +476,24 @@ def bench_trainer(policy="float32", jit_compile=False):
     return trainer, networks
 
 
+# %% [markdown]
+# Every version trains on one fixed batch, so that only the step differs: a real `(x, y)` batch of
+# the training data for the CycleGAN, 512 points of lesson 01's ring of Gaussians for the stand-in.
+
+# %%
 if BENCH_MODEL == "gan":
     bench_size = 512
-    bench_batch = (tf.constant(metrics.ring_of_gaussians(bench_size, seed=cfg.seed), tf.float32),)  # (512, 2)
+    bench_batch = (tf.constant(metrics.ring_of_gaussians(bench_size, seed=cfg.seed), tf.float32),)  # ((512, 2),)
 else:
-    bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size             # a real (x, y) batch
+    bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size     # (x, y), each (B, S, S, 3)
+print(BENCH_LABEL, "batch:", [tuple(t.shape) for t in bench_batch])
 
+# %% [markdown]
+# The three trainers, each with its step wrapped in `tf.function` (XLA when asked). Under the mixed
+# policy the trainer picks its optimizer by itself: a `LossScaleOptimizer` for float16, a plain one
+# for bfloat16.
+
+# %%
 variants = {"float32": ("float32", False), f"mixed {MIXED[6:]}": (MIXED, False), "XLA": ("float32", True)}
 trainers, steps = {}, {}
 for name, (policy, xla) in variants.items():
@@ -421,16 +502,35 @@ for name, (policy, xla) in variants.items():
 opt = next(iter(trainers[f"mixed {MIXED[6:]}"].optimizers.values()))
 print(f"under {MIXED} the trainer uses {type(opt).__name__}",
       "(loss scaling on)" if isinstance(opt, keras.optimizers.LossScaleOptimizer) else "(no loss scaling needed)")
+
+# %% [markdown]
+# `perf.time_interleaved` first calls each step once (tracing, and compiling for XLA: the "first
+# call" column), warms it up, and then alternates the three step by step, so that a busy moment of a
+# shared machine does not favour one.
+
+# %%
 BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.FORWARD_PASSES[BENCH_MODEL], bench_size)
 timings = perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
                                 repeats=2 if cfg.is_smoke else 3)
+print(f"timed {sum(len(t.steps) for t in timings.values())} steps")
 
-if gpus and not cfg.is_smoke:   # the same float32 step with every variable and operation on the CPU
+# %% [markdown]
+# On a GPU (full profile) we add the float32 step with every variable and operation on the CPU, for
+# the comparison that explains why nobody trains this on a CPU.
+
+# %%
+if gpus and not cfg.is_smoke:
     with tf.device("/CPU:0"):
         trainers["CPU"], _ = bench_trainer()
         cpu_step = {"CPU": tf.function(trainers["CPU"].train_step)}
         timings.update(perf.time_interleaved(cpu_step, bench_batch, n_steps=2, warmup=0, repeats=1))
+else:
+    print("No GPU, or the smoke profile: no separate CPU row.")
 
+# %% [markdown]
+# The table: median time per step, the FLOP rate it implies, and the fraction of the GPU's peak.
+
+# %%
 rows = []
 print(f"{BENCH_LABEL}, batch {bench_size}, {BENCH_FLOPS / 1e9:.4g} GFLOP per step, on {DEVICE or 'the CPU'}")
 for name, t in timings.items():
@@ -685,10 +785,22 @@ print(f"restored step {restored_step}: the weights, Adam's moments and the learn
 # `cfg.batch_size * replicas`; a larger global batch is a different setup from the papers' batch
 # of 1, whose learning rate was chosen for it. Instance norm, unlike batch norm, needs no
 # synchronisation across GPUs: it only looks at one image.
+#
+# **The caveat with more than one replica.** Changing the global batch also breaks the *exact*
+# resume of the data. `run_training` finds its place by skipping as many batches as steps were
+# done (`dataset.repeat().skip(step)`); with a global batch of `replicas` images those are
+# different, larger batches, so the resumed run skips `replicas` times as many images and then
+# sees other images, in other groupings, than the interrupted run would have seen. Weights, Adam's
+# moments, the step and the schedule are still restored exactly; each step now averages over more
+# images, so the run covers more epochs in the same number of steps. For an exact continuation,
+# resume on the same number of replicas (and so the same global batch) as the run that wrote the
+# checkpoint. With one replica, as here, nothing changes.
 
 # %%
-if replicas > 1:
+if replicas > 1:   # a larger global batch: the data position after the resume differs (see above)
     train_ds = load_train(cfg.batch_size * replicas)
+    print(f"{replicas} replicas: global batch {cfg.batch_size * replicas}; the data stream is not the "
+          "interrupted run's continuation, the model state is.")
 second = run(trainer, cfg.steps)
 assert second["resumed_from"] == before["step"] and trainer.global_step == cfg.steps
 print(f"resumed from step {second['resumed_from']}, finished at step {second['step']} on {replicas} replica(s); "
@@ -747,10 +859,27 @@ plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=
 # - **PSNR and SSIM** compare an output with its *target*, so they need pairs: Pix2Pix's test
 #   pairs, or here the shipped day2dusk set, whose true translation is known
 #   (`data.true_translation`). For horse2zebra there is no true zebra for a given horse.
-# - **KID** (Binkowski et al. 2018) compares the *distributions* of real and generated images in the
-#   feature space of an ImageNet InceptionV3; it needs those weights (about 90 MB, downloaded once).
-#   Its estimator is unbiased, so a test set of about a hundred images gives a fair but noisy
-#   number: report it with its spread and sample sizes, as the result below prints them.
+# - **KID** (kernel inception distance, Binkowski et al. 2018) compares the *distributions* of real
+#   and generated images, not image by image, so it needs no pairs. It does so in a **feature space**:
+#   each image is replaced by a vector of $d = 2048$ numbers, the last pooled layer of an InceptionV3
+#   trained on ImageNet, in which images with similar content lie close together whatever their exact
+#   pixels. It needs those weights (about 90 MB, downloaded once).
+#
+# KID is the squared **maximum mean discrepancy** (MMD) between the real features $x_1, \dots, x_m$
+# and the generated ones $y_1, \dots, y_n$, with the cubic polynomial kernel
+# $k(a, b) = \left(\tfrac{a \cdot b}{d} + 1\right)^3$, which measures how alike two feature vectors are.
+# The estimator averages the kernel within each set (leaving out each vector paired with itself)
+# and subtracts twice the average across the sets:
+#
+# $$\widehat{\text{KID}} = \frac{1}{m(m-1)} \sum_{i \ne j} k(x_i, x_j) + \frac{1}{n(n-1)} \sum_{i \ne j} k(y_i, y_j)
+# - \frac{2}{mn} \sum_{i=1}^{m} \sum_{j=1}^{n} k(x_i, y_j).$$
+#
+# If the two sets come from the same distribution, the three averages estimate the same number
+# and KID is 0; the more the distributions differ, the larger it gets. Leaving out the $i = j$ terms
+# makes the estimator **unbiased**: its average over many test sets is the true MMD$^2$, so a small
+# set gives a fair but noisy number (a single value can even be slightly negative). With a test set of
+# about a hundred images, report it with its spread over random subsets and the sample sizes, as
+# the result below prints them. (FID, the better-known relative, is biased for small sets.)
 #
 # A baseline keeps the paired numbers honest: "leave $x$ unchanged" also gets a PSNR and an SSIM
 # against the truth, and a translation worth keeping must beat it. In the smoke profile, six steps
@@ -775,6 +904,35 @@ if cfg.dataset == "shipped":
         print(f"{what:>12} vs true dusk: PSNR {metrics.psnr(images, truth):5.2f} dB, SSIM {metrics.ssim(images, truth):.3f}")
 else:
     print("horse2zebra has no true pairs: PSNR/SSIM apply to paired tasks (e.g. Pix2Pix on facades).")
+
+# %% [markdown]
+# The formula in a few lines of NumPy, checked against `metrics.kid_from_features` on made-up
+# "features": two sets from the same distribution, and a set shifted away from them.
+
+# %%
+def kid_by_hand(x, y):
+    """Unbiased MMD^2 with k(a, b) = (a.b / d + 1)^3; x (m, d), y (n, d)."""
+    m, n, d = len(x), len(y), x.shape[1]
+    k_xx, k_yy, k_xy = ((x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3, (x @ y.T / d + 1) ** 3)
+    within_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))   # leave out the i = j terms
+    within_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
+    return within_x + within_y - 2 * k_xy.mean()
+
+
+rng = np.random.default_rng(cfg.seed)
+real_f = rng.normal(size=(200, 32))                           # (m, d): 200 "images", 32 features each
+same_f = rng.normal(size=(190, 32))                           # (n, d): the same distribution
+shifted_f = rng.normal(0.5, 1.0, size=(190, 32))              # (n, d): every feature shifted by 0.5
+for name, fake_f in (("same distribution", same_f), ("shifted", shifted_f)):
+    ours_kid, course_kid = kid_by_hand(real_f, fake_f), metrics.kid_from_features(real_f, fake_f).value
+    print(f"{name:<18} KID by hand {ours_kid:+.4f}, metrics.kid_from_features {course_kid:+.4f}")
+    assert np.isclose(ours_kid, course_kid, rtol=1e-5, atol=1e-7), (ours_kid, course_kid)
+assert kid_by_hand(real_f, shifted_f) > 10 * abs(kid_by_hand(real_f, same_f))
+print("✅ the formula above is what the course computes: near 0 (either sign) for the same distribution, "
+      "clearly positive for the shifted one")
+
+# %% [markdown]
+# On the real test images in the full profile: InceptionV3 features of real $Y$ and of $G(X)$.
 
 # %%
 if not cfg.is_smoke:
@@ -806,25 +964,42 @@ print("the reloaded generator gives the same outputs")
 
 # %% [markdown]
 # To translate an image of your own: decode it, cut the central square, resize it to the training
-# size, scale to $[-1, 1]$, run $G$, scale back. In Colab, the upload button below asks for a file;
-# elsewhere we use a test image from the shipped set.
+# size, scale to $[-1, 1]$, run $G$, scale back.
 
 # %%
 def prepare(raw_bytes):
     image = tf.io.decode_image(raw_bytes, channels=3, expand_animations=False)   # (h, w, 3) uint8
     side = tf.minimum(tf.shape(image)[0], tf.shape(image)[1])
-    image = tf.image.resize_with_crop_or_pad(image, side, side)                   # central square
-    return data.normalize(data.resize(image, cfg.image_size))[None]              # (1, S, S, 3)
+    image = tf.image.resize_with_crop_or_pad(image, side, side)                   # (side, side, 3): central square
+    return data.normalize(data.resize(image, cfg.image_size))[None]              # (1, S, S, 3) in [-1, 1]
 
 
+# %% [markdown]
+# In Colab, the upload button below asks for a file. If you cancel, upload nothing or pick a file
+# that is not an image, the cell says so and uses a test image from the shipped set instead, as it
+# always does outside Colab.
+
+# %%
+fallback = sorted((shipped / "testA").glob("*.jpg"))[0]
+name, raw = fallback.name, fallback.read_bytes()
 if config.in_colab():
     from google.colab import files
-    uploaded = files.upload()
-    name, raw = next(iter(uploaded.items()))
+    try:
+        uploaded = files.upload()                       # {file name: bytes}; empty if nothing was chosen
+    except Exception as err:                            # the upload widget was cancelled or failed
+        print(f"The upload did not finish ({type(err).__name__}); using the shipped image {name}.")
+        uploaded = {}
+    if uploaded:
+        name, raw = next(iter(uploaded.items()))
+    else:
+        print(f"No file uploaded: using the shipped test image {name}.")
 else:
-    path = sorted((shipped / "testA").glob("*.jpg"))[0]
-    name, raw = path.name, path.read_bytes()
-mine = prepare(raw)
+    print(f"Not on Colab: using the shipped test image {name}.")
+try:
+    mine = prepare(raw)
+except tf.errors.InvalidArgumentError:
+    print(f"{name} is not an image TensorFlow can decode (JPEG, PNG, GIF, BMP); using {fallback.name}.")
+    name, mine = fallback.name, prepare(fallback.read_bytes())
 plotting.show_images([mine[0], g_loaded(mine, training=False)[0]], [name, "G(image)"], size=3);
 
 # %% [markdown]
