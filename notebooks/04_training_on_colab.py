@@ -440,52 +440,35 @@ print("the global policy is back to:", keras.mixed_precision.global_policy().nam
 # float32 with XLA. For each we get the median step time, the achieved FLOP/s (the step's FLOPs
 # divided by its time) and, on a GPU from the table, the fraction of its peak for that precision.
 #
-# **Which model.** In the full profile this is the real CycleGAN step of this lesson, and on a GPU
-# the same step on the CPU is timed too (two steps only: they are slow). The smoke profile should
-# differ only in sizes and step counts, and here it does not: it times a **stand-in**, the 2-D GAN of
-# lesson 01 (three dense layers per network) trained by `train.GAN` with the same two switches.
-# The reason is the one-off cost of *preparing* each version, not its steps. We measured the smoke
-# profile's tiny CycleGAN (32x32, 8 filters, 2 residual blocks) in this notebook on the 2-core CPU
-# that tests the course: once prepared, a step takes 15-40 ms in every version (the image pool no
-# longer makes XLA compile again at every step), but tracing the three steps and compiling the XLA
-# one took about 21 s, against about 3 s for the stand-in. The notebook's smoke run would then take
-# about 45 s instead of 25 s: all of its time budget, with nothing left for a busy machine. On a GPU
-# in the full profile those seconds are small next to the run, so there it is the CycleGAN.
+# **Which model.** The real CycleGAN step of this lesson, in both profiles: at 256x256 on the GPU
+# in the full profile (where the same step on the CPU is timed too: two steps only, they are slow),
+# and at the smoke profile's 32x32 with 8 filters on a CPU. Preparing the three versions (tracing
+# each step, and compiling the XLA one) takes a while the first time; the "first call" column
+# shows it. That cost is paid once per run, so on a real run it vanishes next to the hours of
+# training.
 #
 # **On a CPU these numbers mean little** either way: CPUs have no tensor cores, and tiny models are
 # dominated by fixed costs per operation. Run the full profile on a Colab GPU to see what the
 # switches buy.
 
 # %%
-BENCH_MODEL = "gan" if cfg.is_smoke else "cyclegan"
-BENCH_LABEL = "2-D GAN stand-in" if BENCH_MODEL == "gan" else f"CycleGAN {cfg.image_size}x{cfg.image_size}"
+BENCH_MODEL = "cyclegan"
+BENCH_LABEL = f"CycleGAN {cfg.image_size}x{cfg.image_size}"
 
 
 def bench_trainer(policy="float32", jit_compile=False):
     """The trainer whose step we time, with its networks built under ``policy``."""
     with train.precision(policy):
-        if BENCH_MODEL == "gan":   # the 2-D GAN of lesson 01: noise (2,) -> point (2,) -> logit
-            networks = {"generator": models.mlp_generator(), "discriminator": models.mlp_discriminator()}
-        else:
-            networks = build_networks()
-    if BENCH_MODEL == "gan":
-        trainer = train.GAN(networks["generator"], networks["discriminator"], seed=cfg.seed)
-        trainer.compile(jit_compile=jit_compile)
-    else:
-        trainer = make_trainer(networks, jit_compile=jit_compile)
-    return trainer, networks
+        networks = build_networks()
+    return make_trainer(networks, jit_compile=jit_compile), networks
 
 
 # %% [markdown]
-# Every version trains on one fixed batch, so that only the step differs: a real `(x, y)` batch of
-# the training data for the CycleGAN, 512 points of lesson 01's ring of Gaussians for the stand-in.
+# Every version trains on one fixed `(x, y)` batch of the training data, so that only the step
+# differs.
 
 # %%
-if BENCH_MODEL == "gan":
-    bench_size = 512
-    bench_batch = (tf.constant(metrics.ring_of_gaussians(bench_size, seed=cfg.seed), tf.float32),)  # ((512, 2),)
-else:
-    bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size     # (x, y), each (B, S, S, 3)
+bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size     # (x, y), each (B, S, S, 3)
 print(BENCH_LABEL, "batch:", [tuple(t.shape) for t in bench_batch])
 
 # %% [markdown]
@@ -509,7 +492,8 @@ print(f"under {MIXED} the trainer uses {type(opt).__name__}",
 # shared machine does not favour one.
 
 # %%
-BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.FORWARD_PASSES[BENCH_MODEL], bench_size)
+# The timed trainer has the 50-image pool, so each discriminator also judges the pooled fakes: 3 passes.
+BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.CYCLEGAN_POOL_PASSES, bench_size)
 timings = perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
                                 repeats=2 if cfg.is_smoke else 3)
 print(f"timed {sum(len(t.steps) for t in timings.values())} steps")
