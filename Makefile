@@ -35,13 +35,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps --upgrade --target $(VENV)/ipywidgets7 "ipywidgets==7.7.*" "ipython_genutils==0.2.*"
 	touch $(STAMP)
 
+# pytest exits 5 when it collected no test: say so, and fail (a suite that ran nothing is not green).
+PYTEST_UNIT = $(PY) -m pytest -q tests || { rc=$$?; [ $$rc -ne 5 ] || echo "error: pytest collected no tests" >&2; exit $$rc; }
+
 test: install
-	$(PY) -m pytest -q tests
+	$(PYTEST_UNIT)
 	$(MAKE) check-notebooks
 	$(MAKE) check-sync
 
 unit: install
-	$(PY) -m pytest -q tests
+	$(PYTEST_UNIT)
 
 check-notebooks: install
 	COURSE_SMOKE=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
