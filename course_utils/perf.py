@@ -530,28 +530,20 @@ def fixed_batch(model: str, image_size: int | None, batch_size: int, seed: int =
 # 6. Our trainers (course_utils.train), timed through the same kind of tf.function
 # ===========================================================================
 def trainer_step(model: str, networks: Mapping[str, Any], precision: str = "float32",
-                 jit_compile: bool = False, **trainer_kwargs: Any) -> tuple[Callable[[tuple], Any] | None, str | None]:
-    """``(step, None)``: the course trainer's ``train_step`` wrapped in a ``tf.function``;
-    ``(None, reason)`` if ``course_utils.train`` (or the trainer) is not available yet.
+                 jit_compile: bool = False, **trainer_kwargs: Any) -> Callable[[tuple], Any]:
+    """The course trainer's ``train_step`` wrapped in a ``tf.function``.
 
     ``trainer_kwargs`` go to the trainer's constructor (e.g. ``pool_size=0`` for CycleGAN).
     The trainer is compiled with ``jit_compile`` too, and its ``train_step`` wrapped in
     ``tf.function(jit_compile=...)``, the same wrapping the baseline gets.
     """
-    try:
-        from course_utils import train  # noqa: F401
-    except ImportError as err:
-        return None, f"course_utils.train is not importable ({err})"
-    try:
-        trainer = _build_trainer(model, networks, jit_compile, **trainer_kwargs)
-    except (AttributeError, TypeError) as err:
-        return None, f"could not build the {model} trainer: {err}"
+    trainer = _build_trainer(model, networks, jit_compile, **trainer_kwargs)
     import tensorflow as tf
 
     # Keep the trainer alive with the function (it owns the optimizers and metrics).
     step = tf.function(trainer.train_step, jit_compile=jit_compile)
     step.trainer = trainer  # type: ignore[attr-defined]
-    return step, None
+    return step
 
 
 def _build_trainer(model: str, networks: Mapping[str, Any], jit_compile: bool, **kwargs: Any) -> Any:
@@ -745,16 +737,12 @@ def run_bench(model: str = "pix2pix", image_size: int | None = None, steps: int 
         trainer_reason = "not requested (--no-trainer)"
         if trainer:
             keras.utils.set_random_seed(0)
-            ours, trainer_reason = trainer_step(model, build_networks(model, size, filters), precision, xla)
-            if ours is not None:
-                step_fns["trainer"] = ours
-                if model == "cyclegan":
-                    # The same trainer without the image pool does exactly the baseline's work.
-                    keras.utils.set_random_seed(0)
-                    same_work, _ = trainer_step(model, build_networks(model, size, filters), precision, xla,
-                                                pool_size=0)
-                    if same_work is not None:
-                        step_fns["trainer_no_pool"] = same_work
+            step_fns["trainer"] = trainer_step(model, build_networks(model, size, filters), precision, xla)
+            if model == "cyclegan":
+                # The same trainer without the image pool does exactly the baseline's work.
+                keras.utils.set_random_seed(0)
+                step_fns["trainer_no_pool"] = trainer_step(model, build_networks(model, size, filters), precision,
+                                                           xla, pool_size=0)
         step_fns["baseline"] = baseline_step(model, base_nets, precision, xla)
         data = fixed_batch(model, size, batch)
         peak_memory(reset=True)

@@ -209,8 +209,8 @@ def test_no_retracing_across_steps_and_the_check_can_fail():
 
     nets = perf.build_networks("pix2pix", 32, 4)
     steps = {"baseline": perf.baseline_step("pix2pix", nets)}
-    ours, reason = perf.trainer_step("pix2pix", perf.build_networks("pix2pix", 32, 4))
-    assert reason is None
+    ours = perf.trainer_step("pix2pix", perf.build_networks("pix2pix", 32, 4))
+    assert callable(ours)
     steps["trainer"] = ours
     timings = perf.time_interleaved(steps, perf.fixed_batch("pix2pix", 32, 2), n_steps=3, warmup=1, repeats=2)
     for name, timing in timings.items():
