@@ -208,13 +208,20 @@ class ColabTrainingConfig(LessonConfig):
     steps: int = 2000
     checkpoint_every: int = 250
     bench_steps: int = 20
+    # The payoff run (section 7): the measured settings, the paper's schedule shape, a real result.
+    payoff_steps: int = 13340      # 10 epochs of horse2zebra (1,334 steps each at batch 1): 5 constant + 5 decay
+    payoff_checkpoint_every: int = 500
+    payoff_sample_every: int = 1000
+    eval_images: int = 100         # test images per domain for the evaluation (horse2zebra has 120 / 140)
+    replicas: int = 2              # the MirroredStrategy demonstration: two GPUs, or two logical CPUs
     out_dir: str = "/content/drive/MyDrive/gan-course/runs"
     seed: int = 0
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
         return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, n_blocks=2, steps=6,
-                    checkpoint_every=3, bench_steps=3, out_dir="build/runs")
+                    checkpoint_every=3, bench_steps=3, payoff_steps=200, payoff_checkpoint_every=100,
+                    payoff_sample_every=25, eval_images=40, out_dir="build/runs")
 
 
 # ---------------------------------------------------------------------------
@@ -223,20 +230,18 @@ class ColabTrainingConfig(LessonConfig):
 def check_gpu(verbose: bool = True) -> list[dict]:
     """List the GPUs TensorFlow sees (name, memory when known) and say what to do if there are none.
 
-    Returns one dict per GPU: ``{"name": ..., "memory_gb": ... or None}``.
+    Returns one dict per GPU: ``{"name": ..., "compute_capability": (major, minor) or None}``.
+
+    It only reads the physical devices, so TensorFlow's devices are not initialised yet: a lesson
+    can still configure logical devices afterwards (see ``course_utils.distribute``).
     """
     import tensorflow as tf
 
     gpus = []
     for device in tf.config.list_physical_devices("GPU"):
         details = tf.config.experimental.get_device_details(device)
-        gpus.append({"name": details.get("device_name", device.name), "memory_gb": None})
-    if gpus:
-        try:
-            info = tf.config.experimental.get_memory_info("GPU:0")  # needs an initialised device
-            gpus[0]["memory_gb"] = round(info.get("peak", 0) / 1e9, 2) or None
-        except (ValueError, RuntimeError):
-            pass
+        gpus.append({"name": details.get("device_name", device.name),
+                     "compute_capability": details.get("compute_capability")})
     if verbose:
         if gpus:
             for i, g in enumerate(gpus):

@@ -794,6 +794,54 @@ def pipeline_throughput(path: str | os.PathLike | None = None, image_size: int =
             "source": str(path) if path is not None else "64 synthetic facades-like 256x512 JPEGs"}
 
 
+
+def epoch_rates(dataset: tf.data.Dataset, epochs: int = 1) -> list[float]:
+    """Images per second of each of ``epochs`` passes over ``dataset`` (batches ``(B, ...)``).
+
+    Every pass is timed on its own, so a cached pipeline shows its slow first epoch (decode and
+    fill the cache) next to its fast later ones.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    rates = []
+    for _ in range(epochs):
+        n, start = 0, time.perf_counter()
+        for batch in dataset:
+            n += int(tf.shape(tf.nest.flatten(batch)[0])[0])
+        if n == 0:
+            raise ValueError("The dataset is empty: nothing to time. Check its files (and drop_remainder).")
+        rates.append(n / (time.perf_counter() - start))
+    return rates
+
+
+def load_unpaired(source: str | os.PathLike, split: str = "train", **kwargs: Any) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """Domain A and domain B of an unpaired dataset, wherever it lives.
+
+    ``source`` is ``"shipped"`` (the offline day2dusk set), a folder in the CycleGAN layout
+    (``trainA/ trainB/ testA/ testB/``), or the name of a TFDS ``cycle_gan`` config such as
+    ``"horse2zebra"`` (downloaded on first use). Keyword arguments go to
+    :func:`load_unpaired_folder` or :func:`load_cycle_gan_tfds`, which share them.
+    """
+    if str(source) == "shipped":
+        return load_unpaired_folder(shipped_unpaired_path(), split, **kwargs)
+    if isinstance(source, str) and source in CYCLE_GAN_TFDS_NAMES and not Path(source).exists():
+        return load_cycle_gan_tfds(source, split, **kwargs)
+    return load_unpaired_folder(source, split, **kwargs)   # a missing folder: its error names the layout
+
+
+def unpaired_test_images(source: str | os.PathLike, n: int, image_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` test images of each domain, unjittered and in file order: ``(x, y)`` NumPy arrays.
+
+    Each is ``(n, image_size, image_size, 3)`` float32 in [-1, 1] (fewer than ``n`` if the split is
+    smaller). Fixed images like these make samples and evaluations comparable across runs.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    a, b = load_unpaired(source, "test", image_size=image_size, jitter=False, batch_size=n, shuffle=False,
+                         cache=False, drop_remainder=False)
+    return next(iter(a)).numpy(), next(iter(b)).numpy()
+
+
 __all__ = [
     "AUTOTUNE", "IMAGE_EXTENSIONS", "JITTER_SCALE", "PIX2PIX_DATASETS", "CYCLE_GAN_TFDS_NAMES",
     "shipped_paired_path", "shipped_unpaired_path", "shipped_digits_path", "true_translation",
@@ -801,4 +849,5 @@ __all__ = [
     "random_jitter", "list_image_files", "check_image_files", "CheckedImage", "load_paired_folder",
     "load_unpaired_folder", "load_cycle_gan_tfds", "load_digits", "load_digits_arrays",
     "download_pix2pix_dataset", "safe_extract", "make_facade_like_folder", "pipeline_throughput",
+    "epoch_rates", "load_unpaired", "unpaired_test_images",
 ]

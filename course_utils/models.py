@@ -273,6 +273,21 @@ def resnet_generator(
     return keras.Model(inp, out, name="resnet_generator")
 
 
+def cyclegan_networks(image_size: int = 256, filters: int = 64, n_blocks: int | None = None) -> dict[str, keras.Model]:
+    """The four networks of Zhu et al. (2017), keyed as :class:`course_utils.train.CycleGAN` takes them.
+
+    ``generator_g`` (X -> Y) and ``generator_f`` (Y -> X) are :func:`resnet_generator`;
+    ``discriminator_x`` and ``discriminator_y`` are 70x70 PatchGANs with instance norm that judge
+    one image (no condition). ``train.CycleGAN(**cyclegan_networks(256))`` is the paper's model.
+    """
+    return {
+        "generator_g": resnet_generator(image_size, n_blocks=n_blocks, filters=filters),
+        "generator_f": resnet_generator(image_size, n_blocks=n_blocks, filters=filters),
+        "discriminator_x": patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters),
+        "discriminator_y": patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters),
+    }
+
+
 # ---------------------------------------------------------------------------
 # 03 CycleGAN: the smaller 128x128 variant (batch norm, 4x4 convs, conv_dim=64)
 # ---------------------------------------------------------------------------

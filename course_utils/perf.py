@@ -648,6 +648,21 @@ def time_interleaved(steps: Mapping[str, Callable], batch: tuple, n_steps: int, 
     return timings
 
 
+def format_duration(seconds: float) -> str:
+    """A duration as a person reads it: ``"0.35 s"``, ``"45 s"``, ``"12 min"``, ``"3.5 h"`` or ``"2.1 days"``."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}.")
+    if seconds < 10:
+        return f"{seconds:.2g} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
 def paired_ratio(ours: StepTiming, baseline: StepTiming) -> float:
     """Median over the side-by-side steps of ``ours / baseline`` (drift cancels within a pair)."""
     if len(ours.steps) != len(baseline.steps) or not ours.steps:

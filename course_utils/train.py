@@ -33,6 +33,7 @@ import json
 import math
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -837,6 +838,33 @@ def restore(trainer: Trainer, out_dir: str | os.PathLike) -> int:
 # ===========================================================================
 # 5. Watching training: callbacks
 # ===========================================================================
+def trainer_state(trainer: Trainer) -> dict[str, list[np.ndarray]]:
+    """A copy of what a checkpoint must bring back: ``{"step", "weights", "optimizers"}``.
+
+    ``weights`` are every network's variables, ``optimizers`` every optimizer's variables (Adam's
+    step counter, which is also the schedule's position, and its two moments per weight), all as
+    NumPy copies, so the trainer can be deleted and the snapshot compared with a restored one
+    (:func:`state_differences`).
+    """
+    trainer._require_compiled()
+    return {"step": [np.asarray(trainer.global_step)],
+            "weights": [np.array(v.numpy()) for net in trainer.networks.values() for v in net.weights],
+            "optimizers": [np.array(v.numpy()) for opt in trainer.optimizers.values() for v in opt.variables]}
+
+
+def state_differences(before: Mapping[str, Sequence[np.ndarray]], after: Mapping[str, Sequence[np.ndarray]]) -> list[str]:
+    """The parts of two :func:`trainer_state` snapshots that differ (``[]`` when they are identical).
+
+    Compares exactly, value by value: a restore must bring back the very same numbers.
+    """
+    differ = []
+    for key in ("step", "weights", "optimizers"):
+        a, b = before[key], after[key]
+        if len(a) != len(b) or any(x.shape != y.shape or not np.array_equal(x, y) for x, y in zip(a, b)):
+            differ.append(key)
+    return differ
+
+
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite; training stopped before anything was saved."""
 
@@ -1110,6 +1138,37 @@ class LossHistory(keras.callbacks.Callback):
         self._write_json()
 
 
+class StepTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every training step, with the global step each one ended at.
+
+    Add it after :func:`standard_callbacks` (``run_training(..., callbacks=[timer])``): a step's
+    time then includes the checkpoint or sample grid it wrote. :meth:`typical_seconds` leaves
+    those steps and the first one (tracing the graph) out.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self.steps: list[int] = []
+        self._start = 0.0
+
+    def on_train_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self.seconds.append(time.perf_counter() - self._start)
+        self.steps.append(int(self.model.global_step) if hasattr(self.model, "global_step") else len(self.seconds))
+
+    def typical_seconds(self, busy_every: Sequence[int] = ()) -> float | None:
+        """Median seconds of the plain steps: not the first, not those at a multiple of ``busy_every``.
+
+        Returns ``None`` when no such step was timed (e.g. a resumed run that had one step left).
+        """
+        plain = [sec for sec, step in list(zip(self.seconds, self.steps))[1:]
+                 if not any(every and step % every == 0 for every in busy_every)]
+        return float(np.median(plain)) if plain else None
+
+
 def standard_callbacks(out_dir: str | os.PathLike, sample_inputs: Any = None, every: int = 100,
                        checkpoint_every: int | None = None, tensorboard: bool = True,
                        history_every: int = 1) -> list[keras.callbacks.Callback]:
@@ -1156,6 +1215,36 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
         shutil.rmtree(tmp_dir, ignore_errors=True)
         written[stem] = final
     return written
+
+
+def run_settings(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the run in ``out_dir`` was started with.
+
+    The first call writes ``settings`` to ``<out_dir>/settings.json`` and returns them; later calls
+    (a resumed run, maybe in a new session) return the stored ones, so choices that change what a
+    checkpoint holds (precision, XLA, sizes) stay those of the run being resumed. Keys that differ
+    are named on stdout.
+
+    Raises:
+        ValueError: ``settings.json`` exists but is not a JSON object (the message names the file).
+    """
+    path = Path(out_dir) / "settings.json"
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON ({err}); fix or delete it (then the current settings "
+                             "are stored again).") from err
+        if not isinstance(stored, dict):
+            raise ValueError(f"{path} must hold a JSON object of settings; fix or delete it.")
+        changed = sorted(k for k in set(stored) | set(settings) if stored.get(k) != settings.get(k))
+        if changed:
+            print(f"Resuming {path.parent.name} with its stored settings; they differ from today's in: "
+                  + ", ".join(f"{k} (stored {stored.get(k)!r}, today {settings.get(k)!r})" for k in changed))
+        return stored
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, (json.dumps(dict(settings), indent=2, sort_keys=True) + "\n").encode())
+    return dict(settings)
 
 
 def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir: str | os.PathLike, *,

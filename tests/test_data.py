@@ -439,3 +439,47 @@ def test_pipeline_throughput_at_256_with_jitter():
     assert len(result["runs"]) == 3
     # The issue asks for >= 100 img/s; the bound here is loose so a busy shared machine still passes.
     assert result["images_per_second"] > 30, result
+
+
+# ---------------------------------------------------------------------------
+# Lesson 04's helpers: epoch rates, one entry point for unpaired sets, fixed test images
+# ---------------------------------------------------------------------------
+def test_epoch_rates_counts_images_not_batches(monkeypatch):
+    clock = iter(float(t) for t in range(100))
+    monkeypatch.setattr(D.time, "perf_counter", lambda: next(clock))
+    ds = tf.data.Dataset.from_tensor_slices(tf.zeros((10, 2, 2, 3))).batch(4)   # 4 + 4 + 2 images
+    assert D.epoch_rates(ds, epochs=2) == [10.0, 10.0]    # each pass: 10 images over 1 fake second
+    pairs = tf.data.Dataset.zip(ds, ds)                    # (x, y) elements count x's images
+    assert D.epoch_rates(pairs) == [10.0]
+
+
+def test_epoch_rates_refuses_empty_datasets_and_bad_epochs():
+    with pytest.raises(ValueError, match="empty"):
+        D.epoch_rates(tf.data.Dataset.from_tensor_slices(tf.zeros((0, 2))).batch(1))
+    with pytest.raises(ValueError, match="positive integer"):
+        D.epoch_rates(tf.data.Dataset.range(3), epochs=0)
+
+
+def test_load_unpaired_routes_shipped_folders_and_tfds(tmp_path, monkeypatch):
+    a, _ = D.load_unpaired("shipped", "test", image_size=16, jitter=False, shuffle=False, batch_size=2, cache=False)
+    b, _ = D.load_unpaired_folder(D.shipped_unpaired_path(), "test", image_size=16, jitter=False, shuffle=False,
+                                  batch_size=2, cache=False)
+    np.testing.assert_array_equal(_first(a), _first(b))
+    calls = []
+    monkeypatch.setattr(D, "load_cycle_gan_tfds", lambda name, split, **kw: calls.append((name, split, kw)))
+    D.load_unpaired("horse2zebra", "train", image_size=64)
+    assert calls == [("horse2zebra", "train", {"image_size": 64})]
+    with pytest.raises(FileNotFoundError, match="trainA"):     # an unknown name is a folder that is not there
+        D.load_unpaired(str(tmp_path / "my_photos"), "train")
+
+
+def test_unpaired_test_images_are_the_first_files_unjittered():
+    x, y = D.unpaired_test_images("shipped", 3, image_size=16)
+    assert x.shape == y.shape == (3, 16, 16, 3) and x.dtype == np.float32
+    first = sorted((D.shipped_unpaired_path() / "testA").glob("*.jpg"))[0]
+    expected = D.resize(D.normalize(tf.io.decode_jpeg(tf.io.read_file(str(first)), channels=3)), 16).numpy()
+    np.testing.assert_allclose(x[0], expected, atol=1e-6)
+    x_all, _ = D.unpaired_test_images("shipped", 1000, image_size=16)   # fewer when the split is smaller
+    assert len(x_all) == len(list((D.shipped_unpaired_path() / "testA").glob("*.jpg")))
+    with pytest.raises(ValueError, match="positive integer"):
+        D.unpaired_test_images("shipped", 0)

@@ -139,3 +139,13 @@ def test_generators_output_in_tanh_range():
 def test_bad_arguments_raise_errors_that_teach(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_cyclegan_networks_are_the_papers_four():
+    nets = models.cyclegan_networks(32, filters=4, n_blocks=1)
+    assert sorted(nets) == ["discriminator_x", "discriminator_y", "generator_f", "generator_g"]
+    assert nets["generator_g"] is not nets["generator_f"]
+    assert nets["generator_g"].output_shape == (None, 32, 32, 3)
+    assert nets["discriminator_x"].input_shape == (None, 32, 32, 3)          # judges one image, no condition
+    assert nets["generator_g"].count_params() == models.resnet_generator(32, n_blocks=1, filters=4).count_params()
+    assert any(l.__class__.__name__ == "InstanceNormalization" for l in nets["discriminator_y"].layers)

@@ -251,3 +251,15 @@ def test_pipeline_images_per_second_measures_the_course_pipeline():
     result = perf.pipeline_images_per_second(image_size=32, n_batches=20, repeats=2)
     assert result["images_per_second"] > 0 and len(result["runs"]) == 2
     assert result["source"].startswith("course_utils.data.pipeline_throughput")
+
+
+@pytest.mark.parametrize("seconds, text", [(0.35, "0.35 s"), (45, "45 s"), (100, "100 s"), (720, "12 min"),
+                                           (3.5 * 3600, "3.5 h"), (3 * 86400, "3.0 days")])
+def test_format_duration(seconds, text):
+    assert perf.format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
+def test_format_duration_refuses_impossible_times(bad):
+    with pytest.raises(ValueError, match="finite number"):
+        perf.format_duration(bad)

@@ -593,3 +593,65 @@ def test_image_pool_under_xla_compiles_once():
         times.append(time.perf_counter() - start)
     first, later = times[0], sorted(times[2:])[len(times[2:]) // 2]
     assert later < first / 5, f"XLA recompiles the pool query: first call {first:.3f}s, later median {later:.3f}s"
+
+
+# ---------------------------------------------------------------------------
+# Lesson 04's helpers: state snapshots, the step timer, a run's remembered settings
+# ---------------------------------------------------------------------------
+def _compiled_cyclegan():
+    trainer = train.CycleGAN(*cyclegan_nets(), pool_size=2, seed=0)
+    trainer.compile(learning_rate=2e-4)
+    return trainer
+
+
+def test_trainer_state_round_trips_through_a_checkpoint(tmp_path):
+    trainer = _compiled_cyclegan()
+    trainer.generator_g.weights[0].assign(trainer.generator_g.weights[0] + 1.0)
+    trainer.step.assign(7)
+    before = train.trainer_state(trainer)
+    train.save_checkpoint(trainer, tmp_path)
+    other = _compiled_cyclegan()                                   # new random weights, step 0
+    fresh = train.trainer_state(other)
+    assert train.state_differences(before, fresh) == ["step", "weights"]   # Adam's variables are all zero in both
+    assert train.restore(other, tmp_path) == 7
+    assert train.state_differences(before, train.trainer_state(other)) == []
+    before["optimizers"][0] = before["optimizers"][0] + 1          # one changed number is a difference
+    assert train.state_differences(before, train.trainer_state(other)) == ["optimizers"]
+
+
+def test_trainer_state_needs_a_compiled_trainer():
+    with pytest.raises(ValueError, match="compile"):
+        train.trainer_state(train.CycleGAN(*cyclegan_nets(), pool_size=0))
+
+
+def test_step_timer_leaves_out_the_first_and_the_busy_steps(monkeypatch):
+    ticks = iter([0.0, 5.0,   1.0, 1.1,   2.0, 2.3,   3.0, 3.2,   4.0, 5.0,   6.0, 6.4])   # begin, end per step
+    monkeypatch.setattr(train.time, "perf_counter", lambda: next(ticks))
+    timer = train.StepTimer()
+
+    class Model:
+        global_step = 0
+
+    timer.set_model(Model())
+    for step in range(1, 7):
+        timer.on_train_batch_begin(step - 1)
+        Model.global_step = step
+        timer.on_train_batch_end(step - 1)
+    assert timer.steps == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_allclose(timer.seconds, [5.0, 0.1, 0.3, 0.2, 1.0, 0.4])
+    # step 1 traces (left out); steps 4 and 5 are multiples of 4 and 5 (a checkpoint, samples)
+    assert timer.typical_seconds(busy_every=(4, 5)) == pytest.approx(np.median([0.1, 0.3, 0.4]))
+    assert timer.typical_seconds() == pytest.approx(np.median([0.1, 0.3, 0.2, 1.0, 0.4]))
+    assert train.StepTimer().typical_seconds() is None
+
+
+def test_run_settings_are_stored_once_and_returned_on_resume(tmp_path, capsys):
+    first = train.run_settings(tmp_path / "run", {"policy": "mixed_float16", "xla": False})
+    assert first == {"policy": "mixed_float16", "xla": False}
+    assert json.loads((tmp_path / "run" / "settings.json").read_text()) == first
+    again = train.run_settings(tmp_path / "run", {"policy": "float32", "xla": False})
+    assert again == first                                          # the run keeps what it started with
+    assert "policy (stored 'mixed_float16', today 'float32')" in capsys.readouterr().out
+    (tmp_path / "run" / "settings.json").write_text("[1, 2")
+    with pytest.raises(ValueError, match="settings.json is not valid JSON"):
+        train.run_settings(tmp_path / "run", first)
