@@ -224,6 +224,32 @@ class ColabTrainingConfig(LessonConfig):
                     payoff_sample_every=25, eval_images=40, out_dir="build/runs")
 
 
+@dataclass(frozen=True)
+class CapstoneConfig(LessonConfig):
+    """Lesson 05: your own translation. Replace ``data`` (and ``image_size``) with your own set.
+
+    The defaults train on the shipped paired set, whose images are 64x64; for your own photos use
+    the papers' 256. ``steps`` is the global step the run reaches: CycleGAN keeps the learning rate
+    for the first half and decays it linearly to zero over the second (the paper's shape).
+    """
+
+    model: str = "pix2pix"         # "pix2pix" (pairs: A|B files) or "cyclegan" (two unpaired folders)
+    data: str = "shipped"          # "shipped", or your folder / .zip / .tar.gz
+    image_size: int = 64           # 256 for your own photos (the papers')
+    filters: int = 64
+    batch_size: int = 1
+    steps: int = 4000
+    checkpoint_every: int = 500
+    report_images: int = 16        # images per domain in the picture report (the metrics use all)
+    out_dir: str = "/content/drive/MyDrive/gan-course/runs"
+    seed: int = 0
+
+    @classmethod
+    def _smoke_overrides(cls) -> dict:
+        return dict(image_size=32, filters=8, batch_size=4, steps=60, checkpoint_every=30, report_images=8,
+                    out_dir="build/runs")
+
+
 # ---------------------------------------------------------------------------
 # The runtime: which accelerator is there, and what to do if there is none.
 # ---------------------------------------------------------------------------

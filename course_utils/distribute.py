@@ -7,7 +7,8 @@ devices; that has to happen before TensorFlow first uses a device (the first ope
 listing the logical devices), so lessons call :func:`split_cpu` right after their imports.
 
 >>> split_cpu(2)                       # before any TensorFlow operation
->>> strategy = tf.distribute.MirroredStrategy(replica_devices(2))
+>>> strategy = tf.distribute.MirroredStrategy(replica_devices(2))       # two replicas
+>>> one = tf.distribute.MirroredStrategy(default_devices())             # every GPU, else one CPU
 >>> per_replica_batch(4, strategy.num_replicas_in_sync)
 2
 """
@@ -49,6 +50,16 @@ def split_cpu(n: int = 2) -> bool:
             "the imports, then restart the runtime (Colab: Runtime > Restart session) and run from the top."
         ) from err
     return True
+
+
+def default_devices() -> list[str]:
+    """The devices ``MirroredStrategy()`` would use on this machine: every GPU, else the first CPU.
+
+    Pass them explicitly (``MirroredStrategy(default_devices())``) once the CPU is split: without
+    devices, ``MirroredStrategy()`` takes *every* logical CPU of a split CPU as a replica.
+    """
+    gpus = tf.config.list_logical_devices("GPU")
+    return [d.name for d in gpus] if gpus else [tf.config.list_logical_devices("CPU")[0].name]
 
 
 def replica_devices(n: int = 2) -> list[str]:

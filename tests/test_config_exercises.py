@@ -16,7 +16,7 @@ def test_profiles_follow_course_smoke(monkeypatch):
 
 
 @pytest.mark.parametrize("cls", [config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig,
-                                 config.ColabTrainingConfig])
+                                 config.ColabTrainingConfig, config.CapstoneConfig])
 def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     full, smoke = cls.full(), cls.smoke()
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -24,7 +24,8 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     changed = {f.name for f in dataclasses.fields(cls) if getattr(full, f.name) != getattr(smoke, f.name)}
     allowed = {"profile", "dataset", "image_size", "batch_size", "epochs", "steps", "steps_per_epoch",
                "num_examples", "ring_steps", "ring_seeds", "filters", "n_blocks", "decay_epochs", "sample_every", "checkpoint_every",
-               "bench_steps", "out_dir"}
+               "bench_steps", "out_dir", "payoff_steps", "payoff_checkpoint_every", "payoff_sample_every",
+               "eval_images", "report_images"}
     assert changed <= allowed, f"the smoke profile may only shrink sizes and counts: {changed - allowed}"
 
 
@@ -42,6 +43,24 @@ def test_colab_links_come_from_one_place():
 
 def test_data_dir_found_in_the_repository():
     assert (config.data_dir()).name == "data"
+
+
+def test_capstone_smoke_trains_the_same_model_on_the_same_data():
+    full, smoke = config.CapstoneConfig.full(), config.CapstoneConfig.smoke()
+    assert (full.model, full.data) == (smoke.model, smoke.data) == ("pix2pix", "shipped")
+    assert smoke.steps < full.steps and smoke.image_size < full.image_size
+
+
+def test_check_gpu_does_not_start_tensorflows_devices():
+    import subprocess
+    import sys
+
+    script = ("from course_utils import config, distribute; config.check_gpu(verbose=False); "
+              "print(distribute.split_cpu(2))")   # still possible after check_gpu
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "True"
 
 
 def test_check_gpu_on_cpu_says_what_to_do(capsys):

@@ -54,8 +54,11 @@ def test_two_logical_cpus_give_two_replicas_with_half_the_batch_each():
         dist = strategy.experimental_distribute_dataset(ds)
         per_replica = strategy.run(lambda b: tf.shape(b)[0], args=(next(iter(dist)),))
         sizes = [int(v) for v in strategy.experimental_local_results(per_replica)]
+        one = tf.distribute.MirroredStrategy(distribute.default_devices())
         print(json.dumps({"first": first, "again": again, "devices": devices,
-                          "replicas": strategy.num_replicas_in_sync, "sizes": sizes}))
+                          "replicas": strategy.num_replicas_in_sync, "sizes": sizes,
+                          "default": distribute.default_devices(), "one": one.num_replicas_in_sync,
+                          "unnamed": tf.distribute.MirroredStrategy().num_replicas_in_sync}))
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
@@ -65,3 +68,5 @@ def test_two_logical_cpus_give_two_replicas_with_half_the_batch_each():
     assert [d.lower().rsplit("/", 1)[-1] for d in out["devices"]] == ["device:cpu:0", "device:cpu:1"]
     assert out["replicas"] == 2
     assert out["sizes"] == [2, 2]                        # a global batch of 4: 2 images per replica
+    assert len(out["default"]) == 1 and out["default"][0].lower().endswith("cpu:0") and out["one"] == 1
+    assert out["unnamed"] == 2        # why the lessons name the devices: MirroredStrategy() takes both CPUs
