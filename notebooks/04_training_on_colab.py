@@ -18,8 +18,10 @@
 #   fraction of the GPU's peak from a table this notebook measures;
 # - run the paper's learning-rate schedule (or an honestly shortened one), checkpoint to
 #   Google Drive and resume exactly where a disconnected session stopped;
-# - watch training (TensorBoard, samples, loss curves), evaluate it (cycle error, PSNR/SSIM,
-#   KID), export the generator, translate your own image, and train on several GPUs.
+# - split each batch over two replicas with `MirroredStrategy` (two GPUs, or two logical CPUs);
+# - put it all together in one real training run, watch it (TensorBoard, samples, loss curves),
+#   evaluate it against a baseline (cycle and correspondence error, PSNR/SSIM, KID), export the
+#   generator and translate your own image.
 
 # %%
 # Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
@@ -34,12 +36,17 @@ config.check_gpu();
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
-# CycleGAN step of lesson 03), checkpoints and callbacks; `perf` counts FLOPs and times steps.
+# CycleGAN step of lesson 03), checkpoints and callbacks; `perf` counts FLOPs and times steps;
+# `distribute` prepares the devices for section 6, where one model trains on two devices at once.
+#
+# That last line must run **before TensorFlow uses any device**: TensorFlow fixes its list of
+# devices at its first operation. On a machine without two GPUs it splits the CPU into two
+# *logical* CPUs, so that section 6 can show two replicas anywhere (the rest of the lesson runs
+# on the GPU, or on the first CPU, as before).
 
 # %%
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -48,8 +55,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import data, exercises, metrics, models, perf, plotting, train, widgets
+from course_utils import data, distribute, exercises, inference, metrics, models, perf, plotting, train, widgets
 
+distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
 keras.utils.set_random_seed(cfg.seed)
 AUTOTUNE = tf.data.AUTOTUNE
 # The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
@@ -118,27 +126,8 @@ print("\nThis runtime:", DEVICE or "no GPU (CPU only)", "->", perf.match_gpu(DEV
 # they are the paper's networks at 256x256; in the smoke profile the same builders make tiny ones.
 
 # %%
-def build_networks():
-    """The four CycleGAN networks at this profile's size (built under the current precision policy)."""
-    size, f = cfg.image_size, cfg.filters
-    return {
-        "generator_g": models.resnet_generator(size, n_blocks=N_BLOCKS, filters=f),        # X -> Y
-        "generator_f": models.resnet_generator(size, n_blocks=N_BLOCKS, filters=f),        # Y -> X
-        "discriminator_x": models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=f),
-        "discriminator_y": models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=f),
-    }
-
-
-def make_trainer(networks, learning_rate=2e-4, jit_compile=False):
-    """A compiled CycleGAN trainer (Adam with beta_1 = 0.5, LSGAN losses, cycle 10, identity 5, pool 50)."""
-    trainer = train.CycleGAN(networks["generator_g"], networks["generator_f"],
-                             networks["discriminator_x"], networks["discriminator_y"],
-                             cycle_weight=10.0, identity_weight=5.0, pool_size=50, seed=cfg.seed)
-    trainer.compile(learning_rate=learning_rate, jit_compile=jit_compile)
-    return trainer
-
-
-nets = build_networks()
+# generator_g: X -> Y, generator_f: Y -> X (ResNet); discriminator_x, discriminator_y: PatchGANs (instance norm)
+nets = models.cyclegan_networks(cfg.image_size, filters=cfg.filters, n_blocks=N_BLOCKS)
 for name, net in nets.items():
     print(f"{name:<16} {net.count_params():>10,} parameters   output {net.output_shape}")
 
@@ -233,22 +222,9 @@ print(len(files_a), "files ->", batch.shape, batch.dtype, f"values in [{batch.nu
 
 # %% [markdown]
 # How much does each trick buy? We count **images per second, epoch by epoch**: one pass over the
-# dataset, timed. The parallel pipeline's first epoch decodes and fills the cache; its later epochs
-# read from the cache.
-
-# %%
-def epoch_rates(ds, epochs):
-    """Images per second of each pass over ``ds``."""
-    rates = []
-    for _ in range(epochs):
-        n, start = 0, time.perf_counter()
-        for b in ds:                               # b: (batch, size, size, 3)
-            n += int(b.shape[0])
-        rates.append(n / (time.perf_counter() - start))
-    return rates
-
-
-# %% [markdown]
+# dataset, timed (`data.epoch_rates` does the counting and the timing). The parallel pipeline's
+# first epoch decodes and fills the cache; its later epochs read from the cache.
+#
 # The shipped images are 64x64 and decode in no time, so we measure on files like horse2zebra's:
 # 64 shipped day scenes saved again as 256x256 JPEGs (in a temporary folder), jittered to 256 crops.
 
@@ -264,8 +240,8 @@ print(len(files_256), "JPEGs of", Image.open(files_256[0]).size, "in", big_dir)
 # cached one (three epochs: the first fills the cache).
 
 # %%
-fast = epoch_rates(fast_pipeline(files_256, 1, size=256), epochs=3)
-speeds = {"sequential decode + jitter": epoch_rates(slow_pipeline(files_256, 1, size=256), epochs=1)[0],
+fast = data.epoch_rates(fast_pipeline(files_256, 1, size=256), epochs=3)      # images/s of each epoch
+speeds = {"sequential decode + jitter": data.epoch_rates(slow_pipeline(files_256, 1, size=256))[0],
           "parallel, 1st epoch (decode, fill cache)": fast[0],
           "parallel, later epochs (from the cache)": float(np.mean(fast[1:]))}
 shutil.rmtree(big_dir)                             # the temporary JPEGs are no longer needed
@@ -311,32 +287,18 @@ print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {ne
 # - `data.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
 #   ready for `load_paired_folder` (facades translate labels to photos: `direction="BtoA"`).
 #
-# The shipped sets use the same layouts, so the smoke profile runs the same loaders. Two helpers
-# give this lesson its data: `load_train` the endless stream of training pairs, `load_test` a fixed
-# set of test images for samples and evaluation.
+# The shipped sets use the same layouts, so the smoke profile runs the same loaders.
+# `data.load_unpaired(cfg.dataset, ...)` picks the right one: the shipped folder for `"shipped"`,
+# TFDS for a name such as `"horse2zebra"`, the folder loader for any other path.
+#
+# The training stream zips the two domains into `(x, y)` pairs: domain A repeats, so one pass
+# over domain B is one epoch, and the order is fixed by the seed (a resumed run needs that).
 
 # %%
 def load_train(batch_size, cache=True):
-    """(x, y) batches for training: horse2zebra from TFDS in the full profile, the shipped set in smoke."""
-    if cfg.dataset == "shipped":
-        a, b = data.load_unpaired_folder(shipped, "train", image_size=cfg.image_size,
-                                         batch_size=batch_size, seed=cfg.seed, cache=cache)
-    else:
-        a, b = data.load_cycle_gan_tfds(cfg.dataset, "train", image_size=cfg.image_size,
-                                        batch_size=batch_size, seed=cfg.seed, cache=cache)
-    # one element: (x, y), each (batch_size, S, S, 3) float32, x from domain A, y from domain B
-    return tf.data.Dataset.zip(a.repeat(), b)      # one epoch = one pass over domain B
-
-
-def load_test(n):
-    """Up to n fixed test images of each domain, no jitter: for samples and evaluation."""
-    if cfg.dataset == "shipped":
-        a, b = data.load_unpaired_folder(shipped, "test", image_size=cfg.image_size, jitter=False,
-                                         batch_size=n, shuffle=False, cache=False, drop_remainder=False)
-    else:
-        a, b = data.load_cycle_gan_tfds(cfg.dataset, "test", image_size=cfg.image_size, jitter=False,
-                                        batch_size=n, shuffle=False, cache=False, drop_remainder=False)
-    return next(iter(a)).numpy(), next(iter(b)).numpy()      # each (n, S, S, 3) in [-1, 1]
+    a, b = data.load_unpaired(cfg.dataset, "train", image_size=cfg.image_size, batch_size=batch_size,
+                              seed=cfg.seed, cache=cache)
+    return tf.data.Dataset.zip(a.repeat(), b)      # (x, y), each (batch_size, S, S, 3) float32 in [-1, 1]
 
 
 train_ds = load_train(cfg.batch_size)
@@ -451,16 +413,22 @@ print("the global policy is back to:", keras.mixed_precision.global_policy().nam
 # dominated by fixed costs per operation. Run the full profile on a Colab GPU to see what the
 # switches buy.
 
+# %% [markdown]
+# The trainer is `train.CycleGAN(**networks)`, with the paper's settings as its defaults: LSGAN
+# losses, cycle weight 10, identity weight 5, a pool of 50 fakes; `compile` gives each network an
+# Adam optimizer with $\beta_1 = 0.5$. `bench_trainer` builds the networks under a precision policy
+# and compiles the step with or without XLA.
+
 # %%
-BENCH_MODEL = "cyclegan"
 BENCH_LABEL = f"CycleGAN {cfg.image_size}x{cfg.image_size}"
 
 
-def bench_trainer(policy="float32", jit_compile=False):
-    """The trainer whose step we time, with its networks built under ``policy``."""
-    with train.precision(policy):
-        networks = build_networks()
-    return make_trainer(networks, jit_compile=jit_compile), networks
+def bench_trainer(policy="float32", jit_compile=False, learning_rate=2e-4):
+    with train.precision(policy):                                    # networks compute in `policy`
+        networks = models.cyclegan_networks(cfg.image_size, filters=cfg.filters, n_blocks=N_BLOCKS)
+    trainer = train.CycleGAN(**networks, seed=cfg.seed)
+    trainer.compile(learning_rate=learning_rate, jit_compile=jit_compile)
+    return trainer, networks
 
 
 # %% [markdown]
@@ -548,7 +516,20 @@ fig.tight_layout()
 # losses in float32 and watch for NaNs: the `NaNGuard` callback of section 6 stops a run at the
 # first one.
 
+# %% [markdown]
+# **The settings for the payoff run.** Section 7 trains for `cfg.payoff_steps` steps with one of these
+# three versions. The right one is the version that *finishes* soonest: its one-time cost (the
+# first call) plus the steps times its median step. On a GPU with thousands of steps the median
+# decides; on a short CPU run a long compilation can outweigh a faster step. The table is measured
+# on a shared machine, so a close race can go either way from one run to the next.
+
 # %%
+finish = {name: timings[name].first_call_seconds + cfg.payoff_steps * timings[name].median for name in variants}
+PAYOFF_VARIANT = min(finish, key=finish.get)
+PAYOFF_POLICY, PAYOFF_XLA = variants[PAYOFF_VARIANT]     # e.g. ("mixed_float16", False) on a T4
+for name, seconds in finish.items():
+    print(f"{name:<15} {cfg.payoff_steps} steps would take about {perf.format_duration(seconds)}")
+print(f"-> the payoff run uses: {PAYOFF_VARIANT} (policy {PAYOFF_POLICY}, XLA {'on' if PAYOFF_XLA else 'off'})")
 del trainers, steps, timings, demo
 
 # %% [markdown]
@@ -648,27 +629,15 @@ print("run folder:", RUN_DIR)
 # (`train.standard_callbacks`) are, in this order: `NaNGuard` (stops at the first NaN, before
 # anything is saved), `LossHistory` (a CSV and JSON of the losses), `SampleGrid` (a PNG of fixed
 # test images every `SAMPLE_EVERY` steps), `TensorBoardLogger` and `CheckpointCallback` (every
-# `checkpoint_every` steps and at the end, keeping the last three). We add one of our own that
-# times every step.
+# `checkpoint_every` steps and at the end, keeping the last three). We add `train.StepTimer`, a
+# callback that records the wall-clock time of every step.
+#
+# The samples are always the same few test images (`data.unpaired_test_images` takes the first
+# ones, unjittered), so that the pictures of one run can be compared step by step.
 
 # %%
-class StepTimer(keras.callbacks.Callback):
-    """Wall-clock seconds of every training step, with the global step it ended at."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds, self.steps = [], []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):   # runs after the standard callbacks of this step
-        self.seconds.append(time.perf_counter() - self.start)
-        self.steps.append(self.model.global_step)
-
-
 SAMPLE_EVERY = 3 if cfg.is_smoke else 100
-sample_x, sample_y = load_test(2 if cfg.is_smoke else 4)           # fixed images for the samples
+sample_x, sample_y = data.unpaired_test_images(cfg.dataset, 2 if cfg.is_smoke else 4, cfg.image_size)  # (n, S, S, 3)
 
 
 def run(trainer, until_step, timer=None, export=True):
@@ -681,9 +650,9 @@ def run(trainer, until_step, timer=None, export=True):
 # We train the first half of the run, then pretend the session dies.
 
 # %%
-trainer = make_trainer(build_networks(), learning_rate=SCHEDULE)
+trainer, _ = bench_trainer(learning_rate=SCHEDULE)       # float32, no XLA: the plain step
 print("a checkpoint holds:", ", ".join(sorted(trainer.checkpoint_items())))
-timer = StepTimer()
+timer = train.StepTimer()
 first = run(trainer, cfg.steps // 2, timer, export=False)   # export only at the end
 print(f"started at step {first['resumed_from']}, now at step {first['step']}")
 
@@ -694,23 +663,12 @@ print(f"started at step {first['resumed_from']}, now at step {first['step']}")
 # real model of this profile costs on this machine.
 
 # %%
-def duration(seconds):
-    if seconds < 120:
-        return f"{seconds:.2g} s"
-    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
-
-
-busy = [s % cfg.checkpoint_every == 0 or s % SAMPLE_EVERY == 0 for s in timer.steps]
-plain = [sec for sec, b in zip(timer.seconds[1:], busy[1:]) if not b]
-if plain:
-    step_s = float(np.median(plain))
+step_s = timer.typical_seconds(busy_every=(cfg.checkpoint_every, SAMPLE_EVERY))   # None if too few steps
+if step_s is not None:
     print(f"first step (tracing, graph optimisation) {timer.seconds[0]:.1f} s; then {1e3 * step_s:.0f} ms per step "
-          f"(median of {len(plain)}) on {DEVICE or 'the CPU'}")
-    extra = [sec - step_s for sec, b in zip(timer.seconds[1:], busy[1:]) if b]
-    if extra:
-        print(f"steps that also saved a checkpoint or samples took {max(extra):.2f} s longer")
-    print(f"-> this lesson's {cfg.steps} steps: {duration(cfg.steps * step_s)}; the paper's 200 epochs x "
-          f"{epoch_steps} steps at this size: {duration(200 * epoch_steps * step_s)}")
+          f"on {DEVICE or 'the CPU'} (median of the steps that saved nothing)")
+    print(f"-> this lesson's {cfg.steps} steps: {perf.format_duration(cfg.steps * step_s)}; the paper's 200 epochs x "
+          f"{epoch_steps} steps at this size: {perf.format_duration(200 * epoch_steps * step_s)}")
 else:
     print("Too few new steps in this session to time (a resumed, nearly finished run).")
 
@@ -726,11 +684,9 @@ else:
 # starts from nothing: fresh networks with random weights, a fresh trainer.
 
 # %%
-before = {"step": trainer.global_step,
-          "weights": [v.numpy() for v in trainer.generator_g.weights + trainer.discriminator_y.weights],
-          "adam": [v.numpy() for v in trainer.optimizers["generator_g"].variables],
-          "lr": float(SCHEDULE(trainer.optimizers["generator_g"].iterations))}
-del trainer                                                          # the session is gone
+before = train.trainer_state(trainer)     # NumPy copies: the step, all weights, all optimizer variables
+lr_before = float(SCHEDULE(trainer.optimizers["generator_g"].iterations))
+del trainer                               # the session is gone
 
 # %% [markdown]
 # ### Resuming, on one GPU or many
@@ -741,26 +697,24 @@ del trainer                                                          # the sessi
 # **global** batch `per-GPU batch x number of GPUs`. Our trainers divide each replica's loss by the
 # number of replicas, so the summed gradient is the mean. With one GPU, or on a CPU, the strategy has
 # one replica and the same code runs; so we build the new session's trainer that way, and the
-# checkpoint written without a strategy restores into it.
+# checkpoint written without a strategy restores into it. (We name the devices with
+# `distribute.default_devices()`: every GPU, else the first CPU. Left to itself, `MirroredStrategy()`
+# would also take the two logical CPUs of the first cells as two replicas.)
 
 # %%
-strategy = tf.distribute.MirroredStrategy()
+strategy = tf.distribute.MirroredStrategy(distribute.default_devices())   # every GPU; else the first CPU
 replicas = strategy.num_replicas_in_sync
 print("replicas:", replicas, list(strategy.extended.worker_devices))
 with strategy.scope():
-    trainer = make_trainer(build_networks(), learning_rate=SCHEDULE)   # random weights again
-fresh = [v.numpy() for v in trainer.generator_g.weights]
+    trainer, _ = bench_trainer(learning_rate=SCHEDULE)   # random weights again
+fresh = train.trainer_state(trainer)
 restored_step = train.restore(trainer, RUN_DIR)
-after_weights = [v.numpy() for v in trainer.generator_g.weights + trainer.discriminator_y.weights]
-after_adam = [v.numpy() for v in trainer.optimizers["generator_g"].variables]
-
-assert restored_step == trainer.global_step == before["step"], (restored_step, before["step"])
-assert not all(np.array_equal(a, b) for a, b in zip(fresh, after_weights)), "restore changed nothing"
-assert all(np.array_equal(a, b) for a, b in zip(before["weights"], after_weights)), "weights differ after restore"
-assert all(np.array_equal(a, b) for a, b in zip(before["adam"], after_adam)), "optimizer state differs"
-assert float(SCHEDULE(trainer.optimizers["generator_g"].iterations)) == before["lr"]
+after = train.trainer_state(trainer)
+assert "weights" in train.state_differences(fresh, after), "restore changed nothing"
+assert train.state_differences(before, after) == [], train.state_differences(before, after)
+assert restored_step == trainer.global_step and float(SCHEDULE(trainer.optimizers["generator_g"].iterations)) == lr_before
 print(f"restored step {restored_step}: the weights, Adam's moments and the learning rate "
-      f"({before['lr']:.2e}) are exactly as before the disconnect")
+      f"({lr_before:.2e}) are exactly as before the disconnect")
 
 # %% [markdown]
 # Training continues from there to the end of the schedule. `run_training` restores by itself
@@ -786,13 +740,115 @@ if replicas > 1:   # a larger global batch: the data position after the resume d
     print(f"{replicas} replicas: global batch {cfg.batch_size * replicas}; the data stream is not the "
           "interrupted run's continuation, the model state is.")
 second = run(trainer, cfg.steps)
-assert second["resumed_from"] == before["step"] and trainer.global_step == cfg.steps
+assert second["resumed_from"] == restored_step and trainer.global_step == cfg.steps
 print(f"resumed from step {second['resumed_from']}, finished at step {second['step']} on {replicas} replica(s); "
       f"learning rate now {float(SCHEDULE(trainer.optimizers['generator_g'].iterations)):.1e}")
 print("checkpoints:", sorted(p.name for p in (RUN_DIR / "checkpoints").glob("*.index")))
 
 # %% [markdown]
-# ## 7. Watching training
+# ### Two replicas, seen up close
+# Here the strategy had one device. To watch two replicas on any machine we hand a
+# strategy two devices ourselves: two GPUs if the machine has them, otherwise the two logical CPUs
+# that the first cells set up (`distribute.replica_devices`). A **replica** is one copy of the model
+# on one device, and every step does three things:
+#
+# 1. the **global batch** of $B$ images is split evenly: each replica gets the **per-replica batch**
+#    $B / R$ (with $R$ replicas);
+# 2. each replica computes the losses of its share and their gradients;
+# 3. the gradients are summed over the replicas (the all-reduce) and every replica applies the same
+#    update to its copy, so the copies never drift apart.
+#
+# Since our trainers divide each replica's loss by $R$, the sum in step 3 is the gradient of the
+# mean loss over the whole global batch: the same update as one device given all $B$ images
+# (`tests/test_train.py` checks this on two logical CPUs). To keep the papers' batch of 1 *per
+# device*, make the global batch `cfg.batch_size * R`.
+
+# %%
+# With two GPUs `strategy` already has two replicas: reuse it (one strategy per set of devices).
+two = strategy if replicas >= cfg.replicas else tf.distribute.MirroredStrategy(distribute.replica_devices(cfg.replicas))
+R = two.num_replicas_in_sync
+GLOBAL_BATCH = cfg.batch_size * R
+print(f"{R} replicas on {list(two.extended.worker_devices)}: global batch {GLOBAL_BATCH}, "
+      f"per-replica batch {distribute.per_replica_batch(GLOBAL_BATCH, R)}")
+
+# %% [markdown]
+# `experimental_distribute_dataset` does the split of step 1: every element it yields holds one part
+# per replica. `two.run` calls a function on every replica with that replica's part; here the
+# function only reports the shape it received.
+
+# %%
+split_ds = two.experimental_distribute_dataset(load_train(GLOBAL_BATCH, cache=False))
+x_parts, y_parts = next(iter(split_ds))                      # one (B/R, S, S, 3) part per replica
+shapes = two.run(lambda x, y: tf.shape(x), args=(x_parts, y_parts))
+for device, shape in zip(two.extended.worker_devices, two.experimental_local_results(shapes)):
+    print(f"{device}: x of shape {tuple(shape.numpy())}")   # (B/R, S, S, 3) each
+
+# %% [markdown]
+# Training on the two replicas is the same code as before, inside `two.scope()`: `fit` splits each
+# global batch by itself. On CPUs this is a demonstration, not a speed-up (both logical CPUs share
+# the same cores), so it uses small networks on the shipped images at 32x32 for three steps. Then we
+# check step 3's promise: the two copies of a kernel hold exactly the same numbers.
+
+# %%
+with two.scope():
+    demo = train.CycleGAN(**models.cyclegan_networks(32, filters=8, n_blocks=1), seed=cfg.seed)
+    demo.compile(learning_rate=2e-4)
+day, dusk = data.load_unpaired("shipped", "train", image_size=32, batch_size=GLOBAL_BATCH, seed=cfg.seed)
+demo.fit(tf.data.Dataset.zip(day.repeat(), dusk), epochs=1, steps_per_epoch=3, verbose=VERBOSE)
+kernel = demo.generator_g.get_layer("stem_conv").kernel.value       # the tf.distribute variable inside Keras's
+copies = two.experimental_local_results(kernel)                     # its copies: one per replica
+assert len(copies) == R and all(np.array_equal(copies[0].numpy(), c.numpy()) for c in copies[1:])
+print(f"after {demo.global_step} steps on {R} replicas, the {len(copies)} copies of G's first kernel are identical")
+del demo
+
+# %% [markdown]
+# ## 7. The payoff: one real run with everything measured
+#
+# Sections 2-6 measured and tested the pieces; now one run uses all of them and ends in a result:
+#
+# - the version of the step that section 4 measured to finish these steps soonest (`PAYOFF_VARIANT`);
+# - the paper's schedule shape, shortened honestly (section 5): half the steps at
+#   $\eta_0 = 2\times10^{-4}$, half decaying linearly to zero;
+# - checkpoints to Drive and samples as it goes (section 6), on every GPU of the machine
+#   (`strategy`, one device here).
+#
+# In the full profile that is 13,340 steps, **10 epochs of horse2zebra** (5 constant + 5 decaying):
+# 5 % of the paper's 200 epochs, so expect zebra-coloured horses, not the paper's results. The
+# smoke profile trains 200 steps on the shipped day2dusk set at 32x32. If the session
+# disconnects, run the notebook again from the top with the same Drive: this run continues from
+# its last checkpoint. The run folder remembers the step version it started with
+# (`train.remember_choices`), so a resumed run keeps it even if today's measurement picks another.
+
+# %%
+PAYOFF_DIR = RUNS / f"04_payoff_{cfg.dataset}_{cfg.image_size}px_{cfg.payoff_steps}steps_{cfg.profile}"
+if cfg.is_smoke and PAYOFF_DIR.exists():
+    shutil.rmtree(PAYOFF_DIR)              # smoke: a fresh run every time; full: resume whatever is there
+settings = train.remember_choices(PAYOFF_DIR, {"variant": PAYOFF_VARIANT, "policy": PAYOFF_POLICY, "xla": PAYOFF_XLA})
+PAYOFF_SCHEDULE = train.LinearDecay(2e-4, cfg.payoff_steps // 2, cfg.payoff_steps - cfg.payoff_steps // 2)
+with strategy.scope():
+    payoff, _ = bench_trainer(settings["policy"], settings["xla"], learning_rate=PAYOFF_SCHEDULE)
+print(f"{PAYOFF_DIR.name}: {settings['variant']}, {cfg.payoff_steps} steps, global batch "
+      f"{cfg.batch_size * replicas}, on {replicas} replica(s)")
+if step_s is not None:
+    print(f"section 6 measured {1e3 * step_s:.0f} ms per float32 step here: about "
+          f"{perf.format_duration(cfg.payoff_steps * step_s)} for the whole run in float32")
+
+# %% [markdown]
+# The run itself: one call, with a progress bar in the full profile (a run of several hours).
+
+# %%
+payoff_timer = train.StepTimer()
+result = train.run_training(payoff, train_ds, cfg.payoff_steps, PAYOFF_DIR,
+                            checkpoint_every=cfg.payoff_checkpoint_every, sample_inputs=(sample_x, sample_y),
+                            sample_every=cfg.payoff_sample_every, callbacks=[payoff_timer], verbose=VERBOSE)
+assert payoff.global_step == cfg.payoff_steps
+payoff_s = payoff_timer.typical_seconds(busy_every=(cfg.payoff_checkpoint_every, cfg.payoff_sample_every))
+print(f"started at step {result['resumed_from']}, trained {result['steps_run']} steps in this session"
+      + (f", {1e3 * payoff_s:.0f} ms per step ({perf.format_duration(sum(payoff_timer.seconds))} in all)"
+         if payoff_s is not None else ""))
+
+# %% [markdown]
+# ## 8. Watching training
 #
 # **TensorBoard** reads the event files the `TensorBoardLogger` wrote: the losses as curves and
 # the sample grids as images, indexed by the global step (so a resumed run continues the same
@@ -803,9 +859,9 @@ print("checkpoints:", sorted(p.name for p in (RUN_DIR / "checkpoints").glob("*.i
 if config.in_colab():
     ip = get_ipython()  # noqa: F821  (defined inside notebooks)
     ip.run_line_magic("load_ext", "tensorboard")
-    ip.run_line_magic("tensorboard", f"--logdir '{RUN_DIR / 'tensorboard'}'")
+    ip.run_line_magic("tensorboard", f"--logdir '{PAYOFF_DIR / 'tensorboard'}'")
 else:
-    print(f"Outside Colab, run in a terminal: tensorboard --logdir {RUN_DIR / 'tensorboard'}")
+    print(f"Outside Colab, run in a terminal: tensorboard --logdir {PAYOFF_DIR / 'tensorboard'}")
 
 # %% [markdown]
 # The **loss curves** also live in `history.csv` in the run folder (one row per step, written as
@@ -814,35 +870,36 @@ else:
 # (no loss stuck at 0 or exploding) and the cycle term going down.
 
 # %%
-plotting.plot_loss_history(RUN_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
-                           smoothing=0.0 if cfg.is_smoke else 0.9, title="CycleGAN losses (from history.csv)");
+plotting.plot_loss_history(PAYOFF_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
+                           smoothing=0.9, title="The payoff run's CycleGAN losses (from history.csv)");
 
 # %% [markdown]
-# The **samples** are the fixed test images pushed through the networks every `SAMPLE_EVERY` steps:
-# per row $x \to G(x) \to F(G(x))$, then $y \to F(y) \to G(F(y))$. The browser below plays them as
-# a film (in Colab or Jupyter; a static page shows the last one underneath). Read losses and
-# samples together: a falling cycle loss with grey, blurry samples means the generators found an
-# easy way back, not a good translation.
+# The **samples** are the fixed test images pushed through the networks every
+# `cfg.payoff_sample_every` steps: per row $x \to G(x) \to F(G(x))$, then $y \to F(y) \to G(F(y))$.
+# The browser below plays them as a film (in Colab or Jupyter; a static page shows the last one
+# underneath). Read losses and samples together: a falling cycle loss with grey, blurry samples
+# means the generators found an easy way back, not a good translation.
 
 # %%
-browser = widgets.sample_browser(RUN_DIR / "samples")
+browser = widgets.sample_browser(PAYOFF_DIR / "samples")
 browser
 
 # %%
-last = plotting.sample_image_paths(RUN_DIR / "samples")[-1]
+last = plotting.sample_image_paths(PAYOFF_DIR / "samples")[-1]
 plt.figure(figsize=(4, 4))
 plt.imshow(plt.imread(last))
 plt.axis("off")
 plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=9);
 
 # %% [markdown]
-# ## 8. Evaluating
+# ## 9. Evaluating
 #
 # - **Cycle error** $\frac{1}{N}\sum \lvert F(G(x)) - x \rvert$: how well the round trip returns.
 #   Low is necessary, not sufficient (an identity mapping has zero cycle error).
-# - **PSNR and SSIM** compare an output with its *target*, so they need pairs: Pix2Pix's test
-#   pairs, or here the shipped day2dusk set, whose true translation is known
-#   (`data.true_translation`). For horse2zebra there is no true zebra for a given horse.
+# - **Correspondence error** $\frac{1}{N}\sum \lvert G(x) - G_{\text{true}}(x) \rvert$, and **PSNR and
+#   SSIM** against the same true answer, compare an output with its *target*, so they need pairs:
+#   Pix2Pix's test pairs, or here the shipped day2dusk set, whose true translation is known
+#   (`data.true_translation`, lesson 03). For horse2zebra there is no true zebra for a given horse.
 # - **KID** (kernel inception distance, Binkowski et al. 2018) compares the *distributions* of real
 #   and generated images, not image by image, so it needs no pairs. It does so in a **feature space**:
 #   each image is replaced by a vector of $d = 2048$ numbers, the last pooled layer of an InceptionV3
@@ -865,29 +922,43 @@ plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=
 # about a hundred images, report it with its spread over random subsets and the sample sizes, as
 # the result below prints them. (FID, the better-known relative, is biased for small sets.)
 #
-# A baseline keeps the paired numbers honest: "leave $x$ unchanged" also gets a PSNR and an SSIM
-# against the truth, and a translation worth keeping must beat it. In the smoke profile, six steps
-# of a tiny network have taught it nothing yet (the samples above are noise), so it does not;
-# this profile checks the machinery, not the result.
+# Every number needs a **baseline**, a trivial answer it must beat. Ours is **"leave the image
+# unchanged"**, $G(x) = x$: a generator that learned nothing but the identity. On day2dusk it gets a
+# correspondence error, a PSNR and an SSIM against the true dusk images; on horse2zebra a KID between
+# the unchanged horses and real zebras. A translation worth keeping beats it clearly.
+#
+# First the payoff run's translations of the test images, through `inference.translate` (the
+# course's way to run a trained generator: batches, no dropout, each image normalised on its own).
 
 # %%
-def translate_all(model, images, batch_size=8):
-    return np.concatenate([model(images[i:i + batch_size], training=False).numpy()
-                           for i in range(0, len(images), batch_size)])
+test_x, test_y = data.unpaired_test_images(cfg.dataset, cfg.eval_images, cfg.image_size)  # (N, S, S, 3) each
+g_x = inference.translate(payoff.generator_g, test_x)           # (N, S, S, 3): X -> Y
+f_y = inference.translate(payoff.generator_f, test_y)           # (N, S, S, 3): Y -> X
+f_g_x = inference.translate(payoff.generator_f, g_x)            # the round trips
+g_f_y = inference.translate(payoff.generator_g, f_y)
+print(f"{len(test_x)} + {len(test_y)} test images; cycle error  x -> G -> F: {metrics.cycle_error(test_x, f_g_x):.3f}"
+      f"   y -> F -> G: {metrics.cycle_error(test_y, g_f_y):.3f}")
 
+# %% [markdown]
+# On the shipped set, the paired numbers against the true translation, with the baseline beside them
+# (lower error, higher PSNR and SSIM are better):
 
-test_x, test_y = load_test(8 if cfg.is_smoke else 100)
-g_x = translate_all(trainer.generator_g, test_x)               # (N, S, S, 3)
-f_y = translate_all(trainer.generator_f, test_y)
-print(f"cycle error  x -> G -> F: {metrics.cycle_error(test_x, translate_all(trainer.generator_f, g_x)):.3f}   "
-      f"y -> F -> G: {metrics.cycle_error(test_y, translate_all(trainer.generator_g, f_y)):.3f}")
-
+# %%
 if cfg.dataset == "shipped":
-    truth = data.true_translation(test_x, "AtoB")
-    for what, images in (("G(x)", g_x), ("x unchanged", test_x)):
-        print(f"{what:>12} vs true dusk: PSNR {metrics.psnr(images, truth):5.2f} dB, SSIM {metrics.ssim(images, truth):.3f}")
+    true_g = lambda images: data.true_translation(images, "AtoB")   # day -> dusk, exact
+    true_f = lambda images: data.true_translation(images, "BtoA")   # dusk -> day
+    rows = {"G(x)": (g_x, test_x, true_g), "x unchanged": (test_x, test_x, true_g),
+            "F(y)": (f_y, test_y, true_f), "y unchanged": (test_y, test_y, true_f)}
+    scores = {name: {m: metrics.correspondence_error(out, truth, inputs=src, metric=m) for m in ("l1", "psnr", "ssim")}
+              for name, (out, src, truth) in rows.items()}
+    print(f"{'':<12} {'corr. error':>11} {'PSNR (dB)':>10} {'SSIM':>6}")
+    for name, sc in scores.items():
+        print(f"{name:<12} {sc['l1']:>11.3f} {sc['psnr']:>10.2f} {sc['ssim']:>6.3f}")
+    beats = scores["G(x)"]["l1"] < scores["x unchanged"]["l1"] and scores["F(y)"]["l1"] < scores["y unchanged"]["l1"]
+    print(("✅ both generators beat leaving the image unchanged" if beats else
+           "❌ the baseline wins: look at the samples and the losses before trusting this run"))
 else:
-    print("horse2zebra has no true pairs: PSNR/SSIM apply to paired tasks (e.g. Pix2Pix on facades).")
+    print("horse2zebra has no true pairs: its baseline comparison is the KID below.")
 
 # %% [markdown]
 # The formula in a few lines of NumPy, checked against `metrics.kid_from_features` on made-up
@@ -916,34 +987,42 @@ print("✅ the formula above is what the course computes: near 0 (either sign) f
       "clearly positive for the shifted one")
 
 # %% [markdown]
-# On the real test images in the full profile: InceptionV3 features of real $Y$ and of $G(X)$.
+# On the real test images in the full profile: InceptionV3 features of real $Y$ against those of
+# $G(X)$, and against the baseline, the untranslated $X$. Translated horses should be closer to the
+# zebras than the horses themselves were: a lower KID than the baseline's.
 
 # %%
 if not cfg.is_smoke:
     try:   # downloads InceptionV3's weights on first use
-        kid = metrics.kernel_inception_distance(test_y, g_x, subsets=10, subset_size=min(50, len(g_x)))
-        print("KID between real Y and G(X):", kid)
+        subset = dict(subsets=10, subset_size=min(50, len(g_x)))
+        kid = metrics.kernel_inception_distance(test_y, g_x, **subset)
+        kid_unchanged = metrics.kernel_inception_distance(test_y, test_x, **subset)
+        print("KID real Y vs G(X):       ", kid)
+        print("KID real Y vs X unchanged:", kid_unchanged, "(the baseline)")
     except RuntimeError as err:   # no internet: the error says how to fix it
         print(err)
 else:
     print("KID skipped in the smoke profile: it needs InceptionV3's ImageNet weights (a 90 MB download, done "
-          "in the full profile) and on eight 32x32 images it would mean nothing.")
-
-# %%
-plotting.plot_cycle_rows(test_x, g_x, translate_all(trainer.generator_f, g_x), max_rows=3);
+          "in the full profile) and on forty 32x32 images it would mean little.")
 
 # %% [markdown]
-# ## 9. Using the result: export, reload, translate your own image
+# And the pictures the numbers describe: test images, their translations and round trips.
+
+# %%
+plotting.plot_cycle_rows(test_x, g_x, f_g_x, max_rows=3);
+
+# %% [markdown]
+# ## 10. Using the result: export, reload, translate your own image
 #
 # `run_training` exported both generators as `.keras` files (architecture and weights in one
 # file). That file is all you need later: no trainer, no discriminators, no optimizer. Reloading
 # must give the very same function:
 
 # %%
-export = {k: Path(v) for k, v in second["export"].items()}
+export = {k: Path(v) for k, v in result["export"].items()}
 print({k: f"{v.name} ({v.stat().st_size / 1e6:.1f} MB)" for k, v in export.items()})
 g_loaded = keras.models.load_model(export["generator_g"])
-np.testing.assert_allclose(g_loaded(test_x[:2], training=False), g_x[:2], atol=1e-5)
+np.testing.assert_allclose(inference.translate(g_loaded, test_x[:2]), g_x[:2], atol=1e-5)
 print("the reloaded generator gives the same outputs")
 
 # %% [markdown]
@@ -984,7 +1063,7 @@ try:
 except tf.errors.InvalidArgumentError:
     print(f"{name} is not an image TensorFlow can decode (JPEG, PNG, GIF, BMP); using {fallback.name}.")
     name, mine = fallback.name, prepare(fallback.read_bytes())
-plotting.show_images([mine[0], g_loaded(mine, training=False)[0]], [name, "G(image)"], size=3);
+plotting.show_images([mine[0], inference.translate(g_loaded, mine)[0]], [name, "G(image)"], size=3);
 
 # %% [markdown]
 # The same from a terminal, without writing any Python, for a single file or a whole folder (each
@@ -1002,8 +1081,8 @@ plotting.show_images([mine[0], g_loaded(mine, training=False)[0]], [name, "G(ima
 from course_utils import cli
 
 source = sorted((shipped / "testA").glob("*.jpg"))[0]
-out_folder = RUN_DIR / "translated"
-status = cli.main(["translate", "--model", str(RUN_DIR), "--input", str(source), "--output", str(out_folder)])
+out_folder = PAYOFF_DIR / "translated"
+status = cli.main(["translate", "--model", str(PAYOFF_DIR), "--input", str(source), "--output", str(out_folder)])
 assert status == 0 and (out_folder / source.name).exists()
 pair = [np.asarray(Image.open(f).convert("RGB"), np.float32) / 127.5 - 1.0 for f in (source, out_folder / source.name)]
 plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
@@ -1027,7 +1106,10 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #   measure them on your GPU.
 # - Shorten the paper's schedule by scaling both phases and say that you did.
 # - Checkpoint everything (weights, optimizer state, step, schedule, pools, random state) to Drive,
-#   and resume with the same call, on one GPU or, inside `MirroredStrategy`, on several.
+#   and resume with the same call, on one GPU or, inside `MirroredStrategy`, on several; each replica
+#   gets `global batch / replicas` images and the summed gradients give every copy the same update.
+# - A short run with the measured settings and the schedule's shape gives a real result; judge it
+#   against a baseline ("leave the image unchanged") before you believe it.
 # - Watch losses *and* samples; evaluate with cycle error, paired metrics where pairs exist, and KID.
 #
 # References: Zhu et al. 2017 (CycleGAN); Isola et al. 2017 (Pix2Pix); Micikevicius et al. 2018

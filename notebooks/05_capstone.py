@@ -1,0 +1,368 @@
+# %% [markdown]
+# # 05 Capstone: your own translation
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/image-to-image-gans/blob/v0.1.0/notebooks/05_capstone.ipynb)
+#
+# Lessons 01-04 trained GANs on datasets someone else prepared. This one is your project: you
+# bring the images, choose the model, train it for real on a Colab GPU, measure what it learned
+# against a baseline, and write up the result as it is, including where it fails.
+#
+# By the end of this lesson you will be able to:
+#
+# - decide between Pix2Pix and CycleGAN for a translation task of your own;
+# - bring a folder (or a `.zip`) of your images into the layout the course's loaders read, and
+#   fix what their checks report;
+# - train with one resumable command, with checkpoints on Google Drive;
+# - evaluate on held-out images with the course's metrics and picture report, next to the
+#   "leave the image unchanged" baseline, and find the failure cases;
+# - write an honest report: steps, schedule shape, numbers, failures.
+#
+# As in every lesson, the smoke profile (`COURSE_SMOKE=1`) runs the same cells on a shipped
+# dataset at 32x32 in seconds; on Colab you replace that dataset with yours.
+
+# %%
+# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+import subprocess, sys
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
+from course_utils import config
+cfg = config.CapstoneConfig.current()
+print(cfg)
+config.check_gpu();
+
+# %% [markdown]
+# The tools: `cli` is the command line (`python -m course_utils ...`) called from Python, `data`
+# reads and checks images, `metrics` scores them, `inference` runs a trained generator, and
+# `capstone` holds this lesson's small helpers (dataset counts, the baseline, failure cases, the
+# write-up).
+
+# %%
+import json
+import shutil
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Markdown, display
+
+from course_utils import capstone, cli, data, inference, metrics, plotting
+
+keras.utils.set_random_seed(cfg.seed)
+
+# %% [markdown]
+# ## 1. Choose the model
+#
+# The question is whether your images come **in pairs**:
+#
+# | you have | model | what it learns | what you can measure |
+# |---|---|---|---|
+# | pairs: each input with its own target (a sketch and its photo, a map and its aerial view) | **Pix2Pix** (lesson 02) | the mapping, pixel by pixel, from examples | L1, PSNR, SSIM against the true targets |
+# | two collections with no pairs (photos of summer, photos of winter) | **CycleGAN** (lesson 03) | a mapping between the two *styles*, kept honest by the cycle | cycle error, KID; a target only if you know one |
+#
+# Pairs are worth a lot: Pix2Pix learns from a few hundred (facades has 400), and its errors can
+# be measured against the truth. CycleGAN needs a few hundred to a thousand images per side
+# (horse2zebra has about 1,100 and 1,300) and many more steps, and it can only change what differs
+# in *appearance* between the collections, not the shapes (Zhu et al. 2017 show its failures on
+# dog-to-cat).
+#
+# ## 2. Bring your images
+#
+# The loaders read two layouts, as in lesson 04:
+#
+# ```
+# Pix2Pix:   my_pairs/train/*.jpg    each file is input | target side by side
+#            my_pairs/test/*.jpg     (or val/): held out, for the evaluation
+# CycleGAN:  my_sets/trainA/  my_sets/trainB/  my_sets/testA/  my_sets/testB/
+# ```
+#
+# Keep about one image in ten out of training, in `test/` (or `testA/`, `testB/`): the evaluation must
+# judge images the model never saw. Then pack the folder as a `.zip` (or `.tar.gz`): the loaders and
+# `--data` accept the archive directly, unpack it safely into a cache, and unpack it again only when
+# it changes. On Colab, put the archive on Google Drive, so that it survives the session as the
+# checkpoints do.
+#
+# Your choices go into the next cell. The defaults train on the shipped paired set (labels to
+# scenes, 64x64): a worked example to compare with when you run yours.
+
+# %%
+MODEL = cfg.model              # "pix2pix" (pairs) or "cyclegan" (two unpaired collections)
+DATA = cfg.data                # "shipped", or e.g. "/content/drive/MyDrive/my_pairs.zip" (a folder works too)
+IMAGE_SIZE = cfg.image_size    # 64 for the shipped set; 256 (the papers') for your own photos
+STEPS = cfg.steps              # the step the run reaches; raise it for a real project (see section 4)
+print(f"{MODEL} on {DATA}, {IMAGE_SIZE}x{IMAGE_SIZE}, {STEPS} steps")
+
+# %% [markdown]
+# On Colab, mounting Drive makes `/content/drive/MyDrive/` a folder this notebook can read and
+# write: your archive comes from there, and the run's checkpoints go there. Elsewhere the run goes
+# to a folder under `build/`.
+
+# %%
+if config.in_colab():
+    from google.colab import drive
+    drive.mount("/content/drive")
+    RUNS = Path(cfg.out_dir)
+else:
+    RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
+    print("Not on Colab: the run goes to", RUNS)
+
+# %% [markdown]
+# ## 3. Check and prepare the data
+#
+# `data.dataset_folder` turns what you gave into a folder: a folder stays as it is, an archive is
+# unpacked (once) into a cache. `"shipped"` stands for the course's own set of the chosen kind.
+
+# %%
+if DATA == "shipped":
+    source = data.shipped_paired_path() if MODEL == "pix2pix" else data.shipped_unpaired_path()
+else:
+    source = Path(DATA)
+folder = data.dataset_folder(source)          # your folder, or where the archive was unpacked
+counts = capstone.describe_dataset(folder, MODEL)
+print(folder, counts)
+
+# %% [markdown]
+# `capstone.describe_dataset` counted the images of each split and checked that the ones training
+# and evaluation need are there. Real folders have surprises: a file that is not an image, a
+# photo cut off during the upload, a missing folder. The course's loaders check every file before
+# training and stop with a message that names the file and the fix. Here is what they say about a
+# small broken copy of a dataset, made on purpose in a temporary folder:
+
+# %%
+import tempfile
+
+broken = Path(tempfile.mkdtemp(prefix="broken-"))
+(broken / "train").mkdir()
+for f in sorted((data.shipped_paired_path() / "train").glob("*.jpg"))[:3]:
+    shutil.copy(f, broken / "train" / f.name)
+(broken / "train" / "notes.jpg").write_text("not an image")                   # a text file with a .jpg name
+for attempt in (lambda: data.load_paired_folder(broken, "train"),             # the whole folder
+                lambda: data.load_unpaired_folder(broken, "train")):          # the wrong layout
+    try:
+        attempt()
+    except (ValueError, FileNotFoundError) as err:
+        print(f"{type(err).__name__}: {err}\n")
+shutil.rmtree(broken)
+
+# %% [markdown]
+# Each message says what to do: delete or replace the file (or pass `skip_bad_files=True`, which
+# leaves such files out with a warning), or arrange the folders as the layout says. Now a look at a
+# few of your training images, as the training step will see them (resized and scaled to $[-1, 1]$;
+# the random crops and mirrors are switched off for the picture):
+
+# %%
+if MODEL == "pix2pix":
+    first = data.load_paired_folder(folder, "train", image_size=IMAGE_SIZE, jitter=False, shuffle=False,
+                                    batch_size=3, cache=False)
+    inputs, targets = next(iter(first))                       # (3, S, S, 3) each
+    plotting.show_images(np.concatenate([inputs, targets]), ["input"] * 3 + ["target"] * 3, size=2);
+else:
+    a, b = data.load_unpaired_folder(folder, "train", image_size=IMAGE_SIZE, jitter=False, shuffle=False,
+                                     batch_size=3, cache=False)
+    plotting.show_images(np.concatenate([next(iter(a)), next(iter(b))]), ["A"] * 3 + ["B"] * 3, size=2);
+
+# %% [markdown]
+# ## 4. Train
+#
+# One command trains, writes checkpoints, samples and the loss history into a run folder, and
+# exports the generator(s) at the end; run the very same command again and it resumes from the
+# latest checkpoint. In a terminal (or a Colab cell starting with `!`) it reads:
+#
+# ```
+# python -m course_utils train pix2pix --data /content/drive/MyDrive/my_pairs.zip \
+#        --out /content/drive/MyDrive/gan-course/runs/my_pairs --steps 20000 --image-size 256
+# ```
+#
+# **How many steps?** Lesson 04 measured what a step costs: on a T4 a 256x256 Pix2Pix step is a few
+# tenths of a second, a CycleGAN step several times more. Pix2Pix on facades trains for 200 epochs
+# of 400 images (80,000 steps at batch 1), CycleGAN for 200 epochs of its larger domain; a Colab
+# session gives you a few hours. Choose the steps your time allows, and report them as what they
+# are: "20,000 steps", not "the paper's setting".
+#
+# **The schedule's shape.** For CycleGAN the command keeps the paper's shape, shortened: the
+# learning rate $2\times10^{-4}$ for the first half of the steps, then linearly down to zero. Pix2Pix
+# trains at a constant $2\times10^{-4}$, as the TensorFlow tutorial does.
+#
+# The notebook calls the same command line through `cli.main`, with the settings of this profile.
+# The run folder's name records them, so other settings start another run instead of resuming
+# this one.
+
+# %%
+RUN_DIR = RUNS / "05_capstone" / f"{MODEL}_{Path(str(DATA)).stem}_{IMAGE_SIZE}px_{STEPS}steps_{cfg.profile}"
+if cfg.is_smoke and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)          # smoke: a fresh run every time; full: resume whatever is there
+train_args = ["train", MODEL, "--data", str(folder), "--out", str(RUN_DIR), "--steps", str(STEPS),
+              "--image-size", str(IMAGE_SIZE), "--filters", str(cfg.filters), "--batch-size", str(cfg.batch_size),
+              "--checkpoint-every", str(cfg.checkpoint_every), "--seed", str(cfg.seed)]
+print("python -m course_utils", " ".join(train_args))
+status = cli.main(train_args + (["--quiet"] if cfg.is_smoke else []))
+assert status == 0, "training stopped: the message above says why"
+
+# %% [markdown]
+# The command printed one line of JSON at the end (the step reached, the losses, the time). The run
+# folder holds everything else; the loss history first. GAN losses do not fall steadily; look for
+# a stable balance and, for Pix2Pix, the L1 term going down.
+
+# %%
+keys = ["g_l1", "g_adv", "d_loss"] if MODEL == "pix2pix" else ["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"]
+plotting.plot_loss_history(RUN_DIR / "history.csv", keys=keys, smoothing=0.9, title=f"{MODEL} losses");
+
+# %% [markdown]
+# ## 5. Evaluate on held-out images
+#
+# `python -m course_utils evaluate` runs the exported generator on the held-out images and writes a
+# report folder: `metrics.json` (the means and one entry per image) and a picture report
+# (`index.html` with grids of input | output | target). For Pix2Pix the numbers are L1, PSNR and SSIM
+# against the targets; for CycleGAN, with no targets, the cycle error (how well $F(G(a))$ returns
+# to $a$) and the identity error (how much a generator changes an image already in its output
+# domain).
+
+# %%
+REPORT_DIR = RUN_DIR / "report"
+status = cli.main(["evaluate", "--model", str(RUN_DIR), "--data", str(folder), "--out", str(REPORT_DIR),
+                   "--report-images", str(cfg.report_images)] + (["--quiet"] if cfg.is_smoke else []))
+assert status == 0, "the evaluation stopped: the message above says why"
+report = json.loads((REPORT_DIR / "metrics.json").read_text())
+print("report:", REPORT_DIR / "index.html")
+
+# %% [markdown]
+# The first grid of the picture report (in Colab, open `index.html` from the file browser or Drive
+# to see all of them with every image's numbers):
+
+# %%
+grid = sorted((REPORT_DIR / "grids").glob("*.png"))[0]
+plt.figure(figsize=(4, 6))
+plt.imshow(plt.imread(grid))
+plt.axis("off")
+plt.title(f"{grid.name}: input | output | {'target' if MODEL == 'pix2pix' else 'round trip'}", fontsize=9);
+
+# %% [markdown]
+# ### The baseline
+#
+# A number alone says little. The baseline is the trivial answer **"leave the image unchanged"**,
+# scored with the same metrics on the same held-out images. For Pix2Pix the targets are the other
+# halves of the test files; for the shipped unpaired set they are its known true translations
+# (lesson 03); for your own unpaired photos there is no target, so the baseline is a distance
+# between distributions instead: the KID of lesson 04 between real B images and your
+# *untranslated* A images, against the KID between real B and $G(A)$ (full profile; it downloads
+# InceptionV3's weights once).
+
+# %%
+generators = {p.stem: keras.models.load_model(p) for p in sorted((RUN_DIR / "export").glob("*.keras"))}
+if MODEL == "pix2pix":
+    split = "test" if counts["test"] else "val"
+    test = data.load_paired_folder(folder, split, image_size=IMAGE_SIZE, jitter=False, shuffle=False, cache=False,
+                                   batch_size=counts[split], drop_remainder=False)
+    test_in, test_target = (t.numpy() for t in next(iter(test)))                  # (N, S, S, 3) each
+    scores = {k: report[k] for k in ("l1", "psnr", "ssim")}
+else:
+    test_in, test_b = data.unpaired_test_images(folder, max(counts["testA"], counts["testB"]), IMAGE_SIZE)
+    translated = inference.translate(generators["generator_g"], test_in)         # G(a): (N, S, S, 3)
+    scores = {k: report[k] for k in ("cycle_error", "identity_error")}
+    if DATA == "shipped":                                                            # a known true answer
+        test_target = data.true_translation(test_in, "AtoB")
+        scores.update(capstone.unchanged_baseline(translated, test_target))      # the model against the truth
+    else:
+        test_target = None
+baseline = capstone.unchanged_baseline(test_in, test_target) if test_target is not None else {}
+print(f"{'':<10}" + "".join(f"{k:>16}" for k in scores))
+print(f"{'model':<10}" + "".join(f"{v:>16.3f}" for v in scores.values()))
+print(f"{'unchanged':<10}" + "".join(f"{baseline[k]:>16.3f}" if k in baseline else f"{'-':>16}" for k in scores))
+print("better than the baseline:", capstone.beats(scores, baseline) or "no shared metric (see KID below)")
+
+# %% [markdown]
+# For unpaired photos of your own, the KID comparison (full profile only; the smoke profile's tiny
+# images would make it meaningless, and it needs a download):
+
+# %%
+if MODEL == "cyclegan" and DATA != "shipped" and not cfg.is_smoke:
+    try:
+        subset = dict(subsets=10, subset_size=min(50, len(test_in), len(test_b)))
+        scores["kid"] = metrics.kernel_inception_distance(test_b, translated, **subset).value
+        baseline["kid"] = metrics.kernel_inception_distance(test_b, test_in, **subset).value
+        print(f"KID real B vs G(A): {scores['kid']:.4f}; vs A unchanged (the baseline): {baseline['kid']:.4f}")
+    except RuntimeError as err:          # no internet: the message says what to do
+        print(err)
+else:
+    print("No KID here: it is for your own unpaired photos in the full profile.")
+
+# %% [markdown]
+# ### Failure cases
+#
+# Averages hide the images a model gets wrong, and those teach the most. `capstone.worst_images`
+# ranks the report's per-image numbers (L1 for Pix2Pix, cycle error for CycleGAN) and returns the
+# worst. Look at them and ask *why*: a kind of image that is rare in training? Content the other
+# domain never shows? Colours outside what the model saw?
+
+# %%
+worst = capstone.worst_images(REPORT_DIR / "metrics.json", k=3)
+for record in worst:
+    print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in record.items()})
+
+# %% [markdown]
+# The worst images, with what the model made of them:
+
+# %%
+domain_folder = {"A": "testA", "B": "testB"}
+shown, titles = [], []
+for record in worst:
+    if MODEL == "pix2pix":
+        name_order = [r["file"] for r in report["per_image"]]       # the report's order is the test set's
+        i = name_order.index(record["file"])
+        x = test_in[i:i + 1]
+        shown += [x[0], inference.translate(generators["generator"], x)[0], test_target[i]]
+        titles += [record["file"], "output", "target"]
+    else:
+        side = domain_folder[record["domain"]]
+        image = data.unpaired_test_images(folder, 1000, IMAGE_SIZE)[0 if record["domain"] == "A" else 1]
+        names = [r["file"] for r in report[record["domain"]]["per_image"]]
+        x = image[names.index(record["file"]):][:1]
+        there, back = ("generator_g", "generator_f") if record["domain"] == "A" else ("generator_f", "generator_g")
+        out = inference.translate(generators[there], x)
+        shown += [x[0], out[0], inference.translate(generators[back], out)[0]]
+        titles += [f"{side}/{record['file']}", "translated", "round trip"]
+plotting.show_images(shown, titles, ncols=3, size=2);
+
+# %% [markdown]
+# ## 6. Write it up
+#
+# A result is worth as much as its description. The report below is a template with every measured
+# number already in it; what only you can say is marked **TODO (you)**. Be honest in three places:
+#
+# - **steps and schedule**: say how many steps, at which batch, with which schedule shape, and how
+#   that compares with the paper (a fraction of its 200 epochs is fine, if you say so);
+# - **the baseline**: report it beside your numbers; a model that does not beat "unchanged" has not
+#   learned the task yet, whatever its samples look like;
+# - **failure cases**: show the worst images and your guess why; every model has them.
+
+# %%
+hardware = config.check_gpu(verbose=False)
+writeup = capstone.write_up(
+    RUN_DIR / "WRITEUP.md", title=f"{MODEL} on {Path(str(DATA)).stem}",
+    task=capstone.TODO + ": what goes in, what should come out", data=str(DATA), counts=counts, model=MODEL,
+    image_size=IMAGE_SIZE, filters=cfg.filters, steps=STEPS, batch_size=cfg.batch_size,
+    schedule=("constant 2e-4, as the TensorFlow tutorial" if MODEL == "pix2pix" else
+              f"2e-4 for {STEPS // 2} steps, then linearly to 0 over {STEPS - STEPS // 2}: the paper's shape"),
+    hardware=(hardware[0]["name"] if hardware else "CPU only") + f", {json.loads((RUN_DIR / 'run.json').read_text()).get('precision', 'float32')}",
+    scores=scores, baseline=baseline,
+    failures=[f"{r.get('domain', '')} {r['file']}: {capstone.TODO} (why?)".strip() for r in worst])
+display(Markdown(writeup.read_text()))
+
+# %% [markdown]
+# `WRITEUP.md` is in the run folder, next to the report it quotes (on Drive in Colab). Edit the
+# TODO lines there, add the report's pictures, and you have a project you can show.
+#
+# ## Summary
+#
+# - Pairs mean Pix2Pix, measurable against the truth; two collections mean CycleGAN, judged by cycle
+#   error, KID and your eyes.
+# - Pack your folder in the course's layout as a `.zip`, keep about one image in ten held out, and
+#   let the loaders' checks find the bad files before the GPU time starts.
+# - One command trains and resumes (`python -m course_utils train`), one evaluates
+#   (`python -m course_utils evaluate`); run folders and reports live on Drive.
+# - Report the steps and the schedule's shape, the numbers beside the "unchanged" baseline, and the
+#   failure cases.
+#
+# References: Isola et al. 2017 (Pix2Pix, arXiv:1611.07004); Zhu et al. 2017 (CycleGAN,
+# arXiv:1703.10593); Binkowski et al. 2018 (KID, arXiv:1801.01401).
