@@ -1,9 +1,11 @@
-"""The command line: ``python -m course_utils {train,translate,bench} ...``.
+"""The command line: ``python -m course_utils {train,translate,evaluate,bench} ...``.
 
 * ``train``     trains a GAN, Pix2Pix or CycleGAN into an output folder. Running the same
   command again on the same ``--out`` resumes from the latest checkpoint. While it runs, a
   progress bar and messages go to stderr; at the end exactly one JSON line goes to stdout.
 * ``translate`` runs an exported generator on your own images of any size.
+* ``evaluate``  judges a trained generator on held-out images: ``metrics.json`` and a picture
+  report (PNG grids and an ``index.html``), see :mod:`course_utils.evaluation`.
 * ``bench``     measures training speed (provided by :mod:`course_utils.perf`).
 
 Bad arguments or bad data end with a one-line ``error: ...`` on stderr and a non-zero exit
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m course_utils``."""
     parser = _Parser(prog="python -m course_utils",
                      description="Train, use and time the course's image-to-image GANs.")
-    subs = parser.add_subparsers(dest="command", metavar="{train,translate,bench}", parser_class=_Parser)
+    subs = parser.add_subparsers(dest="command", metavar="{train,translate,evaluate,bench}", parser_class=_Parser)
     subs.required = True
 
     tr = subs.add_parser(
@@ -126,6 +128,36 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
                     help="for a CycleGAN folder: AtoB uses generator_g.keras, BtoA generator_f.keras "
                          "(default AtoB)")
+
+    ev = subs.add_parser(
+        "evaluate", help="judge a trained generator on held-out images: metrics.json and a picture report",
+        description="Run a trained generator on held-out images and write a report into --out: metrics.json "
+                    "(pix2pix: L1, PSNR, SSIM against the targets; cyclegan: cycle and identity error, PSNR and "
+                    "SSIM of the round trips; counts of images; one entry per image), PNG grids (input | output "
+                    "| target) and an index.html that shows them. One JSON line with the main numbers goes to "
+                    "stdout.")
+    ev.add_argument("--model", required=True, type=Path,
+                    help="a training --out folder, its export/ folder or an exported .keras generator")
+    ev.add_argument("--data", required=True,
+                    help="pix2pix: a folder of A|B files, or a dataset folder (its test/, else val/, is used); "
+                         "cyclegan: a dataset folder with testA/ and testB/, or the A folder with --data-b. "
+                         "A .zip or .tar.gz of the folder works too; 'shipped' means the course's shipped set")
+    ev.add_argument("--data-b", default=None,
+                    help="cyclegan only: the folder of domain B images, when --data is the folder of domain A")
+    ev.add_argument("--split", default=None,
+                    help="the split inside a dataset folder (pix2pix default: test, else val; cyclegan: test)")
+    ev.add_argument("--out", required=True, type=Path,
+                    help="folder for the report (new, empty, or holding an earlier report; never a training folder)")
+    ev.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
+                    help="pix2pix: which half of each file is the input (default: the run's own --direction from "
+                         "its run.json, else AtoB)")
+    ev.add_argument("--batch-size", type=_positive_int, default=8,
+                    help="images translated at once (default 8; the numbers do not depend on it)")
+    ev.add_argument("--report-images", type=_non_negative_int, default=16,
+                    help="how many images (per domain) the picture report shows (default 16; metrics use all)")
+    ev.add_argument("--skip-bad-files", action="store_true",
+                    help="leave unreadable image files out with a warning instead of stopping")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
     bench = subs.add_parser("bench", help="measure training step times (course_utils.perf)",
                             description="Time the training steps; provided by course_utils.perf.")
@@ -407,6 +439,72 @@ def translate_command(args: argparse.Namespace) -> int:
 
 
 # ===========================================================================
+# evaluate
+# ===========================================================================
+def _evaluate_folders(args: argparse.Namespace, kind: str) -> tuple[Path, ...]:
+    """The image folder(s) to evaluate on, from --data, --data-b and --split."""
+    from course_utils import data, evaluation
+
+    shipped = {"pix2pix": data.shipped_paired_path, "cyclegan": data.shipped_unpaired_path}[kind]
+    source = shipped() if args.data == "shipped" else Path(args.data)
+    if kind == "pix2pix":
+        if args.data_b is not None:
+            raise UsageError("--data-b is for a cyclegan model; a pix2pix model reads A|B files from --data alone")
+        splits = [args.split] if args.split else ["test", "val"]
+        folder = evaluation.image_folder(source, splits)
+        if args.split and folder.name != args.split:
+            raise FileNotFoundError(f"{source} holds images directly, so --split {args.split} does not apply; "
+                                    "leave it out")
+        return (folder,)
+    if args.data_b is not None:
+        if args.split:
+            raise UsageError("--split picks folders inside a dataset folder; with --data-b give the two image "
+                             "folders themselves")
+        return evaluation.image_folder(source, []), evaluation.image_folder(args.data_b, [])
+    root = data.dataset_folder(source)
+    split = args.split or "test"
+    folders = (root / f"{split}A", root / f"{split}B")
+    for folder in folders:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is missing: a cyclegan model is evaluated on {split}A/ and {split}B/ "
+                                    "of a dataset folder, or on two folders: --data FOLDER_A --data-b FOLDER_B")
+    return folders
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """``evaluate``: metrics.json and a picture report of a trained generator on held-out images."""
+    from course_utils import evaluation
+
+    found = evaluation.find_generators(args.model)
+    evaluation.check_report_folder(args.out)
+    folders = _evaluate_folders(args, found.kind)
+    direction = args.direction or found.settings.get("direction") or "AtoB"
+    if found.kind == "cyclegan" and args.direction:
+        raise UsageError("--direction is for pix2pix; a cyclegan model is evaluated in both directions")
+    if args.direction and found.settings.get("direction") not in (None, args.direction):
+        _say(f"note: the run was trained with --direction {found.settings['direction']}; evaluating "
+             f"{args.direction} as asked")
+    started = time.time()
+    generators = {name: evaluation.load_generator(path) for name, path in found.files.items()}
+    options = dict(batch_size=args.batch_size, skip_bad_files=args.skip_bad_files,
+                   report_images=args.report_images, progress=not args.quiet)
+    if found.kind == "pix2pix":
+        result = evaluation.evaluate_pix2pix(generators["generator"], folders[0], direction, **options)
+        headline = {k: result.metrics[k] for k in ("images", "l1", "psnr", "ssim")}
+    else:
+        result = evaluation.evaluate_cyclegan(generators["generator_g"], generators["generator_f"], *folders,
+                                              **options)
+        headline = {k: result.metrics[k] for k in ("images", "cycle_error", "identity_error", "cycle_psnr",
+                                                   "cycle_ssim")}
+    result.metrics["model"] = {name: str(path) for name, path in found.files.items()}
+    written = evaluation.write_report(args.out, result, title=f"Evaluation of {args.model}")
+    line = {"model": str(args.model), "kind": found.kind, **headline, "report": str(written["index.html"]),
+            "metrics": str(written["metrics.json"]), "seconds": round(time.time() - started, 2)}
+    print(json.dumps(line), flush=True)
+    return 0
+
+
+# ===========================================================================
 # bench (course_utils.perf) and the entry point
 # ===========================================================================
 def bench_command(args: argparse.Namespace) -> int:
@@ -427,7 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    commands = {"train": train_command, "translate": translate_command, "bench": bench_command}
+    commands = {"train": train_command, "translate": translate_command, "evaluate": evaluate_command,
+                "bench": bench_command}
     try:
         return commands[args.command](args)
     except UsageError as err:

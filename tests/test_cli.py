@@ -38,7 +38,7 @@ def assert_one_line_error(err: str) -> None:
 def test_every_option_of_every_command_has_help(capsys):
     parser = cli.build_parser()
     subcommands = next(a for a in parser._actions if a.dest == "command").choices
-    assert set(subcommands) == {"train", "translate", "bench"}
+    assert set(subcommands) == {"train", "translate", "evaluate", "bench"}
     for name, sub in subcommands.items():
         assert sub.description, name
         for action in sub._actions:
@@ -242,3 +242,79 @@ def test_translate_refuses_a_direction_a_one_way_model_lacks(tmp_path, capsys):
     code, out, err = run_main(["translate", "--model", str(tmp_path / "generator.keras"), "--input",
                                str(image), "--output", str(tmp_path / "o")], capsys)
     assert code == 0 and Image.open(tmp_path / "o" / "x.png").size == (7, 5)
+
+
+# ---------------------------------------------------------------------------
+# evaluate: metrics.json and a picture report from a run folder or an export
+# ---------------------------------------------------------------------------
+def write_inverted_pairs(folder: Path, n: int, size: int = 16) -> None:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        a = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        Image.fromarray(np.concatenate([a, 255 - a], axis=1)).save(folder / f"{i:02d}.png")
+
+
+def test_evaluate_pix2pix_run_uses_its_direction_and_prints_one_json_line(tmp_path, capsys):
+    run = tmp_path / "run"
+    (run / "export").mkdir(parents=True)
+    channel_map_model(16, -1.0).save(run / "export" / "generator.keras")        # the exact inverse
+    (run / "run.json").write_text(json.dumps({"model": "pix2pix", "direction": "BtoA"}))
+    write_inverted_pairs(tmp_path / "data" / "test", n=9)
+    code, out, err = run_main(["evaluate", "--model", str(run), "--data", str(tmp_path / "data"),
+                               "--out", str(tmp_path / "report"), "--batch-size", "4", "--quiet"], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["kind"] == "pix2pix" and result["images"] == 9 and result["l1"] < 1e-5
+    saved = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert saved["direction"] == "BtoA" and saved["data"].endswith("test") and len(saved["per_image"]) == 9
+    assert (tmp_path / "report" / "index.html").is_file() and len(list((tmp_path / "report" / "grids").iterdir())) == 2
+    # Never into the run folder itself.
+    code, out, err = run_main(["evaluate", "--model", str(run), "--data", str(tmp_path / "data"),
+                               "--out", str(run)], capsys)
+    assert code == 1 and out == "" and "holds training output" in err
+    assert_one_line_error(err)
+
+
+def test_evaluate_cyclegan_on_two_folders_and_on_a_zip(tmp_path, capsys):
+    import zipfile
+
+    export = tmp_path / "export"
+    export.mkdir()
+    channel_map_model(16, -1.0).save(export / "generator_g.keras")
+    channel_map_model(16, -1.0).save(export / "generator_f.keras")
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(tmp_path / "mine.zip", "w") as archive:
+        for domain in "AB":
+            (tmp_path / domain).mkdir()
+            for i in range(3):
+                image = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)
+                Image.fromarray(image).save(tmp_path / domain / f"{i}.png")
+                archive.write(tmp_path / domain / f"{i}.png", f"mine/test{domain}/{i}.png")
+    code, out, err = run_main(["evaluate", "--model", str(export), "--data", str(tmp_path / "A"), "--data-b",
+                               str(tmp_path / "B"), "--out", str(tmp_path / "r1"), "--quiet"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["kind"] == "cyclegan" and result["images"] == {"A": 3, "B": 3}
+    assert result["cycle_error"] < 1e-5 and result["identity_error"] > 0.1       # -(-x) = x, but -x != x
+    code, out, err = run_main(["evaluate", "--model", str(export), "--data", str(tmp_path / "mine.zip"),
+                               "--out", str(tmp_path / "r2"), "--quiet"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["cycle_error"] == pytest.approx(result["cycle_error"], abs=1e-6)
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--data-b", "x"], "--data-b is for a cyclegan model"),
+    (["--split", "val"], "none of the sub-folders val (found: ['test'])"),
+])
+def test_evaluate_errors_are_one_line(tmp_path, capsys, extra, fragment):
+    channel_map_model(16, 1.0).save(tmp_path / "generator.keras")
+    write_inverted_pairs(tmp_path / "data" / "test", n=1)
+    argv = ["evaluate", "--model", str(tmp_path / "generator.keras"), "--data", str(tmp_path / "data"),
+            "--out", str(tmp_path / "r")] + extra
+    code, out, err = run_main(argv, capsys)
+    assert code != 0 and out == ""
+    assert_one_line_error(err)
+    assert fragment in err
