@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,8 +28,15 @@ MODELS = ("gan", "pix2pix", "cyclegan")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
-#: Settings a resumed run must share with the run that wrote the checkpoints (they fix the networks).
-ARCHITECTURE_KEYS = ("model", "image_size", "filters")
+#: Settings a resumed run must share with the run that wrote the checkpoints: they fix the networks,
+#: the data and what one step does. Each maps to the option that sets it, for the error message.
+RESUME_KEYS = {"model": "model", "data_files": "--data (its training files)", "tfds": "--tfds",
+               "image_size": "--image-size", "batch_size": "--batch-size", "filters": "--filters", "seed": "--seed",
+               "precision": "--precision", "learning_rate": "--learning-rate", "direction": "--direction",
+               "skip_bad_files": "--skip-bad-files"}
+
+#: What ``--data`` may also be: an archive of the dataset folder (see course_utils.data.dataset_folder).
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
 class UsageError(ValueError):
@@ -85,7 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data", default=None,
                     help="the dataset. gan: 'shipped' (offline digits) or 'mnist' (downloaded). pix2pix: a "
                          "folder with train/*.jpg (A|B side by side) or 'shipped'. cyclegan: a folder with "
-                         "trainA/ and trainB/ or 'shipped'. Not needed with --tfds.")
+                         "trainA/ and trainB/ or 'shipped'. A .zip or .tar.gz of such a folder works too (unpacked "
+                         "once into ~/.cache/course_utils/datasets). Not needed with --tfds.")
+    tr.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
+                    help="pix2pix only: AtoB (default) learns the left half of each file -> the right half, BtoA "
+                         "the other way (facades, cityscapes and maps labels -> photo are BtoA)")
+    tr.add_argument("--val", default=None, metavar="FOLDER",
+                    help="pix2pix only: a folder of A|B files to validate on at every checkpoint (L1, PSNR, SSIM "
+                         "into validation.csv/.json, TensorBoard and the final JSON line). Default: the dataset's "
+                         "val/ folder when it has one; 'none' turns validation off")
+    tr.add_argument("--skip-bad-files", action="store_true",
+                    help="leave unreadable or unusable image files out with a warning naming them, instead of "
+                         "stopping (pix2pix and cyclegan folders)")
     tr.add_argument("--tfds", default=None, metavar="NAME",
                     help="cyclegan only: a TFDS cycle_gan config (e.g. horse2zebra) instead of --data; "
                          "downloaded on first use")
@@ -112,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="base width of the networks (default 64, the papers'; use 8 for quick CPU runs)")
     tr.add_argument("--learning-rate", type=float, default=None,
                     help="Adam learning rate (default 2e-4 for pix2pix/cyclegan, 1e-4 for gan); cyclegan "
-                         "keeps it for the first half of --steps and decays it linearly to zero over the second")
+                         "keeps it for the first half of --steps and decays it linearly to zero over the second "
+                         "(that schedule is stored in the run folder and kept when the run is resumed)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar (messages and errors still go to stderr)")
 
     tl = subs.add_parser(
@@ -193,6 +213,14 @@ def _check_train_args(args: argparse.Namespace) -> None:
         if (args.data is None) == (args.tfds is None):
             raise UsageError("cyclegan needs exactly one of --data PATH (trainA/ and trainB/), --data shipped, "
                              "or --tfds NAME")
+    if args.model != "pix2pix":
+        for option, value in (("--direction", args.direction), ("--val", args.val)):
+            if value is not None:
+                raise UsageError(f"{option} is for pix2pix" + ("; a cyclegan learns both directions"
+                                                               if args.model == "cyclegan" and option == "--direction"
+                                                               else ""))
+    if args.skip_bad_files and args.model == "gan":
+        raise UsageError("--skip-bad-files is for image folders (pix2pix, cyclegan); gan reads the digits")
     if args.image_size is not None and args.model != "gan" and args.image_size & (args.image_size - 1):
         raise UsageError(f"--image-size {args.image_size} is not a power of two: use 32, 64, 128, 256, ...")
     if args.learning_rate is not None and not args.learning_rate > 0:
@@ -201,6 +229,7 @@ def _check_train_args(args: argparse.Namespace) -> None:
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """The run's settings, with defaults filled in (written to <out>/run.json)."""
+    lr = args.learning_rate or (1e-4 if args.model == "gan" else 2e-4)
     return {
         "model": args.model,
         "data": args.data,
@@ -211,29 +240,75 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "precision": args.precision,
         "xla": bool(args.xla),
-        "learning_rate": args.learning_rate or (1e-4 if args.model == "gan" else 2e-4),
+        "learning_rate": lr,
+        "direction": (args.direction or "AtoB") if args.model == "pix2pix" else None,
+        "skip_bad_files": bool(args.skip_bad_files),
         "steps": args.steps,
+        "schedule": _fresh_schedule(args.model, args.steps, lr),
     }
 
 
+def _fresh_schedule(model: str, steps: int, learning_rate: float) -> dict[str, Any] | None:
+    """CycleGAN's schedule for a run of ``steps``: constant for the first half, then linear to zero."""
+    if model != "cyclegan":
+        return None
+    return {"learning_rate": learning_rate, "constant_steps": steps // 2, "decay_steps": steps - steps // 2}
+
+
+def _has_checkpoint(out: Path) -> bool:
+    return (out / "checkpoints" / "checkpoint").is_file()
+
+
+def _data_files(settings: dict[str, Any]) -> str | None:
+    """A fingerprint of the training files (names and sizes), so a moved dataset still resumes."""
+    import hashlib
+
+    from course_utils import data
+
+    if settings["model"] == "gan" or settings["tfds"]:
+        return None
+    shipped = data.shipped_paired_path if settings["model"] == "pix2pix" else data.shipped_unpaired_path
+    root = shipped() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+    folders = [root / "train"] if settings["model"] == "pix2pix" else [root / "trainA", root / "trainB"]
+    files = [f for folder in folders if folder.is_dir() for f in data.list_image_files(folder)]
+    digest = hashlib.sha256("".join(f"{f.parent.name}/{f.name}\t{f.stat().st_size}\n" for f in files).encode())
+    return f"{len(files)} files, sha256 {digest.hexdigest()[:16]}"
+
+
 def _check_resume(out: Path, settings: dict[str, Any]) -> None:
-    """Refuse to resume a run whose networks differ; note other changed settings on stderr."""
+    """Refuse to resume a run whose settings differ, naming each; choose the learning-rate schedule.
+
+    A fresh run (no checkpoint yet) takes its settings as given. A resumed run must match the
+    stored ``run.json`` in everything that changes what a step means (:data:`RESUME_KEYS`);
+    ``--steps``, ``--checkpoint-every``, ``--xla``, ``--val`` and ``--quiet`` may change. The
+    CycleGAN schedule is the stored one; asked for more steps than it covers, the schedule of
+    the new ``--steps`` is passed on, and ``train.run_training`` continues only if that is
+    exact (the run is still in the constant phase), otherwise explains how to train longer.
+    """
     path = out / "run.json"
-    if not path.exists():
+    if not path.exists() or not _has_checkpoint(out):
         return
     try:
         before = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
-        return
-    clash = [k for k in ARCHITECTURE_KEYS if before.get(k) != settings[k]]
+        return   # unreadable: train.run_training still compares run_settings.json
+    clash = [k for k in RESUME_KEYS if k in before and before.get(k) != settings.get(k)]
     if clash:
-        was = ", ".join(f"{k}={before.get(k)}" for k in clash)
-        now = ", ".join(f"{k}={settings[k]}" for k in clash)
-        raise UsageError(f"{out} holds a run with {was}, not {now}: use the same settings to resume it, "
-                         "or a new --out")
-    changed = [k for k in ("data", "tfds", "batch_size", "seed", "precision") if before.get(k) != settings[k]]
-    if changed:
-        _say(f"note: resuming with changed {', '.join(changed)}; the run will not repeat an uninterrupted one")
+        lines = "; ".join(f"{RESUME_KEYS[k]}: stored {before.get(k)!r}, now {settings.get(k)!r}" for k in clash)
+        raise UsageError(f"{out} holds a run trained with other settings, so this command would not continue it: "
+                         f"{lines}. Fix: rerun with the stored values to resume it, or give a new --out to start "
+                         f"another run (nothing in {out} was changed)")
+    if before.get("data") != settings.get("data") and settings.get("data_files"):
+        _say(f"note: --data is now {settings['data']} (was {before.get('data')}); same training files, resuming")
+    if settings["model"] == "cyclegan":
+        stored = before.get("schedule") or _fresh_schedule("cyclegan", int(before.get("steps", settings["steps"])),
+                                                           float(before.get("learning_rate", settings["learning_rate"])))
+        end = stored["constant_steps"] + stored["decay_steps"]
+        if settings["steps"] <= end:
+            settings["schedule"] = stored
+            if settings["steps"] < end:
+                _say(f"note: stopping at step {settings['steps']:,}, before the end of this run's learning-rate "
+                     f"schedule at step {end:,} (rerun with --steps {end} to finish it)")
 
 
 def _say(message: str) -> None:
@@ -252,11 +327,17 @@ def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
         ds = data.load_digits(settings["data"], batch_size=batch, seed=seed)
         noise = np.random.default_rng(seed).normal(size=(16, 100)).astype("float32")
         return ds, noise
+    skip = bool(settings.get("skip_bad_files", False))
     if model == "pix2pix":
-        path = data.shipped_paired_path() if settings["data"] == "shipped" else Path(settings["data"])
-        ds = data.load_paired_folder(path, "train", image_size=size, batch_size=batch, seed=seed)
-        samples = data.load_paired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
-                                          batch_size=1, drop_remainder=False)
+        path = data.shipped_paired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+        direction = settings.get("direction") or "AtoB"
+        ds = data.load_paired_folder(path, "train", image_size=size, batch_size=batch, seed=seed,
+                                     direction=direction, skip_bad_files=skip)
+        with warnings.catch_warnings():   # the same files: their warnings were given once just above
+            warnings.simplefilter("ignore")
+            samples = data.load_paired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
+                                              batch_size=1, drop_remainder=False, direction=direction,
+                                              skip_bad_files=skip)
         inp, tar = zip(*samples.take(4).as_numpy_iterator())
         return ds, (np.concatenate(inp), np.concatenate(tar))
     if settings["tfds"]:
@@ -264,10 +345,14 @@ def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
         sample_a, sample_b = data.load_cycle_gan_tfds(settings["tfds"], "train", image_size=size, jitter=False,
                                                       shuffle=False, batch_size=1)
     else:
-        path = data.shipped_unpaired_path() if settings["data"] == "shipped" else Path(settings["data"])
-        ds_a, ds_b = data.load_unpaired_folder(path, "train", image_size=size, batch_size=batch, seed=seed)
-        sample_a, sample_b = data.load_unpaired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
-                                                       batch_size=1, drop_remainder=False)
+        path = data.shipped_unpaired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+        ds_a, ds_b = data.load_unpaired_folder(path, "train", image_size=size, batch_size=batch, seed=seed,
+                                               skip_bad_files=skip)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sample_a, sample_b = data.load_unpaired_folder(path, "train", image_size=size, jitter=False,
+                                                           shuffle=False, batch_size=1, drop_remainder=False,
+                                                           skip_bad_files=skip)
     xs = np.concatenate(list(sample_a.take(2).as_numpy_iterator()))
     ys = np.concatenate(list(sample_b.take(2).as_numpy_iterator()))
     return tf.data.Dataset.zip((ds_a.repeat(), ds_b.repeat())), (xs, ys)
@@ -295,9 +380,10 @@ def _build_trainer(settings: dict[str, Any]) -> Any:
                     models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters),
                     models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters)]
             trainer = train.CycleGAN(*nets, seed=seed)
-            steps = settings["steps"]
             # The paper's schedule, shortened honestly: constant for the first half, then linear to zero.
-            schedule = train.LinearDecay(lr, steps // 2, steps - steps // 2)
+            # It is stored in run.json and a resumed run keeps it (see _check_resume).
+            plan = settings.get("schedule") or _fresh_schedule("cyclegan", settings["steps"], lr)
+            schedule = train.LinearDecay(plan["learning_rate"], plan["constant_steps"], plan["decay_steps"])
             trainer.compile(*(adam(schedule) for _ in range(4)), jit_compile=settings["xla"])
     return trainer
 
@@ -309,12 +395,19 @@ def train_command(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder")
-    _check_resume(out, settings)
     if args.data not in (None, "shipped", "mnist") and not Path(args.data).is_dir():
-        raise FileNotFoundError(f"--data {args.data}: no such folder. Give the dataset folder "
-                                f"(pix2pix: with train/; cyclegan: with trainA/ and trainB/), or 'shipped'.")
+        if not Path(args.data).is_file():
+            raise FileNotFoundError(f"--data {args.data}: no such folder or archive. Give the dataset folder "
+                                    "(pix2pix: with train/; cyclegan: with trainA/ and trainB/), a .zip or .tar.gz "
+                                    "of it, or 'shipped'.")
+        if not args.data.lower().endswith(ARCHIVE_SUFFIXES):
+            raise ValueError(f"--data {args.data} is a file but not a dataset archive ({', '.join(ARCHIVE_SUFFIXES)}); "
+                             "give the dataset folder or a .zip / .tar.gz of it")
 
     started = time.time()
+    settings["data_files"] = _data_files(settings)
+    _check_resume(out, settings)
+    val_folder = _val_folder(args, settings)
     import keras
 
     from course_utils import train
@@ -322,19 +415,64 @@ def train_command(args: argparse.Namespace) -> int:
     keras.utils.set_random_seed(settings["seed"])
     dataset, samples = _load_data(settings)
     trainer = _build_trainer(settings)
+    callbacks: list[Any] = [_RunJsonWriter(out, settings)]   # run.json once the resume checks have passed
+    if val_folder is not None:
+        from course_utils import evaluation
+
+        callbacks.append(evaluation.ValidationCallback(val_folder, out, every=args.checkpoint_every,
+                                                       direction=settings["direction"]))
+    keras.utils.set_random_seed(settings["seed"])   # the same global seed for tf.data, fresh or resumed
+    meaning = {k: settings.get(k) for k in RESUME_KEYS if k not in ("learning_rate", "precision")}
+    with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
+        result = train.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
+                                    sample_inputs=samples, verbose=0 if args.quiet else 1, callbacks=callbacks,
+                                    settings=meaning)
+    _write_run_json(out, settings)
+    if result["resumed_from"]:
+        _say(f"resumed from step {result['resumed_from']}")
+    if val_folder is not None:
+        result["validation"] = callbacks[-1].last or _last_validation(out)
+    result.update(model=args.model, out=str(out), seconds=round(time.time() - started, 2))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def _write_run_json(out: Path, settings: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "run.json.tmp"
     tmp.write_text(json.dumps(settings, indent=2) + "\n")
     os.replace(tmp, out / "run.json")
-    keras.utils.set_random_seed(settings["seed"])   # the same global seed for tf.data, fresh or resumed
-    with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
-        result = train.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
-                                    sample_inputs=samples, verbose=0 if args.quiet else 1)
-    if result["resumed_from"]:
-        _say(f"resumed from step {result['resumed_from']}")
-    result.update(model=args.model, out=str(out), seconds=round(time.time() - started, 2))
-    print(json.dumps(result), flush=True)
-    return 0
+
+
+def _RunJsonWriter(out: Path, settings: dict[str, Any]) -> Any:
+    """A callback writing run.json when training begins, i.e. after every resume check has passed."""
+    import keras
+
+    class Writer(keras.callbacks.Callback):
+        def on_train_begin(self, logs: Any = None) -> None:
+            _write_run_json(out, settings)
+
+    return Writer()
+
+
+def _val_folder(args: argparse.Namespace, settings: dict[str, Any]) -> Path | None:
+    """The folder of validation pairs: --val, else the dataset's val/ when it exists, else none."""
+    if settings["model"] != "pix2pix" or (args.val or "").lower() == "none":
+        return None
+    from course_utils import data, evaluation
+
+    if args.val is not None:
+        return evaluation.image_folder(args.val, ["val"])
+    root = data.shipped_paired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+    return root / "val" if (root / "val").is_dir() else None
+
+
+def _last_validation(out: Path) -> dict[str, Any] | None:
+    try:
+        rows = json.loads((out / "validation.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return rows[-1] if rows else None
 
 
 # ===========================================================================
