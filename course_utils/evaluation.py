@@ -189,12 +189,10 @@ def unpaired_images(folder: str | os.PathLike, image_size: int, batch_size: int 
 # 3. Evaluating
 # ===========================================================================
 def translate(generator: Any, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
-    """``generator`` on ``images`` through the course's inference convention (issue 10)."""
-    try:
-        from course_utils import inference
-    except ImportError:   # TEMPORARY until course_utils.inference lands on main: remove this branch then
-        return np.concatenate([np.asarray(generator(images[i:i + batch_size], training=False), np.float32)
-                               for i in range(0, len(images), batch_size)])
+    """``generator`` on ``images`` by the course's inference convention (:func:`course_utils.inference.translate`:
+    batch norm with each image's own statistics, dropout off)."""
+    from course_utils import inference
+
     return np.asarray(inference.translate(generator, images, batch_size=batch_size), np.float32)
 
 

@@ -164,3 +164,21 @@ def test_image_folder_finds_the_split_or_says_what_is_there(tmp_path):
     assert evaluation.image_folder(tmp_path / "data" / "val", ["test"]) == tmp_path / "data" / "val"
     with pytest.raises(FileNotFoundError, match=r"none of the sub-folders test.*found: \['val'\]"):
         evaluation.image_folder(tmp_path / "data", ["test"])
+
+
+def test_generators_run_by_the_inference_convention(tmp_path):
+    # A batch-norm generator whose moving averages describe no image: Keras's training=False would use
+    # them; the course's convention (inference.translate) normalises each image with its own statistics.
+    from course_utils import inference
+
+    inp = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(3, 1)(inp)
+    x = keras.layers.BatchNormalization(moving_mean_initializer="ones", moving_variance_initializer="ones")(x)
+    generator = keras.Model(inp, keras.layers.Activation("tanh")(x))
+    write_inverted_pairs(tmp_path / "test", n=2)
+    result = evaluation.evaluate_pix2pix(generator, tmp_path / "test", progress=False)
+    shown = np.stack([images[1] for _, images in result.sections[0][2]]) * 2 - 1      # the output column
+    ds, _ = evaluation.paired_images(tmp_path / "test", 16)
+    inputs = next(iter(ds))[0].numpy()
+    np.testing.assert_allclose(shown, inference.translate(generator, inputs), atol=1e-5)
+    assert np.abs(shown - generator(inputs, training=False).numpy()).max() > 0.1
