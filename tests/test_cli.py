@@ -58,10 +58,17 @@ def test_every_option_of_every_command_has_help(capsys):
     (["train", "cyclegan", "--out", "x", "--steps", "3"], "exactly one of"),
     (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--image-size", "48"], "power of two"),
     (["translate", "--model", "nowhere", "--input", "x", "--output", "y"], "no such file"),
+    (["train", "cyclegan", "--data", "shipped", "--out", "x", "--steps", "3", "--direction", "BtoA"],
+     "--direction is for pix2pix; a cyclegan learns both directions"),
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--val", "v"], "--val is for pix2pix"),
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--skip-bad-files"], "for image folders"),
+    (["train", "pix2pix", "--data", "notes.txt", "--out", "x", "--steps", "3"], "not a dataset archive"),
+    (["train", "pix2pix", "--data", "gone.zip", "--out", "x", "--steps", "3"], "no such folder or archive"),
     (["fly"], "invalid choice"),
 ])
 def test_bad_arguments_give_one_line_and_a_non_zero_exit(argv, fragment, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not data")
     code, out, err = run_main(argv, capsys)
     assert code != 0 and out == ""
     assert_one_line_error(err)
@@ -318,3 +325,138 @@ def test_evaluate_errors_are_one_line(tmp_path, capsys, extra, fragment):
     assert code != 0 and out == ""
     assert_one_line_error(err)
     assert fragment in err
+
+
+# ---------------------------------------------------------------------------
+# train: --direction, --val, archives, and resume that cannot go wrong quietly
+# ---------------------------------------------------------------------------
+def pix2pix_settings(**changes) -> dict:
+    settings = {"model": "pix2pix", "data": "shipped", "tfds": None, "image_size": 16, "batch_size": 2, "filters": 4,
+                "seed": 0, "precision": "float32", "xla": False, "learning_rate": 2e-4, "direction": "AtoB",
+                "skip_bad_files": False, "steps": 10, "schedule": None}
+    settings.update(changes)
+    return settings
+
+
+def test_train_direction_swaps_input_and_target():
+    _, (inp, tar) = cli._load_data(pix2pix_settings())
+    _, (inp_b, tar_b) = cli._load_data(pix2pix_settings(direction="BtoA"))
+    np.testing.assert_array_equal(inp_b, tar)
+    np.testing.assert_array_equal(tar_b, inp)
+
+
+def fake_run(out: Path, settings: dict) -> None:
+    """A run folder as a run leaves it after its first checkpoint (only what _check_resume reads)."""
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-4"\n')
+    (out / "run.json").write_text(json.dumps(settings))
+
+
+def test_resume_refuses_each_changed_setting_by_its_option_and_stored_value(tmp_path):
+    fake_run(tmp_path, pix2pix_settings(data_files="3 files, sha256 abc"))
+    before = (tmp_path / "run.json").read_text()
+    with pytest.raises(cli.UsageError) as err:
+        cli._check_resume(tmp_path, pix2pix_settings(batch_size=4, direction="BtoA", data_files="3 files, sha256 abc"))
+    message = str(err.value)
+    assert "--batch-size: stored 2, now 4" in message and "--direction: stored 'AtoB', now 'BtoA'" in message
+    assert "--seed" not in message and "new --out" in message
+    with pytest.raises(cli.UsageError, match=r"--data \(its training files\): stored '3 files, sha256 abc', now '4"):
+        cli._check_resume(tmp_path, pix2pix_settings(data_files="4 files, sha256 def"))
+    cli._check_resume(tmp_path, pix2pix_settings(steps=50, xla=True, data_files="3 files, sha256 abc"))  # may change
+    assert (tmp_path / "run.json").read_text() == before
+    # Without a checkpoint nothing was trained yet: any settings start afresh.
+    (tmp_path / "checkpoints" / "checkpoint").unlink()
+    cli._check_resume(tmp_path, pix2pix_settings(batch_size=8))
+
+
+def test_resume_keeps_the_stored_cyclegan_schedule(tmp_path, capsys):
+    def cyclegan(steps, **changes):
+        s = pix2pix_settings(model="cyclegan", direction=None, steps=steps, **changes)
+        s["schedule"] = cli._fresh_schedule("cyclegan", steps, s["learning_rate"])
+        return s
+
+    fake_run(tmp_path / "a", cyclegan(10))
+    shorter = cyclegan(6)
+    cli._check_resume(tmp_path / "a", shorter)                  # stop early: the stored schedule, not 3 + 3
+    assert shorter["schedule"] == {"learning_rate": 2e-4, "constant_steps": 5, "decay_steps": 5}
+    assert "stopping at step 6, before the end of this run's learning-rate schedule at step 10" in capsys.readouterr().err
+    longer = cyclegan(20)
+    cli._check_resume(tmp_path / "a", longer)                   # handed on: run_training allows it only if exact
+    assert longer["schedule"]["constant_steps"] == 10
+    # A run.json from before schedules were stored: its schedule is the one its --steps built.
+    legacy = cyclegan(10)
+    del legacy["schedule"]
+    fake_run(tmp_path / "b", legacy)
+    again = cyclegan(8)
+    cli._check_resume(tmp_path / "b", again)
+    assert again["schedule"] == {"learning_rate": 2e-4, "constant_steps": 5, "decay_steps": 5}
+
+
+def shipped_subset_zip(tmp_path: Path) -> Path:
+    """A zip of 6 shipped training pairs and 3 validation pairs, as a learner would upload it."""
+    import zipfile
+
+    from course_utils import data
+
+    archive = tmp_path / "mine.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for split, n in (("train", 6), ("val", 3)):
+            for f in sorted((data.shipped_paired_path() / split).iterdir())[:n]:
+                z.write(f, f"mine/{split}/{f.name}")
+    return archive
+
+
+@pytest.mark.slow
+def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_settings(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+    out_dir = tmp_path / "run"
+    argv = ["train", "pix2pix", "--data", str(shipped_subset_zip(tmp_path)), "--out", str(out_dir), "--steps", "2",
+            "--image-size", "16", "--filters", "4", "--batch-size", "2", "--checkpoint-every", "1", "--quiet",
+            "--direction", "BtoA"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["step"] == 2 and set(result["validation"]) == {"step", "val_l1", "val_psnr", "val_ssim"}
+    assert result["validation"]["step"] == 2 and 0 < result["validation"]["val_l1"] < 2
+    rows = json.loads((out_dir / "validation.json").read_text())
+    assert [r["step"] for r in rows] == [1, 2] and rows[-1] == result["validation"]
+    assert list((out_dir / "tensorboard" / "validation").glob("events.out.tfevents.*"))
+    stored = json.loads((out_dir / "run.json").read_text())
+    assert stored["direction"] == "BtoA" and stored["data_files"].startswith("6 files")
+
+    # Another batch size and direction: refused, naming both, and nothing in the run changes.
+    snapshot = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    changed = [a if a not in ("2", "BtoA") else a for a in argv]
+    changed[changed.index("--batch-size") + 1] = "3"
+    changed[changed.index("--direction") + 1] = "AtoB"
+    changed[changed.index("--steps") + 1] = "3"
+    code, out, err = run_main(changed, capsys)
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert "--batch-size: stored 2, now 3" in err and "--direction: stored 'BtoA', now 'AtoB'" in err
+    assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == snapshot
+
+    # The same settings, one step further: resumed, validated at the new step.
+    argv[argv.index("--steps") + 1] = "3"
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["resumed_from"] == 2 and result["validation"]["step"] == 3
+    assert [r["step"] for r in json.loads((out_dir / "validation.json").read_text())] == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_cyclegan_asked_past_its_schedule_says_how_to_train_longer(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    argv = ["train", "cyclegan", "--data", "shipped", "--out", str(out_dir), "--steps", "2", "--image-size", "16",
+            "--filters", "4", "--quiet"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    assert json.loads((out_dir / "run.json").read_text())["schedule"] == {
+        "learning_rate": 2e-4, "constant_steps": 1, "decay_steps": 1}
+    argv[argv.index("--steps") + 1] = "4"
+    code, out, err = run_main(argv, capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err)
+    assert "ends at step 2" in err and "--steps 4 and another --out" in err
+    assert json.loads((out_dir / "run.json").read_text())["steps"] == 2          # the run is left as it was
