@@ -753,7 +753,19 @@ def _extract_zip(archive_path: Path, target: Path) -> None:
         archive.extractall(target)
 
 
+_ARCHIVE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
 def _archive_sha256(path: Path) -> str:
+    """SHA-256 of the archive, remembered for an unchanged file (same size and time) in this process."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _ARCHIVE_HASHES:
+        _ARCHIVE_HASHES[key] = _file_sha256(path)
+    return _ARCHIVE_HASHES[key]
+
+
+def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

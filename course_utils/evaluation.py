@@ -271,6 +271,11 @@ def evaluate_pix2pix(generator: Any, folder: str | os.PathLike, direction: str =
     """
     size = _image_size(generator, None)
     ds, names = paired_images(folder, size, direction, batch_size, skip_bad_files)
+    return _evaluate_pairs(generator, ds, names, folder, direction, size, batch_size, report_images, progress)
+
+
+def _evaluate_pairs(generator: Any, ds: Any, names: list[str], folder: Any, direction: str, size: int,
+                    batch_size: int, report_images: int, progress: bool) -> Evaluation:
     per_file: dict[str, list[float]] = {"l1": [], "psnr": [], "ssim": []}
     rows: list[tuple[str, list[np.ndarray]]] = []
     seen = 0
@@ -510,6 +515,7 @@ class ValidationCallback(keras.callbacks.Callback):
         self.rows: list[dict[str, Any]] = []
         self.last: dict[str, Any] | None = None
         self.writer: Any = None
+        self._pairs: tuple[Any, list[str], int] | None = None
 
     @property
     def csv_path(self) -> Path:
@@ -549,8 +555,12 @@ class ValidationCallback(keras.callbacks.Callback):
 
         step = int(self.model.step.numpy())
         generator = self.generator if self.generator is not None else self.model.generator
-        result = evaluate_pix2pix(generator, self.folder, self.direction, self.batch_size, report_images=0,
-                                  progress=False).metrics
+        if self._pairs is None:   # read and checked once; decoded again at each validation (no cache)
+            size = _image_size(generator, None)
+            self._pairs = (*paired_images(self.folder, size, self.direction, self.batch_size), size)
+        ds, names, size = self._pairs
+        result = _evaluate_pairs(generator, ds, names, self.folder, self.direction, size, self.batch_size,
+                                 report_images=0, progress=False).metrics
         row = {"step": step, "val_l1": result["l1"],
                "val_psnr": result["psnr"] if result["psnr"] is not None else float("inf"),
                "val_ssim": result["ssim"] if result["ssim"] is not None else float("nan")}
