@@ -12,6 +12,7 @@ spend its words on the idea it teaches:
 - :mod:`course_utils.train`    ``GAN``, ``Pix2Pix`` and ``CycleGAN`` trainers, checkpoints
 - :mod:`course_utils.plotting` figures; :mod:`course_utils.widgets` interactive explorers
 - :mod:`course_utils.metrics`  PSNR, SSIM, KID, cycle error, mode coverage
+- :mod:`course_utils.evaluation` metrics.json and picture reports of a trained generator
 - :mod:`course_utils.perf`     FLOP accounting and benchmarks
 
 Submodules are imported on demand (``from course_utils import models``) so that
