@@ -22,7 +22,10 @@ Read this module top to bottom as an appendix to the lessons:
    train``) is a thin layer on top of it.
 
 Conventions: images are float32, channels last, in [-1, 1]; discriminators output logits; all
-losses come from :mod:`course_utils.losses` and are computed in float32.
+losses come from :mod:`course_utils.losses` and are computed in float32. Outside ``train_step``
+(``evaluate``, sample grids, TensorBoard pictures, exports) image-to-image generators run by
+:mod:`course_utils.inference`'s convention: batch norm with each image's own statistics, as
+the pix2pix paper does at test time, and dropout off.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_utils import losses
+from course_utils import inference, losses
 
 #: The adversarial loss forms (see :mod:`course_utils.losses`).
 LOSS_FORMS = losses.FORMS
@@ -590,6 +593,7 @@ class Pix2Pix(Trainer):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, l1_weight: float = 100.0,
                  seed: int | None = None, name: str = "pix2pix"):
         super().__init__({"generator": generator, "discriminator": discriminator}, seed=seed, name=name)
+        inference.inference_model(generator)   # built now, outside any tf.function
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0 (100 in the paper), got {l1_weight}.")
         self.l1_weight = float(l1_weight)
@@ -602,7 +606,10 @@ class Pix2Pix(Trainer):
                              loss_form, jit_compile, loss_scaling, **kwargs)
 
     def call(self, inputs: Any, training: bool = False) -> Any:
-        return self.generator(inputs, training=training)
+        """The generator: as in training with ``training=True``, by the inference convention otherwise."""
+        if training:
+            return self.generator(inputs, training=True)
+        return inference.inference_model(self.generator)(inputs, training=False)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
@@ -620,7 +627,7 @@ class Pix2Pix(Trainer):
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
-        fake = ops.cast(self.generator(inp, training=False), "float32")
+        fake = ops.cast(inference.inference_model(self.generator)(inp, training=False), "float32")
         target = ops.cast(target, "float32")
         self.trackers["l1"].update_state(ops.mean(ops.abs(fake - target), axis=(1, 2, 3)))
         a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0
@@ -638,7 +645,7 @@ class Pix2Pix(Trainer):
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: a batch ``(input, target)``; one row per pair: input | target | prediction."""
         inp, target = inputs
-        pred = self.generator(inp, training=False)
+        pred = inference.translate(self.generator, inp)
         return _tile([[a, b, c] for a, b, c in zip(_to_unit(inp), _to_unit(target), _to_unit(pred))])
 
 
@@ -674,6 +681,8 @@ class CycleGAN(Trainer):
         super().__init__({"generator_g": generator_g, "generator_f": generator_f,
                           "discriminator_x": discriminator_x, "discriminator_y": discriminator_y},
                          seed=seed, name=name)
+        inference.inference_model(generator_g)   # built now, outside any tf.function
+        inference.inference_model(generator_f)
         if cycle_weight < 0 or identity_weight < 0:
             raise ValueError(f"cycle_weight and identity_weight must be >= 0 (10 and 5 in the paper), "
                              f"got {cycle_weight} and {identity_weight}.")
@@ -706,7 +715,10 @@ class CycleGAN(Trainer):
         return items
 
     def call(self, x: Any, training: bool = False) -> Any:
-        return self.generator_g(x, training=training)
+        """G (X -> Y): as in training with ``training=True``, by the inference convention otherwise."""
+        if training:
+            return self.generator_g(x, training=True)
+        return inference.inference_model(self.generator_g)(x, training=False)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         real_x, real_y = data
@@ -751,14 +763,15 @@ class CycleGAN(Trainer):
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         x, y = (ops.cast(t, "float32") for t in data)
-        fake_y = self.generator_g(x, training=False)
-        fake_x = self.generator_f(y, training=False)
-        back_x = ops.cast(self.generator_f(fake_y, training=False), "float32")
-        back_y = ops.cast(self.generator_g(fake_x, training=False), "float32")
+        g, f = inference.inference_model(self.generator_g), inference.inference_model(self.generator_f)
+        fake_y = g(x, training=False)
+        fake_x = f(y, training=False)
+        back_x = ops.cast(f(fake_y, training=False), "float32")
+        back_y = ops.cast(g(fake_x, training=False), "float32")
         per_image = lambda a, b: ops.mean(ops.abs(a - b), axis=(1, 2, 3))  # noqa: E731
         self.trackers["cycle_error"].update_state(ops.concatenate([per_image(x, back_x), per_image(y, back_y)], 0))
-        same_y = ops.cast(self.generator_g(y, training=False), "float32")
-        same_x = ops.cast(self.generator_f(x, training=False), "float32")
+        same_y = ops.cast(g(y, training=False), "float32")
+        same_x = ops.cast(f(x, training=False), "float32")
         self.trackers["identity_error"].update_state(
             ops.concatenate([per_image(y, same_y), per_image(x, same_x)], 0))
         return {n: self.trackers[n].result() for n in self.val_metric_names}
@@ -769,10 +782,10 @@ class CycleGAN(Trainer):
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: a batch ``(x, y)``; rows x | G(x) | F(G(x)), then y | F(y) | G(F(y))."""
         x, y = inputs
-        gx = self.generator_g(x, training=False)
-        fgx = self.generator_f(gx, training=False)
-        fy = self.generator_f(y, training=False)
-        gfy = self.generator_g(fy, training=False)
+        gx = inference.translate(self.generator_g, x)
+        fgx = inference.translate(self.generator_f, gx)
+        fy = inference.translate(self.generator_f, y)
+        gfy = inference.translate(self.generator_g, fy)
         rows = [list(r) for r in zip(_to_unit(x), _to_unit(gx), _to_unit(fgx))]
         rows += [list(r) for r in zip(_to_unit(y), _to_unit(fy), _to_unit(gfy))]
         return _tile(rows)
@@ -1201,6 +1214,10 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
     ``generator.keras`` for GAN and Pix2Pix; ``generator_g.keras`` (A -> B) and
     ``generator_f.keras`` (B -> A) for CycleGAN. Each file is written next to its final name
     and renamed into place, so an interrupted export never leaves a broken model file.
+
+    Image-to-image generators are saved with :func:`inference.exportable_generator`: their batch
+    norm becomes per-image normalisation, so ``keras.models.load_model(path)(images)`` gives
+    what ``evaluate()`` and the sample grids show. The DCGAN (noise in) is saved as it is.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -1209,7 +1226,10 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
         tmp_dir = folder / f".{stem}.partial"
         tmp_dir.mkdir(exist_ok=True)
         tmp = tmp_dir / f"{stem}.keras"
-        model.save(tmp)
+        if inference.is_image_to_image(model):
+            inference.exportable_generator(model).save(tmp)
+        else:
+            model.save(tmp)
         final = folder / f"{stem}.keras"
         os.replace(tmp, final)
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -1217,42 +1237,225 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
     return written
 
 
-def run_settings(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings the run in ``out_dir`` was started with.
+#: The file in a run folder that records what a training step means (see :func:`step_settings`).
+SETTINGS_FILE = "run_settings.json"
 
-    The first call writes ``settings`` to ``<out_dir>/settings.json`` and returns them; later calls
-    (a resumed run, maybe in a new session) return the stored ones, so choices that change what a
-    checkpoint holds (precision, XLA, sizes) stay those of the run being resumed. Keys that differ
-    are named on stdout.
+_OPTIMIZER_KEYS = ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "weight_decay", "clipnorm",
+                   "clipvalue", "global_clipnorm", "use_ema", "ema_momentum", "gradient_accumulation_steps")
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready Python (floats, ints, strings, lists, dicts)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def step_settings(trainer: Trainer) -> dict[str, Any]:
+    """Everything about ``trainer`` that decides what one training step does.
+
+    The trainer's class, loss form, loss weights, seed and image pools; each optimizer's
+    hyper-parameters, including the learning rate or its whole schedule (e.g.
+    :class:`LinearDecay`'s constant and decay steps); each network's input and output shapes,
+    parameter count and precision. :func:`run_training` stores this in ``run_settings.json``
+    and refuses to resume a run whose settings differ, naming each difference.
+    """
+    trainer._require_compiled()
+    out: dict[str, Any] = {"trainer": type(trainer).__name__, "loss_form": trainer.loss_form, "seed": trainer.seed}
+    for attr in ("l1_weight", "cycle_weight", "identity_weight", "latent_dim"):
+        if hasattr(trainer, attr):
+            out[attr] = getattr(trainer, attr)
+    for attr in ("pool_x", "pool_y"):
+        if hasattr(trainer, attr):
+            out[f"{attr}_size"] = getattr(trainer, attr).pool_size
+    optimizers = {}
+    for key, opt in trainer.optimizers.items():
+        inner = getattr(opt, "inner_optimizer", opt)
+        config = inner.get_config()
+        entry = {"class": type(inner).__name__, "loss_scaling": inner is not opt}
+        entry.update({k: config[k] for k in _OPTIMIZER_KEYS if k in config})
+        lr = entry.get("learning_rate")
+        if isinstance(lr, Mapping) and "config" in lr:      # a schedule: its class and settings
+            entry["learning_rate"] = {"schedule": lr.get("class_name"),
+                                      **{k: v for k, v in lr["config"].items() if k != "name"}}
+        optimizers[key] = entry
+    out["optimizers"] = optimizers
+    out["networks"] = {key: {"input_shape": str(net.input_shape), "output_shape": str(net.output_shape),
+                             "parameters": int(net.count_params()), "precision": net.dtype_policy.name}
+                       for key, net in trainer.networks.items()}
+    return _plain(out)
+
+
+def _flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _linear_decays(trainer_settings: Mapping[str, Any]) -> dict[str, tuple[float, int, int]]:
+    """optimizer -> (initial rate, constant steps, decay steps) for those following a LinearDecay."""
+    out = {}
+    for key, opt in trainer_settings.get("optimizers", {}).items():
+        lr = opt.get("learning_rate")
+        if isinstance(lr, Mapping) and lr.get("schedule") == "LinearDecay":
+            out[key] = (lr["initial_learning_rate"], lr["constant_steps"], lr["decay_steps"])
+    return out
+
+
+def _latest_checkpoint_step(out: Path) -> int | None:
+    """The step of the latest checkpoint in ``out`` (its number), or None when there is none."""
+    latest = tf.train.latest_checkpoint(str(out / CHECKPOINT_DIR))
+    if latest is None:
+        return None
+    try:
+        return int(latest.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _schedule_message(out: Path, start: int, steps: int, rate: float, constant: int, decay: int) -> str:
+    end = constant + decay
+    return (f"The run in {out} follows a learning-rate schedule that ends at step {end:,} (rate {rate:g} for "
+            f"{constant:,} steps, then falling linearly to zero over {decay:,}), and you asked for step {steps:,}. "
+            f"It is at step {start:,}. Past step {end:,} it would train at rate zero, and stretching its schedule "
+            f"now would change the rate of steps it has already taken, so the result would match no run "
+            "trained from scratch. To train longer honestly, start a new run with the longer schedule in a new "
+            f"folder (on the command line: the same command with --steps {steps} and another --out); this run "
+            f"stays as it is and can still be finished up to step {end:,}.")
+
+
+def check_resume(out_dir: str | os.PathLike, trainer: Trainer, steps: int,
+                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Make sure training ``trainer`` to ``steps`` in ``out_dir`` continues the run there exactly.
+
+    Compares :func:`step_settings` of ``trainer`` plus your own ``settings`` (data, batch size,
+    anything else that changes what a step means) with ``<out_dir>/run_settings.json``, which
+    the run stored when it started. Returns what is to be stored (the caller writes it with
+    :func:`write_run_settings` once the run is under way). Allowed without a word: nothing
+    saved yet, the same settings, or a target ``steps`` lower than before (stopping early) or
+    higher with a constant learning rate (a longer run is the same run, continued). Allowed with
+    a note: a :class:`LinearDecay` schedule stretched while the run is still in its constant
+    phase under both schedules (every step taken so far had the same rate under both).
 
     Raises:
-        ValueError: ``settings.json`` exists but is not a JSON object (the message names the file).
+        ValueError: naming each setting that differs and its stored value; or, for a schedule
+            that has passed its constant phase (or would be run past its end), explaining how to
+            train longer honestly. Nothing in ``out_dir`` is changed.
     """
-    path = Path(out_dir) / "settings.json"
+    out = Path(out_dir)
+    current = {"trainer": step_settings(trainer), "settings": _plain(dict(settings or {}))}
+    start = _latest_checkpoint_step(out)
+    path = out / SETTINGS_FILE
+    stored: dict[str, Any] | None = None
+    if start is not None and path.is_file():
+        try:
+            stored = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            stored = None   # unreadable (cut by a kill): the checkpoint's own restore still checks the networks
+    if start is None or stored is None:
+        for key, (rate, constant, decay) in _linear_decays(current["trainer"]).items():
+            if steps > constant + decay:
+                import warnings
+
+                warnings.warn(f"The learning-rate schedule of {key} reaches zero at step {constant + decay:,}, "
+                              f"before step {steps:,}: the last {steps - constant - decay:,} steps will not "
+                              "change the weights.", stacklevel=3)
+                break
+        return current
+    before, now = _flatten(stored), _flatten(current)
+    missing = object()
+    differing = sorted(k for k in set(before) | set(now) if before.get(k, missing) != now.get(k, missing))
+
+    def show(value: Any) -> str:
+        return "(not set)" if value is missing else repr(value)
+
+    old_decays, new_decays = _linear_decays(stored.get("trainer", {})), _linear_decays(current["trainer"])
+    stretched = {k for k in differing if k.startswith("trainer.optimizers.")
+                 and k.rsplit(".", 1)[-1] in ("constant_steps", "decay_steps")}
+    others = [k for k in differing if k not in stretched]
+    if others:
+        lines = "\n".join(f"  {k}: stored {show(before.get(k, missing))}, now {show(now.get(k, missing))}"
+                           for k in others)
+        raise ValueError(f"{out} holds a run (at step {start:,}) trained with other settings, so resuming it would "
+                         f"not continue that run:\n{lines}\nFix: resume with the stored settings, or train into a "
+                         f"new folder. Nothing in {out} was changed.")
+    if stretched:
+        for key, (rate, constant, decay) in old_decays.items():
+            new_constant = new_decays[key][1]
+            if start > min(constant, new_constant):
+                raise ValueError(_schedule_message(out, start, steps, rate, constant, decay))
+        rate, constant, decay = next(iter(old_decays.values()))
+        _, new_constant, new_decay = next(iter(new_decays.values()))
+        print(f"note: the learning-rate schedule changes from {constant:,} constant + {decay:,} decaying steps "
+              f"to {new_constant:,} + {new_decay:,}; the {start:,} steps taken so far had the same rate under both, "
+              "so the run continues exactly as one trained with the new schedule from the start.", flush=True)
+    for key, (rate, constant, decay) in new_decays.items():
+        if steps > constant + decay and start > 0:
+            raise ValueError(_schedule_message(out, start, steps, rate, constant, decay))
+    return current
+
+
+def write_run_settings(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> Path:
+    """Write ``<out_dir>/run_settings.json`` (atomically); returns its path."""
+    path = Path(out_dir) / SETTINGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, (json.dumps(settings, indent=2) + "\n").encode())
+    return path
+
+
+def remember_choices(out_dir: str | os.PathLike, choices: Mapping[str, Any]) -> dict[str, Any]:
+    """The choices the run in ``out_dir`` was started with (e.g. the precision a lesson measured best).
+
+    The first call writes ``choices`` to ``<out_dir>/choices.json`` and returns them; later calls
+    (a resumed run, maybe in a new session where a new measurement would choose otherwise) return
+    the stored ones, so the trainer is built as the checkpoints expect and :func:`check_resume`
+    finds the same settings. Keys that differ from today's are named on stdout.
+
+    Raises:
+        ValueError: ``choices.json`` exists but is not a JSON object (the message names the file).
+    """
+    path = Path(out_dir) / "choices.json"
     if path.exists():
         try:
             stored = json.loads(path.read_text())
         except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not valid JSON ({err}); fix or delete it (then the current settings "
+            raise ValueError(f"{path} is not valid JSON ({err}); fix or delete it (then today's choices "
                              "are stored again).") from err
         if not isinstance(stored, dict):
-            raise ValueError(f"{path} must hold a JSON object of settings; fix or delete it.")
-        changed = sorted(k for k in set(stored) | set(settings) if stored.get(k) != settings.get(k))
+            raise ValueError(f"{path} must hold a JSON object of choices; fix or delete it.")
+        changed = sorted(k for k in set(stored) | set(choices) if stored.get(k) != choices.get(k))
         if changed:
-            print(f"Resuming {path.parent.name} with its stored settings; they differ from today's in: "
-                  + ", ".join(f"{k} (stored {stored.get(k)!r}, today {settings.get(k)!r})" for k in changed))
+            print(f"Resuming {path.parent.name} with the choices it started with; today's differ in: "
+                  + ", ".join(f"{k} (stored {stored.get(k)!r}, today {choices.get(k)!r})" for k in changed))
         return stored
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, (json.dumps(dict(settings), indent=2, sort_keys=True) + "\n").encode())
-    return dict(settings)
+    _write_atomically(path, (json.dumps(dict(choices), indent=2, sort_keys=True) + "\n").encode())
+    return dict(choices)
 
 
 def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir: str | os.PathLike, *,
                  checkpoint_every: int = 100, sample_inputs: Any = None, sample_every: int | None = None,
                  tensorboard: bool = True, callbacks: Iterable[keras.callbacks.Callback] = (),
-                 verbose: int | str = "auto", export: bool = True) -> dict[str, Any]:
+                 verbose: int | str = "auto", export: bool = True,
+                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train ``trainer`` until its global step reaches ``steps``, resuming from ``out_dir``.
 
+    0. Check that resuming continues the run exactly (:func:`check_resume`): the trainer's
+       settings (optimizers and learning-rate schedule included) and your ``settings`` (e.g.
+       ``{"data": ..., "batch_size": ...}``) must match those stored in
+       ``<out_dir>/run_settings.json``; otherwise a ``ValueError`` names each difference and
+       nothing is changed.
     1. Restore the latest checkpoint in ``<out_dir>/checkpoints`` (if any).
     2. Continue the data where it stopped: ``dataset.repeat().skip(step)``, so pass a dataset
        whose order is fixed by a seed (the loaders' ``seed=``); then the resumed run sees the
@@ -1270,7 +1473,9 @@ def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir
         raise ValueError(f"steps must be a positive integer (the global step to reach), got {steps!r}.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    run_settings = check_resume(out, trainer, steps, settings)
     start = restore(trainer, out)
+    write_run_settings(out, run_settings)
     result: dict[str, Any] = {"step": start, "resumed_from": start, "steps_run": 0, "losses": {}, "mean_losses": {}}
     if start < steps:
         data = dataset.repeat().skip(start)
