@@ -174,11 +174,12 @@ else:
 #        --out /content/drive/MyDrive/gan-course/runs/my_pairs --steps 20000 --image-size 256
 # ```
 #
-# **How many steps?** Lesson 04 measured what a step costs: on a T4 a 256x256 Pix2Pix step is a few
-# tenths of a second, a CycleGAN step several times more. Pix2Pix on facades trains for 200 epochs
-# of 400 images (80,000 steps at batch 1), CycleGAN for 200 epochs of its larger domain; a Colab
-# session gives you a few hours. Choose the steps your time allows, and report them as what they
-# are: "20,000 steps", not "the paper's setting".
+# **How many steps?** Lesson 04 measures what a step costs on your runtime (its section 6 prints
+# the median); multiply by the steps you want. Counted in arithmetic, a 256x256 CycleGAN step is
+# about 25 times a Pix2Pix step (1.86 TFLOP against 75 GFLOP, lesson 00). The papers train Pix2Pix on
+# facades for 200 epochs of 400 images (80,000 steps at batch 1) and CycleGAN for 200 epochs of its
+# larger domain; a Colab session gives you a few hours. Choose the steps your time allows, and
+# report them as what they are: "20,000 steps", not "the paper's setting".
 #
 # **The schedule's shape.** For CycleGAN the command keeps the paper's shape, shortened: the
 # learning rate $2\times10^{-4}$ for the first half of the steps, then linearly down to zero. Pix2Pix
@@ -337,14 +338,15 @@ plotting.show_images(shown, titles, ncols=3, size=2);
 # - **failure cases**: show the worst images and your guess why; every model has them.
 
 # %%
-hardware = config.check_gpu(verbose=False)
+gpus = config.check_gpu(verbose=False)
+precision = json.loads((RUN_DIR / "run.json").read_text()).get("precision", "float32")
 writeup = capstone.write_up(
     RUN_DIR / "WRITEUP.md", title=f"{MODEL} on {Path(str(DATA)).stem}",
     task=capstone.TODO + ": what goes in, what should come out", data=str(DATA), counts=counts, model=MODEL,
     image_size=IMAGE_SIZE, filters=cfg.filters, steps=STEPS, batch_size=cfg.batch_size,
     schedule=("constant 2e-4, as the TensorFlow tutorial" if MODEL == "pix2pix" else
               f"2e-4 for {STEPS // 2} steps, then linearly to 0 over {STEPS - STEPS // 2}: the paper's shape"),
-    hardware=(hardware[0]["name"] if hardware else "CPU only") + f", {json.loads((RUN_DIR / 'run.json').read_text()).get('precision', 'float32')}",
+    hardware=f"{gpus[0]['name'] if gpus else 'CPU only'}, {precision}",
     scores=scores, baseline=baseline,
     failures=[f"{r.get('domain', '')} {r['file']}: {capstone.TODO} (why?)".strip() for r in worst])
 display(Markdown(writeup.read_text()))
