@@ -176,7 +176,7 @@ else:
 #
 # **How many steps?** Lesson 04 measures what a step costs on your runtime (its section 6 prints
 # the median); multiply by the steps you want. Counted in arithmetic, a 256x256 CycleGAN step is
-# about 25 times a Pix2Pix step (1.86 TFLOP against 75 GFLOP, lesson 00). The papers train Pix2Pix on
+# about 25 times a Pix2Pix step (about 1.9 TFLOP against 75 GFLOP, lesson 00). The papers train Pix2Pix on
 # facades for 200 epochs of 400 images (80,000 steps at batch 1) and CycleGAN for 200 epochs of its
 # larger domain; a Colab session gives you a few hours. Choose the steps your time allows, and
 # report them as what they are: "20,000 steps", not "the paper's setting".
@@ -367,6 +367,33 @@ display(Markdown(writeup.read_text()))
 #   (`python -m course_utils evaluate`); run folders and reports live on Drive.
 # - Report the steps and the schedule's shape, the numbers beside the "unchanged" baseline, and the
 #   failure cases.
+
+# %% [markdown]
+# ## Further reading
 #
-# References: Isola et al. 2017 (Pix2Pix, arXiv:1611.07004); Zhu et al. 2017 (CycleGAN,
-# arXiv:1703.10593); Binkowski et al. 2018 (KID, arXiv:1801.01401).
+# **The papers behind this project**
+#
+# - Isola et al. (2017), *Image-to-Image Translation with Conditional Adversarial Networks*
+#   (Pix2Pix), [arXiv:1611.07004](https://arxiv.org/abs/1611.07004).
+# - Zhu et al. (2017), *Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
+#   Networks* (CycleGAN), [arXiv:1703.10593](https://arxiv.org/abs/1703.10593); its section on
+#   limitations shows the failures to expect (shapes that do not change, such as dog to cat).
+# - Binkowski et al. (2018), *Demystifying MMD GANs* (KID),
+#   [arXiv:1801.01401](https://arxiv.org/abs/1801.01401).
+#
+# **The TensorFlow and Keras documentation we used**
+#
+# - The TensorFlow [pix2pix](https://www.tensorflow.org/tutorials/generative/pix2pix) and
+#   [CycleGAN](https://www.tensorflow.org/tutorials/generative/cyclegan) tutorials.
+# - [Loading images](https://www.tensorflow.org/tutorials/load_data/images) with `tf.data`, and
+#   [saving and loading Keras models](https://keras.io/guides/serialization_and_saving/).
+#
+# **Where to go next**
+#
+# - Wang et al. (2018), *High-Resolution Image Synthesis and Semantic Manipulation with Conditional
+#   GANs* (pix2pixHD), [arXiv:1711.11585](https://arxiv.org/abs/1711.11585): paired translation at
+#   2048x1024.
+# - Park et al. (2020), *Contrastive Learning for Unpaired Image-to-Image Translation* (CUT),
+#   [arXiv:2007.15651](https://arxiv.org/abs/2007.15651): unpaired translation with one generator
+#   and a contrastive loss in place of the cycle; lighter to train, and it works even from a single
+#   image per domain.
