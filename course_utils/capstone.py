@@ -4,8 +4,8 @@ Training and evaluating are the command line's job (``python -m course_utils tra
 ``evaluate``); this module holds the small steps around them that a project report needs:
 
 1. :func:`describe_dataset` counts the images of each split and says what is missing.
-2. :func:`unchanged_baseline` scores the trivial answer "leave the image unchanged" with the
-   same metrics as the model, so the model's numbers have something to beat.
+2. :func:`beats` says, metric by metric, whether a model did better than a baseline (the
+   baselines themselves are scored with :func:`course_utils.results.image_scores`, like the model).
 3. :func:`worst_images` picks the images a model does worst on, from ``metrics.json``.
 4. :func:`write_up` writes the report template with the measured numbers filled in.
 
@@ -18,8 +18,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
-
-import numpy as np
 
 MODELS = ("pix2pix", "cyclegan")
 
@@ -70,24 +68,8 @@ def describe_dataset(folder: str | os.PathLike, model: str) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------
-# 2. The baseline: leave the image unchanged
+# 2. Against a baseline
 # ---------------------------------------------------------------------------
-def unchanged_baseline(inputs: Any, targets: Any) -> dict[str, float]:
-    """L1, PSNR and SSIM of the inputs themselves against the targets: the score of doing nothing.
-
-    A translation model that does not beat these numbers has learned less than the identity.
-    For Pix2Pix the targets are the test pairs' other halves; for the shipped unpaired set they are
-    the true translations (``data.true_translation``).
-    """
-    from course_utils import metrics
-
-    x, y = np.asarray(inputs, np.float32), np.asarray(targets, np.float32)
-    result = {"l1": metrics.mean_l1(x, y), "psnr": metrics.psnr(x, y)}
-    if min(x.shape[-3], x.shape[-2]) >= 11:
-        result["ssim"] = metrics.ssim(x, y)
-    return result
-
-
 def beats(model_scores: Mapping[str, Any], baseline: Mapping[str, float]) -> dict[str, bool]:
     """For each metric both have: does the model do better (lower L1, higher PSNR and SSIM)?"""
     better = {}
@@ -149,7 +131,7 @@ _TEMPLATE = """# {title}
 | | {metric_names} |
 |---|{metric_rule}|
 | model | {model_row} |
-| baseline: leave the image unchanged | {baseline_row} |
+{baseline_rows}
 
 {verdict}
 
@@ -169,28 +151,34 @@ def _fmt(value: Any) -> str:
 
 def write_up(path: str | os.PathLike, *, title: str, task: str, data: str, counts: Mapping[str, int], model: str,
              image_size: int, filters: int, steps: int, batch_size: int, schedule: str, hardware: str,
-             scores: Mapping[str, Any], baseline: Mapping[str, float], failures: Sequence[str]) -> Path:
+             scores: Mapping[str, Any], baselines: Mapping[str, Mapping[str, float]],
+             failures: Sequence[str]) -> Path:
     """Write the project's report template (Markdown) with every measured number filled in.
 
     What only you can say is left as ``TODO (you)``: whether the run was resumed, and what you
-    would change next. ``scores`` and ``baseline`` are dictionaries of the same metrics; the
-    verdict line says, metric by metric, whether the model beat the baseline.
+    would change next. ``scores`` holds the model's metrics, ``baselines`` one dictionary of the
+    same metrics per baseline (e.g. ``{"mean training image": {...}, "input unchanged": {...}}``);
+    a verdict line per baseline says, metric by metric, whether the model beat it.
     """
-    names = [k for k in ("l1", "psnr", "ssim", "cycle_error", "identity_error", "kid") if k in scores or k in baseline]
+    keys = set(scores).union(*[set(b) for b in baselines.values()]) if baselines else set(scores)
+    names = [k for k in ("l1", "psnr", "ssim", "cycle_error", "identity_error", "kid") if k in keys]
     if not names:
-        raise ValueError("scores and baseline hold no metric (l1, psnr, ssim, cycle_error, identity_error, kid).")
-    won = beats(scores, baseline)
-    if won:
-        verdict = "Against the baseline: " + ", ".join(
-            f"{k} {'better' if ok else 'NOT better'}" for k, ok in won.items()) + "."
-    else:
-        verdict = "No baseline shares these metrics: judge by the pictures and the failure cases."
+        raise ValueError("scores and baselines hold no metric (l1, psnr, ssim, cycle_error, identity_error, kid).")
+    verdicts = []
+    for name, base in baselines.items():
+        won = beats(scores, base)
+        if won:
+            verdicts.append(f"Against \"{name}\": " + ", ".join(
+                f"{k} {'better' if ok else 'NOT better'}" for k, ok in won.items()) + ".")
+    verdict = "\n".join(verdicts) or "No baseline shares these metrics: judge by the pictures and the failure cases."
     text = _TEMPLATE.format(
         title=title, task=task, data=data, counts=", ".join(f"{k}: {v}" for k, v in counts.items()), model=model,
         image_size=image_size, filters=filters, steps=steps, batch_size=batch_size, schedule=schedule,
         hardware=hardware, metric_names=" | ".join(names), metric_rule="|".join("---" for _ in names),
         model_row=" | ".join(_fmt(scores.get(k)) for k in names),
-        baseline_row=" | ".join(_fmt(baseline.get(k)) for k in names), verdict=verdict,
+        baseline_rows="\n".join(f"| baseline: {name} | " + " | ".join(_fmt(base.get(k)) for k in names) + " |"
+                                 for name, base in baselines.items()),
+        verdict=verdict,
         failures="\n".join(f"- {f}" for f in failures) if failures else f"- {TODO}", TODO=TODO)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

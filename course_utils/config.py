@@ -256,7 +256,9 @@ class CapstoneConfig(LessonConfig):
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
-        return dict(image_size=32, filters=8, batch_size=4, steps=60, checkpoint_every=30, report_images=8,
+        # 200 steps at 32x32, batch 4: ~20 s on 2 CPU cores, and the run beats the mean-image baseline
+        # on L1, PSNR and SSIM (measured: val L1 0.181 vs 0.200).
+        return dict(image_size=32, filters=8, batch_size=4, steps=200, checkpoint_every=100, report_images=8,
                     out_dir="build/runs")
 
 

@@ -14,7 +14,7 @@
 #   fix what their checks report;
 # - train with one resumable command, with checkpoints on Google Drive;
 # - evaluate on held-out images with the course's metrics and picture report, next to the
-#   "leave the image unchanged" baseline, and find the failure cases;
+#   baselines that need no learning, and find the failure cases;
 # - write an honest report: steps, schedule shape, numbers, failures.
 #
 # As in every lesson, the smoke profile (`COURSE_SMOKE=1`) runs the same cells on a shipped
@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from course_utils import capstone, cli, data, inference, metrics, plotting
+from course_utils import capstone, cli, data, inference, metrics, plotting, results
 
 keras.utils.set_random_seed(cfg.seed)
 
@@ -229,9 +229,9 @@ print("report:", REPORT_DIR / "index.html")
 
 # %% [markdown]
 # The first grid of the picture report (in Colab, open `index.html` from the file browser or Drive
-# to see all of them with every image's numbers). After the smoke profile's 60 steps at 32x32 the
-# outputs are blurred patches of roughly the right colours, yet already far closer to the targets
-# than the inputs are (the numbers below); the full profile trains 4,000 steps at 64x64.
+# to see all of them with every image's numbers). After the smoke profile's 200 steps at 32x32 the
+# outputs are still blurred; the numbers below say how they compare with answers that need no
+# learning. The full profile trains 4,000 steps at 64x64.
 
 # %%
 grid = sorted((REPORT_DIR / "grids").glob("*.png"))[0]
@@ -241,38 +241,42 @@ plt.axis("off")
 plt.title(f"{grid.name}: input | output | {'target' if MODEL == 'pix2pix' else 'round trip'}", fontsize=9);
 
 # %% [markdown]
-# ### The baseline
+# ### The baselines
 #
-# A number alone says little. The baseline is the trivial answer **"leave the image unchanged"**,
-# scored with the same metrics on the same held-out images. For Pix2Pix the targets are the other
-# halves of the test files; for the shipped unpaired set they are its known true translations
-# (lesson 03); for your own unpaired photos there is no target, so the baseline is a distance
-# between distributions instead: the KID of lesson 04 between real B images and your
-# *untranslated* A images, against the KID between real B and $G(A)$ (full profile; it downloads
-# InceptionV3's weights once).
+# A number alone says little: it needs a **baseline**, an answer that needs no learning, scored with
+# the same metrics on the same held-out images (`results.image_scores`, as lessons 02-04 do it):
+#
+# - for Pix2Pix, **the mean training image**: the same picture, the average of all training
+#   targets, whatever the input (lesson 02's baseline), and **the input unchanged**;
+# - for the shipped unpaired set, **the input unchanged** against its known true translation
+#   (lessons 03 and 04);
+# - for your own unpaired photos there is no target, so the baseline is a distance between
+#   distributions: the KID of lesson 04 between real B images and your *untranslated* A images,
+#   against the KID between real B and $G(A)$ (full profile; it downloads InceptionV3's weights once).
 
 # %%
 generators = {p.stem: keras.models.load_model(p) for p in sorted((RUN_DIR / "export").glob("*.keras"))}
+baselines = {}
 if MODEL == "pix2pix":
     split = "test" if counts["test"] else "val"
-    test = data.load_paired_folder(folder, split, image_size=IMAGE_SIZE, jitter=False, shuffle=False, cache=False,
-                                   batch_size=counts[split], drop_remainder=False)
-    test_in, test_target = (t.numpy() for t in next(iter(test)))                  # (N, S, S, 3) each
-    scores = {k: report[k] for k in ("l1", "psnr", "ssim")}
+    test_in, test_target = results.paired_split(split, IMAGE_SIZE, root=folder)    # (N, S, S, 3) each
+    scores = {k: report[k] for k in ("l1", "psnr", "ssim")}                        # the evaluate report's
+    mean_image = results.mean_target("train", IMAGE_SIZE, root=folder)            # (S, S, 3)
+    baselines["mean training image"] = results.image_scores(np.broadcast_to(mean_image, test_target.shape), test_target)
+    baselines["input unchanged"] = results.image_scores(test_in, test_target)
 else:
     test_in, test_b = data.unpaired_test_images(folder, max(counts["testA"], counts["testB"]), IMAGE_SIZE)
     translated = inference.translate(generators["generator_g"], test_in)         # G(a): (N, S, S, 3)
     scores = {k: report[k] for k in ("cycle_error", "identity_error")}
     if DATA == "shipped":                                                            # a known true answer
         test_target = data.true_translation(test_in, "AtoB")
-        scores.update(capstone.unchanged_baseline(translated, test_target))      # the model against the truth
-    else:
-        test_target = None
-baseline = capstone.unchanged_baseline(test_in, test_target) if test_target is not None else {}
-print(f"{'':<10}" + "".join(f"{k:>16}" for k in scores))
-print(f"{'model':<10}" + "".join(f"{v:>16.3f}" for v in scores.values()))
-print(f"{'unchanged':<10}" + "".join(f"{baseline[k]:>16.3f}" if k in baseline else f"{'-':>16}" for k in scores))
-print("better than the baseline:", capstone.beats(scores, baseline) or "no shared metric (see KID below)")
+        scores.update(results.image_scores(translated, test_target))              # G(a) against the truth
+        baselines["input unchanged"] = results.image_scores(test_in, test_target)
+print(f"{'':<20}" + "".join(f"{k:>15}" for k in scores))
+for name, row in {"model": scores, **baselines}.items():
+    print(f"{name:<20}" + "".join(f"{row[k]:>15.3f}" if k in row else f"{'-':>15}" for k in scores))
+for name, base in baselines.items():
+    print(f"better than '{name}':", capstone.beats(scores, base))
 
 # %% [markdown]
 # For unpaired photos of your own, the KID comparison (full profile only; the smoke profile's tiny
@@ -283,8 +287,9 @@ if MODEL == "cyclegan" and DATA != "shipped" and not cfg.is_smoke:
     try:
         subset = dict(subsets=10, subset_size=min(50, len(test_in), len(test_b)))
         scores["kid"] = metrics.kernel_inception_distance(test_b, translated, **subset).value
-        baseline["kid"] = metrics.kernel_inception_distance(test_b, test_in, **subset).value
-        print(f"KID real B vs G(A): {scores['kid']:.4f}; vs A unchanged (the baseline): {baseline['kid']:.4f}")
+        baselines["input unchanged"] = {"kid": metrics.kernel_inception_distance(test_b, test_in, **subset).value}
+        print(f"KID real B vs G(A): {scores['kid']:.4f}; vs A unchanged (the baseline): "
+              f"{baselines['input unchanged']['kid']:.4f}")
     except RuntimeError as err:          # no internet: the message says what to do
         print(err)
 else:
@@ -312,7 +317,7 @@ shown, titles = [], []
 for record in worst:
     if MODEL == "pix2pix":
         name_order = [r["file"] for r in report["per_image"]]       # the report's order is the test set's
-        i = name_order.index(record["file"])
+        i = name_order.index(record["file"])                         # (test_in, test_target: the same order)
         x = test_in[i:i + 1]
         shown += [x[0], inference.translate(generators["generator"], x)[0], test_target[i]]
         titles += [record["file"], "output", "target"]
@@ -335,7 +340,7 @@ plotting.show_images(shown, titles, ncols=3, size=2);
 #
 # - **steps and schedule**: say how many steps, at which batch, with which schedule shape, and how
 #   that compares with the paper (a fraction of its 200 epochs is fine, if you say so);
-# - **the baseline**: report it beside your numbers; a model that does not beat "unchanged" has not
+# - **the baselines**: report them beside your numbers; a model that does not beat them has not
 #   learned the task yet, whatever its samples look like;
 # - **failure cases**: show the worst images and your guess why; every model has them.
 
@@ -349,7 +354,7 @@ writeup = capstone.write_up(
     schedule=("constant 2e-4, as the TensorFlow tutorial" if MODEL == "pix2pix" else
               f"2e-4 for {STEPS // 2} steps, then linearly to 0 over {STEPS - STEPS // 2}: the paper's shape"),
     hardware=f"{gpus[0]['name'] if gpus else 'CPU only'}, {precision}",
-    scores=scores, baseline=baseline,
+    scores=scores, baselines=baselines,
     failures=[f"{r.get('domain', '')} {r['file']}: {capstone.TODO} (why?)".strip() for r in worst])
 display(Markdown(writeup.read_text()))
 
@@ -365,8 +370,8 @@ display(Markdown(writeup.read_text()))
 #   let the loaders' checks find the bad files before the GPU time starts.
 # - One command trains and resumes (`python -m course_utils train`), one evaluates
 #   (`python -m course_utils evaluate`); run folders and reports live on Drive.
-# - Report the steps and the schedule's shape, the numbers beside the "unchanged" baseline, and the
-#   failure cases.
+# - Report the steps and the schedule's shape, the numbers beside the baselines (the mean image,
+#   the input unchanged), and the failure cases.
 
 # %% [markdown]
 # ## Further reading

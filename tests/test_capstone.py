@@ -38,16 +38,6 @@ def test_describe_dataset_names_what_is_missing(tmp_path):
         capstone.describe_dataset(tmp_path, "unet")
 
 
-def test_unchanged_baseline_on_hand_computed_images():
-    x = np.zeros((2, 16, 16, 3), np.float32)
-    y = np.full((2, 16, 16, 3), 0.5, np.float32)
-    base = capstone.unchanged_baseline(x, y)
-    assert base["l1"] == pytest.approx(0.5)
-    assert base["psnr"] == pytest.approx(10 * np.log10(4 / 0.25))     # MAX = 2 on [-1, 1]: 12.04 dB
-    assert 0 < base["ssim"] < 1
-    assert "ssim" not in capstone.unchanged_baseline(x[:, :8, :8], y[:, :8, :8])   # below SSIM's 11x11 window
-
-
 def test_beats_knows_which_way_is_better():
     base = {"l1": 0.5, "psnr": 12.0, "ssim": 0.4}
     assert capstone.beats({"l1": 0.2, "psnr": 20.0, "ssim": 0.3}, base) == {"l1": True, "psnr": True, "ssim": False}
@@ -75,14 +65,22 @@ def test_write_up_fills_the_numbers_and_leaves_the_rest_to_you(tmp_path):
         tmp_path / "WRITEUP.md", title="pix2pix on shipped", task="labels to scenes", data="shipped",
         counts={"train": 300, "test": 40}, model="pix2pix", image_size=32, filters=8, steps=60, batch_size=4,
         schedule="constant 2e-4", hardware="CPU only", scores={"l1": 0.2, "psnr": 18.0, "ssim": 0.5},
-        baseline={"l1": 0.5, "psnr": 10.0, "ssim": 0.6}, failures=["b.jpg: TODO (you) (why?)"])
+        baselines={"mean training image": {"l1": 0.25, "psnr": 16.0, "ssim": 0.6},
+                   "input unchanged": {"l1": 0.5, "psnr": 10.0, "ssim": 0.1}},
+        failures=["b.jpg: TODO (you) (why?)"])
     text = path.read_text()
     assert "| model | 0.200 | 18.000 | 0.500 |" in text
-    assert "| baseline: leave the image unchanged | 0.500 | 10.000 | 0.600 |" in text
-    assert "l1 better, psnr better, ssim NOT better" in text
+    assert "| baseline: mean training image | 0.250 | 16.000 | 0.600 |" in text
+    assert "| baseline: input unchanged | 0.500 | 10.000 | 0.100 |" in text
+    assert 'Against "mean training image": l1 better, psnr better, ssim NOT better.' in text
+    assert 'Against "input unchanged": l1 better, psnr better, ssim better.' in text
     assert "60 at batch 4 (constant 2e-4)" in text and "train: 300, test: 40" in text
     assert text.count(capstone.TODO) == 3                        # resumed?, what next, the failure's reason
+    bare = capstone.write_up(tmp_path / "c.md", title="t", task="t", data="d", counts={}, model="cyclegan",
+                             image_size=32, filters=8, steps=1, batch_size=1, schedule="s", hardware="h",
+                             scores={"cycle_error": 0.1}, baselines={}, failures=[]).read_text()
+    assert "No baseline shares these metrics" in bare and "| model | 0.100 |" in bare
     with pytest.raises(ValueError, match="no metric"):
         capstone.write_up(tmp_path / "x.md", title="t", task="t", data="d", counts={}, model="pix2pix",
                           image_size=32, filters=8, steps=1, batch_size=1, schedule="s", hardware="h",
-                          scores={}, baseline={}, failures=[])
+                          scores={}, baselines={}, failures=[])
