@@ -120,6 +120,47 @@ def test_cyclegan_counts_six_generator_and_four_discriminator_passes():
     assert flops == 6 * (6 * g + 4 * d)
 
 
+class _CountCalls(layers.Layer):
+    """Passes its input through and counts how often it ran (eagerly: once per forward pass)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def call(self, x):
+        self.calls += 1
+        return x
+
+
+def _counted(net):
+    counter = _CountCalls()
+    inp = keras.Input(net.input_shape[1:])
+    model = keras.Model(inp, net(counter(inp)))
+    counter.calls = 0                      # building the model traced it once
+    return model, counter
+
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_cyclegan_pass_counts_match_the_step_that_trains(pool):
+    from course_utils import train
+
+    nets, counters = {}, {}
+    for name in ("generator_g", "generator_f"):
+        nets[name], counters[name] = _counted(models.resnet_generator(16, n_blocks=1, filters=4))
+    for name in ("discriminator_x", "discriminator_y"):
+        nets[name], counters[name] = _counted(
+            models.patchgan_discriminator(16, target_channels=None, norm="instance", filters=4))
+    pools = {"pool_x": train.ImagePool(4, (16, 16, 3), seed=0), "pool_y": train.ImagePool(4, (16, 16, 3), seed=1)} if pool else {}
+    x = keras.random.uniform((1, 16, 16, 3), -1, 1, seed=0)
+    y = keras.random.uniform((1, 16, 16, 3), -1, 1, seed=1)
+    train.cyclegan_train_step(nets["generator_g"], nets["generator_f"], nets["discriminator_x"], nets["discriminator_y"],
+                              *[keras.optimizers.Adam(2e-4) for _ in range(4)], x, y, **pools)
+    expected = perf.CYCLEGAN_POOL_PASSES if pool else perf.FORWARD_PASSES["cyclegan"]
+    assert {name: c.calls for name, c in counters.items()} == expected
+    # With the pool each discriminator runs three times per step: real, pooled fakes, fresh fakes for G.
+    assert all(expected[d] == (3 if pool else 2) for d in ("discriminator_x", "discriminator_y"))
+
+
 # ---------------------------------------------------------------------------
 # Peak table
 # ---------------------------------------------------------------------------
