@@ -196,6 +196,13 @@ for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_
 # fake is still far from real images. The least-squares gradient $2(a-1)$ is proportional to
 # the distance from the target on *both* sides, so fakes keep being pulled towards the real data
 # (Mao et al. 2017).
+#
+# **Reading the plot.** All three curves share one horizontal axis, the discriminator's raw output
+# $a$, but $a$ means different things. For the two BCE curves it is a logit: $a = 0$ means
+# "undecided" ($\sigma(0) = 0.5$) and $D$ is fully fooled only as $a \to +\infty$. For least squares
+# it is the score itself: 0 means "fake", 1 means "real" (the dotted line), and a discriminator
+# trained with this loss keeps its scores near that range. So compare the *shapes*, where each
+# gradient vanishes and where it keeps pulling, not the values of different curves at the same $a$.
 
 # %%
 plotting.plot_generator_losses(d_output=-3.0);
@@ -400,15 +407,17 @@ draw_resnet_generator();
 # ### Your turn 3: a residual block
 #
 # Write the block with `ReflectionPadding2D`, `layers.Conv2D` (`padding="valid"`, since the
-# padding is already there) and `InstanceNormalization`. Initialise the kernels from
-# $\mathcal{N}(0, 0.02)$ as the paper's code does (`INIT` below), not with Keras's default Glorot
-# initializer. The check compares the block with `course_utils.layers.residual_block`: parameter
+# padding is already there) and `InstanceNormalization`. Initialise the kernels from a normal
+# distribution with mean 0 and **standard deviation** 0.02 (not variance 0.02), as the paper's code
+# does (`INIT` below), not with Keras's default Glorot initializer (lesson 01). We write it
+# $\mathcal{N}(0, 0.02^2)$, since $\mathcal{N}(\mu, \sigma^2)$ names the variance. The check
+# compares the block with `course_utils.layers.residual_block`: parameter
 # count, output shape, and outputs with the same weights; a second check looks at the spread of
 # the freshly initialised kernels. Replace the body with `raise NotImplementedError` to try it
 # yourself.
 
 # %%
-INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the paper's N(0, 0.02)
+INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the paper's N(0, 0.02^2): std 0.02
 
 
 def my_residual_block(x, filters):
@@ -437,7 +446,7 @@ kernel_stds = [float(np.std(w)) for w in block.weights if len(w.shape) == 4]   #
 assert all(0.015 < s < 0.025 for s in kernel_stds), (
     f"kernel standard deviations {kernel_stds}: expected about 0.02. "
     "Pass kernel_initializer=INIT to both convs (Keras's default Glorot gives about 0.08 here).")
-print(f"kernels drawn from N(0, 0.02): standard deviations {', '.join(f'{s:.4f}' for s in kernel_stds)}")
+print(f"kernels drawn with standard deviation 0.02: measured {', '.join(f'{s:.4f}' for s in kernel_stds)}")
 
 # %% [markdown]
 # **Why the conv bias does nothing here.** A conv's bias adds one constant $b_c$ to every pixel of
@@ -459,7 +468,7 @@ print(f"instance norm with and without a per-channel bias: max difference {float
 
 # %%
 def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
-    init = INIT   # N(0, 0.02) as in the paper's code
+    init = INIT   # standard deviation 0.02, as in the paper's code
 
     def conv(x, f, k, strides=1, transpose=False, padding="same"):
         cls = layers.Conv2DTranspose if transpose else layers.Conv2D
@@ -580,28 +589,78 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
       f"{float(tf.reduce_max(tf.abs(ours - keras_group))):.1e}")
 
 # %% [markdown]
-# ## 10. The smaller variant
+# ## 10. The discriminator: a PatchGAN that judges one image
 #
-# A lighter CycleGAN, common in course material, works at 128x128 and replaces some of the
-# paper's choices with DCGAN-style ones:
+# CycleGAN's two discriminators are the 70x70 PatchGAN of lesson 02, with three changes
+# (Zhu et al. 2017, appendix 7.2, and the authors' code):
 #
-# - generator: three 4x4 stride-2 convs with **batch norm** ($128 \to 64 \to 32 \to 16$; 64,
-#   128, 256 filters), 6 residual blocks (batch norm, zero padding) at $16 \times 16 \times 256$,
-#   two 4x4 stride-2 transposed convs with batch norm ($16 \to 32 \to 64$) and a last one to
-#   3 channels at 128 with tanh;
+# - it sees **one image**, not a pair: there is no input image to condition on, so $D_Y$ gets
+#   either a real $y$ or a translated $G(x)$, 3 channels in (lesson 02's took 3 + 3);
+# - it uses **instance norm** (section 9) instead of batch norm, again not on the first block;
+# - its outputs are **raw scores** for the least-squares loss of section 4, one per patch, not
+#   logits for BCE.
+#
+# The layers are otherwise the same: 4x4 convolutions with 64, 128 and 256 filters and stride 2,
+# one with 512 filters and stride 1, each followed by LeakyReLU with slope 0.2, then a 4x4
+# convolution to one channel. At 256x256 that is a 30x30 grid of scores, and each score still
+# depends on a 70x70 patch of the image: the receptive field does not care about the
+# normalisation. Its convolutions keep their biases before instance norm, where they have no
+# effect (section 8), because the authors' code keeps them and they are in its parameter count.
+
+# %%
+paper_d = models.patchgan_discriminator(256, target_channels=None, norm="instance")   # (b, 256, 256, 3) -> (b, 30, 30, 1)
+norm_layers = [type(layer).__name__ for layer in paper_d.layers if "norm" in layer.name]
+print(f"PatchGAN for CycleGAN: {paper_d.count_params():,} parameters, input {paper_d.input_shape}, "
+      f"output {paper_d.output_shape}")
+print("normalisation layers:", norm_layers)
+print("receptive field of one score:", plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS), "pixels a side")
+assert paper_d.input_shape == (None, 256, 256, 3) and paper_d.output_shape == (None, 30, 30, 1)
+assert norm_layers == ["InstanceNormalization"] * 3            # none on the first block
+assert paper_d.count_params() == 2_764_737                    # the authors' NLayerDiscriminator with 3 input channels
+assert plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS) == 70
+
+# %% [markdown]
+# ## 11. The smaller variant
+#
+# A lighter CycleGAN works at 128x128. We build the one of Udacity's CycleGAN notebook
+# (`cycle-gan/` in
+# [udacity/deep-learning-v2-pytorch](https://github.com/udacity/deep-learning-v2-pytorch/tree/master/cycle-gan),
+# summer to winter in Yosemite), layer for layer. It replaces some of the paper's choices with
+# DCGAN-style ones:
+#
+# - generator: three 4x4 stride-2 convs with **batch norm** and ReLU ($128 \to 64 \to 32 \to 16$;
+#   64, 128, 256 filters), 6 residual blocks (batch norm, zero padding) at $16 \times 16 \times 256$,
+#   two 4x4 stride-2 transposed convs with batch norm and ReLU ($16 \to 32 \to 64$) and a last one
+#   to 3 channels at 128 with tanh;
 # - discriminator: five conv layers, four 4x4 stride-2 ($128 \to 8$; 64 to 512 filters,
-#   `conv_dim = 64`, batch norm after all but the first, LeakyReLU 0.2) and a last 4x4 stride-1
-#   conv to an 8x8 grid of scores;
+#   `conv_dim = 64`, batch norm after all but the first), each followed by a plain **ReLU**, and a
+#   last 4x4 stride-1 conv with one pixel of zero padding, which gives a **7x7** grid of scores;
+# - **no conv has a bias**: the notebook's `conv` and `deconv` helpers create every layer with
+#   `bias=False`. Where batch norm follows, a bias would be cancelled anyway (batch norm subtracts
+#   the channel's mean over the batch and the pixels, and its learned offset $\beta$ takes the
+#   bias's place); the first and last layers simply go without one;
 # - **LSGAN** losses as above.
 #
-# Convolutions followed by batch norm have no bias: batch norm subtracts the channel's mean
-# (over the batch and the pixels), which would cancel it, and its learned offset $\beta$ takes
-# its place. Let us build both networks from Keras layers, print the shape after every
-# convolution and residual block, and check them against `models.small_cyclegan_*`.
+# PyTorch's `padding=1` on the 4x4 stride-2 layers does what Keras's `padding="same"` does at
+# even sizes; only the last, stride-1 conv needs its padding written out (`ZeroPadding2D(1)`),
+# which is how 8x8 becomes 7x7.
+#
+# Where this differs from the rest of the course, and from the notebook:
+#
+# - its discriminator uses ReLU, where DCGAN and lesson 01 use LeakyReLU so that some gradient
+#   always flows back to the generator; we keep the notebook's choice here;
+# - our kernels start from $\mathcal{N}(0, 0.02^2)$ (standard deviation 0.02), as everywhere in
+#   the course; the notebook keeps PyTorch's default initialisation;
+# - the notebook trains it at batch size 16, updates the discriminators before the generators,
+#   does not halve the discriminator loss and has no identity loss and no image pool; we do not
+#   train this variant, so those choices do not appear here.
+#
+# Let us build both networks from Keras layers, print the shape after every convolution and
+# residual block, and check them against `models.small_cyclegan_*`.
 
 # %%
 def my_small_generator(image_size=128, conv_dim=64, n_res_blocks=6):
-    def down_or_up(x, f, transpose=False):   # 4x4 stride-2 conv, batch norm, ReLU
+    def down_or_up(x, f, transpose=False):   # 4x4 stride-2 conv (no bias), batch norm, ReLU
         conv = layers.Conv2DTranspose if transpose else layers.Conv2D
         x = conv(f, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
         return layers.ReLU()(layers.BatchNormalization()(x))
@@ -620,7 +679,7 @@ def my_small_generator(image_size=128, conv_dim=64, n_res_blocks=6):
         x = res_block(x, conv_dim * 4)                                # (b, 16, 16, 256)
     x = down_or_up(x, conv_dim * 2, transpose=True)                   # (b, 32, 32, 128)
     x = down_or_up(x, conv_dim, transpose=True)                       # (b, 64, 64, 64)
-    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh",
+    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh", use_bias=False,
                                  kernel_initializer=INIT)(x)          # (b, 128, 128, 3)
     return keras.Model(inp, out, name="my_small_generator")
 
@@ -629,12 +688,14 @@ def my_small_discriminator(image_size=128, conv_dim=64):
     inp = keras.Input((image_size, image_size, 3))                    # (b, 128, 128, 3)
     x = inp
     for i in range(4):                                                # 128 -> 64 -> 32 -> 16 -> 8
-        x = layers.Conv2D(conv_dim * 2**i, 4, strides=2, padding="same", use_bias=i == 0,
-                          kernel_initializer=INIT)(x)                 # no bias where batch norm follows
+        x = layers.Conv2D(conv_dim * 2**i, 4, strides=2, padding="same", use_bias=False,
+                          kernel_initializer=INIT)(x)                 # no bias, as in the notebook
         if i > 0:
             x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(negative_slope=0.2)(x)                   # last: (b, 8, 8, 512)
-    out = layers.Conv2D(1, 4, padding="same", kernel_initializer=INIT)(x)   # (b, 8, 8, 1): one score per patch
+        x = layers.ReLU()(x)                                          # last: (b, 8, 8, 512)
+    x = layers.ZeroPadding2D(1)(x)                                    # (b, 10, 10, 512): PyTorch's padding=1
+    out = layers.Conv2D(1, 4, padding="valid", use_bias=False,
+                        kernel_initializer=INIT)(x)                   # (b, 7, 7, 1): one score per patch
     return keras.Model(inp, out, name="my_small_discriminator")
 
 
@@ -672,13 +733,14 @@ exercises.check_model_builder(
     lambda t: my_small_generator()(t), lambda t: models.small_cyclegan_generator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_generator",
     hint="Three 4x4 stride-2 convs (no bias) + batch norm + ReLU, 6 residual blocks with batch norm and "
-         "'same' padding, two 4x4 transposed convs + batch norm + ReLU, a last transposed conv to 3 with tanh.")
+         "'same' padding, two 4x4 transposed convs + batch norm + ReLU, a last transposed conv to 3 with tanh "
+         "(no conv has a bias).")
 exercises.check_model_builder(
     lambda t: my_small_discriminator()(t), lambda t: models.small_cyclegan_discriminator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_discriminator",
-    hint="Four 4x4 stride-2 convs (64, 128, 256, 512), batch norm after all but the first, LeakyReLU 0.2, "
-         "then a 4x4 stride-1 conv to one channel.")
-assert small_g.output_shape == (None, 128, 128, 3) and small_d.output_shape == (None, 8, 8, 1)
+    hint="Four 4x4 stride-2 convs without bias (64, 128, 256, 512), batch norm after all but the first, ReLU, "
+         "then ZeroPadding2D(1) and a 4x4 'valid' conv to one channel, also without bias.")
+assert small_g.output_shape == (None, 128, 128, 3) and small_d.output_shape == (None, 7, 7, 1)
 
 # %% [markdown]
 # Compare it with the paper's networks: parameters (`count_params` includes batch norm's moving
@@ -694,7 +756,7 @@ def count(model):
 nets = {
     "ResNet generator, 256, 9 blocks (paper)": resnet_256,
     "ResNet generator, 128, 6 blocks (paper)": resnet_128,
-    "PatchGAN 70x70, instance norm (paper)": models.patchgan_discriminator(256, target_channels=None, norm="instance"),
+    "PatchGAN 70x70, instance norm (paper)": paper_d,
     "small generator, 128, 6 blocks": small_g,
     "small discriminator, 128, 5 layers": small_d,
 }
@@ -710,7 +772,7 @@ for name, net in nets.items():
 # (section 9). We keep the paper's networks for the rest of the lesson.
 
 # %% [markdown]
-# ## 11. The image pool
+# ## 12. The image pool
 #
 # If a discriminator only ever sees the generator's *latest* outputs, the two can chase each
 # other in circles: $D$ learns to reject today's fakes, $G$ moves somewhere else, $D$ forgets
@@ -753,14 +815,16 @@ assert 0.35 < fresh < 0.65, f"after filling, a fair coin should show about half 
 # The points on the diagonal are fresh fakes; those below it are older fakes pulled from the
 # history, some made hundreds of steps earlier.
 #
-# ## 12. The training step
+# ## 13. The training step
 #
 # One step takes a batch $x$ from $X$ and an unrelated batch $y$ from $Y$ and:
 #
 # 1. runs both generators: $G(x)$, $F(y)$, the round trips $F(G(x))$, $G(F(y))$ and the identity
 #    images $G(y)$, $F(x)$;
 # 2. scores real images and fakes with the discriminators; the discriminators' own losses use
-#    fakes drawn from the pools;
+#    fakes drawn from the pools, so each discriminator runs three times: on real images, on the
+#    pooled fakes (for its own loss) and on the fresh fakes (for its generator's loss), as in the
+#    authors' code;
 # 3. computes the four losses of the table above;
 # 4. takes four gradients from **one persistent tape** (an ordinary tape can be asked for a
 #    gradient only once) and applies them with **four optimizers**, one per network.
@@ -845,7 +909,7 @@ print("same losses and same updated weights as train.cyclegan_train_step and tra
       {k: round(float(v), 4) for k, v in ours.items()})
 
 # %% [markdown]
-# ## 13. Training
+# ## 14. Training
 #
 # The paper's settings (Zhu et al. 2017): batch size 1, Adam with learning rate $2\cdot10^{-4}$
 # and $\beta_1 = 0.5$, 100 epochs at that rate, then 100 epochs in which it decays linearly to
@@ -864,25 +928,34 @@ fig.tight_layout()
 # ### How long the paper's run takes
 #
 # 200 epochs of 1,334 steps are 266,800 training steps at 256x256. A step runs each generator
-# forward three times and each discriminator on real and fake images, and the backward pass costs
-# about twice the forward; `course_utils.perf` counts the multiply-adds of our networks
-# (lesson 04 explains the count and measures real steps).
+# forward three times and each discriminator three times (section 13), and the backward pass
+# costs about twice the forward; `course_utils.perf` counts the multiply-adds of our networks
+# (lesson 04 explains the count and measures real steps). Dividing by the T4's data-sheet peak,
+# 8.1 TFLOP/s in float32, gives the shortest time the run could possibly take: an estimate from
+# arithmetic, not a measurement.
 
 # %%
 paper_macs = perf.network_macs({"generator_g": resnet_256, "generator_f": resnet_256,
-                                "discriminator_x": nets["PatchGAN 70x70, instance norm (paper)"],
-                                "discriminator_y": nets["PatchGAN 70x70, instance norm (paper)"]})
-paper_step_flops = perf.step_flops(paper_macs, perf.FORWARD_PASSES["cyclegan"], 1)   # batch 1
+                                "discriminator_x": paper_d, "discriminator_y": paper_d})
+paper_step_flops = perf.step_flops(paper_macs, perf.CYCLEGAN_POOL_PASSES, 1)   # batch 1, 3 passes per D
 t4_seconds = paper_step_flops / perf.PEAK_FLOPS["T4"].fp32   # if the T4 ran at its fp32 peak all the time
 paper_steps = 200 * 1334
+floor_hours = paper_steps * t4_seconds / 3600
 print(f"one step at 256: {paper_step_flops / 1e12:.2f} TFLOP -> at least {t4_seconds:.2f} s on a T4 (fp32 peak)")
-print(f"{paper_steps:,} steps -> at least {paper_steps * t4_seconds / 3600:.0f} hours, even at peak")
+print(f"{paper_steps:,} steps -> at least {floor_hours:.0f} hours, even at peak")
+for share in (0.5, 0.25):
+    print(f"at {share:.0%} of that peak: {floor_hours / share:.0f} hours")
+assert 16 < floor_hours < 19, floor_hours   # the "about 17 hours" floor quoted below
 
 # %% [markdown]
-# That is a floor no real run reaches: at batch size 1 the GPU spends much of each step on
-# normalisation, memory traffic and the optimizer, not on peak-speed arithmetic. Plan for
-# **roughly a day of T4 time** for the paper's 200 epochs, which is longer than any Colab session
-# (at most 12 hours on the free tier, often less, and idle sessions are ended sooner). So the full
+# That floor, about **17 hours**, is a bound no real run reaches: at batch size 1 the GPU spends
+# much of each step on normalisation, memory traffic and the optimizer, not on peak-speed
+# arithmetic. How large a share of the peak a T4 reaches on this step has not been measured for
+# this course yet (lesson 04 measures it on your GPU). If it reaches between a half and a quarter,
+# the paper's 200 epochs take about **35 to 70 hours** of T4 time in float32: two to four times the
+# floor, and far longer than any Colab session (at most 12 hours on the free tier, often less, and
+# idle sessions are ended sooner). Mixed precision (lesson 04) runs on the T4's float16 tensor
+# cores, whose peak is eight times higher, and lowers the floor accordingly. Either way the full
 # profile trains with checkpoints on Google Drive and resumes when you run it again.
 #
 # **Shortening it honestly.** Set fewer epochs but keep the paper's 1:1 split between constant
@@ -958,7 +1031,7 @@ print("run folder:", RUN_DIR)
 # ### The trainer
 #
 # `train.CycleGAN` is the `keras.Model` whose `train_step` is the step we built and checked in
-# section 12. We give it the four networks and four Adam optimizers that share the paper's
+# section 13. We give it the four networks and four Adam optimizers that share the paper's
 # schedule (`train.LinearDecay`, counted in optimizer steps, so it resumes at the right rate).
 
 # %%
@@ -1012,7 +1085,7 @@ ax.set_title(f"{browser.paths[-1].stem}\ncolumns: input | translated | round tri
 fig.tight_layout()
 
 # %% [markdown]
-# ## 14. What did it learn?
+# ## 15. What did it learn?
 #
 # Each row shows a test image $x$, its translation $G(x)$, the round trip $F(G(x))$, which
 # should look like $x$, and the identity image $F(x)$, which should also look like $x$.
@@ -1069,8 +1142,10 @@ widgets.translation_explorer(x_test, G, F, names=("G", "F"),
 #   nothing to translate.
 # - The ResNet generator (11,378,179 parameters at 256) uses reflection padding, residual blocks
 #   and instance norm, which in Keras 3 is `GroupNormalization(groups=-1)` or our own layer.
-# - An image pool of 50 fakes steadies the discriminators.
-# - The paper's 200 epochs are about 267,000 steps of at least 0.23 s each on a T4: roughly a day,
+# - The discriminators are 70x70 PatchGANs on one image, with instance norm and raw scores for the
+#   least-squares loss. An image pool of 50 fakes steadies them; with it, each runs three times a step.
+# - The paper's 200 epochs are about 267,000 steps of at least 0.23 s each on a T4 in float32: a
+#   floor of about 17 hours, and in practice two to four times that (an estimate, not yet measured),
 #   so the run checkpoints to Drive and resumes; a shorter run keeps the 1:1 constant:decay split
 #   and is reported as shorter.
 #
