@@ -60,14 +60,14 @@ keras.utils.set_random_seed(cfg.seed)
 #
 # What we *can* collect easily is two **unaligned collections**: a folder of horse photos and a
 # folder of zebra photos, a folder of Monet paintings and a folder of landscape photos, sunny
-# and overcast beaches. CycleGAN (Zhu et al. 2017) learns a translation between two such
-# domains $X$ and $Y$ without ever seeing which $y$ belongs to which $x$.
+# and overcast beaches. CycleGAN ([Zhu et al. 2017](https://arxiv.org/abs/1703.10593)) learns a translation between two such
+# [domains](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#domain) $X$ and $Y$ without ever seeing which $y$ belongs to which $x$.
 
 # %% [markdown]
 # ## 2. The two collections we use
 #
 # On Colab (full profile) we train on TFDS `cycle_gan/horse2zebra`: 1,067 horse and 1,334 zebra
-# photos. On a CPU (smoke profile) we use the course's shipped unpaired set `day2dusk`:
+# photos. On a CPU ([smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile)) we use the course's shipped unpaired set `day2dusk`:
 #
 # - **X = A**: daylight scenes (blue sky, yellow sun, green grass);
 # - **Y = B**: dusk scenes of *other* scenes, drawn from other random seeds.
@@ -102,9 +102,9 @@ plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from train
 #
 # CycleGAN trains four networks at once:
 #
-# - a generator $G: X \to Y$ (day $\to$ dusk, horse $\to$ zebra),
+# - a [generator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator) $G: X \to Y$ (day $\to$ dusk, horse $\to$ zebra),
 # - a generator $F: Y \to X$ (dusk $\to$ day, zebra $\to$ horse),
-# - a discriminator $D_Y$ that tells real $y$ from translated $G(x)$,
+# - a [discriminator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#discriminator) $D_Y$ that tells real $y$ from translated $G(x)$,
 # - a discriminator $D_X$ that tells real $x$ from translated $F(y)$.
 #
 # Each discriminator only knows its own domain. The picture shows who talks to whom.
@@ -137,14 +137,14 @@ draw_cyclegan_diagram();
 # %% [markdown]
 # ## 4. Adversarial losses: binary cross-entropy and least squares
 #
-# Our discriminators output a raw score $a = D(\cdot)$ per patch (no sigmoid in the network).
-# With **binary cross-entropy** (Goodfellow et al. 2014) the score is read as a logit,
+# Our discriminators output a raw score $a = D(\cdot)$ per patch (no [sigmoid](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#sigmoid) in the network).
+# With **[binary cross-entropy](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#binary-cross-entropy)** ([Goodfellow et al. 2014](https://arxiv.org/abs/1406.2661)) the score is read as a [logit](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#logit),
 # $\sigma(a)$ = probability of "real", and, for $G$ and $D_Y$:
 #
 # $$\mathcal{L}^{\text{BCE}}_{D_Y} = -\tfrac12\Bigl[\log \sigma(D_Y(y)) + \log\bigl(1 - \sigma(D_Y(G(x)))\bigr)\Bigr],
 # \qquad \mathcal{L}^{\text{BCE}}_{G} = -\log \sigma(D_Y(G(x))).$$
 #
-# With **least squares** (LSGAN, Mao et al. 2017), the form CycleGAN uses, the score is a
+# With **least squares** ([LSGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#least-squares-gan), [Mao et al. 2017](https://arxiv.org/abs/1611.04076)), the form CycleGAN uses, the score is a
 # plain number pushed towards targets 1 (real) and 0 (fake):
 #
 # $$\mathcal{L}^{\text{LS}}_{D_Y} = \tfrac12\Bigl[\bigl(D_Y(y) - 1\bigr)^2 + D_Y(G(x))^2\Bigr],
@@ -152,7 +152,7 @@ draw_cyclegan_diagram();
 #
 # The same pair of formulas holds for $F$ and $D_X$ with $x$ and $y$ swapped. The factor
 # $\tfrac12$ in both discriminator losses is the papers' "divide the discriminator's objective
-# by 2", which slows $D$ down relative to the generator (Isola et al. 2017; Zhu et al. 2017).
+# by 2", which slows $D$ down relative to the generator ([Isola et al. 2017](https://arxiv.org/abs/1611.07004); Zhu et al. 2017).
 # Each term is a mean over the patches of the score grid and over the batch. Let us write both forms
 # ourselves and check them against `course_utils.losses`.
 
@@ -190,9 +190,9 @@ for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_
 # %% [markdown]
 # **Why least squares?** Look at the generator's loss as a function of the discriminator's score
 # $a$ on one fake, and at its gradient $\partial\mathcal{L}_G/\partial a$ (right), which is what
-# reaches the generator. The original minimax BCE loss $\log(1-\sigma(a))$ is flat when $D$
+# reaches the generator. The original [minimax](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#minimax-game) BCE loss $\log(1-\sigma(a))$ is flat when $D$
 # confidently rejects the fake ($a \ll 0$, typical early in training): no signal at all. The
-# non-saturating BCE fixes that side, but goes flat once $D$ is fooled ($a \gg 0$), even if the
+# [non-saturating](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#non-saturating-loss) BCE fixes that side, but goes flat once $D$ is fooled ($a \gg 0$), even if the
 # fake is still far from real images. The least-squares gradient $2(a-1)$ is proportional to
 # the distance from the target on *both* sides, so fakes keep being pulled towards the real data
 # (Mao et al. 2017).
@@ -220,7 +220,8 @@ widgets.loss_explorer(d_output=-3.0)
 #
 # The adversarial losses alone are not enough. $D_Y$ only checks that $G(x)$ *looks like* a dusk
 # image, not that it is the dusk version of **this** $x$: $G$ could map every day scene to the
-# same good-looking dusk picture. CycleGAN adds a constraint borrowed from translators: translate
+# same good-looking dusk picture. CycleGAN adds a constraint, [cycle consistency](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#cycle-consistency), borrowed
+# from translators: translate
 # a sentence from English to French and back, and you should get your sentence again. If $F$
 # undoes $G$ and $G$ undoes $F$, then $G(x)$ must keep what makes $x$ this particular $x$:
 #
@@ -292,7 +293,7 @@ exercises.check_function(
 #
 # Zhu et al. (2017) introduced it for painting $\to$ photo, where without it the generators
 # happily shifted the tint of a whole picture (a daytime painting turned into a sunset photo):
-# the identity loss makes them **preserve colour composition** unless changing it is needed.
+# the [identity loss](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#identity-loss) makes them **preserve colour composition** unless changing it is needed.
 #
 # It is a prior, not a truth. On our day $\to$ dusk set the true $G$ is a colour change, so it
 # does *not* leave a dusk image alone: the identity term pulls slightly against the right answer.
@@ -348,18 +349,18 @@ exercises.check_function(
 # %% [markdown]
 # ## 8. The ResNet generator
 #
-# CycleGAN's generator comes from Johnson et al. (2016), *Perceptual losses for real-time style
-# transfer*. Unlike the U-Net of lesson 02 it has no long skip connections: the image is
-# squeezed to 1/4 of its size, transformed there by a stack of residual blocks, and expanded back.
+# CycleGAN's generator comes from [Johnson et al. (2016)](https://arxiv.org/abs/1603.08155), *Perceptual losses for real-time style
+# transfer*. Unlike the [U-Net](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#u-net) of lesson 02 it has no long [skip connections](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#skip-connection): the image is
+# squeezed to 1/4 of its size, transformed there by a stack of [residual blocks](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#residual-block), and expanded back.
 #
-# 1. **Reflection padding** by 3, then a **7x7 convolution** (64 filters): reflection mirrors the
+# 1. **[Reflection padding](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#reflection-padding)** by 3, then a **7x7 convolution** (64 filters): reflection mirrors the
 #    border pixels instead of adding black ones, so no dark frame creeps into the output.
 # 2. **Two stride-2 3x3 convolutions** (128, 256 filters): $256 \to 128 \to 64$.
 # 3. **Residual blocks** at $64 \times 64 \times 256$: 9 at 256x256, 6 at 128x128.
-# 4. **Two stride-2 transposed convolutions** (128, 64): $64 \to 128 \to 256$.
+# 4. **Two stride-2 [transposed convolutions](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#transposed-convolution)** (128, 64): $64 \to 128 \to 256$.
 # 5. Reflection padding by 3, a **7x7 convolution to 3 channels** and **tanh** for $[-1, 1]$.
 #
-# Every convolution except the last is followed by instance norm and ReLU. In the sketch each
+# Every convolution except the last is followed by [instance norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#instance-normalisation) and ReLU. In the sketch each
 # box is a feature map: its height follows the spatial size, its width the number of channels.
 
 # %%
@@ -397,7 +398,7 @@ draw_resnet_generator();
 # ### The residual block
 #
 # A residual block does not learn the mapping $M(x)$ it should compute directly; it learns the
-# *change* $F(x) = M(x) - x$ and outputs $x + F(x)$ (He et al. 2016). For translation this is a
+# *change* $F(x) = M(x) - x$ and outputs $x + F(x)$ ([He et al. 2016](https://arxiv.org/abs/1512.03385)). For translation this is a
 # natural fit: most of a zebra is still the horse, and a block that should change little only
 # has to keep $F$ small. (This $F$ is the block's residual, not the generator $F$.)
 #
@@ -407,9 +408,9 @@ draw_resnet_generator();
 # ### Your turn 3: a residual block
 #
 # Write the block with `ReflectionPadding2D`, `layers.Conv2D` (`padding="valid"`, since the
-# padding is already there) and `InstanceNormalization`. Initialise the kernels from a normal
+# padding is already there) and `InstanceNormalization`. [Initialise](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#weight-initialisation) the kernels from a normal
 # distribution with mean 0 and **standard deviation** 0.02 (not variance 0.02), as the paper's code
-# does (`INIT` below), not with Keras's default Glorot initializer (lesson 01). We write it
+# does (`INIT` below), not with Keras's default [Glorot](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#glorot-initialisation) initializer (lesson 01). We write it
 # $\mathcal{N}(0, 0.02^2)$, since $\mathcal{N}(\mu, \sigma^2)$ names the variance. The check
 # compares the block with `course_utils.layers.residual_block`: parameter
 # count, output shape, and outputs with the same weights; a second check looks at the spread of
@@ -533,9 +534,9 @@ fig.tight_layout()
 # %% [markdown]
 # ## 9. Instance norm versus batch norm
 #
-# Batch norm normalises each channel with the mean and variance of the **whole batch**, so the
+# [Batch norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#batch-normalisation) normalises each channel with the mean and variance of the **whole batch**, so the
 # output for one image depends on which other images share its batch, and training and inference
-# behave differently. Instance norm (Ulyanov et al. 2016) normalises each channel of **each
+# behave differently. Instance norm ([Ulyanov et al. 2016](https://arxiv.org/abs/1607.08022)) normalises each channel of **each
 # image** over its own pixels:
 #
 # $$\hat{x}_{nhwc} = \frac{x_{nhwc} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}, \qquad
@@ -591,8 +592,9 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
 # %% [markdown]
 # ## 10. The discriminator: a PatchGAN that judges one image
 #
-# CycleGAN's two discriminators are the 70x70 PatchGAN of lesson 02, with three changes
-# (Zhu et al. 2017, appendix 7.2, and the authors' code):
+# CycleGAN's two discriminators are the 70x70 [PatchGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#patchgan) of lesson 02, with three changes
+# (Zhu et al. 2017, appendix 7.2, and the
+# [authors' code](https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix)):
 #
 # - it sees **one image**, not a pair: there is no input image to condition on, so $D_Y$ gets
 #   either a real $y$ or a translated $G(x)$, 3 channels in (lesson 02's took 3 + 3);
@@ -600,10 +602,10 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
 # - its outputs are **raw scores** for the least-squares loss of section 4, one per patch, not
 #   logits for BCE.
 #
-# The layers are otherwise the same: 4x4 convolutions with 64, 128 and 256 filters and stride 2,
-# one with 512 filters and stride 1, each followed by LeakyReLU with slope 0.2, then a 4x4
+# The layers are otherwise the same: 4x4 convolutions with 64, 128 and 256 filters and [stride](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#strided-convolution) 2,
+# one with 512 filters and stride 1, each followed by [LeakyReLU](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#leakyrelu) with slope 0.2, then a 4x4
 # convolution to one channel. At 256x256 that is a 30x30 grid of scores, and each score still
-# depends on a 70x70 patch of the image: the receptive field does not care about the
+# depends on a 70x70 patch of the image: the [receptive field](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#receptive-field) does not care about the
 # normalisation. Its convolutions keep their biases before instance norm, where they have no
 # effect (section 8), because the authors' code keeps them and they are in its parameter count.
 
@@ -647,12 +649,12 @@ assert plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS) == 70
 #
 # Where this differs from the rest of the course, and from the notebook:
 #
-# - its discriminator uses ReLU, where DCGAN and lesson 01 use LeakyReLU so that some gradient
+# - its discriminator uses ReLU, where [DCGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dcgan) and lesson 01 use LeakyReLU so that some gradient
 #   always flows back to the generator; we keep the notebook's choice here;
 # - our kernels start from $\mathcal{N}(0, 0.02^2)$ (standard deviation 0.02), as everywhere in
 #   the course; the notebook keeps PyTorch's default initialisation;
 # - the notebook trains it at batch size 16, updates the discriminators before the generators,
-#   does not halve the discriminator loss and has no identity loss and no image pool; we do not
+#   does not halve the discriminator loss and has no identity loss and no [image pool](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#image-pool); we do not
 #   train this variant, so those choices do not appear here.
 #
 # Let us build both networks from Keras layers, print the shape after every convolution and
@@ -776,7 +778,7 @@ for name, net in nets.items():
 #
 # If a discriminator only ever sees the generator's *latest* outputs, the two can chase each
 # other in circles: $D$ learns to reject today's fakes, $G$ moves somewhere else, $D$ forgets
-# the old mistakes, and $G$ can move back. Following Shrivastava et al. (2017), CycleGAN keeps a
+# the old mistakes, and $G$ can move back. Following [Shrivastava et al. (2017)](https://arxiv.org/abs/1612.07828), CycleGAN keeps a
 # **history of 50 generated images** per domain and updates each discriminator on a mix:
 #
 # - while the pool is not full, store each new fake and show it to $D$;
@@ -784,7 +786,7 @@ for name, net in nets.items():
 #   and put the new one in its place; tails, show $D$ the new fake and leave the pool alone.
 #
 # The course's `train.ImagePool` keeps the images in `tf.Variable`s, so it works inside a
-# compiled training step and is saved with checkpoints. To see what it hands back, we feed it
+# compiled training step and is saved with [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint). To see what it hands back, we feed it
 # "images" of one pixel whose value is the step at which they were made.
 
 # %%
@@ -911,8 +913,8 @@ print("same losses and same updated weights as train.cyclegan_train_step and tra
 # %% [markdown]
 # ## 14. Training
 #
-# The paper's settings (Zhu et al. 2017): batch size 1, Adam with learning rate $2\cdot10^{-4}$
-# and $\beta_1 = 0.5$, 100 epochs at that rate, then 100 epochs in which it decays linearly to
+# The paper's settings (Zhu et al. 2017): batch size 1, [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) with learning rate $2\cdot10^{-4}$
+# and $\beta_1 = 0.5$, 100 epochs at that rate, then 100 epochs in which it [decays linearly](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#linear-decay) to
 # zero; images jittered (resize to 286, random crop to 256, mirror). `train.LinearDecay` is that
 # schedule, counted in optimizer steps, so it survives a restart from a checkpoint.
 
@@ -930,8 +932,8 @@ fig.tight_layout()
 # 200 epochs of 1,334 steps are 266,800 training steps at 256x256. A step runs each generator
 # forward three times and each discriminator three times (section 13), and the backward pass
 # costs about twice the forward; `course_utils.perf` counts the multiply-adds of our networks
-# (lesson 04 explains the count and measures real steps). Dividing by the T4's data-sheet peak,
-# 8.1 TFLOP/s in float32, gives the shortest time the run could possibly take: an estimate from
+# (lesson 04 explains the count and measures real steps). Dividing by the T4's [data-sheet peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops),
+# 8.1 [TFLOP](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop)/s in float32, gives the shortest time the run could possibly take: an estimate from
 # arithmetic, not a measurement.
 
 # %%
@@ -954,7 +956,7 @@ assert 16 < floor_hours < 19, floor_hours   # the "about 17 hours" floor quoted 
 # this course yet (lesson 04 measures it on your GPU). If it reaches between a half and a quarter,
 # the paper's 200 epochs take about **35 to 70 hours** of T4 time in float32: two to four times the
 # floor, and far longer than any Colab session (at most 12 hours on the free tier, often less, and
-# idle sessions are ended sooner). Mixed precision (lesson 04) runs on the T4's float16 tensor
+# idle sessions are ended sooner). [Mixed precision](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mixed-precision) (lesson 04) runs on the T4's [float16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#float16-and-loss-scaling) tensor
 # cores, whose peak is eight times higher, and lowers the floor accordingly. Either way the full
 # profile trains with checkpoints on Google Drive and resumes when you run it again.
 #
@@ -963,7 +965,7 @@ assert 16 < floor_hours < 19, floor_hours   # the "about 17 hours" floor quoted 
 # `cfg = dataclasses.replace(cfg, epochs=50, decay_epochs=25)` before the cells below (a quarter of the time), so the run still ends at learning rate zero.
 # Stopping the paper's schedule half-way is not the same: the rate is still high there. A shorter
 # run gives weaker translations; say how many epochs you trained when you show them. Mixed
-# precision and XLA (lesson 04) make every step faster without changing what is learned.
+# precision and [XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla) (lesson 04) make every step faster without changing what is learned.
 #
 # ### The data
 #
@@ -1151,3 +1153,42 @@ widgets.translation_explorer(x_test, G, F, names=("G", "F"),
 #
 # Next, lesson 04 trains these models on a Colab GPU and makes each step faster: the input
 # pipeline, mixed precision, XLA, and measured step times.
+
+# %% [markdown]
+# ## Further reading
+#
+# **The papers this lesson teaches**
+#
+# - Zhu et al. (2017), *Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
+#   Networks* (CycleGAN), [arXiv:1703.10593](https://arxiv.org/abs/1703.10593), and the
+#   [authors' code](https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix).
+# - Mao et al. (2017), *Least Squares Generative Adversarial Networks*,
+#   [arXiv:1611.04076](https://arxiv.org/abs/1611.04076).
+# - Johnson et al. (2016), *Perceptual Losses for Real-Time Style Transfer and Super-Resolution*,
+#   [arXiv:1603.08155](https://arxiv.org/abs/1603.08155) (the generator); He et al. (2016), *Deep
+#   Residual Learning*, [arXiv:1512.03385](https://arxiv.org/abs/1512.03385); Ulyanov et al. (2016),
+#   *Instance Normalization*, [arXiv:1607.08022](https://arxiv.org/abs/1607.08022); Shrivastava et
+#   al. (2017), *Learning from Simulated and Unsupervised Images through Adversarial Training*,
+#   [arXiv:1612.07828](https://arxiv.org/abs/1612.07828) (the image pool).
+# - Udacity's [CycleGAN notebook](https://github.com/udacity/deep-learning-v2-pytorch/tree/master/cycle-gan),
+#   the source of the smaller variant.
+#
+# **The TensorFlow and Keras documentation we used**
+#
+# - The TensorFlow [CycleGAN tutorial](https://www.tensorflow.org/tutorials/generative/cyclegan) and
+#   the TFDS [`cycle_gan` datasets](https://www.tensorflow.org/datasets/catalog/cycle_gan).
+# - Keras [`GroupNormalization`](https://keras.io/api/layers/normalization_layers/group_normalization/)
+#   (instance norm with `groups=-1`) and [learning-rate schedules](https://keras.io/api/optimizers/learning_rate_schedules/).
+# - [Training checkpoints](https://www.tensorflow.org/guide/checkpoint) with `tf.train.Checkpoint`.
+#
+# **Where to go next**
+#
+# - Park et al. (2020), *Contrastive Learning for Unpaired Image-to-Image Translation* (CUT),
+#   [arXiv:2007.15651](https://arxiv.org/abs/2007.15651): one direction, one generator, and a
+#   contrastive loss in place of the cycle.
+# - Huang et al. (2018), *Multimodal Unsupervised Image-to-Image Translation* (MUNIT),
+#   [arXiv:1804.04732](https://arxiv.org/abs/1804.04732): separates content from style, so one input
+#   has many translations.
+# - Karras et al. (2019), *A Style-Based Generator Architecture for Generative Adversarial Networks*
+#   (StyleGAN), [arXiv:1812.04948](https://arxiv.org/abs/1812.04948): where unconditional image
+#   generation went after DCGAN.

@@ -34,7 +34,7 @@ config.check_gpu();
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
-# CycleGAN step of lesson 03), checkpoints and callbacks; `perf` counts FLOPs and times steps.
+# CycleGAN step of lesson 03), [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) and callbacks; `perf` counts [FLOPs](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop) and times steps.
 
 # %%
 import shutil
@@ -71,9 +71,9 @@ VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in 
 #   that multiply small matrices of 16-bit numbers much faster.
 #
 # `config.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
-# **compute capability**: NVIDIA's version number for what a GPU generation can do, not a speed.
+# **[compute capability](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#compute-capability)**: NVIDIA's version number for what a GPU generation can do, not a speed.
 # 7.0 is Volta (V100), 7.5 Turing (T4), 8.0 and 8.6 Ampere (A100, A10, RTX 30xx), 8.9 Ada (L4) and
-# 9.0 Hopper (H100). Section 4 uses it: tensor cores for bfloat16 arrived with Ampere, i.e. compute
+# 9.0 Hopper (H100). Section 4 uses it: tensor cores for [bfloat16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#bfloat16) arrived with Ampere, i.e. compute
 # capability 8.0 and above. The total memory comes from the `nvidia-smi` tool, when the machine has it.
 
 # %%
@@ -113,9 +113,9 @@ print("\nThis runtime:", DEVICE or "no GPU (CPU only)", "->", perf.match_gpu(DEV
 # %% [markdown]
 # ## 2. What one training step costs
 #
-# We train the CycleGAN of lesson 03 (Zhu et al. 2017): two ResNet generators $G: X \to Y$,
-# $F: Y \to X$ and two 70x70 PatchGAN discriminators with instance norm. In the full profile
-# they are the paper's networks at 256x256; in the smoke profile the same builders make tiny ones.
+# We train the CycleGAN of lesson 03 ([Zhu et al. 2017](https://arxiv.org/abs/1703.10593)): two ResNet [generators](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator) $G: X \to Y$,
+# $F: Y \to X$ and two 70x70 [PatchGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#patchgan) [discriminators](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#discriminator) with [instance norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#instance-normalisation). In the full profile
+# they are the paper's networks at 256x256; in the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile) the same builders make tiny ones.
 
 # %%
 def build_networks():
@@ -148,28 +148,31 @@ for name, net in nets.items():
 #
 # $$\text{MACs} = H \, W \, k^2 \, C_{in} \, C_{out}$$
 #
-# multiply-accumulates (one multiply and one add, so 2 FLOPs each). `perf.count_macs` adds this up
+# [multiply-accumulates](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mac) (one multiply and one add, so 2 FLOPs each). `perf.count_macs` adds this up
 # over a model's layers. A training step runs each generator forward **3 times** ($G(x)$,
-# $G(F(y))$ and the identity $G(y)$; the same for $F$) and each discriminator on a real and a fake
-# batch; the backward pass costs about twice the forward. So
+# $G(F(y))$ and the identity $G(y)$; the same for $F$) and each discriminator **3 times**: on a real
+# batch, on fakes drawn from the [image pool](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#image-pool) (for the discriminator's own loss) and on the fresh
+# fakes (for the generator's loss). That is what the paper's code does (`models/cycle_gan_model.py` in the
+# [authors' repository](https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix)) and what our
+# trainer does; `perf.CYCLEGAN_POOL_PASSES` holds these counts.
+# (The TensorFlow tutorial has no pool and scores each fake once for both losses: 2 passes per
+# discriminator, `perf.FORWARD_PASSES["cyclegan"]`.) The backward pass costs about twice the
+# forward. So
 #
 # $$\text{FLOPs per step} \approx 2 \cdot 3 \cdot B \sum_{\text{nets}} \text{passes} \cdot \text{MACs}.$$
-#
-# (Our trainer also shows each discriminator a batch from the image pool, a third pass through a
-# network that is small next to the generators; `perf` counts the paper's two.)
 
 # %%
 macs = perf.network_macs(nets)                                      # per image, forward
-STEP_FLOPS = perf.step_flops(macs, perf.FORWARD_PASSES["cyclegan"], cfg.batch_size)
+STEP_FLOPS = perf.step_flops(macs, perf.CYCLEGAN_POOL_PASSES, cfg.batch_size)   # 3 passes per network
 for name, m in macs.items():
-    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.FORWARD_PASSES['cyclegan'][name]} passes per step")
+    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.CYCLEGAN_POOL_PASSES[name]} passes per step")
 print(f"one training step: {STEP_FLOPS / 1e9:.2f} GFLOP at {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}")
 
 if cfg.is_smoke:   # the paper's networks at 256 for reference (the full profile trains exactly these)
     g256, d256 = (perf.count_macs(models.resnet_generator(256)),
                   perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
     PAPER_FLOPS = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
-                                   "discriminator_y": d256}, perf.FORWARD_PASSES["cyclegan"], 1)
+                                   "discriminator_y": d256}, perf.CYCLEGAN_POOL_PASSES, 1)
 else:
     PAPER_FLOPS = STEP_FLOPS
 t4 = perf.PEAK_FLOPS["T4"]
@@ -177,7 +180,7 @@ print(f"the paper's CycleGAN at 256: {PAPER_FLOPS / 1e12:.2f} TFLOP per step -> 
       f"{1e3 * PAPER_FLOPS / t4.fp32:.0f} ms on a T4 in float32, {1e3 * PAPER_FLOPS / t4.fp16:.0f} ms on its fp16 tensor cores")
 
 # %% [markdown]
-# That "at best" is a floor: no real step reaches the data-sheet peak, because normalisation,
+# That "at best" is a floor: no real step reaches the [data-sheet peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops), because normalisation,
 # activations and memory traffic take time too, and at batch size 1 much of a big GPU idles.
 # So we **measure**: section 4 times single steps with and without the speed switches, and
 # section 6 times every step of the real training run.
@@ -305,7 +308,7 @@ print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {ne
 # ```
 #
 # - `data.load_paired_folder(path, "train", image_size=256, direction="AtoB")` gives `(input, target)` batches;
-# - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, domain A and B;
+# - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, [domain](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#domain) A and B;
 # - `data.load_cycle_gan_tfds("horse2zebra")` does the same from TFDS `cycle_gan/horse2zebra`
 #   (1,067 horses, 1,334 zebras, downloaded once);
 # - `data.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
@@ -391,31 +394,35 @@ plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
 #
 # Two switches make the same step cheaper without changing what it computes (up to rounding):
 #
-# **XLA** (`jit_compile=True`) compiles the whole step into a few fused GPU kernels. Without it,
+# **[XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla)** (`jit_compile=True`) compiles the whole step into a few fused GPU kernels. Without it,
 # TensorFlow launches one kernel per operation and writes every intermediate result to memory;
 # instance norm, activations and padding are many small memory-bound operations, and XLA fuses
 # them with their neighbours. The price is a compilation of tens of seconds on the first call, and
 # every new input shape compiles again (our batches have a static shape for that reason).
 # With `fit`, pass it to `trainer.compile(jit_compile=True)`.
 #
-# **Mixed precision** computes in 16-bit floats and keeps the weights in float32
-# (Micikevicius et al. 2018). It halves memory traffic and runs matrix products on the tensor cores,
+# **[Mixed precision](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mixed-precision)** computes in 16-bit floats and keeps the weights in float32
+# ([Micikevicius et al. 2018](https://arxiv.org/abs/1710.03740)). It halves memory traffic and runs matrix products on the tensor cores,
 # whose peak is 8x the float32 peak on a T4 (table above). Two 16-bit formats exist:
 #
-# - **float16** (5 exponent bits): small gradients *underflow* to zero (below about $6\times10^{-8}$).
+# - **[float16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#float16-and-loss-scaling)** (5 exponent bits): small gradients *underflow* to zero (below about $6\times10^{-8}$).
 #   The fix is **loss scaling**: multiply the loss by a large $S$ before differentiating, divide the
 #   gradients by $S$ before the update, and lower $S$ whenever an overflow gives inf/NaN.
 #   `keras.optimizers.LossScaleOptimizer` does this, and our trainers add it by themselves.
 #   This is the format of the **T4** (Turing) and V100.
 # - **bfloat16** (8 exponent bits, the range of float32, less precision): no loss scaling needed.
-#   Supported on A100, L4, H100, TPUs and recent CPUs; the T4 has no bfloat16 units.
+#   Supported on A100, L4, H100 and TPUs, and on CPUs with the AVX512-BF16 or AMX instructions
+#   (Intel Xeons from Cooper Lake and Sapphire Rapids on, AMD Zen 4). Other CPUs have no bfloat16
+#   arithmetic: TensorFlow converts to and from float32 around each operation, which is usually
+#   *slower* than plain float32. The T4 has no bfloat16 units.
 #
 # Losses and normalisation statistics stay in float32 in `course_utils` (see `losses` and
 # `InstanceNormalization`), the usual recipe. Which 16-bit format fits this runtime? The GPU's
 # **compute capability** (section 1) answers it: bfloat16 tensor cores came with the Ampere
 # generation, compute capability 8.0, so from 8.0 up we choose bfloat16, below it (the T4 is 7.5)
-# float16 with loss scaling. A CPU has no float16 units to gain from, and recent ones compute
-# bfloat16, so there we choose bfloat16 too.
+# float16 with loss scaling. A CPU has no float16 units to gain from, so there we choose bfloat16:
+# it can only pay off on a CPU with AVX512-BF16 or AMX (the cell prints whether Linux reports
+# them), and elsewhere the timing below will show it slower than float32.
 
 # %%
 def mixed_policy():
@@ -428,6 +435,8 @@ def mixed_policy():
 
 
 MIXED = mixed_policy()
+cpu_flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
+print("CPU bfloat16 instructions:", sorted(cpu_flags & {"avx512_bf16", "amx_bf16"}) or "none reported")
 with train.precision(MIXED):                 # networks built inside compute in 16 bits
     demo = models.resnet_generator(cfg.image_size, n_blocks=N_BLOCKS, filters=cfg.filters)
 stem = demo.get_layer("stem_conv")
@@ -554,7 +563,7 @@ del trainers, steps, timings, demo
 # %% [markdown]
 # ## 5. The paper's learning-rate schedule, and shortening it honestly
 #
-# Zhu et al. (2017) train with Adam at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then let the rate
+# Zhu et al. (2017) train with [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then let the rate
 # fall linearly to zero over 100 more epochs. In optimizer steps $t$, with $T_c$ constant steps and
 # $T_d$ decay steps:
 #
@@ -584,8 +593,8 @@ exercises.check_function(
 
 # %% [markdown]
 # A full run of the paper on horse2zebra is $200 \times 1334 \approx 267{,}000$ steps: even at the
-# T4's float32 floor of section 2 that is most of a day (the cell below prints it), more than a
-# Colab session lasts. To **shorten it honestly**, scale both phases by the same
+# T4's float32 floor of section 2 that is about 17 hours (the cell below prints it), and a real run
+# reaches only a fraction of that peak, so it takes longer still: more than a Colab session lasts. To **shorten it honestly**, scale both phases by the same
 # factor: keep the peak rate, keep the 1:1 ratio of constant to decaying steps, and still end at
 # zero. What changes is the number of updates (and of times each image is seen), so the
 # result is *worse than the paper's*, and it should be reported as "N steps with the paper's
@@ -767,7 +776,7 @@ print(f"restored step {restored_step}: the weights, Adam's moments and the learn
 # (here it finds the same checkpoint again), so in a real new session this one call is all you run.
 # On a machine with several GPUs, load the data with a global batch of
 # `cfg.batch_size * replicas`; a larger global batch is a different setup from the papers' batch
-# of 1, whose learning rate was chosen for it. Instance norm, unlike batch norm, needs no
+# of 1, whose learning rate was chosen for it. Instance norm, unlike [batch norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#batch-normalisation), needs no
 # synchronisation across GPUs: it only looks at one image.
 #
 # **The caveat with more than one replica.** Changing the global batch also breaks the *exact*
@@ -840,10 +849,10 @@ plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=
 #
 # - **Cycle error** $\frac{1}{N}\sum \lvert F(G(x)) - x \rvert$: how well the round trip returns.
 #   Low is necessary, not sufficient (an identity mapping has zero cycle error).
-# - **PSNR and SSIM** compare an output with its *target*, so they need pairs: Pix2Pix's test
+# - **[PSNR](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#psnr) and [SSIM](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#ssim)** compare an output with its *target*, so they need pairs: Pix2Pix's test
 #   pairs, or here the shipped day2dusk set, whose true translation is known
 #   (`data.true_translation`). For horse2zebra there is no true zebra for a given horse.
-# - **KID** (kernel inception distance, Binkowski et al. 2018) compares the *distributions* of real
+# - **[KID](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#kid)** (kernel inception distance, [Binkowski et al. 2018](https://arxiv.org/abs/1801.01401)) compares the *distributions* of real
 #   and generated images, not image by image, so it needs no pairs. It does so in a **feature space**:
 #   each image is replaced by a vector of $d = 2048$ numbers, the last pooled layer of an InceptionV3
 #   trained on ImageNet, in which images with similar content lie close together whatever their exact
@@ -1030,5 +1039,36 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #   and resume with the same call, on one GPU or, inside `MirroredStrategy`, on several.
 # - Watch losses *and* samples; evaluate with cycle error, paired metrics where pairs exist, and KID.
 #
-# References: Zhu et al. 2017 (CycleGAN); Isola et al. 2017 (Pix2Pix); Micikevicius et al. 2018
+# References: Zhu et al. 2017 (CycleGAN); [Isola et al. 2017](https://arxiv.org/abs/1611.07004) (Pix2Pix); Micikevicius et al. 2018
 # (mixed precision training); Binkowski et al. 2018 (KID).
+
+# %% [markdown]
+# ## Further reading
+#
+# **The papers this lesson uses**
+#
+# - Micikevicius et al. (2018), *Mixed Precision Training*, [arXiv:1710.03740](https://arxiv.org/abs/1710.03740).
+# - Binkowski et al. (2018), *Demystifying MMD GANs* (KID), [arXiv:1801.01401](https://arxiv.org/abs/1801.01401).
+# - Zhu et al. (2017), CycleGAN, [arXiv:1703.10593](https://arxiv.org/abs/1703.10593), and
+#   Isola et al. (2017), Pix2Pix, [arXiv:1611.07004](https://arxiv.org/abs/1611.07004), for the
+#   settings we train with.
+#
+# **The TensorFlow and Keras documentation we used**
+#
+# - [Mixed precision](https://www.tensorflow.org/guide/mixed_precision) and Keras's
+#   [mixed precision API](https://keras.io/api/mixed_precision/).
+# - [XLA](https://www.tensorflow.org/xla), [Better performance with the tf.data API](https://www.tensorflow.org/guide/data_performance),
+#   [Training checkpoints](https://www.tensorflow.org/guide/checkpoint) and
+#   [Distributed training with TensorFlow](https://www.tensorflow.org/guide/distributed_training)
+#   (`MirroredStrategy`).
+# - Intel's [bfloat16 guide for TensorFlow](https://www.intel.com/content/www/us/en/developer/articles/guide/getting-started-with-automixedprecisionmkl.html):
+#   which CPUs gain from bfloat16 (those with AMX or AVX512-BF16).
+#
+# **Where to go next**
+#
+# - Heusel et al. (2017), FID, [arXiv:1706.08500](https://arxiv.org/abs/1706.08500): KID's better-known
+#   cousin, biased on small sets.
+# - Parmar et al. (2022), *On Aliased Resizing and Surprising Subtleties in GAN Evaluation*,
+#   [arXiv:2104.11222](https://arxiv.org/abs/2104.11222): how resizing and JPEG choices move FID and KID.
+# - The [NVIDIA T4 data sheet](https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/tesla-t4/t4-tensor-core-datasheet-951643.pdf),
+#   source of the peaks in `perf.PEAK_FLOPS`, against which your measured steps are compared.

@@ -292,3 +292,24 @@ def test_pipeline_images_per_second_measures_the_course_pipeline():
     result = perf.pipeline_images_per_second(image_size=32, n_batches=20, repeats=2)
     assert result["images_per_second"] > 0 and len(result["runs"]) == 2
     assert result["source"].startswith("course_utils.data.pipeline_throughput")
+
+
+@pytest.mark.slow
+def test_step_costs_quoted_in_the_lessons():
+    """The numbers lessons 00, 02 and 03 quote: FLOP counts and T4 floors (estimates, not measurements)."""
+    t4 = perf.PEAK_FLOPS["T4"].fp32
+    unet, patch = perf.count_macs(models.unet_generator(256)), perf.count_macs(models.patchgan_discriminator(256))
+    pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, perf.FORWARD_PASSES["pix2pix"])
+    resnet = perf.count_macs(models.resnet_generator(256))
+    d = perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance"))
+    cyclegan = perf.step_flops({"generator_g": resnet, "generator_f": resnet, "discriminator_x": d,
+                                "discriminator_y": d}, perf.CYCLEGAN_POOL_PASSES)
+    assert 74e9 < pix2pix < 76e9                               # 00: "about 75 GFLOP"
+    assert pix2pix / t4 < 0.0105                               # 00: "not less than about 0.01 s"
+    assert 5.5 < 40_000 * pix2pix / t4 / 60 < 6.5              # 02: "at least 6 minutes" for 40,000 steps
+    assert 1.85e12 < cyclegan < 1.95e12                        # 00: "about 1.9 TFLOP"
+    assert 24.5 < cyclegan / pix2pix < 26                      # 00: "25 times more"
+    assert 0.225 < cyclegan / t4 < 0.235                       # 00, 03: "at least 0.23 s"
+    floor_hours = 200 * 1334 * cyclegan / t4 / 3600
+    assert 16.5 < floor_hours < 18                             # 03: "about 17 hours" at the fp32 peak
+    assert 33 < 2 * floor_hours < 37 and 66 < 4 * floor_hours < 72   # 03: "about 35 to 70 hours"
