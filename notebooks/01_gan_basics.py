@@ -373,7 +373,8 @@ exercises.check_function(
 #   layer to layer. The GAN papers instead draw weights from $\mathcal{N}(0, 0.02^2)$: a normal
 #   distribution with mean 0 and **standard deviation** 0.02 (the second number of
 #   $\mathcal{N}(\mu, \sigma^2)$ is the variance, here $0.02^2 = 0.0004$).
-#
+
+# %% [markdown]
 # With these words: [Radford et al. (2016)](https://arxiv.org/abs/1511.06434) found a recipe that makes convolutional GANs train
 # reliably, the **DCGAN**: no pooling, strided convolutions to go down in $D$ and transposed
 # convolutions to go up in $G$; batch normalisation in both networks, except $G$'s output layer

@@ -196,7 +196,8 @@ for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_
 # fake is still far from real images. The least-squares gradient $2(a-1)$ is proportional to
 # the distance from the target on *both* sides, so fakes keep being pulled towards the real data
 # (Mao et al. 2017).
-#
+
+# %% [markdown]
 # **Reading the plot.** All three curves share one horizontal axis, the discriminator's raw output
 # $a$, but $a$ means different things. For the two BCE curves it is a logit: $a = 0$ means
 # "undecided" ($\sigma(0) = 0.5$) and $D$ is fully fooled only as $a \to +\infty$. For least squares
