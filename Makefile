@@ -6,6 +6,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+SOLUTIONS := $(sort $(wildcard solutions/*.ipynb))
+NBVAL     := $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 # MPLBACKEND is left unset: with it set, Jupyter kernels do not switch to the inline
 # backend and executed lessons would have no pictures (tests/conftest.py picks Agg for pytest).
 unexport MPLBACKEND
@@ -13,15 +15,17 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true
 
-.PHONY: help install test unit check-notebooks check-sync sync lessons open bench data clean
+.PHONY: help install test unit check-notebooks check-solutions check-sync sync lessons open bench data clean
 
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
-	@echo "make test             unit tests, then every lesson (smoke), then the pair/output check"
-	@echo "make check-notebooks  run every lesson with nbval in the smoke profile (COURSE_SMOKE=1)"
+	@echo "make test             unit tests, every lesson and every solution notebook (smoke), the sync check"
+	@echo "make check-notebooks  run every lesson as learners get it (exercises unsolved) with nbval, smoke profile"
+	@echo "make check-solutions  run the instructors' solution notebooks with nbval: every exercise check must pass"
+	@echo "make check-sync       fail if a generated notebook is stale, hand-edited or has outputs"
 	@echo "make lessons          execute every lesson (smoke) into build/lessons/ as .ipynb and .html"
 	@echo "make open             open the lessons in Jupyter locally"
-	@echo "make sync             rebuild each notebooks/*.ipynb from its .py (the file you edit)"
+	@echo "make sync             rebuild notebooks/*.ipynb (learners') and solutions/*.ipynb from each .py"
 	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
 	@echo "make data             regenerate the shipped mini datasets in data/"
 
@@ -41,14 +45,20 @@ PYTEST_UNIT = $(PY) -m pytest -q tests || { rc=$$?; [ $$rc -ne 5 ] || echo "erro
 test: install
 	$(PYTEST_UNIT)
 	$(MAKE) check-notebooks
+	$(MAKE) check-solutions
 	$(MAKE) check-sync
 
 unit: install
 	$(PYTEST_UNIT)
 
+# The learners' notebooks: every exercise is still a stub, so each check cell falls back to
+# the course's reference and says so; the lesson must still run to its end.
 check-notebooks: install
-	COURSE_SMOKE=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 $(NOTEBOOKS)
+	COURSE_SMOKE=1 $(NBVAL) $(NOTEBOOKS)
+
+# The instructors' notebooks, answers in place: a stub there is a failure, not a fallback.
+check-solutions: install
+	COURSE_SMOKE=1 COURSE_REQUIRE_SOLUTIONS=1 $(NBVAL) $(SOLUTIONS)
 
 check-sync: install
 	$(PY) scripts/check_notebooks.py
