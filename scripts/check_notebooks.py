@@ -31,7 +31,9 @@ The check fails when
 from __future__ import annotations
 
 import argparse
+import builtins
 import re
+import symtable
 import sys
 from pathlib import Path
 
@@ -140,6 +142,66 @@ def sync() -> None:
             (SOLUTIONS / out.name).unlink()
 
 
+def _names(source: str) -> tuple[set[str], set[str]] | None:
+    """(names a cell defines at the top level, global names it reads anywhere), or None if unparsable."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    try:
+        table = symtable.symtable(code, "cell", "exec")
+    except SyntaxError:
+        return None
+    defined = {sym.get_name() for sym in table.get_symbols()
+               if sym.is_assigned() or sym.is_imported() or sym.is_namespace()}
+    used: set[str] = set()
+
+    def walk(tab) -> None:
+        for sym in tab.get_symbols():
+            if sym.is_referenced() and (tab.get_type() == "module" or sym.is_global()):
+                used.add(sym.get_name())
+        for child in tab.get_children():
+            walk(child)
+
+    walk(table)
+    return defined, used - set(dir(builtins))
+
+
+def solution_run(nb):
+    """The cells a solution run needs: every exercise check, and the earlier cells each one reads from.
+
+    A cell is kept when it holds an ``exercises.check(`` or defines a name that a kept cell reads
+    (found with :mod:`symtable`, followed back to the first cell); unparsable cells are kept.
+    What this leaves out (training, benchmarks, pictures) is what ``make check-notebooks`` runs
+    in the learners' notebooks, with functions that passed the same checks. A missed dependency
+    fails loudly (a NameError), it cannot make a check pass.
+    """
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    checks = [i for i, c in code if "exercises.check(" in c.source]
+    if not checks:
+        raise MarkerError("a solution notebook without an `exercises.check(` cell")
+    info = {i: _names(c.source) for i, c in code if i <= checks[-1]}
+    keep, wanted = set(), set()
+    for i in sorted(info, reverse=True):
+        names = info[i]
+        if i in checks or names is None or names[0] & wanted:
+            keep.add(i)
+            wanted |= names[1] if names else set()
+    nb.cells = [nb.cells[0]] + [c for i, c in enumerate(nb.cells) if i in keep]
+    return nb
+
+
+def write_solution_runs(out_dir: Path) -> list[Path]:
+    """Each solution notebook reduced to its exercise checks and what they need, for `make check-solutions`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        try:
+            nb = solution_run(nbformat.read(path, as_version=4))
+        except MarkerError as exc:
+            raise MarkerError(f"{path.name}: {exc}") from None
+        nbformat.write(nb, out_dir / path.name)
+        written.append(out_dir / path.name)
+    return written
+
+
 def _outputs(path: Path, nb) -> list[str]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
@@ -193,7 +255,13 @@ def check() -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sync", action="store_true", help="rebuild the learner and solution notebooks from each .py")
+    parser.add_argument("--solution-runs", metavar="DIR", type=Path,
+                        help="write each solution notebook, reduced to its exercise checks and the cells they need, to DIR")
     args = parser.parse_args()
+    if args.solution_runs:
+        for path in write_solution_runs(args.solution_runs):
+            print(f"wrote {path}")
+        return 0
     if args.sync:
         try:
             sync()

@@ -104,5 +104,15 @@ def test_check_fails_on_outputs_and_on_an_orphan_solution(course):
     assert any("solutions/10_gone.ipynb has no notebooks/10_gone.py" in p for p in problems)
 
 
+def test_solution_runs_stop_after_the_last_check(course):
+    (course / "notebooks" / "09_a.py").write_text(
+        LESSON + "\n# %%\nloss = exercises.check(\"09.loss\", loss)\n\n# %%\nprint('after')\n", encoding="utf-8")
+    cn.sync()
+    [path] = cn.write_solution_runs(course / "runs")
+    cells = nbformat.read(path, as_version=4).cells
+    assert "exercises.check(" in cells[-1].source and "a + b" in cells[2].source
+    assert not any("after" in c.source for c in cells)
+
+
 def test_the_course_notebooks_are_in_sync():
     assert cn.check() == []
