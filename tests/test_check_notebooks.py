@@ -104,14 +104,21 @@ def test_check_fails_on_outputs_and_on_an_orphan_solution(course):
     assert any("solutions/10_gone.ipynb has no notebooks/10_gone.py" in p for p in problems)
 
 
-def test_solution_runs_stop_after_the_last_check(course):
-    (course / "notebooks" / "09_a.py").write_text(
-        LESSON + "\n# %%\nloss = exercises.check(\"09.loss\", loss)\n\n# %%\nprint('after')\n", encoding="utf-8")
+def test_solution_runs_keep_the_checks_and_what_they_read_and_nothing_else(course):
+    lesson = ("# %%\nfrom helpers import exercises\nimport numpy as np\n\n"
+              "# %%\nOFFSET = 1\n\n"
+              "# %%\ntrain_for_an_hour(np)\n\n"
+              "# %%\n" + CELL.replace("a + b", "a + b + OFFSET - OFFSET") + "\n\n"
+              "# %%\nloss = exercises.check(\"09.loss\", loss)\n\n"
+              "# %%\nprint('after the last check', loss(1, 2))\n")
+    (course / "notebooks" / "09_a.py").write_text(lesson, encoding="utf-8")
     cn.sync()
     [path] = cn.write_solution_runs(course / "runs")
-    cells = nbformat.read(path, as_version=4).cells
-    assert "exercises.check(" in cells[-1].source and "a + b" in cells[2].source
-    assert not any("after" in c.source for c in cells)
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells]
+    assert "Instructor's copy" in sources[0]
+    assert sources[1].startswith("from helpers import exercises") and sources[2] == "OFFSET = 1"
+    assert "a + b + OFFSET" in sources[3] and "exercises.check(" in sources[4] and len(sources) == 5
+    assert not any("train_for_an_hour" in s or "after the last check" in s for s in sources)
 
 
 def test_the_course_notebooks_are_in_sync():
