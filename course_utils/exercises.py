@@ -354,11 +354,6 @@ def check(key: str, answer: Callable) -> Callable:
     return answer
 
 
-def _tf():
-    import tensorflow as tf
-    return tf
-
-
 def _bce(labels, logits):
     from course_utils import losses
     return losses.bce_with_logits(labels, logits)
