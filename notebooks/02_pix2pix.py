@@ -356,14 +356,13 @@ print("✅ batch norm removed the bias exactly (up to float32 rounding)")
 #
 # $$(b, h, w, c) \xrightarrow{\text{up}} (b, 2h, 2w, f) \xrightarrow{\text{concat with skip } (b, 2h, 2w, c_s)} (b, 2h, 2w, f + c_s)$$
 #
-# The cell ships with an answer so the notebook runs. To try it yourself, replace the body with
-# `raise NotImplementedError`, run the check to see what it says, then write your own. The checker
-# compares the output shape, the parameter count and, with the reference's weights copied in, the
-# outputs on random inputs.
+# Write the block with Keras layers (initialise the transposed convolution with `INIT`), in place
+# of the `raise NotImplementedError` line.
 
 # %%
 def upsample_with_skip(x, skip, filters, dropout=False):
-    """Transposed conv 4x4 stride 2 -> batch norm -> (dropout 0.5) -> ReLU, then concat with skip."""
+    """x (b, h, w, c), skip (b, 2h, 2w, c_s) -> (b, 2h, 2w, filters + c_s)."""
+    # BEGIN SOLUTION: the decoder block described above, then the concatenation with skip
     x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
                                kernel_initializer=INIT)(x)    # (b, 2h, 2w, filters)
     x = layers.BatchNormalization()(x)
@@ -371,33 +370,19 @@ def upsample_with_skip(x, skip, filters, dropout=False):
         x = layers.Dropout(0.5)(x)
     x = layers.ReLU()(x)
     return layers.Concatenate()([x, skip])                    # (b, 2h, 2w, filters + skip channels)
+    # END SOLUTION
 
+
+# %% [markdown]
+# The check builds your block and the course's (`conv_block` plus a concatenation), with and without
+# dropout, and compares in turn: the output shape; the layers in order (so a ReLU before its batch
+# norm, or dropout in the wrong place, is named); the parameter count; then, with the same weights in
+# both (batch-norm scales of both signs and moving statistics away from 0 and 1), the outputs in
+# inference mode and in training mode. While your function is still the stub, the rest of the lesson
+# uses the course's block.
 
 # %%
-def reference_upsample_with_skip(x, skip, filters, dropout=False):
-    up = conv_block(x, filters, transpose=True, norm="batch", activation="relu", dropout=0.5 if dropout else 0.0)
-    return layers.Concatenate()([up, skip])
-
-
-upsample_hint = ("Conv2DTranspose(filters, 4, strides=2, padding='same', use_bias=False), then "
-                 "BatchNormalization, then Dropout(0.5) only if dropout=True, then ReLU; finally "
-                 "layers.Concatenate()([x, skip]) so the channels add up.")
-for use_dropout in (True, False):
-    exercises.check_model_builder(
-        lambda x, s: upsample_with_skip(x, s, 64, dropout=use_dropout),
-        lambda x, s: reference_upsample_with_skip(x, s, 64, dropout=use_dropout),
-        input_shapes=[(4, 4, 128), (8, 8, 64)], name=f"upsample_with_skip(dropout={use_dropout})",
-        hint=upsample_hint)
-
-# Dropout has no weights and does nothing at inference, so the checker cannot see it: count it here.
-x_in, skip_in = keras.Input((4, 4, 128)), keras.Input((8, 8, 64))
-for use_dropout in (True, False):
-    block = keras.Model([x_in, skip_in], upsample_with_skip(x_in, skip_in, 64, dropout=use_dropout))
-    rates = [layer.rate for layer in block.layers if isinstance(layer, layers.Dropout)]
-    if rates != ([0.5] if use_dropout else []):
-        raise exercises.ExerciseError(f"❌ with dropout={use_dropout} the block has dropout rates {rates}.\n"
-                                      f"💡 Hint: {upsample_hint}")
-print("✅ dropout 0.5 exactly when asked for")
+upsample_with_skip = exercises.check("02.upsample_with_skip", upsample_with_skip)
 
 # %% [markdown]
 # ### 4.3 The whole U-Net
@@ -543,27 +528,21 @@ print(f"discriminator at {cfg.image_size}x{cfg.image_size}: {discriminator.count
 # not change its size.
 #
 # **Your turn.** Write `receptive_field(layer_list)`, where `layer_list` holds `(kernel, stride, padding)`
-# for each layer from input to output. It ships with an answer; replace the body with
-# `raise NotImplementedError` to try it yourself. The checker compares it with
-# `plotting.receptive_field_size` on random stacks of layers.
+# for each layer from input to output, in place of the `raise NotImplementedError` line. The check
+# compares it with `plotting.receptive_field_size` on eight random stacks of layers.
 
 # %%
 def receptive_field(layer_list):
+    """[(kernel, stride, padding), ...] from input to output -> side of the input patch one output cell sees."""
+    # BEGIN SOLUTION: start from one output cell and apply the formula above once per layer
     field = 1                                         # one output cell
     for kernel, stride, _padding in reversed(list(layer_list)):
         field = (field - 1) * stride + kernel         # what this layer needs to see at its input
     return field
+    # END SOLUTION
 
 
-def random_layers(rng):
-    n = int(rng.integers(1, 7))
-    return ([(int(rng.integers(1, 8)), int(rng.integers(1, 4)), int(rng.integers(0, 3))) for _ in range(n)],)
-
-
-exercises.check_function(receptive_field, plotting.receptive_field_size, inputs=random_layers,
-                         name="receptive_field", trials=8,
-                         hint="Start with field = 1 at the output and walk the layers in reverse order; "
-                              "each one maps r to (r - 1) * stride + kernel.")
+receptive_field = exercises.check("02.receptive_field", receptive_field)
 
 # %%
 paper_layers = plotting.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
@@ -652,27 +631,20 @@ assert np.isclose(my_value, course_value, rtol=1e-5), "the discriminator loss di
 
 # %% [markdown]
 # **Your turn: the generator loss.** Write `generator_loss`, returning the total and its two parts
-# `(total, adversarial, l1)`, with `l1` unweighted. It ships with an answer; replace the body with
-# `raise NotImplementedError` to try it yourself. The checker compares it with the course's
-# `losses.pix2pix_generator_loss` on random logits and images.
+# `(total, adversarial, l1)`, with `l1` unweighted, using `bce` from the cell above. The check
+# compares it with the course's `losses.pix2pix_generator_loss` on random logits, images and weights.
 
 # %%
 def generator_loss(fake_logits, generated, target, l1_weight=100.0):
+    """Logits (b, g, g, 1), images (b, S, S, 3) -> (total, adversarial, l1), three scalars."""
+    # BEGIN SOLUTION: compute the two terms of L_G and return (total, adversarial, l1)
     adversarial = bce(tf.ones_like(fake_logits), fake_logits)   # fool D: fakes should score 1
     l1 = tf.reduce_mean(tf.abs(target - generated))             # stay close to the target
     return adversarial + l1_weight * l1, adversarial, l1
+    # END SOLUTION
 
 
-def random_generator_inputs(rng):
-    fake_logits = rng.normal(0, 2, size=(2, 6, 6, 1)).astype("float32")
-    generated, target = rng.uniform(-1, 1, size=(2, 2, 32, 32, 3)).astype("float32")
-    return fake_logits, generated, target
-
-
-exercises.check_function(generator_loss, losses.pix2pix_generator_loss, inputs=random_generator_inputs,
-                         name="generator_loss",
-                         hint="adversarial = BCE of the fake logits against ones (from_logits=True); "
-                              "l1 = mean |target - generated|; total = adversarial + l1_weight * l1.")
+generator_loss = exercises.check("02.generator_loss", generator_loss)
 
 # %% [markdown]
 # How big is each part at the start? Right after [initialisation](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#weight-initialisation) $D$ guesses about 0.5 everywhere, so
@@ -975,6 +947,51 @@ saved = sorted(sample_dir.glob("*.png"))
 print(f"{len(saved)} sample pictures in {sample_dir}")
 browser = widgets.sample_browser(sample_dir) if saved else None
 browser
+
+# %% [markdown]
+# ## Check yourself
+#
+# Answer each question in your head (or on paper) first, then open the answer.
+#
+# **1.** Why does the Pix2Pix discriminator see the input image together with the output?
+#
+# <details><summary>Answer</summary>
+#
+# It judges *pairs*. A discriminator that saw only the output would accept any realistic image, even one that has nothing to do with the input; seeing both, it also checks that the output fits its input.
+#
+# </details>
+#
+# **2.** Why do the convolutions just before a batch norm have no bias?
+#
+# <details><summary>Answer</summary>
+#
+# Batch norm subtracts each channel's mean, and a per-channel bias shifts that mean by exactly the bias: it cancels. The bias would be a weight that never changes the output.
+#
+# </details>
+#
+# **3.** Three 4x4 convolutions with stride 2, one after the other. How large is the receptive field of one output cell?
+#
+# <details><summary>Answer</summary>
+#
+# Walking back from the output with $r_{\text{in}} = (r_{\text{out}} - 1)s + k$: $1 \to 4 \to 10 \to 22$. Each output cell sees a 22x22 patch of the input.
+#
+# </details>
+#
+# **4.** What does the $L_1$ term add, and what would $L_1$ alone give?
+#
+# <details><summary>Answer</summary>
+#
+# It keeps the output close to the target, colours and layout in the right places, and it dominates the loss at the start, which makes training steady. Alone it gives blurry images: where several outputs are plausible, the average of them minimises $L_1$. The GAN term is what makes them sharp.
+#
+# </details>
+#
+# **5.** A 256x256 input goes through eight stride-2 encoder blocks. What spatial size is the bottleneck, and why does the U-Net need its skip connections?
+#
+# <details><summary>Answer</summary>
+#
+# $256 / 2^8 = 1$: a 1x1 bottleneck. Fine detail (edges, exact positions) cannot squeeze through it; the skips carry each encoder level straight to the decoder level of the same size.
+#
+# </details>
 
 # %% [markdown]
 # ## Summary

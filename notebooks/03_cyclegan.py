@@ -258,30 +258,21 @@ plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
 #
 # Write the full cycle loss, both directions, with weight `weight` (= $\lambda$ = 10). Inputs are
 # batches in $[-1, 1]$: `real_x`, its round trip `cycled_x` $= F(G(x))$, `real_y` and
-# `cycled_y` $= G(F(y))$. The notebook ships with an answer in place; to try it yourself,
-# replace the body with `raise NotImplementedError`, write your own and run the check.
+# `cycled_y` $= G(F(y))$. Write it in place of the `raise NotImplementedError` line and run the
+# check, which compares it with two calls of `losses.cycle_consistency_loss` on random images and
+# weights. While it is still the stub, the rest of the lesson uses the course's version.
 
 # %%
 def cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
+    """Four batches (b, h, w, 3) in [-1, 1] -> the weighted cycle loss, a scalar."""
+    # BEGIN SOLUTION: return L_cyc, both directions, each an L1 distance averaged over every value
     forward = tf.reduce_mean(tf.abs(cycled_x - real_x))    # ||F(G(x)) - x||_1, averaged
     backward = tf.reduce_mean(tf.abs(cycled_y - real_y))   # ||G(F(y)) - y||_1, averaged
     return weight * (forward + backward)
+    # END SOLUTION
 
 
-def reference_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
-    return (losses.cycle_consistency_loss(real_x, cycled_x, weight)
-            + losses.cycle_consistency_loss(real_y, cycled_y, weight))
-
-
-def random_cycle_inputs(rng):
-    images = lambda: rng.uniform(-1, 1, (2, 8, 8, 3)).astype("float32")
-    return images(), images(), images(), images()
-
-
-exercises.check_function(
-    cycle_loss, reference_cycle_loss, random_cycle_inputs, name="cycle_loss",
-    hint="Take the mean absolute difference for each direction (x with F(G(x)), y with G(F(y))), "
-         "add the two and multiply by the weight. A squared error or a missing direction gives another value.")
+cycle_loss = exercises.check("03.cycle_loss", cycle_loss)
 
 # %% [markdown]
 # ## 6. The identity loss: keep the colours when there is nothing to do
@@ -310,22 +301,18 @@ print(f"|F_true(x) - x| on day images:  {metrics.mean_l1(true_f(x), x):.3f}")
 # ### Your turn 2: the identity loss
 #
 # Write the identity term for both generators: `same_y` is $G(y)$, `same_x` is $F(x)$, and the
-# weight is $0.5\lambda = 5$. As before, the answer is in place; replace the body with
-# `raise NotImplementedError` to write your own.
+# weight is $0.5\lambda = 5$. As before, write it in place of the `raise NotImplementedError` line
+# and run the check.
 
 # %%
 def identity_term(real_x, same_x, real_y, same_y, weight=5.0):
+    """Four batches (b, h, w, 3) in [-1, 1] -> the weighted identity loss, a scalar."""
+    # BEGIN SOLUTION: return L_id, one L1 term per generator, with the weight given
     return weight * (tf.reduce_mean(tf.abs(same_y - real_y)) + tf.reduce_mean(tf.abs(same_x - real_x)))
+    # END SOLUTION
 
 
-def reference_identity_term(real_x, same_x, real_y, same_y, weight=5.0):
-    return losses.identity_loss(real_y, same_y, weight) + losses.identity_loss(real_x, same_x, weight)
-
-
-exercises.check_function(
-    identity_term, reference_identity_term, random_cycle_inputs, name="identity_term",
-    hint="Compare G(y) with y and F(x) with x (not with the other domain), mean absolute error each, "
-         "and weight each by 0.5 * lambda = 5.")
+identity_term = exercises.check("03.identity_term", identity_term)
 
 # %% [markdown]
 # ## 7. The full objective, and who learns from which term
@@ -413,17 +400,19 @@ draw_resnet_generator();
 # distribution with mean 0 and **standard deviation** 0.02 (not variance 0.02), as the paper's code
 # does (`INIT` below), not with Keras's default [Glorot](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#glorot-initialisation) initializer (lesson 01). We write it
 # $\mathcal{N}(0, 0.02^2)$, since $\mathcal{N}(\mu, \sigma^2)$ names the variance. The check
-# compares the block with `course_utils.layers.residual_block`: parameter
-# count, output shape, and outputs with the same weights; a second check looks at the spread of
-# the freshly initialised kernels. Replace the body with `raise NotImplementedError` to try it
-# yourself.
+# compares the block with `course_utils.layers.residual_block`: parameter count, output shape, the
+# layers in order, and outputs with the same weights (in inference and training mode); a second
+# check looks at the spread of the freshly initialised kernels. Write it in place of the
+# `raise NotImplementedError` line, and keep the convolutions' default bias (the paragraph after the
+# check says why it does nothing here).
 
 # %%
 INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the paper's N(0, 0.02^2): std 0.02
 
 
 def my_residual_block(x, filters):
-    # x: (batch, h, w, filters)
+    """x (batch, h, w, filters) -> x + F(x), same shape."""
+    # BEGIN SOLUTION: the residual block described above, ending with the addition of x
     y = ReflectionPadding2D(1)(x)                                         # (batch, h + 2, w + 2, filters)
     y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)
@@ -432,23 +421,11 @@ def my_residual_block(x, filters):
     y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)                   # no ReLU here: F(x) may be negative
     return layers.Add()([x, y])                      # x + F(x), (batch, h, w, filters)
+    # END SOLUTION
 
 
-exercises.check_model_builder(
-    lambda t: my_residual_block(t, 16), lambda t: residual_block(t, 16), input_shapes=[(8, 8, 16)],
-    name="my_residual_block",
-    hint="Two rounds of pad(1) -> 3x3 conv (valid) -> instance norm, with a ReLU only after the first, "
-         "then add the block's input. Keep the conv bias (the default): it has no effect here, because "
-         "instance norm subtracts each channel's mean, but the CycleGAN code keeps it and so do we.")
-
-# The weights checker copies the reference's weights in, so it cannot see the initializer: look at it here.
-block_in = keras.Input((8, 8, 16))
-block = keras.Model(block_in, my_residual_block(block_in, 16))
-kernel_stds = [float(np.std(w)) for w in block.weights if len(w.shape) == 4]   # (3, 3, 16, 16) kernels
-assert all(0.015 < s < 0.025 for s in kernel_stds), (
-    f"kernel standard deviations {kernel_stds}: expected about 0.02. "
-    "Pass kernel_initializer=INIT to both convs (Keras's default Glorot gives about 0.08 here).")
-print(f"kernels drawn with standard deviation 0.02: measured {', '.join(f'{s:.4f}' for s in kernel_stds)}")
+# %%
+my_residual_block = exercises.check("03.my_residual_block", my_residual_block)
 
 # %% [markdown]
 # **Why the conv bias does nothing here.** A conv's bias adds one constant $b_c$ to every pixel of
@@ -728,21 +705,21 @@ print("small generator:"), print_structure(small_g)
 print("small discriminator:"), print_structure(small_d)
 
 # %% [markdown]
-# The check: same output shapes, same parameter counts and, with the reference's weights copied
-# in, the same outputs (in inference mode, so batch norm uses its moving statistics).
+# The check: same output shapes, the same layers in the same order, same parameter counts and,
+# with the reference's weights copied in, the same outputs, in inference mode (batch norm uses its
+# moving statistics) and in training mode (it uses the batch's).
 
 # %%
 exercises.check_model_builder(
     lambda t: my_small_generator()(t), lambda t: models.small_cyclegan_generator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_generator",
-    hint="Three 4x4 stride-2 convs (no bias) + batch norm + ReLU, 6 residual blocks with batch norm and "
-         "'same' padding, two 4x4 transposed convs + batch norm + ReLU, a last transposed conv to 3 with tanh "
-         "(no conv has a bias).")
+    hint="Compare your layers with the description and the shapes in the comments: each convolution's "
+         "width, kernel, stride and bias, the residual blocks, and the order of norm and activation.")
 exercises.check_model_builder(
     lambda t: my_small_discriminator()(t), lambda t: models.small_cyclegan_discriminator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_discriminator",
-    hint="Four 4x4 stride-2 convs without bias (64, 128, 256, 512), batch norm after all but the first, ReLU, "
-         "then ZeroPadding2D(1) and a 4x4 'valid' conv to one channel, also without bias.")
+    hint="Compare your layers with the description: each convolution's width, stride and bias, which ones "
+         "have batch norm, the activation, and the padding and size of the last layer.")
 assert small_g.output_shape == (None, 128, 128, 3) and small_d.output_shape == (None, 7, 7, 1)
 
 # %% [markdown]
@@ -1159,6 +1136,51 @@ if cfg.dataset == "shipped":
 # %%
 widgets.translation_explorer(x_test, G, F, names=("G", "F"),
                              targets=true_g(x_test) if cfg.dataset == "shipped" else None)
+
+# %% [markdown]
+# ## Check yourself
+#
+# Answer each question in your head (or on paper) first, then open the answer.
+#
+# **1.** Why does CycleGAN need two generators and two discriminators?
+#
+# <details><summary>Answer</summary>
+#
+# $G: X \to Y$ and $F: Y \to X$, each judged by the discriminator of its output domain ($D_Y$ and $D_X$). The cycle loss needs both directions: $F(G(x))$ should give back $x$ and $G(F(y))$ should give back $y$.
+#
+# </details>
+#
+# **2.** What does the cycle loss prevent that the adversarial loss alone cannot?
+#
+# <details><summary>Answer</summary>
+#
+# A generator that ignores its input and outputs plausible images of the other domain, like the lazy $G$ that always paints the same dusk picture. The discriminator cannot object to such outputs, but no $F$ can recover the input from them, so the cycle loss is large.
+#
+# </details>
+#
+# **3.** For a fake that the discriminator scores $a = 0$ (the target of the generator is 1), compare the generator's gradient with least squares and with BCE on a probability.
+#
+# <details><summary>Answer</summary>
+#
+# Least squares: the loss is $(a - 1)^2$, its gradient $2(a - 1) = -2$, proportional to how far the fake is from being judged real. BCE through a sigmoid that is already saturated gives almost no gradient there.
+#
+# </details>
+#
+# **4.** What does the image pool hold, and why is it there?
+#
+# <details><summary>Answer</summary>
+#
+# The 50 last fakes of each generator. Each discriminator step sees a mix of new fakes and older ones from the pool, so the discriminator does not forget what earlier generators did, and the two players oscillate less.
+#
+# </details>
+#
+# **5.** On our day-to-dusk data, is the identity loss of the true translation $G$ zero?
+#
+# <details><summary>Answer</summary>
+#
+# No. The true $G$ changes colours, so it also changes a dusk image fed to it: the identity term pulls a little against the right answer. It is a prior (keep colours unless a change is needed), not a truth.
+#
+# </details>
 
 # %% [markdown]
 # ## Summary

@@ -445,6 +445,66 @@ print(f"{MIXED}: {stem.name} computes in {stem.compute_dtype}, keeps its weights
 print("the global policy is back to:", keras.mixed_precision.global_policy().name)
 
 # %% [markdown]
+# ### Your turn: the loss scale, step by step
+#
+# How does `LossScaleOptimizer` choose $S$? Too small, and small gradients still underflow; too
+# large, and the scaled gradients overflow to inf. It adjusts $S$ after every step with a simple
+# rule (Micikevicius et al. 2018, "dynamic loss scaling"):
+#
+# - if any scaled gradient is inf or NaN, the step is **skipped** (the weights do not change), $S$ is
+#   **halved**, and the count of finite steps in a row starts again from 0;
+# - otherwise the update is applied and the count grows by one; the finite step that completes
+#   `growth_steps` of them in a row **doubles** $S$ and resets the count.
+#
+# Keras starts from $S = 2^{15}$ with `growth_steps=2000`. Write the rule as a function of plain
+# Python numbers, `(scale, good_steps, finite) -> (new_scale, new_good_steps, apply_update)`, in
+# place of the `raise NotImplementedError` line. The check runs it on a list of cases that covers
+# every branch and compares it with `train.next_loss_scale`.
+
+# %%
+def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
+    """One step of dynamic loss scaling -> (new_scale, new_good_steps, apply_update)."""
+    # BEGIN SOLUTION: return the new scale, the new count and whether to apply this step's update
+    if not finite:
+        return scale / 2, 0, False
+    if good_steps + 1 == growth_steps:
+        return scale * 2, 0, True
+    return scale, good_steps + 1, True
+    # END SOLUTION
+
+
+update_loss_scale = exercises.check("04.update_loss_scale", update_loss_scale)
+
+# %% [markdown]
+# Now the same rule inside Keras. We give a real `LossScaleOptimizer` (with `growth_steps=4`, to
+# see it grow quickly) twenty steps of a gradient that is finite except at three steps where we
+# make it overflow, and follow $S$ with our function alongside. The two curves should lie on top
+# of each other: $S$ halves at each overflow and doubles after every four finite steps in a row.
+
+# %%
+GROWTH, OVERFLOW_STEPS = 4, {3, 4, 12}
+ls_weight = keras.Variable([1.0])                                   # one weight, shape (1,)
+scaler = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=2.0**15,
+                                             dynamic_growth_steps=GROWTH)
+ls_scale, ls_good, ours, theirs = 2.0**15, 0, [], []
+for t in range(20):
+    grad = tf.constant([np.inf if t in OVERFLOW_STEPS else 1.0])    # (1,): inf = an overflow
+    scaler.apply_gradients([(grad, ls_weight)])
+    ls_scale, ls_good, _ = update_loss_scale(ls_scale, ls_good, t not in OVERFLOW_STEPS, GROWTH)
+    ours.append(ls_scale)
+    theirs.append(float(scaler.dynamic_scale.numpy()))
+fig, ax = plt.subplots(figsize=(7, 2.6))
+ax.step(range(20), theirs, where="post", lw=4, alpha=0.4, label="keras LossScaleOptimizer")
+ax.step(range(20), ours, where="post", color="k", label="update_loss_scale")
+for t in OVERFLOW_STEPS:
+    ax.axvline(t, color="tab:red", ls=":", lw=1)
+ax.set(yscale="log", xlabel="step (red: gradients overflowed)", ylabel="loss scale S")
+ax.legend(fontsize=8)
+plt.show()
+assert ours == theirs, (ours, theirs)
+print("✅ the same loss scale as Keras at every step")
+
+# %% [markdown]
 # Now three versions of the same training step, timed together: float32, mixed precision, and
 # float32 with XLA. For each we get the median step time, the achieved FLOP/s (the step's FLOPs
 # divided by its time) and, on a GPU from the table, the fraction of its peak for that precision.
@@ -570,26 +630,20 @@ del trainers, steps, timings, demo
 # $$\eta(t) = \eta_0 \cdot \operatorname{clip}\!\left(1 - \frac{t - T_c}{T_d},\ 0,\ 1\right).$$
 #
 # ### Your turn: the schedule
-# Write `linear_decay` below with NumPy (it must work on an array of steps). The notebook ships
-# with an answer; to practise, replace the body with `raise NotImplementedError`, run the check,
-# and write your own.
+# Write `linear_decay` below with NumPy (it must work on an array of steps), in place of the
+# `raise NotImplementedError` line. The check compares it with `train.LinearDecay` on random
+# arrays of steps and random schedules.
 
 # %%
 def linear_decay(step, lr0, constant_steps, decay_steps):
+    """Steps (n,) -> learning rates (n,), following eta(t) above."""
+    # BEGIN SOLUTION: return eta(step) from the formula above, for every step of the array
     step = np.asarray(step, dtype=np.float64)
     return lr0 * np.clip(1.0 - (step - constant_steps) / decay_steps, 0.0, 1.0)
+    # END SOLUTION
 
 
-def reference_decay(step, lr0, constant_steps, decay_steps):
-    return np.asarray(train.LinearDecay(lr0, constant_steps, decay_steps)(np.asarray(step, np.float32)))
-
-
-exercises.check_function(
-    linear_decay, reference_decay,
-    inputs=lambda rng: (rng.integers(0, 400, 16), 2e-4, int(rng.integers(1, 200)), int(rng.integers(1, 200))),
-    name="linear_decay",
-    hint="Before constant_steps the rate is lr0; it then drops by lr0 / decay_steps per step and stays at 0. "
-         "np.clip(..., 0, 1) handles both ends.")
+linear_decay = exercises.check("04.linear_decay", linear_decay)
 
 # %% [markdown]
 # A full run of the paper on horse2zebra is $200 \times 1334 \approx 267{,}000$ steps: even at the
@@ -1026,6 +1080,51 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 # python -m course_utils train cyclegan --tfds horse2zebra --out /content/drive/MyDrive/gan-course/runs/h2z \
 #        --steps 2000 --checkpoint-every 250 --precision mixed_float16
 # ```
+
+# %% [markdown]
+# ## Check yourself
+#
+# Answer each question in your head (or on paper) first, then open the answer.
+#
+# **1.** Which 16-bit format does a T4 use, and why does it need loss scaling?
+#
+# <details><summary>Answer</summary>
+#
+# float16 (the T4, compute capability 7.5, has no bfloat16 units). float16 has only 5 exponent bits: gradients below about $6 \times 10^{-8}$ underflow to zero. Multiplying the loss by $S$ lifts them into range; they are divided by $S$ before the update.
+#
+# </details>
+#
+# **2.** A float16 run starts with $S = 2^{15}$ and `growth_steps=2000`. The gradients overflow at step 100 only. What is $S$ after step 100, and at which step does it grow again?
+#
+# <details><summary>Answer</summary>
+#
+# $2^{14}$: step 100 is skipped and $S$ halves, and the count of finite steps starts again. Steps 101 to 2100 are the next 2000 finite steps in a row, so step 2100 doubles $S$ back to $2^{15}$.
+#
+# </details>
+#
+# **3.** You can afford a tenth of the paper's steps. How do you shorten the schedule honestly?
+#
+# <details><summary>Answer</summary>
+#
+# Scale both phases by the same factor: the same peak rate, a 1:1 split between constant and decaying steps, ending at zero. Then report the run as N steps with the paper's schedule shape, not as the paper's result.
+#
+# </details>
+#
+# **4.** What must a checkpoint hold to resume *exactly* where a disconnected session stopped?
+#
+# <details><summary>Answer</summary>
+#
+# The weights, the optimizer states (including their step counters, which the learning-rate schedule reads), the global step, the image pools and the random state; the data position follows from the step.
+#
+# </details>
+#
+# **5.** Why is the first step with XLA slow, and why do our batches all have the same shape?
+#
+# <details><summary>Answer</summary>
+#
+# The first call compiles the whole step into fused kernels, which takes tens of seconds. Every new input shape compiles again, so a static batch shape keeps it to one compilation.
+#
+# </details>
 
 # %% [markdown]
 # ## Summary
