@@ -361,7 +361,44 @@ display(Markdown(writeup.read_text()))
 # %% [markdown]
 # `WRITEUP.md` is in the run folder, next to the report it quotes (on Drive in Colab). Edit the
 # TODO lines there, add the report's pictures, and you have a project you can show.
+
+# %% [markdown]
+# ## Check yourself
 #
+# Answer each question in your head (or on paper) first, then open the answer.
+#
+# **1.** You have 500 photos of streets by day and 400 by night, taken at different places. Pix2Pix
+# or CycleGAN, and what can you measure?
+#
+# <details><summary>Answer</summary>
+#
+# CycleGAN: there are no pairs (no night photo of the same street). With no target, measure the
+# cycle and identity errors and the KID of the translated images against real night photos, next to
+# the KID of the untranslated day photos (the baseline), and look at the failure cases.
+#
+# </details>
+#
+# **2.** Your Pix2Pix model's L1 on the test pairs is 0.21; the mean training image scores 0.20. What
+# do you write?
+#
+# <details><summary>Answer</summary>
+#
+# That the model does not beat a baseline that ignores its input: it has not learned the mapping
+# yet (or the test images differ from the training ones). Say so, with the steps it trained for,
+# and look at the samples and the losses before training longer.
+#
+# </details>
+#
+# **3.** Why keep a tenth of the images out of training?
+#
+# <details><summary>Answer</summary>
+#
+# So that the evaluation judges images the model never saw: scores on training images reward
+# memorising them, and would not tell you how the model does on a new photo.
+#
+# </details>
+
+# %% [markdown]
 # ## Summary
 #
 # - Pairs mean Pix2Pix, measurable against the truth; two collections mean CycleGAN, judged by cycle
