@@ -134,17 +134,28 @@ class GanBasicsConfig(LessonConfig):
     steps_per_epoch: int | None = None   # None: the whole dataset each epoch
     learning_rate: float = 1e-4
     num_examples: int | None = None      # None: all images
-    ring_steps: int = 3000               # 2-D mixture experiment
-    ring_batch_size: int = 256
-    ring_learning_rate: float = 1e-3     # the MLPs need more than the DCGAN's 1e-4
+    ring_steps: int = 3000               # 2-D mixture experiment, both settings
+    ring_batch_size: int = 256           # points per step; the packed D sees them as 128 pairs
+    ring_learning_rate: float = 1e-3     # the MLPs need more than the DCGAN's 1e-4 ...
+    ring_final_learning_rate: float = 1e-4   # ... decayed linearly to this by the last step
     ring_beta_1: float = 0.5             # Radford et al. 2016
+    ring_pack: int = 2                   # the packed setting's D judges 2 points at once (PacGAN)
     ring_seeds: tuple[int, ...] = (0, 1, 2)   # one run is an anecdote
     seed: int = 0
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
         return dict(dataset="shipped", batch_size=64, epochs=2, steps_per_epoch=8,
-                    num_examples=512, ring_steps=300, ring_seeds=(0,))
+                    num_examples=512, ring_steps=1500, ring_seeds=(0,))
+
+    def ring_settings(self):
+        """The ring's two settings, identical but for packing: ``plain`` (pack 1) and ``packed``."""
+        from course_utils.ring import RingSetting
+
+        common = dict(steps=self.ring_steps, batch_size=self.ring_batch_size,
+                      learning_rate=self.ring_learning_rate, final_learning_rate=self.ring_final_learning_rate,
+                      beta_1=self.ring_beta_1)
+        return (RingSetting("plain", pack=1, **common), RingSetting("packed", pack=self.ring_pack, **common))
 
 
 @dataclass(frozen=True)
