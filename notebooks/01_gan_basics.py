@@ -1053,8 +1053,9 @@ print("✅ the counter scores the known cases as expected")
 # Radford et al. 2016 recommend for GANs) and a learning rate that starts at $10^{-3}$ and falls in
 # a straight line to $10^{-4}$ at the last step (`keras.optimizers.schedules.PolynomialDecay`).
 # Big steps early let the generator move its samples across the plane to the modes; small steps
-# late let it settle them within the $3\sigma = 0.06$ discs the counter asks for, where steps of
-# full size keep shaking them out again.
+# late let it settle them within the $3\sigma = 0.06$ discs the counter asks for. When we tried the
+# packed run below with a constant $10^{-3}$ instead, its five seeds ended with 0 to 8 modes
+# covered (3 in the middle run); with the decay, with 6 to 8.
 #
 # - **plain**: the GAN exactly as we built it for the digits. The discriminator judges one point
 #   at a time.
@@ -1105,7 +1106,7 @@ def run_ring(seed, pack):
     every = max(1, cfg.ring_steps // RING_SNAPSHOTS)
     snaps = {}
     for i in tqdm(range(1, cfg.ring_steps + 1), desc=f"ring, pack {pack}, seed {seed}", mininterval=1.0):
-        batch = real_points[(i - 1) * cfg.ring_batch_size: i * cfg.ring_batch_size]   # (512, 2)
+        batch = real_points[(i - 1) * cfg.ring_batch_size: i * cfg.ring_batch_size]   # (256, 2)
         step_fn(batch, tf.random.normal([cfg.ring_batch_size, 2]))
         if i % every == 0 or i == cfg.ring_steps:
             snaps[i] = g(probe, training=False).numpy()
