@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true
 
-.PHONY: help install test unit check-notebooks check-sync sync lessons open bench data clean
+.PHONY: help install test unit check-notebooks check-sync sync lessons open bench data reference-models clean
 
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
@@ -24,6 +24,7 @@ help:
 	@echo "make sync             rebuild each notebooks/*.ipynb from its .py (the file you edit)"
 	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
 	@echo "make data             regenerate the shipped mini datasets in data/"
+	@echo "make reference-models retrain the reference weights in data/reference/ (about an hour on 2 cores)"
 
 # Idempotent: re-runs pip only when pyproject.toml changed.
 install: $(STAMP)
@@ -73,6 +74,11 @@ bench: install
 
 data: install
 	$(PY) data/make_data.py
+
+# Seeded CPU training of each lesson's smoke-sized model for longer; writes data/reference/*.npz and
+# manifest.json (hashes, command, steps, seconds, metrics). tests/test_results.py re-measures them.
+reference-models: install
+	$(PY) scripts/make_reference_models.py
 
 clean:
 	rm -rf build .pytest_cache
