@@ -468,10 +468,19 @@ def plot_generator_losses(
             flat = np.abs(grad) < SATURATION_THRESHOLD
             ax_grad.fill_between(a, 0.0, 1.0, where=flat, color=colour, alpha=0.12, linewidth=0,
                                  transform=ax_grad.get_xaxis_transform())
+    # One axis, two readings of a: for BCE a logit (D = sigmoid(a); "fooled" means a -> +inf),
+    # for least squares the score itself (targets 0 = fake, 1 = real). Mark the least-squares target
+    # so the curves are compared by shape, not value for value at the same a.
+    ls_colour = f"C{list(curves).index('least squares (a - 1)^2')}"
+    for ax in (ax_loss, ax_grad):
+        ax.axvline(1.0, color=ls_colour, linestyle=":", linewidth=1.2)
+        ax.text(1.05, 0.02, "least-squares\ntarget a = 1", color=ls_colour, fontsize=7,
+                transform=ax.get_xaxis_transform(), va="bottom")
     for ax in (ax_loss, ax_grad):
         ax.axhline(0.0, color="black", linewidth=0.5)
         ax.grid(alpha=0.3)
-        ax.set_xlabel("D's output on a fake, a (logit for BCE)")
+        ax.set_xlabel("D's raw output on a fake, a\n(BCE: a logit, D = sigmoid(a); least squares: the score itself)",
+                      fontsize=9)
         if d_output is not None:
             ax.axvline(d_output, color="grey", linestyle="--", linewidth=1)
     ax_loss.set_ylim(-7, 10)
@@ -482,7 +491,8 @@ def plot_generator_losses(
     ax_grad.legend(fontsize=8, loc="lower right")
     title = "Generator losses: shaded where a BCE gradient saturates (|dL/da| < %.2g)" % SATURATION_THRESHOLD
     if d_output is not None:
-        title += f"\na = {d_output:+.2f}, D = sigmoid(a) = {float(sigmoid(d_output)):.3f}"
+        title += (f"\na = {d_output:+.2f}: for BCE a logit, D = sigmoid(a) = {float(sigmoid(d_output)):.3f}; "
+                  f"for least squares a score, {1 - d_output:.2f} below its 'real' target 1")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -339,6 +339,24 @@ def precision(policy: str) -> Iterator[None]:
         keras.mixed_precision.set_global_policy(previous)
 
 
+def next_loss_scale(scale: float, good_steps: int, finite: bool, growth_steps: int = 2000) -> tuple[float, int, bool]:
+    """One step of dynamic loss scaling: ``(scale, good_steps, finite) -> (new scale, new good_steps, apply?)``.
+
+    The rule of ``keras.optimizers.LossScaleOptimizer`` (Micikevicius et al. 2018): when the
+    scaled gradients overflowed (``finite`` is False) the update is skipped, the scale halves and
+    the count of finite steps in a row starts again from 0; otherwise the update is applied and
+    the count grows, and the step that completes ``growth_steps`` finite steps in a row doubles
+    the scale and resets the count. Keras starts from a scale of 2**15 with ``growth_steps=2000``.
+    """
+    if growth_steps < 1:
+        raise ValueError(f"growth_steps must be a positive number of steps, got {growth_steps!r}.")
+    if not finite:
+        return scale / 2.0, 0, False
+    if good_steps + 1 >= growth_steps:
+        return scale * 2.0, 0, True
+    return scale, good_steps + 1, True
+
+
 def _check_loss_form(loss_form: str) -> str:
     if loss_form not in LOSS_FORMS:
         raise ValueError(f"loss_form must be 'bce' (binary cross-entropy) or 'lsgan' (least squares), "
