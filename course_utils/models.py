@@ -29,7 +29,7 @@ import math
 import keras
 from keras import layers
 
-from course_utils.layers import ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
+from course_utils.layers import PackSamples, ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
 
 
 # ---------------------------------------------------------------------------
@@ -110,12 +110,17 @@ def mlp_generator(latent_dim: int = 2, hidden: int = 128, layers_count: int = 3,
     return keras.Model(z, layers.Dense(out_dim, name="point")(x), name="mlp_generator")
 
 
-def mlp_discriminator(in_dim: int = 2, hidden: int = 128, layers_count: int = 3) -> keras.Model:
-    """Point ``(b, in_dim)`` -> logit ``(b, 1)``."""
-    for n, v in (("in_dim", in_dim), ("hidden", hidden), ("layers_count", layers_count)):
+def mlp_discriminator(in_dim: int = 2, hidden: int = 128, layers_count: int = 3, pack: int = 1) -> keras.Model:
+    """Point ``(b, in_dim)`` -> logit ``(b / pack, 1)``.
+
+    With ``pack > 1`` the network first joins every ``pack`` consecutive points into one
+    input of ``pack * in_dim`` numbers (:class:`~course_utils.layers.PackSamples`) and
+    returns one logit per group: a packed discriminator (PacGAN, Lin et al. 2018).
+    """
+    for n, v in (("in_dim", in_dim), ("hidden", hidden), ("layers_count", layers_count), ("pack", pack)):
         _positive(n, v)
     p = keras.Input((in_dim,), name="point")
-    x = p
+    x = PackSamples(pack, name="pack")(p) if pack > 1 else p
     for _ in range(layers_count):
         x = layers.Dense(hidden)(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)

@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -698,12 +699,15 @@ def plot_ring_samples(
     min_count: int = 20,
     real: ArrayLike | None = None,
     title: str | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Generated 2-D samples over the mixture's modes, covered modes in green, missed in red.
 
     Coverage is :func:`course_utils.metrics.mode_coverage` (a sample is high quality within
     ``threshold``, default 3 std, of a centre; a mode is covered with ``min_count`` of them).
     The circles drawn around the centres have that radius. ``real`` adds real samples in grey.
+    ``ax`` draws into an existing axes (e.g. one panel of a side-by-side figure); the figure
+    returned is then that axes' figure.
     """
     from course_utils.metrics import mode_coverage, ring_centers
 
@@ -711,7 +715,10 @@ def plot_ring_samples(
     ctr = ring_centers() if centers is None else as_numpy(centers)
     coverage = mode_coverage(pts, ctr, std, threshold, min_count=min_count)
     radius = 3.0 * std if threshold is None else threshold
-    fig, ax = plt.subplots(figsize=(5, 5))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+    else:
+        fig = ax.figure
     if real is not None:
         r = as_numpy(real)
         ax.scatter(r[:, 0], r[:, 1], s=4, color="grey", alpha=0.3, label="real")

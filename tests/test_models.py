@@ -126,6 +126,7 @@ def test_unconditional_patchgan_takes_one_image():
         (models.small_cyclegan_discriminator, {"image_size": 32, "conv_dim": 8}, [(2, 32, 32, 3)]),
         (models.mlp_generator, {}, [(4, 2)]),
         (models.mlp_discriminator, {}, [(4, 2)]),
+        (models.mlp_discriminator, {"pack": 2}, [(4, 2)]),
     ],
 )
 def test_keras_file_round_trip_gives_identical_outputs(tmp_path, builder, kwargs, inputs):
@@ -164,3 +165,16 @@ def test_generators_output_in_tanh_range():
 def test_bad_arguments_raise_errors_that_teach(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_packed_mlp_discriminator_scores_each_pair_as_one_input():
+    d = models.mlp_discriminator(pack=2, hidden=8, layers_count=1)
+    x = np.random.default_rng(0).normal(size=(6, 2)).astype("float32")
+    logits = np.asarray(d(x))
+    assert logits.shape == (3, 1)
+    # Swapping the two pairs swaps their logits; mixing points across pairs changes them.
+    np.testing.assert_allclose(np.asarray(d(x[[2, 3, 0, 1, 4, 5]])), logits[[1, 0, 2]], rtol=1e-6)
+    assert not np.allclose(np.asarray(d(x[[0, 2, 1, 3, 4, 5]]))[:2], logits[:2])
+    assert d.count_params() == models.mlp_discriminator(in_dim=4, hidden=8, layers_count=1).count_params()
+    with pytest.raises(ValueError, match="pack must be a positive integer"):
+        models.mlp_discriminator(pack=0)
