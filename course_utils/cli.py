@@ -422,11 +422,10 @@ def train_command(args: argparse.Namespace) -> int:
         callbacks.append(evaluation.ValidationCallback(val_folder, out, every=args.checkpoint_every,
                                                        direction=settings["direction"]))
     keras.utils.set_random_seed(settings["seed"])   # the same global seed for tf.data, fresh or resumed
-    meaning = {k: settings.get(k) for k in RESUME_KEYS if k not in ("learning_rate", "precision")}
     with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
         result = train.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
                                     sample_inputs=samples, verbose=0 if args.quiet else 1, callbacks=callbacks,
-                                    settings=meaning)
+                                    settings=_step_meaning(settings))
     _write_run_json(out, settings)
     if result["resumed_from"]:
         _say(f"resumed from step {result['resumed_from']}")
@@ -435,6 +434,12 @@ def train_command(args: argparse.Namespace) -> int:
     result.update(model=args.model, out=str(out), seconds=round(time.time() - started, 2))
     print(json.dumps(result), flush=True)
     return 0
+
+
+def _step_meaning(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings train.run_training stores and compares besides the trainer's own (those cover
+    the learning rate, its schedule and the precision)."""
+    return {k: settings.get(k) for k in RESUME_KEYS if k not in ("learning_rate", "precision")}
 
 
 def _write_run_json(out: Path, settings: dict[str, Any]) -> None:

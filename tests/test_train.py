@@ -595,6 +595,21 @@ def test_image_pool_under_xla_compiles_once():
     assert later < first / 5, f"XLA recompiles the pool query: first call {first:.3f}s, later median {later:.3f}s"
 
 
+def test_next_loss_scale_follows_keras_loss_scale_optimizer():
+    """Same scale and count as keras.optimizers.LossScaleOptimizer over overflows and growths."""
+    growth, overflow = 3, {2, 3, 9}
+    var = keras.Variable([1.0])
+    opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=1024.0,
+                                              dynamic_growth_steps=growth)
+    scale, good = 1024.0, 0
+    for t in range(14):
+        before = var.numpy().copy()
+        opt.apply_gradients([(tf.constant([np.inf if t in overflow else 2048.0]), var)])
+        scale, good, apply = train.next_loss_scale(scale, good, t not in overflow, growth)
+        assert (scale, good) == (float(opt.dynamic_scale.numpy()), int(opt.step_counter.numpy())), t
+        assert apply == (not np.allclose(before, var.numpy())), t   # an overflow step leaves the weight alone
+    with pytest.raises(ValueError, match="growth_steps"):
+        train.next_loss_scale(1.0, 0, True, 0)
 # ---------------------------------------------------------------------------
 # Resume that cannot go wrong quietly: run_settings.json and check_resume
 # ---------------------------------------------------------------------------
@@ -690,6 +705,7 @@ def test_run_training_stores_its_settings_and_refuses_other_ones(tmp_path):
     assert result["resumed_from"] == 2 and result["step"] == 3
 
 
+# ---------------------------------------------------------------------------
 # Lesson 04's helpers: state snapshots, the step timer, a run's remembered settings
 # ---------------------------------------------------------------------------
 def _compiled_cyclegan():
@@ -749,20 +765,3 @@ def test_remember_choices_stores_them_once_and_returns_them_on_resume(tmp_path, 
     (tmp_path / "run" / "choices.json").write_text("[1, 2")
     with pytest.raises(ValueError, match="choices.json is not valid JSON"):
         train.remember_choices(tmp_path / "run", first)
-
-
-def test_next_loss_scale_follows_keras_loss_scale_optimizer():
-    """Same scale and count as keras.optimizers.LossScaleOptimizer over overflows and growths."""
-    growth, overflow = 3, {2, 3, 9}
-    var = keras.Variable([1.0])
-    opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=1024.0,
-                                              dynamic_growth_steps=growth)
-    scale, good = 1024.0, 0
-    for t in range(14):
-        before = var.numpy().copy()
-        opt.apply_gradients([(tf.constant([np.inf if t in overflow else 2048.0]), var)])
-        scale, good, apply = train.next_loss_scale(scale, good, t not in overflow, growth)
-        assert (scale, good) == (float(opt.dynamic_scale.numpy()), int(opt.step_counter.numpy())), t
-        assert apply == (not np.allclose(before, var.numpy())), t   # an overflow step leaves the weight alone
-    with pytest.raises(ValueError, match="growth_steps"):
-        train.next_loss_scale(1.0, 0, True, 0)
