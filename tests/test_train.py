@@ -610,6 +610,8 @@ def test_next_loss_scale_follows_keras_loss_scale_optimizer():
         assert apply == (not np.allclose(before, var.numpy())), t   # an overflow step leaves the weight alone
     with pytest.raises(ValueError, match="growth_steps"):
         train.next_loss_scale(1.0, 0, True, 0)
+
+
 # ---------------------------------------------------------------------------
 # Resume that cannot go wrong quietly: run_settings.json and check_resume
 # ---------------------------------------------------------------------------
