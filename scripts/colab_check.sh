@@ -70,7 +70,10 @@ fi
 
 # -- 2. the package, as a lesson's setup cell installs it ----------------------------------------
 phase "wheel, installed with --no-deps + python -m course_utils.install"
-"$VPY" -m pip wheel -q --no-deps --no-build-isolation --wheel-dir "$DIR/dist" . > "$DIR/build.log" 2>&1 \
+# Built from a copy: setuptools' build/ folder would otherwise be shared with other builds.
+mkdir -p "$DIR/src"
+cp -r pyproject.toml README.md course_utils data "$DIR/src/"
+"$VPY" -m pip wheel -q --no-deps --no-build-isolation --wheel-dir "$DIR/dist" "$DIR/src" > "$DIR/build.log" 2>&1 \
     || { cat "$DIR/build.log"; exit 1; }
 wheel=$(ls "$DIR"/dist/course_utils-*.whl)
 echo "colab-check: $(basename "$wheel") $(du -k "$wheel" | cut -f1) kB"

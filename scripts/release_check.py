@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,9 +85,18 @@ def check_tag() -> list[str]:
 
 
 def build_wheel(out_dir: Path) -> Path:
-    """Build the wheel offline (setuptools from this environment); raise with pip's output on failure."""
+    """Build the wheel offline (setuptools from this environment); raise with pip's output on failure.
+
+    It is built from a copy of what goes into it, so no other build's ``build/`` folder is used.
+    """
+    src = out_dir / "src"
+    src.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for name in ("course_utils", "data"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--wheel-dir", str(out_dir), str(ROOT)],
+                           "--no-index", "--wheel-dir", str(out_dir), str(src)],
                           capture_output=True, text=True)
     wheels = sorted(out_dir.glob("course_utils-*.whl"))
     if done.returncode != 0 or not wheels:
