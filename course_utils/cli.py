@@ -363,7 +363,9 @@ def translate_image(generator: Any, image: Any) -> Any:
     original_size = source.size
     resized = source.resize((width, height), Image.Resampling.BICUBIC)
     x = np.asarray(resized, np.float32).reshape(1, height, width, channels) / 127.5 - 1.0
-    y = np.asarray(generator(x, training=False), np.float32)[0]
+    from course_utils import inference
+
+    y = inference.translate(generator, x)[0]   # the course's inference convention (per-image batch norm)
     y = np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
     out = Image.fromarray(y[..., 0] if y.shape[-1] == 1 else y)
     out = out.resize(original_size, Image.Resampling.BICUBIC)

@@ -22,7 +22,10 @@ Read this module top to bottom as an appendix to the lessons:
    train``) is a thin layer on top of it.
 
 Conventions: images are float32, channels last, in [-1, 1]; discriminators output logits; all
-losses come from :mod:`course_utils.losses` and are computed in float32.
+losses come from :mod:`course_utils.losses` and are computed in float32. Outside ``train_step``
+(``evaluate``, sample grids, TensorBoard pictures, exports) image-to-image generators run by
+:mod:`course_utils.inference`'s convention: batch norm with each image's own statistics, as
+the pix2pix paper does at test time, and dropout off.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_utils import losses
+from course_utils import inference, losses
 
 #: The adversarial loss forms (see :mod:`course_utils.losses`).
 LOSS_FORMS = losses.FORMS
@@ -611,6 +614,7 @@ class Pix2Pix(Trainer):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, l1_weight: float = 100.0,
                  seed: int | None = None, name: str = "pix2pix"):
         super().__init__({"generator": generator, "discriminator": discriminator}, seed=seed, name=name)
+        inference.inference_model(generator)   # built now, outside any tf.function
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0 (100 in the paper), got {l1_weight}.")
         self.l1_weight = float(l1_weight)
@@ -623,7 +627,10 @@ class Pix2Pix(Trainer):
                              loss_form, jit_compile, loss_scaling, **kwargs)
 
     def call(self, inputs: Any, training: bool = False) -> Any:
-        return self.generator(inputs, training=training)
+        """The generator: as in training with ``training=True``, by the inference convention otherwise."""
+        if training:
+            return self.generator(inputs, training=True)
+        return inference.inference_model(self.generator)(inputs, training=False)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
@@ -641,7 +648,7 @@ class Pix2Pix(Trainer):
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
-        fake = ops.cast(self.generator(inp, training=False), "float32")
+        fake = ops.cast(inference.inference_model(self.generator)(inp, training=False), "float32")
         target = ops.cast(target, "float32")
         self.trackers["l1"].update_state(ops.mean(ops.abs(fake - target), axis=(1, 2, 3)))
         a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0
@@ -659,7 +666,7 @@ class Pix2Pix(Trainer):
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: a batch ``(input, target)``; one row per pair: input | target | prediction."""
         inp, target = inputs
-        pred = self.generator(inp, training=False)
+        pred = inference.translate(self.generator, inp)
         return _tile([[a, b, c] for a, b, c in zip(_to_unit(inp), _to_unit(target), _to_unit(pred))])
 
 
@@ -695,6 +702,8 @@ class CycleGAN(Trainer):
         super().__init__({"generator_g": generator_g, "generator_f": generator_f,
                           "discriminator_x": discriminator_x, "discriminator_y": discriminator_y},
                          seed=seed, name=name)
+        inference.inference_model(generator_g)   # built now, outside any tf.function
+        inference.inference_model(generator_f)
         if cycle_weight < 0 or identity_weight < 0:
             raise ValueError(f"cycle_weight and identity_weight must be >= 0 (10 and 5 in the paper), "
                              f"got {cycle_weight} and {identity_weight}.")
@@ -727,7 +736,10 @@ class CycleGAN(Trainer):
         return items
 
     def call(self, x: Any, training: bool = False) -> Any:
-        return self.generator_g(x, training=training)
+        """G (X -> Y): as in training with ``training=True``, by the inference convention otherwise."""
+        if training:
+            return self.generator_g(x, training=True)
+        return inference.inference_model(self.generator_g)(x, training=False)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         real_x, real_y = data
@@ -772,14 +784,15 @@ class CycleGAN(Trainer):
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         x, y = (ops.cast(t, "float32") for t in data)
-        fake_y = self.generator_g(x, training=False)
-        fake_x = self.generator_f(y, training=False)
-        back_x = ops.cast(self.generator_f(fake_y, training=False), "float32")
-        back_y = ops.cast(self.generator_g(fake_x, training=False), "float32")
+        g, f = inference.inference_model(self.generator_g), inference.inference_model(self.generator_f)
+        fake_y = g(x, training=False)
+        fake_x = f(y, training=False)
+        back_x = ops.cast(f(fake_y, training=False), "float32")
+        back_y = ops.cast(g(fake_x, training=False), "float32")
         per_image = lambda a, b: ops.mean(ops.abs(a - b), axis=(1, 2, 3))  # noqa: E731
         self.trackers["cycle_error"].update_state(ops.concatenate([per_image(x, back_x), per_image(y, back_y)], 0))
-        same_y = ops.cast(self.generator_g(y, training=False), "float32")
-        same_x = ops.cast(self.generator_f(x, training=False), "float32")
+        same_y = ops.cast(g(y, training=False), "float32")
+        same_x = ops.cast(f(x, training=False), "float32")
         self.trackers["identity_error"].update_state(
             ops.concatenate([per_image(y, same_y), per_image(x, same_x)], 0))
         return {n: self.trackers[n].result() for n in self.val_metric_names}
@@ -790,10 +803,10 @@ class CycleGAN(Trainer):
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: a batch ``(x, y)``; rows x | G(x) | F(G(x)), then y | F(y) | G(F(y))."""
         x, y = inputs
-        gx = self.generator_g(x, training=False)
-        fgx = self.generator_f(gx, training=False)
-        fy = self.generator_f(y, training=False)
-        gfy = self.generator_g(fy, training=False)
+        gx = inference.translate(self.generator_g, x)
+        fgx = inference.translate(self.generator_f, gx)
+        fy = inference.translate(self.generator_f, y)
+        gfy = inference.translate(self.generator_g, fy)
         rows = [list(r) for r in zip(_to_unit(x), _to_unit(gx), _to_unit(fgx))]
         rows += [list(r) for r in zip(_to_unit(y), _to_unit(fy), _to_unit(gfy))]
         return _tile(rows)
@@ -1164,6 +1177,10 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
     ``generator.keras`` for GAN and Pix2Pix; ``generator_g.keras`` (A -> B) and
     ``generator_f.keras`` (B -> A) for CycleGAN. Each file is written next to its final name
     and renamed into place, so an interrupted export never leaves a broken model file.
+
+    Image-to-image generators are saved with :func:`inference.exportable_generator`: their batch
+    norm becomes per-image normalisation, so ``keras.models.load_model(path)(images)`` gives
+    what ``evaluate()`` and the sample grids show. The DCGAN (noise in) is saved as it is.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -1172,7 +1189,10 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
         tmp_dir = folder / f".{stem}.partial"
         tmp_dir.mkdir(exist_ok=True)
         tmp = tmp_dir / f"{stem}.keras"
-        model.save(tmp)
+        if inference.is_image_to_image(model):
+            inference.exportable_generator(model).save(tmp)
+        else:
+            model.save(tmp)
         final = folder / f"{stem}.keras"
         os.replace(tmp, final)
         shutil.rmtree(tmp_dir, ignore_errors=True)

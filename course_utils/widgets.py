@@ -225,9 +225,16 @@ def _batch(images: ArrayLike, name: str) -> np.ndarray:
 
 
 def _translate(fn: Callable[..., Any], x: np.ndarray, name: str) -> np.ndarray:
-    """Apply a model or function to one image; Keras models run in inference mode."""
+    """Apply a model or function to one image; Keras generators run by :mod:`course_utils.inference`."""
+    import keras
+
+    from course_utils import inference
+
     batch = x[None]
-    out = fn(batch, training=False) if hasattr(fn, "trainable_weights") else fn(batch)
+    if isinstance(fn, keras.Model) and inference.is_image_to_image(fn):
+        out = inference.translate(fn, batch)
+    else:
+        out = fn(batch, training=False) if hasattr(fn, "trainable_weights") else fn(batch)
     out = plotting.as_numpy(out)
     if out.ndim == 4 and out.shape[0] == 1:
         out = out[0]

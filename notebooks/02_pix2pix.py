@@ -53,7 +53,7 @@ import keras
 from keras import layers
 from PIL import Image
 
-from course_utils import data, exercises, losses, metrics, models, plotting, train, widgets
+from course_utils import data, exercises, inference, losses, metrics, models, plotting, train, widgets
 from course_utils.layers import conv_block
 
 keras.utils.set_random_seed(cfg.seed)
@@ -409,6 +409,12 @@ print("✅ dropout 0.5 exactly when asked for")
 # first three blocks (this dropout is the generator's only source of randomness, Isola et al. 2017).
 # The innermost encoder output is the bottleneck, so it has no skip partner. A last transposed
 # convolution gives 3 channels and `tanh` keeps them in $[-1, 1]$.
+#
+# The bottleneck is a 1x1 map, and we give it **no batch norm** (and so keep its convolution's bias),
+# as the paper's released code does. Why: with batch size 1, batch norm over a 1x1 map sees a single
+# value per channel, subtracts it, and outputs only its offset $\beta$, whatever the image. The
+# TensorFlow tutorial keeps a batch norm there (54,425,859 parameters instead of 54,424,323); section 9
+# measures what that does to a trained generator.
 
 # %%
 def build_unet(image_size=256, channels=3, filters=64):
@@ -416,7 +422,11 @@ def build_unet(image_size=256, channels=3, filters=64):
     inputs = keras.Input((image_size, image_size, channels))        # (b, 256, 256, 3)
     x, skips = inputs, []
     for i, f in enumerate(widths):                                   # 256 -> 128 -> ... -> 1
-        x = downsample(x, f, norm=i > 0)
+        if i == len(widths) - 1:                                     # the 1x1 bottleneck: no norm, with bias
+            x = layers.Conv2D(f, 4, strides=2, padding="same", kernel_initializer=INIT)(x)
+            x = layers.LeakyReLU(negative_slope=0.2)(x)              # (b, 1, 1, 512)
+        else:
+            x = downsample(x, f, norm=i > 0)
         skips.append(x)
     decoder = zip(reversed(widths[:-1]), reversed(skips[:-1]))       # mirrored sizes, bottleneck left out
     for j, (f, skip) in enumerate(decoder):                          # 1 -> 2 -> ... -> 128
@@ -427,17 +437,17 @@ def build_unet(image_size=256, channels=3, filters=64):
 
 
 # %% [markdown]
-# At 256x256 the paper's generator has 54.4 million parameters. We build the full-size network once,
+# At 256x256 the paper's generator has 54.4 million parameters (54,424,323). We build the full-size network once,
 # only to count it, and compare with the course's tested `models.unet_generator()`; then we let it go,
 # since training it on a CPU would take days.
 
 # %%
-PAPER_UNET_PARAMS = 54_425_859
+PAPER_UNET_PARAMS = 54_424_323   # the paper's code; the TF tutorial's bottleneck norm adds 1,536
 mine = build_unet(256).count_params()
 reference = models.unet_generator(256).count_params()
 print(f"my U-Net: {mine:,} parameters | models.unet_generator(): {reference:,}")
 assert mine == reference == PAPER_UNET_PARAMS, "the U-Net does not match the reference"
-print("✅ same parameter count as the course's U-Net and the TensorFlow pix2pix tutorial")
+print("✅ same parameter count as the course's U-Net and the pix2pix paper's code")
 
 # %% [markdown]
 # The generator we train in this run works at `cfg.image_size`. Smaller images need fewer halvings
@@ -787,10 +797,9 @@ val_y = np.concatenate([y for _, y in val_ds])
 print("validation pairs:", val_x.shape)
 
 
-def predict(images, batch_size=cfg.batch_size):
-    """G on every image, batch by batch, in training mode as in the paper (dropout on, batch statistics)."""
-    return np.concatenate([generator(images[i:i + batch_size], training=True).numpy()
-                           for i in range(0, len(images), batch_size)])
+def predict(images):
+    """G on every image by the course's inference convention: each image's own batch-norm statistics."""
+    return inference.translate(generator, images)     # (n, S, S, 3) in [-1, 1]
 
 
 before = predict(val_x)                              # kept to compare with after training
@@ -818,8 +827,8 @@ fig = plotting.plot_loss_history(run_dir / "history.csv", keys=["d_loss", "g_adv
 # ## 9. Judging the results
 #
 # First by eye: input, target and the generator's prediction side by side, on validation pairs the
-# generator never trained on. Like the paper, we run the generator in training mode here (dropout on,
-# batch norm with the batch's own statistics). After the few dozen steps of the smoke profile it has
+# generator never trained on. Like the paper, we run batch norm with each image's own statistics, as
+# in training (section 9.1 explains why and measures the alternative). After the few dozen steps of the smoke profile it has
 # only learned the broad layout (sky colours above, grass below, the houses barely hinted); the full
 # run on facades paints windows, balconies and doors where the label map puts them.
 
@@ -882,9 +891,8 @@ fig.axes[0].set_title("generated pair: G(x)");
 # %% [markdown]
 # The sample browser replays the pictures saved during training (input | target | prediction, one row
 # per pair): press play to watch the translations form. (Widgets need a live notebook, e.g. Colab.)
-# The callback runs the generator in inference mode, where batch norm uses its running averages.
-# Those averages move slowly (1% per step), so after a short smoke run they still lag behind and the
-# samples look greyer than the predictions above; after a full run the two agree.
+# The callback runs the generator exactly as `predict` does (`course_utils.inference`), so the saved
+# pictures, `evaluate()`, TensorBoard and `python -m course_utils translate` all show the same result.
 
 # %%
 sample_dir = run_dir / "samples"

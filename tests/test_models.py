@@ -12,7 +12,8 @@ from course_utils import models
     [
         (models.dcgan_generator, {}, 2_330_944),          # TF DCGAN tutorial
         (models.dcgan_discriminator, {}, 212_865),        # TF DCGAN tutorial
-        (models.unet_generator, {}, 54_425_859),          # TF pix2pix tutorial
+        (models.unet_generator, {}, 54_424_323),          # pix2pix paper's code: no norm at the 1x1 bottleneck
+        (models.unet_generator, {"bottleneck_norm": True}, 54_425_859),   # TF pix2pix tutorial
         (models.patchgan_discriminator, {}, 2_770_433),   # TF pix2pix tutorial
         (models.resnet_generator, {}, 11_378_179),        # CycleGAN, 9 blocks, non-affine IN
     ],
