@@ -138,3 +138,19 @@ def test_a_pip_failure_shows_pips_own_output():
 def test_an_uninstalled_distribution_is_a_clear_error():
     with pytest.raises(install.InstallError, match="not installed"):
         install.install_requirements("no-such-distribution-for-the-course")
+
+
+def test_the_setup_cell_shows_pips_output_when_the_install_fails(monkeypatch, tmp_path):
+    from course_utils import config
+
+    cell = config.setup_cell()
+    assert config.package_requirement() in cell and "--no-deps" in cell
+    # The same cell, on a pretend Colab, installing from a folder that does not exist.
+    missing = tmp_path / "no-such-checkout"
+    cell = cell.replace(config.package_requirement(), f"course_utils @ {missing.as_uri()}")
+    monkeypatch.setitem(__import__("sys").modules, "google.colab", object())
+    with pytest.raises(RuntimeError) as err:
+        exec(compile(cell, "setup-cell", "exec"), {})
+    message = str(err.value)
+    assert message.startswith("pip could not install course_utils:")
+    assert "no-such-checkout" in message        # pip's own words about what went wrong
