@@ -9,8 +9,12 @@
 # 4. the unit tests and every lesson under nbval (smoke profile), run from a copy outside the
 #    repository so that `import course_utils` can only find the installed wheel.
 #
-# Environment: COLAB_PYTHON (the interpreter), COLAB_CHECK_DIR (default build/colab-check).
-# Downloads happen in step 1 only (pip's cache makes later runs faster); tests run offline.
+#     scripts/colab_check.sh             # all of it (make colab-check)
+#     scripts/colab_check.sh --download  # only fill the wheelhouse (.ci/run does it during make test)
+#
+# Environment: COLAB_PYTHON (the interpreter), COLAB_CHECK_DIR (default build/colab-check),
+# COLAB_CHECK_WHEELS (the wheelhouse). Downloads happen in step 1 only, into a wheelhouse that
+# later runs reuse (this machine's pip keeps no HTTP cache); the tests run offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,6 +29,8 @@ phase() {   # print how long the previous phase took, then name the next one
     PHASE=$1; phase_start=$now
     [ "$1" = done ] || echo "colab-check: $1"
 }
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # -- which Python ------------------------------------------------------------------------------
 PY=${COLAB_PYTHON:-}
@@ -41,12 +47,6 @@ case $version in
 esac
 
 # -- 1. Colab's libraries ------------------------------------------------------------------------
-phase "venv with Colab's versions (scripts/colab-constraints.txt)"
-rm -rf "$DIR"
-mkdir -p "$DIR" "$WORK"
-"$PY" -m venv "$VENV"
-VPY=$VENV/bin/python
-export PIP_DISABLE_PIP_VERSION_CHECK=1
 # The Colab libraries by name (the constraints file pins them), then the test tools.
 colab_packages=$(grep -v '^\s*#' scripts/colab-constraints.txt | sed -E 's/[=<>;[:space:]].*//' | sort -u | tr '\n' ' ')
 tools='pillow tqdm pytest>=7 pytest-timeout>=2 nbval>=0.10 ipykernel nbconvert tensorboard setuptools>=64 wheel'
@@ -55,17 +55,30 @@ tools='pillow tqdm pytest>=7 pytest-timeout>=2 nbval>=0.10 ipykernel nbconvert t
 WHEELS=${COLAB_CHECK_WHEELS:-$HOME/.cache/course_utils/colab-check-wheels}
 key=$( { cat scripts/colab-constraints.txt; echo "$colab_packages $tools $version"; } | sha256sum | cut -c1-16)
 mkdir -p "$WHEELS"
+phase "wheelhouse of Colab's versions"
 if [ ! -f "$WHEELS/complete-$key" ]; then
     echo "colab-check: downloading into $WHEELS (once per constraints file)"
+    log=$(mktemp)
     # shellcheck disable=SC2086
-    if ! "$VPY" -m pip wheel -q --prefer-binary --wheel-dir "$WHEELS" --find-links "$WHEELS" \
-            -c scripts/colab-constraints.txt $colab_packages $tools 2> "$DIR/download.err"; then
-        grep -v "is ignored: it is neither" "$DIR/download.err"; exit 1
+    if ! "$PY" -m pip wheel -q --prefer-binary --wheel-dir "$WHEELS" --find-links "$WHEELS" \
+            -c scripts/colab-constraints.txt $colab_packages $tools 2> "$log"; then
+        grep -v "is ignored: it is neither" "$log"; rm -f "$log"; exit 1
     fi
+    rm -f "$log"
     touch "$WHEELS/complete-$key"
 fi
+if [ "${1:-}" = --download ]; then
+    echo "colab-check: wheelhouse ready in $(( $(date +%s) - start )) s"
+    exit 0
+fi
+
+phase "venv with Colab's versions (scripts/colab-constraints.txt)"
+rm -rf "$DIR"
+mkdir -p "$DIR" "$WORK"
+"$PY" -m venv "$VENV"
+VPY=$VENV/bin/python
 # shellcheck disable=SC2086
-"$VPY" -m pip install -q --no-index --find-links "$WHEELS" -c scripts/colab-constraints.txt $colab_packages $tools
+"$VPY" -m pip install -q --no-compile --no-index --find-links "$WHEELS" -c scripts/colab-constraints.txt $colab_packages $tools
 "$VPY" -m pip freeze --all | sort > "$DIR/before.txt"
 
 # -- 2. the package, as a lesson's setup cell installs it ----------------------------------------
