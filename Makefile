@@ -14,7 +14,7 @@ unexport MPLBACKEND
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true
 
-.PHONY: help install test unit check-notebooks check-sync sync lessons open bench data colab-check release-check clean
+.PHONY: help install test unit check-notebooks check-sync sync lessons open bench data reference-models colab-check release-check clean
 
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
@@ -25,6 +25,7 @@ help:
 	@echo "make sync             rebuild each notebooks/*.ipynb from its .py (the file you edit)"
 	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
 	@echo "make data             regenerate the shipped mini datasets in data/"
+	@echo "make reference-models retrain the reference weights in data/reference/ (about an hour on 2 cores)"
 	@echo "make colab-check      unit tests + every lesson under Colab's versions, installed from a wheel"
 	@echo "make release-check    offline checks before tagging a release (links, tag, wheel with data)"
 
@@ -76,6 +77,11 @@ bench: install
 
 data: install
 	$(PY) data/make_data.py
+
+# Seeded CPU training of each lesson's smoke-sized model for longer; writes data/reference/*.npz and
+# manifest.json (hashes, command, steps, seconds, metrics). tests/test_results.py re-measures them.
+reference-models: install
+	$(PY) scripts/make_reference_models.py
 
 # Colab's Python and library versions (scripts/colab-constraints.txt), the package installed from
 # a wheel as a lesson's setup cell does, then the unit tests and every lesson (see the script).

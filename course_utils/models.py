@@ -332,6 +332,28 @@ def small_cyclegan_discriminator(image_size: int = 128, conv_dim: int = 64, chan
     return keras.Model(inp, logits, name="small_cyclegan_discriminator")
 
 
+# ---------------------------------------------------------------------------
+# 01 GAN basics: the judge of generated digits
+# ---------------------------------------------------------------------------
+def digit_classifier(num_classes: int = 10) -> keras.Model:
+    """A small CNN: digit ``(b, 28, 28, 1)`` in [-1, 1] -> class logits ``(b, num_classes)``.
+
+    Two 3x3 conv + 2x2 max-pool stages (32, 64 filters), dropout 0.3, one dense layer: the
+    classic Keras MNIST example's shape. Not a GAN part: :mod:`course_utils.results` uses it to
+    count how many generated digits are recognisable, and as which digit.
+    """
+    _positive("num_classes", num_classes)
+    img = keras.Input((28, 28, 1), name="digit")
+    x = layers.Conv2D(32, 3, activation="relu")(img)     # (b, 26, 26, 32)
+    x = layers.MaxPooling2D()(x)                          # (b, 13, 13, 32)
+    x = layers.Conv2D(64, 3, activation="relu")(x)       # (b, 11, 11, 64)
+    x = layers.MaxPooling2D()(x)                          # (b, 5, 5, 64)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.3)(x)
+    logits = layers.Dense(num_classes, name="logits")(x)  # (b, 10)
+    return keras.Model(img, logits, name="digit_classifier")
+
+
 def count_params(model: keras.Model) -> int:
     """All weights, trainable or not (batch norm's moving statistics included), as ``model.count_params()``."""
     return int(model.count_params())

@@ -48,7 +48,7 @@ import tensorflow as tf
 from IPython.display import display
 from keras import layers
 
-from course_utils import data, exercises, losses, metrics, models, perf, plotting, train, widgets
+from course_utils import data, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
 
 keras.utils.set_random_seed(cfg.seed)
@@ -900,8 +900,8 @@ print(f"{paper_steps:,} steps -> at least {paper_steps * t4_seconds / 3600:.0f} 
 # ### The data
 #
 # In the full profile we train on horse2zebra from TFDS. In the smoke profile the shipped
-# day/dusk set at 32x32, with 8 base filters and 2 residual blocks instead of 6, runs through
-# the very same code in seconds.
+# day/dusk set at 32x32, with 16 base filters and 3 residual blocks instead of 6, runs through
+# the very same code: 200 steps, the last 100 with a decaying learning rate, in well under a minute.
 #
 # The data come as two independent streams, one per domain. They have different lengths (1,067
 # horses, 1,334 zebras), so both repeat and an epoch is as many steps as the larger one has
@@ -1021,15 +1021,17 @@ fig.tight_layout()
 #
 # Each row shows a test image $x$, its translation $G(x)$, the round trip $F(G(x))$, which
 # should look like $x$, and the identity image $F(x)$, which should also look like $x$.
-# Then the same for the backward direction. After the 60 steps of the smoke profile, $G$ has
-# found the *colours* of dusk (an orange sky over dark grass) but not yet the houses, and $F$
-# the blue sky and light grass of day; the full run on horse2zebra paints stripes on horses.
+# Then the same for the backward direction. After the 200 steps of the smoke profile, $G$ turns
+# the blue day sky orange and darkens the grass, the houses keep their shapes, and $F$ brings the
+# day colours back; the full run on horse2zebra paints stripes on horses. The generators run through
+# `inference.translate`, the course's one way of running a trained generator (lesson 02, section 9.1;
+# with instance norm both of Keras's modes agree anyway).
 
 # %%
-x_test, y_test = next(iter(test_x)), next(iter(test_y))   # (8, S, S, 3) each
-g_x, f_y = G(x_test, training=False), F(y_test, training=False)
-f_g_x, g_f_y = F(g_x, training=False), G(f_y, training=False)
-f_x, g_y = F(x_test, training=False), G(y_test, training=False)
+x_test, y_test = (t.numpy() for t in (next(iter(test_x)), next(iter(test_y))))   # (8, S, S, 3) each
+g_x, f_y = inference.translate(G, x_test), inference.translate(F, y_test)           # translations
+f_g_x, g_f_y = inference.translate(F, g_x), inference.translate(G, f_y)             # round trips
+f_x, g_y = inference.translate(F, x_test), inference.translate(G, y_test)           # identity images
 plotting.plot_cycle_rows(x_test, g_x, f_g_x, f_x, max_rows=3);
 
 # %%
@@ -1047,12 +1049,37 @@ plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
 print(f"cycle error    X -> Y -> X: {metrics.cycle_error(x_test, f_g_x):.3f}, "
       f"Y -> X -> Y: {metrics.cycle_error(y_test, g_f_y):.3f}")
 if cfg.dataset == "shipped":
-    err_g = metrics.correspondence_error(g_x, true_g, inputs=x_test.numpy())
-    err_f = metrics.correspondence_error(f_y, true_f, inputs=y_test.numpy())
-    err_none = metrics.correspondence_error(x_test, true_g, inputs=x_test.numpy())
-    print(f"correspondence error of G: {err_g:.3f}, of F: {err_f:.3f}; doing nothing: {err_none:.3f}")
+    judged = results.cyclegan_results(G, F)   # all 40 + 40 test images
+    for way, name in (("AtoB", "G: day -> dusk"), ("BtoA", "F: dusk -> day")):
+        ours, none = judged["generator"][way], judged["identity"][way]
+        print(f"correspondence error of {name}: {ours:.3f}; doing nothing: {none:.3f} (ratio {ours / none:.2f})")
+        assert ours < none, f"{name} is no better than leaving the image unchanged"
+        if cfg.is_smoke:
+            assert ours <= 0.5 * none, "the smoke run should halve the do-nothing error (measured: ~0.35-0.4)"
 else:
     print("horse2zebra has no known true translation, so only the cycle error and your eyes can judge it.")
+
+# %% [markdown]
+# ### What longer training gives
+#
+# The course ships **reference weights** for this smoke-sized CycleGAN, trained much longer on the
+# same shipped set by `make reference-models` (2,500 steps with the paper's schedule shape: constant,
+# then a linear decay; `data/reference/manifest.json` records the command, time and scores). Its
+# translations, next to yours and the true answer:
+
+# %%
+reference_nets, reference = results.load_reference("cyclegan")
+print(f"reference: {reference['steps']:,} steps, {reference['seconds_training'] / 60:.0f} min, "
+      f"{reference['settings']['schedule']}")
+ref_scores = reference["metrics"]
+for way in ("AtoB", "BtoA"):
+    mine = judged["generator"][way] if cfg.dataset == "shipped" else float("nan")
+    print(f"{way}: doing nothing {ref_scores['identity'][way]:.3f} | our run {mine:.3f} | "
+          f"reference {ref_scores['generator'][way]:.3f}")
+if cfg.dataset == "shipped":
+    ref_gx = inference.translate(reference_nets["generator_g"], x_test)
+    plotting.plot_image_rows({"day x": x_test[:3], "our G(x)": g_x[:3], "reference G(x)": ref_gx[:3],
+                              "true dusk": true_g(x_test[:3])}, size=1.6);
 
 # %% [markdown]
 # Browse the test images one by one: the explorer shows $x$, $G(x)$, the true target when it is
@@ -1060,7 +1087,7 @@ else:
 
 # %%
 widgets.translation_explorer(x_test, G, F, names=("G", "F"),
-                             targets=true_g(x_test.numpy()) if cfg.dataset == "shipped" else None)
+                             targets=true_g(x_test) if cfg.dataset == "shipped" else None)
 
 # %% [markdown]
 # ## Summary

@@ -37,7 +37,6 @@ from course_utils.config import PINNED_REF, REPO_URL  # noqa: E402
 MAX_WHEEL_MB = 15
 #: Where the shipped data sits in the wheel (pyproject.toml maps data/ onto it).
 WHEEL_DATA = "course_utils/shipped_data/"
-DATA_PATTERNS = ("README.md", "digits/*.npz", "label2scene/*/*.jpg", "day2dusk/*/*.jpg")
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/([^/\s]+/[^/\s]+)/blob/([^/\s]+)/")
 
 
@@ -105,9 +104,11 @@ def build_wheel(out_dir: Path) -> Path:
 
 
 def shipped_files() -> dict[str, str]:
-    """Relative path -> sha256 of each data file the package must carry (the repository's data/)."""
+    """Relative path -> sha256 of each data file the package must carry: every file in the
+    repository's data/ but its scripts (a new folder missing from pyproject.toml's package-data
+    shows up as missing from the wheel)."""
     data = ROOT / "data"
-    files = sorted({p for pattern in DATA_PATTERNS for p in data.glob(pattern) if p.is_file()})
+    files = sorted(p for p in data.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc"))
     return {p.relative_to(data).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 

@@ -1,0 +1,151 @@
+"""Train the course's reference models on the shipped data and record them in data/reference/.
+
+    make reference-models                       # all four, in order (the DCGAN needs the judge)
+    python scripts/make_reference_models.py --only pix2pix cyclegan
+
+Each reference uses the same networks as its lesson's smoke profile (``config.*Config.smoke()``)
+and the same trainer, only for more steps, seeded, on the 2-core CPU the course is tested on.
+The weights are written as float16 ``.npz`` files (``results.save_weights``), reloaded, and
+*then* scored, so the manifest's metrics are those of the shipped files. ``manifest.json``
+records for every file its SHA-256 and builder arguments, and for every model the command, the
+steps, the seconds and the metrics next to their baselines. Never edit the outputs by hand: a
+test re-measures every metric from the files and compares it with the manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from course_utils import config, data, models, results, train  # noqa: E402
+
+#: Training steps of each reference (each well under 20 minutes on 2 CPU cores).
+STEPS = {"dcgan": 3000, "pix2pix": 6000, "cyclegan": 2500}
+ORDER = ("digit_classifier", "dcgan", "pix2pix", "cyclegan")
+
+
+def _record(model: keras.Model, builder: str, kwargs: dict[str, Any], folder: Path, stem: str) -> dict[str, Any]:
+    """Save ``model`` as ``<stem>.npz``, reload it (float16 rounding), return its manifest record."""
+    path = results.save_weights(model, folder / f"{stem}.npz")
+    results.load_weights(model, path)       # measure what ships, not the float32 weights
+    return {"file": path.name, "sha256": results.sha256(path), "builder": builder, "kwargs": kwargs,
+            "bytes": path.stat().st_size, "params": int(model.count_params())}
+
+
+def digit_classifier(folder: Path) -> dict[str, Any]:
+    classifier = results.train_digit_classifier(epochs=8, seed=0, verbose=2)
+    files = {"classifier": _record(classifier, "digit_classifier", {}, folder, "digit_classifier")}
+    return {"files": files, "steps": None, "settings": {"epochs": 8, "batch_size": 64, "optimizer": "Adam(1e-3)",
+                                                        "train_images": 3000 - results.DIGIT_TEST}}
+
+
+def dcgan(folder: Path) -> dict[str, Any]:
+    cfg = config.GanBasicsConfig.smoke()
+    kwargs = {"latent_dim": cfg.latent_dim, "base_filters": cfg.generator_filters}
+    generator = models.dcgan_generator(**kwargs)
+    discriminator = models.dcgan_discriminator(base_filters=cfg.discriminator_filters)
+    trainer = train.GAN(generator, discriminator, seed=cfg.seed)
+    adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)   # noqa: E731
+    trainer.compile(g_optimizer=adam(), d_optimizer=adam())
+    ds = data.load_digits("shipped", batch_size=cfg.batch_size, seed=cfg.seed).repeat()
+    trainer.fit(ds, epochs=1, steps_per_epoch=STEPS["dcgan"], verbose=2)
+    files = {"generator": _record(generator, "dcgan_generator", kwargs, folder, "dcgan_generator")}
+    return {"files": files, "steps": STEPS["dcgan"], "settings": _settings(cfg, ("latent_dim", "generator_filters",
+            "discriminator_filters", "batch_size", "learning_rate", "beta_1", "seed"))}
+
+
+def pix2pix(folder: Path) -> dict[str, Any]:
+    cfg = config.Pix2PixConfig.smoke()
+    kwargs = {"image_size": cfg.image_size, "filters": cfg.filters}
+    generator = models.unet_generator(**kwargs)
+    discriminator = models.patchgan_discriminator(cfg.image_size, filters=cfg.filters)
+    trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight, seed=cfg.seed)
+    adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)   # noqa: E731
+    trainer.compile(g_optimizer=adam(), d_optimizer=adam())
+    ds = data.load_paired_folder(data.shipped_paired_path(), "train", image_size=cfg.image_size,
+                                 batch_size=cfg.batch_size, seed=cfg.seed).repeat()
+    trainer.fit(ds, epochs=1, steps_per_epoch=STEPS["pix2pix"], verbose=2)
+    files = {"generator": _record(generator, "unet_generator", kwargs, folder, "pix2pix_generator")}
+    return {"files": files, "steps": STEPS["pix2pix"], "settings": _settings(cfg, ("image_size", "filters",
+            "batch_size", "learning_rate", "beta_1", "l1_weight", "seed"))}
+
+
+def cyclegan(folder: Path) -> dict[str, Any]:
+    cfg = config.CycleGanConfig.smoke()
+    kwargs = {"image_size": cfg.image_size, "n_blocks": cfg.n_blocks, "filters": cfg.filters}
+    gen_g, gen_f = models.resnet_generator(**kwargs), models.resnet_generator(**kwargs)
+    disc = lambda: models.patchgan_discriminator(cfg.image_size, target_channels=None, norm="instance",  # noqa: E731
+                                                 filters=cfg.filters)
+    trainer = train.CycleGAN(gen_g, gen_f, disc(), disc(), cycle_weight=cfg.cycle_weight,
+                             identity_weight=cfg.identity_weight, pool_size=cfg.pool_size, seed=cfg.seed)
+    steps = STEPS["cyclegan"]
+    # The paper's schedule shape at this length: constant for the first half, then linear decay to 0.
+    schedule = lambda: train.LinearDecay(cfg.learning_rate, steps // 2, steps - steps // 2)   # noqa: E731
+    trainer.compile(*[keras.optimizers.Adam(schedule(), beta_1=cfg.beta_1) for _ in range(4)],
+                    loss_form=cfg.loss_form)
+    ds_a, ds_b = data.load_unpaired_folder(data.shipped_unpaired_path(), "train", image_size=cfg.image_size,
+                                           batch_size=cfg.batch_size, seed=cfg.seed)
+    trainer.fit(tf.data.Dataset.zip(ds_a.repeat(), ds_b.repeat()), epochs=1, steps_per_epoch=steps, verbose=2)
+    files = {"generator_g": _record(gen_g, "resnet_generator", kwargs, folder, "cyclegan_generator_g"),
+             "generator_f": _record(gen_f, "resnet_generator", kwargs, folder, "cyclegan_generator_f")}
+    return {"files": files, "steps": steps, "settings": {**_settings(cfg, ("image_size", "filters", "n_blocks",
+            "batch_size", "learning_rate", "beta_1", "cycle_weight", "identity_weight", "loss_form", "pool_size",
+            "seed")), "schedule": f"constant {steps // 2} steps, then linear decay to 0 over {steps - steps // 2}"}}
+
+
+def _settings(cfg: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: getattr(cfg, n) for n in names}
+
+
+BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "digit_classifier": digit_classifier, "dcgan": dcgan, "pix2pix": pix2pix, "cyclegan": cyclegan}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", choices=ORDER, default=list(ORDER), help="train only these")
+    parser.add_argument("--out", type=Path, default=results.reference_dir(), help="the folder (data/reference)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    manifest_path = args.out / results.MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    for name in [n for n in ORDER if n in args.only]:
+        print(f"== {name}", flush=True)
+        keras.utils.set_random_seed(0)
+        start = time.time()
+        entry = BUILDERS[name](args.out)
+        entry["seconds_training"] = round(time.time() - start, 1)
+        manifest[name] = entry          # the DCGAN's score needs the judge recorded first
+        _write(manifest_path, manifest)
+        networks, _ = results.load_reference(name, args.out)
+        entry["metrics"] = results.score_reference(name, networks, args.out)
+        entry["command"] = f"python scripts/make_reference_models.py --only {name}"
+        entry["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, " \
+                           f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+        manifest[name] = entry
+        _write(manifest_path, manifest)
+        print(json.dumps({name: entry["metrics"], "seconds": entry["seconds_training"]}), flush=True)
+    total = sum(f["bytes"] for e in manifest.values() for f in e["files"].values())
+    print(f"reference weights: {total / 1e6:.1f} MB in {args.out}")
+    return 0
+
+
+def _write(path: Path, manifest: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
