@@ -51,7 +51,7 @@ esac
 colab_packages=$(grep -v '^\s*#' scripts/colab-constraints.txt | sed -E 's/[=<>;[:space:]].*//' | sort -u | tr '\n' ' ')
 tools='pillow tqdm pytest>=7 pytest-timeout>=2 nbval>=0.10 ipykernel nbconvert tensorboard setuptools>=64 wheel'
 # A wheelhouse outside the repository, keyed by what is asked for: the first run downloads
-# (~1 GB, TensorFlow most of it), later runs and fresh clones install from disk.
+# (~800 MB, TensorFlow most of it), later runs and fresh clones install from disk.
 WHEELS=${COLAB_CHECK_WHEELS:-$HOME/.cache/course_utils/colab-check-wheels}
 key=$( { cat scripts/colab-constraints.txt; echo "$colab_packages $tools $version"; } | sha256sum | cut -c1-16)
 mkdir -p "$WHEELS"
