@@ -6,6 +6,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+SOLUTIONS := $(sort $(wildcard solutions/*.ipynb))
+NBVAL     := $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 # MPLBACKEND is left unset: with it set, Jupyter kernels do not switch to the inline
 # backend and executed lessons would have no pictures (tests/conftest.py picks Agg for pytest).
 unexport MPLBACKEND
@@ -14,15 +16,18 @@ unexport MPLBACKEND
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true
 
-.PHONY: help install test unit check-notebooks check-sync sync lessons open bench data reference-models colab-check release-check clean
+.PHONY: help install test unit check-notebooks check-solutions check-solutions-full check-sync sync lessons open bench data reference-models colab-check release-check clean
 
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
-	@echo "make test             unit tests, then every lesson (smoke), then the pair/output check"
-	@echo "make check-notebooks  run every lesson with nbval in the smoke profile (COURSE_SMOKE=1)"
+	@echo "make test             unit tests, every lesson and every solution notebook (smoke), the sync check"
+	@echo "make check-notebooks  run every lesson as learners get it (exercises unsolved) with nbval, smoke profile"
+	@echo "make check-solutions  run every exercise check of the solution notebooks (and what it needs): all must pass"
+	@echo "make check-solutions-full   the same, whole notebooks"
+	@echo "make check-sync       fail if a generated notebook is stale, hand-edited or has outputs"
 	@echo "make lessons          execute every lesson (smoke) into build/lessons/ as .ipynb and .html"
 	@echo "make open             open the lessons in Jupyter locally"
-	@echo "make sync             rebuild each notebooks/*.ipynb from its .py (the file you edit)"
+	@echo "make sync             rebuild notebooks/*.ipynb (learners') and solutions/*.ipynb from each .py"
 	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
 	@echo "make data             regenerate the shipped mini datasets in data/"
 	@echo "make reference-models retrain the reference weights in data/reference/ (about an hour on 2 cores)"
@@ -45,14 +50,28 @@ PYTEST_UNIT = $(PY) -m pytest -q tests || { rc=$$?; [ $$rc -ne 5 ] || echo "erro
 test: install
 	$(PYTEST_UNIT)
 	$(MAKE) check-notebooks
+	$(MAKE) check-solutions
 	$(MAKE) check-sync
 
 unit: install
 	$(PYTEST_UNIT)
 
+# The learners' notebooks: every exercise is still a stub, so each check cell falls back to
+# the course's reference and says so; the lesson must still run to its end.
 check-notebooks: install
-	COURSE_SMOKE=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 $(NOTEBOOKS)
+	COURSE_SMOKE=1 $(NBVAL) $(NOTEBOOKS)
+
+# The instructors' notebooks, answers in place: a stub there is a failure, not a fallback.
+# `make test` runs, of each, every exercise check and the cells it reads from (scripts/
+# check_notebooks.py finds them by name); the rest is the code the learners' run above executes,
+# with functions that passed the same checks. check-solutions-full runs them whole.
+check-solutions: install
+	rm -rf build/solution-runs
+	$(PY) scripts/check_notebooks.py --solution-runs build/solution-runs
+	COURSE_SMOKE=1 COURSE_REQUIRE_SOLUTIONS=1 $(NBVAL) build/solution-runs/*.ipynb
+
+check-solutions-full: install
+	COURSE_SMOKE=1 COURSE_REQUIRE_SOLUTIONS=1 $(NBVAL) $(SOLUTIONS)
 
 check-sync: install
 	$(PY) scripts/check_notebooks.py

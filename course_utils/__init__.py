@@ -4,7 +4,7 @@ The lessons import small, tested pieces from here so that each notebook can
 spend its words on the idea it teaches:
 
 - :mod:`course_utils.config`   lesson settings (full and smoke profiles), Colab detection
-- :mod:`course_utils.layers`   instance norm, reflection padding, conv blocks
+- :mod:`course_utils.layers`   instance norm, reflection padding, packing, conv blocks
 - :mod:`course_utils.models`   DCGAN, U-Net, PatchGAN, ResNet and the small CycleGAN nets
 - :mod:`course_utils.losses`   adversarial (BCE / least squares), L1, cycle and identity losses
 - :mod:`course_utils.data`     shipped mini datasets, real-dataset loaders, tf.data pipelines
@@ -12,6 +12,8 @@ spend its words on the idea it teaches:
 - :mod:`course_utils.train`    ``GAN``, ``Pix2Pix`` and ``CycleGAN`` trainers, checkpoints
 - :mod:`course_utils.plotting` figures; :mod:`course_utils.widgets` interactive explorers
 - :mod:`course_utils.metrics`  PSNR, SSIM, KID, cycle error, mode coverage
+- :mod:`course_utils.evaluation` metrics.json and picture reports of a trained generator
+- :mod:`course_utils.ring`     lesson 01's ring of Gaussians: plain vs packed discriminator
 - :mod:`course_utils.perf`     FLOP accounting and benchmarks
 
 Submodules are imported on demand (``from course_utils import models``) so that

@@ -1,9 +1,11 @@
-"""The command line: ``python -m course_utils {train,translate,bench} ...``.
+"""The command line: ``python -m course_utils {train,translate,evaluate,bench} ...``.
 
 * ``train``     trains a GAN, Pix2Pix or CycleGAN into an output folder. Running the same
   command again on the same ``--out`` resumes from the latest checkpoint. While it runs, a
   progress bar and messages go to stderr; at the end exactly one JSON line goes to stdout.
 * ``translate`` runs an exported generator on your own images of any size.
+* ``evaluate``  judges a trained generator on held-out images: ``metrics.json`` and a picture
+  report (PNG grids and an ``index.html``), see :mod:`course_utils.evaluation`.
 * ``bench``     measures training speed (provided by :mod:`course_utils.perf`).
 
 Bad arguments or bad data end with a one-line ``error: ...`` on stderr and a non-zero exit
@@ -18,6 +20,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,8 +28,15 @@ MODELS = ("gan", "pix2pix", "cyclegan")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
-#: Settings a resumed run must share with the run that wrote the checkpoints (they fix the networks).
-ARCHITECTURE_KEYS = ("model", "image_size", "filters")
+#: Settings a resumed run must share with the run that wrote the checkpoints: they fix the networks,
+#: the data and what one step does. Each maps to the option that sets it, for the error message.
+RESUME_KEYS = {"model": "model", "data_files": "--data (its training files)", "tfds": "--tfds",
+               "image_size": "--image-size", "batch_size": "--batch-size", "filters": "--filters", "seed": "--seed",
+               "precision": "--precision", "learning_rate": "--learning-rate", "direction": "--direction",
+               "skip_bad_files": "--skip-bad-files"}
+
+#: What ``--data`` may also be: an archive of the dataset folder (see course_utils.data.dataset_folder).
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
 class UsageError(ValueError):
@@ -67,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m course_utils``."""
     parser = _Parser(prog="python -m course_utils",
                      description="Train, use and time the course's image-to-image GANs.")
-    subs = parser.add_subparsers(dest="command", metavar="{train,translate,bench}", parser_class=_Parser)
+    subs = parser.add_subparsers(dest="command", metavar="{train,translate,evaluate,bench}", parser_class=_Parser)
     subs.required = True
 
     tr = subs.add_parser(
@@ -83,7 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data", default=None,
                     help="the dataset. gan: 'shipped' (offline digits) or 'mnist' (downloaded). pix2pix: a "
                          "folder with train/*.jpg (A|B side by side) or 'shipped'. cyclegan: a folder with "
-                         "trainA/ and trainB/ or 'shipped'. Not needed with --tfds.")
+                         "trainA/ and trainB/ or 'shipped'. A .zip or .tar.gz of such a folder works too (unpacked "
+                         "once into ~/.cache/course_utils/datasets). Not needed with --tfds.")
+    tr.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
+                    help="pix2pix only: AtoB (default) learns the left half of each file -> the right half, BtoA "
+                         "the other way (facades, cityscapes and maps labels -> photo are BtoA)")
+    tr.add_argument("--val", default=None, metavar="FOLDER",
+                    help="pix2pix only: a folder of A|B files to validate on at every checkpoint (L1, PSNR, SSIM "
+                         "into validation.csv/.json, TensorBoard and the final JSON line). Default: the dataset's "
+                         "val/ folder when it has one; 'none' turns validation off")
+    tr.add_argument("--skip-bad-files", action="store_true",
+                    help="leave unreadable or unusable image files out with a warning naming them, instead of "
+                         "stopping (pix2pix and cyclegan folders)")
     tr.add_argument("--tfds", default=None, metavar="NAME",
                     help="cyclegan only: a TFDS cycle_gan config (e.g. horse2zebra) instead of --data; "
                          "downloaded on first use")
@@ -110,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="base width of the networks (default 64, the papers'; use 8 for quick CPU runs)")
     tr.add_argument("--learning-rate", type=float, default=None,
                     help="Adam learning rate (default 2e-4 for pix2pix/cyclegan, 1e-4 for gan); cyclegan "
-                         "keeps it for the first half of --steps and decays it linearly to zero over the second")
+                         "keeps it for the first half of --steps and decays it linearly to zero over the second "
+                         "(that schedule is stored in the run folder and kept when the run is resumed)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar (messages and errors still go to stderr)")
 
     tl = subs.add_parser(
@@ -126,6 +148,36 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
                     help="for a CycleGAN folder: AtoB uses generator_g.keras, BtoA generator_f.keras "
                          "(default AtoB)")
+
+    ev = subs.add_parser(
+        "evaluate", help="judge a trained generator on held-out images: metrics.json and a picture report",
+        description="Run a trained generator on held-out images and write a report into --out: metrics.json "
+                    "(pix2pix: L1, PSNR, SSIM against the targets; cyclegan: cycle and identity error, PSNR and "
+                    "SSIM of the round trips; counts of images; one entry per image), PNG grids (input | output "
+                    "| target) and an index.html that shows them. One JSON line with the main numbers goes to "
+                    "stdout.")
+    ev.add_argument("--model", required=True, type=Path,
+                    help="a training --out folder, its export/ folder or an exported .keras generator")
+    ev.add_argument("--data", required=True,
+                    help="pix2pix: a folder of A|B files, or a dataset folder (its test/, else val/, is used); "
+                         "cyclegan: a dataset folder with testA/ and testB/, or the A folder with --data-b. "
+                         "A .zip or .tar.gz of the folder works too; 'shipped' means the course's shipped set")
+    ev.add_argument("--data-b", default=None,
+                    help="cyclegan only: the folder of domain B images, when --data is the folder of domain A")
+    ev.add_argument("--split", default=None,
+                    help="the split inside a dataset folder (pix2pix default: test, else val; cyclegan: test)")
+    ev.add_argument("--out", required=True, type=Path,
+                    help="folder for the report (new, empty, or holding an earlier report; never a training folder)")
+    ev.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
+                    help="pix2pix: which half of each file is the input (default: the run's own --direction from "
+                         "its run.json, else AtoB)")
+    ev.add_argument("--batch-size", type=_positive_int, default=8,
+                    help="images translated at once (default 8; the numbers do not depend on it)")
+    ev.add_argument("--report-images", type=_non_negative_int, default=16,
+                    help="how many images (per domain) the picture report shows (default 16; metrics use all)")
+    ev.add_argument("--skip-bad-files", action="store_true",
+                    help="leave unreadable image files out with a warning instead of stopping")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
     bench = subs.add_parser("bench", help="measure training step times (course_utils.perf)",
                             description="Time the training steps; provided by course_utils.perf.")
@@ -161,6 +213,14 @@ def _check_train_args(args: argparse.Namespace) -> None:
         if (args.data is None) == (args.tfds is None):
             raise UsageError("cyclegan needs exactly one of --data PATH (trainA/ and trainB/), --data shipped, "
                              "or --tfds NAME")
+    if args.model != "pix2pix":
+        for option, value in (("--direction", args.direction), ("--val", args.val)):
+            if value is not None:
+                raise UsageError(f"{option} is for pix2pix" + ("; a cyclegan learns both directions"
+                                                               if args.model == "cyclegan" and option == "--direction"
+                                                               else ""))
+    if args.skip_bad_files and args.model == "gan":
+        raise UsageError("--skip-bad-files is for image folders (pix2pix, cyclegan); gan reads the digits")
     if args.image_size is not None and args.model != "gan" and args.image_size & (args.image_size - 1):
         raise UsageError(f"--image-size {args.image_size} is not a power of two: use 32, 64, 128, 256, ...")
     if args.learning_rate is not None and not args.learning_rate > 0:
@@ -169,6 +229,7 @@ def _check_train_args(args: argparse.Namespace) -> None:
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """The run's settings, with defaults filled in (written to <out>/run.json)."""
+    lr = args.learning_rate or (1e-4 if args.model == "gan" else 2e-4)
     return {
         "model": args.model,
         "data": args.data,
@@ -179,29 +240,75 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "precision": args.precision,
         "xla": bool(args.xla),
-        "learning_rate": args.learning_rate or (1e-4 if args.model == "gan" else 2e-4),
+        "learning_rate": lr,
+        "direction": (args.direction or "AtoB") if args.model == "pix2pix" else None,
+        "skip_bad_files": bool(args.skip_bad_files),
         "steps": args.steps,
+        "schedule": _fresh_schedule(args.model, args.steps, lr),
     }
 
 
+def _fresh_schedule(model: str, steps: int, learning_rate: float) -> dict[str, Any] | None:
+    """CycleGAN's schedule for a run of ``steps``: constant for the first half, then linear to zero."""
+    if model != "cyclegan":
+        return None
+    return {"learning_rate": learning_rate, "constant_steps": steps // 2, "decay_steps": steps - steps // 2}
+
+
+def _has_checkpoint(out: Path) -> bool:
+    return (out / "checkpoints" / "checkpoint").is_file()
+
+
+def _data_files(settings: dict[str, Any]) -> str | None:
+    """A fingerprint of the training files (names and sizes), so a moved dataset still resumes."""
+    import hashlib
+
+    from course_utils import data
+
+    if settings["model"] == "gan" or settings["tfds"]:
+        return None
+    shipped = data.shipped_paired_path if settings["model"] == "pix2pix" else data.shipped_unpaired_path
+    root = shipped() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+    folders = [root / "train"] if settings["model"] == "pix2pix" else [root / "trainA", root / "trainB"]
+    files = [f for folder in folders if folder.is_dir() for f in data.list_image_files(folder)]
+    digest = hashlib.sha256("".join(f"{f.parent.name}/{f.name}\t{f.stat().st_size}\n" for f in files).encode())
+    return f"{len(files)} files, sha256 {digest.hexdigest()[:16]}"
+
+
 def _check_resume(out: Path, settings: dict[str, Any]) -> None:
-    """Refuse to resume a run whose networks differ; note other changed settings on stderr."""
+    """Refuse to resume a run whose settings differ, naming each; choose the learning-rate schedule.
+
+    A fresh run (no checkpoint yet) takes its settings as given. A resumed run must match the
+    stored ``run.json`` in everything that changes what a step means (:data:`RESUME_KEYS`);
+    ``--steps``, ``--checkpoint-every``, ``--xla``, ``--val`` and ``--quiet`` may change. The
+    CycleGAN schedule is the stored one; asked for more steps than it covers, the schedule of
+    the new ``--steps`` is passed on, and ``train.run_training`` continues only if that is
+    exact (the run is still in the constant phase), otherwise explains how to train longer.
+    """
     path = out / "run.json"
-    if not path.exists():
+    if not path.exists() or not _has_checkpoint(out):
         return
     try:
         before = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
-        return
-    clash = [k for k in ARCHITECTURE_KEYS if before.get(k) != settings[k]]
+        return   # unreadable: train.run_training still compares run_settings.json
+    clash = [k for k in RESUME_KEYS if k in before and before.get(k) != settings.get(k)]
     if clash:
-        was = ", ".join(f"{k}={before.get(k)}" for k in clash)
-        now = ", ".join(f"{k}={settings[k]}" for k in clash)
-        raise UsageError(f"{out} holds a run with {was}, not {now}: use the same settings to resume it, "
-                         "or a new --out")
-    changed = [k for k in ("data", "tfds", "batch_size", "seed", "precision") if before.get(k) != settings[k]]
-    if changed:
-        _say(f"note: resuming with changed {', '.join(changed)}; the run will not repeat an uninterrupted one")
+        lines = "; ".join(f"{RESUME_KEYS[k]}: stored {before.get(k)!r}, now {settings.get(k)!r}" for k in clash)
+        raise UsageError(f"{out} holds a run trained with other settings, so this command would not continue it: "
+                         f"{lines}. Fix: rerun with the stored values to resume it, or give a new --out to start "
+                         f"another run (nothing in {out} was changed)")
+    if before.get("data") != settings.get("data") and settings.get("data_files"):
+        _say(f"note: --data is now {settings['data']} (was {before.get('data')}); same training files, resuming")
+    if settings["model"] == "cyclegan":
+        stored = before.get("schedule") or _fresh_schedule("cyclegan", int(before.get("steps", settings["steps"])),
+                                                           float(before.get("learning_rate", settings["learning_rate"])))
+        end = stored["constant_steps"] + stored["decay_steps"]
+        if settings["steps"] <= end:
+            settings["schedule"] = stored
+            if settings["steps"] < end:
+                _say(f"note: stopping at step {settings['steps']:,}, before the end of this run's learning-rate "
+                     f"schedule at step {end:,} (rerun with --steps {end} to finish it)")
 
 
 def _say(message: str) -> None:
@@ -220,11 +327,17 @@ def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
         ds = data.load_digits(settings["data"], batch_size=batch, seed=seed)
         noise = np.random.default_rng(seed).normal(size=(16, 100)).astype("float32")
         return ds, noise
+    skip = bool(settings.get("skip_bad_files", False))
     if model == "pix2pix":
-        path = data.shipped_paired_path() if settings["data"] == "shipped" else Path(settings["data"])
-        ds = data.load_paired_folder(path, "train", image_size=size, batch_size=batch, seed=seed)
-        samples = data.load_paired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
-                                          batch_size=1, drop_remainder=False)
+        path = data.shipped_paired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+        direction = settings.get("direction") or "AtoB"
+        ds = data.load_paired_folder(path, "train", image_size=size, batch_size=batch, seed=seed,
+                                     direction=direction, skip_bad_files=skip)
+        with warnings.catch_warnings():   # the same files: their warnings were given once just above
+            warnings.simplefilter("ignore")
+            samples = data.load_paired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
+                                              batch_size=1, drop_remainder=False, direction=direction,
+                                              skip_bad_files=skip)
         inp, tar = zip(*samples.take(4).as_numpy_iterator())
         return ds, (np.concatenate(inp), np.concatenate(tar))
     if settings["tfds"]:
@@ -232,10 +345,14 @@ def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
         sample_a, sample_b = data.load_cycle_gan_tfds(settings["tfds"], "train", image_size=size, jitter=False,
                                                       shuffle=False, batch_size=1)
     else:
-        path = data.shipped_unpaired_path() if settings["data"] == "shipped" else Path(settings["data"])
-        ds_a, ds_b = data.load_unpaired_folder(path, "train", image_size=size, batch_size=batch, seed=seed)
-        sample_a, sample_b = data.load_unpaired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
-                                                       batch_size=1, drop_remainder=False)
+        path = data.shipped_unpaired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+        ds_a, ds_b = data.load_unpaired_folder(path, "train", image_size=size, batch_size=batch, seed=seed,
+                                               skip_bad_files=skip)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sample_a, sample_b = data.load_unpaired_folder(path, "train", image_size=size, jitter=False,
+                                                           shuffle=False, batch_size=1, drop_remainder=False,
+                                                           skip_bad_files=skip)
     xs = np.concatenate(list(sample_a.take(2).as_numpy_iterator()))
     ys = np.concatenate(list(sample_b.take(2).as_numpy_iterator()))
     return tf.data.Dataset.zip((ds_a.repeat(), ds_b.repeat())), (xs, ys)
@@ -263,9 +380,10 @@ def _build_trainer(settings: dict[str, Any]) -> Any:
                     models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters),
                     models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters)]
             trainer = train.CycleGAN(*nets, seed=seed)
-            steps = settings["steps"]
             # The paper's schedule, shortened honestly: constant for the first half, then linear to zero.
-            schedule = train.LinearDecay(lr, steps // 2, steps - steps // 2)
+            # It is stored in run.json and a resumed run keeps it (see _check_resume).
+            plan = settings.get("schedule") or _fresh_schedule("cyclegan", settings["steps"], lr)
+            schedule = train.LinearDecay(plan["learning_rate"], plan["constant_steps"], plan["decay_steps"])
             trainer.compile(*(adam(schedule) for _ in range(4)), jit_compile=settings["xla"])
     return trainer
 
@@ -277,12 +395,19 @@ def train_command(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder")
-    _check_resume(out, settings)
     if args.data not in (None, "shipped", "mnist") and not Path(args.data).is_dir():
-        raise FileNotFoundError(f"--data {args.data}: no such folder. Give the dataset folder "
-                                f"(pix2pix: with train/; cyclegan: with trainA/ and trainB/), or 'shipped'.")
+        if not Path(args.data).is_file():
+            raise FileNotFoundError(f"--data {args.data}: no such folder or archive. Give the dataset folder "
+                                    "(pix2pix: with train/; cyclegan: with trainA/ and trainB/), a .zip or .tar.gz "
+                                    "of it, or 'shipped'.")
+        if not args.data.lower().endswith(ARCHIVE_SUFFIXES):
+            raise ValueError(f"--data {args.data} is a file but not a dataset archive ({', '.join(ARCHIVE_SUFFIXES)}); "
+                             "give the dataset folder or a .zip / .tar.gz of it")
 
     started = time.time()
+    settings["data_files"] = _data_files(settings)
+    _check_resume(out, settings)
+    val_folder = _val_folder(args, settings)
     import keras
 
     from course_utils import train
@@ -290,19 +415,69 @@ def train_command(args: argparse.Namespace) -> int:
     keras.utils.set_random_seed(settings["seed"])
     dataset, samples = _load_data(settings)
     trainer = _build_trainer(settings)
+    callbacks: list[Any] = [_RunJsonWriter(out, settings)]   # run.json once the resume checks have passed
+    if val_folder is not None:
+        from course_utils import evaluation
+
+        callbacks.append(evaluation.ValidationCallback(val_folder, out, every=args.checkpoint_every,
+                                                       direction=settings["direction"]))
+    keras.utils.set_random_seed(settings["seed"])   # the same global seed for tf.data, fresh or resumed
+    with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
+        result = train.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
+                                    sample_inputs=samples, verbose=0 if args.quiet else 1, callbacks=callbacks,
+                                    settings=_step_meaning(settings))
+    _write_run_json(out, settings)
+    if result["resumed_from"]:
+        _say(f"resumed from step {result['resumed_from']}")
+    if val_folder is not None:
+        result["validation"] = callbacks[-1].last or _last_validation(out)
+    result.update(model=args.model, out=str(out), seconds=round(time.time() - started, 2))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def _step_meaning(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings train.run_training stores and compares besides the trainer's own (those cover
+    the learning rate, its schedule and the precision)."""
+    return {k: settings.get(k) for k in RESUME_KEYS if k not in ("learning_rate", "precision")}
+
+
+def _write_run_json(out: Path, settings: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "run.json.tmp"
     tmp.write_text(json.dumps(settings, indent=2) + "\n")
     os.replace(tmp, out / "run.json")
-    keras.utils.set_random_seed(settings["seed"])   # the same global seed for tf.data, fresh or resumed
-    with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
-        result = train.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
-                                    sample_inputs=samples, verbose=0 if args.quiet else 1)
-    if result["resumed_from"]:
-        _say(f"resumed from step {result['resumed_from']}")
-    result.update(model=args.model, out=str(out), seconds=round(time.time() - started, 2))
-    print(json.dumps(result), flush=True)
-    return 0
+
+
+def _RunJsonWriter(out: Path, settings: dict[str, Any]) -> Any:
+    """A callback writing run.json when training begins, i.e. after every resume check has passed."""
+    import keras
+
+    class Writer(keras.callbacks.Callback):
+        def on_train_begin(self, logs: Any = None) -> None:
+            _write_run_json(out, settings)
+
+    return Writer()
+
+
+def _val_folder(args: argparse.Namespace, settings: dict[str, Any]) -> Path | None:
+    """The folder of validation pairs: --val, else the dataset's val/ when it exists, else none."""
+    if settings["model"] != "pix2pix" or (args.val or "").lower() == "none":
+        return None
+    from course_utils import data, evaluation
+
+    if args.val is not None:
+        return evaluation.image_folder(args.val, ["val"])
+    root = data.shipped_paired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+    return root / "val" if (root / "val").is_dir() else None
+
+
+def _last_validation(out: Path) -> dict[str, Any] | None:
+    try:
+        rows = json.loads((out / "validation.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return rows[-1] if rows else None
 
 
 # ===========================================================================
@@ -409,6 +584,72 @@ def translate_command(args: argparse.Namespace) -> int:
 
 
 # ===========================================================================
+# evaluate
+# ===========================================================================
+def _evaluate_folders(args: argparse.Namespace, kind: str) -> tuple[Path, ...]:
+    """The image folder(s) to evaluate on, from --data, --data-b and --split."""
+    from course_utils import data, evaluation
+
+    shipped = {"pix2pix": data.shipped_paired_path, "cyclegan": data.shipped_unpaired_path}[kind]
+    source = shipped() if args.data == "shipped" else Path(args.data)
+    if kind == "pix2pix":
+        if args.data_b is not None:
+            raise UsageError("--data-b is for a cyclegan model; a pix2pix model reads A|B files from --data alone")
+        splits = [args.split] if args.split else ["test", "val"]
+        folder = evaluation.image_folder(source, splits)
+        if args.split and folder.name != args.split:
+            raise FileNotFoundError(f"{source} holds images directly, so --split {args.split} does not apply; "
+                                    "leave it out")
+        return (folder,)
+    if args.data_b is not None:
+        if args.split:
+            raise UsageError("--split picks folders inside a dataset folder; with --data-b give the two image "
+                             "folders themselves")
+        return evaluation.image_folder(source, []), evaluation.image_folder(args.data_b, [])
+    root = data.dataset_folder(source)
+    split = args.split or "test"
+    folders = (root / f"{split}A", root / f"{split}B")
+    for folder in folders:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is missing: a cyclegan model is evaluated on {split}A/ and {split}B/ "
+                                    "of a dataset folder, or on two folders: --data FOLDER_A --data-b FOLDER_B")
+    return folders
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """``evaluate``: metrics.json and a picture report of a trained generator on held-out images."""
+    from course_utils import evaluation
+
+    found = evaluation.find_generators(args.model)
+    evaluation.check_report_folder(args.out)
+    folders = _evaluate_folders(args, found.kind)
+    direction = args.direction or found.settings.get("direction") or "AtoB"
+    if found.kind == "cyclegan" and args.direction:
+        raise UsageError("--direction is for pix2pix; a cyclegan model is evaluated in both directions")
+    if args.direction and found.settings.get("direction") not in (None, args.direction):
+        _say(f"note: the run was trained with --direction {found.settings['direction']}; evaluating "
+             f"{args.direction} as asked")
+    started = time.time()
+    generators = {name: evaluation.load_generator(path) for name, path in found.files.items()}
+    options = dict(batch_size=args.batch_size, skip_bad_files=args.skip_bad_files,
+                   report_images=args.report_images, progress=not args.quiet)
+    if found.kind == "pix2pix":
+        result = evaluation.evaluate_pix2pix(generators["generator"], folders[0], direction, **options)
+        headline = {k: result.metrics[k] for k in ("images", "l1", "psnr", "ssim")}
+    else:
+        result = evaluation.evaluate_cyclegan(generators["generator_g"], generators["generator_f"], *folders,
+                                              **options)
+        headline = {k: result.metrics[k] for k in ("images", "cycle_error", "identity_error", "cycle_psnr",
+                                                   "cycle_ssim")}
+    result.metrics["model"] = {name: str(path) for name, path in found.files.items()}
+    written = evaluation.write_report(args.out, result, title=f"Evaluation of {args.model}")
+    line = {"model": str(args.model), "kind": found.kind, **headline, "report": str(written["index.html"]),
+            "metrics": str(written["metrics.json"]), "seconds": round(time.time() - started, 2)}
+    print(json.dumps(line), flush=True)
+    return 0
+
+
+# ===========================================================================
 # bench (course_utils.perf) and the entry point
 # ===========================================================================
 def bench_command(args: argparse.Namespace) -> int:
@@ -429,7 +670,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    commands = {"train": train_command, "translate": translate_command, "bench": bench_command}
+    commands = {"train": train_command, "translate": translate_command, "evaluate": evaluate_command,
+                "bench": bench_command}
     try:
         return commands[args.command](args)
     except UsageError as err:

@@ -12,7 +12,8 @@ Read top to bottom, this module is the appendix to the lessons' input pipelines:
    ``tf.data`` iterator.
 4. **Loaders**: :func:`load_paired_folder` (pix2pix layout), :func:`load_unpaired_folder`
    (CycleGAN layout), :func:`load_cycle_gan_tfds` (TFDS ``cycle_gan/*``) and :func:`load_digits`.
-5. **Downloading** the pix2pix archives safely (:func:`download_pix2pix_dataset`).
+5. **Downloading and unpacking**: the pix2pix archives (:func:`download_pix2pix_dataset`) and
+   your own dataset packed as a ``.zip`` or ``.tar.gz`` (:func:`dataset_folder`), both safely.
 6. **Measuring** the input pipeline (:func:`pipeline_throughput`).
 
 Conventions everywhere: images are ``float32``, channels-last, in ``[-1, 1]`` (the range of a
@@ -56,6 +57,9 @@ JITTER_SCALE = 286 / 256
 
 #: Above this many bytes of decoded images, the folder loaders do not cache in memory.
 MAX_CACHE_BYTES = 2 * 1024**3
+
+#: The smallest side, in pixels, of one half of a paired file that the loaders accept.
+MIN_HALF_SIZE = 8
 
 # ===========================================================================
 # 1. The shipped datasets
@@ -259,9 +263,12 @@ def _check_one(path: Path, paired: bool) -> CheckedImage | str:
         return "not an image (the bytes are not a JPEG or PNG)"
     except (OSError, SyntaxError, ValueError) as err:  # PIL's ways of saying "damaged"
         return f"damaged or truncated image ({err})"
-    if paired and width != 2 * height:
-        return (f"is {width}x{height}, but a paired image must be twice as wide as high "
-                f"(input A and target B side by side, e.g. 512x256)")
+    if paired and width < height:
+        return (f"is {width}x{height}, narrower than it is high, so it cannot hold input A and target B "
+                f"side by side (a pair is about twice as wide as high, e.g. 512x256); crop or re-export it")
+    if paired and min(width // 2, height) < MIN_HALF_SIZE:
+        return (f"is {width}x{height}: each half would be {width // 2}x{height} pixels, under the "
+                f"{MIN_HALF_SIZE}-pixel minimum; use a larger image")
     kind = _JPEG if fmt == "JPEG" else (_ALPHA if has_alpha and fmt == "PNG" else _OPAQUE)
     return CheckedImage(path, width, height, kind)
 
@@ -274,7 +281,10 @@ def check_image_files(paths: Sequence[str | os.PathLike], paired: bool = False,
     """Check every file with PIL before any of them reaches TensorFlow.
 
     Finds empty files, files that are not JPEG/PNG images, truncated or corrupt images and (with
-    ``paired=True``) images that are not twice as wide as high. The check is cheap: JPEGs are
+    ``paired=True``) images that cannot hold a pair: narrower than high, or with halves under
+    :data:`MIN_HALF_SIZE` pixels. A pair whose halves are not square (say 512x200) is fine: the
+    loaders cut it at half its width and resize each half, as the pix2pix code does;
+    :func:`load_paired_folder` warns once, naming such files. The check is cheap: JPEGs are
     decoded at 1/8 scale and PNGs only have their checksums verified, in two threads.
 
     Raises:
@@ -332,11 +342,27 @@ def _images_in_split(folder: Path, layout: str, paired: bool, skip_bad_files: bo
     images = check_image_files(files, paired=paired, skip_bad_files=skip_bad_files)
     if not images:
         raise _layout_error(folder, "No usable image left in folder", layout)
+    if paired:
+        _warn_not_square(images)
     return images
 
 
+def _warn_not_square(images: Sequence[CheckedImage], show: int = 10) -> None:
+    """One warning naming the paired files whose halves are not square (they get resized)."""
+    odd = [im for im in images if im.width != 2 * im.height]
+    if not odd:
+        return
+    listing = "\n".join(f"  {im.path.name}: {im.width}x{im.height}" for im in odd[:show])
+    more = f"\n  ... and {len(odd) - show} more" if len(odd) > show else ""
+    folder = odd[0].path.parent
+    warnings.warn(f"{len(odd)} of {len(images)} paired files in {folder} are not exactly twice as wide as high:\n"
+                  f"{listing}{more}\nEach is cut at half its width and both halves are resized to the training "
+                  "size, as in the pix2pix code, so such images look stretched or squashed. That is fine for a "
+                  "few photos; if many are like this, crop them to 2:1 first.", stacklevel=3)
+
+
 _PAIRED_LAYOUT = """  <path>/
-    train/   *.jpg | *.jpeg | *.png   each one image: input A and target B side by side (width = 2 x height)
+    train/   *.jpg | *.jpeg | *.png   each one image: input A and target B side by side (ideally width = 2 x height)
     val/     (same)
     test/    (same)"""
 
@@ -427,12 +453,16 @@ def load_paired_folder(path: str | os.PathLike, split: str, image_size: int = 25
                        drop_remainder: bool = True) -> tf.data.Dataset:
     """A pix2pix dataset of ``(input, target)`` batches from ``<path>/<split>/*.jpg``.
 
-    Each file holds A and B side by side. Per image: split A|B, scale to [-1, 1], then either
-    :func:`random_jitter` (training) or a plain resize to ``image_size`` (``jitter=False``, for
-    evaluation). Files are checked first (:func:`check_image_files`).
+    Each file holds A and B side by side. Per image: cut at half its width (A left, B right),
+    scale to [-1, 1], then either :func:`random_jitter` (training: both halves resized to
+    ``image_size * 286/256``, the same random crop and mirror for both) or a plain resize to
+    ``image_size`` (``jitter=False``, for evaluation). Files need not be exactly 2:1: any half is
+    resized, as in the pix2pix code and the TensorFlow tutorial (a warning names the files whose
+    halves are not square). Files are checked first (:func:`check_image_files`).
 
     Args:
-        path: dataset folder, e.g. ``shipped_paired_path()`` or ``download_pix2pix_dataset("facades", ...)``.
+        path: dataset folder, e.g. ``shipped_paired_path()`` or ``download_pix2pix_dataset("facades", ...)``,
+            or a ``.zip``/``.tar.gz`` of one (unpacked once into a cache: :func:`dataset_folder`).
         split: sub-folder, e.g. ``"train"``, ``"val"``, ``"test"``.
         image_size: side of the square outputs.
         jitter: random resize-crop-mirror (same for input and target).
@@ -448,7 +478,7 @@ def load_paired_folder(path: str | os.PathLike, split: str, image_size: int = 25
         ``tf.data.Dataset`` of ``(input, target)``, each float32 ``(batch_size, image_size, image_size, 3)``.
     """
     direction = _check_direction(direction)
-    folder = Path(path) / split
+    folder = dataset_folder(path) / split
     images = _images_in_split(folder, _PAIRED_LAYOUT, paired=True, skip_bad_files=skip_bad_files)
     _check_batch(batch_size, len(images), drop_remainder, folder)
 
@@ -490,8 +520,9 @@ def load_unpaired_folder(path: str | os.PathLike, split: str = "train", image_si
         ``(ds_a, ds_b)``, each a ``tf.data.Dataset`` of float32 ``(batch_size, image_size, image_size, 3)``.
     """
     out = []
+    root = dataset_folder(path)
     for offset, domain in enumerate("AB"):
-        folder = Path(path) / f"{split}{domain}"
+        folder = root / f"{split}{domain}"
         images = _images_in_split(folder, _UNPAIRED_LAYOUT, paired=False, skip_bad_files=skip_bad_files)
         _check_batch(batch_size, len(images), drop_remainder, folder)
         domain_seed = None if seed is None else seed + offset
@@ -667,6 +698,149 @@ def safe_extract(archive_path: str | os.PathLike, target: str | os.PathLike) -> 
         archive.extractall(target, filter="data")
 
 
+#: Archive endings :func:`dataset_folder` unpacks.
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+
+#: Folder names that are splits, not a dataset: an archive holding only these is the dataset itself.
+_SPLIT_NAMES = {"train", "val", "test", "trainA", "trainB", "testA", "testB", "valA", "valB"}
+
+
+def is_archive(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a ``.zip``, ``.tar.gz``, ``.tgz`` or ``.tar`` file (by its ending)."""
+    return str(path).lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def default_cache_dir() -> Path:
+    """Where unpacked archives go: ``$COURSE_UTILS_CACHE`` or ``~/.cache/course_utils/datasets``."""
+    env = os.environ.get("COURSE_UTILS_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "course_utils" / "datasets"
+
+
+def _unsafe_zip_members(archive: "zipfile.ZipFile", target: Path) -> list[str]:
+    """Zip members that would land outside ``target`` or are links pointing out of it."""
+    import stat
+
+    root = target.resolve()
+    bad = []
+    for info in archive.infolist():
+        name = info.filename
+        dest = (root / name).resolve()
+        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or not dest.is_relative_to(root):
+            bad.append(f"{name} (path leaves the folder)")
+        elif stat.S_ISLNK(info.external_attr >> 16):
+            link = archive.read(info).decode("utf-8", "replace")
+            if link.startswith("/") or not (dest.parent / link).resolve().is_relative_to(root):
+                bad.append(f"{name} -> {link} (link points out of the folder)")
+    return bad
+
+
+def _extract_zip(archive_path: Path, target: Path) -> None:
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(archive_path)
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"{archive_path} is not a readable zip file ({err}). Make the archive again "
+                         "(e.g. right-click the folder > Compress, or `zip -r data.zip data/`).") from None
+    with archive:
+        bad = _unsafe_zip_members(archive, target)
+        if bad:
+            raise ValueError(f"Refusing to extract {archive_path}: {len(bad)} members would escape {target}:\n  "
+                             + "\n  ".join(bad) + "\nThe archive is damaged or malicious; do not use it.")
+        broken = archive.testzip()
+        if broken is not None:
+            raise ValueError(f"{archive_path}: the member {broken} is damaged (bad CRC). Make the archive again.")
+        archive.extractall(target)
+
+
+_ARCHIVE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _archive_sha256(path: Path) -> str:
+    """SHA-256 of the archive, remembered for an unchanged file (same size and time) in this process."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _ARCHIVE_HASHES:
+        _ARCHIVE_HASHES[key] = _file_sha256(path)
+    return _ARCHIVE_HASHES[key]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def dataset_folder(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
+    """The dataset folder for ``path``: a folder as it is, or an archive unpacked safely into a cache.
+
+    Lets you pack your own dataset (the paired ``train/ val/ test/`` layout or the unpaired
+    ``trainA/ trainB/ ...`` one) as a ``.zip`` or ``.tar.gz``, upload that one file (to Colab,
+    or Google Drive) and give it to the loaders or to ``--data`` directly. The archive may hold
+    the split folders at its top or inside one folder (as "Compress folder" makes it);
+    macOS's ``__MACOSX`` folder is left out. Unpacking is safe: an archive with a member whose
+    path leaves the folder (``../``, an absolute path) or a link pointing out of it is refused
+    as a whole. The result is cached under ``<cache_dir>/<name>-<first 12 hex digits of the
+    archive's SHA-256>``, so the same archive is unpacked once and a changed one again.
+
+    Args:
+        path: a dataset folder, or a ``.zip``/``.tar.gz``/``.tgz``/``.tar`` file of one.
+        cache_dir: where archives are unpacked (default :func:`default_cache_dir`).
+
+    Raises:
+        FileNotFoundError: ``path`` names an archive that does not exist (a missing folder is
+            returned as it is: the loaders then explain the layout they expect).
+        ValueError: an unreadable or unsafe archive, or a file that is not an archive.
+    """
+    path = Path(path)
+    if path.is_dir() or (not path.exists() and not is_archive(path)):
+        return path           # a folder, or a missing one: the loaders explain the expected layout
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such archive. Check the name and where you uploaded it, or give "
+                                "the dataset folder itself.")
+    if not is_archive(path):
+        raise ValueError(f"{path} is a file but not a dataset archive ({', '.join(ARCHIVE_SUFFIXES)}). Give the "
+                         "dataset folder, or pack it as a .zip or .tar.gz.")
+    name = path.name
+    for suffix in ARCHIVE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[:-len(suffix)] or "dataset"
+            break
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    final = cache / f"{name}-{_archive_sha256(path)[:12]}"
+    marker = final / ".unpacked"
+    if marker.is_file():
+        root = marker.read_text().strip() or "."
+        return final / root if root != "." else final
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
+    try:
+        if path.name.lower().endswith(".zip"):
+            _extract_zip(path, staging)
+        else:
+            try:
+                safe_extract(path, staging)
+            except (tarfile.TarError, EOFError, OSError) as err:   # a cut or non-gzip file: EOFError/OSError
+                raise ValueError(f"{path} is not a readable tar archive ({err}). Make the archive again "
+                                 "(e.g. `tar czf data.tar.gz data/`).") from None
+        shutil.rmtree(staging / "__MACOSX", ignore_errors=True)
+        entries = [p for p in staging.iterdir() if not p.name.startswith(".")]
+        if not entries:
+            raise ValueError(f"{path} is empty: pack the dataset folder (with train/ or trainA/ and trainB/).")
+        single = entries[0] if len(entries) == 1 and entries[0].is_dir() else None
+        root = single.name if single is not None and single.name not in _SPLIT_NAMES else "."
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    marker.write_text(root + "\n")
+    return final / root if root != "." else final
+
+
 def download_pix2pix_dataset(name: str, cache_dir: str | os.PathLike, url: str | None = None,
                              sha256: str | None = None, progress: bool = True, keep_archive: bool = False) -> Path:
     """Download and unpack a pix2pix archive; returns the dataset folder (``<cache_dir>/<name>``).
@@ -800,5 +974,6 @@ __all__ = [
     "normalize", "denormalize", "split_pair", "resize", "random_crop_pair", "random_mirror_pair",
     "random_jitter", "list_image_files", "check_image_files", "CheckedImage", "load_paired_folder",
     "load_unpaired_folder", "load_cycle_gan_tfds", "load_digits", "load_digits_arrays",
-    "download_pix2pix_dataset", "safe_extract", "make_facade_like_folder", "pipeline_throughput",
+    "download_pix2pix_dataset", "safe_extract", "dataset_folder", "is_archive", "default_cache_dir",
+    "ARCHIVE_SUFFIXES", "MIN_HALF_SIZE", "make_facade_like_folder", "pipeline_throughput",
 ]

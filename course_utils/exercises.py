@@ -1,20 +1,34 @@
 """Checkers for the lessons' "your turn" exercises.
 
-A learner edits a function in the notebook; a checker calls it and the course's
+A learner writes a function in the notebook; a checker calls it and the course's
 reference on the same random inputs and answers in words:
 
 >>> check_function(my_loss, reference_loss, inputs=[...], name="discriminator_loss",
-...                hint="Did you label the real logits 1 and the fake ones 0?")
-✅ discriminator_loss matches the reference on 5 random inputs.
+...                hint="Look at which label goes with which logits.")
+✅ discriminator_loss matches the reference on 5 inputs.
 
 Checkers never print a traceback at the learner for a wrong answer: they explain
-what differed (value, shape, dtype, parameter count) and give the hint. They
-raise :class:`ExerciseError` (an ``AssertionError``) so that a wrong answer also
-stops ``make check-notebooks``. Each returns True on success.
+what differed (value, shape, layer order, parameter count) and give a hint that
+says where to look, never the answer. They raise :class:`ExerciseError` (an
+``AssertionError``) so that a wrong answer also stops ``make check-notebooks``.
+
+Every exercise of the course is registered in :data:`EXERCISES` with its
+reference, its inputs, its hint and the mistakes learners are known to make (each
+with its own hint). A lesson checks one with :func:`check`, which returns the
+function the rest of the lesson should use::
+
+    discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)
+
+A stub that still raises ``NotImplementedError`` is not an error there: the cell
+says so in one line and hands back the course's reference, so the lesson runs to
+its end before it is solved. With ``COURSE_REQUIRE_SOLUTIONS=1`` (the solution
+notebooks' run in ``make check-solutions``) a stub fails instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,17 +39,33 @@ class ExerciseError(AssertionError):
     """A learner's answer differs from the reference; the message says how."""
 
 
+class NotWrittenYet(ExerciseError):
+    """The learner's function still raises ``NotImplementedError``."""
+
+
 def _as_numpy(x: Any) -> np.ndarray:
     if isinstance(x, (tuple, list)):
         return [_as_numpy(v) for v in x]  # type: ignore[return-value]
     return np.asarray(x, dtype=np.float64) if not hasattr(x, "numpy") else np.asarray(x.numpy(), np.float64)
 
 
-def _fail(name: str, what: str, hint: str | None) -> None:
+def _fail(name: str, what: str, hint: str | None, error: type[ExerciseError] = ExerciseError) -> None:
     message = f"❌ {name}: {what}"
     if hint:
         message += f"\n💡 Hint: {hint}"
-    raise ExerciseError(message)
+    raise error(message)
+
+
+def _matches(got: Any, want: Any, rtol: float, atol: float) -> bool:
+    """Whether ``got`` equals ``want`` (nested tuples allowed) within tolerance; never raises."""
+    try:
+        if isinstance(want, (tuple, list)):
+            return (isinstance(got, (tuple, list)) and len(got) == len(want)
+                    and all(_matches(g, w, rtol, atol) for g, w in zip(got, want)))
+        g, w = _as_numpy(got), _as_numpy(want)
+        return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=atol))
+    except Exception:
+        return False
 
 
 def _compare(name: str, got: Any, want: Any, rtol: float, atol: float, hint: str | None, case: str) -> None:
@@ -59,6 +89,9 @@ def _compare(name: str, got: Any, want: Any, rtol: float, atol: float, hint: str
         _fail(name, f"{case}: {show}.", hint)
 
 
+NOT_WRITTEN = "not written yet: replace `raise NotImplementedError` with your code."
+
+
 def check_function(
     fn: Callable,
     reference: Callable,
@@ -69,11 +102,14 @@ def check_function(
     atol: float = 1e-5,
     trials: int = 5,
     seed: int = 0,
+    mistakes: Sequence[tuple[Callable, str]] = (),
 ) -> bool:
     """Compare ``fn(*args)`` with ``reference(*args)`` on several inputs.
 
     ``inputs`` is a list of argument tuples, or a function ``rng -> args`` that
-    makes random ones (called ``trials`` times).
+    makes random ones (called ``trials`` times). ``mistakes`` lists known wrong
+    answers with their own hint: when the learner's result equals one of them on
+    the failing input, that hint is shown instead of the general one.
     """
     name = name or getattr(fn, "__name__", "your function")
     rng = np.random.default_rng(seed)
@@ -82,12 +118,98 @@ def check_function(
         try:
             got = fn(*args)
         except NotImplementedError:
-            _fail(name, "not written yet: replace `raise NotImplementedError` with your code.", hint)
+            _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
         except Exception as exc:  # the learner's code failed: say how, briefly
             _fail(name, f"input {i + 1} raised {type(exc).__name__}: {exc}", hint)
-        _compare(name, got, reference(*args), rtol, atol, hint, f"input {i + 1}")
+        want = reference(*args)
+        if not _matches(got, want, rtol, atol):
+            specific = next((h for wrong, h in mistakes if _matches(got, _safe_call(wrong, args), rtol, atol)), None)
+            _compare(name, got, want, rtol, atol, specific or hint, f"input {i + 1}")
     print(f"✅ {name} matches the reference on {len(cases)} inputs.")
     return True
+
+
+def _safe_call(fn: Callable, args: Sequence[Any]) -> Any:
+    try:
+        return fn(*args)
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------- models
+
+_NORMS = {"batchnormalization", "instancenormalization", "layernormalization", "groupnormalization"}
+_ACTIVATIONS = {"relu": "ReLU", "leakyrelu": "LeakyReLU", "leaky_relu": "LeakyReLU", "tanh": "tanh",
+                "sigmoid": "sigmoid", "elu": "ELU", "gelu": "GELU", "softmax": "softmax"}
+
+
+def _operations(model) -> list:
+    """The model's operations in graph order, nested models expanded, inputs left out."""
+    import keras
+
+    ops = []
+    for op in getattr(model, "operations", model.layers):
+        if isinstance(op, keras.Model):
+            ops += _operations(op)
+        elif type(op).__name__ != "InputLayer":
+            ops.append(op)
+    return ops
+
+
+def _describe(op) -> list[str]:
+    """Words for one operation: ``Conv2DTranspose 4x4 stride 2``, ``BatchNormalization``, ``ReLU``..."""
+    cls = type(op).__name__
+    low = cls.lower()
+    if low in _ACTIVATIONS:
+        return [_ACTIVATIONS[low]]
+    if low == "activation":
+        act = getattr(op.activation, "__name__", str(op.activation))
+        return [_ACTIVATIONS.get(act, act)]
+    if low == "dropout":
+        return [f"Dropout({op.rate:g})"]
+    words = [cls]
+    if hasattr(op, "kernel_size") and hasattr(op, "strides"):
+        k, s = tuple(op.kernel_size), tuple(op.strides)
+        words = [f"{cls} {'x'.join(map(str, k))} stride {s[0] if len(set(s)) == 1 else 'x'.join(map(str, s))}"]
+    act = getattr(op, "activation", None)
+    act_name = getattr(act, "__name__", None)
+    if act_name and act_name != "linear" and low not in _NORMS:
+        words.append(_ACTIVATIONS.get(act_name, act_name))
+    return words
+
+
+def layer_sequence(model) -> list[str]:
+    """The operations of a Keras model in order, as words (activations inside a layer listed after it)."""
+    return [w for op in _operations(model) for w in _describe(op)]
+
+
+def _layers(model) -> list:
+    return [op for op in _operations(model) if hasattr(op, "weights")]
+
+
+def _randomise(model, rng: np.random.Generator) -> None:
+    """Give every weight a value that makes mistakes visible.
+
+    Kernels ~ N(0, 1/fan_in), biases and betas ~ N(0, 0.3), gammas of both signs in
+    [0.5, 1.5], moving means ~ N(0, 0.5) and moving variances in [0.5, 2]. With a
+    negative gamma, batch norm no longer commutes with ReLU, and with statistics
+    away from (0, 1) it is no longer close to the identity.
+    """
+    for v in model.weights:
+        shape, kind = tuple(v.shape), v.name.split("/")[-1].split(":")[0]
+        if kind == "gamma":
+            value = rng.uniform(0.5, 1.5, shape) * np.where(np.arange(int(np.prod(shape))).reshape(shape) % 2, -1, 1)
+        elif kind in ("beta", "bias"):
+            value = rng.normal(0, 0.3, shape)
+        elif kind == "moving_mean":
+            value = rng.normal(0, 0.5, shape)
+        elif kind == "moving_variance":
+            value = rng.uniform(0.5, 2.0, shape)
+        elif len(shape) >= 2:
+            value = rng.normal(0, 1 / np.sqrt(max(1, int(np.prod(shape[:-1])))), shape)
+        else:
+            continue
+        v.assign(value.astype(v.dtype if isinstance(v.dtype, str) else "float32"))
 
 
 def check_model_builder(
@@ -101,10 +223,15 @@ def check_model_builder(
     """Compare a learner's Keras block or model with the reference.
 
     ``build(*inputs)`` and ``reference(*inputs)`` take Keras input tensors of
-    ``input_shapes`` (without the batch axis) and return an output tensor. The
-    checker compares parameter counts and output shapes, then copies the
-    reference's weights into the learner's model (when their shapes line up) and
-    compares outputs on random inputs.
+    ``input_shapes`` (without the batch axis) and return an output tensor. In
+    turn the checker compares: the output shape; the order of the layers (so a
+    ReLU before its batch norm, or dropout in the wrong place or with the wrong
+    rate, is named); the parameter count; then it gives the reference non-trivial
+    weights (batch-norm gammas of both signs, moving statistics away from 0 and
+    1), copies them into the learner's model and compares the outputs in
+    inference mode and in training mode (batch statistics; dropout switched off
+    in both models for that pass, its place having been checked above). When the
+    weights cannot be copied across it fails: it never passes without comparing.
     """
     import keras
 
@@ -118,25 +245,347 @@ def check_model_builder(
     try:
         mine = make(build)
     except NotImplementedError:
-        _fail(name, "not written yet: replace `raise NotImplementedError` with your code.", hint)
+        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
     except Exception as exc:
         _fail(name, f"building it raised {type(exc).__name__}: {exc}", hint)
     ref = make(reference)
     if mine.output_shape != ref.output_shape:
         _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}.", hint)
+    got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
+    if got_seq != want_seq:
+        i = next((i for i, (g, w) in enumerate(zip(got_seq, want_seq)) if g != w), min(len(got_seq), len(want_seq)))
+        where = (f"from step {i + 1} on (your `{got_seq[i]}`)" if i < len(got_seq)
+                 else f"after step {i}: yours stops there and the reference goes on")
+        _fail(name, f"your layers, in order: {' -> '.join(got_seq)}.\n"
+                    f"   They differ from the reference's {where}.", hint)
     if mine.count_params() != ref.count_params():
         _fail(name, f"{mine.count_params():,} parameters, expected {ref.count_params():,}.", hint)
-    mine_shapes = sorted(tuple(w.shape) for w in mine.weights)
-    ref_shapes = sorted(tuple(w.shape) for w in ref.weights)
-    if mine_shapes == ref_shapes and [tuple(w.shape) for w in mine.weights] == [tuple(w.shape) for w in ref.weights]:
-        mine.set_weights(ref.get_weights())
-        rng = np.random.default_rng(seed)
-        xs = [rng.normal(size=(2, *s)).astype("float32") for s in input_shapes]
-        xs = xs if len(xs) > 1 else xs[0]
-        _compare(name, mine(xs, training=False), ref(xs, training=False), 1e-4, 1e-5, hint,
-                 "with the reference's weights")
-        print(f"✅ {name}: same shape, {ref.count_params():,} parameters and same outputs as the reference.")
-    else:
-        print(f"✅ {name}: same output shape and {ref.count_params():,} parameters as the reference "
-              "(layer order differs, so outputs were not compared).")
+    if [tuple(w.shape) for w in mine.weights] != [tuple(w.shape) for w in ref.weights]:
+        _fail(name, "your layers hold their weights in another order than the reference's, so the checker "
+                    "cannot copy the reference's weights in and compare outputs. Build the layers in the order "
+                    "the description gives.", hint)
+    rng = np.random.default_rng(seed)
+    _randomise(ref, rng)
+    mine.set_weights(ref.get_weights())
+    xs = [rng.normal(size=(2, *s)).astype("float32") for s in input_shapes]   # 2: batch statistics need two
+    xs = xs if len(xs) > 1 else xs[0]
+    want = _as_numpy(ref(xs, training=False))
+    atol = 1e-4 * max(1.0, float(np.max(np.abs(want))))
+    _compare(name, mine(xs, training=False), want, 1e-3, atol, hint,
+             "inference mode, with the reference's weights")
+    dropouts = [op for op in _layers(mine) + _layers(ref) if type(op).__name__ == "Dropout"]
+    rates = [op.rate for op in dropouts]
+    try:
+        for op in dropouts:
+            op.rate = 0.0
+        want = _as_numpy(ref(xs, training=True))
+        got = mine(xs, training=True)
+    finally:
+        for op, rate in zip(dropouts, rates):
+            op.rate = rate
+    _compare(name, got, want, 1e-3, 1e-4 * max(1.0, float(np.max(np.abs(want)))), hint,
+             "training mode (batch statistics), with the reference's weights")
+    print(f"✅ {name}: same output shape, layers, {ref.count_params():,} parameters, and same outputs "
+          "as the reference in inference and training mode.")
     return True
+
+
+# --------------------------------------------------------------------------- the course's exercises
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One "your turn" of a lesson: what the checker compares the learner's answer with.
+
+    A *function* exercise has ``inputs`` (``rng -> args``, or a list of argument tuples);
+    a *model* exercise has ``builds``: ``(input_shapes, keyword arguments)`` pairs, each
+    checked with :func:`check_model_builder`. ``mistakes`` are known wrong answers,
+    each with a hint of its own; ``extra`` is a further check of the answer.
+    """
+
+    key: str
+    reference: Callable[..., Any]
+    hint: str
+    inputs: Any = None
+    builds: tuple = ()
+    mistakes: tuple = ()
+    trials: int = 5
+    extra: Callable[[Callable], None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    def run(self, answer: Callable) -> bool:
+        """Check ``answer``; raise :class:`ExerciseError` (or :class:`NotWrittenYet`) if it is not right."""
+        if not callable(answer):
+            raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        if self.builds:
+            for shapes, kwargs in self.builds:
+                label = f"{self.name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+                check_model_builder(lambda *t, kw=kwargs: answer(*t, **kw),
+                                    lambda *t, kw=kwargs: self.reference(*t, **kw),
+                                    input_shapes=shapes, name=label, hint=self.hint)
+        else:
+            check_function(answer, self.reference, self.inputs, name=self.name, hint=self.hint,
+                           trials=self.trials, mistakes=self.mistakes)
+        if self.extra is not None:
+            self.extra(answer)
+        return True
+
+
+def check(key: str, answer: Callable) -> Callable:
+    """Check a lesson's exercise and return the function the rest of the lesson should use.
+
+    The learner's ``answer`` when it is right; the course's reference, with a one-line
+    note, when ``answer`` still raises ``NotImplementedError`` (unless the environment sets
+    ``COURSE_REQUIRE_SOLUTIONS=1``); an :class:`ExerciseError` that says what is wrong
+    and where to look otherwise.
+    """
+    if key not in EXERCISES:
+        raise ValueError(f"no exercise {key!r}; the course has {', '.join(EXERCISES)}.")
+    exercise = EXERCISES[key]
+    try:
+        exercise.run(answer)
+    except NotWrittenYet:
+        if os.environ.get("COURSE_REQUIRE_SOLUTIONS", "") not in ("", "0"):
+            raise
+        print(f"⏭️  {exercise.name} is not written yet: the rest of the lesson uses the course's reference. "
+              "Write it, then run this cell again.")
+        return exercise.reference
+    return answer
+
+
+def _bce(labels, logits):
+    from course_utils import losses
+    return losses.bce_with_logits(labels, logits)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
+
+
+def _logit_pair(rng):
+    return (rng.normal(0, 3, size=(16, 1)).astype("float32"), rng.normal(0, 3, size=(16, 1)).astype("float32"))
+
+
+def _logits(rng):
+    return (rng.normal(0, 3, size=(16, 1)).astype("float32"),)
+
+
+def _ref_d_loss(real_logits, fake_logits):
+    from course_utils import losses
+    return losses.discriminator_loss(real_logits, fake_logits, form="bce", halve=False)
+
+
+def _ref_g_loss(fake_logits):
+    from course_utils import losses
+    return losses.generator_loss(fake_logits, form="bce")
+
+
+def _ref_receptive_field(layer_list):
+    from course_utils import plotting
+    return plotting.receptive_field_size(layer_list)
+
+
+def _random_layers(rng):
+    n = int(rng.integers(1, 7))
+    return ([(int(rng.integers(1, 8)), int(rng.integers(1, 4)), int(rng.integers(0, 3))) for _ in range(n)],)
+
+
+def _ref_pix2pix_g_loss(fake_logits, generated, target, l1_weight=100.0):
+    from course_utils import losses
+    return tuple(losses.pix2pix_generator_loss(fake_logits, generated, target, l1_weight))
+
+
+def _pix2pix_inputs(rng):
+    fake_logits = rng.normal(0, 2, size=(2, 6, 6, 1)).astype("float32")
+    generated, target = rng.uniform(-1, 1, size=(2, 2, 32, 32, 3)).astype("float32")
+    return fake_logits, generated, target, float(rng.choice([100.0, 10.0, 1.0]))
+
+
+def _ref_upsample_with_skip(x, skip, filters, dropout=False):
+    import keras
+    from course_utils.layers import conv_block
+    up = conv_block(x, filters, transpose=True, norm="batch", activation="relu", dropout=0.5 if dropout else 0.0)
+    return keras.layers.Concatenate()([up, skip])
+
+
+def _mean_abs(a, b):
+    return float(np.mean(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
+
+
+def _ref_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
+    from course_utils import losses
+    return (losses.cycle_consistency_loss(real_x, cycled_x, weight)
+            + losses.cycle_consistency_loss(real_y, cycled_y, weight))
+
+
+def _ref_identity_term(real_x, same_x, real_y, same_y, weight=5.0):
+    from course_utils import losses
+    return losses.identity_loss(real_y, same_y, weight) + losses.identity_loss(real_x, same_x, weight)
+
+
+def _four_images(weight_range):
+    def make(rng):
+        images = [rng.uniform(-1, 1, (2, 8, 8, 3)).astype("float32") for _ in range(4)]
+        return (*images, float(rng.uniform(*weight_range)))
+    return make
+
+
+def _ref_residual_block(x, filters):
+    from course_utils.layers import residual_block
+    return residual_block(x, filters, norm="instance")
+
+
+def _check_paper_init(answer):
+    """The weights checker copies weights in, so it cannot see the initializer: look at it here."""
+    import keras
+    block_in = keras.Input((8, 8, 64))
+    block = keras.Model(block_in, answer(block_in, 64))
+    stds = [float(np.std(w)) for w in block.weights if len(w.shape) == 4]
+    if not all(0.015 < s < 0.025 for s in stds):
+        _fail("my_residual_block", f"the freshly built kernels have standard deviations "
+              f"{', '.join(f'{s:.3f}' for s in stds)}, where a normal with standard deviation 0.02 gives about 0.020.",
+              "Look at how your convolutions initialise their kernels: the paper does not use Keras's default.")
+    print(f"✅ my_residual_block: kernels drawn with standard deviation 0.02 (measured "
+          f"{', '.join(f'{s:.4f}' for s in stds)}).")
+
+
+def _ref_linear_decay(step, lr0, constant_steps, decay_steps):
+    from course_utils import train
+    return np.asarray(train.LinearDecay(lr0, constant_steps, decay_steps)(np.asarray(step, np.float32)))
+
+
+def _decay_inputs(rng):
+    return rng.integers(0, 400, 16), 2e-4, int(rng.integers(1, 200)), int(rng.integers(1, 200))
+
+
+def _ref_loss_scale(scale, good_steps, finite, growth_steps=2000):
+    from course_utils import train
+    return train.next_loss_scale(scale, good_steps, finite, growth_steps)
+
+
+# Every branch of the rule, then a few ordinary steps: (scale, good_steps, finite, growth_steps).
+_LOSS_SCALE_CASES = [
+    (32768.0, 0, True, 2000), (32768.0, 1998, True, 2000), (32768.0, 1999, True, 2000),
+    (32768.0, 1999, False, 2000), (8.0, 3, False, 5), (1.0, 4, True, 5), (4.0, 0, False, 5),
+    (2.0, 0, True, 1), (1024.0, 2, True, 4), (1024.0, 3, True, 4), (512.0, 1, False, 4),
+]
+
+EXERCISES: dict[str, Exercise] = {ex.key: ex for ex in [
+    # ---- lesson 01
+    Exercise(
+        "01.discriminator_loss", _ref_d_loss, inputs=_logit_pair,
+        hint="Go back to the formula for L_D above: which label does each kind of input get, and how "
+             "are the two terms combined?",
+        mistakes=(
+            (lambda r, f: _bce(0.0, r) + _bce(1.0, f),
+             "Your loss is smallest when D calls real images fake and fakes real: look at which label "
+             "goes with which logits."),
+            (lambda r, f: 0.5 * (_bce(1.0, r) + _bce(0.0, f)),
+             "Your value is exactly half the expected one: look at how you combine the two terms."),
+            (lambda r, f: _bce(1.0, _sigmoid(r)) + _bce(0.0, _sigmoid(f)),
+             "The logits seem to go through a sigmoid before the BCE; look at what bce_from_logits "
+             "expects as its input."),
+            (lambda r, f: _bce(1.0, r), "Only the real logits seem to count: where do the fakes come in?"),
+        )),
+    Exercise(
+        "01.generator_loss", _ref_g_loss, inputs=_logits,
+        hint="Reread section 5: which label does the non-saturating loss give to the fakes, and in which "
+             "direction should the loss push D(G(z))?",
+        mistakes=(
+            (lambda f: _bce(0.0, f),
+             "This is the discriminator's target for the fakes; the generator wants the opposite verdict."),
+            (lambda f: -_bce(0.0, f),
+             "This is the saturating minimax form, log(1 - D(G(z))): reread why section 5 replaces it."),
+            (lambda f: _bce(1.0, _sigmoid(f)),
+             "The logits seem to go through a sigmoid before the BCE; look at what bce_from_logits expects."),
+        )),
+    # ---- lesson 02
+    Exercise(
+        "02.upsample_with_skip", _ref_upsample_with_skip,
+        builds=(([(4, 4, 32), (8, 8, 16)], {"filters": 16, "dropout": True}),
+                ([(4, 4, 32), (8, 8, 16)], {"filters": 16, "dropout": False})),
+        hint="Compare your block with the description above, one step at a time: the kind of convolution "
+             "and its stride, the order of batch norm, dropout and ReLU, when dropout is there at all, and "
+             "what is joined to what at the end."),
+    Exercise(
+        "02.receptive_field", _ref_receptive_field, inputs=_random_layers, trials=8,
+        hint="Start from one output cell and apply the formula once per layer; check in which order you "
+             "visit the layers.",
+        mistakes=(
+            (lambda layer_list: _ref_receptive_field(list(reversed(list(layer_list)))),
+             "You seem to walk the layers from the input to the output; the formula takes the field at a "
+             "layer's output back to its input."),
+            (lambda layer_list: _ref_receptive_field([(k, 1, p) for k, s, p in layer_list]),
+             "Your answer does not change when the strides do: look at what a stride does to the field."),
+        )),
+    Exercise(
+        "02.generator_loss", _ref_pix2pix_g_loss, inputs=_pix2pix_inputs,
+        hint="Compare each of your three results with the formula for L_G: the adversarial term, the "
+             "unweighted L1 term, and the total that weights them.",
+        mistakes=(
+            (lambda fl, g, t, w=100.0: (_bce(0.0, fl) + w * _mean_abs(t, g), _bce(0.0, fl), _mean_abs(t, g)),
+             "Your adversarial term uses the discriminator's label for fakes; the generator wants the "
+             "opposite verdict."),
+            (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + w * _mean_abs(t, g), _bce(1.0, fl), w * _mean_abs(t, g)),
+             "Your third result looks weighted: reread what the exercise asks `l1` to be."),
+            (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + 100.0 * _mean_abs(t, g), _bce(1.0, fl), _mean_abs(t, g)),
+             "Your total does not follow the `l1_weight` argument: look for a number written in by hand."),
+        )),
+    # ---- lesson 03
+    Exercise(
+        "03.cycle_loss", _ref_cycle_loss, inputs=_four_images((1.0, 20.0)),
+        hint="Check the formula for L_cyc: which image is compared with which, with what distance, and "
+             "where the weight goes.",
+        mistakes=(
+            (lambda rx, cx, ry, cy, w=10.0: w * _mean_abs(cx, rx),
+             "Only the round trip that starts in X seems to count: where is the one that starts in Y?"),
+            (lambda rx, cx, ry, cy, w=10.0: w * (np.mean((cx - rx) ** 2) + np.mean((cy - ry) ** 2)),
+             "Your distances look squared: which norm does the cycle loss use?"),
+            (lambda rx, cx, ry, cy, w=10.0: w * (_mean_abs(cx, ry) + _mean_abs(cy, rx)),
+             "Each round trip should be compared with the image it started from."),
+        )),
+    Exercise(
+        "03.identity_term", _ref_identity_term, inputs=_four_images((1.0, 10.0)),
+        hint="Check the formula for L_id: which image each generator's output is compared with, with "
+             "what distance, and with what weight.",
+        mistakes=(
+            (lambda rx, sx, ry, sy, w=5.0: w * (_mean_abs(sy, rx) + _mean_abs(sx, ry)),
+             "Compare each generator's output with the image it was given, not with one of the other domain."),
+            (lambda rx, sx, ry, sy, w=5.0: w * _mean_abs(sy, ry),
+             "Only G's identity term seems to count: where is F's?"),
+            (lambda rx, sx, ry, sy, w=5.0: 2 * w * (_mean_abs(sy, ry) + _mean_abs(sx, rx)),
+             "Your value is twice the expected one: look at the weight you use."),
+        )),
+    Exercise(
+        "03.my_residual_block", _ref_residual_block, builds=(([(8, 8, 16)], {"filters": 16}),),
+        extra=_check_paper_init,
+        hint="Compare your block with the description above, one step at a time: the padding and the "
+             "convolution's own padding, where the ReLU goes (and where it does not), and what the block "
+             "adds at the end."),
+    # ---- lesson 04
+    Exercise(
+        "04.linear_decay", _ref_linear_decay, inputs=_decay_inputs,
+        hint="Work out three steps by hand: one before constant_steps, one halfway through the decay and "
+             "one after it; compare with what your function returns.",
+        mistakes=(
+            (lambda step, lr0, c, d: lr0 * (1.0 - (np.asarray(step, np.float64) - c) / d),
+             "Your rates go above lr0 before the decay, or below 0 after it: what keeps the fraction "
+             "between 0 and 1?"),
+            (lambda step, lr0, c, d: lr0 * np.clip(1.0 - np.asarray(step, np.float64) / d, 0.0, 1.0),
+             "Your rate starts falling at step 0: where should the decay begin?"),
+        )),
+    Exercise(
+        "04.update_loss_scale", _ref_loss_scale, inputs=_LOSS_SCALE_CASES,
+        hint="Walk through the three cases by hand: a step whose gradients overflowed, a finite step in "
+             "the middle of a run, and the finite step that completes growth_steps in a row.",
+        mistakes=(
+            (lambda s, g, f, n=2000: (s / 2, 0, True) if not f else _ref_loss_scale(s, g, f, n),
+             "On an overflow step your function still lets the optimizer apply the gradients: what would "
+             "inf or NaN do to the weights?"),
+            (lambda s, g, f, n=2000: (s / 2, g, False) if not f else _ref_loss_scale(s, g, f, n),
+             "Look at what your count of good steps does after an overflow."),
+            (lambda s, g, f, n=2000: _ref_loss_scale(s, g, f, n + 1),
+             "Your scale grows one step late: count how many finite steps in a row come before a doubling."),
+        )),
+]}

@@ -119,6 +119,40 @@ class ReflectionPadding2D(layers.Layer):
 
 
 # ---------------------------------------------------------------------------
+# Packing (PacGAN)
+# ---------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="course_utils")
+class PackSamples(layers.Layer):
+    """Join every ``pack`` consecutive samples of a batch into one longer sample.
+
+    ``(batch, d) -> (batch / pack, pack * d)``: row ``i`` of the output is rows
+    ``pack * i, ..., pack * i + pack - 1`` of the input, side by side. A
+    discriminator that starts with this layer judges ``pack`` samples at once, as in
+    PacGAN (Lin et al. 2018). The batch size must be a multiple of ``pack``.
+    """
+
+    def __init__(self, pack: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(pack, int) or isinstance(pack, bool) or pack < 1:
+            raise ValueError(f"pack must be a positive int (samples judged together), got {pack!r}.")
+        self.pack = pack
+
+    def call(self, x):
+        batch = x.shape[0]
+        if batch is not None and batch % self.pack:
+            raise ValueError(f"PackSamples(pack={self.pack}) needs a batch size that is a multiple of "
+                             f"{self.pack}, got {batch}; change the batch size or the pack.")
+        return ops.reshape(x, (-1, self.pack * x.shape[-1]))
+
+    def compute_output_shape(self, input_shape):
+        b, d = input_shape
+        return (None if b is None else b // self.pack, None if d is None else self.pack * d)
+
+    def get_config(self):
+        return {**super().get_config(), "pack": self.pack}
+
+
+# ---------------------------------------------------------------------------
 # Blocks
 # ---------------------------------------------------------------------------
 def check_norm(norm: str) -> str:

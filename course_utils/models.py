@@ -3,17 +3,20 @@
 Defaults reproduce the published architectures (parameter counts are pinned by
 the tests):
 
-================================  =============  ==========================================
-builder                           parameters     source
-================================  =============  ==========================================
-``dcgan_generator()``             2,330,944      TensorFlow DCGAN tutorial (MNIST)
-``dcgan_discriminator()``         212,865        TensorFlow DCGAN tutorial (MNIST)
-``unet_generator()``              54,424,323     pix2pix (Isola et al. 2017), the paper's code
-``unet_generator(bottleneck_...)  54,425,859     the TF pix2pix tutorial (norm at the 1x1 bottleneck)
-``patchgan_discriminator()``      2,770,433      pix2pix 70x70 PatchGAN, TF tutorial
-``resnet_generator()``            11,378,179     CycleGAN (Zhu et al. 2017), 9 blocks at 256
-``small_cyclegan_generator()``    see tests      the smaller 128x128 CycleGAN variant
-================================  =============  ==========================================
+========================================  ==========  ====================================================
+builder                                   parameters  source
+========================================  ==========  ====================================================
+``dcgan_generator()``                     2,330,944   TensorFlow DCGAN tutorial (MNIST)
+``dcgan_discriminator()``                 212,865     TensorFlow DCGAN tutorial (MNIST)
+``unet_generator()``                      54,424,323  pix2pix (Isola et al. 2017), the paper's code
+``unet_generator(bottleneck_norm=True)``  54,425,859  the TF pix2pix tutorial (norm at the 1x1 bottleneck)
+``patchgan_discriminator()``              2,770,433   pix2pix 70x70 PatchGAN, TF tutorial
+``resnet_generator()``                    11,378,179  CycleGAN (Zhu et al. 2017), 9 blocks at 256
+``small_cyclegan_generator()``            8,409,600   Udacity's CycleGAN notebook, 128x128
+``small_cyclegan_discriminator()``        2,767,360   Udacity's CycleGAN notebook, 7x7 scores
+========================================  ==========  ====================================================
+
+(``count_params()`` includes batch norm's moving statistics, which are not trained.)
 
 Every builder validates its arguments and says how to fix a bad one. Width
 (``filters``) and image size can shrink for CPU smoke runs; the structure stays.
@@ -26,7 +29,7 @@ import math
 import keras
 from keras import layers
 
-from course_utils.layers import ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
+from course_utils.layers import PackSamples, ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
 
 
 # ---------------------------------------------------------------------------
@@ -107,12 +110,17 @@ def mlp_generator(latent_dim: int = 2, hidden: int = 128, layers_count: int = 3,
     return keras.Model(z, layers.Dense(out_dim, name="point")(x), name="mlp_generator")
 
 
-def mlp_discriminator(in_dim: int = 2, hidden: int = 128, layers_count: int = 3) -> keras.Model:
-    """Point ``(b, in_dim)`` -> logit ``(b, 1)``."""
-    for n, v in (("in_dim", in_dim), ("hidden", hidden), ("layers_count", layers_count)):
+def mlp_discriminator(in_dim: int = 2, hidden: int = 128, layers_count: int = 3, pack: int = 1) -> keras.Model:
+    """Point ``(b, in_dim)`` -> logit ``(b / pack, 1)``.
+
+    With ``pack > 1`` the network first joins every ``pack`` consecutive points into one
+    input of ``pack * in_dim`` numbers (:class:`~course_utils.layers.PackSamples`) and
+    returns one logit per group: a packed discriminator (PacGAN, Lin et al. 2018).
+    """
+    for n, v in (("in_dim", in_dim), ("hidden", hidden), ("layers_count", layers_count), ("pack", pack)):
         _positive(n, v)
     p = keras.Input((in_dim,), name="point")
-    x = p
+    x = PackSamples(pack, name="pack")(p) if pack > 1 else p
     for _ in range(layers_count):
         x = layers.Dense(hidden)(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)
@@ -295,9 +303,15 @@ def resnet_generator(
 # ---------------------------------------------------------------------------
 def small_cyclegan_generator(image_size: int = 128, conv_dim: int = 64, n_res_blocks: int = 6,
                              channels: int = 3) -> keras.Model:
-    """Three 4x4 stride-2 convs with batch norm (128 -> 16), ``n_res_blocks`` residual
-    blocks, three 4x4 transposed convs back to full size, tanh.
-    ``(b, 128, 128, 3) -> (b, 16, 16, 256) -> (b, 128, 128, 3)``.
+    """The generator of Udacity's CycleGAN notebook (summer2winter, 128x128), in Keras.
+
+    Three 4x4 stride-2 convs with batch norm and ReLU (128 -> 16), ``n_res_blocks``
+    residual blocks (3x3 convs, zero padding, batch norm), two 4x4 transposed convs with
+    batch norm and ReLU, and a last 4x4 transposed conv to ``channels`` with tanh.
+    Like Udacity's ``conv``/``deconv`` helpers (``bias=False``), no conv has a bias.
+    ``(b, 128, 128, 3) -> (b, 16, 16, 256) -> (b, 128, 128, 3)``. Kernels start from
+    N(0, 0.02) (standard deviation 0.02) as everywhere in the course, where the notebook
+    keeps PyTorch's default initialisation.
     """
     _power_of_two("image_size", image_size, minimum=16)
     _positive("conv_dim", conv_dim)
@@ -311,24 +325,31 @@ def small_cyclegan_generator(image_size: int = 128, conv_dim: int = 64, n_res_bl
         x = residual_block(x, conv_dim * 4, norm="batch", reflect=False, name=f"res{i + 1}")
     for i, f in enumerate((conv_dim * 2, conv_dim)):                               # 16 -> 32 -> 64
         x = conv_block(x, f, transpose=True, norm="batch", activation="relu", name=f"up{i + 1}")
-    out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=init(),
-                                 activation="tanh", name="output")(x)              # 64 -> 128
+    out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False,
+                                 kernel_initializer=init(), activation="tanh", name="output")(x)   # 64 -> 128
     return keras.Model(inp, out, name="small_cyclegan_generator")
 
 
 def small_cyclegan_discriminator(image_size: int = 128, conv_dim: int = 64, channels: int = 3) -> keras.Model:
-    """Five conv layers: four 4x4 stride-2 (64, 128, 256, 512; batch norm after all
-    but the first, LeakyReLU 0.2), then a 4x4 stride-1 conv to a grid of logits.
-    ``(b, 128, 128, 3) -> (b, 8, 8, 512) -> (b, 8, 8, 1)``; use with LSGAN losses.
+    """The discriminator of Udacity's CycleGAN notebook, in Keras.
+
+    Five conv layers without bias: four 4x4 stride-2 (64, 128, 256, 512 filters; batch
+    norm after all but the first; **ReLU**, as in the notebook, not DCGAN's LeakyReLU),
+    then a 4x4 stride-1 conv with one pixel of zero padding (PyTorch's ``padding=1``)
+    to a grid of scores, ``image_size / 16 - 1`` cells a side.
+    ``(b, 128, 128, 3) -> (b, 8, 8, 512) -> (b, 7, 7, 1)``; use with LSGAN losses.
     """
-    _power_of_two("image_size", image_size, minimum=16)
+    _power_of_two("image_size", image_size, minimum=32)
     _positive("conv_dim", conv_dim)
     _positive("channels", channels)
     inp = keras.Input((image_size, image_size, channels), name="image")
     x = inp
     for i in range(4):
-        x = conv_block(x, conv_dim * 2**i, norm="none" if i == 0 else "batch", name=f"conv{i + 1}")
-    logits = layers.Conv2D(1, 4, strides=1, padding="same", kernel_initializer=init(), name="logits")(x)
+        x = conv_block(x, conv_dim * 2**i, norm="none" if i == 0 else "batch", activation="relu",
+                       use_bias=False, name=f"conv{i + 1}")
+    x = layers.ZeroPadding2D(1, name="logits_pad")(x)                                   # (b, 10, 10, 512) at 128
+    logits = layers.Conv2D(1, 4, strides=1, padding="valid", use_bias=False, kernel_initializer=init(),
+                           name="logits")(x)                                            # (b, 7, 7, 1) at 128
     return keras.Model(inp, logits, name="small_cyclegan_discriminator")
 
 

@@ -57,21 +57,25 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 MODELS = ("gan", "pix2pix", "cyclegan")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
-#: Forward passes through each network in one training step, as the papers'
-#: training loops (and the TensorFlow tutorials) do them:
+#: Forward passes through each network in one training step, as the TensorFlow
+#: tutorials' training steps make them:
 #:
 #: * GAN (DCGAN tutorial): G(z) once; D on the real batch and on the fakes.
-#: * Pix2Pix: G(x) once; D on (x, y) and on (x, G(x)).
-#: * CycleGAN: G(x), F(G(x)), F(y), G(F(y)), and the identity terms F(x), G(y):
-#:   three passes through each generator; each discriminator sees a real and a fake batch.
+#: * Pix2Pix (pix2pix tutorial): G(x) once; D on (x, y) and on (x, G(x)).
+#: * CycleGAN (CycleGAN tutorial, no image pool): G(x), F(G(x)), F(y), G(F(y)), and the
+#:   identity terms F(x), G(y): three passes through each generator; each discriminator sees
+#:   a real and a fake batch, and the same fake scores serve both D's loss and G's.
 FORWARD_PASSES: dict[str, dict[str, int]] = {
     "gan": {"generator": 1, "discriminator": 2},
     "pix2pix": {"generator": 1, "discriminator": 2},
     "cyclegan": {"generator_g": 3, "generator_f": 3, "discriminator_x": 2, "discriminator_y": 2},
 }
 
-#: CycleGAN with the paper's image pool (``course_utils.train.CycleGAN``, ``pool_size > 0``): each
-#: discriminator also scores the fakes drawn from the pool, a third pass (the paper's code does the same).
+#: CycleGAN with the paper's image pool, as the authors' code (``cycle_gan_model.py`` of
+#: junyanz/pytorch-CycleGAN-and-pix2pix) and ``course_utils.train.CycleGAN`` with
+#: ``pool_size > 0`` run it: each discriminator scores the real batch and the fakes drawn
+#: from the pool (for its own loss) and the fresh fakes (for the generator's loss): three
+#: passes. ``tests/test_perf.py`` counts them on the course's step.
 CYCLEGAN_POOL_PASSES: dict[str, int] = {"generator_g": 3, "generator_f": 3, "discriminator_x": 3, "discriminator_y": 3}
 
 #: forward + backward ~= 3 x forward (backward = gradient w.r.t. activations + w.r.t. weights).

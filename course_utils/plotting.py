@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -468,10 +469,19 @@ def plot_generator_losses(
             flat = np.abs(grad) < SATURATION_THRESHOLD
             ax_grad.fill_between(a, 0.0, 1.0, where=flat, color=colour, alpha=0.12, linewidth=0,
                                  transform=ax_grad.get_xaxis_transform())
+    # One axis, two readings of a: for BCE a logit (D = sigmoid(a); "fooled" means a -> +inf),
+    # for least squares the score itself (targets 0 = fake, 1 = real). Mark the least-squares target
+    # so the curves are compared by shape, not value for value at the same a.
+    ls_colour = f"C{list(curves).index('least squares (a - 1)^2')}"
+    for ax in (ax_loss, ax_grad):
+        ax.axvline(1.0, color=ls_colour, linestyle=":", linewidth=1.2)
+        ax.text(1.05, 0.02, "least-squares\ntarget a = 1", color=ls_colour, fontsize=7,
+                transform=ax.get_xaxis_transform(), va="bottom")
     for ax in (ax_loss, ax_grad):
         ax.axhline(0.0, color="black", linewidth=0.5)
         ax.grid(alpha=0.3)
-        ax.set_xlabel("D's output on a fake, a (logit for BCE)")
+        ax.set_xlabel("D's raw output on a fake, a\n(BCE: a logit, D = sigmoid(a); least squares: the score itself)",
+                      fontsize=9)
         if d_output is not None:
             ax.axvline(d_output, color="grey", linestyle="--", linewidth=1)
     ax_loss.set_ylim(-7, 10)
@@ -482,7 +492,8 @@ def plot_generator_losses(
     ax_grad.legend(fontsize=8, loc="lower right")
     title = "Generator losses: shaded where a BCE gradient saturates (|dL/da| < %.2g)" % SATURATION_THRESHOLD
     if d_output is not None:
-        title += f"\na = {d_output:+.2f}, D = sigmoid(a) = {float(sigmoid(d_output)):.3f}"
+        title += (f"\na = {d_output:+.2f}: for BCE a logit, D = sigmoid(a) = {float(sigmoid(d_output)):.3f}; "
+                  f"for least squares a score, {1 - d_output:.2f} below its 'real' target 1")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -688,12 +699,15 @@ def plot_ring_samples(
     min_count: int = 20,
     real: ArrayLike | None = None,
     title: str | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Generated 2-D samples over the mixture's modes, covered modes in green, missed in red.
 
     Coverage is :func:`course_utils.metrics.mode_coverage` (a sample is high quality within
     ``threshold``, default 3 std, of a centre; a mode is covered with ``min_count`` of them).
     The circles drawn around the centres have that radius. ``real`` adds real samples in grey.
+    ``ax`` draws into an existing axes (e.g. one panel of a side-by-side figure); the figure
+    returned is then that axes' figure.
     """
     from course_utils.metrics import mode_coverage, ring_centers
 
@@ -701,7 +715,10 @@ def plot_ring_samples(
     ctr = ring_centers() if centers is None else as_numpy(centers)
     coverage = mode_coverage(pts, ctr, std, threshold, min_count=min_count)
     radius = 3.0 * std if threshold is None else threshold
-    fig, ax = plt.subplots(figsize=(5, 5))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+    else:
+        fig = ax.figure
     if real is not None:
         r = as_numpy(real)
         ax.scatter(r[:, 0], r[:, 1], s=4, color="grey", alpha=0.3, label="real")

@@ -339,6 +339,24 @@ def precision(policy: str) -> Iterator[None]:
         keras.mixed_precision.set_global_policy(previous)
 
 
+def next_loss_scale(scale: float, good_steps: int, finite: bool, growth_steps: int = 2000) -> tuple[float, int, bool]:
+    """One step of dynamic loss scaling: ``(scale, good_steps, finite) -> (new scale, new good_steps, apply?)``.
+
+    The rule of ``keras.optimizers.LossScaleOptimizer`` (Micikevicius et al. 2018): when the
+    scaled gradients overflowed (``finite`` is False) the update is skipped, the scale halves and
+    the count of finite steps in a row starts again from 0; otherwise the update is applied and
+    the count grows, and the step that completes ``growth_steps`` finite steps in a row doubles
+    the scale and resets the count. Keras starts from a scale of 2**15 with ``growth_steps=2000``.
+    """
+    if growth_steps < 1:
+        raise ValueError(f"growth_steps must be a positive number of steps, got {growth_steps!r}.")
+    if not finite:
+        return scale / 2.0, 0, False
+    if good_steps + 1 >= growth_steps:
+        return scale * 2.0, 0, True
+    return scale, good_steps + 1, True
+
+
 def _check_loss_form(loss_form: str) -> str:
     if loss_form not in LOSS_FORMS:
         raise ValueError(f"loss_form must be 'bce' (binary cross-entropy) or 'lsgan' (least squares), "
@@ -1200,12 +1218,195 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
     return written
 
 
+#: The file in a run folder that records what a training step means (see :func:`step_settings`).
+SETTINGS_FILE = "run_settings.json"
+
+_OPTIMIZER_KEYS = ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "weight_decay", "clipnorm",
+                   "clipvalue", "global_clipnorm", "use_ema", "ema_momentum", "gradient_accumulation_steps")
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready Python (floats, ints, strings, lists, dicts)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def step_settings(trainer: Trainer) -> dict[str, Any]:
+    """Everything about ``trainer`` that decides what one training step does.
+
+    The trainer's class, loss form, loss weights, seed and image pools; each optimizer's
+    hyper-parameters, including the learning rate or its whole schedule (e.g.
+    :class:`LinearDecay`'s constant and decay steps); each network's input and output shapes,
+    parameter count and precision. :func:`run_training` stores this in ``run_settings.json``
+    and refuses to resume a run whose settings differ, naming each difference.
+    """
+    trainer._require_compiled()
+    out: dict[str, Any] = {"trainer": type(trainer).__name__, "loss_form": trainer.loss_form, "seed": trainer.seed}
+    for attr in ("l1_weight", "cycle_weight", "identity_weight", "latent_dim"):
+        if hasattr(trainer, attr):
+            out[attr] = getattr(trainer, attr)
+    for attr in ("pool_x", "pool_y"):
+        if hasattr(trainer, attr):
+            out[f"{attr}_size"] = getattr(trainer, attr).pool_size
+    optimizers = {}
+    for key, opt in trainer.optimizers.items():
+        inner = getattr(opt, "inner_optimizer", opt)
+        config = inner.get_config()
+        entry = {"class": type(inner).__name__, "loss_scaling": inner is not opt}
+        entry.update({k: config[k] for k in _OPTIMIZER_KEYS if k in config})
+        lr = entry.get("learning_rate")
+        if isinstance(lr, Mapping) and "config" in lr:      # a schedule: its class and settings
+            entry["learning_rate"] = {"schedule": lr.get("class_name"),
+                                      **{k: v for k, v in lr["config"].items() if k != "name"}}
+        optimizers[key] = entry
+    out["optimizers"] = optimizers
+    out["networks"] = {key: {"input_shape": str(net.input_shape), "output_shape": str(net.output_shape),
+                             "parameters": int(net.count_params()), "precision": net.dtype_policy.name}
+                       for key, net in trainer.networks.items()}
+    return _plain(out)
+
+
+def _flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _linear_decays(trainer_settings: Mapping[str, Any]) -> dict[str, tuple[float, int, int]]:
+    """optimizer -> (initial rate, constant steps, decay steps) for those following a LinearDecay."""
+    out = {}
+    for key, opt in trainer_settings.get("optimizers", {}).items():
+        lr = opt.get("learning_rate")
+        if isinstance(lr, Mapping) and lr.get("schedule") == "LinearDecay":
+            out[key] = (lr["initial_learning_rate"], lr["constant_steps"], lr["decay_steps"])
+    return out
+
+
+def _latest_checkpoint_step(out: Path) -> int | None:
+    """The step of the latest checkpoint in ``out`` (its number), or None when there is none."""
+    latest = tf.train.latest_checkpoint(str(out / CHECKPOINT_DIR))
+    if latest is None:
+        return None
+    try:
+        return int(latest.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _schedule_message(out: Path, start: int, steps: int, rate: float, constant: int, decay: int) -> str:
+    end = constant + decay
+    return (f"The run in {out} follows a learning-rate schedule that ends at step {end:,} (rate {rate:g} for "
+            f"{constant:,} steps, then falling linearly to zero over {decay:,}), and you asked for step {steps:,}. "
+            f"It is at step {start:,}. Past step {end:,} it would train at rate zero, and stretching its schedule "
+            f"now would change the rate of steps it has already taken, so the result would match no run "
+            "trained from scratch. To train longer honestly, start a new run with the longer schedule in a new "
+            f"folder (on the command line: the same command with --steps {steps} and another --out); this run "
+            f"stays as it is and can still be finished up to step {end:,}.")
+
+
+def check_resume(out_dir: str | os.PathLike, trainer: Trainer, steps: int,
+                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Make sure training ``trainer`` to ``steps`` in ``out_dir`` continues the run there exactly.
+
+    Compares :func:`step_settings` of ``trainer`` plus your own ``settings`` (data, batch size,
+    anything else that changes what a step means) with ``<out_dir>/run_settings.json``, which
+    the run stored when it started. Returns what is to be stored (the caller writes it with
+    :func:`write_run_settings` once the run is under way). Allowed without a word: nothing
+    saved yet, the same settings, or a target ``steps`` lower than before (stopping early) or
+    higher with a constant learning rate (a longer run is the same run, continued). Allowed with
+    a note: a :class:`LinearDecay` schedule stretched while the run is still in its constant
+    phase under both schedules (every step taken so far had the same rate under both).
+
+    Raises:
+        ValueError: naming each setting that differs and its stored value; or, for a schedule
+            that has passed its constant phase (or would be run past its end), explaining how to
+            train longer honestly. Nothing in ``out_dir`` is changed.
+    """
+    out = Path(out_dir)
+    current = {"trainer": step_settings(trainer), "settings": _plain(dict(settings or {}))}
+    start = _latest_checkpoint_step(out)
+    path = out / SETTINGS_FILE
+    stored: dict[str, Any] | None = None
+    if start is not None and path.is_file():
+        try:
+            stored = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            stored = None   # unreadable (cut by a kill): the checkpoint's own restore still checks the networks
+    if start is None or stored is None:
+        for key, (rate, constant, decay) in _linear_decays(current["trainer"]).items():
+            if steps > constant + decay:
+                import warnings
+
+                warnings.warn(f"The learning-rate schedule of {key} reaches zero at step {constant + decay:,}, "
+                              f"before step {steps:,}: the last {steps - constant - decay:,} steps will not "
+                              "change the weights.", stacklevel=3)
+                break
+        return current
+    before, now = _flatten(stored), _flatten(current)
+    missing = object()
+    differing = sorted(k for k in set(before) | set(now) if before.get(k, missing) != now.get(k, missing))
+
+    def show(value: Any) -> str:
+        return "(not set)" if value is missing else repr(value)
+
+    old_decays, new_decays = _linear_decays(stored.get("trainer", {})), _linear_decays(current["trainer"])
+    stretched = {k for k in differing if k.startswith("trainer.optimizers.")
+                 and k.rsplit(".", 1)[-1] in ("constant_steps", "decay_steps")}
+    others = [k for k in differing if k not in stretched]
+    if others:
+        lines = "\n".join(f"  {k}: stored {show(before.get(k, missing))}, now {show(now.get(k, missing))}"
+                           for k in others)
+        raise ValueError(f"{out} holds a run (at step {start:,}) trained with other settings, so resuming it would "
+                         f"not continue that run:\n{lines}\nFix: resume with the stored settings, or train into a "
+                         f"new folder. Nothing in {out} was changed.")
+    if stretched:
+        for key, (rate, constant, decay) in old_decays.items():
+            new_constant = new_decays[key][1]
+            if start > min(constant, new_constant):
+                raise ValueError(_schedule_message(out, start, steps, rate, constant, decay))
+        rate, constant, decay = next(iter(old_decays.values()))
+        _, new_constant, new_decay = next(iter(new_decays.values()))
+        print(f"note: the learning-rate schedule changes from {constant:,} constant + {decay:,} decaying steps "
+              f"to {new_constant:,} + {new_decay:,}; the {start:,} steps taken so far had the same rate under both, "
+              "so the run continues exactly as one trained with the new schedule from the start.", flush=True)
+    for key, (rate, constant, decay) in new_decays.items():
+        if steps > constant + decay and start > 0:
+            raise ValueError(_schedule_message(out, start, steps, rate, constant, decay))
+    return current
+
+
+def write_run_settings(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> Path:
+    """Write ``<out_dir>/run_settings.json`` (atomically); returns its path."""
+    path = Path(out_dir) / SETTINGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, (json.dumps(settings, indent=2) + "\n").encode())
+    return path
+
+
 def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir: str | os.PathLike, *,
                  checkpoint_every: int = 100, sample_inputs: Any = None, sample_every: int | None = None,
                  tensorboard: bool = True, callbacks: Iterable[keras.callbacks.Callback] = (),
-                 verbose: int | str = "auto", export: bool = True) -> dict[str, Any]:
+                 verbose: int | str = "auto", export: bool = True,
+                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train ``trainer`` until its global step reaches ``steps``, resuming from ``out_dir``.
 
+    0. Check that resuming continues the run exactly (:func:`check_resume`): the trainer's
+       settings (optimizers and learning-rate schedule included) and your ``settings`` (e.g.
+       ``{"data": ..., "batch_size": ...}``) must match those stored in
+       ``<out_dir>/run_settings.json``; otherwise a ``ValueError`` names each difference and
+       nothing is changed.
     1. Restore the latest checkpoint in ``<out_dir>/checkpoints`` (if any).
     2. Continue the data where it stopped: ``dataset.repeat().skip(step)``, so pass a dataset
        whose order is fixed by a seed (the loaders' ``seed=``); then the resumed run sees the
@@ -1223,7 +1424,9 @@ def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir
         raise ValueError(f"steps must be a positive integer (the global step to reach), got {steps!r}.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    run_settings = check_resume(out, trainer, steps, settings)
     start = restore(trainer, out)
+    write_run_settings(out, run_settings)
     result: dict[str, Any] = {"step": start, "resumed_from": start, "steps_run": 0, "losses": {}, "mean_losses": {}}
     if start < steps:
         data = dataset.repeat().skip(start)

@@ -82,14 +82,18 @@ assert int(keras.__version__.split(".")[0]) >= 3, "These lessons need Keras 3 (T
 # %% [markdown]
 # ## 4. Is there a GPU?
 #
-# Training at the papers' size, 256×256, is heavy. We measured it for this course (lesson 04
-# and `docs/performance.md`; lesson 04 measures it again on *your* runtime):
+# Training at the papers' size, 256×256, is heavy. The course counts the arithmetic of one training
+# step and has timed steps on a 2-core CPU (`docs/performance.md`). The GPU times below are
+# **estimates**, not measurements: the step's count of floating-point operations ([FLOPs](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop)) divided by
+# the GPU's peak speed from its data sheet. That gives a floor that real training does not reach.
+# Lesson 04 measures the step on *your* runtime.
 #
-# - one **Pix2Pix** step costs about 75 GFLOP (billion floating-point operations): about a
-#   second on a 2-core CPU, a few hundredths of a second on a Colab T4 GPU;
-# - one **CycleGAN** step trains four networks and costs about 1.86 TFLOP, 25 times more:
-#   about 10 s on the same CPU, and at least 0.23 s on a T4 even if it ran at its float32
-#   peak (8.1 TFLOP/s), which real training does not reach.
+# - one **Pix2Pix** step costs about 75 GFLOP (billion floating-point operations): measured at about
+#   1.3 s on the 2-core CPU; on a Colab T4 GPU it could not take less than about 0.01 s, even at the
+#   T4's [float32 peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops) of 8.1 TFLOP/s (trillion operations per second);
+# - one **CycleGAN** step trains four networks and costs about 1.9 TFLOP, 25 times more: some 15 s
+#   on the same CPU (estimated from its measured speed at 128×128), and at least 0.23 s on a T4 at
+#   that peak.
 #
 # Thousands of such steps are out of reach on a CPU, so for the full lessons you want a GPU.
 #
@@ -113,7 +117,7 @@ print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 #
 # Only sizes, step counts and the dataset differ; the code is the same, so a lesson that
 # passes in smoke mode runs the same cells you run on Colab. The environment variable
-# `COURSE_SMOKE=1` picks the smoke profile. Here are both profiles of the Pix2Pix lesson:
+# `COURSE_SMOKE=1` picks the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile). Here are both profiles of the Pix2Pix lesson:
 
 # %%
 import dataclasses
@@ -166,3 +170,17 @@ else:
 # Pix2Pix datasets, which lesson 02 explains.
 #
 # **You are ready.** Next: [01 · GAN basics](01_gan_basics.ipynb).
+
+# %% [markdown]
+# ## Further reading
+#
+# - [Colab's FAQ](https://research.google.com/colaboratory/faq.html): what a runtime is, which
+#   GPUs the free tier offers, and its usage limits.
+# - TensorFlow guide, [Use a GPU](https://www.tensorflow.org/guide/gpu): how TensorFlow finds
+#   GPUs and places work on them; [Install TensorFlow with pip](https://www.tensorflow.org/install/pip)
+#   to set up your own machine.
+# - [Keras 3](https://keras.io/keras_3/): what changed from the Keras that shipped inside
+#   TensorFlow 2.15 and earlier.
+# - The [NVIDIA T4 data sheet](https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/tesla-t4/t4-tensor-core-datasheet-951643.pdf),
+#   source of the 8.1 TFLOP/s float32 peak used for the estimates above.
+# - The course's [glossary](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md): every term the lessons use, in a sentence or two.

@@ -71,17 +71,17 @@ print("shipped paired set:", data.shipped_paired_path())
 # - an edge drawing of a shoe $\to$ a photo of that shoe,
 # - a daytime photo $\to$ the same place at night.
 #
-# Isola et al. (2017) showed that one recipe, **Pix2Pix**, handles all of these if we have *aligned
+# [Isola et al. (2017)](https://arxiv.org/abs/1611.07004) showed that one recipe, **Pix2Pix**, handles all of these if we have *aligned
 # pairs* $(x, y)$: an input image and the output we want for it, pixel for pixel. It is a
-# **conditional GAN**: both players see the input $x$.
+# **[conditional GAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#conditional-gan)**: both players see the input $x$.
 #
-# - The generator $G$ gets $x$ and produces $G(x)$, an image of the same size.
-# - The discriminator $D$ gets a *pair* and decides whether it is a real pair $(x, y)$ or a
+# - The [generator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator) $G$ gets $x$ and produces $G(x)$, an image of the same size.
+# - The [discriminator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#discriminator) $D$ gets a *pair* and decides whether it is a real pair $(x, y)$ or a
 #   generated one $(x, G(x))$. Because it sees $x$ too, it can punish an output that looks
 #   realistic but does not fit its input.
 #
 # There is no noise vector $z$: the paper found the generator learned to ignore it, and the only
-# randomness left is dropout inside $G$.
+# randomness left is [dropout](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dropout) inside $G$.
 
 # %%
 def sketch_conditional_gan():
@@ -215,7 +215,7 @@ fig = plotting.plot_image_rows({f"jitter {s + 1}": [ja, jb] for s, (ja, jb) in e
 # only resized (`jitter=False`) so that every evaluation sees the same images.
 #
 # In the full profile this is where the real dataset comes in: `download_pix2pix_dataset` fetches
-# facades (about 30 MB) once and reuses it afterwards. The smoke profile uses the shipped set.
+# facades (about 30 MB) once and reuses it afterwards. The [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile) uses the shipped set.
 
 # %%
 if cfg.dataset == "shipped":
@@ -236,13 +236,13 @@ fig = plotting.plot_image_rows({"input x": x_batch, "target y": y_batch}, max_ro
 # %% [markdown]
 # ## 4. The generator: from encoder-decoder to U-Net
 #
-# An image-to-image generator is naturally an **encoder-decoder**: strided convolutions halve the
-# image again and again, down to a 1x1 "bottleneck" vector, and transposed convolutions double it
+# An image-to-image generator is naturally an **[encoder-decoder](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#encoder-decoder)**: [strided convolutions](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#strided-convolution) halve the
+# image again and again, down to a 1x1 "bottleneck" vector, and [transposed convolutions](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#transposed-convolution) double it
 # back to full size. The trouble is that *everything* must squeeze through the bottleneck, yet in
 # these tasks input and output share a great deal of low-level structure: the edges of a window in
 # the label map are the edges of the window in the photo.
 #
-# The **U-Net** (Ronneberger et al. 2015, used by Isola et al. 2017) adds **skip connections**: the
+# The **[U-Net](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#u-net)** ([Ronneberger et al. 2015](https://arxiv.org/abs/1505.04597), used by Isola et al. 2017) adds **[skip connections](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#skip-connection)**: the
 # output of encoder block $i$ is concatenated to the decoder block that works at the same size, so
 # fine detail can go straight across. The picture shows both at 256x256: 8 blocks down (256 $\to$ 1),
 # 7 blocks up, and a last transposed convolution to the RGB output.
@@ -300,15 +300,18 @@ fig.tight_layout()
 # ### 4.1 The downsample block
 #
 # Every encoder block is the same: a 4x4 convolution with stride 2 (halves height and width),
-# batch normalisation, and LeakyReLU with slope 0.2. Weights start from $\mathcal{N}(0, 0.02)$, as in
-# DCGAN (Radford et al. 2016). A convolution followed by batch norm needs no bias. A bias adds the
+# [batch normalisation](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#batch-normalisation), and [LeakyReLU](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#leakyrelu) with slope 0.2. Weights start from $\mathcal{N}(0, 0.02^2)$, a
+# normal distribution with mean 0 and standard deviation 0.02, as in [DCGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dcgan) ([Radford et al. 2016](https://arxiv.org/abs/1511.06434)). A convolution followed by batch norm needs no bias. A bias adds the
 # same constant $b_c$ to every value of channel $c$; batch norm then subtracts that channel's mean over
 # the batch and the positions, and the mean has gone up by exactly $b_c$, so the subtraction removes
 # the bias again (the variance does not change either). Whatever $b_c$ is, the output is the same, so
 # it would be a parameter that never matters. Batch norm's own learned offset $\beta$ (added *after*
-# the normalisation) provides the shift. The **first** encoder block has no batch norm, a choice that goes back
-# to DCGAN (Radford et al. 2016): batch norm on the layer that reads the raw image made training
-# oscillate, so it is left out there (in the PatchGAN's first block too).
+# the normalisation) provides the shift. The **first** encoder block has no batch norm, and neither
+# has the [PatchGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#patchgan)'s first block (Isola et al. 2017, appendix 6.1). The nearest evidence is DCGAN's
+# (Radford et al. 2016): batch norm on *every* layer made the samples oscillate and the training
+# unstable, and leaving it out of the generator's output layer and the discriminator's input layer
+# avoided that. Neither paper tests the first layer on its own, so read this as the recipe that
+# worked for the authors, not as a measured rule.
 
 # %%
 INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
@@ -358,14 +361,13 @@ print("✅ batch norm removed the bias exactly (up to float32 rounding)")
 #
 # $$(b, h, w, c) \xrightarrow{\text{up}} (b, 2h, 2w, f) \xrightarrow{\text{concat with skip } (b, 2h, 2w, c_s)} (b, 2h, 2w, f + c_s)$$
 #
-# The cell ships with an answer so the notebook runs. To try it yourself, replace the body with
-# `raise NotImplementedError`, run the check to see what it says, then write your own. The checker
-# compares the output shape, the parameter count and, with the reference's weights copied in, the
-# outputs on random inputs.
+# Write the block with Keras layers (initialise the transposed convolution with `INIT`), in place
+# of the `raise NotImplementedError` line.
 
 # %%
 def upsample_with_skip(x, skip, filters, dropout=False):
-    """Transposed conv 4x4 stride 2 -> batch norm -> (dropout 0.5) -> ReLU, then concat with skip."""
+    """x (b, h, w, c), skip (b, 2h, 2w, c_s) -> (b, 2h, 2w, filters + c_s)."""
+    # BEGIN SOLUTION: the decoder block described above, then the concatenation with skip
     x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
                                kernel_initializer=INIT)(x)    # (b, 2h, 2w, filters)
     x = layers.BatchNormalization()(x)
@@ -373,33 +375,19 @@ def upsample_with_skip(x, skip, filters, dropout=False):
         x = layers.Dropout(0.5)(x)
     x = layers.ReLU()(x)
     return layers.Concatenate()([x, skip])                    # (b, 2h, 2w, filters + skip channels)
+    # END SOLUTION
 
+
+# %% [markdown]
+# The check builds your block and the course's (`conv_block` plus a concatenation), with and without
+# dropout, and compares in turn: the output shape; the layers in order (so a ReLU before its batch
+# norm, or dropout in the wrong place, is named); the parameter count; then, with the same weights in
+# both (batch-norm scales of both signs and moving statistics away from 0 and 1), the outputs in
+# inference mode and in training mode. While your function is still the stub, the rest of the lesson
+# uses the course's block.
 
 # %%
-def reference_upsample_with_skip(x, skip, filters, dropout=False):
-    up = conv_block(x, filters, transpose=True, norm="batch", activation="relu", dropout=0.5 if dropout else 0.0)
-    return layers.Concatenate()([up, skip])
-
-
-upsample_hint = ("Conv2DTranspose(filters, 4, strides=2, padding='same', use_bias=False), then "
-                 "BatchNormalization, then Dropout(0.5) only if dropout=True, then ReLU; finally "
-                 "layers.Concatenate()([x, skip]) so the channels add up.")
-for use_dropout in (True, False):
-    exercises.check_model_builder(
-        lambda x, s: upsample_with_skip(x, s, 64, dropout=use_dropout),
-        lambda x, s: reference_upsample_with_skip(x, s, 64, dropout=use_dropout),
-        input_shapes=[(4, 4, 128), (8, 8, 64)], name=f"upsample_with_skip(dropout={use_dropout})",
-        hint=upsample_hint)
-
-# Dropout has no weights and does nothing at inference, so the checker cannot see it: count it here.
-x_in, skip_in = keras.Input((4, 4, 128)), keras.Input((8, 8, 64))
-for use_dropout in (True, False):
-    block = keras.Model([x_in, skip_in], upsample_with_skip(x_in, skip_in, 64, dropout=use_dropout))
-    rates = [layer.rate for layer in block.layers if isinstance(layer, layers.Dropout)]
-    if rates != ([0.5] if use_dropout else []):
-        raise exercises.ExerciseError(f"❌ with dropout={use_dropout} the block has dropout rates {rates}.\n"
-                                      f"💡 Hint: {upsample_hint}")
-print("✅ dropout 0.5 exactly when asked for")
+upsample_with_skip = exercises.check("02.upsample_with_skip", upsample_with_skip)
 
 # %% [markdown]
 # ### 4.3 The whole U-Net
@@ -486,8 +474,8 @@ else:
 # ## 5. The PatchGAN discriminator
 #
 # A discriminator that gives one verdict for the whole image mostly checks the overall look. Pix2Pix
-# leaves the large-scale structure to the $L_1$ loss (section 6) and lets $D$ focus on local texture
-# and sharpness: the **PatchGAN** outputs a *grid* of logits, each judging one overlapping patch of the
+# leaves the large-scale structure to the $L_1$ loss ([glossary](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#l1-loss), section 6) and lets $D$ focus on local texture
+# and sharpness: the **PatchGAN** outputs a *grid* of [logits](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#logit), each judging one overlapping patch of the
 # input. It is fully convolutional: three downsample blocks (64, 128, 256 channels, no batch norm on
 # the first), then two 4x4 convolutions with stride 1, each after a one-pixel zero padding. Its input
 # is the pair concatenated along the channels: $(b, 256, 256, 3 + 3)$.
@@ -533,7 +521,7 @@ print(f"discriminator at {cfg.image_size}x{cfg.image_size}: {discriminator.count
 # %% [markdown]
 # ### 5.1 How much of the image does one verdict see?
 #
-# The **receptive field** of an output cell is the input patch that can influence it. Walk backwards
+# The **[receptive field](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#receptive-field)** of an output cell is the input patch that can influence it. Walk backwards
 # from one output cell: a layer with kernel $k$ and stride $s$ turns a field of $r$ cells at its output
 # into
 #
@@ -545,27 +533,21 @@ print(f"discriminator at {cfg.image_size}x{cfg.image_size}: {discriminator.count
 # not change its size.
 #
 # **Your turn.** Write `receptive_field(layer_list)`, where `layer_list` holds `(kernel, stride, padding)`
-# for each layer from input to output. It ships with an answer; replace the body with
-# `raise NotImplementedError` to try it yourself. The checker compares it with
-# `plotting.receptive_field_size` on random stacks of layers.
+# for each layer from input to output, in place of the `raise NotImplementedError` line. The check
+# compares it with `plotting.receptive_field_size` on eight random stacks of layers.
 
 # %%
 def receptive_field(layer_list):
+    """[(kernel, stride, padding), ...] from input to output -> side of the input patch one output cell sees."""
+    # BEGIN SOLUTION: start from one output cell and apply the formula above once per layer
     field = 1                                         # one output cell
     for kernel, stride, _padding in reversed(list(layer_list)):
         field = (field - 1) * stride + kernel         # what this layer needs to see at its input
     return field
+    # END SOLUTION
 
 
-def random_layers(rng):
-    n = int(rng.integers(1, 7))
-    return ([(int(rng.integers(1, 8)), int(rng.integers(1, 4)), int(rng.integers(0, 3))) for _ in range(n)],)
-
-
-exercises.check_function(receptive_field, plotting.receptive_field_size, inputs=random_layers,
-                         name="receptive_field", trials=8,
-                         hint="Start with field = 1 at the output and walk the layers in reverse order; "
-                              "each one maps r to (r - 1) * stride + kernel.")
+receptive_field = exercises.check("02.receptive_field", receptive_field)
 
 # %%
 paper_layers = plotting.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
@@ -627,12 +609,12 @@ del full_disc, reference_disc       # the full-size networks were only for count
 # $$\mathcal{L}_{L1}(G) = \mathbb{E}_{x,y}\,\lVert y - G(x)\rVert_1, \qquad
 # G^* = \arg\min_G \max_D\; \mathcal{L}_{cGAN}(G, D) + \lambda\, \mathcal{L}_{L1}(G), \quad \lambda = 100.$$
 #
-# In code both players minimise a binary cross-entropy (BCE) on logits, averaged over every patch:
+# In code both players minimise a [binary cross-entropy](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#binary-cross-entropy) (BCE) on logits, averaged over every patch:
 #
 # - **discriminator**: real pairs labelled 1, generated pairs labelled 0,
 #   $\;\mathcal{L}_D = \tfrac12\big[\text{BCE}(1, D(x, y)) + \text{BCE}(0, D(x, G(x)))\big]$.
 #   The factor $\tfrac12$ is the paper's: it slows $D$ down relative to $G$;
-# - **generator**: the non-saturating form of lesson 01, fakes labelled 1, plus the weighted $L_1$:
+# - **generator**: the [non-saturating](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#non-saturating-loss) form of lesson 01, fakes labelled 1, plus the weighted $L_1$:
 #   $\;\mathcal{L}_G = \text{BCE}(1, D(x, G(x))) + \lambda \lVert y - G(x)\rVert_1$.
 
 # %%
@@ -654,30 +636,23 @@ assert np.isclose(my_value, course_value, rtol=1e-5), "the discriminator loss di
 
 # %% [markdown]
 # **Your turn: the generator loss.** Write `generator_loss`, returning the total and its two parts
-# `(total, adversarial, l1)`, with `l1` unweighted. It ships with an answer; replace the body with
-# `raise NotImplementedError` to try it yourself. The checker compares it with the course's
-# `losses.pix2pix_generator_loss` on random logits and images.
+# `(total, adversarial, l1)`, with `l1` unweighted, using `bce` from the cell above. The check
+# compares it with the course's `losses.pix2pix_generator_loss` on random logits, images and weights.
 
 # %%
 def generator_loss(fake_logits, generated, target, l1_weight=100.0):
+    """Logits (b, g, g, 1), images (b, S, S, 3) -> (total, adversarial, l1), three scalars."""
+    # BEGIN SOLUTION: compute the two terms of L_G and return (total, adversarial, l1)
     adversarial = bce(tf.ones_like(fake_logits), fake_logits)   # fool D: fakes should score 1
     l1 = tf.reduce_mean(tf.abs(target - generated))             # stay close to the target
     return adversarial + l1_weight * l1, adversarial, l1
+    # END SOLUTION
 
 
-def random_generator_inputs(rng):
-    fake_logits = rng.normal(0, 2, size=(2, 6, 6, 1)).astype("float32")
-    generated, target = rng.uniform(-1, 1, size=(2, 2, 32, 32, 3)).astype("float32")
-    return fake_logits, generated, target
-
-
-exercises.check_function(generator_loss, losses.pix2pix_generator_loss, inputs=random_generator_inputs,
-                         name="generator_loss",
-                         hint="adversarial = BCE of the fake logits against ones (from_logits=True); "
-                              "l1 = mean |target - generated|; total = adversarial + l1_weight * l1.")
+generator_loss = exercises.check("02.generator_loss", generator_loss)
 
 # %% [markdown]
-# How big is each part at the start? Right after initialisation $D$ guesses about 0.5 everywhere, so
+# How big is each part at the start? Right after [initialisation](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#weight-initialisation) $D$ guesses about 0.5 everywhere, so
 # the adversarial term is about $\log 2 \approx 0.69$; the images differ by about 0.5 per pixel, so the
 # weighted $L_1$ term is about 50. The $L_1$ term dominates early on, which is what makes Pix2Pix train
 # steadily from the first step.
@@ -692,28 +667,28 @@ print(f"total {float(total):.2f} = adversarial {float(adversarial):.3f} + {cfg.l
 # %% [markdown]
 # ## 7. One training step, written out
 #
-# Each step updates both players on the same batch (Goodfellow et al. 2014; Isola et al. 2017):
+# Each step updates both players on the same batch ([Goodfellow et al. 2014](https://arxiv.org/abs/1406.2661); Isola et al. 2017):
 #
 # 1. **discriminator**: score the real pair $(x, y)$ and the generated pair $(x, G(x))$ and take a
 #    gradient step on $\mathcal{L}_D$; only $D$'s weights move;
 # 2. **generator**: take a step on $\mathcal{L}_G$, D's verdict on $(x, G(x))$ plus $\lambda L_1$; only
 #    $G$'s weights move, but the gradient flows back *through* $D$ into $G$.
 #
-# **What our code does: a simultaneous update.** We follow the TensorFlow pix2pix tutorial: *one*
+# **What our code does: a [simultaneous](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#simultaneous-update) update.** We follow the TensorFlow pix2pix tutorial: *one*
 # forward pass computes $G(x)$ and both verdicts, both losses come from it, and two `GradientTape`s
 # give each player its gradient. Both gradients are therefore taken at the *same* weights, those from
 # before the step. Applying $D$'s update first changes nothing for $G$: $G$'s gradient was recorded
 # through the old $D$, and $D$'s update never sees $G$'s new weights within the step. Only the next
 # step sees both new players.
 #
-# **The alternating version.** Goodfellow et al. (2014, Algorithm 1) and Isola et al. (2017,
+# **The [alternating](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#alternating-update) version.** Goodfellow et al. (2014, Algorithm 1) and Isola et al. (2017,
 # section 3.3, and their released code) alternate instead: update $D$, then run $D$ again on
 # $(x, G(x))$ with its *new* weights and update $G$ from that verdict. This costs an extra pass
 # through $D$, and $G$ then reacts to the discriminator as it is after this step rather than before
 # it. The two are different algorithms and end a step with different weights; this lesson does not
 # measure how much that matters for the final result.
 #
-# Both players use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$, and the paper's batch
+# Both players use [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$, and the paper's batch
 # size is 1.
 
 # %%
@@ -782,12 +757,15 @@ del g1, d1, g2, d2
 # is a `keras.Model` whose `train_step` computes exactly the step above, so Keras's `fit` does all that.
 #
 # The full profile trains on facades with the TensorFlow tutorial's 40,000 steps at batch size 1 (the
-# paper trains 200 epochs, i.e. 80,000 steps); expect an hour or more on a Colab T4 (lesson 04 measures
-# the step time on your GPU). The smoke
-# profile trains 800 steps at 64x64 with 16 base filters on the shipped set: about a minute on a
-# laptop CPU, and enough for a result you can recognise. Every `cfg.sample_every` steps a callback saves
+# paper trains 200 epochs, i.e. 80,000 steps). How long that takes on a Colab T4 is an **estimate**,
+# not a measurement: one step costs about 75 [GFLOP](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop) (lesson 00), so even at the T4's data-sheet
+# [float32 peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops) of 8.1 TFLOP/s the 40,000 steps need at least 6 minutes, and real training reaches
+# only a fraction of that peak at batch size 1. Plan for tens of minutes to an hour or more; lesson 04
+# measures the step time on your GPU. The smoke profile trains 800 steps at 64x64 with 16 base
+# filters on the shipped set: about a minute on a laptop CPU, and enough for a result you can
+# recognise. Every `cfg.sample_every` steps a callback saves
 # a picture of three fixed validation pairs (input | target | prediction); another logs the losses.
-# A Colab session can disconnect during a long run: lesson 04 adds checkpoints that resume it.
+# A Colab session can disconnect during a long run: lesson 04 adds [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) that resume it.
 
 # %%
 run_dir = (Path("/content/runs") if config.in_colab() else Path(tempfile.gettempdir()) / "gan-course") / "02_pix2pix"
@@ -843,10 +821,10 @@ fig = plotting.plot_translation_rows(val_x, val_y, after, max_rows=4)
 # pixel (`course_utils.metrics`):
 #
 # - **L1**: mean absolute difference in $[-1, 1]$ units, lower is better;
-# - **PSNR** (peak signal-to-noise ratio): $10 \log_{10}(\text{MAX}^2 / \text{MSE})$ in decibels, where
+# - **[PSNR](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#psnr)** (peak signal-to-noise ratio): $10 \log_{10}(\text{MAX}^2 / \text{MSE})$ in decibels, where
 #   MSE is the mean squared difference and MAX the width of the value range (2 for $[-1, 1]$, the
 #   same number as MAX $= 1$ on $[0, 1]$ images); higher is better;
-# - **SSIM** (structural similarity, Wang et al. 2004) compares two images window by window. In each
+# - **[SSIM](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#ssim)** (structural similarity, [Wang et al. 2004](https://doi.org/10.1109/TIP.2003.819861)) compares two images window by window. In each
 #   window it takes the local means $\mu_x, \mu_y$, standard deviations $\sigma_x, \sigma_y$ and
 #   covariance $\sigma_{xy}$, weighted by an 11x11 Gaussian window with $\sigma = 1.5$, and multiplies
 #   three agreements, luminance (means), contrast (standard deviations) and structure (correlation):
@@ -976,6 +954,51 @@ browser = widgets.sample_browser(sample_dir) if saved else None
 browser
 
 # %% [markdown]
+# ## Check yourself
+#
+# Answer each question in your head (or on paper) first, then open the answer.
+#
+# **1.** Why does the Pix2Pix discriminator see the input image together with the output?
+#
+# <details><summary>Answer</summary>
+#
+# It judges *pairs*. A discriminator that saw only the output would accept any realistic image, even one that has nothing to do with the input; seeing both, it also checks that the output fits its input.
+#
+# </details>
+#
+# **2.** Why do the convolutions just before a batch norm have no bias?
+#
+# <details><summary>Answer</summary>
+#
+# Batch norm subtracts each channel's mean, and a per-channel bias shifts that mean by exactly the bias: it cancels. The bias would be a weight that never changes the output.
+#
+# </details>
+#
+# **3.** Three 4x4 convolutions with stride 2, one after the other. How large is the receptive field of one output cell?
+#
+# <details><summary>Answer</summary>
+#
+# Walking back from the output with $r_{\text{in}} = (r_{\text{out}} - 1)s + k$: $1 \to 4 \to 10 \to 22$. Each output cell sees a 22x22 patch of the input.
+#
+# </details>
+#
+# **4.** What does the $L_1$ term add, and what would $L_1$ alone give?
+#
+# <details><summary>Answer</summary>
+#
+# It keeps the output close to the target, colours and layout in the right places, and it dominates the loss at the start, which makes training steady. Alone it gives blurry images: where several outputs are plausible, the average of them minimises $L_1$. The GAN term is what makes them sharp.
+#
+# </details>
+#
+# **5.** A 256x256 input goes through eight stride-2 encoder blocks. What spatial size is the bottleneck, and why does the U-Net need its skip connections?
+#
+# <details><summary>Answer</summary>
+#
+# $256 / 2^8 = 1$: a 1x1 bottleneck. Fine detail (edges, exact positions) cannot squeeze through it; the skips carry each encoder level straight to the decoder level of the same size.
+#
+# </details>
+
+# %% [markdown]
 # ## Summary
 #
 # - Pix2Pix is a conditional GAN: $G$ maps an input image to an output image, and $D$ judges *pairs*,
@@ -989,3 +1012,34 @@ browser
 #
 # Pix2Pix needs pairs. Lesson 03 (CycleGAN) drops that requirement: it translates between two
 # collections of images that were never paired, with a cycle-consistency loss instead of $L_1$.
+
+# %% [markdown]
+# ## Further reading
+#
+# **The papers this lesson teaches**
+#
+# - Isola et al. (2017), *Image-to-Image Translation with Conditional Adversarial Networks* (Pix2Pix),
+#   [arXiv:1611.07004](https://arxiv.org/abs/1611.07004): the losses, the U-Net and PatchGAN
+#   (appendix 6.1) and the training details (appendix 6.2).
+# - Ronneberger et al. (2015), *U-Net*, [arXiv:1505.04597](https://arxiv.org/abs/1505.04597).
+# - Wang et al. (2004), *Image Quality Assessment: From Error Visibility to Structural Similarity*
+#   (SSIM), [doi:10.1109/TIP.2003.819861](https://doi.org/10.1109/TIP.2003.819861).
+#
+# **The TensorFlow and Keras documentation we used**
+#
+# - The TensorFlow [pix2pix tutorial](https://www.tensorflow.org/tutorials/generative/pix2pix), the
+#   source of the simultaneous update and the 40,000-step schedule.
+# - [tf.data: Build TensorFlow input pipelines](https://www.tensorflow.org/guide/data).
+# - Keras: [customizing what happens in `fit()`](https://keras.io/guides/custom_train_step_in_tensorflow/),
+#   [callbacks](https://keras.io/api/callbacks/) and [`plot_model`](https://keras.io/api/utils/model_plotting_utils/).
+#
+# **Where to go next**
+#
+# - Wang et al. (2018), *High-Resolution Image Synthesis and Semantic Manipulation with Conditional
+#   GANs* (pix2pixHD), [arXiv:1711.11585](https://arxiv.org/abs/1711.11585): Pix2Pix at 2048x1024.
+# - Park et al. (2019), *Semantic Image Synthesis with Spatially-Adaptive Normalization* (SPADE),
+#   [arXiv:1903.07291](https://arxiv.org/abs/1903.07291): label maps to photos with a better way to
+#   feed the labels in.
+# - Zhu et al. (2017), *Toward Multimodal Image-to-Image Translation* (BicycleGAN),
+#   [arXiv:1711.11586](https://arxiv.org/abs/1711.11586): many plausible outputs for one input,
+#   where Pix2Pix gives one.

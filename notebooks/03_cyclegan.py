@@ -65,14 +65,14 @@ keras.utils.set_random_seed(cfg.seed)
 #
 # What we *can* collect easily is two **unaligned collections**: a folder of horse photos and a
 # folder of zebra photos, a folder of Monet paintings and a folder of landscape photos, sunny
-# and overcast beaches. CycleGAN (Zhu et al. 2017) learns a translation between two such
-# domains $X$ and $Y$ without ever seeing which $y$ belongs to which $x$.
+# and overcast beaches. CycleGAN ([Zhu et al. 2017](https://arxiv.org/abs/1703.10593)) learns a translation between two such
+# [domains](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#domain) $X$ and $Y$ without ever seeing which $y$ belongs to which $x$.
 
 # %% [markdown]
 # ## 2. The two collections we use
 #
 # On Colab (full profile) we train on TFDS `cycle_gan/horse2zebra`: 1,067 horse and 1,334 zebra
-# photos. On a CPU (smoke profile) we use the course's shipped unpaired set `day2dusk`:
+# photos. On a CPU ([smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile)) we use the course's shipped unpaired set `day2dusk`:
 #
 # - **X = A**: daylight scenes (blue sky, yellow sun, green grass);
 # - **Y = B**: dusk scenes of *other* scenes, drawn from other random seeds.
@@ -107,9 +107,9 @@ plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from train
 #
 # CycleGAN trains four networks at once:
 #
-# - a generator $G: X \to Y$ (day $\to$ dusk, horse $\to$ zebra),
+# - a [generator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator) $G: X \to Y$ (day $\to$ dusk, horse $\to$ zebra),
 # - a generator $F: Y \to X$ (dusk $\to$ day, zebra $\to$ horse),
-# - a discriminator $D_Y$ that tells real $y$ from translated $G(x)$,
+# - a [discriminator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#discriminator) $D_Y$ that tells real $y$ from translated $G(x)$,
 # - a discriminator $D_X$ that tells real $x$ from translated $F(y)$.
 #
 # Each discriminator only knows its own domain. The picture shows who talks to whom.
@@ -142,14 +142,14 @@ draw_cyclegan_diagram();
 # %% [markdown]
 # ## 4. Adversarial losses: binary cross-entropy and least squares
 #
-# Our discriminators output a raw score $a = D(\cdot)$ per patch (no sigmoid in the network).
-# With **binary cross-entropy** (Goodfellow et al. 2014) the score is read as a logit,
+# Our discriminators output a raw score $a = D(\cdot)$ per patch (no [sigmoid](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#sigmoid) in the network).
+# With **[binary cross-entropy](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#binary-cross-entropy)** ([Goodfellow et al. 2014](https://arxiv.org/abs/1406.2661)) the score is read as a [logit](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#logit),
 # $\sigma(a)$ = probability of "real", and, for $G$ and $D_Y$:
 #
 # $$\mathcal{L}^{\text{BCE}}_{D_Y} = -\tfrac12\Bigl[\log \sigma(D_Y(y)) + \log\bigl(1 - \sigma(D_Y(G(x)))\bigr)\Bigr],
 # \qquad \mathcal{L}^{\text{BCE}}_{G} = -\log \sigma(D_Y(G(x))).$$
 #
-# With **least squares** (LSGAN, Mao et al. 2017), the form CycleGAN uses, the score is a
+# With **least squares** ([LSGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#least-squares-gan), [Mao et al. 2017](https://arxiv.org/abs/1611.04076)), the form CycleGAN uses, the score is a
 # plain number pushed towards targets 1 (real) and 0 (fake):
 #
 # $$\mathcal{L}^{\text{LS}}_{D_Y} = \tfrac12\Bigl[\bigl(D_Y(y) - 1\bigr)^2 + D_Y(G(x))^2\Bigr],
@@ -157,7 +157,7 @@ draw_cyclegan_diagram();
 #
 # The same pair of formulas holds for $F$ and $D_X$ with $x$ and $y$ swapped. The factor
 # $\tfrac12$ in both discriminator losses is the papers' "divide the discriminator's objective
-# by 2", which slows $D$ down relative to the generator (Isola et al. 2017; Zhu et al. 2017).
+# by 2", which slows $D$ down relative to the generator ([Isola et al. 2017](https://arxiv.org/abs/1611.07004); Zhu et al. 2017).
 # Each term is a mean over the patches of the score grid and over the batch. Let us write both forms
 # ourselves and check them against `course_utils.losses`.
 
@@ -195,12 +195,20 @@ for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_
 # %% [markdown]
 # **Why least squares?** Look at the generator's loss as a function of the discriminator's score
 # $a$ on one fake, and at its gradient $\partial\mathcal{L}_G/\partial a$ (right), which is what
-# reaches the generator. The original minimax BCE loss $\log(1-\sigma(a))$ is flat when $D$
+# reaches the generator. The original [minimax](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#minimax-game) BCE loss $\log(1-\sigma(a))$ is flat when $D$
 # confidently rejects the fake ($a \ll 0$, typical early in training): no signal at all. The
-# non-saturating BCE fixes that side, but goes flat once $D$ is fooled ($a \gg 0$), even if the
+# [non-saturating](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#non-saturating-loss) BCE fixes that side, but goes flat once $D$ is fooled ($a \gg 0$), even if the
 # fake is still far from real images. The least-squares gradient $2(a-1)$ is proportional to
 # the distance from the target on *both* sides, so fakes keep being pulled towards the real data
 # (Mao et al. 2017).
+
+# %% [markdown]
+# **Reading the plot.** All three curves share one horizontal axis, the discriminator's raw output
+# $a$, but $a$ means different things. For the two BCE curves it is a logit: $a = 0$ means
+# "undecided" ($\sigma(0) = 0.5$) and $D$ is fully fooled only as $a \to +\infty$. For least squares
+# it is the score itself: 0 means "fake", 1 means "real" (the dotted line), and a discriminator
+# trained with this loss keeps its scores near that range. So compare the *shapes*, where each
+# gradient vanishes and where it keeps pulling, not the values of different curves at the same $a$.
 
 # %%
 plotting.plot_generator_losses(d_output=-3.0);
@@ -218,7 +226,8 @@ widgets.loss_explorer(d_output=-3.0)
 #
 # The adversarial losses alone are not enough. $D_Y$ only checks that $G(x)$ *looks like* a dusk
 # image, not that it is the dusk version of **this** $x$: $G$ could map every day scene to the
-# same good-looking dusk picture. CycleGAN adds a constraint borrowed from translators: translate
+# same good-looking dusk picture. CycleGAN adds a constraint, [cycle consistency](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#cycle-consistency), borrowed
+# from translators: translate
 # a sentence from English to French and back, and you should get your sentence again. If $F$
 # undoes $G$ and $G$ undoes $F$, then $G(x)$ must keep what makes $x$ this particular $x$:
 #
@@ -254,30 +263,21 @@ plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
 #
 # Write the full cycle loss, both directions, with weight `weight` (= $\lambda$ = 10). Inputs are
 # batches in $[-1, 1]$: `real_x`, its round trip `cycled_x` $= F(G(x))$, `real_y` and
-# `cycled_y` $= G(F(y))$. The notebook ships with an answer in place; to try it yourself,
-# replace the body with `raise NotImplementedError`, write your own and run the check.
+# `cycled_y` $= G(F(y))$. Write it in place of the `raise NotImplementedError` line and run the
+# check, which compares it with two calls of `losses.cycle_consistency_loss` on random images and
+# weights. While it is still the stub, the rest of the lesson uses the course's version.
 
 # %%
 def cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
+    """Four batches (b, h, w, 3) in [-1, 1] -> the weighted cycle loss, a scalar."""
+    # BEGIN SOLUTION: return L_cyc, both directions, each an L1 distance averaged over every value
     forward = tf.reduce_mean(tf.abs(cycled_x - real_x))    # ||F(G(x)) - x||_1, averaged
     backward = tf.reduce_mean(tf.abs(cycled_y - real_y))   # ||G(F(y)) - y||_1, averaged
     return weight * (forward + backward)
+    # END SOLUTION
 
 
-def reference_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
-    return (losses.cycle_consistency_loss(real_x, cycled_x, weight)
-            + losses.cycle_consistency_loss(real_y, cycled_y, weight))
-
-
-def random_cycle_inputs(rng):
-    images = lambda: rng.uniform(-1, 1, (2, 8, 8, 3)).astype("float32")
-    return images(), images(), images(), images()
-
-
-exercises.check_function(
-    cycle_loss, reference_cycle_loss, random_cycle_inputs, name="cycle_loss",
-    hint="Take the mean absolute difference for each direction (x with F(G(x)), y with G(F(y))), "
-         "add the two and multiply by the weight. A squared error or a missing direction gives another value.")
+cycle_loss = exercises.check("03.cycle_loss", cycle_loss)
 
 # %% [markdown]
 # ## 6. The identity loss: keep the colours when there is nothing to do
@@ -290,7 +290,7 @@ exercises.check_function(
 #
 # Zhu et al. (2017) introduced it for painting $\to$ photo, where without it the generators
 # happily shifted the tint of a whole picture (a daytime painting turned into a sunset photo):
-# the identity loss makes them **preserve colour composition** unless changing it is needed.
+# the [identity loss](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#identity-loss) makes them **preserve colour composition** unless changing it is needed.
 #
 # It is a prior, not a truth. On our day $\to$ dusk set the true $G$ is a colour change, so it
 # does *not* leave a dusk image alone: the identity term pulls slightly against the right answer.
@@ -306,22 +306,18 @@ print(f"|F_true(x) - x| on day images:  {metrics.mean_l1(true_f(x), x):.3f}")
 # ### Your turn 2: the identity loss
 #
 # Write the identity term for both generators: `same_y` is $G(y)$, `same_x` is $F(x)$, and the
-# weight is $0.5\lambda = 5$. As before, the answer is in place; replace the body with
-# `raise NotImplementedError` to write your own.
+# weight is $0.5\lambda = 5$. As before, write it in place of the `raise NotImplementedError` line
+# and run the check.
 
 # %%
 def identity_term(real_x, same_x, real_y, same_y, weight=5.0):
+    """Four batches (b, h, w, 3) in [-1, 1] -> the weighted identity loss, a scalar."""
+    # BEGIN SOLUTION: return L_id, one L1 term per generator, with the weight given
     return weight * (tf.reduce_mean(tf.abs(same_y - real_y)) + tf.reduce_mean(tf.abs(same_x - real_x)))
+    # END SOLUTION
 
 
-def reference_identity_term(real_x, same_x, real_y, same_y, weight=5.0):
-    return losses.identity_loss(real_y, same_y, weight) + losses.identity_loss(real_x, same_x, weight)
-
-
-exercises.check_function(
-    identity_term, reference_identity_term, random_cycle_inputs, name="identity_term",
-    hint="Compare G(y) with y and F(x) with x (not with the other domain), mean absolute error each, "
-         "and weight each by 0.5 * lambda = 5.")
+identity_term = exercises.check("03.identity_term", identity_term)
 
 # %% [markdown]
 # ## 7. The full objective, and who learns from which term
@@ -346,18 +342,18 @@ exercises.check_function(
 # %% [markdown]
 # ## 8. The ResNet generator
 #
-# CycleGAN's generator comes from Johnson et al. (2016), *Perceptual losses for real-time style
-# transfer*. Unlike the U-Net of lesson 02 it has no long skip connections: the image is
-# squeezed to 1/4 of its size, transformed there by a stack of residual blocks, and expanded back.
+# CycleGAN's generator comes from [Johnson et al. (2016)](https://arxiv.org/abs/1603.08155), *Perceptual losses for real-time style
+# transfer*. Unlike the [U-Net](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#u-net) of lesson 02 it has no long [skip connections](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#skip-connection): the image is
+# squeezed to 1/4 of its size, transformed there by a stack of [residual blocks](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#residual-block), and expanded back.
 #
-# 1. **Reflection padding** by 3, then a **7x7 convolution** (64 filters): reflection mirrors the
+# 1. **[Reflection padding](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#reflection-padding)** by 3, then a **7x7 convolution** (64 filters): reflection mirrors the
 #    border pixels instead of adding black ones, so no dark frame creeps into the output.
 # 2. **Two stride-2 3x3 convolutions** (128, 256 filters): $256 \to 128 \to 64$.
 # 3. **Residual blocks** at $64 \times 64 \times 256$: 9 at 256x256, 6 at 128x128.
-# 4. **Two stride-2 transposed convolutions** (128, 64): $64 \to 128 \to 256$.
+# 4. **Two stride-2 [transposed convolutions](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#transposed-convolution)** (128, 64): $64 \to 128 \to 256$.
 # 5. Reflection padding by 3, a **7x7 convolution to 3 channels** and **tanh** for $[-1, 1]$.
 #
-# Every convolution except the last is followed by instance norm and ReLU. In the sketch each
+# Every convolution except the last is followed by [instance norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#instance-normalisation) and ReLU. In the sketch each
 # box is a feature map: its height follows the spatial size, its width the number of channels.
 
 # %%
@@ -395,7 +391,7 @@ draw_resnet_generator();
 # ### The residual block
 #
 # A residual block does not learn the mapping $M(x)$ it should compute directly; it learns the
-# *change* $F(x) = M(x) - x$ and outputs $x + F(x)$ (He et al. 2016). For translation this is a
+# *change* $F(x) = M(x) - x$ and outputs $x + F(x)$ ([He et al. 2016](https://arxiv.org/abs/1512.03385)). For translation this is a
 # natural fit: most of a zebra is still the horse, and a block that should change little only
 # has to keep $F$ small. (This $F$ is the block's residual, not the generator $F$.)
 #
@@ -405,19 +401,23 @@ draw_resnet_generator();
 # ### Your turn 3: a residual block
 #
 # Write the block with `ReflectionPadding2D`, `layers.Conv2D` (`padding="valid"`, since the
-# padding is already there) and `InstanceNormalization`. Initialise the kernels from
-# $\mathcal{N}(0, 0.02)$ as the paper's code does (`INIT` below), not with Keras's default Glorot
-# initializer. The check compares the block with `course_utils.layers.residual_block`: parameter
-# count, output shape, and outputs with the same weights; a second check looks at the spread of
-# the freshly initialised kernels. Replace the body with `raise NotImplementedError` to try it
-# yourself.
+# padding is already there) and `InstanceNormalization`. [Initialise](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#weight-initialisation) the kernels from a normal
+# distribution with mean 0 and **standard deviation** 0.02 (not variance 0.02), as the paper's code
+# does (`INIT` below), not with Keras's default [Glorot](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#glorot-initialisation) initializer (lesson 01). We write it
+# $\mathcal{N}(0, 0.02^2)$, since $\mathcal{N}(\mu, \sigma^2)$ names the variance. The check
+# compares the block with `course_utils.layers.residual_block`: parameter count, output shape, the
+# layers in order, and outputs with the same weights (in inference and training mode); a second
+# check looks at the spread of the freshly initialised kernels. Write it in place of the
+# `raise NotImplementedError` line, and keep the convolutions' default bias (the paragraph after the
+# check says why it does nothing here).
 
 # %%
-INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the paper's N(0, 0.02)
+INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the paper's N(0, 0.02^2): std 0.02
 
 
 def my_residual_block(x, filters):
-    # x: (batch, h, w, filters)
+    """x (batch, h, w, filters) -> x + F(x), same shape."""
+    # BEGIN SOLUTION: the residual block described above, ending with the addition of x
     y = ReflectionPadding2D(1)(x)                                         # (batch, h + 2, w + 2, filters)
     y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)
@@ -426,23 +426,11 @@ def my_residual_block(x, filters):
     y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)                   # no ReLU here: F(x) may be negative
     return layers.Add()([x, y])                      # x + F(x), (batch, h, w, filters)
+    # END SOLUTION
 
 
-exercises.check_model_builder(
-    lambda t: my_residual_block(t, 16), lambda t: residual_block(t, 16), input_shapes=[(8, 8, 16)],
-    name="my_residual_block",
-    hint="Two rounds of pad(1) -> 3x3 conv (valid) -> instance norm, with a ReLU only after the first, "
-         "then add the block's input. Keep the conv bias (the default): it has no effect here, because "
-         "instance norm subtracts each channel's mean, but the CycleGAN code keeps it and so do we.")
-
-# The weights checker copies the reference's weights in, so it cannot see the initializer: look at it here.
-block_in = keras.Input((8, 8, 16))
-block = keras.Model(block_in, my_residual_block(block_in, 16))
-kernel_stds = [float(np.std(w)) for w in block.weights if len(w.shape) == 4]   # (3, 3, 16, 16) kernels
-assert all(0.015 < s < 0.025 for s in kernel_stds), (
-    f"kernel standard deviations {kernel_stds}: expected about 0.02. "
-    "Pass kernel_initializer=INIT to both convs (Keras's default Glorot gives about 0.08 here).")
-print(f"kernels drawn from N(0, 0.02): standard deviations {', '.join(f'{s:.4f}' for s in kernel_stds)}")
+# %%
+my_residual_block = exercises.check("03.my_residual_block", my_residual_block)
 
 # %% [markdown]
 # **Why the conv bias does nothing here.** A conv's bias adds one constant $b_c$ to every pixel of
@@ -464,7 +452,7 @@ print(f"instance norm with and without a per-channel bias: max difference {float
 
 # %%
 def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
-    init = INIT   # N(0, 0.02) as in the paper's code
+    init = INIT   # standard deviation 0.02, as in the paper's code
 
     def conv(x, f, k, strides=1, transpose=False, padding="same"):
         cls = layers.Conv2DTranspose if transpose else layers.Conv2D
@@ -529,9 +517,9 @@ fig.tight_layout()
 # %% [markdown]
 # ## 9. Instance norm versus batch norm
 #
-# Batch norm normalises each channel with the mean and variance of the **whole batch**, so the
+# [Batch norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#batch-normalisation) normalises each channel with the mean and variance of the **whole batch**, so the
 # output for one image depends on which other images share its batch, and training and inference
-# behave differently. Instance norm (Ulyanov et al. 2016) normalises each channel of **each
+# behave differently. Instance norm ([Ulyanov et al. 2016](https://arxiv.org/abs/1607.08022)) normalises each channel of **each
 # image** over its own pixels:
 #
 # $$\hat{x}_{nhwc} = \frac{x_{nhwc} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}, \qquad
@@ -585,28 +573,79 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
       f"{float(tf.reduce_max(tf.abs(ours - keras_group))):.1e}")
 
 # %% [markdown]
-# ## 10. The smaller variant
+# ## 10. The discriminator: a PatchGAN that judges one image
 #
-# A lighter CycleGAN, common in course material, works at 128x128 and replaces some of the
-# paper's choices with DCGAN-style ones:
+# CycleGAN's two discriminators are the 70x70 [PatchGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#patchgan) of lesson 02, with three changes
+# (Zhu et al. 2017, appendix 7.2, and the
+# [authors' code](https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix)):
 #
-# - generator: three 4x4 stride-2 convs with **batch norm** ($128 \to 64 \to 32 \to 16$; 64,
-#   128, 256 filters), 6 residual blocks (batch norm, zero padding) at $16 \times 16 \times 256$,
-#   two 4x4 stride-2 transposed convs with batch norm ($16 \to 32 \to 64$) and a last one to
-#   3 channels at 128 with tanh;
+# - it sees **one image**, not a pair: there is no input image to condition on, so $D_Y$ gets
+#   either a real $y$ or a translated $G(x)$, 3 channels in (lesson 02's took 3 + 3);
+# - it uses **instance norm** (section 9) instead of batch norm, again not on the first block;
+# - its outputs are **raw scores** for the least-squares loss of section 4, one per patch, not
+#   logits for BCE.
+#
+# The layers are otherwise the same: 4x4 convolutions with 64, 128 and 256 filters and [stride](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#strided-convolution) 2,
+# one with 512 filters and stride 1, each followed by [LeakyReLU](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#leakyrelu) with slope 0.2, then a 4x4
+# convolution to one channel. At 256x256 that is a 30x30 grid of scores, and each score still
+# depends on a 70x70 patch of the image: the [receptive field](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#receptive-field) does not care about the
+# normalisation. Its convolutions keep their biases before instance norm, where they have no
+# effect (section 8), because the authors' code keeps them and they are in its parameter count.
+
+# %%
+paper_d = models.patchgan_discriminator(256, target_channels=None, norm="instance")   # (b, 256, 256, 3) -> (b, 30, 30, 1)
+norm_layers = [type(layer).__name__ for layer in paper_d.layers if "norm" in layer.name]
+print(f"PatchGAN for CycleGAN: {paper_d.count_params():,} parameters, input {paper_d.input_shape}, "
+      f"output {paper_d.output_shape}")
+print("normalisation layers:", norm_layers)
+print("receptive field of one score:", plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS), "pixels a side")
+assert paper_d.input_shape == (None, 256, 256, 3) and paper_d.output_shape == (None, 30, 30, 1)
+assert norm_layers == ["InstanceNormalization"] * 3            # none on the first block
+assert paper_d.count_params() == 2_764_737                    # the authors' NLayerDiscriminator with 3 input channels
+assert plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS) == 70
+
+# %% [markdown]
+# ## 11. The smaller variant
+#
+# A lighter CycleGAN works at 128x128. We build the one of Udacity's CycleGAN notebook
+# (`cycle-gan/` in
+# [udacity/deep-learning-v2-pytorch](https://github.com/udacity/deep-learning-v2-pytorch/tree/master/cycle-gan),
+# summer to winter in Yosemite), layer for layer. It replaces some of the paper's choices with
+# DCGAN-style ones:
+#
+# - generator: three 4x4 stride-2 convs with **batch norm** and ReLU ($128 \to 64 \to 32 \to 16$;
+#   64, 128, 256 filters), 6 residual blocks (batch norm, zero padding) at $16 \times 16 \times 256$,
+#   two 4x4 stride-2 transposed convs with batch norm and ReLU ($16 \to 32 \to 64$) and a last one
+#   to 3 channels at 128 with tanh;
 # - discriminator: five conv layers, four 4x4 stride-2 ($128 \to 8$; 64 to 512 filters,
-#   `conv_dim = 64`, batch norm after all but the first, LeakyReLU 0.2) and a last 4x4 stride-1
-#   conv to an 8x8 grid of scores;
+#   `conv_dim = 64`, batch norm after all but the first), each followed by a plain **ReLU**, and a
+#   last 4x4 stride-1 conv with one pixel of zero padding, which gives a **7x7** grid of scores;
+# - **no conv has a bias**: the notebook's `conv` and `deconv` helpers create every layer with
+#   `bias=False`. Where batch norm follows, a bias would be cancelled anyway (batch norm subtracts
+#   the channel's mean over the batch and the pixels, and its learned offset $\beta$ takes the
+#   bias's place); the first and last layers simply go without one;
 # - **LSGAN** losses as above.
 #
-# Convolutions followed by batch norm have no bias: batch norm subtracts the channel's mean
-# (over the batch and the pixels), which would cancel it, and its learned offset $\beta$ takes
-# its place. Let us build both networks from Keras layers, print the shape after every
-# convolution and residual block, and check them against `models.small_cyclegan_*`.
+# PyTorch's `padding=1` on the 4x4 stride-2 layers does what Keras's `padding="same"` does at
+# even sizes; only the last, stride-1 conv needs its padding written out (`ZeroPadding2D(1)`),
+# which is how 8x8 becomes 7x7.
+#
+# Where this differs from the rest of the course, and from the notebook:
+#
+# - its discriminator uses ReLU, where [DCGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dcgan) and lesson 01 use LeakyReLU so that some gradient
+#   always flows back to the generator; we keep the notebook's choice here;
+# - our kernels start from $\mathcal{N}(0, 0.02^2)$ (standard deviation 0.02), as everywhere in
+#   the course; the notebook keeps PyTorch's default initialisation;
+# - the notebook trains it at batch size 16, updates the discriminators before the generators,
+#   does not halve the discriminator loss and has no identity loss and no [image pool](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#image-pool); we do not
+#   train this variant, so those choices do not appear here.
+#
+# Let us build both networks from Keras layers, print the shape after every convolution and
+# residual block, and check them against `models.small_cyclegan_*`.
 
 # %%
 def my_small_generator(image_size=128, conv_dim=64, n_res_blocks=6):
-    def down_or_up(x, f, transpose=False):   # 4x4 stride-2 conv, batch norm, ReLU
+    def down_or_up(x, f, transpose=False):   # 4x4 stride-2 conv (no bias), batch norm, ReLU
         conv = layers.Conv2DTranspose if transpose else layers.Conv2D
         x = conv(f, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
         return layers.ReLU()(layers.BatchNormalization()(x))
@@ -625,7 +664,7 @@ def my_small_generator(image_size=128, conv_dim=64, n_res_blocks=6):
         x = res_block(x, conv_dim * 4)                                # (b, 16, 16, 256)
     x = down_or_up(x, conv_dim * 2, transpose=True)                   # (b, 32, 32, 128)
     x = down_or_up(x, conv_dim, transpose=True)                       # (b, 64, 64, 64)
-    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh",
+    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh", use_bias=False,
                                  kernel_initializer=INIT)(x)          # (b, 128, 128, 3)
     return keras.Model(inp, out, name="my_small_generator")
 
@@ -634,12 +673,14 @@ def my_small_discriminator(image_size=128, conv_dim=64):
     inp = keras.Input((image_size, image_size, 3))                    # (b, 128, 128, 3)
     x = inp
     for i in range(4):                                                # 128 -> 64 -> 32 -> 16 -> 8
-        x = layers.Conv2D(conv_dim * 2**i, 4, strides=2, padding="same", use_bias=i == 0,
-                          kernel_initializer=INIT)(x)                 # no bias where batch norm follows
+        x = layers.Conv2D(conv_dim * 2**i, 4, strides=2, padding="same", use_bias=False,
+                          kernel_initializer=INIT)(x)                 # no bias, as in the notebook
         if i > 0:
             x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(negative_slope=0.2)(x)                   # last: (b, 8, 8, 512)
-    out = layers.Conv2D(1, 4, padding="same", kernel_initializer=INIT)(x)   # (b, 8, 8, 1): one score per patch
+        x = layers.ReLU()(x)                                          # last: (b, 8, 8, 512)
+    x = layers.ZeroPadding2D(1)(x)                                    # (b, 10, 10, 512): PyTorch's padding=1
+    out = layers.Conv2D(1, 4, padding="valid", use_bias=False,
+                        kernel_initializer=INIT)(x)                   # (b, 7, 7, 1): one score per patch
     return keras.Model(inp, out, name="my_small_discriminator")
 
 
@@ -669,21 +710,22 @@ print("small generator:"), print_structure(small_g)
 print("small discriminator:"), print_structure(small_d)
 
 # %% [markdown]
-# The check: same output shapes, same parameter counts and, with the reference's weights copied
-# in, the same outputs (in inference mode, so batch norm uses its moving statistics).
+# The check: same output shapes, the same layers in the same order, same parameter counts and,
+# with the reference's weights copied in, the same outputs, in inference mode (batch norm uses its
+# moving statistics) and in training mode (it uses the batch's).
 
 # %%
 exercises.check_model_builder(
     lambda t: my_small_generator()(t), lambda t: models.small_cyclegan_generator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_generator",
-    hint="Three 4x4 stride-2 convs (no bias) + batch norm + ReLU, 6 residual blocks with batch norm and "
-         "'same' padding, two 4x4 transposed convs + batch norm + ReLU, a last transposed conv to 3 with tanh.")
+    hint="Compare your layers with the description and the shapes in the comments: each convolution's "
+         "width, kernel, stride and bias, the residual blocks, and the order of norm and activation.")
 exercises.check_model_builder(
     lambda t: my_small_discriminator()(t), lambda t: models.small_cyclegan_discriminator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_discriminator",
-    hint="Four 4x4 stride-2 convs (64, 128, 256, 512), batch norm after all but the first, LeakyReLU 0.2, "
-         "then a 4x4 stride-1 conv to one channel.")
-assert small_g.output_shape == (None, 128, 128, 3) and small_d.output_shape == (None, 8, 8, 1)
+    hint="Compare your layers with the description: each convolution's width, stride and bias, which ones "
+         "have batch norm, the activation, and the padding and size of the last layer.")
+assert small_g.output_shape == (None, 128, 128, 3) and small_d.output_shape == (None, 7, 7, 1)
 
 # %% [markdown]
 # Compare it with the paper's networks: parameters (`count_params` includes batch norm's moving
@@ -699,7 +741,7 @@ def count(model):
 nets = {
     "ResNet generator, 256, 9 blocks (paper)": resnet_256,
     "ResNet generator, 128, 6 blocks (paper)": resnet_128,
-    "PatchGAN 70x70, instance norm (paper)": models.patchgan_discriminator(256, target_channels=None, norm="instance"),
+    "PatchGAN 70x70, instance norm (paper)": paper_d,
     "small generator, 128, 6 blocks": small_g,
     "small discriminator, 128, 5 layers": small_d,
 }
@@ -715,11 +757,11 @@ for name, net in nets.items():
 # (section 9). We keep the paper's networks for the rest of the lesson.
 
 # %% [markdown]
-# ## 11. The image pool
+# ## 12. The image pool
 #
 # If a discriminator only ever sees the generator's *latest* outputs, the two can chase each
 # other in circles: $D$ learns to reject today's fakes, $G$ moves somewhere else, $D$ forgets
-# the old mistakes, and $G$ can move back. Following Shrivastava et al. (2017), CycleGAN keeps a
+# the old mistakes, and $G$ can move back. Following [Shrivastava et al. (2017)](https://arxiv.org/abs/1612.07828), CycleGAN keeps a
 # **history of 50 generated images** per domain and updates each discriminator on a mix:
 #
 # - while the pool is not full, store each new fake and show it to $D$;
@@ -727,7 +769,7 @@ for name, net in nets.items():
 #   and put the new one in its place; tails, show $D$ the new fake and leave the pool alone.
 #
 # The course's `train.ImagePool` keeps the images in `tf.Variable`s, so it works inside a
-# compiled training step and is saved with checkpoints. To see what it hands back, we feed it
+# compiled training step and is saved with [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint). To see what it hands back, we feed it
 # "images" of one pixel whose value is the step at which they were made.
 
 # %%
@@ -758,14 +800,16 @@ assert 0.35 < fresh < 0.65, f"after filling, a fair coin should show about half 
 # The points on the diagonal are fresh fakes; those below it are older fakes pulled from the
 # history, some made hundreds of steps earlier.
 #
-# ## 12. The training step
+# ## 13. The training step
 #
 # One step takes a batch $x$ from $X$ and an unrelated batch $y$ from $Y$ and:
 #
 # 1. runs both generators: $G(x)$, $F(y)$, the round trips $F(G(x))$, $G(F(y))$ and the identity
 #    images $G(y)$, $F(x)$;
 # 2. scores real images and fakes with the discriminators; the discriminators' own losses use
-#    fakes drawn from the pools;
+#    fakes drawn from the pools, so each discriminator runs three times: on real images, on the
+#    pooled fakes (for its own loss) and on the fresh fakes (for its generator's loss), as in the
+#    authors' code;
 # 3. computes the four losses of the table above;
 # 4. takes four gradients from **one persistent tape** (an ordinary tape can be asked for a
 #    gradient only once) and applies them with **four optimizers**, one per network.
@@ -850,10 +894,10 @@ print("same losses and same updated weights as train.cyclegan_train_step and tra
       {k: round(float(v), 4) for k, v in ours.items()})
 
 # %% [markdown]
-# ## 13. Training
+# ## 14. Training
 #
-# The paper's settings (Zhu et al. 2017): batch size 1, Adam with learning rate $2\cdot10^{-4}$
-# and $\beta_1 = 0.5$, 100 epochs at that rate, then 100 epochs in which it decays linearly to
+# The paper's settings (Zhu et al. 2017): batch size 1, [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) with learning rate $2\cdot10^{-4}$
+# and $\beta_1 = 0.5$, 100 epochs at that rate, then 100 epochs in which it [decays linearly](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#linear-decay) to
 # zero; images jittered (resize to 286, random crop to 256, mirror). `train.LinearDecay` is that
 # schedule, counted in optimizer steps, so it survives a restart from a checkpoint.
 
@@ -869,25 +913,34 @@ fig.tight_layout()
 # ### How long the paper's run takes
 #
 # 200 epochs of 1,334 steps are 266,800 training steps at 256x256. A step runs each generator
-# forward three times and each discriminator on real and fake images, and the backward pass costs
-# about twice the forward; `course_utils.perf` counts the multiply-adds of our networks
-# (lesson 04 explains the count and measures real steps).
+# forward three times and each discriminator three times (section 13), and the backward pass
+# costs about twice the forward; `course_utils.perf` counts the multiply-adds of our networks
+# (lesson 04 explains the count and measures real steps). Dividing by the T4's [data-sheet peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops),
+# 8.1 [TFLOP](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop)/s in float32, gives the shortest time the run could possibly take: an estimate from
+# arithmetic, not a measurement.
 
 # %%
 paper_macs = perf.network_macs({"generator_g": resnet_256, "generator_f": resnet_256,
-                                "discriminator_x": nets["PatchGAN 70x70, instance norm (paper)"],
-                                "discriminator_y": nets["PatchGAN 70x70, instance norm (paper)"]})
-paper_step_flops = perf.step_flops(paper_macs, perf.FORWARD_PASSES["cyclegan"], 1)   # batch 1
+                                "discriminator_x": paper_d, "discriminator_y": paper_d})
+paper_step_flops = perf.step_flops(paper_macs, perf.CYCLEGAN_POOL_PASSES, 1)   # batch 1, 3 passes per D
 t4_seconds = paper_step_flops / perf.PEAK_FLOPS["T4"].fp32   # if the T4 ran at its fp32 peak all the time
 paper_steps = 200 * 1334
+floor_hours = paper_steps * t4_seconds / 3600
 print(f"one step at 256: {paper_step_flops / 1e12:.2f} TFLOP -> at least {t4_seconds:.2f} s on a T4 (fp32 peak)")
-print(f"{paper_steps:,} steps -> at least {paper_steps * t4_seconds / 3600:.0f} hours, even at peak")
+print(f"{paper_steps:,} steps -> at least {floor_hours:.0f} hours, even at peak")
+for share in (0.5, 0.25):
+    print(f"at {share:.0%} of that peak: {floor_hours / share:.0f} hours")
+assert 16 < floor_hours < 19, floor_hours   # the "about 17 hours" floor quoted below
 
 # %% [markdown]
-# That is a floor no real run reaches: at batch size 1 the GPU spends much of each step on
-# normalisation, memory traffic and the optimizer, not on peak-speed arithmetic. Plan for
-# **roughly a day of T4 time** for the paper's 200 epochs, which is longer than any Colab session
-# (at most 12 hours on the free tier, often less, and idle sessions are ended sooner). So the full
+# That floor, about **17 hours**, is a bound no real run reaches: at batch size 1 the GPU spends
+# much of each step on normalisation, memory traffic and the optimizer, not on peak-speed
+# arithmetic. How large a share of the peak a T4 reaches on this step has not been measured for
+# this course yet (lesson 04 measures it on your GPU). If it reaches between a half and a quarter,
+# the paper's 200 epochs take about **35 to 70 hours** of T4 time in float32: two to four times the
+# floor, and far longer than any Colab session (at most 12 hours on the free tier, often less, and
+# idle sessions are ended sooner). [Mixed precision](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mixed-precision) (lesson 04) runs on the T4's [float16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#float16-and-loss-scaling) tensor
+# cores, whose peak is eight times higher, and lowers the floor accordingly. Either way the full
 # profile trains with checkpoints on Google Drive and resumes when you run it again.
 #
 # **Shortening it honestly.** Set fewer epochs but keep the paper's 1:1 split between constant
@@ -895,7 +948,7 @@ print(f"{paper_steps:,} steps -> at least {paper_steps * t4_seconds / 3600:.0f} 
 # `cfg = dataclasses.replace(cfg, epochs=50, decay_epochs=25)` before the cells below (a quarter of the time), so the run still ends at learning rate zero.
 # Stopping the paper's schedule half-way is not the same: the rate is still high there. A shorter
 # run gives weaker translations; say how many epochs you trained when you show them. Mixed
-# precision and XLA (lesson 04) make every step faster without changing what is learned.
+# precision and [XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla) (lesson 04) make every step faster without changing what is learned.
 #
 # ### The data
 #
@@ -963,7 +1016,7 @@ print("run folder:", RUN_DIR)
 # ### The trainer
 #
 # `train.CycleGAN` is the `keras.Model` whose `train_step` is the step we built and checked in
-# section 12. We give it the four networks and four Adam optimizers that share the paper's
+# section 13. We give it the four networks and four Adam optimizers that share the paper's
 # schedule (`train.LinearDecay`, counted in optimizer steps, so it resumes at the right rate).
 
 # %%
@@ -1017,7 +1070,7 @@ ax.set_title(f"{browser.paths[-1].stem}\ncolumns: input | translated | round tri
 fig.tight_layout()
 
 # %% [markdown]
-# ## 14. What did it learn?
+# ## 15. What did it learn?
 #
 # Each row shows a test image $x$, its translation $G(x)$, the round trip $F(G(x))$, which
 # should look like $x$, and the identity image $F(x)$, which should also look like $x$.
@@ -1090,6 +1143,51 @@ widgets.translation_explorer(x_test, G, F, names=("G", "F"),
                              targets=true_g(x_test) if cfg.dataset == "shipped" else None)
 
 # %% [markdown]
+# ## Check yourself
+#
+# Answer each question in your head (or on paper) first, then open the answer.
+#
+# **1.** Why does CycleGAN need two generators and two discriminators?
+#
+# <details><summary>Answer</summary>
+#
+# $G: X \to Y$ and $F: Y \to X$, each judged by the discriminator of its output domain ($D_Y$ and $D_X$). The cycle loss needs both directions: $F(G(x))$ should give back $x$ and $G(F(y))$ should give back $y$.
+#
+# </details>
+#
+# **2.** What does the cycle loss prevent that the adversarial loss alone cannot?
+#
+# <details><summary>Answer</summary>
+#
+# A generator that ignores its input and outputs plausible images of the other domain, like the lazy $G$ that always paints the same dusk picture. The discriminator cannot object to such outputs, but no $F$ can recover the input from them, so the cycle loss is large.
+#
+# </details>
+#
+# **3.** For a fake that the discriminator scores $a = 0$ (the target of the generator is 1), compare the generator's gradient with least squares and with BCE on a probability.
+#
+# <details><summary>Answer</summary>
+#
+# Least squares: the loss is $(a - 1)^2$, its gradient $2(a - 1) = -2$, proportional to how far the fake is from being judged real. BCE through a sigmoid that is already saturated gives almost no gradient there.
+#
+# </details>
+#
+# **4.** What does the image pool hold, and why is it there?
+#
+# <details><summary>Answer</summary>
+#
+# The 50 last fakes of each generator. Each discriminator step sees a mix of new fakes and older ones from the pool, so the discriminator does not forget what earlier generators did, and the two players oscillate less.
+#
+# </details>
+#
+# **5.** On our day-to-dusk data, is the identity loss of the true translation $G$ zero?
+#
+# <details><summary>Answer</summary>
+#
+# No. The true $G$ changes colours, so it also changes a dusk image fed to it: the identity term pulls a little against the right answer. It is a prior (keep colours unless a change is needed), not a truth.
+#
+# </details>
+
+# %% [markdown]
 # ## Summary
 #
 # - Unpaired translation learns between two collections $X$ and $Y$ with two generators and two
@@ -1101,10 +1199,51 @@ widgets.translation_explorer(x_test, G, F, names=("G", "F"),
 #   nothing to translate.
 # - The ResNet generator (11,378,179 parameters at 256) uses reflection padding, residual blocks
 #   and instance norm, which in Keras 3 is `GroupNormalization(groups=-1)` or our own layer.
-# - An image pool of 50 fakes steadies the discriminators.
-# - The paper's 200 epochs are about 267,000 steps of at least 0.23 s each on a T4: roughly a day,
+# - The discriminators are 70x70 PatchGANs on one image, with instance norm and raw scores for the
+#   least-squares loss. An image pool of 50 fakes steadies them; with it, each runs three times a step.
+# - The paper's 200 epochs are about 267,000 steps of at least 0.23 s each on a T4 in float32: a
+#   floor of about 17 hours, and in practice two to four times that (an estimate, not yet measured),
 #   so the run checkpoints to Drive and resumes; a shorter run keeps the 1:1 constant:decay split
 #   and is reported as shorter.
 #
 # Next, lesson 04 trains these models on a Colab GPU and makes each step faster: the input
 # pipeline, mixed precision, XLA, and measured step times.
+
+# %% [markdown]
+# ## Further reading
+#
+# **The papers this lesson teaches**
+#
+# - Zhu et al. (2017), *Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
+#   Networks* (CycleGAN), [arXiv:1703.10593](https://arxiv.org/abs/1703.10593), and the
+#   [authors' code](https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix).
+# - Mao et al. (2017), *Least Squares Generative Adversarial Networks*,
+#   [arXiv:1611.04076](https://arxiv.org/abs/1611.04076).
+# - Johnson et al. (2016), *Perceptual Losses for Real-Time Style Transfer and Super-Resolution*,
+#   [arXiv:1603.08155](https://arxiv.org/abs/1603.08155) (the generator); He et al. (2016), *Deep
+#   Residual Learning*, [arXiv:1512.03385](https://arxiv.org/abs/1512.03385); Ulyanov et al. (2016),
+#   *Instance Normalization*, [arXiv:1607.08022](https://arxiv.org/abs/1607.08022); Shrivastava et
+#   al. (2017), *Learning from Simulated and Unsupervised Images through Adversarial Training*,
+#   [arXiv:1612.07828](https://arxiv.org/abs/1612.07828) (the image pool).
+# - Udacity's [CycleGAN notebook](https://github.com/udacity/deep-learning-v2-pytorch/tree/master/cycle-gan),
+#   the source of the smaller variant.
+#
+# **The TensorFlow and Keras documentation we used**
+#
+# - The TensorFlow [CycleGAN tutorial](https://www.tensorflow.org/tutorials/generative/cyclegan) and
+#   the TFDS [`cycle_gan` datasets](https://www.tensorflow.org/datasets/catalog/cycle_gan).
+# - Keras [`GroupNormalization`](https://keras.io/api/layers/normalization_layers/group_normalization/)
+#   (instance norm with `groups=-1`) and [learning-rate schedules](https://keras.io/api/optimizers/learning_rate_schedules/).
+# - [Training checkpoints](https://www.tensorflow.org/guide/checkpoint) with `tf.train.Checkpoint`.
+#
+# **Where to go next**
+#
+# - Park et al. (2020), *Contrastive Learning for Unpaired Image-to-Image Translation* (CUT),
+#   [arXiv:2007.15651](https://arxiv.org/abs/2007.15651): one direction, one generator, and a
+#   contrastive loss in place of the cycle.
+# - Huang et al. (2018), *Multimodal Unsupervised Image-to-Image Translation* (MUNIT),
+#   [arXiv:1804.04732](https://arxiv.org/abs/1804.04732): separates content from style, so one input
+#   has many translations.
+# - Karras et al. (2019), *A Style-Based Generator Architecture for Generative Adversarial Networks*
+#   (StyleGAN), [arXiv:1812.04948](https://arxiv.org/abs/1812.04948): where unconditional image
+#   generation went after DCGAN.

@@ -39,7 +39,7 @@ config.check_gpu();
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
-# CycleGAN step of lesson 03), checkpoints and callbacks; `perf` counts FLOPs and times steps.
+# CycleGAN step of lesson 03), [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) and callbacks; `perf` counts [FLOPs](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop) and times steps.
 
 # %%
 import shutil
@@ -76,9 +76,9 @@ VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in 
 #   that multiply small matrices of 16-bit numbers much faster.
 #
 # `config.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
-# **compute capability**: NVIDIA's version number for what a GPU generation can do, not a speed.
+# **[compute capability](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#compute-capability)**: NVIDIA's version number for what a GPU generation can do, not a speed.
 # 7.0 is Volta (V100), 7.5 Turing (T4), 8.0 and 8.6 Ampere (A100, A10, RTX 30xx), 8.9 Ada (L4) and
-# 9.0 Hopper (H100). Section 4 uses it: tensor cores for bfloat16 arrived with Ampere, i.e. compute
+# 9.0 Hopper (H100). Section 4 uses it: tensor cores for [bfloat16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#bfloat16) arrived with Ampere, i.e. compute
 # capability 8.0 and above. The total memory comes from the `nvidia-smi` tool, when the machine has it.
 
 # %%
@@ -118,9 +118,9 @@ print("\nThis runtime:", DEVICE or "no GPU (CPU only)", "->", perf.match_gpu(DEV
 # %% [markdown]
 # ## 2. What one training step costs
 #
-# We train the CycleGAN of lesson 03 (Zhu et al. 2017): two ResNet generators $G: X \to Y$,
-# $F: Y \to X$ and two 70x70 PatchGAN discriminators with instance norm. In the full profile
-# they are the paper's networks at 256x256; in the smoke profile the same builders make tiny ones.
+# We train the CycleGAN of lesson 03 ([Zhu et al. 2017](https://arxiv.org/abs/1703.10593)): two ResNet [generators](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator) $G: X \to Y$,
+# $F: Y \to X$ and two 70x70 [PatchGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#patchgan) [discriminators](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#discriminator) with [instance norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#instance-normalisation). In the full profile
+# they are the paper's networks at 256x256; in the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile) the same builders make tiny ones.
 
 # %%
 def build_networks():
@@ -153,28 +153,31 @@ for name, net in nets.items():
 #
 # $$\text{MACs} = H \, W \, k^2 \, C_{in} \, C_{out}$$
 #
-# multiply-accumulates (one multiply and one add, so 2 FLOPs each). `perf.count_macs` adds this up
+# [multiply-accumulates](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mac) (one multiply and one add, so 2 FLOPs each). `perf.count_macs` adds this up
 # over a model's layers. A training step runs each generator forward **3 times** ($G(x)$,
-# $G(F(y))$ and the identity $G(y)$; the same for $F$) and each discriminator on a real and a fake
-# batch; the backward pass costs about twice the forward. So
+# $G(F(y))$ and the identity $G(y)$; the same for $F$) and each discriminator **3 times**: on a real
+# batch, on fakes drawn from the [image pool](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#image-pool) (for the discriminator's own loss) and on the fresh
+# fakes (for the generator's loss). That is what the paper's code does (`models/cycle_gan_model.py` in the
+# [authors' repository](https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix)) and what our
+# trainer does; `perf.CYCLEGAN_POOL_PASSES` holds these counts.
+# (The TensorFlow tutorial has no pool and scores each fake once for both losses: 2 passes per
+# discriminator, `perf.FORWARD_PASSES["cyclegan"]`.) The backward pass costs about twice the
+# forward. So
 #
 # $$\text{FLOPs per step} \approx 2 \cdot 3 \cdot B \sum_{\text{nets}} \text{passes} \cdot \text{MACs}.$$
-#
-# (Our trainer also shows each discriminator a batch from the image pool, a third pass through a
-# network that is small next to the generators; `perf` counts the paper's two.)
 
 # %%
 macs = perf.network_macs(nets)                                      # per image, forward
-STEP_FLOPS = perf.step_flops(macs, perf.FORWARD_PASSES["cyclegan"], cfg.batch_size)
+STEP_FLOPS = perf.step_flops(macs, perf.CYCLEGAN_POOL_PASSES, cfg.batch_size)   # 3 passes per network
 for name, m in macs.items():
-    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.FORWARD_PASSES['cyclegan'][name]} passes per step")
+    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.CYCLEGAN_POOL_PASSES[name]} passes per step")
 print(f"one training step: {STEP_FLOPS / 1e9:.2f} GFLOP at {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}")
 
 if cfg.is_smoke:   # the paper's networks at 256 for reference (the full profile trains exactly these)
     g256, d256 = (perf.count_macs(models.resnet_generator(256)),
                   perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
     PAPER_FLOPS = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
-                                   "discriminator_y": d256}, perf.FORWARD_PASSES["cyclegan"], 1)
+                                   "discriminator_y": d256}, perf.CYCLEGAN_POOL_PASSES, 1)
 else:
     PAPER_FLOPS = STEP_FLOPS
 t4 = perf.PEAK_FLOPS["T4"]
@@ -182,7 +185,7 @@ print(f"the paper's CycleGAN at 256: {PAPER_FLOPS / 1e12:.2f} TFLOP per step -> 
       f"{1e3 * PAPER_FLOPS / t4.fp32:.0f} ms on a T4 in float32, {1e3 * PAPER_FLOPS / t4.fp16:.0f} ms on its fp16 tensor cores")
 
 # %% [markdown]
-# That "at best" is a floor: no real step reaches the data-sheet peak, because normalisation,
+# That "at best" is a floor: no real step reaches the [data-sheet peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops), because normalisation,
 # activations and memory traffic take time too, and at batch size 1 much of a big GPU idles.
 # So we **measure**: section 4 times single steps with and without the speed switches, and
 # section 6 times every step of the real training run.
@@ -310,7 +313,7 @@ print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {ne
 # ```
 #
 # - `data.load_paired_folder(path, "train", image_size=256, direction="AtoB")` gives `(input, target)` batches;
-# - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, domain A and B;
+# - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, [domain](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#domain) A and B;
 # - `data.load_cycle_gan_tfds("horse2zebra")` does the same from TFDS `cycle_gan/horse2zebra`
 #   (1,067 horses, 1,334 zebras, downloaded once);
 # - `data.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
@@ -370,10 +373,20 @@ print(f"✅ first batch {theirs.shape}: largest difference {np.abs(theirs - ours
       "between data.load_unpaired_folder and the pipeline written above")
 
 # %% [markdown]
-# In the full profile we also fetch the paired facades archive, ready for your own Pix2Pix runs
-# with `load_paired_folder` (about 30 MB, once).
+# **Your own images.** Put your pairs in the paired layout (`train/`, and `val/` for a few held-out
+# pairs), pack the folder as one `.zip` (on most computers: right-click > Compress) and upload that
+# file, for instance to Google Drive. The loaders, and `--data` of `python -m course_utils train`,
+# take the archive itself: it is unpacked once into a cache (`~/.cache/course_utils/datasets`),
+# and refused as a whole if any file in it would land outside that folder. Photos need not be
+# exactly twice as wide as high: each file is cut at half its width and both halves are resized,
+# with one warning naming the files that are not 2:1. Below, a zip of the shipped pairs stands in
+# for yours. In the full profile we also fetch the paired facades archive (about 30 MB, once).
 
 # %%
+own_zip = Path(shutil.make_archive(str(Path(tempfile.mkdtemp()) / "my_pairs"), "zip",
+                                   root_dir=data.shipped_paired_path()))   # yours: e.g. /content/drive/MyDrive/my_pairs.zip
+own = data.load_paired_folder(own_zip, "train", image_size=cfg.image_size, direction="AtoB", batch_size=4)
+print(own_zip.name, "->", [tuple(t.shape) for t in next(iter(own))])      # [(4, S, S, 3), (4, S, S, 3)]
 if not cfg.is_smoke:
     cache = "/content/datasets" if config.in_colab() else (config.REPO_ROOT or Path.cwd()) / "build" / "datasets"
     facades = data.download_pix2pix_dataset("facades", cache)
@@ -396,31 +409,35 @@ plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
 #
 # Two switches make the same step cheaper without changing what it computes (up to rounding):
 #
-# **XLA** (`jit_compile=True`) compiles the whole step into a few fused GPU kernels. Without it,
+# **[XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla)** (`jit_compile=True`) compiles the whole step into a few fused GPU kernels. Without it,
 # TensorFlow launches one kernel per operation and writes every intermediate result to memory;
 # instance norm, activations and padding are many small memory-bound operations, and XLA fuses
 # them with their neighbours. The price is a compilation of tens of seconds on the first call, and
 # every new input shape compiles again (our batches have a static shape for that reason).
 # With `fit`, pass it to `trainer.compile(jit_compile=True)`.
 #
-# **Mixed precision** computes in 16-bit floats and keeps the weights in float32
-# (Micikevicius et al. 2018). It halves memory traffic and runs matrix products on the tensor cores,
+# **[Mixed precision](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mixed-precision)** computes in 16-bit floats and keeps the weights in float32
+# ([Micikevicius et al. 2018](https://arxiv.org/abs/1710.03740)). It halves memory traffic and runs matrix products on the tensor cores,
 # whose peak is 8x the float32 peak on a T4 (table above). Two 16-bit formats exist:
 #
-# - **float16** (5 exponent bits): small gradients *underflow* to zero (below about $6\times10^{-8}$).
+# - **[float16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#float16-and-loss-scaling)** (5 exponent bits): small gradients *underflow* to zero (below about $6\times10^{-8}$).
 #   The fix is **loss scaling**: multiply the loss by a large $S$ before differentiating, divide the
 #   gradients by $S$ before the update, and lower $S$ whenever an overflow gives inf/NaN.
 #   `keras.optimizers.LossScaleOptimizer` does this, and our trainers add it by themselves.
 #   This is the format of the **T4** (Turing) and V100.
 # - **bfloat16** (8 exponent bits, the range of float32, less precision): no loss scaling needed.
-#   Supported on A100, L4, H100, TPUs and recent CPUs; the T4 has no bfloat16 units.
+#   Supported on A100, L4, H100 and TPUs, and on CPUs with the AVX512-BF16 or AMX instructions
+#   (Intel Xeons from Cooper Lake and Sapphire Rapids on, AMD Zen 4). Other CPUs have no bfloat16
+#   arithmetic: TensorFlow converts to and from float32 around each operation, which is usually
+#   *slower* than plain float32. The T4 has no bfloat16 units.
 #
 # Losses and normalisation statistics stay in float32 in `course_utils` (see `losses` and
 # `InstanceNormalization`), the usual recipe. Which 16-bit format fits this runtime? The GPU's
 # **compute capability** (section 1) answers it: bfloat16 tensor cores came with the Ampere
 # generation, compute capability 8.0, so from 8.0 up we choose bfloat16, below it (the T4 is 7.5)
-# float16 with loss scaling. A CPU has no float16 units to gain from, and recent ones compute
-# bfloat16, so there we choose bfloat16 too.
+# float16 with loss scaling. A CPU has no float16 units to gain from, so there we choose bfloat16:
+# it can only pay off on a CPU with AVX512-BF16 or AMX (the cell prints whether Linux reports
+# them), and elsewhere the timing below will show it slower than float32.
 
 # %%
 def mixed_policy():
@@ -433,12 +450,74 @@ def mixed_policy():
 
 
 MIXED = mixed_policy()
+cpu_flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
+print("CPU bfloat16 instructions:", sorted(cpu_flags & {"avx512_bf16", "amx_bf16"}) or "none reported")
 with train.precision(MIXED):                 # networks built inside compute in 16 bits
     demo = models.resnet_generator(cfg.image_size, n_blocks=N_BLOCKS, filters=cfg.filters)
 stem = demo.get_layer("stem_conv")
 print(f"{MIXED}: {stem.name} computes in {stem.compute_dtype}, keeps its weights in {stem.variable_dtype}; "
       f"the output layer returns {demo.output.dtype}")
 print("the global policy is back to:", keras.mixed_precision.global_policy().name)
+
+# %% [markdown]
+# ### Your turn: the loss scale, step by step
+#
+# How does `LossScaleOptimizer` choose $S$? Too small, and small gradients still underflow; too
+# large, and the scaled gradients overflow to inf. It adjusts $S$ after every step with a simple
+# rule (Micikevicius et al. 2018, "dynamic loss scaling"):
+#
+# - if any scaled gradient is inf or NaN, the step is **skipped** (the weights do not change), $S$ is
+#   **halved**, and the count of finite steps in a row starts again from 0;
+# - otherwise the update is applied and the count grows by one; the finite step that completes
+#   `growth_steps` of them in a row **doubles** $S$ and resets the count.
+#
+# Keras starts from $S = 2^{15}$ with `growth_steps=2000`. Write the rule as a function of plain
+# Python numbers, `(scale, good_steps, finite) -> (new_scale, new_good_steps, apply_update)`, in
+# place of the `raise NotImplementedError` line. The check runs it on a list of cases that covers
+# every branch and compares it with `train.next_loss_scale`.
+
+# %%
+def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
+    """One step of dynamic loss scaling -> (new_scale, new_good_steps, apply_update)."""
+    # BEGIN SOLUTION: return the new scale, the new count and whether to apply this step's update
+    if not finite:
+        return scale / 2, 0, False
+    if good_steps + 1 == growth_steps:
+        return scale * 2, 0, True
+    return scale, good_steps + 1, True
+    # END SOLUTION
+
+
+update_loss_scale = exercises.check("04.update_loss_scale", update_loss_scale)
+
+# %% [markdown]
+# Now the same rule inside Keras. We give a real `LossScaleOptimizer` (with `growth_steps=4`, to
+# see it grow quickly) twenty steps of a gradient that is finite except at three steps where we
+# make it overflow, and follow $S$ with our function alongside. The two curves should lie on top
+# of each other: $S$ halves at each overflow and doubles after every four finite steps in a row.
+
+# %%
+GROWTH, OVERFLOW_STEPS = 4, {3, 4, 12}
+ls_weight = keras.Variable([1.0])                                   # one weight, shape (1,)
+scaler = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=2.0**15,
+                                             dynamic_growth_steps=GROWTH)
+ls_scale, ls_good, ours, theirs = 2.0**15, 0, [], []
+for t in range(20):
+    grad = tf.constant([np.inf if t in OVERFLOW_STEPS else 1.0])    # (1,): inf = an overflow
+    scaler.apply_gradients([(grad, ls_weight)])
+    ls_scale, ls_good, _ = update_loss_scale(ls_scale, ls_good, t not in OVERFLOW_STEPS, GROWTH)
+    ours.append(ls_scale)
+    theirs.append(float(scaler.dynamic_scale.numpy()))
+fig, ax = plt.subplots(figsize=(7, 2.6))
+ax.step(range(20), theirs, where="post", lw=4, alpha=0.4, label="keras LossScaleOptimizer")
+ax.step(range(20), ours, where="post", color="k", label="update_loss_scale")
+for t in OVERFLOW_STEPS:
+    ax.axvline(t, color="tab:red", ls=":", lw=1)
+ax.set(yscale="log", xlabel="step (red: gradients overflowed)", ylabel="loss scale S")
+ax.legend(fontsize=8)
+plt.show()
+assert ours == theirs, (ours, theirs)
+print("✅ the same loss scale as Keras at every step")
 
 # %% [markdown]
 # Now three versions of the same training step, timed together: float32, mixed precision, and
@@ -559,38 +638,32 @@ del trainers, steps, timings, demo
 # %% [markdown]
 # ## 5. The paper's learning-rate schedule, and shortening it honestly
 #
-# Zhu et al. (2017) train with Adam at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then let the rate
+# Zhu et al. (2017) train with [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then let the rate
 # fall linearly to zero over 100 more epochs. In optimizer steps $t$, with $T_c$ constant steps and
 # $T_d$ decay steps:
 #
 # $$\eta(t) = \eta_0 \cdot \operatorname{clip}\!\left(1 - \frac{t - T_c}{T_d},\ 0,\ 1\right).$$
 #
 # ### Your turn: the schedule
-# Write `linear_decay` below with NumPy (it must work on an array of steps). The notebook ships
-# with an answer; to practise, replace the body with `raise NotImplementedError`, run the check,
-# and write your own.
+# Write `linear_decay` below with NumPy (it must work on an array of steps), in place of the
+# `raise NotImplementedError` line. The check compares it with `train.LinearDecay` on random
+# arrays of steps and random schedules.
 
 # %%
 def linear_decay(step, lr0, constant_steps, decay_steps):
+    """Steps (n,) -> learning rates (n,), following eta(t) above."""
+    # BEGIN SOLUTION: return eta(step) from the formula above, for every step of the array
     step = np.asarray(step, dtype=np.float64)
     return lr0 * np.clip(1.0 - (step - constant_steps) / decay_steps, 0.0, 1.0)
+    # END SOLUTION
 
 
-def reference_decay(step, lr0, constant_steps, decay_steps):
-    return np.asarray(train.LinearDecay(lr0, constant_steps, decay_steps)(np.asarray(step, np.float32)))
-
-
-exercises.check_function(
-    linear_decay, reference_decay,
-    inputs=lambda rng: (rng.integers(0, 400, 16), 2e-4, int(rng.integers(1, 200)), int(rng.integers(1, 200))),
-    name="linear_decay",
-    hint="Before constant_steps the rate is lr0; it then drops by lr0 / decay_steps per step and stays at 0. "
-         "np.clip(..., 0, 1) handles both ends.")
+linear_decay = exercises.check("04.linear_decay", linear_decay)
 
 # %% [markdown]
 # A full run of the paper on horse2zebra is $200 \times 1334 \approx 267{,}000$ steps: even at the
-# T4's float32 floor of section 2 that is most of a day (the cell below prints it), more than a
-# Colab session lasts. To **shorten it honestly**, scale both phases by the same
+# T4's float32 floor of section 2 that is about 17 hours (the cell below prints it), and a real run
+# reaches only a fraction of that peak, so it takes longer still: more than a Colab session lasts. To **shorten it honestly**, scale both phases by the same
 # factor: keep the peak rate, keep the 1:1 ratio of constant to decaying steps, and still end at
 # zero. What changes is the number of updates (and of times each image is seen), so the
 # result is *worse than the paper's*, and it should be reported as "N steps with the paper's
@@ -772,7 +845,7 @@ print(f"restored step {restored_step}: the weights, Adam's moments and the learn
 # (here it finds the same checkpoint again), so in a real new session this one call is all you run.
 # On a machine with several GPUs, load the data with a global batch of
 # `cfg.batch_size * replicas`; a larger global batch is a different setup from the papers' batch
-# of 1, whose learning rate was chosen for it. Instance norm, unlike batch norm, needs no
+# of 1, whose learning rate was chosen for it. Instance norm, unlike [batch norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#batch-normalisation), needs no
 # synchronisation across GPUs: it only looks at one image.
 #
 # **The caveat with more than one replica.** Changing the global batch also breaks the *exact*
@@ -845,10 +918,10 @@ plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=
 #
 # - **Cycle error** $\frac{1}{N}\sum \lvert F(G(x)) - x \rvert$: how well the round trip returns.
 #   Low is necessary, not sufficient (an identity mapping has zero cycle error).
-# - **PSNR and SSIM** compare an output with its *target*, so they need pairs: Pix2Pix's test
+# - **[PSNR](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#psnr) and [SSIM](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#ssim)** compare an output with its *target*, so they need pairs: Pix2Pix's test
 #   pairs, or here the shipped day2dusk set, whose true translation is known
 #   (`data.true_translation`). For horse2zebra there is no true zebra for a given horse.
-# - **KID** (kernel inception distance, Binkowski et al. 2018) compares the *distributions* of real
+# - **[KID](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#kid)** (kernel inception distance, [Binkowski et al. 2018](https://arxiv.org/abs/1801.01401)) compares the *distributions* of real
 #   and generated images, not image by image, so it needs no pairs. It does so in a **feature space**:
 #   each image is replaced by a vector of $d = 2048$ numbers, the last pooled layer of an InceptionV3
 #   trained on ImageNet, in which images with similar content lie close together whatever their exact
@@ -1024,6 +1097,51 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 # ```
 
 # %% [markdown]
+# ## Check yourself
+#
+# Answer each question in your head (or on paper) first, then open the answer.
+#
+# **1.** Which 16-bit format does a T4 use, and why does it need loss scaling?
+#
+# <details><summary>Answer</summary>
+#
+# float16 (the T4, compute capability 7.5, has no bfloat16 units). float16 has only 5 exponent bits: gradients below about $6 \times 10^{-8}$ underflow to zero. Multiplying the loss by $S$ lifts them into range; they are divided by $S$ before the update.
+#
+# </details>
+#
+# **2.** A float16 run starts with $S = 2^{15}$ and `growth_steps=2000`. The gradients overflow at step 100 only. What is $S$ after step 100, and at which step does it grow again?
+#
+# <details><summary>Answer</summary>
+#
+# $2^{14}$: step 100 is skipped and $S$ halves, and the count of finite steps starts again. Steps 101 to 2100 are the next 2000 finite steps in a row, so step 2100 doubles $S$ back to $2^{15}$.
+#
+# </details>
+#
+# **3.** You can afford a tenth of the paper's steps. How do you shorten the schedule honestly?
+#
+# <details><summary>Answer</summary>
+#
+# Scale both phases by the same factor: the same peak rate, a 1:1 split between constant and decaying steps, ending at zero. Then report the run as N steps with the paper's schedule shape, not as the paper's result.
+#
+# </details>
+#
+# **4.** What must a checkpoint hold to resume *exactly* where a disconnected session stopped?
+#
+# <details><summary>Answer</summary>
+#
+# The weights, the optimizer states (including their step counters, which the learning-rate schedule reads), the global step, the image pools and the random state; the data position follows from the step.
+#
+# </details>
+#
+# **5.** Why is the first step with XLA slow, and why do our batches all have the same shape?
+#
+# <details><summary>Answer</summary>
+#
+# The first call compiles the whole step into fused kernels, which takes tens of seconds. Every new input shape compiles again, so a static batch shape keeps it to one compilation.
+#
+# </details>
+
+# %% [markdown]
 # ## Summary
 #
 # - Check the runtime first; FLOPs per step and the measured step time tell you what a run costs.
@@ -1035,5 +1153,36 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #   and resume with the same call, on one GPU or, inside `MirroredStrategy`, on several.
 # - Watch losses *and* samples; evaluate with cycle error, paired metrics where pairs exist, and KID.
 #
-# References: Zhu et al. 2017 (CycleGAN); Isola et al. 2017 (Pix2Pix); Micikevicius et al. 2018
+# References: Zhu et al. 2017 (CycleGAN); [Isola et al. 2017](https://arxiv.org/abs/1611.07004) (Pix2Pix); Micikevicius et al. 2018
 # (mixed precision training); Binkowski et al. 2018 (KID).
+
+# %% [markdown]
+# ## Further reading
+#
+# **The papers this lesson uses**
+#
+# - Micikevicius et al. (2018), *Mixed Precision Training*, [arXiv:1710.03740](https://arxiv.org/abs/1710.03740).
+# - Binkowski et al. (2018), *Demystifying MMD GANs* (KID), [arXiv:1801.01401](https://arxiv.org/abs/1801.01401).
+# - Zhu et al. (2017), CycleGAN, [arXiv:1703.10593](https://arxiv.org/abs/1703.10593), and
+#   Isola et al. (2017), Pix2Pix, [arXiv:1611.07004](https://arxiv.org/abs/1611.07004), for the
+#   settings we train with.
+#
+# **The TensorFlow and Keras documentation we used**
+#
+# - [Mixed precision](https://www.tensorflow.org/guide/mixed_precision) and Keras's
+#   [mixed precision API](https://keras.io/api/mixed_precision/).
+# - [XLA](https://www.tensorflow.org/xla), [Better performance with the tf.data API](https://www.tensorflow.org/guide/data_performance),
+#   [Training checkpoints](https://www.tensorflow.org/guide/checkpoint) and
+#   [Distributed training with TensorFlow](https://www.tensorflow.org/guide/distributed_training)
+#   (`MirroredStrategy`).
+# - Intel's [bfloat16 guide for TensorFlow](https://www.intel.com/content/www/us/en/developer/articles/guide/getting-started-with-automixedprecisionmkl.html):
+#   which CPUs gain from bfloat16 (those with AMX or AVX512-BF16).
+#
+# **Where to go next**
+#
+# - Heusel et al. (2017), FID, [arXiv:1706.08500](https://arxiv.org/abs/1706.08500): KID's better-known
+#   cousin, biased on small sets.
+# - Parmar et al. (2022), *On Aliased Resizing and Surprising Subtleties in GAN Evaluation*,
+#   [arXiv:2104.11222](https://arxiv.org/abs/2104.11222): how resizing and JPEG choices move FID and KID.
+# - The [NVIDIA T4 data sheet](https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/tesla-t4/t4-tensor-core-datasheet-951643.pdf),
+#   source of the peaks in `perf.PEAK_FLOPS`, against which your measured steps are compared.

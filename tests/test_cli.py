@@ -38,7 +38,7 @@ def assert_one_line_error(err: str) -> None:
 def test_every_option_of_every_command_has_help(capsys):
     parser = cli.build_parser()
     subcommands = next(a for a in parser._actions if a.dest == "command").choices
-    assert set(subcommands) == {"train", "translate", "bench"}
+    assert set(subcommands) == {"train", "translate", "evaluate", "bench"}
     for name, sub in subcommands.items():
         assert sub.description, name
         for action in sub._actions:
@@ -58,10 +58,17 @@ def test_every_option_of_every_command_has_help(capsys):
     (["train", "cyclegan", "--out", "x", "--steps", "3"], "exactly one of"),
     (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--image-size", "48"], "power of two"),
     (["translate", "--model", "nowhere", "--input", "x", "--output", "y"], "no such file"),
+    (["train", "cyclegan", "--data", "shipped", "--out", "x", "--steps", "3", "--direction", "BtoA"],
+     "--direction is for pix2pix; a cyclegan learns both directions"),
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--val", "v"], "--val is for pix2pix"),
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--skip-bad-files"], "for image folders"),
+    (["train", "pix2pix", "--data", "notes.txt", "--out", "x", "--steps", "3"], "not a dataset archive"),
+    (["train", "pix2pix", "--data", "gone.zip", "--out", "x", "--steps", "3"], "no such folder or archive"),
     (["fly"], "invalid choice"),
 ])
 def test_bad_arguments_give_one_line_and_a_non_zero_exit(argv, fragment, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not data")
     code, out, err = run_main(argv, capsys)
     assert code != 0 and out == ""
     assert_one_line_error(err)
@@ -242,3 +249,220 @@ def test_translate_refuses_a_direction_a_one_way_model_lacks(tmp_path, capsys):
     code, out, err = run_main(["translate", "--model", str(tmp_path / "generator.keras"), "--input",
                                str(image), "--output", str(tmp_path / "o")], capsys)
     assert code == 0 and Image.open(tmp_path / "o" / "x.png").size == (7, 5)
+
+
+# ---------------------------------------------------------------------------
+# evaluate: metrics.json and a picture report from a run folder or an export
+# ---------------------------------------------------------------------------
+def write_inverted_pairs(folder: Path, n: int, size: int = 16) -> None:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        a = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        Image.fromarray(np.concatenate([a, 255 - a], axis=1)).save(folder / f"{i:02d}.png")
+
+
+def test_evaluate_pix2pix_run_uses_its_direction_and_prints_one_json_line(tmp_path, capsys):
+    run = tmp_path / "run"
+    (run / "export").mkdir(parents=True)
+    channel_map_model(16, -1.0).save(run / "export" / "generator.keras")        # the exact inverse
+    (run / "run.json").write_text(json.dumps({"model": "pix2pix", "direction": "BtoA"}))
+    write_inverted_pairs(tmp_path / "data" / "test", n=9)
+    code, out, err = run_main(["evaluate", "--model", str(run), "--data", str(tmp_path / "data"),
+                               "--out", str(tmp_path / "report"), "--batch-size", "4", "--quiet"], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["kind"] == "pix2pix" and result["images"] == 9 and result["l1"] < 1e-5
+    saved = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert saved["direction"] == "BtoA" and saved["data"].endswith("test") and len(saved["per_image"]) == 9
+    assert (tmp_path / "report" / "index.html").is_file() and len(list((tmp_path / "report" / "grids").iterdir())) == 2
+    # Never into the run folder itself.
+    code, out, err = run_main(["evaluate", "--model", str(run), "--data", str(tmp_path / "data"),
+                               "--out", str(run)], capsys)
+    assert code == 1 and out == "" and "holds training output" in err
+    assert_one_line_error(err)
+
+
+def test_evaluate_cyclegan_on_two_folders_and_on_a_zip(tmp_path, capsys):
+    import zipfile
+
+    export = tmp_path / "export"
+    export.mkdir()
+    channel_map_model(16, -1.0).save(export / "generator_g.keras")
+    channel_map_model(16, -1.0).save(export / "generator_f.keras")
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(tmp_path / "mine.zip", "w") as archive:
+        for domain in "AB":
+            (tmp_path / domain).mkdir()
+            for i in range(3):
+                image = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)
+                Image.fromarray(image).save(tmp_path / domain / f"{i}.png")
+                archive.write(tmp_path / domain / f"{i}.png", f"mine/test{domain}/{i}.png")
+    code, out, err = run_main(["evaluate", "--model", str(export), "--data", str(tmp_path / "A"), "--data-b",
+                               str(tmp_path / "B"), "--out", str(tmp_path / "r1"), "--quiet"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["kind"] == "cyclegan" and result["images"] == {"A": 3, "B": 3}
+    assert result["cycle_error"] < 1e-5 and result["identity_error"] > 0.1       # -(-x) = x, but -x != x
+    code, out, err = run_main(["evaluate", "--model", str(export), "--data", str(tmp_path / "mine.zip"),
+                               "--out", str(tmp_path / "r2"), "--quiet"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["cycle_error"] == pytest.approx(result["cycle_error"], abs=1e-6)
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--data-b", "x"], "--data-b is for a cyclegan model"),
+    (["--split", "val"], "none of the sub-folders val (found: ['test'])"),
+])
+def test_evaluate_errors_are_one_line(tmp_path, capsys, extra, fragment):
+    channel_map_model(16, 1.0).save(tmp_path / "generator.keras")
+    write_inverted_pairs(tmp_path / "data" / "test", n=1)
+    argv = ["evaluate", "--model", str(tmp_path / "generator.keras"), "--data", str(tmp_path / "data"),
+            "--out", str(tmp_path / "r")] + extra
+    code, out, err = run_main(argv, capsys)
+    assert code != 0 and out == ""
+    assert_one_line_error(err)
+    assert fragment in err
+
+
+# ---------------------------------------------------------------------------
+# train: --direction, --val, archives, and resume that cannot go wrong quietly
+# ---------------------------------------------------------------------------
+def pix2pix_settings(**changes) -> dict:
+    settings = {"model": "pix2pix", "data": "shipped", "tfds": None, "image_size": 16, "batch_size": 2, "filters": 4,
+                "seed": 0, "precision": "float32", "xla": False, "learning_rate": 2e-4, "direction": "AtoB",
+                "skip_bad_files": False, "steps": 10, "schedule": None}
+    settings.update(changes)
+    return settings
+
+
+def test_train_direction_swaps_input_and_target():
+    _, (inp, tar) = cli._load_data(pix2pix_settings())
+    _, (inp_b, tar_b) = cli._load_data(pix2pix_settings(direction="BtoA"))
+    np.testing.assert_array_equal(inp_b, tar)
+    np.testing.assert_array_equal(tar_b, inp)
+
+
+def fake_run(out: Path, settings: dict) -> None:
+    """A run folder as a run leaves it after its first checkpoint (only what _check_resume reads)."""
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-4"\n')
+    (out / "run.json").write_text(json.dumps(settings))
+
+
+def test_resume_refuses_each_changed_setting_by_its_option_and_stored_value(tmp_path):
+    fake_run(tmp_path, pix2pix_settings(data_files="3 files, sha256 abc"))
+    before = (tmp_path / "run.json").read_text()
+    with pytest.raises(cli.UsageError) as err:
+        cli._check_resume(tmp_path, pix2pix_settings(batch_size=4, direction="BtoA", data_files="3 files, sha256 abc"))
+    message = str(err.value)
+    assert "--batch-size: stored 2, now 4" in message and "--direction: stored 'AtoB', now 'BtoA'" in message
+    assert "--seed" not in message and "new --out" in message
+    with pytest.raises(cli.UsageError, match=r"--data \(its training files\): stored '3 files, sha256 abc', now '4"):
+        cli._check_resume(tmp_path, pix2pix_settings(data_files="4 files, sha256 def"))
+    cli._check_resume(tmp_path, pix2pix_settings(steps=50, xla=True, data_files="3 files, sha256 abc"))  # may change
+    assert (tmp_path / "run.json").read_text() == before
+    # Without a checkpoint nothing was trained yet: any settings start afresh.
+    (tmp_path / "checkpoints" / "checkpoint").unlink()
+    cli._check_resume(tmp_path, pix2pix_settings(batch_size=8))
+
+
+def test_resume_keeps_the_stored_cyclegan_schedule(tmp_path, capsys):
+    def cyclegan(steps, **changes):
+        s = pix2pix_settings(model="cyclegan", direction=None, steps=steps, **changes)
+        s["schedule"] = cli._fresh_schedule("cyclegan", steps, s["learning_rate"])
+        return s
+
+    fake_run(tmp_path / "a", cyclegan(10))
+    shorter = cyclegan(6)
+    cli._check_resume(tmp_path / "a", shorter)                  # stop early: the stored schedule, not 3 + 3
+    assert shorter["schedule"] == {"learning_rate": 2e-4, "constant_steps": 5, "decay_steps": 5}
+    assert "stopping at step 6, before the end of this run's learning-rate schedule at step 10" in capsys.readouterr().err
+    longer = cyclegan(20)
+    cli._check_resume(tmp_path / "a", longer)                   # handed on: run_training allows it only if exact
+    assert longer["schedule"]["constant_steps"] == 10
+    # A run.json from before schedules were stored: its schedule is the one its --steps built.
+    legacy = cyclegan(10)
+    del legacy["schedule"]
+    fake_run(tmp_path / "b", legacy)
+    again = cyclegan(8)
+    cli._check_resume(tmp_path / "b", again)
+    assert again["schedule"] == {"learning_rate": 2e-4, "constant_steps": 5, "decay_steps": 5}
+
+
+def shipped_subset_zip(tmp_path: Path) -> Path:
+    """A zip of 6 shipped training pairs and 3 validation pairs, as a learner would upload it."""
+    import zipfile
+
+    from course_utils import data
+
+    archive = tmp_path / "mine.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for split, n in (("train", 6), ("val", 3)):
+            for f in sorted((data.shipped_paired_path() / split).iterdir())[:n]:
+                z.write(f, f"mine/{split}/{f.name}")
+    return archive
+
+
+@pytest.mark.slow
+def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_settings(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+    out_dir = tmp_path / "run"
+    argv = ["train", "pix2pix", "--data", str(shipped_subset_zip(tmp_path)), "--out", str(out_dir), "--steps", "2",
+            "--image-size", "16", "--filters", "4", "--batch-size", "2", "--checkpoint-every", "1", "--quiet",
+            "--direction", "BtoA"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["step"] == 2 and set(result["validation"]) == {"step", "val_l1", "val_psnr", "val_ssim"}
+    assert result["validation"]["step"] == 2 and 0 < result["validation"]["val_l1"] < 2
+    rows = json.loads((out_dir / "validation.json").read_text())
+    assert [r["step"] for r in rows] == [1, 2] and rows[-1] == result["validation"]
+    assert list((out_dir / "tensorboard" / "validation").glob("events.out.tfevents.*"))
+    stored = json.loads((out_dir / "run.json").read_text())
+    assert stored["direction"] == "BtoA" and stored["data_files"].startswith("6 files")
+
+    # Another batch size and direction: refused, naming both, and nothing in the run changes.
+    snapshot = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    changed = [a if a not in ("2", "BtoA") else a for a in argv]
+    changed[changed.index("--batch-size") + 1] = "3"
+    changed[changed.index("--direction") + 1] = "AtoB"
+    changed[changed.index("--steps") + 1] = "3"
+    code, out, err = run_main(changed, capsys)
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert "--batch-size: stored 2, now 3" in err and "--direction: stored 'BtoA', now 'AtoB'" in err
+    assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == snapshot
+
+    # The same settings, one step further: resumed, validated at the new step.
+    argv[argv.index("--steps") + 1] = "3"
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["resumed_from"] == 2 and result["validation"]["step"] == 3
+    assert [r["step"] for r in json.loads((out_dir / "validation.json").read_text())] == [1, 2, 3]
+
+
+def test_cyclegan_asked_past_its_schedule_says_how_to_train_longer(tmp_path, capsys):
+    # The run folder as `train cyclegan ... --steps 2` leaves it (checkpoint at step 2, run.json,
+    # run_settings.json), written without the training itself, which is not what is tested here.
+    out_dir = tmp_path / "run"
+    argv = ["train", "cyclegan", "--data", "shipped", "--out", str(out_dir), "--steps", "2", "--image-size", "16",
+            "--filters", "4", "--quiet"]
+    settings = cli._settings(cli.build_parser().parse_args(argv))
+    settings["data_files"] = cli._data_files(settings)
+    assert settings["schedule"] == {"learning_rate": 2e-4, "constant_steps": 1, "decay_steps": 1}
+    trainer = cli._build_trainer(settings)
+    stored = train.check_resume(out_dir, trainer, 2, cli._step_meaning(settings))
+    trainer.step.assign(2)
+    train.save_checkpoint(trainer, out_dir)
+    train.write_run_settings(out_dir, stored)
+    cli._write_run_json(out_dir, settings)
+    argv[argv.index("--steps") + 1] = "4"
+    code, out, err = run_main(argv, capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err)
+    assert "ends at step 2" in err and "--steps 4 and another --out" in err
+    assert json.loads((out_dir / "run.json").read_text())["steps"] == 2          # the run is left as it was

@@ -13,7 +13,7 @@ from course_utils import config, exercises, losses
 
 def test_profiles_follow_course_smoke(monkeypatch):
     monkeypatch.setenv("COURSE_SMOKE", "1")
-    assert config.is_smoke() and config.Pix2PixConfig.current().image_size == 32
+    assert config.is_smoke() and config.Pix2PixConfig.current().image_size == 64
     monkeypatch.setenv("COURSE_SMOKE", "0")
     cfg = config.Pix2PixConfig.current()
     assert not cfg.is_smoke and cfg.image_size == 256 and cfg.l1_weight == 100.0
@@ -28,7 +28,7 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     changed = {f.name for f in dataclasses.fields(cls) if getattr(full, f.name) != getattr(smoke, f.name)}
     allowed = {"profile", "dataset", "image_size", "batch_size", "epochs", "steps", "steps_per_epoch",
                "num_examples", "ring_steps", "ring_seeds", "filters", "n_blocks", "decay_epochs", "sample_every", "checkpoint_every",
-               "bench_steps", "out_dir"}
+               "bench_steps", "out_dir", "generator_filters", "discriminator_filters"}
     assert changed <= allowed, f"the smoke profile may only shrink sizes and counts: {changed - allowed}"
 
 

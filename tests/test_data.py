@@ -285,11 +285,155 @@ def test_skip_bad_files_warns_and_keeps_the_good_ones(tmp_path):
     assert sum(1 for _ in ds) == 3
 
 
-def test_paired_image_must_be_twice_as_wide(tmp_path):
+def test_pairs_not_exactly_2_to_1_are_split_at_half_width_and_resized(tmp_path):
+    # Files as real photo sets have them: 2:1, too flat, odd widths, a little too tall.
+    rng = np.random.default_rng(0)
+    sizes = {"a_exact.png": (12, 24), "b_flat.png": (9, 40), "c_odd.png": (10, 31), "d_tall.png": (20, 30)}
+    files = {}
+    for name, (h, w) in sizes.items():
+        files[name] = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        _save(tmp_path / "train" / name, files[name])
+    with pytest.warns(UserWarning) as record:
+        ds = D.load_paired_folder(tmp_path, "train", image_size=16, jitter=False, shuffle=False, batch_size=4)
+    messages = [str(w.message) for w in record if "twice as wide" in str(w.message)]
+    assert len(messages) == 1                                  # one warning for the folder ...
+    for name in ("b_flat.png", "c_odd.png", "d_tall.png"):    # ... naming every non-square pair
+        assert name in messages[0]
+    assert "a_exact.png" not in messages[0] and "3 of 4" in messages[0]
+    x, y = _first(ds)
+    assert x.shape == y.shape == (4, 16, 16, 3)
+    for i, name in enumerate(sorted(sizes)):                   # A = left half, B = right half, each resized
+        image = D.normalize(files[name])
+        half = image.shape[1] // 2
+        np.testing.assert_allclose(x[i], D.resize(image[:, :half], 16), atol=1e-5)
+        np.testing.assert_allclose(y[i], D.resize(image[:, half:2 * half], 16), atol=1e-5)
+    # With jitter both halves get the same crop: a file whose halves are equal gives input == target.
+    half = rng.integers(0, 256, (9, 13, 3), dtype=np.uint8)
+    _save(tmp_path / "same" / "0.png", np.concatenate([half, half], axis=1))
+    with pytest.warns(UserWarning, match="0.png: 26x9"):
+        jittered = D.load_paired_folder(tmp_path, "same", image_size=16, seed=1)
+    for _ in range(3):
+        a, b = _first(jittered)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_only_what_cannot_be_a_pair_is_refused(tmp_path):
     root = _good_folder(tmp_path)
-    _save(root / "train" / "square.jpg", np.zeros((16, 16, 3), np.uint8))
-    with pytest.raises(ValueError, match=r"square\.jpg: is 16x16.*twice as wide"):
+    _save(root / "train" / "portrait.jpg", np.zeros((20, 16, 3), np.uint8))    # narrower than high
+    _save(root / "train" / "tiny.png", np.zeros((7, 14, 3), np.uint8))         # halves 7x7 < 8
+    _save(root / "train" / "thin.png", np.zeros((30, 30, 3), np.uint8))        # square: halves 15x30, still a pair
+    with pytest.raises(ValueError) as err:
         D.load_paired_folder(root, "train")
+    message = str(err.value)
+    assert "2 of 6" in message
+    assert "portrait.jpg: is 16x20, narrower than it is high" in message
+    assert "tiny.png: is 14x7: each half would be 7x7 pixels, under the 8-pixel minimum" in message
+    assert "thin.png" not in message
+    with pytest.warns(UserWarning, match="(?s)Skipping 2 unusable.*portrait.jpg"):
+        ds = D.load_paired_folder(root, "train", image_size=8, skip_bad_files=True, shuffle=False,
+                                  batch_size=4, jitter=False)
+    assert _first(ds)[0].shape == (4, 8, 8, 3)                # 3 good + the square one
+
+
+# ---------------------------------------------------------------------------
+# your own dataset as an archive
+# ---------------------------------------------------------------------------
+def _zip_folder(zip_path: Path, src: Path, prefix: str = "") -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        for file in sorted(src.rglob("*")):
+            if file.is_file():
+                archive.write(file, prefix + file.relative_to(src).as_posix())
+    return zip_path
+
+
+@pytest.mark.parametrize("kind", ["zip_top", "zip_in_folder", "tar_gz"])
+def test_loaders_read_a_dataset_archive_once_into_the_cache(tmp_path, monkeypatch, kind):
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+    src = _good_folder(tmp_path / "mine", n=2)
+    _save(src / "testA" / "a.png", _pair(16, 5)[:, :16])
+    _save(src / "testB" / "b.png", _pair(16, 6)[:, :16])
+    if kind == "tar_gz":
+        archive = tmp_path / "mine.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            tar.add(src, arcname="mine")
+    else:
+        archive = _zip_folder(tmp_path / "mine.zip", src, "mine/" if kind == "zip_in_folder" else "")
+        if kind == "zip_in_folder":          # what macOS's "Compress" adds
+            import zipfile
+
+            with zipfile.ZipFile(archive, "a") as z:
+                z.writestr("__MACOSX/mine/._0.jpg", b"resource fork")
+                z.writestr("mine/train/.DS_Store", b"finder")
+    folder = D.dataset_folder(archive)
+    unpacked = tmp_path / "cache" / folder.relative_to(tmp_path / "cache").parts[0]
+    assert unpacked.name.startswith("mine-") and folder.is_dir()
+    assert folder == (unpacked / "mine" if kind != "zip_top" else unpacked)
+    assert sorted(p.name for p in (folder / "train").iterdir() if not p.name.startswith(".")) == ["0.jpg", "1.jpg"]
+    assert not (unpacked / "__MACOSX").exists()
+    x, y = _first(D.load_paired_folder(archive, "train", image_size=8, batch_size=2, jitter=False, shuffle=False))
+    expected = _first(D.load_paired_folder(src, "train", image_size=8, batch_size=2, jitter=False, shuffle=False))
+    np.testing.assert_array_equal(x, expected[0])
+    a, b = D.load_unpaired_folder(archive, "test", image_size=8, batch_size=1)
+    assert _first(a).shape == (1, 8, 8, 3)
+    # Unpacked once: a second call reuses the cache (even if the cached copy was touched).
+    (folder / "train" / "extra.txt").write_text("left by the learner")
+    assert D.dataset_folder(archive) == folder and (folder / "train" / "extra.txt").exists()
+    assert D.dataset_folder(src) == src                       # a folder is returned as it is
+
+
+def test_dataset_archive_errors_name_the_file_and_the_fix(tmp_path):
+    import zipfile
+
+    with pytest.raises(FileNotFoundError, match="nothere.zip: no such archive"):
+        D.dataset_folder(tmp_path / "nothere.zip", cache_dir=tmp_path / "c")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"notes.txt is a file but not a dataset archive.*\.zip"):
+        D.dataset_folder(tmp_path / "notes.txt", cache_dir=tmp_path / "c")
+    (tmp_path / "broken.zip").write_bytes(b"PK not really")
+    with pytest.raises(ValueError, match="broken.zip is not a readable zip file"):
+        D.dataset_folder(tmp_path / "broken.zip", cache_dir=tmp_path / "c")
+    (tmp_path / "broken.tar.gz").write_bytes(b"\x1f\x8b nope")
+    with pytest.raises(ValueError, match="broken.tar.gz is not a readable tar archive"):
+        D.dataset_folder(tmp_path / "broken.tar.gz", cache_dir=tmp_path / "c")
+    with zipfile.ZipFile(tmp_path / "empty.zip", "w"):
+        pass
+    with pytest.raises(ValueError, match="empty.zip is empty"):
+        D.dataset_folder(tmp_path / "empty.zip", cache_dir=tmp_path / "c")
+    assert [p for p in (tmp_path / "c").iterdir()] == []      # nothing half-unpacked left behind
+
+
+@pytest.mark.parametrize("member", ["../evil.txt", "/tmp/evil_course_utils_zip.txt", "link"])
+def test_dataset_zip_refuses_members_escaping_the_folder(tmp_path, member):
+    import stat
+    import zipfile
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("train/0.jpg", _jpeg_bytes(_pair(16)))
+        if member == "link":
+            info = zipfile.ZipInfo("train/evil_link")
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            z.writestr(info, "../../../outside.txt")
+        else:
+            z.writestr(member, b"evil")
+    with pytest.raises(ValueError, match="(?s)Refusing to extract.*evil"):
+        D.dataset_folder(archive, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "evil.txt").exists() and not Path("/tmp/evil_course_utils_zip.txt").exists()
+    assert [p for p in (tmp_path / "cache").iterdir()] == []
+
+
+def test_dataset_tar_refuses_links_out(tmp_path):
+    src = _good_folder(tmp_path / "mine", n=1)
+    archive = tmp_path / "mine.tar.gz"
+    link = tarfile.TarInfo("mine/train/evil")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(src, arcname="mine")
+        tar.addfile(link)
+    with pytest.raises(ValueError, match=r"(?s)Refusing to extract.*evil -> /etc/passwd"):
+        D.dataset_folder(archive, cache_dir=tmp_path / "cache")
 
 
 def test_missing_or_empty_split_lists_the_layout(tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import keras
 
-from course_utils.layers import InstanceNormalization, ReflectionPadding2D, conv_block, residual_block
+from course_utils.layers import InstanceNormalization, PackSamples, ReflectionPadding2D, conv_block, residual_block
 
 
 def _numpy_instance_norm(x, eps=1e-5):
@@ -125,3 +125,18 @@ def test_conv_bias_before_instance_norm_is_inert():
     np.testing.assert_allclose(np.asarray(g(x)), before, atol=1e-5)
     g.get_layer("output").bias.assign(np.full(3, 0.5, "float32"))   # the last bias is not normalised away
     assert np.abs(np.asarray(g(x)) - before).max() > 0.01
+
+
+def test_pack_samples_joins_consecutive_rows():
+    x = np.arange(12, dtype="float32").reshape(6, 2)
+    y = np.asarray(PackSamples(3)(x))
+    np.testing.assert_array_equal(y, [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+    np.testing.assert_array_equal(np.asarray(PackSamples(1)(x)), x)
+
+
+def test_pack_samples_rejects_a_batch_it_cannot_split_and_a_bad_pack():
+    with pytest.raises(ValueError, match="multiple of 4"):
+        PackSamples(4)(np.zeros((6, 2), "float32"))
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="pack must be a positive int"):
+            PackSamples(bad)

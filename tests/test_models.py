@@ -16,6 +16,10 @@ from course_utils import models
         (models.unet_generator, {"bottleneck_norm": True}, 54_425_859),   # TF pix2pix tutorial
         (models.patchgan_discriminator, {}, 2_770_433),   # TF pix2pix tutorial
         (models.resnet_generator, {}, 11_378_179),        # CycleGAN, 9 blocks, non-affine IN
+        # Udacity's CycleGAN notebook at 128 (bias-free convs); its PyTorch trainable counts are
+        # 8,402,176 and 2,765,568, checked in test_small_cyclegan_matches_udacity below.
+        (models.small_cyclegan_generator, {}, 8_409_600),
+        (models.small_cyclegan_discriminator, {}, 2_767_360),
     ],
 )
 def test_published_parameter_counts(builder, kwargs, expected):
@@ -30,7 +34,26 @@ def test_output_shapes_at_paper_sizes():
     assert models.patchgan_discriminator(target_channels=None, norm="instance").output_shape == (None, 30, 30, 1)
     assert models.resnet_generator().output_shape == (None, 256, 256, 3)
     assert models.small_cyclegan_generator().output_shape == (None, 128, 128, 3)
-    assert models.small_cyclegan_discriminator().output_shape == (None, 8, 8, 1)
+    assert models.small_cyclegan_discriminator().output_shape == (None, 7, 7, 1)
+
+
+def _trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_small_cyclegan_matches_udacity():
+    # Udacity's conv/deconv helpers use bias=False everywhere; its discriminator applies ReLU after
+    # conv1..conv4 and ends in a 4x4 stride-1 conv with padding=1, which gives 7x7 at 128 px.
+    g, d = models.small_cyclegan_generator(), models.small_cyclegan_discriminator()
+    convs = [l for m in (g, d) for l in m.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert convs and not any(l.use_bias for l in convs)
+    assert not any(isinstance(l, keras.layers.LeakyReLU) for l in d.layers)
+    assert [l.name for l in d.layers if isinstance(l, keras.layers.Activation)] == [f"conv{i}_relu" for i in (1, 2, 3, 4)]
+    # PyTorch counts trainable parameters only: kernels plus batch norm's gamma and beta.
+    assert _trainable(g) == 3 * 64 * 16 + 64 * 128 * 16 + 128 * 256 * 16 + 6 * 2 * 256 * 256 * 9 \
+        + 256 * 128 * 16 + 128 * 64 * 16 + 64 * 3 * 16 + 2 * (64 + 128 + 256 + 6 * 2 * 256 + 128 + 64) == 8_402_176
+    assert _trainable(d) == 16 * (3 * 64 + 64 * 128 + 128 * 256 + 256 * 512 + 512) + 2 * (128 + 256 + 512) == 2_765_568
+    assert models.small_cyclegan_discriminator(32, conv_dim=8).output_shape == (None, 1, 1, 1)
 
 
 def test_unet_structure_follows_the_paper():
@@ -103,6 +126,7 @@ def test_unconditional_patchgan_takes_one_image():
         (models.small_cyclegan_discriminator, {"image_size": 32, "conv_dim": 8}, [(2, 32, 32, 3)]),
         (models.mlp_generator, {}, [(4, 2)]),
         (models.mlp_discriminator, {}, [(4, 2)]),
+        (models.mlp_discriminator, {"pack": 2}, [(4, 2)]),
     ],
 )
 def test_keras_file_round_trip_gives_identical_outputs(tmp_path, builder, kwargs, inputs):
@@ -135,8 +159,22 @@ def test_generators_output_in_tanh_range():
         (lambda: models.resnet_generator(130), "divisible by 4"),
         (lambda: models.resnet_generator(256, n_blocks=0), "n_blocks must be a positive integer"),
         (lambda: models.dcgan_generator(latent_dim=-3), "latent_dim"),
+        (lambda: models.small_cyclegan_discriminator(16), "power of two >= 32"),
     ],
 )
 def test_bad_arguments_raise_errors_that_teach(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_packed_mlp_discriminator_scores_each_pair_as_one_input():
+    d = models.mlp_discriminator(pack=2, hidden=8, layers_count=1)
+    x = np.random.default_rng(0).normal(size=(6, 2)).astype("float32")
+    logits = np.asarray(d(x))
+    assert logits.shape == (3, 1)
+    # Swapping the two pairs swaps their logits; mixing points across pairs changes them.
+    np.testing.assert_allclose(np.asarray(d(x[[2, 3, 0, 1, 4, 5]])), logits[[1, 0, 2]], rtol=1e-6)
+    assert not np.allclose(np.asarray(d(x[[0, 2, 1, 3, 4, 5]]))[:2], logits[:2])
+    assert d.count_params() == models.mlp_discriminator(in_dim=4, hidden=8, layers_count=1).count_params()
+    with pytest.raises(ValueError, match="pack must be a positive integer"):
+        models.mlp_discriminator(pack=0)

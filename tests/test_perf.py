@@ -120,6 +120,47 @@ def test_cyclegan_counts_six_generator_and_four_discriminator_passes():
     assert flops == 6 * (6 * g + 4 * d)
 
 
+class _CountCalls(layers.Layer):
+    """Passes its input through and counts how often it ran (eagerly: once per forward pass)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def call(self, x):
+        self.calls += 1
+        return x
+
+
+def _counted(net):
+    counter = _CountCalls()
+    inp = keras.Input(net.input_shape[1:])
+    model = keras.Model(inp, net(counter(inp)))
+    counter.calls = 0                      # building the model traced it once
+    return model, counter
+
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_cyclegan_pass_counts_match_the_step_that_trains(pool):
+    from course_utils import train
+
+    nets, counters = {}, {}
+    for name in ("generator_g", "generator_f"):
+        nets[name], counters[name] = _counted(models.resnet_generator(16, n_blocks=1, filters=4))
+    for name in ("discriminator_x", "discriminator_y"):
+        nets[name], counters[name] = _counted(
+            models.patchgan_discriminator(16, target_channels=None, norm="instance", filters=4))
+    pools = {"pool_x": train.ImagePool(4, (16, 16, 3), seed=0), "pool_y": train.ImagePool(4, (16, 16, 3), seed=1)} if pool else {}
+    x = keras.random.uniform((1, 16, 16, 3), -1, 1, seed=0)
+    y = keras.random.uniform((1, 16, 16, 3), -1, 1, seed=1)
+    train.cyclegan_train_step(nets["generator_g"], nets["generator_f"], nets["discriminator_x"], nets["discriminator_y"],
+                              *[keras.optimizers.Adam(2e-4) for _ in range(4)], x, y, **pools)
+    expected = perf.CYCLEGAN_POOL_PASSES if pool else perf.FORWARD_PASSES["cyclegan"]
+    assert {name: c.calls for name, c in counters.items()} == expected
+    # With the pool each discriminator runs three times per step: real, pooled fakes, fresh fakes for G.
+    assert all(expected[d] == (3 if pool else 2) for d in ("discriminator_x", "discriminator_y"))
+
+
 # ---------------------------------------------------------------------------
 # Peak table
 # ---------------------------------------------------------------------------
@@ -251,3 +292,24 @@ def test_pipeline_images_per_second_measures_the_course_pipeline():
     result = perf.pipeline_images_per_second(image_size=32, n_batches=20, repeats=2)
     assert result["images_per_second"] > 0 and len(result["runs"]) == 2
     assert result["source"].startswith("course_utils.data.pipeline_throughput")
+
+
+@pytest.mark.slow
+def test_step_costs_quoted_in_the_lessons():
+    """The numbers lessons 00, 02 and 03 quote: FLOP counts and T4 floors (estimates, not measurements)."""
+    t4 = perf.PEAK_FLOPS["T4"].fp32
+    unet, patch = perf.count_macs(models.unet_generator(256)), perf.count_macs(models.patchgan_discriminator(256))
+    pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, perf.FORWARD_PASSES["pix2pix"])
+    resnet = perf.count_macs(models.resnet_generator(256))
+    d = perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance"))
+    cyclegan = perf.step_flops({"generator_g": resnet, "generator_f": resnet, "discriminator_x": d,
+                                "discriminator_y": d}, perf.CYCLEGAN_POOL_PASSES)
+    assert 74e9 < pix2pix < 76e9                               # 00: "about 75 GFLOP"
+    assert pix2pix / t4 < 0.0105                               # 00: "not less than about 0.01 s"
+    assert 5.5 < 40_000 * pix2pix / t4 / 60 < 6.5              # 02: "at least 6 minutes" for 40,000 steps
+    assert 1.85e12 < cyclegan < 1.95e12                        # 00: "about 1.9 TFLOP"
+    assert 24.5 < cyclegan / pix2pix < 26                      # 00: "25 times more"
+    assert 0.225 < cyclegan / t4 < 0.235                       # 00, 03: "at least 0.23 s"
+    floor_hours = 200 * 1334 * cyclegan / t4 / 3600
+    assert 16.5 < floor_hours < 18                             # 03: "about 17 hours" at the fp32 peak
+    assert 33 < 2 * floor_hours < 37 and 66 < 4 * floor_hours < 72   # 03: "about 35 to 70 hours"

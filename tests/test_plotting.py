@@ -214,6 +214,14 @@ def test_plot_ring_samples_colours_covered_and_missed_modes():
     plt.close(fig)
 
 
+def test_plot_ring_samples_draws_into_a_given_axes():
+    fig, axes = plt.subplots(1, 2)
+    out = plotting.plot_ring_samples(metrics.ring_of_gaussians(500, seed=0), std=0.02, ax=axes[1], title="right")
+    assert out is fig and axes[1].get_title() == "right" and len(axes[1].patches) == 8
+    assert len(axes[0].patches) == 0
+    plt.close(fig)
+
+
 def test_analytic_grid_matches_the_course_patchgan_model():
     models = pytest.importorskip("course_utils.models")
     model = models.patchgan_discriminator(image_size=32, input_channels=1, target_channels=1, filters=2)

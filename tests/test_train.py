@@ -611,3 +611,115 @@ def test_image_pool_under_xla_compiles_once():
         times.append(time.perf_counter() - start)
     first, later = times[0], sorted(times[2:])[len(times[2:]) // 2]
     assert later < first / 5, f"XLA recompiles the pool query: first call {first:.3f}s, later median {later:.3f}s"
+
+
+def test_next_loss_scale_follows_keras_loss_scale_optimizer():
+    """Same scale and count as keras.optimizers.LossScaleOptimizer over overflows and growths."""
+    growth, overflow = 3, {2, 3, 9}
+    var = keras.Variable([1.0])
+    opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=1024.0,
+                                              dynamic_growth_steps=growth)
+    scale, good = 1024.0, 0
+    for t in range(14):
+        before = var.numpy().copy()
+        opt.apply_gradients([(tf.constant([np.inf if t in overflow else 2048.0]), var)])
+        scale, good, apply = train.next_loss_scale(scale, good, t not in overflow, growth)
+        assert (scale, good) == (float(opt.dynamic_scale.numpy()), int(opt.step_counter.numpy())), t
+        assert apply == (not np.allclose(before, var.numpy())), t   # an overflow step leaves the weight alone
+    with pytest.raises(ValueError, match="growth_steps"):
+        train.next_loss_scale(1.0, 0, True, 0)
+
+
+# ---------------------------------------------------------------------------
+# Resume that cannot go wrong quietly: run_settings.json and check_resume
+# ---------------------------------------------------------------------------
+def pix2pix_at_step(step: int, out, lr=2e-4, l1_weight: float = 100.0, beta_1: float = 0.5,
+                    settings=None) -> train.Pix2Pix:
+    """A compiled Pix2Pix whose run folder holds a checkpoint at ``step`` and its run_settings.json."""
+    trainer = train.Pix2Pix(*pix2pix_nets(), l1_weight=l1_weight)
+    trainer.compile(g_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1),
+                    d_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1))
+    if step:
+        stored = train.check_resume(out, trainer, step, settings)
+        trainer.step.assign(step)
+        train.save_checkpoint(trainer, out)
+        train.write_run_settings(out, stored)
+    return trainer
+
+
+def fresh_pix2pix(lr=2e-4, l1_weight: float = 100.0, beta_1: float = 0.5) -> train.Pix2Pix:
+    return pix2pix_at_step(0, None, lr, l1_weight, beta_1)
+
+
+def test_step_settings_hold_the_schedule_weights_and_networks():
+    trainer = fresh_pix2pix(lr=train.LinearDecay(2e-4, 30, 70))
+    s = train.step_settings(trainer)
+    assert s["trainer"] == "Pix2Pix" and s["l1_weight"] == 100.0 and s["loss_form"] == "bce"
+    assert s["optimizers"]["generator"]["learning_rate"] == {"schedule": "LinearDecay", "initial_learning_rate": 2e-4,
+                                                             "constant_steps": 30, "decay_steps": 70}
+    assert s["optimizers"]["discriminator"]["beta_1"] == 0.5
+    assert s["networks"]["generator"]["parameters"] == trainer.generator.count_params()
+    json.dumps(s)                                   # stored as JSON
+
+
+def test_resume_with_the_same_settings_or_a_longer_constant_rate_run_continues(tmp_path):
+    pix2pix_at_step(4, tmp_path, settings={"data": "abc", "batch_size": 2})
+    again = fresh_pix2pix()
+    stored = train.check_resume(tmp_path, again, 10, {"data": "abc", "batch_size": 2})   # constant rate: 10 is fine
+    assert stored["settings"] == {"data": "abc", "batch_size": 2}
+    train.check_resume(tmp_path, fresh_pix2pix(), 3, {"data": "abc", "batch_size": 2})    # stopping early too
+
+
+def test_resume_refuses_each_differing_setting_naming_its_stored_value(tmp_path):
+    pix2pix_at_step(4, tmp_path, settings={"data": "abc", "batch_size": 2})
+    before = {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    other = fresh_pix2pix(l1_weight=10.0, beta_1=0.9)
+    with pytest.raises(ValueError) as err:
+        train.check_resume(tmp_path, other, 8, {"data": "xyz", "batch_size": 2})
+    message = str(err.value)
+    assert "at step 4" in message
+    assert "trainer.l1_weight: stored 100.0, now 10.0" in message
+    assert "trainer.optimizers.generator.beta_1: stored 0.5, now 0.9" in message
+    assert "settings.data: stored 'abc', now 'xyz'" in message
+    assert "batch_size" not in message                       # the same: not blamed
+    assert "new folder" in message
+    with pytest.raises(ValueError, match=r"settings.batch_size: stored 2, now \(not set\)"):
+        train.check_resume(tmp_path, fresh_pix2pix(), 8, {"data": "abc"})
+    assert {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before   # nothing changed
+
+
+def test_resume_refuses_to_run_past_or_stretch_a_schedule_it_has_started_to_decay(tmp_path):
+    pix2pix_at_step(6, tmp_path, lr=train.LinearDecay(2e-4, 4, 4))              # decaying since step 4
+    same = fresh_pix2pix(lr=train.LinearDecay(2e-4, 4, 4))
+    assert train.check_resume(tmp_path, same, 8, None)                         # finishing it: fine
+    with pytest.raises(ValueError, match=r"(?s)ends at step 8.*asked for step 12.*at step 6.*rate zero"
+                                         r".*new folder.*--steps 12.*finished up to step 8"):
+        train.check_resume(tmp_path, same, 12, None)                           # past its end
+    stretched = fresh_pix2pix(lr=train.LinearDecay(2e-4, 6, 6))                # what --steps 12 would build
+    with pytest.raises(ValueError, match=r"(?s)ends at step 8.*stretching its schedule now would change the rate"):
+        train.check_resume(tmp_path, stretched, 12, None)
+
+
+def test_stretching_a_schedule_still_in_its_constant_phase_is_exact_and_allowed(tmp_path, capsys):
+    pix2pix_at_step(3, tmp_path / "a", lr=train.LinearDecay(2e-4, 4, 4))       # 3 steps at the full rate
+    stretched = fresh_pix2pix(lr=train.LinearDecay(2e-4, 6, 6))
+    stored = train.check_resume(tmp_path / "a", stretched, 12, None)
+    assert stored["trainer"]["optimizers"]["generator"]["learning_rate"]["constant_steps"] == 6
+    assert "taken so far had the same rate under both" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="initial_learning_rate: stored 0.0002, now 0.0001"):
+        train.check_resume(tmp_path / "a", fresh_pix2pix(lr=train.LinearDecay(1e-4, 6, 6)), 12, None)
+
+
+@pytest.mark.slow
+def test_run_training_stores_its_settings_and_refuses_other_ones(tmp_path):
+    trainer = fresh_pix2pix()
+    train.run_training(trainer, random_pairs(), 2, tmp_path, checkpoint_every=1, verbose=0, tensorboard=False,
+                       export=False, settings={"data": "random_pairs"})
+    stored = json.loads((tmp_path / train.SETTINGS_FILE).read_text())
+    assert stored["settings"] == {"data": "random_pairs"} and stored["trainer"]["trainer"] == "Pix2Pix"
+    with pytest.raises(ValueError, match="trainer.l1_weight: stored 100.0, now 1.0"):
+        train.run_training(fresh_pix2pix(l1_weight=1.0), random_pairs(), 4, tmp_path, verbose=0, tensorboard=False,
+                           export=False, settings={"data": "random_pairs"})
+    result = train.run_training(fresh_pix2pix(), random_pairs(), 3, tmp_path, checkpoint_every=1, verbose=0,
+                                tensorboard=False, export=False, settings={"data": "random_pairs"})
+    assert result["resumed_from"] == 2 and result["step"] == 3
