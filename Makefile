@@ -11,11 +11,12 @@ NBVAL     := $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-
 # MPLBACKEND is left unset: with it set, Jupyter kernels do not switch to the inline
 # backend and executed lessons would have no pictures (tests/conftest.py picks Agg for pytest).
 unexport MPLBACKEND
-export TF_CPP_MIN_LOG_LEVEL := 2
+# TF_CPP_MIN_LOG_LEVEL is left to course_utils (it sets 3 before TensorFlow starts), so lessons
+# run here show what they show a learner on Colab.
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true
 
-.PHONY: help install test unit check-notebooks check-solutions check-solutions-full check-sync sync lessons open bench data reference-models clean
+.PHONY: help install test unit check-notebooks check-solutions check-solutions-full check-sync sync lessons open bench data reference-models colab-check release-check clean
 
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
@@ -30,6 +31,8 @@ help:
 	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
 	@echo "make data             regenerate the shipped mini datasets in data/"
 	@echo "make reference-models retrain the reference weights in data/reference/ (about an hour on 2 cores)"
+	@echo "make colab-check      unit tests + every lesson under Colab's versions, installed from a wheel"
+	@echo "make release-check    offline checks before tagging a release (links, tag, wheel with data)"
 
 # Idempotent: re-runs pip only when pyproject.toml changed.
 install: $(STAMP)
@@ -98,6 +101,14 @@ data: install
 # manifest.json (hashes, command, steps, seconds, metrics). tests/test_results.py re-measures them.
 reference-models: install
 	$(PY) scripts/make_reference_models.py
+
+# Colab's Python and library versions (scripts/colab-constraints.txt), the package installed from
+# a wheel as a lesson's setup cell does, then the unit tests and every lesson (see the script).
+colab-check:
+	bash scripts/colab_check.sh
+
+release-check: install
+	$(PY) scripts/release_check.py
 
 clean:
 	rm -rf build .pytest_cache

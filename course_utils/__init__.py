@@ -22,4 +22,14 @@ Submodules are imported on demand (``from course_utils import models``) so that
 ``import course_utils`` stays cheap and does not start TensorFlow.
 """
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# Quiet lessons. TensorFlow's C++ runtime logs to stderr: on a CPU runtime a failed cuInit,
+# grappler's "remapper failed" and other lines a learner cannot act on, some marked as errors.
+# Level 3 keeps only fatal C++ messages; real failures still raise Python exceptions, and
+# Python warnings (Keras, TensorFlow's Python logger, ours) are untouched. It only counts if
+# set before TensorFlow is imported, which is why every lesson imports course_utils first.
+# To see everything: set TF_CPP_MIN_LOG_LEVEL=0 before importing course_utils.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -15,12 +15,15 @@ Only sizes and step counts differ between the profiles; the code path is the sam
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Iterator, TypeVar
 
 # ---------------------------------------------------------------------------
 # Where the course lives. Badges and Colab install cells are generated from,
@@ -29,13 +32,18 @@ from typing import TypeVar
 REPO_URL = "https://github.com/gan-course/image-to-image-gans"
 PINNED_REF = "v0.1.0"
 
-#: The folder that holds ``data/`` when the package is installed editable
-#: (a clone of the repository). ``None`` when installed from a wheel.
+#: The repository the package is installed from when it is installed editable
+#: (``pip install -e .``, what ``make install`` does): the folder holding ``data/``.
+#: ``None`` when installed from a wheel (Colab).
 REPO_ROOT: Path | None = (
     Path(__file__).resolve().parent.parent
-    if (Path(__file__).resolve().parent.parent / "data").is_dir()
+    if (Path(__file__).resolve().parent.parent / "data" / "make_data.py").is_file()
     else None
 )
+
+#: The copy of ``data/`` that travels inside the wheel (pyproject.toml maps the repository's
+#: ``data/`` folder onto the subpackage ``course_utils.shipped_data``).
+PACKAGED_DATA = Path(__file__).resolve().parent / "shipped_data"
 
 
 def is_smoke() -> bool:
@@ -54,38 +62,56 @@ def colab_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{repo}/blob/{PINNED_REF}/notebooks/{notebook}.ipynb"
 
 
-def pip_install_command() -> str:
-    """The command a Colab setup cell runs to install this package at the pinned ref."""
-    return f"pip install -q 'course_utils @ git+{REPO_URL}@{PINNED_REF}'"
+def package_requirement() -> str:
+    """The requirement a Colab setup cell installs (``--no-deps``): this package at the pinned ref."""
+    return f"course_utils @ git+{REPO_URL}@{PINNED_REF}"
 
 
-def data_dir(fetch: bool | None = None) -> Path:
-    """The shipped ``data/`` folder.
+def setup_cell() -> str:
+    """The lines every lesson's first code cell starts with (``make test`` checks each lesson has them).
 
-    Found, in order: ``$COURSE_DATA_DIR``; the repository the package is installed
-    from (``pip install -e .``); a shallow clone of the pinned release under
-    ``~/.cache/course_utils``. ``pip`` does not install ``data/``, so on Colab
-    (or with ``fetch=True``) that clone is made on first use (~4 MB, needs git).
+    On Colab: ``pip install --no-deps`` of this package at the pinned ref (it cannot change
+    anything installed), pip's own output if that fails, then
+    :func:`course_utils.install.install_requirements` for whatever is still missing, never
+    TensorFlow, Keras or NumPy. Elsewhere the package is already installed (``make install``).
+    """
+    return f"""\
+# Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
+# what is missing: Colab's TensorFlow, Keras and NumPy are never touched); elsewhere it is installed.
+import subprocess, sys
+if "google.colab" in sys.modules:
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                          "{package_requirement()}"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise RuntimeError("pip could not install course_utils:\\n" + pip.stdout + pip.stderr)
+    from course_utils import install; install.install_requirements()
+from course_utils import config
+"""
+
+
+def data_dir() -> Path:
+    """The shipped ``data/`` folder (label2scene, day2dusk, digits).
+
+    Found, in order: ``$COURSE_DATA_DIR`` (your own copy); the repository the package is
+    installed from (``pip install -e .``, so ``make data`` changes what the lessons see); the
+    copy inside the installed package (``pip install`` from a wheel or git, as on Colab).
+    Nothing is downloaded.
     """
     env = os.environ.get("COURSE_DATA_DIR")
     if env:
-        return Path(env)
-    if REPO_ROOT is not None:
-        return REPO_ROOT / "data"
-    clone = Path.home() / ".cache" / "course_utils" / PINNED_REF
-    if (clone / "data").is_dir():
-        return clone / "data"
-    if fetch if fetch is not None else in_colab():
-        import subprocess
-
-        clone.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", PINNED_REF, REPO_URL, str(clone)],
-                       check=True)
-        return clone / "data"
+        path = Path(env).expanduser()
+        if not path.is_dir():
+            raise FileNotFoundError(f"COURSE_DATA_DIR={env} is not a folder. Point it at a copy of the "
+                                    "course's data/ folder, or unset it to use the shipped one.")
+        return path
+    for path in ([REPO_ROOT / "data"] if REPO_ROOT is not None else []) + [PACKAGED_DATA]:
+        if (path / "digits").is_dir():
+            return path
     raise FileNotFoundError(
-        "Cannot find the course's data/ folder. Clone the repository and install the package "
-        "editable (pip install -e .), call config.data_dir(fetch=True) to clone the pinned release "
-        f"into {clone}, or set COURSE_DATA_DIR to a data folder."
+        f"Cannot find the course's data/ folder: it is neither in the repository nor in {PACKAGED_DATA}. "
+        "Reinstall the package (pip install from the repository or a wheel built by `python -m build`; "
+        "both carry the data), or set COURSE_DATA_DIR to a copy of the repository's data/ folder."
     )
 
 
@@ -274,6 +300,57 @@ class CapstoneConfig(LessonConfig):
 # ---------------------------------------------------------------------------
 # The runtime: which accelerator is there, and what to do if there is none.
 # ---------------------------------------------------------------------------
+#: Lines TensorFlow's C++ runtime prints while it starts on a machine without a GPU: none of
+#: them asks anything of a learner. They are written before TensorFlow reads
+#: ``TF_CPP_MIN_LOG_LEVEL`` (course_utils sets it, see ``course_utils/__init__.py``), so
+#: :func:`import_tensorflow` drops them from what it catches; any other line still shows.
+TF_STARTUP_NOISE = re.compile(
+    r"All log messages before absl::InitializeLog|oneDNN custom operations are on|cudart_stub\.cc"
+    r"|Could not find cuda drivers|cpu_feature_guard\.cc|To enable the following instructions:"
+    r"|rebuild TensorFlow with the appropriate compiler flags|failed call to cuInit"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory|computation_placer\.cc|TF-TRT Warning"
+)
+
+
+@contextlib.contextmanager
+def _drop_native_stderr(noise: re.Pattern) -> Iterator[None]:
+    """Catch what C/C++ code writes to file descriptor 2 in the block; re-show the lines not ``noise``."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):   # no real stderr: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode("utf-8", "replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if line.strip() and not noise.search(line))
+            if kept:
+                sys.stderr.write(kept)
+
+
+def import_tensorflow():
+    """``import tensorflow``, without the start-up lines it prints on a CPU runtime.
+
+    The lines of :data:`TF_STARTUP_NOISE` (no CUDA driver, oneDNN, CPU instructions) are
+    dropped; any other message TensorFlow writes while it starts is shown as usual, and Python
+    warnings are never touched.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with _drop_native_stderr(TF_STARTUP_NOISE):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")   # a CPU runtime's failed cuInit is logged here
+    return tf
+
+
 def check_gpu(verbose: bool = True) -> list[dict]:
     """List the GPUs TensorFlow sees (name, memory when known) and say what to do if there are none.
 
@@ -282,7 +359,7 @@ def check_gpu(verbose: bool = True) -> list[dict]:
     It only reads the physical devices, so TensorFlow's devices are not initialised yet: a lesson
     can still configure logical devices afterwards (see ``course_utils.distribute``).
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     gpus = []
     for device in tf.config.list_physical_devices("GPU"):

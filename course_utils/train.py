@@ -441,6 +441,19 @@ class Trainer(keras.Model):
     def metrics(self) -> list[keras.metrics.Metric]:
         return list(self.trackers.values())
 
+    # Keras 3.13 hands back evaluate()'s values as tensors, 3.14+ as Python floats (it
+    # "pythonifies" the logs): return floats on every version, so results print, compare and
+    # go into JSON the same way.
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        """``keras.Model.evaluate``, with every value a Python ``float`` (any Keras 3 version)."""
+        return _pythonify(super().evaluate(*args, **kwargs))
+
+    def fit(self, *args: Any, **kwargs: Any) -> keras.callbacks.History:
+        """``keras.Model.fit``; the returned ``history.history`` holds lists of Python floats."""
+        history = super().fit(*args, **kwargs)
+        history.history = {key: [float(v) for v in values] for key, values in history.history.items()}
+        return history
+
     def _record(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         """Count the step, feed the trackers, return this step's values."""
         self.step.assign_add(1)
@@ -509,6 +522,15 @@ def _tile(rows: Sequence[Sequence[np.ndarray]], gap: int = 2) -> np.ndarray:
         for j, img in enumerate(row):
             grid[i * (h + gap):i * (h + gap) + h, j * (w + gap):j * (w + gap) + w] = img
     return grid
+
+
+def _pythonify(result: Any) -> Any:
+    """evaluate()'s dict, list or single value with each value a Python float."""
+    if isinstance(result, Mapping):
+        return {key: float(value) for key, value in result.items()}
+    if isinstance(result, (list, tuple)):
+        return [float(value) for value in result]
+    return float(result)
 
 
 def _first(data: Any) -> Any:

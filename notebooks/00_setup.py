@@ -35,18 +35,30 @@ print("Running in Colab" if IN_COLAB else "Running outside Colab")
 # Every lesson imports small, tested pieces from `course_utils`: model builders, losses,
 # data loaders, trainers and plotting. On Colab we install it straight from the
 # repository, at a **pinned release tag**, so that the lesson you read and the code it
-# imports always match. `pip` leaves Colab's own TensorFlow alone: the package only asks
-# for versions Colab already has.
+# imports always match. The package carries the small datasets the quick runs use, so nothing
+# else is fetched.
+#
+# Colab's TensorFlow, Keras and NumPy are built to work together, and replacing one of them
+# can break `import tensorflow`. So the cell installs in two steps: first the package alone
+# (`--no-deps`), then `install.install_requirements()` adds only what is missing, and never a
+# TensorFlow, Keras or NumPy. If the runtime's versions are too old for the course, it stops
+# with a message that says so; if `pip` fails, you see `pip`'s own explanation.
 #
 # Every lesson starts with this same cell.
 
 # %%
-# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+# Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
+# what is missing: Colab's TensorFlow, Keras and NumPy are never touched); elsewhere it is installed.
 import subprocess, sys
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                          "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
+    from course_utils import install; install.install_requirements()
 from course_utils import config
+tf = config.import_tensorflow()   # without TensorFlow's start-up lines on a CPU runtime
 
 print("course_utils from", config.REPO_URL, "at", config.PINNED_REF)
 

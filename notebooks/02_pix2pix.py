@@ -15,11 +15,16 @@
 # - judge the translations by eye and with L1, PSNR and SSIM on held-out pairs.
 
 # %%
-# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+# Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
+# what is missing: Colab's TensorFlow, Keras and NumPy are never touched); elsewhere it is installed.
 import subprocess, sys
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                          "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
+    from course_utils import install; install.install_requirements()
 from course_utils import config
 cfg = config.Pix2PixConfig.current()
 print(cfg)
@@ -31,8 +36,8 @@ config.check_gpu();
 # same code on the small shipped dataset at 32x32 pixels for a few dozen steps, so it finishes in
 # seconds on a laptop CPU.
 #
-# The small shipped datasets live in the repository's `data/` folder, which `pip` does not install;
-# on Colab `config.data_dir()` fetches it on first use (a shallow copy of the pinned release).
+# The small shipped datasets live in the repository's `data/` folder and travel inside the
+# installed package, so `config.data_dir()` finds them on Colab too, with nothing to download.
 
 # %%
 import os

@@ -1,4 +1,8 @@
 import dataclasses
+import os
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -38,11 +42,17 @@ def test_paper_settings_in_full_profiles():
 
 def test_colab_links_come_from_one_place():
     assert config.colab_url("02_pix2pix").endswith(f"/blob/{config.PINNED_REF}/notebooks/02_pix2pix.ipynb")
-    assert f"git+{config.REPO_URL}@{config.PINNED_REF}" in config.pip_install_command()
+    assert config.package_requirement() == f"course_utils @ git+{config.REPO_URL}@{config.PINNED_REF}"
 
 
-def test_data_dir_found_in_the_repository():
-    assert (config.data_dir()).name == "data"
+def test_data_dir_holds_the_three_shipped_sets():
+    # From a clone (make install) it is the repository's data/; from a wheel, the packaged copy.
+    root = config.data_dir()
+    expected = config.REPO_ROOT / "data" if config.REPO_ROOT is not None else config.PACKAGED_DATA
+    assert root == expected
+    assert (root / "digits" / "digits.npz").is_file()
+    assert len(list((root / "label2scene" / "train").glob("*.jpg"))) == 300
+    assert len(list((root / "day2dusk" / "trainA").glob("*.jpg"))) == 200
 
 
 def test_capstone_smoke_trains_the_same_model_on_the_same_data():
@@ -116,13 +126,54 @@ def test_check_model_builder_compares_blocks():
         exercises.check_model_builder(wrong_shape, ref, [(8, 8, 8)])
 
 
-def test_data_dir_explains_itself_when_there_is_no_repository(monkeypatch, tmp_path):
+def test_data_dir_uses_the_packaged_copy_without_a_repository(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.setattr(config, "REPO_ROOT", None)
-    monkeypatch.setattr(config.Path, "home", classmethod(lambda cls: tmp_path))
-    with pytest.raises(FileNotFoundError, match="fetch=True"):
-        config.data_dir(fetch=False)
-    (tmp_path / ".cache" / "course_utils" / config.PINNED_REF / "data").mkdir(parents=True)
-    assert config.data_dir(fetch=False) == tmp_path / ".cache" / "course_utils" / config.PINNED_REF / "data"
+    packaged = tmp_path / "shipped_data"
+    (packaged / "digits").mkdir(parents=True)
+    monkeypatch.setattr(config, "PACKAGED_DATA", packaged)
+    assert config.data_dir() == packaged
+
+
+def test_data_dir_explains_itself_when_the_data_is_missing(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setattr(config, "REPO_ROOT", None)
+    monkeypatch.setattr(config, "PACKAGED_DATA", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="COURSE_DATA_DIR"):
+        config.data_dir()
+
+
+def test_course_data_dir_overrides_and_must_exist(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     assert config.data_dir() == tmp_path
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        config.data_dir()
+
+
+def test_native_stderr_filter_drops_only_the_noise(capfd):
+    with config._drop_native_stderr(config.TF_STARTUP_NOISE):
+        os.write(2, b"I0000 00:00 cudart_stub.cc:31] Could not find cuda drivers on your machine\n"
+                    b"E0000 00:00 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n"
+                    b"E0000 00:00 something.cc:1] a real problem\n")
+    err = capfd.readouterr().err
+    assert "a real problem" in err
+    assert "cuda drivers" not in err and "cuInit" not in err
+
+
+@pytest.mark.slow
+def test_a_lesson_start_is_quiet_but_warnings_still_show():
+    # What a lesson's first cells do, in a fresh Python without TF_CPP_MIN_LOG_LEVEL set.
+    code = ("import os, warnings\n"
+            "from course_utils import config\n"
+            "assert os.environ['TF_CPP_MIN_LOG_LEVEL'] == '3'\n"
+            "config.check_gpu()\n"
+            "import tensorflow as tf\n"
+            "x = tf.Variable(1.0)\n"
+            "warnings.warn('a warning for the learner')\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "a warning for the learner" in done.stderr
+    noise = [line for line in done.stderr.splitlines() if re.search(r"^[IWE]\d{4} |absl::InitializeLog|cuInit", line)]
+    assert noise == [], noise

@@ -315,6 +315,24 @@ def test_pix2pix_evaluate_reports_l1_psnr_ssim_like_the_metrics_module():
     assert float(scores["ssim"]) == pytest.approx(metrics.ssim(pred, target), rel=1e-3, abs=1e-4)
 
 
+def test_evaluate_and_fit_give_python_floats_on_every_keras_version():
+    # Keras 3.13 (Colab) returns evaluate()'s values as tensors, 3.14+ as floats: the trainers
+    # return floats on both, so results go into JSON and compare the same way.
+    trainer = train.Pix2Pix(*pix2pix_nets())
+    trainer.compile()
+    ds = random_pairs(n=4, batch=4)
+    scores = trainer.evaluate(ds, return_dict=True, verbose=0)
+    assert sorted(scores) == ["l1", "psnr", "ssim"]
+    assert all(type(v) is float for v in scores.values()), {k: type(v) for k, v in scores.items()}
+    assert json.loads(json.dumps(scores)) == scores
+    as_list = trainer.evaluate(ds, verbose=0)
+    assert all(type(v) is float for v in as_list)
+    assert as_list == pytest.approx([scores["l1"], scores["psnr"], scores["ssim"]], rel=1e-6)
+    history = trainer.fit(ds, epochs=2, verbose=0)
+    assert sorted(history.history) == ["d_loss", "g_adv", "g_l1", "g_loss"]
+    assert all(len(v) == 2 and all(type(x) is float for x in v) for v in history.history.values())
+
+
 # ---------------------------------------------------------------------------
 # Determinism, checkpoints, resume, NaN guard
 # ---------------------------------------------------------------------------
