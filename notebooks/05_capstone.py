@@ -21,11 +21,16 @@
 # dataset at 32x32 in seconds; on Colab you replace that dataset with yours.
 
 # %%
-# Setup: on Colab, install the course's helper package at the pinned release; elsewhere it is installed.
+# Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
+# what is missing: Colab's TensorFlow, Keras and NumPy are never touched); elsewhere it is installed.
 import subprocess, sys
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                          "course_utils @ git+https://github.com/gan-course/image-to-image-gans@v0.1.0"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
+    from course_utils import install; install.install_requirements()
 from course_utils import config
 cfg = config.CapstoneConfig.current()
 print(cfg)
