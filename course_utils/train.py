@@ -226,10 +226,6 @@ class ImagePool(tf.Module):
         """How many images the pool holds now."""
         return int(self.count.numpy())
 
-    # Written with explicit tf.cond / tf.while_loop, so AutoGraph has nothing to convert; skipping it
-    # also avoids a rare AutoGraph cache mix-up seen in the full test run ("tf__size() takes 1
-    # positional argument") when query is traced after many other functions.
-    @tf.autograph.experimental.do_not_convert
     def query(self, images: tf.Tensor) -> tf.Tensor:
         """Return a batch for the discriminator and update the pool (see the class docstring)."""
         images = tf.cast(tf.stop_gradient(images), tf.float32)
