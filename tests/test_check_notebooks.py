@@ -123,3 +123,14 @@ def test_solution_runs_keep_the_checks_and_what_they_read_and_nothing_else(cours
 
 def test_the_course_notebooks_are_in_sync():
     assert cn.check() == []
+
+
+def test_a_lesson_that_uses_the_package_must_start_with_the_setup_cell(course):
+    (course / "notebooks" / "09_a.py").write_text(LESSON + "\n# %%\nfrom course_utils import config\n", encoding="utf-8")
+    cn.sync()
+    assert any("must start with the setup cell" in p for p in cn.check())
+    from course_utils import config
+    with_setup = LESSON.replace("# %%\n", "# %%\n" + config.setup_cell() + "\n# %%\n", 1)
+    (course / "notebooks" / "09_a.py").write_text(with_setup, encoding="utf-8")
+    cn.sync()
+    assert not any("setup cell" in p for p in cn.check())
