@@ -119,11 +119,13 @@ sys.exit(1 if bad else 0)
 EOF
 
 # -- 4. tests and lessons, away from the repository -----------------------------------------------
-cp -r tests "$WORK/tests"
-cp pyproject.toml "$WORK/"
+# What the tests read besides the package: the lessons (.py and .ipynb), the solution notebooks, the
+# notebook scripts, the glossary. No course_utils/ source is copied: the tests must import the wheel.
+cp -r tests scripts docs solutions "$WORK/"
+cp pyproject.toml README.md "$WORK/"
 mkdir -p "$WORK/data" "$WORK/notebooks"
 cp data/make_data.py "$WORK/data/"
-cp notebooks/*.ipynb "$WORK/notebooks/"
+cp notebooks/*.ipynb notebooks/*.py "$WORK/notebooks/"
 cd "$WORK"
 where=$("$VPY" -c 'import course_utils, course_utils.config as c; print(course_utils.__file__, c.data_dir())')
 echo "colab-check: course_utils and its data: $where"

@@ -11,7 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "release_check.py"
-pytestmark = pytest.mark.skipif(not SCRIPT.is_file(), reason="needs a clone of the repository (scripts/)")
+pytestmark = pytest.mark.skipif(not SCRIPT.is_file() or not (REPO / "course_utils").is_dir(),
+                                reason="needs a clone of the repository (scripts/ and the package source)")
 
 
 @pytest.fixture(scope="module")
