@@ -40,6 +40,8 @@ from typing import Any, Iterator, Mapping, Sequence
 import keras
 import numpy as np
 
+from course_utils import train   # _tile: the same grid layout as the sample pictures
+
 #: How many images per PNG grid in the report.
 ROWS_PER_GRID = 8
 
@@ -385,16 +387,6 @@ def check_report_folder(out: str | os.PathLike) -> Path:
     return out
 
 
-def _tile(rows: Sequence[Sequence[np.ndarray]], gap: int = 2) -> np.ndarray:
-    h, w, c = rows[0][0].shape
-    ncols = max(len(r) for r in rows)
-    grid = np.ones((len(rows) * (h + gap) - gap, ncols * (w + gap) - gap, c), np.float32)
-    for i, row in enumerate(rows):
-        for j, img in enumerate(row):
-            grid[i * (h + gap):i * (h + gap) + h, j * (w + gap):j * (w + gap) + w] = img
-    return grid
-
-
 def _save_png(image: np.ndarray, path: Path) -> None:
     from PIL import Image
 
@@ -455,7 +447,7 @@ def write_report(out: str | os.PathLike, evaluation: Evaluation, title: str = "E
         for g in range(0, len(rows), ROWS_PER_GRID):
             chunk = rows[g:g + ROWS_PER_GRID]
             name = f"grid_{s}_{g // ROWS_PER_GRID:03d}.png"
-            _save_png(_tile([images for _, images in chunk]), grids_dir / name)
+            _save_png(train._tile([images for _, images in chunk]), grids_dir / name)
             written[name] = grids_dir / name
             files = ", ".join(html.escape(n) for n, _ in chunk)
             parts.append(f"<figure><img src='grids/{name}' alt='{html.escape(section)}'>"
