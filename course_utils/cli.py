@@ -373,7 +373,7 @@ def _build_trainer(settings: dict[str, Any]) -> Any:
             trainer.compile(keras.optimizers.Adam(lr), keras.optimizers.Adam(lr), jit_compile=settings["xla"])
         elif settings["model"] == "pix2pix":
             trainer = train.Pix2Pix(models.unet_generator(size, filters=filters),
-                                    models.patchgan_discriminator(size, filters=filters), seed=seed)
+                                    models.patchgan_discriminator(size, filters=filters))
             trainer.compile(adam(lr), adam(lr), jit_compile=settings["xla"])
         else:
             nets = [models.resnet_generator(size, filters=filters), models.resnet_generator(size, filters=filters),

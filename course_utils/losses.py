@@ -34,9 +34,14 @@ def _f32(x):
     return ops.cast(x, "float32")
 
 
-def _check_form(form: str) -> str:
+def check_form(form: str, name: str = "form") -> str:
+    """Return ``form`` if it is one of :data:`FORMS`; otherwise a ``ValueError`` naming ``name``.
+
+    The one check of a loss form in the package: the loss functions below and the trainers'
+    ``compile(loss_form=...)`` (``name="loss_form"``) both use it.
+    """
     if form not in FORMS:
-        raise ValueError(f"form must be 'bce' (binary cross-entropy) or 'lsgan' (least squares), got {form!r}.")
+        raise ValueError(f"{name} must be 'bce' (binary cross-entropy) or 'lsgan' (least squares), got {form!r}.")
     return form
 
 
@@ -78,14 +83,14 @@ def lsgan_generator_loss(fake_logits):
 
 def discriminator_loss(real_logits, fake_logits, form: str = "bce", halve: bool = False):
     """The discriminator's loss in ``form`` ``"bce"`` or ``"lsgan"``; multiplied by 0.5 if ``halve``."""
-    loss = (bce_discriminator_loss if _check_form(form) == "bce" else lsgan_discriminator_loss)(
+    loss = (bce_discriminator_loss if check_form(form) == "bce" else lsgan_discriminator_loss)(
         real_logits, fake_logits)
     return 0.5 * loss if halve else loss
 
 
 def generator_loss(fake_logits, form: str = "bce"):
     """The generator's adversarial loss in ``form`` ``"bce"`` or ``"lsgan"``."""
-    return (bce_generator_loss if _check_form(form) == "bce" else lsgan_generator_loss)(fake_logits)
+    return (bce_generator_loss if check_form(form) == "bce" else lsgan_generator_loss)(fake_logits)
 
 
 # ---------------------------------------------------------------------------

@@ -784,7 +784,7 @@ def predict(images):
 before = predict(val_x)                              # kept to compare with after training
 
 # %%
-trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight, seed=cfg.seed)
+trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight)
 trainer.compile(g_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1),
                 d_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1))
 callbacks = [train.NaNGuard(),                                      # stop at the first NaN loss

@@ -70,7 +70,7 @@ def pix2pix(folder: Path) -> dict[str, Any]:
     kwargs = {"image_size": cfg.image_size, "filters": cfg.filters}
     generator = models.unet_generator(**kwargs)
     discriminator = models.patchgan_discriminator(cfg.image_size, filters=cfg.filters)
-    trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight, seed=cfg.seed)
+    trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight)
     adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)   # noqa: E731
     trainer.compile(g_optimizer=adam(), d_optimizer=adam())
     ds = data.load_paired_folder(data.shipped_paired_path(), "train", image_size=cfg.image_size,

@@ -156,7 +156,7 @@ def pix2pix_smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("p2p")
     g = models.unet_generator(cfg.image_size, filters=cfg.filters)
     d = models.patchgan_discriminator(cfg.image_size, filters=cfg.filters)
-    trainer = train.Pix2Pix(g, d, l1_weight=cfg.l1_weight, seed=cfg.seed)
+    trainer = train.Pix2Pix(g, d, l1_weight=cfg.l1_weight)
     trainer.compile()
     ds = data.load_paired_folder(data.shipped_paired_path(), "train", image_size=cfg.image_size,
                                  batch_size=cfg.batch_size, seed=cfg.seed).repeat()

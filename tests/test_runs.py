@@ -1,0 +1,406 @@
+"""Tests of the run infrastructure: checkpoints, callbacks, files, resume checks, run_training."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_utils import models, runs, train
+from test_train import SIZE, cyclegan_nets, fit_steps, max_weight_difference, pix2pix_nets, random_pairs, \
+    shipped_pix2pix_data
+
+
+# ---------------------------------------------------------------------------
+# Checkpoints, resume, NaN guard
+# ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
+    def fresh(seed_for_init: int) -> train.Pix2Pix:
+        keras.utils.set_random_seed(seed_for_init)   # a resumed trainer starts from other weights
+        t = train.Pix2Pix(*pix2pix_nets())   # with dropout: its random state must come back too
+        t.compile(g_optimizer=keras.optimizers.Adam(train.LinearDecay(2e-4, 2, 8), beta_1=0.5))
+        return t
+
+    def run(trainer, steps, out):
+        keras.utils.set_random_seed(3)   # tf.data's shuffle and jitter depend on the global seed too
+        return runs.run_training(trainer, shipped_pix2pix_data(seed=3), steps, out, checkpoint_every=3,
+                                  verbose=0, tensorboard=False, export=False)
+
+    straight = fresh(1)
+    res = run(straight, 6, tmp_path / "straight")
+    assert res["step"] == 6 and res["resumed_from"] == 0
+    run(fresh(1), 3, tmp_path / "resumed")
+    second = fresh(2)
+    res = run(second, 6, tmp_path / "resumed")
+    assert res["resumed_from"] == 3 and res["step"] == second.global_step == 6
+    assert max_weight_difference(list(straight.networks.values()), list(second.networks.values())) < 1e-6
+    for key, opt in straight.optimizers.items():
+        assert int(opt.iterations.numpy()) == int(second.optimizers[key].iterations.numpy()) == 6
+    assert float(second.optimizers["generator"].learning_rate) == pytest.approx(1e-4)   # schedule continued
+    # The loss history has each step once, across both runs, and matches the uninterrupted one.
+    rows = json.loads((tmp_path / "resumed" / "history.json").read_text())
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    straight_rows = json.loads((tmp_path / "straight" / "history.json").read_text())
+    assert [r["g_l1"] for r in rows] == pytest.approx([r["g_l1"] for r in straight_rows], rel=1e-5)
+
+
+def test_cyclegan_checkpoint_holds_pools_and_random_state(tmp_path):
+    trainer = train.CycleGAN(*cyclegan_nets(), pool_size=2, seed=0)
+    trainer.compile(learning_rate=2e-4)
+    items = runs.make_checkpoint(trainer)
+    for key in ("generator_g", "generator_f", "discriminator_x", "discriminator_y", "generator_g_optimizer",
+                "discriminator_y_optimizer", "step", "pool_x", "pool_y", "random_state"):
+        assert hasattr(items, key), key
+    trainer.pool_x.query(tf.ones((3, SIZE, SIZE, 3)))
+    trainer.step.assign(7)
+    runs.save_checkpoint(trainer, tmp_path)
+    other = train.CycleGAN(*cyclegan_nets(), pool_size=2, seed=0)
+    other.compile(learning_rate=2e-4)
+    assert runs.restore(other, tmp_path) == 7
+    assert other.pool_x.size == 2 and other.pool_y.size == 0
+    np.testing.assert_array_equal(other.pool_x.images.numpy(), trainer.pool_x.images.numpy())
+
+
+def test_restore_skips_a_checkpoint_cut_short_by_a_kill(tmp_path):
+    trainer = train.Pix2Pix(*pix2pix_nets())
+    trainer.compile()
+    fit_steps(trainer, random_pairs(), 2)
+    runs.save_checkpoint(trainer, tmp_path)
+    saved = [v.numpy().copy() for v in trainer.generator.trainable_variables]
+    # What a SIGKILL in the middle of the next save leaves: data files, no index update.
+    ckpt_dir = tmp_path / runs.CHECKPOINT_DIR
+    (ckpt_dir / "ckpt-3.data-00000-of-00001").write_bytes(b"\0" * 100)
+    (ckpt_dir / "ckpt-3.index").write_bytes(b"partial")
+    other = train.Pix2Pix(*pix2pix_nets())
+    other.compile()
+    assert runs.restore(other, tmp_path) == 2
+    for v, s in zip(other.generator.trainable_variables, saved):
+        np.testing.assert_array_equal(v.numpy(), s)
+    assert int(other.optimizers["generator"].iterations.numpy()) == 2
+
+
+def test_restore_refuses_a_checkpoint_of_other_networks(tmp_path):
+    trainer = train.Pix2Pix(*pix2pix_nets())
+    trainer.compile()
+    runs.save_checkpoint(trainer, tmp_path)
+    wider = train.Pix2Pix(models.unet_generator(SIZE, filters=16), models.patchgan_discriminator(SIZE, filters=16))
+    wider.compile()
+    with pytest.raises(ValueError, match="other settings"):
+        runs.restore(wider, tmp_path)
+    assert runs.restore(train_compiled_pix2pix(), tmp_path / "empty") == 0     # no checkpoint: fresh
+
+
+def train_compiled_pix2pix() -> train.Pix2Pix:
+    t = train.Pix2Pix(*pix2pix_nets())
+    t.compile()
+    return t
+
+
+def test_nan_loss_stops_training_and_leaves_the_last_good_checkpoint(tmp_path):
+    x = np.random.default_rng(0).uniform(-1, 1, (10, SIZE, SIZE, 3)).astype("float32")
+    x[4] = np.nan                                     # the 5th batch (batch size 1) is poisoned
+    ds = tf.data.Dataset.from_tensor_slices((x, x)).batch(1)
+    trainer = train_compiled_pix2pix()
+    with pytest.raises(runs.NonFiniteLossError) as info:
+        runs.run_training(trainer, ds, 10, tmp_path, checkpoint_every=2, verbose=0, tensorboard=False)
+    message = str(info.value)
+    assert "step 5" in message and "learning rate" in message and "[-1, 1]" in message
+    assert any(name in message for name in ("d_loss", "g_loss", "g_adv", "g_l1"))
+    manager = runs.checkpoint_manager(train_compiled_pix2pix(), tmp_path)
+    assert manager.latest_checkpoint.endswith("ckpt-4")
+    resumed = train_compiled_pix2pix()
+    assert runs.restore(resumed, tmp_path) == 4
+    assert all(np.isfinite(v.numpy()).all() for v in resumed.generator.variables)
+    assert not (tmp_path / "export").exists()          # nothing exported from a failed run
+
+
+
+# ---------------------------------------------------------------------------
+# Callbacks and files
+# ---------------------------------------------------------------------------
+def test_standard_callbacks_write_samples_history_tensorboard_and_checkpoints(tmp_path):
+    from PIL import Image
+
+    trainer = train_compiled_pix2pix()
+    ds = random_pairs(n=4, batch=2)
+    sample = next(iter(ds))
+    cbs = runs.standard_callbacks(tmp_path, sample_inputs=sample, every=2)
+    assert isinstance(cbs[0], runs.NaNGuard)
+    drawn = []
+    original = trainer.sample_grid
+    trainer.sample_grid = lambda inputs: drawn.append(1) or original(inputs)
+    trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=4, verbose=0, callbacks=cbs, shuffle=False)
+    samples = sorted(p.name for p in (tmp_path / "samples").glob("*.png"))
+    assert samples == ["step_000000.png", "step_000002.png", "step_000004.png"]
+    assert len(drawn) == 3, "TensorBoard should log SampleGrid's picture, not draw it again"
+    grid = np.asarray(Image.open(tmp_path / "samples" / "step_000004.png"))
+    assert grid.shape == (2 * SIZE + 2, 3 * SIZE + 4, 3)          # 2 pairs x (input | target | prediction)
+    rows = json.loads((tmp_path / "history.json").read_text())
+    assert [r["step"] for r in rows] == [1, 2, 3, 4]
+    assert set(rows[0]) == {"step", "d_loss", "g_loss", "g_adv", "g_l1"}
+    csv_lines = (tmp_path / "history.csv").read_text().splitlines()
+    assert csv_lines[0].split(",")[0] == "step" and len(csv_lines) == 5
+    events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    records = [(e.step, v.tag, v.metadata.plugin_data.plugin_name)
+               for e in tf.compat.v1.train.summary_iterator(str(events[0])) for v in e.summary.value]
+    assert (2, "g_l1", "scalars") in records and (4, "samples", "images") in records
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-4")
+
+
+
+def test_export_writes_loadable_generators(tmp_path):
+    cg = train.CycleGAN(*cyclegan_nets())
+    cg.compile(learning_rate=2e-4)
+    files = runs.export_generators(cg, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generator_f.keras", "generator_g.keras"]
+    loaded = keras.saving.load_model(files["generator_g"])
+    x = np.random.default_rng(0).uniform(-1, 1, (1, SIZE, SIZE, 3)).astype("float32")
+    np.testing.assert_allclose(loaded(x).numpy(), cg.generator_g(x).numpy(), atol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Resume that cannot go wrong quietly: run_settings.json and check_resume
+# ---------------------------------------------------------------------------
+def pix2pix_at_step(step: int, out, lr=2e-4, l1_weight: float = 100.0, beta_1: float = 0.5,
+                    settings=None) -> train.Pix2Pix:
+    """A compiled Pix2Pix whose run folder holds a checkpoint at ``step`` and its run_settings.json."""
+    trainer = train.Pix2Pix(*pix2pix_nets(), l1_weight=l1_weight)
+    trainer.compile(g_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1),
+                    d_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1))
+    if step:
+        stored = runs.check_resume(out, trainer, step, settings)
+        trainer.step.assign(step)
+        runs.save_checkpoint(trainer, out)
+        runs.write_run_settings(out, stored)
+    return trainer
+
+
+def fresh_pix2pix(lr=2e-4, l1_weight: float = 100.0, beta_1: float = 0.5) -> train.Pix2Pix:
+    return pix2pix_at_step(0, None, lr, l1_weight, beta_1)
+
+
+def test_step_settings_hold_the_schedule_weights_and_networks():
+    trainer = fresh_pix2pix(lr=train.LinearDecay(2e-4, 30, 70))
+    s = runs.step_settings(trainer)
+    assert s["trainer"] == "Pix2Pix" and s["l1_weight"] == 100.0 and s["loss_form"] == "bce"
+    assert "seed" not in s                          # Pix2Pix uses none
+    assert s["optimizers"]["generator"]["learning_rate"] == {"schedule": "LinearDecay", "initial_learning_rate": 2e-4,
+                                                             "constant_steps": 30, "decay_steps": 70}
+    assert s["optimizers"]["discriminator"]["beta_1"] == 0.5
+    assert s["networks"]["generator"]["parameters"] == trainer.generator.count_params()
+    json.dumps(s)                                   # stored as JSON
+
+
+def test_resume_with_the_same_settings_or_a_longer_constant_rate_run_continues(tmp_path):
+    pix2pix_at_step(4, tmp_path, settings={"data": "abc", "batch_size": 2})
+    again = fresh_pix2pix()
+    stored = runs.check_resume(tmp_path, again, 10, {"data": "abc", "batch_size": 2})   # constant rate: 10 is fine
+    assert stored["settings"] == {"data": "abc", "batch_size": 2}
+    runs.check_resume(tmp_path, fresh_pix2pix(), 3, {"data": "abc", "batch_size": 2})    # stopping early too
+
+
+def test_resume_refuses_each_differing_setting_naming_its_stored_value(tmp_path):
+    pix2pix_at_step(4, tmp_path, settings={"data": "abc", "batch_size": 2})
+    before = {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    other = fresh_pix2pix(l1_weight=10.0, beta_1=0.9)
+    with pytest.raises(ValueError) as err:
+        runs.check_resume(tmp_path, other, 8, {"data": "xyz", "batch_size": 2})
+    message = str(err.value)
+    assert "at step 4" in message
+    assert "trainer.l1_weight: stored 100.0, now 10.0" in message
+    assert "trainer.optimizers.generator.beta_1: stored 0.5, now 0.9" in message
+    assert "settings.data: stored 'abc', now 'xyz'" in message
+    assert "batch_size" not in message                       # the same: not blamed
+    assert "new folder" in message
+    with pytest.raises(ValueError, match=r"settings.batch_size: stored 2, now \(not set\)"):
+        runs.check_resume(tmp_path, fresh_pix2pix(), 8, {"data": "abc"})
+    assert {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before   # nothing changed
+
+
+def test_resume_refuses_to_run_past_or_stretch_a_schedule_it_has_started_to_decay(tmp_path):
+    pix2pix_at_step(6, tmp_path, lr=train.LinearDecay(2e-4, 4, 4))              # decaying since step 4
+    same = fresh_pix2pix(lr=train.LinearDecay(2e-4, 4, 4))
+    assert runs.check_resume(tmp_path, same, 8, None)                         # finishing it: fine
+    with pytest.raises(ValueError, match=r"(?s)ends at step 8.*asked for step 12.*at step 6.*rate zero"
+                                         r".*new folder.*--steps 12.*finished up to step 8"):
+        runs.check_resume(tmp_path, same, 12, None)                           # past its end
+    stretched = fresh_pix2pix(lr=train.LinearDecay(2e-4, 6, 6))                # what --steps 12 would build
+    with pytest.raises(ValueError, match=r"(?s)ends at step 8.*stretching its schedule now would change the rate"):
+        runs.check_resume(tmp_path, stretched, 12, None)
+
+
+def test_stretching_a_schedule_still_in_its_constant_phase_is_exact_and_allowed(tmp_path, capsys):
+    pix2pix_at_step(3, tmp_path / "a", lr=train.LinearDecay(2e-4, 4, 4))       # 3 steps at the full rate
+    stretched = fresh_pix2pix(lr=train.LinearDecay(2e-4, 6, 6))
+    stored = runs.check_resume(tmp_path / "a", stretched, 12, None)
+    assert stored["trainer"]["optimizers"]["generator"]["learning_rate"]["constant_steps"] == 6
+    assert "taken so far had the same rate under both" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="initial_learning_rate: stored 0.0002, now 0.0001"):
+        runs.check_resume(tmp_path / "a", fresh_pix2pix(lr=train.LinearDecay(1e-4, 6, 6)), 12, None)
+
+
+@pytest.mark.slow
+def test_run_training_stores_its_settings_and_refuses_other_ones(tmp_path):
+    trainer = fresh_pix2pix()
+    runs.run_training(trainer, random_pairs(), 2, tmp_path, checkpoint_every=1, verbose=0, tensorboard=False,
+                       export=False, settings={"data": "random_pairs"})
+    stored = json.loads((tmp_path / runs.SETTINGS_FILE).read_text())
+    assert stored["settings"] == {"data": "random_pairs"} and stored["trainer"]["trainer"] == "Pix2Pix"
+    with pytest.raises(ValueError, match="trainer.l1_weight: stored 100.0, now 1.0"):
+        runs.run_training(fresh_pix2pix(l1_weight=1.0), random_pairs(), 4, tmp_path, verbose=0, tensorboard=False,
+                           export=False, settings={"data": "random_pairs"})
+    result = runs.run_training(fresh_pix2pix(), random_pairs(), 3, tmp_path, checkpoint_every=1, verbose=0,
+                                tensorboard=False, export=False, settings={"data": "random_pairs"})
+    assert result["resumed_from"] == 2 and result["step"] == 3
+
+
+# ---------------------------------------------------------------------------
+# Lesson 04's helpers: state snapshots, the step timer, a run's remembered settings
+# ---------------------------------------------------------------------------
+def _compiled_cyclegan():
+    trainer = train.CycleGAN(*cyclegan_nets(), pool_size=2, seed=0)
+    trainer.compile(learning_rate=2e-4)
+    return trainer
+
+
+def test_trainer_state_round_trips_through_a_checkpoint(tmp_path):
+    trainer = _compiled_cyclegan()
+    trainer.generator_g.weights[0].assign(trainer.generator_g.weights[0] + 1.0)
+    trainer.step.assign(7)
+    before = runs.trainer_state(trainer)
+    runs.save_checkpoint(trainer, tmp_path)
+    other = _compiled_cyclegan()                                   # new random weights, step 0
+    fresh = runs.trainer_state(other)
+    assert runs.state_differences(before, fresh) == ["step", "weights"]   # Adam's variables are all zero in both
+    assert runs.restore(other, tmp_path) == 7
+    assert runs.state_differences(before, runs.trainer_state(other)) == []
+    before["optimizers"][0] = before["optimizers"][0] + 1          # one changed number is a difference
+    assert runs.state_differences(before, runs.trainer_state(other)) == ["optimizers"]
+
+
+def test_trainer_state_and_checkpoints_need_a_compiled_trainer():
+    with pytest.raises(ValueError, match="compile"):
+        runs.trainer_state(train.CycleGAN(*cyclegan_nets(), pool_size=0))
+    with pytest.raises(ValueError, match="compile"):
+        runs.make_checkpoint(train.Pix2Pix(*pix2pix_nets()))
+
+
+def test_step_timer_leaves_out_the_first_and_the_busy_steps(monkeypatch):
+    ticks = iter([0.0, 5.0,   1.0, 1.1,   2.0, 2.3,   3.0, 3.2,   4.0, 5.0,   6.0, 6.4])   # begin, end per step
+    monkeypatch.setattr(runs.time, "perf_counter", lambda: next(ticks))
+    timer = runs.StepTimer()
+
+    class Model:
+        global_step = 0
+
+    timer.set_model(Model())
+    for step in range(1, 7):
+        timer.on_train_batch_begin(step - 1)
+        Model.global_step = step
+        timer.on_train_batch_end(step - 1)
+    assert timer.steps == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_allclose(timer.seconds, [5.0, 0.1, 0.3, 0.2, 1.0, 0.4])
+    # step 1 traces (left out); steps 4 and 5 are multiples of 4 and 5 (a checkpoint, samples)
+    assert timer.typical_seconds(busy_every=(4, 5)) == pytest.approx(np.median([0.1, 0.3, 0.4]))
+    assert timer.typical_seconds() == pytest.approx(np.median([0.1, 0.3, 0.2, 1.0, 0.4]))
+    assert runs.StepTimer().typical_seconds() is None
+
+
+def test_remember_choices_stores_them_once_and_returns_them_on_resume(tmp_path, capsys):
+    first = runs.remember_choices(tmp_path / "run", {"policy": "mixed_float16", "xla": False})
+    assert first == {"policy": "mixed_float16", "xla": False}
+    assert json.loads((tmp_path / "run" / "choices.json").read_text()) == first
+    again = runs.remember_choices(tmp_path / "run", {"policy": "float32", "xla": False})
+    assert again == first                                          # the run keeps what it started with
+    assert "policy (stored 'mixed_float16', today 'float32')" in capsys.readouterr().out
+    (tmp_path / "run" / "choices.json").write_text("[1, 2")
+    with pytest.raises(ValueError, match="choices.json is not valid JSON"):
+        runs.remember_choices(tmp_path / "run", first)
+
+
+def test_step_settings_record_the_seed_a_trainer_uses():
+    cg = train.CycleGAN(*cyclegan_nets(), pool_size=2)          # no seed given: the pools draw from 0
+    cg.compile(learning_rate=2e-4)
+    assert runs.step_settings(cg)["seed"] == 0 and runs.step_settings(cg)["pool_x_size"] == 2
+    gan = train.GAN(models.dcgan_generator(latent_dim=8, base_filters=8), models.dcgan_discriminator(base_filters=4),
+                    seed=5)
+    gan.compile()
+    assert runs.step_settings(gan)["seed"] == 5 and runs.step_settings(gan)["latent_dim"] == 8
+
+
+def test_run_folders_written_before_the_seed_change_still_resume(tmp_path):
+    # Earlier versions stored a seed for Pix2Pix too (which uses none), and None for CycleGAN's default.
+    pix2pix_at_step(4, tmp_path / "p2p")
+    path = tmp_path / "p2p" / runs.SETTINGS_FILE
+    old = json.loads(path.read_text())
+    old["trainer"]["seed"] = 0
+    path.write_text(json.dumps(old))
+    runs.check_resume(tmp_path / "p2p", fresh_pix2pix(), 8)
+
+    def cyclegan(seed=None):
+        t = train.CycleGAN(*cyclegan_nets(), pool_size=2, seed=seed)
+        t.compile(learning_rate=2e-4)
+        return t
+
+    out = tmp_path / "cg"
+    trainer = cyclegan()
+    stored = runs.check_resume(out, trainer, 2)
+    stored["trainer"]["seed"] = None
+    trainer.step.assign(2)
+    runs.save_checkpoint(trainer, out)
+    runs.write_run_settings(out, stored)
+    runs.check_resume(out, cyclegan(), 4)                          # None then is 0 now: the same pools
+    with pytest.raises(ValueError, match="trainer.seed: stored 0, now 3"):
+        runs.check_resume(out, cyclegan(seed=3), 4)                 # another seed is still refused
+
+
+# ---------------------------------------------------------------------------
+# The checkpoint manager and the callbacks' independence of their order
+# ---------------------------------------------------------------------------
+def test_checkpoint_manager_keeps_as_many_checkpoints_as_asked(tmp_path):
+    trainer = train_compiled_pix2pix()
+
+    def save_steps(*steps, max_to_keep=None):
+        for step in steps:
+            trainer.step.assign(step)
+            runs.checkpoint_manager(trainer, tmp_path, max_to_keep).save(checkpoint_number=step)
+        return sorted(int(p.name.split("-")[1].split(".")[0]) for p in (tmp_path / "checkpoints").glob("*.index"))
+
+    assert save_steps(1, 2, 3, max_to_keep=2) == [2, 3]
+    manager = runs.checkpoint_manager(trainer, tmp_path)           # None: the cached manager, as it is
+    assert manager is runs.checkpoint_manager(trainer, tmp_path, 2)
+    assert save_steps(4, 5, 6, 7, max_to_keep=4) == [4, 5, 6, 7]   # a new number is not ignored
+    assert runs.checkpoint_manager(trainer, tmp_path) is not manager
+    assert runs.save_checkpoint(trainer, tmp_path).endswith("ckpt-7")   # still keeps 4
+    assert save_steps(8) == [5, 6, 7, 8]
+    assert runs.checkpoint_manager(train_compiled_pix2pix(), tmp_path / "new").checkpoint is not None
+    with pytest.raises(ValueError, match="max_to_keep"):
+        runs.checkpoint_manager(trainer, tmp_path, 0)
+
+
+@pytest.mark.parametrize("tensorboard_first", [True, False])
+def test_tensorboard_logs_the_sample_picture_whatever_the_callback_order(tmp_path, tensorboard_first):
+    from PIL import Image
+
+    trainer = train_compiled_pix2pix()
+    ds = random_pairs(n=4, batch=2)
+    sample = next(iter(ds))
+    drawn = []
+    original = trainer.sample_grid
+    trainer.sample_grid = lambda inputs: drawn.append(1) or original(inputs)
+    pictures = runs.SampleGrid(tmp_path, sample, every=2)
+    logger = runs.TensorBoardLogger(tmp_path / "tensorboard", every=2, sample_inputs=sample, image_every=2)
+    cbs = [logger, pictures] if tensorboard_first else [pictures, logger]
+    trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=4, verbose=0, callbacks=cbs, shuffle=False)
+    assert len(drawn) == 3                                          # steps 0, 2, 4: each drawn once
+    events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    logged = {e.step: tf.image.decode_png(v.tensor.string_val[2]).numpy()
+              for e in tf.compat.v1.train.summary_iterator(str(events[0])) for v in e.summary.value
+              if v.tag == "samples"}
+    assert sorted(logged) == [2, 4]
+    np.testing.assert_array_equal(logged[4], np.asarray(Image.open(runs.sample_path(tmp_path, 4))))
+
