@@ -10,13 +10,23 @@ import pytest
 import tensorflow as tf
 
 from course_utils import models, runs, train
-from test_train import SIZE, cyclegan_nets, fit_steps, max_weight_difference, pix2pix_nets, random_pairs, \
-    shipped_pix2pix_data
+# The tiny networks and data of the training tests (tests/ is on the path when pytest runs).
+from test_train import (SIZE, cyclegan_nets, fit_steps, max_weight_difference, pix2pix_nets, random_pairs,
+                        shipped_pix2pix_data)
 
 
 # ---------------------------------------------------------------------------
-# Checkpoints, resume, NaN guard
+# The split from train, checkpoints, resume, NaN guard
 # ---------------------------------------------------------------------------
+def test_every_public_name_of_runs_is_reachable_from_train():
+    # The lessons write train.run_training, train.CheckpointCallback...: a name added to runs must be
+    # added to train's re-export too.
+    public = [name for name, value in vars(runs).items() if not name.startswith("_")
+              and (getattr(value, "__module__", None) == runs.__name__ or (name.isupper() and type(value) in (str, int)))]
+    assert {"run_training", "CheckpointCallback", "SETTINGS_FILE", "restore"} <= set(public)
+    assert [name for name in public if getattr(train, name, None) is not vars(runs)[name]] == []
+
+
 @pytest.mark.slow
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     def fresh(seed_for_init: int) -> train.Pix2Pix:
