@@ -4,7 +4,8 @@ Read this module top to bottom as an appendix to the lessons.
 
 1. **Images**: :func:`to_display` turns a [-1, 1] image or tensor into something matplotlib
    shows; :func:`show_images`, :func:`plot_translation_rows` (input / target / prediction) and
-   :func:`plot_cycle_rows` (x, G(x), F(G(x)), identity) lay them out.
+   :func:`plot_cycle_rows` (x, G(x), F(G(x)), identity) lay them out;
+   :func:`plot_labelled_rows` gives each row its own label (e.g. one row per epoch).
 2. **Training**: :func:`load_history` and :func:`plot_loss_history` draw loss curves with
    optional smoothing; :func:`make_training_gif` turns the sample grids saved during training
    into an animation.
@@ -15,9 +16,10 @@ Read this module top to bottom as an appendix to the lessons.
    an output cell judges; :func:`plot_patchgan_verdict` overlays the verdict map on the image
    and :func:`plot_receptive_field` draws a cell's patch.
 5. **Mode collapse**: :func:`plot_ring_samples` draws 2-D samples over the ring of Gaussians
-   and marks which modes are covered.
-6. **Diagrams**: the lessons' box-and-arrow pictures, drawn from the architectures' numbers:
-   the GAN loop and the DCGAN's tensors (:func:`gan_loop_diagram`, :func:`network_diagram`,
+   and marks which modes are covered; :func:`plot_ring_runs` lays out the snapshots of several runs.
+6. **Diagrams**: the lessons' pictures of ideas, drawn from the architectures' numbers:
+   discriminative versus generative models (:func:`discriminative_vs_generative_diagram`), the
+   GAN loop and the DCGAN's tensors (:func:`gan_loop_diagram`, :func:`network_diagram`,
    :func:`transposed_conv_diagram`), Pix2Pix and the U-Net (:func:`conditional_gan_diagram`,
    :func:`unet_diagram`), CycleGAN and its ResNet generator (:func:`cyclegan_diagram`,
    :func:`resnet_generator_diagram`), and :func:`parameter_bars`.
@@ -208,6 +210,37 @@ def plot_cycle_rows(
     if identity is not None:
         columns[names[3]] = identity
     return plot_image_rows(columns, max_rows=max_rows)
+
+
+def plot_labelled_rows(
+    rows: Mapping[str, ArrayLike | Sequence[ArrayLike]],
+    *,
+    ncols: int = 8,
+    size: float = 1.1,
+    suptitle: str | None = None,
+) -> Figure:
+    """One row of images per entry of ``rows`` (label -> batch), the label written above the row.
+
+    Shows the first ``ncols`` images of each batch (in [-1, 1]), e.g. the same noise vectors
+    after each epoch (``{"epoch 0": ..., "epoch 5": ...}``).
+    """
+    batches = {label: _checked(_as_image_list(images)[:ncols]) for label, images in rows.items()}
+    if not batches or any(len(b) == 0 for b in batches.values()):
+        raise ValueError("plot_labelled_rows needs at least one row with at least one image.")
+    fig, axes = plt.subplots(len(batches), ncols, figsize=(ncols * size, len(batches) * (size + 0.25)),
+                             squeeze=False)
+    for r, (label, shown) in enumerate(batches.items()):
+        for c, ax in enumerate(axes[r]):
+            if c < len(shown):
+                _imshow(ax, shown[c])
+            else:
+                ax.axis("off")
+        # Left out of the layout: a label wider than its image must not squeeze the columns.
+        axes[r, 0].text(0, 1.08, label, transform=axes[r, 0].transAxes, fontsize=9, va="bottom", in_layout=False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout(h_pad=1.5)
+    return fig
 
 
 def figure_to_png(fig: Figure, dpi: int = 80) -> bytes:
@@ -739,6 +772,47 @@ def plot_ring_samples(
     return fig
 
 
+def plot_ring_runs(
+    runs: Mapping[str, Mapping[int, ArrayLike]],
+    centers: ArrayLike | None = None,
+    std: float = 0.02,
+    *,
+    real: ArrayLike | None = None,
+    limit: float = 3.0,
+) -> Figure:
+    """Snapshots of several ring runs: one row per run (name -> {step: samples (n, 2)}).
+
+    Each panel shows the samples (blue) over the real data (grey) and the modes' centres (red
+    crosses), and its title gives the step, the modes covered and the share of high-quality
+    samples (:func:`course_utils.metrics.mode_coverage`).
+    """
+    from course_utils.metrics import mode_coverage, ring_centers
+
+    ctr = ring_centers() if centers is None else as_numpy(centers)
+    n_cols = max((len(run) for run in runs.values()), default=0)
+    if n_cols == 0:
+        raise ValueError("plot_ring_runs needs at least one run with at least one snapshot.")
+    fig, axes = plt.subplots(len(runs), n_cols, figsize=(2.4 * n_cols, 2.7 * len(runs)), squeeze=False)
+    for r, (name, run) in enumerate(runs.items()):
+        for ax in axes[r, len(run):]:
+            ax.axis("off")
+        for ax, (step, samples) in zip(axes[r], run.items()):
+            pts = as_numpy(samples)
+            cov = mode_coverage(pts, ctr, std)
+            if real is not None:
+                ax.scatter(*as_numpy(real).T, s=1, color="lightgrey")
+            ax.scatter(*pts.T, s=1, color="C0", alpha=0.4)
+            ax.scatter(*ctr.T, marker="x", color="red", s=20)
+            ax.set_xlim(-limit, limit)
+            ax.set_ylim(-limit, limit)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{name}, step {step}\n{cov.modes_covered}/{len(ctr)} modes, "
+                         f"{100 * cov.high_quality_rate:.0f}% HQ", fontsize=9)
+    fig.tight_layout()
+    return fig
+
 # ---------------------------------------------------------------------------
 # 6. Diagrams: the lessons' box-and-arrow pictures.
 #
@@ -768,6 +842,44 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], text:
 def _shape_text(shape: Sequence[int]) -> str:
     """``(7, 7, 256)`` -> ``"(b, 7, 7, 256)"``: a tensor's shape with its batch axis."""
     return "(b, " + ", ".join(str(int(n)) for n in shape) + ")"
+
+
+def discriminative_vs_generative_diagram(
+    grid: tuple[ArrayLike, ArrayLike],
+    posterior: ArrayLike,
+    densities: tuple[ArrayLike, ArrayLike],
+    samples: tuple[ArrayLike, ArrayLike],
+    new_samples: ArrayLike,
+    *,
+    names: tuple[str, str] = ("class 0", "class 1"),
+    axis_labels: tuple[str, str] = ("x1", "x2"),
+) -> Figure:
+    """Lesson 01: the same two classes seen by a discriminative and by a generative model.
+
+    Left, the discriminative view: ``posterior`` = p(class 1 | x) over the ``grid`` (two
+    meshgrid arrays), with its 0.5 border. Right, the generative view: each class's density
+    p(x | class) (``densities``) as contours, and ``new_samples`` drawn from class 1's. Both show
+    the data points ``samples`` (one (n, 2) array per class).
+    """
+    g1, g2 = (as_numpy(g) for g in grid)
+    fig, (ax_d, ax_g) = plt.subplots(1, 2, figsize=(11, 4.5))
+    filled = ax_d.contourf(g1, g2, as_numpy(posterior), levels=20, cmap="RdBu_r", alpha=0.7)
+    ax_d.contour(g1, g2, as_numpy(posterior), levels=[0.5], colors="black")
+    fig.colorbar(filled, ax=ax_d, label=f"p({names[1]} | x)")
+    ax_d.set_title("Discriminative: p(y | x), a border between classes")
+    for density, colour in zip(densities, ("C0", "C3")):
+        ax_g.contour(g1, g2, as_numpy(density), levels=5, colors=colour)
+    ax_g.scatter(*as_numpy(new_samples).T, marker="*", s=250, color="gold", edgecolor="black", zorder=3,
+                 label=f"new samples drawn from p(x | {names[1]})")
+    ax_g.set_title("Generative: p(x | y), what each class looks like")
+    for ax in (ax_d, ax_g):
+        for points, name, colour in zip(samples, names, ("C0", "C3")):
+            ax.scatter(*as_numpy(points).T, s=10, color=colour, label=name)
+        ax.set_xlabel(axis_labels[0])
+        ax.set_ylabel(axis_labels[1])
+    ax_g.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
 
 
 def gan_loop_diagram(latent_dim: int = 100, image_shape: Sequence[int] = (28, 28, 1)) -> Figure:
@@ -1041,6 +1153,7 @@ __all__: Sequence[str] = (
     "plot_image_rows",
     "plot_translation_rows",
     "plot_cycle_rows",
+    "plot_labelled_rows",
     "figure_to_png",
     "load_history",
     "ema",
@@ -1062,7 +1175,9 @@ __all__: Sequence[str] = (
     "plot_patchgan_verdict",
     "plot_receptive_field",
     "plot_ring_samples",
+    "plot_ring_runs",
     "Block",
+    "discriminative_vs_generative_diagram",
     "gan_loop_diagram",
     "network_diagram",
     "transposed_conv_diagram",

@@ -97,24 +97,11 @@ grid = np.stack([g1, g2], axis=-1)                    # (200, 200, 2)
 p_x_given_ham, p_x_given_spam = gaussian_density(grid, mean_ham), gaussian_density(grid, mean_spam)
 p_spam_given_x = p_x_given_spam / (p_x_given_spam + p_x_given_ham)   # Bayes with p(spam) = 1/2
 
-fig, (ax_d, ax_g) = plt.subplots(1, 2, figsize=(11, 4.5))
-cs = ax_d.contourf(g1, g2, p_spam_given_x, levels=20, cmap="RdBu_r", alpha=0.7)
-ax_d.contour(g1, g2, p_spam_given_x, levels=[0.5], colors="black")
-fig.colorbar(cs, ax=ax_d, label="p(spam | x)")
-ax_d.set_title("Discriminative: p(y | x), a border between classes")
-new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # sampling: only a generative model can do this
-ax_g.contour(g1, g2, p_x_given_ham, levels=5, colors="C0")
-ax_g.contour(g1, g2, p_x_given_spam, levels=5, colors="C3")
-ax_g.scatter(*new_spam.T, marker="*", s=250, color="gold", edgecolor="black", zorder=3,
-             label="new samples drawn from p(x | spam)")
-ax_g.set_title("Generative: p(x | y), what each class looks like")
-for ax in (ax_d, ax_g):
-    ax.scatter(*ham.T, s=10, color="C0", label="normal mail")
-    ax.scatter(*spam.T, s=10, color="C3", label="spam")
-    ax.set_xlabel('x1: how often "free" appears')
-    ax.set_ylabel("x2: share of links")
-ax_g.legend(fontsize=8, loc="upper left")
-fig.tight_layout()
+new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # (3, 2) sampling: only a generative model can do this
+plotting.discriminative_vs_generative_diagram(
+    (g1, g2), p_spam_given_x, densities=(p_x_given_ham, p_x_given_spam), samples=(ham, spam),
+    new_samples=new_spam, names=("normal mail", "spam"),
+    axis_labels=('x1: how often "free" appears', "x2: share of links"))
 plt.show()
 
 # %% [markdown]
@@ -794,15 +781,8 @@ print(f"{step} steps in {time.time() - start:.1f} s")
 
 # %%
 shown = sorted(set(np.linspace(0, cfg.epochs, min(cfg.epochs + 1, 6)).round().astype(int)))
-fig, axes = plt.subplots(len(shown), 8, figsize=(8 * 1.1, len(shown) * 1.2), squeeze=False)
-for row, epoch in enumerate(shown):
-    for col in range(8):
-        ax = axes[row, col]
-        ax.imshow(plotting.to_display(snapshots[epoch][col]), cmap="gray", vmin=0, vmax=1)
-        ax.set_xticks([]); ax.set_yticks([])
-    axes[row, 0].set_ylabel(f"epoch {epoch}", fontsize=9)
-fig.suptitle("The same 8 noise vectors after each epoch")
-fig.tight_layout()
+plotting.plot_labelled_rows({f"epoch {epoch}": snapshots[epoch] for epoch in shown},   # each (8, 28, 28, 1)
+                            ncols=8, suptitle="The same 8 noise vectors after each epoch")
 plt.show()
 
 # %% [markdown]
@@ -859,18 +839,12 @@ rows = {
     "'perfect' G (real digits) vs untrained D": (untrained_d, other_real),
     "our trained G vs our trained D": (discriminator, generator(probe_noise, training=False)),
 }
-measured = {}
-fig, axes = plt.subplots(len(rows), 8, figsize=(8, 1.35 * len(rows)), squeeze=False)
-for r, (name, (d, fakes)) in enumerate(rows.items()):
-    d_loss_value, g_loss_value = measured[name] = losses_on(d, real_batch, fakes)
+measured = {name: losses_on(d, real_batch, fakes) for name, (d, fakes) in rows.items()}   # (D loss, G loss)
+for name, (d_loss_value, g_loss_value) in measured.items():
     print(f"{name:42s} D loss {d_loss_value:.3f}   G loss {g_loss_value:.3f}")
-    for c in range(8):
-        axes[r, c].imshow(plotting.to_display(fakes[c]), cmap="gray", vmin=0, vmax=1)
-        axes[r, c].axis("off")
-    axes[r, 0].text(0, 1.12, f"{name}:  D loss {d_loss_value:.3f},  G loss {g_loss_value:.3f}",
-                    transform=axes[r, 0].transAxes, fontsize=9)
 print(f"{'theory at the optimum (D = 1/2)':42s} D loss {2 * np.log(2):.3f}   G loss {np.log(2):.3f}")
-fig.tight_layout(h_pad=1.5)
+plotting.plot_labelled_rows({f"{name}:  D loss {measured[name][0]:.3f},  G loss {measured[name][1]:.3f}": fakes
+                             for name, (d, fakes) in rows.items()}, ncols=8)
 plt.show()
 noise_row, perfect_row = measured["untrained G vs untrained D"], measured["'perfect' G (real digits) vs untrained D"]
 assert np.allclose(noise_row, perfect_row, atol=0.1), (noise_row, perfect_row)
@@ -1086,19 +1060,8 @@ for (name, seed), snaps in ring_runs.items():
 # samples.
 
 # %%
-n_cols = max(len(run) for run in ring_runs.values())
-fig, axes = plt.subplots(len(ring_runs), n_cols, figsize=(2.4 * n_cols, 2.7 * len(ring_runs)), squeeze=False)
-for r, ((name, seed), run) in enumerate(ring_runs.items()):
-    for ax, (i, points) in zip(axes[r], run.items()):
-        cov = metrics.mode_coverage(points, ring_centres, RING_STD)
-        ax.scatter(*ring_real.T, s=1, color="lightgrey")
-        ax.scatter(*points.T, s=1, color="C0", alpha=0.4)
-        ax.scatter(*ring_centres.T, marker="x", color="red", s=20)
-        ax.set_xlim(-3, 3); ax.set_ylim(-3, 3); ax.set_aspect("equal")
-        ax.set_xticks([]); ax.set_yticks([])
-        ax.set_title(f"{name}, seed {seed}, step {i}\n{cov.modes_covered}/8 modes, {100 * cov.high_quality_rate:.0f}% HQ",
-                     fontsize=9)
-fig.tight_layout()
+plotting.plot_ring_runs({f"{name}, seed {seed}": run for (name, seed), run in ring_runs.items()},
+                        ring_centres, RING_STD, real=ring_real)
 plt.show()
 
 # %% [markdown]

@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.collections import PathCollection
 import numpy as np
 import pytest
 from PIL import Image
@@ -339,3 +340,43 @@ def test_parameter_bars_are_in_millions_with_the_exact_counts_written():
     assert [p.get_width() for p in ax.patches] == pytest.approx([2.0, 0.5])
     assert [t.get_text() for t in ax.texts] == [" 2,000,000", " 500,000"]
     assert ax.get_xlim()[1] == pytest.approx(2.4)
+
+
+def test_plot_labelled_rows_writes_each_label_above_its_row():
+    fig = plotting.plot_labelled_rows({"epoch 0": _batch(8), "epoch 5": _batch(3, seed=1)}, ncols=4)
+    assert len(fig.axes) == 8
+    labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert labels == ["epoch 0", "epoch 5"]
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 4 + 3                                # 4 columns; the second row has 3 images
+    np.testing.assert_allclose(shown[0].images[0].get_array(), (_batch(8)[0] + 1) / 2, atol=1e-6)
+    with pytest.raises(ValueError, match="at least one image"):
+        plotting.plot_labelled_rows({"empty": np.zeros((0, 4, 4, 1))})
+
+
+def test_plot_ring_runs_titles_each_snapshot_with_its_coverage():
+    centres = metrics.ring_centers()
+    collapsed = np.repeat(centres[:1], 200, axis=0)           # every sample on mode 0
+    spread = metrics.ring_of_gaussians(2000, std=0.02, seed=0)
+    fig = plotting.plot_ring_runs({"run a": {0: collapsed, 10: spread}, "run b": {0: spread}}, centres, 0.02)
+    assert len(fig.axes) == 4
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "run a, step 0\n1/8 modes, 100% HQ"
+    assert titles[1].startswith("run a, step 10\n8/8 modes")
+    assert titles[3] == "" and not fig.axes[3].axison          # run b has one snapshot: the spare panel is off
+    assert fig.axes[0].get_xlim() == (-3.0, 3.0)
+
+
+def test_discriminative_vs_generative_diagram_draws_the_border_and_the_new_samples():
+    g1, g2 = np.meshgrid(np.linspace(-1, 1, 20), np.linspace(-1, 1, 20))
+    posterior = 1 / (1 + np.exp(-4 * g1))                     # p(class 1 | x): a border at x1 = 0
+    dens = (np.exp(-((g1 + 0.5) ** 2 + g2 ** 2)), np.exp(-((g1 - 0.5) ** 2 + g2 ** 2)))
+    pts = (np.zeros((5, 2)) - 0.5, np.zeros((6, 2)) + 0.5)
+    fig = plotting.discriminative_vs_generative_diagram((g1, g2), posterior, dens, pts, np.ones((3, 2)) * 0.4,
+                                                        names=("ham", "spam"), axis_labels=("a", "b"))
+    ax_d, ax_g = fig.axes[:2]
+    assert fig.axes[2].get_ylabel() == "p(spam | x)"           # the colour bar
+    scatters = [c for c in ax_g.collections if isinstance(c, PathCollection)]
+    assert sorted(len(c.get_offsets()) for c in scatters) == [3, 5, 6]   # new samples, then both classes
+    assert ax_d.get_xlabel() == "a" and ax_g.get_ylabel() == "b"
+    assert [t.get_text() for t in ax_g.get_legend().get_texts()] == ["new samples drawn from p(x | spam)", "ham", "spam"]
