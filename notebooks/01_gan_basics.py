@@ -28,9 +28,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.GanBasicsConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.GanBasicsConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `cfg` holds every size and step count of this lesson. On Colab you get the **full** profile:
@@ -38,6 +36,8 @@ config.check_gpu();
 # [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) as Radford et al. (2016) set it (learning rate $2 \cdot 10^{-4}$, $\beta_1 = 0.5$). With
 # `COURSE_SMOKE=1` (CI, a laptop without a GPU) the same code runs on the 3,000 shipped digits with
 # a quarter of the widths for about 460 steps: a minute on a CPU, and digits you can read.
+# `config.start_lesson` also seeds Python, NumPy and TensorFlow in one call
+# (`keras.utils.set_random_seed(cfg.seed)`), so running the lesson again draws the same numbers.
 #
 # Next, the libraries. `course_utils` gives us tested versions of everything we build here, so
 # we can check our own code against them.
@@ -58,7 +58,6 @@ from tqdm.auto import tqdm
 
 from course_utils import data, exercises, losses, metrics, models, plotting, results, train, widgets
 
-keras.utils.set_random_seed(cfg.seed)   # Python, NumPy and TensorFlow seeds in one call
 OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
 OUT.mkdir(parents=True, exist_ok=True)
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__, "| outputs in", OUT)

@@ -26,9 +26,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.Pix2PixConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `cfg` holds every setting of this lesson. The *full* profile uses the paper's settings on the
@@ -55,7 +53,6 @@ from PIL import Image
 from course_utils import data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
 from course_utils.layers import conv_block
 
-keras.utils.set_random_seed(cfg.seed)
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
 print("shipped paired set:", data.shipped_paired_path())
 

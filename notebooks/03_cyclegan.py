@@ -29,9 +29,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.CycleGanConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The rest of the tools we need. `course_utils` holds the tested versions of everything we build
@@ -50,8 +48,6 @@ from keras import layers
 
 from course_utils import data, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
-
-keras.utils.set_random_seed(cfg.seed)
 
 # %% [markdown]
 # ## 1. Why paired data is a limit

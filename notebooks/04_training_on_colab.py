@@ -35,9 +35,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.ColabTrainingConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
@@ -63,7 +61,6 @@ from PIL import Image
 from course_utils import data, distribute, exercises, inference, metrics, models, perf, plotting, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
-keras.utils.set_random_seed(cfg.seed)
 AUTOTUNE = tf.data.AUTOTUNE
 # The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
 # 2 residual blocks instead of the paper's 9, so that building and tracing the step stays quick on a CPU.
