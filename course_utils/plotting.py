@@ -8,7 +8,7 @@ Read this module top to bottom as an appendix to the lessons.
    :func:`plot_labelled_rows` gives each row its own label (e.g. one row per epoch).
 2. **Training**: :func:`load_history` and :func:`plot_loss_history` draw loss curves with
    optional smoothing; :func:`make_training_gif` turns the sample grids saved during training
-   into an animation.
+   into an animation; :func:`plot_step_times` compares measured step times.
 3. **Losses**: :func:`generator_loss_curves` and :func:`plot_generator_losses` show how the
    generator's BCE and least-squares losses, and their gradients, depend on the
    discriminator's output, and where BCE saturates.
@@ -435,6 +435,27 @@ def make_training_gif(
     )
     return out
 
+
+def plot_step_times(seconds: Mapping[str, float], title: str, *, slower: Sequence[str] = ("CPU",)) -> Figure:
+    """Median time per training step (``name -> seconds``) as bars in milliseconds.
+
+    Each bar is labelled with its speed-up over the first entry (``1.80x``); the entries named in
+    ``slower`` (a CPU row beside GPU rows) say how many times slower they are instead.
+    """
+    if not seconds or min(seconds.values()) <= 0:
+        raise ValueError(f"plot_step_times needs at least one positive time per step, got {dict(seconds)}.")
+    names, times = list(seconds), [float(s) for s in seconds.values()]
+    fig, ax = plt.subplots(figsize=(6, 0.6 + 0.55 * len(names)))
+    ax.barh(names, [1e3 * t for t in times], color=[f"C{i % 10}" for i in range(len(names))])
+    for i, (name, t) in enumerate(zip(names, times)):
+        label = f"  {t / times[0]:.0f}x slower" if name in slower else f"  {times[0] / t:.2f}x"
+        ax.text(1e3 * t, i, label, va="center")
+    ax.invert_yaxis()
+    ax.set_xlabel("median ms per training step (lower is better)")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlim(0, 1.35e3 * max(times))
+    fig.tight_layout()
+    return fig
 
 # ---------------------------------------------------------------------------
 # 3. What the generator's loss looks like.
@@ -1160,6 +1181,7 @@ __all__: Sequence[str] = (
     "plot_loss_history",
     "sample_image_paths",
     "make_training_gif",
+    "plot_step_times",
     "sigmoid",
     "SATURATION_THRESHOLD",
     "generator_loss_curves",

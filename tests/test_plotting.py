@@ -380,3 +380,13 @@ def test_discriminative_vs_generative_diagram_draws_the_border_and_the_new_sampl
     assert sorted(len(c.get_offsets()) for c in scatters) == [3, 5, 6]   # new samples, then both classes
     assert ax_d.get_xlabel() == "a" and ax_g.get_ylabel() == "b"
     assert [t.get_text() for t in ax_g.get_legend().get_texts()] == ["new samples drawn from p(x | spam)", "ham", "spam"]
+
+
+def test_plot_step_times_labels_speed_ups_over_the_first_row():
+    fig = plotting.plot_step_times({"float32": 0.2, "mixed": 0.1, "CPU": 2.0}, "steps")
+    (ax,) = fig.axes
+    assert [p.get_width() for p in ax.patches] == pytest.approx([200.0, 100.0, 2000.0])   # milliseconds
+    assert [t.get_text() for t in ax.texts] == ["  1.00x", "  2.00x", "  10x slower"]
+    assert ax.get_xlim()[1] == pytest.approx(2700.0)
+    with pytest.raises(ValueError, match="positive"):
+        plotting.plot_step_times({"float32": 0.0}, "steps")
