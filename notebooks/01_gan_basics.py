@@ -791,6 +791,9 @@ plt.show()
 # %%
 widgets.sample_browser(OUT / "samples", image_width="300px")
 
+# %% [markdown]
+# The GIF plays the same grids one after the other, a few frames a second:
+
 # %%
 gif = plotting.make_training_gif(OUT / "samples", OUT / "training.gif", seconds_per_frame=0.4)
 display(Image(filename=str(gif)))

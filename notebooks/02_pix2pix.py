@@ -145,6 +145,9 @@ print("range after normalize:", float(tf.reduce_min(image)), "..", float(tf.redu
 for name, t in [("split", a), ("resize", a_big), ("crop", a_crop), ("mirror", a_flip)]:
     print(f"{name:>7}: {tuple(t.shape)}")
 
+# %% [markdown]
+# The same four stages as pictures, the A half and the B half of each side by side:
+
 # %%
 steps = [("split", a, b), (f"resize {LOAD}", a_big, b_big), (f"crop {CROP}", a_crop, b_crop),
          ("mirror", a_flip, b_flip)]
@@ -467,6 +470,10 @@ def receptive_field(layer_list):
 
 receptive_field = exercises.check("02.receptive_field", receptive_field)
 
+# %% [markdown]
+# Here is the formula applied to the paper's PatchGAN by hand, one layer at a time from the output
+# back to the input, next to the function's answer:
+
 # %%
 paper_layers = plotting.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
 field = 1
@@ -509,6 +516,9 @@ fig = plotting.plot_patchgan_verdict(big_y, full_logits)
 # %%
 explorer = widgets.patchgan_explorer(big_y, full_logits)
 explorer
+
+# %% [markdown]
+# The full-size networks were only for counting and pictures; we free their memory.
 
 # %%
 del full_disc, reference_disc       # the full-size networks were only for counting and pictures
@@ -691,6 +701,10 @@ def predict(images):
 
 
 before = predict(val_x)                              # kept to compare with after training
+
+# %% [markdown]
+# Now the run: the trainer wraps our two networks with the paper's two Adam optimizers, and `fit`
+# trains it for `cfg.steps` steps with three callbacks (stop at a NaN, log the losses, save samples).
 
 # %%
 trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight, seed=cfg.seed)

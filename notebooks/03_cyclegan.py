@@ -997,6 +997,9 @@ f_g_x, g_f_y = inference.translate(F, g_x), inference.translate(G, f_y)         
 f_x, g_y = inference.translate(F, x_test), inference.translate(G, y_test)           # identity images
 plotting.plot_cycle_rows(x_test, g_x, f_g_x, f_x, max_rows=3);
 
+# %% [markdown]
+# The backward direction: $y$, $F(y)$, the round trip $G(F(y))$ and the identity image $G(y)$.
+
 # %%
 plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
                          names=("y", "F(y)", "G(F(y))", "identity G(y)"));

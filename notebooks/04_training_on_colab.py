@@ -956,6 +956,9 @@ plotting.plot_loss_history(PAYOFF_DIR / "history.csv", keys=["g_loss", "f_loss",
 browser = widgets.sample_browser(PAYOFF_DIR / "samples")
 browser
 
+# %% [markdown]
+# The last picture on its own, as the run saved it:
+
 # %%
 last = plotting.sample_image_paths(PAYOFF_DIR / "samples")[-1]
 plt.figure(figsize=(4, 4))
