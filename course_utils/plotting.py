@@ -1,4 +1,4 @@
-"""Pictures of GANs: image grids, training curves, PatchGAN verdicts and mode collapse.
+"""Pictures of GANs: image grids, training curves, PatchGAN verdicts, mode collapse and diagrams.
 
 Read this module top to bottom as an appendix to the lessons.
 
@@ -835,12 +835,12 @@ def plot_ring_runs(
     return fig
 
 # ---------------------------------------------------------------------------
-# 6. Diagrams: the lessons' box-and-arrow pictures.
+# 6. Diagrams: the lessons' pictures of ideas (boxes, arrows, sketches).
 #
 # Each function draws one picture of a lesson and returns its figure. Boxes are patches
 # (``ax.patches``) and every word is a text (``ax.texts``), so the tests can count and read them.
-# Sizes, shapes and widths come from the arguments (the architecture's real numbers), never from
-# a copy typed into the drawing.
+# Where a picture shows sizes, shapes or widths, they come from its arguments (the architecture's
+# real numbers, e.g. ``models.unet_filters(256)``), not from numbers typed into the drawing.
 # ---------------------------------------------------------------------------
 def _box(ax: Axes, xy: tuple[float, float], text: str, colour: str, w: float = 1.8, h: float = 0.7,
          fontsize: float = 10) -> None:
