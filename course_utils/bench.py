@@ -36,13 +36,14 @@ from course_utils import perf, recipes, train
 # ===========================================================================
 # 1. The plain baseline: training steps written the way the TF tutorials write them
 # ===========================================================================
-def _adam(learning_rate: float, precision: str, network: Any) -> Any:
-    """Adam(lr, beta_1=0.5) as in the papers, wrapped for loss scaling under mixed_float16.
+def _adam(model: str, precision: str, network: Any) -> Any:
+    """The recipe's Adam of ``model`` (the trainer's), wrapped for loss scaling under mixed_float16.
 
     Its slot variables are built here, before tracing: a ``tf.function`` that creates
     variables on its first call traces twice, which would blur the tracing time.
     """
-    opt = keras.optimizers.Adam(learning_rate, beta_1=0.5)
+    r = recipes.recipe(model)
+    opt = keras.optimizers.Adam(r.learning_rate, beta_1=r.beta_1)
     if precision == "mixed_float16":
         opt = keras.optimizers.LossScaleOptimizer(opt)
     opt.build(network.trainable_variables)
@@ -80,7 +81,7 @@ def baseline_step(model: str, networks: Mapping[str, Any], precision: str = "flo
     if model == "gan":
         generator, discriminator = networks["generator"], networks["discriminator"]
         latent_dim = int(generator.inputs[0].shape[-1])
-        g_opt, d_opt = _adam(1e-4, precision, generator), _adam(1e-4, precision, discriminator)
+        g_opt, d_opt = _adam(model, precision, generator), _adam(model, precision, discriminator)
 
         @tf.function(jit_compile=jit_compile)
         def gan_step(batch: tuple) -> dict:
@@ -103,7 +104,7 @@ def baseline_step(model: str, networks: Mapping[str, Any], precision: str = "flo
 
     if model == "pix2pix":
         generator, discriminator = networks["generator"], networks["discriminator"]
-        g_opt, d_opt = _adam(2e-4, precision, generator), _adam(2e-4, precision, discriminator)
+        g_opt, d_opt = _adam(model, precision, generator), _adam(model, precision, discriminator)
 
         @tf.function(jit_compile=jit_compile)
         def pix2pix_step(batch: tuple) -> dict:
@@ -126,7 +127,7 @@ def baseline_step(model: str, networks: Mapping[str, Any], precision: str = "flo
     if model == "cyclegan":
         gen_g, gen_f = networks["generator_g"], networks["generator_f"]
         disc_x, disc_y = networks["discriminator_x"], networks["discriminator_y"]
-        opts = {name: _adam(2e-4, precision, net) for name, net in
+        opts = {name: _adam(model, precision, net) for name, net in
                 (("g", gen_g), ("f", gen_f), ("dx", disc_x), ("dy", disc_y))}
 
         @tf.function(jit_compile=jit_compile)

@@ -139,7 +139,7 @@ def _layer_call_macs(layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int
 
 
 def _nodes(model: Any) -> list[Any]:
-    """The call nodes of a functional model, inputs first (Keras 3 internals, checked)."""
+    """The call nodes of a functional model, inputs first (Keras 3's private ``_nodes_by_depth``)."""
     functional = getattr(model, "_functional", None)   # a built Sequential wraps a Functional
     graph = functional if functional is not None else model
     by_depth = getattr(graph, "_nodes_by_depth", None)
@@ -257,6 +257,24 @@ def step_flops(macs: Mapping[str, int], passes: Mapping[str, int], batch_size: i
     return int(round(FLOPS_PER_MAC * train_factor * batch_size * forward))
 
 
+def network_macs(networks: Mapping[str, Any]) -> dict[str, int]:
+    """:func:`count_macs` of every network in ``networks``."""
+    return {name: count_macs(net) for name, net in networks.items()}
+
+
+def model_step_flops(model: str, image_size: int | None = None, batch_size: int = 1,
+                     filters: int | None = None) -> int:
+    """FLOPs of one training step of ``model`` as :data:`FORWARD_PASSES` counts it (no image pool).
+
+    Builds the recipe's networks to count them (:func:`course_utils.recipes.build_networks`;
+    ``image_size`` and ``filters`` default to the recipe's: the size the command line trains at, 64 filters).
+    """
+    from course_utils import recipes
+
+    nets = recipes.build_networks(model, image_size, filters)
+    return step_flops(network_macs(nets), FORWARD_PASSES[model], batch_size)
+
+
 # ===========================================================================
 # 3. Peak FLOP/s of common GPUs (vendor data sheets, dense, no sparsity)
 # ===========================================================================
@@ -335,28 +353,7 @@ def peak_flops(precision: str = "float32", device_name: str | None = None, detec
 
 
 # ===========================================================================
-# 4. The work of a model's step, from its networks
-# ===========================================================================
-def network_macs(networks: Mapping[str, Any]) -> dict[str, int]:
-    """:func:`count_macs` of every network in ``networks``."""
-    return {name: count_macs(net) for name, net in networks.items()}
-
-
-def model_step_flops(model: str, image_size: int | None = None, batch_size: int = 1,
-                     filters: int | None = None) -> int:
-    """FLOPs of one training step of ``model`` as :data:`FORWARD_PASSES` counts it (no image pool).
-
-    Builds the recipe's networks to count them (:func:`course_utils.recipes.build_networks`;
-    ``image_size`` and ``filters`` default to the recipe's, i.e. the papers' 256 and 64).
-    """
-    from course_utils import recipes
-
-    nets = recipes.build_networks(model, image_size, filters)
-    return step_flops(network_macs(nets), FORWARD_PASSES[model], batch_size)
-
-
-# ===========================================================================
-# 5. Timing steps
+# 4. Timing steps
 # ===========================================================================
 def _sync(outputs: Any) -> None:
     """Wait for a step's results by copying them to the host (``.numpy()``)."""
