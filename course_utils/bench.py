@@ -339,8 +339,9 @@ def format_table(results: Iterable[Mapping[str, Any]]) -> str:
         t = r.get("trainer") or {}
         b = r["baseline"]
         frac = r.get("fraction_of_peak")
-        rows.append((r["model"], str(r["image_size"]), str(r["batch_size"]), r["precision"], "yes" if r["xla"] else "no",
-                     _fmt(t.get("step_seconds_median")), _fmt(b["step_seconds_median"]), _fmt(r.get("ratio")), _fmt(r.get("ratio_no_pool")),
+        rows.append((r["model"], str(r["image_size"]), str(r["batch_size"]), r["precision"],
+                     "yes" if r["xla"] else "no", _fmt(t.get("step_seconds_median")), _fmt(b["step_seconds_median"]),
+                     _fmt(r.get("ratio")), _fmt(r.get("ratio_no_pool")),
                      _fmt(r["step_flops"] / 1e9, 4), _fmt(r["gflops_per_second"]),
                      "-" if frac is None else f"{100 * frac:.2f}",
                      _fmt((t or b)["trace_seconds"]), _fmt((t or b)["first_call_seconds"]),

@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--steps", required=True, type=_positive_int,
                     help="the global step to reach (a resumed run continues up to it)")
     tr.add_argument("--image-size", type=_positive_int, default=None,
-                    help=f"side of the square images (pix2pix/cyclegan; a power of two; default: {_per_model('image_size')}; "
+                    help=f"side of the square images, a power of two (default: {_per_model('image_size')}; "
                          "gan's is fixed)")
     tr.add_argument("--batch-size", type=_positive_int, default=None,
                     help=f"images per step (default: {_per_model('batch_size')}; batch 1 as in the papers)")
