@@ -518,7 +518,9 @@ def step_settings(trainer: Trainer) -> dict[str, Any]:
     """
     trainer._require_compiled()
     out: dict[str, Any] = {"trainer": type(trainer).__name__, "loss_form": trainer.loss_form}
-    for attr in ("seed", "l1_weight", "cycle_weight", "identity_weight", "latent_dim"):
+    if trainer.takes_seed:
+        out["seed"] = trainer.seed
+    for attr in ("l1_weight", "cycle_weight", "identity_weight", "latent_dim"):
         if hasattr(trainer, attr):
             out[attr] = getattr(trainer, attr)
     for attr in ("pool_x", "pool_y"):

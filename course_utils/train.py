@@ -455,6 +455,9 @@ class Trainer(keras.Model):
     val_metric_names: tuple[str, ...] = ()
     #: Which loss each network minimises: network name -> key of the dict ``step_losses`` returns.
     objectives: ClassVar[Mapping[str, str]] = {}
+    #: Whether the trainer draws random numbers of its own, and so takes a ``seed`` (GAN's noise,
+    #: CycleGAN's pools). Pix2Pix draws none: its dropout's random state lives in the generator.
+    takes_seed: ClassVar[bool] = False
 
     def __init__(self, networks: Mapping[str, keras.Model], name: str | None = None):
         super().__init__(name=name)
@@ -638,6 +641,7 @@ class GAN(Trainer):
     train_metric_names = ("d_loss", "g_loss")
     val_metric_names = ("d_real_accuracy", "d_fake_accuracy")
     objectives = {"generator": "g_loss", "discriminator": "d_loss"}
+    takes_seed = True
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int | None = None,
                  seed: int | None = None, name: str = "gan"):
@@ -788,6 +792,7 @@ class CycleGAN(Trainer):
     val_metric_names = ("cycle_error", "identity_error")
     objectives = {"generator_g": "g_loss", "generator_f": "f_loss",
                   "discriminator_x": "dx_loss", "discriminator_y": "dy_loss"}
+    takes_seed = True
 
     def __init__(self, generator_g: keras.Model, generator_f: keras.Model, discriminator_x: keras.Model,
                  discriminator_y: keras.Model, cycle_weight: float = 10.0, identity_weight: float = 5.0,

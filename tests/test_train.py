@@ -520,6 +520,7 @@ def test_same_seed_repeats_the_losses_exactly():
 
 
 def test_only_the_trainers_that_draw_random_numbers_take_a_seed():
+    assert [t.takes_seed for t in (train.GAN, train.Pix2Pix, train.CycleGAN)] == [True, False, True]
     assert train.GAN(*gan_nets(), seed=4).seed == 4                       # its noise
     assert train.CycleGAN(*cyclegan_nets(), pool_size=1, seed=4).seed == 4   # its pools' draws
     cg = train.CycleGAN(*cyclegan_nets(), pool_size=1)
