@@ -9,7 +9,8 @@ spend its words on the idea it teaches:
 - :mod:`course_utils.losses`   adversarial (BCE / least squares), L1, cycle and identity losses
 - :mod:`course_utils.data`     shipped mini datasets, real-dataset loaders, tf.data pipelines
 - :mod:`course_utils.inference` running trained generators: per-image batch norm, exports
-- :mod:`course_utils.train`    ``GAN``, ``Pix2Pix`` and ``CycleGAN`` trainers, checkpoints
+- :mod:`course_utils.train`    each model's losses, the explicit steps, ``GAN``, ``Pix2Pix``, ``CycleGAN``
+- :mod:`course_utils.runs`     checkpoints, callbacks, logs, resume checks, ``run_training``
 - :mod:`course_utils.plotting` figures; :mod:`course_utils.widgets` interactive explorers
 - :mod:`course_utils.metrics`  PSNR, SSIM, KID, cycle error, mode coverage
 - :mod:`course_utils.evaluation` metrics.json and picture reports of a trained generator
