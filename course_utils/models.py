@@ -389,7 +389,3 @@ def digit_classifier(num_classes: int = 10) -> keras.Model:
     logits = layers.Dense(num_classes, name="logits")(x)  # (b, 10)
     return keras.Model(img, logits, name="digit_classifier")
 
-
-def count_params(model: keras.Model) -> int:
-    """All weights, trainable or not (batch norm's moving statistics included), as ``model.count_params()``."""
-    return int(model.count_params())

@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils import plotting
+from course_utils.images import as_numpy
 
 ArrayLike = Any
 
@@ -216,7 +217,7 @@ def patchgan_explorer(
 # 4. The translation explorer.
 # ---------------------------------------------------------------------------
 def _batch(images: ArrayLike, name: str) -> np.ndarray:
-    arr = plotting.as_numpy(images)
+    arr = as_numpy(images, name=name)
     if arr.ndim == 3:
         arr = arr[None]
     if arr.ndim != 4:
@@ -235,7 +236,7 @@ def _translate(fn: Callable[..., Any], x: np.ndarray, name: str) -> np.ndarray:
         out = inference.translate(fn, batch)
     else:
         out = fn(batch, training=False) if hasattr(fn, "trainable_weights") else fn(batch)
-    out = plotting.as_numpy(out)
+    out = as_numpy(out, name=name)
     if out.ndim == 4 and out.shape[0] == 1:
         out = out[0]
     if out.ndim != 3:
