@@ -73,9 +73,32 @@ def test_check_gpu_does_not_start_tensorflows_devices():
     assert proc.stdout.strip().splitlines()[-1] == "True"
 
 
-def test_check_gpu_on_cpu_says_what_to_do(capsys):
+def _fake_gpus(monkeypatch, details):
+    """Make TensorFlow report one physical GPU per entry of ``details`` (or none), whatever the machine."""
+    import types
+
+    tf = config.import_tensorflow()
+    devices = [types.SimpleNamespace(name=f"/physical_device:GPU:{i}", device_type="GPU") for i in range(len(details))]
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: devices if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: details[devices.index(d)])
+
+
+def test_check_gpu_without_a_gpu_says_what_to_do(capsys, monkeypatch):
+    _fake_gpus(monkeypatch, [])
+    monkeypatch.setattr(config, "in_colab", lambda: False)
     assert config.check_gpu() == []
-    assert "No GPU" in capsys.readouterr().out
+    assert "No GPU found: lessons run on the CPU" in capsys.readouterr().out
+    monkeypatch.setattr(config, "in_colab", lambda: True)
+    assert config.check_gpu() == []
+    assert "Runtime > Change runtime type > T4 GPU" in capsys.readouterr().out
+
+
+def test_check_gpu_lists_each_gpu_by_name(capsys, monkeypatch):
+    _fake_gpus(monkeypatch, [{"device_name": "Tesla T4", "compute_capability": (7, 5)}, {}])
+    assert config.check_gpu() == [{"name": "Tesla T4", "compute_capability": (7, 5)},
+                                  {"name": "/physical_device:GPU:1", "compute_capability": None}]
+    assert capsys.readouterr().out.splitlines() == ["GPU 0: Tesla T4", "GPU 1: /physical_device:GPU:1"]
+    assert config.check_gpu(verbose=False) and capsys.readouterr().out == ""
 
 
 def _loss_inputs(rng):
