@@ -61,6 +61,7 @@ def test_capstone_smoke_trains_the_same_model_on_the_same_data():
     assert smoke.steps < full.steps and smoke.image_size < full.image_size
 
 
+@pytest.mark.slow  # starts TensorFlow in a subprocess
 def test_check_gpu_does_not_start_tensorflows_devices():
     import subprocess
     import sys

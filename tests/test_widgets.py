@@ -128,6 +128,7 @@ def test_translation_explorer_runs_the_generators_and_reports_errors():
         widgets.translation_explorer(x, -x[:2])
 
 
+@pytest.mark.slow  # runs this file again in a subprocess
 def test_the_widget_tests_pass_under_ipywidgets_7_7(tmp_path):
     """Colab ships ipywidgets 7.7: run this file again with it first on PYTHONPATH."""
     if os.environ.get(INNER_RUN):
