@@ -13,7 +13,7 @@ ranges meet it at the edges of the course:
 - Anything else is a mistake, and :func:`check_range` says which conversion fixes it.
 
 :func:`as_numpy` turns whatever a learner holds (a tensor, an array, a list) into a NumPy
-array, and :data:`SSIM_SETTINGS` are the SSIM constants every metric and trainer shares.
+array, :func:`as_batch` into a batch ``(N, H, W, C)``, and :data:`SSIM_SETTINGS` are the SSIM constants every metric and trainer shares.
 
 Inside a ``tf.data`` pipeline, :func:`course_utils.data.normalize` is the graph version of
 :func:`from_uint8` (the same ``x / 127.5 - 1``). This module needs only NumPy, so importing
@@ -48,6 +48,23 @@ def as_numpy(x: ArrayLike, dtype: Any = "float32", name: str = "x") -> np.ndarra
         return np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be an array or tensor of numbers, got {type(x).__name__}.") from err
+
+
+def as_batch(x: ArrayLike, name: str = "images", dtype: Any = "float32") -> np.ndarray:
+    """One image ``(H, W, C)`` or a batch ``(N, H, W, C)``, channels last, as a batch ``(N, H, W, C)``.
+
+    Raises:
+        ValueError: for any other shape, with the fix for the usual one (a grey ``(H, W)`` image).
+    """
+    arr = as_numpy(x, dtype, name)
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4:
+        raise ValueError(
+            f"{name} must be one image (H, W, C) or a batch (N, H, W, C), channels last; got shape {arr.shape}. "
+            "For a grey image of shape (H, W) add a channel: x[..., None]."
+        )
+    return arr
 
 
 # ---------------------------------------------------------------------------
@@ -134,6 +151,7 @@ SSIM_SETTINGS: Mapping[str, float] = MappingProxyType(
 
 __all__ = [
     "as_numpy",
+    "as_batch",
     "UINT8_HALF",
     "from_uint8",
     "to_uint8",

@@ -49,7 +49,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from course_utils.images import as_numpy, check_range
+from course_utils.images import as_batch, as_numpy, check_range
 
 __all__ = ["PerImageBatchNorm", "is_image_to_image", "uses_batch_norm", "inference_model", "translate",
            "export_generator", "exportable_generator"]
@@ -200,11 +200,7 @@ def translate(generator: keras.Model, images: Any, batch_size: int = 8, verbose:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     x = as_numpy(images, name="images")
     single = x.ndim == 3
-    if single:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (b, h, w, c) or (h, w, c); got shape {x.shape}.")
-    check_range(x, "images")
+    x = check_range(as_batch(x, "images"), "images")
     model = inference_model(generator)
     expected = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
     if expected and all(e is not None for e in expected) and tuple(x.shape[1:]) != expected:

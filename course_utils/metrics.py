@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from course_utils.images import SSIM_SETTINGS, as_numpy, check_range, to_unit
+from course_utils.images import SSIM_SETTINGS, as_batch, as_numpy, check_range, to_unit
 
 ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understands
 
@@ -38,14 +38,7 @@ ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understand
 # ---------------------------------------------------------------------------
 def _as_image_batch(x: ArrayLike, name: str) -> np.ndarray:
     """``x`` as a float64 batch ``(N, H, W, C)`` in [-1, 1] (float64: the metrics sum many small numbers)."""
-    arr = as_numpy(x, np.float64, name)
-    if arr.ndim == 3:
-        arr = arr[None]
-    if arr.ndim != 4:
-        raise ValueError(
-            f"{name} must be one image (H, W, C) or a batch (N, H, W, C), channels last; "
-            f"got shape {arr.shape}. For a grayscale image of shape (H, W) add a channel: x[..., None]."
-        )
+    arr = as_batch(x, name, np.float64)
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}).")
     return check_range(arr, name, np.float64)

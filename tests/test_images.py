@@ -78,3 +78,12 @@ def test_ssim_settings_are_wang_et_al_and_read_only():
     assert dict(images.SSIM_SETTINGS) == {"filter_size": 11, "filter_sigma": 1.5, "k1": 0.01, "k2": 0.03}
     with pytest.raises(TypeError):
         images.SSIM_SETTINGS["k1"] = 0.02
+
+
+def test_as_batch_adds_the_batch_axis_to_one_image_and_refuses_other_shapes():
+    one = np.zeros((4, 5, 3))
+    assert images.as_batch(one).shape == (1, 4, 5, 3)
+    batch = np.zeros((2, 4, 5, 1), np.float32)
+    assert images.as_batch(batch) is batch
+    with pytest.raises(ValueError, match=r"target must be one image \(H, W, C\) or a batch .* got shape \(4, 5\).*x\[\.\.\., None\]"):
+        images.as_batch(np.zeros((4, 5)), "target")

@@ -126,7 +126,7 @@ def test_wrong_size_and_bad_batch_size_are_refused(unet):
         inference.translate(unet, _images(size=SIZE * 2))
     with pytest.raises(ValueError, match="batch_size"):
         inference.translate(unet, _images(), batch_size=0)
-    with pytest.raises(ValueError, match=r"\(b, h, w, c\)"):
+    with pytest.raises(ValueError, match=r"one image \(H, W, C\) or a batch \(N, H, W, C\)"):
         inference.translate(unet, np.zeros((2, 3)))
 
 
