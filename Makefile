@@ -21,7 +21,7 @@ export NO_GCE_CHECK := true
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
 	@echo "make test             unit tests, every lesson and every solution notebook (smoke), the sync check"
-	@echo "make unit             the unit tests not marked slow (a few minutes less; make test runs them all)"
+	@echo "make unit             the unit tests not marked slow: the quick loop while changing course_utils"
 	@echo "make check-notebooks  run every lesson as learners get it (exercises unsolved) with nbval, smoke profile"
 	@echo "make check-solutions  run every exercise check of the solution notebooks (and what it needs): all must pass"
 	@echo "make check-solutions-full   the same, whole notebooks"
