@@ -13,7 +13,8 @@ ranges meet it at the edges of the course:
 - Anything else is a mistake, and :func:`check_range` says which conversion fixes it.
 
 :func:`as_numpy` turns whatever a learner holds (a tensor, an array, a list) into a NumPy
-array, :func:`as_batch` into a batch ``(N, H, W, C)``, and :data:`SSIM_SETTINGS` are the SSIM constants every metric and trainer shares.
+array and :func:`as_batch` into a batch ``(N, H, W, C)``. :data:`SSIM_SETTINGS` are the SSIM
+constants that every metric and trainer shares.
 
 Inside a ``tf.data`` pipeline, :func:`course_utils.data.normalize` is the graph version of
 :func:`from_uint8` (the same ``x / 127.5 - 1``). This module needs only NumPy, so importing
@@ -129,8 +130,8 @@ def check_range(x: ArrayLike, name: str = "images", dtype: Any = "float32") -> n
     if lo < -limit or hi > limit:
         looks = " They look like 0..255 pixels." if hi > 2 else ""
         raise ValueError(
-            f"The values of {name} lie in [{float(lo):.4g}, {float(hi):.4g}], but the course keeps images in [-1, 1] "
-            f"(the range of the generators' tanh).{looks} If they are in [0, 255], convert with "
+            f"The values of {name} lie in [{float(lo):.4g}, {float(hi):.4g}], but the course keeps images "
+            f"in [-1, 1] (the range of the generators' tanh).{looks} If they are in [0, 255], convert with "
             "x / 127.5 - 1 (images.from_uint8, or data.normalize in a tf.data pipeline); "
             "if in [0, 1], with x * 2 - 1 (images.to_signed)."
         )
