@@ -375,3 +375,20 @@ def check_gpu(verbose: bool = True) -> list[dict]:
         else:
             print("No GPU found: lessons run on the CPU (use COURSE_SMOKE=1 for quick runs).")
     return gpus
+
+
+def start_lesson(lesson: type[C]) -> C:
+    """What every lesson does right after its install lines: its settings, the GPU check, the seeds.
+
+    Returns ``lesson.current()`` (the smoke profile when ``COURSE_SMOKE=1``, otherwise the full
+    one) after printing it and :func:`check_gpu`'s verdict, and seeds Python, NumPy and TensorFlow
+    with its ``seed`` (``keras.utils.set_random_seed``). TensorFlow's devices are not initialised:
+    a lesson can still configure logical devices afterwards (lesson 04 splits the CPU).
+    """
+    cfg = lesson.current()
+    print(cfg)
+    check_gpu()
+    import keras
+
+    keras.utils.set_random_seed(cfg.seed)
+    return cfg

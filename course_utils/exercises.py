@@ -23,6 +23,11 @@ A stub that still raises ``NotImplementedError`` is not an error there: the cell
 says so in one line and hands back the course's reference, so the lesson runs to
 its end before it is solved. With ``COURSE_REQUIRE_SOLUTIONS=1`` (the solution
 notebooks' run in ``make check-solutions``) a stub fails instead.
+
+Two more helpers keep the lessons' checks of their own code against the course's to one line:
+:func:`check_same_update` runs a lesson's training step and the course's on twin networks and
+compares the losses and the updated weights; :func:`print_structure` lists the shape-changing
+layers of a network (``6 x residual block -> (None, 16, 16, 256)``).
 """
 
 from __future__ import annotations
@@ -288,6 +293,94 @@ def check_model_builder(
     print(f"✅ {name}: same output shape, layers, {ref.count_params():,} parameters, and same outputs "
           "as the reference in inference and training mode.")
     return True
+
+
+def check_same_update(
+    step: Callable[..., Any],
+    reference: Callable[..., Any],
+    make_players: Callable[[], Sequence[Any]],
+    name: str,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+) -> bool:
+    """Check that a learner's training step takes the same update as the course's, in one line.
+
+    ``make_players()`` returns what one step needs, in the order both steps take it: the networks
+    (``keras.Model``), fresh optimizers, image pools... It is called twice, and the networks of
+    the second set get the weights of the first, so the two steps start from the same point (make
+    the networks without dropout: it would make the two passes differ at random).
+    ``step(*players)`` and ``reference(*players)`` each take one update and return their logs, a
+    dict of scalars. The logs they share must agree, every weight must agree afterwards, and the
+    update must have changed the weights. Prints one line, or raises :class:`ExerciseError`
+    saying what differed.
+    """
+    import keras
+
+    ours, theirs = tuple(make_players()), tuple(make_players())
+    nets_a = [p for p in ours if isinstance(p, keras.Model)]
+    nets_b = [p for p in theirs if isinstance(p, keras.Model)]
+    if not nets_a or len(nets_a) != len(nets_b):
+        raise ValueError(f"{name}: make_players() must return the same networks (keras.Model) every time; "
+                         f"got {len(nets_a)} and {len(nets_b)}.")
+    for a, b in zip(nets_a, nets_b):
+        b.set_weights(a.get_weights())
+    before = [w.copy() for net in nets_a for w in net.get_weights()]
+    logs_a, logs_b = step(*ours), reference(*theirs)
+    shared = [k for k in logs_a if k in logs_b]
+    if not shared:
+        _fail(name, f"your step's logs ({', '.join(logs_a) or 'none'}) share no name with the reference's "
+                    f"({', '.join(logs_b)}).", "Return the losses in a dict with the names the lesson uses.")
+    for key in shared:
+        got, want = float(np.mean(_as_numpy(logs_a[key]))), float(np.mean(_as_numpy(logs_b[key])))
+        if not np.isclose(got, want, rtol=rtol, atol=atol):
+            _fail(name, f"{key} is {got:.6f}, the reference's is {want:.6f}.",
+                  "Compare which outputs each loss is computed from with the table above.")
+    after_a = [w for net in nets_a for w in net.get_weights()]
+    after_b = [w for net in nets_b for w in net.get_weights()]
+    gap = max(float(np.max(np.abs(a - b))) for a, b in zip(after_a, after_b))
+    if not all(np.allclose(a, b, rtol=rtol, atol=atol) for a, b in zip(after_a, after_b)):
+        _fail(name, f"same losses, but the weights after the update differ by up to {gap:.2e}.",
+              "Check which loss each network's gradient comes from, and which variables each optimizer updates.")
+    if all(np.array_equal(a, b) for a, b in zip(after_a, before)):
+        _fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
+    values = ", ".join(f"{k} {float(np.mean(_as_numpy(logs_a[k]))):.4f}" for k in shared)
+    print(f"✅ {name}: same {values}, and the same weights after the update (largest difference {gap:.1e}).")
+    return True
+
+
+def structure(model) -> list[tuple[str, tuple, int]]:
+    """The shape-changing layers of a conv network: ``(what, output shape, how many in a row)``.
+
+    A convolution that keeps its input's shape belongs to a residual block and is not listed;
+    each ``Add`` is one residual block. Equal rows in a row are counted once
+    (``("residual block", (None, 16, 16, 256), 6)``).
+    """
+    import keras
+
+    rows: list[list] = []
+    for layer in _operations(model):
+        if isinstance(layer, keras.layers.Add):
+            what = "residual block"
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+            if tuple(layer.input.shape) == tuple(layer.output.shape):
+                continue
+            k, s = layer.kernel_size[0], layer.strides[0]
+            what = f"{'transposed conv' if isinstance(layer, keras.layers.Conv2DTranspose) else 'conv'} {k}x{k}/{s}"
+        else:
+            continue
+        shape = tuple(layer.output.shape)
+        if rows and rows[-1][:2] == [what, shape]:
+            rows[-1][2] += 1
+        else:
+            rows.append([what, shape, 1])
+    return [(what, shape, n) for what, shape, n in rows]
+
+
+def print_structure(model, title: str | None = None) -> None:
+    """Print :func:`structure` one row a line: ``6 x residual block -> (None, 16, 16, 256)``."""
+    print(f"{title or model.name}:")
+    for what, shape, n in structure(model):
+        print(f"  {what if n == 1 else f'{n} x {what}':22s} -> {shape}")
 
 
 # --------------------------------------------------------------------------- the course's exercises

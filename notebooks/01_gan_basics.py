@@ -28,9 +28,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.GanBasicsConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.GanBasicsConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `cfg` holds every size and step count of this lesson. On Colab you get the **full** profile:
@@ -38,6 +36,8 @@ config.check_gpu();
 # [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) as Radford et al. (2016) set it (learning rate $2 \cdot 10^{-4}$, $\beta_1 = 0.5$). With
 # `COURSE_SMOKE=1` (CI, a laptop without a GPU) the same code runs on the 3,000 shipped digits with
 # a quarter of the widths for about 460 steps: a minute on a CPU, and digits you can read.
+# `config.start_lesson` also seeds Python, NumPy and TensorFlow in one call
+# (`keras.utils.set_random_seed(cfg.seed)`), so running the lesson again draws the same numbers.
 #
 # Next, the libraries. `course_utils` gives us tested versions of everything we build here, so
 # we can check our own code against them.
@@ -54,12 +54,10 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Image, display
 from keras import layers
-from matplotlib.patches import FancyBboxPatch, Rectangle
 from tqdm.auto import tqdm
 
 from course_utils import data, exercises, losses, metrics, models, plotting, results, train, widgets
 
-keras.utils.set_random_seed(cfg.seed)   # Python, NumPy and TensorFlow seeds in one call
 OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
 OUT.mkdir(parents=True, exist_ok=True)
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__, "| outputs in", OUT)
@@ -98,24 +96,11 @@ grid = np.stack([g1, g2], axis=-1)                    # (200, 200, 2)
 p_x_given_ham, p_x_given_spam = gaussian_density(grid, mean_ham), gaussian_density(grid, mean_spam)
 p_spam_given_x = p_x_given_spam / (p_x_given_spam + p_x_given_ham)   # Bayes with p(spam) = 1/2
 
-fig, (ax_d, ax_g) = plt.subplots(1, 2, figsize=(11, 4.5))
-cs = ax_d.contourf(g1, g2, p_spam_given_x, levels=20, cmap="RdBu_r", alpha=0.7)
-ax_d.contour(g1, g2, p_spam_given_x, levels=[0.5], colors="black")
-fig.colorbar(cs, ax=ax_d, label="p(spam | x)")
-ax_d.set_title("Discriminative: p(y | x), a border between classes")
-new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # sampling: only a generative model can do this
-ax_g.contour(g1, g2, p_x_given_ham, levels=5, colors="C0")
-ax_g.contour(g1, g2, p_x_given_spam, levels=5, colors="C3")
-ax_g.scatter(*new_spam.T, marker="*", s=250, color="gold", edgecolor="black", zorder=3,
-             label="new samples drawn from p(x | spam)")
-ax_g.set_title("Generative: p(x | y), what each class looks like")
-for ax in (ax_d, ax_g):
-    ax.scatter(*ham.T, s=10, color="C0", label="normal mail")
-    ax.scatter(*spam.T, s=10, color="C3", label="spam")
-    ax.set_xlabel('x1: how often "free" appears')
-    ax.set_ylabel("x2: share of links")
-ax_g.legend(fontsize=8, loc="upper left")
-fig.tight_layout()
+new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # (3, 2) sampling: only a generative model can do this
+plotting.discriminative_vs_generative_diagram(
+    (g1, g2), p_spam_given_x, densities=(p_x_given_ham, p_x_given_spam), samples=(ham, spam),
+    new_samples=new_spam, names=("normal mail", "spam"),
+    axis_labels=('x1: how often "free" appears', "x2: share of links"))
 plt.show()
 
 # %% [markdown]
@@ -138,44 +123,12 @@ plt.show()
 #    how real $D$ finds its fakes, passed back as gradients *through* $D$.
 #
 # As $D$ gets better at spotting fakes, $G$ has to make better fakes, and the other way round.
+# The picture shows one round of the loop with this lesson's shapes ($b$ is the batch size): the
+# orange arrow is $D$'s lesson from the ground truth, the green ones carry $G$'s lesson back
+# through $D$.
 
 # %%
-def box(ax, xy, text, colour):
-    ax.add_patch(FancyBboxPatch((xy[0] - 0.9, xy[1] - 0.35), 1.8, 0.7, boxstyle="round,pad=0.05",
-                                facecolor=colour, edgecolor="black"))
-    ax.text(*xy, text, ha="center", va="center", fontsize=10)
-
-def arrow(ax, start, end, text="", colour="black", style="-|>", rad=0.0, dy=0.15):
-    ax.annotate("", xy=end, xytext=start,
-                arrowprops=dict(arrowstyle=style, color=colour, lw=1.8, connectionstyle=f"arc3,rad={rad}"))
-    if text:
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + dy, text, ha="center",
-                fontsize=9, color=colour)
-
-fig, ax = plt.subplots(figsize=(11, 5))
-box(ax, (0.0, 2.0), "noise z ~ N(0, I)\n(b, 100)", "#eeeeee")
-box(ax, (2.6, 2.0), "Generator G", "#cfe2ff")
-box(ax, (5.2, 2.0), "fake images G(z)\n(b, 28, 28, 1)", "#eeeeee")
-box(ax, (5.2, 4.0), "real images x\n(b, 28, 28, 1)", "#eeeeee")
-box(ax, (7.8, 3.0), "Discriminator D", "#ffe0cc")
-box(ax, (10.4, 4.0), "D loss: real -> 1,\nfake -> 0", "#fff3b0")
-box(ax, (10.4, 2.0), 'G loss: fake -> 1\n("real" label)', "#d9f2d9")
-arrow(ax, (0.9, 2.0), (1.7, 2.0))
-arrow(ax, (3.5, 2.0), (4.3, 2.0))
-arrow(ax, (6.1, 2.1), (6.9, 2.8))
-arrow(ax, (6.1, 3.9), (6.9, 3.2))
-arrow(ax, (8.7, 3.2), (9.5, 3.9))
-arrow(ax, (8.7, 2.8), (9.5, 2.1))
-ax.text(9.25, 3.0, "logits", fontsize=9, ha="center", va="center")
-arrow(ax, (10.4, 4.4), (7.8, 3.4), "1: D learns from the ground truth", colour="C1", rad=0.35, dy=0.75)
-arrow(ax, (10.2, 1.6), (8.0, 2.6), colour="C2", rad=-0.3)
-arrow(ax, (7.6, 2.6), (2.6, 1.6), colour="C2", rad=-0.3)
-ax.text(6.4, 0.85, "2: G learns from D's verdict: its gradient flows back through D (D's weights are not changed)",
-        ha="center", fontsize=9, color="C2")
-ax.set_xlim(-1.2, 11.6)
-ax.set_ylim(0.6, 5.2)
-ax.axis("off")
-ax.set_title("The double feedback loop of a GAN")
+plotting.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
 plt.show()
 
 # %% [markdown]
@@ -410,38 +363,20 @@ generator_loss = exercises.check("01.generator_loss", generator_loss)
 # explain the new layers one at a time below.
 
 # %%
-def draw_network(ax, blocks, title):
-    """Boxes left to right; each block is (label, shape text, spatial size, channels)."""
-    x = 0.0
-    for i, (label, shape, size, channels) in enumerate(blocks):
-        height = 0.6 + 0.11 * size                              # taller = larger image
-        width = 0.35 + 0.12 * np.log2(channels + 1)              # wider = more channels
-        ax.add_patch(Rectangle((x, -height / 2), width, height, facecolor=plt.cm.Blues(0.25 + 0.05 * i),
-                               edgecolor="black"))
-        ax.text(x + width / 2, height / 2 + 0.15, label, ha="center", va="bottom", fontsize=8)
-        ax.text(x + width / 2, -height / 2 - 0.15, shape, ha="center", va="top", fontsize=8, family="monospace")
-        if i < len(blocks) - 1:
-            arrow(ax, (x + width + 0.05, 0), (x + width + 0.85, 0))
-        x += width + 0.9
-    ax.set_xlim(-0.2, x - 0.6)
-    ax.set_ylim(-2.9, 2.9)
-    ax.axis("off")
-    ax.set_title(title, fontsize=10)
-
-fig, (ax_g, ax_d) = plt.subplots(2, 1, figsize=(11, 5.6))
-draw_network(ax_g, [("noise z", "(b, 100)", 0, 100),
-                    ("Dense, BN,\nLeakyReLU,\nreshape", "(b, 7, 7, 256)", 7, 256),
-                    ("ConvT 5x5, s1\nBN, LeakyReLU", "(b, 7, 7, 128)", 7, 128),
-                    ("ConvT 5x5, s2\nBN, LeakyReLU", "(b, 14, 14, 64)", 14, 64),
-                    ("ConvT 5x5, s2\ntanh", "(b, 28, 28, 1)", 28, 1)],
-             "Generator: noise up to an image (ConvT = transposed convolution, BN = batch norm)")
-draw_network(ax_d, [("image", "(b, 28, 28, 1)", 28, 1),
-                    ("Conv 5x5, s2\nLeakyReLU,\ndropout", "(b, 14, 14, 64)", 14, 64),
-                    ("Conv 5x5, s2\nLeakyReLU,\ndropout", "(b, 7, 7, 128)", 7, 128),
-                    ("flatten", "(b, 6272)", 0, 6272),
-                    ("Dense(1)", "(b, 1) logit", 0, 1)],
-             "Discriminator: an image down to one logit (no batch norm, no sigmoid)")
-fig.tight_layout()
+plotting.network_diagram({
+    "Generator: noise up to an image (ConvT = transposed convolution, BN = batch norm)": [
+        ("noise z", (100,)),
+        ("Dense, BN,\nLeakyReLU,\nreshape", (7, 7, 256)),
+        ("ConvT 5x5, s1\nBN, LeakyReLU", (7, 7, 128)),
+        ("ConvT 5x5, s2\nBN, LeakyReLU", (14, 14, 64)),
+        ("ConvT 5x5, s2\ntanh", (28, 28, 1))],
+    "Discriminator: an image down to one logit (no batch norm, no sigmoid)": [
+        ("image", (28, 28, 1)),
+        ("Conv 5x5, s2\nLeakyReLU,\ndropout", (14, 14, 64)),
+        ("Conv 5x5, s2\nLeakyReLU,\ndropout", (7, 7, 128)),
+        ("flatten", (6272,)),
+        ("Dense(1): the logit", (1,))],
+})
 plt.show()
 
 # %% [markdown]
@@ -490,25 +425,7 @@ print("✅ the stamping rule gives Keras's Conv2DTranspose, for the ones kernel 
 # stamps, so it holds $1 + 2 + 3 + 4 = 10$; the shading counts how many stamps reach each cell.
 
 # %%
-colours = ["C0", "C1", "C2", "C3"]
-fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(8, 3.8), gridspec_kw={"width_ratios": [2, 5]})
-for n, (i, j) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
-    ax_in.add_patch(Rectangle((j, i), 1, 1, facecolor=colours[n], alpha=0.5, edgecolor="black"))
-    ax_in.text(j + 0.5, i + 0.5, f"{x_tiny[i, j]:.0f}", ha="center", va="center", fontsize=14)
-    inset = 0.06 + 0.06 * n                                       # shift the outlines apart a little
-    ax_out.add_patch(Rectangle((2 * j + inset, 2 * i + inset), 3 - 2 * inset, 3 - 2 * inset,
-                               fill=False, edgecolor=colours[n], linewidth=2.5))
-touches = transposed_conv(np.ones((2, 2), dtype=np.float32), ones_3x3, 2)   # stamps per output cell
-ax_out.imshow(touches, cmap="Greys", vmin=0, vmax=6, extent=(0, 5, 5, 0))
-for i in range(5):
-    for j in range(5):
-        ax_out.text(j + 0.5, i + 0.5, f"{y_tiny[i, j]:.0f}", ha="center", va="center", fontsize=12)
-ax_in.set_xlim(0, 2); ax_in.set_ylim(2, 0)
-ax_in.set_title("input (2, 2)")
-ax_out.set_title("output (5, 5): kernel 3, stride 2\nshading = stamps that reach the cell (1, 2 or 4)")
-for ax in (ax_in, ax_out):
-    ax.set_aspect("equal"); ax.set_xticks([]); ax.set_yticks([])
-fig.tight_layout()
+plotting.transposed_conv_diagram(x_tiny, y_tiny, kernel_size=3, stride=2)
 plt.show()
 
 # %% [markdown]
@@ -772,39 +689,25 @@ d_optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
 train_step = tf.function(make_train_step(generator, discriminator, g_optimizer, d_optimizer))
 
 # %% [markdown]
-# Is the step right? The course ships a tested version of it, `train.gan_train_step`. We build two
-# **twin** pairs of networks with identical weights and fresh optimizers, update one pair with our
-# step and the other with the course's, on the same images and the same noise. Both must report the
-# same losses and leave the same weights behind. Dropout would make the two passes differ at
-# random, so the twins are built with `dropout=0`.
+# Is the step right? The course ships a tested version of it, `train.gan_train_step`. A player set
+# is a generator, a discriminator and two fresh optimizers. `exercises.check_same_update` makes two
+# **twin** sets with identical weights, updates one with our step and the other with the course's,
+# on the same images and the same noise, and checks that both report the same losses and leave the
+# same weights behind. Dropout would make the two passes differ at random, so the twins are built
+# with `dropout=0`.
 
 # %%
-def twins():
-    """A generator/discriminator pair with our current weights, dropout off, and two fresh optimizers."""
-    g = build_generator(cfg.latent_dim, filters=cfg.generator_filters)
-    d = build_discriminator(dropout=0.0, filters=cfg.discriminator_filters)
-    g.set_weights(generator.get_weights())
-    d.set_weights(discriminator.get_weights())
-    return g, d, keras.optimizers.Adam(cfg.learning_rate), keras.optimizers.Adam(cfg.learning_rate)
-
-def largest_gap(nets_a, nets_b):
-    """The largest difference between the weights of two lists of networks."""
-    return max(float(np.max(np.abs(wa - wb))) for na, nb in zip(nets_a, nets_b)
-               for wa, wb in zip(na.get_weights(), nb.get_weights()))
+def players():
+    """Our networks at the profile's width, dropout off, and two fresh optimizers."""
+    return (build_generator(cfg.latent_dim, filters=cfg.generator_filters),
+            build_discriminator(dropout=0.0, filters=cfg.discriminator_filters),
+            keras.optimizers.Adam(cfg.learning_rate), keras.optimizers.Adam(cfg.learning_rate))
 
 check_real = real_batch[:8]                                   # (8, 28, 28, 1)
 check_noise = tf.random.normal([8, cfg.latent_dim])           # (8, 100)
-g_a, d_a, go_a, do_a = twins()
-g_b, d_b, go_b, do_b = twins()
-ours_logs = make_train_step(g_a, d_a, go_a, do_a)(check_real, check_noise)   # eager: no tracing needed
-ref_logs = train.gan_train_step(g_b, d_b, go_b, do_b, check_real, check_noise)
-for key in ("d_loss", "g_loss"):
-    print(f"{key}: ours {float(ours_logs[key]):.6f} | course_utils {float(ref_logs[key]):.6f}")
-    assert np.isclose(float(ours_logs[key]), float(ref_logs[key]), atol=1e-5), key
-print(f"largest difference between the updated weights: {largest_gap([g_a, d_a], [g_b, d_b]):.1e}")
-assert largest_gap([g_a, d_a], [g_b, d_b]) < 1e-5
-assert largest_gap([g_a], [generator]) > 0, "the step did not change the generator's weights"
-print("✅ our training step matches course_utils.train.gan_train_step")
+exercises.check_same_update(lambda *p: make_train_step(*p)(check_real, check_noise),   # eager: no tracing
+                            lambda *p: train.gan_train_step(*p, check_real, check_noise),
+                            players, name="our step vs train.gan_train_step")
 
 # %% [markdown]
 # For long runs the course packs the same step into `train.GAN`, a `keras.Model` whose
@@ -813,18 +716,14 @@ print("✅ our training step matches course_utils.train.gan_train_step")
 # for our step and compare its first update once more.
 
 # %%
-g_c, d_c, go_c, do_c = twins()
-gan = train.GAN(g_c, d_c, seed=cfg.seed)
-gan.compile(g_optimizer=go_c, d_optimizer=do_c)
-trainer_logs = gan.train_on_batch(check_real, return_dict=True)           # one fit() step
-g_d, d_d, go_d, do_d = twins()
+def one_fit_step(g, d, g_opt, d_opt):
+    gan = train.GAN(g, d, seed=cfg.seed)
+    gan.compile(g_optimizer=g_opt, d_optimizer=d_opt)
+    return gan.train_on_batch(check_real, return_dict=True)   # one fit() step
+
 same_noise = keras.random.normal((8, cfg.latent_dim), seed=keras.random.SeedGenerator(cfg.seed))
-ours_logs = make_train_step(g_d, d_d, go_d, do_d)(check_real, same_noise)
-for key in ("d_loss", "g_loss"):
-    print(f"{key}: ours {float(ours_logs[key]):.6f} | train.GAN {trainer_logs[key]:.6f}")
-    assert np.isclose(float(ours_logs[key]), trainer_logs[key], atol=1e-5), key
-assert largest_gap([g_c, d_c], [g_d, d_d]) < 1e-5
-print("✅ train.GAN takes the same step")
+exercises.check_same_update(lambda *p: make_train_step(*p)(check_real, same_noise), one_fit_step,
+                            players, name="our step vs train.GAN")
 
 # %% [markdown]
 # ## 10. Training the DCGAN
@@ -881,15 +780,8 @@ print(f"{step} steps in {time.time() - start:.1f} s")
 
 # %%
 shown = sorted(set(np.linspace(0, cfg.epochs, min(cfg.epochs + 1, 6)).round().astype(int)))
-fig, axes = plt.subplots(len(shown), 8, figsize=(8 * 1.1, len(shown) * 1.2), squeeze=False)
-for row, epoch in enumerate(shown):
-    for col in range(8):
-        ax = axes[row, col]
-        ax.imshow(plotting.to_display(snapshots[epoch][col]), cmap="gray", vmin=0, vmax=1)
-        ax.set_xticks([]); ax.set_yticks([])
-    axes[row, 0].set_ylabel(f"epoch {epoch}", fontsize=9)
-fig.suptitle("The same 8 noise vectors after each epoch")
-fig.tight_layout()
+plotting.plot_labelled_rows({f"epoch {epoch}": snapshots[epoch] for epoch in shown},   # each (8, 28, 28, 1)
+                            ncols=8, suptitle="The same 8 noise vectors after each epoch")
 plt.show()
 
 # %% [markdown]
@@ -898,6 +790,9 @@ plt.show()
 
 # %%
 widgets.sample_browser(OUT / "samples", image_width="300px")
+
+# %% [markdown]
+# The GIF plays the same grids one after the other, a few frames a second:
 
 # %%
 gif = plotting.make_training_gif(OUT / "samples", OUT / "training.gif", seconds_per_frame=0.4)
@@ -946,18 +841,12 @@ rows = {
     "'perfect' G (real digits) vs untrained D": (untrained_d, other_real),
     "our trained G vs our trained D": (discriminator, generator(probe_noise, training=False)),
 }
-measured = {}
-fig, axes = plt.subplots(len(rows), 8, figsize=(8, 1.35 * len(rows)), squeeze=False)
-for r, (name, (d, fakes)) in enumerate(rows.items()):
-    d_loss_value, g_loss_value = measured[name] = losses_on(d, real_batch, fakes)
+measured = {name: losses_on(d, real_batch, fakes) for name, (d, fakes) in rows.items()}   # (D loss, G loss)
+for name, (d_loss_value, g_loss_value) in measured.items():
     print(f"{name:42s} D loss {d_loss_value:.3f}   G loss {g_loss_value:.3f}")
-    for c in range(8):
-        axes[r, c].imshow(plotting.to_display(fakes[c]), cmap="gray", vmin=0, vmax=1)
-        axes[r, c].axis("off")
-    axes[r, 0].text(0, 1.12, f"{name}:  D loss {d_loss_value:.3f},  G loss {g_loss_value:.3f}",
-                    transform=axes[r, 0].transAxes, fontsize=9)
 print(f"{'theory at the optimum (D = 1/2)':42s} D loss {2 * np.log(2):.3f}   G loss {np.log(2):.3f}")
-fig.tight_layout(h_pad=1.5)
+plotting.plot_labelled_rows({f"{name}:  D loss {measured[name][0]:.3f},  G loss {measured[name][1]:.3f}": fakes
+                             for name, (d, fakes) in rows.items()}, ncols=8)
 plt.show()
 noise_row, perfect_row = measured["untrained G vs untrained D"], measured["'perfect' G (real digits) vs untrained D"]
 assert np.allclose(noise_row, perfect_row, atol=0.1), (noise_row, perfect_row)
@@ -1173,19 +1062,8 @@ for (name, seed), snaps in ring_runs.items():
 # samples.
 
 # %%
-n_cols = max(len(run) for run in ring_runs.values())
-fig, axes = plt.subplots(len(ring_runs), n_cols, figsize=(2.4 * n_cols, 2.7 * len(ring_runs)), squeeze=False)
-for r, ((name, seed), run) in enumerate(ring_runs.items()):
-    for ax, (i, points) in zip(axes[r], run.items()):
-        cov = metrics.mode_coverage(points, ring_centres, RING_STD)
-        ax.scatter(*ring_real.T, s=1, color="lightgrey")
-        ax.scatter(*points.T, s=1, color="C0", alpha=0.4)
-        ax.scatter(*ring_centres.T, marker="x", color="red", s=20)
-        ax.set_xlim(-3, 3); ax.set_ylim(-3, 3); ax.set_aspect("equal")
-        ax.set_xticks([]); ax.set_yticks([])
-        ax.set_title(f"{name}, seed {seed}, step {i}\n{cov.modes_covered}/8 modes, {100 * cov.high_quality_rate:.0f}% HQ",
-                     fontsize=9)
-fig.tight_layout()
+plotting.plot_ring_runs({f"{name}, seed {seed}": run for (name, seed), run in ring_runs.items()},
+                        ring_centres, RING_STD, real=ring_real)
 plt.show()
 
 # %% [markdown]

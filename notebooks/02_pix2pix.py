@@ -26,9 +26,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.Pix2PixConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `cfg` holds every setting of this lesson. The *full* profile uses the paper's settings on the
@@ -47,7 +45,6 @@ from pathlib import Path
 
 import numpy as np
 import matplotlib.pyplot as plt
-from matplotlib.patches import FancyBboxPatch, Rectangle
 import tensorflow as tf
 import keras
 from keras import layers
@@ -56,7 +53,6 @@ from PIL import Image
 from course_utils import data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
 from course_utils.layers import conv_block
 
-keras.utils.set_random_seed(cfg.seed)
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
 print("shipped paired set:", data.shipped_paired_path())
 
@@ -82,44 +78,12 @@ print("shipped paired set:", data.shipped_paired_path())
 #
 # There is no noise vector $z$: the paper found the generator learned to ignore it, and the only
 # randomness left is [dropout](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dropout) inside $G$.
+#
+# The picture shows who sees what: $G$ turns the input into a fake, and $D$ gets the input
+# together with either the real target or the fake, and answers with a grid of verdicts.
 
 # %%
-def sketch_conditional_gan():
-    """A box-and-arrow picture of Pix2Pix: G maps x to G(x); D judges (x, y) and (x, G(x))."""
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 4)
-    ax.axis("off")
-
-    def box(x, y, text, colour, w=1.6, h=0.8):
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
-                                    facecolor=colour, edgecolor="black"))
-        ax.text(x, y, text, ha="center", va="center", fontsize=10)
-
-    def arrow(x0, y0, x1, y1, text=""):
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="->", lw=1.5))
-        if text:
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.15, text, ha="center", fontsize=9)
-
-    box(1.0, 3.0, "input x\n(label map)", "#dde8f7")
-    box(1.0, 1.0, "target y\n(photo)", "#dff2df")
-    box(3.4, 3.0, "generator G\n(U-Net)", "#f7e3c6")
-    box(5.8, 3.0, "G(x)\n(fake photo)", "#f4d3d3")
-    box(5.8, 1.0, "pair (x, y)\nor (x, G(x))", "#eeeeee", w=2.0)
-    box(8.3, 1.0, "discriminator D\n(PatchGAN)", "#f7e3c6", w=1.9)
-    arrow(1.8, 3.0, 2.6, 3.0)
-    arrow(4.2, 3.0, 5.0, 3.0)
-    arrow(1.8, 1.0, 4.8, 1.0, "real pair")
-    arrow(5.8, 2.6, 5.8, 1.4, "fake pair")
-    arrow(1.3, 2.6, 4.9, 1.35)
-    arrow(6.8, 1.0, 7.35, 1.0)
-    ax.text(8.3, 0.2, "a grid of real/fake verdicts", ha="center", fontsize=9)
-    ax.set_title("Pix2Pix: a conditional GAN (both players see the input x)")
-    fig.tight_layout()
-    return fig
-
-
-fig = sketch_conditional_gan()
+plotting.conditional_gan_diagram();
 
 # %% [markdown]
 # ## 2. Paired datasets: input and target side by side in one file
@@ -180,6 +144,9 @@ a_flip, b_flip = data.random_mirror_pair(a_crop, b_crop, seed=tf.constant([3, 4]
 print("range after normalize:", float(tf.reduce_min(image)), "..", float(tf.reduce_max(image)))
 for name, t in [("split", a), ("resize", a_big), ("crop", a_crop), ("mirror", a_flip)]:
     print(f"{name:>7}: {tuple(t.shape)}")
+
+# %% [markdown]
+# The same four stages as pictures, the A half and the B half of each side by side:
 
 # %%
 steps = [("split", a, b), (f"resize {LOAD}", a_big, b_big), (f"crop {CROP}", a_crop, b_crop),
@@ -248,53 +215,7 @@ fig = plotting.plot_image_rows({"input x": x_batch, "target y": y_batch}, max_ro
 # 7 blocks up, and a last transposed convolution to the RGB output.
 
 # %%
-def sketch_unet(ax, image_size=256, filters=64, skips=True):
-    """Blocks of an encoder-decoder (skips=False) or U-Net as boxes: size x channels; arrows for data."""
-    widths = models.unet_filters(image_size, filters)
-    n = len(widths)
-    ax.axis("off")
-    ax.set_xlim(-1.8, 2 * n - 0.2)
-    ax.set_ylim(-n - 0.2, 1.8)
-
-    def block(x, y, text, colour):
-        ax.add_patch(Rectangle((x - 0.45, y - 0.3), 0.9, 0.6, facecolor=colour, edgecolor="black"))
-        ax.text(x, y, text, ha="center", va="center", fontsize=7)
-
-    def arrow(p, q, **kw):
-        ax.annotate("", xy=q, xytext=p, arrowprops=dict(arrowstyle="->", lw=1, **kw))
-
-    block(-1, 1, f"input\n{image_size}²x3", "#eeeeee")
-    previous = (-1, 1)
-    for i, f in enumerate(widths):                       # encoder, going down
-        size = image_size // 2 ** (i + 1)
-        colour = "#cfe0f5" if i else "#eef4fb"
-        block(i, -i, f"{size}²x{f}" + ("\nno BN" if i == 0 else ""), colour)
-        arrow((previous[0] + 0.3, previous[1] - 0.3), (i - 0.3, -i + 0.3))
-        previous = (i, -i)
-    for j in range(n - 1):                               # decoder, going up
-        i = n - 2 - j                                    # the encoder block it mirrors
-        size = image_size // 2 ** (i + 1)
-        x = 2 * (n - 1) - i
-        channels = widths[i] * (2 if skips else 1)
-        text = f"{size}²x{channels}" + ("\ndrop 0.5" if j < 3 else "")
-        block(x, -i, text, "#f7d9b5" if j < 3 else "#fbead5")
-        arrow((previous[0] + 0.3, previous[1] + 0.3), (x - 0.3, -i - 0.3))
-        if skips:
-            arrow((i + 0.45, -i), (x - 0.45, -i), color="tab:green", linestyle="--")
-        previous = (x, -i)
-    block(2 * n - 1, 1, f"tanh\n{image_size}²x3", "#eeeeee")
-    arrow((previous[0] + 0.3, previous[1] + 0.3), (2 * n - 1.3, 0.7))
-    ax.text(-1.7, -n + 0.4, "blue: encoder blocks (conv 4x4 stride 2, BN, LeakyReLU)\n"
-            "orange: decoder blocks (transposed conv 4x4 stride 2, BN, dropout, ReLU)\n"
-            "box text: height x width x channels after the block", fontsize=8, va="bottom")
-    ax.set_title("U-Net: skip connections (dashed) join mirrored blocks; channels double at each join" if skips
-                 else "encoder-decoder: everything must pass the 1x1 bottleneck", fontsize=10)
-
-
-fig, axes = plt.subplots(2, 1, figsize=(12, 9))
-sketch_unet(axes[0], skips=False)
-sketch_unet(axes[1], skips=True)
-fig.tight_layout()
+plotting.unet_diagram(models.unet_filters(256), image_size=256);   # widths [64, 128, 256, 512, 512, 512, 512, 512]
 
 # %% [markdown]
 # ### 4.1 The downsample block
@@ -549,6 +470,10 @@ def receptive_field(layer_list):
 
 receptive_field = exercises.check("02.receptive_field", receptive_field)
 
+# %% [markdown]
+# Here is the formula applied to the paper's PatchGAN by hand, one layer at a time from the output
+# back to the input, next to the function's answer:
+
 # %%
 paper_layers = plotting.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
 field = 1
@@ -591,6 +516,9 @@ fig = plotting.plot_patchgan_verdict(big_y, full_logits)
 # %%
 explorer = widgets.patchgan_explorer(big_y, full_logits)
 explorer
+
+# %% [markdown]
+# The full-size networks were only for counting and pictures; we free their memory.
 
 # %%
 del full_disc, reference_disc       # the full-size networks were only for counting and pictures
@@ -725,29 +653,20 @@ for step in range(2):
 # %% [markdown]
 # Is our step the course's step? `course_utils.train.pix2pix_train_step` is the tested version. We give
 # both the same tiny networks (copies with equal weights, without dropout so that nothing is random)
-# and fresh optimizers, take one step with each, and compare the losses and the updated weights.
+# and fresh optimizers, take one step with each, and compare the losses and the updated weights:
+# `exercises.check_same_update` does all of that and answers in one line.
 
 # %%
-def twin_networks():
-    g = models.unet_generator(cfg.image_size, filters=8, dropout=0.0)
-    d = models.patchgan_discriminator(cfg.image_size, filters=8)
-    return g, d
+def players():
+    """Tiny networks (8 base filters, no dropout) and two fresh optimizers."""
+    adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
+    return (models.unet_generator(cfg.image_size, filters=8, dropout=0.0),
+            models.patchgan_discriminator(cfg.image_size, filters=8), adam(), adam())
 
 
-g1, d1 = twin_networks()
-g2, d2 = twin_networks()
-g2.set_weights(g1.get_weights())
-d2.set_weights(d1.get_weights())
-adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
-mine = train_step(g1, d1, adam(), adam(), x_batch, y_batch)
-theirs = train.pix2pix_train_step(g2, d2, adam(), adam(), x_batch, y_batch, l1_weight=cfg.l1_weight)
-for key in mine:
-    assert np.isclose(float(mine[key]), float(theirs[key]), rtol=1e-4), key
-for a_w, b_w in zip(g1.weights + d1.weights, g2.weights + d2.weights):
-    np.testing.assert_allclose(a_w.numpy(), b_w.numpy(), rtol=1e-4, atol=1e-6)
-print("✅ same losses and the same updated weights as train.pix2pix_train_step:",
-      {k: round(float(v), 4) for k, v in mine.items()})
-del g1, d1, g2, d2
+exercises.check_same_update(lambda *p: train_step(*p, x_batch, y_batch),
+                            lambda *p: train.pix2pix_train_step(*p, x_batch, y_batch, l1_weight=cfg.l1_weight),
+                            players, name="our step vs train.pix2pix_train_step")
 
 # %% [markdown]
 # ## 8. Training
@@ -782,6 +701,10 @@ def predict(images):
 
 
 before = predict(val_x)                              # kept to compare with after training
+
+# %% [markdown]
+# Now the run: the trainer wraps our two networks with the paper's two Adam optimizers, and `fit`
+# trains it for `cfg.steps` steps with three callbacks (stop at a NaN, log the losses, save samples).
 
 # %%
 trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight, seed=cfg.seed)

@@ -29,9 +29,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.CycleGanConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The rest of the tools we need. `course_utils` holds the tested versions of everything we build
@@ -50,8 +48,6 @@ from keras import layers
 
 from course_utils import data, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
-
-keras.utils.set_random_seed(cfg.seed)
 
 # %% [markdown]
 # ## 1. Why paired data is a limit
@@ -115,29 +111,7 @@ plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from train
 # Each discriminator only knows its own domain. The picture shows who talks to whom.
 
 # %%
-def draw_cyclegan_diagram():
-    fig, ax = plt.subplots(figsize=(9, 4.2))
-    ax.set_xlim(0, 10), ax.set_ylim(0, 4.6), ax.set_aspect("equal"), ax.axis("off")
-    for cx, name, colour in ((2.3, "X\nday / horse", "#cfe3ff"), (7.7, "Y\ndusk / zebra", "#ffd9c2")):
-        ax.add_patch(plt.Circle((cx, 2.2), 1.1, fc=colour, ec="black"))
-        ax.text(cx, 2.2, name, ha="center", va="center", fontsize=12)
-    arrow = dict(arrowstyle="-|>", lw=2, mutation_scale=18)
-    ax.annotate("", xy=(6.75, 2.85), xytext=(3.25, 2.85),
-                arrowprops={**arrow, "color": "C0", "connectionstyle": "arc3,rad=-0.3"})
-    ax.annotate("", xy=(3.25, 1.55), xytext=(6.75, 1.55),
-                arrowprops={**arrow, "color": "C1", "connectionstyle": "arc3,rad=-0.3"})
-    ax.text(5, 3.65, "G: X → Y", ha="center", fontsize=13, color="C0")
-    ax.text(5, 0.5, "F: Y → X", ha="center", fontsize=13, color="C1")
-    judge = dict(boxstyle="round", fc="#eeeeee", ec="gray")
-    ax.text(0.55, 4.3, "$D_X$: a real x,\nor an F(y)?", ha="center", va="top", fontsize=10, bbox=judge)
-    ax.text(9.45, 4.3, "$D_Y$: a real y,\nor a G(x)?", ha="center", va="top", fontsize=10, bbox=judge)
-    ax.annotate("", xy=(0.9, 3.55), xytext=(1.5, 2.95), arrowprops=dict(arrowstyle="-|>", color="gray"))
-    ax.annotate("", xy=(9.1, 3.55), xytext=(8.5, 2.95), arrowprops=dict(arrowstyle="-|>", color="gray"))
-    ax.set_title("CycleGAN: two mappings, and one judge per domain")
-    return fig
-
-
-draw_cyclegan_diagram();
+plotting.cyclegan_diagram();
 
 # %% [markdown]
 # ## 4. Adversarial losses: binary cross-entropy and least squares
@@ -183,14 +157,10 @@ def bce_g_loss(fake_logits):
     return keras.losses.BinaryCrossentropy(from_logits=True)(tf.ones_like(fake_logits), fake_logits)
 
 
-real_scores = tf.random.normal((4, 6, 6, 1))   # a PatchGAN's grid of scores for 4 real images
-fake_scores = tf.random.normal((4, 6, 6, 1))   # ... and for 4 translated ones
+scores = lambda rng: [tf.constant(rng.normal(size=(4, 6, 6, 1)), tf.float32) for _ in range(2)]   # real, fake grids
 for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_d_loss, bce_g_loss)):
-    ref_d = losses.discriminator_loss(real_scores, fake_scores, form=form, halve=True)
-    ref_g = losses.generator_loss(fake_scores, form=form)
-    np.testing.assert_allclose(ours_d(real_scores, fake_scores), ref_d, rtol=1e-5)
-    np.testing.assert_allclose(ours_g(fake_scores), ref_g, rtol=1e-5)
-    print(f"{form:5s}: D loss {float(ref_d):.4f}, G loss {float(ref_g):.4f}: ours match course_utils")
+    exercises.check_function(ours_d, lambda r, f: losses.discriminator_loss(r, f, form=form, halve=True), scores)
+    exercises.check_function(ours_g, lambda f: losses.generator_loss(f, form=form), lambda rng: scores(rng)[1:])
 
 # %% [markdown]
 # **Why least squares?** Look at the generator's loss as a function of the discriminator's score
@@ -357,35 +327,7 @@ identity_term = exercises.check("03.identity_term", identity_term)
 # box is a feature map: its height follows the spatial size, its width the number of channels.
 
 # %%
-def draw_resnet_generator(image_size=256, n_blocks=9, filters=64):
-    s, f = image_size, filters
-    stages = [  # (label above the box, height, width, channels)
-        ("input", s, 3), ("pad 3, 7x7 conv\nIN, ReLU", s, f), ("3x3 conv /2\nIN, ReLU", s // 2, 2 * f),
-        ("3x3 conv /2\nIN, ReLU", s // 4, 4 * f), (f"{n_blocks} residual\nblocks", s // 4, 4 * f),
-        ("3x3 transp. x2\nIN, ReLU", s // 2, 2 * f), ("3x3 transp. x2\nIN, ReLU", s, f),
-        ("pad 3, 7x7 conv\ntanh", s, 3),
-    ]
-    fig, ax = plt.subplots(figsize=(11, 3.3))
-    ax.set_xlim(-0.2, 2.0 * len(stages) - 0.4), ax.set_ylim(-0.85, 2.75), ax.axis("off")
-    for i, (label, size, channels) in enumerate(stages):
-        height, width = 2.0 * size / s, 0.25 + 0.9 * channels / (4 * f)
-        cx = 2.0 * i + 0.7
-        colour = "#ffd9c2" if "residual" in label else "#cfe3ff" if channels > 3 else "#e8e8e8"
-        ax.add_patch(plt.Rectangle((cx - width / 2, 1.0 - height / 2), width, height, fc=colour, ec="black"))
-        ax.text(cx, 2.08, label, ha="center", va="bottom", fontsize=8.5)
-        ax.text(cx, -0.15, f"{size}x{size}\nx{channels}", ha="center", va="top", fontsize=9)
-        if i:
-            ax.annotate("", xy=(cx - width / 2 - 0.05, 1.0), xytext=(cx - 2.0 + 0.55, 1.0),
-                        arrowprops=dict(arrowstyle="-|>", color="gray"))
-    res_x = 2.0 * 4 + 0.7   # the residual stage: each block adds its input back (x + F(x))
-    ax.annotate("", xy=(res_x + 0.35, 0.55), xytext=(res_x - 0.35, 0.55),
-                arrowprops=dict(arrowstyle="-|>", color="C1", connectionstyle="arc3,rad=0.9"))
-    ax.text(res_x, 0.2, "x + F(x)", ha="center", fontsize=8, color="C1")
-    ax.set_title(f"ResNet generator at {s}x{s}: down to 1/4, {n_blocks} residual blocks, back up (no long skips)")
-    return fig
-
-
-draw_resnet_generator();
+plotting.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
 
 # %% [markdown]
 # ### The residual block
@@ -480,12 +422,10 @@ print(f"course_utils at 256 (9 blocks): {resnet_256.count_params():,}")
 print(f"course_utils at 128 (6 blocks): {resnet_128.count_params():,}")
 assert mine_256.count_params() == resnet_256.count_params() == 11_378_179
 
-# Same weights -> same outputs (checked on small, cheap images).
-mine_small, ref_small = my_resnet_generator(32, n_blocks=2, filters=8), models.resnet_generator(32, n_blocks=2, filters=8)
-mine_small.set_weights(ref_small.get_weights())
-probe = tf.random.uniform((2, 32, 32, 3), -1, 1)
-np.testing.assert_allclose(mine_small(probe), ref_small(probe), atol=1e-5)
-print("our generator computes the same function as models.resnet_generator")
+# Same layers, and with the same weights the same outputs (checked on small, cheap images).
+exercises.check_model_builder(lambda t: my_resnet_generator(32, n_blocks=2, filters=8)(t),
+                              lambda t: models.resnet_generator(32, n_blocks=2, filters=8)(t),
+                              input_shapes=[(32, 32, 3)], name="my_resnet_generator")
 
 # %% [markdown]
 # Most of the 11.4 million parameters sit in the residual blocks: each has two 3x3 convs of
@@ -505,14 +445,8 @@ def parameters_by_stage(model):
     return stages
 
 
-stages = parameters_by_stage(resnet_256)
-fig, ax = plt.subplots(figsize=(7, 2.8))
-ax.barh(list(stages), [v / 1e6 for v in stages.values()], color="C0")
-for i, v in enumerate(stages.values()):
-    ax.text(v / 1e6, i, f" {v:,}", va="center")
-ax.set_xlabel("parameters (millions)"), ax.invert_yaxis(), ax.set_xlim(0, 13)
-ax.set_title("ResNet generator at 256x256, 9 residual blocks")
-fig.tight_layout()
+stages = parameters_by_stage(resnet_256)   # {"stem 7x7": ..., "down": ..., "residual": ..., ...}
+plotting.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
 
 # %% [markdown]
 # ## 9. Instance norm versus batch norm
@@ -640,8 +574,9 @@ assert plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS) == 70
 #   does not halve the discriminator loss and has no identity loss and no [image pool](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#image-pool); we do not
 #   train this variant, so those choices do not appear here.
 #
-# Let us build both networks from Keras layers, print the shape after every convolution and
-# residual block, and check them against `models.small_cyclegan_*`.
+# Let us build both networks from Keras layers, print the shape after every convolution that
+# changes it and after every run of residual blocks (`exercises.print_structure`), and check
+# them against `models.small_cyclegan_*`.
 
 # %%
 def my_small_generator(image_size=128, conv_dim=64, n_res_blocks=6):
@@ -684,30 +619,9 @@ def my_small_discriminator(image_size=128, conv_dim=64):
     return keras.Model(inp, out, name="my_small_discriminator")
 
 
-def print_structure(model):
-    """Each conv that changes the shape, and each run of residual blocks, with its output shape."""
-    rows = []   # [description, output shape, how many in a row]
-    for layer in model.layers:
-        if isinstance(layer, layers.Add):
-            what = "residual block"
-        elif isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
-            if tuple(layer.input.shape) == tuple(layer.output.shape):
-                continue   # a conv inside a residual block: shown as part of its block
-            k, st = layer.kernel_size[0], layer.strides[0]
-            what = f"{'transposed conv' if isinstance(layer, layers.Conv2DTranspose) else 'conv'} {k}x{k}/{st}"
-        else:
-            continue
-        if rows and rows[-1][:2] == [what, tuple(layer.output.shape)]:
-            rows[-1][2] += 1
-        else:
-            rows.append([what, tuple(layer.output.shape), 1])
-    for what, shape, n in rows:
-        print(f"  {what if n == 1 else f'{n} x {what}':22s} -> {shape}")
-
-
 small_g, small_d = my_small_generator(), my_small_discriminator()
-print("small generator:"), print_structure(small_g)
-print("small discriminator:"), print_structure(small_d)
+exercises.print_structure(small_g, "small generator")        # each shape-changing conv, and the residual blocks
+exercises.print_structure(small_d, "small discriminator")
 
 # %% [markdown]
 # The check: same output shapes, the same layers in the same order, same parameter counts and,
@@ -850,7 +764,8 @@ def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, po
 # networks (same weights), give each its own optimizers and identically seeded pools, take one
 # step with ours, one with `train.cyclegan_train_step` and one with the `train.CycleGAN` trainer
 # (the `keras.Model` that lesson 04 trains with `fit`), and compare the losses and the weights
-# after the update.
+# after the update: `exercises.check_same_update` does that for one pair of steps and answers in
+# one line.
 
 # %%
 def make_cyclegan(image_size, filters, n_blocks=None):
@@ -866,32 +781,27 @@ def adam(learning_rate=2e-4):
     return keras.optimizers.Adam(learning_rate, beta_1=0.5)
 
 
-tiny = {"image_size": 16, "filters": 4, "n_blocks": 1}
-nets_ours, nets_ref, nets_trainer = make_cyclegan(**tiny), make_cyclegan(**tiny), make_cyclegan(**tiny)
-for copy in (nets_ref, nets_trainer):
-    for mine, theirs in zip(nets_ours, copy):
-        theirs.set_weights(mine.get_weights())
-x_probe = tf.random.uniform((2, 16, 16, 3), -1, 1)
-y_probe = tf.random.uniform((2, 16, 16, 3), -1, 1)
+x_probe = tf.random.uniform((2, 16, 16, 3), -1, 1)   # (2, 16, 16, 3): a batch from X
+y_probe = tf.random.uniform((2, 16, 16, 3), -1, 1)   # and an unrelated one from Y
 
-ours = cyclegan_step(*nets_ours, *[adam() for _ in range(4)], x_probe, y_probe,
-                     train.ImagePool(50, (16, 16, 3), seed=0), train.ImagePool(50, (16, 16, 3), seed=1))
-ref = train.cyclegan_train_step(*nets_ref, *[adam() for _ in range(4)], x_probe, y_probe,
-                                pool_x=train.ImagePool(50, (16, 16, 3), seed=0),
-                                pool_y=train.ImagePool(50, (16, 16, 3), seed=1))
-trainer = train.CycleGAN(*nets_trainer, pool_size=50, seed=0)
-trainer.compile(learning_rate=2e-4)
-by_trainer = trainer.train_step((x_probe, y_probe))
 
-for key in ("g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"):
-    np.testing.assert_allclose(ours[key], ref[key], rtol=1e-5)
-    np.testing.assert_allclose(ours[key], by_trainer[key], rtol=1e-5)
-for net, ref_net, trainer_net in zip(nets_ours, nets_ref, nets_trainer):
-    for w, w_ref, w_trainer in zip(net.weights, ref_net.weights, trainer_net.weights):
-        np.testing.assert_allclose(w, w_ref, atol=1e-6)
-        np.testing.assert_allclose(w, w_trainer, atol=1e-6)
-print("same losses and same updated weights as train.cyclegan_train_step and train.CycleGAN:",
-      {k: round(float(v), 4) for k, v in ours.items()})
+def players():
+    """Tiny networks (16x16, 4 filters, 1 residual block), four fresh optimizers, two seeded pools."""
+    return (*make_cyclegan(image_size=16, filters=4, n_blocks=1), *[adam() for _ in range(4)],
+            train.ImagePool(50, (16, 16, 3), seed=0), train.ImagePool(50, (16, 16, 3), seed=1))
+
+
+def one_trainer_step(G, F, D_X, D_Y, *unused):     # the trainer makes its own optimizers and pools
+    trainer = train.CycleGAN(G, F, D_X, D_Y, pool_size=50, seed=0)
+    trainer.compile(learning_rate=2e-4)
+    return trainer.train_step((x_probe, y_probe))
+
+
+our_step = lambda *p: cyclegan_step(*p[:8], x_probe, y_probe, *p[8:])   # p: 4 networks, 4 optimizers, 2 pools
+exercises.check_same_update(our_step, lambda *p: train.cyclegan_train_step(*p[:8], x_probe, y_probe,
+                                                                          pool_x=p[8], pool_y=p[9]),
+                            players, name="our step vs train.cyclegan_train_step")
+exercises.check_same_update(our_step, one_trainer_step, players, name="our step vs train.CycleGAN")
 
 # %% [markdown]
 # ## 14. Training
@@ -1086,6 +996,9 @@ g_x, f_y = inference.translate(G, x_test), inference.translate(F, y_test)       
 f_g_x, g_f_y = inference.translate(F, g_x), inference.translate(G, f_y)             # round trips
 f_x, g_y = inference.translate(F, x_test), inference.translate(G, y_test)           # identity images
 plotting.plot_cycle_rows(x_test, g_x, f_g_x, f_x, max_rows=3);
+
+# %% [markdown]
+# The backward direction: $y$, $F(y)$, the round trip $G(F(y))$ and the identity image $G(y)$.
 
 # %%
 plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,

@@ -35,9 +35,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.ColabTrainingConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
@@ -63,7 +61,6 @@ from PIL import Image
 from course_utils import data, distribute, exercises, inference, metrics, models, perf, plotting, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
-keras.utils.set_random_seed(cfg.seed)
 AUTOTUNE = tf.data.AUTOTUNE
 # The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
 # 2 residual blocks instead of the paper's 9, so that building and tracing the step stays quick on a CPU.
@@ -579,17 +576,12 @@ for name, t in timings.items():
     print(f"  {name:<15} {1e3 * t.median:9.1f} ms/step  {rate}  {frac}"
           f"   first call {t.first_call_seconds:.1f} s")
 
+# %% [markdown]
+# The same times as bars. Each bar is labelled with its speed-up over float32 (the first row); a
+# CPU row says how many times slower it is.
+
 # %%
-fig, ax = plt.subplots(figsize=(6, 0.6 + 0.55 * len(rows)))
-ax.barh([r[0] for r in rows], [1e3 * r[1] for r in rows], color=[f"C{i}" for i in range(len(rows))])
-for i, (name, sec) in enumerate(rows):
-    ax.text(1e3 * sec, i, f"  {rows[0][1] / sec:.2f}x" if name != "CPU" else f"  {sec / rows[0][1]:.0f}x slower",
-            va="center")
-ax.invert_yaxis()
-ax.set_xlabel("median ms per training step (lower is better)")
-ax.set_title(f"{BENCH_LABEL} training step on {DEVICE or 'a CPU'}: speed-up over float32", fontsize=10)
-ax.set_xlim(0, 1.35e3 * max(r[1] for r in rows))
-fig.tight_layout()
+plotting.plot_step_times(dict(rows), f"{BENCH_LABEL} training step on {DEVICE or 'a CPU'}: speed-up over float32");
 
 # %% [markdown]
 # What to look for on a T4 in the full profile: mixed float16 should help most, because it moves
@@ -963,6 +955,9 @@ plotting.plot_loss_history(PAYOFF_DIR / "history.csv", keys=["g_loss", "f_loss",
 # %%
 browser = widgets.sample_browser(PAYOFF_DIR / "samples")
 browser
+
+# %% [markdown]
+# The last picture on its own, as the run saved it:
 
 # %%
 last = plotting.sample_image_paths(PAYOFF_DIR / "samples")[-1]

@@ -32,9 +32,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config
-cfg = config.CapstoneConfig.current()
-print(cfg)
-config.check_gpu();
+cfg = config.start_lesson(config.CapstoneConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The tools: `cli` is the command line (`python -m course_utils ...`) called from Python, `data`
@@ -53,8 +51,6 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from course_utils import capstone, cli, data, inference, metrics, plotting, results
-
-keras.utils.set_random_seed(cfg.seed)
 
 # %% [markdown]
 # ## 1. Choose the model

@@ -63,13 +63,30 @@ def test_capstone_smoke_trains_the_same_model_on_the_same_data():
 
 @pytest.mark.slow  # starts TensorFlow in a subprocess
 def test_check_gpu_does_not_start_tensorflows_devices():
-    import subprocess
-    import sys
-
     script = ("from course_utils import config, distribute; config.check_gpu(verbose=False); "
               "print(distribute.split_cpu(2))")   # still possible after check_gpu
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**__import__("os").environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_start_lesson_picks_the_profile_prints_it_and_seeds(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    cfg = config.start_lesson(config.CycleGanConfig)
+    assert cfg == config.CycleGanConfig.smoke()
+    first = np.random.rand(3)
+    assert repr(cfg) in capsys.readouterr().out
+    config.start_lesson(config.CycleGanConfig)
+    np.testing.assert_array_equal(np.random.rand(3), first)   # NumPy seeded with cfg.seed each time
+
+
+@pytest.mark.slow  # starts TensorFlow in a subprocess
+def test_start_lesson_leaves_tensorflows_devices_alone():
+    script = ("from course_utils import config, distribute; config.start_lesson(config.ColabTrainingConfig); "
+              "print(distribute.split_cpu(2))")   # lesson 04 splits the CPU after its setup cell
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "True"
 

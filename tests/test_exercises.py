@@ -389,3 +389,65 @@ def test_relu_before_batch_norm_also_fails_on_outputs_alone(monkeypatch):
     monkeypatch.setattr(exercises, "layer_sequence", lambda model: ["same"])
     with pytest.raises(ExerciseError, match="inference mode"):
         check_model_builder(_conv_bn_relu(relu_first=True), _conv_bn_relu(), [(6, 6, 3)])
+
+
+# --- check_same_update and print_structure: the lessons' one-line verifications ------------
+def _tiny_players():
+    """A one-layer 'generator' and 'discriminator' and two SGD optimizers."""
+    g = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    d = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    return g, d, keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)
+
+
+def _step(g, d, g_opt, d_opt, scale=1.0):
+    import tensorflow as tf
+
+    x = tf.constant([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    with tf.GradientTape(persistent=True) as tape:
+        score = d(g(x))
+        d_loss, g_loss = tf.reduce_mean(score ** 2), scale * tf.reduce_mean((score - 1.0) ** 2)
+    d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+    g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+    return {"d_loss": d_loss, "g_loss": g_loss}
+
+
+def test_check_same_update_passes_the_same_step_in_one_line(capsys):
+    assert exercises.check_same_update(_step, _step, _tiny_players, name="tiny step")
+    out = capsys.readouterr().out.strip()
+    assert out.count("\n") == 0 and out.startswith("✅ tiny step: same d_loss") and "g_loss" in out
+
+
+def test_check_same_update_names_the_loss_that_differs():
+    with pytest.raises(ExerciseError, match="g_loss is"):
+        exercises.check_same_update(lambda *p: _step(*p, scale=2.0), _step, _tiny_players, name="tiny step")
+
+
+def test_check_same_update_catches_equal_losses_but_different_weights():
+    def swapped(g, d, g_opt, d_opt):   # the same losses, but G's optimizer steps twice as far
+        return _step(g, d, keras.optimizers.SGD(0.2), d_opt)
+
+    with pytest.raises(ExerciseError, match="weights after the update differ"):
+        exercises.check_same_update(swapped, _step, _tiny_players, name="tiny step")
+
+
+def test_check_same_update_fails_a_step_that_changes_nothing():
+    def no_update(g, d, g_opt, d_opt):
+        return {"d_loss": 0.0}
+
+    with pytest.raises(ExerciseError, match="did not change any weight"):
+        exercises.check_same_update(no_update, no_update, _tiny_players, name="tiny step")
+
+
+def test_print_structure_counts_residual_blocks_and_skips_shape_keeping_convs(capsys):
+    inp = keras.Input((16, 16, 3))
+    x = layers.Conv2D(8, 4, strides=2, padding="same")(inp)                 # (8, 8, 8)
+    for _ in range(3):
+        x = layers.Add()([x, layers.Conv2D(8, 3, padding="same")(x)])      # a residual block, shape kept
+    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)          # (16, 16, 3)
+    model = keras.Model(inp, x, name="toy")
+    assert exercises.structure(model) == [("conv 4x4/2", (None, 8, 8, 8), 1),
+                                          ("residual block", (None, 8, 8, 8), 3),
+                                          ("transposed conv 4x4/2", (None, 16, 16, 3), 1)]
+    exercises.print_structure(model)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "toy:" and "3 x residual block" in lines[2] and lines[2].endswith("(None, 8, 8, 8)")
