@@ -6,10 +6,13 @@
 * ``translate`` runs an exported generator on your own images of any size.
 * ``evaluate``  judges a trained generator on held-out images: ``metrics.json`` and a picture
   report (PNG grids and an ``index.html``), see :mod:`course_utils.evaluation`.
-* ``bench``     measures training speed (provided by :mod:`course_utils.perf`).
+* ``bench``     measures training speed: the course's trainer next to a tutorial-style step
+  (:mod:`course_utils.bench`).
 
-Bad arguments or bad data end with a one-line ``error: ...`` on stderr and a non-zero exit
-status, never a traceback. TensorFlow is imported only after the arguments are checked.
+What each model name means (its networks, trainer, data and default settings) is its recipe in
+:mod:`course_utils.recipes`. Bad arguments or bad data end with a one-line ``error: ...`` on
+stderr and a non-zero exit status, never a traceback. TensorFlow starts only once the arguments
+are checked (checking ``--precision`` against ``train.PRECISIONS`` is what starts it first).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-MODELS = ("gan", "pix2pix", "cyclegan")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+from course_utils import recipes
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 #: Settings a resumed run must share with the run that wrote the checkpoints: they fix the networks,
@@ -70,6 +73,20 @@ _positive_int = _int_at_least(1, "a positive integer")
 _non_negative_int = _int_at_least(0, "a non-negative integer")
 
 
+def _precision(text: str) -> str:
+    """An argparse type: one of ``train.PRECISIONS`` (the one list of dtype policies)."""
+    from course_utils import train
+
+    if text not in train.PRECISIONS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(train.PRECISIONS)}, got {text!r}")
+    return text
+
+
+def _per_model(field: str) -> str:
+    """A recipe default of every model, for help texts: ``"gan 64, pix2pix 1, cyclegan 1"``."""
+    return ", ".join(f"{name} {getattr(recipes.recipe(name), field):g}" for name in recipes.MODELS)
+
+
 # ===========================================================================
 # The parser
 # ===========================================================================
@@ -87,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "there; the same command run again on the same --out resumes from the latest "
                     "checkpoint. At the end the generator(s) are exported to <out>/export/ and one JSON "
                     "line with the step reached and the final losses is printed on stdout.")
-    tr.add_argument("model", choices=MODELS,
+    tr.add_argument("model", choices=recipes.MODELS,
                     help="gan: DCGAN on 28x28 digits; pix2pix: U-Net + PatchGAN on paired images; "
                          "cyclegan: ResNet generators + PatchGANs on two unpaired folders")
     tr.add_argument("--data", default=None,
@@ -113,24 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--steps", required=True, type=_positive_int,
                     help="the global step to reach (a resumed run continues up to it)")
     tr.add_argument("--image-size", type=_positive_int, default=None,
-                    help="side of the square images (pix2pix/cyclegan; a power of two, default 256; "
-                         "gan is always 28)")
+                    help=f"side of the square images, a power of two (default: {_per_model('image_size')}; "
+                         "gan's is fixed)")
     tr.add_argument("--batch-size", type=_positive_int, default=None,
-                    help="images per step (default: 1 for pix2pix and cyclegan as in the papers, 64 for gan)")
+                    help=f"images per step (default: {_per_model('batch_size')}; batch 1 as in the papers)")
     tr.add_argument("--checkpoint-every", type=_positive_int, default=100,
                     help="save a checkpoint (and a sample grid) every K steps, and always at the end "
                          "(default 100)")
     tr.add_argument("--seed", type=int, default=0,
                     help="seed of weights, data order, augmentation and noise; same seed, same losses on "
                          "the CPU (default 0)")
-    tr.add_argument("--precision", choices=PRECISIONS, default="float32",
+    tr.add_argument("--precision", type=_precision, default=None, metavar="POLICY",
                     help="float32 (default); mixed_float16 (with loss scaling; T4/V100/A100 GPUs); "
                          "mixed_bfloat16 (TPU, A100 and newer)")
     tr.add_argument("--xla", action="store_true", help="compile the training step with XLA (jit_compile=True)")
     tr.add_argument("--filters", type=_positive_int, default=None,
                     help="base width of the networks (default 64, the papers'; use 8 for quick CPU runs)")
     tr.add_argument("--learning-rate", type=float, default=None,
-                    help="Adam learning rate (default 2e-4 for pix2pix/cyclegan, 1e-4 for gan); cyclegan "
+                    help=f"Adam learning rate (default: {_per_model('learning_rate')}); cyclegan "
                          "keeps it for the first half of --steps and decays it linearly to zero over the second "
                          "(that schedule is stored in the run folder and kept when the run is resumed)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar (messages and errors still go to stderr)")
@@ -179,16 +196,34 @@ def build_parser() -> argparse.ArgumentParser:
                     help="leave unreadable image files out with a warning instead of stopping")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    bench = subs.add_parser("bench", help="measure training step times (course_utils.perf)",
-                            description="Time the training steps; provided by course_utils.perf.")
-    bench.set_defaults(_bench_ready=False)
-    try:
-        from course_utils import perf
-
-        perf.add_bench_arguments(bench)
-        bench.set_defaults(_bench_ready=True)
-    except (ImportError, AttributeError):
-        pass
+    be = subs.add_parser(
+        "bench", help="time the course's training steps next to the tutorials' (make bench)",
+        description="Time the course's trainer of a model next to a training step written the way the TensorFlow "
+                    "tutorials write it, on the papers' networks and one fixed batch, interleaved; report the "
+                    "ratio, FLOP/s, peak memory and the input pipeline's speed (course_utils.bench). Options left "
+                    "out take the model's benchmark defaults; with --standard, the options given override the "
+                    "standard set's.")
+    be.add_argument("--model", choices=recipes.MODELS, default=None,
+                    help="which model's trainer to time (default pix2pix; not with --standard)")
+    be.add_argument("--image-size", type=_positive_int, default=None,
+                    help=f"image side (default: {_per_model('bench_image_size')})")
+    be.add_argument("--steps", type=_positive_int, default=None, help="timed steps per round (default 5)")
+    be.add_argument("--batch-size", type=_positive_int, default=None,
+                    help=f"images per step (default: {_per_model('bench_batch_size')})")
+    be.add_argument("--filters", type=_positive_int, default=None, help="base width (default 64, the papers')")
+    be.add_argument("--xla", action="store_true", help="compile the steps with XLA (jit_compile=True)")
+    be.add_argument("--precision", type=_precision, default=None, metavar="POLICY",
+                    help="Keras dtype policy: float32 (default), mixed_float16 or mixed_bfloat16")
+    be.add_argument("--warmup", type=_non_negative_int, default=None,
+                    help="untimed steps after the first call (default 2)")
+    be.add_argument("--repeats", type=_positive_int, default=None,
+                    help="rounds; trainer and baseline alternate within each (default 3)")
+    be.add_argument("--json", action="store_true", help="print exactly one JSON line and nothing else")
+    be.add_argument("--standard", action="store_true",
+                    help="run the standard set (pix2pix at 256, CycleGAN at 128) and print a table")
+    be.add_argument("--json-out", type=Path, default=None, help="also write the results to this JSON file")
+    be.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline measurement")
+    be.add_argument("--no-trainer", action="store_true", help="time the baseline only")
     return parser
 
 
@@ -197,9 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
 # ===========================================================================
 def _check_train_args(args: argparse.Namespace) -> None:
     """Argument combinations argparse cannot check; raises UsageError with the fix."""
+    _check_image_size(args.model, args.image_size)
     if args.model == "gan":
-        if args.image_size not in (None, 28):
-            raise UsageError("--image-size is fixed at 28 for gan (the DCGAN's digits); leave it out")
         if args.tfds:
             raise UsageError("--tfds is for cyclegan; gan uses --data shipped or --data mnist")
         if args.data not in ("shipped", "mnist"):
@@ -227,18 +261,26 @@ def _check_train_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--learning-rate must be positive, got {args.learning_rate}")
 
 
+def _check_image_size(model: str, image_size: int | None) -> None:
+    """A model whose architecture takes one image size only (the DCGAN) refuses any other."""
+    r = recipes.recipe(model)
+    if r.fixed_image_size and image_size not in (None, r.image_size):
+        raise UsageError(f"--image-size is fixed at {r.image_size} for {model} (the DCGAN's digits); leave it out")
+
+
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The run's settings, with defaults filled in (written to <out>/run.json)."""
-    lr = args.learning_rate or (1e-4 if args.model == "gan" else 2e-4)
+    """The run's settings, the recipe's defaults filled in (written to <out>/run.json)."""
+    r = recipes.recipe(args.model)
+    lr = args.learning_rate or r.learning_rate
     return {
         "model": args.model,
         "data": args.data,
         "tfds": args.tfds,
-        "image_size": 28 if args.model == "gan" else (args.image_size or 256),
-        "batch_size": args.batch_size or (64 if args.model == "gan" else 1),
-        "filters": args.filters or 64,
+        "image_size": r.image_size if r.fixed_image_size else (args.image_size or r.image_size),
+        "batch_size": args.batch_size or r.batch_size,
+        "filters": args.filters or r.filters,
         "seed": args.seed,
-        "precision": args.precision,
+        "precision": args.precision or "float32",
         "xla": bool(args.xla),
         "learning_rate": lr,
         "direction": (args.direction or "AtoB") if args.model == "pix2pix" else None,
@@ -265,11 +307,11 @@ def _data_files(settings: dict[str, Any]) -> str | None:
 
     from course_utils import data
 
-    if settings["model"] == "gan" or settings["tfds"]:
+    folders_of_model = recipes.recipe(settings["model"]).train_folders
+    if not folders_of_model or settings["tfds"]:
         return None
-    shipped = data.shipped_paired_path if settings["model"] == "pix2pix" else data.shipped_unpaired_path
-    root = shipped() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
-    folders = [root / "train"] if settings["model"] == "pix2pix" else [root / "trainA", root / "trainB"]
+    root = recipes.dataset_root(settings["model"], settings["data"])
+    folders = [root / name for name in folders_of_model]
     files = [f for folder in folders if folder.is_dir() for f in data.list_image_files(folder)]
     digest = hashlib.sha256("".join(f"{f.parent.name}/{f.name}\t{f.stat().st_size}\n" for f in files).encode())
     return f"{len(files)} files, sha256 {digest.hexdigest()[:16]}"
@@ -316,23 +358,21 @@ def _say(message: str) -> None:
 
 
 def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
-    """(training dataset, fixed sample inputs) for the model."""
+    """(training dataset, fixed sample inputs for the sample grids) for the model."""
     import numpy as np
-    import tensorflow as tf
 
     from course_utils import data
 
-    model, size, batch, seed = settings["model"], settings["image_size"], settings["batch_size"], settings["seed"]
+    model, size, seed = settings["model"], settings["image_size"], settings["seed"]
+    skip = bool(settings.get("skip_bad_files", False))
+    direction = settings.get("direction") or "AtoB"
+    ds = recipes.training_dataset(model, settings["data"], image_size=size, batch_size=settings["batch_size"],
+                                  seed=seed, direction=direction, skip_bad_files=skip, tfds=settings["tfds"])
     if model == "gan":
-        ds = data.load_digits(settings["data"], batch_size=batch, seed=seed)
         noise = np.random.default_rng(seed).normal(size=(16, 100)).astype("float32")
         return ds, noise
-    skip = bool(settings.get("skip_bad_files", False))
     if model == "pix2pix":
-        path = data.shipped_paired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
-        direction = settings.get("direction") or "AtoB"
-        ds = data.load_paired_folder(path, "train", image_size=size, batch_size=batch, seed=seed,
-                                     direction=direction, skip_bad_files=skip)
+        path = recipes.dataset_root(model, settings["data"])
         with warnings.catch_warnings():   # the same files: their warnings were given once just above
             warnings.simplefilter("ignore")
             samples = data.load_paired_folder(path, "train", image_size=size, jitter=False, shuffle=False,
@@ -341,51 +381,37 @@ def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
         inp, tar = zip(*samples.take(4).as_numpy_iterator())
         return ds, (np.concatenate(inp), np.concatenate(tar))
     if settings["tfds"]:
-        ds_a, ds_b = data.load_cycle_gan_tfds(settings["tfds"], "train", image_size=size, batch_size=batch, seed=seed)
         sample_a, sample_b = data.load_cycle_gan_tfds(settings["tfds"], "train", image_size=size, jitter=False,
                                                       shuffle=False, batch_size=1)
     else:
-        path = data.shipped_unpaired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
-        ds_a, ds_b = data.load_unpaired_folder(path, "train", image_size=size, batch_size=batch, seed=seed,
-                                               skip_bad_files=skip)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sample_a, sample_b = data.load_unpaired_folder(path, "train", image_size=size, jitter=False,
-                                                           shuffle=False, batch_size=1, drop_remainder=False,
-                                                           skip_bad_files=skip)
+            sample_a, sample_b = data.load_unpaired_folder(recipes.dataset_root(model, settings["data"]), "train",
+                                                           image_size=size, jitter=False, shuffle=False, batch_size=1,
+                                                           drop_remainder=False, skip_bad_files=skip)
     xs = np.concatenate(list(sample_a.take(2).as_numpy_iterator()))
     ys = np.concatenate(list(sample_b.take(2).as_numpy_iterator()))
-    return tf.data.Dataset.zip((ds_a.repeat(), ds_b.repeat())), (xs, ys)
+    return ds, (xs, ys)
 
 
 def _build_trainer(settings: dict[str, Any]) -> Any:
-    """Networks (under the chosen precision) and a compiled trainer."""
-    import keras
+    """The recipe's networks (built under the chosen precision) and its compiled trainer.
 
-    from course_utils import models, train
+    CycleGAN's learning rate follows the paper's schedule, shortened honestly: constant for the
+    first half, then linear to zero. It is stored in run.json and a resumed run keeps it (see
+    _check_resume).
+    """
+    from course_utils import train
 
-    size, filters, lr, seed = settings["image_size"], settings["filters"], settings["learning_rate"], settings["seed"]
-    adam = lambda rate: keras.optimizers.Adam(rate, beta_1=0.5)  # noqa: E731
+    model = settings["model"]
+    rate: Any = settings["learning_rate"]
+    if model == "cyclegan":
+        plan = settings.get("schedule") or _fresh_schedule("cyclegan", settings["steps"], rate)
+        rate = train.LinearDecay(plan["learning_rate"], plan["constant_steps"], plan["decay_steps"])
     with train.precision(settings["precision"]):
-        if settings["model"] == "gan":
-            trainer = train.GAN(models.dcgan_generator(base_filters=filters * 4),
-                                models.dcgan_discriminator(base_filters=filters), seed=seed)
-            trainer.compile(keras.optimizers.Adam(lr), keras.optimizers.Adam(lr), jit_compile=settings["xla"])
-        elif settings["model"] == "pix2pix":
-            trainer = train.Pix2Pix(models.unet_generator(size, filters=filters),
-                                    models.patchgan_discriminator(size, filters=filters), seed=seed)
-            trainer.compile(adam(lr), adam(lr), jit_compile=settings["xla"])
-        else:
-            nets = [models.resnet_generator(size, filters=filters), models.resnet_generator(size, filters=filters),
-                    models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters),
-                    models.patchgan_discriminator(size, target_channels=None, norm="instance", filters=filters)]
-            trainer = train.CycleGAN(*nets, seed=seed)
-            # The paper's schedule, shortened honestly: constant for the first half, then linear to zero.
-            # It is stored in run.json and a resumed run keeps it (see _check_resume).
-            plan = settings.get("schedule") or _fresh_schedule("cyclegan", settings["steps"], lr)
-            schedule = train.LinearDecay(plan["learning_rate"], plan["constant_steps"], plan["decay_steps"])
-            trainer.compile(*(adam(schedule) for _ in range(4)), jit_compile=settings["xla"])
-    return trainer
+        networks = recipes.build_networks(model, settings["image_size"], settings["filters"])
+        return recipes.build_trainer(model, networks, learning_rate=rate, seed=settings["seed"],
+                                     jit_compile=settings["xla"])
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -464,11 +490,11 @@ def _val_folder(args: argparse.Namespace, settings: dict[str, Any]) -> Path | No
     """The folder of validation pairs: --val, else the dataset's val/ when it exists, else none."""
     if settings["model"] != "pix2pix" or (args.val or "").lower() == "none":
         return None
-    from course_utils import data, evaluation
+    from course_utils import evaluation
 
     if args.val is not None:
         return evaluation.image_folder(args.val, ["val"])
-    root = data.shipped_paired_path() if settings["data"] == "shipped" else data.dataset_folder(settings["data"])
+    root = recipes.dataset_root("pix2pix", settings["data"])
     return root / "val" if (root / "val").is_dir() else None
 
 
@@ -590,8 +616,7 @@ def _evaluate_folders(args: argparse.Namespace, kind: str) -> tuple[Path, ...]:
     """The image folder(s) to evaluate on, from --data, --data-b and --split."""
     from course_utils import data, evaluation
 
-    shipped = {"pix2pix": data.shipped_paired_path, "cyclegan": data.shipped_unpaired_path}[kind]
-    source = shipped() if args.data == "shipped" else Path(args.data)
+    source = recipes.dataset_root(kind, "shipped") if args.data == "shipped" else Path(args.data)
     if kind == "pix2pix":
         if args.data_b is not None:
             raise UsageError("--data-b is for a cyclegan model; a pix2pix model reads A|B files from --data alone")
@@ -650,16 +675,48 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 # ===========================================================================
-# bench (course_utils.perf) and the entry point
+# bench (course_utils.bench) and the entry point
 # ===========================================================================
-def bench_command(args: argparse.Namespace) -> int:
-    """``bench``: hand over to course_utils.perf, or say it is not there yet."""
-    if not getattr(args, "_bench_ready", False):
-        _say("bench: not available yet (course_utils.perf missing)")
-        return 2
-    from course_utils import perf
+#: The ``bench`` options that set what one run measures; None means "not given on the command line".
+BENCH_SETTINGS = ("image_size", "steps", "batch_size", "filters", "warmup", "repeats")
 
-    return int(perf.bench_command(args))
+
+def _bench_runs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The runs ``bench`` measures: the standard set, or one model; the options given override either."""
+    from course_utils import bench
+
+    given = {name: getattr(args, name) for name in BENCH_SETTINGS if getattr(args, name) is not None}
+    if args.standard:
+        if args.model is not None:
+            raise UsageError("--standard times pix2pix and cyclegan; leave out --model, or leave out --standard "
+                             "to time one model")
+        runs = [{**run, **given} for run in bench.STANDARD_RUNS]
+    else:
+        runs = [{"model": args.model or "pix2pix", **given}]
+    for run in runs:
+        _check_image_size(run["model"], run.get("image_size"))
+    return runs
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    """``bench``: time each run, print a table (or one JSON line with ``--json``), optionally save JSON."""
+    runs = _bench_runs(args)
+    from course_utils import bench
+
+    common = dict(xla=args.xla, precision=args.precision or "float32", pipeline=not args.no_pipeline,
+                  trainer=not args.no_trainer)
+    results = [bench.run_bench(**run, **common) for run in runs]
+    document = {"runs": results} if args.standard else results[0]
+    if args.json_out is not None:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(document, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(document), flush=True)
+    else:
+        print(bench.format_table(results))
+        if args.json_out is not None:
+            print(f"\nwritten: {args.json_out}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

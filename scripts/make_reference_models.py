@@ -3,8 +3,10 @@
     make reference-models                       # all four, in order (the DCGAN needs the judge)
     python scripts/make_reference_models.py --only pix2pix cyclegan
 
-Each reference uses the same networks as its lesson's smoke profile (``config.*Config.smoke()``)
-and the same trainer, only for more steps, seeded, on the 2-core CPU the course is tested on.
+Each reference uses the same networks as its lesson's smoke profile (``config.*Config.smoke()``),
+built, trained and fed by the model's recipe (``course_utils.recipes``: the trainer and the shipped
+data the command line uses, with the lesson's settings), only for more steps, seeded, on the
+2-core CPU the course is tested on.
 The weights are written as float16 ``.npz`` files (``results.save_weights``), reloaded, and
 *then* scored, so the manifest's metrics are those of the shipped files. ``manifest.json``
 records for every file its SHA-256 and builder arguments, and for every model the command, the
@@ -28,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from course_utils import config, data, models, results, train  # noqa: E402
+from course_utils import config, recipes, results, train  # noqa: E402
 
 #: Training steps of each reference (each well under 20 minutes on 2 CPU cores).
 STEPS = {"dcgan": 3000, "pix2pix": 6000, "cyclegan": 2500}
@@ -52,15 +54,21 @@ def digit_classifier(folder: Path) -> dict[str, Any]:
 
 def dcgan(folder: Path) -> dict[str, Any]:
     cfg = config.GanBasicsConfig.smoke()
+    # The recipe's DCGAN is 4x wider in its generator than in its discriminator, as the tutorial's.
+    if cfg.generator_filters != 4 * cfg.discriminator_filters:
+        raise ValueError(f"GanBasicsConfig.smoke() has generator_filters={cfg.generator_filters} and "
+                         f"discriminator_filters={cfg.discriminator_filters}; recipes.build_networks('gan') "
+                         f"builds a generator 4x wider than its discriminator. Keep that ratio.")
     kwargs = {"latent_dim": cfg.latent_dim, "base_filters": cfg.generator_filters}
-    generator = models.dcgan_generator(**kwargs)
-    discriminator = models.dcgan_discriminator(base_filters=cfg.discriminator_filters)
-    trainer = train.GAN(generator, discriminator, seed=cfg.seed)
-    adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)   # noqa: E731
-    trainer.compile(g_optimizer=adam(), d_optimizer=adam())
-    ds = data.load_digits("shipped", batch_size=cfg.batch_size, seed=cfg.seed).repeat()
-    trainer.fit(ds, epochs=1, steps_per_epoch=STEPS["dcgan"], verbose=2)
-    files = {"generator": _record(generator, "dcgan_generator", kwargs, folder, "dcgan_generator")}
+    networks = recipes.build_networks("gan", filters=cfg.discriminator_filters)
+    if networks["generator"].input_shape[-1] != cfg.latent_dim:
+        raise ValueError(f"GanBasicsConfig.latent_dim={cfg.latent_dim}, but the recipe's DCGAN takes noise of "
+                         f"length {networks['generator'].input_shape[-1]}.")
+    trainer = recipes.build_trainer("gan", networks, learning_rate=cfg.learning_rate, beta_1=cfg.beta_1,
+                                    seed=cfg.seed)
+    ds = recipes.training_dataset("gan", "shipped", image_size=28, batch_size=cfg.batch_size, seed=cfg.seed)
+    trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=STEPS["dcgan"], verbose=2)
+    files = {"generator": _record(networks["generator"], "dcgan_generator", kwargs, folder, "dcgan_generator")}
     return {"files": files, "steps": STEPS["dcgan"], "settings": _settings(cfg, ("latent_dim", "generator_filters",
             "discriminator_filters", "batch_size", "learning_rate", "beta_1", "seed"))}
 
@@ -68,15 +76,13 @@ def dcgan(folder: Path) -> dict[str, Any]:
 def pix2pix(folder: Path) -> dict[str, Any]:
     cfg = config.Pix2PixConfig.smoke()
     kwargs = {"image_size": cfg.image_size, "filters": cfg.filters}
-    generator = models.unet_generator(**kwargs)
-    discriminator = models.patchgan_discriminator(cfg.image_size, filters=cfg.filters)
-    trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight, seed=cfg.seed)
-    adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)   # noqa: E731
-    trainer.compile(g_optimizer=adam(), d_optimizer=adam())
-    ds = data.load_paired_folder(data.shipped_paired_path(), "train", image_size=cfg.image_size,
-                                 batch_size=cfg.batch_size, seed=cfg.seed).repeat()
-    trainer.fit(ds, epochs=1, steps_per_epoch=STEPS["pix2pix"], verbose=2)
-    files = {"generator": _record(generator, "unet_generator", kwargs, folder, "pix2pix_generator")}
+    networks = recipes.build_networks("pix2pix", **kwargs)
+    trainer = recipes.build_trainer("pix2pix", networks, learning_rate=cfg.learning_rate, beta_1=cfg.beta_1,
+                                    seed=cfg.seed, l1_weight=cfg.l1_weight)
+    ds = recipes.training_dataset("pix2pix", "shipped", image_size=cfg.image_size, batch_size=cfg.batch_size,
+                                  seed=cfg.seed)
+    trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=STEPS["pix2pix"], verbose=2)
+    files = {"generator": _record(networks["generator"], "unet_generator", kwargs, folder, "pix2pix_generator")}
     return {"files": files, "steps": STEPS["pix2pix"], "settings": _settings(cfg, ("image_size", "filters",
             "batch_size", "learning_rate", "beta_1", "l1_weight", "seed"))}
 
@@ -84,21 +90,18 @@ def pix2pix(folder: Path) -> dict[str, Any]:
 def cyclegan(folder: Path) -> dict[str, Any]:
     cfg = config.CycleGanConfig.smoke()
     kwargs = {"image_size": cfg.image_size, "n_blocks": cfg.n_blocks, "filters": cfg.filters}
-    gen_g, gen_f = models.resnet_generator(**kwargs), models.resnet_generator(**kwargs)
-    disc = lambda: models.patchgan_discriminator(cfg.image_size, target_channels=None, norm="instance",  # noqa: E731
-                                                 filters=cfg.filters)
-    trainer = train.CycleGAN(gen_g, gen_f, disc(), disc(), cycle_weight=cfg.cycle_weight,
-                             identity_weight=cfg.identity_weight, pool_size=cfg.pool_size, seed=cfg.seed)
+    networks = recipes.build_networks("cyclegan", **kwargs)
     steps = STEPS["cyclegan"]
     # The paper's schedule shape at this length: constant for the first half, then linear decay to 0.
-    schedule = lambda: train.LinearDecay(cfg.learning_rate, steps // 2, steps - steps // 2)   # noqa: E731
-    trainer.compile(*[keras.optimizers.Adam(schedule(), beta_1=cfg.beta_1) for _ in range(4)],
-                    loss_form=cfg.loss_form)
-    ds_a, ds_b = data.load_unpaired_folder(data.shipped_unpaired_path(), "train", image_size=cfg.image_size,
-                                           batch_size=cfg.batch_size, seed=cfg.seed)
-    trainer.fit(tf.data.Dataset.zip(ds_a.repeat(), ds_b.repeat()), epochs=1, steps_per_epoch=steps, verbose=2)
-    files = {"generator_g": _record(gen_g, "resnet_generator", kwargs, folder, "cyclegan_generator_g"),
-             "generator_f": _record(gen_f, "resnet_generator", kwargs, folder, "cyclegan_generator_f")}
+    schedule = train.LinearDecay(cfg.learning_rate, steps // 2, steps - steps // 2)
+    trainer = recipes.build_trainer("cyclegan", networks, learning_rate=schedule, beta_1=cfg.beta_1,
+                                    loss_form=cfg.loss_form, seed=cfg.seed, cycle_weight=cfg.cycle_weight,
+                                    identity_weight=cfg.identity_weight, pool_size=cfg.pool_size)
+    ds = recipes.training_dataset("cyclegan", "shipped", image_size=cfg.image_size, batch_size=cfg.batch_size,
+                                  seed=cfg.seed)
+    trainer.fit(ds, epochs=1, steps_per_epoch=steps, verbose=2)
+    files = {name: _record(networks[name], "resnet_generator", kwargs, folder, f"cyclegan_{name}")
+             for name in ("generator_g", "generator_f")}
     return {"files": files, "steps": steps, "settings": {**_settings(cfg, ("image_size", "filters", "n_blocks",
             "batch_size", "learning_rate", "beta_1", "cycle_weight", "identity_weight", "loss_form", "pool_size",
             "seed")), "schedule": f"constant {steps // 2} steps, then linear decay to 0 over {steps - steps // 2}"}}

@@ -93,23 +93,91 @@ def test_bad_data_gives_one_line_and_a_non_zero_exit(capsys, tmp_path):
     assert "0.jpg" in err
 
 
-def test_bench_is_wired_to_perf_or_says_it_is_missing(capsys, monkeypatch):
-    import course_utils
+# ---------------------------------------------------------------------------
+# bench: its options, the standard set, and one tiny run end to end
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def recorded_runs(monkeypatch):
+    """bench.run_bench replaced by a recorder: what the command would measure, without measuring it."""
+    from course_utils import bench
 
-    monkeypatch.setitem(sys.modules, "course_utils.perf", None)     # as if perf.py did not exist yet
-    monkeypatch.delattr(course_utils, "perf", raising=False)
-    code, out, err = run_main(["bench"], capsys)
+    runs = []
+
+    def fake_run_bench(**run):
+        runs.append(run)
+        return {"model": run["model"]}
+
+    monkeypatch.setattr(bench, "run_bench", fake_run_bench)
+    return runs
+
+
+def test_bench_standard_runs_the_standard_set(recorded_runs, capsys):
+    from course_utils import bench
+
+    code, out, err = run_main(["bench", "--standard", "--json"], capsys)
+    assert code == 0, err
+    common = {"xla": False, "precision": "float32", "pipeline": True, "trainer": True}
+    assert recorded_runs == [{**run, **common} for run in bench.STANDARD_RUNS]
+    assert json.loads(out) == {"runs": [{"model": "pix2pix"}, {"model": "cyclegan"}]}
+
+
+def test_bench_standard_keeps_every_option_given_even_one_equal_to_a_default(recorded_runs, capsys):
+    # 256 and 5 are the defaults of a single run, and 2 the standard pix2pix warm-up: given, they still count.
+    code, _, err = run_main(["bench", "--standard", "--image-size", "256", "--steps", "5", "--warmup", "2",
+                             "--no-pipeline", "--json"], capsys)
+    assert code == 0, err
+    assert [(r["model"], r["image_size"], r["steps"], r["warmup"], r["repeats"]) for r in recorded_runs] == [
+        ("pix2pix", 256, 5, 2, 3), ("cyclegan", 256, 5, 2, 3)]
+    assert all(r["pipeline"] is False for r in recorded_runs)
+
+
+def test_bench_single_run_passes_only_what_was_given(recorded_runs, capsys):
+    code, _, err = run_main(["bench", "--model", "cyclegan", "--batch-size", "2", "--precision", "mixed_bfloat16",
+                             "--xla", "--no-trainer", "--json"], capsys)
+    assert code == 0, err
+    assert recorded_runs == [{"model": "cyclegan", "batch_size": 2, "xla": True, "precision": "mixed_bfloat16",
+                              "pipeline": True, "trainer": False}]
+    recorded_runs.clear()
+    assert run_main(["bench", "--json"], capsys)[0] == 0
+    assert recorded_runs[0]["model"] == "pix2pix"
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--steps", "0"], "argument --steps: expected a positive integer, got 0"),
+    (["--repeats", "two"], "argument --repeats: expected a positive integer, got 'two'"),
+    (["--warmup", "-1"], "argument --warmup: expected a non-negative integer, got -1"),
+    (["--batch-size", "0"], "argument --batch-size: expected a positive integer"),
+    (["--filters", "-4"], "argument --filters: expected a positive integer"),
+    (["--image-size", "0"], "argument --image-size: expected a positive integer"),
+    (["--precision", "float16"], "expected one of float32, mixed_float16, mixed_bfloat16, got 'float16'"),
+    (["--model", "gan", "--image-size", "64"], "--image-size is fixed at 28 for gan"),
+    (["--standard", "--model", "pix2pix"], "--standard times pix2pix and cyclegan; leave out --model"),
+])
+def test_bench_bad_arguments_give_one_line_and_exit_2(argv, fragment, recorded_runs, capsys):
+    code, out, err = run_main(["bench", *argv], capsys)
     assert code == 2 and out == ""
-    assert "bench: not available yet (course_utils.perf missing)" in err
-    monkeypatch.undo()
-    try:
-        from course_utils import perf
-    except ImportError:
-        pytest.skip("course_utils.perf is not importable here")
-    if not hasattr(perf, "add_bench_arguments"):
-        pytest.skip("course_utils.perf has no bench arguments yet")
-    code, out, _ = run_main(["bench", "--help"], capsys)
-    assert code == 0 and "--model" in out                              # perf's own options
+    assert_one_line_error(err)
+    assert fragment in err
+    assert recorded_runs == []                          # nothing was measured
+
+
+def test_bench_prints_one_json_line_or_a_table_and_writes_json_out(tmp_path, capsys):
+    # The baseline alone (tests/test_bench.py times the trainer against it): a real, tiny run.
+    tiny = ["--model", "pix2pix", "--image-size", "32", "--filters", "4", "--steps", "2", "--repeats", "2",
+            "--warmup", "1", "--no-pipeline", "--no-trainer"]
+    saved = tmp_path / "b.json"
+    code, out, err = run_main(["bench", *tiny, "--json", "--json-out", str(saved)], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result == json.loads(saved.read_text())
+    assert (result["model"], result["image_size"], result["filters"], result["steps"]) == ("pix2pix", 32, 4, 2)
+    assert result["trainer"] is None and result["ratio"] is None and result["step_seconds_of"] == "baseline"
+
+    code, out, err = run_main(["bench", *tiny, "--json-out", str(tmp_path / "t.json")], capsys)
+    assert code == 0, err
+    assert "baseline s" in out and "trainer not timed" in out and f"written: {tmp_path / 't.json'}" in out
 
 
 # ---------------------------------------------------------------------------

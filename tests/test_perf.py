@@ -1,13 +1,36 @@
-"""course_utils.perf: MAC counts pinned on the papers' networks, step FLOPs, peak table, bench CLI."""
+"""course_utils.perf: MAC counts pinned on the papers' networks, step FLOPs, the peak table, timing.
 
-import json
+Nothing here depends on how fast this machine is: the times themselves are measured by ``make bench``.
+"""
+
 import math
 
 import keras
 import pytest
 from keras import layers
 
-from course_utils import models, perf
+from course_utils import models, perf, recipes
+
+
+# The papers' networks at 256x256 (built, never run; the U-Net has 54M weights): built once per module.
+@pytest.fixture(scope="module")
+def unet256():
+    return models.unet_generator(256)
+
+
+@pytest.fixture(scope="module")
+def patchgan256():
+    return models.patchgan_discriminator(256)
+
+
+@pytest.fixture(scope="module")
+def resnet256():
+    return models.resnet_generator(256)
+
+
+@pytest.fixture(scope="module")
+def patchgan256_instance():
+    return models.patchgan_discriminator(256, target_channels=None, norm="instance")
 
 
 # ---------------------------------------------------------------------------
@@ -70,27 +93,25 @@ def test_unknown_image_size_and_subclassed_models_are_refused_with_a_fix():
         perf.count_macs(Sub())
 
 
-# The papers' networks at 256x256 (built, never run). Exact values are pinned to the MAC;
-# the brief's rounded figures to 1%.
+# Exact values are pinned to the MAC; the brief's rounded figures to 1%.
 @pytest.mark.parametrize(
-    "builder, exact, rounded",
+    "network, exact, rounded",
     [
-        (lambda: models.unet_generator(256), 6_048_186_368, 6.05e9),
-        (lambda: models.patchgan_discriminator(256), 3_197_140_992, 3.20e9),   # 6 input channels
-        (lambda: models.resnet_generator(256), 49_551_507_456, 49.6e9),         # 9 residual blocks
+        ("unet256", 6_048_186_368, 6.05e9),
+        ("patchgan256", 3_197_140_992, 3.20e9),   # 6 input channels
+        ("resnet256", 49_551_507_456, 49.6e9),    # 9 residual blocks
     ],
-    ids=["unet256", "patchgan256", "resnet9_256"],
 )
-def test_macs_of_the_papers_networks(builder, exact, rounded):
-    macs = perf.count_macs(builder())
+def test_macs_of_the_papers_networks(network, exact, rounded, request):
+    macs = perf.count_macs(request.getfixturevalue(network))
     assert macs == exact
     assert math.isclose(macs, rounded, rel_tol=0.01)
 
 
-def test_resnet_published_56_8_gmac_is_the_output_resolution_convention():
+def test_resnet_published_56_8_gmac_is_the_output_resolution_convention(resnet256):
     # GAN Compression (Li et al. 2020) and thop quote 56.8 GMAC for this generator: the two
     # stride-2 transposed convs counted at their output size (4x) add 3 x 2.416 GMAC.
-    g = models.resnet_generator(256)
+    g = resnet256
     assert round(perf.transposed_output_convention_macs(g) / 1e9, 1) == 56.8
     per_deconv_at_input = 64 * 64 * 9 * 256 * 128            # up1 at its 64x64 input
     assert perf.transposed_output_convention_macs(g) - perf.count_macs(g) == 3 * 2 * per_deconv_at_input
@@ -115,7 +136,7 @@ def test_cyclegan_counts_six_generator_and_four_discriminator_passes():
     assert passes["generator_g"] + passes["generator_f"] == 6
     assert passes["discriminator_x"] + passes["discriminator_y"] == 4
     flops = perf.model_step_flops("cyclegan", image_size=32, filters=4)
-    nets = perf.build_networks("cyclegan", 32, 4)
+    nets = recipes.build_networks("cyclegan", 32, 4)
     g, d = perf.count_macs(nets["generator_g"]), perf.count_macs(nets["discriminator_x"])
     assert flops == 6 * (6 * g + 4 * d)
 
@@ -191,72 +212,64 @@ def test_peak_lookup_unknowns_and_missing_units():
         perf.peak_flops("float16", "Tesla T4")
 
 
-def test_no_gpu_here_means_no_peak():
+class _FakeGpu:
+    name = "/physical_device:GPU:0"
+
+
+@pytest.mark.parametrize("details, name, fp32", [
+    (None, None, None),                                     # no GPU: no name, no peak
+    ({"device_name": "Tesla T4"}, "Tesla T4", 8.1e12),      # Colab's T4: detected and looked up
+    ({}, "/physical_device:GPU:0", None),                   # a GPU without a reported name: no peak
+])
+def test_the_gpu_is_detected_from_tensorflows_device_list(details, name, fp32, monkeypatch):
     import tensorflow as tf
 
-    if tf.config.list_physical_devices("GPU"):
-        pytest.skip("this machine has a GPU")
-    assert perf.gpu_name() is None
-    assert perf.peak_flops("float32") is None
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [] if details is None else [_FakeGpu()])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda device: details)
+    assert perf.gpu_name() == name
+    assert perf.peak_flops("float32") == fp32
+    assert perf.peak_flops("float32", "NVIDIA A100-SXM4-40GB") == 19.5e12   # a name given is not detected
 
 
 # ---------------------------------------------------------------------------
-# Timing and the bench command (tiny networks: fast)
+# Timing: what is timed, in which order, and whether a step retraced
 # ---------------------------------------------------------------------------
-TINY = ["--image-size", "32", "--filters", "4", "--steps", "2", "--repeats", "2", "--warmup", "1"]
+class _Step:
+    """A step function stand-in: records its calls, and traces once or (``leaky``) on every call."""
+
+    def __init__(self, name, log, leaky=False):
+        self.name, self.log, self.leaky, self.traces = name, log, leaky, 0
+
+    def get_concrete_function(self, batch):
+        self.traces = max(self.traces, 1)
+
+    def __call__(self, batch):
+        if self.traces == 0 or self.leaky:
+            self.traces += 1
+        self.log.append(self.name)
+        return {"loss": 0.0}
+
+    def experimental_get_tracing_count(self):
+        return self.traces
 
 
-@pytest.mark.parametrize("model", ["pix2pix", pytest.param("cyclegan", marks=pytest.mark.slow), "gan"])
-def test_bench_prints_one_json_line_with_a_ratio(model, capsys):
-    args = ["--model", model, *(TINY[2:] if model == "gan" else TINY), "--json", "--no-pipeline"]
-    if model == "gan":
-        args += ["--batch-size", "4"]
-    assert perf.main(args) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1
-    result = json.loads(lines[0])
-    assert result["step_seconds_median"] > 0
-    assert result["baseline"]["step_seconds_median"] > 0
-    assert result["step_seconds_of"] == "trainer"          # course_utils.train is there
-    assert isinstance(result["ratio"], float) and result["ratio"] > 0
-    assert result["baseline"]["timed_steps"] == 2 * 2
-    assert result["gflops_per_second"] == pytest.approx(result["step_flops"] / result["step_seconds_median"] / 1e9)
-    assert result["peak_memory_bytes"] > 0
-    if model == "cyclegan":
-        assert isinstance(result["ratio_no_pool"], float)
-        nets = perf.build_networks("cyclegan", 32, 4)
-        # With the pool, the trainer's discriminators see a third batch (the pooled fakes).
-        assert result["step_flops"] == perf.step_flops(perf.network_macs(nets), perf.CYCLEGAN_POOL_PASSES)
+def test_time_interleaved_alternates_the_steps_and_counts_every_timed_one():
+    log = []
+    timings = perf.time_interleaved({"a": _Step("a", log), "b": _Step("b", log)}, (), n_steps=3, warmup=1, repeats=2)
+    # First call and one warm-up step of each, then A B, B A, A B in each round (the order alternates
+    # at every step, counted across rounds).
+    assert log == ["a", "a", "b", "b"] + ["a", "b", "b", "a", "a", "b"] + ["b", "a", "a", "b", "b", "a"]
+    for timing in timings.values():
+        assert len(timing.steps) == 6 and len(timing.repeat_medians) == 2
+        assert timing.summary()["timed_steps"] == 6 and timing.summary()["retraces"] == 0
+    with pytest.raises(ValueError, match="steps >= 1"):
+        perf.time_interleaved({"a": _Step("a", [])}, (), n_steps=0)
 
 
-def test_bench_table_and_json_out(tmp_path, capsys):
-    out = tmp_path / "b.json"
-    assert perf.main(["--model", "pix2pix", *TINY, "--no-pipeline", "--no-trainer", "--json-out", str(out)]) == 0
-    text = capsys.readouterr().out
-    assert "baseline s" in text and "pix2pix" in text and "trainer not timed" in text
-    saved = json.loads(out.read_text())
-    assert saved["trainer"] is None and saved["ratio"] is None and saved["step_seconds_of"] == "baseline"
-
-
-def test_bench_refuses_bad_arguments_with_a_message(capsys):
-    with pytest.raises(SystemExit, match="--steps must be at least 1"):
-        perf.main(["--steps", "0"])
-    assert perf.main(["--model", "gan", "--image-size", "64", "--json", "--no-pipeline"]) == 2
-    assert "28x28" in capsys.readouterr().err
-
-
-def test_no_retracing_across_steps_and_the_check_can_fail():
+def test_time_interleaved_sees_retracing():
     import tensorflow as tf
 
-    nets = perf.build_networks("pix2pix", 32, 4)
-    steps = {"baseline": perf.baseline_step("pix2pix", nets)}
-    ours = perf.trainer_step("pix2pix", perf.build_networks("pix2pix", 32, 4))
-    assert callable(ours)
-    steps["trainer"] = ours
-    timings = perf.time_interleaved(steps, perf.fixed_batch("pix2pix", 32, 2), n_steps=3, warmup=1, repeats=2)
-    for name, timing in timings.items():
-        assert timing.tracing_count == timing.traces_first_call == 1, name
-        assert timing.summary()["retraces"] == 0
+    steady = tf.function(lambda batch: {"loss": tf.reduce_mean(batch[0])})
 
     # A step fed a new Python number each call retraces every time: the same counter must see it.
     class Leaky:
@@ -274,24 +287,11 @@ def test_no_retracing_across_steps_and_the_check_can_fail():
         def experimental_get_tracing_count(self):
             return self.fn.experimental_get_tracing_count()
 
-    leaky = perf.time_interleaved({"leaky": Leaky()}, (tf.ones((1, 2)),), n_steps=3, warmup=1, repeats=1)["leaky"]
-    assert leaky.summary()["retraces"] == 1 + 3        # the warm-up step and every timed step
-
-
-def test_peak_memory_on_cpu_is_the_process_rss():
-    import tensorflow as tf
-
-    if tf.config.list_physical_devices("GPU"):
-        pytest.skip("this machine has a GPU")
-    mem = perf.peak_memory()
-    assert mem["memory_kind"].startswith("CPU: process peak RSS")
-    assert 10 * 2**20 < mem["peak_memory_bytes"] < 1 << 40
-
-
-def test_pipeline_images_per_second_measures_the_course_pipeline():
-    result = perf.pipeline_images_per_second(image_size=32, n_batches=20, repeats=2)
-    assert result["images_per_second"] > 0 and len(result["runs"]) == 2
-    assert result["source"].startswith("course_utils.data.pipeline_throughput")
+    timings = perf.time_interleaved({"steady": steady, "leaky": Leaky()}, (tf.ones((1, 2)),), n_steps=3, warmup=1,
+                                    repeats=1)
+    assert timings["steady"].tracing_count == timings["steady"].traces_first_call == 1
+    assert timings["steady"].summary()["retraces"] == 0
+    assert timings["leaky"].summary()["retraces"] == 1 + 3        # the warm-up step and every timed step
 
 
 @pytest.mark.parametrize("seconds, text", [(0.35, "0.35 s"), (45, "45 s"), (100, "100 s"), (720, "12 min"),
@@ -307,13 +307,13 @@ def test_format_duration_refuses_impossible_times(bad):
 
 
 @pytest.mark.slow
-def test_step_costs_quoted_in_the_lessons():
+def test_step_costs_quoted_in_the_lessons(unet256, patchgan256, resnet256, patchgan256_instance):
     """The numbers lessons 00, 02 and 03 quote: FLOP counts and T4 floors (estimates, not measurements)."""
     t4 = perf.PEAK_FLOPS["T4"].fp32
-    unet, patch = perf.count_macs(models.unet_generator(256)), perf.count_macs(models.patchgan_discriminator(256))
+    unet, patch = perf.count_macs(unet256), perf.count_macs(patchgan256)
     pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, perf.FORWARD_PASSES["pix2pix"])
-    resnet = perf.count_macs(models.resnet_generator(256))
-    d = perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance"))
+    resnet = perf.count_macs(resnet256)
+    d = perf.count_macs(patchgan256_instance)
     cyclegan = perf.step_flops({"generator_g": resnet, "generator_f": resnet, "discriminator_x": d,
                                 "discriminator_y": d}, perf.CYCLEGAN_POOL_PASSES)
     assert 74e9 < pix2pix < 76e9                               # 00: "about 75 GFLOP"

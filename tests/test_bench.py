@@ -1,0 +1,135 @@
+"""course_utils.bench: the baseline and trainer steps it times, its results, its table.
+
+Tiny networks (32x32, 4 filters) so that every test runs in seconds. The assertions are on
+structure and exact values (FLOP counts, step counts, ratios of given times), never on how
+fast this machine is: ``make bench`` measures that.
+"""
+
+import pytest
+import tensorflow as tf
+
+from course_utils import bench, perf, recipes
+
+TINY = dict(image_size=32, filters=4, steps=2, repeats=2, warmup=1, pipeline=False)
+
+
+# ---------------------------------------------------------------------------
+# The pieces: batch, steps, ratio, memory
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("model, shapes", [("gan", [(3, 28, 28, 1)]), ("pix2pix", [(3, 256, 256, 3)] * 2),
+                                           ("cyclegan", [(3, 128, 128, 3)] * 2)])
+def test_fixed_batch_has_the_benchmark_size_and_the_image_range(model, shapes):
+    batch = bench.fixed_batch(model, None, 3)          # None: the recipe's benchmark image size
+    assert [tuple(t.shape) for t in batch] == shapes
+    assert all(float(tf.reduce_min(t)) >= -1 and float(tf.reduce_max(t)) <= 1 for t in batch)
+    again = bench.fixed_batch(model, None, 3)
+    assert all(bool(tf.reduce_all(a == b)) for a, b in zip(batch, again))      # seeded: the same batch
+
+
+def test_paired_ratio_is_the_median_of_side_by_side_ratios():
+    ours = perf.StepTiming(steps=[2.0, 3.0, 10.0])
+    base = perf.StepTiming(steps=[1.0, 2.0, 2.0])
+    assert bench.paired_ratio(ours, base) == 2.0           # ratios 2, 1.5, 5
+    with pytest.raises(ValueError, match="same time_interleaved call"):
+        bench.paired_ratio(ours, perf.StepTiming(steps=[1.0]))
+
+
+def test_baseline_and_trainer_steps_do_not_retrace():
+    nets = recipes.build_networks("pix2pix", 32, 4)
+    steps = {"baseline": bench.baseline_step("pix2pix", nets),
+             "trainer": bench.trainer_step("pix2pix", recipes.build_networks("pix2pix", 32, 4))}
+    timings = perf.time_interleaved(steps, bench.fixed_batch("pix2pix", 32, 2), n_steps=3, warmup=1, repeats=2)
+    for name, timing in timings.items():
+        assert timing.tracing_count == timing.traces_first_call == 1, name
+        assert timing.summary()["retraces"] == 0
+    assert type(steps["trainer"].trainer).__name__ == recipes.recipe("pix2pix").trainer
+    with pytest.raises(ValueError, match="model must be one of"):
+        bench.baseline_step("vae", nets)
+
+
+def test_peak_memory_on_a_cpu_is_the_process_rss(monkeypatch):
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert bench.peak_memory(reset=True) == {}
+    mem = bench.peak_memory()
+    assert mem["memory_kind"].startswith("CPU: process peak RSS")
+    assert mem["peak_memory_bytes"] > 2**20                   # TensorFlow alone is far more than 1 MiB
+
+
+def test_peak_memory_on_a_gpu_is_the_allocators_peak(monkeypatch):
+    resets = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU:0"])
+    monkeypatch.setattr(tf.config.experimental, "reset_memory_stats", resets.append)
+    monkeypatch.setattr(tf.config.experimental, "get_memory_info", lambda device: {"current": 5, "peak": 1234})
+    assert bench.peak_memory(reset=True) == {} and resets == ["GPU:0"]
+    assert bench.peak_memory() == {"peak_memory_bytes": 1234, "memory_kind": "GPU:0 allocator peak"}
+
+
+def test_pipeline_images_per_second_measures_the_course_pipeline():
+    result = bench.pipeline_images_per_second(image_size=32, n_batches=20, repeats=2)
+    assert result["images_per_second"] > 0 and len(result["runs"]) == 2
+    assert result["source"].startswith("course_utils.data.pipeline_throughput")
+
+
+# ---------------------------------------------------------------------------
+# One run
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("model", ["pix2pix", pytest.param("cyclegan", marks=pytest.mark.slow), "gan"])
+def test_run_bench_times_the_trainer_against_the_baseline(model):
+    options = {**TINY, "batch_size": 4} if model == "gan" else TINY
+    if model == "gan":
+        options = {k: v for k, v in options.items() if k != "image_size"}
+    result = bench.run_bench(model, **options)
+    assert result["step_seconds_of"] == "trainer" and result["step_seconds_median"] == \
+        result["trainer"]["step_seconds_median"]
+    assert result["trainer"]["timed_steps"] == result["baseline"]["timed_steps"] == 2 * 2
+    assert result["trainer"]["retraces"] == result["baseline"]["retraces"] == 0
+    assert isinstance(result["ratio"], float) and result["ratio"] > 0
+    assert result["batch_size"] == (4 if model == "gan" else recipes.recipe(model).bench_batch_size)
+    assert result["filters"] == 4 and "pipeline" not in result
+    # The FLOPs are the counted ones, exactly: the trainer's CycleGAN also scores the pooled fakes.
+    macs = perf.network_macs(recipes.build_networks(model, result["image_size"], 4))
+    assert result["macs_per_image"] == macs
+    passes = perf.CYCLEGAN_POOL_PASSES if model == "cyclegan" else perf.FORWARD_PASSES[model]
+    assert result["forward_passes"] == passes
+    assert result["step_flops"] == perf.step_flops(macs, passes, result["batch_size"])
+    assert result["baseline_step_flops"] == perf.step_flops(macs, perf.FORWARD_PASSES[model], result["batch_size"])
+    assert result["gflops_per_second"] == pytest.approx(result["step_flops"] / result["step_seconds_median"] / 1e9)
+    assert ("ratio_no_pool" in result) == (model == "cyclegan")
+
+
+def test_run_bench_without_the_trainer_times_the_baseline_and_restores_the_policy():
+    import keras
+
+    before = keras.mixed_precision.global_policy().name
+    result = bench.run_bench("pix2pix", trainer=False, precision="mixed_bfloat16", **TINY)
+    assert keras.mixed_precision.global_policy().name == before
+    assert result["trainer"] is None and result["ratio"] is None and result["step_seconds_of"] == "baseline"
+    assert result["trainer_missing_reason"] == "not requested (--no-trainer)"
+    assert result["step_flops"] == result["baseline_step_flops"] and result["precision"] == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="Unknown model 'vae'"):
+        bench.run_bench("vae")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        bench.run_bench("pix2pix", precision="float16", **TINY)
+    assert keras.mixed_precision.global_policy().name == before
+
+
+def _result(model, trainer_s, baseline_s, **extra):
+    timing = lambda s: {"step_seconds_median": s, "trace_seconds": 0.5, "first_call_seconds": 1.25}  # noqa: E731
+    return {"model": model, "image_size": 32, "batch_size": 1, "precision": "float32", "xla": False,
+            "trainer": timing(trainer_s) if trainer_s else None, "baseline": timing(baseline_s),
+            "ratio": trainer_s / baseline_s if trainer_s else None, "step_flops": 2.5e9,
+            "gflops_per_second": 12.5, "fraction_of_peak": None, "peak_memory_bytes": 300 * 2**20,
+            "memory_kind": "CPU", "device": "CPU (2 cores)", **extra}
+
+
+def test_format_table_has_one_row_per_run_and_notes():
+    text = bench.format_table([_result("pix2pix", 0.2, 0.1),
+                               _result("cyclegan", None, 0.4, trainer_missing_reason="not requested (--no-trainer)",
+                                       fraction_of_peak=0.0123)])
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["model", "size", "batch"] and set(lines[1]) == {"-", " "}
+    assert lines[2].split()[:8] == ["pix2pix", "32", "1", "float32", "no", "0.2", "0.1", "2"]
+    assert lines[3].split()[:8] == ["cyclegan", "32", "1", "float32", "no", "-", "0.4", "-"]
+    assert "1.23" in lines[3].split()                      # 1.23 % of the peak
+    assert "cyclegan: trainer not timed: not requested (--no-trainer)" in text
+    assert "pix2pix: peak memory 300 MiB [CPU]; device CPU (2 cores)" in text
