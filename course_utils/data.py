@@ -47,6 +47,7 @@ from PIL import Image, UnidentifiedImageError
 
 from course_utils import config
 from course_utils.images import UINT8_HALF, from_uint8, to_unit
+from course_utils.config import positive_int
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -443,8 +444,7 @@ def _finish(ds: tf.data.Dataset, batch_size: int, drop_remainder: bool, determin
 
 def _check_batch(batch_size: int, n: int | None = None, drop_remainder: bool = True,
                  where: Path | str = "") -> None:
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}.")
+    positive_int(batch_size, "batch_size")
     if n is not None and drop_remainder and n < batch_size:
         raise ValueError(f"{where} has {n} usable images, fewer than batch_size={batch_size}, so "
                          "every batch would be dropped. Use a smaller batch_size.")
@@ -978,8 +978,7 @@ def epoch_rates(dataset: tf.data.Dataset, epochs: int = 1) -> list[float]:
     Every pass is timed on its own, so a cached pipeline shows its slow first epoch (decode and
     fill the cache) next to its fast later ones.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    positive_int(epochs, "epochs")
     rates = []
     for _ in range(epochs):
         n, start = 0, time.perf_counter()
@@ -1012,8 +1011,7 @@ def unpaired_test_images(source: str | os.PathLike, n: int, image_size: int = 25
     Each is ``(n, image_size, image_size, 3)`` float32 in [-1, 1] (fewer than ``n`` if the split is
     smaller). Fixed images like these make samples and evaluations comparable across runs.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    positive_int(n, "n")
     a, b = load_unpaired(source, "test", image_size=image_size, jitter=False, batch_size=n, shuffle=False,
                          cache=False, drop_remainder=False)
     return next(iter(a)).numpy(), next(iter(b)).numpy()

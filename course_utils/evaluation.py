@@ -42,6 +42,7 @@ import numpy as np
 
 from course_utils import train   # _tile: the same grid layout as the sample pictures
 from course_utils.images import to_unit
+from course_utils.config import positive_int
 
 #: How many images per PNG grid in the report.
 ROWS_PER_GRID = 8
@@ -497,8 +498,7 @@ class ValidationCallback(keras.callbacks.Callback):
     def __init__(self, folder: str | os.PathLike, out_dir: str | os.PathLike, every: int = 100,
                  direction: str = "AtoB", batch_size: int = 8, generator: Any = None):
         super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer number of steps, got {every!r}.")
+        positive_int(every, "every", "steps between evaluations")
         self.folder, self.out_dir, self.every = Path(folder), Path(out_dir), every
         self.direction, self.batch_size, self.generator = direction, batch_size, generator
         self.rows: list[dict[str, Any]] = []

@@ -50,6 +50,7 @@ import numpy as np
 from keras import layers, ops
 
 from course_utils.images import as_batch, as_numpy, check_range
+from course_utils.config import positive_int
 
 __all__ = ["PerImageBatchNorm", "is_image_to_image", "uses_batch_norm", "inference_model", "translate",
            "export_generator", "exportable_generator"]
@@ -196,8 +197,7 @@ def translate(generator: keras.Model, images: Any, batch_size: int = 8, verbose:
     Returns:
         float32 numpy array of the same leading shape, in [-1, 1].
     """
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    positive_int(batch_size, "batch_size")
     x = as_numpy(images, name="images")
     single = x.ndim == 3
     x = check_range(as_batch(x, "images"), "images")

@@ -29,6 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from course_utils.images import SSIM_SETTINGS, as_batch, as_numpy, check_range, to_unit
+from course_utils.config import positive_int
 
 ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understands
 
@@ -264,8 +265,7 @@ def kid_from_features(
         if subset_size is not None:
             raise ValueError("subset_size only makes sense together with subsets=<how many>.")
         return KIDResult(_mmd2_unbiased(x, y), None, len(x), len(y))
-    if subsets < 1:
-        raise ValueError(f"subsets must be a positive number of subsets, got {subsets}.")
+    positive_int(subsets, "subsets")
     size = min(len(x), len(y)) if subset_size is None else int(subset_size)
     if not 2 <= size <= min(len(x), len(y)):
         raise ValueError(
@@ -369,8 +369,7 @@ def kernel_inception_distance(
         A :class:`KIDResult` with the value, its spread and the sample counts.
     """
     x, y = _as_image_batch(real, "real"), _as_image_batch(fake, "fake")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    positive_int(batch_size, "batch_size")
     extractor = inception_feature_extractor() if feature_extractor is None else feature_extractor
     if not callable(extractor):
         raise ValueError("feature_extractor must be callable: a Keras model or a function images -> features.")
@@ -384,8 +383,7 @@ def kernel_inception_distance(
 # ---------------------------------------------------------------------------
 def ring_centers(modes: int = 8, radius: float = 2.0) -> np.ndarray:
     """The ``modes`` centres evenly spaced on a circle of ``radius``, shape ``(modes, 2)``."""
-    if modes < 1:
-        raise ValueError(f"modes must be at least 1, got {modes}.")
+    positive_int(modes, "modes")
     angles = 2.0 * np.pi * np.arange(modes) / modes
     return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
 
@@ -399,8 +397,7 @@ def ring_of_gaussians(
     unrolled GANs): a generator that collapses puts all its samples on one or a few modes.
     Its centres are :func:`ring_centers` ``(modes, radius)``.
     """
-    if n < 1:
-        raise ValueError(f"n must be a positive number of samples, got {n}.")
+    positive_int(n, "n", "samples")
     if std <= 0:
         raise ValueError(f"std must be positive, got {std}.")
     rng = np.random.default_rng(seed)
@@ -467,8 +464,7 @@ def mode_coverage(
         raise ValueError("samples is empty: draw some samples from the generator first.")
     if std <= 0:
         raise ValueError(f"std must be positive, got {std}.")
-    if min_count < 1:
-        raise ValueError(f"min_count must be at least 1, got {min_count}.")
+    positive_int(min_count, "min_count")
     if len(pts) < min_count * len(ctr):
         raise ValueError(
             f"With {len(pts)} samples even a perfect generator cannot put {min_count} on each of "

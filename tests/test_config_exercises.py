@@ -218,3 +218,14 @@ def test_a_lesson_start_is_quiet_but_warnings_still_show():
     assert "a warning for the learner" in done.stderr
     noise = [line for line in done.stderr.splitlines() if re.search(r"^[IWE]\d{4} |absl::InitializeLog|cuInit", line)]
     assert noise == [], noise
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.0, "4", True, None])
+def test_positive_int_refuses_what_is_not_a_count(bad):
+    with pytest.raises(ValueError, match=r"steps must be a positive integer \(training steps\), got"):
+        config.positive_int(bad, "steps", "training steps")
+
+
+def test_positive_int_accepts_numpy_integers_and_returns_a_python_int():
+    value = config.positive_int(np.int64(3), "n")
+    assert value == 3 and type(value) is int
