@@ -21,6 +21,7 @@ export NO_GCE_CHECK := true
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
 	@echo "make test             unit tests, every lesson and every solution notebook (smoke), the sync check"
+	@echo "make unit             the unit tests not marked slow: the quick loop while changing course_utils"
 	@echo "make check-notebooks  run every lesson as learners get it (exercises unsolved) with nbval, smoke profile"
 	@echo "make check-solutions  run every exercise check of the solution notebooks (and what it needs): all must pass"
 	@echo "make check-solutions-full   the same, whole notebooks"
@@ -45,16 +46,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # pytest exits 5 when it collected no test: say so, and fail (a suite that ran nothing is not green).
-PYTEST_UNIT = $(PY) -m pytest -q tests || { rc=$$?; [ $$rc -ne 5 ] || echo "error: pytest collected no tests" >&2; exit $$rc; }
+# $(call pytest_units,ARGS) runs tests/ with extra pytest arguments.
+pytest_units = $(PY) -m pytest -q tests $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: pytest collected no tests" >&2; exit $$rc; }
 
 test: install
-	$(PYTEST_UNIT)
+	$(call pytest_units)
 	$(MAKE) check-notebooks
 	$(MAKE) check-solutions
 	$(MAKE) check-sync
 
+# The quick loop while changing course_utils: every unit test except those marked slow (they
+# train small models or run subprocesses; make test runs them too).
 unit: install
-	$(PYTEST_UNIT)
+	$(call pytest_units,-m "not slow")
 
 # The learners' notebooks: every exercise is still a stub, so each check cell falls back to
 # the course's reference and says so; the lesson must still run to its end.

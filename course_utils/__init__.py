@@ -4,6 +4,7 @@ The lessons import small, tested pieces from here so that each notebook can
 spend its words on the idea it teaches:
 
 - :mod:`course_utils.config`   lesson settings (full and smoke profiles), Colab detection
+- :mod:`course_utils.images`   the image convention: ranges, conversions, the range check, SSIM settings
 - :mod:`course_utils.layers`   instance norm, reflection padding, packing, conv blocks
 - :mod:`course_utils.models`   DCGAN, U-Net, PatchGAN, ResNet and the small CycleGAN nets
 - :mod:`course_utils.losses`   adversarial (BCE / least squares), L1, cycle and identity losses

@@ -18,6 +18,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+from course_utils.config import positive_int
 
 MODELS = ("pix2pix", "cyclegan")
 
@@ -90,8 +91,7 @@ def worst_images(metrics_json: str | os.PathLike | Mapping[str, Any], k: int = 3
     Pix2Pix reports are ranked by L1 against the target; CycleGAN reports by cycle error over
     both domains (each record gains a ``domain`` key). Worst first.
     """
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    positive_int(k, "k")
     if isinstance(metrics_json, Mapping):
         report = dict(metrics_json)
     else:

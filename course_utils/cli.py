@@ -563,11 +563,10 @@ def translate_image(generator: Any, image: Any) -> Any:
     source = image.convert("L" if channels == 1 else "RGB")
     original_size = source.size
     resized = source.resize((width, height), Image.Resampling.BICUBIC)
-    x = np.asarray(resized, np.float32).reshape(1, height, width, channels) / 127.5 - 1.0
-    from course_utils import inference
+    from course_utils import images, inference
 
-    y = inference.translate(generator, x)[0]   # the course's inference convention (per-image batch norm)
-    y = np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    x = images.from_uint8(np.asarray(resized).reshape(1, height, width, channels))
+    y = images.to_uint8(inference.translate(generator, x)[0])   # the course's inference convention
     out = Image.fromarray(y[..., 0] if y.shape[-1] == 1 else y)
     out = out.resize(original_size, Image.Resampling.BICUBIC)
     if alpha is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import numbers
 import os
 import re
 import sys
@@ -117,6 +118,18 @@ def data_dir() -> Path:
 
 # ---------------------------------------------------------------------------
 # One frozen dataclass per lesson.
+def positive_int(value: object, name: str, meaning: str = "") -> int:
+    """``value`` if it is a whole number >= 1 (``True``/``False`` are not), else a ``ValueError``.
+
+    The one check behind every "how many" argument of the package (batch sizes, steps, blocks,
+    samples...); ``meaning`` says what the number counts, in the message.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        what = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be a positive integer{what}, got {value!r}.")
+    return int(value)
+
+
 # ---------------------------------------------------------------------------
 C = TypeVar("C", bound="LessonConfig")
 

@@ -46,6 +46,8 @@ import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
 from course_utils import config
+from course_utils.images import UINT8_HALF, from_uint8, to_unit
+from course_utils.config import positive_int
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -113,30 +115,32 @@ def true_translation(images: Any, direction: str = "AtoB") -> Any:
         The translated images, in [-1, 1], of the same kind (NumPy in, NumPy out).
     """
     direction = _check_direction(direction)
-    is_numpy = isinstance(images, np.ndarray)
-    x = np.asarray(images, np.float32) if is_numpy else tf.convert_to_tensor(images, tf.float32)
-    clip = np.clip if is_numpy else tf.clip_by_value
-    x01 = clip((x + 1.0) / 2.0, 0.0, 1.0)
+    x01 = denormalize(images)   # colours in [0, 1]; NumPy stays NumPy, anything else becomes a tensor
     if direction == "AtoB":
         out = x01[..., ::-1] ** DUSK_GAMMA
     else:
         out = (x01 ** (1.0 / DUSK_GAMMA))[..., ::-1]
-    return out * 2.0 - 1.0
+    return out * 2.0 - 1.0        # back to [-1, 1]: images.to_signed, written for tensors too
 
 
 # ===========================================================================
 # 2. Preprocessing: small pure functions on tensors
 # ===========================================================================
 def normalize(image: tf.Tensor) -> tf.Tensor:
-    """uint8 (or float in [0, 255]) -> float32 in [-1, 1]: ``x / 127.5 - 1``."""
-    return tf.cast(image, tf.float32) / 127.5 - 1.0
+    """uint8 (or float in [0, 255]) -> float32 in [-1, 1]: ``x / 127.5 - 1``.
+
+    :func:`course_utils.images.from_uint8` in TensorFlow ops, so that it runs inside a
+    ``tf.data`` pipeline (in graph mode, where NumPy cannot).
+    """
+    return tf.cast(image, tf.float32) / UINT8_HALF - 1.0
 
 
 def denormalize(image: Any) -> Any:
     """[-1, 1] -> [0, 1] for display (``plt.imshow``); values outside are clipped."""
     if isinstance(image, np.ndarray):
-        return np.clip((image + 1.0) / 2.0, 0.0, 1.0)
-    return tf.clip_by_value((tf.convert_to_tensor(image) + 1.0) / 2.0, 0.0, 1.0)
+        return to_unit(image)
+    # A tensor, maybe inside a tf.data pipeline: images.to_unit in TensorFlow ops.
+    return tf.clip_by_value((tf.cast(image, tf.float32) + 1.0) / 2.0, 0.0, 1.0)
 
 
 def split_pair(image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -440,8 +444,7 @@ def _finish(ds: tf.data.Dataset, batch_size: int, drop_remainder: bool, determin
 
 def _check_batch(batch_size: int, n: int | None = None, drop_remainder: bool = True,
                  where: Path | str = "") -> None:
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}.")
+    positive_int(batch_size, "batch_size")
     if n is not None and drop_remainder and n < batch_size:
         raise ValueError(f"{where} has {n} usable images, fewer than batch_size={batch_size}, so "
                          "every batch would be dropped. Use a smaller batch_size.")
@@ -608,7 +611,7 @@ def load_digits(source: str = "mnist", batch_size: int = 256, num_examples: int 
     """
     images, _ = load_digits_arrays(source, num_examples)
     _check_batch(batch_size, len(images), drop_remainder, f"the {source} digits")
-    x = (images.astype(np.float32) / 127.5 - 1.0)[..., None]
+    x = from_uint8(images)[..., None]
     ds = tf.data.Dataset.from_tensor_slices(x)
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -975,8 +978,7 @@ def epoch_rates(dataset: tf.data.Dataset, epochs: int = 1) -> list[float]:
     Every pass is timed on its own, so a cached pipeline shows its slow first epoch (decode and
     fill the cache) next to its fast later ones.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    positive_int(epochs, "epochs")
     rates = []
     for _ in range(epochs):
         n, start = 0, time.perf_counter()
@@ -1009,8 +1011,7 @@ def unpaired_test_images(source: str | os.PathLike, n: int, image_size: int = 25
     Each is ``(n, image_size, image_size, 3)`` float32 in [-1, 1] (fewer than ``n`` if the split is
     smaller). Fixed images like these make samples and evaluations comparable across runs.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    positive_int(n, "n")
     a, b = load_unpaired(source, "test", image_size=image_size, jitter=False, batch_size=n, shuffle=False,
                          cache=False, drop_remainder=False)
     return next(iter(a)).numpy(), next(iter(b)).numpy()

@@ -16,12 +16,7 @@ listing the logical devices), so lessons call :func:`split_cpu` right after thei
 from __future__ import annotations
 
 import tensorflow as tf
-
-
-def _positive(n: int, what: str) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}.")
-    return n
+from course_utils.config import positive_int
 
 
 def split_cpu(n: int = 2) -> bool:
@@ -34,7 +29,7 @@ def split_cpu(n: int = 2) -> bool:
         RuntimeError: TensorFlow has already initialised its devices (an operation ran), so the
             split cannot happen any more in this process. The message says how to fix it.
     """
-    _positive(n, "n")
+    positive_int(n, "n")
     if len(tf.config.list_physical_devices("GPU")) >= n:
         return False
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -69,7 +64,7 @@ def replica_devices(n: int = 2) -> list[str]:
         RuntimeError: there are fewer than ``n`` GPUs and the CPU was not split with
             :func:`split_cpu` before TensorFlow started.
     """
-    _positive(n, "n")
+    positive_int(n, "n")
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) >= n:
         return [d.name for d in gpus[:n]]
@@ -89,8 +84,8 @@ def per_replica_batch(global_batch: int, replicas: int) -> int:
     ``MirroredStrategy`` splits every global batch evenly, so the global batch must be a multiple
     of the number of replicas (with the papers' batch of 1 per device: global batch = replicas).
     """
-    _positive(global_batch, "global_batch")
-    _positive(replicas, "replicas")
+    positive_int(global_batch, "global_batch")
+    positive_int(replicas, "replicas")
     if global_batch % replicas:
         raise ValueError(
             f"A global batch of {global_batch} does not split evenly over {replicas} replicas; use a multiple "

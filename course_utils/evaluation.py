@@ -41,6 +41,8 @@ import keras
 import numpy as np
 
 from course_utils import train   # _tile: the same grid layout as the sample pictures
+from course_utils.images import to_unit
+from course_utils.config import positive_int
 
 #: How many images per PNG grid in the report.
 ROWS_PER_GRID = 8
@@ -195,7 +197,7 @@ def translate(generator: Any, images: np.ndarray, batch_size: int = 8) -> np.nda
     batch norm with each image's own statistics, dropout off)."""
     from course_utils import inference
 
-    return np.asarray(inference.translate(generator, images, batch_size=batch_size), np.float32)
+    return inference.translate(generator, images, batch_size=batch_size)
 
 
 def _per_image(prediction: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
@@ -227,10 +229,6 @@ def _progress(iterable: Any, total: int, desc: str, progress: bool) -> Iterator[
 
     return iter(tqdm(iterable, total=total, desc=desc, unit="batch", file=sys.stderr,
                      disable=not progress or total < 2))
-
-
-def _to_unit(images: np.ndarray) -> np.ndarray:
-    return np.clip((np.asarray(images, np.float32) + 1.0) / 2.0, 0.0, 1.0)
 
 
 @dataclass
@@ -288,7 +286,7 @@ def _evaluate_pairs(generator: Any, ds: Any, names: list[str], folder: Any, dire
             per_file[key].extend(values.get(key, np.full(len(inp), np.nan)).tolist())
         for i in range(len(inp)):
             if len(rows) < report_images:
-                rows.append((names[seen + i], [_to_unit(inp[i]), _to_unit(output[i]), _to_unit(target[i])]))
+                rows.append((names[seen + i], [to_unit(inp[i]), to_unit(output[i]), to_unit(target[i])]))
         seen += len(inp)
     if seen != len(names):
         raise RuntimeError(f"read {seen} images but {len(names)} files were checked in {folder}; report this bug")
@@ -321,7 +319,7 @@ def _cycle_direction(forward: Any, backward: Any, folder: Path, size: int, batch
         identity.extend(np.mean(np.abs(same.astype(np.float64) - x), axis=(1, 2, 3)).tolist())
         for i in range(len(x)):
             if len(rows) < report_images:
-                rows.append((names[seen + i], [_to_unit(x[i]), _to_unit(out[i]), _to_unit(back[i])]))
+                rows.append((names[seen + i], [to_unit(x[i]), to_unit(out[i]), to_unit(back[i])]))
         seen += len(x)
     has_ssim = not all(math.isnan(v) for v in cyc["ssim"])
     summary = {"folder": str(folder), "images": seen, "cycle_error": _mean(cyc["l1"]),
@@ -500,8 +498,7 @@ class ValidationCallback(keras.callbacks.Callback):
     def __init__(self, folder: str | os.PathLike, out_dir: str | os.PathLike, every: int = 100,
                  direction: str = "AtoB", batch_size: int = 8, generator: Any = None):
         super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer number of steps, got {every!r}.")
+        positive_int(every, "every", "steps between evaluations")
         self.folder, self.out_dir, self.every = Path(folder), Path(out_dir), every
         self.direction, self.batch_size, self.generator = direction, batch_size, generator
         self.rows: list[dict[str, Any]] = []

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils import images
+
 
 class ExerciseError(AssertionError):
     """A learner's answer differs from the reference; the message says how."""
@@ -51,7 +53,7 @@ class NotWrittenYet(ExerciseError):
 def _as_numpy(x: Any) -> np.ndarray:
     if isinstance(x, (tuple, list)):
         return [_as_numpy(v) for v in x]  # type: ignore[return-value]
-    return np.asarray(x, dtype=np.float64) if not hasattr(x, "numpy") else np.asarray(x.numpy(), np.float64)
+    return images.as_numpy(x, np.float64)
 
 
 def _fail(name: str, what: str, hint: str | None, error: type[ExerciseError] = ExerciseError) -> None:

@@ -49,8 +49,11 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from course_utils.images import as_batch, as_numpy, check_range
+from course_utils.config import positive_int
+
 __all__ = ["PerImageBatchNorm", "is_image_to_image", "uses_batch_norm", "inference_model", "translate",
-           "export_generator", "exportable_generator", "check_image_range"]
+           "export_generator", "exportable_generator"]
 
 
 # ---------------------------------------------------------------------------
@@ -180,24 +183,6 @@ def inference_model(generator: keras.Model) -> keras.Model:
 # ---------------------------------------------------------------------------
 # 3. translate(): any number of images, in chunks
 # ---------------------------------------------------------------------------
-#: How far outside [-1, 1] an input may stray (resizing and JPEG round-off) before it is refused.
-RANGE_TOLERANCE = 1e-3
-
-
-def check_image_range(images: np.ndarray, name: str = "images") -> None:
-    """Refuse images that are not in [-1, 1], with the usual fixes in the message."""
-    if images.size == 0:
-        return
-    lo, hi = float(np.min(images)), float(np.max(images))
-    if not np.isfinite(lo) or not np.isfinite(hi):
-        raise ValueError(f"{name} contain NaN or infinite values.")
-    if lo < -1 - RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
-        hint = " They look like 0..255 pixels: use data.normalize() (x / 127.5 - 1)." if hi > 2 else \
-               " They look like [0, 1] images shifted wrong: use x * 2 - 1." if lo >= 0 else ""
-        raise ValueError(f"{name} must be in [-1, 1] (the range the generators are trained on); "
-                         f"got values from {lo:.3g} to {hi:.3g}.{hint}")
-
-
 def translate(generator: keras.Model, images: Any, batch_size: int = 8, verbose: bool = False) -> np.ndarray:
     """Run a trained image-to-image generator on ``images`` by the course's convention.
 
@@ -212,15 +197,10 @@ def translate(generator: keras.Model, images: Any, batch_size: int = 8, verbose:
     Returns:
         float32 numpy array of the same leading shape, in [-1, 1].
     """
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    x = np.asarray(images, dtype=np.float32)
+    positive_int(batch_size, "batch_size")
+    x = as_numpy(images, name="images")
     single = x.ndim == 3
-    if single:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (b, h, w, c) or (h, w, c); got shape {x.shape}.")
-    check_image_range(x)
+    x = check_range(as_batch(x, "images"), "images")
     model = inference_model(generator)
     expected = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
     if expected and all(e is not None for e in expected) and tuple(x.shape[1:]) != expected:
@@ -231,8 +211,7 @@ def translate(generator: keras.Model, images: Any, batch_size: int = 8, verbose:
     if verbose:
         from tqdm.auto import tqdm
         chunks = tqdm(chunks, desc=f"translating with {generator.name}", unit="batch")
-    out = [np.asarray(ops.convert_to_numpy(model(x[i:i + batch_size], training=False)), np.float32)
-           for i in chunks]
+    out = [as_numpy(model(x[i:i + batch_size], training=False)) for i in chunks]
     result = np.concatenate(out) if out else np.zeros((0,) + x.shape[1:-1] + (model.output_shape[-1],), np.float32)
     return result[0] if single else result
 

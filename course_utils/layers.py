@@ -21,6 +21,7 @@ from typing import Literal
 
 import keras
 from keras import layers, ops
+from course_utils.config import positive_int
 
 Norm = Literal["batch", "instance", "none"]
 NORMS = ("batch", "instance", "none")
@@ -133,9 +134,7 @@ class PackSamples(layers.Layer):
 
     def __init__(self, pack: int = 2, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(pack, int) or isinstance(pack, bool) or pack < 1:
-            raise ValueError(f"pack must be a positive int (samples judged together), got {pack!r}.")
-        self.pack = pack
+        self.pack = positive_int(pack, "pack", "samples judged together")
 
     def call(self, x):
         batch = x.shape[0]

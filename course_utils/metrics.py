@@ -28,46 +28,21 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from course_utils.images import SSIM_SETTINGS, as_batch, as_numpy, check_range, to_unit
+from course_utils.config import positive_int
+
 ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understands
 
-# Images may overshoot [-1, 1] by rounding; anything further out is almost surely in [0, 255].
-_RANGE_TOLERANCE = 1e-3
-
 
 # ---------------------------------------------------------------------------
-# 0. Turning whatever the learner has into checked NumPy images.
+# 0. Turning whatever the learner has into checked NumPy images (see course_utils.images).
 # ---------------------------------------------------------------------------
-def _as_numpy(x: ArrayLike, name: str) -> np.ndarray:
-    """``x`` as a float64 NumPy array (accepts tf.Tensor, lists, arrays)."""
-    if hasattr(x, "numpy") and callable(x.numpy):
-        x = x.numpy()
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be an array or tensor of numbers, got {type(x).__name__}.") from err
-
-
 def _as_image_batch(x: ArrayLike, name: str) -> np.ndarray:
-    """``x`` as a float64 batch ``(N, H, W, C)`` checked to lie in [-1, 1]."""
-    arr = _as_numpy(x, name)
-    if arr.ndim == 3:
-        arr = arr[None]
-    if arr.ndim != 4:
-        raise ValueError(
-            f"{name} must be one image (H, W, C) or a batch (N, H, W, C), channels last; "
-            f"got shape {arr.shape}. For a grayscale image of shape (H, W) add a channel: x[..., None]."
-        )
+    """``x`` as a float64 batch ``(N, H, W, C)`` in [-1, 1] (float64: the metrics sum many small numbers)."""
+    arr = as_batch(x, name, np.float64)
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}).")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values; check the generator's output.")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < -1 - _RANGE_TOLERANCE or hi > 1 + _RANGE_TOLERANCE:
-        raise ValueError(
-            f"{name} has values in [{lo:.3g}, {hi:.3g}], but the course keeps images in [-1, 1]. "
-            "If they are in [0, 255], convert with x / 127.5 - 1; if in [0, 1], with x * 2 - 1."
-        )
-    return arr
+    return check_range(arr, name, np.float64)
 
 
 def _paired(a: ArrayLike, b: ArrayLike, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -139,13 +114,7 @@ def ssim(prediction: ArrayLike, target: ArrayLike, *, per_image: bool = False) -
     import tensorflow as tf
 
     values = tf.image.ssim(
-        tf.constant((x + 1.0) / 2.0, tf.float32),
-        tf.constant((y + 1.0) / 2.0, tf.float32),
-        max_val=1.0,
-        filter_size=11,
-        filter_sigma=1.5,
-        k1=0.01,
-        k2=0.03,
+        tf.constant(to_unit(x)), tf.constant(to_unit(y)), max_val=1.0, **SSIM_SETTINGS
     ).numpy().astype(np.float64)
     return values if per_image else float(np.mean(values))
 
@@ -248,7 +217,7 @@ def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _as_features(x: ArrayLike, name: str) -> np.ndarray:
-    arr = _as_numpy(x, name)
+    arr = as_numpy(x, np.float64, name)
     if arr.ndim != 2:
         raise ValueError(
             f"{name} must be a feature matrix (N samples, D features); got shape {arr.shape}. "
@@ -296,8 +265,7 @@ def kid_from_features(
         if subset_size is not None:
             raise ValueError("subset_size only makes sense together with subsets=<how many>.")
         return KIDResult(_mmd2_unbiased(x, y), None, len(x), len(y))
-    if subsets < 1:
-        raise ValueError(f"subsets must be a positive number of subsets, got {subsets}.")
+    positive_int(subsets, "subsets")
     size = min(len(x), len(y)) if subset_size is None else int(subset_size)
     if not 2 <= size <= min(len(x), len(y)):
         raise ValueError(
@@ -363,7 +331,7 @@ def _extract_features(extractor: Callable[[Any], Any], images: np.ndarray, batch
     chunks = []
     for start in range(0, len(images), batch_size):
         out = extractor(images[start : start + batch_size].astype(np.float32))
-        out = _as_numpy(out, f"the features of {name}")
+        out = as_numpy(out, np.float64, f"the features of {name}")
         if out.ndim != 2 or len(out) != len(images[start : start + batch_size]):
             raise ValueError(
                 f"feature_extractor must map a batch of N images to an (N, D) feature matrix; "
@@ -401,8 +369,7 @@ def kernel_inception_distance(
         A :class:`KIDResult` with the value, its spread and the sample counts.
     """
     x, y = _as_image_batch(real, "real"), _as_image_batch(fake, "fake")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    positive_int(batch_size, "batch_size")
     extractor = inception_feature_extractor() if feature_extractor is None else feature_extractor
     if not callable(extractor):
         raise ValueError("feature_extractor must be callable: a Keras model or a function images -> features.")
@@ -416,8 +383,7 @@ def kernel_inception_distance(
 # ---------------------------------------------------------------------------
 def ring_centers(modes: int = 8, radius: float = 2.0) -> np.ndarray:
     """The ``modes`` centres evenly spaced on a circle of ``radius``, shape ``(modes, 2)``."""
-    if modes < 1:
-        raise ValueError(f"modes must be at least 1, got {modes}.")
+    positive_int(modes, "modes")
     angles = 2.0 * np.pi * np.arange(modes) / modes
     return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
 
@@ -431,8 +397,7 @@ def ring_of_gaussians(
     unrolled GANs): a generator that collapses puts all its samples on one or a few modes.
     Its centres are :func:`ring_centers` ``(modes, radius)``.
     """
-    if n < 1:
-        raise ValueError(f"n must be a positive number of samples, got {n}.")
+    positive_int(n, "n", "samples")
     if std <= 0:
         raise ValueError(f"std must be positive, got {std}.")
     rng = np.random.default_rng(seed)
@@ -490,7 +455,7 @@ def mode_coverage(
         threshold: the high-quality distance; ``3 * std`` when ``None``.
         min_count: high-quality samples a mode needs to count as covered.
     """
-    pts, ctr = _as_numpy(samples, "samples"), _as_numpy(centers, "centers")
+    pts, ctr = as_numpy(samples, np.float64, "samples"), as_numpy(centers, np.float64, "centers")
     if pts.ndim != 2 or ctr.ndim != 2 or pts.shape[1] != ctr.shape[1]:
         raise ValueError(
             f"samples (N, D) and centers (K, D) must be matrices with the same D; got {pts.shape} and {ctr.shape}."
@@ -499,8 +464,7 @@ def mode_coverage(
         raise ValueError("samples is empty: draw some samples from the generator first.")
     if std <= 0:
         raise ValueError(f"std must be positive, got {std}.")
-    if min_count < 1:
-        raise ValueError(f"min_count must be at least 1, got {min_count}.")
+    positive_int(min_count, "min_count")
     if len(pts) < min_count * len(ctr):
         raise ValueError(
             f"With {len(pts)} samples even a perfect generator cannot put {min_count} on each of "

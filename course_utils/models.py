@@ -29,20 +29,15 @@ import math
 import keras
 from keras import layers
 
+from course_utils.config import positive_int
 from course_utils.layers import PackSamples, ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
 
 
 # ---------------------------------------------------------------------------
 # Argument checks shared by the builders
 # ---------------------------------------------------------------------------
-def _positive(name: str, value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return value
-
-
 def _power_of_two(name: str, value: int, minimum: int) -> int:
-    _positive(name, value)
+    positive_int(value, name)
     if value < minimum or value & (value - 1):
         sizes = ", ".join(str(2**k) for k in range(int(math.log2(minimum)), 11))
         raise ValueError(
@@ -61,9 +56,9 @@ def dcgan_generator(latent_dim: int = 100, channels: int = 1, base_filters: int 
     Dense -> reshape to 7x7 -> transposed convs 7x7 -> 14x14 -> 28x28, batch norm
     and LeakyReLU between, tanh at the end.
     """
-    _positive("latent_dim", latent_dim)
-    _positive("channels", channels)
-    _positive("base_filters", base_filters)
+    positive_int(latent_dim, "latent_dim")
+    positive_int(channels, "channels")
+    positive_int(base_filters, "base_filters")
     z = keras.Input((latent_dim,), name="noise")
     x = layers.Dense(7 * 7 * base_filters, use_bias=False)(z)
     x = layers.BatchNormalization()(x)
@@ -82,8 +77,8 @@ def dcgan_generator(latent_dim: int = 100, channels: int = 1, base_filters: int 
 
 def dcgan_discriminator(channels: int = 1, base_filters: int = 64, dropout: float = 0.3) -> keras.Model:
     """Image ``(b, 28, 28, channels)`` -> one logit per image ``(b, 1)``."""
-    _positive("channels", channels)
-    _positive("base_filters", base_filters)
+    positive_int(channels, "channels")
+    positive_int(base_filters, "base_filters")
     img = keras.Input((28, 28, channels), name="image")
     x = layers.Conv2D(base_filters, 5, strides=2, padding="same")(img)      # (b, 14, 14, 64)
     x = layers.LeakyReLU(negative_slope=0.3)(x)
@@ -102,7 +97,7 @@ def dcgan_discriminator(channels: int = 1, base_filters: int = 64, dropout: floa
 def mlp_generator(latent_dim: int = 2, hidden: int = 128, layers_count: int = 3, out_dim: int = 2) -> keras.Model:
     """Noise ``(b, latent_dim)`` -> point ``(b, out_dim)`` through ReLU MLP layers."""
     for n, v in (("latent_dim", latent_dim), ("hidden", hidden), ("layers_count", layers_count), ("out_dim", out_dim)):
-        _positive(n, v)
+        positive_int(v, n)
     z = keras.Input((latent_dim,), name="noise")
     x = z
     for _ in range(layers_count):
@@ -118,7 +113,7 @@ def mlp_discriminator(in_dim: int = 2, hidden: int = 128, layers_count: int = 3,
     returns one logit per group: a packed discriminator (PacGAN, Lin et al. 2018).
     """
     for n, v in (("in_dim", in_dim), ("hidden", hidden), ("layers_count", layers_count), ("pack", pack)):
-        _positive(n, v)
+        positive_int(v, n)
     p = keras.Input((in_dim,), name="point")
     x = PackSamples(pack, name="pack")(p) if pack > 1 else p
     for _ in range(layers_count):
@@ -168,9 +163,9 @@ def unet_generator(
     We follow the paper's code by default.
     """
     _power_of_two("image_size", image_size, minimum=4)
-    _positive("input_channels", input_channels)
-    _positive("output_channels", output_channels)
-    _positive("filters", filters)
+    positive_int(input_channels, "input_channels")
+    positive_int(output_channels, "output_channels")
+    positive_int(filters, "filters")
     check_norm(norm)
     widths = unet_filters(image_size, filters)
 
@@ -222,10 +217,10 @@ def patchgan_discriminator(
     (``n_downsampling``, default ``min(3, log2(S) - 3)``) so the grid stays >= 6x6.
     """
     _power_of_two("image_size", image_size, minimum=16)
-    _positive("input_channels", input_channels)
+    positive_int(input_channels, "input_channels")
     if target_channels is not None:
-        _positive("target_channels", target_channels)
-    _positive("filters", filters)
+        positive_int(target_channels, "target_channels")
+    positive_int(filters, "filters")
     check_norm(norm)
     if n_downsampling is None:
         n_downsampling = min(3, int(math.log2(image_size)) - 3)
@@ -270,16 +265,16 @@ def resnet_generator(
     convs (128, 64) -> reflection pad 3 + 7x7 conv to RGB with tanh.
     ``n_blocks`` defaults to 9 at 256 and above, 6 below (the paper's choice).
     """
-    _positive("image_size", image_size)
+    positive_int(image_size, "image_size")
     if image_size % 4:
         raise ValueError(f"image_size={image_size} must be divisible by 4 (two stride-2 downsamplings).")
     if image_size < 16:
         raise ValueError(f"image_size={image_size} is too small for a 7x7 reflection-padded stem: use >= 16.")
     if n_blocks is None:
         n_blocks = 9 if image_size >= 256 else 6
-    _positive("n_blocks", n_blocks)
-    _positive("filters", filters)
-    _positive("channels", channels)
+    positive_int(n_blocks, "n_blocks")
+    positive_int(filters, "filters")
+    positive_int(channels, "channels")
     check_norm(norm)
 
     inp = keras.Input((image_size, image_size, channels), name="image")
@@ -329,9 +324,9 @@ def small_cyclegan_generator(image_size: int = 128, conv_dim: int = 64, n_res_bl
     keeps PyTorch's default initialisation.
     """
     _power_of_two("image_size", image_size, minimum=16)
-    _positive("conv_dim", conv_dim)
-    _positive("n_res_blocks", n_res_blocks)
-    _positive("channels", channels)
+    positive_int(conv_dim, "conv_dim")
+    positive_int(n_res_blocks, "n_res_blocks")
+    positive_int(channels, "channels")
     inp = keras.Input((image_size, image_size, channels), name="image")
     x = inp
     for i, f in enumerate((conv_dim, conv_dim * 2, conv_dim * 4)):                # 128 -> 64 -> 32 -> 16
@@ -355,8 +350,8 @@ def small_cyclegan_discriminator(image_size: int = 128, conv_dim: int = 64, chan
     ``(b, 128, 128, 3) -> (b, 8, 8, 512) -> (b, 7, 7, 1)``; use with LSGAN losses.
     """
     _power_of_two("image_size", image_size, minimum=32)
-    _positive("conv_dim", conv_dim)
-    _positive("channels", channels)
+    positive_int(conv_dim, "conv_dim")
+    positive_int(channels, "channels")
     inp = keras.Input((image_size, image_size, channels), name="image")
     x = inp
     for i in range(4):
@@ -378,7 +373,7 @@ def digit_classifier(num_classes: int = 10) -> keras.Model:
     classic Keras MNIST example's shape. Not a GAN part: :mod:`course_utils.results` uses it to
     count how many generated digits are recognisable, and as which digit.
     """
-    _positive("num_classes", num_classes)
+    positive_int(num_classes, "num_classes")
     img = keras.Input((28, 28, 1), name="digit")
     x = layers.Conv2D(32, 3, activation="relu")(img)     # (b, 26, 26, 32)
     x = layers.MaxPooling2D()(x)                          # (b, 13, 13, 32)
@@ -389,7 +384,3 @@ def digit_classifier(num_classes: int = 10) -> keras.Model:
     logits = layers.Dense(num_classes, name="logits")(x)  # (b, 10)
     return keras.Model(img, logits, name="digit_classifier")
 
-
-def count_params(model: keras.Model) -> int:
-    """All weights, trainable or not (batch norm's moving statistics included), as ``model.count_params()``."""
-    return int(model.count_params())

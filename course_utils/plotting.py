@@ -45,6 +45,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
+from course_utils.images import as_numpy, check_range, to_unit
+
 ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understands
 PathLike = str | Path
 
@@ -52,13 +54,6 @@ PathLike = str | Path
 # ---------------------------------------------------------------------------
 # 1. Images.
 # ---------------------------------------------------------------------------
-def as_numpy(x: ArrayLike) -> np.ndarray:
-    """``x`` (a tensor, array or list) as a float32 NumPy array."""
-    if hasattr(x, "numpy") and callable(x.numpy):
-        x = x.numpy()
-    return np.asarray(x, dtype=np.float32)
-
-
 def to_display(image: ArrayLike) -> np.ndarray:
     """One image in [-1, 1] as a float array in [0, 1] that ``imshow`` understands.
 
@@ -75,13 +70,7 @@ def to_display(image: ArrayLike) -> np.ndarray:
             f"Expected one image (H, W), (H, W, 1) or (H, W, 3), channels last; got shape {arr.shape}. "
             "For a batch, pass images[i] or use show_images(images)."
         )
-    lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-    if lo < -1.01 or hi > 1.01:
-        raise ValueError(
-            f"Image values lie in [{lo:.3g}, {hi:.3g}], but the course keeps images in [-1, 1]. "
-            "If they are in [0, 255], convert with x / 127.5 - 1; if in [0, 1], with x * 2 - 1."
-        )
-    return np.clip((arr + 1.0) / 2.0, 0.0, 1.0)
+    return to_unit(check_range(arr, "the image"))   # course_utils.images: one range check, one conversion
 
 
 def _checked(images: list[np.ndarray]) -> list[np.ndarray]:

@@ -40,6 +40,7 @@ import keras
 import numpy as np
 
 from course_utils import data, inference, metrics, models
+from course_utils.images import as_numpy, from_uint8
 
 # ===========================================================================
 # 1. Held-out data and baselines
@@ -140,7 +141,7 @@ def digit_sample_scores(classifier: keras.Model, images: Any,
     Returns ``{"confident": share of images whose top class has probability >= min_confidence,
     "classes": how many of the 10 digits appear among those, "histogram": count per digit}``.
     """
-    images = np.asarray(images, np.float32)
+    images = as_numpy(images, name="images")
     if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
         raise ValueError(f"images must be digits (n, 28, 28, 1) in [-1, 1]; got shape {images.shape}.")
     probs = keras.ops.convert_to_numpy(keras.ops.softmax(classifier.predict(images, verbose=0, batch_size=250)))
@@ -175,7 +176,7 @@ def _dcgan_width(generator: keras.Model) -> int:
 def digit_test_accuracy(classifier: keras.Model, source: str = "shipped") -> float:
     """The judge's accuracy on the last :data:`DIGIT_TEST` digits of ``source`` (never trained on)."""
     images, labels = data.load_digits_arrays(source)
-    x = (images[-DIGIT_TEST:].astype("float32") / 127.5 - 1.0)[..., None]
+    x = from_uint8(images[-DIGIT_TEST:])[..., None]
     pred = classifier.predict(x, verbose=0, batch_size=250).argmax(axis=1)
     return float((pred == labels[-DIGIT_TEST:]).mean())
 
@@ -188,7 +189,7 @@ def train_digit_classifier(epochs: int = 8, seed: int = 0, verbose: int = 0, sou
     """
     keras.utils.set_random_seed(seed)
     images, labels = data.load_digits_arrays(source)
-    x = (images[:-DIGIT_TEST].astype("float32") / 127.5 - 1.0)[..., None]
+    x = from_uint8(images[:-DIGIT_TEST])[..., None]
     classifier = models.digit_classifier()
     classifier.compile(optimizer=keras.optimizers.Adam(1e-3),
                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])

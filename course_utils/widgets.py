@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils import plotting
+from course_utils.images import as_batch, as_numpy
 
 ArrayLike = Any
 
@@ -215,15 +216,6 @@ def patchgan_explorer(
 # ---------------------------------------------------------------------------
 # 4. The translation explorer.
 # ---------------------------------------------------------------------------
-def _batch(images: ArrayLike, name: str) -> np.ndarray:
-    arr = plotting.as_numpy(images)
-    if arr.ndim == 3:
-        arr = arr[None]
-    if arr.ndim != 4:
-        raise ValueError(f"{name} must be a batch of images (N, H, W, C); got shape {arr.shape}.")
-    return arr
-
-
 def _translate(fn: Callable[..., Any], x: np.ndarray, name: str) -> np.ndarray:
     """Apply a model or function to one image; Keras generators run by :mod:`course_utils.inference`."""
     import keras
@@ -235,7 +227,7 @@ def _translate(fn: Callable[..., Any], x: np.ndarray, name: str) -> np.ndarray:
         out = inference.translate(fn, batch)
     else:
         out = fn(batch, training=False) if hasattr(fn, "trainable_weights") else fn(batch)
-    out = plotting.as_numpy(out)
+    out = as_numpy(out, name=name)
     if out.ndim == 4 and out.shape[0] == 1:
         out = out[0]
     if out.ndim != 3:
@@ -271,14 +263,14 @@ def translation_explorer(
     """
     from course_utils import metrics
 
-    x_all = _batch(images, "images")
-    precomputed = None if callable(forward) else _batch(forward, "forward")
+    x_all = as_batch(images, "images")
+    precomputed = None if callable(forward) else as_batch(forward, "forward")
     if precomputed is not None and len(precomputed) != len(x_all):
         raise ValueError(
             f"forward holds {len(precomputed)} precomputed translations for {len(x_all)} images; "
             "pass one per image, or pass the generator itself."
         )
-    truth = None if targets is None else _batch(targets, "targets")
+    truth = None if targets is None else as_batch(targets, "targets")
     if truth is not None and len(truth) != len(x_all):
         raise ValueError(f"Got {len(truth)} targets for {len(x_all)} images; pass one target per image.")
     if backward is not None and not callable(backward):

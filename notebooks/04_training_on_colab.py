@@ -1165,13 +1165,13 @@ plotting.show_images([mine[0], inference.translate(g_loaded, mine)[0]], [name, "
 # exactly that command inside this notebook (without starting a second Python):
 
 # %%
-from course_utils import cli
+from course_utils import cli, images
 
 source = sorted((shipped / "testA").glob("*.jpg"))[0]
 out_folder = PAYOFF_DIR / "translated"
 status = cli.main(["translate", "--model", str(PAYOFF_DIR), "--input", str(source), "--output", str(out_folder)])
 assert status == 0 and (out_folder / source.name).exists()
-pair = [np.asarray(Image.open(f).convert("RGB"), np.float32) / 127.5 - 1.0 for f in (source, out_folder / source.name)]
+pair = [images.from_uint8(Image.open(f).convert("RGB")) for f in (source, out_folder / source.name)]   # pixels -> [-1, 1]
 plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 
 # %% [markdown]

@@ -14,3 +14,30 @@ def _seed():
 
     keras.utils.set_random_seed(0)
     yield
+
+
+# The paper-sized networks take seconds to build (the U-Net has 54M weights). Tests that only
+# read them (shapes, layer names, parameter and FLOP counts, gradients) share one of each; a test
+# that trains a network or sets its weights must build its own.
+@pytest.fixture(scope="session")
+def unet_256():
+    """``models.unet_generator()``: the pix2pix U-Net at 256x256 (54,424,323 weights). Read only."""
+    from course_utils import models
+
+    return models.unet_generator()
+
+
+@pytest.fixture(scope="session")
+def patchgan_256():
+    """``models.patchgan_discriminator()``: the pix2pix 70x70 PatchGAN at 256x256. Read only."""
+    from course_utils import models
+
+    return models.patchgan_discriminator()
+
+
+@pytest.fixture(scope="session")
+def resnet_256():
+    """``models.resnet_generator()``: the CycleGAN ResNet with 9 blocks at 256x256. Read only."""
+    from course_utils import models
+
+    return models.resnet_generator()

@@ -61,14 +61,12 @@ def test_capstone_smoke_trains_the_same_model_on_the_same_data():
     assert smoke.steps < full.steps and smoke.image_size < full.image_size
 
 
+@pytest.mark.slow  # starts TensorFlow in a subprocess
 def test_check_gpu_does_not_start_tensorflows_devices():
-    import subprocess
-    import sys
-
     script = ("from course_utils import config, distribute; config.check_gpu(verbose=False); "
               "print(distribute.split_cpu(2))")   # still possible after check_gpu
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**__import__("os").environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "True"
 
@@ -83,6 +81,7 @@ def test_start_lesson_picks_the_profile_prints_it_and_seeds(monkeypatch, capsys)
     np.testing.assert_array_equal(np.random.rand(3), first)   # NumPy seeded with cfg.seed each time
 
 
+@pytest.mark.slow  # starts TensorFlow in a subprocess
 def test_start_lesson_leaves_tensorflows_devices_alone():
     script = ("from course_utils import config, distribute; config.start_lesson(config.ColabTrainingConfig); "
               "print(distribute.split_cpu(2))")   # lesson 04 splits the CPU after its setup cell
@@ -92,9 +91,32 @@ def test_start_lesson_leaves_tensorflows_devices_alone():
     assert proc.stdout.strip().splitlines()[-1] == "True"
 
 
-def test_check_gpu_on_cpu_says_what_to_do(capsys):
+def _fake_gpus(monkeypatch, details):
+    """Make TensorFlow report one physical GPU per entry of ``details`` (or none), whatever the machine."""
+    import types
+
+    tf = config.import_tensorflow()
+    devices = [types.SimpleNamespace(name=f"/physical_device:GPU:{i}", device_type="GPU") for i in range(len(details))]
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: devices if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: details[devices.index(d)])
+
+
+def test_check_gpu_without_a_gpu_says_what_to_do(capsys, monkeypatch):
+    _fake_gpus(monkeypatch, [])
+    monkeypatch.setattr(config, "in_colab", lambda: False)
     assert config.check_gpu() == []
-    assert "No GPU" in capsys.readouterr().out
+    assert "No GPU found: lessons run on the CPU" in capsys.readouterr().out
+    monkeypatch.setattr(config, "in_colab", lambda: True)
+    assert config.check_gpu() == []
+    assert "Runtime > Change runtime type > T4 GPU" in capsys.readouterr().out
+
+
+def test_check_gpu_lists_each_gpu_by_name(capsys, monkeypatch):
+    _fake_gpus(monkeypatch, [{"device_name": "Tesla T4", "compute_capability": (7, 5)}, {}])
+    assert config.check_gpu() == [{"name": "Tesla T4", "compute_capability": (7, 5)},
+                                  {"name": "/physical_device:GPU:1", "compute_capability": None}]
+    assert capsys.readouterr().out.splitlines() == ["GPU 0: Tesla T4", "GPU 1: /physical_device:GPU:1"]
+    assert config.check_gpu(verbose=False) and capsys.readouterr().out == ""
 
 
 def _loss_inputs(rng):
@@ -196,3 +218,14 @@ def test_a_lesson_start_is_quiet_but_warnings_still_show():
     assert "a warning for the learner" in done.stderr
     noise = [line for line in done.stderr.splitlines() if re.search(r"^[IWE]\d{4} |absl::InitializeLog|cuInit", line)]
     assert noise == [], noise
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.0, "4", True, None])
+def test_positive_int_refuses_what_is_not_a_count(bad):
+    with pytest.raises(ValueError, match=r"steps must be a positive integer \(training steps\), got"):
+        config.positive_int(bad, "steps", "training steps")
+
+
+def test_positive_int_accepts_numpy_integers_and_returns_a_python_int():
+    value = config.positive_int(np.int64(3), "n")
+    assert value == 3 and type(value) is int

@@ -126,7 +126,7 @@ def test_wrong_size_and_bad_batch_size_are_refused(unet):
         inference.translate(unet, _images(size=SIZE * 2))
     with pytest.raises(ValueError, match="batch_size"):
         inference.translate(unet, _images(), batch_size=0)
-    with pytest.raises(ValueError, match=r"\(b, h, w, c\)"):
+    with pytest.raises(ValueError, match=r"one image \(H, W, C\) or a batch \(N, H, W, C\)"):
         inference.translate(unet, np.zeros((2, 3)))
 
 
@@ -139,6 +139,7 @@ def test_exportable_copy_uses_only_keras_layers_and_matches(unet):
     np.testing.assert_allclose(copy(x).numpy(), inference.translate(unet, x), atol=1e-5)
 
 
+@pytest.mark.slow  # saves and loads .keras files
 def test_exported_file_translates_correctly_with_plain_keras(unet, tmp_path):
     """The exported .keras file, loaded in a fresh process that never imports course_utils."""
     x = _images()

@@ -66,6 +66,35 @@ def test_ssim_of_flat_images_is_the_luminance_term_on_0_1():
     assert metrics.ssim(b, a) == pytest.approx(expected, abs=1e-3)
 
 
+def _ssim_numpy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """SSIM written out from Wang et al. (2004), eq. 13, independently of TensorFlow.
+
+    Images in [0, 1], an 11x11 Gaussian window (sigma 1.5) applied without padding, C1 = (0.01)^2,
+    C2 = (0.03)^2; the SSIM map is averaged over positions and then over channels, per image.
+    """
+    k = np.exp(-((np.arange(11) - 5.0) ** 2) / (2 * 1.5**2))
+    k /= k.sum()
+
+    def blur(a):  # separable "valid" Gaussian filter over height and width of (N, H, W, C)
+        a = np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), 1, a)
+        return np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), 2, a)
+
+    c1, c2 = 0.01**2, 0.03**2
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    ssim_map = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return ssim_map.mean(axis=(1, 2)).mean(axis=-1)
+
+
+def test_ssim_matches_the_formula_written_out_in_numpy():
+    # Textured images, so the contrast and structure terms count too (not only luminance).
+    x = _images(n=2, size=24)
+    y = np.clip(0.7 * x + np.random.default_rng(2).normal(0, 0.2, x.shape), -1, 1).astype(np.float32)
+    want = _ssim_numpy((x.astype(np.float64) + 1) / 2, (y.astype(np.float64) + 1) / 2)
+    assert 0.2 < want.min() and want.max() < 0.9                        # a discriminating case
+    np.testing.assert_allclose(metrics.ssim(y, x, per_image=True), want, atol=2e-4)
+
+
 def test_inputs_out_of_range_or_mismatched_raise_teaching_errors():
     x = _images()
     with pytest.raises(ValueError, match="127.5"):

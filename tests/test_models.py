@@ -7,32 +7,34 @@ from course_utils import models
 
 
 # Published parameter counts (all weights, batch-norm statistics included, as model.count_params()).
+# A string names a shared read-only fixture of tests/conftest.py (the paper-sized networks).
 @pytest.mark.parametrize(
     "builder, kwargs, expected",
     [
         (models.dcgan_generator, {}, 2_330_944),          # TF DCGAN tutorial
         (models.dcgan_discriminator, {}, 212_865),        # TF DCGAN tutorial
-        (models.unet_generator, {}, 54_424_323),          # pix2pix paper's code: no norm at the 1x1 bottleneck
+        ("unet_256", {}, 54_424_323),                     # pix2pix paper's code: no norm at the 1x1 bottleneck
         (models.unet_generator, {"bottleneck_norm": True}, 54_425_859),   # TF pix2pix tutorial
-        (models.patchgan_discriminator, {}, 2_770_433),   # TF pix2pix tutorial
-        (models.resnet_generator, {}, 11_378_179),        # CycleGAN, 9 blocks, non-affine IN
+        ("patchgan_256", {}, 2_770_433),                  # TF pix2pix tutorial
+        ("resnet_256", {}, 11_378_179),                   # CycleGAN, 9 blocks, non-affine IN
         # Udacity's CycleGAN notebook at 128 (bias-free convs); its PyTorch trainable counts are
         # 8,402,176 and 2,765,568, checked in test_small_cyclegan_matches_udacity below.
         (models.small_cyclegan_generator, {}, 8_409_600),
         (models.small_cyclegan_discriminator, {}, 2_767_360),
     ],
 )
-def test_published_parameter_counts(builder, kwargs, expected):
-    assert builder(**kwargs).count_params() == expected
+def test_published_parameter_counts(builder, kwargs, expected, request):
+    model = request.getfixturevalue(builder) if isinstance(builder, str) else builder(**kwargs)
+    assert model.count_params() == expected
 
 
-def test_output_shapes_at_paper_sizes():
+def test_output_shapes_at_paper_sizes(unet_256, patchgan_256, resnet_256):
     assert models.dcgan_generator().output_shape == (None, 28, 28, 1)
     assert models.dcgan_discriminator().output_shape == (None, 1)
-    assert models.unet_generator().output_shape == (None, 256, 256, 3)
-    assert models.patchgan_discriminator().output_shape == (None, 30, 30, 1)
+    assert unet_256.output_shape == (None, 256, 256, 3)
+    assert patchgan_256.output_shape == (None, 30, 30, 1)
     assert models.patchgan_discriminator(target_channels=None, norm="instance").output_shape == (None, 30, 30, 1)
-    assert models.resnet_generator().output_shape == (None, 256, 256, 3)
+    assert resnet_256.output_shape == (None, 256, 256, 3)
     assert models.small_cyclegan_generator().output_shape == (None, 128, 128, 3)
     assert models.small_cyclegan_discriminator().output_shape == (None, 7, 7, 1)
 
@@ -56,8 +58,8 @@ def test_small_cyclegan_matches_udacity():
     assert models.small_cyclegan_discriminator(32, conv_dim=8).output_shape == (None, 1, 1, 1)
 
 
-def test_unet_structure_follows_the_paper():
-    g = models.unet_generator()
+def test_unet_structure_follows_the_paper(unet_256):
+    g = unet_256
     names = [l.name for l in g.layers]
     assert sum(n.endswith("_conv") and n.startswith("down") for n in names) == 8
     assert sum(n.endswith("_conv") and n.startswith("up") for n in names) == 7
@@ -70,11 +72,11 @@ def test_unet_structure_follows_the_paper():
     assert g.get_layer("skip7").output.shape[1:] == (128, 128, 128)
 
 
-def test_resnet_block_counts_follow_image_size():
+def test_resnet_block_counts_follow_image_size(resnet_256):
     def n_res(m):
         return sum(l.name.endswith("_add") for l in m.layers)
 
-    assert n_res(models.resnet_generator(256)) == 9
+    assert n_res(resnet_256) == 9
     assert n_res(models.resnet_generator(128, filters=8)) == 6
     assert n_res(models.resnet_generator(64, n_blocks=2, filters=8)) == 2
 
@@ -89,8 +91,8 @@ def test_small_sizes_work_for_smoke_runs(size):
     assert d([x, np.asarray(y)]).shape[1] >= 6
 
 
-def test_patchgan_receptive_field_is_70_measured_with_gradients():
-    d = models.patchgan_discriminator()
+def test_patchgan_receptive_field_is_70_measured_with_gradients(patchgan_256):
+    d = patchgan_256
     x = tf.random.normal((1, 256, 256, 3), seed=1)
     t = tf.random.normal((1, 256, 256, 3), seed=2)
     with tf.GradientTape() as tape:

@@ -12,22 +12,8 @@ from keras import layers
 from course_utils import models, perf, recipes
 
 
-# The papers' networks at 256x256 (built, never run; the U-Net has 54M weights): built once per module.
-@pytest.fixture(scope="module")
-def unet256():
-    return models.unet_generator(256)
-
-
-@pytest.fixture(scope="module")
-def patchgan256():
-    return models.patchgan_discriminator(256)
-
-
-@pytest.fixture(scope="module")
-def resnet256():
-    return models.resnet_generator(256)
-
-
+# The papers' networks at 256x256 come from conftest.py's session fixtures (unet_256, patchgan_256,
+# resnet_256: built once, never run); the instance-norm PatchGAN only this module needs.
 @pytest.fixture(scope="module")
 def patchgan256_instance():
     return models.patchgan_discriminator(256, target_channels=None, norm="instance")
@@ -97,9 +83,9 @@ def test_unknown_image_size_and_subclassed_models_are_refused_with_a_fix():
 @pytest.mark.parametrize(
     "network, exact, rounded",
     [
-        ("unet256", 6_048_186_368, 6.05e9),
-        ("patchgan256", 3_197_140_992, 3.20e9),   # 6 input channels
-        ("resnet256", 49_551_507_456, 49.6e9),    # 9 residual blocks
+        ("unet_256", 6_048_186_368, 6.05e9),
+        ("patchgan_256", 3_197_140_992, 3.20e9),   # 6 input channels
+        ("resnet_256", 49_551_507_456, 49.6e9),    # 9 residual blocks
     ],
 )
 def test_macs_of_the_papers_networks(network, exact, rounded, request):
@@ -108,10 +94,10 @@ def test_macs_of_the_papers_networks(network, exact, rounded, request):
     assert math.isclose(macs, rounded, rel_tol=0.01)
 
 
-def test_resnet_published_56_8_gmac_is_the_output_resolution_convention(resnet256):
+def test_resnet_published_56_8_gmac_is_the_output_resolution_convention(resnet_256):
     # GAN Compression (Li et al. 2020) and thop quote 56.8 GMAC for this generator: the two
     # stride-2 transposed convs counted at their output size (4x) add 3 x 2.416 GMAC.
-    g = resnet256
+    g = resnet_256
     assert round(perf.transposed_output_convention_macs(g) / 1e9, 1) == 56.8
     per_deconv_at_input = 64 * 64 * 9 * 256 * 128            # up1 at its 64x64 input
     assert perf.transposed_output_convention_macs(g) - perf.count_macs(g) == 3 * 2 * per_deconv_at_input
@@ -307,12 +293,12 @@ def test_format_duration_refuses_impossible_times(bad):
 
 
 @pytest.mark.slow
-def test_step_costs_quoted_in_the_lessons(unet256, patchgan256, resnet256, patchgan256_instance):
+def test_step_costs_quoted_in_the_lessons(unet_256, patchgan_256, resnet_256, patchgan256_instance):
     """The numbers lessons 00, 02 and 03 quote: FLOP counts and T4 floors (estimates, not measurements)."""
     t4 = perf.PEAK_FLOPS["T4"].fp32
-    unet, patch = perf.count_macs(unet256), perf.count_macs(patchgan256)
+    unet, patch = perf.count_macs(unet_256), perf.count_macs(patchgan_256)
     pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, perf.FORWARD_PASSES["pix2pix"])
-    resnet = perf.count_macs(resnet256)
+    resnet = perf.count_macs(resnet_256)
     d = perf.count_macs(patchgan256_instance)
     cyclegan = perf.step_flops({"generator_g": resnet, "generator_f": resnet, "discriminator_x": d,
                                 "discriminator_y": d}, perf.CYCLEGAN_POOL_PASSES)

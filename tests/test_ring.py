@@ -21,6 +21,7 @@ def test_settings_differ_only_in_packing():
     assert (plain.steps, plain.batch_size, plain.learning_rate, plain.final_learning_rate) == (1500, 256, 1e-3, 1e-4)
 
 
+@pytest.mark.slow  # trains the ring GAN twice
 def test_train_ring_is_repeatable_and_snapshots_on_schedule():
     a = ring.train_ring(_tiny(pack=2), seed=3, snapshots=4, progress=False)
     b = ring.train_ring(_tiny(pack=2), seed=3, snapshots=4, progress=False)
@@ -36,6 +37,7 @@ def test_train_ring_rejects_a_batch_the_pack_cannot_split():
         ring.train_ring(_tiny(pack=3), seed=0, progress=False)
 
 
+@pytest.mark.slow  # trains two short ring runs
 def test_save_ring_results_writes_the_figure_and_the_table(tmp_path):
     results = {"plain": [ring.train_ring(_tiny(), 0, snapshots=2, progress=False)],
                "packed": [ring.train_ring(_tiny(pack=2), 0, snapshots=2, progress=False)]}
