@@ -40,6 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_utils import inference
+from course_utils.config import positive_int
 
 if TYPE_CHECKING:   # only for the type hints: train imports this module, not the other way round
     from course_utils.train import Trainer
@@ -78,9 +79,8 @@ def checkpoint_manager(trainer: Trainer, out_dir: str | os.PathLike,
     index file (atomically), so a process killed during a save leaves the previous checkpoint
     as the latest one.
     """
-    if max_to_keep is not None and (not isinstance(max_to_keep, int) or isinstance(max_to_keep, bool)
-                                    or max_to_keep < 1):
-        raise ValueError(f"max_to_keep must be a positive integer number of checkpoints, got {max_to_keep!r}.")
+    if max_to_keep is not None:
+        max_to_keep = positive_int(max_to_keep, "max_to_keep", "checkpoints to keep")
     folder = str(Path(out_dir) / CHECKPOINT_DIR)
     managers = trainer.__dict__.setdefault("_course_checkpoint_managers", {})
     cached = managers.get(folder)
@@ -248,11 +248,9 @@ class CheckpointCallback(keras.callbacks.Callback):
 
     def __init__(self, out_dir: str | os.PathLike, every_n_steps: int = 100, max_to_keep: int = MAX_TO_KEEP):
         super().__init__()
-        if not isinstance(every_n_steps, int) or every_n_steps < 1:
-            raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}.")
         self.out_dir = Path(out_dir)
-        self.every_n_steps = every_n_steps
-        self.max_to_keep = max_to_keep
+        self.every_n_steps = positive_int(every_n_steps, "every_n_steps", "steps between checkpoints")
+        self.max_to_keep = positive_int(max_to_keep, "max_to_keep", "checkpoints to keep")
         self.healthy = True
         self.saved_step = -1
 
@@ -302,9 +300,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, out_dir: str | os.PathLike, sample_inputs: Any, every: int = 100):
         super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer number of steps, got {every!r}.")
-        self.out_dir, self.sample_inputs, self.every = Path(out_dir), sample_inputs, every
+        self.out_dir, self.sample_inputs = Path(out_dir), sample_inputs
+        self.every = positive_int(every, "every", "steps between pictures")
 
     def _save(self) -> None:
         step = int(self.model.step.numpy())
@@ -331,10 +328,9 @@ class TensorBoardLogger(keras.callbacks.Callback):
     def __init__(self, log_dir: str | os.PathLike, every: int = 10, sample_inputs: Any = None,
                  image_every: int = 100):
         super().__init__()
-        for what, value in (("every", every), ("image_every", image_every)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{what} must be a positive integer number of steps, got {value!r}.")
-        self.log_dir, self.every, self.sample_inputs, self.image_every = str(log_dir), every, sample_inputs, image_every
+        self.log_dir, self.sample_inputs = str(log_dir), sample_inputs
+        self.every = positive_int(every, "every", "steps between scalars")
+        self.image_every = positive_int(image_every, "image_every", "steps between pictures")
         self.writer: Any = None
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
@@ -366,7 +362,9 @@ class LossHistory(keras.callbacks.Callback):
 
     def __init__(self, out_dir: str | os.PathLike, every: int = 1, json_every: int = 50):
         super().__init__()
-        self.out_dir, self.every, self.json_every = Path(out_dir), every, json_every
+        self.out_dir = Path(out_dir)
+        self.every = positive_int(every, "every", "steps between rows")
+        self.json_every = positive_int(json_every, "json_every", "rows between rewrites of history.json")
         self.rows: list[dict[str, float]] = []
         self.columns: list[str] = []
 
@@ -773,8 +771,7 @@ def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir
     Returns ``{"step", "resumed_from", "steps_run", "losses", "mean_losses", "export"}``:
     ``losses`` are the last step's values, ``mean_losses`` their means over this call.
     """
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer (the global step to reach), got {steps!r}.")
+    steps = positive_int(steps, "steps", "the global step to reach")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     run_settings = check_resume(out, trainer, steps, settings)

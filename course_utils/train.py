@@ -41,6 +41,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import inference, losses
+from course_utils.config import positive_int
 
 #: The adversarial loss forms (see :mod:`course_utils.losses`).
 LOSS_FORMS = losses.FORMS
@@ -373,10 +374,8 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 def cyclegan_schedule(steps_per_epoch: int, learning_rate: float = 2e-4, constant_epochs: int = 100,
                       decay_epochs: int = 100) -> LinearDecay:
     """The CycleGAN paper's schedule in optimizer steps: 100 epochs constant, 100 decaying to zero."""
-    if not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch < 1:
-        raise ValueError(f"steps_per_epoch must be a positive integer (images per epoch / batch size), "
-                         f"got {steps_per_epoch!r}.")
-    return LinearDecay(learning_rate, constant_epochs * int(steps_per_epoch), decay_epochs * int(steps_per_epoch))
+    steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch", "images per epoch / batch size")
+    return LinearDecay(learning_rate, constant_epochs * steps_per_epoch, decay_epochs * steps_per_epoch)
 
 
 # ===========================================================================
@@ -415,8 +414,7 @@ def next_loss_scale(scale: float, good_steps: int, finite: bool, growth_steps: i
     the count grows, and the step that completes ``growth_steps`` finite steps in a row doubles
     the scale and resets the count. Keras starts from a scale of 2**15 with ``growth_steps=2000``.
     """
-    if growth_steps < 1:
-        raise ValueError(f"growth_steps must be a positive number of steps, got {growth_steps!r}.")
+    positive_int(growth_steps, "growth_steps", "finite steps in a row before the scale doubles")
     if not finite:
         return scale / 2.0, 0, False
     if good_steps + 1 >= growth_steps:

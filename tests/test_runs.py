@@ -368,6 +368,22 @@ def test_run_folders_written_before_the_seed_change_still_resume(tmp_path):
         runs.check_resume(out, cyclegan(seed=3), 4)                 # another seed is still refused
 
 
+@pytest.mark.parametrize("make", [
+    lambda bad: runs.CheckpointCallback("out", every_n_steps=bad),
+    lambda bad: runs.CheckpointCallback("out", max_to_keep=bad),
+    lambda bad: runs.SampleGrid("out", None, every=bad),
+    lambda bad: runs.TensorBoardLogger("out", every=bad),
+    lambda bad: runs.TensorBoardLogger("out", image_every=bad),
+    lambda bad: runs.LossHistory("out", every=bad),
+    lambda bad: runs.LossHistory("out", json_every=bad),
+    lambda bad: runs.run_training(None, None, bad, "out"),
+])
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True])
+def test_counts_of_steps_and_files_must_be_positive_integers(make, bad):
+    with pytest.raises(ValueError, match=r"must be a positive integer \(.+\), got"):
+        make(bad)
+
+
 # ---------------------------------------------------------------------------
 # The checkpoint manager and the callbacks' independence of their order
 # ---------------------------------------------------------------------------
