@@ -6,8 +6,8 @@ r"""The instructor's benchmark: how fast this machine trains the course's models
 1. builds the papers' networks of a model (:func:`course_utils.recipes.build_networks`) twice, one
    copy for the course's trainer and one for a plain baseline, and counts their work with
    :mod:`course_utils.perf` (MACs per image, FLOPs per step);
-2. times the trainer's ``train_step`` (:func:`trainer_step`) next to a training step written the way
-   the TensorFlow tutorials write it (:func:`baseline_step`), on one fixed batch
+2. times the trainer's ``train_step`` (:func:`trainer_step`) next to the explicit training step of
+   :mod:`course_utils.train`, written the way the TensorFlow tutorials write it (:func:`baseline_step`), on one fixed batch
    (:func:`fixed_batch`), interleaved step by step (:func:`course_utils.perf.time_interleaved`);
 3. reports medians, the paired ratio trainer / baseline (:func:`paired_ratio`), the FLOP/s achieved
    and their fraction of the GPU's published peak, the peak memory (:func:`peak_memory`) and the
@@ -34,7 +34,7 @@ from course_utils import perf, recipes, train
 
 
 # ===========================================================================
-# 1. The plain baseline: training steps written the way the TF tutorials write them
+# 1. The plain baseline: the explicit, tutorial-style steps of course_utils.train
 # ===========================================================================
 def _adam(model: str, precision: str, network: Any) -> Any:
     """The recipe's Adam of ``model`` (the trainer's), wrapped for loss scaling under mixed_float16.
@@ -50,115 +50,49 @@ def _adam(model: str, precision: str, network: Any) -> Any:
     return opt
 
 
-def _scaled(opt: Any, loss: Any) -> Any:
-    """The loss times the loss scale under mixed_float16 (call it inside the tape), else the loss."""
-    return opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
-
-
 def baseline_step(model: str, networks: Mapping[str, Any], precision: str = "float32",
                   jit_compile: bool = False) -> Callable[[tuple], dict]:
-    """A ``tf.function`` training step for ``model`` as the TensorFlow tutorials write it.
+    """The tutorial-style step of ``model`` as a plain ``tf.function``: the baseline of the benchmark.
 
-    Two gradient tapes (one persistent tape for CycleGAN, as its tutorial does),
-    ``tape.gradient`` and ``optimizer.apply_gradients``; the losses are the papers'
-    (BCE for GAN and Pix2Pix with lambda=100 L1, LSGAN with cycle 10 and identity 5 for
-    CycleGAN), written with plain ``tf`` ops. One departure from the tutorials: the
-    optimizers' variables are built before the first call (see :func:`_adam`). The step takes one batch tuple:
-    ``(real_images,)`` for ``gan``, ``(input, target)`` for ``pix2pix``, ``(x, y)`` for ``cyclegan``,
-    and returns a dict of scalar losses.
+    The step is :mod:`course_utils.train`'s explicit one (:func:`~course_utils.train.gan_train_step`,
+    :func:`~course_utils.train.pix2pix_train_step`, :func:`~course_utils.train.cyclegan_train_step`):
+    gradient tapes, ``tape.gradient`` and ``optimizer.apply_gradients``, as the TensorFlow tutorials
+    write it and the lessons show it, with the papers' losses and no image pool. Nothing of the
+    trainer wraps it (no metrics, step counter, pool or distribution), so the ratio measures what
+    the trainer adds. One departure from the tutorials: the optimizers' variables are built before
+    the first call (see :func:`_adam`). The step takes one batch tuple: ``(real_images,)`` for
+    ``gan``, ``(input, target)`` for ``pix2pix``, ``(x, y)`` for ``cyclegan``, and returns the
+    explicit step's dict of scalar losses.
     """
-    def bce(labels_value: float, logits: Any) -> Any:
-        logits = tf.cast(logits, tf.float32)
-        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-            labels=tf.fill(tf.shape(logits), labels_value), logits=logits))
-
-    def mae(a: Any, b: Any) -> Any:
-        return tf.reduce_mean(tf.abs(tf.cast(a, tf.float32) - tf.cast(b, tf.float32)))
-
-    def mse_to(value: float, logits: Any) -> Any:
-        return tf.reduce_mean(tf.square(tf.cast(logits, tf.float32) - value))
+    r = recipes.recipe(model)
+    opts = [_adam(model, precision, networks[key]) for key in r.networks]
+    nets = [networks[key] for key in r.networks]
 
     if model == "gan":
-        generator, discriminator = networks["generator"], networks["discriminator"]
-        latent_dim = int(generator.inputs[0].shape[-1])
-        g_opt, d_opt = _adam(model, precision, generator), _adam(model, precision, discriminator)
+        latent_dim = int(nets[0].inputs[0].shape[-1])
 
         @tf.function(jit_compile=jit_compile)
         def gan_step(batch: tuple) -> dict:
             (images,) = batch
             noise = tf.random.normal([tf.shape(images)[0], latent_dim])
-            with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-                generated = generator(noise, training=True)
-                real_output = discriminator(images, training=True)
-                fake_output = discriminator(generated, training=True)
-                gen_loss = bce(1.0, fake_output)
-                disc_loss = bce(1.0, real_output) + bce(0.0, fake_output)
-                scaled_g, scaled_d = _scaled(g_opt, gen_loss), _scaled(d_opt, disc_loss)
-            g_grads = gen_tape.gradient(scaled_g, generator.trainable_variables)
-            d_grads = disc_tape.gradient(scaled_d, discriminator.trainable_variables)
-            g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-            d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-            return {"g_loss": gen_loss, "d_loss": disc_loss}
+            return train.gan_train_step(*nets, *opts, images, noise)
 
         return gan_step
 
     if model == "pix2pix":
-        generator, discriminator = networks["generator"], networks["discriminator"]
-        g_opt, d_opt = _adam(model, precision, generator), _adam(model, precision, discriminator)
-
         @tf.function(jit_compile=jit_compile)
         def pix2pix_step(batch: tuple) -> dict:
-            input_image, target = batch
-            with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-                gen_output = generator(input_image, training=True)
-                disc_real_output = discriminator([input_image, target], training=True)
-                disc_generated_output = discriminator([input_image, gen_output], training=True)
-                gen_total_loss = bce(1.0, disc_generated_output) + 100.0 * mae(target, gen_output)
-                disc_loss = 0.5 * (bce(1.0, disc_real_output) + bce(0.0, disc_generated_output))
-                scaled_g, scaled_d = _scaled(g_opt, gen_total_loss), _scaled(d_opt, disc_loss)
-            g_grads = gen_tape.gradient(scaled_g, generator.trainable_variables)
-            d_grads = disc_tape.gradient(scaled_d, discriminator.trainable_variables)
-            g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-            d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-            return {"g_loss": gen_total_loss, "d_loss": disc_loss}
+            inp, target = batch
+            return train.pix2pix_train_step(*nets, *opts, inp, target)
 
         return pix2pix_step
 
-    if model == "cyclegan":
-        gen_g, gen_f = networks["generator_g"], networks["generator_f"]
-        disc_x, disc_y = networks["discriminator_x"], networks["discriminator_y"]
-        opts = {name: _adam(model, precision, net) for name, net in
-                (("g", gen_g), ("f", gen_f), ("dx", disc_x), ("dy", disc_y))}
+    @tf.function(jit_compile=jit_compile)
+    def cyclegan_step(batch: tuple) -> dict:
+        real_x, real_y = batch
+        return train.cyclegan_train_step(*nets, *opts, real_x, real_y)
 
-        @tf.function(jit_compile=jit_compile)
-        def cyclegan_step(batch: tuple) -> dict:
-            real_x, real_y = batch
-            with tf.GradientTape(persistent=True) as tape:
-                fake_y = gen_g(real_x, training=True)
-                cycled_x = gen_f(fake_y, training=True)
-                fake_x = gen_f(real_y, training=True)
-                cycled_y = gen_g(fake_x, training=True)
-                same_x = gen_f(real_x, training=True)
-                same_y = gen_g(real_y, training=True)
-                disc_real_x = disc_x(real_x, training=True)
-                disc_real_y = disc_y(real_y, training=True)
-                disc_fake_x = disc_x(fake_x, training=True)
-                disc_fake_y = disc_y(fake_y, training=True)
-                cycle = 10.0 * (mae(real_x, cycled_x) + mae(real_y, cycled_y))
-                g_loss = mse_to(1.0, disc_fake_y) + cycle + 5.0 * mae(real_y, same_y)
-                f_loss = mse_to(1.0, disc_fake_x) + cycle + 5.0 * mae(real_x, same_x)
-                dx_loss = 0.5 * (mse_to(1.0, disc_real_x) + mse_to(0.0, disc_fake_x))
-                dy_loss = 0.5 * (mse_to(1.0, disc_real_y) + mse_to(0.0, disc_fake_y))
-                scaled = {key: _scaled(opts[key], loss) for key, loss in
-                          (("g", g_loss), ("f", f_loss), ("dx", dx_loss), ("dy", dy_loss))}
-            for key, net in (("g", gen_g), ("f", gen_f), ("dx", disc_x), ("dy", disc_y)):
-                grads = tape.gradient(scaled[key], net.trainable_variables)
-                opts[key].apply_gradients(zip(grads, net.trainable_variables))
-            return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss}
-
-        return cyclegan_step
-
-    raise ValueError(f"model must be one of {recipes.MODELS}, got {model!r}.")
+    return cyclegan_step
 
 
 def fixed_batch(model: str, image_size: int | None, batch_size: int, seed: int = 0) -> tuple:
