@@ -25,9 +25,7 @@ Images are float32, channels last, in [-1, 1] throughout.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import math
 import os
@@ -40,8 +38,8 @@ from typing import Any, Iterator, Mapping, Sequence
 import keras
 import numpy as np
 
-from course_utils import train   # _tile: the same grid layout as the sample pictures
-from course_utils.images import to_unit
+from course_utils import runs
+from course_utils.images import tile, to_unit
 from course_utils.config import positive_int
 
 #: How many images per PNG grid in the report.
@@ -385,19 +383,6 @@ def check_report_folder(out: str | os.PathLike) -> Path:
     return out
 
 
-def _save_png(image: np.ndarray, path: Path) -> None:
-    from PIL import Image
-
-    arr = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
-    if arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    buffer = io.BytesIO()
-    Image.fromarray(arr).save(buffer, format="PNG")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, path)
-
-
 def _fmt(value: Any, digits: int = 4) -> str:
     if value is None:
         return "n/a"
@@ -445,7 +430,7 @@ def write_report(out: str | os.PathLike, evaluation: Evaluation, title: str = "E
         for g in range(0, len(rows), ROWS_PER_GRID):
             chunk = rows[g:g + ROWS_PER_GRID]
             name = f"grid_{s}_{g // ROWS_PER_GRID:03d}.png"
-            _save_png(train._tile([images for _, images in chunk]), grids_dir / name)
+            runs.save_png(tile([images for _, images in chunk]), grids_dir / name)
             written[name] = grids_dir / name
             files = ", ".join(html.escape(n) for n, _ in chunk)
             parts.append(f"<figure><img src='grids/{name}' alt='{html.escape(section)}'>"
@@ -511,37 +496,18 @@ class ValidationCallback(keras.callbacks.Callback):
         return self.out_dir / "validation.csv"
 
     def _read_existing(self, up_to_step: int) -> None:
-        self.rows = []
-        if not self.csv_path.is_file():
-            return
-        with open(self.csv_path, newline="") as f:
-            for row in csv.DictReader(f):
-                try:
-                    parsed = {"step": int(row["step"]), **{k: float(row[k]) for k in self.columns}}
-                except (KeyError, TypeError, ValueError):    # a line cut short by a kill
-                    continue
-                if parsed["step"] <= up_to_step:
-                    self.rows.append(parsed)
+        _, self.rows = runs.read_step_csv(self.csv_path, up_to_step, self.columns)
 
     def _write(self) -> None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(("step",) + self.columns)
-        for row in self.rows:
-            writer.writerow([row["step"]] + [repr(float(row[k])) for k in self.columns])
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for path, text in ((self.csv_path, buffer.getvalue()),
-                           (self.out_dir / "validation.json",
-                            json.dumps([{k: (_clean(v) if isinstance(v, float) else v) for k, v in r.items()}
-                                        for r in self.rows]))):
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text)
-            os.replace(tmp, path)
+        runs.write_step_csv(self.csv_path, self.columns, self.rows)
+        cleaned = [{k: (_clean(v) if isinstance(v, float) else v) for k, v in r.items()} for r in self.rows]
+        tmp = self.out_dir / "validation.json.tmp"
+        tmp.write_text(json.dumps(cleaned))
+        os.replace(tmp, self.out_dir / "validation.json")
 
     def validate(self) -> dict[str, Any]:
         """Compute the numbers now, for the model's current step, and record them."""
-        from course_utils import train
-
         step = int(self.model.step.numpy())
         generator = self.generator if self.generator is not None else self.model.generator
         if self._pairs is None:   # read and checked once; decoded again at each validation (no cache)
@@ -559,7 +525,7 @@ class ValidationCallback(keras.callbacks.Callback):
             with self.writer.as_default():
                 for key in self.columns:
                     if math.isfinite(row[key]):
-                        train.tensorboard_scalar(key, row[key], step)
+                        runs.tensorboard_scalar(key, row[key], step)
             self.writer.flush()
         self.last = row
         return row

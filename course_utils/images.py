@@ -9,7 +9,8 @@ ranges meet it at the edges of the course:
 - **[0, 255]** integers (``uint8``): what image files hold. :func:`from_uint8` brings them in,
   :func:`to_uint8` writes them back.
 - **[0, 1]** floats: what ``plt.imshow`` expects, and what SSIM tables are computed on.
-  :func:`to_unit` and :func:`to_signed` convert in both directions.
+  :func:`to_unit` and :func:`to_signed` convert in both directions, :func:`unit_to_uint8` writes
+  such a picture to a file, and :func:`tile` lays pictures out in a grid.
 - Anything else is a mistake, and :func:`check_range` says which conversion fixes it.
 
 :func:`as_numpy` turns whatever a learner holds (a tensor, an array, a list) into a NumPy
@@ -24,7 +25,7 @@ it is instant.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -97,9 +98,29 @@ def to_unit(x: ArrayLike) -> np.ndarray:
     return np.clip((as_numpy(x) + 1.0) / 2.0, 0.0, 1.0)
 
 
+def unit_to_uint8(x: ArrayLike) -> np.ndarray:
+    """Pictures in [0, 1] (what :func:`to_unit` returns) -> ``uint8`` pixels for PNG files: ``x * 255``, rounded, clipped."""
+    return np.round(np.clip(as_numpy(x), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def to_signed(x: ArrayLike) -> np.ndarray:
     """Images in [0, 1] -> float32 in [-1, 1]: ``x * 2 - 1`` (not clipped: check_range catches strays)."""
     return as_numpy(x) * np.float32(2.0) - np.float32(1.0)
+
+
+def tile(rows: Sequence[Sequence[np.ndarray]], gap: int = 2) -> np.ndarray:
+    """Pictures (each ``(h, w, c)`` in [0, 1], all the same size) laid out in rows with white gaps.
+
+    The layout of every sample grid of the course (the trainers' ``sample_grid``, the evaluation
+    reports): one row per example, one column per stage, e.g. input | target | prediction.
+    """
+    h, w, c = rows[0][0].shape
+    ncols = max(len(r) for r in rows)
+    grid = np.ones((len(rows) * (h + gap) - gap, ncols * (w + gap) - gap, c), np.float32)
+    for i, row in enumerate(rows):
+        for j, img in enumerate(row):
+            grid[i * (h + gap):i * (h + gap) + h, j * (w + gap):j * (w + gap) + w] = img
+    return grid
 
 
 # ---------------------------------------------------------------------------
@@ -158,6 +179,8 @@ __all__ = [
     "to_uint8",
     "to_unit",
     "to_signed",
+    "unit_to_uint8",
+    "tile",
     "RANGE_TOLERANCE",
     "check_range",
     "SSIM_SETTINGS",

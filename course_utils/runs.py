@@ -41,6 +41,7 @@ import tensorflow as tf
 
 from course_utils import inference
 from course_utils.config import positive_int
+from course_utils.images import unit_to_uint8
 
 if TYPE_CHECKING:   # only for the type hints: train imports this module, not the other way round
     from course_utils.train import Trainer
@@ -153,12 +154,49 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def read_step_csv(path: str | os.PathLike, up_to_step: int,
+                  columns: Sequence[str] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """The rows of a step-numbered CSV (a loss history, a validation log) up to ``up_to_step``.
+
+    ``columns`` defaults to the file's header (without ``step``). A line cut short by a kill is
+    skipped; rows after ``up_to_step`` (written after the checkpoint a resume starts from) are
+    dropped. Returns ``(columns, rows)``, each row ``{"step": int, column: float, ...}``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return list(columns or []), []
+    rows: list[dict[str, Any]] = []
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        names = list(columns) if columns is not None else [c for c in (reader.fieldnames or []) if c != "step"]
+        for row in reader:
+            try:
+                parsed = {"step": int(float(row["step"])), **{c: float(row[c]) for c in names}}
+            except (KeyError, TypeError, ValueError):   # a line cut short by a kill
+                continue
+            if parsed["step"] <= up_to_step:
+                rows.append(parsed)
+    return names, rows
+
+
+def write_step_csv(path: str | os.PathLike, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``rows`` (as :func:`read_step_csv` returns them) to ``path`` atomically, floats exactly."""
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["step", *columns])
+    for row in rows:
+        writer.writerow([row["step"]] + [repr(float(row[c])) for c in columns])
+    _write_atomically(Path(path), buffer.getvalue().encode())
+
+
 def save_png(image: np.ndarray, path: str | os.PathLike) -> Path:
     """Save an ``(H, W, C)`` float image in [0, 1] as PNG (atomically); returns the path."""
     from PIL import Image
     import io
 
-    arr = np.round(np.clip(np.asarray(image, np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+    arr = unit_to_uint8(image)
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     buffer = io.BytesIO()
@@ -198,7 +236,7 @@ def tensorboard_image(name: str, image: np.ndarray, step: int) -> None:
     """Write one ``(H, W, C)`` image in [0, 1] in TensorBoard's image format (a PNG blob)."""
     from tensorflow.core.framework import summary_pb2
 
-    arr = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    arr = unit_to_uint8(image)
     png = tf.image.encode_png(arr)
     blob = tf.stack([tf.as_string(arr.shape[1]), tf.as_string(arr.shape[0]), png])   # width, height, images
     tf.summary.write(name, blob, step=step, metadata=_summary_metadata("images", summary_pb2.DATA_CLASS_BLOB_SEQUENCE))
@@ -377,30 +415,10 @@ class LossHistory(keras.callbacks.Callback):
         return self.out_dir / "history.json"
 
     def _read_existing(self, up_to_step: int) -> None:
-        self.rows, self.columns = [], []
-        if not self.csv_path.exists():
-            return
-        with open(self.csv_path, newline="") as f:
-            reader = csv.DictReader(f)
-            self.columns = [c for c in (reader.fieldnames or []) if c != "step"]
-            for row in reader:
-                try:
-                    parsed = {k: float(v) for k, v in row.items() if k is not None}
-                except (TypeError, ValueError):   # a line cut short by a kill
-                    continue
-                if "step" in parsed and parsed["step"] <= up_to_step and len(parsed) == len(self.columns) + 1:
-                    parsed["step"] = int(parsed["step"])
-                    self.rows.append(parsed)
+        self.columns, self.rows = read_step_csv(self.csv_path, up_to_step)
 
     def _rewrite_csv(self) -> None:
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["step"] + self.columns)
-        for row in self.rows:
-            writer.writerow([row["step"]] + [repr(row[c]) for c in self.columns])
-        _write_atomically(self.csv_path, buffer.getvalue().encode())
+        write_step_csv(self.csv_path, self.columns, self.rows)
 
     def _write_json(self) -> None:
         _write_atomically(self.json_path, json.dumps(self.rows).encode())

@@ -42,6 +42,7 @@ from keras import ops
 
 from course_utils import inference, losses
 from course_utils.config import positive_int
+from course_utils.images import SSIM_SETTINGS, tile, to_unit
 
 #: The adversarial loss forms (see :mod:`course_utils.losses`).
 LOSS_FORMS = losses.FORMS
@@ -587,23 +588,6 @@ class Trainer(keras.Model):
         raise NotImplementedError
 
 
-def _to_unit(images: Any) -> np.ndarray:
-    """[-1, 1] -> [0, 1] as float32 NumPy, clipped."""
-    x = np.asarray(keras.ops.convert_to_numpy(images), dtype=np.float32)
-    return np.clip((x + 1.0) / 2.0, 0.0, 1.0)
-
-
-def _tile(rows: Sequence[Sequence[np.ndarray]], gap: int = 2) -> np.ndarray:
-    """Images (each (h, w, c) in [0, 1]) arranged in rows, separated by white gaps."""
-    h, w, c = rows[0][0].shape
-    ncols = max(len(r) for r in rows)
-    grid = np.ones((len(rows) * (h + gap) - gap, ncols * (w + gap) - gap, c), np.float32)
-    for i, row in enumerate(rows):
-        for j, img in enumerate(row):
-            grid[i * (h + gap):i * (h + gap) + h, j * (w + gap):j * (w + gap) + w] = img
-    return grid
-
-
 def _pythonify(result: Any) -> Any:
     """evaluate()'s dict, list or single value with each value a Python float."""
     if isinstance(result, Mapping):
@@ -685,9 +669,9 @@ class GAN(Trainer):
 
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: fixed noise ``(n, latent_dim)``; the n generated images in a near-square grid."""
-        images = _to_unit(self.generator(np.asarray(inputs, np.float32), training=False))
+        images = to_unit(self.generator(np.asarray(inputs, np.float32), training=False))
         cols = int(math.ceil(math.sqrt(len(images))))
-        return _tile([list(images[i:i + cols]) for i in range(0, len(images), cols)])
+        return tile([list(images[i:i + cols]) for i in range(0, len(images), cols)])
 
 
 class Pix2Pix(Trainer):
@@ -744,12 +728,11 @@ class Pix2Pix(Trainer):
         fake = ops.cast(inference.inference_model(self.generator)(inp, training=False), "float32")
         target = ops.cast(target, "float32")
         self.trackers["l1"].update_state(ops.mean(ops.abs(fake - target), axis=(1, 2, 3)))
-        a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0
+        a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0   # images.to_unit, as graph ops: [-1, 1] -> [0, 1]
         self.trackers["psnr"].update_state(tf.image.psnr(a, b, max_val=1.0))
         names = ["l1", "psnr"]
         if min(fake.shape[1], fake.shape[2]) >= 11:   # SSIM's 11x11 window
-            self.trackers["ssim"].update_state(tf.image.ssim(a, b, max_val=1.0, filter_size=11,
-                                                             filter_sigma=1.5, k1=0.01, k2=0.03))
+            self.trackers["ssim"].update_state(tf.image.ssim(a, b, max_val=1.0, **SSIM_SETTINGS))
             names.append("ssim")
         return {n: self.trackers[n].result() for n in names}
 
@@ -760,7 +743,7 @@ class Pix2Pix(Trainer):
         """``inputs``: a batch ``(input, target)``; one row per pair: input | target | prediction."""
         inp, target = inputs
         pred = inference.translate(self.generator, inp)
-        return _tile([[a, b, c] for a, b, c in zip(_to_unit(inp), _to_unit(target), _to_unit(pred))])
+        return tile([[a, b, c] for a, b, c in zip(to_unit(inp), to_unit(target), to_unit(pred))])
 
 
 class CycleGAN(Trainer):
@@ -868,9 +851,9 @@ class CycleGAN(Trainer):
         fgx = inference.translate(self.generator_f, gx)
         fy = inference.translate(self.generator_f, y)
         gfy = inference.translate(self.generator_g, fy)
-        rows = [list(r) for r in zip(_to_unit(x), _to_unit(gx), _to_unit(fgx))]
-        rows += [list(r) for r in zip(_to_unit(y), _to_unit(fy), _to_unit(gfy))]
-        return _tile(rows)
+        rows = [list(r) for r in zip(to_unit(x), to_unit(gx), to_unit(fgx))]
+        rows += [list(r) for r in zip(to_unit(y), to_unit(fy), to_unit(gfy))]
+        return tile(rows)
 
 
 
@@ -895,6 +878,7 @@ from course_utils.runs import (  # noqa: E402
     checkpoint_manager,
     export_generators,
     make_checkpoint,
+    read_step_csv,
     remember_choices,
     restore,
     run_training,
@@ -909,4 +893,5 @@ from course_utils.runs import (  # noqa: E402
     tensorboard_scalar,
     trainer_state,
     write_run_settings,
+    write_step_csv,
 )

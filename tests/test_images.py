@@ -87,3 +87,19 @@ def test_as_batch_adds_the_batch_axis_to_one_image_and_refuses_other_shapes():
     assert images.as_batch(batch) is batch
     with pytest.raises(ValueError, match=r"target must be one image \(H, W, C\) or a batch .* got shape \(4, 5\).*x\[\.\.\., None\]"):
         images.as_batch(np.zeros((4, 5)), "target")
+
+
+def test_unit_to_uint8_rounds_and_clips():
+    got = images.unit_to_uint8([[-0.5, 0.0, 0.5, 1.0, 1.5, 0.499 / 255]])
+    np.testing.assert_array_equal(got, [[0, 0, 128, 255, 255, 0]])
+    assert got.dtype == np.uint8
+
+
+def test_tile_puts_each_picture_in_its_cell_with_white_gaps():
+    a, b, c = (np.full((2, 3, 1), v, np.float32) for v in (0.0, 0.25, 0.5))
+    grid = images.tile([[a, b], [c]], gap=1)
+    assert grid.shape == (2 * 2 + 1, 2 * 3 + 1, 1)
+    np.testing.assert_array_equal(grid[:2, :3], a)
+    np.testing.assert_array_equal(grid[:2, 4:], b)
+    np.testing.assert_array_equal(grid[3:, :3], c)
+    assert (grid[2] == 1).all() and (grid[:, 3] == 1).all() and (grid[3:, 4:] == 1).all()   # gaps, empty cell

@@ -430,3 +430,14 @@ def test_tensorboard_logs_the_sample_picture_whatever_the_callback_order(tmp_pat
     assert sorted(logged) == [2, 4]
     np.testing.assert_array_equal(logged[4], np.asarray(Image.open(runs.sample_path(tmp_path, 4))))
 
+
+
+def test_step_csv_round_trips_and_drops_lines_cut_short_and_rows_after_the_checkpoint(tmp_path):
+    path = tmp_path / "history.csv"
+    rows = [{"step": 1, "g_loss": 0.1, "d_loss": 1 / 3}, {"step": 2, "g_loss": 2.5, "d_loss": 0.0}]
+    train.write_step_csv(path, ["g_loss", "d_loss"], rows + [{"step": 3, "g_loss": 1.0, "d_loss": 1.0}])
+    path.write_text(path.read_text() + "4,0.7\n")            # a line a kill cut short
+    columns, back = train.read_step_csv(path, up_to_step=2)
+    assert columns == ["g_loss", "d_loss"] and back == rows  # exact floats (repr), steps as ints
+    assert train.read_step_csv(path, 10, ["d_loss"])[1][-1] == {"step": 3, "d_loss": 1.0}
+    assert train.read_step_csv(tmp_path / "missing.csv", 5, ["x"]) == (["x"], [])
