@@ -484,6 +484,8 @@ def test_pix2pix_evaluate_reports_l1_psnr_ssim_like_the_metrics_module():
     pred = inference.translate(trainer.generator, inp.numpy())     # the course's inference convention
     assert float(scores["l1"]) == pytest.approx(metrics.mean_l1(pred, target), rel=1e-4)
     assert float(scores["psnr"]) == pytest.approx(metrics.psnr(pred, target), rel=1e-4)
+    # metrics.ssim is pinned to the formula written out in NumPy (test_metrics.py): this checks the
+    # trainer's graph version uses the same settings (images.SSIM_SETTINGS) and the same [0, 1] range.
     assert float(scores["ssim"]) == pytest.approx(metrics.ssim(pred, target), rel=1e-3, abs=1e-4)
 
 
@@ -536,7 +538,10 @@ def test_gan_and_cyclegan_sample_grids_have_the_documented_layout():
     x = np.zeros((2, SIZE, SIZE, 3), np.float32)
     grid = cg.sample_grid((x, x))
     assert grid.shape == (4 * SIZE + 6, 3 * SIZE + 4, 3)
-    assert 0.0 <= grid.min() and grid.max() <= 1.0
+    np.testing.assert_allclose(grid[:SIZE, :SIZE], 0.5)          # x = 0 in [-1, 1] is mid-grey in [0, 1]
+    assert (grid[SIZE:SIZE + 2] == 1).all() and (grid[:, SIZE:SIZE + 2] == 1).all()   # white gaps
+    gx = inference.translate(cg.generator_g, x)                  # row 1, column 2: G(x), by the inference convention
+    np.testing.assert_allclose(grid[:SIZE, SIZE + 2:2 * SIZE + 2], (gx[0] + 1) / 2, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------
