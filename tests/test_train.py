@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import data, inference, models, train
+from course_utils import data, inference, models, recipes, train
 
 #: Mechanics run at 16x16 with 4 filters (tracing cost grows with layers, so the nets stay shallow);
 #: the learning tests use the shipped data at 32x32 with 8 filters.
@@ -29,15 +29,14 @@ LEARN_SIZE, LEARN_FILTERS = 32, 8
 # Tiny networks and data
 # ---------------------------------------------------------------------------
 def pix2pix_nets(norm: str = "batch", dropout: float = 0.5, size: int = SIZE, filters: int = FILTERS):
+    """U-Net and PatchGAN, small; ``norm`` and ``dropout`` vary what the recipe fixes (batch norm, 0.5)."""
     return (models.unet_generator(size, filters=filters, norm=norm, dropout=dropout),
             models.patchgan_discriminator(size, filters=filters, norm=norm))
 
 
 def cyclegan_nets(filters: int = FILTERS, blocks: int = 1, size: int = SIZE):
-    gen = lambda: models.resnet_generator(size, n_blocks=blocks, filters=filters)  # noqa: E731
-    disc = lambda: models.patchgan_discriminator(size, target_channels=None, norm="instance",  # noqa: E731
-                                                 filters=filters)
-    return gen(), gen(), disc(), disc()
+    """The recipe's four networks (G, F, D_X, D_Y), small: what ``train cyclegan`` builds, in miniature."""
+    return tuple(recipes.build_networks("cyclegan", size, filters, n_blocks=blocks).values())
 
 
 def gan_nets():
