@@ -509,7 +509,15 @@ class Trainer(keras.Model):
         return _pythonify(super().evaluate(*args, **kwargs))
 
     def fit(self, *args: Any, **kwargs: Any) -> keras.callbacks.History:
-        """``keras.Model.fit``; the returned ``history.history`` holds lists of Python floats."""
+        """``keras.Model.fit``; the returned ``history.history`` holds lists of Python floats.
+
+        A ``tf.data.Dataset`` is trained on in the order it yields (it shuffles itself, see
+        :mod:`course_utils.data`): ``shuffle`` defaults to False for one, where Keras would warn
+        that it ignores its default True.
+        """
+        x = args[0] if args else kwargs.get("x")
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
         history = super().fit(*args, **kwargs)
         history.history = {key: [float(v) for v in values] for key, values in history.history.items()}
         return history

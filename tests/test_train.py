@@ -671,3 +671,15 @@ def test_next_loss_scale_follows_keras_loss_scale_optimizer():
         assert apply == (not np.allclose(before, var.numpy())), t   # an overflow step leaves the weight alone
     with pytest.raises(ValueError, match="growth_steps"):
         train.next_loss_scale(1.0, 0, True, 0)
+
+
+def test_fit_on_a_dataset_keeps_its_order_without_keras_shuffle_warning():
+    import warnings
+
+    trainer = train.GAN(*gan_nets(), seed=0)
+    trainer.compile()
+    ds = tf.data.Dataset.from_tensor_slices(np.zeros((4, 28, 28, 1), np.float32)).batch(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.fit(ds, epochs=1, verbose=0)
+    assert not [w for w in caught if "shuffle" in str(w.message)]
