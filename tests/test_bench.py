@@ -52,15 +52,16 @@ def test_baseline_and_trainer_steps_do_not_retrace():
 def test_baseline_is_the_explicit_step_of_train_and_trains_under_mixed_float16(model):
     """The baseline returns the explicit step's losses and moves every network, loss-scaled.
 
-    A few steps: dynamic loss scaling skips a step whose scaled gradients overflow float16 (and
-    halves the scale), which can happen on the first steps of a fresh network.
+    Several steps: dynamic loss scaling skips a step whose scaled gradients overflow float16 (and
+    halves the scale). A fresh CycleGAN's generators overflow the initial 2**15 for their first
+    three steps (measured under Colab's Keras 3.13), so their weights first move at step four.
     """
     size = 28 if model == "gan" else 16
     with train.precision("mixed_float16"):
         nets = recipes.build_networks(model, size, 4)
         step = bench.baseline_step(model, nets, precision="mixed_float16")
         before = {k: [w.copy() for w in n.get_weights()] for k, n in nets.items()}
-        for _ in range(4):
+        for _ in range(8):
             losses = step(bench.fixed_batch(model, size, 2))
     explicit_keys = {"gan": {"d_loss", "g_loss"}, "pix2pix": {"d_loss", "g_loss", "g_adv", "g_l1"},
                      "cyclegan": {"g_loss", "f_loss", "dx_loss", "dy_loss", "g_adv", "f_adv", "cycle", "identity"}}
