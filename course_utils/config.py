@@ -117,7 +117,8 @@ def data_dir() -> Path:
 
 
 # ---------------------------------------------------------------------------
-# One frozen dataclass per lesson.
+# Checking a count argument (batch sizes, steps, blocks...), once for the whole package.
+# ---------------------------------------------------------------------------
 def positive_int(value: object, name: str, meaning: str = "") -> int:
     """``value`` if it is a whole number >= 1 (``True``/``False`` are not), else a ``ValueError``.
 
@@ -130,6 +131,8 @@ def positive_int(value: object, name: str, meaning: str = "") -> int:
     return int(value)
 
 
+# ---------------------------------------------------------------------------
+# One frozen dataclass per lesson.
 # ---------------------------------------------------------------------------
 C = TypeVar("C", bound="LessonConfig")
 
