@@ -295,6 +295,11 @@ def generator_loss(fake_logits):
     return bce_from_logits(tf.ones_like(fake_logits), fake_logits)
     # END SOLUTION
 
+# %% [markdown]
+# The check feeds your function and the course's the same random logits, some for fakes $D$ sees
+# through, some for fakes it takes for real, and compares the losses. While yours is still the
+# stub, the rest of the lesson uses the course's.
+
 # %%
 generator_loss = exercises.check("01.generator_loss", generator_loss)
 

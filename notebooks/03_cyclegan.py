@@ -371,6 +371,10 @@ def my_residual_block(x, filters):
     # END SOLUTION
 
 
+# %% [markdown]
+# Now the check described above: your block against `layers.residual_block`, then the spread of
+# your fresh kernels.
+
 # %%
 my_residual_block = exercises.check("03.my_residual_block", my_residual_block)
 
