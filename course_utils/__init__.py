@@ -13,6 +13,9 @@ spend its words on the idea it teaches:
 - :mod:`course_utils.train`    each model's losses, the explicit steps, ``GAN``, ``Pix2Pix``, ``CycleGAN``
 - :mod:`course_utils.runs`     checkpoints, callbacks, logs, resume checks, ``run_training``
 - :mod:`course_utils.plotting` figures; :mod:`course_utils.widgets` interactive explorers
+- :mod:`course_utils.checkers` checking a learner's function, model or training step against the course's
+- :mod:`course_utils.exercises` the registered exercises (:mod:`course_utils.exercise_sets`, one module a lesson)
+- :mod:`course_utils.labs`     the lessons' labs: several variants trained and scored, beside the longer runs
 - :mod:`course_utils.metrics`  PSNR, SSIM, KID, cycle error, mode coverage
 - :mod:`course_utils.evaluation` metrics.json and picture reports of a trained generator
 - :mod:`course_utils.ring`     lesson 01's ring of Gaussians: plain vs packed discriminator

@@ -56,7 +56,7 @@ from IPython.display import Image, display
 from keras import layers
 from tqdm.auto import tqdm
 
-from course_utils import data, exercises, losses, metrics, models, plotting, results, train, widgets
+from course_utils import checkers, data, exercises, losses, metrics, models, plotting, results, train, widgets
 
 OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
 OUT.mkdir(parents=True, exist_ok=True)
@@ -534,7 +534,7 @@ show_layers(generator)
 
 # %%
 assert generator.count_params() == models.dcgan_generator().count_params() == 2_330_944
-exercises.check_model_builder(
+checkers.check_model_builder(
     lambda z: build_generator(cfg.latent_dim)(z), lambda z: models.dcgan_generator(cfg.latent_dim)(z),
     input_shapes=[(cfg.latent_dim,)], name="build_generator",
     hint="Compare your layers with the shapes in the comments above: each layer's width, kernel and stride, "
@@ -593,7 +593,7 @@ def build_discriminator(dropout=0.3, filters=64):
 discriminator = build_discriminator()
 show_layers(discriminator)
 assert discriminator.count_params() == models.dcgan_discriminator().count_params() == 212_865
-exercises.check_model_builder(
+checkers.check_model_builder(
     lambda x: build_discriminator()(x), lambda x: models.dcgan_discriminator()(x),
     input_shapes=[(28, 28, 1)], name="build_discriminator",
     hint="Compare your layers with the description above: the two convolutions' widths, kernels and strides, "
@@ -695,7 +695,7 @@ train_step = tf.function(make_train_step(generator, discriminator, g_optimizer, 
 
 # %% [markdown]
 # Is the step right? The course ships a tested version of it, `train.gan_train_step`. A player set
-# is a generator, a discriminator and two fresh optimizers. `exercises.check_same_update` makes two
+# is a generator, a discriminator and two fresh optimizers. `checkers.check_same_update` makes two
 # **twin** sets with identical weights, updates one with our step and the other with the course's,
 # on the same images and the same noise, and checks that both report the same losses and leave the
 # same weights behind. Dropout would make the two passes differ at random, so the twins are built
@@ -710,7 +710,7 @@ def players():
 
 check_real = real_batch[:8]                                   # (8, 28, 28, 1)
 check_noise = tf.random.normal([8, cfg.latent_dim])           # (8, 100)
-exercises.check_same_update(lambda *p: make_train_step(*p)(check_real, check_noise),   # eager: no tracing
+checkers.check_same_update(lambda *p: make_train_step(*p)(check_real, check_noise),   # eager: no tracing
                             lambda *p: train.gan_train_step(*p, check_real, check_noise),
                             players, name="our step vs train.gan_train_step")
 
@@ -727,7 +727,7 @@ def one_fit_step(g, d, g_opt, d_opt):
     return gan.train_on_batch(check_real, return_dict=True)   # one fit() step
 
 same_noise = keras.random.normal((8, cfg.latent_dim), seed=keras.random.SeedGenerator(cfg.seed))
-exercises.check_same_update(lambda *p: make_train_step(*p)(check_real, same_noise), one_fit_step,
+checkers.check_same_update(lambda *p: make_train_step(*p)(check_real, same_noise), one_fit_step,
                             players, name="our step vs train.GAN")
 
 # %% [markdown]

@@ -50,7 +50,7 @@ import keras
 from keras import layers
 from PIL import Image
 
-from course_utils import data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
+from course_utils import checkers, data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
 from course_utils.layers import conv_block
 
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
@@ -654,7 +654,7 @@ for step in range(2):
 # Is our step the course's step? `course_utils.train.pix2pix_train_step` is the tested version. We give
 # both the same tiny networks (copies with equal weights, without dropout so that nothing is random)
 # and fresh optimizers, take one step with each, and compare the losses and the updated weights:
-# `exercises.check_same_update` does all of that and answers in one line.
+# `checkers.check_same_update` does all of that and answers in one line.
 
 # %%
 def players():
@@ -664,7 +664,7 @@ def players():
             models.patchgan_discriminator(cfg.image_size, filters=8), adam(), adam())
 
 
-exercises.check_same_update(lambda *p: train_step(*p, x_batch, y_batch),
+checkers.check_same_update(lambda *p: train_step(*p, x_batch, y_batch),
                             lambda *p: train.pix2pix_train_step(*p, x_batch, y_batch, l1_weight=cfg.l1_weight),
                             players, name="our step vs train.pix2pix_train_step")
 

@@ -46,7 +46,7 @@ import tensorflow as tf
 from IPython.display import display
 from keras import layers
 
-from course_utils import data, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
+from course_utils import checkers, data, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
 
 # %% [markdown]
@@ -159,8 +159,8 @@ def bce_g_loss(fake_logits):
 
 scores = lambda rng: [tf.constant(rng.normal(size=(4, 6, 6, 1)), tf.float32) for _ in range(2)]   # real, fake grids
 for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_d_loss, bce_g_loss)):
-    exercises.check_function(ours_d, lambda r, f: losses.discriminator_loss(r, f, form=form, halve=True), scores)
-    exercises.check_function(ours_g, lambda f: losses.generator_loss(f, form=form), lambda rng: scores(rng)[1:])
+    checkers.check_function(ours_d, lambda r, f: losses.discriminator_loss(r, f, form=form, halve=True), scores)
+    checkers.check_function(ours_g, lambda f: losses.generator_loss(f, form=form), lambda rng: scores(rng)[1:])
 
 # %% [markdown]
 # **Why least squares?** Look at the generator's loss as a function of the discriminator's score
@@ -427,7 +427,7 @@ print(f"course_utils at 128 (6 blocks): {resnet_128.count_params():,}")
 assert mine_256.count_params() == resnet_256.count_params() == 11_378_179
 
 # Same layers, and with the same weights the same outputs (checked on small, cheap images).
-exercises.check_model_builder(lambda t: my_resnet_generator(32, n_blocks=2, filters=8)(t),
+checkers.check_model_builder(lambda t: my_resnet_generator(32, n_blocks=2, filters=8)(t),
                               lambda t: models.resnet_generator(32, n_blocks=2, filters=8)(t),
                               input_shapes=[(32, 32, 3)], name="my_resnet_generator")
 
@@ -579,7 +579,7 @@ assert plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS) == 70
 #   train this variant, so those choices do not appear here.
 #
 # Let us build both networks from Keras layers, print the shape after every convolution that
-# changes it and after every run of residual blocks (`exercises.print_structure`), and check
+# changes it and after every run of residual blocks (`checkers.print_structure`), and check
 # them against `models.small_cyclegan_*`.
 
 # %%
@@ -624,8 +624,8 @@ def my_small_discriminator(image_size=128, conv_dim=64):
 
 
 small_g, small_d = my_small_generator(), my_small_discriminator()
-exercises.print_structure(small_g, "small generator")        # each shape-changing conv, and the residual blocks
-exercises.print_structure(small_d, "small discriminator")
+checkers.print_structure(small_g, "small generator")        # each shape-changing conv, and the residual blocks
+checkers.print_structure(small_d, "small discriminator")
 
 # %% [markdown]
 # The check: same output shapes, the same layers in the same order, same parameter counts and,
@@ -633,12 +633,12 @@ exercises.print_structure(small_d, "small discriminator")
 # moving statistics) and in training mode (it uses the batch's).
 
 # %%
-exercises.check_model_builder(
+checkers.check_model_builder(
     lambda t: my_small_generator()(t), lambda t: models.small_cyclegan_generator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_generator",
     hint="Compare your layers with the description and the shapes in the comments: each convolution's "
          "width, kernel, stride and bias, the residual blocks, and the order of norm and activation.")
-exercises.check_model_builder(
+checkers.check_model_builder(
     lambda t: my_small_discriminator()(t), lambda t: models.small_cyclegan_discriminator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_discriminator",
     hint="Compare your layers with the description: each convolution's width, stride and bias, which ones "
@@ -768,7 +768,7 @@ def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, po
 # networks (same weights), give each its own optimizers and identically seeded pools, take one
 # step with ours, one with `train.cyclegan_train_step` and one with the `train.CycleGAN` trainer
 # (the `keras.Model` that lesson 04 trains with `fit`), and compare the losses and the weights
-# after the update: `exercises.check_same_update` does that for one pair of steps and answers in
+# after the update: `checkers.check_same_update` does that for one pair of steps and answers in
 # one line.
 
 # %%
@@ -802,10 +802,10 @@ def one_trainer_step(G, F, D_X, D_Y, *unused):     # the trainer makes its own o
 
 
 our_step = lambda *p: cyclegan_step(*p[:8], x_probe, y_probe, *p[8:])   # p: 4 networks, 4 optimizers, 2 pools
-exercises.check_same_update(our_step, lambda *p: train.cyclegan_train_step(*p[:8], x_probe, y_probe,
+checkers.check_same_update(our_step, lambda *p: train.cyclegan_train_step(*p[:8], x_probe, y_probe,
                                                                           pool_x=p[8], pool_y=p[9]),
                             players, name="our step vs train.cyclegan_train_step")
-exercises.check_same_update(our_step, one_trainer_step, players, name="our step vs train.CycleGAN")
+checkers.check_same_update(our_step, one_trainer_step, players, name="our step vs train.CycleGAN")
 
 # %% [markdown]
 # ## 14. Training

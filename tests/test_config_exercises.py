@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import keras
 
-from course_utils import config, exercises, losses
+from course_utils import checkers, config, losses
 
 
 def test_profiles_follow_course_smoke(monkeypatch):
@@ -124,25 +124,25 @@ def _loss_inputs(rng):
 
 
 def test_check_function_accepts_a_right_answer(capsys):
-    assert exercises.check_function(lambda r, f: losses.bce_discriminator_loss(r, f),
+    assert checkers.check_function(lambda r, f: losses.bce_discriminator_loss(r, f),
                                     losses.bce_discriminator_loss, _loss_inputs, name="d_loss")
     assert "✅ d_loss" in capsys.readouterr().out
 
 
 def test_check_function_explains_a_wrong_answer():
     wrong = lambda r, f: losses.bce_with_logits(0.0, r) + losses.bce_with_logits(1.0, f)   # labels swapped
-    with pytest.raises(exercises.ExerciseError, match="(?s)expected.*Hint: swap"):
-        exercises.check_function(wrong, losses.bce_discriminator_loss, _loss_inputs, hint="swap?")
+    with pytest.raises(checkers.ExerciseError, match="(?s)expected.*Hint: swap"):
+        checkers.check_function(wrong, losses.bce_discriminator_loss, _loss_inputs, hint="swap?")
 
 
 def test_check_function_reports_not_implemented_and_none():
     def todo(r, f):
         raise NotImplementedError
 
-    with pytest.raises(exercises.ExerciseError, match="not written yet"):
-        exercises.check_function(todo, losses.bce_discriminator_loss, _loss_inputs)
-    with pytest.raises(exercises.ExerciseError, match="forget `return`"):
-        exercises.check_function(lambda r, f: None, losses.bce_discriminator_loss, _loss_inputs)
+    with pytest.raises(checkers.ExerciseError, match="not written yet"):
+        checkers.check_function(todo, losses.bce_discriminator_loss, _loss_inputs)
+    with pytest.raises(checkers.ExerciseError, match="forget `return`"):
+        checkers.check_function(lambda r, f: None, losses.bce_discriminator_loss, _loss_inputs)
 
 
 def test_check_model_builder_compares_blocks():
@@ -151,20 +151,20 @@ def test_check_model_builder_compares_blocks():
     def ref(x):
         return residual_block(x, 8, norm="instance")
 
-    assert exercises.check_model_builder(ref, ref, [(8, 8, 8)])
+    assert checkers.check_model_builder(ref, ref, [(8, 8, 8)])
 
     def no_skip(x):   # forgets to add the input back
         y = keras.layers.Conv2D(8, 3, padding="same")(x)
         return keras.layers.Conv2D(8, 3, padding="same")(y)
 
-    with pytest.raises(exercises.ExerciseError, match="parameters|differ|shape"):
-        exercises.check_model_builder(no_skip, ref, [(8, 8, 8)])
+    with pytest.raises(checkers.ExerciseError, match="parameters|differ|shape"):
+        checkers.check_model_builder(no_skip, ref, [(8, 8, 8)])
 
     def wrong_shape(x):
         return keras.layers.Conv2D(4, 3, padding="same")(x)
 
-    with pytest.raises(exercises.ExerciseError, match="output shape"):
-        exercises.check_model_builder(wrong_shape, ref, [(8, 8, 8)])
+    with pytest.raises(checkers.ExerciseError, match="output shape"):
+        checkers.check_model_builder(wrong_shape, ref, [(8, 8, 8)])
 
 
 def test_data_dir_uses_the_packaged_copy_without_a_repository(monkeypatch, tmp_path):

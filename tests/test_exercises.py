@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from keras import layers
 
-from course_utils import exercises
-from course_utils.exercises import EXERCISES, ExerciseError, check_model_builder
+from course_utils import checkers, exercises
+from course_utils.checkers import ExerciseError, check_model_builder
+from course_utils.exercises import EXERCISES
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,7 +296,7 @@ def test_a_stub_fails_when_solutions_are_required(monkeypatch):
     def stub(fake_logits):
         raise NotImplementedError
 
-    with pytest.raises(exercises.NotWrittenYet, match="not written yet"):
+    with pytest.raises(checkers.NotWrittenYet, match="not written yet"):
         exercises.check("01.generator_loss", stub)
 
 
@@ -331,7 +332,7 @@ def test_outputs_are_compared_in_training_mode_too(monkeypatch):
         def call(self, inputs, training=None, mask=None):
             return super().call(inputs, training=False)
 
-    monkeypatch.setattr(exercises, "_describe", lambda op: [type(op).__name__.replace("Frozen", "")])
+    monkeypatch.setattr(checkers, "_describe", lambda op: [type(op).__name__.replace("Frozen", "")])
 
     def frozen(x):
         return FrozenBatchNormalization()(layers.Conv2D(4, 3, padding="same", use_bias=False)(x))
@@ -363,7 +364,7 @@ def test_a_checker_that_cannot_copy_the_weights_fails_instead_of_passing(monkeyp
             return layers.Concatenate()([a, b] if first else [b, a])
         return build
 
-    monkeypatch.setattr(exercises, "layer_sequence", lambda model: ["same"])
+    monkeypatch.setattr(checkers, "layer_sequence", lambda model: ["same"])
     with pytest.raises(ExerciseError, match="cannot copy"):
         check_model_builder(two_branches(True), lambda x: two_branches(False)(x)[..., ::1], [(4,)])
     assert "✅" not in capsys.readouterr().out
@@ -372,7 +373,7 @@ def test_a_checker_that_cannot_copy_the_weights_fails_instead_of_passing(monkeyp
 def test_negative_gammas_and_moving_statistics_are_set():
     inp = keras.Input((4, 4, 3))
     model = keras.Model(inp, layers.BatchNormalization()(layers.Conv2D(6, 1)(inp)))
-    exercises._randomise(model, np.random.default_rng(0))
+    checkers._randomise(model, np.random.default_rng(0))
     bn = model.layers[-1]
     assert (bn.gamma.numpy() < 0).any() and (bn.gamma.numpy() > 0).any()
     assert np.abs(bn.moving_mean.numpy()).max() > 0.05 and not np.allclose(bn.moving_variance.numpy(), 1)
@@ -386,7 +387,7 @@ def test_course_networks_pass_against_themselves():
 
 def test_relu_before_batch_norm_also_fails_on_outputs_alone(monkeypatch):
     """Even with the layer-order check blinded, the outputs differ: gammas of both signs, moved statistics."""
-    monkeypatch.setattr(exercises, "layer_sequence", lambda model: ["same"])
+    monkeypatch.setattr(checkers, "layer_sequence", lambda model: ["same"])
     with pytest.raises(ExerciseError, match="inference mode"):
         check_model_builder(_conv_bn_relu(relu_first=True), _conv_bn_relu(), [(6, 6, 3)])
 
@@ -412,14 +413,14 @@ def _step(g, d, g_opt, d_opt, scale=1.0):
 
 
 def test_check_same_update_passes_the_same_step_in_one_line(capsys):
-    assert exercises.check_same_update(_step, _step, _tiny_players, name="tiny step")
+    assert checkers.check_same_update(_step, _step, _tiny_players, name="tiny step")
     out = capsys.readouterr().out.strip()
     assert out.count("\n") == 0 and out.startswith("✅ tiny step: same d_loss") and "g_loss" in out
 
 
 def test_check_same_update_names_the_loss_that_differs():
     with pytest.raises(ExerciseError, match="g_loss is"):
-        exercises.check_same_update(lambda *p: _step(*p, scale=2.0), _step, _tiny_players, name="tiny step")
+        checkers.check_same_update(lambda *p: _step(*p, scale=2.0), _step, _tiny_players, name="tiny step")
 
 
 def test_check_same_update_catches_equal_losses_but_different_weights():
@@ -427,7 +428,7 @@ def test_check_same_update_catches_equal_losses_but_different_weights():
         return _step(g, d, keras.optimizers.SGD(0.2), d_opt)
 
     with pytest.raises(ExerciseError, match="weights after the update differ"):
-        exercises.check_same_update(swapped, _step, _tiny_players, name="tiny step")
+        checkers.check_same_update(swapped, _step, _tiny_players, name="tiny step")
 
 
 def test_check_same_update_fails_a_step_that_changes_nothing():
@@ -435,7 +436,7 @@ def test_check_same_update_fails_a_step_that_changes_nothing():
         return {"d_loss": 0.0}
 
     with pytest.raises(ExerciseError, match="did not change any weight"):
-        exercises.check_same_update(no_update, no_update, _tiny_players, name="tiny step")
+        checkers.check_same_update(no_update, no_update, _tiny_players, name="tiny step")
 
 
 def test_print_structure_counts_residual_blocks_and_skips_shape_keeping_convs(capsys):
@@ -445,9 +446,9 @@ def test_print_structure_counts_residual_blocks_and_skips_shape_keeping_convs(ca
         x = layers.Add()([x, layers.Conv2D(8, 3, padding="same")(x)])      # a residual block, shape kept
     x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)          # (16, 16, 3)
     model = keras.Model(inp, x, name="toy")
-    assert exercises.structure(model) == [("conv 4x4/2", (None, 8, 8, 8), 1),
+    assert checkers.structure(model) == [("conv 4x4/2", (None, 8, 8, 8), 1),
                                           ("residual block", (None, 8, 8, 8), 3),
                                           ("transposed conv 4x4/2", (None, 16, 16, 3), 1)]
-    exercises.print_structure(model)
+    checkers.print_structure(model)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "toy:" and "3 x residual block" in lines[2] and lines[2].endswith("(None, 8, 8, 8)")

@@ -1,0 +1,424 @@
+"""The checkers behind the lessons' "your turn" exercises.
+
+A learner writes a function in the notebook; a checker calls it and the course's
+reference on the same random inputs and answers in words:
+
+>>> check_function(my_loss, reference_loss, inputs=[...], name="discriminator_loss",
+...                hint="Look at which label goes with which logits.")
+✅ discriminator_loss matches the reference on 5 inputs.
+
+Checkers never print a traceback at the learner for a wrong answer: they explain
+what differed (value, shape, layer order, parameter count) and give a hint that
+says where to look, never the answer. They raise :class:`ExerciseError` (an
+``AssertionError``) so that a wrong answer also stops ``make check-notebooks``.
+
+Read it in this order:
+
+1. :func:`check_function`: a function against its reference on several inputs, with the
+   mistakes learners are known to make recognised by their own hints.
+2. :func:`check_model_builder`: a Keras block or model against the reference, layer by layer,
+   in inference and training mode, with weights that make mistakes visible.
+3. :func:`check_same_update`: a training step against the course's on twin networks (losses
+   and every updated weight).
+4. :func:`structure` / :func:`print_structure`: the shape-changing layers of a network.
+5. :class:`Exercise`: one registered exercise (reference, inputs or builds, hint, mistakes).
+
+The course's exercises themselves (one module a lesson in :mod:`course_utils.exercise_sets`)
+and :func:`course_utils.exercises.check`, which a lesson calls, live in
+:mod:`course_utils.exercises`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from course_utils import images
+
+
+class ExerciseError(AssertionError):
+    """A learner's answer differs from the reference; the message says how."""
+
+
+class NotWrittenYet(ExerciseError):
+    """The learner's function still raises ``NotImplementedError``."""
+
+
+def _as_numpy(x: Any) -> np.ndarray:
+    if isinstance(x, (tuple, list)):
+        return [_as_numpy(v) for v in x]  # type: ignore[return-value]
+    return images.as_numpy(x, np.float64)
+
+
+def _fail(name: str, what: str, hint: str | None, error: type[ExerciseError] = ExerciseError) -> None:
+    message = f"❌ {name}: {what}"
+    if hint:
+        message += f"\n💡 Hint: {hint}"
+    raise error(message)
+
+
+def _matches(got: Any, want: Any, rtol: float, atol: float) -> bool:
+    """Whether ``got`` equals ``want`` (nested tuples allowed) within tolerance; never raises."""
+    try:
+        if isinstance(want, (tuple, list)):
+            return (isinstance(got, (tuple, list)) and len(got) == len(want)
+                    and all(_matches(g, w, rtol, atol) for g, w in zip(got, want)))
+        g, w = _as_numpy(got), _as_numpy(want)
+        return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=atol))
+    except Exception:
+        return False
+
+
+def _compare(name: str, got: Any, want: Any, rtol: float, atol: float, hint: str | None, case: str) -> None:
+    if isinstance(want, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(want):
+            _fail(name, f"{case}: expected {len(want)} results, got {got!r:.80}", hint)
+        for i, (g, w) in enumerate(zip(got, want)):
+            _compare(name, g, w, rtol, atol, hint, f"{case}, result {i}")
+        return
+    if got is None:
+        _fail(name, f"{case}: returned None. Did you forget `return`?", hint)
+    g, w = _as_numpy(got), _as_numpy(want)
+    if g.shape != w.shape:
+        _fail(name, f"{case}: shape {g.shape}, expected {w.shape}.", hint)
+    if not np.all(np.isfinite(g)):
+        _fail(name, f"{case}: the result has NaN or inf values.", hint)
+    if not np.allclose(g, w, rtol=rtol, atol=atol):
+        err = np.max(np.abs(g - w))
+        show = (f"got {g.item():.6g}, expected {w.item():.6g}" if g.size == 1
+                else f"largest difference {err:.3g}")
+        _fail(name, f"{case}: {show}.", hint)
+
+
+NOT_WRITTEN = "not written yet: replace `raise NotImplementedError` with your code."
+
+
+def check_function(
+    fn: Callable,
+    reference: Callable,
+    inputs: Sequence[Sequence[Any]] | Callable[[np.random.Generator], Sequence[Any]],
+    name: str | None = None,
+    hint: str | None = None,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    trials: int = 5,
+    seed: int = 0,
+    mistakes: Sequence[tuple[Callable, str]] = (),
+) -> bool:
+    """Compare ``fn(*args)`` with ``reference(*args)`` on several inputs.
+
+    ``inputs`` is a list of argument tuples, or a function ``rng -> args`` that
+    makes random ones (called ``trials`` times). ``mistakes`` lists known wrong
+    answers with their own hint: when the learner's result equals one of them on
+    the failing input, that hint is shown instead of the general one.
+    """
+    name = name or getattr(fn, "__name__", "your function")
+    rng = np.random.default_rng(seed)
+    cases = [inputs(rng) for _ in range(trials)] if callable(inputs) else list(inputs)
+    for i, args in enumerate(cases):
+        try:
+            got = fn(*args)
+        except NotImplementedError:
+            _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
+        except Exception as exc:  # the learner's code failed: say how, briefly
+            _fail(name, f"input {i + 1} raised {type(exc).__name__}: {exc}", hint)
+        want = reference(*args)
+        if not _matches(got, want, rtol, atol):
+            specific = next((h for wrong, h in mistakes if _matches(got, _safe_call(wrong, args), rtol, atol)), None)
+            _compare(name, got, want, rtol, atol, specific or hint, f"input {i + 1}")
+    print(f"✅ {name} matches the reference on {len(cases)} inputs.")
+    return True
+
+
+def _safe_call(fn: Callable, args: Sequence[Any]) -> Any:
+    try:
+        return fn(*args)
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------- models
+
+_NORMS = {"batchnormalization", "instancenormalization", "layernormalization", "groupnormalization"}
+_ACTIVATIONS = {"relu": "ReLU", "leakyrelu": "LeakyReLU", "leaky_relu": "LeakyReLU", "tanh": "tanh",
+                "sigmoid": "sigmoid", "elu": "ELU", "gelu": "GELU", "softmax": "softmax"}
+
+
+def _operations(model) -> list:
+    """The model's operations in graph order, nested models expanded, inputs left out."""
+    import keras
+
+    ops = []
+    for op in getattr(model, "operations", model.layers):
+        if isinstance(op, keras.Model):
+            ops += _operations(op)
+        elif type(op).__name__ != "InputLayer":
+            ops.append(op)
+    return ops
+
+
+def _describe(op) -> list[str]:
+    """Words for one operation: ``Conv2DTranspose 4x4 stride 2``, ``BatchNormalization``, ``ReLU``..."""
+    cls = type(op).__name__
+    low = cls.lower()
+    if low in _ACTIVATIONS:
+        return [_ACTIVATIONS[low]]
+    if low == "activation":
+        act = getattr(op.activation, "__name__", str(op.activation))
+        return [_ACTIVATIONS.get(act, act)]
+    if low == "dropout":
+        return [f"Dropout({op.rate:g})"]
+    words = [cls]
+    if hasattr(op, "kernel_size") and hasattr(op, "strides"):
+        k, s = tuple(op.kernel_size), tuple(op.strides)
+        words = [f"{cls} {'x'.join(map(str, k))} stride {s[0] if len(set(s)) == 1 else 'x'.join(map(str, s))}"]
+    act = getattr(op, "activation", None)
+    act_name = getattr(act, "__name__", None)
+    if act_name and act_name != "linear" and low not in _NORMS:
+        words.append(_ACTIVATIONS.get(act_name, act_name))
+    return words
+
+
+def layer_sequence(model) -> list[str]:
+    """The operations of a Keras model in order, as words (activations inside a layer listed after it)."""
+    return [w for op in _operations(model) for w in _describe(op)]
+
+
+def _layers(model) -> list:
+    return [op for op in _operations(model) if hasattr(op, "weights")]
+
+
+def _randomise(model, rng: np.random.Generator) -> None:
+    """Give every weight a value that makes mistakes visible.
+
+    Kernels ~ N(0, 1/fan_in), biases and betas ~ N(0, 0.3), gammas of both signs in
+    [0.5, 1.5], moving means ~ N(0, 0.5) and moving variances in [0.5, 2]. With a
+    negative gamma, batch norm no longer commutes with ReLU, and with statistics
+    away from (0, 1) it is no longer close to the identity.
+    """
+    for v in model.weights:
+        shape, kind = tuple(v.shape), v.name.split("/")[-1].split(":")[0]
+        if kind == "gamma":
+            value = rng.uniform(0.5, 1.5, shape) * np.where(np.arange(int(np.prod(shape))).reshape(shape) % 2, -1, 1)
+        elif kind in ("beta", "bias"):
+            value = rng.normal(0, 0.3, shape)
+        elif kind == "moving_mean":
+            value = rng.normal(0, 0.5, shape)
+        elif kind == "moving_variance":
+            value = rng.uniform(0.5, 2.0, shape)
+        elif len(shape) >= 2:
+            value = rng.normal(0, 1 / np.sqrt(max(1, int(np.prod(shape[:-1])))), shape)
+        else:
+            continue
+        v.assign(value.astype(v.dtype if isinstance(v.dtype, str) else "float32"))
+
+
+def check_model_builder(
+    build: Callable[..., Any],
+    reference: Callable[..., Any],
+    input_shapes: Sequence[tuple[int, ...]],
+    name: str | None = None,
+    hint: str | None = None,
+    seed: int = 0,
+) -> bool:
+    """Compare a learner's Keras block or model with the reference.
+
+    ``build(*inputs)`` and ``reference(*inputs)`` take Keras input tensors of
+    ``input_shapes`` (without the batch axis) and return an output tensor. In
+    turn the checker compares: the output shape; the order of the layers (so a
+    ReLU before its batch norm, or dropout in the wrong place or with the wrong
+    rate, is named); the parameter count; then it gives the reference non-trivial
+    weights (batch-norm gammas of both signs, moving statistics away from 0 and
+    1), copies them into the learner's model and compares the outputs in
+    inference mode and in training mode (batch statistics; dropout switched off
+    in both models for that pass, its place having been checked above). When the
+    weights cannot be copied across it fails: it never passes without comparing.
+    """
+    import keras
+
+    name = name or getattr(build, "__name__", "your block")
+
+    def make(fn):
+        ins = [keras.Input(s) for s in input_shapes]
+        out = fn(*ins)
+        return keras.Model(ins if len(ins) > 1 else ins[0], out)
+
+    try:
+        mine = make(build)
+    except NotImplementedError:
+        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
+    except Exception as exc:
+        _fail(name, f"building it raised {type(exc).__name__}: {exc}", hint)
+    ref = make(reference)
+    if mine.output_shape != ref.output_shape:
+        _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}.", hint)
+    got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
+    if got_seq != want_seq:
+        i = next((i for i, (g, w) in enumerate(zip(got_seq, want_seq)) if g != w), min(len(got_seq), len(want_seq)))
+        where = (f"from step {i + 1} on (your `{got_seq[i]}`)" if i < len(got_seq)
+                 else f"after step {i}: yours stops there and the reference goes on")
+        _fail(name, f"your layers, in order: {' -> '.join(got_seq)}.\n"
+                    f"   They differ from the reference's {where}.", hint)
+    if mine.count_params() != ref.count_params():
+        _fail(name, f"{mine.count_params():,} parameters, expected {ref.count_params():,}.", hint)
+    if [tuple(w.shape) for w in mine.weights] != [tuple(w.shape) for w in ref.weights]:
+        _fail(name, "your layers hold their weights in another order than the reference's, so the checker "
+                    "cannot copy the reference's weights in and compare outputs. Build the layers in the order "
+                    "the description gives.", hint)
+    rng = np.random.default_rng(seed)
+    _randomise(ref, rng)
+    mine.set_weights(ref.get_weights())
+    xs = [rng.normal(size=(2, *s)).astype("float32") for s in input_shapes]   # 2: batch statistics need two
+    xs = xs if len(xs) > 1 else xs[0]
+    want = _as_numpy(ref(xs, training=False))
+    atol = 1e-4 * max(1.0, float(np.max(np.abs(want))))
+    _compare(name, mine(xs, training=False), want, 1e-3, atol, hint,
+             "inference mode, with the reference's weights")
+    dropouts = [op for op in _layers(mine) + _layers(ref) if type(op).__name__ == "Dropout"]
+    rates = [op.rate for op in dropouts]
+    try:
+        for op in dropouts:
+            op.rate = 0.0
+        want = _as_numpy(ref(xs, training=True))
+        got = mine(xs, training=True)
+    finally:
+        for op, rate in zip(dropouts, rates):
+            op.rate = rate
+    _compare(name, got, want, 1e-3, 1e-4 * max(1.0, float(np.max(np.abs(want)))), hint,
+             "training mode (batch statistics), with the reference's weights")
+    print(f"✅ {name}: same output shape, layers, {ref.count_params():,} parameters, and same outputs "
+          "as the reference in inference and training mode.")
+    return True
+
+
+def check_same_update(
+    step: Callable[..., Any],
+    reference: Callable[..., Any],
+    make_players: Callable[[], Sequence[Any]],
+    name: str,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+) -> bool:
+    """Check that a learner's training step takes the same update as the course's, in one line.
+
+    ``make_players()`` returns what one step needs, in the order both steps take it: the networks
+    (``keras.Model``), fresh optimizers, image pools... It is called twice, and the networks of
+    the second set get the weights of the first, so the two steps start from the same point (make
+    the networks without dropout: it would make the two passes differ at random).
+    ``step(*players)`` and ``reference(*players)`` each take one update and return their logs, a
+    dict of scalars. The logs they share must agree, every weight must agree afterwards, and the
+    update must have changed the weights. Prints one line, or raises :class:`ExerciseError`
+    saying what differed.
+    """
+    import keras
+
+    ours, theirs = tuple(make_players()), tuple(make_players())
+    nets_a = [p for p in ours if isinstance(p, keras.Model)]
+    nets_b = [p for p in theirs if isinstance(p, keras.Model)]
+    if not nets_a or len(nets_a) != len(nets_b):
+        raise ValueError(f"{name}: make_players() must return the same networks (keras.Model) every time; "
+                         f"got {len(nets_a)} and {len(nets_b)}.")
+    for a, b in zip(nets_a, nets_b):
+        b.set_weights(a.get_weights())
+    before = [w.copy() for net in nets_a for w in net.get_weights()]
+    logs_a, logs_b = step(*ours), reference(*theirs)
+    shared = [k for k in logs_a if k in logs_b]
+    if not shared:
+        _fail(name, f"your step's logs ({', '.join(logs_a) or 'none'}) share no name with the reference's "
+                    f"({', '.join(logs_b)}).", "Return the losses in a dict with the names the lesson uses.")
+    for key in shared:
+        got, want = float(np.mean(_as_numpy(logs_a[key]))), float(np.mean(_as_numpy(logs_b[key])))
+        if not np.isclose(got, want, rtol=rtol, atol=atol):
+            _fail(name, f"{key} is {got:.6f}, the reference's is {want:.6f}.",
+                  "Compare which outputs each loss is computed from with the table above.")
+    after_a = [w for net in nets_a for w in net.get_weights()]
+    after_b = [w for net in nets_b for w in net.get_weights()]
+    gap = max(float(np.max(np.abs(a - b))) for a, b in zip(after_a, after_b))
+    if not all(np.allclose(a, b, rtol=rtol, atol=atol) for a, b in zip(after_a, after_b)):
+        _fail(name, f"same losses, but the weights after the update differ by up to {gap:.2e}.",
+              "Check which loss each network's gradient comes from, and which variables each optimizer updates.")
+    if all(np.array_equal(a, b) for a, b in zip(after_a, before)):
+        _fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
+    values = ", ".join(f"{k} {float(np.mean(_as_numpy(logs_a[k]))):.4f}" for k in shared)
+    print(f"✅ {name}: same {values}, and the same weights after the update (largest difference {gap:.1e}).")
+    return True
+
+
+def structure(model) -> list[tuple[str, tuple, int]]:
+    """The shape-changing layers of a conv network: ``(what, output shape, how many in a row)``.
+
+    A convolution that keeps its input's shape belongs to a residual block and is not listed;
+    each ``Add`` is one residual block. Equal rows in a row are counted once
+    (``("residual block", (None, 16, 16, 256), 6)``).
+    """
+    import keras
+
+    rows: list[list] = []
+    for layer in _operations(model):
+        if isinstance(layer, keras.layers.Add):
+            what = "residual block"
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+            if tuple(layer.input.shape) == tuple(layer.output.shape):
+                continue
+            k, s = layer.kernel_size[0], layer.strides[0]
+            what = f"{'transposed conv' if isinstance(layer, keras.layers.Conv2DTranspose) else 'conv'} {k}x{k}/{s}"
+        else:
+            continue
+        shape = tuple(layer.output.shape)
+        if rows and rows[-1][:2] == [what, shape]:
+            rows[-1][2] += 1
+        else:
+            rows.append([what, shape, 1])
+    return [(what, shape, n) for what, shape, n in rows]
+
+
+def print_structure(model, title: str | None = None) -> None:
+    """Print :func:`structure` one row a line: ``6 x residual block -> (None, 16, 16, 256)``."""
+    print(f"{title or model.name}:")
+    for what, shape, n in structure(model):
+        print(f"  {what if n == 1 else f'{n} x {what}':22s} -> {shape}")
+
+
+# --------------------------------------------------------------------------- one registered exercise
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One "your turn" of a lesson: what the checker compares the learner's answer with.
+
+    A *function* exercise has ``inputs`` (``rng -> args``, or a list of argument tuples);
+    a *model* exercise has ``builds``: ``(input_shapes, keyword arguments)`` pairs, each
+    checked with :func:`check_model_builder`. ``mistakes`` are known wrong answers,
+    each with a hint of its own; ``extra`` is a further check of the answer.
+    """
+
+    key: str
+    reference: Callable[..., Any]
+    hint: str
+    inputs: Any = None
+    builds: tuple = ()
+    mistakes: tuple = ()
+    trials: int = 5
+    extra: Callable[[Callable], None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    def run(self, answer: Callable) -> bool:
+        """Check ``answer``; raise :class:`ExerciseError` (or :class:`NotWrittenYet`) if it is not right."""
+        if not callable(answer):
+            raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        if self.builds:
+            for shapes, kwargs in self.builds:
+                label = f"{self.name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+                check_model_builder(lambda *t, kw=kwargs: answer(*t, **kw),
+                                    lambda *t, kw=kwargs: self.reference(*t, **kw),
+                                    input_shapes=shapes, name=label, hint=self.hint)
+        else:
+            check_function(answer, self.reference, self.inputs, name=self.name, hint=self.hint,
+                           trials=self.trials, mistakes=self.mistakes)
+        if self.extra is not None:
+            self.extra(answer)
+        return True
