@@ -355,7 +355,7 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
                 message = (f"did not finish within the time limit ({limits.exercise_seconds:g} s per exercise, "
                            f"{limits.notebook_seconds:g} s per notebook): look for a loop that never ends"
                            if status == "time limit" else
-                           f"the kernel died while this ran (the memory limit is {limits.memory_gb:g} GB)"
+                           f"the kernel died while this ran: a crash, or memory past the limit ({limits.memory_gb or 0:g} GB)"
                            + (f": {why}" if why else ""))
                 if owners:
                     for key in owners:

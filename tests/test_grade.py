@@ -272,16 +272,34 @@ def test_a_rerun_gives_the_same_grades(graded_class, tmp_path):
     _, rows, out, _ = graded_class
     root = tmp_path / "again"
     root.mkdir()
-    _, solution = versions("01")
     nb = versions("01")[1]
     replace_function(nb, "discriminator_loss", WRONG_D_LOSS)
     replace_function(nb, "generator_loss", "def generator_loss(fake_logits):\n    return (1 +\n")
     nbformat.write(nb, root / "wrong_and_syntax.ipynb")
-    nbformat.write(solution, root / "all_solved.ipynb")
+    nbformat.write(versions("01")[0], root / "none_solved.ipynb")
     grade.grade_class(root, tmp_path / "g", lesson="01", progress=False)
     with open(tmp_path / "g" / "grades.csv", encoding="utf-8") as f:
         again = {r["learner"]: r for r in csv.DictReader(f)}
     assert again == {k: rows[k] for k in again}
+
+
+@pytest.mark.slow
+def test_memory_and_a_dying_kernel_cost_only_their_exercise():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in [
+        "def discriminator_loss(r, f):\n    hoard = [bytearray(2**28) for _ in range(100)]   # 25 GB\n    return 0",
+        'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)',
+        "def generator_loss(f):\n    import ctypes\n    return ctypes.string_at(0)   # a crash",
+        'generator_loss = exercises.check("01.generator_loss", generator_loss)',
+        "def later(f):\n    return generator_loss(f)"]]
+    keys, points = grade.lesson_keys("01")
+    limits = grade.Limits(exercise_seconds=60, notebook_seconds=300, memory_gb=2)
+    results, notes = grade.grade_notebook(nb, keys, points, limits, {})
+    assert results["01.discriminator_loss"].status == "failed"
+    assert "raised MemoryError" in results["01.discriminator_loss"].message
+    assert results["01.generator_loss"].status == "kernel died"
+    assert results["01.generator_loss"].message.startswith("the kernel died while this ran: a crash, or memory")
+    assert all(results[k].status == "missing" for k in OTHER_01) and notes == []
 
 
 def test_report_rows_are_sorted_and_file_names_safe(tmp_path):
@@ -298,3 +316,26 @@ def test_report_rows_are_sorted_and_file_names_safe(tmp_path):
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["Zo_Smith.html", "adam.html", "zo_smith_2.html"]
     assert json.loads(json.dumps(grade_report.counts(subs, keys)))["01.a"] == {
         "passed": 1, "failed": 1, "not attempted": 1, "other problem": 0, "not graded": 0}
+
+
+def test_nbgraders_own_validator_accepts_the_learner_notebooks():
+    """Runs when NBGRADER_PYTHON names a Python with nbgrader installed (nbgrader is not a dependency)."""
+    import os
+    import subprocess
+
+    python = os.environ.get("NBGRADER_PYTHON")
+    if not python:
+        pytest.skip("set NBGRADER_PYTHON to a Python that has nbgrader (e.g. a throwaway venv)")
+    script = ("import sys, nbformat\nfrom nbgrader.nbgraderformat import MetadataValidator, ValidationError\n"
+              "v = MetadataValidator()\nfor p in sys.argv[1:]:\n"
+              "    nb = nbformat.read(p, as_version=nbformat.NO_CONVERT)\n    v.validate_nb(nb)\n"
+              "    print(p, sum('nbgrader' in c.metadata for c in nb.cells))\n"
+              "bad = nbformat.read(sys.argv[2], as_version=nbformat.NO_CONVERT)\n"
+              "next(c for c in bad.cells if c.metadata.get('nbgrader', {}).get('grade')).metadata.nbgrader.pop('points')\n"
+              "try:\n    v.validate_nb(bad)\nexcept ValidationError:\n    print('rejected')\n")
+    paths = [str(p) for p in sorted((ROOT / "notebooks").glob("0*.ipynb"))]
+    out = subprocess.run([python, "-c", script, *paths], capture_output=True, text=True, check=True).stdout
+    counts = {Path(line.split()[0]).name[:2]: int(line.split()[1]) for line in out.splitlines()[:-1]}
+    assert out.splitlines()[-1] == "rejected"          # the validator can fail: a grade cell without points
+    for lesson in ("01", "02", "03", "04"):
+        assert counts[lesson] >= len(keys_of(lesson))   # a check cell, or one cell with the answer and its check
