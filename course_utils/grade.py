@@ -371,7 +371,7 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
                 if not owners:
                     notes.append(f"code cell {what + 1} (not an exercise) raised {outcome.ename}: {outcome.evalue}")
             elif kind == "grade":
-                line = next((ln for ln in outcome.stdout.splitlines() if ln.startswith(_MARK)), None)
+                line = next((ln for ln in reversed(outcome.stdout.splitlines()) if ln.startswith(_MARK)), None)
                 if outcome.status != "ok" or line is None:
                     got = {"status": "failed", "message": f"grading raised {outcome.ename}: {outcome.evalue}"}
                 else:

@@ -128,7 +128,8 @@ def summary_png(subs: list, keys: list[str], lesson: str) -> bytes:
     table = counts(subs, keys)
     colours = {group: colour for group, colour in GROUPS.values()}
     n = max(1, len(subs))
-    fig = Figure(figsize=(8, 1.2 + 0.55 * len(keys)), dpi=110)
+    height = 1.9 + 0.5 * len(keys)   # inches: title, axis and legend, then half an inch per exercise
+    fig = Figure(figsize=(8, height), dpi=110)
     ax = fig.subplots()
     rows = list(reversed(keys))
     left = [0.0] * len(rows)
@@ -143,9 +144,8 @@ def summary_png(subs: list, keys: list[str], lesson: str) -> bytes:
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(f"% of the class ({len(subs)} submissions)")
     ax.set_title(f"Lesson {lesson}: which exercises did the class pass?")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.35 if len(keys) < 4 else -0.12), ncol=5, frameon=False,
-              fontsize=8)
-    fig.tight_layout()
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=5, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.3 / height, 1, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
