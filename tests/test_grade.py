@@ -318,6 +318,7 @@ def test_report_rows_are_sorted_and_file_names_safe(tmp_path):
         "passed": 1, "failed": 1, "not attempted": 1, "other problem": 0, "not graded": 0}
 
 
+@pytest.mark.slow
 def test_nbgraders_own_validator_accepts_the_learner_notebooks():
     """Runs when NBGRADER_PYTHON names a Python with nbgrader installed (nbgrader is not a dependency)."""
     import os
