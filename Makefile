@@ -16,7 +16,7 @@ unexport MPLBACKEND
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true
 
-.PHONY: help install test unit check-notebooks check-solutions check-solutions-full check-sync sync lessons open bench data reference-models colab-check release-check clean
+.PHONY: help install test unit check-notebooks check-solutions check-solutions-full check-sync sync lessons open grade bench data reference-models colab-check release-check clean
 
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
@@ -29,6 +29,7 @@ help:
 	@echo "make lessons          execute every lesson (smoke) into build/lessons/ as .ipynb and .html"
 	@echo "make open             open the lessons in Jupyter locally"
 	@echo "make sync             rebuild notebooks/*.ipynb (learners') and solutions/*.ipynb from each .py"
+	@echo "make grade SUBMISSIONS=folder-or.zip [LESSON=01] [GRADES=build/grades]   grade a class's notebooks"
 	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
 	@echo "make data             regenerate the shipped mini datasets in data/"
 	@echo "make reference-models retrain the reference weights in data/reference/ (about an hour on 2 cores)"
@@ -96,6 +97,12 @@ lessons: install
 open: install
 	$(PY) -m pip install -q notebook
 	$(VENV)/bin/jupyter notebook notebooks/
+
+# A class's notebooks: GRADES/grades.csv, feedback/<learner>.html, summary.html (course_utils.grade).
+GRADES ?= build/grades
+grade: install
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-or.zip [LESSON=01] [GRADES=build/grades]" >&2; exit 2; }
+	$(PY) -m course_utils grade "$(SUBMISSIONS)" --out "$(GRADES)" $(if $(LESSON),--lesson $(LESSON))
 
 bench: install
 	mkdir -p build

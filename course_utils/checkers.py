@@ -390,7 +390,8 @@ class Exercise:
     A *function* exercise has ``inputs`` (``rng -> args``, or a list of argument tuples);
     a *model* exercise has ``builds``: ``(input_shapes, keyword arguments)`` pairs, each
     checked with :func:`check_model_builder`. ``mistakes`` are known wrong answers,
-    each with a hint of its own; ``extra`` is a further check of the answer.
+    each with a hint of its own; ``extra`` is a further check of the answer. ``points`` is what
+    passing it is worth in the grader's gradebook (:mod:`course_utils.grade`).
     """
 
     key: str
@@ -401,6 +402,7 @@ class Exercise:
     mistakes: tuple = ()
     trials: int = 5
     extra: Callable[[Callable], None] | None = None
+    points: int = 1
 
     @property
     def name(self) -> str:

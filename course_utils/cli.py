@@ -224,6 +224,29 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--json-out", type=Path, default=None, help="also write the results to this JSON file")
     be.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline measurement")
     be.add_argument("--no-trainer", action="store_true", help="time the baseline only")
+
+    gr = subs.add_parser(
+        "grade", help="grade a class: run every submitted notebook's exercises safely, write a gradebook",
+        description="Run each learner notebook's exercise cells (found by the function names the check cells "
+                    "use) with the cells they read from, in a fresh guarded kernel (smoke profile, scratch folder, "
+                    "no network, no writes outside it, memory and time limits), check each with the course's "
+                    "checker and write GRADES/grades.csv, GRADES/feedback/<learner>.html and GRADES/summary.html. "
+                    "One JSON line goes to stdout (course_utils.grade).")
+    gr.add_argument("submissions", type=Path,
+                    help="a folder or .zip of learner notebooks: one .ipynb per learner (any name) or one folder "
+                         "per learner")
+    gr.add_argument("--out", required=True, type=Path, help="folder for grades.csv, feedback/ and summary.html")
+    gr.add_argument("--lesson", default=None, metavar="NN",
+                    help="the lesson to grade, e.g. 01 (default: the lesson most submissions belong to)")
+    gr.add_argument("--time-limit", type=_positive_int, default=90, metavar="SECONDS",
+                    help="seconds per exercise, and per other cell it needs (default 90)")
+    gr.add_argument("--notebook-time-limit", type=_positive_int, default=600, metavar="SECONDS",
+                    help="seconds per notebook in all (default 600)")
+    gr.add_argument("--memory-gb", type=float, default=6.0,
+                    help="memory limit of each kernel, in GB of address space (default 6; 0: none)")
+    gr.add_argument("--workers", type=_positive_int, default=1,
+                    help="notebooks graded at the same time, each in its own kernel (default 1)")
+    gr.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -718,6 +741,25 @@ def bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# ===========================================================================
+# grade (course_utils.grade)
+# ===========================================================================
+def grade_command(args: argparse.Namespace) -> int:
+    """``grade``: every submitted notebook's exercises, graded in guarded kernels; one JSON line."""
+    from course_utils import grade
+
+    if args.lesson is not None and not (len(args.lesson) == 2 and args.lesson.isdigit()):
+        raise UsageError(f"--lesson takes a lesson's two digits, e.g. 01; got {args.lesson!r}")
+    if args.memory_gb < 0:
+        raise UsageError(f"--memory-gb must be 0 (no limit) or more; got {args.memory_gb:g}")
+    limits = grade.Limits(exercise_seconds=args.time_limit, notebook_seconds=args.notebook_time_limit,
+                          memory_gb=args.memory_gb or None)
+    line = grade.grade_class(args.submissions, args.out, lesson=args.lesson, limits=limits, workers=args.workers,
+                             progress=not args.quiet)
+    print(json.dumps(line), flush=True)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m course_utils`` and the ``course-utils`` script; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # keep TensorFlow's C++ chatter off stderr
@@ -727,7 +769,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     commands = {"train": train_command, "translate": translate_command, "evaluate": evaluate_command,
-                "bench": bench_command}
+                "bench": bench_command, "grade": grade_command}
     try:
         return commands[args.command](args)
     except UsageError as err:

@@ -17,6 +17,10 @@ From it ``--sync`` writes two notebooks, never to be edited by hand:
   * ``solutions/NN_name.ipynb``, the instructor's, for lessons that have exercises: the
     answers in place and the marker lines removed.
 
+The learner's notebook also carries nbgrader's cell metadata (``add_nbgrader_metadata``):
+each exercise cell is a solution cell, each check cell a locked, graded test cell worth the
+exercise's points, for an instructor who grades with nbgrader.
+
 The check fails when
   * a ``notebooks/NN_name.py`` has no ``.ipynb`` twin or the reverse, or a solution notebook
     has no lesson (or a lesson with exercises has none),
@@ -33,9 +37,7 @@ The check fails when
 from __future__ import annotations
 
 import argparse
-import builtins
 import re
-import symtable
 import sys
 from pathlib import Path
 
@@ -47,14 +49,15 @@ NOTEBOOKS = ROOT / "notebooks"
 SOLUTIONS = ROOT / "solutions"
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 sys.path.insert(0, str(ROOT))
+from course_utils import notebook_cells  # noqa: E402
 from course_utils.config import PINNED_REF, REPO_URL, colab_url, setup_cell  # noqa: E402
 
 BADGE_RE = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"']+")
 PIP_RE = re.compile(r"git\+(https://github\.com/[^@\s'\"]+)@([^\s'\"]+)")
 
 
-def _cells(nb) -> list[tuple[str, str]]:
-    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+def _cells(nb) -> list[tuple[str, str, object]]:
+    return [(c.cell_type, c.source.strip(), c.get("metadata", {}).get("nbgrader")) for c in nb.cells]
 
 
 def _clean(nb) -> None:
@@ -107,11 +110,13 @@ def lesson_versions(py: Path):
     versions, count = [], 0
     for learner in (True, False):
         nb = jupytext.read(py)
-        count = 0
+        count, solution_cells = 0, set()
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
                 cell.source, found = split_solutions(cell.source, f"{py.name}, cell {i}", learner)
                 count += found
+                if found:
+                    solution_cells.add(i)
             elif BEGIN in cell.source or END in cell.source:
                 raise MarkerError(f"{py.name}, cell {i}: solution markers belong in code cells.")
         _clean(nb)
@@ -120,7 +125,9 @@ def lesson_versions(py: Path):
         nb.metadata.setdefault("accelerator", "GPU")
         nb.metadata.setdefault("colab", {"provenance": [], "gpuType": "T4"})
         nb.nbformat, nb.nbformat_minor = 4, 4
-        if not learner:
+        if learner:
+            add_nbgrader_metadata(nb, py.stem[:2], solution_cells)
+        else:
             note = nbformat.v4.new_markdown_cell(
                 f"> **Instructor's copy, with the answers.** Generated from `notebooks/{py.name}` by "
                 "`make sync`; do not edit it. Learners open `notebooks/" + py.stem + ".ipynb`.")
@@ -128,6 +135,47 @@ def lesson_versions(py: Path):
             nb.cells.insert(0, note)
         versions.append(nb)
     return versions[0], versions[1], count
+
+
+def grade_id(key: str) -> str:
+    """nbgrader's id of an exercise's cell (letters, digits, ``_`` and ``-`` only): ``01.fn`` -> ``ex01_fn``."""
+    return "ex" + key.replace(".", "_")
+
+
+def add_nbgrader_metadata(nb, lesson: str, solution_cells: set[int]) -> None:
+    """Mark a learner notebook's cells the way nbgrader does (schema version 3).
+
+    Each cell that held a solution is an nbgrader *solution* cell, unlocked; each check cell
+    (``fn = exercises.check("NN.fn", fn)``) is a locked *grade* cell (an autograder test) worth
+    the exercise's points from the registry, and the solution cell it checks (the last one
+    before it that defines ``fn``) takes the id of the exercise. nbgrader gives a test cell its
+    points when it runs without an error: run it with ``COURSE_REQUIRE_SOLUTIONS=1`` so that a
+    stub fails (README, "Grading a class"). A cell that holds both the answer and its check is
+    a solution cell and a grade cell at once, which nbgrader treats as a manually graded answer
+    (its output shows the check's verdict).
+    """
+    from course_utils.exercises import EXERCISES
+
+    ids: dict[int, str] = {}
+    checks: dict[int, str] = {}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for key, name in notebook_cells.checks(cell.source):
+            checks[i] = key
+            mine = [j for j in sorted(solution_cells) if j < i and notebook_cells.defines(nb.cells[j].source, name)]
+            if mine:
+                ids.setdefault(mine[-1], grade_id(key))
+    for n, i in enumerate(sorted(solution_cells), 1):
+        nb.cells[i].metadata["nbgrader"] = {
+            "grade": False, "grade_id": ids.get(i, f"solution{lesson}_{n}"), "locked": False,
+            "schema_version": 3, "solution": True, "task": False}
+    for i, key in checks.items():
+        merged = i in solution_cells   # the answer and its check in one cell: a manually graded answer to nbgrader
+        nb.cells[i].metadata["nbgrader"] = {
+            "grade": True, "grade_id": grade_id(key) + ("" if merged else "_check"), "locked": not merged,
+            "points": getattr(EXERCISES.get(key), "points", 1), "schema_version": 3, "solution": merged,
+            "task": False}
 
 
 def sync() -> None:
@@ -144,28 +192,6 @@ def sync() -> None:
             (SOLUTIONS / out.name).unlink()
 
 
-def _names(source: str) -> tuple[set[str], set[str]] | None:
-    """(names a cell defines at the top level, global names it reads anywhere), or None if unparsable."""
-    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-    try:
-        table = symtable.symtable(code, "cell", "exec")
-    except SyntaxError:
-        return None
-    defined = {sym.get_name() for sym in table.get_symbols()
-               if sym.is_assigned() or sym.is_imported() or sym.is_namespace()}
-    used: set[str] = set()
-
-    def walk(tab) -> None:
-        for sym in tab.get_symbols():
-            if sym.is_referenced() and (tab.get_type() == "module" or sym.is_global()):
-                used.add(sym.get_name())
-        for child in tab.get_children():
-            walk(child)
-
-    walk(table)
-    return defined, used - set(dir(builtins))
-
-
 def solution_run(nb):
     """The cells a solution run needs: every exercise check, and the earlier cells each one reads from.
 
@@ -175,17 +201,11 @@ def solution_run(nb):
     in the learners' notebooks, with functions that passed the same checks. A missed dependency
     fails loudly (a NameError), it cannot make a check pass.
     """
-    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    checks = [i for i, c in code if "exercises.check(" in c.source]
+    sources = [c.source if c.cell_type == "code" else None for c in nb.cells]
+    checks = {i for i, source in enumerate(sources) if source is not None and "exercises.check(" in source}
     if not checks:
         raise MarkerError("a solution notebook without an `exercises.check(` cell")
-    info = {i: _names(c.source) for i, c in code if i <= checks[-1]}
-    keep, wanted = set(), set()
-    for i in sorted(info, reverse=True):
-        names = info[i]
-        if i in checks or names is None or names[0] & wanted:
-            keep.add(i)
-            wanted |= names[1] if names else set()
+    keep = notebook_cells.cells_needed(sources, checks)
     nb.cells = [nb.cells[0]] + [c for i, c in enumerate(nb.cells) if i in keep]
     return nb
 

@@ -134,3 +134,21 @@ def test_a_lesson_that_uses_the_package_must_start_with_the_setup_cell(course):
     (course / "notebooks" / "09_a.py").write_text(with_setup, encoding="utf-8")
     cn.sync()
     assert not any("setup cell" in p for p in cn.check())
+
+
+def test_sync_marks_exercise_and_check_cells_for_nbgrader_and_check_sees_stale_marks(course):
+    lesson = LESSON + '\n# %%\nloss = exercises.check("09.loss", loss)\n'
+    (course / "notebooks" / "09_a.py").write_text(lesson, encoding="utf-8")
+    cn.sync()
+    path = course / "notebooks" / "09_a.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[1].metadata["nbgrader"] == {"grade": False, "grade_id": "ex09_loss", "locked": False,
+                                                "schema_version": 3, "solution": True, "task": False}
+    assert nb.cells[2].metadata["nbgrader"] == {"grade": True, "grade_id": "ex09_loss_check", "locked": True,
+                                                "points": 1, "schema_version": 3, "solution": False, "task": False}
+    solution = nbformat.read(course / "solutions" / "09_a.ipynb", as_version=4)
+    assert not any("nbgrader" in c.metadata for c in solution.cells)
+    assert cn.check() == []
+    del nb.cells[2].metadata["nbgrader"]
+    nbformat.write(nb, path)
+    assert any("notebooks/09_a.ipynb is stale" in p for p in cn.check())

@@ -1,0 +1,528 @@
+"""Grade a class: run every submitted notebook's exercises safely and write a gradebook.
+
+    python -m course_utils grade SUBMISSIONS --out GRADES        (or: make grade SUBMISSIONS=...)
+
+``SUBMISSIONS`` is a folder or a ``.zip`` of learner notebooks: one ``.ipynb`` per learner (any
+file name; the learner is the file name), or one folder per learner holding the notebook. Read
+it in this order:
+
+1. :func:`collect`: the submissions, one per learner; files that are not notebooks are kept
+   too, so that the gradebook has a line for them.
+2. :func:`plan`: in one notebook, each exercise's cell found by the function name its check
+   cell uses (``fn = exercises.check("01.fn", fn)``), whatever cells were moved, added or
+   deleted, and the earlier cells it reads from (:func:`course_utils.notebook_cells.cells_needed`).
+3. :func:`grade_notebook`: those cells run in a fresh, guarded kernel
+   (:mod:`course_utils.grade_kernel`: smoke profile, scratch folder, no network, no writes
+   outside it, memory limit), each exercise within a time limit, the whole notebook within
+   another; after each exercise cell, the exercise's checker from the registry
+   (:data:`course_utils.exercises.EXERCISES`) grades the learner's function. A kernel that dies
+   or runs out of time is replaced by a new one, which replays the cells before (each graded
+   exercise bound to the learner's function if it passed, else to the course's), and grading
+   goes on with the next exercise.
+4. :func:`grade_class`: every submission (a bad one never stops the others), then
+   ``grades.csv``, ``feedback/<learner>.html`` and ``summary.html`` (:mod:`course_utils.grade_report`).
+
+Each exercise ends in one status (:data:`STATUSES`); only ``passed`` earns its points.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+from course_utils import notebook_cells
+
+#: What can happen to one exercise, and the words the gradebook uses for it.
+STATUSES = {
+    "passed": "passed",
+    "not attempted": "still the stub (raise NotImplementedError)",
+    "failed": "the checker found a difference",
+    "error": "the exercise cell raised an error",
+    "syntax error": "the exercise cell does not parse",
+    "missing": "no cell defines the exercise's function (deleted or renamed)",
+    "time limit": "ran past the time limit per exercise",
+    "blocked": "tried to write outside its folder, reach the network or start a program",
+    "kernel died": "the kernel died (out of memory, or a crash)",
+    "not graded": "not reached: the notebook's time limit ran out or the notebook could not be read",
+}
+IGNORED = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
+_MARK = "__COURSE_GRADE__"
+
+
+@dataclasses.dataclass
+class Result:
+    """One exercise of one learner."""
+
+    key: str
+    status: str
+    points: int
+    out_of: int
+    message: str = ""
+    code: str = ""
+
+
+@dataclasses.dataclass
+class Submission:
+    """One learner's hand-in: a notebook (or a file that should have been one) and, once graded, its results."""
+
+    learner: str
+    path: Path | None
+    shown: str                      # the path as the instructor knows it, relative to SUBMISSIONS
+    problem: str = ""               # why it could not be graded at all (then every exercise is 0)
+    results: dict[str, Result] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(r.points for r in self.results.values())
+
+
+# =========================================================================== 1. collecting
+def unpack(submissions: Path, into: Path) -> Path:
+    """``submissions`` itself if it is a folder; a ``.zip`` unpacked into ``into`` (paths checked) otherwise."""
+    if submissions.is_dir():
+        return submissions
+    if not submissions.exists():
+        raise FileNotFoundError(f"{submissions}: no such folder or .zip of submissions")
+    if submissions.suffix.lower() != ".zip":
+        raise ValueError(f"{submissions}: expected a folder or a .zip of learner notebooks")
+    try:
+        with zipfile.ZipFile(submissions) as archive:
+            for member in archive.namelist():
+                parts = Path(member).parts
+                if member.startswith("/") or ".." in parts:
+                    raise ValueError(f"{submissions}: the archive holds an unsafe path {member!r}; unzip it yourself "
+                                     "and pass the folder")
+            archive.extractall(into)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{submissions}: not a readable .zip ({exc}); pass the folder instead") from None
+    entries = [p for p in into.iterdir() if p.name not in IGNORED and not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]   # a zip of the submissions folder itself (a class is more than one learner)
+    return into
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir()
+                  if p.name not in IGNORED and not p.name.startswith(".") and p.name != "__pycache__")
+
+
+def collect(root: Path) -> list[Submission]:
+    """One :class:`Submission` per top-level file (learner = file name) or folder (learner = folder name)."""
+    found: list[Submission] = []
+    for entry in _visible(root):
+        if entry.is_dir():
+            notebooks = [p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
+            sub = Submission(entry.name, None, entry.name + "/")
+            if not notebooks:
+                sub.problem = f"no notebook: the folder {entry.name}/ holds no .ipynb file"
+            sub.candidates = sorted(notebooks)   # type: ignore[attr-defined]
+            found.append(sub)
+        else:
+            learner = entry.name[: -len(".ipynb")] if entry.name.lower().endswith(".ipynb") else entry.name
+            found.append(Submission(learner, entry, entry.name))
+    names = collections.Counter(s.learner for s in found)
+    for sub in found:   # the same learner as a file and as a folder: keep the rows apart
+        if names[sub.learner] > 1:
+            sub.learner = sub.shown.rstrip("/")
+    return found
+
+
+def read_notebook(path: Path) -> tuple[Any | None, str]:
+    """(the notebook, "") or (None, why it is not one), never raising."""
+    import nbformat
+
+    if path.suffix.lower() != ".ipynb":
+        return None, (f"not a notebook: {path.name} is not a Jupyter notebook (.ipynb); ask for the notebook "
+                      "itself (File > Download > .ipynb)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"not readable: {path.name} ({type(exc).__name__}); ask for the notebook again"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON: {path.name} is damaged ({exc.msg} at line {exc.lineno}); ask for the notebook again"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("no cells")
+    except Exception as exc:  # noqa: BLE001 - any reason nbformat gives
+        return None, f"not a notebook: {path.name} is JSON but not a Jupyter notebook ({str(exc)[:80]})"
+    return nb, ""
+
+
+def lesson_of(nb) -> str | None:
+    """The lesson a notebook belongs to: from its check cells' keys, else its title ``# NN ·``."""
+    keys = [key for cell in nb.cells if cell.get("cell_type") == "code"
+            for key, _ in notebook_cells.checks(notebook_cells.source_of(cell))]
+    if keys:
+        return collections.Counter(k.split(".")[0] for k in keys).most_common(1)[0][0]
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            match = re.match(r"\s*#\s+(\d\d)\b", notebook_cells.source_of(cell))
+            if match:
+                return match.group(1)
+    return None
+
+
+# =========================================================================== 2. planning
+def course_function_names() -> dict[str, str]:
+    """Each exercise's function name in the course's own notebooks (when this is a checkout)."""
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        except (OSError, ValueError, KeyError):
+            continue
+        for cell in cells:
+            for key, name in notebook_cells.checks(notebook_cells.source_of(cell)):
+                found.setdefault(key, name)
+    return found
+
+
+@dataclasses.dataclass
+class Plan:
+    """What to run of one notebook: code cells in order, and where each exercise is graded."""
+
+    steps: list[tuple[str, Any]]          # ("cell", index), ("grade", key) or ("bind", key): the course's function
+    sources: list[str | None]             # every code cell, check calls taken out (None: not run)
+    cell_of: dict[str, int]               # exercise key -> the cell that defines its function
+    name_of: dict[str, str]               # exercise key -> the function's name
+    early: dict[str, Result]              # exercises decided without running (missing, syntax error)
+
+
+def plan(nb, keys: list[str], points: dict[str, int], default_names: dict[str, str]) -> Plan:
+    """Find each exercise's cell by its function's name and the cells it reads from; see the module doc."""
+    code = [notebook_cells.source_of(c) for c in nb.cells if c.get("cell_type") == "code"]
+    check_at: dict[str, tuple[int, str]] = {}
+    for i, source in enumerate(code):
+        for key, name in notebook_cells.checks(source):
+            check_at.setdefault(key, (i, name))
+    sources: list[str | None] = []
+    for source in code:
+        stripped = notebook_cells.strip_checks(source)
+        sources.append(stripped if stripped.strip() else None)
+    cell_of, name_of, early = {}, {}, {}
+    for key in keys:
+        name = check_at.get(key, (None, None))[1] or default_names.get(key) or key.split(".", 1)[1]
+        name_of[key] = name
+        defining = [i for i, s in enumerate(sources) if s is not None and notebook_cells.defines(s, name)]
+        before = [i for i in defining if key not in check_at or i < check_at[key][0]]
+        chosen = (before or defining or [None])[-1]
+        if chosen is None:
+            early[key] = Result(key, "missing", 0, points[key],
+                                f"no cell defines `{name}`: was the exercise cell deleted, or the function renamed? "
+                                f"Keep `def {name}(...)` as the lesson gives it.")
+            continue
+        try:
+            compile(sources[chosen] or "", f"cell {chosen}", "exec")
+        except SyntaxError as exc:
+            if notebook_cells.names(sources[chosen] or "") is None:
+                early[key] = Result(key, "syntax error", 0, points[key],
+                                    f"SyntaxError on line {exc.lineno} of the cell: {exc.msg}", code[chosen])
+                continue
+        cell_of[key] = chosen
+    needed = notebook_cells.cells_needed(sources, set(cell_of.values()))
+    # An exercise without a usable cell costs only its own points: later cells get the course's function.
+    steps: list[tuple[str, Any]] = [("bind", key) for key in keys if key in early]
+    for i in sorted(needed):
+        steps.append(("cell", i))
+        steps += [("grade", key) for key in keys if cell_of.get(key) == i]
+    return Plan(steps, sources, cell_of, name_of, early)
+
+
+# =========================================================================== 3. running one notebook
+def _grade_code(key: str, name: str, replay: bool = False, passed: bool = False) -> str:
+    """The code the kernel runs after an exercise cell: check the function, print the result, bind the name."""
+    return f'''
+def __course_grade(key, name, replay, passed):
+    import contextlib, io, json
+    from course_utils.checkers import ExerciseError, NotWrittenYet
+    from course_utils.exercises import EXERCISES
+    exercise, space = EXERCISES[key], globals()
+    if replay:
+        space[name] = space[name] if passed and name in space else exercise.reference
+        return
+    import sys
+    if "keras" in sys.modules:   # the same random weights on every run, whatever ran before
+        sys.modules["keras"].utils.set_random_seed(0)
+    answer, out = space.get(name), io.StringIO()
+    status, message = "passed", ""
+    try:
+        if answer is None:
+            status, message = "missing", f"the cell ran but did not define `{{name}}`"
+        else:
+            with contextlib.redirect_stdout(out):
+                exercise.run(answer)
+    except NotWrittenYet:
+        status = "not attempted"
+    except ExerciseError as exc:
+        status, message = "failed", str(exc)
+    except MemoryError:
+        status, message = "failed", "MemoryError: the check ran out of memory (the grader limits each notebook)"
+    except Exception as exc:
+        status, message = "failed", f"the check raised {{type(exc).__name__}}: {{exc}}"
+    if "grader:" in message:
+        status = "blocked"
+    space[name] = answer if status == "passed" else exercise.reference
+    print("{_MARK}" + json.dumps({{"status": status, "message": message}}))
+__course_grade({key!r}, {name!r}, {replay!r}, {passed!r})
+del __course_grade
+'''
+
+
+@dataclasses.dataclass
+class Limits:
+    """How long and how much: seconds per exercise (and per other cell), per notebook; memory in GB."""
+
+    exercise_seconds: float = 90.0
+    notebook_seconds: float = 600.0
+    memory_gb: float | None = 6.0
+
+
+def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
+                   default_names: dict[str, str] | None = None) -> tuple[dict[str, Result], list[str]]:
+    """Grade one notebook's exercises ``keys`` in a fresh guarded kernel: (results by key, notes)."""
+    from course_utils.grade_kernel import GuardedKernel, memory_bytes
+
+    the_plan = plan(nb, keys, points, default_names if default_names is not None else course_function_names())
+    code = [notebook_cells.source_of(c) for c in nb.cells if c.get("cell_type") == "code"]
+    results: dict[str, Result] = dict(the_plan.early)
+    notes: list[str] = []
+    deadline = time.monotonic() + limits.notebook_seconds
+    scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    kernel = None
+    failed_cells: set[int] = set()
+    done: list[tuple[str, Any]] = []
+
+    def fresh_kernel():
+        k = GuardedKernel(scratch, memory_bytes(limits.memory_gb))
+        for kind, what in done:   # replay what came before, quietly
+            if kind == "cell" and what not in failed_cells:
+                k.run(the_plan.sources[what] or "", timeout=max(1.0, deadline - time.monotonic()))
+            elif kind == "bind":
+                k.run(_grade_code(what, the_plan.name_of[what], True, False), timeout=30)
+            elif kind == "grade" and what in results and what in the_plan.cell_of:
+                k.run(_grade_code(what, the_plan.name_of[what], True, results[what].status == "passed"),
+                      timeout=30)
+        return k
+
+    def exercise_of(cell: int) -> list[str]:
+        return [k for k in keys if the_plan.cell_of.get(k) == cell]
+
+    try:
+        started: dict[str, float] = {}
+        for kind, what in the_plan.steps:
+            if kind == "grade" and what in results:   # decided while running its cell
+                done.append((kind, what))
+                continue
+            if time.monotonic() >= deadline:
+                break
+            if kernel is None:
+                kernel = fresh_kernel()
+            if kind == "bind":
+                kernel.run(_grade_code(what, the_plan.name_of[what], True, False), timeout=60)
+                done.append((kind, what))
+                continue
+            owners = exercise_of(what) if kind == "cell" else [what]
+            if kind == "cell":
+                for key in owners:
+                    started[key] = time.monotonic()
+                limit = limits.exercise_seconds if owners else limits.notebook_seconds   # other cells: the notebook's
+                outcome = kernel.run(the_plan.sources[what] or "", timeout=min(limit, deadline - time.monotonic()))
+            else:
+                spent = time.monotonic() - started.get(what, time.monotonic())
+                outcome = kernel.run(_grade_code(what, the_plan.name_of[what]),
+                                     timeout=min(limits.exercise_seconds - spent, deadline - time.monotonic()))
+            if outcome.status in ("timeout", "dead"):
+                why = kernel.last_words() if outcome.status == "dead" else ""
+                kernel.close()
+                kernel = None
+                if kind == "cell":
+                    failed_cells.add(what)
+                status = "time limit" if outcome.status == "timeout" else "kernel died"
+                message = (f"did not finish within the time limit ({limits.exercise_seconds:g} s per exercise, "
+                           f"{limits.notebook_seconds:g} s per notebook): look for a loop that never ends"
+                           if status == "time limit" else
+                           f"the kernel died while this ran: a crash, or memory past the limit ({limits.memory_gb or 0:g} GB)"
+                           + (f": {why}" if why else ""))
+                if owners:
+                    for key in owners:
+                        results[key] = Result(key, status, 0, points[key], message, code[the_plan.cell_of[key]])
+                else:
+                    notes.append(f"code cell {what + 1} (not an exercise) {message}")
+            elif kind == "cell" and outcome.status == "error":
+                failed_cells.add(what)
+                message = f"the cell raised {outcome.ename}: {outcome.evalue}"
+                for key in owners:
+                    results[key] = Result(key, "blocked" if outcome.blocked else "error", 0, points[key], message,
+                                          code[what])
+                if not owners:
+                    notes.append(f"code cell {what + 1} (not an exercise) raised {outcome.ename}: {outcome.evalue}")
+            elif kind == "grade":
+                line = next((ln for ln in reversed(outcome.stdout.splitlines()) if ln.startswith(_MARK)), None)
+                if outcome.status != "ok" or line is None:
+                    got = {"status": "failed", "message": f"grading raised {outcome.ename}: {outcome.evalue}"}
+                else:
+                    got = json.loads(line[len(_MARK):])
+                status = got["status"]
+                results[what] = Result(what, status, points[what] if status == "passed" else 0, points[what],
+                                       got["message"], code[the_plan.cell_of[what]])
+            done.append((kind, what))
+    finally:
+        if kernel is not None:
+            kernel.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    for key in keys:
+        if key not in results:
+            results[key] = Result(key, "not graded", 0, points[key],
+                                  f"the notebook's time limit ({limits.notebook_seconds:g} s) ran out before this "
+                                  "exercise", code[the_plan.cell_of[key]] if key in the_plan.cell_of else "")
+    return {key: results[key] for key in keys}, notes
+
+
+# =========================================================================== 4. a class
+def lesson_keys(lesson: str) -> tuple[list[str], dict[str, int]]:
+    """The registered exercises of a lesson, in order, and their points."""
+    from course_utils.exercises import EXERCISES
+
+    keys = [k for k in EXERCISES if k.split(".")[0] == lesson]
+    if not keys:
+        lessons = sorted({k.split(".")[0] for k in EXERCISES})
+        raise ValueError(f"lesson {lesson!r} has no registered exercise; lessons with exercises: {', '.join(lessons)}")
+    return keys, {k: int(getattr(EXERCISES[k], "points", 1)) for k in keys}
+
+
+def _pick_notebooks(subs: list[Submission]) -> dict[str, Any]:
+    """Read each submission's notebook; for a learner folder, the one notebook of the most common lesson."""
+    read: dict[str, Any] = {}
+    for sub in subs:
+        if sub.problem:
+            continue
+        if sub.path is not None:
+            nb, why = read_notebook(sub.path)
+            if nb is None:
+                sub.problem = why
+            else:
+                read[sub.learner] = nb
+        else:
+            options = []
+            for path in getattr(sub, "candidates", []):
+                nb, _ = read_notebook(path)
+                if nb is not None:
+                    options.append((path, nb))
+            if not options:
+                sub.problem = f"no readable notebook in {sub.shown}"
+            else:
+                sub.options = options   # type: ignore[attr-defined]
+    return read
+
+
+def choose_lesson(lessons: list[str | None]) -> str:
+    """The lesson most submissions belong to; a tie is an error that asks for ``--lesson``."""
+    counts = collections.Counter(x for x in lessons if x)
+    if not counts:
+        raise ValueError("none of the submissions is a lesson notebook of this course; nothing to grade")
+    top = counts.most_common()
+    if len(top) > 1 and top[0][1] == top[1][1]:
+        tied = ", ".join(f"lesson {lesson} ({n})" for lesson, n in top if n == top[0][1])
+        raise ValueError(f"the submissions are split between {tied}: say which to grade with --lesson NN")
+    return top[0][0]
+
+
+def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits: Limits | None = None,
+                workers: int = 1, progress: bool = True,
+                on_done: Callable[[Submission], None] | None = None) -> dict[str, Any]:
+    """Grade every submission and write the gradebook into ``out``; returns the JSON line's fields."""
+    from course_utils import grade_report
+
+    try:
+        import ipykernel  # noqa: F401
+        import jupyter_client  # noqa: F401
+        import nbformat  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError(f"grading needs {exc.name}: pip install 'course_utils[grade]'") from None
+    limits = limits or Limits()
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="course-submissions-") as tmp:
+        root = unpack(Path(submissions), Path(tmp))
+        subs = collect(root)
+        if not subs:
+            raise ValueError(f"{submissions}: no submission in it (expected .ipynb files or one folder per learner)")
+        read = _pick_notebooks(subs)
+        folder_lessons = {s.learner: [lesson_of(nb) for _, nb in s.options] for s in subs if hasattr(s, "options")}
+        found = [lesson_of(nb) for nb in read.values()] + [x for v in folder_lessons.values() for x in v]
+        lesson = lesson or choose_lesson(found)
+        keys, points = lesson_keys(lesson)
+        for sub in subs:
+            if hasattr(sub, "options"):
+                mine = [(p, nb) for p, nb in sub.options if lesson_of(nb) == lesson]
+                if len(mine) == 1:
+                    sub.path, sub.shown = mine[0][0], str(mine[0][0].relative_to(root))
+                    read[sub.learner] = mine[0][1]
+                elif mine:
+                    sub.problem = (f"several notebooks of lesson {lesson} in {sub.shown}: "
+                                   f"{', '.join(p.name for p, _ in mine)}; keep one and grade again")
+                else:
+                    sub.path = sub.options[0][0]
+                    read[sub.learner] = sub.options[0][1]
+            nb = read.get(sub.learner)
+            if nb is not None and not sub.problem and lesson_of(nb) != lesson:
+                other = lesson_of(nb)
+                sub.problem = (f"wrong lesson: {sub.shown} is lesson {other}'s notebook" if other else
+                               f"not a lesson notebook: {sub.shown} has no exercise check of the course") + \
+                              f"; this class is graded on lesson {lesson}"
+        names = course_function_names()
+        todo = [s for s in subs if not s.problem]
+
+        def one(sub: Submission) -> Submission:
+            begun = time.monotonic()
+            try:
+                sub.results, sub.notes = grade_notebook(read[sub.learner], keys, points, limits, names)
+            except Exception as exc:  # noqa: BLE001 - one bad notebook never stops the others
+                sub.problem = f"could not be graded: {type(exc).__name__}: {exc}"
+            sub.seconds = time.monotonic() - begun
+            return sub
+
+        bar = _progress(len(todo), progress)
+        if workers > 1 and len(todo) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(workers) as pool:
+                for sub in pool.map(one, todo):
+                    bar.update(1)
+                    if on_done:
+                        on_done(sub)
+        else:
+            for sub in todo:
+                one(sub)
+                bar.update(1)
+                if on_done:
+                    on_done(sub)
+        bar.close()
+        for sub in subs:
+            if sub.problem:
+                sub.results = {k: Result(k, "not graded", 0, points[k], sub.problem) for k in keys}
+        written = grade_report.write(out, subs, keys, points, lesson, limits)
+    totals = [s.total for s in subs]
+    return {"lesson": lesson, "submissions": len(subs), "graded": len(todo) - sum(1 for s in todo if s.problem),
+            "not_graded": sum(1 for s in subs if s.problem), "out_of": sum(points.values()),
+            "mean_total": round(sum(totals) / len(totals), 3),
+            "pass_rate": {k: round(sum(s.results[k].status == "passed" for s in subs) / len(subs), 3) for k in keys},
+            **{name: str(path) for name, path in written.items()}, "seconds": round(time.time() - started, 1)}
+
+
+def _progress(total: int, show: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="grading notebooks", unit="notebook", disable=not show, leave=False)

@@ -1,0 +1,342 @@
+"""course_utils.grade: a class of submissions built from the real lesson notebooks, graded exactly.
+
+The notebooks are generated at test time from notebooks/NN_name.py (scripts/check_notebooks.py),
+so the tests follow the lessons as they change: the exercises the tests control are the keys
+below (whose function names stay); every other registered exercise of a lesson is held to a rule
+(solved notebook: passed; learner's notebook: not attempted).
+"""
+
+import csv
+import importlib.util
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import grade, grade_report, notebook_cells
+from course_utils.exercises import EXERCISES
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("check_notebooks", ROOT / "scripts" / "check_notebooks.py")
+cn = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cn)
+
+LESSON_PY = {p.stem[:2]: p for p in (ROOT / "notebooks").glob("0*.py")}
+CONTROLLED = ["01.discriminator_loss", "01.generator_loss", "02.upsample_with_skip", "02.receptive_field",
+              "02.generator_loss", "03.cycle_loss", "03.identity_term", "03.my_residual_block", "04.linear_decay",
+              "04.update_loss_scale"]
+WRONG_D_LOSS = '''def discriminator_loss(real_logits, fake_logits):
+    """Labels swapped: a known mistake."""
+    return bce_from_logits(tf.zeros_like(real_logits), real_logits) + bce_from_logits(tf.ones_like(fake_logits), fake_logits)
+'''
+
+
+def versions(lesson: str):
+    """(learner's notebook: nothing solved, solution notebook: everything solved) of a lesson, fresh."""
+    learner, solution, _ = cn.lesson_versions(LESSON_PY[lesson])
+    return learner, solution
+
+
+def cell_defining(nb, name: str) -> int:
+    """Index (in nb.cells) of the last code cell that defines ``name`` outside a check line."""
+    found = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and notebook_cells.defines(notebook_cells.strip_checks(c.source), name)]
+    assert found, f"no cell defines {name}"
+    return found[-1]
+
+
+def replace_function(nb, name: str, source: str) -> None:
+    """Replace a function's cell with ``source``, keeping a check line that shared the cell."""
+    i = cell_defining(nb, name)
+    checks = [ln for ln in nb.cells[i].source.splitlines() if "exercises.check(" in ln]
+    nb.cells[i].source = source + ("\n\n" + "\n".join(checks) if checks else "")
+
+
+def keys_of(lesson: str) -> list[str]:
+    return [k for k in EXERCISES if k.startswith(lesson + ".")]
+
+
+# --------------------------------------------------------------------------- planning, no kernel
+@pytest.mark.parametrize("lesson", ["01", "02", "03", "04"])
+def test_plan_finds_every_registered_exercise_of_the_real_notebooks(lesson):
+    learner, solution = versions(lesson)
+    keys, points = grade.lesson_keys(lesson)
+    assert set(CONTROLLED) & set(keys) <= set(keys) and all(k.startswith(lesson) for k in keys)
+    for nb in (learner, solution):
+        plan = grade.plan(nb, keys, points, {})
+        assert plan.early == {} and sorted(plan.cell_of) == sorted(keys)
+        graded = [what for kind, what in plan.steps if kind == "grade"]
+        assert sorted(graded) == sorted(keys)
+        # every graded exercise runs after its own cell, and no check call is run
+        cells = [what for kind, what in plan.steps if kind == "cell"]
+        assert not any("exercises.check(" in (plan.sources[i] or "") for i in cells)
+        for key in keys:   # graded right after its cell (only other grades in between)
+            at, cell = plan.steps.index(("grade", key)), plan.steps.index(("cell", plan.cell_of[key]))
+            assert cell < at and all(kind == "grade" for kind, _ in plan.steps[cell + 1:at])
+
+
+def test_plan_survives_moved_added_and_deleted_cells_and_names_a_syntax_error():
+    _, nb = versions("01")
+    keys, points = grade.lesson_keys("01")
+    d = cell_defining(nb, "discriminator_loss")
+    moved = nb.cells.pop(d)
+    nb.cells.append(moved)                                      # the answer moved to the end
+    nb.cells.insert(3, nbformat.v4.new_code_cell("my_note = 'added by the learner'"))
+    del nb.cells[cell_defining(nb, "generator_loss")]           # the cell deleted
+    plan = grade.plan(nb, keys, points, {})
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[plan.cell_of["01.discriminator_loss"]].source == moved.source
+    assert plan.early["01.generator_loss"].status == "missing"
+    assert "no cell defines `generator_loss`" in plan.early["01.generator_loss"].message
+    assert ("bind", "01.generator_loss") in plan.steps          # later cells get the course's function
+
+    _, nb = versions("01")
+    nb.cells[cell_defining(nb, "generator_loss")].source = "def generator_loss(fake_logits):\n    return (1 +\n"
+    plan = grade.plan(nb, keys, points, {})
+    assert plan.early["01.generator_loss"].status == "syntax error"
+    assert plan.early["01.generator_loss"].message.startswith("SyntaxError on line 2")
+
+
+def test_check_lines_are_found_and_stripped_whatever_the_cell_holds_around_them():
+    source = 'def f(x):\n    return x\n\n\nf = exercises.check("03.f", f)   # check it\nprint(1)\n'
+    assert notebook_cells.checks(source) == [("03.f", "f")]
+    assert notebook_cells.strip_checks(source) == "def f(x):\n    return x\n\n\nprint(1)\n"
+    assert notebook_cells.strip_checks('f = exercises.check("01.f", f)').strip() == ""
+
+
+# --------------------------------------------------------------------------- reading submissions
+def test_collect_reads_files_folders_and_zips_and_names_what_is_not_a_notebook(tmp_path):
+    learner, _ = versions("01")
+    root = tmp_path / "class"
+    (root / "dave").mkdir(parents=True)
+    nbformat.write(learner, root / "alice.ipynb")
+    nbformat.write(learner, root / "dave" / "Lesson 1 (copy).ipynb")
+    (root / "bob.pdf").write_bytes(b"%PDF-1.4")
+    (root / "carol.ipynb").write_text('{"cells": [', encoding="utf-8")
+    (root / "erin.ipynb").write_text('{"hello": 1}', encoding="utf-8")
+    (root / ".DS_Store").write_bytes(b"")
+    subs = grade.collect(root)
+    assert [s.learner for s in subs] == ["alice", "bob.pdf", "carol", "dave", "erin"]
+    read = grade._pick_notebooks(subs)
+    assert sorted(read) == ["alice"]
+    by = {s.learner: s.problem for s in subs}
+    assert by["bob.pdf"].startswith("not a notebook: bob.pdf is not a Jupyter notebook (.ipynb)")
+    assert by["carol"].startswith("not JSON: carol.ipynb is damaged")
+    assert by["erin"].startswith("not a notebook: erin.ipynb is JSON but not a Jupyter notebook")
+    assert by["dave"] == "" and [p.name for p, _ in subs[3].options] == ["Lesson 1 (copy).ipynb"]
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(root / "alice.ipynb", "class/alice.ipynb")
+        z.write(root / "bob.pdf", "class/bob.pdf")
+    unpacked = grade.unpack(archive, tmp_path / "unzipped")
+    assert [s.learner for s in grade.collect(unpacked)] == ["alice", "bob.pdf"]
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as z:
+        z.writestr("../escape.ipynb", "{}")
+    with pytest.raises(ValueError, match="unsafe path '../escape.ipynb'"):
+        grade.unpack(tmp_path / "evil.zip", tmp_path / "evil")
+
+
+def test_lesson_of_and_choose_lesson():
+    assert grade.lesson_of(versions("01")[0]) == "01" and grade.lesson_of(versions("03")[1]) == "03"
+    assert grade.choose_lesson(["01", "01", "02", None]) == "01"
+    with pytest.raises(ValueError, match="split between lesson 01 \\(1\\), lesson 02 \\(1\\): say which"):
+        grade.choose_lesson(["01", "02"])
+    with pytest.raises(ValueError, match="lesson '07' has no registered exercise"):
+        grade.lesson_keys("07")
+
+
+def test_the_cli_refuses_a_bad_lesson_and_a_missing_folder(tmp_path, capsys):
+    from course_utils import cli
+
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "g"), "--lesson", "1"]) == 2
+    assert "--lesson takes a lesson's two digits" in capsys.readouterr().err
+    assert cli.main(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "g")]) == 1
+    assert "nowhere: no such folder or .zip of submissions" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- nbgrader metadata
+def test_sync_writes_nbgrader_metadata_on_every_exercise_and_check_cell():
+    for lesson in ("01", "02", "03", "04"):
+        learner, solution = versions(lesson)
+        marks = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in learner.cells
+                 if "nbgrader" in c.metadata}
+        assert not any("nbgrader" in c.metadata for c in solution.cells)
+        for key in keys_of(lesson):
+            gid = cn.grade_id(key)
+            graded = marks.get(gid + "_check") or marks[gid]   # a separate check cell, or one shared with the answer
+            assert graded["grade"] is True and graded["points"] == EXERCISES[key].points
+            assert marks[gid]["solution"] is True and marks[gid]["schema_version"] == 3
+    learner, _ = versions("01")
+    check = learner.cells[cell_defining(learner, "discriminator_loss") + 2]
+    assert check.metadata["nbgrader"] == {"grade": True, "grade_id": "ex01_discriminator_loss_check", "locked": True,
+                                          "points": 1, "schema_version": 3, "solution": False, "task": False}
+
+
+# --------------------------------------------------------------------------- a class, graded for real
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """Ten submissions of lesson 01 (and things that are not), graded once for the tests below."""
+    tmp = tmp_path_factory.mktemp("grade")
+    root = tmp / "submissions"
+    root.mkdir()
+    outside = tmp / "outside.txt"
+    learner, solution = versions("01")
+    nbformat.write(solution, root / "all_solved.ipynb")
+    nbformat.write(learner, root / "none_solved.ipynb")
+    (root / "ivan").mkdir()                                  # one folder per learner, any file name
+    nbformat.write(learner, root / "ivan" / "Lesson one (copy).ipynb")
+    nb = versions("01")[1]                                   # D wrong in a known way, a syntax error in G
+    replace_function(nb, "discriminator_loss", WRONG_D_LOSS)
+    replace_function(nb, "generator_loss", "def generator_loss(fake_logits):\n    return (1 +\n")
+    nbformat.write(nb, root / "wrong_and_syntax.ipynb")
+    nb = versions("01")[1]                                   # an endless loop in D; G right (a new kernel grades it)
+    replace_function(nb, "discriminator_loss", "def discriminator_loss(real_logits, fake_logits):\n"
+                                               "    while True:\n        pass\n")
+    nbformat.write(nb, root / "loop_then_solved.ipynb")
+    nb = versions("01")[1]                                   # D moved to the end, cells added; G writes outside
+    d = nb.cells.pop(cell_defining(nb, "discriminator_loss"))
+    nb.cells += [nbformat.v4.new_markdown_cell("My answer, moved here."), nbformat.v4.new_code_cell("x = 1"), d]
+    nb.cells[cell_defining(nb, "generator_loss")].source += f"\n\nopen({str(outside)!r}, 'w').write('escaped')\n"
+    nbformat.write(nb, root / "moved_and_writes_outside.ipynb")
+    nb = versions("01")[1]                                   # D's cell deleted
+    del nb.cells[cell_defining(nb, "discriminator_loss")]
+    nbformat.write(nb, root / "deleted_cell.ipynb")
+    (root / "frank.pdf").write_bytes(b"%PDF-1.4 not a notebook")
+    (root / "grace.ipynb").write_text('{"cells": [', encoding="utf-8")
+    nbformat.write(versions("02")[1], root / "heidi.ipynb")     # another lesson's notebook
+    limits = grade.Limits(exercise_seconds=30, notebook_seconds=400, memory_gb=6)
+    line = grade.grade_class(root, tmp / "grades", limits=limits, workers=2, progress=False)
+    with open(tmp / "grades" / "grades.csv", encoding="utf-8") as f:
+        rows = {r["learner"]: r for r in csv.DictReader(f)}
+    return line, rows, tmp / "grades", outside
+
+
+OTHER_01 = [k for k in keys_of("01") if k not in CONTROLLED]
+
+
+def _expect(rows, learner, d_points, g_points, note, others):
+    row = rows[learner]
+    assert (row["01.discriminator_loss"], row["01.generator_loss"]) == (str(d_points), str(g_points)), row
+    for key in OTHER_01:   # exercises added to lesson 01 after these tests were written
+        assert row[key] == str(others * EXERCISES[key].points), (learner, key, row["note"])
+    assert row["out_of"] == str(sum(EXERCISES[k].points for k in keys_of("01")))
+    assert int(row["total"]) == sum(int(row[k]) for k in keys_of("01"))
+    assert note(row["note"]), (learner, row["note"])
+
+
+@pytest.mark.slow
+def test_the_gradebook_of_a_class_is_exact(graded_class):
+    line, rows, out, outside = graded_class
+    assert sorted(rows) == ["all_solved", "deleted_cell", "frank.pdf", "grace", "heidi", "ivan", "loop_then_solved",
+                            "moved_and_writes_outside", "none_solved", "wrong_and_syntax"]
+    _expect(rows, "all_solved", 1, 1, lambda n: n == "", 1)
+    for learner in ("none_solved", "ivan"):
+        _expect(rows, learner, 0, 0, lambda n: n == "not attempted: " + ", ".join(keys_of("01")), 0)
+    assert rows["ivan"]["notebook"] == "ivan/Lesson one (copy).ipynb"
+    _expect(rows, "wrong_and_syntax", 0, 0,
+            lambda n: n == "failed: 01.discriminator_loss; syntax error: 01.generator_loss", 1)
+    _expect(rows, "loop_then_solved", 0, 1, lambda n: n == "time limit: 01.discriminator_loss", 1)
+    _expect(rows, "moved_and_writes_outside", 1, 0, lambda n: n == "blocked: 01.generator_loss", 1)
+    _expect(rows, "deleted_cell", 0, 1, lambda n: n == "missing: 01.discriminator_loss", 1)
+    _expect(rows, "frank.pdf", 0, 0, lambda n: n.startswith("not a notebook: frank.pdf is not a Jupyter notebook"), 0)
+    _expect(rows, "grace", 0, 0, lambda n: n.startswith("not JSON: grace.ipynb is damaged"), 0)
+    _expect(rows, "heidi", 0, 0, lambda n: n == "wrong lesson: heidi.ipynb is lesson 02's notebook; this class is "
+                                               "graded on lesson 01", 0)
+    assert not outside.exists()
+    assert line["lesson"] == "01" and line["submissions"] == 10 and line["not_graded"] == 3
+    assert line["pass_rate"]["01.discriminator_loss"] == 0.2 and line["pass_rate"]["01.generator_loss"] == 0.3
+
+
+@pytest.mark.slow
+def test_feedback_says_why_with_the_checkers_hint_and_the_learners_code(graded_class):
+    _, _, out, _ = graded_class
+    page = (out / "feedback" / "wrong_and_syntax.html").read_text(encoding="utf-8")
+    assert "01.discriminator_loss: <span class='bad'>failed</span> (0 / 1)" in page
+    assert "look at which label goes with which logits" in page           # the known mistake's own hint
+    assert "Labels swapped: a known mistake." in page                      # the learner's code
+    assert "SyntaxError on line 2 of the cell" in page
+    assert "no cell defines `discriminator_loss`" in (out / "feedback" / "deleted_cell.html").read_text("utf-8")
+    page = (out / "feedback" / "moved_and_writes_outside.html").read_text(encoding="utf-8")
+    assert "grader: writing to" in page and "outside.txt is not allowed while grading" in page
+    assert "did not finish within the time limit (30 s per exercise" in (
+        out / "feedback" / "loop_then_solved.html").read_text(encoding="utf-8")
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert "10 submissions; 3 could not be graded" in summary and "data:image/png;base64," in summary
+    assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_a_rerun_gives_the_same_grades(graded_class, tmp_path):
+    _, rows, out, _ = graded_class
+    root = tmp_path / "again"
+    root.mkdir()
+    nb = versions("01")[1]
+    replace_function(nb, "discriminator_loss", WRONG_D_LOSS)
+    replace_function(nb, "generator_loss", "def generator_loss(fake_logits):\n    return (1 +\n")
+    nbformat.write(nb, root / "wrong_and_syntax.ipynb")
+    nbformat.write(versions("01")[0], root / "none_solved.ipynb")
+    grade.grade_class(root, tmp_path / "g", lesson="01", progress=False)
+    with open(tmp_path / "g" / "grades.csv", encoding="utf-8") as f:
+        again = {r["learner"]: r for r in csv.DictReader(f)}
+    assert again == {k: rows[k] for k in again}
+
+
+@pytest.mark.slow
+def test_memory_and_a_dying_kernel_cost_only_their_exercise():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in [
+        "def discriminator_loss(r, f):\n    hoard = [bytearray(2**28) for _ in range(100)]   # 25 GB\n    return 0",
+        'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)',
+        "def generator_loss(f):\n    import ctypes\n    return ctypes.string_at(0)   # a crash",
+        'generator_loss = exercises.check("01.generator_loss", generator_loss)',
+        "def later(f):\n    return generator_loss(f)"]]
+    keys, points = grade.lesson_keys("01")
+    limits = grade.Limits(exercise_seconds=60, notebook_seconds=300, memory_gb=2)
+    results, notes = grade.grade_notebook(nb, keys, points, limits, {})
+    assert results["01.discriminator_loss"].status == "failed"
+    assert "raised MemoryError" in results["01.discriminator_loss"].message
+    assert results["01.generator_loss"].status == "kernel died"
+    assert results["01.generator_loss"].message.startswith("the kernel died while this ran: a crash, or memory")
+    assert all(results[k].status == "missing" for k in OTHER_01) and notes == []
+
+
+def test_report_rows_are_sorted_and_file_names_safe(tmp_path):
+    keys, points = ["01.a"], {"01.a": 2}
+    subs = []
+    for name, status in (("Zoë Smith", "passed"), ("adam", "failed"), ("zoë smith", "not attempted")):
+        sub = grade.Submission(name, None, name + ".ipynb")
+        sub.results = {"01.a": grade.Result("01.a", status, 2 if status == "passed" else 0, 2, "msg")}
+        subs.append(sub)
+    grade_report.write(tmp_path, subs, keys, points, "01", grade.Limits())
+    lines = (tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == ["learner,notebook,01.a,total,out_of,note", "adam,adam.ipynb,0,0,2,failed: 01.a",
+                     "Zoë Smith,Zoë Smith.ipynb,2,2,2,", "zoë smith,zoë smith.ipynb,0,0,2,not attempted: 01.a"]
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["Zo_Smith.html", "adam.html", "zo_smith_2.html"]
+    assert json.loads(json.dumps(grade_report.counts(subs, keys)))["01.a"] == {
+        "passed": 1, "failed": 1, "not attempted": 1, "other problem": 0, "not graded": 0}
+
+
+@pytest.mark.slow
+def test_nbgraders_own_validator_accepts_the_learner_notebooks():
+    """Runs when NBGRADER_PYTHON names a Python with nbgrader installed (nbgrader is not a dependency)."""
+    import os
+    import subprocess
+
+    python = os.environ.get("NBGRADER_PYTHON")
+    if not python:
+        pytest.skip("set NBGRADER_PYTHON to a Python that has nbgrader (e.g. a throwaway venv)")
+    script = ("import sys, nbformat\nfrom nbgrader.nbgraderformat import MetadataValidator, ValidationError\n"
+              "v = MetadataValidator()\nfor p in sys.argv[1:]:\n"
+              "    nb = nbformat.read(p, as_version=nbformat.NO_CONVERT)\n    v.validate_nb(nb)\n"
+              "    print(p, sum('nbgrader' in c.metadata for c in nb.cells))\n"
+              "bad = nbformat.read(sys.argv[2], as_version=nbformat.NO_CONVERT)\n"
+              "next(c for c in bad.cells if c.metadata.get('nbgrader', {}).get('grade')).metadata.nbgrader.pop('points')\n"
+              "try:\n    v.validate_nb(bad)\nexcept ValidationError:\n    print('rejected')\n")
+    paths = [str(p) for p in sorted((ROOT / "notebooks").glob("0*.ipynb"))]
+    out = subprocess.run([python, "-c", script, *paths], capture_output=True, text=True, check=True).stdout
+    counts = {Path(line.split()[0]).name[:2]: int(line.split()[1]) for line in out.splitlines()[:-1]}
+    assert out.splitlines()[-1] == "rejected"          # the validator can fail: a grade cell without points
+    for lesson in ("01", "02", "03", "04"):
+        assert counts[lesson] >= len(keys_of(lesson))   # a check cell, or one cell with the answer and its check
