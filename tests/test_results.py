@@ -47,6 +47,28 @@ def test_cyclegan_baseline_is_leaving_the_image_unchanged():
     out = results.cyclegan_results(identity, identity)
     assert out["generator"] == pytest.approx(out["identity"])
     assert 0.3 < out["identity"]["AtoB"] < 0.8          # the true map is far from doing nothing
+    # Doing nothing leaves the scene's edges where they were: its speckle ratio is near 1, not 0.
+    assert 0.5 < out["speckle"]["AtoB"] < 2.0 and 0.5 < out["speckle"]["BtoA"] < 2.0
+
+
+def test_laplacian_energy_and_speckle_ratio_on_hand_computed_images():
+    # A single bright pixel (value 1) in the middle of a 5x5 zero image, one channel: its 3x3 interior
+    # holds L = 4 at the centre and -1 at its four neighbours (corners 0): mean |L| = 8 / 9.
+    spot = np.zeros((1, 5, 5, 1))
+    spot[0, 2, 2, 0] = 1.0
+    assert results.laplacian_energy(spot) == pytest.approx(8 / 9)
+    # A linear ramp has no Laplacian at all; a +-1 checkerboard has |L| = 8 everywhere.
+    ramp = np.tile(np.linspace(-1, 1, 6)[None, :, None], (6, 1, 3))
+    assert results.laplacian_energy(ramp) == pytest.approx(0.0, abs=1e-6)
+    checker = np.where(np.indices((6, 6)).sum(axis=0) % 2 == 0, 1.0, -1.0)[..., None]
+    assert results.laplacian_energy(checker) == pytest.approx(8.0)
+    # Ratio: the checkerboard at half amplitude over the spot image: 4 / (8 / 9) = 4.5.
+    assert results.speckle_ratio(checker[:5, :5] * 0.5, spot[0]) == pytest.approx(4.5)
+    assert results.speckle_ratio(spot, spot) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="flat"):
+        results.speckle_ratio(spot, np.zeros((5, 5, 1)))
+    with pytest.raises(ValueError, match="H, W >= 3"):
+        results.laplacian_energy(np.zeros((2, 2, 3)))
 
 
 def test_digit_scores_count_confident_classes():
