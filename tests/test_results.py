@@ -235,7 +235,8 @@ def test_every_inference_path_agrees_after_training(pix2pix_smoke_run, tmp_path)
 def test_cyclegan_smoke_run_finds_the_true_colour_map():
     cfg = config.CycleGanConfig.smoke()
     keras.utils.set_random_seed(cfg.seed)
-    gen = lambda: models.resnet_generator(cfg.image_size, n_blocks=cfg.n_blocks, filters=cfg.filters)  # noqa: E731
+    gen = lambda: models.resnet_generator(cfg.image_size, n_blocks=cfg.n_blocks, filters=cfg.filters,  # noqa: E731
+                                          upsample=cfg.upsample)
     disc = lambda: models.patchgan_discriminator(cfg.image_size, target_channels=None, norm="instance",  # noqa: E731
                                                  filters=cfg.filters)
     trainer = train.CycleGAN(gen(), gen(), disc(), disc(), cycle_weight=cfg.cycle_weight,
@@ -248,9 +249,35 @@ def test_cyclegan_smoke_run_finds_the_true_colour_map():
                                            batch_size=cfg.batch_size, seed=cfg.seed)
     trainer.fit(tf.data.Dataset.zip(ds_a.repeat(), ds_b.repeat()), epochs=1, steps_per_epoch=steps, verbose=0)
     out = results.cyclegan_results(trainer.generator_g, trainer.generator_f)
-    # Measured on this CPU: 0.188 and 0.172 against 0.503 and 0.494 (ratios 0.37, 0.35); target <= 0.5.
+    # Measured on this CPU with the smoke profile's learning rate 1e-3 (issue 20; scripts/speckle_study.py,
+    # row lr1e-3): 0.146 and 0.138 against 0.503 and 0.494 (ratios 0.29, 0.28; the issue's 0.25 is not
+    # reached), speckle ratio 0.97 and 0.94 (was 1.87 / 1.52 at 2e-4); issue's smoke target <= 1.4.
     for way in ("AtoB", "BtoA"):
-        assert out["generator"][way] <= 0.5 * out["identity"][way], (way, out)
+        assert out["generator"][way] <= 0.35 * out["identity"][way], (way, out)
+        assert out["speckle"][way] <= 1.4, (way, out)
+
+
+@pytest.mark.slow
+def test_cyclegan_cli_run_reports_speckle_and_beats_doing_nothing(tmp_path):
+    """The command line a learner uses: train on the shipped day2dusk, then evaluate on its test split."""
+    cfg = config.CycleGanConfig.smoke()
+    run = tmp_path / "run"
+    steps = cfg.epochs * cfg.steps_per_epoch
+    trained = subprocess.run([sys.executable, "-m", "course_utils", "train", "cyclegan", "--data", "shipped",
+                              "--out", str(run), "--steps", str(steps), "--image-size", str(cfg.image_size),
+                              "--filters", str(cfg.filters), "--learning-rate", str(cfg.learning_rate),
+                              "--checkpoint-every", str(steps), "--quiet"], capture_output=True, text=True, timeout=1800)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    judged = subprocess.run([sys.executable, "-m", "course_utils", "evaluate", "--model", str(run), "--data", "shipped",
+                             "--out", str(tmp_path / "report"), "--quiet"], capture_output=True, text=True, timeout=600)
+    assert judged.returncode == 0, judged.stderr[-2000:]
+    line = json.loads(judged.stdout.strip().splitlines()[-1])
+    identity = results.cyclegan_results(_Identity(cfg.image_size), _Identity(cfg.image_size))["identity"]
+    # The CLI's generators have the recipe's 6 residual blocks at 32 px (the lesson's have 3).
+    # Measured on this CPU (200 steps, lr 1e-3): see the issue-20 report; thresholds as the lesson's.
+    for way in ("AtoB", "BtoA"):
+        assert line["correspondence_error"][way] <= 0.35 * identity[way], line
+        assert line["speckle_ratio"][way] <= 1.4, line
 
 
 @pytest.mark.slow
