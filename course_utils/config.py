@@ -301,7 +301,8 @@ class CapstoneConfig(LessonConfig):
 
     model: str = "pix2pix"         # "pix2pix" (pairs: A|B files) or "cyclegan" (two unpaired folders)
     data: str = "shipped"          # "shipped", or your folder / .zip / .tar.gz
-    image_size: int = 64           # 256 for your own photos (the papers')
+    image_size: int = 64           # the shipped set's size
+    own_image_size: int = 256      # the size lesson 05 trains your own photos at (the papers')
     filters: int = 64
     batch_size: int = 1
     steps: int = 4000
@@ -312,9 +313,10 @@ class CapstoneConfig(LessonConfig):
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
-        # 200 steps at 32x32, batch 4: ~20 s on 2 CPU cores, and the run beats the mean-image baseline
-        # on L1, PSNR and SSIM (measured: val L1 0.181 vs 0.200).
-        return dict(image_size=32, filters=8, batch_size=4, steps=200, checkpoint_every=100, report_images=8,
+        # 400 steps at 32x32, 16 filters, batch 1 (the paper's): val L1 0.148 against the mean image's
+        # 0.200 (0.74x; issue 20 asks for 0.7x), in less time than the former 200 steps of batch 4 with
+        # 8 filters, which reached 0.181 (0.91x). Measured on the shared 2-core machine.
+        return dict(image_size=32, filters=16, batch_size=1, steps=400, checkpoint_every=200, report_images=8,
                     out_dir="build/runs")
 
 
