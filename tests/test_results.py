@@ -165,6 +165,9 @@ def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name
         for way in ("AtoB", "BtoA"):
             assert measured["generator"][way] == pytest.approx(recorded["generator"][way], rel=2e-3)
             assert measured["generator"][way] <= 0.5 * measured["identity"][way]
+            # Issue 20's reference targets (<= 0.07, speckle <= 1.2) are not reached: these weights (2,500
+            # steps at 2e-4, transposed convs) measure 0.141 / 0.132 and speckle 1.70 / 1.57.
+            assert measured["speckle"][way] == pytest.approx(recorded["speckle"][way], rel=2e-3)
 
 
 # ---------------------------------------------------------------------------
