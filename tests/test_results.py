@@ -71,6 +71,19 @@ def test_laplacian_energy_and_speckle_ratio_on_hand_computed_images():
         results.laplacian_energy(np.zeros((2, 2, 3)))
 
 
+def test_evaluate_reports_correspondence_and_speckle_on_the_shipped_day2dusk_only(tmp_path):
+    from course_utils import evaluation
+
+    identity = _Identity(32)
+    root = data.shipped_unpaired_path()
+    got = evaluation.known_translation_scores(identity, identity, root / "testA", root / "testB", 32)
+    want = results.cyclegan_results(identity, identity)
+    assert got["correspondence_error"] == pytest.approx(want["identity"], rel=1e-5)
+    assert got["speckle_ratio"] == pytest.approx(want["speckle"], rel=1e-5)
+    shutil.copytree(root / "testA", tmp_path / "testA")     # the same images elsewhere: no known translation
+    assert evaluation.known_translation_scores(identity, identity, tmp_path / "testA", root / "testB", 32) == {}
+
+
 def test_digit_scores_count_confident_classes():
     class Fixed(keras.Model):
         def call(self, x):   # logits: image 0 -> a sure "3", image 1 -> a sure "7", image 2 -> unsure
