@@ -274,29 +274,6 @@ def test_cyclegan_smoke_run_finds_the_true_colour_map():
 
 
 @pytest.mark.slow
-def test_cyclegan_cli_run_reports_speckle_and_beats_doing_nothing(tmp_path):
-    """The command line a learner uses: train on the shipped day2dusk, then evaluate on its test split."""
-    cfg = config.CycleGanConfig.smoke()
-    run = tmp_path / "run"
-    steps = cfg.epochs * cfg.steps_per_epoch
-    trained = subprocess.run([sys.executable, "-m", "course_utils", "train", "cyclegan", "--data", "shipped",
-                              "--out", str(run), "--steps", str(steps), "--image-size", str(cfg.image_size),
-                              "--filters", str(cfg.filters), "--learning-rate", str(cfg.learning_rate),
-                              "--checkpoint-every", str(steps), "--quiet"], capture_output=True, text=True, timeout=1800)
-    assert trained.returncode == 0, trained.stderr[-2000:]
-    judged = subprocess.run([sys.executable, "-m", "course_utils", "evaluate", "--model", str(run), "--data", "shipped",
-                             "--out", str(tmp_path / "report"), "--quiet"], capture_output=True, text=True, timeout=600)
-    assert judged.returncode == 0, judged.stderr[-2000:]
-    line = json.loads(judged.stdout.strip().splitlines()[-1])
-    identity = results.cyclegan_results(_Identity(cfg.image_size), _Identity(cfg.image_size))["identity"]
-    # The CLI's generators have the recipe's 6 residual blocks at 32 px (the lesson's have 3).
-    # Measured on this CPU (200 steps, lr 1e-3): see the issue-20 report; thresholds as the lesson's.
-    for way in ("AtoB", "BtoA"):
-        assert line["correspondence_error"][way] <= 0.35 * identity[way], line
-        assert line["speckle_ratio"][way] <= 1.4, line
-
-
-@pytest.mark.slow
 def test_dcgan_smoke_run_draws_digits_the_judge_recognises():
     """Lesson 01's smoke training (its width, optimizer and steps) through train.GAN, judged by the shipped judge."""
     cfg = config.GanBasicsConfig.smoke()
