@@ -71,6 +71,17 @@ def test_laplacian_energy_and_speckle_ratio_on_hand_computed_images():
         results.laplacian_energy(np.zeros((2, 2, 3)))
 
 
+def test_resize_upsampling_keeps_the_papers_parameter_count_and_drops_the_transposed_convs():
+    paper, resize = models.resnet_generator(32, n_blocks=1, filters=4), \
+        models.resnet_generator(32, n_blocks=1, filters=4, upsample="resize")
+    assert paper.count_params() == resize.count_params()
+    count = lambda m, cls: sum(isinstance(layer, cls) for layer in m.layers)   # noqa: E731
+    assert (count(paper, keras.layers.Conv2DTranspose), count(resize, keras.layers.Conv2DTranspose)) == (2, 0)
+    assert count(resize, keras.layers.UpSampling2D) == 2
+    with pytest.raises(ValueError, match="transpose"):
+        models.resnet_generator(32, upsample="bilinear")
+
+
 def test_evaluate_reports_correspondence_and_speckle_on_the_shipped_day2dusk_only(tmp_path):
     from course_utils import evaluation
 
