@@ -285,7 +285,7 @@ class ColabTrainingConfig(LessonConfig):
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
-        return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, n_blocks=2, steps=6, upsample="resize",
+        return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, n_blocks=2, steps=6,
                     checkpoint_every=3, bench_steps=3, payoff_steps=200, payoff_checkpoint_every=100,
                     payoff_sample_every=25, eval_images=40, out_dir="build/runs")
 
