@@ -36,7 +36,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 RESUME_KEYS = {"model": "model", "data_files": "--data (its training files)", "tfds": "--tfds",
                "image_size": "--image-size", "batch_size": "--batch-size", "filters": "--filters", "seed": "--seed",
                "precision": "--precision", "learning_rate": "--learning-rate", "direction": "--direction",
-               "skip_bad_files": "--skip-bad-files"}
+               "skip_bad_files": "--skip-bad-files", "upsample": "--upsample"}
 
 #: What ``--data`` may also be: an archive of the dataset folder (see course_utils.data.dataset_folder).
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"Adam learning rate (default: {_per_model('learning_rate')}); cyclegan "
                          "keeps it for the first half of --steps and decays it linearly to zero over the second "
                          "(that schedule is stored in the run folder and kept when the run is resumed)")
+    tr.add_argument("--upsample", choices=("resize", "transpose"), default=None,
+                    help="cyclegan only: how the generators upsample: transpose (default, the paper's transposed "
+                         "convolutions) or resize (resize, then convolve: no checkerboard; lesson 03, section 8)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar (messages and errors still go to stderr)")
 
     tl = subs.add_parser(
@@ -307,6 +310,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "xla": bool(args.xla),
         "learning_rate": lr,
         "direction": (args.direction or "AtoB") if args.model == "pix2pix" else None,
+        "upsample": (args.upsample or r.upsample) if args.model == "cyclegan" else None,
         "skip_bad_files": bool(args.skip_bad_files),
         "steps": args.steps,
         "schedule": _fresh_schedule(args.model, args.steps, lr),
@@ -432,7 +436,8 @@ def _build_trainer(settings: dict[str, Any]) -> Any:
         plan = settings.get("schedule") or _fresh_schedule("cyclegan", settings["steps"], rate)
         rate = train.LinearDecay(plan["learning_rate"], plan["constant_steps"], plan["decay_steps"])
     with train.precision(settings["precision"]):
-        networks = recipes.build_networks(model, settings["image_size"], settings["filters"])
+        networks = recipes.build_networks(model, settings["image_size"], settings["filters"],
+                                          upsample=settings.get("upsample") or None)
         return recipes.build_trainer(model, networks, learning_rate=rate, seed=settings["seed"],
                                      jit_compile=settings["xla"])
 
@@ -688,6 +693,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
                                               **options)
         headline = {k: result.metrics[k] for k in ("images", "cycle_error", "identity_error", "cycle_psnr",
                                                    "cycle_ssim")}
+        headline.update({k: result.metrics[k] for k in ("correspondence_error", "speckle_ratio")
+                         if k in result.metrics})          # the shipped day2dusk: its true translation is known
     result.metrics["model"] = {name: str(path) for name, path in found.files.items()}
     written = evaluation.write_report(args.out, result, title=f"Evaluation of {args.model}")
     line = {"model": str(args.model), "kind": found.kind, **headline, "report": str(written["index.html"]),

@@ -356,8 +356,34 @@ def evaluate_cyclegan(generator_g: Any, generator_f: Any, folder_a: str | os.Pat
     metrics = {"kind": "cyclegan", "image_size": size, "images": {"A": a["images"], "B": b["images"]},
                "cycle_error": both("cycle_error"), "cycle_psnr": both("cycle_psnr"),
                "cycle_ssim": both("cycle_ssim"), "identity_error": both("identity_error"), "A": a, "B": b}
+    metrics.update(known_translation_scores(generator_g, generator_f, folder_a, folder_b, size, batch_size))
     return Evaluation(metrics, [("A: a | G(a) | F(G(a))", ["a", "G(a)", "F(G(a))"], rows_a),
                                 ("B: b | F(b) | G(F(b))", ["b", "F(b)", "G(F(b))"], rows_b)])
+
+
+def known_translation_scores(generator_g: Any, generator_f: Any, folder_a: str | os.PathLike,
+                             folder_b: str | os.PathLike, image_size: int, batch_size: int = 8) -> dict[str, Any]:
+    """On the shipped day2dusk folders, whose true translation is known, how right and how clean G and F are.
+
+    Returns ``{"correspondence_error": {"AtoB", "BtoA"}, "speckle_ratio": {"AtoB", "BtoA"}}``
+    (mean ``|G(a) - true(a)|``, and :func:`course_utils.results.speckle_ratio`: the outputs'
+    high-frequency energy over the true translations', 1 = as smooth as the answer), or ``{}``
+    for any other folders, where no true translation exists.
+    """
+    from course_utils import data, results
+    from course_utils.inference import translate
+
+    shipped = data.shipped_unpaired_path().resolve()
+    if Path(folder_a).resolve().parent != shipped or Path(folder_b).resolve().parent != shipped:
+        return {}
+    scores: dict[str, dict[str, float]] = {"correspondence_error": {}, "speckle_ratio": {}}
+    for way, generator, folder in (("AtoB", generator_g, folder_a), ("BtoA", generator_f, folder_b)):
+        ds, _ = unpaired_images(folder, image_size, batch_size)
+        x = np.concatenate(list(ds.as_numpy_iterator()))
+        out, truth = translate(generator, x, batch_size), data.true_translation(x, way)
+        scores["correspondence_error"][way] = float(np.abs(out - truth).mean())
+        scores["speckle_ratio"][way] = results.speckle_ratio(out, truth)
+    return scores
 
 
 # ===========================================================================

@@ -257,6 +257,7 @@ def resnet_generator(
     filters: int = 64,
     norm: str = "instance",
     channels: int = 3,
+    upsample: str = "transpose",
 ) -> keras.Model:
     """CycleGAN's generator: ``(b, S, S, channels)`` -> ``(b, S, S, channels)`` in [-1, 1].
 
@@ -264,7 +265,14 @@ def resnet_generator(
     ``n_blocks`` residual blocks at 1/4 resolution -> two 3x3 stride-2 transposed
     convs (128, 64) -> reflection pad 3 + 7x7 conv to RGB with tanh.
     ``n_blocks`` defaults to 9 at 256 and above, 6 below (the paper's choice).
+
+    ``upsample="transpose"`` is the paper's; ``"resize"`` doubles the size by nearest-neighbour
+    resizing and then applies a 3x3 stride-1 conv (same parameter count), which avoids the
+    checkerboard of a 3x3 stride-2 transposed conv whose kernel overlaps unevenly
+    (Odena et al. 2016, "Deconvolution and checkerboard artifacts", Distill).
     """
+    if upsample not in ("transpose", "resize"):
+        raise ValueError(f"upsample={upsample!r}: use 'transpose' (the paper's) or 'resize' (resize-then-convolve).")
     positive_int(image_size, "image_size")
     if image_size % 4:
         raise ValueError(f"image_size={image_size} must be divisible by 4 (two stride-2 downsamplings).")
@@ -285,26 +293,34 @@ def resnet_generator(
     x = conv_block(x, filters * 4, kernel_size=3, norm=norm, activation="relu", name="down2")  # (b, 64, 64, 256)
     for i in range(n_blocks):
         x = residual_block(x, filters * 4, norm=norm, name=f"res{i + 1}")              # (b, 64, 64, 256)
-    x = conv_block(x, filters * 2, kernel_size=3, transpose=True, norm=norm, activation="relu", name="up1")
-    x = conv_block(x, filters, kernel_size=3, transpose=True, norm=norm, activation="relu", name="up2")
+    for i, width in enumerate((filters * 2, filters), start=1):                      # (b, 128, 128, 128), then
+        if upsample == "transpose":                                                   # (b, 256, 256, 64)
+            x = conv_block(x, width, kernel_size=3, transpose=True, norm=norm, activation="relu", name=f"up{i}")
+        else:
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = conv_block(x, width, kernel_size=3, strides=1, norm=norm, activation="relu", name=f"up{i}")
     x = ReflectionPadding2D(3, name="head_pad")(x)                                   # (b, 262, 262, 64)
     out = layers.Conv2D(channels, 7, padding="valid", kernel_initializer=init(),
                         activation="tanh", name="output")(x)                         # (b, 256, 256, 3)
     return keras.Model(inp, out, name="resnet_generator")
 
 
-def cyclegan_networks(image_size: int = 256, filters: int = 64, n_blocks: int | None = None) -> dict[str, keras.Model]:
+def cyclegan_networks(image_size: int = 256, filters: int = 64, n_blocks: int | None = None,
+                      upsample: str = "transpose", n_downsampling: int | None = None) -> dict[str, keras.Model]:
     """The four networks of Zhu et al. (2017), keyed as :class:`course_utils.train.CycleGAN` takes them.
 
     ``generator_g`` (X -> Y) and ``generator_f`` (Y -> X) are :func:`resnet_generator`;
     ``discriminator_x`` and ``discriminator_y`` are 70x70 PatchGANs with instance norm that judge
     one image (no condition). ``train.CycleGAN(**cyclegan_networks(256))`` is the paper's model.
+    ``upsample`` goes to the generators, ``n_downsampling`` to the discriminators.
     """
+    gen = dict(n_blocks=n_blocks, filters=filters, upsample=upsample)
+    disc = dict(target_channels=None, norm="instance", filters=filters, n_downsampling=n_downsampling)
     return {
-        "generator_g": resnet_generator(image_size, n_blocks=n_blocks, filters=filters),
-        "generator_f": resnet_generator(image_size, n_blocks=n_blocks, filters=filters),
-        "discriminator_x": patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters),
-        "discriminator_y": patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters),
+        "generator_g": resnet_generator(image_size, **gen),
+        "generator_f": resnet_generator(image_size, **gen),
+        "discriminator_x": patchgan_discriminator(image_size, **disc),
+        "discriminator_y": patchgan_discriminator(image_size, **disc),
     }
 
 

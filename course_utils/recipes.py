@@ -57,6 +57,8 @@ class Recipe:
     learning_rate: float = 2e-4
     beta_1: float = 0.5
     loss_form: str = "bce"
+    #: CycleGAN's generators: "transpose" (the paper's) or "resize" (resize-then-convolve, lesson 03, section 8).
+    upsample: str = "transpose"
     #: True when the architecture takes one image size only (the DCGAN's 28x28 digits).
     fixed_image_size: bool = False
 
@@ -104,7 +106,7 @@ def recipe(name: str) -> Recipe:
 # 1. Networks
 # ===========================================================================
 def build_networks(name: str, image_size: int | None = None, filters: int | None = None,
-                   n_blocks: int | None = None) -> dict[str, Any]:
+                   n_blocks: int | None = None, upsample: str | None = None) -> dict[str, Any]:
     """The networks of model ``name`` with the papers' architectures, keyed as its trainer takes them.
 
     * ``gan``: the DCGAN tutorial's generator (base width ``4 * filters``, 100-long noise) and
@@ -112,6 +114,8 @@ def build_networks(name: str, image_size: int | None = None, filters: int | None
     * ``pix2pix``: the U-Net generator and the conditional PatchGAN (batch norm).
     * ``cyclegan``: two ResNet generators (``n_blocks`` residual blocks: the paper's 9 at 256 and
       above, 6 below) and two PatchGANs with instance norm (:func:`course_utils.models.cyclegan_networks`).
+      ``upsample``: how the generators grow the image back, the paper's ``"transpose"`` by default
+      or ``"resize"`` (resize-then-convolve, Odena et al. 2016).
 
     ``image_size`` and ``filters`` default to the recipe's (the command line's). Build them under
     the precision you will train in (``with train.precision(policy): ...``).
@@ -123,6 +127,8 @@ def build_networks(name: str, image_size: int | None = None, filters: int | None
     width = r.filters if filters is None else filters
     if n_blocks is not None and name != "cyclegan":
         raise ValueError(f"n_blocks is the number of residual blocks of CycleGAN's generators; {name} has none.")
+    if upsample is not None and name != "cyclegan":
+        raise ValueError(f"upsample is how CycleGAN's generators upsample; {name} has no such option.")
     if r.fixed_image_size and size != r.image_size:
         raise ValueError(f"The DCGAN works on {r.image_size}x{r.image_size} digits; got image_size={size}. "
                          f"Leave the image size out.")
@@ -132,7 +138,7 @@ def build_networks(name: str, image_size: int | None = None, filters: int | None
     if name == "pix2pix":
         return {"generator": models.unet_generator(size, filters=width),
                 "discriminator": models.patchgan_discriminator(size, filters=width)}
-    return models.cyclegan_networks(size, filters=width, n_blocks=n_blocks)
+    return models.cyclegan_networks(size, filters=width, n_blocks=n_blocks, upsample=upsample or r.upsample)
 
 
 # ===========================================================================

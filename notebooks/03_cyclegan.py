@@ -453,6 +453,54 @@ stages = parameters_by_stage(resnet_256)   # {"stem 7x7": ..., "down": ..., "res
 plotting.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
 
 # %% [markdown]
+# ### A named deviation: resize, then convolve (Odena et al. 2016)
+#
+# The paper's generator grows the image back with 3x3 **transposed** convolutions of stride 2.
+# With a kernel of 3 and a stride of 2 the kernel's footprints overlap unevenly: along each axis,
+# every other output pixel receives one kernel tap and its neighbours two, so in 2-D the output
+# pixels fall into four classes receiving 1, 2, 2 or 4 taps. The layer has a **checkerboard**
+# built in, which the network must learn to cancel (Odena, Dumoulin & Olah 2016,
+# [*Deconvolution and checkerboard artifacts*](https://distill.pub/2016/deconv-checkerboard/)).
+# Their remedy: double the size by nearest-neighbour **resizing**, then apply an ordinary
+# stride-1 3x3 convolution, which treats every pixel alike. Below, both layers with all-ones
+# kernels on a flat image: a flat input should give a flat output.
+
+# %%
+flat = tf.ones((1, 8, 8, 1))                                          # (1, 8, 8, 1): no structure at all
+transposed = layers.Conv2DTranspose(1, 3, strides=2, padding="same", use_bias=False, kernel_initializer="ones")
+resize_conv = keras.Sequential([layers.UpSampling2D(2, interpolation="nearest"),
+                                layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones")])
+t_out = transposed(flat)[0, 2:-2, 2:-2, 0].numpy()                    # (12, 12) interior, away from the border
+r_out = resize_conv(flat)[0, 2:-2, 2:-2, 0].numpy()
+print("transposed conv, interior values:", np.unique(t_out))         # 1, 2, 4: a checkerboard
+print("resize + conv,   interior values:", np.unique(r_out))         # one value: flat
+assert len(np.unique(t_out)) == 3 and len(np.unique(r_out)) == 1
+fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
+for ax, img, title in zip(axes, (t_out, r_out), ("transposed conv", "resize, then conv")):
+    ax.imshow(img, cmap="gray", vmin=0, vmax=max(4, img.max())), ax.set_title(title, fontsize=9), ax.axis("off")
+fig.tight_layout()
+
+# %% [markdown]
+# A trained generator learns to cancel this pattern, but only with enough training; before that
+# it shows as a per-pixel **speckle** on every output. We measured it on day2dusk, whose true
+# translation is known, one setting at a time (`scripts/speckle_study.py`; the table is in
+# `docs/results.md`), with the **speckle ratio**: the outputs' high-frequency energy over the true
+# translation's (`results.speckle_ratio`; 1 is right, above 1 speckle, below 1 blur). At the
+# paper's learning rate, a run as short as our smoke run leaves the checkerboard in place. Two
+# changes removed it: resizing instead of transposed convolutions (by construction; the outputs are
+# then a little *smoother* than the answer), or a learning rate five times the paper's, with which
+# the paper's generator cancels it within the run. So `models.resnet_generator` takes
+# `upsample="transpose"` (the paper's, the default) or `upsample="resize"` (same parameter count;
+# lesson 04's smoke run uses it), and this lesson's smoke profile keeps the paper's generator with
+# the higher learning rate printed below. Section 15 prints the speckle ratio of your run.
+
+# %%
+resnet_resize_256 = models.resnet_generator(256, upsample="resize")      # 9 blocks, resize-then-convolve
+assert resnet_resize_256.count_params() == resnet_256.count_params() == 11_378_179
+print(f"paper's generator and the resize variant: {resnet_resize_256.count_params():,} parameters each")
+print(f"this profile ({cfg.profile}): upsample={cfg.upsample!r}, learning rate {cfg.learning_rate:g}")
+
+# %% [markdown]
 # ## 9. Instance norm versus batch norm
 #
 # [Batch norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#batch-normalisation) normalises each channel with the mean and variance of the **whole batch**, so the
@@ -772,10 +820,10 @@ def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, po
 # one line.
 
 # %%
-def make_cyclegan(image_size, filters, n_blocks=None):
+def make_cyclegan(image_size, filters, n_blocks=None, upsample="transpose"):
     """G, F (ResNet generators) and D_X, D_Y (PatchGANs with instance norm, as in the paper)."""
-    G = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters)
-    F = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters)
+    G = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters, upsample=upsample)
+    F = models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters, upsample=upsample)
     D_X = models.patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters)
     D_Y = models.patchgan_discriminator(image_size, target_channels=None, norm="instance", filters=filters)
     return G, F, D_X, D_Y
@@ -934,7 +982,8 @@ print("run folder:", RUN_DIR)
 # schedule (`train.LinearDecay`, counted in optimizer steps, so it resumes at the right rate).
 
 # %%
-G, F, D_X, D_Y = make_cyclegan(cfg.image_size, cfg.filters, cfg.n_blocks)   # n_blocks None: 9 at 256, 6 below
+G, F, D_X, D_Y = make_cyclegan(cfg.image_size, cfg.filters, cfg.n_blocks,   # n_blocks None: 9 at 256, 6 below
+                               upsample=cfg.upsample)                        # section 8: smoke "resize"
 schedule = train.LinearDecay(cfg.learning_rate, constant_steps=(cfg.epochs - cfg.decay_epochs) * steps_per_epoch,
                              decay_steps=cfg.decay_epochs * steps_per_epoch)
 trainer = train.CycleGAN(G, F, D_X, D_Y, cycle_weight=cfg.cycle_weight, identity_weight=cfg.identity_weight,
@@ -1023,6 +1072,8 @@ if cfg.dataset == "shipped":
     for way, name in (("AtoB", "G: day -> dusk"), ("BtoA", "F: dusk -> day")):
         ours, none = judged["generator"][way], judged["identity"][way]
         print(f"correspondence error of {name}: {ours:.3f}; doing nothing: {none:.3f} (ratio {ours / none:.2f})")
+        print(f"  speckle ratio (its high-frequency energy / the true translation's; 1 is right): "
+              f"{judged['speckle'][way]:.2f}")
         assert ours < none, f"{name} is no better than leaving the image unchanged"
         if cfg.is_smoke:
             assert ours <= 0.5 * none, "the smoke run should halve the do-nothing error (measured: ~0.35-0.4)"

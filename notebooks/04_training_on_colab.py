@@ -58,7 +58,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import data, distribute, exercises, inference, metrics, models, perf, plotting, train, widgets
+from course_utils import data, distribute, exercises, inference, metrics, models, perf, plotting, results, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
 AUTOTUNE = tf.data.AUTOTUNE
@@ -506,7 +506,8 @@ BENCH_LABEL = f"CycleGAN {cfg.image_size}x{cfg.image_size}"
 
 def bench_trainer(policy="float32", jit_compile=False, learning_rate=2e-4):
     with train.precision(policy):                                    # networks compute in `policy`
-        networks = models.cyclegan_networks(cfg.image_size, filters=cfg.filters, n_blocks=N_BLOCKS)
+        networks = models.cyclegan_networks(cfg.image_size, filters=cfg.filters, n_blocks=N_BLOCKS,
+                                            upsample=cfg.upsample)  # smoke: "resize" (lesson 03, section 8)
     trainer = train.CycleGAN(**networks, seed=cfg.seed)
     trainer.compile(learning_rate=learning_rate, jit_compile=jit_compile)
     return trainer, networks
@@ -1035,6 +1036,8 @@ if cfg.dataset == "shipped":
                   for m in ("l1", "psnr", "ssim")}
         print(f"{out} beats '{base}' on: {[m for m, b in better.items() if b] or 'nothing'}; "
               f"not on: {[m for m, b in better.items() if not b] or 'nothing'}")
+    print("speckle ratio (high-frequency energy / the true translation's; 1 is right, lesson 03): "
+          f"G(x) {results.speckle_ratio(g_x, true_g(test_x)):.2f}, F(y) {results.speckle_ratio(f_y, true_f(test_y)):.2f}")
 else:
     print("horse2zebra has no true pairs: its baseline comparison is the KID below.")
 

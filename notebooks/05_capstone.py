@@ -90,7 +90,7 @@ from course_utils import capstone, cli, data, inference, metrics, plotting, resu
 # %%
 MODEL = cfg.model              # "pix2pix" (pairs) or "cyclegan" (two unpaired collections)
 DATA = cfg.data                # "shipped", or e.g. "/content/drive/MyDrive/my_pairs.zip" (a folder works too)
-IMAGE_SIZE = cfg.image_size    # 64 for the shipped set; 256 (the papers') for your own photos
+IMAGE_SIZE = cfg.image_size if DATA == "shipped" else cfg.own_image_size   # your own photos: the papers' 256
 STEPS = cfg.steps              # the step the run reaches; raise it for a real project (see section 4)
 print(f"{MODEL} on {DATA}, {IMAGE_SIZE}x{IMAGE_SIZE}, {STEPS} steps")
 
@@ -230,9 +230,8 @@ print("report:", REPORT_DIR / "index.html")
 
 # %% [markdown]
 # The first grid of the picture report (in Colab, open `index.html` from the file browser or Drive
-# to see all of them with every image's numbers). After the smoke profile's 200 steps at 32x32 the
-# outputs are still blurred; the numbers below say how they compare with answers that need no
-# learning. The full profile trains 4,000 steps at 64x64.
+# to see all of them with every image's numbers). After the smoke profile's short run the outputs
+# are still blurred; the numbers below say how they compare with answers that need no learning.
 
 # %%
 grid = sorted((REPORT_DIR / "grids").glob("*.png"))[0]
@@ -278,6 +277,8 @@ for name, row in {"model": scores, **baselines}.items():
     print(f"{name:<20}" + "".join(f"{row[k]:>15.3f}" if k in row else f"{'-':>15}" for k in scores))
 for name, base in baselines.items():
     print(f"better than '{name}':", capstone.beats(scores, base))
+if MODEL == "pix2pix":   # how much of the no-learning picture's error is left
+    print(f"L1 / mean image's L1: {scores['l1'] / baselines['mean training image']['l1']:.2f}")
 
 # %% [markdown]
 # For unpaired photos of your own, the KID comparison (full profile only; the smoke profile's tiny

@@ -47,6 +47,52 @@ def test_cyclegan_baseline_is_leaving_the_image_unchanged():
     out = results.cyclegan_results(identity, identity)
     assert out["generator"] == pytest.approx(out["identity"])
     assert 0.3 < out["identity"]["AtoB"] < 0.8          # the true map is far from doing nothing
+    # Doing nothing leaves the scene's edges where they were: its speckle ratio is near 1, not 0.
+    assert 0.5 < out["speckle"]["AtoB"] < 2.0 and 0.5 < out["speckle"]["BtoA"] < 2.0
+
+
+def test_laplacian_energy_and_speckle_ratio_on_hand_computed_images():
+    # A single bright pixel (value 1) in the middle of a 5x5 zero image, one channel: its 3x3 interior
+    # holds L = 4 at the centre and -1 at its four neighbours (corners 0): mean |L| = 8 / 9.
+    spot = np.zeros((1, 5, 5, 1))
+    spot[0, 2, 2, 0] = 1.0
+    assert results.laplacian_energy(spot) == pytest.approx(8 / 9)
+    # A linear ramp has no Laplacian at all; a +-1 checkerboard has |L| = 8 everywhere.
+    ramp = np.tile(np.linspace(-1, 1, 6)[None, :, None], (6, 1, 3))
+    assert results.laplacian_energy(ramp) == pytest.approx(0.0, abs=1e-6)
+    checker = np.where(np.indices((6, 6)).sum(axis=0) % 2 == 0, 1.0, -1.0)[..., None]
+    assert results.laplacian_energy(checker) == pytest.approx(8.0)
+    # Ratio: the checkerboard at half amplitude over the spot image: 4 / (8 / 9) = 4.5.
+    assert results.speckle_ratio(checker[:5, :5] * 0.5, spot[0]) == pytest.approx(4.5)
+    assert results.speckle_ratio(spot, spot) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="flat"):
+        results.speckle_ratio(spot, np.zeros((5, 5, 1)))
+    with pytest.raises(ValueError, match="H, W >= 3"):
+        results.laplacian_energy(np.zeros((2, 2, 3)))
+
+
+def test_resize_upsampling_keeps_the_papers_parameter_count_and_drops_the_transposed_convs():
+    paper, resize = models.resnet_generator(32, n_blocks=1, filters=4), \
+        models.resnet_generator(32, n_blocks=1, filters=4, upsample="resize")
+    assert paper.count_params() == resize.count_params()
+    count = lambda m, cls: sum(isinstance(layer, cls) for layer in m.layers)   # noqa: E731
+    assert (count(paper, keras.layers.Conv2DTranspose), count(resize, keras.layers.Conv2DTranspose)) == (2, 0)
+    assert count(resize, keras.layers.UpSampling2D) == 2
+    with pytest.raises(ValueError, match="transpose"):
+        models.resnet_generator(32, upsample="bilinear")
+
+
+def test_evaluate_reports_correspondence_and_speckle_on_the_shipped_day2dusk_only(tmp_path):
+    from course_utils import evaluation
+
+    identity = _Identity(32)
+    root = data.shipped_unpaired_path()
+    got = evaluation.known_translation_scores(identity, identity, root / "testA", root / "testB", 32)
+    want = results.cyclegan_results(identity, identity)
+    assert got["correspondence_error"] == pytest.approx(want["identity"], rel=1e-5)
+    assert got["speckle_ratio"] == pytest.approx(want["speckle"], rel=1e-5)
+    shutil.copytree(root / "testA", tmp_path / "testA")     # the same images elsewhere: no known translation
+    assert evaluation.known_translation_scores(identity, identity, tmp_path / "testA", root / "testB", 32) == {}
 
 
 def test_digit_scores_count_confident_classes():
@@ -143,6 +189,9 @@ def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name
         for way in ("AtoB", "BtoA"):
             assert measured["generator"][way] == pytest.approx(recorded["generator"][way], rel=2e-3)
             assert measured["generator"][way] <= 0.5 * measured["identity"][way]
+            # Issue 20's reference targets (<= 0.07, speckle <= 1.2) are not reached: these weights (2,500
+            # steps at 2e-4, transposed convs) measure 0.141 / 0.132 and speckle 1.70 / 1.57.
+            assert measured["speckle"][way] == pytest.approx(recorded["speckle"][way], rel=2e-3)
 
 
 # ---------------------------------------------------------------------------
@@ -213,7 +262,8 @@ def test_every_inference_path_agrees_after_training(pix2pix_smoke_run, tmp_path)
 def test_cyclegan_smoke_run_finds_the_true_colour_map():
     cfg = config.CycleGanConfig.smoke()
     keras.utils.set_random_seed(cfg.seed)
-    gen = lambda: models.resnet_generator(cfg.image_size, n_blocks=cfg.n_blocks, filters=cfg.filters)  # noqa: E731
+    gen = lambda: models.resnet_generator(cfg.image_size, n_blocks=cfg.n_blocks, filters=cfg.filters,  # noqa: E731
+                                          upsample=cfg.upsample)
     disc = lambda: models.patchgan_discriminator(cfg.image_size, target_channels=None, norm="instance",  # noqa: E731
                                                  filters=cfg.filters)
     trainer = train.CycleGAN(gen(), gen(), disc(), disc(), cycle_weight=cfg.cycle_weight,
@@ -226,9 +276,12 @@ def test_cyclegan_smoke_run_finds_the_true_colour_map():
                                            batch_size=cfg.batch_size, seed=cfg.seed)
     trainer.fit(tf.data.Dataset.zip(ds_a.repeat(), ds_b.repeat()), epochs=1, steps_per_epoch=steps, verbose=0)
     out = results.cyclegan_results(trainer.generator_g, trainer.generator_f)
-    # Measured on this CPU: 0.188 and 0.172 against 0.503 and 0.494 (ratios 0.37, 0.35); target <= 0.5.
+    # Measured on this CPU with the smoke profile's learning rate 1e-3 (issue 20; scripts/speckle_study.py,
+    # row lr1e-3): 0.146 and 0.138 against 0.503 and 0.494 (ratios 0.29, 0.28; the issue's 0.25 is not
+    # reached), speckle ratio 0.97 and 0.94 (was 1.87 / 1.52 at 2e-4); issue's smoke target <= 1.4.
     for way in ("AtoB", "BtoA"):
-        assert out["generator"][way] <= 0.5 * out["identity"][way], (way, out)
+        assert out["generator"][way] <= 0.35 * out["identity"][way], (way, out)
+        assert out["speckle"][way] <= 1.4, (way, out)
 
 
 @pytest.mark.slow
