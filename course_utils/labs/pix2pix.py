@@ -394,12 +394,22 @@ def orderings(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
     return found
 
 
-def load_results(path: str | Path = RESULTS_FILE) -> dict[str, Any]:
-    """The longer runs' figures written by ``python -m course_utils.labs.pix2pix``."""
+def load_results(path: str | Path = RESULTS_FILE, missing_ok: bool = False) -> dict[str, Any] | None:
+    """The longer runs' figures written by ``python -m course_utils.labs.pix2pix`` (None if missing and ``missing_ok``)."""
     path = Path(path)
     if not path.is_file():
+        if missing_ok:
+            return None
         raise FileNotFoundError(f"{path} is missing: run `python -m course_utils.labs.pix2pix` to make it.")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def markdown_table(record: dict[str, Any]) -> str:
+    """The longer runs of ``record`` as the Markdown table ``docs/results.md`` shows (one row per variant)."""
+    lines = ["| variant (objective, generator, patch) | L1 | sharpness |", "|---|---:|---:|"]
+    for name, s in record["scores"].items():
+        lines.append(f"| {name} | {s['l1']:.3f} | {s['sharpness']:.2f} |")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
