@@ -115,3 +115,17 @@ def test_the_committed_longer_runs_are_consistent():
 def test_a_missing_results_file_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m course_utils.labs.pix2pix"):
         lab.load_results(tmp_path / "none.json")
+
+
+@pytest.mark.slow
+def test_each_ordering_reported_as_reproduced_holds_in_the_recorded_figures():
+    record = lab.load_results()
+    section = (lab.RESULTS_FILE.parents[1] / "results.md").read_text(encoding="utf-8")
+    reported = {line.split("reproduced: ", 1)[1] for line in section.splitlines() if line.startswith("- reproduced: ")}
+    assert reported, "docs/results.md reports no reproduced ordering"
+    found = lab.orderings(record["scores"])
+    for claim in reported:
+        assert found[claim], claim
+    # The clearest one, with a margin: the encoder-decoder's L1 is over 1.3 x the U-Net's.
+    scores = record["scores"]
+    assert scores["cGAN + L1, encoder-decoder, 70x70"]["l1"] > 1.3 * scores["cGAN + L1, U-Net, 70x70"]["l1"]
