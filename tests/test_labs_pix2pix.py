@@ -105,11 +105,12 @@ def test_the_committed_longer_runs_are_consistent():
     assert record["settings"]["steps"] > lab.SMOKE["steps"]
     assert set(record["scores"]) == {"mean image"} | {v.name for v in lab.VARIANTS}
     assert record["orderings"] == lab.orderings(record["scores"])
-    # Every trained variant beats the mean image on L1 and is sharper than it.
+    # Every trained variant is sharper than the mean image; every one with an L1 term beats it on L1,
+    # while cGAN alone does not (docs/results.md says so).
     mean = record["scores"]["mean image"]
     for v in lab.VARIANTS:
-        assert record["scores"][v.name]["l1"] < mean["l1"], v.name
         assert record["scores"][v.name]["sharpness"] > mean["sharpness"], v.name
+        assert (record["scores"][v.name]["l1"] < mean["l1"]) == (v.objective != "cGAN only"), v.name
 
 
 def test_a_missing_results_file_says_how_to_make_it(tmp_path):
