@@ -7,12 +7,21 @@
 #
 # - explain what a *conditional* GAN learns from aligned (input, target) pairs, and prepare such pairs
 #   with the Pix2Pix input pipeline (split, resize, random crop, mirror, scale to [-1, 1]);
-# - build the U-Net generator and the 70x70 PatchGAN discriminator layer by layer, and say why each
-#   design choice is there (skip connections, dropout, no batch norm on the first block, patch verdicts);
-# - compute the receptive field of a PatchGAN output cell and read its verdict map;
-# - write the Pix2Pix losses (adversarial + $\lambda \cdot L_1$) and the training step that updates
-#   both players with `tf.GradientTape`, then train with the course's trainer;
-# - judge the translations by eye and with L1, PSNR and SSIM on held-out pairs.
+# - say why each design choice of the U-Net and the 70x70 PatchGAN is there (skip connections, dropout,
+#   no batch norm on the first block, patch verdicts), read a PatchGAN's verdict map;
+# - judge the translations by eye and with L1, PSNR, SSIM and a blur measure on held-out pairs, against
+#   the mean image.
+#
+# **What you write** (each checked against the course's tested version before the lesson uses it):
+#
+# 1. `upsample_with_skip`: the U-Net's decoder block with its skip connection (section 4.2);
+# 2. `build_unet`: the whole U-Net generator from your blocks (section 4.3);
+# 3. `build_patchgan`: the PatchGAN discriminator that judges (input, output) pairs (section 5);
+# 4. `receptive_field`: how much of the image one verdict sees (section 5.1);
+# 5. `generator_loss`: the adversarial term plus $\lambda \cdot L_1$ (section 6);
+# 6. `train_step`: one Pix2Pix training step with two `tf.GradientTape`s (section 7);
+# 7. three predictions, before the labs of section 10 test them: which loss, which generator and which
+#    patch size give the best translations.
 
 # %%
 # Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
@@ -31,11 +40,15 @@ cfg = config.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COU
 # %% [markdown]
 # `cfg` holds every setting of this lesson. The *full* profile uses the paper's settings on the
 # facades dataset (meant for a Colab GPU); the *smoke* profile (`COURSE_SMOKE=1`) runs the very
-# same code on the small shipped dataset at 32x32 pixels for a few dozen steps, so it finishes in
-# seconds on a laptop CPU.
+# same code on the small shipped dataset with smaller images, fewer filters and far fewer steps, so
+# it finishes in minutes on a laptop CPU. The cell below prints this run's settings.
 #
 # The small shipped datasets live in the repository's `data/` folder and travel inside the
 # installed package, so `config.data_dir()` finds them on Colab too, with nothing to download.
+
+# %%
+print(f"profile: {'smoke' if cfg.is_smoke else 'full'} | dataset {cfg.dataset} | {cfg.image_size}x{cfg.image_size} px | "
+      f"{cfg.filters} base filters | {cfg.steps:,} steps at batch size {cfg.batch_size}")
 
 # %%
 import os
@@ -322,11 +335,30 @@ upsample_with_skip = exercises.check("02.upsample_with_skip", upsample_with_skip
 # The bottleneck is a 1x1 map, and we give it **no batch norm** (and so keep its convolution's bias),
 # as the paper's released code does. Why: with batch size 1, batch norm over a 1x1 map sees a single
 # value per channel, subtracts it, and outputs only its offset $\beta$, whatever the image. The
-# TensorFlow tutorial keeps a batch norm there (54,425,859 parameters instead of 54,424,323); section 9
-# measures what that does to a trained generator.
+# TensorFlow tutorial keeps a batch norm there (1,536 more weights); section 9 measures what that does
+# to a trained generator.
+#
+# **Your turn: the whole U-Net.** Write `build_unet(image_size, channels, filters)` returning a
+# `keras.Model` from `image_size x image_size x channels` images to images of the same shape, built
+# from your `downsample` and `upsample_with_skip`:
+#
+# - the encoder: one block per halving down to 1x1, widths `filters`, `2 * filters`, ... capped at
+#   `8 * filters` (at 256 with 64 filters: 64, 128, 256, 512, 512, 512, 512, 512); no batch norm on the
+#   first block; the innermost block as described above (a plain 4x4 stride-2 convolution *with* bias,
+#   then LeakyReLU 0.2);
+# - keep every encoder output except the bottleneck's: each decoder block is joined to the one with its
+#   own height and width;
+# - the decoder: one `upsample_with_skip` per remaining encoder block, from the smallest size back up,
+#   with the widths mirrored and dropout in the first three;
+# - a last 4x4 stride-2 transposed convolution to `channels` with `tanh`, initialised with `INIT`.
+#
+# The check builds your network at two small sizes and compares it with `models.unet_generator`
+# layer by layer and output by output, in inference and training mode.
 
 # %%
 def build_unet(image_size=256, channels=3, filters=64):
+    """(b, S, S, channels) -> (b, S, S, channels) in [-1, 1]: the pix2pix U-Net."""
+    # BEGIN SOLUTION: the encoder, the decoder joined to the mirrored encoder outputs, the tanh output
     widths = [min(filters * 2 ** i, filters * 8) for i in range(int(np.log2(image_size)))]  # 64..512
     inputs = keras.Input((image_size, image_size, channels))        # (b, 256, 256, 3)
     x, skips = inputs, []
@@ -343,32 +375,45 @@ def build_unet(image_size=256, channels=3, filters=64):
     outputs = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=INIT,
                                      activation="tanh")(x)           # (b, 256, 256, 3)
     return keras.Model(inputs, outputs, name="my_unet")
+    # END SOLUTION
 
 
 # %% [markdown]
-# At 256x256 the paper's generator has 54.4 million parameters (54,424,323). We build the full-size network once,
-# only to count it, and compare with the course's tested `models.unet_generator()`; then we let it go,
-# since training it on a CPU would take days.
+# The check (while your function is still the stub, the rest of the lesson uses the course's U-Net):
 
 # %%
-PAPER_UNET_PARAMS = 54_424_323   # the paper's code; the TF tutorial's bottleneck norm adds 1,536
-mine = build_unet(256).count_params()
-reference = models.unet_generator(256).count_params()
-print(f"my U-Net: {mine:,} parameters | models.unet_generator(): {reference:,}")
-assert mine == reference == PAPER_UNET_PARAMS, "the U-Net does not match the reference"
-print("✅ same parameter count as the course's U-Net and the pix2pix paper's code")
+build_unet = exercises.check("02.unet", build_unet)
+
+# %% [markdown]
+# How big is it at 256x256? Isola et al.'s code prints **54.41 M** parameters for this generator.
+# Keras's `count_params()` gives a few thousand more: it also counts batch norm's moving means and
+# variances, which are running statistics, not trained weights. We build the full-size network once,
+# only to count it both ways and compare it with the course's `models.unet_generator()`; then we let it
+# go, since training it on a CPU would take days.
+
+# %%
+KERAS_UNET_PARAMS = 54_424_323   # Keras's count for the paper's code; the TF tutorial's bottleneck norm adds 1,536
+full_unet = build_unet(256)
+keras_count = full_unet.count_params()
+trained_count = sum(int(np.prod(w.shape)) for w in full_unet.trainable_weights)
+print(f"my U-Net: {keras_count:,} parameters by Keras's count (moving statistics included), "
+      f"{trained_count:,} trained ({trained_count / 1e6:.2f} M; the paper's code prints 54.41 M)")
+assert keras_count == models.unet_generator(256).count_params() == KERAS_UNET_PARAMS, "the U-Net does not match the reference"
+assert round(trained_count / 1e6, 2) == 54.41, "the trained weights differ from the authors' count"
+print("✅ same count as the course's U-Net, and the trained weights match the authors' 54.41 M")
+del full_unet
 
 # %% [markdown]
 # The generator we train in this run works at `cfg.image_size`. Smaller images need fewer halvings
-# ($\log_2 32 = 5$ blocks at 32x32), but every block is the same. The smoke profile also halves the
-# widths (32 filters in the first block instead of 64) to save CPU time; the full profile keeps the
-# paper's 64. We check the trained network against the reference too, and follow one image through it.
+# ($\log_2 32 = 5$ blocks at 32x32), but every block is the same. The full profile keeps the paper's 64
+# filters in the first block; the smoke profile uses fewer (`cfg.filters`, printed below) to save CPU
+# time. We follow one image through the network that this run trains.
 
 # %%
-FILTERS = cfg.filters   # 64 as in the paper; the smoke profile halves it
-generator = build_unet(cfg.image_size, filters=FILTERS)
-assert generator.count_params() == models.unet_generator(cfg.image_size, filters=FILTERS).count_params()
-print(f"generator at {cfg.image_size}x{cfg.image_size}, {FILTERS} filters: {generator.count_params():,} parameters")
+FILTERS = cfg.filters   # 64 as in the paper; fewer in the smoke profile
+generator = build_unet(cfg.image_size, filters=FILTERS)           # your U-Net
+print(f"generator at {cfg.image_size}x{cfg.image_size}, {FILTERS} filters: {generator.count_params():,} parameters, "
+      f"{int(np.log2(cfg.image_size))} encoder blocks")
 out = generator(x_batch[:1], training=False)
 print("input", x_batch[:1].shape, "-> output", out.shape, f"in [{float(tf.reduce_min(out)):.2f}, "
       f"{float(tf.reduce_max(out)):.2f}]")
@@ -400,9 +445,25 @@ else:
 # input. It is fully convolutional: three downsample blocks (64, 128, 256 channels, no batch norm on
 # the first), then two 4x4 convolutions with stride 1, each after a one-pixel zero padding. Its input
 # is the pair concatenated along the channels: $(b, 256, 256, 3 + 3)$.
+#
+# **Your turn: the PatchGAN.** Write `build_patchgan(image_size, channels, filters, n_down)` returning
+# a `keras.Model` with two inputs, the input image and the target (or generated) image, each
+# `image_size x image_size x channels`, and one output, the grid of logits:
+#
+# - join the two images along the channels;
+# - `n_down` of your `downsample` blocks with widths `filters`, `2 * filters`, `4 * filters`, ... and no
+#   batch norm on the first;
+# - a one-pixel `ZeroPadding2D`, a 4x4 convolution with stride 1, no padding and no bias, twice as wide
+#   as the last block (`filters * 2**n_down`), batch norm, LeakyReLU 0.2;
+# - another one-pixel zero padding and a 4x4 stride-1 convolution to **one** channel, with bias and no
+#   activation: logits, because the losses apply the sigmoid themselves.
+#
+# The check compares your network with `models.patchgan_discriminator` at two sizes, as for the U-Net.
 
 # %%
 def build_patchgan(image_size=256, channels=3, filters=64, n_down=3):
+    """[input (b, S, S, c), target (b, S, S, c)] -> logits (b, g, g, 1): the conditional PatchGAN."""
+    # BEGIN SOLUTION: join the pair, n_down downsample blocks, the two stride-1 convolutions
     # Shapes in the comments are the paper's case: image_size=256, filters=64, n_down=3.
     # In general: S / 2**n_down after the loop, with filters * 2**(n_down - 1) channels.
     x_in = keras.Input((image_size, image_size, channels), name="input_image")
@@ -416,51 +477,64 @@ def build_patchgan(image_size=256, channels=3, filters=64, n_down=3):
     x = layers.ZeroPadding2D()(x)                                    # (b, 33, 33, 512)
     logits = layers.Conv2D(1, 4, strides=1, kernel_initializer=INIT)(x)        # (b, 30, 30, 1)
     return keras.Model([x_in, y_in], logits, name="my_patchgan")
+    # END SOLUTION
 
 
-PAPER_PATCHGAN_PARAMS = 2_770_433
+# %% [markdown]
+# The check:
+
+# %%
+build_patchgan = exercises.check("02.patchgan", build_patchgan)
+
+# %% [markdown]
+# At 256x256 with the paper's settings your PatchGAN is the 70x70 PatchGAN of the paper; its size, as
+# Keras counts it (moving statistics included), and its verdict grid:
+
+# %%
+KERAS_PATCHGAN_PARAMS = 2_770_433
 full_disc = build_patchgan(256)
 reference_disc = models.patchgan_discriminator(256)
-print(f"my PatchGAN: {full_disc.count_params():,} parameters, output {full_disc.output_shape}")
+disc_trained = sum(int(np.prod(w.shape)) for w in full_disc.trainable_weights)
+print(f"my PatchGAN: {full_disc.count_params():,} parameters by Keras's count ({disc_trained:,} trained), "
+      f"output {full_disc.output_shape}")
 print(f"models.patchgan_discriminator(): {reference_disc.count_params():,}, output {reference_disc.output_shape}")
-assert full_disc.count_params() == reference_disc.count_params() == PAPER_PATCHGAN_PARAMS
+assert full_disc.count_params() == reference_disc.count_params() == KERAS_PATCHGAN_PARAMS
 assert full_disc.output_shape == reference_disc.output_shape == (None, 30, 30, 1)
-print("✅ 2,770,433 parameters and a 30x30 grid of logits at 256x256")
+print(f"✅ {KERAS_PATCHGAN_PARAMS:,} parameters (Keras's count) and a 30x30 grid of logits at 256x256")
 
 # %% [markdown]
 # On small images three halvings would leave almost no grid, so the course's models use
 # `min(3, log2(S) - 3)` of them (two at 32x32, giving a 6x6 grid). We build the discriminator for
-# this run the same way and check it against the reference.
+# this run the same way, with your function.
 
 # %%
 n_down = min(3, int(np.log2(cfg.image_size)) - 3)
-discriminator = build_patchgan(cfg.image_size, filters=FILTERS, n_down=n_down)
-assert discriminator.count_params() == models.patchgan_discriminator(cfg.image_size, filters=FILTERS).count_params()
+discriminator = build_patchgan(cfg.image_size, filters=FILTERS, n_down=n_down)   # your PatchGAN
 print(f"discriminator at {cfg.image_size}x{cfg.image_size}: {discriminator.count_params():,} parameters, "
       f"{n_down} halvings, verdict grid {discriminator.output_shape[1:3]}")
 
 # %% [markdown]
 # ### 5.1 How much of the image does one verdict see?
 #
-# The **[receptive field](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#receptive-field)** of an output cell is the input patch that can influence it. Walk backwards
-# from one output cell: a layer with kernel $k$ and stride $s$ turns a field of $r$ cells at its output
-# into
+# The **[receptive field](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#receptive-field)** of an output cell is the input patch that can influence it. Work it out
+# backwards, from one output cell to the input, one layer at a time, along one side (the patch is
+# square). Think about one convolution with kernel $k$ and stride $s$:
 #
-# $$r_{\text{in}} = (r_{\text{out}} - 1)\, s + k$$
+# - one cell at its output is computed from $k$ neighbouring cells at its input;
+# - two neighbouring output cells are computed from two windows of $k$ cells that start $s$ cells
+#   apart, so together they need $k + s$ input cells; each further output cell adds another $s$.
 #
-# cells at its input. Starting from $r = 1$ at the logits, the five 4x4 layers (strides 1, 1, 2, 2, 2
-# going backwards) give $1 \to 4 \to 7 \to 16 \to 34 \to 70$: each of the 30x30 verdicts judges a
-# **70x70** patch, which is why the paper calls it the 70x70 PatchGAN. Padding moves the patch but does
-# not change its size.
+# Padding adds zeros at the border: it moves the patch but does not change its size.
 #
 # **Your turn.** Write `receptive_field(layer_list)`, where `layer_list` holds `(kernel, stride, padding)`
-# for each layer from input to output, in place of the `raise NotImplementedError` line. The check
-# compares it with `plotting.receptive_field_size` on eight random stacks of layers.
+# for each layer from input to output, in place of the `raise NotImplementedError` line: start from one
+# cell at the last layer's output and find how many cells it covers at the input of each layer in turn.
+# Try it by hand on two 3x3 stride-1 convolutions first (the answer is 5).
 
 # %%
 def receptive_field(layer_list):
     """[(kernel, stride, padding), ...] from input to output -> side of the input patch one output cell sees."""
-    # BEGIN SOLUTION: start from one output cell and apply the formula above once per layer
+    # BEGIN SOLUTION: start from one output cell and widen the field layer by layer, back to the input
     field = 1                                         # one output cell
     for kernel, stride, _padding in reversed(list(layer_list)):
         field = (field - 1) * stride + kernel         # what this layer needs to see at its input
@@ -468,11 +542,21 @@ def receptive_field(layer_list):
     # END SOLUTION
 
 
+# %% [markdown]
+# The check compares your function with `plotting.receptive_field_size` on eight random stacks of layers:
+
+# %%
 receptive_field = exercises.check("02.receptive_field", receptive_field)
 
 # %% [markdown]
-# Here is the formula applied to the paper's PatchGAN by hand, one layer at a time from the output
-# back to the input, next to the function's answer:
+# The rule you wrote: a field of $r$ cells at a layer's output needs
+#
+# $$r_{\text{in}} = (r_{\text{out}} - 1)\, s + k$$
+#
+# cells at its input. Here it is applied to the paper's PatchGAN by hand, one layer at a time from the
+# output back to the input, next to your function's answer. Starting from $r = 1$ at the logits, the
+# five 4x4 layers (strides 1, 1, 2, 2, 2 going backwards) reach 70: each of the 30x30 verdicts judges a
+# **70x70** patch, which is why the paper calls it the 70x70 PatchGAN.
 
 # %%
 paper_layers = plotting.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
@@ -544,6 +628,9 @@ del full_disc, reference_disc       # the full-size networks were only for count
 #   The factor $\tfrac12$ is the paper's: it slows $D$ down relative to $G$;
 # - **generator**: the [non-saturating](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#non-saturating-loss) form of lesson 01, fakes labelled 1, plus the weighted $L_1$:
 #   $\;\mathcal{L}_G = \text{BCE}(1, D(x, G(x))) + \lambda \lVert y - G(x)\rVert_1$.
+#
+# The discriminator's loss is written for you below. A **demonstration**, not an exercise: the cell
+# compares it with the course's `losses.discriminator_loss` on random logits.
 
 # %%
 bce = keras.losses.BinaryCrossentropy(from_logits=True)   # mean over every element (every patch)
@@ -577,7 +664,32 @@ def generator_loss(fake_logits, generated, target, l1_weight=100.0):
     # END SOLUTION
 
 
+# %% [markdown]
+# The check:
+
+# %%
 generator_loss = exercises.check("02.generator_loss", generator_loss)
+
+# %% [markdown]
+# **Why $L_1$ and not the squared error $L_2$?** When one input has several plausible outputs, the
+# best *single* guess depends on the distance. Take one pixel whose true value is black ($-1$) in
+# 3 training pairs out of 5 and white ($+1$) in the other 2. The constant $c$ that minimises the mean
+# squared error is the **mean** of the targets, a grey that no target has; the constant that minimises
+# the mean absolute error is the **median**, here black, one of the real answers. Per pixel, $L_2$
+# averages the plausible outputs into a blur, while $L_1$ picks a median, which blurs less. That is
+# why Isola et al. use $L_1$ (section 3.1); it still blurs where no value is a clear majority, and the
+# GAN term is what pushes towards sharp, realistic detail. The cell searches the best constant for each
+# loss.
+
+# %%
+targets = np.array([-1.0, -1.0, -1.0, 1.0, 1.0])           # one pixel over five plausible outputs
+candidates = np.linspace(-1, 1, 201)                       # constant guesses c, in steps of 0.01
+l2 = [np.mean((targets - c) ** 2) for c in candidates]
+l1_err = [np.mean(np.abs(targets - c)) for c in candidates]
+best_l2, best_l1 = candidates[np.argmin(l2)], candidates[np.argmin(l1_err)]
+print(f"best constant under L2: {best_l2:+.2f} (the mean {targets.mean():+.2f}); "
+      f"under L1: {best_l1:+.2f} (the median {np.median(targets):+.2f})")
+assert np.isclose(best_l2, targets.mean()) and np.isclose(best_l1, np.median(targets))
 
 # %% [markdown]
 # How big is each part at the start? Right after [initialisation](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#weight-initialisation) $D$ guesses about 0.5 everywhere, so
@@ -618,9 +730,26 @@ print(f"total {float(total):.2f} = adversarial {float(adversarial):.3f} + {cfg.l
 #
 # Both players use [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$, and the paper's batch
 # size is 1.
+#
+# **Your turn: the training step** (the simultaneous update, as the course's trainer does it). Write
+# `train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight)`:
+#
+# - inside two `tf.GradientTape`s (one per player), run the generator on `x` and the discriminator on
+#   the real pair and on the generated pair, every network in training mode; compute both losses with
+#   your `generator_loss` and the `discriminator_loss` above;
+# - after the tapes: each player's gradient of *its own* loss with respect to *its own* trainable
+#   variables, applied by its own optimizer;
+# - return `{"d_loss": ..., "g_loss": ..., "g_adv": ..., "g_l1": ...}`: the discriminator's loss, the
+#   generator's total, and its two parts.
+#
+# The check gives your step and `train.pix2pix_train_step` the same tiny networks (copies with equal
+# weights, without dropout so that nothing is random) and fresh optimizers, takes one step with each,
+# with two values of `l1_weight`, and compares the losses and every updated weight.
 
 # %%
 def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=cfg.l1_weight):
+    """One Pix2Pix step on a batch of pairs (x, y): both players updated; returns the four losses."""
+    # BEGIN SOLUTION: two tapes over one forward pass, then each player's own gradient step
     with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
         fake = generator(x, training=True)                                 # (b, S, S, 3)
         real_logits = discriminator([x, y], training=True)                 # (b, grid, grid, 1)
@@ -636,10 +765,17 @@ def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1
     g_grads = gen_tape.gradient(g_total, generator.trainable_variables)
     gen_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
     return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
+    # END SOLUTION
 
 
 # %% [markdown]
-# Two steps on one batch, run eagerly (line by line, easy to debug): the losses are finite, and the
+# The check (`checkers.check_same_update` on twin networks, as described above):
+
+# %%
+train_step = exercises.check("02.train_step", train_step)
+
+# %% [markdown]
+# Your step on this lesson's own networks (your U-Net and your PatchGAN): two steps on one batch, run eagerly (line by line, easy to debug): the losses are finite, and the
 # $L_1$ term already falls a little because the generator is chasing the same target twice.
 
 # %%
@@ -649,24 +785,6 @@ for step in range(2):
     logs = train_step(generator, discriminator, gen_optimizer, disc_optimizer, x_batch, y_batch)
     print(f"step {step}: " + ", ".join(f"{k} {float(v):.3f}" for k, v in logs.items()))
     assert all(np.isfinite(float(v)) for v in logs.values())
-
-# %% [markdown]
-# Is our step the course's step? `course_utils.train.pix2pix_train_step` is the tested version. We give
-# both the same tiny networks (copies with equal weights, without dropout so that nothing is random)
-# and fresh optimizers, take one step with each, and compare the losses and the updated weights:
-# `checkers.check_same_update` does all of that and answers in one line.
-
-# %%
-def players():
-    """Tiny networks (8 base filters, no dropout) and two fresh optimizers."""
-    adam = lambda: keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
-    return (models.unet_generator(cfg.image_size, filters=8, dropout=0.0),
-            models.patchgan_discriminator(cfg.image_size, filters=8), adam(), adam())
-
-
-checkers.check_same_update(lambda *p: train_step(*p, x_batch, y_batch),
-                            lambda *p: train.pix2pix_train_step(*p, x_batch, y_batch, l1_weight=cfg.l1_weight),
-                            players, name="our step vs train.pix2pix_train_step")
 
 # %% [markdown]
 # ## 8. Training
@@ -680,15 +798,17 @@ checkers.check_same_update(lambda *p: train_step(*p, x_batch, y_batch),
 # not a measurement: one step costs about 75 [GFLOP](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop) (lesson 00), so even at the T4's data-sheet
 # [float32 peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops) of 8.1 TFLOP/s the 40,000 steps need at least 6 minutes, and real training reaches
 # only a fraction of that peak at batch size 1. Plan for tens of minutes to an hour or more; lesson 04
-# measures the step time on your GPU. The smoke profile trains 800 steps at 64x64 with 16 base
-# filters on the shipped set: about a minute on a laptop CPU, and enough for a result you can
-# recognise. Every `cfg.sample_every` steps a callback saves
+# measures the step time on your GPU. The smoke profile trains far fewer steps on smaller images with
+# fewer filters on the shipped set (the cell below prints this run's numbers): about a minute on a
+# laptop CPU, and enough for a result you can recognise. Every `cfg.sample_every` steps a callback saves
 # a picture of three fixed validation pairs (input | target | prediction); another logs the losses.
 # A Colab session can disconnect during a long run: lesson 04 adds [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) that resume it.
 
 # %%
 run_dir = (Path("/content/runs") if config.in_colab() else Path(tempfile.gettempdir()) / "gan-course") / "02_pix2pix"
 shutil.rmtree(run_dir, ignore_errors=True)           # start this lesson's run from scratch
+print(f"this run: {cfg.steps:,} steps at {cfg.image_size}x{cfg.image_size}, {cfg.filters} base filters, "
+      f"batch size {cfg.batch_size}, a sample picture every {cfg.sample_every} steps")
 
 val_x = np.concatenate([x for x, _ in val_ds])       # (n_val, S, S, 3)
 val_y = np.concatenate([y for _, y in val_ds])
@@ -730,10 +850,10 @@ fig = plotting.plot_loss_history(run_dir / "history.csv", keys=["d_loss", "g_adv
 #
 # First by eye: input, target and the generator's prediction side by side, on validation pairs the
 # generator never trained on. Like the paper, we run batch norm with each image's own statistics, as
-# in training (section 9.1 explains why and measures the alternative). After the 800 steps of the
-# smoke profile the generator paints sky, sun, grass, walls and roofs in the right places, with soft
-# edges and little texture; the full run on facades paints windows, balconies and doors where the
-# label map puts them.
+# in training (section 9.1 explains why and measures the alternative). After the smoke profile's
+# short run (its steps were printed in section 8) the generator paints sky, sun, grass, walls and roofs
+# in the right places, with soft edges and little texture; the full run on facades paints windows,
+# balconies and doors where the label map puts them.
 
 # %%
 after = predict(val_x)
@@ -877,6 +997,141 @@ browser = widgets.sample_browser(sample_dir) if saved else None
 browser
 
 # %% [markdown]
+# ## 10. Labs: predict, then run
+#
+# Isola et al. (2017, section 4) took their recipe apart to see what each piece does. The three labs
+# below repeat three of those experiments on the shipped pairs. Each one asks you to **predict** the
+# outcome first (write it into `your_prediction`), then trains every variant, scores it on the
+# validation pairs and shows one row of pictures per variant.
+#
+# To fit in about a minute of CPU, the labs train small networks on small images, at the scale
+# `pix2pix_lab.SMOKE` prints below, whatever this lesson's profile. Each variant gets two figures:
+#
+# - **L1** to the true targets, next to the **mean image**'s (the baseline that needs no learning);
+# - **sharpness**: the energy of the differences between neighbouring pixels, relative to the targets'
+#   (`pix2pix_lab.gradient_energy`). 1 means as much fine detail as the targets; below 1 is blur (the mean
+#   image is far below); above 1 means more edges or speckle than the targets. L1 alone rewards blur, so
+#   we need both.
+#
+# Beside your run, each lab prints the same variants trained for many more steps by
+# `python -m course_utils.labs.pix2pix` (the cell below prints its command, settings and minutes, kept in
+# `docs/results/labs_pix2pix.json`). Short GAN runs are noisy: when the two disagree, trust the longer.
+
+# %%
+from course_utils.labs import pix2pix as pix2pix_lab
+
+longer = pix2pix_lab.load_results(missing_ok=True)
+print("this lesson's labs:", pix2pix_lab.SMOKE)
+if longer:
+    print(f"the longer runs: {longer['settings']} | `{longer['command']}`, {longer['seconds'] / 60:.0f} min")
+else:
+    print("no longer runs recorded yet: `python scripts/run_labs.py pix2pix` makes them")
+
+# %% [markdown]
+# ### 10.1 Lab: which loss?
+#
+# Three generators, identical except for what they learn from:
+#
+# - **L1 only**: no discriminator at all, just $\lVert y - G(x) \rVert_1$;
+# - **cGAN only**: the discriminator's verdict and nothing else ($\lambda = 0$);
+# - **cGAN + L1**: the Pix2Pix objective ($\lambda = 100$).
+#
+# **Predict** before you run: which one gives the lowest L1? Which one the blurriest images (lowest
+# sharpness)? Which one would you pick? Write your guess as text.
+
+# %%
+your_prediction = None   # e.g. "lowest L1: ..., blurriest: ..., best: ..."
+
+# %% [markdown]
+# Now the run: three variants, one after the other, each with its progress bar; then the figures and
+# one row of validation pictures per variant.
+
+# %%
+print("your prediction:", your_prediction or "(none written: write one before you look!)")
+lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["objective"], **pix2pix_lab.SMOKE)
+pix2pix_lab.print_lab("objective", lab_run, longer)
+fig = pix2pix_lab.picture_rows("objective", lab_run)
+
+# %% [markdown]
+# What the paper found, and which of its orderings your run and the longer run show:
+
+# %%
+pix2pix_lab.print_orderings("objective", lab_run, longer)
+
+# %% [markdown]
+# The yes/no lines are computed from the figures above, never written in by hand: a "no" means that
+# this scale did not reproduce the paper's ordering, and then the paper's claim stays a claim here.
+# Compare with the pictures: $L_1$ alone tends to the blurred compromise of section 6, and what the
+# adversarial term changes is the amount of fine detail (sharpness), more than the L1 distance.
+#
+# ### 10.2 Lab: U-Net or encoder-decoder?
+#
+# The same generator twice, trained with cGAN + L1: once as the U-Net, once without its skip
+# connections (`pix2pix_lab.encoder_decoder_generator`), so that everything must pass through the 1x1
+# bottleneck. The U-Net is the cGAN + L1 variant of the lab above, reused rather than trained again.
+#
+# **Predict**: how much worse is the encoder-decoder, in L1 and in sharpness? What will its pictures
+# lack?
+
+# %%
+your_prediction = None   # e.g. "encoder-decoder: L1 ... worse, blurrier / as sharp, loses ..."
+
+# %% [markdown]
+# The run (only the encoder-decoder trains now):
+
+# %%
+print("your prediction:", your_prediction or "(none written: write one before you look!)")
+lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["generator"], **pix2pix_lab.SMOKE, previous=lab_run)
+pix2pix_lab.print_lab("generator", lab_run, longer)
+fig = pix2pix_lab.picture_rows("generator", lab_run)
+
+# %%
+pix2pix_lab.print_orderings("generator", lab_run, longer)
+
+# %% [markdown]
+# Again the lines are computed, not written in. The encoder-decoder must carry every detail through a
+# 1x1 bottleneck of a few dozen channels; where the U-Net's skips hand the label map's edges straight to
+# the decoder, the encoder-decoder has to rebuild them from that vector.
+#
+# ### 10.3 Lab: how large a patch should the discriminator judge?
+#
+# The paper compared discriminators whose verdicts see 1x1, 16x16, 70x70 and 286x286 pixels of a
+# 256x256 image (the last one: the whole image). Our images are 32x32, so the lab keeps the *fractions*
+# of the image side instead (`pix2pix_lab.PATCHES`): a single pixel, a 4-pixel patch, a 7-pixel patch
+# (7/32 = 0.22 of the side; the paper's 70/256 = 0.27) and the whole image. The table prints the
+# receptive field of each, computed from the network.
+#
+# **Predict**: which patch size gives the blurriest images, which the lowest L1, and is the whole image
+# better than a patch?
+
+# %%
+for patch, (paper_field, _) in pix2pix_lab.PATCHES.items():
+    field = pix2pix_lab.receptive_field(pix2pix_lab.patch_discriminator(pix2pix_lab.SMOKE["image_size"], patch, 4))
+    print(f"{patch:>12}: paper {paper_field:>3}/256 = {paper_field / 256:.2f} of the side | "
+          f"here {field:>2}/{pix2pix_lab.SMOKE['image_size']} = {field / pix2pix_lab.SMOKE['image_size']:.2f}")
+
+# %%
+your_prediction = None   # e.g. "blurriest: ..., lowest L1: ..., whole image better/worse than 70x70"
+
+# %% [markdown]
+# The run (the 70x70 variant is again the one trained in lab 10.1):
+
+# %%
+print("your prediction:", your_prediction or "(none written: write one before you look!)")
+lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["patch"], **pix2pix_lab.SMOKE, previous=lab_run)
+pix2pix_lab.print_lab("patch", lab_run, longer)
+fig = pix2pix_lab.picture_rows("patch", lab_run)
+
+# %%
+pix2pix_lab.print_orderings("patch", lab_run, longer)
+
+# %% [markdown]
+# The paper's argument: $L_1$ already takes care of the low frequencies, so the discriminator only
+# needs to judge local texture, and a patch does that with fewer parameters and on any image size. A
+# 1x1 PixelGAN judges colours only, so it cannot punish blur. At our 32x32 scale every size is a
+# rough stand-in for the paper's, so read the computed lines above before you draw conclusions.
+
+# %% [markdown]
 # ## Check yourself
 #
 # Answer each question in your head (or on paper) first, then open the answer.
@@ -909,7 +1164,7 @@ browser
 #
 # <details><summary>Answer</summary>
 #
-# It keeps the output close to the target, colours and layout in the right places, and it dominates the loss at the start, which makes training steady. Alone it gives blurry images: where several outputs are plausible, the average of them minimises $L_1$. The GAN term is what makes them sharp.
+# It keeps the output close to the target, colours and layout in the right places, and it dominates the loss at the start, which makes training steady. Alone it gives blurry images where several outputs are plausible: per pixel, $L_1$ is minimised by the *median* of the plausible values (the mean, a grey blend, minimises the squared error $L_2$, which blurs even more; that is why the paper prefers $L_1$). Where no value is a clear majority the median is still a compromise. The GAN term is what makes the images sharp: the lab of section 10.1 measures it.
 #
 # </details>
 #
@@ -928,10 +1183,14 @@ browser
 #   so outputs must be realistic **and** fit their input. It needs aligned pairs, stored side by side.
 # - Training pairs are jittered together: resize to 286, the same random 256 crop, the same mirror.
 # - The generator is a U-Net: an encoder-decoder whose skip connections carry detail across
-#   (54.4M parameters at 256). The discriminator is a 70x70 PatchGAN with a 30x30 grid of verdicts.
+#   (54.41 M trained weights at 256, as the authors print it; Keras's `count_params()` adds batch norm's
+#   moving statistics). The discriminator is a 70x70 PatchGAN with a 30x30 grid of verdicts.
 # - $\mathcal{L}_G = \text{BCE} + 100 \cdot L_1$ and a halved BCE for $D$; both gradients come from one
 #   forward pass (a simultaneous update), with Adam($2\cdot10^{-4}$, $\beta_1 = 0.5$) at batch size 1.
-# - Judge with your eyes first, then with L1, PSNR and SSIM on held-out pairs.
+# - $L_1$ is minimised per pixel by the median of the plausible outputs, $L_2$ by their mean (a blur); the
+#   paper picks $L_1$ because it blurs less, and adds the GAN term for sharp detail.
+# - Judge with your eyes first, then with L1, PSNR, SSIM and a blur measure on held-out pairs, against
+#   the mean image. The labs of section 10 measure what the loss, the skips and the patch size change.
 #
 # Pix2Pix needs pairs. Lesson 03 (CycleGAN) drops that requirement: it translates between two
 # collections of images that were never paired, with a cycle-consistency loss instead of $L_1$.

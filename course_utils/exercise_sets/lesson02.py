@@ -5,9 +5,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import io
+
 import numpy as np
 
-from course_utils.checkers import Exercise
+from course_utils.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, check_model_builder,
+                                   check_same_update)
 from course_utils.exercise_sets._common import _bce, _mean_abs
 
 
@@ -49,8 +54,9 @@ EXERCISES: list[Exercise] = [
              "what is joined to what at the end."),
     Exercise(
         "02.receptive_field", _ref_receptive_field, inputs=_random_layers, trials=8,
-        hint="Start from one output cell and apply the formula once per layer; check in which order you "
-             "visit the layers.",
+        hint="Start from one cell at the last layer's output and widen it one layer at a time, back to the "
+             "input: r cells at a layer's output need (r - 1) strides plus one kernel at its input. Check in "
+             "which order you visit the layers.",
         mistakes=(
             (lambda layer_list: _ref_receptive_field(list(reversed(list(layer_list)))),
              "You seem to walk the layers from the input to the output; the formula takes the field at a "
@@ -70,5 +76,182 @@ EXERCISES: list[Exercise] = [
              "Your third result looks weighted: reread what the exercise asks `l1` to be."),
             (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + 100.0 * _mean_abs(t, g), _bce(1.0, fl), _mean_abs(t, g)),
              "Your total does not follow the `l1_weight` argument: look for a number written in by hand."),
+        )),
+]
+
+
+# --------------------------------------------------------------------------- whole networks and the step
+def _ref_unet(image_size=256, channels=3, filters=64):
+    from course_utils import models
+    return models.unet_generator(image_size, channels, channels, filters=filters)
+
+
+def _ref_patchgan(image_size=256, channels=3, filters=64, n_down=3):
+    from course_utils import models
+    return models.patchgan_discriminator(image_size, channels, channels, filters=filters, n_downsampling=n_down)
+
+
+def _ref_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
+    from course_utils import train
+    return train.pix2pix_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=l1_weight)
+
+
+def _tiny_players():
+    """A 16x16 U-Net and PatchGAN with 4 base filters (no dropout: the two passes must agree) and two Adams."""
+    import keras
+    from course_utils import models
+    adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)   # noqa: E731
+    return (models.unet_generator(16, filters=4, dropout=0.0), models.patchgan_discriminator(16, filters=4),
+            adam(), adam())
+
+
+def _step_pair(seed):
+    import tensorflow as tf
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-1, 1, size=(2, 2, 16, 16, 3)).astype("float32")   # two pairs of 16x16 images
+    return tf.constant(x), tf.constant(y)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkExercise(Exercise):
+    """A whole network: ``answer(image_size, **kwargs)`` returns a ``keras.Model``, compared layer by layer.
+
+    ``builds`` holds ``(image_size, kwargs)`` pairs; each pair is checked with
+    :func:`course_utils.checkers.check_model_builder` on inputs of ``image_size`` (one image, or
+    ``inputs`` images for a conditional discriminator).
+    """
+
+    n_inputs: int = 1
+
+    def run(self, answer) -> bool:
+        if not callable(answer):
+            raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        for size, kwargs in self.builds:
+            label = f"{self.name}({size}, {', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+            shapes = [(size, size, kwargs.get("channels", 3))] * self.n_inputs
+
+            def call(net_fn, *tensors, kw=kwargs, size=size):
+                return net_fn(size, **kw)(list(tensors) if len(tensors) > 1 else tensors[0])
+
+            check_model_builder(lambda *t: call(answer, *t), lambda *t: call(self.reference, *t),
+                                input_shapes=shapes, name=label, hint=self.hint)
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
+class StepExercise(Exercise):
+    """A training step, compared with the course's by :func:`course_utils.checkers.check_same_update`.
+
+    ``builds`` holds keyword arguments for the step (e.g. several ``l1_weight``); ``mistakes`` known
+    wrong steps, each with its hint, recognised when the learner's step takes exactly their update.
+    """
+
+    def _check(self, step, reference, kwargs, seed, quiet=False):
+        x, y = _step_pair(seed)
+
+        def run(fn):
+            def one(*players):
+                try:
+                    return fn(*players, x, y, **kwargs)
+                except NotImplementedError:
+                    raise
+                except ExerciseError:
+                    raise
+                except Exception as exc:   # the learner's step failed: say how, briefly
+                    raise ExerciseError(f"❌ {self.name}: your step raised {type(exc).__name__}: "
+                                        f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+            return one
+
+        if quiet:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return check_same_update(run(step), run(reference), _tiny_players, name=self.name)
+        return check_same_update(run(step), run(reference), _tiny_players, name=self.name)
+
+    def run(self, answer) -> bool:
+        if not callable(answer):
+            raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        for i, kwargs in enumerate(self.builds):
+            try:
+                self._check(answer, self.reference, kwargs, seed=i)
+            except NotImplementedError:
+                raise NotWrittenYet(f"❌ {self.name}: {NOT_WRITTEN}") from None
+            except ExerciseError as error:
+                what = str(error).split("\n💡")[0]
+                if kwargs:
+                    what += f" (called with {', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+                specific = None
+                for wrong, hint in self.mistakes:
+                    try:
+                        if self._check(answer, wrong, kwargs, seed=i, quiet=True):
+                            specific = hint
+                            break
+                    except Exception:
+                        continue
+                raise ExerciseError(f"{what}\n💡 Hint: {specific or self.hint}") from None
+        return True
+
+
+# Known wrong steps: each returns the same logs as the right one would, from the wrong computation.
+def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
+                one_tape=False, eval_mode=False):
+    def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
+        import tensorflow as tf
+        from course_utils import losses
+        weight = 1.0 if l1_unweighted else (l1_weight_fixed if l1_weight_fixed is not None else l1_weight)
+        training = not eval_mode
+        with tf.GradientTape(persistent=True) as tape:
+            fake = generator(x, training=training)
+            real_pair, fake_pair = ([y, y], [fake, fake]) if no_input else ([x, y], [x, fake])
+            real_logits = discriminator(real_pair, training=training)
+            fake_logits = discriminator(fake_pair, training=training)
+            label = tf.zeros_like if fake_label else tf.ones_like
+            g_adv = losses.bce_with_logits(label(fake_logits), fake_logits)
+            g_l1 = tf.reduce_mean(tf.abs(y - fake))
+            g_total = g_adv + weight * g_l1
+            d_loss = losses.discriminator_loss(real_logits, fake_logits, form="bce", halve=True)
+            both = g_total + d_loss
+        g_grads = tape.gradient(both if one_tape else g_total, generator.trainable_variables)
+        d_grads = tape.gradient(both if one_tape else d_loss, discriminator.trainable_variables)
+        gen_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+        disc_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
+    return step
+
+
+EXERCISES += [
+    NetworkExercise(
+        "02.unet", _ref_unet,
+        builds=((32, {"filters": 8}), (16, {"filters": 4, "channels": 1})),
+        hint="Walk through your U-Net block by block next to the description in section 4.3: which encoder "
+             "blocks have batch norm, what the bottleneck has, which decoder blocks get dropout, which encoder "
+             "output each decoder block is joined to (same height and width), and what the last layer ends with."),
+    NetworkExercise(
+        "02.patchgan", _ref_patchgan, n_inputs=2,
+        builds=((32, {"filters": 8, "n_down": 2}), (64, {"filters": 4, "n_down": 3})),
+        hint="Compare your PatchGAN with the description in section 5, layer by layer: what the network is "
+             "given to judge, which blocks have batch norm, the stride of each 4x4 convolution (it sets the "
+             "size of the verdict grid), and what the last layer outputs: logits, not probabilities."),
+    StepExercise(
+        "02.train_step", _ref_train_step, builds=({}, {"l1_weight": 10.0}),
+        hint="Go through your step against the description of section 7: what each discriminator call "
+             "is given, which label each loss uses, how `l1_weight` enters, which tape watches which loss, "
+             "and in which mode the networks run while they train.",
+        mistakes=(
+            (_wrong_step(no_input=True),
+             "Your discriminator judges images on their own: a conditional discriminator judges pairs. Look "
+             "at what you pass to each of its calls."),
+            (_wrong_step(l1_unweighted=True),
+             "Your total ignores `l1_weight`: look at how the two terms of L_G are added."),
+            (_wrong_step(l1_weight_fixed=100.0),
+             "Your step gives the same result for every `l1_weight`: look for a number written in by hand."),
+            (_wrong_step(fake_label=True),
+             "Your generator's adversarial term uses the label the discriminator gives to fakes; the "
+             "generator wants the opposite verdict."),
+            (_wrong_step(one_tape=True),
+             "Each player's gradient should come from its own loss only: look at what each `tape.gradient` "
+             "differentiates."),
+            (_wrong_step(eval_mode=True),
+             "The networks run in inference mode inside your step: batch norm then uses its running averages "
+             "instead of the batch's statistics. Look at the `training` argument of each call."),
         )),
 ]
