@@ -47,7 +47,7 @@ from PIL import Image, UnidentifiedImageError
 
 from course_utils import config
 from course_utils.images import UINT8_HALF, from_uint8, to_unit
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 AUTOTUNE = tf.data.AUTOTUNE
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from course_utils import runs
 from course_utils.images import tile, to_unit
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 #: How many images per PNG grid in the report.
 ROWS_PER_GRID = 8

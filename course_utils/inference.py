@@ -50,7 +50,7 @@ import numpy as np
 from keras import layers, ops
 
 from course_utils.images import as_batch, as_numpy, check_range
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 __all__ = ["PerImageBatchNorm", "is_image_to_image", "uses_batch_norm", "inference_model", "translate",
            "export_generator", "exportable_generator"]

@@ -21,7 +21,7 @@ from typing import Literal
 
 import keras
 from keras import layers, ops
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 Norm = Literal["batch", "instance", "none"]
 NORMS = ("batch", "instance", "none")

@@ -9,8 +9,8 @@ Read this module top to bottom as an appendix to the lessons.
 3. **Distributions**: :func:`kid_from_features` is the kernel inception distance between two
    sets of features, and :func:`kernel_inception_distance` computes it from images with
    InceptionV3 (or any extractor you pass).
-4. **Mode collapse**: :func:`ring_of_gaussians` samples the 2-D ring of 8 Gaussians, and
-   :func:`mode_coverage` counts how many of its modes a generator covers.
+4. **Mode collapse**: :func:`mode_coverage` counts how many modes of a 2-D mixture (lesson
+   01's ring of Gaussians, :mod:`course_utils.ring`) a generator covers.
 
 Conventions. Images are float arrays or tensors, channels last, in **[-1, 1]** (the range of a
 ``tanh`` generator), either one image ``(H, W, C)`` or a batch ``(N, H, W, C)``. Every function
@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from course_utils.images import SSIM_SETTINGS, as_batch, as_numpy, check_range, to_unit
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understands
 
@@ -381,30 +381,6 @@ def kernel_inception_distance(
 # ---------------------------------------------------------------------------
 # 4. Mode collapse on the 2-D ring of Gaussians.
 # ---------------------------------------------------------------------------
-def ring_centers(modes: int = 8, radius: float = 2.0) -> np.ndarray:
-    """The ``modes`` centres evenly spaced on a circle of ``radius``, shape ``(modes, 2)``."""
-    positive_int(modes, "modes")
-    angles = 2.0 * np.pi * np.arange(modes) / modes
-    return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
-
-
-def ring_of_gaussians(
-    n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02, seed: int | None = None
-) -> np.ndarray:
-    """``n`` samples of the mixture of ``modes`` equal Gaussians on a ring, shape ``(n, 2)``.
-
-    The defaults (8 modes, radius 2, std 0.02) are the toy problem of Metz et al. (2017,
-    unrolled GANs): a generator that collapses puts all its samples on one or a few modes.
-    Its centres are :func:`ring_centers` ``(modes, radius)``.
-    """
-    positive_int(n, "n", "samples")
-    if std <= 0:
-        raise ValueError(f"std must be positive, got {std}.")
-    rng = np.random.default_rng(seed)
-    which = rng.integers(0, modes, size=n)
-    return (ring_centers(modes, radius)[which] + rng.normal(0.0, std, size=(n, 2))).astype(np.float32)
-
-
 @dataclass(frozen=True)
 class ModeCoverage:
     """How many modes a set of 2-D samples covers.
@@ -497,8 +473,6 @@ __all__: Sequence[str] = (
     "kid_from_features",
     "inception_feature_extractor",
     "kernel_inception_distance",
-    "ring_centers",
-    "ring_of_gaussians",
     "ModeCoverage",
     "mode_coverage",
 )

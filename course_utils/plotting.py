@@ -550,115 +550,6 @@ def plot_generator_losses(
 # ---------------------------------------------------------------------------
 # 4. PatchGAN: which input patch does an output cell judge?
 # ---------------------------------------------------------------------------
-#: (kernel, stride, padding on each side) of the Pix2Pix 70x70 PatchGAN's convolutions, in order:
-#: three 4x4 stride-2 convs ("same" padding adds 1 pixel on each side at even sizes), then
-#: zero-pad 1 + 4x4 stride-1 conv, twice. At 256x256 the output is 30x30 (Isola et al. 2017).
-PIX2PIX_PATCHGAN_LAYERS: tuple[tuple[int, int, int], ...] = (
-    (4, 2, 1),
-    (4, 2, 1),
-    (4, 2, 1),
-    (4, 1, 1),
-    (4, 1, 1),
-)
-
-Layers = Sequence[tuple[int, int, int]]
-
-
-def patchgan_layers(n_downsampling: int = 3) -> tuple[tuple[int, int, int], ...]:
-    """The PatchGAN's (kernel, stride, padding) list with ``n_downsampling`` stride-2 convs.
-
-    The paper's discriminator has 3 (:data:`PIX2PIX_PATCHGAN_LAYERS`); the course's models use
-    fewer on small images (``course_utils.models.patchgan_discriminator(n_downsampling=...)``)
-    so the grid keeps several cells.
-    """
-    if n_downsampling < 0:
-        raise ValueError(f"n_downsampling must be 0 or more, got {n_downsampling}.")
-    return ((4, 2, 1),) * n_downsampling + ((4, 1, 1),) * 2
-
-
-def infer_patchgan_layers(image_size: int, grid_size: int) -> tuple[tuple[int, int, int], ...]:
-    """The PatchGAN layers that turn an ``image_size`` image into a ``grid_size`` grid.
-
-    Tries 3, 2, 1, ... stride-2 convolutions and returns the first that fits, so explorers can
-    work from the logits' shape alone.
-    """
-    for n_down in range(3, -1, -1):
-        layers = patchgan_layers(n_down)
-        try:
-            if patchgan_output_size(image_size, layers) == grid_size:
-                return layers
-        except ValueError:
-            continue
-    raise ValueError(
-        f"No PatchGAN with 4x4 convs maps {image_size}x{image_size} to a {grid_size}x{grid_size} grid; "
-        "pass layers=[(kernel, stride, padding), ...] explicitly."
-    )
-
-
-def course_patchgan_layers(image_size: int) -> tuple[tuple[int, int, int], ...]:
-    """The layers ``course_utils.models`` uses at this size: 3 stride-2 convs, fewer below 64."""
-    n_down = 3
-    if image_size >= 16 and (image_size & (image_size - 1)) == 0:
-        n_down = min(3, int(np.log2(image_size)) - 3)
-    return patchgan_layers(n_down)
-
-
-def patchgan_output_size(image_size: int = 256, layers: Layers = PIX2PIX_PATCHGAN_LAYERS) -> int:
-    """Side of the PatchGAN's output grid: ``out = (in + 2 * pad - kernel) // stride + 1`` per layer."""
-    size = int(image_size)
-    for kernel, stride, pad in layers:
-        size = (size + 2 * pad - kernel) // stride + 1
-        if size < 1:
-            raise ValueError(f"A {image_size}x{image_size} image is too small for these layers; use a larger image.")
-    return size
-
-
-def receptive_field_size(layers: Layers = PIX2PIX_PATCHGAN_LAYERS) -> int:
-    """Side of the input patch one output cell sees; 70 for the Pix2Pix PatchGAN.
-
-    Walking back from one output cell, each layer widens the field to
-    ``(field - 1) * stride + kernel``.
-    """
-    field = 1
-    for kernel, stride, _ in reversed(list(layers)):
-        field = (field - 1) * stride + kernel
-    return field
-
-
-def patch_receptive_field(
-    row: int,
-    col: int,
-    layers: Layers = PIX2PIX_PATCHGAN_LAYERS,
-    image_size: int = 256,
-    *,
-    clip: bool = True,
-) -> tuple[int, int, int, int]:
-    """The input patch judged by output cell ``(row, col)`` as ``(top, left, bottom, right)``.
-
-    Bottom and right are exclusive, so the patch is ``image[top:bottom, left:right]``. Output
-    index ``i`` of a layer sees inputs ``i * stride - pad`` to ``i * stride - pad + kernel - 1``;
-    applying that from the last layer back to the first gives the patch. Near the border part of
-    the patch is zero padding: ``clip=True`` cuts it to the image (cell (0, 0) of the 256x256
-    PatchGAN sees rows and columns 0..46, the full 70x70 field starting at -23).
-    """
-    n = patchgan_output_size(image_size, layers)
-    if not (0 <= row < n and 0 <= col < n):
-        raise ValueError(f"The output grid is {n}x{n}, so row and col must be in 0..{n - 1}; got ({row}, {col}).")
-
-    def span(i: int) -> tuple[int, int]:
-        lo, hi = i, i
-        for kernel, stride, pad in reversed(list(layers)):
-            lo, hi = lo * stride - pad, hi * stride - pad + kernel - 1
-        return lo, hi + 1
-
-    top, bottom = span(row)
-    left, right = span(col)
-    if clip:
-        top, left = max(top, 0), max(left, 0)
-        bottom, right = min(bottom, image_size), min(right, image_size)
-    return top, left, bottom, right
-
-
 def verdict_map(logits: ArrayLike) -> np.ndarray:
     """PatchGAN logits ``(n, n)``, ``(n, n, 1)`` or ``(1, n, n, 1)`` as P(real) = sigmoid, ``(n, n)``."""
     arr = as_numpy(logits)
@@ -695,7 +586,7 @@ def plot_receptive_field(
     row: int,
     col: int,
     *,
-    layers: Layers | None = None,
+    layers: Sequence[tuple[int, int, int]] | None = None,
     logits: ArrayLike | None = None,
 ) -> Figure:
     """Draw on the input the patch that output cell ``(row, col)`` judges.
@@ -709,11 +600,14 @@ def plot_receptive_field(
     size = shown.shape[0]
     if shown.shape[1] != size:
         raise ValueError(f"The PatchGAN takes square images; got {shown.shape[0]}x{shown.shape[1]}.")
+    from course_utils import models   # the receptive-field arithmetic lives beside the PatchGAN
+
     if layers is None:
-        layers = course_patchgan_layers(size) if logits is None else infer_patchgan_layers(size, verdict_map(logits).shape[0])
-    top, left, bottom, right = patch_receptive_field(row, col, layers, size)
-    n = patchgan_output_size(size, layers)
-    field = receptive_field_size(layers)
+        layers = (models.course_patchgan_layers(size) if logits is None
+                  else models.infer_patchgan_layers(size, verdict_map(logits).shape[0]))
+    top, left, bottom, right = models.patch_receptive_field(row, col, layers, size)
+    n = models.patchgan_output_size(size, layers)
+    field = models.receptive_field_size(layers)
     verdict = None if logits is None else verdict_map(logits)
     if verdict is not None and verdict.shape != (n, n):
         raise ValueError(f"logits have a {verdict.shape} grid but these layers give {n}x{n} at {size}x{size}.")
@@ -734,94 +628,6 @@ def plot_receptive_field(
     fig.tight_layout()
     return fig
 
-
-# ---------------------------------------------------------------------------
-# 5. Mode collapse on the ring of Gaussians.
-# ---------------------------------------------------------------------------
-def plot_ring_samples(
-    samples: ArrayLike,
-    centers: ArrayLike | None = None,
-    std: float = 0.02,
-    *,
-    threshold: float | None = None,
-    min_count: int = 20,
-    real: ArrayLike | None = None,
-    title: str | None = None,
-    ax: Axes | None = None,
-) -> Figure:
-    """Generated 2-D samples over the mixture's modes, covered modes in green, missed in red.
-
-    Coverage is :func:`course_utils.metrics.mode_coverage` (a sample is high quality within
-    ``threshold``, default 3 std, of a centre; a mode is covered with ``min_count`` of them).
-    The circles drawn around the centres have that radius. ``real`` adds real samples in grey.
-    ``ax`` draws into an existing axes (e.g. one panel of a side-by-side figure); the figure
-    returned is then that axes' figure.
-    """
-    from course_utils.metrics import mode_coverage, ring_centers
-
-    pts = as_numpy(samples)
-    ctr = ring_centers() if centers is None else as_numpy(centers)
-    coverage = mode_coverage(pts, ctr, std, threshold, min_count=min_count)
-    radius = 3.0 * std if threshold is None else threshold
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 5))
-    else:
-        fig = ax.figure
-    if real is not None:
-        r = as_numpy(real)
-        ax.scatter(r[:, 0], r[:, 1], s=4, color="grey", alpha=0.3, label="real")
-    ax.scatter(pts[:, 0], pts[:, 1], s=4, color="C0", alpha=0.5, label="generated")
-    for (cx, cy), ok, count in zip(ctr, coverage.covered, coverage.counts):
-        colour = "green" if ok else "red"
-        ax.add_patch(plt.Circle((cx, cy), max(radius, 0.05), fill=False, edgecolor=colour, linewidth=2))
-        ax.annotate(str(int(count)), (cx, cy), textcoords="offset points", xytext=(8, 8), color=colour, fontsize=8)
-    ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(title or str(coverage), fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def plot_ring_runs(
-    runs: Mapping[str, Mapping[int, ArrayLike]],
-    centers: ArrayLike | None = None,
-    std: float = 0.02,
-    *,
-    real: ArrayLike | None = None,
-    limit: float = 3.0,
-) -> Figure:
-    """Snapshots of several ring runs: one row per run (name -> {step: samples (n, 2)}).
-
-    Each panel shows the samples (blue) over the real data (grey) and the modes' centres (red
-    crosses), and its title gives the step, the modes covered and the share of high-quality
-    samples (:func:`course_utils.metrics.mode_coverage`).
-    """
-    from course_utils.metrics import mode_coverage, ring_centers
-
-    ctr = ring_centers() if centers is None else as_numpy(centers)
-    n_cols = max((len(run) for run in runs.values()), default=0)
-    if n_cols == 0:
-        raise ValueError("plot_ring_runs needs at least one run with at least one snapshot.")
-    fig, axes = plt.subplots(len(runs), n_cols, figsize=(2.4 * n_cols, 2.7 * len(runs)), squeeze=False)
-    for r, (name, run) in enumerate(runs.items()):
-        for ax in axes[r, len(run):]:
-            ax.axis("off")
-        for ax, (step, samples) in zip(axes[r], run.items()):
-            pts = as_numpy(samples)
-            cov = mode_coverage(pts, ctr, std)
-            if real is not None:
-                ax.scatter(*as_numpy(real).T, s=1, color="lightgrey")
-            ax.scatter(*pts.T, s=1, color="C0", alpha=0.4)
-            ax.scatter(*ctr.T, marker="x", color="red", s=20)
-            ax.set_xlim(-limit, limit)
-            ax.set_ylim(-limit, limit)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{name}, step {step}\n{cov.modes_covered}/{len(ctr)} modes, "
-                         f"{100 * cov.high_quality_rate:.0f}% HQ", fontsize=9)
-    fig.tight_layout()
-    return fig
 
 # ---------------------------------------------------------------------------
 # 6. Diagrams: the lessons' pictures of ideas (boxes, arrows, sketches).
@@ -1175,18 +981,9 @@ __all__: Sequence[str] = (
     "SATURATION_THRESHOLD",
     "generator_loss_curves",
     "plot_generator_losses",
-    "PIX2PIX_PATCHGAN_LAYERS",
-    "patchgan_layers",
-    "infer_patchgan_layers",
-    "course_patchgan_layers",
     "verdict_map",
-    "patchgan_output_size",
-    "receptive_field_size",
-    "patch_receptive_field",
     "plot_patchgan_verdict",
     "plot_receptive_field",
-    "plot_ring_samples",
-    "plot_ring_runs",
     "Block",
     "discriminative_vs_generative_diagram",
     "gan_loop_diagram",

@@ -40,7 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_utils import inference
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 from course_utils.images import unit_to_uint8
 
 if TYPE_CHECKING:   # only for the type hints: train imports this module, not the other way round

@@ -41,7 +41,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import inference, losses
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 from course_utils.images import SSIM_SETTINGS, tile, to_unit
 
 #: The adversarial loss forms (see :mod:`course_utils.losses`).

@@ -25,8 +25,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `cfg` holds every setting of this lesson. The *full* profile uses the paper's settings on the
@@ -455,7 +455,7 @@ print(f"discriminator at {cfg.image_size}x{cfg.image_size}: {discriminator.count
 #
 # **Your turn.** Write `receptive_field(layer_list)`, where `layer_list` holds `(kernel, stride, padding)`
 # for each layer from input to output, in place of the `raise NotImplementedError` line. The check
-# compares it with `plotting.receptive_field_size` on eight random stacks of layers.
+# compares it with `models.receptive_field_size` on eight random stacks of layers.
 
 # %%
 def receptive_field(layer_list):
@@ -475,17 +475,17 @@ receptive_field = exercises.check("02.receptive_field", receptive_field)
 # back to the input, next to the function's answer:
 
 # %%
-paper_layers = plotting.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
+paper_layers = models.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
 field = 1
 print("layer (from the output back)   field")
 for k, s, p in reversed(paper_layers):
     field = (field - 1) * s + k
     print(f"kernel {k}, stride {s}, pad {p}          {field:>3}")
 assert receptive_field(paper_layers) == 70
-print("output grid at 256:", plotting.patchgan_output_size(256, paper_layers))
+print("output grid at 256:", models.patchgan_output_size(256, paper_layers))
 
 # %% [markdown]
-# `plotting.patch_receptive_field` gives the exact input rows and columns of a cell and
+# `models.patch_receptive_field` gives the exact input rows and columns of a cell and
 # `plotting.plot_receptive_field` draws them. At the border part of the 70x70 field falls on zero
 # padding, so the visible patch is smaller: cell (0, 0) sees rows and columns 0 to 46 only.
 
@@ -493,7 +493,7 @@ print("output grid at 256:", plotting.patchgan_output_size(256, paper_layers))
 big_x = data.resize(a, 256)                              # the label map from section 3, at 256x256
 big_y = data.resize(b, 256)
 for cell in [(0, 0), (15, 15)]:
-    print(f"cell {cell}: (top, left, bottom, right) =", plotting.patch_receptive_field(*cell))
+    print(f"cell {cell}: (top, left, bottom, right) =", models.patch_receptive_field(*cell))
 fig = plotting.plot_receptive_field(big_y, 15, 15)
 
 # %% [markdown]

@@ -28,8 +28,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The rest of the tools we need. `course_utils` holds the tested versions of everything we build
@@ -536,11 +536,11 @@ norm_layers = [type(layer).__name__ for layer in paper_d.layers if "norm" in lay
 print(f"PatchGAN for CycleGAN: {paper_d.count_params():,} parameters, input {paper_d.input_shape}, "
       f"output {paper_d.output_shape}")
 print("normalisation layers:", norm_layers)
-print("receptive field of one score:", plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS), "pixels a side")
+print("receptive field of one score:", models.receptive_field_size(models.PIX2PIX_PATCHGAN_LAYERS), "pixels a side")
 assert paper_d.input_shape == (None, 256, 256, 3) and paper_d.output_shape == (None, 30, 30, 1)
 assert norm_layers == ["InstanceNormalization"] * 3            # none on the first block
 assert paper_d.count_params() == 2_764_737                    # the authors' NLayerDiscriminator with 3 input channels
-assert plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS) == 70
+assert models.receptive_field_size(models.PIX2PIX_PATCHGAN_LAYERS) == 70
 
 # %% [markdown]
 # ## 11. The smaller variant

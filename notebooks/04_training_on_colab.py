@@ -34,8 +34,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
@@ -80,7 +80,7 @@ VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in 
 #   second (FLOP/s): once for ordinary float32 arithmetic and once for the *tensor cores*, units
 #   that multiply small matrices of 16-bit numbers much faster.
 #
-# `config.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
+# `runtime.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
 # **[compute capability](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#compute-capability)**: NVIDIA's version number for what a GPU generation can do, not a speed.
 # 7.0 is Volta (V100), 7.5 Turing (T4), 8.0 and 8.6 Ampere (A100, A10, RTX 30xx), 8.9 Ada (L4) and
 # 9.0 Hopper (H100). Section 4 uses it: tensor cores for [bfloat16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#bfloat16) arrived with Ampere, i.e. compute

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import metrics, plotting
+from course_utils import plotting
 
 
 @pytest.fixture(autouse=True)
@@ -159,31 +159,6 @@ def test_plot_generator_losses_marks_the_chosen_point():
 
 
 # --- PatchGAN -------------------------------------------------------------------------------
-def test_pix2pix_patchgan_has_a_30x30_output_and_a_70x70_field():
-    assert plotting.patchgan_output_size(256) == 30
-    assert plotting.receptive_field_size() == 70
-    assert plotting.patchgan_output_size(32) == 2
-    # Smaller course models use fewer stride-2 convs so the grid keeps several cells.
-    assert plotting.patchgan_layers(3) == plotting.PIX2PIX_PATCHGAN_LAYERS
-    assert plotting.patchgan_output_size(32, plotting.patchgan_layers(2)) == 6
-    assert plotting.receptive_field_size(plotting.patchgan_layers(2)) == 34
-    assert plotting.infer_patchgan_layers(32, 6) == plotting.patchgan_layers(2)
-    with pytest.raises(ValueError, match="layers="):
-        plotting.infer_patchgan_layers(32, 5)
-
-
-def test_patch_receptive_field_at_the_corners_and_centre():
-    assert plotting.patch_receptive_field(0, 0, clip=False) == (-23, -23, 47, 47)
-    assert plotting.patch_receptive_field(0, 0) == (0, 0, 47, 47)
-    assert plotting.patch_receptive_field(29, 29, clip=False) == (209, 209, 279, 279)
-    assert plotting.patch_receptive_field(29, 29) == (209, 209, 256, 256)
-    top, left, bottom, right = plotting.patch_receptive_field(15, 10)
-    assert (bottom - top, right - left) == (70, 70)
-    assert (top, left) == (15 * 8 - 23, 10 * 8 - 23)  # neighbouring cells are 8 pixels apart
-    with pytest.raises(ValueError, match="0..29"):
-        plotting.patch_receptive_field(30, 0)
-
-
 def test_plot_patchgan_verdict_overlays_the_sigmoid_of_the_logits():
     image = _batch(n=1, size=64)[0]
     logits = np.linspace(-3, 3, 36, dtype=np.float32).reshape(1, 6, 6, 1)
@@ -202,36 +177,9 @@ def test_plot_receptive_field_outlines_the_patch():
     assert (rect.get_x() + 0.5, rect.get_y() + 0.5, rect.get_width(), rect.get_height()) == (209, 209, 47, 47)
     assert "P(real) = 0.50" in fig.axes[1].get_title()
     plt.close(fig)
-
-
-# --- the ring of Gaussians -------------------------------------------------------------------
-def test_plot_ring_samples_colours_covered_and_missed_modes():
-    centers = metrics.ring_centers()
-    collapsed = np.repeat(centers[:2], 100, axis=0) + np.random.default_rng(0).normal(0, 0.01, (200, 2))
-    fig = plotting.plot_ring_samples(collapsed, centers, std=0.02, real=metrics.ring_of_gaussians(200, seed=1))
-    edge = [tuple(np.round(p.get_edgecolor()[:3], 2)) for p in fig.axes[0].patches]
-    assert edge.count((0.0, 0.5, 0.0)) == 2 and edge.count((1.0, 0.0, 0.0)) == 6
-    assert fig.axes[0].get_title().startswith("2/8 modes covered")
-    plt.close(fig)
-
-
-def test_plot_ring_samples_draws_into_a_given_axes():
-    fig, axes = plt.subplots(1, 2)
-    out = plotting.plot_ring_samples(metrics.ring_of_gaussians(500, seed=0), std=0.02, ax=axes[1], title="right")
-    assert out is fig and axes[1].get_title() == "right" and len(axes[1].patches) == 8
-    assert len(axes[0].patches) == 0
-    plt.close(fig)
-
-
-def test_analytic_grid_matches_the_course_patchgan_model():
-    models = pytest.importorskip("course_utils.models")
-    model = models.patchgan_discriminator(image_size=32, input_channels=1, target_channels=1, filters=2)
-    grid = model.output_shape[1]
-    layers = plotting.infer_patchgan_layers(32, grid)
-    assert plotting.patchgan_output_size(32, layers) == grid == model.output_shape[2]
-    # Without logits the figure assumes the same layers as the model at that size.
+    # Without logits the figure assumes the course's PatchGAN at that size: 2 stride-2 convs at 32.
     fig = plotting.plot_receptive_field(_batch(n=1, size=32)[0], 0, 0)
-    assert f"of the {grid}x{grid} output" in fig.axes[1].get_title()
+    assert fig.axes[1].get_title() == "cell (0, 0) of the 6x6 output"
     plt.close(fig)
 
 
@@ -352,19 +300,6 @@ def test_plot_labelled_rows_writes_each_label_above_its_row():
     np.testing.assert_allclose(shown[0].images[0].get_array(), (_batch(8)[0] + 1) / 2, atol=1e-6)
     with pytest.raises(ValueError, match="at least one image"):
         plotting.plot_labelled_rows({"empty": np.zeros((0, 4, 4, 1))})
-
-
-def test_plot_ring_runs_titles_each_snapshot_with_its_coverage():
-    centres = metrics.ring_centers()
-    collapsed = np.repeat(centres[:1], 200, axis=0)           # every sample on mode 0
-    spread = metrics.ring_of_gaussians(2000, std=0.02, seed=0)
-    fig = plotting.plot_ring_runs({"run a": {0: collapsed, 10: spread}, "run b": {0: spread}}, centres, 0.02)
-    assert len(fig.axes) == 4
-    titles = [ax.get_title() for ax in fig.axes]
-    assert titles[0] == "run a, step 0\n1/8 modes, 100% HQ"
-    assert titles[1].startswith("run a, step 10\n8/8 modes")
-    assert titles[3] == "" and not fig.axes[3].axison          # run b has one snapshot: the spare panel is off
-    assert fig.axes[0].get_xlim() == (-3.0, 3.0)
 
 
 def test_discriminative_vs_generative_diagram_draws_the_border_and_the_new_samples():
