@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from course_utils import recipes
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+from course_utils.files import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, is_archive, is_image_file
 
 #: Settings a resumed run must share with the run that wrote the checkpoints: they fix the networks,
 #: the data and what one step does. Each maps to the option that sets it, for the error message.
@@ -38,8 +37,6 @@ RESUME_KEYS = {"model": "model", "data_files": "--data (its training files)", "t
                "precision": "--precision", "learning_rate": "--learning-rate", "direction": "--direction",
                "skip_bad_files": "--skip-bad-files"}
 
-#: What ``--data`` may also be: an archive of the dataset folder (see course_utils.data.dataset_folder).
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
 class UsageError(ValueError):
@@ -160,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--model", required=True, type=Path,
                     help="a .keras file, an export/ folder, or a training --out folder")
     tl.add_argument("--input", required=True, type=Path,
-                    help="an image file, or a folder of images (.png, .jpg, .jpeg, .bmp, .webp)")
+                    help=f"an image file, or a folder of images ({', '.join(IMAGE_SUFFIXES)})")
     tl.add_argument("--output", required=True, type=Path, help="folder for the translated images (created)")
     tl.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
                     help="for a CycleGAN folder: AtoB uses generator_g.keras, BtoA generator_f.keras "
@@ -426,7 +423,7 @@ def train_command(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"--data {args.data}: no such folder or archive. Give the dataset folder "
                                     "(pix2pix: with train/; cyclegan: with trainA/ and trainB/), a .zip or .tar.gz "
                                     "of it, or 'shipped'.")
-        if not args.data.lower().endswith(ARCHIVE_SUFFIXES):
+        if not is_archive(args.data):
             raise ValueError(f"--data {args.data} is a file but not a dataset archive ({', '.join(ARCHIVE_SUFFIXES)}); "
                              "give the dataset folder or a .zip / .tar.gz of it")
 
@@ -536,7 +533,7 @@ def _input_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        files = sorted(p for p in path.iterdir() if is_image_file(p) and p.is_file())
         if not files:
             raise FileNotFoundError(f"--input {path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
         return files

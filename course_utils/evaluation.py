@@ -41,6 +41,7 @@ import numpy as np
 from course_utils import runs
 from course_utils.images import tile, to_unit
 from course_utils.counts import positive_int
+from course_utils.files import is_image_file, write_atomically
 
 #: How many images per PNG grid in the report.
 ROWS_PER_GRID = 8
@@ -150,7 +151,7 @@ def image_folder(path: str | os.PathLike, splits: Sequence[str]) -> Path:
     if not root.is_dir():
         raise FileNotFoundError(f"{path}: no such folder. Give a folder of images, or a dataset folder with "
                                 f"{' or '.join(s + '/' for s in splits)}.")
-    if any(p.suffix.lower() in data.IMAGE_EXTENSIONS for p in data.list_image_files(root)):
+    if any(is_image_file(p) for p in data.list_image_files(root)):
         return root
     for split in splits:
         if (root / split).is_dir():
@@ -447,12 +448,8 @@ def write_report(out: str | os.PathLike, evaluation: Evaluation, title: str = "E
                          + "".join(f"<td>{_fmt(record[k])}</td>" for k in keys) + "</tr>")
         parts.append("</table>")
     parts.append("</body></html>\n")
-    tmp = out / "index.html.tmp"
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    os.replace(tmp, out / "index.html")
-    tmp = out / "metrics.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    os.replace(tmp, out / "metrics.json")
+    write_atomically(out / "index.html", "\n".join(parts))
+    write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     written.update({"index.html": out / "index.html", "metrics.json": out / "metrics.json"})
     return written
 
@@ -502,9 +499,7 @@ class ValidationCallback(keras.callbacks.Callback):
         self.out_dir.mkdir(parents=True, exist_ok=True)
         runs.write_step_csv(self.csv_path, self.columns, self.rows)
         cleaned = [{k: (_clean(v) if isinstance(v, float) else v) for k, v in r.items()} for r in self.rows]
-        tmp = self.out_dir / "validation.json.tmp"
-        tmp.write_text(json.dumps(cleaned))
-        os.replace(tmp, self.out_dir / "validation.json")
+        write_atomically(self.out_dir / "validation.json", json.dumps(cleaned))
 
     def validate(self) -> dict[str, Any]:
         """Compute the numbers now, for the model's current step, and record them."""

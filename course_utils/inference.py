@@ -51,6 +51,7 @@ from keras import layers, ops
 
 from course_utils.images import as_batch, as_numpy, check_range
 from course_utils.counts import positive_int
+from course_utils.files import write_atomically
 
 __all__ = ["PerImageBatchNorm", "is_image_to_image", "uses_batch_norm", "inference_model", "translate",
            "export_generator", "exportable_generator"]
@@ -261,7 +262,4 @@ def export_generator(generator: keras.Model, path: str | os.PathLike) -> Path:
     if path.suffix != ".keras":
         raise ValueError(f"{path} must end in .keras (Keras 3's file format).")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.keras")
-    (exportable_generator(generator) if is_image_to_image(generator) else generator).save(tmp)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, (exportable_generator(generator) if is_image_to_image(generator) else generator).save)

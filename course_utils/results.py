@@ -30,7 +30,6 @@ run; tests re-measure every metric.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -40,6 +39,7 @@ import keras
 import numpy as np
 
 from course_utils import data, inference, metrics, models
+from course_utils.files import file_sha256, write_atomically
 from course_utils.images import as_numpy, from_uint8
 
 # ===========================================================================
@@ -208,14 +208,6 @@ def reference_dir() -> Path:
     return data.shipped_paired_path().parent / "reference"
 
 
-def sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
     """Every weight of ``model`` in layer order as float16 arrays in a compressed ``.npz``.
 
@@ -224,11 +216,8 @@ def save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
     arrays = {f"w{i:03d}": np.asarray(w, np.float16) for i, w in enumerate(model.get_weights())}
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, lambda tmp: np.savez_compressed(tmp, **arrays))
 
 
 def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
@@ -272,7 +261,7 @@ def load_reference(name: str, folder: str | os.PathLike | None = None) -> tuple[
         path = folder / record["file"]
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: regenerate it with `make reference-models`.")
-        if sha256(path) != record["sha256"]:
+        if file_sha256(path) != record["sha256"]:
             raise ValueError(f"{path} does not match the SHA-256 in {MANIFEST}: the file was changed by hand or "
                              "only partly copied. Regenerate it with `make reference-models`.")
         networks[stem] = load_weights(getattr(models, record["builder"])(**record["kwargs"]), path)

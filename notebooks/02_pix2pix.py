@@ -50,7 +50,7 @@ import keras
 from keras import layers
 from PIL import Image
 
-from course_utils import checkers, data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
+from course_utils import archives, checkers, data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
 from course_utils.layers import conv_block
 
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
@@ -112,10 +112,10 @@ ax.set_yticks([0, raw.shape[0] - 1]);
 # %% [markdown]
 # Which half is the input is a choice. For `label2scene` we translate A $\to$ B (labels to scene:
 # `direction="AtoB"`). The facades archive stores photo | labels, so labels $\to$ photo is
-# `direction="BtoA"`; `data.PIX2PIX_DATASETS` records the usual direction of each archive.
+# `direction="BtoA"`; `archives.PIX2PIX_DATASETS` records the usual direction of each archive.
 
 # %%
-print({name: spec.direction for name, spec in data.PIX2PIX_DATASETS.items()})
+print({name: spec.direction for name, spec in archives.PIX2PIX_DATASETS.items()})
 
 # %% [markdown]
 # ## 3. The input pipeline, step by step
@@ -189,8 +189,8 @@ if cfg.dataset == "shipped":
     dataset_root, direction = data.shipped_paired_path(), "AtoB"
 else:
     cache = Path("/content/datasets") if config.in_colab() else Path.home() / ".keras" / "datasets"
-    dataset_root = data.download_pix2pix_dataset(cfg.dataset, cache)
-    direction = data.PIX2PIX_DATASETS[cfg.dataset].direction
+    dataset_root = archives.download_pix2pix_dataset(cfg.dataset, cache)
+    direction = archives.PIX2PIX_DATASETS[cfg.dataset].direction
 
 train_ds = data.load_paired_folder(dataset_root, "train", image_size=cfg.image_size, direction=direction,
                                    batch_size=cfg.batch_size, seed=cfg.seed)

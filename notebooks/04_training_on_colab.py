@@ -58,7 +58,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import data, distribute, exercises, inference, metrics, models, perf, plotting, train, widgets
+from course_utils import archives, data, distribute, exercises, inference, metrics, models, perf, plotting, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
 AUTOTUNE = tf.data.AUTOTUNE
@@ -289,7 +289,7 @@ print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {ne
 # - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, [domain](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#domain) A and B;
 # - `data.load_cycle_gan_tfds("horse2zebra")` does the same from TFDS `cycle_gan/horse2zebra`
 #   (1,067 horses, 1,334 zebras, downloaded once);
-# - `data.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
+# - `archives.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
 #   ready for `load_paired_folder` (facades translate labels to photos: `direction="BtoA"`).
 #
 # The shipped sets use the same layouts, so the smoke profile runs the same loaders.
@@ -348,7 +348,7 @@ own = data.load_paired_folder(own_zip, "train", image_size=cfg.image_size, direc
 print(own_zip.name, "->", [tuple(t.shape) for t in next(iter(own))])      # [(4, S, S, 3), (4, S, S, 3)]
 if not cfg.is_smoke:
     cache = "/content/datasets" if config.in_colab() else (config.REPO_ROOT or Path.cwd()) / "build" / "datasets"
-    facades = data.download_pix2pix_dataset("facades", cache)
+    facades = archives.download_pix2pix_dataset("facades", cache)
     pairs = data.load_paired_folder(facades, "train", image_size=256, direction="BtoA")
     print("facades:", [t.shape for t in next(iter(pairs))])      # [(1, 256, 256, 3), (1, 256, 256, 3)]
 else:
