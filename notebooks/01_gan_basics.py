@@ -56,7 +56,7 @@ from IPython.display import Image, display
 from keras import layers
 from tqdm.auto import tqdm
 
-from course_utils import checkers, data, exercises, losses, metrics, models, plotting, results, ring, train, widgets
+from course_utils import checkers, data, diagrams, exercises, losses, metrics, models, plotting, results, ring, train, widgets
 
 OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
 OUT.mkdir(parents=True, exist_ok=True)
@@ -97,7 +97,7 @@ p_x_given_ham, p_x_given_spam = gaussian_density(grid, mean_ham), gaussian_densi
 p_spam_given_x = p_x_given_spam / (p_x_given_spam + p_x_given_ham)   # Bayes with p(spam) = 1/2
 
 new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # (3, 2) sampling: only a generative model can do this
-plotting.discriminative_vs_generative_diagram(
+diagrams.discriminative_vs_generative_diagram(
     (g1, g2), p_spam_given_x, densities=(p_x_given_ham, p_x_given_spam), samples=(ham, spam),
     new_samples=new_spam, names=("normal mail", "spam"),
     axis_labels=('x1: how often "free" appears', "x2: share of links"))
@@ -128,7 +128,7 @@ plt.show()
 # through $D$.
 
 # %%
-plotting.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
+diagrams.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
 plt.show()
 
 # %% [markdown]
@@ -368,7 +368,7 @@ generator_loss = exercises.check("01.generator_loss", generator_loss)
 # explain the new layers one at a time below.
 
 # %%
-plotting.network_diagram({
+diagrams.network_diagram({
     "Generator: noise up to an image (ConvT = transposed convolution, BN = batch norm)": [
         ("noise z", (100,)),
         ("Dense, BN,\nLeakyReLU,\nreshape", (7, 7, 256)),
@@ -430,7 +430,7 @@ print("✅ the stamping rule gives Keras's Conv2DTranspose, for the ones kernel 
 # stamps, so it holds $1 + 2 + 3 + 4 = 10$; the shading counts how many stamps reach each cell.
 
 # %%
-plotting.transposed_conv_diagram(x_tiny, y_tiny, kernel_size=3, stride=2)
+diagrams.transposed_conv_diagram(x_tiny, y_tiny, kernel_size=3, stride=2)
 plt.show()
 
 # %% [markdown]

@@ -50,7 +50,7 @@ import keras
 from keras import layers
 from PIL import Image
 
-from course_utils import archives, checkers, data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
+from course_utils import archives, checkers, data, diagrams, exercises, inference, losses, metrics, models, plotting, results, train, widgets
 from course_utils.layers import conv_block
 
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
@@ -83,7 +83,7 @@ print("shipped paired set:", data.shipped_paired_path())
 # together with either the real target or the fake, and answers with a grid of verdicts.
 
 # %%
-plotting.conditional_gan_diagram();
+diagrams.conditional_gan_diagram();
 
 # %% [markdown]
 # ## 2. Paired datasets: input and target side by side in one file
@@ -215,7 +215,7 @@ fig = plotting.plot_image_rows({"input x": x_batch, "target y": y_batch}, max_ro
 # 7 blocks up, and a last transposed convolution to the RGB output.
 
 # %%
-plotting.unet_diagram(models.unet_filters(256), image_size=256);   # widths [64, 128, 256, 512, 512, 512, 512, 512]
+diagrams.unet_diagram(models.unet_filters(256), image_size=256);   # widths [64, 128, 256, 512, 512, 512, 512, 512]
 
 # %% [markdown]
 # ### 4.1 The downsample block

@@ -46,7 +46,7 @@ import tensorflow as tf
 from IPython.display import display
 from keras import layers
 
-from course_utils import checkers, data, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
+from course_utils import checkers, data, diagrams, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
 
 # %% [markdown]
@@ -111,7 +111,7 @@ plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from train
 # Each discriminator only knows its own domain. The picture shows who talks to whom.
 
 # %%
-plotting.cyclegan_diagram();
+diagrams.cyclegan_diagram();
 
 # %% [markdown]
 # ## 4. Adversarial losses: binary cross-entropy and least squares
@@ -327,7 +327,7 @@ identity_term = exercises.check("03.identity_term", identity_term)
 # box is a feature map: its height follows the spatial size, its width the number of channels.
 
 # %%
-plotting.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
+diagrams.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
 
 # %% [markdown]
 # ### The residual block
@@ -450,7 +450,7 @@ def parameters_by_stage(model):
 
 
 stages = parameters_by_stage(resnet_256)   # {"stem 7x7": ..., "down": ..., "residual": ..., ...}
-plotting.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
+diagrams.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
 
 # %% [markdown]
 # ## 9. Instance norm versus batch norm

@@ -94,4 +94,3 @@ def test_plot_ring_runs_titles_each_snapshot_with_its_coverage():
     assert titles[0] == "run a, step 0\n1/8 modes, 100% HQ"
     assert titles[1].startswith("run a, step 10\n8/8 modes")
     assert titles[3] == "" and not fig.axes[3].axison          # run b has one snapshot: the spare panel is off
-    assert fig.axes[0].get_xlim() == (-3.0, 3.0)
