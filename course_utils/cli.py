@@ -506,29 +506,6 @@ def _last_validation(out: Path) -> dict[str, Any] | None:
 # ===========================================================================
 # translate
 # ===========================================================================
-def _model_file(model: Path, direction: str) -> Path:
-    """The .keras file to use for ``--model`` and ``--direction``."""
-    if model.is_file():
-        if model.suffix != ".keras":
-            raise ValueError(f"--model {model} is not a .keras file; give an exported generator or its folder")
-        return model
-    if not model.is_dir():
-        raise FileNotFoundError(f"--model {model}: no such file or folder")
-    folder = model / "export" if (model / "export").is_dir() else model
-    one_way, forward, backward = folder / "generator.keras", folder / "generator_g.keras", folder / "generator_f.keras"
-    if forward.exists() or backward.exists():
-        chosen = forward if direction == "AtoB" else backward
-        if not chosen.exists():
-            raise FileNotFoundError(f"{chosen} is missing; export the run again (rerun its train command)")
-        return chosen
-    if one_way.exists():
-        if direction == "BtoA":
-            raise ValueError(f"{one_way} translates one way only (A to B); leave out --direction BtoA")
-        return one_way
-    raise FileNotFoundError(f"no generator .keras file in {folder}: expected generator.keras (pix2pix) or "
-                            "generator_g.keras/generator_f.keras (cyclegan); train first, or point to the file")
-
-
 def _input_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -540,59 +517,25 @@ def _input_files(path: Path) -> list[Path]:
     raise FileNotFoundError(f"--input {path}: no such file or folder")
 
 
-def translate_image(generator: Any, image: Any) -> Any:
-    """Translate one PIL image of any size and mode with ``generator``; returns a PIL image.
-
-    The image is converted to the model's channels (RGB or grayscale), resized to its input
-    size, scaled to [-1, 1], translated, and resized back to the original size. A transparent
-    image keeps its alpha channel.
-    """
-    import numpy as np
-    from PIL import Image
-
-    _, height, width, channels = generator.input_shape
-    if height is None or width is None or channels not in (1, 3):
-        raise ValueError(f"the generator takes inputs of shape {generator.input_shape}; translate needs a fixed "
-                         "(height, width) and 1 or 3 channels, as the course's exported generators have")
-    alpha = None
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        alpha = image.convert("RGBA").getchannel("A")
-    source = image.convert("L" if channels == 1 else "RGB")
-    original_size = source.size
-    resized = source.resize((width, height), Image.Resampling.BICUBIC)
-    from course_utils import images, inference
-
-    x = images.from_uint8(np.asarray(resized).reshape(1, height, width, channels))
-    y = images.to_uint8(inference.translate(generator, x)[0])   # the course's inference convention
-    out = Image.fromarray(y[..., 0] if y.shape[-1] == 1 else y)
-    out = out.resize(original_size, Image.Resampling.BICUBIC)
-    if alpha is not None:
-        out = out.convert("RGBA" if out.mode == "RGB" else "LA")
-        out.putalpha(alpha)
-    return out
-
-
 def translate_command(args: argparse.Namespace) -> int:
     """``translate``: every input image through the generator, same names in ``--output``."""
-    model_path = _model_file(args.model, args.direction)
+    from course_utils import evaluation, inference
+
+    model_path = evaluation.find_generators(args.model).for_direction(args.direction)
     files = _input_files(args.input)
     if args.output.exists() and not args.output.is_dir():
         raise UsageError(f"--output {args.output} is a file; give a folder")
     from PIL import Image, UnidentifiedImageError
     from tqdm import tqdm
 
-    import keras
-
-    from course_utils import layers  # noqa: F401  (registers the custom layers for loading)
-
-    generator = keras.saving.load_model(model_path, compile=False)
+    generator = evaluation.load_generator(model_path)
     args.output.mkdir(parents=True, exist_ok=True)
     written = []
     for path in tqdm(files, desc="translate", unit="image", file=sys.stderr, disable=len(files) < 2):
         try:
             with Image.open(path) as image:
                 image.load()
-                result = translate_image(generator, image)
+                result = inference.translate_image(generator, image)
         except (UnidentifiedImageError, OSError) as err:
             raise ValueError(f"{path} is not a readable image ({err})") from None
         target = args.output / path.name

@@ -11,7 +11,7 @@ Read top to bottom, this module is the appendix to the lessons' input pipelines:
    truncated, empty or non-image file is named in a clear error, never a crash deep inside a
    ``tf.data`` iterator.
 4. **Loaders**: :func:`load_paired_folder` (pix2pix layout), :func:`load_unpaired_folder`
-   (CycleGAN layout), :func:`load_cycle_gan_tfds` (TFDS ``cycle_gan/*``) and :func:`load_digits`.
+   (CycleGAN layout; one of its folders: :func:`load_image_folder`), :func:`load_cycle_gan_tfds` (TFDS ``cycle_gan/*``) and :func:`load_digits`.
 5. **Measuring** the input pipeline (:func:`pipeline_throughput`), and the held-out images of
    an unpaired set as arrays (:func:`unpaired_test_images`).
 
@@ -506,30 +506,43 @@ def _single_image_pipeline(ds: tf.data.Dataset, image_size: int, jitter: bool, b
     return _finish(ds, batch_size, drop_remainder, deterministic=seed is not None or not shuffle)
 
 
+def load_image_folder(folder: str | os.PathLike, image_size: int = 256, jitter: bool = True, batch_size: int = 1,
+                      shuffle: bool = True, skip_bad_files: bool = False, cache: bool = True,
+                      seed: int | None = None, drop_remainder: bool = True) -> tf.data.Dataset:
+    """One folder of single images (one domain of an unpaired set) as batches in [-1, 1].
+
+    CycleGAN's preprocessing, one image at a time (Zhu et al. 2017); arguments as in
+    :func:`load_paired_folder`. With ``jitter=False, shuffle=False, drop_remainder=False`` each
+    file is read once, in name order: the held-out images of an evaluation.
+
+    Returns:
+        a ``tf.data.Dataset`` of float32 ``(batch_size, image_size, image_size, 3)``.
+    """
+    folder = Path(folder)
+    images = _images_in_split(folder, _UNPAIRED_LAYOUT, paired=False, skip_bad_files=skip_bad_files)
+    _check_batch(batch_size, len(images), drop_remainder, folder)
+    ds = _decoded_images(images, shuffle, cache, seed)
+    return _single_image_pipeline(ds, image_size, jitter, batch_size, seed, drop_remainder, shuffle)
+
+
 def load_unpaired_folder(path: str | os.PathLike, split: str = "train", image_size: int = 256,
                          jitter: bool = True, batch_size: int = 1, shuffle: bool = True,
                          skip_bad_files: bool = False, cache: bool = True, seed: int | None = None,
                          drop_remainder: bool = True) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     """Two independent datasets, domain A and domain B, from ``<path>/<split>A`` and ``<path>/<split>B``.
 
-    Same preprocessing as the paired loader, one image at a time (Zhu et al. 2017). The two
-    folders may hold different numbers of images; zip them (and ``.repeat()`` the shorter one)
-    in the training loop. Arguments as in :func:`load_paired_folder`.
+    Each is :func:`load_image_folder`'s (domain B's seed is ``seed + 1``). The two folders may
+    hold different numbers of images; zip them (and ``.repeat()`` the shorter one) in the
+    training loop. Arguments as in :func:`load_paired_folder`.
 
     Returns:
         ``(ds_a, ds_b)``, each a ``tf.data.Dataset`` of float32 ``(batch_size, image_size, image_size, 3)``.
     """
-    out = []
     root = dataset_folder(path)
-    for offset, domain in enumerate("AB"):
-        folder = root / f"{split}{domain}"
-        images = _images_in_split(folder, _UNPAIRED_LAYOUT, paired=False, skip_bad_files=skip_bad_files)
-        _check_batch(batch_size, len(images), drop_remainder, folder)
-        domain_seed = None if seed is None else seed + offset
-        ds = _decoded_images(images, shuffle, cache, domain_seed)
-        out.append(_single_image_pipeline(ds, image_size, jitter, batch_size, domain_seed, drop_remainder,
-                                          shuffle))
-    return out[0], out[1]
+    ds_a, ds_b = (load_image_folder(root / f"{split}{domain}", image_size, jitter, batch_size, shuffle,
+                                    skip_bad_files, cache, None if seed is None else seed + offset, drop_remainder)
+                  for offset, domain in enumerate("AB"))
+    return ds_a, ds_b
 
 
 #: The TFDS ``cycle_gan`` configs (https://www.tensorflow.org/datasets/catalog/cycle_gan).
@@ -729,7 +742,7 @@ __all__ = [
     "shipped_paired_path", "shipped_unpaired_path", "shipped_digits_path", "true_translation",
     "normalize", "denormalize", "split_pair", "resize", "random_crop_pair", "random_mirror_pair",
     "random_jitter", "list_image_files", "check_image_files", "CheckedImage", "load_paired_folder",
-    "load_unpaired_folder", "load_cycle_gan_tfds", "load_digits", "load_digits_arrays",
+    "load_image_folder", "load_unpaired_folder", "load_cycle_gan_tfds", "load_digits", "load_digits_arrays",
     "MIN_HALF_SIZE", "make_facade_like_folder", "pipeline_throughput",
     "epoch_rates", "load_unpaired", "unpaired_test_images",
 ]

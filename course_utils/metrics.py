@@ -4,8 +4,9 @@ Read this module top to bottom as an appendix to the lessons.
 
 1. **Paired results** (Pix2Pix, and the shipped unpaired set whose true answer is known):
    :func:`mean_l1`, :func:`psnr` and :func:`ssim` compare a prediction with its target.
-2. **CycleGAN**: :func:`cycle_error` measures how far ``F(G(x))`` lands from ``x``, and
-   :func:`correspondence_error` how far ``G(x)`` lands from the known true translation.
+2. **CycleGAN**: the cycle error is :func:`mean_l1` of ``x`` and ``F(G(x))`` (the cycle loss
+   without its weight), and :func:`correspondence_error` how far ``G(x)`` lands from the known
+   true translation.
 3. **Distributions**: :func:`kid_from_features` is the kernel inception distance between two
    sets of features, and :func:`kernel_inception_distance` computes it from images with
    InceptionV3 (or any extractor you pass).
@@ -28,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from course_utils.images import SSIM_SETTINGS, as_batch, as_numpy, check_range, to_unit
+from course_utils.images import SSIM_MIN_SIZE, as_batch, as_numpy, check_range, ssim_fits, to_unit
 from course_utils.counts import positive_int
 
 ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understands
@@ -106,32 +107,22 @@ def ssim(prediction: ArrayLike, target: ArrayLike, *, per_image: bool = False) -
         per_image: return the array of per-image values instead of their mean.
     """
     x, y = _paired(prediction, target, ("prediction", "target"))
-    if min(x.shape[1], x.shape[2]) < 11:
+    if not ssim_fits(x.shape[1], x.shape[2]):
         raise ValueError(
-            f"SSIM uses an 11x11 window, so images must be at least 11x11; got {x.shape[1]}x{x.shape[2]}. "
+            f"SSIM uses an {SSIM_MIN_SIZE}x{SSIM_MIN_SIZE} window, so images must be at least that large; "
+            f"got {x.shape[1]}x{x.shape[2]}. "
             "Compare larger images, or use mean_l1 / psnr for tiny ones."
         )
     import tensorflow as tf
 
-    values = tf.image.ssim(
-        tf.constant(to_unit(x)), tf.constant(to_unit(y)), max_val=1.0, **SSIM_SETTINGS
-    ).numpy().astype(np.float64)
+    values = tf.image.ssim(tf.constant(to_unit(x)), tf.constant(to_unit(y)), max_val=1.0).numpy().astype(np.float64)
     return values if per_image else float(np.mean(values))
 
 
 # ---------------------------------------------------------------------------
-# 2. CycleGAN: there and back again, and against the known truth.
+# 2. CycleGAN: there and back again (``mean_l1(x, F(G(x)))``, the cycle loss without its
+#    weight), and against the known truth.
 # ---------------------------------------------------------------------------
-def cycle_error(x: ArrayLike, reconstructed: ArrayLike) -> float:
-    """Mean absolute error between ``x`` and its round trip ``F(G(x))``.
-
-    It is the cycle-consistency loss of Zhu et al. (2017) without the weight lambda: 0 when
-    translating there and back returns the very same image.
-    """
-    a, b = _paired(x, reconstructed, ("x", "reconstructed"))
-    return float(np.mean(np.abs(a - b)))
-
-
 def correspondence_error(
     translated: ArrayLike,
     truth: ArrayLike | Callable[[Any], ArrayLike],
@@ -466,7 +457,6 @@ __all__: Sequence[str] = (
     "mean_l1",
     "psnr",
     "ssim",
-    "cycle_error",
     "correspondence_error",
     "KIDResult",
     "polynomial_kernel",

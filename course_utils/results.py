@@ -40,7 +40,7 @@ import numpy as np
 
 from course_utils import data, inference, metrics, models
 from course_utils.files import file_sha256, write_atomically
-from course_utils.images import as_numpy, from_uint8
+from course_utils.images import as_numpy, from_uint8, ssim_fits
 
 # ===========================================================================
 # 1. Held-out data and baselines
@@ -90,7 +90,7 @@ def unpaired_split(split: str, image_size: int, root: str | os.PathLike | None =
 def image_scores(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     """L1 (lower is better), PSNR in dB and SSIM (higher is better) of predictions against targets."""
     scores = {"l1": metrics.mean_l1(predictions, targets), "psnr": metrics.psnr(predictions, targets)}
-    if min(targets.shape[1:3]) >= 11:     # SSIM's 11x11 window
+    if ssim_fits(*targets.shape[1:3]):
         scores["ssim"] = metrics.ssim(predictions, targets)
     return scores
 

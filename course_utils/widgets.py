@@ -301,7 +301,7 @@ def translation_explorer(
         if truth is not None:
             parts.append(f"|{g}(x) - true target| = {metrics.mean_l1(shown[f'{g}(x)'], truth[i]):.4f}")
         if backward is not None:
-            parts.append(f"cycle |{f}({g}(x)) - x| = {metrics.cycle_error(shown['x'], shown[f'{f}({g}(x)) cycle']):.4f}")
+            parts.append(f"cycle |{f}({g}(x)) - x| = {metrics.mean_l1(shown['x'], shown[f'{f}({g}(x)) cycle']):.4f}")
             parts.append(f"identity |{f}(x) - x| = {metrics.mean_l1(shown[f'{f}(x) identity'], shown['x']):.4f}")
         text = f"test image {i}: " + ("; ".join(parts) if parts else "no target or backward generator given")
         return _render(fig), text

@@ -219,8 +219,8 @@ true_f = lambda images: data.true_translation(images, "BtoA")   # dusk -> day, i
 lazy_g = lambda images: np.repeat(dusk.numpy()[:1], len(images), axis=0)  # same dusk picture for every x
 
 x = day.numpy()                                                  # (6, 64, 64, 3)
-print(f"cycle error with the true G and F:  {metrics.cycle_error(x, true_f(true_g(x))):.4f}")
-print(f"cycle error with the lazy G:        {metrics.cycle_error(x, true_f(lazy_g(x))):.4f}")
+print(f"cycle error with the true G and F:  {metrics.mean_l1(x, true_f(true_g(x))):.4f}")
+print(f"cycle error with the lazy G:        {metrics.mean_l1(x, true_f(lazy_g(x))):.4f}")
 plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
                          names=("x", "lazy G(x)", "F(lazy G(x))", ""));
 
@@ -500,7 +500,7 @@ np.testing.assert_allclose([bright_by_in[0].mean(), bright_by_in[0].std()], [0.0
 # replacements: the course's 20-line `course_utils.layers.InstanceNormalization` (read it: it is
 # `ops.moments` over height and width), and Keras's own `GroupNormalization` with one group per
 # channel (`groups=-1`). With the same $\epsilon$ and no learned scale and offset (the CycleGAN
-# code's setting) they agree:
+# code's setting) they agree, so the course's own networks use Keras's layer:
 
 # %%
 features = tf.random.normal((2, 16, 16, 8)) * 3.0 + 1.0           # (batch, h, w, channels)
@@ -538,7 +538,7 @@ print(f"PatchGAN for CycleGAN: {paper_d.count_params():,} parameters, input {pap
 print("normalisation layers:", norm_layers)
 print("receptive field of one score:", models.receptive_field_size(models.PIX2PIX_PATCHGAN_LAYERS), "pixels a side")
 assert paper_d.input_shape == (None, 256, 256, 3) and paper_d.output_shape == (None, 30, 30, 1)
-assert norm_layers == ["InstanceNormalization"] * 3            # none on the first block
+assert norm_layers == ["GroupNormalization"] * 3               # instance norm (groups=-1); none on the first block
 assert paper_d.count_params() == 2_764_737                    # the authors' NLayerDiscriminator with 3 input channels
 assert models.receptive_field_size(models.PIX2PIX_PATCHGAN_LAYERS) == 70
 
@@ -1016,8 +1016,8 @@ plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
 # ($G(x) = x$) scores the error printed last.
 
 # %%
-print(f"cycle error    X -> Y -> X: {metrics.cycle_error(x_test, f_g_x):.3f}, "
-      f"Y -> X -> Y: {metrics.cycle_error(y_test, g_f_y):.3f}")
+print(f"cycle error    X -> Y -> X: {metrics.mean_l1(x_test, f_g_x):.3f}, "
+      f"Y -> X -> Y: {metrics.mean_l1(y_test, g_f_y):.3f}")
 if cfg.dataset == "shipped":
     judged = results.cyclegan_results(G, F)   # all 40 + 40 test images
     for way, name in (("AtoB", "G: day -> dusk"), ("BtoA", "F: dusk -> day")):

@@ -1012,8 +1012,8 @@ g_x = inference.translate(payoff.generator_g, test_x)           # (N, S, S, 3): 
 f_y = inference.translate(payoff.generator_f, test_y)           # (N, S, S, 3): Y -> X
 f_g_x = inference.translate(payoff.generator_f, g_x)            # the round trips
 g_f_y = inference.translate(payoff.generator_g, f_y)
-print(f"{len(test_x)} + {len(test_y)} test images; cycle error  x -> G -> F: {metrics.cycle_error(test_x, f_g_x):.3f}"
-      f"   y -> F -> G: {metrics.cycle_error(test_y, g_f_y):.3f}")
+print(f"{len(test_x)} + {len(test_y)} test images; cycle error  x -> G -> F: {metrics.mean_l1(test_x, f_g_x):.3f}"
+      f"   y -> F -> G: {metrics.mean_l1(test_y, g_f_y):.3f}")
 
 # %% [markdown]
 # On the shipped set, the paired numbers against the true translation, with the baseline beside them

@@ -106,10 +106,8 @@ def test_inputs_out_of_range_or_mismatched_raise_teaching_errors():
 
 
 # --- CycleGAN ---------------------------------------------------------------------------
-def test_cycle_error_and_correspondence_error_known_answers():
+def test_correspondence_error_known_answers():
     x = _images()
-    assert metrics.cycle_error(x, x) == 0.0
-    assert metrics.cycle_error(x, x - 0.05) == pytest.approx(0.05, abs=1e-6)
 
     def truth(imgs):  # the "known true translation": a colour flip
         return -np.asarray(imgs)

@@ -23,7 +23,6 @@ def test_settings_differ_only_in_packing():
     plain, packed = ring.ring_settings(config.GanBasicsConfig.smoke())
     assert (plain.name, plain.pack, packed.name, packed.pack) == ("plain", 1, "packed", 2)
     assert plain == dataclasses.replace(packed, name="plain", pack=1)
-    assert (plain.steps, plain.batch_size, plain.learning_rate, plain.final_learning_rate) == (1500, 256, 1e-3, 1e-4)
 
 
 @pytest.mark.slow  # trains the ring GAN twice
