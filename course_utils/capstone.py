@@ -18,7 +18,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 MODELS = ("pix2pix", "cyclegan")
 

@@ -171,6 +171,8 @@ def _describe(op) -> list[str]:
         return [_ACTIVATIONS.get(act, act)]
     if low == "dropout":
         return [f"Dropout({op.rate:g})"]
+    if low == "groupnormalization" and _one_group_per_channel(op):
+        return ["InstanceNormalization"]     # the same computation as course_utils.layers.InstanceNormalization
     words = [cls]
     if hasattr(op, "kernel_size") and hasattr(op, "strides"):
         k, s = tuple(op.kernel_size), tuple(op.strides)
@@ -180,6 +182,14 @@ def _describe(op) -> list[str]:
     if act_name and act_name != "linear" and low not in _NORMS:
         words.append(_ACTIVATIONS.get(act_name, act_name))
     return words
+
+
+def _one_group_per_channel(op) -> bool:
+    """Whether a ``GroupNormalization`` is instance norm: ``groups=-1``, or as many groups as channels."""
+    try:
+        return op.groups in (-1, op.input.shape[op.axis])
+    except (AttributeError, ValueError, IndexError):
+        return op.groups == -1
 
 
 def layer_sequence(model) -> list[str]:

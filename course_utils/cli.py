@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from course_utils import recipes
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+from course_utils.files import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, is_archive, is_image_file
 
 #: Settings a resumed run must share with the run that wrote the checkpoints: they fix the networks,
 #: the data and what one step does. Each maps to the option that sets it, for the error message.
@@ -38,8 +37,6 @@ RESUME_KEYS = {"model": "model", "data_files": "--data (its training files)", "t
                "precision": "--precision", "learning_rate": "--learning-rate", "direction": "--direction",
                "skip_bad_files": "--skip-bad-files", "upsample": "--upsample"}
 
-#: What ``--data`` may also be: an archive of the dataset folder (see course_utils.data.dataset_folder).
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
 class UsageError(ValueError):
@@ -163,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--model", required=True, type=Path,
                     help="a .keras file, an export/ folder, or a training --out folder")
     tl.add_argument("--input", required=True, type=Path,
-                    help="an image file, or a folder of images (.png, .jpg, .jpeg, .bmp, .webp)")
+                    help=f"an image file, or a folder of images ({', '.join(IMAGE_SUFFIXES)})")
     tl.add_argument("--output", required=True, type=Path, help="folder for the translated images (created)")
     tl.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
                     help="for a CycleGAN folder: AtoB uses generator_g.keras, BtoA generator_f.keras "
@@ -454,7 +451,7 @@ def train_command(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"--data {args.data}: no such folder or archive. Give the dataset folder "
                                     "(pix2pix: with train/; cyclegan: with trainA/ and trainB/), a .zip or .tar.gz "
                                     "of it, or 'shipped'.")
-        if not args.data.lower().endswith(ARCHIVE_SUFFIXES):
+        if not is_archive(args.data):
             raise ValueError(f"--data {args.data} is a file but not a dataset archive ({', '.join(ARCHIVE_SUFFIXES)}); "
                              "give the dataset folder or a .zip / .tar.gz of it")
 
@@ -537,93 +534,36 @@ def _last_validation(out: Path) -> dict[str, Any] | None:
 # ===========================================================================
 # translate
 # ===========================================================================
-def _model_file(model: Path, direction: str) -> Path:
-    """The .keras file to use for ``--model`` and ``--direction``."""
-    if model.is_file():
-        if model.suffix != ".keras":
-            raise ValueError(f"--model {model} is not a .keras file; give an exported generator or its folder")
-        return model
-    if not model.is_dir():
-        raise FileNotFoundError(f"--model {model}: no such file or folder")
-    folder = model / "export" if (model / "export").is_dir() else model
-    one_way, forward, backward = folder / "generator.keras", folder / "generator_g.keras", folder / "generator_f.keras"
-    if forward.exists() or backward.exists():
-        chosen = forward if direction == "AtoB" else backward
-        if not chosen.exists():
-            raise FileNotFoundError(f"{chosen} is missing; export the run again (rerun its train command)")
-        return chosen
-    if one_way.exists():
-        if direction == "BtoA":
-            raise ValueError(f"{one_way} translates one way only (A to B); leave out --direction BtoA")
-        return one_way
-    raise FileNotFoundError(f"no generator .keras file in {folder}: expected generator.keras (pix2pix) or "
-                            "generator_g.keras/generator_f.keras (cyclegan); train first, or point to the file")
-
-
 def _input_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        files = sorted(p for p in path.iterdir() if is_image_file(p) and p.is_file())
         if not files:
             raise FileNotFoundError(f"--input {path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
         return files
     raise FileNotFoundError(f"--input {path}: no such file or folder")
 
 
-def translate_image(generator: Any, image: Any) -> Any:
-    """Translate one PIL image of any size and mode with ``generator``; returns a PIL image.
-
-    The image is converted to the model's channels (RGB or grayscale), resized to its input
-    size, scaled to [-1, 1], translated, and resized back to the original size. A transparent
-    image keeps its alpha channel.
-    """
-    import numpy as np
-    from PIL import Image
-
-    _, height, width, channels = generator.input_shape
-    if height is None or width is None or channels not in (1, 3):
-        raise ValueError(f"the generator takes inputs of shape {generator.input_shape}; translate needs a fixed "
-                         "(height, width) and 1 or 3 channels, as the course's exported generators have")
-    alpha = None
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        alpha = image.convert("RGBA").getchannel("A")
-    source = image.convert("L" if channels == 1 else "RGB")
-    original_size = source.size
-    resized = source.resize((width, height), Image.Resampling.BICUBIC)
-    from course_utils import images, inference
-
-    x = images.from_uint8(np.asarray(resized).reshape(1, height, width, channels))
-    y = images.to_uint8(inference.translate(generator, x)[0])   # the course's inference convention
-    out = Image.fromarray(y[..., 0] if y.shape[-1] == 1 else y)
-    out = out.resize(original_size, Image.Resampling.BICUBIC)
-    if alpha is not None:
-        out = out.convert("RGBA" if out.mode == "RGB" else "LA")
-        out.putalpha(alpha)
-    return out
-
-
 def translate_command(args: argparse.Namespace) -> int:
     """``translate``: every input image through the generator, same names in ``--output``."""
-    model_path = _model_file(args.model, args.direction)
+    from course_utils import evaluation, inference
+
+    model_path = evaluation.find_generators(args.model).for_direction(args.direction)
     files = _input_files(args.input)
     if args.output.exists() and not args.output.is_dir():
         raise UsageError(f"--output {args.output} is a file; give a folder")
     from PIL import Image, UnidentifiedImageError
     from tqdm import tqdm
 
-    import keras
-
-    from course_utils import layers  # noqa: F401  (registers the custom layers for loading)
-
-    generator = keras.saving.load_model(model_path, compile=False)
+    generator = evaluation.load_generator(model_path)
     args.output.mkdir(parents=True, exist_ok=True)
     written = []
     for path in tqdm(files, desc="translate", unit="image", file=sys.stderr, disable=len(files) < 2):
         try:
             with Image.open(path) as image:
                 image.load()
-                result = translate_image(generator, image)
+                result = inference.translate_image(generator, image)
         except (UnidentifiedImageError, OSError) as err:
             raise ValueError(f"{path} is not a readable image ({err})") from None
         target = args.output / path.name

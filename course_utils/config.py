@@ -15,16 +15,12 @@ Only sizes and step counts differ between the profiles; the code path is the sam
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import numbers
 import os
-import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import TypeVar
 
 # ---------------------------------------------------------------------------
 # Where the course lives. Badges and Colab install cells are generated from,
@@ -87,7 +83,7 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
+from course_utils import config, runtime
 """
 
 
@@ -114,21 +110,6 @@ def data_dir() -> Path:
         "Reinstall the package (pip install from the repository or a wheel built by `python -m build`; "
         "both carry the data), or set COURSE_DATA_DIR to a copy of the repository's data/ folder."
     )
-
-
-# ---------------------------------------------------------------------------
-# Checking a count argument (batch sizes, steps, blocks...), once for the whole package.
-# ---------------------------------------------------------------------------
-def positive_int(value: object, name: str, meaning: str = "") -> int:
-    """``value`` if it is a whole number >= 1 (``True``/``False`` are not), else a ``ValueError``.
-
-    The one check behind every "how many" argument of the package (batch sizes, steps, blocks,
-    samples...); ``meaning`` says what the number counts, in the message.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        what = f" ({meaning})" if meaning else ""
-        raise ValueError(f"{name} must be a positive integer{what}, got {value!r}.")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------
@@ -193,15 +174,6 @@ class GanBasicsConfig(LessonConfig):
         # A quarter of the widths, so that ~1 minute on a CPU ends in digits you can read (docs/results.md).
         return dict(dataset="shipped", batch_size=64, epochs=10, steps_per_epoch=None, num_examples=None,
                     generator_filters=64, discriminator_filters=16, ring_seeds=(0,))
-
-    def ring_settings(self):
-        """The ring's two settings, identical but for packing: ``plain`` (pack 1) and ``packed``."""
-        from course_utils.ring import RingSetting
-
-        common = dict(steps=self.ring_steps, batch_size=self.ring_batch_size,
-                      learning_rate=self.ring_learning_rate, final_learning_rate=self.ring_final_learning_rate,
-                      beta_1=self.ring_beta_1)
-        return (RingSetting("plain", pack=1, **common), RingSetting("packed", pack=self.ring_pack, **common))
 
 
 @dataclass(frozen=True)
@@ -318,100 +290,3 @@ class CapstoneConfig(LessonConfig):
         # 8 filters, which reached 0.181 (0.91x). Measured on the shared 2-core machine.
         return dict(image_size=32, filters=16, batch_size=1, steps=400, checkpoint_every=200, report_images=8,
                     out_dir="build/runs")
-
-
-# ---------------------------------------------------------------------------
-# The runtime: which accelerator is there, and what to do if there is none.
-# ---------------------------------------------------------------------------
-#: Lines TensorFlow's C++ runtime prints while it starts on a machine without a GPU: none of
-#: them asks anything of a learner. They are written before TensorFlow reads
-#: ``TF_CPP_MIN_LOG_LEVEL`` (course_utils sets it, see ``course_utils/__init__.py``), so
-#: :func:`import_tensorflow` drops them from what it catches; any other line still shows.
-TF_STARTUP_NOISE = re.compile(
-    r"All log messages before absl::InitializeLog|oneDNN custom operations are on|cudart_stub\.cc"
-    r"|Could not find cuda drivers|cpu_feature_guard\.cc|To enable the following instructions:"
-    r"|rebuild TensorFlow with the appropriate compiler flags|failed call to cuInit"
-    r"|Unable to register cu(DNN|FFT|BLAS) factory|computation_placer\.cc|TF-TRT Warning"
-)
-
-
-@contextlib.contextmanager
-def _drop_native_stderr(noise: re.Pattern) -> Iterator[None]:
-    """Catch what C/C++ code writes to file descriptor 2 in the block; re-show the lines not ``noise``."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):   # no real stderr: nothing to filter
-        yield
-        return
-    with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            caught.seek(0)
-            lines = caught.read().decode("utf-8", "replace").splitlines(keepends=True)
-            kept = "".join(line for line in lines if line.strip() and not noise.search(line))
-            if kept:
-                sys.stderr.write(kept)
-
-
-def import_tensorflow():
-    """``import tensorflow``, without the start-up lines it prints on a CPU runtime.
-
-    The lines of :data:`TF_STARTUP_NOISE` (no CUDA driver, oneDNN, CPU instructions) are
-    dropped; any other message TensorFlow writes while it starts is shown as usual, and Python
-    warnings are never touched.
-    """
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    with _drop_native_stderr(TF_STARTUP_NOISE):
-        import tensorflow as tf
-
-        tf.config.list_physical_devices("GPU")   # a CPU runtime's failed cuInit is logged here
-    return tf
-
-
-def check_gpu(verbose: bool = True) -> list[dict]:
-    """List the GPUs TensorFlow sees (name, memory when known) and say what to do if there are none.
-
-    Returns one dict per GPU: ``{"name": ..., "compute_capability": (major, minor) or None}``.
-
-    It only reads the physical devices, so TensorFlow's devices are not initialised yet: a lesson
-    can still configure logical devices afterwards (see ``course_utils.distribute``).
-    """
-    tf = import_tensorflow()
-
-    gpus = []
-    for device in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(device)
-        gpus.append({"name": details.get("device_name", device.name),
-                     "compute_capability": details.get("compute_capability")})
-    if verbose:
-        if gpus:
-            for i, g in enumerate(gpus):
-                print(f"GPU {i}: {g['name']}")
-        elif in_colab():
-            print("No GPU. In Colab choose Runtime > Change runtime type > T4 GPU, then run the notebook again.")
-        else:
-            print("No GPU found: lessons run on the CPU (use COURSE_SMOKE=1 for quick runs).")
-    return gpus
-
-
-def start_lesson(lesson: type[C]) -> C:
-    """What every lesson does right after its install lines: its settings, the GPU check, the seeds.
-
-    Returns ``lesson.current()`` (the smoke profile when ``COURSE_SMOKE=1``, otherwise the full
-    one) after printing it and :func:`check_gpu`'s verdict, and seeds Python, NumPy and TensorFlow
-    with its ``seed`` (``keras.utils.set_random_seed``). TensorFlow's devices are not initialised:
-    a lesson can still configure logical devices afterwards (lesson 04 splits the CPU).
-    """
-    cfg = lesson.current()
-    print(cfg)
-    check_gpu()
-    import keras
-
-    keras.utils.set_random_seed(cfg.seed)
-    return cfg

@@ -11,10 +11,12 @@ Read top to bottom, this module is the appendix to the lessons' input pipelines:
    truncated, empty or non-image file is named in a clear error, never a crash deep inside a
    ``tf.data`` iterator.
 4. **Loaders**: :func:`load_paired_folder` (pix2pix layout), :func:`load_unpaired_folder`
-   (CycleGAN layout), :func:`load_cycle_gan_tfds` (TFDS ``cycle_gan/*``) and :func:`load_digits`.
-5. **Downloading and unpacking**: the pix2pix archives (:func:`download_pix2pix_dataset`) and
-   your own dataset packed as a ``.zip`` or ``.tar.gz`` (:func:`dataset_folder`), both safely.
-6. **Measuring** the input pipeline (:func:`pipeline_throughput`).
+   (CycleGAN layout; one of its folders: :func:`load_image_folder`), :func:`load_cycle_gan_tfds` (TFDS ``cycle_gan/*``) and :func:`load_digits`.
+5. **Measuring** the input pipeline (:func:`pipeline_throughput`), and the held-out images of
+   an unpaired set as arrays (:func:`unpaired_test_images`).
+
+Downloading the pix2pix archives and unpacking your own dataset from a ``.zip`` or ``.tar.gz``
+are :mod:`course_utils.archives`'s; every loader here accepts such an archive in place of a folder.
 
 Conventions everywhere: images are ``float32``, channels-last, in ``[-1, 1]`` (the range of a
 ``tanh`` generator); batches have a fixed (static) shape, so a compiled training step is traced
@@ -28,14 +30,10 @@ Adversarial Networks", section 6.2 and Zhu et al. 2017 (CycleGAN), appendix 7.1:
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import os
-import shutil
 import statistics
-import tarfile
 import tempfile
 import time
-import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,13 +44,12 @@ import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
 from course_utils import config
+from course_utils.archives import dataset_folder
+from course_utils.files import IMAGE_SUFFIXES, is_image_file
 from course_utils.images import UINT8_HALF, from_uint8, to_unit
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 AUTOTUNE = tf.data.AUTOTUNE
-
-#: File endings the folder loaders read (case-insensitive).
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 #: The jitter's "load size" relative to the crop size: 286 / 256 in both papers.
 JITTER_SCALE = 286 / 256
@@ -246,8 +243,8 @@ def list_image_files(folder: str | os.PathLike) -> list[Path]:
 
 def _check_one(path: Path, paired: bool) -> CheckedImage | str:
     """Return a CheckedImage, or the reason (a sentence) why the file cannot be used."""
-    if path.suffix.lower() not in IMAGE_EXTENSIONS:
-        return f"not an image file (expected {', '.join(IMAGE_EXTENSIONS)})"
+    if not is_image_file(path):
+        return f"not an image file (expected {', '.join(IMAGE_SUFFIXES)})"
     try:
         if path.stat().st_size == 0:
             return "empty file (0 bytes)"
@@ -366,12 +363,12 @@ def _warn_not_square(images: Sequence[CheckedImage], show: int = 10) -> None:
 
 
 _PAIRED_LAYOUT = """  <path>/
-    train/   *.jpg | *.jpeg | *.png   each one image: input A and target B side by side (ideally width = 2 x height)
+    train/   *.jpg | *.png | *.bmp      each one image: input A and target B side by side (ideally width = 2 x height)
     val/     (same)
     test/    (same)"""
 
 _UNPAIRED_LAYOUT = """  <path>/
-    trainA/  *.jpg | *.jpeg | *.png   images of domain A
+    trainA/  *.jpg | *.png | *.bmp      images of domain A
     trainB/  images of domain B (not paired with trainA)
     testA/   testB/"""
 
@@ -509,30 +506,43 @@ def _single_image_pipeline(ds: tf.data.Dataset, image_size: int, jitter: bool, b
     return _finish(ds, batch_size, drop_remainder, deterministic=seed is not None or not shuffle)
 
 
+def load_image_folder(folder: str | os.PathLike, image_size: int = 256, jitter: bool = True, batch_size: int = 1,
+                      shuffle: bool = True, skip_bad_files: bool = False, cache: bool = True,
+                      seed: int | None = None, drop_remainder: bool = True) -> tf.data.Dataset:
+    """One folder of single images (one domain of an unpaired set) as batches in [-1, 1].
+
+    CycleGAN's preprocessing, one image at a time (Zhu et al. 2017); arguments as in
+    :func:`load_paired_folder`. With ``jitter=False, shuffle=False, drop_remainder=False`` each
+    file is read once, in name order: the held-out images of an evaluation.
+
+    Returns:
+        a ``tf.data.Dataset`` of float32 ``(batch_size, image_size, image_size, 3)``.
+    """
+    folder = Path(folder)
+    images = _images_in_split(folder, _UNPAIRED_LAYOUT, paired=False, skip_bad_files=skip_bad_files)
+    _check_batch(batch_size, len(images), drop_remainder, folder)
+    ds = _decoded_images(images, shuffle, cache, seed)
+    return _single_image_pipeline(ds, image_size, jitter, batch_size, seed, drop_remainder, shuffle)
+
+
 def load_unpaired_folder(path: str | os.PathLike, split: str = "train", image_size: int = 256,
                          jitter: bool = True, batch_size: int = 1, shuffle: bool = True,
                          skip_bad_files: bool = False, cache: bool = True, seed: int | None = None,
                          drop_remainder: bool = True) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     """Two independent datasets, domain A and domain B, from ``<path>/<split>A`` and ``<path>/<split>B``.
 
-    Same preprocessing as the paired loader, one image at a time (Zhu et al. 2017). The two
-    folders may hold different numbers of images; zip them (and ``.repeat()`` the shorter one)
-    in the training loop. Arguments as in :func:`load_paired_folder`.
+    Each is :func:`load_image_folder`'s (domain B's seed is ``seed + 1``). The two folders may
+    hold different numbers of images; zip them (and ``.repeat()`` the shorter one) in the
+    training loop. Arguments as in :func:`load_paired_folder`.
 
     Returns:
         ``(ds_a, ds_b)``, each a ``tf.data.Dataset`` of float32 ``(batch_size, image_size, image_size, 3)``.
     """
-    out = []
     root = dataset_folder(path)
-    for offset, domain in enumerate("AB"):
-        folder = root / f"{split}{domain}"
-        images = _images_in_split(folder, _UNPAIRED_LAYOUT, paired=False, skip_bad_files=skip_bad_files)
-        _check_batch(batch_size, len(images), drop_remainder, folder)
-        domain_seed = None if seed is None else seed + offset
-        ds = _decoded_images(images, shuffle, cache, domain_seed)
-        out.append(_single_image_pipeline(ds, image_size, jitter, batch_size, domain_seed, drop_remainder,
-                                          shuffle))
-    return out[0], out[1]
+    ds_a, ds_b = (load_image_folder(root / f"{split}{domain}", image_size, jitter, batch_size, shuffle,
+                                    skip_bad_files, cache, None if seed is None else seed + offset, drop_remainder)
+                  for offset, domain in enumerate("AB"))
+    return ds_a, ds_b
 
 
 #: The TFDS ``cycle_gan`` configs (https://www.tensorflow.org/datasets/catalog/cycle_gan).
@@ -619,297 +629,7 @@ def load_digits(source: str = "mnist", batch_size: int = 256, num_examples: int 
 
 
 # ===========================================================================
-# 5. Downloading the pix2pix archives
-# ===========================================================================
-PIX2PIX_BASE_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
-
-
-@dataclass(frozen=True)
-class Pix2PixArchive:
-    """A pix2pix dataset archive: its pinned checksum (``None``: none published), the direction
-    that turns the drawing-like half (labels, edges, map) into the photo (night -> day for
-    night2day), and a line about it."""
-
-    sha256: str | None
-    direction: str
-    about: str
-
-
-#: The archives of the pix2pix authors (Isola et al. 2017), each file "A | B". We searched for a
-#: published SHA-256 of these archives and found none, so none is pinned: a download prints the
-#: hash it got, so that you can pin it yourself (``sha256=...``). The pix2pix repository trains
-#: facades labels -> photo with ``--direction BtoA``; A is the photo in facades, cityscapes and
-#: maps, the edge map in edges2*, the night view in night2day.
-PIX2PIX_DATASETS: dict[str, Pix2PixArchive] = {
-    "facades": Pix2PixArchive(None, "BtoA", "400 building facades (CMP Facades): photo | labels"),
-    "cityscapes": Pix2PixArchive(None, "BtoA", "2,975 street scenes (Cityscapes): photo | labels"),
-    "maps": Pix2PixArchive(None, "BtoA", "1,096 pairs from Google Maps: aerial photo | map"),
-    "edges2shoes": Pix2PixArchive(None, "AtoB", "50k shoes (UT Zappos50K): edges | photo"),
-    "edges2handbags": Pix2PixArchive(None, "AtoB", "137k handbags (Amazon): edges | photo"),
-    "night2day": Pix2PixArchive(None, "AtoB", "about 20k webcam pairs: night | day"),
-}
-
-
-def _sha256_and_download(url: str, dest: Path, progress: bool) -> str:
-    """Stream ``url`` to ``dest`` with a progress bar, returning the SHA-256 of the bytes."""
-    from tqdm.auto import tqdm
-
-    digest = hashlib.sha256()
-    try:
-        response = urllib.request.urlopen(url, timeout=60)
-    except (OSError, ValueError) as err:  # URLError is an OSError; a malformed URL a ValueError
-        raise ConnectionError(f"Could not download {url}: {err}\nCheck the address and the internet "
-                              "connection (on Colab: Runtime > Restart and try again).") from err
-    with response, open(dest, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                digest.update(chunk)
-                bar.update(len(chunk))
-    return digest.hexdigest()
-
-
-def _unsafe_members(archive: tarfile.TarFile, target: Path) -> list[str]:
-    """Members that would land outside ``target`` (``../``, absolute paths, links out) or are devices."""
-    root = target.resolve()
-    bad = []
-    for member in archive.getmembers():
-        dest = (root / member.name).resolve()
-        if Path(member.name).is_absolute() or not dest.is_relative_to(root):
-            bad.append(f"{member.name} (path leaves the folder)")
-        elif member.issym() or member.islnk():
-            base = dest.parent if member.issym() else root
-            link = (base / member.linkname).resolve()
-            if Path(member.linkname).is_absolute() or not link.is_relative_to(root):
-                bad.append(f"{member.name} -> {member.linkname} (link points out of the folder)")
-        elif not (member.isfile() or member.isdir()):
-            bad.append(f"{member.name} (device or special file)")
-    return bad
-
-
-def safe_extract(archive_path: str | os.PathLike, target: str | os.PathLike) -> None:
-    """Extract a tar archive into ``target``, refusing the whole archive if any member would escape it."""
-    target = Path(target)
-    target.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive_path) as archive:
-        bad = _unsafe_members(archive, target)
-        if bad:
-            raise ValueError(f"Refusing to extract {archive_path}: {len(bad)} members would escape {target}:\n  "
-                             + "\n  ".join(bad) + "\nThe archive is damaged or malicious; do not use it.")
-        # Python's own "data" filter (PEP 706) as a second line of defence.
-        archive.extractall(target, filter="data")
-
-
-#: Archive endings :func:`dataset_folder` unpacks.
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
-
-#: Folder names that are splits, not a dataset: an archive holding only these is the dataset itself.
-_SPLIT_NAMES = {"train", "val", "test", "trainA", "trainB", "testA", "testB", "valA", "valB"}
-
-
-def is_archive(path: str | os.PathLike) -> bool:
-    """Whether ``path`` names a ``.zip``, ``.tar.gz``, ``.tgz`` or ``.tar`` file (by its ending)."""
-    return str(path).lower().endswith(ARCHIVE_SUFFIXES)
-
-
-def default_cache_dir() -> Path:
-    """Where unpacked archives go: ``$COURSE_UTILS_CACHE`` or ``~/.cache/course_utils/datasets``."""
-    env = os.environ.get("COURSE_UTILS_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "course_utils" / "datasets"
-
-
-def _unsafe_zip_members(archive: "zipfile.ZipFile", target: Path) -> list[str]:
-    """Zip members that would land outside ``target`` or are links pointing out of it."""
-    import stat
-
-    root = target.resolve()
-    bad = []
-    for info in archive.infolist():
-        name = info.filename
-        dest = (root / name).resolve()
-        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or not dest.is_relative_to(root):
-            bad.append(f"{name} (path leaves the folder)")
-        elif stat.S_ISLNK(info.external_attr >> 16):
-            link = archive.read(info).decode("utf-8", "replace")
-            if link.startswith("/") or not (dest.parent / link).resolve().is_relative_to(root):
-                bad.append(f"{name} -> {link} (link points out of the folder)")
-    return bad
-
-
-def _extract_zip(archive_path: Path, target: Path) -> None:
-    import zipfile
-
-    try:
-        archive = zipfile.ZipFile(archive_path)
-    except zipfile.BadZipFile as err:
-        raise ValueError(f"{archive_path} is not a readable zip file ({err}). Make the archive again "
-                         "(e.g. right-click the folder > Compress, or `zip -r data.zip data/`).") from None
-    with archive:
-        bad = _unsafe_zip_members(archive, target)
-        if bad:
-            raise ValueError(f"Refusing to extract {archive_path}: {len(bad)} members would escape {target}:\n  "
-                             + "\n  ".join(bad) + "\nThe archive is damaged or malicious; do not use it.")
-        broken = archive.testzip()
-        if broken is not None:
-            raise ValueError(f"{archive_path}: the member {broken} is damaged (bad CRC). Make the archive again.")
-        archive.extractall(target)
-
-
-_ARCHIVE_HASHES: dict[tuple[str, int, int], str] = {}
-
-
-def _archive_sha256(path: Path) -> str:
-    """SHA-256 of the archive, remembered for an unchanged file (same size and time) in this process."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _ARCHIVE_HASHES:
-        _ARCHIVE_HASHES[key] = _file_sha256(path)
-    return _ARCHIVE_HASHES[key]
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def dataset_folder(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
-    """The dataset folder for ``path``: a folder as it is, or an archive unpacked safely into a cache.
-
-    Lets you pack your own dataset (the paired ``train/ val/ test/`` layout or the unpaired
-    ``trainA/ trainB/ ...`` one) as a ``.zip`` or ``.tar.gz``, upload that one file (to Colab,
-    or Google Drive) and give it to the loaders or to ``--data`` directly. The archive may hold
-    the split folders at its top or inside one folder (as "Compress folder" makes it);
-    macOS's ``__MACOSX`` folder is left out. Unpacking is safe: an archive with a member whose
-    path leaves the folder (``../``, an absolute path) or a link pointing out of it is refused
-    as a whole. The result is cached under ``<cache_dir>/<name>-<first 12 hex digits of the
-    archive's SHA-256>``, so the same archive is unpacked once and a changed one again.
-
-    Args:
-        path: a dataset folder, or a ``.zip``/``.tar.gz``/``.tgz``/``.tar`` file of one.
-        cache_dir: where archives are unpacked (default :func:`default_cache_dir`).
-
-    Raises:
-        FileNotFoundError: ``path`` names an archive that does not exist (a missing folder is
-            returned as it is: the loaders then explain the layout they expect).
-        ValueError: an unreadable or unsafe archive, or a file that is not an archive.
-    """
-    path = Path(path)
-    if path.is_dir() or (not path.exists() and not is_archive(path)):
-        return path           # a folder, or a missing one: the loaders explain the expected layout
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such archive. Check the name and where you uploaded it, or give "
-                                "the dataset folder itself.")
-    if not is_archive(path):
-        raise ValueError(f"{path} is a file but not a dataset archive ({', '.join(ARCHIVE_SUFFIXES)}). Give the "
-                         "dataset folder, or pack it as a .zip or .tar.gz.")
-    name = path.name
-    for suffix in ARCHIVE_SUFFIXES:
-        if name.lower().endswith(suffix):
-            name = name[:-len(suffix)] or "dataset"
-            break
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    final = cache / f"{name}-{_archive_sha256(path)[:12]}"
-    marker = final / ".unpacked"
-    if marker.is_file():
-        root = marker.read_text().strip() or "."
-        return final / root if root != "." else final
-    cache.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
-    try:
-        if path.name.lower().endswith(".zip"):
-            _extract_zip(path, staging)
-        else:
-            try:
-                safe_extract(path, staging)
-            except (tarfile.TarError, EOFError, OSError) as err:   # a cut or non-gzip file: EOFError/OSError
-                raise ValueError(f"{path} is not a readable tar archive ({err}). Make the archive again "
-                                 "(e.g. `tar czf data.tar.gz data/`).") from None
-        shutil.rmtree(staging / "__MACOSX", ignore_errors=True)
-        entries = [p for p in staging.iterdir() if not p.name.startswith(".")]
-        if not entries:
-            raise ValueError(f"{path} is empty: pack the dataset folder (with train/ or trainA/ and trainB/).")
-        single = entries[0] if len(entries) == 1 and entries[0].is_dir() else None
-        root = single.name if single is not None and single.name not in _SPLIT_NAMES else "."
-        if final.exists():
-            shutil.rmtree(final)
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    marker.write_text(root + "\n")
-    return final / root if root != "." else final
-
-
-def download_pix2pix_dataset(name: str, cache_dir: str | os.PathLike, url: str | None = None,
-                             sha256: str | None = None, progress: bool = True, keep_archive: bool = False) -> Path:
-    """Download and unpack a pix2pix archive; returns the dataset folder (``<cache_dir>/<name>``).
-
-    The folder holds ``train/``, ``val/`` (and for some ``test/``) ready for
-    :func:`load_paired_folder`. A finished download is reused: nothing is fetched twice.
-
-    Args:
-        name: one of :data:`PIX2PIX_DATASETS` (facades, cityscapes, maps, edges2shoes,
-            edges2handbags, night2day), or any name together with ``url``.
-        cache_dir: where to keep it (on Colab, a Google Drive folder survives disconnects).
-        url: another address (``http(s)://`` or ``file://``); default
-            ``http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/<name>.tar.gz``.
-        sha256: the expected SHA-256 of the archive. Defaults to the pinned one, but no checksum
-            for these archives was published that we could find, so by default it is ``None``:
-            the archive is then not verified and its hash is printed for you to pin.
-        progress: show a progress bar.
-        keep_archive: keep the ``.tar.gz`` next to the folder.
-
-    Raises:
-        ValueError: unknown name without ``url``; checksum mismatch (the download is deleted);
-            an archive member that would be written outside ``cache_dir``.
-    """
-    if url is None and name not in PIX2PIX_DATASETS:
-        raise ValueError(f"Unknown pix2pix dataset {name!r}. Choose one of {', '.join(PIX2PIX_DATASETS)} "
-                         "or pass url=... for another archive.")
-    url = url or PIX2PIX_BASE_URL.format(name=name)
-    expected = sha256 or (PIX2PIX_DATASETS[name].sha256 if name in PIX2PIX_DATASETS else None)
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    final = cache_dir / name
-    done_marker = final / ".download_complete"
-    if done_marker.is_file():
-        return final
-
-    archive = cache_dir / f"{name}.tar.gz"
-    partial = cache_dir / f"{name}.tar.gz.part"
-    got = _sha256_and_download(url, partial, progress)
-    if expected is not None and got != expected.lower():
-        partial.unlink()
-        raise ValueError(f"Checksum mismatch for {url}:\n  expected sha256 {expected}\n  got      sha256 {got}\n"
-                         "The download is damaged or the file changed on the server; it was deleted. Retry, "
-                         "and if the new file is the one you want, pass sha256=... with the new hash.")
-    if expected is None:
-        print(f"Downloaded {url} (sha256 {got}; pass sha256='{got}' to pin it).")
-    partial.replace(archive)
-
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache_dir))
-    try:
-        safe_extract(archive, staging)
-        entries = [p for p in staging.iterdir()]
-        # The archives hold one top folder named after the dataset; accept a flat archive too.
-        source = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
-        if final.exists():
-            shutil.rmtree(final)
-        shutil.move(str(source), str(final))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not keep_archive:
-            archive.unlink(missing_ok=True)
-    done_marker.write_text(f"{url}\nsha256 {got}\n")
-    return final
-
-
-# ===========================================================================
-# 6. How fast is the input pipeline?
+# 5. How fast is the input pipeline?
 # ===========================================================================
 def _facade_like_pair(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     """A (size, 2*size, 3) uint8 image like a facades file: a textured 'photo' | a flat label map."""
@@ -1018,12 +738,11 @@ def unpaired_test_images(source: str | os.PathLike, n: int, image_size: int = 25
 
 
 __all__ = [
-    "AUTOTUNE", "IMAGE_EXTENSIONS", "JITTER_SCALE", "PIX2PIX_DATASETS", "CYCLE_GAN_TFDS_NAMES",
+    "AUTOTUNE", "JITTER_SCALE", "CYCLE_GAN_TFDS_NAMES",
     "shipped_paired_path", "shipped_unpaired_path", "shipped_digits_path", "true_translation",
     "normalize", "denormalize", "split_pair", "resize", "random_crop_pair", "random_mirror_pair",
     "random_jitter", "list_image_files", "check_image_files", "CheckedImage", "load_paired_folder",
-    "load_unpaired_folder", "load_cycle_gan_tfds", "load_digits", "load_digits_arrays",
-    "download_pix2pix_dataset", "safe_extract", "dataset_folder", "is_archive", "default_cache_dir",
-    "ARCHIVE_SUFFIXES", "MIN_HALF_SIZE", "make_facade_like_folder", "pipeline_throughput",
+    "load_image_folder", "load_unpaired_folder", "load_cycle_gan_tfds", "load_digits", "load_digits_arrays",
+    "MIN_HALF_SIZE", "make_facade_like_folder", "pipeline_throughput",
     "epoch_rates", "load_unpaired", "unpaired_test_images",
 ]

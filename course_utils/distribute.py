@@ -16,7 +16,7 @@ listing the logical devices), so lessons call :func:`split_cpu` right after thei
 from __future__ import annotations
 
 import tensorflow as tf
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 
 def split_cpu(n: int = 2) -> bool:

@@ -38,9 +38,10 @@ from typing import Any, Iterator, Mapping, Sequence
 import keras
 import numpy as np
 
-from course_utils import runs
-from course_utils.images import tile, to_unit
-from course_utils.config import positive_int
+from course_utils import inference, runs
+from course_utils.images import ssim_fits, tile, to_unit
+from course_utils.counts import positive_int
+from course_utils.files import is_image_file, write_atomically
 
 #: How many images per PNG grid in the report.
 ROWS_PER_GRID = 8
@@ -61,6 +62,20 @@ class Generators:
     kind: str
     files: dict[str, Path]
     settings: dict[str, Any] = field(default_factory=dict)
+
+    def for_direction(self, direction: str = "AtoB") -> Path:
+        """The file that translates ``direction`` (``"AtoB"`` or ``"BtoA"``).
+
+        A CycleGAN run has both (``generator_g`` A -> B, ``generator_f`` B -> A); a Pix2Pix
+        generator translates the one way it was trained, which ``translate`` calls A to B.
+        """
+        if direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}.")
+        if self.kind == "cyclegan":
+            return self.files["generator_g" if direction == "AtoB" else "generator_f"]
+        if direction == "BtoA":
+            raise ValueError(f"{self.files['generator']} translates one way only (A to B); leave out --direction BtoA")
+        return self.files["generator"]
 
 
 def find_generators(path: str | os.PathLike) -> Generators:
@@ -150,7 +165,7 @@ def image_folder(path: str | os.PathLike, splits: Sequence[str]) -> Path:
     if not root.is_dir():
         raise FileNotFoundError(f"{path}: no such folder. Give a folder of images, or a dataset folder with "
                                 f"{' or '.join(s + '/' for s in splits)}.")
-    if any(p.suffix.lower() in data.IMAGE_EXTENSIONS for p in data.list_image_files(root)):
+    if any(is_image_file(p) for p in data.list_image_files(root)):
         return root
     for split in splits:
         if (root / split).is_dir():
@@ -181,30 +196,21 @@ def unpaired_images(folder: str | os.PathLike, image_size: int, batch_size: int 
     from course_utils import data
 
     folder = Path(folder)
-    images = data._images_in_split(folder, data._UNPAIRED_LAYOUT, paired=False, skip_bad_files=skip_bad_files)
-    ds = data._decoded_images(images, shuffle=False, cache=False, seed=None)
-    ds = data._single_image_pipeline(ds, image_size, False, batch_size, None, False, shuffle=False)
-    return ds, [im.path.name for im in images]
+    ds = data.load_image_folder(folder, image_size=image_size, jitter=False, batch_size=batch_size, shuffle=False,
+                                skip_bad_files=skip_bad_files, cache=False, drop_remainder=False)
+    return ds, _usable_names(folder, paired=False)
 
 
 # ===========================================================================
 # 3. Evaluating
 # ===========================================================================
-def translate(generator: Any, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
-    """``generator`` on ``images`` by the course's inference convention (:func:`course_utils.inference.translate`:
-    batch norm with each image's own statistics, dropout off)."""
-    from course_utils import inference
-
-    return inference.translate(generator, images, batch_size=batch_size)
-
-
 def _per_image(prediction: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
     """L1, PSNR and (for images of at least 11x11) SSIM of each image pair."""
     from course_utils import metrics
 
     values = {"l1": np.mean(np.abs(prediction.astype(np.float64) - target), axis=(1, 2, 3)),
               "psnr": np.asarray(metrics.psnr(prediction, target, per_image=True))}
-    if min(prediction.shape[1], prediction.shape[2]) >= 11:
+    if ssim_fits(prediction.shape[1], prediction.shape[2]):
         values["ssim"] = np.asarray(metrics.ssim(prediction, target, per_image=True))
     return values
 
@@ -278,7 +284,7 @@ def _evaluate_pairs(generator: Any, ds: Any, names: list[str], folder: Any, dire
     rows: list[tuple[str, list[np.ndarray]]] = []
     seen = 0
     for inp, target in _progress(ds.as_numpy_iterator(), _batches(ds), "evaluate", progress):
-        output = translate(generator, inp, batch_size)
+        output = inference.translate(generator, inp, batch_size)
         values = _per_image(output, target)
         for key in per_file:
             per_file[key].extend(values.get(key, np.full(len(inp), np.nan)).tolist())
@@ -308,9 +314,9 @@ def _cycle_direction(forward: Any, backward: Any, folder: Path, size: int, batch
     rows: list[tuple[str, list[np.ndarray]]] = []
     seen = 0
     for x in _progress(ds.as_numpy_iterator(), _batches(ds), f"evaluate {label}", progress):
-        out = translate(forward, x, batch_size)            # A -> B
-        back = translate(backward, out, batch_size)        # -> A again
-        same = translate(backward, x, batch_size)          # the B -> A generator on an A image: should not change it
+        out = inference.translate(forward, x, batch_size)            # A -> B
+        back = inference.translate(backward, out, batch_size)        # -> A again
+        same = inference.translate(backward, x, batch_size)          # the B -> A generator on an A image: should not change it
         values = _per_image(back, x)
         for key in cyc:
             cyc[key].extend(values.get(key, np.full(len(x), np.nan)).tolist())
@@ -473,12 +479,8 @@ def write_report(out: str | os.PathLike, evaluation: Evaluation, title: str = "E
                          + "".join(f"<td>{_fmt(record[k])}</td>" for k in keys) + "</tr>")
         parts.append("</table>")
     parts.append("</body></html>\n")
-    tmp = out / "index.html.tmp"
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    os.replace(tmp, out / "index.html")
-    tmp = out / "metrics.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    os.replace(tmp, out / "metrics.json")
+    write_atomically(out / "index.html", "\n".join(parts))
+    write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     written.update({"index.html": out / "index.html", "metrics.json": out / "metrics.json"})
     return written
 
@@ -528,9 +530,7 @@ class ValidationCallback(keras.callbacks.Callback):
         self.out_dir.mkdir(parents=True, exist_ok=True)
         runs.write_step_csv(self.csv_path, self.columns, self.rows)
         cleaned = [{k: (_clean(v) if isinstance(v, float) else v) for k, v in r.items()} for r in self.rows]
-        tmp = self.out_dir / "validation.json.tmp"
-        tmp.write_text(json.dumps(cleaned))
-        os.replace(tmp, self.out_dir / "validation.json")
+        write_atomically(self.out_dir / "validation.json", json.dumps(cleaned))
 
     def validate(self) -> dict[str, Any]:
         """Compute the numbers now, for the model's current step, and record them."""
@@ -575,5 +575,5 @@ class ValidationCallback(keras.callbacks.Callback):
 
 
 __all__ = ["Generators", "find_generators", "load_generator", "image_folder", "paired_images", "unpaired_images",
-           "translate", "Evaluation", "evaluate_pix2pix", "evaluate_cyclegan", "check_report_folder",
+           "Evaluation", "evaluate_pix2pix", "evaluate_cyclegan", "check_report_folder",
            "write_report", "ValidationCallback", "ROWS_PER_GRID"]

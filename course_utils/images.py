@@ -14,8 +14,8 @@ ranges meet it at the edges of the course:
 - Anything else is a mistake, and :func:`check_range` says which conversion fixes it.
 
 :func:`as_numpy` turns whatever a learner holds (a tensor, an array, a list) into a NumPy
-array and :func:`as_batch` into a batch ``(N, H, W, C)``. :data:`SSIM_SETTINGS` are the SSIM
-constants that every metric and trainer shares.
+array and :func:`as_batch` into a batch ``(N, H, W, C)``. :func:`ssim_fits` is the one rule for
+when SSIM can be computed at all (images of at least :data:`SSIM_MIN_SIZE` pixels a side).
 
 Inside a ``tf.data`` pipeline, :func:`course_utils.data.normalize` is the graph version of
 :func:`from_uint8` (the same ``x / 127.5 - 1``). This module needs only NumPy, so importing
@@ -24,8 +24,7 @@ it is instant.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -160,15 +159,18 @@ def check_range(x: ArrayLike, name: str = "images", dtype: Any = "float32") -> n
 
 
 # ---------------------------------------------------------------------------
-# 4. SSIM, the same way everywhere.
+# 4. When SSIM can be computed.
 # ---------------------------------------------------------------------------
-#: The standard SSIM constants of Wang et al. (2004): an 11x11 Gaussian window with sigma 1.5,
-#: ``K1 = 0.01`` and ``K2 = 0.03``, as keyword arguments of ``tf.image.ssim``. The course
-#: computes SSIM on images converted to [0, 1] with ``max_val=1`` (see metrics.ssim).
-#: Read-only: pass it on as ``tf.image.ssim(a, b, max_val=1.0, **SSIM_SETTINGS)``.
-SSIM_SETTINGS: Mapping[str, float] = MappingProxyType(
-    {"filter_size": 11, "filter_sigma": 1.5, "k1": 0.01, "k2": 0.03}
-)
+#: ``tf.image.ssim``'s defaults are the standard constants of Wang et al. (2004): an 11x11
+#: Gaussian window with sigma 1.5, ``K1 = 0.01``, ``K2 = 0.03``. The course calls it with those
+#: defaults on images converted to [0, 1] and ``max_val=1`` (see metrics.ssim). An image smaller
+#: than the window on either side has no SSIM.
+SSIM_MIN_SIZE = 11
+
+
+def ssim_fits(height: int, width: int) -> bool:
+    """True when an image of ``height`` x ``width`` holds SSIM's 11x11 window (:data:`SSIM_MIN_SIZE`)."""
+    return min(int(height), int(width)) >= SSIM_MIN_SIZE
 
 
 __all__ = [
@@ -183,5 +185,6 @@ __all__ = [
     "tile",
     "RANGE_TOLERANCE",
     "check_range",
-    "SSIM_SETTINGS",
+    "SSIM_MIN_SIZE",
+    "ssim_fits",
 ]

@@ -31,7 +31,9 @@ Three entry points:
 
 * :func:`inference_model` wraps a generator in a model that shares its weights and applies the
   convention (used inside the trainers, where the weights keep changing);
-* :func:`translate` runs it on a batch of images of any count, in chunks;
+* :func:`translate` runs it on a batch of images of any count, in chunks, and
+  :func:`translate_image` on one picture file's image of any size and mode (what
+  ``python -m course_utils translate`` does);
 * :func:`export_generator` writes a ``.keras`` file in which each batch-norm layer has been
   replaced by Keras's own ``GroupNormalization(groups=-1)`` with the same scale and offset. That
   layer *is* per-image normalisation, so the file translates correctly with plain
@@ -49,11 +51,12 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from course_utils.images import as_batch, as_numpy, check_range
-from course_utils.config import positive_int
+from course_utils.images import as_batch, as_numpy, check_range, from_uint8, to_uint8
+from course_utils.counts import positive_int
+from course_utils.files import write_atomically
 
 __all__ = ["PerImageBatchNorm", "is_image_to_image", "uses_batch_norm", "inference_model", "translate",
-           "export_generator", "exportable_generator"]
+           "translate_image", "export_generator", "exportable_generator"]
 
 
 # ---------------------------------------------------------------------------
@@ -216,6 +219,37 @@ def translate(generator: keras.Model, images: Any, batch_size: int = 8, verbose:
     return result[0] if single else result
 
 
+def translate_image(generator: keras.Model, image: Any) -> Any:
+    """Translate one PIL image of any size and mode with ``generator``; returns a PIL image.
+
+    What ``python -m course_utils translate`` does to each of your files.
+
+    The image is converted to the model's channels (RGB or grayscale), resized to its input
+    size, scaled to [-1, 1], translated, and resized back to the original size. A transparent
+    image keeps its alpha channel.
+    """
+    from PIL import Image
+
+    _, height, width, channels = generator.input_shape
+    if height is None or width is None or channels not in (1, 3):
+        raise ValueError(f"the generator takes inputs of shape {generator.input_shape}; translate needs a fixed "
+                         "(height, width) and 1 or 3 channels, as the course's exported generators have")
+    alpha = None
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        alpha = image.convert("RGBA").getchannel("A")
+    source = image.convert("L" if channels == 1 else "RGB")
+    original_size = source.size
+    resized = source.resize((width, height), Image.Resampling.BICUBIC)
+    x = from_uint8(np.asarray(resized).reshape(1, height, width, channels))
+    y = to_uint8(translate(generator, x)[0])   # the course's inference convention
+    out = Image.fromarray(y[..., 0] if y.shape[-1] == 1 else y)
+    out = out.resize(original_size, Image.Resampling.BICUBIC)
+    if alpha is not None:
+        out = out.convert("RGBA" if out.mode == "RGB" else "LA")
+        out.putalpha(alpha)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # 4. Export: a plain-Keras file that follows the convention by itself
 # ---------------------------------------------------------------------------
@@ -261,7 +295,4 @@ def export_generator(generator: keras.Model, path: str | os.PathLike) -> Path:
     if path.suffix != ".keras":
         raise ValueError(f"{path} must end in .keras (Keras 3's file format).")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.keras")
-    (exportable_generator(generator) if is_image_to_image(generator) else generator).save(tmp)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, (exportable_generator(generator) if is_image_to_image(generator) else generator).save)

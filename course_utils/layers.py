@@ -1,14 +1,17 @@
 """Layers and blocks shared by the course's models.
 
-Keras 3 has no ``InstanceNormalization`` and ``tensorflow-addons`` (which used to
-provide one) is end-of-life: it does not import with Keras 3. So this module
-defines the two layers CycleGAN needs, small enough to read in a minute:
+Keras 3 has no layer called ``InstanceNormalization`` and ``tensorflow-addons`` (which
+used to provide one) is end-of-life: it does not import with Keras 3. Keras's own
+``GroupNormalization(groups=-1)`` (one group per channel) is instance norm, with its
+statistics in float32 under mixed precision, so the course's networks use it
+(:func:`norm_layer`). This module defines what Keras lacks, small enough to read in a minute:
 
-* :class:`InstanceNormalization` normalises each image's each channel over its
-  height and width. Keras's ``GroupNormalization(groups=-1)`` computes the same
-  thing (one group per channel); the tests check that the two agree.
+* :class:`InstanceNormalization`, the same computation written out (``ops.moments`` over
+  height and width) for lesson 03 to read; the tests check that it agrees with Keras's layer,
+  and files saved with it still load.
 * :class:`ReflectionPadding2D` pads by mirroring the border pixels, which avoids
   the dark frame that zero padding leaves around generated images.
+* :class:`PackSamples` joins samples for a PacGAN discriminator.
 
 Then the conv / norm / activation blocks the models are built from. They are
 plain functions that take a tensor and return a tensor, so models stay flat
@@ -21,13 +24,13 @@ from typing import Literal
 
 import keras
 from keras import layers, ops
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 
 Norm = Literal["batch", "instance", "none"]
 NORMS = ("batch", "instance", "none")
 
-#: Weights drawn from N(0, 0.02), as in the DCGAN, pix2pix and CycleGAN papers.
 def init() -> keras.initializers.Initializer:
+    """Weights drawn from N(0, 0.02^2) (standard deviation 0.02), as in the DCGAN, pix2pix and CycleGAN papers."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
@@ -162,12 +165,16 @@ def check_norm(norm: str) -> str:
 
 
 def norm_layer(norm: str, name: str | None = None) -> layers.Layer | None:
-    """The normalisation layer for ``norm`` (None for ``"none"``)."""
+    """The normalisation layer for ``norm`` (None for ``"none"``).
+
+    ``"instance"`` is Keras's ``GroupNormalization`` with one group per channel, no learned scale
+    or offset and epsilon 1e-5, as in the CycleGAN code (PyTorch's ``InstanceNorm2d``).
+    """
     check_norm(norm)
     if norm == "batch":
         return layers.BatchNormalization(name=name)
     if norm == "instance":
-        return InstanceNormalization(affine=False, name=name)
+        return layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5, name=name)
     return None
 
 

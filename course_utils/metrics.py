@@ -4,13 +4,14 @@ Read this module top to bottom as an appendix to the lessons.
 
 1. **Paired results** (Pix2Pix, and the shipped unpaired set whose true answer is known):
    :func:`mean_l1`, :func:`psnr` and :func:`ssim` compare a prediction with its target.
-2. **CycleGAN**: :func:`cycle_error` measures how far ``F(G(x))`` lands from ``x``, and
-   :func:`correspondence_error` how far ``G(x)`` lands from the known true translation.
+2. **CycleGAN**: the cycle error is :func:`mean_l1` of ``x`` and ``F(G(x))`` (the cycle loss
+   without its weight), and :func:`correspondence_error` how far ``G(x)`` lands from the known
+   true translation.
 3. **Distributions**: :func:`kid_from_features` is the kernel inception distance between two
    sets of features, and :func:`kernel_inception_distance` computes it from images with
    InceptionV3 (or any extractor you pass).
-4. **Mode collapse**: :func:`ring_of_gaussians` samples the 2-D ring of 8 Gaussians, and
-   :func:`mode_coverage` counts how many of its modes a generator covers.
+4. **Mode collapse**: :func:`mode_coverage` counts how many modes of a 2-D mixture (lesson
+   01's ring of Gaussians, :mod:`course_utils.ring`) a generator covers.
 
 Conventions. Images are float arrays or tensors, channels last, in **[-1, 1]** (the range of a
 ``tanh`` generator), either one image ``(H, W, C)`` or a batch ``(N, H, W, C)``. Every function
@@ -28,8 +29,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from course_utils.images import SSIM_SETTINGS, as_batch, as_numpy, check_range, to_unit
-from course_utils.config import positive_int
+from course_utils.images import SSIM_MIN_SIZE, as_batch, as_numpy, check_range, ssim_fits, to_unit
+from course_utils.counts import positive_int
 
 ArrayLike = Any  # a NumPy array, a tf.Tensor, or anything np.asarray understands
 
@@ -106,32 +107,22 @@ def ssim(prediction: ArrayLike, target: ArrayLike, *, per_image: bool = False) -
         per_image: return the array of per-image values instead of their mean.
     """
     x, y = _paired(prediction, target, ("prediction", "target"))
-    if min(x.shape[1], x.shape[2]) < 11:
+    if not ssim_fits(x.shape[1], x.shape[2]):
         raise ValueError(
-            f"SSIM uses an 11x11 window, so images must be at least 11x11; got {x.shape[1]}x{x.shape[2]}. "
+            f"SSIM uses an {SSIM_MIN_SIZE}x{SSIM_MIN_SIZE} window, so images must be at least that large; "
+            f"got {x.shape[1]}x{x.shape[2]}. "
             "Compare larger images, or use mean_l1 / psnr for tiny ones."
         )
     import tensorflow as tf
 
-    values = tf.image.ssim(
-        tf.constant(to_unit(x)), tf.constant(to_unit(y)), max_val=1.0, **SSIM_SETTINGS
-    ).numpy().astype(np.float64)
+    values = tf.image.ssim(tf.constant(to_unit(x)), tf.constant(to_unit(y)), max_val=1.0).numpy().astype(np.float64)
     return values if per_image else float(np.mean(values))
 
 
 # ---------------------------------------------------------------------------
-# 2. CycleGAN: there and back again, and against the known truth.
+# 2. CycleGAN: there and back again (``mean_l1(x, F(G(x)))``, the cycle loss without its
+#    weight), and against the known truth.
 # ---------------------------------------------------------------------------
-def cycle_error(x: ArrayLike, reconstructed: ArrayLike) -> float:
-    """Mean absolute error between ``x`` and its round trip ``F(G(x))``.
-
-    It is the cycle-consistency loss of Zhu et al. (2017) without the weight lambda: 0 when
-    translating there and back returns the very same image.
-    """
-    a, b = _paired(x, reconstructed, ("x", "reconstructed"))
-    return float(np.mean(np.abs(a - b)))
-
-
 def correspondence_error(
     translated: ArrayLike,
     truth: ArrayLike | Callable[[Any], ArrayLike],
@@ -381,30 +372,6 @@ def kernel_inception_distance(
 # ---------------------------------------------------------------------------
 # 4. Mode collapse on the 2-D ring of Gaussians.
 # ---------------------------------------------------------------------------
-def ring_centers(modes: int = 8, radius: float = 2.0) -> np.ndarray:
-    """The ``modes`` centres evenly spaced on a circle of ``radius``, shape ``(modes, 2)``."""
-    positive_int(modes, "modes")
-    angles = 2.0 * np.pi * np.arange(modes) / modes
-    return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
-
-
-def ring_of_gaussians(
-    n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02, seed: int | None = None
-) -> np.ndarray:
-    """``n`` samples of the mixture of ``modes`` equal Gaussians on a ring, shape ``(n, 2)``.
-
-    The defaults (8 modes, radius 2, std 0.02) are the toy problem of Metz et al. (2017,
-    unrolled GANs): a generator that collapses puts all its samples on one or a few modes.
-    Its centres are :func:`ring_centers` ``(modes, radius)``.
-    """
-    positive_int(n, "n", "samples")
-    if std <= 0:
-        raise ValueError(f"std must be positive, got {std}.")
-    rng = np.random.default_rng(seed)
-    which = rng.integers(0, modes, size=n)
-    return (ring_centers(modes, radius)[which] + rng.normal(0.0, std, size=(n, 2))).astype(np.float32)
-
-
 @dataclass(frozen=True)
 class ModeCoverage:
     """How many modes a set of 2-D samples covers.
@@ -490,15 +457,12 @@ __all__: Sequence[str] = (
     "mean_l1",
     "psnr",
     "ssim",
-    "cycle_error",
     "correspondence_error",
     "KIDResult",
     "polynomial_kernel",
     "kid_from_features",
     "inception_feature_extractor",
     "kernel_inception_distance",
-    "ring_centers",
-    "ring_of_gaussians",
     "ModeCoverage",
     "mode_coverage",
 )

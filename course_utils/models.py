@@ -25,11 +25,12 @@ Every builder validates its arguments and says how to fix a bad one. Width
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import keras
 from keras import layers
 
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 from course_utils.layers import PackSamples, ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
 
 
@@ -195,6 +196,14 @@ def unet_generator(
 # ---------------------------------------------------------------------------
 # 02 Pix2Pix / 03 CycleGAN: PatchGAN discriminator
 # ---------------------------------------------------------------------------
+def patchgan_downsamplings(image_size: int) -> int:
+    """How many stride-2 convs the PatchGAN has at ``image_size``: the paper's 3, fewer below 64.
+
+    ``min(3, log2(S) - 3)`` keeps the grid of verdicts at least 6x6 on small images.
+    """
+    return min(3, int(math.log2(image_size)) - 3)
+
+
 def patchgan_discriminator(
     image_size: int = 256,
     input_channels: int = 3,
@@ -223,7 +232,7 @@ def patchgan_discriminator(
     positive_int(filters, "filters")
     check_norm(norm)
     if n_downsampling is None:
-        n_downsampling = min(3, int(math.log2(image_size)) - 3)
+        n_downsampling = patchgan_downsamplings(image_size)
     if not 1 <= n_downsampling <= int(math.log2(image_size)) - 3:
         raise ValueError(
             f"n_downsampling={n_downsampling} leaves no patch grid at image_size={image_size}: "
@@ -246,6 +255,119 @@ def patchgan_discriminator(
     x = layers.ZeroPadding2D(name="pad2")(x)                   # (b, 33, 33, 512)
     logits = layers.Conv2D(1, 4, strides=1, kernel_initializer=init(), name="patch_logits")(x)  # (b, 30, 30, 1)
     return keras.Model(inputs, logits, name="patchgan_discriminator")
+
+
+# ---------------------------------------------------------------------------
+# 02 Pix2Pix: which input patch does one PatchGAN cell judge? (no model needed)
+# ---------------------------------------------------------------------------
+#: (kernel, stride, padding on each side) of the Pix2Pix 70x70 PatchGAN's convolutions, in order:
+#: three 4x4 stride-2 convs ("same" padding adds 1 pixel on each side at even sizes), then
+#: zero-pad 1 + 4x4 stride-1 conv, twice. At 256x256 the output is 30x30 (Isola et al. 2017).
+PIX2PIX_PATCHGAN_LAYERS: tuple[tuple[int, int, int], ...] = (
+    (4, 2, 1),
+    (4, 2, 1),
+    (4, 2, 1),
+    (4, 1, 1),
+    (4, 1, 1),
+)
+
+ConvStack = Sequence[tuple[int, int, int]]   # (kernel, stride, padding) per conv, input first
+
+
+def patchgan_layers(n_downsampling: int = 3) -> tuple[tuple[int, int, int], ...]:
+    """The PatchGAN's (kernel, stride, padding) list with ``n_downsampling`` stride-2 convs.
+
+    The paper's discriminator has 3 (:data:`PIX2PIX_PATCHGAN_LAYERS`); the course's models use
+    fewer on small images (``patchgan_discriminator(n_downsampling=...)``)
+    so the grid keeps several cells.
+    """
+    if n_downsampling < 0:
+        raise ValueError(f"n_downsampling must be 0 or more, got {n_downsampling}.")
+    return ((4, 2, 1),) * n_downsampling + ((4, 1, 1),) * 2
+
+
+def infer_patchgan_layers(image_size: int, grid_size: int) -> tuple[tuple[int, int, int], ...]:
+    """The PatchGAN layers that turn an ``image_size`` image into a ``grid_size`` grid.
+
+    Tries 3, 2, 1, ... stride-2 convolutions and returns the first that fits, so explorers can
+    work from the logits' shape alone.
+    """
+    for n_down in range(3, -1, -1):
+        layers = patchgan_layers(n_down)
+        try:
+            if patchgan_output_size(image_size, layers) == grid_size:
+                return layers
+        except ValueError:
+            continue
+    raise ValueError(
+        f"No PatchGAN with 4x4 convs maps {image_size}x{image_size} to a {grid_size}x{grid_size} grid; "
+        "pass layers=[(kernel, stride, padding), ...] explicitly."
+    )
+
+
+def course_patchgan_layers(image_size: int) -> tuple[tuple[int, int, int], ...]:
+    """The layers :func:`patchgan_discriminator` has at this size (:func:`patchgan_downsamplings`).
+
+    A size the model does not take (not a power of two >= 16) gets the paper's 3 stride-2 convs.
+    """
+    fits = image_size >= 16 and (image_size & (image_size - 1)) == 0
+    return patchgan_layers(patchgan_downsamplings(image_size) if fits else 3)
+
+
+def patchgan_output_size(image_size: int = 256, layers: ConvStack = PIX2PIX_PATCHGAN_LAYERS) -> int:
+    """Side of the PatchGAN's output grid: ``out = (in + 2 * pad - kernel) // stride + 1`` per layer."""
+    size = int(image_size)
+    for kernel, stride, pad in layers:
+        size = (size + 2 * pad - kernel) // stride + 1
+        if size < 1:
+            raise ValueError(f"A {image_size}x{image_size} image is too small for these layers; use a larger image.")
+    return size
+
+
+def receptive_field_size(layers: ConvStack = PIX2PIX_PATCHGAN_LAYERS) -> int:
+    """Side of the input patch one output cell sees; 70 for the Pix2Pix PatchGAN.
+
+    Walking back from one output cell, each layer widens the field to
+    ``(field - 1) * stride + kernel``.
+    """
+    field = 1
+    for kernel, stride, _ in reversed(list(layers)):
+        field = (field - 1) * stride + kernel
+    return field
+
+
+def patch_receptive_field(
+    row: int,
+    col: int,
+    layers: ConvStack = PIX2PIX_PATCHGAN_LAYERS,
+    image_size: int = 256,
+    *,
+    clip: bool = True,
+) -> tuple[int, int, int, int]:
+    """The input patch judged by output cell ``(row, col)`` as ``(top, left, bottom, right)``.
+
+    Bottom and right are exclusive, so the patch is ``image[top:bottom, left:right]``. Output
+    index ``i`` of a layer sees inputs ``i * stride - pad`` to ``i * stride - pad + kernel - 1``;
+    applying that from the last layer back to the first gives the patch. Near the border part of
+    the patch is zero padding: ``clip=True`` cuts it to the image (cell (0, 0) of the 256x256
+    PatchGAN sees rows and columns 0..46, the full 70x70 field starting at -23).
+    """
+    n = patchgan_output_size(image_size, layers)
+    if not (0 <= row < n and 0 <= col < n):
+        raise ValueError(f"The output grid is {n}x{n}, so row and col must be in 0..{n - 1}; got ({row}, {col}).")
+
+    def span(i: int) -> tuple[int, int]:
+        lo, hi = i, i
+        for kernel, stride, pad in reversed(list(layers)):
+            lo, hi = lo * stride - pad, hi * stride - pad + kernel - 1
+        return lo, hi + 1
+
+    top, bottom = span(row)
+    left, right = span(col)
+    if clip:
+        top, left = max(top, 0), max(left, 0)
+        bottom, right = min(bottom, image_size), min(right, image_size)
+    return top, left, bottom, right
 
 
 # ---------------------------------------------------------------------------

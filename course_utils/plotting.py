@@ -12,17 +12,12 @@ Read this module top to bottom as an appendix to the lessons.
 3. **Losses**: :func:`generator_loss_curves` and :func:`plot_generator_losses` show how the
    generator's BCE and least-squares losses, and their gradients, depend on the
    discriminator's output, and where BCE saturates.
-4. **PatchGAN**: :func:`patch_receptive_field` computes, without any model, which input patch
-   an output cell judges; :func:`plot_patchgan_verdict` overlays the verdict map on the image
-   and :func:`plot_receptive_field` draws a cell's patch.
-5. **Mode collapse**: :func:`plot_ring_samples` draws 2-D samples over the ring of Gaussians
-   and marks which modes are covered; :func:`plot_ring_runs` lays out the snapshots of several runs.
-6. **Diagrams**: the lessons' pictures of ideas, drawn from the architectures' numbers:
-   discriminative versus generative models (:func:`discriminative_vs_generative_diagram`), the
-   GAN loop and the DCGAN's tensors (:func:`gan_loop_diagram`, :func:`network_diagram`,
-   :func:`transposed_conv_diagram`), Pix2Pix and the U-Net (:func:`conditional_gan_diagram`,
-   :func:`unet_diagram`), CycleGAN and its ResNet generator (:func:`cyclegan_diagram`,
-   :func:`resnet_generator_diagram`), and :func:`parameter_bars`.
+4. **PatchGAN**: :func:`plot_patchgan_verdict` overlays the verdict map on the image and
+   :func:`plot_receptive_field` draws the input patch one cell judges.
+
+The lessons' diagrams of ideas (boxes and arrows) are :mod:`course_utils.diagrams`; the ring of
+Gaussians draws itself (:func:`course_utils.ring.plot_ring_samples`); which input patch a
+PatchGAN cell judges is computed beside the PatchGAN (:func:`course_utils.models.patch_receptive_field`).
 
 Every function accepts images in [-1, 1] (NumPy arrays or tensors, channels last) and returns
 the matplotlib ``Figure``, so you can save it (``fig.savefig("out.png")``) or inspect it. The
@@ -43,7 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch, Rectangle
+from matplotlib.patches import Rectangle
 
 from course_utils.images import as_numpy, check_range, to_unit
 
@@ -550,115 +545,6 @@ def plot_generator_losses(
 # ---------------------------------------------------------------------------
 # 4. PatchGAN: which input patch does an output cell judge?
 # ---------------------------------------------------------------------------
-#: (kernel, stride, padding on each side) of the Pix2Pix 70x70 PatchGAN's convolutions, in order:
-#: three 4x4 stride-2 convs ("same" padding adds 1 pixel on each side at even sizes), then
-#: zero-pad 1 + 4x4 stride-1 conv, twice. At 256x256 the output is 30x30 (Isola et al. 2017).
-PIX2PIX_PATCHGAN_LAYERS: tuple[tuple[int, int, int], ...] = (
-    (4, 2, 1),
-    (4, 2, 1),
-    (4, 2, 1),
-    (4, 1, 1),
-    (4, 1, 1),
-)
-
-Layers = Sequence[tuple[int, int, int]]
-
-
-def patchgan_layers(n_downsampling: int = 3) -> tuple[tuple[int, int, int], ...]:
-    """The PatchGAN's (kernel, stride, padding) list with ``n_downsampling`` stride-2 convs.
-
-    The paper's discriminator has 3 (:data:`PIX2PIX_PATCHGAN_LAYERS`); the course's models use
-    fewer on small images (``course_utils.models.patchgan_discriminator(n_downsampling=...)``)
-    so the grid keeps several cells.
-    """
-    if n_downsampling < 0:
-        raise ValueError(f"n_downsampling must be 0 or more, got {n_downsampling}.")
-    return ((4, 2, 1),) * n_downsampling + ((4, 1, 1),) * 2
-
-
-def infer_patchgan_layers(image_size: int, grid_size: int) -> tuple[tuple[int, int, int], ...]:
-    """The PatchGAN layers that turn an ``image_size`` image into a ``grid_size`` grid.
-
-    Tries 3, 2, 1, ... stride-2 convolutions and returns the first that fits, so explorers can
-    work from the logits' shape alone.
-    """
-    for n_down in range(3, -1, -1):
-        layers = patchgan_layers(n_down)
-        try:
-            if patchgan_output_size(image_size, layers) == grid_size:
-                return layers
-        except ValueError:
-            continue
-    raise ValueError(
-        f"No PatchGAN with 4x4 convs maps {image_size}x{image_size} to a {grid_size}x{grid_size} grid; "
-        "pass layers=[(kernel, stride, padding), ...] explicitly."
-    )
-
-
-def course_patchgan_layers(image_size: int) -> tuple[tuple[int, int, int], ...]:
-    """The layers ``course_utils.models`` uses at this size: 3 stride-2 convs, fewer below 64."""
-    n_down = 3
-    if image_size >= 16 and (image_size & (image_size - 1)) == 0:
-        n_down = min(3, int(np.log2(image_size)) - 3)
-    return patchgan_layers(n_down)
-
-
-def patchgan_output_size(image_size: int = 256, layers: Layers = PIX2PIX_PATCHGAN_LAYERS) -> int:
-    """Side of the PatchGAN's output grid: ``out = (in + 2 * pad - kernel) // stride + 1`` per layer."""
-    size = int(image_size)
-    for kernel, stride, pad in layers:
-        size = (size + 2 * pad - kernel) // stride + 1
-        if size < 1:
-            raise ValueError(f"A {image_size}x{image_size} image is too small for these layers; use a larger image.")
-    return size
-
-
-def receptive_field_size(layers: Layers = PIX2PIX_PATCHGAN_LAYERS) -> int:
-    """Side of the input patch one output cell sees; 70 for the Pix2Pix PatchGAN.
-
-    Walking back from one output cell, each layer widens the field to
-    ``(field - 1) * stride + kernel``.
-    """
-    field = 1
-    for kernel, stride, _ in reversed(list(layers)):
-        field = (field - 1) * stride + kernel
-    return field
-
-
-def patch_receptive_field(
-    row: int,
-    col: int,
-    layers: Layers = PIX2PIX_PATCHGAN_LAYERS,
-    image_size: int = 256,
-    *,
-    clip: bool = True,
-) -> tuple[int, int, int, int]:
-    """The input patch judged by output cell ``(row, col)`` as ``(top, left, bottom, right)``.
-
-    Bottom and right are exclusive, so the patch is ``image[top:bottom, left:right]``. Output
-    index ``i`` of a layer sees inputs ``i * stride - pad`` to ``i * stride - pad + kernel - 1``;
-    applying that from the last layer back to the first gives the patch. Near the border part of
-    the patch is zero padding: ``clip=True`` cuts it to the image (cell (0, 0) of the 256x256
-    PatchGAN sees rows and columns 0..46, the full 70x70 field starting at -23).
-    """
-    n = patchgan_output_size(image_size, layers)
-    if not (0 <= row < n and 0 <= col < n):
-        raise ValueError(f"The output grid is {n}x{n}, so row and col must be in 0..{n - 1}; got ({row}, {col}).")
-
-    def span(i: int) -> tuple[int, int]:
-        lo, hi = i, i
-        for kernel, stride, pad in reversed(list(layers)):
-            lo, hi = lo * stride - pad, hi * stride - pad + kernel - 1
-        return lo, hi + 1
-
-    top, bottom = span(row)
-    left, right = span(col)
-    if clip:
-        top, left = max(top, 0), max(left, 0)
-        bottom, right = min(bottom, image_size), min(right, image_size)
-    return top, left, bottom, right
-
-
 def verdict_map(logits: ArrayLike) -> np.ndarray:
     """PatchGAN logits ``(n, n)``, ``(n, n, 1)`` or ``(1, n, n, 1)`` as P(real) = sigmoid, ``(n, n)``."""
     arr = as_numpy(logits)
@@ -695,7 +581,7 @@ def plot_receptive_field(
     row: int,
     col: int,
     *,
-    layers: Layers | None = None,
+    layers: Sequence[tuple[int, int, int]] | None = None,
     logits: ArrayLike | None = None,
 ) -> Figure:
     """Draw on the input the patch that output cell ``(row, col)`` judges.
@@ -709,11 +595,14 @@ def plot_receptive_field(
     size = shown.shape[0]
     if shown.shape[1] != size:
         raise ValueError(f"The PatchGAN takes square images; got {shown.shape[0]}x{shown.shape[1]}.")
+    from course_utils import models   # the receptive-field arithmetic lives beside the PatchGAN
+
     if layers is None:
-        layers = course_patchgan_layers(size) if logits is None else infer_patchgan_layers(size, verdict_map(logits).shape[0])
-    top, left, bottom, right = patch_receptive_field(row, col, layers, size)
-    n = patchgan_output_size(size, layers)
-    field = receptive_field_size(layers)
+        layers = (models.course_patchgan_layers(size) if logits is None
+                  else models.infer_patchgan_layers(size, verdict_map(logits).shape[0]))
+    top, left, bottom, right = models.patch_receptive_field(row, col, layers, size)
+    n = models.patchgan_output_size(size, layers)
+    field = models.receptive_field_size(layers)
     verdict = None if logits is None else verdict_map(logits)
     if verdict is not None and verdict.shape != (n, n):
         raise ValueError(f"logits have a {verdict.shape} grid but these layers give {n}x{n} at {size}x{size}.")
@@ -731,427 +620,6 @@ def plot_receptive_field(
     ax_grid.set_title(grid_title, fontsize=10)
     ax_grid.set_xticks([])
     ax_grid.set_yticks([])
-    fig.tight_layout()
-    return fig
-
-
-# ---------------------------------------------------------------------------
-# 5. Mode collapse on the ring of Gaussians.
-# ---------------------------------------------------------------------------
-def plot_ring_samples(
-    samples: ArrayLike,
-    centers: ArrayLike | None = None,
-    std: float = 0.02,
-    *,
-    threshold: float | None = None,
-    min_count: int = 20,
-    real: ArrayLike | None = None,
-    title: str | None = None,
-    ax: Axes | None = None,
-) -> Figure:
-    """Generated 2-D samples over the mixture's modes, covered modes in green, missed in red.
-
-    Coverage is :func:`course_utils.metrics.mode_coverage` (a sample is high quality within
-    ``threshold``, default 3 std, of a centre; a mode is covered with ``min_count`` of them).
-    The circles drawn around the centres have that radius. ``real`` adds real samples in grey.
-    ``ax`` draws into an existing axes (e.g. one panel of a side-by-side figure); the figure
-    returned is then that axes' figure.
-    """
-    from course_utils.metrics import mode_coverage, ring_centers
-
-    pts = as_numpy(samples)
-    ctr = ring_centers() if centers is None else as_numpy(centers)
-    coverage = mode_coverage(pts, ctr, std, threshold, min_count=min_count)
-    radius = 3.0 * std if threshold is None else threshold
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 5))
-    else:
-        fig = ax.figure
-    if real is not None:
-        r = as_numpy(real)
-        ax.scatter(r[:, 0], r[:, 1], s=4, color="grey", alpha=0.3, label="real")
-    ax.scatter(pts[:, 0], pts[:, 1], s=4, color="C0", alpha=0.5, label="generated")
-    for (cx, cy), ok, count in zip(ctr, coverage.covered, coverage.counts):
-        colour = "green" if ok else "red"
-        ax.add_patch(plt.Circle((cx, cy), max(radius, 0.05), fill=False, edgecolor=colour, linewidth=2))
-        ax.annotate(str(int(count)), (cx, cy), textcoords="offset points", xytext=(8, 8), color=colour, fontsize=8)
-    ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(title or str(coverage), fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def plot_ring_runs(
-    runs: Mapping[str, Mapping[int, ArrayLike]],
-    centers: ArrayLike | None = None,
-    std: float = 0.02,
-    *,
-    real: ArrayLike | None = None,
-    limit: float = 3.0,
-) -> Figure:
-    """Snapshots of several ring runs: one row per run (name -> {step: samples (n, 2)}).
-
-    Each panel shows the samples (blue) over the real data (grey) and the modes' centres (red
-    crosses), and its title gives the step, the modes covered and the share of high-quality
-    samples (:func:`course_utils.metrics.mode_coverage`).
-    """
-    from course_utils.metrics import mode_coverage, ring_centers
-
-    ctr = ring_centers() if centers is None else as_numpy(centers)
-    n_cols = max((len(run) for run in runs.values()), default=0)
-    if n_cols == 0:
-        raise ValueError("plot_ring_runs needs at least one run with at least one snapshot.")
-    fig, axes = plt.subplots(len(runs), n_cols, figsize=(2.4 * n_cols, 2.7 * len(runs)), squeeze=False)
-    for r, (name, run) in enumerate(runs.items()):
-        for ax in axes[r, len(run):]:
-            ax.axis("off")
-        for ax, (step, samples) in zip(axes[r], run.items()):
-            pts = as_numpy(samples)
-            cov = mode_coverage(pts, ctr, std)
-            if real is not None:
-                ax.scatter(*as_numpy(real).T, s=1, color="lightgrey")
-            ax.scatter(*pts.T, s=1, color="C0", alpha=0.4)
-            ax.scatter(*ctr.T, marker="x", color="red", s=20)
-            ax.set_xlim(-limit, limit)
-            ax.set_ylim(-limit, limit)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{name}, step {step}\n{cov.modes_covered}/{len(ctr)} modes, "
-                         f"{100 * cov.high_quality_rate:.0f}% HQ", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-# ---------------------------------------------------------------------------
-# 6. Diagrams: the lessons' pictures of ideas (boxes, arrows, sketches).
-#
-# Each function draws one picture of a lesson and returns its figure. Boxes are patches
-# (``ax.patches``) and every word is a text (``ax.texts``), so the tests can count and read them.
-# Where a picture shows sizes, shapes or widths, they come from its arguments (the architecture's
-# real numbers, e.g. ``models.unet_filters(256)``), not from numbers typed into the drawing.
-# ---------------------------------------------------------------------------
-def _box(ax: Axes, xy: tuple[float, float], text: str, colour: str, w: float = 1.8, h: float = 0.7,
-         fontsize: float = 10) -> None:
-    """A rounded box of ``w`` x ``h`` centred on ``xy``, with ``text`` in it."""
-    ax.add_patch(FancyBboxPatch((xy[0] - w / 2, xy[1] - h / 2), w, h, boxstyle="round,pad=0.05",
-                                facecolor=colour, edgecolor="black"))
-    ax.text(*xy, text, ha="center", va="center", fontsize=fontsize)
-
-
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], text: str = "", *,
-           colour: str = "black", rad: float = 0.0, dy: float = 0.15, **props: Any) -> None:
-    """An arrow from ``start`` to ``end`` (bent by ``rad``), with ``text`` above its middle."""
-    style = {"arrowstyle": "-|>", "color": colour, "lw": 1.5, "connectionstyle": f"arc3,rad={rad}", **props}
-    ax.annotate("", xy=end, xytext=start, arrowprops=style)
-    if text:
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + dy, text, ha="center",
-                fontsize=9, color=colour)
-
-
-def _shape_text(shape: Sequence[int]) -> str:
-    """``(7, 7, 256)`` -> ``"(b, 7, 7, 256)"``: a tensor's shape with its batch axis."""
-    return "(b, " + ", ".join(str(int(n)) for n in shape) + ")"
-
-
-def discriminative_vs_generative_diagram(
-    grid: tuple[ArrayLike, ArrayLike],
-    posterior: ArrayLike,
-    densities: tuple[ArrayLike, ArrayLike],
-    samples: tuple[ArrayLike, ArrayLike],
-    new_samples: ArrayLike,
-    *,
-    names: tuple[str, str] = ("class 0", "class 1"),
-    axis_labels: tuple[str, str] = ("x1", "x2"),
-) -> Figure:
-    """Lesson 01: the same two classes seen by a discriminative and by a generative model.
-
-    Left, the discriminative view: ``posterior`` = p(class 1 | x) over the ``grid`` (two
-    meshgrid arrays), with its 0.5 border. Right, the generative view: each class's density
-    p(x | class) (``densities``) as contours, and ``new_samples`` drawn from class 1's. Both show
-    the data points ``samples`` (one (n, 2) array per class).
-    """
-    g1, g2 = (as_numpy(g) for g in grid)
-    fig, (ax_d, ax_g) = plt.subplots(1, 2, figsize=(11, 4.5))
-    filled = ax_d.contourf(g1, g2, as_numpy(posterior), levels=20, cmap="RdBu_r", alpha=0.7)
-    ax_d.contour(g1, g2, as_numpy(posterior), levels=[0.5], colors="black")
-    fig.colorbar(filled, ax=ax_d, label=f"p({names[1]} | x)")
-    ax_d.set_title("Discriminative: p(y | x), a border between classes")
-    for density, colour in zip(densities, ("C0", "C3")):
-        ax_g.contour(g1, g2, as_numpy(density), levels=5, colors=colour)
-    ax_g.scatter(*as_numpy(new_samples).T, marker="*", s=250, color="gold", edgecolor="black", zorder=3,
-                 label=f"new samples drawn from p(x | {names[1]})")
-    ax_g.set_title("Generative: p(x | y), what each class looks like")
-    for ax in (ax_d, ax_g):
-        for points, name, colour in zip(samples, names, ("C0", "C3")):
-            ax.scatter(*as_numpy(points).T, s=10, color=colour, label=name)
-        ax.set_xlabel(axis_labels[0])
-        ax.set_ylabel(axis_labels[1])
-    ax_g.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    return fig
-
-
-def gan_loop_diagram(latent_dim: int = 100, image_shape: Sequence[int] = (28, 28, 1)) -> Figure:
-    """Lesson 01: the GAN's double feedback loop, with the tensors' shapes in the boxes.
-
-    D learns from the ground truth (real -> 1, fake -> 0); G learns from D's verdict on its fakes
-    (fake -> 1), its gradient flowing back through D.
-    """
-    image = _shape_text(image_shape)
-    fig, ax = plt.subplots(figsize=(11, 5))
-    _box(ax, (0.0, 2.0), f"noise z ~ N(0, I)\n{_shape_text((latent_dim,))}", "#eeeeee")
-    _box(ax, (2.6, 2.0), "Generator G", "#cfe2ff")
-    _box(ax, (5.2, 2.0), f"fake images G(z)\n{image}", "#eeeeee")
-    _box(ax, (5.2, 4.0), f"real images x\n{image}", "#eeeeee")
-    _box(ax, (7.8, 3.0), "Discriminator D", "#ffe0cc")
-    _box(ax, (10.4, 4.0), "D loss: real -> 1,\nfake -> 0", "#fff3b0")
-    _box(ax, (10.4, 2.0), 'G loss: fake -> 1\n("real" label)', "#d9f2d9")
-    for start, end in [((0.9, 2.0), (1.7, 2.0)), ((3.5, 2.0), (4.3, 2.0)), ((6.1, 2.1), (6.9, 2.8)),
-                       ((6.1, 3.9), (6.9, 3.2)), ((8.7, 3.2), (9.5, 3.9)), ((8.7, 2.8), (9.5, 2.1))]:
-        _arrow(ax, start, end)
-    ax.text(9.25, 3.0, "logits", fontsize=9, ha="center", va="center")
-    _arrow(ax, (10.4, 4.4), (7.8, 3.4), "1: D learns from the ground truth", colour="C1", rad=0.35, dy=0.75)
-    _arrow(ax, (10.2, 1.6), (8.0, 2.6), colour="C2", rad=-0.3)
-    _arrow(ax, (7.6, 2.6), (2.6, 1.6), colour="C2", rad=-0.3)
-    ax.text(6.4, 0.85, "2: G learns from D's verdict: its gradient flows back through D "
-            "(D's weights are not changed)", ha="center", fontsize=9, color="C2")
-    ax.set_xlim(-1.2, 11.6)
-    ax.set_ylim(0.6, 5.2)
-    ax.axis("off")
-    ax.set_title("The double feedback loop of a GAN")
-    return fig
-
-
-#: One block of :func:`network_diagram`: (the layers that made the tensor, the tensor's shape
-#: without the batch axis), e.g. ``("ConvT 5x5, s2", (14, 14, 64))``.
-Block = tuple[str, Sequence[int]]
-
-
-def network_diagram(networks: Mapping[str, Sequence[Block]]) -> Figure:
-    """Lesson 01: each network as a row of boxes, one per tensor, left to right.
-
-    ``networks`` maps a title to its blocks (:data:`Block`). Above each box the layers that made
-    the tensor, below it its shape; the box's height grows with the image size (a flat vector
-    counts as size 0) and its width with the log of the number of channels.
-    """
-    if not networks or any(len(blocks) == 0 for blocks in networks.values()):
-        raise ValueError("network_diagram needs at least one network with at least one block.")
-    fig, axes = plt.subplots(len(networks), 1, figsize=(11, 2.8 * len(networks)), squeeze=False)
-    for ax, (title, blocks) in zip(axes[:, 0], networks.items()):
-        x = 0.0
-        for i, (label, shape) in enumerate(blocks):
-            size = int(shape[0]) if len(shape) == 3 else 0
-            height = 0.6 + 0.11 * size                                # taller = larger image
-            width = 0.35 + 0.12 * np.log2(int(shape[-1]) + 1)          # wider = more channels
-            ax.add_patch(Rectangle((x, -height / 2), width, height, edgecolor="black",
-                                   facecolor=plt.cm.Blues(0.25 + 0.05 * i)))
-            ax.text(x + width / 2, height / 2 + 0.15, label, ha="center", va="bottom", fontsize=8)
-            ax.text(x + width / 2, -height / 2 - 0.15, _shape_text(shape), ha="center", va="top",
-                    fontsize=8, family="monospace")
-            if i < len(blocks) - 1:
-                _arrow(ax, (x + width + 0.05, 0), (x + width + 0.85, 0))
-            x += width + 0.9
-        ax.set_xlim(-0.2, x - 0.6)
-        ax.set_ylim(-2.9, 2.9)
-        ax.axis("off")
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def transposed_conv_diagram(x: ArrayLike, output: ArrayLike, kernel_size: int, stride: int) -> Figure:
-    """Lesson 01: where each input cell's stamp lands in a transposed convolution's output.
-
-    ``x`` (h, w) is the input, ``output`` the result of the convolution (no padding), written in
-    its cells. Each input cell gets a colour, and its ``kernel_size`` square block of the output is
-    outlined in it; the shading counts how many stamps reach each output cell.
-    """
-    x, output = as_numpy(x), as_numpy(output)
-    (h, w), k = x.shape, int(kernel_size)
-    expected = ((h - 1) * stride + k, (w - 1) * stride + k)
-    if output.shape != expected:
-        raise ValueError(f"An input of shape {x.shape} with kernel {k} and stride {stride} gives an output "
-                         f"of shape {expected}, not {output.shape}.")
-    touches = np.zeros(expected, dtype=np.float32)                # stamps per output cell
-    for i in range(h):
-        for j in range(w):
-            touches[i * stride:i * stride + k, j * stride:j * stride + k] += 1
-    colours = [f"C{n % 10}" for n in range(h * w)]
-    fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(8, 3.8), gridspec_kw={"width_ratios": [2, 5]})
-    for n, (i, j) in enumerate(np.ndindex(h, w)):
-        ax_in.add_patch(Rectangle((j, i), 1, 1, facecolor=colours[n], alpha=0.5, edgecolor="black"))
-        ax_in.text(j + 0.5, i + 0.5, f"{x[i, j]:g}", ha="center", va="center", fontsize=14)
-        inset = 0.06 + 0.06 * n                                   # shift the outlines apart a little
-        ax_out.add_patch(Rectangle((stride * j + inset, stride * i + inset), k - 2 * inset, k - 2 * inset,
-                                   fill=False, edgecolor=colours[n], linewidth=2.5))
-    ax_out.imshow(touches, cmap="Greys", vmin=0, vmax=1.5 * touches.max(), extent=(0, expected[1], expected[0], 0))
-    for i, j in np.ndindex(*expected):
-        ax_out.text(j + 0.5, i + 0.5, f"{output[i, j]:g}", ha="center", va="center", fontsize=12)
-    ax_in.set_xlim(0, w)
-    ax_in.set_ylim(h, 0)
-    ax_in.set_title(f"input ({h}, {w})")
-    counts = ", ".join(str(int(c)) for c in np.unique(touches))
-    ax_out.set_title(f"output {expected}: kernel {k}, stride {stride}\n"
-                     f"shading = stamps that reach the cell ({counts})")
-    for ax in (ax_in, ax_out):
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    return fig
-
-
-def conditional_gan_diagram() -> Figure:
-    """Lesson 02: Pix2Pix as a conditional GAN; G maps x to G(x), D judges (x, y) and (x, G(x))."""
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 4)
-    ax.axis("off")
-    _box(ax, (1.0, 3.0), "input x\n(label map)", "#dde8f7", w=1.6, h=0.8)
-    _box(ax, (1.0, 1.0), "target y\n(photo)", "#dff2df", w=1.6, h=0.8)
-    _box(ax, (3.4, 3.0), "generator G\n(U-Net)", "#f7e3c6", w=1.6, h=0.8)
-    _box(ax, (5.8, 3.0), "G(x)\n(fake photo)", "#f4d3d3", w=1.6, h=0.8)
-    _box(ax, (5.8, 1.0), "pair (x, y)\nor (x, G(x))", "#eeeeee", w=2.0, h=0.8)
-    _box(ax, (8.3, 1.0), "discriminator D\n(PatchGAN)", "#f7e3c6", w=1.9, h=0.8)
-    _arrow(ax, (1.8, 3.0), (2.6, 3.0))
-    _arrow(ax, (4.2, 3.0), (5.0, 3.0))
-    _arrow(ax, (1.8, 1.0), (4.8, 1.0), "real pair")
-    _arrow(ax, (5.8, 2.6), (5.8, 1.4), "fake pair")
-    _arrow(ax, (1.3, 2.6), (4.9, 1.35))
-    _arrow(ax, (6.8, 1.0), (7.35, 1.0))
-    ax.text(8.3, 0.2, "a grid of real/fake verdicts", ha="center", fontsize=9)
-    ax.set_title("Pix2Pix: a conditional GAN (both players see the input x)")
-    fig.tight_layout()
-    return fig
-
-
-def unet_diagram(widths: Sequence[int], image_size: int, *, dropout_blocks: int = 3) -> Figure:
-    """Lesson 02: the encoder-decoder (top) and the U-Net (bottom) as boxes of size x channels.
-
-    ``widths`` are the encoder blocks' channels (``models.unet_filters(image_size)``), one block
-    per halving of the image. The decoder mirrors the encoder; in the U-Net each decoder block's
-    output is joined (concatenated) with its mirror's, which doubles its channels; the first
-    ``dropout_blocks`` decoder blocks use dropout.
-    """
-    n = len(widths)
-    if image_size != 2**n:
-        raise ValueError(f"{n} encoder blocks halve {2**n}x{2**n} down to 1x1, not {image_size}x{image_size}: "
-                         "pass widths=models.unet_filters(image_size).")
-    fig, axes = plt.subplots(2, 1, figsize=(12, 9))
-    for ax, skips in zip(axes, (False, True)):
-        ax.axis("off")
-        ax.set_xlim(-1.8, 2 * n - 0.2)
-        ax.set_ylim(-n - 0.2, 1.8)
-
-        def block(x: float, y: float, text: str, colour: str) -> None:
-            ax.add_patch(Rectangle((x - 0.45, y - 0.3), 0.9, 0.6, facecolor=colour, edgecolor="black"))
-            ax.text(x, y, text, ha="center", va="center", fontsize=7)
-
-        def link(p: tuple[float, float], q: tuple[float, float], **kw: Any) -> None:
-            ax.annotate("", xy=q, xytext=p, arrowprops=dict(arrowstyle="->", lw=1, **kw))
-
-        block(-1, 1, f"input\n{image_size}²x3", "#eeeeee")
-        previous = (-1, 1)
-        for i, f in enumerate(widths):                       # encoder, going down
-            size = image_size // 2 ** (i + 1)
-            block(i, -i, f"{size}²x{f}" + ("\nno BN" if i == 0 else ""), "#cfe0f5" if i else "#eef4fb")
-            link((previous[0] + 0.3, previous[1] - 0.3), (i - 0.3, -i + 0.3))
-            previous = (i, -i)
-        for j in range(n - 1):                               # decoder, going up
-            i = n - 2 - j                                    # the encoder block it mirrors
-            size = image_size // 2 ** (i + 1)
-            x = 2 * (n - 1) - i
-            channels = widths[i] * (2 if skips else 1)
-            dropout = j < dropout_blocks
-            block(x, -i, f"{size}²x{channels}" + ("\ndrop 0.5" if dropout else ""),
-                  "#f7d9b5" if dropout else "#fbead5")
-            link((previous[0] + 0.3, previous[1] + 0.3), (x - 0.3, -i - 0.3))
-            if skips:
-                link((i + 0.45, -i), (x - 0.45, -i), color="tab:green", linestyle="--")
-            previous = (x, -i)
-        block(2 * n - 1, 1, f"tanh\n{image_size}²x3", "#eeeeee")
-        link((previous[0] + 0.3, previous[1] + 0.3), (2 * n - 1.3, 0.7))
-        ax.text(-1.7, -n + 0.4, "blue: encoder blocks (conv 4x4 stride 2, BN, LeakyReLU)\n"
-                "orange: decoder blocks (transposed conv 4x4 stride 2, BN, dropout, ReLU)\n"
-                "box text: height x width x channels after the block", fontsize=8, va="bottom")
-        ax.set_title("U-Net: skip connections (dashed) join mirrored blocks; channels double at each join"
-                     if skips else "encoder-decoder: everything must pass the 1x1 bottleneck", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def cyclegan_diagram() -> Figure:
-    """Lesson 03: the two domains, the two mappings G: X -> Y and F: Y -> X, and one judge per domain."""
-    fig, ax = plt.subplots(figsize=(9, 4.2))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 4.6)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    for cx, name, colour in ((2.3, "X\nday / horse", "#cfe3ff"), (7.7, "Y\ndusk / zebra", "#ffd9c2")):
-        ax.add_patch(plt.Circle((cx, 2.2), 1.1, fc=colour, ec="black"))
-        ax.text(cx, 2.2, name, ha="center", va="center", fontsize=12)
-    mapping = dict(arrowstyle="-|>", lw=2, mutation_scale=18, connectionstyle="arc3,rad=-0.3")
-    ax.annotate("", xy=(6.75, 2.85), xytext=(3.25, 2.85), arrowprops={**mapping, "color": "C0"})
-    ax.annotate("", xy=(3.25, 1.55), xytext=(6.75, 1.55), arrowprops={**mapping, "color": "C1"})
-    ax.text(5, 3.65, "G: X → Y", ha="center", fontsize=13, color="C0")
-    ax.text(5, 0.5, "F: Y → X", ha="center", fontsize=13, color="C1")
-    judge = dict(boxstyle="round", fc="#eeeeee", ec="gray")
-    ax.text(0.55, 4.3, "$D_X$: a real x,\nor an F(y)?", ha="center", va="top", fontsize=10, bbox=judge)
-    ax.text(9.45, 4.3, "$D_Y$: a real y,\nor a G(x)?", ha="center", va="top", fontsize=10, bbox=judge)
-    ax.annotate("", xy=(0.9, 3.55), xytext=(1.5, 2.95), arrowprops=dict(arrowstyle="-|>", color="gray"))
-    ax.annotate("", xy=(9.1, 3.55), xytext=(8.5, 2.95), arrowprops=dict(arrowstyle="-|>", color="gray"))
-    ax.set_title("CycleGAN: two mappings, and one judge per domain")
-    return fig
-
-
-def resnet_generator_diagram(image_size: int = 256, n_blocks: int = 9, filters: int = 64) -> Figure:
-    """Lesson 03: the ResNet generator's feature maps, left to right (height: size, width: channels).
-
-    Down to 1/4 of the size with two stride-2 convolutions, ``n_blocks`` residual blocks there,
-    back up with two transposed convolutions; no long skip connections.
-    """
-    if image_size % 4:
-        raise ValueError(f"The ResNet generator halves the image twice: image_size must be a multiple of 4, "
-                         f"got {image_size}.")
-    s, f = image_size, filters
-    stages = [  # (label above the box, size, channels)
-        ("input", s, 3), ("pad 3, 7x7 conv\nIN, ReLU", s, f), ("3x3 conv /2\nIN, ReLU", s // 2, 2 * f),
-        ("3x3 conv /2\nIN, ReLU", s // 4, 4 * f), (f"{n_blocks} residual\nblocks", s // 4, 4 * f),
-        ("3x3 transp. x2\nIN, ReLU", s // 2, 2 * f), ("3x3 transp. x2\nIN, ReLU", s, f),
-        ("pad 3, 7x7 conv\ntanh", s, 3),
-    ]
-    fig, ax = plt.subplots(figsize=(11, 3.3))
-    ax.set_xlim(-0.2, 2.0 * len(stages) - 0.4)
-    ax.set_ylim(-0.85, 2.75)
-    ax.axis("off")
-    for i, (label, size, channels) in enumerate(stages):
-        height, width = 2.0 * size / s, 0.25 + 0.9 * channels / (4 * f)
-        cx = 2.0 * i + 0.7
-        colour = "#ffd9c2" if "residual" in label else "#cfe3ff" if channels > 3 else "#e8e8e8"
-        ax.add_patch(Rectangle((cx - width / 2, 1.0 - height / 2), width, height, fc=colour, ec="black"))
-        ax.text(cx, 2.08, label, ha="center", va="bottom", fontsize=8.5)
-        ax.text(cx, -0.15, f"{size}x{size}\nx{channels}", ha="center", va="top", fontsize=9)
-        if i:
-            _arrow(ax, (cx - 2.0 + 0.55, 1.0), (cx - width / 2 - 0.05, 1.0), colour="gray", lw=1.0)
-    res_x = 2.0 * 4 + 0.7   # the residual stage: each block adds its input back (x + F(x))
-    _arrow(ax, (res_x - 0.35, 0.55), (res_x + 0.35, 0.55), colour="C1", rad=0.9, lw=1.0)
-    ax.text(res_x, 0.2, "x + F(x)", ha="center", fontsize=8, color="C1")
-    ax.set_title(f"ResNet generator at {s}x{s}: down to 1/4, {n_blocks} residual blocks, back up (no long skips)")
-    return fig
-
-
-def parameter_bars(counts: Mapping[str, int], title: str) -> Figure:
-    """Horizontal bars of parameter counts (in millions), the exact count written at each bar's end."""
-    names, values = list(counts), [int(v) for v in counts.values()]
-    fig, ax = plt.subplots(figsize=(7, 0.8 + 0.4 * len(names)))
-    ax.barh(names, [v / 1e6 for v in values], color="C0")
-    for i, v in enumerate(values):
-        ax.text(v / 1e6, i, f" {v:,}", va="center")
-    ax.set_xlabel("parameters (millions)")
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.2 * max(values) / 1e6 if max(values) else 1)
-    ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -1175,26 +643,7 @@ __all__: Sequence[str] = (
     "SATURATION_THRESHOLD",
     "generator_loss_curves",
     "plot_generator_losses",
-    "PIX2PIX_PATCHGAN_LAYERS",
-    "patchgan_layers",
-    "infer_patchgan_layers",
-    "course_patchgan_layers",
     "verdict_map",
-    "patchgan_output_size",
-    "receptive_field_size",
-    "patch_receptive_field",
     "plot_patchgan_verdict",
     "plot_receptive_field",
-    "plot_ring_samples",
-    "plot_ring_runs",
-    "Block",
-    "discriminative_vs_generative_diagram",
-    "gan_loop_diagram",
-    "network_diagram",
-    "transposed_conv_diagram",
-    "conditional_gan_diagram",
-    "unet_diagram",
-    "cyclegan_diagram",
-    "resnet_generator_diagram",
-    "parameter_bars",
 )

@@ -30,7 +30,6 @@ run; tests re-measure every metric.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -40,7 +39,8 @@ import keras
 import numpy as np
 
 from course_utils import data, inference, metrics, models
-from course_utils.images import as_numpy, from_uint8
+from course_utils.files import file_sha256, write_atomically
+from course_utils.images import as_numpy, from_uint8, ssim_fits
 
 # ===========================================================================
 # 1. Held-out data and baselines
@@ -90,7 +90,7 @@ def unpaired_split(split: str, image_size: int, root: str | os.PathLike | None =
 def image_scores(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     """L1 (lower is better), PSNR in dB and SSIM (higher is better) of predictions against targets."""
     scores = {"l1": metrics.mean_l1(predictions, targets), "psnr": metrics.psnr(predictions, targets)}
-    if min(targets.shape[1:3]) >= 11:     # SSIM's 11x11 window
+    if ssim_fits(*targets.shape[1:3]):
         scores["ssim"] = metrics.ssim(predictions, targets)
     return scores
 
@@ -240,14 +240,6 @@ def reference_dir() -> Path:
     return data.shipped_paired_path().parent / "reference"
 
 
-def sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
     """Every weight of ``model`` in layer order as float16 arrays in a compressed ``.npz``.
 
@@ -256,11 +248,8 @@ def save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
     arrays = {f"w{i:03d}": np.asarray(w, np.float16) for i, w in enumerate(model.get_weights())}
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, lambda tmp: np.savez_compressed(tmp, **arrays))
 
 
 def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
@@ -304,7 +293,7 @@ def load_reference(name: str, folder: str | os.PathLike | None = None) -> tuple[
         path = folder / record["file"]
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: regenerate it with `make reference-models`.")
-        if sha256(path) != record["sha256"]:
+        if file_sha256(path) != record["sha256"]:
             raise ValueError(f"{path} does not match the SHA-256 in {MANIFEST}: the file was changed by hand or "
                              "only partly copied. Regenerate it with `make reference-models`.")
         networks[stem] = load_weights(getattr(models, record["builder"])(**record["kwargs"]), path)

@@ -30,7 +30,6 @@ import csv
 import json
 import math
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
@@ -40,7 +39,8 @@ import numpy as np
 import tensorflow as tf
 
 from course_utils import inference
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
+from course_utils.files import write_atomically
 from course_utils.images import unit_to_uint8
 
 if TYPE_CHECKING:   # only for the type hints: train imports this module, not the other way round
@@ -149,9 +149,7 @@ def state_differences(before: Mapping[str, Sequence[np.ndarray]], after: Mapping
 # ===========================================================================
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file, then rename: a kill never leaves a half-written file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomically(path, data)
 
 
 def read_step_csv(path: str | os.PathLike, up_to_step: int,
@@ -749,17 +747,7 @@ def export_generators(trainer: Trainer, folder: str | os.PathLike) -> dict[str, 
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for stem, model in trainer.generators().items():
-        tmp_dir = folder / f".{stem}.partial"
-        tmp_dir.mkdir(exist_ok=True)
-        tmp = tmp_dir / f"{stem}.keras"
-        if inference.is_image_to_image(model):
-            inference.exportable_generator(model).save(tmp)
-        else:
-            model.save(tmp)
-        final = folder / f"{stem}.keras"
-        os.replace(tmp, final)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        written[stem] = final
+        written[stem] = inference.export_generator(model, folder / f"{stem}.keras")
     return written
 
 

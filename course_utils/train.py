@@ -41,8 +41,8 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import inference, losses
-from course_utils.config import positive_int
-from course_utils.images import SSIM_SETTINGS, tile, to_unit
+from course_utils.counts import positive_int
+from course_utils.images import ssim_fits, tile, to_unit
 
 #: The adversarial loss forms (see :mod:`course_utils.losses`).
 LOSS_FORMS = losses.FORMS
@@ -739,8 +739,8 @@ class Pix2Pix(Trainer):
         a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0   # images.to_unit, as graph ops: [-1, 1] -> [0, 1]
         self.trackers["psnr"].update_state(tf.image.psnr(a, b, max_val=1.0))
         names = ["l1", "psnr"]
-        if min(fake.shape[1], fake.shape[2]) >= 11:   # SSIM's 11x11 window
-            self.trackers["ssim"].update_state(tf.image.ssim(a, b, max_val=1.0, **SSIM_SETTINGS))
+        if ssim_fits(fake.shape[1], fake.shape[2]):
+            self.trackers["ssim"].update_state(tf.image.ssim(a, b, max_val=1.0))
             names.append("ssim")
         return {n: self.trackers[n].result() for n in names}
 

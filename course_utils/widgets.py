@@ -31,7 +31,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils import plotting
+from course_utils import models, plotting
 from course_utils.images import as_batch, as_numpy
 
 ArrayLike = Any
@@ -189,17 +189,17 @@ def patchgan_explorer(
     if layers is None:
         if logits is not None:
             grid = plotting.verdict_map(logits).shape[0]
-            layers = plotting.infer_patchgan_layers(size, grid)
+            layers = models.infer_patchgan_layers(size, grid)
         else:
-            layers = plotting.course_patchgan_layers(size)
-    n = plotting.patchgan_output_size(size, layers)
+            layers = models.course_patchgan_layers(size)
+    n = models.patchgan_output_size(size, layers)
     row = widgets.IntSlider(value=n // 2, min=0, max=n - 1, description="row", continuous_update=False)
     col = widgets.IntSlider(value=n // 2, min=0, max=n - 1, description="col", continuous_update=False)
-    field = plotting.receptive_field_size(layers)
+    field = models.receptive_field_size(layers)
 
     def draw() -> tuple[bytes, str]:
         r, c = int(row.value), int(col.value)
-        top, left, bottom, right = plotting.patch_receptive_field(r, c, layers, size)
+        top, left, bottom, right = models.patch_receptive_field(r, c, layers, size)
         fig = plotting.plot_receptive_field(image, r, c, layers=layers, logits=logits)
         text = (
             f"Output cell ({r}, {c}) of {n}x{n} judges input rows {top}..{bottom - 1} and columns "
@@ -301,7 +301,7 @@ def translation_explorer(
         if truth is not None:
             parts.append(f"|{g}(x) - true target| = {metrics.mean_l1(shown[f'{g}(x)'], truth[i]):.4f}")
         if backward is not None:
-            parts.append(f"cycle |{f}({g}(x)) - x| = {metrics.cycle_error(shown['x'], shown[f'{f}({g}(x)) cycle']):.4f}")
+            parts.append(f"cycle |{f}({g}(x)) - x| = {metrics.mean_l1(shown['x'], shown[f'{f}({g}(x)) cycle']):.4f}")
             parts.append(f"identity |{f}(x) - x| = {metrics.mean_l1(shown[f'{f}(x) identity'], shown['x']):.4f}")
         text = f"test image {i}: " + ("; ".join(parts) if parts else "no target or backward generator given")
         return _render(fig), text

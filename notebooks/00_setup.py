@@ -57,8 +57,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-tf = config.import_tensorflow()   # without TensorFlow's start-up lines on a CPU runtime
+from course_utils import config, runtime
+tf = runtime.import_tensorflow()   # without TensorFlow's start-up lines on a CPU runtime
 
 print("course_utils from", config.REPO_URL, "at", config.PINNED_REF)
 
@@ -102,7 +102,7 @@ assert int(keras.__version__.split(".")[0]) >= 3, "These lessons need Keras 3 (T
 # (TPU runtimes do not work: TensorFlow is not installed on them.)
 
 # %%
-gpus = config.check_gpu()
+gpus = runtime.check_gpu()
 print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 
 # %% [markdown]

@@ -27,8 +27,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.GanBasicsConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.GanBasicsConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `cfg` holds every size and step count of this lesson. On Colab you get the **full** profile:
@@ -36,7 +36,7 @@ cfg = config.start_lesson(config.GanBasicsConfig)   # the settings (smoke with C
 # [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) as Radford et al. (2016) set it (learning rate $2 \cdot 10^{-4}$, $\beta_1 = 0.5$). With
 # `COURSE_SMOKE=1` (CI, a laptop without a GPU) the same code runs on the 3,000 shipped digits with
 # a quarter of the widths for about 460 steps: a minute on a CPU, and digits you can read.
-# `config.start_lesson` also seeds Python, NumPy and TensorFlow in one call
+# `runtime.start_lesson` also seeds Python, NumPy and TensorFlow in one call
 # (`keras.utils.set_random_seed(cfg.seed)`), so running the lesson again draws the same numbers.
 #
 # Next, the libraries. `course_utils` gives us tested versions of everything we build here, so
@@ -56,7 +56,7 @@ from IPython.display import Image, display
 from keras import layers
 from tqdm.auto import tqdm
 
-from course_utils import checkers, data, exercises, losses, metrics, models, plotting, results, train, widgets
+from course_utils import checkers, data, diagrams, exercises, losses, metrics, models, plotting, results, ring, train, widgets
 
 OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
 OUT.mkdir(parents=True, exist_ok=True)
@@ -97,7 +97,7 @@ p_x_given_ham, p_x_given_spam = gaussian_density(grid, mean_ham), gaussian_densi
 p_spam_given_x = p_x_given_spam / (p_x_given_spam + p_x_given_ham)   # Bayes with p(spam) = 1/2
 
 new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # (3, 2) sampling: only a generative model can do this
-plotting.discriminative_vs_generative_diagram(
+diagrams.discriminative_vs_generative_diagram(
     (g1, g2), p_spam_given_x, densities=(p_x_given_ham, p_x_given_spam), samples=(ham, spam),
     new_samples=new_spam, names=("normal mail", "spam"),
     axis_labels=('x1: how often "free" appears', "x2: share of links"))
@@ -128,7 +128,7 @@ plt.show()
 # through $D$.
 
 # %%
-plotting.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
+diagrams.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
 plt.show()
 
 # %% [markdown]
@@ -368,7 +368,7 @@ generator_loss = exercises.check("01.generator_loss", generator_loss)
 # explain the new layers one at a time below.
 
 # %%
-plotting.network_diagram({
+diagrams.network_diagram({
     "Generator: noise up to an image (ConvT = transposed convolution, BN = batch norm)": [
         ("noise z", (100,)),
         ("Dense, BN,\nLeakyReLU,\nreshape", (7, 7, 256)),
@@ -430,7 +430,7 @@ print("✅ the stamping rule gives Keras's Conv2DTranspose, for the ones kernel 
 # stamps, so it holds $1 + 2 + 3 + 4 = 10$; the shading counts how many stamps reach each cell.
 
 # %%
-plotting.transposed_conv_diagram(x_tiny, y_tiny, kernel_size=3, stride=2)
+diagrams.transposed_conv_diagram(x_tiny, y_tiny, kernel_size=3, stride=2)
 plt.show()
 
 # %% [markdown]
@@ -933,9 +933,9 @@ plt.show()
 # `make_train_step` and both losses are exactly the ones we wrote for the digits.
 
 # %%
-ring_centres = metrics.ring_centers()                         # (8, 2) on a circle of radius 2
+ring_centres = ring.ring_centers()                         # (8, 2) on a circle of radius 2
 RING_STD = 0.02
-ring_real = metrics.ring_of_gaussians(2500, std=RING_STD, seed=cfg.seed)   # (2500, 2)
+ring_real = ring.ring_of_gaussians(2500, std=RING_STD, seed=cfg.seed)   # (2500, 2)
 fig, ax = plt.subplots(figsize=(4, 4))
 ax.scatter(*ring_real.T, s=2, color="grey")
 ax.scatter(*ring_centres.T, marker="x", color="red")
@@ -1026,7 +1026,7 @@ def run_ring(seed, pack):
     step_fn = tf.function(make_train_step(
         g, d, keras.optimizers.Adam(ring_learning_rate, beta_1=cfg.ring_beta_1),
         keras.optimizers.Adam(ring_learning_rate, beta_1=cfg.ring_beta_1)))
-    real_points = metrics.ring_of_gaussians(cfg.ring_steps * cfg.ring_batch_size, std=RING_STD,
+    real_points = ring.ring_of_gaussians(cfg.ring_steps * cfg.ring_batch_size, std=RING_STD,
                                             seed=seed + 100)                 # a fresh batch every step
     probe = tf.random.normal([2500, 2], seed=seed)                         # fixed, for the snapshots
     every = max(1, cfg.ring_steps // RING_SNAPSHOTS)
@@ -1042,7 +1042,7 @@ ring_runs = {(name, seed): run_ring(seed, pack) for name, pack in RING_SETTINGS.
 
 # %% [markdown]
 # The result first: the last snapshot of each setting for the first seed, side by side.
-# `plotting.plot_ring_samples` rings every mode with the high-quality radius, green if covered and
+# `ring.plot_ring_samples` rings every mode with the high-quality radius, green if covered and
 # red if missed, and writes its count of high-quality samples next to it. Below the picture we print
 # the same counts beside the baseline, the real ring samples.
 
@@ -1051,7 +1051,7 @@ fig, axes = plt.subplots(1, len(RING_SETTINGS), figsize=(5 * len(RING_SETTINGS),
 for ax, name in zip(axes, RING_SETTINGS):
     snaps = ring_runs[(name, RING_SEEDS[0])]
     cov = metrics.mode_coverage(snaps[max(snaps)], ring_centres, RING_STD)
-    plotting.plot_ring_samples(snaps[max(snaps)], ring_centres, RING_STD, real=ring_real, ax=ax,
+    ring.plot_ring_samples(snaps[max(snaps)], ring_centres, RING_STD, real=ring_real, ax=ax,
                                title=f"{name}, seed {RING_SEEDS[0]}, step {max(snaps)}\n"
                                      f"{cov.modes_covered}/8 modes covered, {100 * cov.high_quality_rate:.0f}% HQ")
     ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
@@ -1067,8 +1067,8 @@ for (name, seed), snaps in ring_runs.items():
 # samples.
 
 # %%
-plotting.plot_ring_runs({f"{name}, seed {seed}": run for (name, seed), run in ring_runs.items()},
-                        ring_centres, RING_STD, real=ring_real)
+ring.plot_ring_runs({f"{name}, seed {seed}": run for (name, seed), run in ring_runs.items()},
+                    ring_centres, RING_STD, real=ring_real)
 plt.show()
 
 # %% [markdown]

@@ -34,8 +34,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `cfg` holds every setting of this lesson. The *full* profile uses the paper's settings on the
@@ -63,7 +63,7 @@ import keras
 from keras import layers
 from PIL import Image
 
-from course_utils import checkers, data, exercises, inference, losses, metrics, models, plotting, results, train, widgets
+from course_utils import archives, checkers, data, diagrams, exercises, inference, losses, metrics, models, plotting, results, train, widgets
 from course_utils.layers import conv_block
 
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
@@ -96,7 +96,7 @@ print("shipped paired set:", data.shipped_paired_path())
 # together with either the real target or the fake, and answers with a grid of verdicts.
 
 # %%
-plotting.conditional_gan_diagram();
+diagrams.conditional_gan_diagram();
 
 # %% [markdown]
 # ## 2. Paired datasets: input and target side by side in one file
@@ -125,10 +125,10 @@ ax.set_yticks([0, raw.shape[0] - 1]);
 # %% [markdown]
 # Which half is the input is a choice. For `label2scene` we translate A $\to$ B (labels to scene:
 # `direction="AtoB"`). The facades archive stores photo | labels, so labels $\to$ photo is
-# `direction="BtoA"`; `data.PIX2PIX_DATASETS` records the usual direction of each archive.
+# `direction="BtoA"`; `archives.PIX2PIX_DATASETS` records the usual direction of each archive.
 
 # %%
-print({name: spec.direction for name, spec in data.PIX2PIX_DATASETS.items()})
+print({name: spec.direction for name, spec in archives.PIX2PIX_DATASETS.items()})
 
 # %% [markdown]
 # ## 3. The input pipeline, step by step
@@ -202,8 +202,8 @@ if cfg.dataset == "shipped":
     dataset_root, direction = data.shipped_paired_path(), "AtoB"
 else:
     cache = Path("/content/datasets") if config.in_colab() else Path.home() / ".keras" / "datasets"
-    dataset_root = data.download_pix2pix_dataset(cfg.dataset, cache)
-    direction = data.PIX2PIX_DATASETS[cfg.dataset].direction
+    dataset_root = archives.download_pix2pix_dataset(cfg.dataset, cache)
+    direction = archives.PIX2PIX_DATASETS[cfg.dataset].direction
 
 train_ds = data.load_paired_folder(dataset_root, "train", image_size=cfg.image_size, direction=direction,
                                    batch_size=cfg.batch_size, seed=cfg.seed)
@@ -228,7 +228,7 @@ fig = plotting.plot_image_rows({"input x": x_batch, "target y": y_batch}, max_ro
 # 7 blocks up, and a last transposed convolution to the RGB output.
 
 # %%
-plotting.unet_diagram(models.unet_filters(256), image_size=256);   # widths [64, 128, 256, 512, 512, 512, 512, 512]
+diagrams.unet_diagram(models.unet_filters(256), image_size=256);   # widths [64, 128, 256, 512, 512, 512, 512, 512]
 
 # %% [markdown]
 # ### 4.1 The downsample block
@@ -529,7 +529,8 @@ print(f"discriminator at {cfg.image_size}x{cfg.image_size}: {discriminator.count
 # **Your turn.** Write `receptive_field(layer_list)`, where `layer_list` holds `(kernel, stride, padding)`
 # for each layer from input to output, in place of the `raise NotImplementedError` line: start from one
 # cell at the last layer's output and find how many cells it covers at the input of each layer in turn.
-# Try it by hand on two 3x3 stride-1 convolutions first (the answer is 5).
+# Try it by hand on two 3x3 stride-1 convolutions first (the answer is 5). The check compares it with
+# `models.receptive_field_size` on eight random stacks of layers.
 
 # %%
 def receptive_field(layer_list):
@@ -543,7 +544,7 @@ def receptive_field(layer_list):
 
 
 # %% [markdown]
-# The check compares your function with `plotting.receptive_field_size` on eight random stacks of layers:
+# The check compares your function with `models.receptive_field_size` on eight random stacks of layers:
 
 # %%
 receptive_field = exercises.check("02.receptive_field", receptive_field)
@@ -559,17 +560,17 @@ receptive_field = exercises.check("02.receptive_field", receptive_field)
 # **70x70** patch, which is why the paper calls it the 70x70 PatchGAN.
 
 # %%
-paper_layers = plotting.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
+paper_layers = models.PIX2PIX_PATCHGAN_LAYERS          # (kernel, stride, padding) from input to output
 field = 1
 print("layer (from the output back)   field")
 for k, s, p in reversed(paper_layers):
     field = (field - 1) * s + k
     print(f"kernel {k}, stride {s}, pad {p}          {field:>3}")
 assert receptive_field(paper_layers) == 70
-print("output grid at 256:", plotting.patchgan_output_size(256, paper_layers))
+print("output grid at 256:", models.patchgan_output_size(256, paper_layers))
 
 # %% [markdown]
-# `plotting.patch_receptive_field` gives the exact input rows and columns of a cell and
+# `models.patch_receptive_field` gives the exact input rows and columns of a cell and
 # `plotting.plot_receptive_field` draws them. At the border part of the 70x70 field falls on zero
 # padding, so the visible patch is smaller: cell (0, 0) sees rows and columns 0 to 46 only.
 
@@ -577,7 +578,7 @@ print("output grid at 256:", plotting.patchgan_output_size(256, paper_layers))
 big_x = data.resize(a, 256)                              # the label map from section 3, at 256x256
 big_y = data.resize(b, 256)
 for cell in [(0, 0), (15, 15)]:
-    print(f"cell {cell}: (top, left, bottom, right) =", plotting.patch_receptive_field(*cell))
+    print(f"cell {cell}: (top, left, bottom, right) =", models.patch_receptive_field(*cell))
 fig = plotting.plot_receptive_field(big_y, 15, 15)
 
 # %% [markdown]

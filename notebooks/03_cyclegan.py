@@ -28,8 +28,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The rest of the tools we need. `course_utils` holds the tested versions of everything we build
@@ -46,7 +46,7 @@ import tensorflow as tf
 from IPython.display import display
 from keras import layers
 
-from course_utils import checkers, data, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
+from course_utils import checkers, data, diagrams, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
 
 # %% [markdown]
@@ -111,7 +111,7 @@ plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from train
 # Each discriminator only knows its own domain. The picture shows who talks to whom.
 
 # %%
-plotting.cyclegan_diagram();
+diagrams.cyclegan_diagram();
 
 # %% [markdown]
 # ## 4. Adversarial losses: binary cross-entropy and least squares
@@ -219,8 +219,8 @@ true_f = lambda images: data.true_translation(images, "BtoA")   # dusk -> day, i
 lazy_g = lambda images: np.repeat(dusk.numpy()[:1], len(images), axis=0)  # same dusk picture for every x
 
 x = day.numpy()                                                  # (6, 64, 64, 3)
-print(f"cycle error with the true G and F:  {metrics.cycle_error(x, true_f(true_g(x))):.4f}")
-print(f"cycle error with the lazy G:        {metrics.cycle_error(x, true_f(lazy_g(x))):.4f}")
+print(f"cycle error with the true G and F:  {metrics.mean_l1(x, true_f(true_g(x))):.4f}")
+print(f"cycle error with the lazy G:        {metrics.mean_l1(x, true_f(lazy_g(x))):.4f}")
 plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
                          names=("x", "lazy G(x)", "F(lazy G(x))", ""));
 
@@ -327,7 +327,7 @@ identity_term = exercises.check("03.identity_term", identity_term)
 # box is a feature map: its height follows the spatial size, its width the number of channels.
 
 # %%
-plotting.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
+diagrams.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
 
 # %% [markdown]
 # ### The residual block
@@ -450,7 +450,7 @@ def parameters_by_stage(model):
 
 
 stages = parameters_by_stage(resnet_256)   # {"stem 7x7": ..., "down": ..., "residual": ..., ...}
-plotting.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
+diagrams.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
 
 # %% [markdown]
 # ### A named deviation: resize, then convolve (Odena et al. 2016)
@@ -548,7 +548,7 @@ np.testing.assert_allclose([bright_by_in[0].mean(), bright_by_in[0].std()], [0.0
 # replacements: the course's 20-line `course_utils.layers.InstanceNormalization` (read it: it is
 # `ops.moments` over height and width), and Keras's own `GroupNormalization` with one group per
 # channel (`groups=-1`). With the same $\epsilon$ and no learned scale and offset (the CycleGAN
-# code's setting) they agree:
+# code's setting) they agree, so the course's own networks use Keras's layer:
 
 # %%
 features = tf.random.normal((2, 16, 16, 8)) * 3.0 + 1.0           # (batch, h, w, channels)
@@ -584,11 +584,11 @@ norm_layers = [type(layer).__name__ for layer in paper_d.layers if "norm" in lay
 print(f"PatchGAN for CycleGAN: {paper_d.count_params():,} parameters, input {paper_d.input_shape}, "
       f"output {paper_d.output_shape}")
 print("normalisation layers:", norm_layers)
-print("receptive field of one score:", plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS), "pixels a side")
+print("receptive field of one score:", models.receptive_field_size(models.PIX2PIX_PATCHGAN_LAYERS), "pixels a side")
 assert paper_d.input_shape == (None, 256, 256, 3) and paper_d.output_shape == (None, 30, 30, 1)
-assert norm_layers == ["InstanceNormalization"] * 3            # none on the first block
+assert norm_layers == ["GroupNormalization"] * 3               # instance norm (groups=-1); none on the first block
 assert paper_d.count_params() == 2_764_737                    # the authors' NLayerDiscriminator with 3 input channels
-assert plotting.receptive_field_size(plotting.PIX2PIX_PATCHGAN_LAYERS) == 70
+assert models.receptive_field_size(models.PIX2PIX_PATCHGAN_LAYERS) == 70
 
 # %% [markdown]
 # ## 11. The smaller variant
@@ -1065,8 +1065,8 @@ plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
 # ($G(x) = x$) scores the error printed last.
 
 # %%
-print(f"cycle error    X -> Y -> X: {metrics.cycle_error(x_test, f_g_x):.3f}, "
-      f"Y -> X -> Y: {metrics.cycle_error(y_test, g_f_y):.3f}")
+print(f"cycle error    X -> Y -> X: {metrics.mean_l1(x_test, f_g_x):.3f}, "
+      f"Y -> X -> Y: {metrics.mean_l1(y_test, g_f_y):.3f}")
 if cfg.dataset == "shipped":
     judged = results.cyclegan_results(G, F)   # all 40 + 40 test images
     for way, name in (("AtoB", "G: day -> dusk"), ("BtoA", "F: dusk -> day")):

@@ -34,8 +34,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
@@ -58,7 +58,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import data, distribute, exercises, inference, metrics, models, perf, plotting, results, train, widgets
+from course_utils import archives, data, distribute, exercises, inference, metrics, models, perf, plotting, results, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
 AUTOTUNE = tf.data.AUTOTUNE
@@ -80,7 +80,7 @@ VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in 
 #   second (FLOP/s): once for ordinary float32 arithmetic and once for the *tensor cores*, units
 #   that multiply small matrices of 16-bit numbers much faster.
 #
-# `config.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
+# `runtime.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
 # **[compute capability](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#compute-capability)**: NVIDIA's version number for what a GPU generation can do, not a speed.
 # 7.0 is Volta (V100), 7.5 Turing (T4), 8.0 and 8.6 Ampere (A100, A10, RTX 30xx), 8.9 Ada (L4) and
 # 9.0 Hopper (H100). Section 4 uses it: tensor cores for [bfloat16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#bfloat16) arrived with Ampere, i.e. compute
@@ -289,7 +289,7 @@ print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {ne
 # - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, [domain](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#domain) A and B;
 # - `data.load_cycle_gan_tfds("horse2zebra")` does the same from TFDS `cycle_gan/horse2zebra`
 #   (1,067 horses, 1,334 zebras, downloaded once);
-# - `data.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
+# - `archives.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
 #   ready for `load_paired_folder` (facades translate labels to photos: `direction="BtoA"`).
 #
 # The shipped sets use the same layouts, so the smoke profile runs the same loaders.
@@ -348,7 +348,7 @@ own = data.load_paired_folder(own_zip, "train", image_size=cfg.image_size, direc
 print(own_zip.name, "->", [tuple(t.shape) for t in next(iter(own))])      # [(4, S, S, 3), (4, S, S, 3)]
 if not cfg.is_smoke:
     cache = "/content/datasets" if config.in_colab() else (config.REPO_ROOT or Path.cwd()) / "build" / "datasets"
-    facades = data.download_pix2pix_dataset("facades", cache)
+    facades = archives.download_pix2pix_dataset("facades", cache)
     pairs = data.load_paired_folder(facades, "train", image_size=256, direction="BtoA")
     print("facades:", [t.shape for t in next(iter(pairs))])      # [(1, 256, 256, 3), (1, 256, 256, 3)]
 else:
@@ -1013,8 +1013,8 @@ g_x = inference.translate(payoff.generator_g, test_x)           # (N, S, S, 3): 
 f_y = inference.translate(payoff.generator_f, test_y)           # (N, S, S, 3): Y -> X
 f_g_x = inference.translate(payoff.generator_f, g_x)            # the round trips
 g_f_y = inference.translate(payoff.generator_g, f_y)
-print(f"{len(test_x)} + {len(test_y)} test images; cycle error  x -> G -> F: {metrics.cycle_error(test_x, f_g_x):.3f}"
-      f"   y -> F -> G: {metrics.cycle_error(test_y, g_f_y):.3f}")
+print(f"{len(test_x)} + {len(test_y)} test images; cycle error  x -> G -> F: {metrics.mean_l1(test_x, f_g_x):.3f}"
+      f"   y -> F -> G: {metrics.mean_l1(test_y, g_f_y):.3f}")
 
 # %% [markdown]
 # On the shipped set, the paired numbers against the true translation, with the baseline beside them

@@ -31,8 +31,8 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
-from course_utils import config
-cfg = config.start_lesson(config.CapstoneConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import config, runtime
+cfg = runtime.start_lesson(config.CapstoneConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # The tools: `cli` is the command line (`python -m course_utils ...`) called from Python, `data`
@@ -347,7 +347,7 @@ plotting.show_images(shown, titles, ncols=3, size=2);
 # - **failure cases**: show the worst images and your guess why; every model has them.
 
 # %%
-gpus = config.check_gpu(verbose=False)
+gpus = runtime.check_gpu(verbose=False)
 precision = json.loads((RUN_DIR / "run.json").read_text()).get("precision", "float32")
 writeup = capstone.write_up(
     RUN_DIR / "WRITEUP.md", title=f"{MODEL} on {Path(str(DATA)).stem}",

@@ -31,6 +31,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from course_utils import config, recipes, results, train  # noqa: E402
+from course_utils.files import file_sha256  # noqa: E402
 
 #: Training steps of each reference (each well under 20 minutes on 2 CPU cores).
 STEPS = {"dcgan": 3000, "pix2pix": 6000, "cyclegan": 2500}
@@ -41,7 +42,7 @@ def _record(model: keras.Model, builder: str, kwargs: dict[str, Any], folder: Pa
     """Save ``model`` as ``<stem>.npz``, reload it (float16 rounding), return its manifest record."""
     path = results.save_weights(model, folder / f"{stem}.npz")
     results.load_weights(model, path)       # measure what ships, not the float32 weights
-    return {"file": path.name, "sha256": results.sha256(path), "builder": builder, "kwargs": kwargs,
+    return {"file": path.name, "sha256": file_sha256(path), "builder": builder, "kwargs": kwargs,
             "bytes": path.stat().st_size, "params": int(model.count_params())}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import keras
 
-from course_utils import checkers, config, losses
+from course_utils import checkers, config, counts, losses, runtime
 
 
 def test_profiles_follow_course_smoke(monkeypatch):
@@ -33,18 +33,6 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     assert changed <= allowed, f"the smoke profile may only shrink sizes and counts: {changed - allowed}"
 
 
-def test_paper_settings_in_full_profiles():
-    c = config.CycleGanConfig.full()
-    assert (c.cycle_weight, c.identity_weight, c.pool_size, c.epochs, c.decay_epochs) == (10.0, 5.0, 50, 200, 100)
-    p = config.Pix2PixConfig.full()
-    assert (p.learning_rate, p.beta_1, p.batch_size) == (2e-4, 0.5, 1)
-
-
-def test_colab_links_come_from_one_place():
-    assert config.colab_url("02_pix2pix").endswith(f"/blob/{config.PINNED_REF}/notebooks/02_pix2pix.ipynb")
-    assert config.package_requirement() == f"course_utils @ git+{config.REPO_URL}@{config.PINNED_REF}"
-
-
 def test_data_dir_holds_the_three_shipped_sets():
     # From a clone (make install) it is the repository's data/; from a wheel, the packaged copy.
     root = config.data_dir()
@@ -55,15 +43,9 @@ def test_data_dir_holds_the_three_shipped_sets():
     assert len(list((root / "day2dusk" / "trainA").glob("*.jpg"))) == 200
 
 
-def test_capstone_smoke_trains_the_same_model_on_the_same_data():
-    full, smoke = config.CapstoneConfig.full(), config.CapstoneConfig.smoke()
-    assert (full.model, full.data) == (smoke.model, smoke.data) == ("pix2pix", "shipped")
-    assert smoke.steps < full.steps and smoke.image_size < full.image_size
-
-
 @pytest.mark.slow  # starts TensorFlow in a subprocess
 def test_check_gpu_does_not_start_tensorflows_devices():
-    script = ("from course_utils import config, distribute; config.check_gpu(verbose=False); "
+    script = ("from course_utils import config, distribute, runtime; runtime.check_gpu(verbose=False); "
               "print(distribute.split_cpu(2))")   # still possible after check_gpu
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -73,17 +55,17 @@ def test_check_gpu_does_not_start_tensorflows_devices():
 
 def test_start_lesson_picks_the_profile_prints_it_and_seeds(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_SMOKE", "1")
-    cfg = config.start_lesson(config.CycleGanConfig)
+    cfg = runtime.start_lesson(config.CycleGanConfig)
     assert cfg == config.CycleGanConfig.smoke()
     first = np.random.rand(3)
     assert repr(cfg) in capsys.readouterr().out
-    config.start_lesson(config.CycleGanConfig)
+    runtime.start_lesson(config.CycleGanConfig)
     np.testing.assert_array_equal(np.random.rand(3), first)   # NumPy seeded with cfg.seed each time
 
 
 @pytest.mark.slow  # starts TensorFlow in a subprocess
 def test_start_lesson_leaves_tensorflows_devices_alone():
-    script = ("from course_utils import config, distribute; config.start_lesson(config.ColabTrainingConfig); "
+    script = ("from course_utils import config, distribute, runtime; runtime.start_lesson(config.ColabTrainingConfig); "
               "print(distribute.split_cpu(2))")   # lesson 04 splits the CPU after its setup cell
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -95,7 +77,7 @@ def _fake_gpus(monkeypatch, details):
     """Make TensorFlow report one physical GPU per entry of ``details`` (or none), whatever the machine."""
     import types
 
-    tf = config.import_tensorflow()
+    tf = runtime.import_tensorflow()
     devices = [types.SimpleNamespace(name=f"/physical_device:GPU:{i}", device_type="GPU") for i in range(len(details))]
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: devices if kind == "GPU" else [])
     monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: details[devices.index(d)])
@@ -104,19 +86,19 @@ def _fake_gpus(monkeypatch, details):
 def test_check_gpu_without_a_gpu_says_what_to_do(capsys, monkeypatch):
     _fake_gpus(monkeypatch, [])
     monkeypatch.setattr(config, "in_colab", lambda: False)
-    assert config.check_gpu() == []
+    assert runtime.check_gpu() == []
     assert "No GPU found: lessons run on the CPU" in capsys.readouterr().out
     monkeypatch.setattr(config, "in_colab", lambda: True)
-    assert config.check_gpu() == []
+    assert runtime.check_gpu() == []
     assert "Runtime > Change runtime type > T4 GPU" in capsys.readouterr().out
 
 
 def test_check_gpu_lists_each_gpu_by_name(capsys, monkeypatch):
     _fake_gpus(monkeypatch, [{"device_name": "Tesla T4", "compute_capability": (7, 5)}, {}])
-    assert config.check_gpu() == [{"name": "Tesla T4", "compute_capability": (7, 5)},
+    assert runtime.check_gpu() == [{"name": "Tesla T4", "compute_capability": (7, 5)},
                                   {"name": "/physical_device:GPU:1", "compute_capability": None}]
     assert capsys.readouterr().out.splitlines() == ["GPU 0: Tesla T4", "GPU 1: /physical_device:GPU:1"]
-    assert config.check_gpu(verbose=False) and capsys.readouterr().out == ""
+    assert runtime.check_gpu(verbose=False) and capsys.readouterr().out == ""
 
 
 def _loss_inputs(rng):
@@ -193,7 +175,7 @@ def test_course_data_dir_overrides_and_must_exist(monkeypatch, tmp_path):
 
 
 def test_native_stderr_filter_drops_only_the_noise(capfd):
-    with config._drop_native_stderr(config.TF_STARTUP_NOISE):
+    with runtime._drop_native_stderr(runtime.TF_STARTUP_NOISE):
         os.write(2, b"I0000 00:00 cudart_stub.cc:31] Could not find cuda drivers on your machine\n"
                     b"E0000 00:00 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n"
                     b"E0000 00:00 something.cc:1] a real problem\n")
@@ -206,9 +188,9 @@ def test_native_stderr_filter_drops_only_the_noise(capfd):
 def test_a_lesson_start_is_quiet_but_warnings_still_show():
     # What a lesson's first cells do, in a fresh Python without TF_CPP_MIN_LOG_LEVEL set.
     code = ("import os, warnings\n"
-            "from course_utils import config\n"
+            "from course_utils import runtime\n"
             "assert os.environ['TF_CPP_MIN_LOG_LEVEL'] == '3'\n"
-            "config.check_gpu()\n"
+            "runtime.check_gpu()\n"
             "import tensorflow as tf\n"
             "x = tf.Variable(1.0)\n"
             "warnings.warn('a warning for the learner')\n")
@@ -223,9 +205,9 @@ def test_a_lesson_start_is_quiet_but_warnings_still_show():
 @pytest.mark.parametrize("bad", [0, -3, 2.0, "4", True, None])
 def test_positive_int_refuses_what_is_not_a_count(bad):
     with pytest.raises(ValueError, match=r"steps must be a positive integer \(training steps\), got"):
-        config.positive_int(bad, "steps", "training steps")
+        counts.positive_int(bad, "steps", "training steps")
 
 
 def test_positive_int_accepts_numpy_integers_and_returns_a_python_int():
-    value = config.positive_int(np.int64(3), "n")
+    value = counts.positive_int(np.int64(3), "n")
     assert value == 3 and type(value) is int

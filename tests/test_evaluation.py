@@ -158,6 +158,17 @@ def test_find_generators_reads_runs_exports_and_files(tmp_path):
         evaluation.find_generators(run)
 
 
+def test_for_direction_picks_the_generator_that_translates_that_way(tmp_path):
+    cyc = evaluation.Generators("cyclegan", {"generator_g": tmp_path / "g.keras", "generator_f": tmp_path / "f.keras"})
+    assert (cyc.for_direction("AtoB"), cyc.for_direction("BtoA")) == (tmp_path / "g.keras", tmp_path / "f.keras")
+    one = evaluation.Generators("pix2pix", {"generator": tmp_path / "generator.keras"})
+    assert one.for_direction() == tmp_path / "generator.keras"
+    with pytest.raises(ValueError, match="one way only"):
+        one.for_direction("BtoA")
+    with pytest.raises(ValueError, match="'AtoB' or 'BtoA'"):
+        cyc.for_direction("sideways")
+
+
 def test_image_folder_finds_the_split_or_says_what_is_there(tmp_path):
     write_inverted_pairs(tmp_path / "data" / "val", n=1)
     assert evaluation.image_folder(tmp_path / "data", ["test", "val"]) == tmp_path / "data" / "val"

@@ -74,10 +74,9 @@ def test_check_range_returns_the_array_and_lets_an_empty_batch_through():
     assert images.check_range(np.zeros((0, 4, 4, 3))).shape == (0, 4, 4, 3)
 
 
-def test_ssim_settings_are_wang_et_al_and_read_only():
-    assert dict(images.SSIM_SETTINGS) == {"filter_size": 11, "filter_sigma": 1.5, "k1": 0.01, "k2": 0.03}
-    with pytest.raises(TypeError):
-        images.SSIM_SETTINGS["k1"] = 0.02
+def test_ssim_fits_from_11_pixels_on_both_sides():
+    assert images.ssim_fits(11, 11) and images.ssim_fits(256, 11)
+    assert not images.ssim_fits(10, 64) and not images.ssim_fits(64, 10)
 
 
 def test_as_batch_adds_the_batch_axis_to_one_image_and_refuses_other_shapes():

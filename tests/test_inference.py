@@ -159,6 +159,16 @@ def test_exported_file_translates_correctly_with_plain_keras(unet, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=1e-5)
 
 
+def test_exported_resnet_generator_with_keras_instance_norm_loads_and_translates_identically(tmp_path):
+    resnet = models.resnet_generator(SIZE, n_blocks=1, filters=4)
+    x = _images(2)
+    path = inference.export_generator(resnet, tmp_path / "generator_g.keras")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generator_g.keras"]    # no temporary file left
+    loaded = keras.saving.load_model(path, compile=False)
+    assert sum(isinstance(l, keras.layers.GroupNormalization) for l in loaded.layers) == 7   # stem, 2 down, 2 in the block, 2 up
+    np.testing.assert_array_equal(np.asarray(loaded(x)), inference.translate(resnet, x))
+
+
 def test_export_refuses_other_suffixes(unet, tmp_path):
     with pytest.raises(ValueError, match=".keras"):
         inference.export_generator(unet, tmp_path / "generator.h5")

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import keras
 
-from course_utils.layers import InstanceNormalization, PackSamples, ReflectionPadding2D, conv_block, residual_block
+from course_utils.layers import (InstanceNormalization, PackSamples, ReflectionPadding2D, conv_block, norm_layer,
+                                 residual_block)
 
 
 def _numpy_instance_norm(x, eps=1e-5):
@@ -39,6 +40,18 @@ def test_instance_norm_equals_keras_group_norm_with_one_group_per_channel():
     ours = InstanceNormalization(affine=False)(x)
     keras_gn = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=False, scale=False)(x)
     np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_gn), rtol=1e-4, atol=1e-5)
+
+
+def test_the_networks_instance_norm_is_keras_group_norm_and_exact_under_mixed_precision():
+    layer = norm_layer("instance")
+    assert isinstance(layer, keras.layers.GroupNormalization) and layer.groups == -1
+    x = np.random.default_rng(6).normal(100, 50, size=(2, 6, 6, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(layer(x)), _numpy_instance_norm(x), rtol=1e-4, atol=1e-4)
+    assert layer.weights == []                      # no scale or offset: the pinned parameter counts hold
+    half = keras.layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5, dtype="mixed_float16")
+    y = half(keras.ops.cast(x, "float16"))          # statistics in float32 inside
+    assert keras.backend.standardize_dtype(y.dtype) == "float16"
+    np.testing.assert_allclose(np.asarray(y, dtype="float32"), _numpy_instance_norm(x), atol=2e-2)
 
 
 def test_instance_norm_affine_has_weights_and_non_affine_has_none():

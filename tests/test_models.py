@@ -176,7 +176,9 @@ def test_cyclegan_networks_are_the_papers_four():
     assert nets["generator_g"].output_shape == (None, 32, 32, 3)
     assert nets["discriminator_x"].input_shape == (None, 32, 32, 3)          # judges one image, no condition
     assert nets["generator_g"].count_params() == models.resnet_generator(32, n_blocks=1, filters=4).count_params()
-    assert any(l.__class__.__name__ == "InstanceNormalization" for l in nets["discriminator_y"].layers)
+    norms = [l for l in nets["discriminator_y"].layers if "norm" in l.name]
+    # instance norm: one group per channel (groups=-1 becomes the channel count when built)
+    assert norms and all(isinstance(l, keras.layers.GroupNormalization) and l.groups == l.output.shape[-1] for l in norms)
 
 
 def test_packed_mlp_discriminator_scores_each_pair_as_one_input():
@@ -190,3 +192,37 @@ def test_packed_mlp_discriminator_scores_each_pair_as_one_input():
     assert d.count_params() == models.mlp_discriminator(in_dim=4, hidden=8, layers_count=1).count_params()
     with pytest.raises(ValueError, match="pack must be a positive integer"):
         models.mlp_discriminator(pack=0)
+
+
+# --- the receptive-field arithmetic beside the PatchGAN ------------------------------------
+def test_pix2pix_patchgan_has_a_30x30_output_and_a_70x70_field():
+    assert models.patchgan_output_size(256) == 30
+    assert models.receptive_field_size() == 70
+    assert models.patchgan_output_size(32) == 2
+    # Smaller course models use fewer stride-2 convs so the grid keeps several cells.
+    assert models.patchgan_layers(3) == models.PIX2PIX_PATCHGAN_LAYERS
+    assert models.patchgan_output_size(32, models.patchgan_layers(2)) == 6
+    assert models.receptive_field_size(models.patchgan_layers(2)) == 34
+    assert models.infer_patchgan_layers(32, 6) == models.patchgan_layers(2)
+    with pytest.raises(ValueError, match="layers="):
+        models.infer_patchgan_layers(32, 5)
+
+
+def test_patch_receptive_field_at_the_corners_and_centre():
+    assert models.patch_receptive_field(0, 0, clip=False) == (-23, -23, 47, 47)
+    assert models.patch_receptive_field(0, 0) == (0, 0, 47, 47)
+    assert models.patch_receptive_field(29, 29, clip=False) == (209, 209, 279, 279)
+    assert models.patch_receptive_field(29, 29) == (209, 209, 256, 256)
+    top, left, bottom, right = models.patch_receptive_field(15, 10)
+    assert (bottom - top, right - left) == (70, 70)
+    assert (top, left) == (15 * 8 - 23, 10 * 8 - 23)  # neighbouring cells are 8 pixels apart
+    with pytest.raises(ValueError, match="0..29"):
+        models.patch_receptive_field(30, 0)
+
+
+def test_analytic_grid_matches_the_course_patchgan_model():
+    model = models.patchgan_discriminator(image_size=32, input_channels=1, target_channels=1, filters=2)
+    grid = model.output_shape[1]
+    layers = models.infer_patchgan_layers(32, grid)
+    assert models.patchgan_output_size(32, layers) == grid == model.output_shape[2]
+    assert models.course_patchgan_layers(32) == layers     # the layers the figures assume at this size

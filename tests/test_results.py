@@ -315,7 +315,7 @@ def test_smoke_ring_plain_stays_collapsed_and_packed_covers_the_ring():
     #   plain  (pack 1): covered 1, 6, 0, 0, 4;  HQ 2%, 6%, 0%, 0%, 17%
     #   packed (pack 2): covered 8, 8, 8, 6, 8;  HQ 73%, 56%, 53%, 9%, 67%
     # so seed 0 asserts plain <= 2 modes and < 10% HQ, packed >= 6 modes and >= 30% HQ.
-    plain_setting, packed_setting = config.GanBasicsConfig.smoke().ring_settings()
+    plain_setting, packed_setting = ring.ring_settings(config.GanBasicsConfig.smoke())
     plain = ring.train_ring(plain_setting, seed=0, progress=False)
     # Under Colab's TensorFlow 2.20 / Keras 3.13 (make colab-check) the same seed's plain run covered
     # 3 modes with 5% HQ: a 2-D GAN this small follows another path when the numerics change. So the

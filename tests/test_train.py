@@ -484,7 +484,7 @@ def test_pix2pix_evaluate_reports_l1_psnr_ssim_like_the_metrics_module():
     assert float(scores["l1"]) == pytest.approx(metrics.mean_l1(pred, target), rel=1e-4)
     assert float(scores["psnr"]) == pytest.approx(metrics.psnr(pred, target), rel=1e-4)
     # metrics.ssim is pinned to the formula written out in NumPy (test_metrics.py): this checks the
-    # trainer's graph version uses the same settings (images.SSIM_SETTINGS) and the same [0, 1] range.
+    # trainer's graph version uses the same settings (tf.image.ssim's defaults) and the same [0, 1] range.
     assert float(scores["ssim"]) == pytest.approx(metrics.ssim(pred, target), rel=1e-3, abs=1e-4)
 
 

@@ -17,8 +17,8 @@ from course_utils.exercise_sets._common import _bce, _mean_abs
 
 
 def _ref_receptive_field(layer_list):
-    from course_utils import plotting
-    return plotting.receptive_field_size(layer_list)
+    from course_utils.models import receptive_field_size
+    return receptive_field_size(layer_list)
 
 
 def _random_layers(rng):

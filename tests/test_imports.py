@@ -1,0 +1,100 @@
+"""course_utils's imports form a tree: no module imports, directly or through others, itself.
+
+The graph is read from the source with :mod:`ast`, not by importing: every ``import`` and
+``from ... import`` of a course_utils module counts, at module level and inside functions alike
+(a lazy import only delays a cycle, it does not remove it from the design). Imports under
+``if TYPE_CHECKING:`` are left out: they are never executed, they only name types.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "course_utils"
+
+
+def _module_name(path: Path, package: Path) -> str:
+    parts = ("course_utils",) + path.relative_to(package).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_blocks(tree: ast.AST) -> set[int]:
+    """ids of the nodes under ``if TYPE_CHECKING:`` (type hints only)."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    return skipped
+
+
+def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """``{module: the course_utils modules it imports}`` for every .py file of the package."""
+    files = {_module_name(p, package): p for p in sorted(package.rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        skipped = _type_checking_blocks(tree)
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name in files)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:   # relative: from . import x, from .sub import y
+                    up = here.split(".")[: len(here.split(".")) - (node.level - 1)]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                for alias in node.names:
+                    if f"{base}.{alias.name}" in files:     # from course_utils import models
+                        deps.add(f"{base}.{alias.name}")
+                    elif base in files:                      # from course_utils.models import x
+                        deps.add(base)
+        deps.discard(name)
+        # A package's submodule imports the package's __init__ first; only real modules count here.
+        graph[name] = {d for d in deps if d != "course_utils"}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as ``[a, b, ..., a]``, or ``None`` when the graph is a tree (a DAG)."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == "open":
+                return stack[stack.index(dep):] + [dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_graph_is_read_from_the_source():
+    graph = import_graph()
+    # Known edges, module-level and inside a function, and the subpackages.
+    assert "course_utils.counts" in graph["course_utils.models"]
+    assert "course_utils.models" in graph["course_utils.ring"]            # imported inside train_ring
+    assert "course_utils.checkers" in graph["course_utils.exercise_sets.lesson01"]
+    assert graph["course_utils.counts"] == set()
+
+
+def test_find_cycle_names_the_modules_of_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_course_utils_has_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle) + " (move the shared piece into a module both can import)"
