@@ -38,7 +38,7 @@ import tensorflow as tf
 from keras import layers
 
 from course_utils import inference, metrics, models, results, train
-from course_utils.config import positive_int
+from course_utils.counts import positive_int
 from course_utils.layers import conv_block, init
 
 #: Where the longer runs' figures are kept (committed with the course).
