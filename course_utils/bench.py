@@ -8,7 +8,9 @@ r"""The instructor's benchmark: how fast this machine trains the course's models
    :mod:`course_utils.perf` (MACs per image, FLOPs per step);
 2. times the trainer's ``train_step`` (:func:`trainer_step`) next to the explicit training step of
    :mod:`course_utils.train`, written the way the TensorFlow tutorials write it (:func:`baseline_step`), on one fixed batch
-   (:func:`fixed_batch`), interleaved step by step (:func:`course_utils.perf.time_interleaved`);
+   (:func:`fixed_batch`), interleaved step by step (:func:`course_utils.perf.time_interleaved`). The
+   trainer's ``train_step`` runs that same step, so the ratio is the price of what ``fit()`` adds
+   around it (step counter, metrics; CycleGAN's image pools);
 3. reports medians, the paired ratio trainer / baseline (:func:`paired_ratio`), the FLOP/s achieved
    and their fraction of the GPU's published peak, the peak memory (:func:`peak_memory`) and the
    input pipeline's images per second (:func:`pipeline_images_per_second`).

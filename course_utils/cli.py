@@ -30,13 +30,6 @@ from typing import Any, Sequence
 from course_utils import recipes
 from course_utils.files import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, is_archive, is_image_file
 
-#: Settings a resumed run must share with the run that wrote the checkpoints: they fix the networks,
-#: the data and what one step does. Each maps to the option that sets it, for the error message.
-RESUME_KEYS = {"model": "model", "data_files": "--data (its training files)", "tfds": "--tfds",
-               "image_size": "--image-size", "batch_size": "--batch-size", "filters": "--filters", "seed": "--seed",
-               "precision": "--precision", "learning_rate": "--learning-rate", "direction": "--direction",
-               "skip_bad_files": "--skip-bad-files", "upsample": "--upsample"}
-
 
 
 class UsageError(ValueError):
@@ -187,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="folder for the report (new, empty, or holding an earlier report; never a training folder)")
     ev.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
                     help="pix2pix: which half of each file is the input (default: the run's own --direction from "
-                         "its run.json, else AtoB)")
+                         "its run_settings.json, else AtoB)")
     ev.add_argument("--batch-size", type=_positive_int, default=8,
                     help="images translated at once (default 8; the numbers do not depend on it)")
     ev.add_argument("--report-images", type=_non_negative_int, default=16,
@@ -292,7 +285,8 @@ def _check_image_size(model: str, image_size: int | None) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The run's settings, the recipe's defaults filled in (written to <out>/run.json)."""
+    """The run's settings, the recipe's defaults filled in (those of :data:`STORED` go into
+    <out>/run_settings.json, and a resumed run must match them)."""
     r = recipes.recipe(args.model)
     lr = args.learning_rate or r.learning_rate
     return {
@@ -310,19 +304,15 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "upsample": (args.upsample or r.upsample) if args.model == "cyclegan" else None,
         "skip_bad_files": bool(args.skip_bad_files),
         "steps": args.steps,
-        "schedule": _fresh_schedule(args.model, args.steps, lr),
     }
 
 
-def _fresh_schedule(model: str, steps: int, learning_rate: float) -> dict[str, Any] | None:
-    """CycleGAN's schedule for a run of ``steps``: constant for the first half, then linear to zero."""
-    if model != "cyclegan":
-        return None
-    return {"learning_rate": learning_rate, "constant_steps": steps // 2, "decay_steps": steps - steps // 2}
-
-
-def _has_checkpoint(out: Path) -> bool:
-    return (out / "checkpoints" / "checkpoint").is_file()
+#: The settings runs.run_training stores with the run besides the trainer's own (which cover the
+#: learning rate and its schedule): they fix the networks, the data and what one step does, so a
+#: resumed run must share them (runs.check_resume). --steps, --checkpoint-every, --xla, --val and
+#: --quiet may change; --data may move if its training files (data_files) stay the same.
+STORED = ("model", "data_files", "tfds", "image_size", "batch_size", "filters", "seed", "precision", "direction",
+          "skip_bad_files", "upsample")
 
 
 def _data_files(settings: dict[str, Any]) -> str | None:
@@ -339,42 +329,6 @@ def _data_files(settings: dict[str, Any]) -> str | None:
     files = [f for folder in folders if folder.is_dir() for f in data.list_image_files(folder)]
     digest = hashlib.sha256("".join(f"{f.parent.name}/{f.name}\t{f.stat().st_size}\n" for f in files).encode())
     return f"{len(files)} files, sha256 {digest.hexdigest()[:16]}"
-
-
-def _check_resume(out: Path, settings: dict[str, Any]) -> None:
-    """Refuse to resume a run whose settings differ, naming each; choose the learning-rate schedule.
-
-    A fresh run (no checkpoint yet) takes its settings as given. A resumed run must match the
-    stored ``run.json`` in everything that changes what a step means (:data:`RESUME_KEYS`);
-    ``--steps``, ``--checkpoint-every``, ``--xla``, ``--val`` and ``--quiet`` may change. The
-    CycleGAN schedule is the stored one; asked for more steps than it covers, the schedule of
-    the new ``--steps`` is passed on, and ``train.run_training`` continues only if that is
-    exact (the run is still in the constant phase), otherwise explains how to train longer.
-    """
-    path = out / "run.json"
-    if not path.exists() or not _has_checkpoint(out):
-        return
-    try:
-        before = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return   # unreadable: train.run_training still compares run_settings.json
-    clash = [k for k in RESUME_KEYS if k in before and before.get(k) != settings.get(k)]
-    if clash:
-        lines = "; ".join(f"{RESUME_KEYS[k]}: stored {before.get(k)!r}, now {settings.get(k)!r}" for k in clash)
-        raise UsageError(f"{out} holds a run trained with other settings, so this command would not continue it: "
-                         f"{lines}. Fix: rerun with the stored values to resume it, or give a new --out to start "
-                         f"another run (nothing in {out} was changed)")
-    if before.get("data") != settings.get("data") and settings.get("data_files"):
-        _say(f"note: --data is now {settings['data']} (was {before.get('data')}); same training files, resuming")
-    if settings["model"] == "cyclegan":
-        stored = before.get("schedule") or _fresh_schedule("cyclegan", int(before.get("steps", settings["steps"])),
-                                                           float(before.get("learning_rate", settings["learning_rate"])))
-        end = stored["constant_steps"] + stored["decay_steps"]
-        if settings["steps"] <= end:
-            settings["schedule"] = stored
-            if settings["steps"] < end:
-                _say(f"note: stopping at step {settings['steps']:,}, before the end of this run's learning-rate "
-                     f"schedule at step {end:,} (rerun with --steps {end} to finish it)")
 
 
 def _say(message: str) -> None:
@@ -418,20 +372,14 @@ def _load_data(settings: dict[str, Any]) -> tuple[Any, Any]:
     return ds, (xs, ys)
 
 
-def _build_trainer(settings: dict[str, Any]) -> Any:
-    """The recipe's networks (built under the chosen precision) and its compiled trainer.
-
-    CycleGAN's learning rate follows the paper's schedule, shortened honestly: constant for the
-    first half, then linear to zero. It is stored in run.json and a resumed run keeps it (see
-    _check_resume).
-    """
+def _build_trainer(settings: dict[str, Any], stored: dict[str, Any] | None = None) -> Any:
+    """The recipe's networks (built under the chosen precision) and its compiled trainer, with the
+    recipe's learning rate for the run (``stored``: what a resumed run stored, see
+    :func:`recipes.run_learning_rate`)."""
     from course_utils import train
 
     model = settings["model"]
-    rate: Any = settings["learning_rate"]
-    if model == "cyclegan":
-        plan = settings.get("schedule") or _fresh_schedule("cyclegan", settings["steps"], rate)
-        rate = train.LinearDecay(plan["learning_rate"], plan["constant_steps"], plan["decay_steps"])
+    rate = recipes.run_learning_rate(model, settings["steps"], settings["learning_rate"], stored)
     with train.precision(settings["precision"]):
         networks = recipes.build_networks(model, settings["image_size"], settings["filters"],
                                           upsample=settings.get("upsample") or None)
@@ -457,16 +405,15 @@ def train_command(args: argparse.Namespace) -> int:
 
     started = time.time()
     settings["data_files"] = _data_files(settings)
-    _check_resume(out, settings)
     val_folder = _val_folder(args, settings)
     import keras
 
-    from course_utils import train
+    from course_utils import runs
 
     keras.utils.set_random_seed(settings["seed"])
     dataset, samples = _load_data(settings)
-    trainer = _build_trainer(settings)
-    callbacks: list[Any] = [_RunJsonWriter(out, settings)]   # run.json once the resume checks have passed
+    trainer = _build_trainer(settings, runs.read_run_settings(out))
+    callbacks: list[Any] = []
     if val_folder is not None:
         from course_utils import evaluation
 
@@ -474,10 +421,9 @@ def train_command(args: argparse.Namespace) -> int:
                                                        direction=settings["direction"]))
     keras.utils.set_random_seed(settings["seed"])   # the same global seed for tf.data, fresh or resumed
     with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
-        result = train.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
-                                    sample_inputs=samples, verbose=0 if args.quiet else 1, callbacks=callbacks,
-                                    settings=_step_meaning(settings))
-    _write_run_json(out, settings)
+        result = runs.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
+                                   sample_inputs=samples, verbose=0 if args.quiet else 1, callbacks=callbacks,
+                                   settings={k: settings[k] for k in STORED})
     if result["resumed_from"]:
         _say(f"resumed from step {result['resumed_from']}")
     if val_folder is not None:
@@ -485,30 +431,6 @@ def train_command(args: argparse.Namespace) -> int:
     result.update(model=args.model, out=str(out), seconds=round(time.time() - started, 2))
     print(json.dumps(result), flush=True)
     return 0
-
-
-def _step_meaning(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings train.run_training stores and compares besides the trainer's own (those cover
-    the learning rate, its schedule and the precision)."""
-    return {k: settings.get(k) for k in RESUME_KEYS if k not in ("learning_rate", "precision")}
-
-
-def _write_run_json(out: Path, settings: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "run.json.tmp"
-    tmp.write_text(json.dumps(settings, indent=2) + "\n")
-    os.replace(tmp, out / "run.json")
-
-
-def _RunJsonWriter(out: Path, settings: dict[str, Any]) -> Any:
-    """A callback writing run.json when training begins, i.e. after every resume check has passed."""
-    import keras
-
-    class Writer(keras.callbacks.Callback):
-        def on_train_begin(self, logs: Any = None) -> None:
-            _write_run_json(out, settings)
-
-    return Writer()
 
 
 def _val_folder(args: argparse.Namespace, settings: dict[str, Any]) -> Path | None:

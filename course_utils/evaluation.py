@@ -47,7 +47,7 @@ from course_utils.files import is_image_file, write_atomically
 ROWS_PER_GRID = 8
 
 #: Files in a folder that mark it as training output (never a place to write a report into).
-_RUN_MARKERS = ("checkpoints", "run.json", "generator.keras", "generator_g.keras", "generator_f.keras")
+_RUN_MARKERS = ("checkpoints", runs.SETTINGS_FILE, "generator.keras", "generator_g.keras", "generator_f.keras")
 
 
 # ===========================================================================
@@ -57,7 +57,7 @@ _RUN_MARKERS = ("checkpoints", "run.json", "generator.keras", "generator_g.keras
 class Generators:
     """Where a run's generators are: ``kind`` is ``"pix2pix"`` (one generator, ``generator``) or
     ``"cyclegan"`` (``generator_g`` A -> B and ``generator_f`` B -> A); ``settings`` is the
-    run's ``run.json`` when the path was a training folder (else empty)."""
+    run's own settings from its ``run_settings.json`` when the path was a training folder (else empty)."""
 
     kind: str
     files: dict[str, Path]
@@ -95,11 +95,11 @@ def find_generators(path: str | os.PathLike) -> Generators:
         raise FileNotFoundError(f"--model {path}: no such file or folder. Give the training --out folder, its "
                                 "export/ folder or a .keras file.")
     settings: dict[str, Any] = {}
-    for candidate in (path / "run.json", path.parent / "run.json"):
+    for candidate in (path / runs.SETTINGS_FILE, path.parent / runs.SETTINGS_FILE):
         if candidate.is_file():
             try:
-                settings = json.loads(candidate.read_text())
-            except (OSError, json.JSONDecodeError):
+                settings = json.loads(candidate.read_text()).get("settings") or {}
+            except (OSError, json.JSONDecodeError, AttributeError):
                 settings = {}
             break
     folder = path / "export" if (path / "export").is_dir() else path

@@ -176,6 +176,36 @@ def build_trainer(name: str, networks: Mapping[str, Any], *, learning_rate: Any 
     return trainer
 
 
+def run_learning_rate(name: str, steps: int, learning_rate: float | None = None,
+                      stored: Mapping[str, Any] | None = None) -> Any:
+    """The learning rate of a command-line run that trains model ``name`` to step ``steps``.
+
+    GAN and Pix2Pix: the recipe's constant rate (or ``learning_rate``). CycleGAN: the paper's
+    shape (constant, then linearly to zero) shortened honestly to the run: constant for the first
+    half of ``steps``, decaying over the second (a :class:`course_utils.train.LinearDecay`).
+
+    ``stored`` is what a run being resumed stored (:func:`course_utils.runs.read_run_settings`).
+    Asked for no more steps than its schedule covers, the run keeps that schedule (stopping early
+    must not change the rate of the steps already taken); asked for more, the new schedule is
+    returned and :func:`course_utils.runs.check_resume` continues only if that is exact.
+    """
+    r = recipe(name)
+    rate = r.learning_rate if learning_rate is None else learning_rate
+    if name != "cyclegan":
+        return rate
+    from course_utils import train
+
+    constant, decay = steps // 2, steps - steps // 2
+    stored_optimizers = ((stored or {}).get("trainer") or {}).get("optimizers") or {}
+    for optimizer in stored_optimizers.values():
+        plan = optimizer.get("learning_rate")
+        if isinstance(plan, Mapping) and plan.get("schedule") == "LinearDecay":
+            if steps <= plan["constant_steps"] + plan["decay_steps"]:
+                constant, decay = plan["constant_steps"], plan["decay_steps"]
+            break
+    return train.LinearDecay(rate, constant, decay)
+
+
 # ===========================================================================
 # 3. Data
 # ===========================================================================

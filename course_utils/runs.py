@@ -15,13 +15,12 @@ an appendix to lessons 02 to 04:
    :class:`SampleGrid`, :class:`TensorBoardLogger`, :class:`LossHistory`, :class:`StepTimer`, and
    :func:`standard_callbacks`, the list the lessons use.
 4. **Resuming honestly**: :func:`step_settings` records what a training step means,
-   :func:`check_resume` refuses to continue a run with other settings (``run_settings.json``),
-   and :func:`remember_choices` keeps the choices a run started with.
+   :func:`check_resume` refuses to continue a run with other settings (``run_settings.json``,
+   the one settings file of a run, read back by :func:`read_run_settings`), and
+   :func:`remember_choices` keeps the choices a run started with.
 5. **One call for a whole run**: :func:`run_training` resumes from the output folder, trains to
    a target step and exports the generators (:func:`export_generators`); the command line
    (``python -m course_utils train``) is a thin layer on top of it.
-
-Every name here is also reachable as ``course_utils.train.<name>``, as the lessons use it.
 """
 
 from __future__ import annotations
@@ -579,23 +578,6 @@ def _linear_decays(trainer_settings: Mapping[str, Any]) -> dict[str, tuple[float
     return out
 
 
-def _as_written_today(stored: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    """``stored`` run settings as :func:`step_settings` writes them now, for run folders made earlier.
-
-    Earlier versions recorded a ``seed`` for every trainer, also for Pix2Pix, which uses none,
-    and recorded CycleGAN's ``seed=None``, with which its pools drew from seed 0.
-    """
-    then, now = stored.get("trainer"), current["trainer"]
-    if not isinstance(then, dict) or "seed" not in then:
-        return stored
-    then = dict(then)
-    if "seed" not in now:
-        del then["seed"]
-    elif then["seed"] is None and now.get("trainer") == "CycleGAN":
-        then["seed"] = 0
-    return {**stored, "trainer": then}
-
-
 def _latest_checkpoint_step(out: Path) -> int | None:
     """The step of the latest checkpoint in ``out`` (its number), or None when there is none."""
     latest = tf.train.latest_checkpoint(str(out / CHECKPOINT_DIR))
@@ -616,6 +598,21 @@ def _schedule_message(out: Path, start: int, steps: int, rate: float, constant: 
             "trained from scratch. To train longer honestly, start a new run with the longer schedule in a new "
             f"folder (on the command line: the same command with --steps {steps} and another --out); this run "
             f"stays as it is and can still be finished up to step {end:,}.")
+
+
+def read_run_settings(out_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """What the run in ``out_dir`` stored when it started (``run_settings.json``): ``{"trainer":
+    step_settings, "settings": the caller's own}``; ``None`` before its first checkpoint (nothing
+    trained yet, so nothing to continue) or when the file is missing or unreadable (cut by a kill:
+    restoring the checkpoint still checks the networks)."""
+    path = Path(out_dir) / SETTINGS_FILE
+    if _latest_checkpoint_step(Path(out_dir)) is None or not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return stored if isinstance(stored, dict) else None
 
 
 def check_resume(out_dir: str | os.PathLike, trainer: Trainer, steps: int,
@@ -639,15 +636,7 @@ def check_resume(out_dir: str | os.PathLike, trainer: Trainer, steps: int,
     out = Path(out_dir)
     current = {"trainer": step_settings(trainer), "settings": _plain(dict(settings or {}))}
     start = _latest_checkpoint_step(out)
-    path = out / SETTINGS_FILE
-    stored: dict[str, Any] | None = None
-    if start is not None and path.is_file():
-        try:
-            stored = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            stored = None   # unreadable (cut by a kill): the checkpoint's own restore still checks the networks
-        if isinstance(stored, dict):
-            stored = _as_written_today(stored, current)
+    stored = read_run_settings(out)
     if start is None or stored is None:
         for key, (rate, constant, decay) in _linear_decays(current["trainer"]).items():
             if steps > constant + decay:
@@ -665,16 +654,19 @@ def check_resume(out_dir: str | os.PathLike, trainer: Trainer, steps: int,
     def show(value: Any) -> str:
         return "(not set)" if value is missing else repr(value)
 
+    def name(key: str) -> str:   # the caller's own settings by their own names
+        return key.removeprefix("settings.")
+
     old_decays, new_decays = _linear_decays(stored.get("trainer", {})), _linear_decays(current["trainer"])
     stretched = {k for k in differing if k.startswith("trainer.optimizers.")
                  and k.rsplit(".", 1)[-1] in ("constant_steps", "decay_steps")}
     others = [k for k in differing if k not in stretched]
     if others:
-        lines = "\n".join(f"  {k}: stored {show(before.get(k, missing))}, now {show(now.get(k, missing))}"
+        lines = "\n".join(f"  {name(k)}: stored {show(before.get(k, missing))}, now {show(now.get(k, missing))}"
                            for k in others)
         raise ValueError(f"{out} holds a run (at step {start:,}) trained with other settings, so resuming it would "
                          f"not continue that run:\n{lines}\nFix: resume with the stored settings, or train into a "
-                         f"new folder. Nothing in {out} was changed.")
+                         f"new folder (on the command line: another --out). Nothing in {out} was changed.")
     if stretched:
         for key, (rate, constant, decay) in old_decays.items():
             new_constant = new_decays[key][1]
@@ -688,6 +680,10 @@ def check_resume(out_dir: str | os.PathLike, trainer: Trainer, steps: int,
     for key, (rate, constant, decay) in new_decays.items():
         if steps > constant + decay and start > 0:
             raise ValueError(_schedule_message(out, start, steps, rate, constant, decay))
+    ends = {constant + decay for _, constant, decay in new_decays.values()}
+    if ends and steps < min(ends):
+        print(f"note: stopping at step {steps:,}, before the end of this run's learning-rate schedule at step "
+              f"{min(ends):,} (train to step {min(ends):,} to finish it)", flush=True)
     return current
 
 

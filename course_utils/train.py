@@ -2,25 +2,23 @@
 
 Read this module top to bottom as an appendix to the lessons:
 
-1. **What one step computes**: :func:`gan_losses`, :func:`pix2pix_losses` and
-   :func:`cyclegan_losses` run the networks on one batch and return every loss of that step.
-   They are the one place each model's objective is written; everything below calls them.
-2. **The explicit training steps** the lessons write in front of the learner:
-   :func:`gan_train_step`, :func:`pix2pix_train_step` and :func:`cyclegan_train_step`, each a
-   plain function with ``tf.GradientTape``, ``tape.gradient`` and ``apply_gradients``, written
-   the way the TensorFlow tutorials write them.
-3. **Two helpers from the papers**: :class:`ImagePool`, the history of 50 generated images that
+1. **The training steps**: :func:`gan_train_step`, :func:`pix2pix_train_step` and
+   :func:`cyclegan_train_step`, each one function on one screen written the way the TensorFlow
+   tutorials write it: forward pass, losses, ``tf.GradientTape``, then one update per network
+   (``tape.gradient`` and ``apply_gradients``, in :func:`_update`). They are the one place each
+   model's objective is written, and what the lessons write in front of the learner.
+2. **Two helpers from the papers**: :class:`ImagePool`, the history of 50 generated images that
    CycleGAN's discriminators learn from, and :class:`LinearDecay`, the learning rate that stays
    constant for 100 epochs and then falls linearly to zero over 100 more.
-4. **Trainers**: :class:`GAN`, :class:`Pix2Pix` and :class:`CycleGAN` are ``keras.Model``
-   subclasses whose ``train_step`` calls the same loss function as the explicit step (a test
-   checks that both give the same numbers), so ``fit()``, callbacks and progress bars work.
-   They add only what ``fit()`` and a long run need: the update of each network, loss scaling
-   for mixed precision (:func:`precision`), ``tf.distribute``, a global step and metrics.
+3. **Trainers**: :class:`GAN`, :class:`Pix2Pix` and :class:`CycleGAN` are ``keras.Model``
+   subclasses whose ``train_step`` *is* the explicit step above, called with the trainer's
+   networks and optimizers, so ``fit()``, callbacks and progress bars work. Around it they add
+   only a global step and metrics; loss scaling for mixed precision (:func:`precision`: the
+   trainers wrap their optimizers in ``keras.optimizers.LossScaleOptimizer``) and
+   ``tf.distribute``'s replicas are handled inside :func:`_update`.
 
 What a long run needs around a trainer (checkpoints, callbacks, TensorBoard records, the loss
-history, exports, resume checks and :func:`run_training`) lives in :mod:`course_utils.runs`;
-its names are also reachable from here (``train.run_training``, ``train.CheckpointCallback``...).
+history, exports, resume checks and ``run_training``) lives in :mod:`course_utils.runs`.
 
 Conventions: images are float32, channels last, in [-1, 1]; discriminators output logits; all
 losses come from :mod:`course_utils.losses` and are computed in float32. Outside ``train_step``
@@ -52,157 +50,77 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 # ===========================================================================
-# 1. What one step computes: the forward pass and losses of each model
+# 1. The training steps: forward pass, losses, tapes and updates of each model
 # ===========================================================================
-# Call these inside the gradient tape(s): the tapes must see the networks run to differentiate
-# the losses. Every network runs with training=True (dropout on, batch norm on batch statistics).
-def gan_losses(generator: keras.Model, discriminator: keras.Model, real: tf.Tensor, noise: tf.Tensor,
-               loss_form: str = "bce") -> dict[str, tf.Tensor]:
-    """The DCGAN's losses on one batch, from one forward pass.
+# Written the way the TensorFlow tutorials write them, and the very functions the trainers'
+# train_step runs. Every network runs with training=True (dropout on, batch norm on batch
+# statistics). Each update is the tutorials' two lines, tape.gradient then apply_gradients, in
+# _update below, which also carries what fit() may add around a step: loss scaling and replicas.
+def _update(tape: tf.GradientTape, loss: tf.Tensor, network: keras.Model,
+            optimizer: keras.optimizers.Optimizer) -> None:
+    """One gradient step of ``network`` on ``loss``: ``tape.gradient``, then ``apply_gradients``.
 
-    The generator turns ``noise`` into fakes, the discriminator scores the ``real`` and the fake
-    images, and both losses come from those scores. The discriminator loss is *not* halved, as
-    in the TensorFlow tutorial.
-
-    Returns ``{"d_loss", "g_loss"}`` (float32 scalars).
+    Backpropagation starts from ``output_gradients``: 1 in a plain float32 step, which is the
+    tutorials' ``tape.gradient(loss, weights)`` exactly. Under mixed_float16 the optimizer is a
+    ``keras.optimizers.LossScaleOptimizer``: it starts from its loss scale (``opt.scale_loss(1)``,
+    the same as differentiating ``scale * loss``) so that small float16 gradients do not underflow,
+    and its ``apply_gradients`` divides the scale out again and skips a step that overflowed.
+    Under ``tf.distribute`` each replica's gradients are summed, so each starts from
+    ``1 / replicas`` and the update is their mean.
     """
-    fake = generator(noise, training=True)
-    real_logits = discriminator(real, training=True)
-    fake_logits = discriminator(fake, training=True)
-    g_loss = losses.generator_loss(fake_logits, loss_form)
-    d_loss = losses.discriminator_loss(real_logits, fake_logits, loss_form)
-    return {"d_loss": d_loss, "g_loss": g_loss}
+    weights = network.trainable_variables
+    replica = tf.distribute.get_replica_context()    # None outside a replica (nothing to share with)
+    replicas = replica.num_replicas_in_sync if replica is not None else 1
+    start = optimizer.scale_loss(tf.ones_like(loss)) / replicas
+    grads = tape.gradient(loss, weights, output_gradients=start)
+    optimizer.apply_gradients(zip(grads, weights))
 
 
-def pix2pix_losses(generator: keras.Model, discriminator: keras.Model, inp: tf.Tensor, target: tf.Tensor,
-                   l1_weight: float = 100.0, loss_form: str = "bce") -> dict[str, tf.Tensor]:
-    """Pix2Pix's losses on one batch of pairs ``(inp, target)``.
-
-    The generator translates ``inp``; the PatchGAN judges the real pair ``(inp, target)`` and
-    the generated pair ``(inp, G(inp))``. The generator's loss is "fool the discriminator" plus
-    ``l1_weight`` times the L1 distance to the target; the discriminator's is its adversarial
-    loss, halved as in the paper.
-
-    Returns ``{"d_loss", "g_loss", "g_adv", "g_l1"}`` (float32 scalars); ``g_loss`` is the
-    generator's total and ``g_l1`` the unweighted L1.
-    """
-    fake = generator(inp, training=True)
-    real_logits = discriminator([inp, target], training=True)
-    fake_logits = discriminator([inp, fake], training=True)
-    g_total, g_adv, g_l1 = losses.pix2pix_generator_loss(fake_logits, fake, target, l1_weight, loss_form)
-    d_loss = losses.discriminator_loss(real_logits, fake_logits, loss_form, halve=True)
-    return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
-
-
-def _logits_to_learn_from(discriminator: keras.Model, fakes: tf.Tensor, fake_logits: tf.Tensor,
-                          pool: "ImagePool | None") -> tf.Tensor:
-    """The discriminator's logits on the fakes it learns from.
-
-    Without a pool (``None`` or ``pool_size`` 0) those are the newest fakes, already scored in
-    ``fake_logits``; with one, a batch the pool mixes from past and new fakes (:class:`ImagePool`).
-    """
-    if pool is None or pool.pool_size == 0:
-        return fake_logits
-    return discriminator(pool.query(fakes), training=True)
-
-
-def cyclegan_losses(generator_g: keras.Model, generator_f: keras.Model, discriminator_x: keras.Model,
-                    discriminator_y: keras.Model, real_x: tf.Tensor, real_y: tf.Tensor,
-                    cycle_weight: float = 10.0, identity_weight: float = 5.0, loss_form: str = "lsgan",
-                    pool_x: "ImagePool | None" = None, pool_y: "ImagePool | None" = None) -> dict[str, tf.Tensor]:
-    """CycleGAN's losses on one batch of ``x`` and ``y`` images (unpaired).
-
-    ``G: X -> Y`` and ``F: Y -> X``. Each generator's loss: fool its discriminator, come back
-    to where it started (both cycle terms, shared by G and F), and leave images already in its
-    output domain alone (the identity term; skipped when ``identity_weight`` is 0). ``D_X``
-    tells real ``x`` from ``F(y)``, ``D_Y`` tells real ``y`` from ``G(x)``; with ``pool_x`` /
-    ``pool_y`` they learn from fakes drawn from a history of past fakes (:class:`ImagePool`)
-    instead of the newest ones (a pool of size 0 counts as none). Discriminator losses are
-    halved, as in the paper.
-
-    Returns ``{"g_loss", "f_loss", "dx_loss", "dy_loss", "g_adv", "f_adv", "cycle", "identity"}``
-    (float32 scalars); ``cycle`` and ``identity`` are the weighted terms as they enter the
-    objective (``identity`` sums G's and F's).
-    """
-    fake_y = generator_g(real_x, training=True)       # x -> G(x)
-    cycled_x = generator_f(fake_y, training=True)     # -> F(G(x)), should be x again
-    fake_x = generator_f(real_y, training=True)       # y -> F(y)
-    cycled_y = generator_g(fake_x, training=True)     # -> G(F(y)), should be y again
-
-    d_real_x = discriminator_x(real_x, training=True)
-    d_real_y = discriminator_y(real_y, training=True)
-    d_fake_x = discriminator_x(fake_x, training=True)
-    d_fake_y = discriminator_y(fake_y, training=True)
-
-    g_adv = losses.generator_loss(d_fake_y, loss_form)
-    f_adv = losses.generator_loss(d_fake_x, loss_form)
-    cycle = (losses.cycle_consistency_loss(real_x, cycled_x, cycle_weight)
-             + losses.cycle_consistency_loss(real_y, cycled_y, cycle_weight))
-    if identity_weight:
-        same_y = generator_g(real_y, training=True)   # G should leave a y alone
-        same_x = generator_f(real_x, training=True)   # F should leave an x alone
-        id_g = losses.identity_loss(real_y, same_y, identity_weight)
-        id_f = losses.identity_loss(real_x, same_x, identity_weight)
-    else:
-        id_g = id_f = tf.constant(0.0)
-    g_loss = g_adv + cycle + id_g
-    f_loss = f_adv + cycle + id_f
-
-    d_learn_x = _logits_to_learn_from(discriminator_x, fake_x, d_fake_x, pool_x)
-    d_learn_y = _logits_to_learn_from(discriminator_y, fake_y, d_fake_y, pool_y)
-    dx_loss = losses.discriminator_loss(d_real_x, d_learn_x, loss_form, halve=True)
-    dy_loss = losses.discriminator_loss(d_real_y, d_learn_y, loss_form, halve=True)
-    return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss,
-            "g_adv": g_adv, "f_adv": f_adv, "cycle": cycle, "identity": id_g + id_f}
-
-
-# ===========================================================================
-# 2. The explicit training steps (what the lessons write by hand)
-# ===========================================================================
-# Each step differentiates opt.scale_loss(loss), not the loss itself. For a plain optimizer that
-# is the loss unchanged. For keras.optimizers.LossScaleOptimizer (mixed_float16) it is the loss
-# times the loss scale, so that small float16 gradients do not underflow to zero; its
-# apply_gradients divides the gradients by the scale again and skips a step whose gradients
-# overflowed. So the same step trains in float32 and in mixed precision.
 def gan_train_step(generator: keras.Model, discriminator: keras.Model,
                    g_opt: keras.optimizers.Optimizer, d_opt: keras.optimizers.Optimizer,
                    real: tf.Tensor, noise: tf.Tensor, loss_form: str = "bce") -> dict[str, tf.Tensor]:
-    """One DCGAN step as the TensorFlow tutorial writes it.
+    """One DCGAN step as the TensorFlow tutorial writes it (the :class:`GAN` trainer's step).
 
-    Two tapes watch one forward pass (:func:`gan_losses`); then each network takes one
-    gradient step on its own loss.
+    The generator turns ``noise`` into fakes, the discriminator scores real and fake images,
+    and two tapes watch it all; then each network takes one gradient step on its own loss. The
+    discriminator loss is *not* halved, as in the tutorial.
 
-    Returns ``{"d_loss", "g_loss"}`` (float32 scalars).
+    Returns ``{"d_loss", "g_loss"}`` (float32 scalars, before the update).
     """
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-        out = gan_losses(generator, discriminator, real, noise, loss_form)
-        g_scaled, d_scaled = g_opt.scale_loss(out["g_loss"]), d_opt.scale_loss(out["d_loss"])
-    g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
-    d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
-    g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-    d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-    return out
+        fake = generator(noise, training=True)
+        real_logits = discriminator(real, training=True)
+        fake_logits = discriminator(fake, training=True)
+        g_loss = losses.generator_loss(fake_logits, loss_form)
+        d_loss = losses.discriminator_loss(real_logits, fake_logits, loss_form)
+    _update(g_tape, g_loss, generator, g_opt)
+    _update(d_tape, d_loss, discriminator, d_opt)
+    return {"d_loss": d_loss, "g_loss": g_loss}
 
 
 def pix2pix_train_step(generator: keras.Model, discriminator: keras.Model,
                        g_opt: keras.optimizers.Optimizer, d_opt: keras.optimizers.Optimizer,
                        inp: tf.Tensor, target: tf.Tensor, l1_weight: float = 100.0,
                        loss_form: str = "bce") -> dict[str, tf.Tensor]:
-    """One Pix2Pix step as the TensorFlow tutorial writes it.
+    """One Pix2Pix step as the TensorFlow tutorial writes it (the :class:`Pix2Pix` trainer's step).
 
-    Two tapes watch one forward pass (:func:`pix2pix_losses`): the generator steps on its total
-    loss (adversarial plus ``l1_weight`` times L1), the discriminator on its halved loss.
+    The generator translates ``inp``; the PatchGAN judges the real pair ``(inp, target)`` and
+    the generated pair ``(inp, G(inp))``. The generator steps on "fool the discriminator" plus
+    ``l1_weight`` times the L1 distance to the target, the discriminator on its adversarial
+    loss, halved as in the paper.
 
-    Returns ``{"d_loss", "g_loss", "g_adv", "g_l1"}``; ``g_l1`` is the unweighted L1.
+    Returns ``{"d_loss", "g_loss", "g_adv", "g_l1"}`` (float32 scalars, before the update);
+    ``g_loss`` is the generator's total and ``g_l1`` the unweighted L1.
     """
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-        out = pix2pix_losses(generator, discriminator, inp, target, l1_weight, loss_form)
-        g_scaled, d_scaled = g_opt.scale_loss(out["g_loss"]), d_opt.scale_loss(out["d_loss"])
-    g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
-    d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
-    g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-    d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-    return out
+        fake = generator(inp, training=True)
+        real_logits = discriminator([inp, target], training=True)
+        fake_logits = discriminator([inp, fake], training=True)
+        g_loss, g_adv, g_l1 = losses.pix2pix_generator_loss(fake_logits, fake, target, l1_weight, loss_form)
+        d_loss = losses.discriminator_loss(real_logits, fake_logits, loss_form, halve=True)
+    _update(g_tape, g_loss, generator, g_opt)
+    _update(d_tape, d_loss, discriminator, d_opt)
+    return {"d_loss": d_loss, "g_loss": g_loss, "g_adv": g_adv, "g_l1": g_l1}
 
 
 def cyclegan_train_step(generator_g: keras.Model, generator_f: keras.Model,
@@ -215,29 +133,54 @@ def cyclegan_train_step(generator_g: keras.Model, generator_f: keras.Model,
                         pool_y: "ImagePool | None" = None) -> dict[str, tf.Tensor]:
     """One CycleGAN step as the TensorFlow tutorial writes it: one persistent tape, four optimizers.
 
-    The tape watches one forward pass (:func:`cyclegan_losses`); then G, F, D_X and D_Y each
-    take one gradient step on their own loss. With ``pool_x``/``pool_y`` the discriminators
-    learn from the pools' history of fakes.
+    ``G: X -> Y`` and ``F: Y -> X``. Each generator's loss: fool its discriminator, come back to
+    where it started (both cycle terms, shared by G and F), and leave images already in its
+    output domain alone (the identity term; skipped when ``identity_weight`` is 0). ``D_X``
+    tells real ``x`` from ``F(y)``, ``D_Y`` real ``y`` from ``G(x)``; with ``pool_x``/``pool_y``
+    they learn from fakes drawn from a history of past fakes (:class:`ImagePool`; size 0 counts
+    as none) instead of the newest ones. Discriminator losses are halved, as in the paper.
 
-    Returns ``{"g_loss", "f_loss", "dx_loss", "dy_loss", "g_adv", "f_adv", "cycle", "identity"}``;
-    ``cycle`` and ``identity`` are the weighted terms as they enter the objective.
+    Returns ``{"g_loss", "f_loss", "dx_loss", "dy_loss", "g_adv", "f_adv", "cycle", "identity"}``
+    (float32 scalars, before the update); ``cycle`` and ``identity`` are the weighted terms as
+    they enter the objective (``identity`` sums G's and F's).
     """
     with tf.GradientTape(persistent=True) as tape:
-        out = cyclegan_losses(generator_g, generator_f, discriminator_x, discriminator_y, real_x, real_y,
-                              cycle_weight, identity_weight, loss_form, pool_x, pool_y)
-        scaled = [(g_opt.scale_loss(out["g_loss"]), generator_g, g_opt),
-                  (f_opt.scale_loss(out["f_loss"]), generator_f, f_opt),
-                  (dx_opt.scale_loss(out["dx_loss"]), discriminator_x, dx_opt),
-                  (dy_opt.scale_loss(out["dy_loss"]), discriminator_y, dy_opt)]
-    for loss, net, opt in scaled:
-        grads = tape.gradient(loss, net.trainable_variables)
-        opt.apply_gradients(zip(grads, net.trainable_variables))
-    del tape
-    return out
+        fake_y = generator_g(real_x, training=True)       # x -> G(x)
+        cycled_x = generator_f(fake_y, training=True)     # -> F(G(x)), should be x again
+        fake_x = generator_f(real_y, training=True)       # y -> F(y)
+        cycled_y = generator_g(fake_x, training=True)     # -> G(F(y)), should be y again
+        d_real_x = discriminator_x(real_x, training=True)
+        d_real_y = discriminator_y(real_y, training=True)
+        d_fake_x = discriminator_x(fake_x, training=True)
+        d_fake_y = discriminator_y(fake_y, training=True)
 
+        g_adv = losses.generator_loss(d_fake_y, loss_form)
+        f_adv = losses.generator_loss(d_fake_x, loss_form)
+        cycle = (losses.cycle_consistency_loss(real_x, cycled_x, cycle_weight)
+                 + losses.cycle_consistency_loss(real_y, cycled_y, cycle_weight))
+        id_g = id_f = tf.constant(0.0)
+        if identity_weight:
+            id_g = losses.identity_loss(real_y, generator_g(real_y, training=True), identity_weight)  # G(y) ~ y
+            id_f = losses.identity_loss(real_x, generator_f(real_x, training=True), identity_weight)  # F(x) ~ x
+        g_loss = g_adv + cycle + id_g
+        f_loss = f_adv + cycle + id_f
+
+        if pool_x is not None and pool_x.pool_size:   # the discriminators learn from the pools' fakes
+            d_fake_x = discriminator_x(pool_x.query(fake_x), training=True)
+        if pool_y is not None and pool_y.pool_size:
+            d_fake_y = discriminator_y(pool_y.query(fake_y), training=True)
+        dx_loss = losses.discriminator_loss(d_real_x, d_fake_x, loss_form, halve=True)
+        dy_loss = losses.discriminator_loss(d_real_y, d_fake_y, loss_form, halve=True)
+    _update(tape, g_loss, generator_g, g_opt)
+    _update(tape, f_loss, generator_f, f_opt)
+    _update(tape, dx_loss, discriminator_x, dx_opt)
+    _update(tape, dy_loss, discriminator_y, dy_opt)
+    del tape
+    return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss,
+            "g_adv": g_adv, "f_adv": f_adv, "cycle": cycle, "identity": id_g + id_f}
 
 # ===========================================================================
-# 3. The image pool and the learning-rate schedule
+# 2. The image pool and the learning-rate schedule
 # ===========================================================================
 def _replica_local(initial_value: Any, name: str, dtype: tf.DType | None = None) -> tf.Variable:
     """A variable each ``tf.distribute`` replica keeps for itself (checkpointed from the first).
@@ -380,7 +323,7 @@ def cyclegan_schedule(steps_per_epoch: int, learning_rate: float = 2e-4, constan
 
 
 # ===========================================================================
-# 4. Trainers: the same steps inside keras.Model.fit
+# 3. Trainers: the same steps inside keras.Model.fit
 # ===========================================================================
 def set_precision(policy: str) -> str:
     """Set Keras's global dtype policy and return the previous one's name.
@@ -406,29 +349,6 @@ def precision(policy: str) -> Iterator[None]:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def next_loss_scale(scale: float, good_steps: int, finite: bool, growth_steps: int = 2000) -> tuple[float, int, bool]:
-    """One step of dynamic loss scaling: ``(scale, good_steps, finite) -> (new scale, new good_steps, apply?)``.
-
-    The rule of ``keras.optimizers.LossScaleOptimizer`` (Micikevicius et al. 2018): when the
-    scaled gradients overflowed (``finite`` is False) the update is skipped, the scale halves and
-    the count of finite steps in a row starts again from 0; otherwise the update is applied and
-    the count grows, and the step that completes ``growth_steps`` finite steps in a row doubles
-    the scale and resets the count. Keras starts from a scale of 2**15 with ``growth_steps=2000``.
-    """
-    positive_int(growth_steps, "growth_steps", "finite steps in a row before the scale doubles")
-    if not finite:
-        return scale / 2.0, 0, False
-    if good_steps + 1 >= growth_steps:
-        return scale * 2.0, 0, True
-    return scale, good_steps + 1, True
-
-
-def _for_replica(loss: tf.Tensor) -> tf.Tensor:
-    """Divide by the number of replicas: their gradients are summed, so the update is the mean."""
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss if replicas == 1 else loss / replicas
-
-
 def _seed_states(network: keras.Model) -> list[Any]:
     """The random-state variables of a network's dropout layers (tf checkpoints skip them)."""
     return [v for v in network.variables if v.path.endswith("seed_generator_state")]
@@ -437,10 +357,9 @@ def _seed_states(network: keras.Model) -> list[Any]:
 class Trainer(keras.Model):
     """What the three trainers share: networks, optimizers, the training step, a step counter, metrics.
 
-    Subclasses pass their networks (name -> ``keras.Model``), say which loss each network
-    minimises (``objectives``) and implement ``step_losses`` (one call of :func:`gan_losses`,
-    :func:`pix2pix_losses` or :func:`cyclegan_losses`), ``test_step``, ``call`` and
-    ``sample_grid``. The global ``step`` counts training steps and is what checkpoints, sample
+    Subclasses pass their networks (name -> ``keras.Model``) and implement ``train_step`` (their
+    model's explicit step, e.g. :func:`pix2pix_train_step`, then :meth:`_record`), ``test_step``,
+    ``call`` and ``sample_grid``. The global ``step`` counts training steps and is what checkpoints, sample
     files and the loss history are numbered by.
 
     ``train_step`` returns this step's losses (the progress bar shows them, the loss history
@@ -452,8 +371,6 @@ class Trainer(keras.Model):
     #: Names of the values train_step returns, and of those test_step returns.
     train_metric_names: tuple[str, ...] = ()
     val_metric_names: tuple[str, ...] = ()
-    #: Which loss each network minimises: network name -> key of the dict ``step_losses`` returns.
-    objectives: ClassVar[Mapping[str, str]] = {}
     #: Whether the trainer draws random numbers of its own, and so takes a ``seed`` (GAN's noise,
     #: CycleGAN's pools). Pix2Pix draws none: its dropout's random state lives in the generator.
     takes_seed: ClassVar[bool] = False
@@ -523,25 +440,9 @@ class Trainer(keras.Model):
         return history
 
     # -- one training step in fit() ------------------------------------------
-    def step_losses(self, data: Any) -> dict[str, tf.Tensor]:
-        """This step's forward pass and losses on one batch from ``fit``'s dataset."""
-        raise NotImplementedError
-
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        """The losses of :meth:`step_losses`, then one update of each network on its own loss.
-
-        What the explicit steps do, plus what ``fit()`` needs: the loss divided among
-        ``tf.distribute`` replicas, the step counted and the metrics fed. One persistent tape
-        serves every network (the tutorials' two tapes see the same forward pass, so their
-        gradients are the same).
-        """
-        with tf.GradientTape(persistent=True) as tape:
-            values = self.step_losses(data)
-            scaled = {key: self._scaled(key, values[loss]) for key, loss in self.objectives.items()}
-        for key, loss in scaled.items():
-            self._update(key, tape, loss)
-        del tape
-        return self._record(values)
+        """Each trainer runs its model's explicit step on the batch, then :meth:`_record`."""
+        raise NotImplementedError
 
     def _record(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         """Count the step, feed the trackers, return this step's values."""
@@ -549,16 +450,6 @@ class Trainer(keras.Model):
         for key, value in values.items():
             self.trackers[key].update_state(value)
         return values
-
-    def _update(self, key: str, tape: tf.GradientTape, scaled_loss: tf.Tensor) -> None:
-        """Gradients of ``scaled_loss`` for network ``key``, applied by its optimizer."""
-        net, opt = self.networks[key], self.optimizers[key]
-        grads = tape.gradient(scaled_loss, net.trainable_variables)
-        opt.apply_gradients(zip(grads, net.trainable_variables))
-
-    def _scaled(self, key: str, loss: tf.Tensor) -> tf.Tensor:
-        """The loss to differentiate: per replica, times the loss scale under mixed_float16."""
-        return self.optimizers[key].scale_loss(_for_replica(loss))
 
     def _require_compiled(self) -> None:
         if not self.optimizers:
@@ -630,7 +521,6 @@ class GAN(Trainer):
 
     train_metric_names = ("d_loss", "g_loss")
     val_metric_names = ("d_real_accuracy", "d_fake_accuracy")
-    objectives = {"generator": "g_loss", "discriminator": "d_loss"}
     takes_seed = True
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int | None = None,
@@ -657,10 +547,12 @@ class GAN(Trainer):
     def call(self, noise: Any, training: bool = False) -> Any:
         return self.generator(noise, training=training)
 
-    def step_losses(self, data: Any) -> dict[str, tf.Tensor]:
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         real = _first(data)
         noise = self.sample_noise(tf.shape(real)[0])
-        return gan_losses(self.generator, self.discriminator, real, noise, self.loss_form)
+        opts = self.optimizers
+        return self._record(gan_train_step(self.generator, self.discriminator, opts["generator"],
+                                           opts["discriminator"], real, noise, self.loss_form))
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         real = _first(data)
@@ -704,7 +596,6 @@ class Pix2Pix(Trainer):
 
     train_metric_names = ("d_loss", "g_loss", "g_adv", "g_l1")
     val_metric_names = ("l1", "psnr", "ssim")
-    objectives = {"generator": "g_loss", "discriminator": "d_loss"}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, l1_weight: float = 100.0,
                  name: str = "pix2pix"):
@@ -727,9 +618,11 @@ class Pix2Pix(Trainer):
             return self.generator(inputs, training=True)
         return inference.inference_model(self.generator)(inputs, training=False)
 
-    def step_losses(self, data: Any) -> dict[str, tf.Tensor]:
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
-        return pix2pix_losses(self.generator, self.discriminator, inp, target, self.l1_weight, self.loss_form)
+        opts = self.optimizers
+        return self._record(pix2pix_train_step(self.generator, self.discriminator, opts["generator"],
+                                               opts["discriminator"], inp, target, self.l1_weight, self.loss_form))
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
@@ -779,8 +672,6 @@ class CycleGAN(Trainer):
 
     train_metric_names = ("g_loss", "f_loss", "dx_loss", "dy_loss", "g_adv", "f_adv", "cycle", "identity")
     val_metric_names = ("cycle_error", "identity_error")
-    objectives = {"generator_g": "g_loss", "generator_f": "f_loss",
-                  "discriminator_x": "dx_loss", "discriminator_y": "dy_loss"}
     takes_seed = True
 
     def __init__(self, generator_g: keras.Model, generator_f: keras.Model, discriminator_x: keras.Model,
@@ -828,11 +719,13 @@ class CycleGAN(Trainer):
             return self.generator_g(x, training=True)
         return inference.inference_model(self.generator_g)(x, training=False)
 
-    def step_losses(self, data: Any) -> dict[str, tf.Tensor]:
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         real_x, real_y = data
-        return cyclegan_losses(self.generator_g, self.generator_f, self.discriminator_x, self.discriminator_y,
-                               real_x, real_y, self.cycle_weight, self.identity_weight, self.loss_form,
-                               self.pool_x, self.pool_y)
+        opts = self.optimizers
+        return self._record(cyclegan_train_step(
+            self.generator_g, self.generator_f, self.discriminator_x, self.discriminator_y, opts["generator_g"],
+            opts["generator_f"], opts["discriminator_x"], opts["discriminator_y"], real_x, real_y,
+            self.cycle_weight, self.identity_weight, self.loss_form, self.pool_x, self.pool_y))
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         x, y = (ops.cast(t, "float32") for t in data)
@@ -863,43 +756,3 @@ class CycleGAN(Trainer):
         rows += [list(r) for r in zip(to_unit(y), to_unit(fy), to_unit(gfy))]
         return tile(rows)
 
-
-
-
-# ===========================================================================
-# The run infrastructure, reachable from here too (it lives in course_utils.runs)
-# ===========================================================================
-# Imported last: runs needs nothing from this module at import time, so the two never wait on
-# each other. The lessons write train.run_training, train.CheckpointCallback and so on.
-from course_utils.runs import (  # noqa: E402
-    CHECKPOINT_DIR,
-    MAX_TO_KEEP,
-    SETTINGS_FILE,
-    CheckpointCallback,
-    LossHistory,
-    NaNGuard,
-    NonFiniteLossError,
-    SampleGrid,
-    StepTimer,
-    TensorBoardLogger,
-    check_resume,
-    checkpoint_manager,
-    export_generators,
-    make_checkpoint,
-    read_step_csv,
-    remember_choices,
-    restore,
-    run_training,
-    sample_grid_once,
-    sample_path,
-    save_checkpoint,
-    save_png,
-    standard_callbacks,
-    state_differences,
-    step_settings,
-    tensorboard_image,
-    tensorboard_scalar,
-    trainer_state,
-    write_run_settings,
-    write_step_csv,
-)

@@ -63,7 +63,7 @@ import keras
 from keras import layers
 from PIL import Image
 
-from course_utils import archives, checkers, data, diagrams, exercises, inference, losses, metrics, models, plotting, results, train, widgets
+from course_utils import archives, checkers, data, diagrams, exercises, inference, losses, metrics, models, plotting, results, runs, train, widgets
 from course_utils.layers import conv_block
 
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
@@ -831,9 +831,9 @@ before = predict(val_x)                              # kept to compare with afte
 trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight)
 trainer.compile(g_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1),
                 d_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1))
-callbacks = [train.NaNGuard(),                                      # stop at the first NaN loss
-             train.LossHistory(run_dir),                            # run_dir/history.csv
-             train.SampleGrid(run_dir, (val_x[:3], val_y[:3]), every=cfg.sample_every)]   # run_dir/samples/
+callbacks = [runs.NaNGuard(),                                      # stop at the first NaN loss
+             runs.LossHistory(run_dir),                            # run_dir/history.csv
+             runs.SampleGrid(run_dir, (val_x[:3], val_y[:3]), every=cfg.sample_every)]   # run_dir/samples/
 fit_history = trainer.fit(train_ds.repeat(), epochs=1, steps_per_epoch=cfg.steps, callbacks=callbacks,
                           shuffle=False, verbose=2 if cfg.is_smoke else 1)   # the data is shuffled already
 print("trained steps:", trainer.global_step)

@@ -46,7 +46,7 @@ import tensorflow as tf
 from IPython.display import display
 from keras import layers
 
-from course_utils import checkers, data, diagrams, exercises, inference, losses, metrics, models, perf, plotting, results, train, widgets
+from course_utils import checkers, data, diagrams, exercises, inference, losses, metrics, models, perf, plotting, results, runs, train, widgets
 from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
 
 # %% [markdown]
@@ -992,7 +992,7 @@ trainer.compile(*[keras.optimizers.Adam(schedule, beta_1=cfg.beta_1) for _ in ra
 print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_params():,} each")
 
 # %% [markdown]
-# `train.run_training` restores the latest checkpoint in the run folder (if there is one), skips
+# `runs.run_training` restores the latest checkpoint in the run folder (if there is one), skips
 # the batches the earlier session already used, and calls `fit` until the global step reaches
 # `total_steps`, with a progress bar. It writes a checkpoint every `CHECKPOINT_EVERY` steps and
 # at the end, a sample grid of fixed test images every `SAMPLE_EVERY` steps, and one row of
@@ -1002,7 +1002,7 @@ print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_p
 
 # %%
 sample_x, sample_y = next(iter(test_x))[:3], next(iter(test_y))[:3]   # (3, S, S, 3) each, fixed
-result = train.run_training(trainer, train_pairs, total_steps, RUN_DIR, checkpoint_every=CHECKPOINT_EVERY,
+result = runs.run_training(trainer, train_pairs, total_steps, RUN_DIR, checkpoint_every=CHECKPOINT_EVERY,
                             sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
                             verbose=2 if cfg.is_smoke else 1)
 print(f"started at step {result['resumed_from']:,}, ran {result['steps_run']:,} steps, now at "

@@ -58,7 +58,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import archives, data, distribute, exercises, inference, metrics, models, perf, plotting, results, train, widgets
+from course_utils import archives, data, distribute, exercises, inference, metrics, models, perf, plotting, results, runs, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
 AUTOTUNE = tf.data.AUTOTUNE
@@ -433,7 +433,7 @@ print("the global policy is back to:", keras.mixed_precision.global_policy().nam
 # Keras starts from $S = 2^{15}$ with `growth_steps=2000`. Write the rule as a function of plain
 # Python numbers, `(scale, good_steps, finite) -> (new_scale, new_good_steps, apply_update)`, in
 # place of the `raise NotImplementedError` line. The check runs it on a list of cases that covers
-# every branch and compares it with `train.next_loss_scale`.
+# every branch and compares it with the rule Keras's `LossScaleOptimizer` follows.
 
 # %%
 def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
@@ -694,13 +694,13 @@ if cfg.is_smoke and RUN_DIR.exists():
 print("run folder:", RUN_DIR)
 
 # %% [markdown]
-# `train.run_training` is one resumable call: it restores the latest checkpoint in the run folder
+# `runs.run_training` is one resumable call: it restores the latest checkpoint in the run folder
 # (if any), skips the batches already seen (the data order is fixed by the seed), trains with
 # `fit` until the global step reaches a target, and exports the generators. Its callbacks
-# (`train.standard_callbacks`) are, in this order: `NaNGuard` (stops at the first NaN, before
+# (`runs.standard_callbacks`) are, in this order: `NaNGuard` (stops at the first NaN, before
 # anything is saved), `LossHistory` (a CSV and JSON of the losses), `SampleGrid` (a PNG of fixed
 # test images every `SAMPLE_EVERY` steps), `TensorBoardLogger` and `CheckpointCallback` (every
-# `checkpoint_every` steps and at the end, keeping the last three). We add `train.StepTimer`, a
+# `checkpoint_every` steps and at the end, keeping the last three). We add `runs.StepTimer`, a
 # callback that records the wall-clock time of every step.
 #
 # The samples are always the same few test images (`data.unpaired_test_images` takes the first
@@ -712,7 +712,7 @@ sample_x, sample_y = data.unpaired_test_images(cfg.dataset, 2 if cfg.is_smoke el
 
 
 def run(trainer, until_step, timer=None, export=True):
-    return train.run_training(trainer, train_ds, until_step, RUN_DIR, checkpoint_every=cfg.checkpoint_every,
+    return runs.run_training(trainer, train_ds, until_step, RUN_DIR, checkpoint_every=cfg.checkpoint_every,
                               sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
                               callbacks=[timer] if timer else [], verbose=VERBOSE, export=export)
 
@@ -723,7 +723,7 @@ def run(trainer, until_step, timer=None, export=True):
 # %%
 trainer, _ = bench_trainer(learning_rate=SCHEDULE)       # float32, no XLA: the plain step
 print("a checkpoint holds:", ", ".join(sorted(trainer.checkpoint_items())))
-timer = train.StepTimer()
+timer = runs.StepTimer()
 first = run(trainer, cfg.steps // 2, timer, export=False)   # export only at the end
 print(f"started at step {first['resumed_from']}, now at step {first['step']}")
 
@@ -755,7 +755,7 @@ else:
 # starts from nothing: fresh networks with random weights, a fresh trainer.
 
 # %%
-before = train.trainer_state(trainer)     # NumPy copies: the step, all weights, all optimizer variables
+before = runs.trainer_state(trainer)     # NumPy copies: the step, all weights, all optimizer variables
 lr_before = float(SCHEDULE(trainer.optimizers["generator_g"].iterations))
 del trainer                               # the session is gone
 
@@ -778,11 +778,11 @@ replicas = strategy.num_replicas_in_sync
 print("replicas:", replicas, list(strategy.extended.worker_devices))
 with strategy.scope():
     trainer, _ = bench_trainer(learning_rate=SCHEDULE)   # random weights again
-fresh = train.trainer_state(trainer)
-restored_step = train.restore(trainer, RUN_DIR)
-after = train.trainer_state(trainer)
-assert "weights" in train.state_differences(fresh, after), "restore changed nothing"
-assert train.state_differences(before, after) == [], train.state_differences(before, after)
+fresh = runs.trainer_state(trainer)
+restored_step = runs.restore(trainer, RUN_DIR)
+after = runs.trainer_state(trainer)
+assert "weights" in runs.state_differences(fresh, after), "restore changed nothing"
+assert runs.state_differences(before, after) == [], runs.state_differences(before, after)
 assert restored_step == trainer.global_step and float(SCHEDULE(trainer.optimizers["generator_g"].iterations)) == lr_before
 print(f"restored step {restored_step}: the weights, Adam's moments and the learning rate "
       f"({lr_before:.2e}) are exactly as before the disconnect")
@@ -889,13 +889,13 @@ del demo
 # smoke profile trains 200 steps on the shipped day2dusk set at 32x32. If the session
 # disconnects, run the notebook again from the top with the same Drive: this run continues from
 # its last checkpoint. The run folder remembers the step version it started with
-# (`train.remember_choices`), so a resumed run keeps it even if today's measurement picks another.
+# (`runs.remember_choices`), so a resumed run keeps it even if today's measurement picks another.
 
 # %%
 PAYOFF_DIR = RUNS / f"04_payoff_{cfg.dataset}_{cfg.image_size}px_{cfg.payoff_steps}steps_{cfg.profile}"
 if cfg.is_smoke and PAYOFF_DIR.exists():
     shutil.rmtree(PAYOFF_DIR)              # smoke: a fresh run every time; full: resume whatever is there
-settings = train.remember_choices(PAYOFF_DIR, {"variant": PAYOFF_VARIANT, "policy": PAYOFF_POLICY, "xla": PAYOFF_XLA})
+settings = runs.remember_choices(PAYOFF_DIR, {"variant": PAYOFF_VARIANT, "policy": PAYOFF_POLICY, "xla": PAYOFF_XLA})
 PAYOFF_SCHEDULE = train.LinearDecay(2e-4, cfg.payoff_steps // 2, cfg.payoff_steps - cfg.payoff_steps // 2)
 with strategy.scope():
     payoff, _ = bench_trainer(settings["policy"], settings["xla"], learning_rate=PAYOFF_SCHEDULE)
@@ -910,8 +910,8 @@ if step_s is not None:
 # estimate above says; the smoke run takes seconds).
 
 # %%
-payoff_timer = train.StepTimer()
-result = train.run_training(payoff, train_ds, cfg.payoff_steps, PAYOFF_DIR,
+payoff_timer = runs.StepTimer()
+result = runs.run_training(payoff, train_ds, cfg.payoff_steps, PAYOFF_DIR,
                             checkpoint_every=cfg.payoff_checkpoint_every, sample_inputs=(sample_x, sample_y),
                             sample_every=cfg.payoff_sample_every, callbacks=[payoff_timer], verbose=VERBOSE)
 assert payoff.global_step == cfg.payoff_steps

@@ -348,7 +348,7 @@ plotting.show_images(shown, titles, ncols=3, size=2);
 
 # %%
 gpus = runtime.check_gpu(verbose=False)
-precision = json.loads((RUN_DIR / "run.json").read_text()).get("precision", "float32")
+precision = json.loads((RUN_DIR / "run_settings.json").read_text())["settings"].get("precision", "float32")
 writeup = capstone.write_up(
     RUN_DIR / "WRITEUP.md", title=f"{MODEL} on {Path(str(DATA)).stem}",
     task=capstone.TODO + ": what goes in, what should come out", data=str(DATA), counts=counts, model=MODEL,

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import cli, train
+from course_utils import cli, runs, train
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -197,7 +197,7 @@ def test_train_gan_writes_the_run_folder_and_one_json_line(capsys, tmp_path):
     assert [p.name for p in (out_dir / "export").glob("*.keras")] == ["generator.keras"]
     assert sorted(p.name for p in (out_dir / "samples").glob("*.png")) == [
         "step_000000.png", "step_000001.png", "step_000002.png"]
-    assert json.loads((out_dir / "run.json").read_text())["model"] == "gan"
+    assert json.loads((out_dir / "run_settings.json").read_text())["settings"]["model"] == "gan"
     # The same command again: nothing left to do, but it still says where the run stands.
     code, out, _ = run_main(argv, capsys)
     assert code == 0 and json.loads(out)["resumed_from"] == 2 and json.loads(out)["step"] == 2
@@ -242,7 +242,7 @@ def test_train_survives_sigkill_and_the_same_command_resumes(tmp_path):
     # The latest checkpoint named in the index is complete and loads.
     trainer = cli._build_trainer({"model": "pix2pix", "image_size": 32, "filters": 4, "learning_rate": 2e-4,
                                   "seed": 3, "precision": "float32", "xla": False, "steps": 12})
-    killed_at = train.restore(trainer, out_dir)
+    killed_at = runs.restore(trainer, out_dir)
     assert 1 <= killed_at < 12
 
     done = subprocess.run(command, capture_output=True, env=env, cwd=REPO, timeout=180)
@@ -334,7 +334,7 @@ def test_evaluate_pix2pix_run_uses_its_direction_and_prints_one_json_line(tmp_pa
     run = tmp_path / "run"
     (run / "export").mkdir(parents=True)
     channel_map_model(16, -1.0).save(run / "export" / "generator.keras")        # the exact inverse
-    (run / "run.json").write_text(json.dumps({"model": "pix2pix", "direction": "BtoA"}))
+    (run / "run_settings.json").write_text(json.dumps({"settings": {"model": "pix2pix", "direction": "BtoA"}}))
     write_inverted_pairs(tmp_path / "data" / "test", n=9)
     code, out, err = run_main(["evaluate", "--model", str(run), "--data", str(tmp_path / "data"),
                                "--out", str(tmp_path / "report"), "--batch-size", "4", "--quiet"], capsys)
@@ -401,7 +401,7 @@ def test_evaluate_errors_are_one_line(tmp_path, capsys, extra, fragment):
 def pix2pix_settings(**changes) -> dict:
     settings = {"model": "pix2pix", "data": "shipped", "tfds": None, "image_size": 16, "batch_size": 2, "filters": 4,
                 "seed": 0, "precision": "float32", "xla": False, "learning_rate": 2e-4, "direction": "AtoB",
-                "skip_bad_files": False, "steps": 10, "schedule": None}
+                "skip_bad_files": False, "steps": 10}
     settings.update(changes)
     return settings
 
@@ -411,53 +411,6 @@ def test_train_direction_swaps_input_and_target():
     _, (inp_b, tar_b) = cli._load_data(pix2pix_settings(direction="BtoA"))
     np.testing.assert_array_equal(inp_b, tar)
     np.testing.assert_array_equal(tar_b, inp)
-
-
-def fake_run(out: Path, settings: dict) -> None:
-    """A run folder as a run leaves it after its first checkpoint (only what _check_resume reads)."""
-    (out / "checkpoints").mkdir(parents=True)
-    (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-4"\n')
-    (out / "run.json").write_text(json.dumps(settings))
-
-
-def test_resume_refuses_each_changed_setting_by_its_option_and_stored_value(tmp_path):
-    fake_run(tmp_path, pix2pix_settings(data_files="3 files, sha256 abc"))
-    before = (tmp_path / "run.json").read_text()
-    with pytest.raises(cli.UsageError) as err:
-        cli._check_resume(tmp_path, pix2pix_settings(batch_size=4, direction="BtoA", data_files="3 files, sha256 abc"))
-    message = str(err.value)
-    assert "--batch-size: stored 2, now 4" in message and "--direction: stored 'AtoB', now 'BtoA'" in message
-    assert "--seed" not in message and "new --out" in message
-    with pytest.raises(cli.UsageError, match=r"--data \(its training files\): stored '3 files, sha256 abc', now '4"):
-        cli._check_resume(tmp_path, pix2pix_settings(data_files="4 files, sha256 def"))
-    cli._check_resume(tmp_path, pix2pix_settings(steps=50, xla=True, data_files="3 files, sha256 abc"))  # may change
-    assert (tmp_path / "run.json").read_text() == before
-    # Without a checkpoint nothing was trained yet: any settings start afresh.
-    (tmp_path / "checkpoints" / "checkpoint").unlink()
-    cli._check_resume(tmp_path, pix2pix_settings(batch_size=8))
-
-
-def test_resume_keeps_the_stored_cyclegan_schedule(tmp_path, capsys):
-    def cyclegan(steps, **changes):
-        s = pix2pix_settings(model="cyclegan", direction=None, steps=steps, **changes)
-        s["schedule"] = cli._fresh_schedule("cyclegan", steps, s["learning_rate"])
-        return s
-
-    fake_run(tmp_path / "a", cyclegan(10))
-    shorter = cyclegan(6)
-    cli._check_resume(tmp_path / "a", shorter)                  # stop early: the stored schedule, not 3 + 3
-    assert shorter["schedule"] == {"learning_rate": 2e-4, "constant_steps": 5, "decay_steps": 5}
-    assert "stopping at step 6, before the end of this run's learning-rate schedule at step 10" in capsys.readouterr().err
-    longer = cyclegan(20)
-    cli._check_resume(tmp_path / "a", longer)                   # handed on: run_training allows it only if exact
-    assert longer["schedule"]["constant_steps"] == 10
-    # A run.json from before schedules were stored: its schedule is the one its --steps built.
-    legacy = cyclegan(10)
-    del legacy["schedule"]
-    fake_run(tmp_path / "b", legacy)
-    again = cyclegan(8)
-    cli._check_resume(tmp_path / "b", again)
-    assert again["schedule"] == {"learning_rate": 2e-4, "constant_steps": 5, "decay_steps": 5}
 
 
 def shipped_subset_zip(tmp_path: Path) -> Path:
@@ -489,7 +442,7 @@ def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_setti
     rows = json.loads((out_dir / "validation.json").read_text())
     assert [r["step"] for r in rows] == [1, 2] and rows[-1] == result["validation"]
     assert list((out_dir / "tensorboard" / "validation").glob("events.out.tfevents.*"))
-    stored = json.loads((out_dir / "run.json").read_text())
+    stored = runs.read_run_settings(out_dir)["settings"]
     assert stored["direction"] == "BtoA" and stored["data_files"].startswith("6 files")
 
     # Another batch size and direction: refused, naming both, and nothing in the run changes.
@@ -499,9 +452,10 @@ def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_setti
     changed[changed.index("--direction") + 1] = "AtoB"
     changed[changed.index("--steps") + 1] = "3"
     code, out, err = run_main(changed, capsys)
-    assert code == 2 and out == ""
+    assert code == 1 and out == ""
     assert_one_line_error(err)
-    assert "--batch-size: stored 2, now 3" in err and "--direction: stored 'BtoA', now 'AtoB'" in err
+    assert "batch_size: stored 2, now 3" in err and "direction: stored 'BtoA', now 'AtoB'" in err
+    assert "seed" not in err and "another --out" in err
     assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == snapshot
 
     # The same settings, one step further: resumed, validated at the new step.
@@ -514,23 +468,22 @@ def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_setti
 
 
 def test_cyclegan_asked_past_its_schedule_says_how_to_train_longer(tmp_path, capsys):
-    # The run folder as `train cyclegan ... --steps 2` leaves it (checkpoint at step 2, run.json,
-    # run_settings.json), written without the training itself, which is not what is tested here.
+    # The run folder as `train cyclegan ... --steps 2` leaves it (checkpoint at step 2, run_settings.json),
+    # written without the training itself, which is not what is tested here.
     out_dir = tmp_path / "run"
     argv = ["train", "cyclegan", "--data", "shipped", "--out", str(out_dir), "--steps", "2", "--image-size", "16",
             "--filters", "4", "--quiet"]
     settings = cli._settings(cli.build_parser().parse_args(argv))
     settings["data_files"] = cli._data_files(settings)
-    assert settings["schedule"] == {"learning_rate": 2e-4, "constant_steps": 1, "decay_steps": 1}
     trainer = cli._build_trainer(settings)
-    stored = train.check_resume(out_dir, trainer, 2, cli._step_meaning(settings))
+    stored = runs.check_resume(out_dir, trainer, 2, {k: settings[k] for k in cli.STORED})
+    assert stored["trainer"]["optimizers"]["generator_g"]["learning_rate"]["constant_steps"] == 1   # 1 + 1
     trainer.step.assign(2)
-    train.save_checkpoint(trainer, out_dir)
-    train.write_run_settings(out_dir, stored)
-    cli._write_run_json(out_dir, settings)
+    runs.save_checkpoint(trainer, out_dir)
+    runs.write_run_settings(out_dir, stored)
     argv[argv.index("--steps") + 1] = "4"
     code, out, err = run_main(argv, capsys)
     assert code == 1 and out == ""
     assert_one_line_error(err)
     assert "ends at step 2" in err and "--steps 4 and another --out" in err
-    assert json.loads((out_dir / "run.json").read_text())["steps"] == 2          # the run is left as it was
+    assert runs.read_run_settings(out_dir) == stored                             # the run is left as it was

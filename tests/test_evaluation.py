@@ -143,7 +143,7 @@ def test_find_generators_reads_runs_exports_and_files(tmp_path):
     run = tmp_path / "run"
     (run / "export").mkdir(parents=True)
     scale_model(8, 1.0).save(run / "export" / "generator.keras")
-    (run / "run.json").write_text(json.dumps({"model": "pix2pix", "direction": "BtoA"}))
+    (run / "run_settings.json").write_text(json.dumps({"settings": {"model": "pix2pix", "direction": "BtoA"}}))
     found = evaluation.find_generators(run)
     assert found.kind == "pix2pix" and found.settings["direction"] == "BtoA"
     assert evaluation.find_generators(run / "export").settings["direction"] == "BtoA"
@@ -153,7 +153,7 @@ def test_find_generators_reads_runs_exports_and_files(tmp_path):
         evaluation.find_generators(tmp_path)
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         evaluation.find_generators(tmp_path / "nowhere")
-    (run / "run.json").write_text(json.dumps({"model": "gan"}))
+    (run / "run_settings.json").write_text(json.dumps({"settings": {"model": "gan"}}))
     with pytest.raises(ValueError, match="DCGAN generator"):
         evaluation.find_generators(run)
 

@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import config, data, inference, metrics, models, results, ring, train
+from course_utils import config, data, inference, metrics, models, results, ring, runs, train
 
 
 # ---------------------------------------------------------------------------
@@ -210,8 +210,8 @@ def pix2pix_smoke_run(tmp_path_factory):
     ds = data.load_paired_folder(data.shipped_paired_path(), "train", image_size=cfg.image_size,
                                  batch_size=cfg.batch_size, seed=cfg.seed).repeat()
     val_x, val_y = results.paired_split("val", cfg.image_size)
-    train.run_training(trainer, ds, cfg.steps, out, checkpoint_every=cfg.steps, verbose=0,
-                       sample_inputs=(val_x[:3], val_y[:3]), sample_every=cfg.steps)
+    runs.run_training(trainer, ds, cfg.steps, out, checkpoint_every=cfg.steps, verbose=0,
+                      sample_inputs=(val_x[:3], val_y[:3]), sample_every=cfg.steps)
     return trainer, out, val_x, val_y
 
 

@@ -9,24 +9,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import models, runs, train
+from course_utils import models, recipes, runs, train
 # The tiny networks and data of the training tests (tests/ is on the path when pytest runs).
 from test_train import (SIZE, cyclegan_nets, fit_steps, max_weight_difference, pix2pix_nets, random_pairs,
                         shipped_pix2pix_data)
 
 
 # ---------------------------------------------------------------------------
-# The split from train, checkpoints, resume, NaN guard
+# Checkpoints, resume, NaN guard
 # ---------------------------------------------------------------------------
-def test_every_public_name_of_runs_is_reachable_from_train():
-    # The lessons write train.run_training, train.CheckpointCallback...: a name added to runs must be
-    # added to train's re-export too.
-    public = [name for name, value in vars(runs).items() if not name.startswith("_")
-              and (getattr(value, "__module__", None) == runs.__name__ or (name.isupper() and type(value) in (str, int)))]
-    assert {"run_training", "CheckpointCallback", "SETTINGS_FILE", "restore"} <= set(public)
-    assert [name for name in public if getattr(train, name, None) is not vars(runs)[name]] == []
-
-
 @pytest.mark.slow
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     def fresh(seed_for_init: int) -> train.Pix2Pix:
@@ -223,10 +214,10 @@ def test_resume_refuses_each_differing_setting_naming_its_stored_value(tmp_path)
     assert "at step 4" in message
     assert "trainer.l1_weight: stored 100.0, now 10.0" in message
     assert "trainer.optimizers.generator.beta_1: stored 0.5, now 0.9" in message
-    assert "settings.data: stored 'abc', now 'xyz'" in message
+    assert "\n  data: stored 'abc', now 'xyz'" in message                # the caller's own settings by name
     assert "batch_size" not in message                       # the same: not blamed
     assert "new folder" in message
-    with pytest.raises(ValueError, match=r"settings.batch_size: stored 2, now \(not set\)"):
+    with pytest.raises(ValueError, match=r"batch_size: stored 2, now \(not set\)"):
         runs.check_resume(tmp_path, fresh_pix2pix(), 8, {"data": "abc"})
     assert {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before   # nothing changed
 
@@ -251,6 +242,39 @@ def test_stretching_a_schedule_still_in_its_constant_phase_is_exact_and_allowed(
     assert "taken so far had the same rate under both" in capsys.readouterr().out
     with pytest.raises(ValueError, match="initial_learning_rate: stored 0.0002, now 0.0001"):
         runs.check_resume(tmp_path / "a", fresh_pix2pix(lr=train.LinearDecay(1e-4, 6, 6)), 12, None)
+
+
+def test_a_resumed_cyclegan_command_keeps_its_schedule_unless_asked_past_it(tmp_path, capsys):
+    """`train cyclegan --steps N` decays over the second half of N (recipes.run_learning_rate); resumed with a
+    smaller N it keeps the stored schedule, with a larger one it stretches it only while that is exact."""
+    def cyclegan(steps: int, stored=None) -> train.CycleGAN:
+        trainer = train.CycleGAN(*cyclegan_nets(), pool_size=2)
+        trainer.compile(learning_rate=recipes.run_learning_rate("cyclegan", steps, stored=stored))
+        return trainer
+
+    def plan(trainer: train.CycleGAN) -> tuple[int, int]:
+        lr = runs.step_settings(trainer)["optimizers"]["generator_g"]["learning_rate"]
+        return lr["constant_steps"], lr["decay_steps"]
+
+    assert recipes.run_learning_rate("pix2pix", 10, 1e-3) == 1e-3               # constant for the others
+    out = tmp_path / "run"
+    trainer = cyclegan(7)
+    assert plan(trainer) == (3, 4)
+    trainer = cyclegan(10)
+    assert runs.read_run_settings(out) is None                                 # nothing trained yet
+    stored = runs.check_resume(out, trainer, 10)
+    trainer.step.assign(4)
+    runs.save_checkpoint(trainer, out)
+    runs.write_run_settings(out, stored)
+    assert runs.read_run_settings(out) == stored
+    shorter = cyclegan(6, runs.read_run_settings(out))
+    assert plan(shorter) == (5, 5)                                             # not 3 + 3
+    runs.check_resume(out, shorter, 6)
+    assert "stopping at step 6, before the end of this run's learning-rate schedule at step 10" in capsys.readouterr().out
+    longer = cyclegan(20, runs.read_run_settings(out))
+    assert plan(longer) == (10, 10)
+    runs.check_resume(out, longer, 20)            # step 4: constant under both schedules, so exact
+    assert "from 5 constant + 5 decaying steps to 10 + 10" in capsys.readouterr().out
 
 
 @pytest.mark.slow
@@ -342,32 +366,6 @@ def test_step_settings_record_the_seed_a_trainer_uses():
     assert runs.step_settings(gan)["seed"] == 5 and runs.step_settings(gan)["latent_dim"] == 8
 
 
-def test_run_folders_written_before_the_seed_change_still_resume(tmp_path):
-    # Earlier versions stored a seed for Pix2Pix too (which uses none), and None for CycleGAN's default.
-    pix2pix_at_step(4, tmp_path / "p2p")
-    path = tmp_path / "p2p" / runs.SETTINGS_FILE
-    old = json.loads(path.read_text())
-    old["trainer"]["seed"] = 0
-    path.write_text(json.dumps(old))
-    runs.check_resume(tmp_path / "p2p", fresh_pix2pix(), 8)
-
-    def cyclegan(seed=None):
-        t = train.CycleGAN(*cyclegan_nets(), pool_size=2, seed=seed)
-        t.compile(learning_rate=2e-4)
-        return t
-
-    out = tmp_path / "cg"
-    trainer = cyclegan()
-    stored = runs.check_resume(out, trainer, 2)
-    stored["trainer"]["seed"] = None
-    trainer.step.assign(2)
-    runs.save_checkpoint(trainer, out)
-    runs.write_run_settings(out, stored)
-    runs.check_resume(out, cyclegan(), 4)                          # None then is 0 now: the same pools
-    with pytest.raises(ValueError, match="trainer.seed: stored 0, now 3"):
-        runs.check_resume(out, cyclegan(seed=3), 4)                 # another seed is still refused
-
-
 @pytest.mark.parametrize("make", [
     lambda bad: runs.CheckpointCallback("out", every_n_steps=bad),
     lambda bad: runs.CheckpointCallback("out", max_to_keep=bad),
@@ -435,9 +433,9 @@ def test_tensorboard_logs_the_sample_picture_whatever_the_callback_order(tmp_pat
 def test_step_csv_round_trips_and_drops_lines_cut_short_and_rows_after_the_checkpoint(tmp_path):
     path = tmp_path / "history.csv"
     rows = [{"step": 1, "g_loss": 0.1, "d_loss": 1 / 3}, {"step": 2, "g_loss": 2.5, "d_loss": 0.0}]
-    train.write_step_csv(path, ["g_loss", "d_loss"], rows + [{"step": 3, "g_loss": 1.0, "d_loss": 1.0}])
+    runs.write_step_csv(path, ["g_loss", "d_loss"], rows + [{"step": 3, "g_loss": 1.0, "d_loss": 1.0}])
     path.write_text(path.read_text() + "4,0.7\n")            # a line a kill cut short
-    columns, back = train.read_step_csv(path, up_to_step=2)
+    columns, back = runs.read_step_csv(path, up_to_step=2)
     assert columns == ["g_loss", "d_loss"] and back == rows  # exact floats (repr), steps as ints
-    assert train.read_step_csv(path, 10, ["d_loss"])[1][-1] == {"step": 3, "d_loss": 1.0}
-    assert train.read_step_csv(tmp_path / "missing.csv", 5, ["x"]) == (["x"], [])
+    assert runs.read_step_csv(path, 10, ["d_loss"])[1][-1] == {"step": 3, "d_loss": 1.0}
+    assert runs.read_step_csv(tmp_path / "missing.csv", 5, ["x"]) == (["x"], [])

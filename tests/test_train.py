@@ -288,7 +288,7 @@ def test_cyclegan_trainer_equals_explicit_step_with_pools():
 
 
 # ---------------------------------------------------------------------------
-# The loss functions on networks small enough to check by hand
+# The steps' losses on networks small enough to check by hand
 # ---------------------------------------------------------------------------
 def scaling_net(scale: float, channels: int = 3) -> keras.Model:
     """x -> scale * x on (2, 2, channels) images: one 1x1 convolution, no bias."""
@@ -328,13 +328,30 @@ def values(out: dict) -> dict[str, float]:
     return {key: float(value) for key, value in out.items()}
 
 
+def frozen(n: int) -> list[keras.optimizers.Optimizer]:
+    """Optimizers that leave the weights alone (SGD at rate 0): a step then only computes its losses."""
+    return [keras.optimizers.SGD(0.0) for _ in range(n)]
+
+
+def gan_losses(generator, discriminator, real, noise, loss_form):
+    return train.gan_train_step(generator, discriminator, *frozen(2), real, noise, loss_form)
+
+
+def pix2pix_losses(generator, discriminator, inp, target, **kwargs):
+    return train.pix2pix_train_step(generator, discriminator, *frozen(2), inp, target, **kwargs)
+
+
+def cyclegan_losses(g, f, dx, dy, x, y, **kwargs):
+    return train.cyclegan_train_step(g, f, dx, dy, *frozen(4), x, y, **kwargs)
+
+
 def test_gan_losses_by_hand():
     generator, discriminator = constant_gan()
     real, noise = np.ones((1, 2, 2, 1), "float32"), np.zeros((1, 2), "float32")   # real logit 4, fake logit 2
-    out = train.gan_losses(generator, discriminator, real, noise, "bce")
+    out = gan_losses(generator, discriminator, real, noise, "bce")
     assert list(out) == ["d_loss", "g_loss"] and all(v.dtype == tf.float32 for v in out.values())
     assert values(out) == pytest.approx({"d_loss": softplus(-4) + softplus(2), "g_loss": softplus(-2)}, rel=1e-6)
-    out = train.gan_losses(generator, discriminator, real, noise, "lsgan")
+    out = gan_losses(generator, discriminator, real, noise, "lsgan")
     assert values(out) == pytest.approx({"d_loss": (4 - 1) ** 2 + 2 ** 2, "g_loss": (2 - 1) ** 2}, rel=1e-6)
 
 
@@ -342,7 +359,7 @@ def test_pix2pix_losses_by_hand():
     generator, discriminator = scaling_net(0.5), channel_sum_critic(paired=True)
     inp, target = tf.ones((1, 2, 2, 3)), tf.fill((1, 2, 2, 3), 0.2)   # tensors: Keras wants no mix in a list
     # G(inp) = 0.5; real pair logit 3 * 1 + 3 * 0.2 = 3.6, generated pair 3 + 3 * 0.5 = 4.5; L1 = |0.2 - 0.5|
-    out = train.pix2pix_losses(generator, discriminator, inp, target, l1_weight=10.0)
+    out = pix2pix_losses(generator, discriminator, inp, target, l1_weight=10.0)
     assert list(out) == ["d_loss", "g_loss", "g_adv", "g_l1"]
     assert values(out) == pytest.approx({"d_loss": 0.5 * (softplus(-3.6) + softplus(4.5)),   # halved
                                          "g_adv": softplus(-4.5), "g_l1": 0.3,
@@ -363,23 +380,23 @@ def test_cyclegan_losses_by_hand():
                 "dx_loss": 0.5 * ((3 - 1) ** 2 + 3 ** 2), "dy_loss": 0.5 * ((3 - 1) ** 2 + 1.5 ** 2),
                 "g_adv": (1.5 - 1) ** 2, "f_adv": (-3 - 1) ** 2, "cycle": 10 * 1.5 + 10 * 1.5,
                 "identity": 5 * 0.5 + 5 * 2}
-    out = train.cyclegan_losses(*tiny_cyclegan(), x, y)
+    out = cyclegan_losses(*tiny_cyclegan(), x, y)
     assert list(out) == list(train.CycleGAN.train_metric_names)
     assert values(out) == pytest.approx(expected, rel=1e-6)
-    no_identity = values(train.cyclegan_losses(*tiny_cyclegan(), x, y, identity_weight=0.0))
+    no_identity = values(cyclegan_losses(*tiny_cyclegan(), x, y, identity_weight=0.0))
     assert no_identity == pytest.approx({**expected, "g_loss": 30.25, "f_loss": 46.0, "identity": 0.0}, rel=1e-6)
 
 
 def test_cyclegan_losses_use_a_pool_only_when_it_holds_images():
     x, y = np.ones((1, 2, 2, 3), "float32"), np.full((1, 2, 2, 3), 0.5, "float32")
-    newest = values(train.cyclegan_losses(*tiny_cyclegan(), x, y))
+    newest = values(cyclegan_losses(*tiny_cyclegan(), x, y))
     empty = train.ImagePool(0, (2, 2, 3))
-    assert values(train.cyclegan_losses(*tiny_cyclegan(), x, y, pool_x=empty, pool_y=empty)) == newest
+    assert values(cyclegan_losses(*tiny_cyclegan(), x, y, pool_x=empty, pool_y=empty)) == newest
     # A full pool holding an old fake (zeros: D_Y's logit 0) sooner or later hands it to D_Y instead of the
     # new fake, and keeps the new one in its place.
     pool_y = train.ImagePool(1, (2, 2, 3), seed=0)
     pool_y.query(np.zeros((1, 2, 2, 3), "float32"))
-    seen = {round(values(train.cyclegan_losses(*tiny_cyclegan(), x, y, pool_y=pool_y))["dy_loss"], 6)
+    seen = {round(values(cyclegan_losses(*tiny_cyclegan(), x, y, pool_y=pool_y))["dy_loss"], 6)
             for _ in range(12)}
     # real y = 0.5: logit 1.5; new fake G(x) = 0.5: logit 1.5; old fake: logit 0
     assert seen == {round(0.5 * (0.25 + 1.5 ** 2), 6), round(0.5 * 0.25, 6)}
@@ -586,7 +603,7 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         import keras
-        from course_utils import models, train
+        from course_utils import models, runs, train
 
         def nets():
             return (models.unet_generator({SIZE}, filters={FILTERS}, norm="instance", dropout=0.0),
@@ -619,7 +636,7 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
             cg.compile(learning_rate=2e-4)
         cg_hist = cg.fit(tf.data.Dataset.from_tensor_slices((x, x)).batch(2), epochs=1, steps_per_epoch=2,
                          verbose=0, shuffle=False).history
-        train.save_checkpoint(cg, {str(tmp_path)!r})
+        runs.save_checkpoint(cg, {str(tmp_path)!r})
         gan_hist = gan.fit(tf.data.Dataset.from_tensors(tf.zeros((4, 28, 28, 1))).repeat(), epochs=1,
                            steps_per_epoch=1, verbose=0).history
         print(json.dumps({{"replicas": strategy.num_replicas_in_sync, "diff": diff,
@@ -656,8 +673,11 @@ def test_image_pool_under_xla_compiles_once():
     assert later < first / 5, f"XLA recompiles the pool query: first call {first:.3f}s, later median {later:.3f}s"
 
 
-def test_next_loss_scale_follows_keras_loss_scale_optimizer():
-    """Same scale and count as keras.optimizers.LossScaleOptimizer over overflows and growths."""
+def test_loss_scale_exercise_reference_follows_keras_loss_scale_optimizer():
+    """Lesson 04's reference rule keeps the same scale and count as keras.optimizers.LossScaleOptimizer
+    over overflows and growths."""
+    from course_utils.exercise_sets import lesson04
+
     growth, overflow = 3, {2, 3, 9}
     var = keras.Variable([1.0])
     opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=1024.0,
@@ -666,11 +686,9 @@ def test_next_loss_scale_follows_keras_loss_scale_optimizer():
     for t in range(14):
         before = var.numpy().copy()
         opt.apply_gradients([(tf.constant([np.inf if t in overflow else 2048.0]), var)])
-        scale, good, apply = train.next_loss_scale(scale, good, t not in overflow, growth)
+        scale, good, apply = lesson04._ref_loss_scale(scale, good, t not in overflow, growth)
         assert (scale, good) == (float(opt.dynamic_scale.numpy()), int(opt.step_counter.numpy())), t
         assert apply == (not np.allclose(before, var.numpy())), t   # an overflow step leaves the weight alone
-    with pytest.raises(ValueError, match="growth_steps"):
-        train.next_loss_scale(1.0, 0, True, 0)
 
 
 def test_fit_on_a_dataset_keeps_its_order_without_keras_shuffle_warning():

@@ -20,8 +20,14 @@ def _decay_inputs(rng):
 
 
 def _ref_loss_scale(scale, good_steps, finite, growth_steps=2000):
-    from course_utils import train
-    return train.next_loss_scale(scale, good_steps, finite, growth_steps)
+    """keras.optimizers.LossScaleOptimizer's rule (Micikevicius et al. 2018): an overflow skips the
+    update, halves the scale and restarts the count; the step completing growth_steps finite steps
+    in a row doubles the scale and restarts the count."""
+    if not finite:
+        return scale / 2.0, 0, False
+    if good_steps + 1 >= growth_steps:
+        return scale * 2.0, 0, True
+    return scale, good_steps + 1, True
 
 
 # Every branch of the rule, then a few ordinary steps: (scale, good_steps, finite, growth_steps).
