@@ -435,6 +435,7 @@ GROWTH, OVERFLOW_STEPS = 4, {3, 4, 12}
 ls_weight = keras.Variable([1.0])                                   # one weight, shape (1,)
 scaler = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=2.0**15,
                                              dynamic_growth_steps=GROWTH)
+scaler.build([ls_weight])                                           # creates S and the count
 keras_scales = []                                                   # S after each step
 print(f"{'step':>4} {'gradient':>9} {'S before':>9} {'S after':>9} {'count after':>12} {'weight changed':>15}")
 for t in range(20):
