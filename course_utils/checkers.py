@@ -434,3 +434,47 @@ class Exercise:
         if self.extra is not None:
             self.extra(answer)
         return True
+
+
+# --------------------------------------------------------------------------- a training step with known mistakes
+def check_step(
+    step: Callable[..., Any],
+    reference: Callable[..., Any],
+    make_players: Callable[[], Sequence[Any]],
+    name: str,
+    hint: str | None = None,
+    mistakes: Sequence[tuple[Callable, str]] = (),
+) -> bool:
+    """:func:`check_same_update` for an exercise: a stub, a crash and known mistakes each answered in words.
+
+    ``step(*players)`` is the learner's update and ``reference(*players)`` the course's (see
+    :func:`check_same_update`). A step that still raises ``NotImplementedError`` raises
+    :class:`NotWrittenYet`; one that raises anything else fails with the error in one line. When
+    the update differs, each known wrong step of ``mistakes`` (``(wrong_step, its hint)``) is run
+    on fresh twins: if the learner's step takes the same update as one of them, that mistake's
+    hint is shown instead of ``hint``.
+    """
+    import contextlib
+    import io
+
+    def same(a: Callable, b: Callable) -> bool:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return check_same_update(a, b, make_players, name)
+        except Exception:
+            return False
+
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(said):
+            check_same_update(step, reference, make_players, name)
+    except NotImplementedError:
+        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
+    except ExerciseError as error:
+        what = str(error).split("\n💡")[0].removeprefix(f"❌ {name}: ")
+        specific = next((h for wrong, h in mistakes if same(step, wrong)), None)
+        _fail(name, what, specific or hint)
+    except Exception as exc:   # the learner's step crashed: say how, in one line
+        _fail(name, f"your step raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", hint)
+    print(said.getvalue(), end="")
+    return True

@@ -112,12 +112,25 @@ print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 #
 # | profile | used by | image size, steps |
 # |---|---|---|
-# | **full** | you, on a Colab GPU | the papers' settings: 256×256, thousands of steps |
-# | **smoke** | CI, instructors' checks, slow machines | tiny: 32×32, a few dozen steps, the small datasets shipped in `data/` |
+# | **full** | you, on a Colab GPU | the papers' settings: full-size images, thousands of steps |
+# | **smoke** | CI, instructors' checks, slow machines | smaller images and networks, far fewer steps, the small datasets shipped in `data/` |
 #
-# Only sizes, step counts and the dataset differ; the code is the same, so a lesson that
+# Only sizes, widths, step counts and the dataset differ; the code is the same, so a lesson that
 # passes in smoke mode runs the same cells you run on Colab. The environment variable
-# `COURSE_SMOKE=1` picks the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile). Here are both profiles of the Pix2Pix lesson:
+# `COURSE_SMOKE=1` picks the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile). The exact figures live in
+# `course_utils/config.py`; this cell prints each lesson's image size and length in both profiles:
+
+# %%
+for lesson, settings in [("01 DCGAN", config.GanBasicsConfig), ("02 Pix2Pix", config.Pix2PixConfig),
+                         ("03 CycleGAN", config.CycleGanConfig), ("04 Colab", config.ColabTrainingConfig)]:
+    for profile in ("full", "smoke"):
+        c = getattr(settings, profile)()
+        size = f"{c.image_size}x{c.image_size}" if hasattr(c, "image_size") else "28x28"
+        length = f"{c.steps:,} steps" if hasattr(c, "steps") else f"{c.epochs} epochs"
+        print(f"{lesson:12s} {profile:5s}: {size:>9} images, {length}, dataset {c.dataset}")
+
+# %% [markdown]
+# And every setting of the Pix2Pix lesson, the full profile beside the smoke one:
 
 # %%
 import dataclasses

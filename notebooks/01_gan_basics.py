@@ -9,12 +9,20 @@
 # By the end of this lesson you will be able to:
 #
 # - say what separates a generative model from a discriminative one, and what each player of a GAN does;
-# - write the discriminator and generator losses from logits, and explain why the generator
-#   uses the "real" label on its fakes;
-# - write a GAN training step with two optimizers, `tf.GradientTape` and `tf.function`;
-# - build and train a DCGAN on digits (transposed convolutions and their output size, batch norm,
-#   LeakyReLU, dropout), and watch it train with sample grids and loss curves;
+# - explain why the generator's loss is not the one the minimax game writes, and what "saturating" means;
 # - recognise mode collapse and measure it as "modes covered" on a ring of Gaussians.
+#
+# What you write yourself, each checked against the course's tested version as soon as you run it:
+#
+# 1. `discriminator_loss(real_logits, fake_logits)`: the discriminator's loss, from logits;
+# 2. `generator_loss(fake_logits)`: the generator's non-saturating loss;
+# 3. `build_generator(latent_dim, filters)`: the DCGAN generator, a Keras model (transposed
+#    convolutions, batch norm, LeakyReLU, $\tanh$);
+# 4. `gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise)`: one training
+#    step with two `tf.GradientTape`s and two optimizers; the lesson then trains the DCGAN and the ring
+#    with *your* step under `tf.function`;
+# 5. in the lab, a prediction (`your_prediction`) of what the saturating generator loss does, before
+#    you measure it.
 
 # %%
 # Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
@@ -207,18 +215,17 @@ assert np.isclose(ours, float(losses.bce_with_logits(test_labels, test_logits)),
 # %% [markdown]
 # ### Your turn 1: the discriminator's loss
 #
-# The discriminator is a classifier with two kinds of input: real images, label 1, and fakes,
-# label 0. Its loss adds the two mean BCEs:
-#
-# $$\mathcal{L}_D = \text{BCE}(1, \ell_\text{real}) + \text{BCE}(0, \ell_\text{fake}).$$
-#
-# Write it with `bce_from_logits` in place of the `raise NotImplementedError` line, then run the
-# check cell below it.
+# The discriminator is a classifier with two kinds of input, real images and fakes, and it gets
+# one logit for each image of both batches. Its loss should be small when it scores the real images
+# high and the fakes low, and it should count both batches equally, each with its own mean binary
+# cross-entropy (no other weighting). Decide which label each kind of image gets, and write the loss
+# with `bce_from_logits` in place of the `raise NotImplementedError` line. Then run the check cell
+# below it; the formula follows the check.
 
 # %%
 def discriminator_loss(real_logits, fake_logits):
     """BCE of D's logits: real images should score 1, fakes 0. Logits (b, 1) each -> a scalar."""
-    # BEGIN SOLUTION: return L_D for these logits, using bce_from_logits twice
+    # BEGIN SOLUTION: return the discriminator's loss for these logits
     real_loss = bce_from_logits(tf.ones_like(real_logits), real_logits)
     fake_loss = bce_from_logits(tf.zeros_like(fake_logits), fake_logits)
     return real_loss + fake_loss
@@ -234,7 +241,11 @@ def discriminator_loss(real_logits, fake_logits):
 discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)
 
 # %% [markdown]
-# ## 5. The generator's loss, and why it uses the "real" label
+# In symbols, the loss you wrote (and the course's) is
+# $\mathcal{L}_D = \text{BCE}(1, \ell_\text{real}) + \text{BCE}(0, \ell_\text{fake})$: label 1 for real
+# images, label 0 for fakes.
+#
+# ## 5. The generator's loss, and why it does not saturate
 #
 # Read literally, the [minimax](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#minimax-game) game asks $G$ to **minimise** $\log(1 - D(G(z)))$. Early in training
 # the fakes are poor, $D$ rejects them confidently, its logit $\ell$ on a fake is very negative
@@ -245,11 +256,10 @@ discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss
 # Goodfellow et al. (2014) suggest a fix: let $G$ **maximise** $\log D(G(z))$ instead, that is,
 # minimise
 #
-# $$\mathcal{L}_G = -\log D(G(z)) = \text{BCE}(1, \ell_\text{fake}).$$
+# $$\mathcal{L}_G = -\log D(G(z)).$$
 #
-# That is BCE with the **"real" label on the fakes**. It has the same fixed point (both push
-# $D(G(z))$ up) but a gradient $\sigma(\ell) - 1 \approx -1$ when $D$ rejects the fake: a strong push
-# when the fake is bad. This is the **[non-saturating](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#non-saturating-loss)** loss, and every GAN in this course uses it
+# It has the same fixed point (both push $D(G(z))$ up) but a gradient $\sigma(\ell) - 1 \approx -1$
+# when $D$ rejects the fake: a strong push when the fake is bad. This is the **[non-saturating](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#non-saturating-loss)** loss, and every GAN in this course uses it
 # (or [least squares](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#least-squares-gan), lesson 03). The plot shows both BCE forms, and least squares for later;
 # shaded areas are where a BCE gradient is tiny.
 
@@ -266,7 +276,7 @@ plt.show()
 fake_logit = tf.Variable([-6.0, -4.0, 0.0, 4.0])   # D's logits on four fakes, from "clearly fake" to "fooled"
 with tf.GradientTape(persistent=True) as tape:
     minimax = tf.math.log(1.0 - tf.sigmoid(fake_logit))              # G minimises this in the original game
-    non_saturating = -tf.math.log(tf.sigmoid(fake_logit))            # = BCE(1, logit), what we use
+    non_saturating = -tf.math.log(tf.sigmoid(fake_logit))            # -log D(G(z)), what we use
 print("D(G(z))                   ", tf.sigmoid(fake_logit).numpy().round(4))
 print("d minimax / d logit       ", tape.gradient(minimax, fake_logit).numpy().round(4))
 print("d non-saturating / d logit", tape.gradient(non_saturating, fake_logit).numpy().round(4))
@@ -285,13 +295,15 @@ widgets.loss_explorer(d_output=-4.0)
 # %% [markdown]
 # ### Your turn 2: the non-saturating generator loss
 #
-# Write $\mathcal{L}_G$, the non-saturating loss of this section, with `bce_from_logits`, then
-# run the check (against `course_utils.losses.generator_loss`).
+# Write $\mathcal{L}_G$, the non-saturating loss of this section, with `bce_from_logits`: it is a
+# binary cross-entropy of the fakes' logits, and you choose the label. Ask yourself which label makes
+# the loss small exactly when $D$ is fooled. Then run the check (against
+# `course_utils.losses.generator_loss`).
 
 # %%
 def generator_loss(fake_logits):
     """Non-saturating: the generator wants D to call its fakes real. Logits (b, 1) -> a scalar."""
-    # BEGIN SOLUTION: return the non-saturating L_G for these logits, using bce_from_logits
+    # BEGIN SOLUTION: return the non-saturating generator loss for these logits
     return bce_from_logits(tf.ones_like(fake_logits), fake_logits)
     # END SOLUTION
 
@@ -302,6 +314,11 @@ def generator_loss(fake_logits):
 
 # %%
 generator_loss = exercises.check("01.generator_loss", generator_loss)
+
+# %% [markdown]
+# So $\mathcal{L}_G = -\log D(G(z)) = \text{BCE}(1, \ell_\text{fake})$: the generator's loss is a BCE
+# with the **"real" label on the fakes**. The generator is scored as if its fakes were real images,
+# and it learns to make $D$ agree.
 
 # %% [markdown]
 # ## 6. A DCGAN for digits: the generator
@@ -496,12 +513,33 @@ print("ReLU(x)        ", keras.ops.relu(np.array([-2.0, -0.5, 0.0, 0.5, 2.0])).n
 print("LeakyReLU(x)   ", layers.LeakyReLU(negative_slope=0.3)(np.array([-2.0, -0.5, 0.0, 0.5, 2.0])).numpy())
 
 # %% [markdown]
-# Now the generator, with the shape of every tensor in the comments:
+# ### Your turn 3: the generator
+#
+# Now you build the generator of the list and the diagram above, as a function
+# `build_generator(latent_dim, filters)` that returns a `keras.Model`. `filters` is the width of the
+# $7 \times 7$ stage (256 in the tutorial); the two transposed convolutions after it halve the width
+# each time, and the last one outputs one channel. With `filters=256` and $b$ images in a batch, the
+# tensors along the way are:
+#
+# | after | shape |
+# |---|---|
+# | the input $z$ | $(b, 100)$ |
+# | `Dense` (then batch norm, LeakyReLU) | $(b, 12544)$ |
+# | `Reshape` | $(b, 7, 7, 256)$ |
+# | first transposed convolution (then batch norm, LeakyReLU) | $(b, 7, 7, 128)$ |
+# | second transposed convolution (then batch norm, LeakyReLU) | $(b, 14, 14, 64)$ |
+# | third transposed convolution, $\tanh$ | $(b, 28, 28, 1)$ |
+#
+# Use `layers.Dense`, `layers.BatchNormalization()`, `layers.LeakyReLU(negative_slope=0.3)`,
+# `layers.Reshape` and `layers.Conv2DTranspose` with `padding="same"`; leave out the biases where
+# batch norm follows, and in the last layer too (the tutorial does). The input and the returned
+# model are written for you.
 
 # %%
 def build_generator(latent_dim=100, filters=256):
-    """Noise (b, latent_dim) -> image (b, 28, 28, 1) in [-1, 1]. Shapes below for filters=256."""
-    z = keras.Input((latent_dim,))                                             # (b, 100)
+    """Noise (b, latent_dim) -> image (b, 28, 28, 1) in [-1, 1]."""
+    z = keras.Input((latent_dim,))                                             # (b, latent_dim)
+    # BEGIN SOLUTION: the layers from z to `image`, as in the table above
     x = layers.Dense(7 * 7 * filters, use_bias=False)(z)                       # (b, 12544)
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(negative_slope=0.3)(x)
@@ -514,8 +552,22 @@ def build_generator(latent_dim=100, filters=256):
     x = layers.LeakyReLU(negative_slope=0.3)(x)
     image = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
                                    activation="tanh")(x)                       # (b, 28, 28, 1)
+    # END SOLUTION
     return keras.Model(z, image, name="generator")
 
+# %% [markdown]
+# The check builds your generator at two small sizes and compares it with the course's
+# `models.dcgan_generator`: the output shape, the layers in order, the parameter count, then it
+# copies the course's weights into yours and compares the images both make, in inference and in
+# training mode. A stub hands the rest of the lesson the course's generator.
+
+# %%
+build_generator = exercises.check("01.build_generator", build_generator)
+
+# %% [markdown]
+# Here is the generator at the tutorial's full width, one line per layer:
+
+# %%
 generator = build_generator(cfg.latent_dim)   # the tutorial's full width, to look at first
 
 def show_layers(model):
@@ -525,20 +577,11 @@ def show_layers(model):
     print(f"{'total':51s} {model.count_params():>10,}")
 
 show_layers(generator)
+assert generator.count_params() == models.dcgan_generator().count_params() == 2_330_944
 
 # %% [markdown]
 # Most of the 2.3 million weights sit in the first `Dense` layer ($100 \times 12544$) and the first
-# transposed convolution ($5 \cdot 5 \cdot 256 \cdot 128$). The course's `models.dcgan_generator()`
-# is the tested version of the same network; `check_model_builder` compares the parameter count,
-# copies the course's weights into ours and checks that both produce the same images.
-
-# %%
-assert generator.count_params() == models.dcgan_generator().count_params() == 2_330_944
-checkers.check_model_builder(
-    lambda z: build_generator(cfg.latent_dim)(z), lambda z: models.dcgan_generator(cfg.latent_dim)(z),
-    input_shapes=[(cfg.latent_dim,)], name="build_generator",
-    hint="Compare your layers with the shapes in the comments above: each layer's width, kernel and stride, "
-         "and where batch norm and LeakyReLU come.")
+# transposed convolution ($5 \cdot 5 \cdot 256 \cdot 128$).
 
 # %% [markdown]
 # The network we train has the width of the profile: the tutorial's 256 in the full profile. The
@@ -593,6 +636,12 @@ def build_discriminator(dropout=0.3, filters=64):
 discriminator = build_discriminator()
 show_layers(discriminator)
 assert discriminator.count_params() == models.dcgan_discriminator().count_params() == 212_865
+
+# %% [markdown]
+# A demonstration, not an exercise: the discriminator above is complete, and the same checker as in
+# your turn 3 confirms that it is the course's `models.dcgan_discriminator`, layer by layer.
+
+# %%
 checkers.check_model_builder(
     lambda x: build_discriminator()(x), lambda x: models.dcgan_discriminator()(x),
     input_shapes=[(28, 28, 1)], name="build_discriminator",
@@ -657,28 +706,64 @@ plt.show()
 # algorithms that ask different amounts of work per step; the course uses the simultaneous one
 # throughout and does not claim that they train alike.
 #
-# We pass the noise in as an argument, so that a test can feed the same noise to two versions of
-# the step and compare them.
+# (Which of the two trains better is an empirical question; the lab after section 12 measures it
+# once.)
+#
+# ### Your turn 4: the training step
+#
+# Write one simultaneous step, `gan_train_step(generator, discriminator, g_optimizer, d_optimizer,
+# real, noise)`, following the four steps above. It takes the networks and their optimizers as
+# arguments, so the same function trains the digits now and the ring in section 12. The noise comes
+# in as an argument too, so that the checker can feed your step and the course's the same noise.
+#
+# - Record the forward pass with **two** `tf.GradientTape`s, one per player; a single `with`
+#   statement can open both (`with A as a, B as b:`).
+# - Use your `discriminator_loss` and `generator_loss`.
+# - After the `with` block, ask each tape for its gradients, `tape.gradient(loss, variables)`, with a
+#   network's `trainable_variables`, and let each optimizer apply them:
+#   `optimizer.apply_gradients(zip(grads, variables))`.
+# - Call the networks as they should be called while they learn (batch norm and dropout behave
+#   differently then).
+# - Return the two losses in a dict, `{"d_loss": ..., "g_loss": ...}`: the training loop plots them.
+
+# %%
+def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+    """One simultaneous update of both players. real (b, ...), noise (b, latent_dim) -> the two losses."""
+    # BEGIN SOLUTION: one forward pass under two tapes, the two losses, one update per network
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+        fake = generator(noise, training=True)                 # (b, ...) like real
+        real_logits = discriminator(real, training=True)       # (b, 1)
+        fake_logits = discriminator(fake, training=True)       # (b, 1)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        g_loss = generator_loss(fake_logits)
+    d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+    g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+    d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+    g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+    return {"d_loss": d_loss, "g_loss": g_loss}
+    # END SOLUTION
+
+# %% [markdown]
+# Is the step right? The checker uses `checkers.check_same_update`. A player set is a small
+# generator, a small discriminator and two fresh optimizers. The checker makes two **twin** sets
+# with identical weights, updates one with your step and the other with the course's
+# `train.gan_train_step`, on the same images and the same noise, and checks that both report the same
+# losses and leave the same weights behind. Dropout would make the two passes differ at random, so
+# the twins' discriminators have none. Mistakes learners often make (one loss for both players, the
+# minimax generator loss, a wrong label, inference mode) are recognised and get their own hint.
+
+# %%
+gan_train_step = exercises.check("01.train_step", gan_train_step)
+
+# %% [markdown]
+# The training loop calls a step with a batch and the noise only, so we bind the four players to
+# your step once:
 
 # %%
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer):
-    """One GAN update of both players; works for any generator/discriminator pair."""
-
+    """Your gan_train_step with its players bound: returns step(real, noise)."""
     def train_step(real, noise):                      # real (b, ...), noise (b, latent_dim)
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(noise, training=True)                 # (b, ...) like real
-            real_logits = discriminator(real, training=True)       # (b, 1)
-            fake_logits = discriminator(fake, training=True)       # (b, 1)
-            d_loss = discriminator_loss(real_logits, fake_logits)
-            g_loss = generator_loss(fake_logits)
-        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
-        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
-        d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-        g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
-        return {"d_loss": d_loss, "g_loss": g_loss,
-                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),   # D's mean P(real) on real images
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}   # ... and on fakes
-
+        return gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise)
     return train_step
 
 # %% [markdown]
@@ -694,12 +779,11 @@ d_optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
 train_step = tf.function(make_train_step(generator, discriminator, g_optimizer, d_optimizer))
 
 # %% [markdown]
-# Is the step right? The course ships a tested version of it, `train.gan_train_step`. A player set
-# is a generator, a discriminator and two fresh optimizers. `checkers.check_same_update` makes two
-# **twin** sets with identical weights, updates one with our step and the other with the course's,
-# on the same images and the same noise, and checks that both report the same losses and leave the
-# same weights behind. Dropout would make the two passes differ at random, so the twins are built
-# with `dropout=0`.
+# For long runs the course packs the same step into `train.GAN`, a `keras.Model` whose
+# `train_step` is this update, so Keras's `fit()`, callbacks, [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) and progress bars work
+# (lesson 04 uses it). A demonstration, not an exercise: it draws its own noise from a seeded
+# generator, so we draw the same noise for your step and compare the first update of both on
+# twins at the profile's width.
 
 # %%
 def players():
@@ -708,35 +792,22 @@ def players():
             build_discriminator(dropout=0.0, filters=cfg.discriminator_filters),
             keras.optimizers.Adam(cfg.learning_rate), keras.optimizers.Adam(cfg.learning_rate))
 
-check_real = real_batch[:8]                                   # (8, 28, 28, 1)
-check_noise = tf.random.normal([8, cfg.latent_dim])           # (8, 100)
-checkers.check_same_update(lambda *p: make_train_step(*p)(check_real, check_noise),   # eager: no tracing
-                            lambda *p: train.gan_train_step(*p, check_real, check_noise),
-                            players, name="our step vs train.gan_train_step")
-
-# %% [markdown]
-# For long runs the course packs the same step into `train.GAN`, a `keras.Model` whose
-# `train_step` is this update, so Keras's `fit()`, callbacks, [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) and progress bars work
-# (lesson 04 uses it). It draws its own noise from a seeded generator, so we draw the same noise
-# for our step and compare its first update once more.
-
-# %%
 def one_fit_step(g, d, g_opt, d_opt):
     gan = train.GAN(g, d, seed=cfg.seed)
     gan.compile(g_optimizer=g_opt, d_optimizer=d_opt)
     return gan.train_on_batch(check_real, return_dict=True)   # one fit() step
 
+check_real = real_batch[:8]                                   # (8, 28, 28, 1)
 same_noise = keras.random.normal((8, cfg.latent_dim), seed=keras.random.SeedGenerator(cfg.seed))
-checkers.check_same_update(lambda *p: make_train_step(*p)(check_real, same_noise), one_fit_step,
-                            players, name="our step vs train.GAN")
+checkers.check_same_update(lambda *p: gan_train_step(*p, check_real, same_noise), one_fit_step,
+                           players, name="your step vs train.GAN")
 
 # %% [markdown]
 # ## 10. Training the DCGAN
 #
 # We watch training in two ways. A **fixed noise vector**, drawn once before training, goes
 # through the generator after every epoch: the same 16 "seeds" then show how the same points of
-# noise space turn into digits over time. And every step logs both losses and $D$'s mean verdict on
-# real and fake images.
+# noise space turn into digits over time. And every step logs both losses.
 #
 # In the full profile this is 50 epochs of 234 steps (MNIST at batch 256): run it on a Colab GPU,
 # where the progress bar shows the time per step, and expect it to take hours on a CPU.
@@ -744,7 +815,7 @@ checkers.check_same_update(lambda *p: make_train_step(*p)(check_real, same_noise
 # %%
 fixed_noise = tf.random.normal([16, cfg.latent_dim], seed=cfg.seed)   # (16, 100), reused every epoch
 snapshots = {0: generator(fixed_noise, training=False).numpy()}       # epoch -> (16, 28, 28, 1)
-history = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+history = {"step": [], "d_loss": [], "g_loss": []}
 shutil.rmtree(OUT / "samples", ignore_errors=True)                     # start every run clean
 (OUT / "samples").mkdir()
 
@@ -763,7 +834,7 @@ with tqdm(total=cfg.epochs * steps_per_epoch, desc="DCGAN") as bar:
             logs = train_step(real, noise)
             step += 1
             history["step"].append(step)
-            for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            for key in ("d_loss", "g_loss"):
                 history[key].append(float(logs[key]))
             bar.update(1)
         snapshots[epoch] = generator(fixed_noise, training=False).numpy()
@@ -1157,6 +1228,93 @@ for (name, seed), run in ring_runs.items():
 # updates ahead, and VEEGAN (Srivastava et al. 2017) adds a network that maps samples back to
 # the noise. Later lessons add tools that make adversarial training steadier in general (the L1
 # term of Pix2Pix, least-squares losses, an image pool of past fakes).
+
+# %% [markdown]
+# ## Lab: saturating vs non-saturating generator loss
+#
+# Section 5 argued from a slope: with the minimax game's loss $\log(1 - D(G(z)))$, a generator
+# whose fakes $D$ rejects confidently gets almost no gradient, so Goodfellow et al. (2014) train it
+# on $-\log D(G(z))$ instead. An argument is not a measurement. Here you test it on the ring of
+# section 12.
+#
+# The experiment: the **plain** ring GAN of section 12, same seed, same data, same number of steps,
+# same Adam, trained once more with a single change, the generator minimising the **saturating**
+# loss $\log(1 - D(G(z)))$. Its non-saturating twin is section 12's plain run, trained with your
+# step. Before you run it, write down what you expect: which run covers more modes at the last step?
+
+# %%
+your_prediction = ""   # "non-saturating", "saturating" or "the same": which run covers more modes at the end?
+
+# %% [markdown]
+# The saturating loss from logits: since $D = \sigma(\ell)$, $\log(1 - \sigma(\ell)) =
+# -\operatorname{softplus}(\ell)$, which stays finite for any logit
+# (`labs.gan.saturating_generator_loss`). The cell trains the saturating run, then prints both runs
+# beside two baselines, the real ring samples (all 8 modes) and an untrained generator, and beside
+# the longer run behind `docs/results.md`: every variant for five seeds, read from the file the
+# course ships (`data/reference/lab_gan_loss.json`).
+
+# %%
+from course_utils.labs import gan as gan_lab
+
+plain_setting = {setting.name: setting for setting in cfg.ring_settings()}["plain"]   # section 12's settings
+assert plain_setting.pack == RING_SETTINGS["plain"] and plain_setting.steps == cfg.ring_steps
+saturating_run = gan_lab.ring_variant(plain_setting, seed=RING_SEEDS[0], loss="saturating")
+lab_runs = {"non-saturating": ring_runs[("plain", RING_SEEDS[0])],   # section 12's plain run: your step
+            "saturating": saturating_run.snapshots}
+keras.utils.set_random_seed(cfg.seed)
+untrained_points = models.mlp_generator()(tf.random.normal([2500, 2], seed=cfg.seed), training=False).numpy()
+print(f"baselines: real ring samples {sanity['real ring samples']}")
+print(f"           untrained generator {metrics.mode_coverage(untrained_points, ring_centres, RING_STD)}")
+print(f"this lesson's runs, seed {RING_SEEDS[0]}:")
+longer_run = gan_lab.load_longer_run()
+gan_lab.print_lab(lab_runs, longer_run)
+
+# %% [markdown]
+# One row per variant: its snapshots over the run, as in section 12.
+
+# %%
+plotting.plot_ring_runs(lab_runs, ring_centres, RING_STD, real=ring_real)
+plt.show()
+
+# %% [markdown]
+# **What the paper found.** Goodfellow et al. (2014, section 3) give an argument, not a table: early
+# in learning, when the generator is poor, the discriminator rejects its samples with high
+# confidence, $\log(1 - D(G(z)))$ saturates, and the alternative objective has the same fixed point
+# but gives much stronger gradients early on. They do not report a run with each loss.
+#
+# **What we measured.** On this ring, with Adam, the paper's ordering did **not** reproduce. In the
+# longer run printed above, every saturating run covered every mode, while none of the plain
+# non-saturating runs did and most covered no mode at all (the cell below asserts these statements
+# against the shipped file, so that they cannot drift apart from it). Your own run above uses the
+# longer run's first seed. Two explanations are plausible, and we have not measured which one
+# matters: Adam divides each step by a running size of the recent gradients, so a much smaller
+# gradient still gives a step of about the usual size; and the saturating loss pushes hardest the
+# fakes that $D$ almost accepts and least the ones it rejects, which may keep the generator from
+# moving its whole sample onto one spot. The paper's argument is about the start of training with
+# plain gradient steps; it says nothing about mode collapse. And a result on a 2-D toy is not a
+# result on images: the course keeps the non-saturating loss, as the DCGAN, Pix2Pix and CycleGAN
+# papers do.
+#
+# **The update order.** The same file holds a third variant, measured once: the non-saturating loss
+# with Goodfellow et al.'s order of section 9, $D$ first and then $G$ against the updated $D$ with
+# fresh noise (`labs.gan.lab_step(order="D then G")`, a second forward pass per step). On the ring
+# it covered every mode on every seed, where the simultaneous step did not: here the order matters
+# as much as the loss. The course's image models keep the simultaneous step of the TensorFlow
+# tutorials; this measurement is on the ring only, and we have not repeated it on images.
+#
+# Your prediction, beside this run's result:
+
+# %%
+covered = {name: gan_lab.coverage_row(run)["covered"] for name, run in lab_runs.items()}
+this_run = ("the same" if covered["saturating"] == covered["non-saturating"]
+            else max(covered, key=covered.get))
+print(f"you predicted: {your_prediction or '(nothing yet)'}; in this run, more modes: {this_run} {covered}")
+longer_summary = gan_lab.longer_run_summary(longer_run)
+saturating, plain_ns = longer_summary["saturating"]["covered"], longer_summary["non-saturating"]["covered"]
+d_then_g = longer_summary["non-saturating, D then G"]["covered"]
+assert all(c == 8 for c in saturating) and all(c == 8 for c in d_then_g), longer_summary
+assert all(c < 8 for c in plain_ns) and sum(c == 0 for c in plain_ns) > len(plain_ns) / 2, plain_ns
+print("✅ the statements above hold for the longer run:", {k: v["covered"] for k, v in longer_summary.items()})
 
 # %% [markdown]
 # ## Check yourself

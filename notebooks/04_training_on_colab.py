@@ -368,10 +368,11 @@ plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
 #
 # Two switches make the same step cheaper without changing what it computes (up to rounding):
 #
-# **[XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla)** (`jit_compile=True`) compiles the whole step into a few fused GPU kernels. Without it,
+# **[XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla)** (`jit_compile=True`) compiles the whole step ahead of running it. Without it,
 # TensorFlow launches one kernel per operation and writes every intermediate result to memory;
 # instance norm, activations and padding are many small memory-bound operations, and XLA fuses
-# them with their neighbours. The price is a compilation of tens of seconds on the first call, and
+# this element-wise work into a few kernels. The convolutions themselves stay calls into the
+# GPU's convolution library (cuDNN), as without XLA: the gain is in the work around them. The price is a compilation of tens of seconds on the first call, and
 # every new input shape compiles again (our batches have a static shape for that reason).
 # With `fit`, pass it to `trainer.compile(jit_compile=True)`.
 #
@@ -422,18 +423,36 @@ print("the global policy is back to:", keras.mixed_precision.global_policy().nam
 # ### Your turn: the loss scale, step by step
 #
 # How does `LossScaleOptimizer` choose $S$? Too small, and small gradients still underflow; too
-# large, and the scaled gradients overflow to inf. It adjusts $S$ after every step with a simple
-# rule (Micikevicius et al. 2018, "dynamic loss scaling"):
-#
-# - if any scaled gradient is inf or NaN, the step is **skipped** (the weights do not change), $S$ is
-#   **halved**, and the count of finite steps in a row starts again from 0;
-# - otherwise the update is applied and the count grows by one; the finite step that completes
-#   `growth_steps` of them in a row **doubles** $S$ and resets the count.
-#
-# Keras starts from $S = 2^{15}$ with `growth_steps=2000`. Write the rule as a function of plain
-# Python numbers, `(scale, good_steps, finite) -> (new_scale, new_good_steps, apply_update)`, in
-# place of the `raise NotImplementedError` line. The check runs it on a list of cases that covers
-# every branch and compares it with the rule Keras's `LossScaleOptimizer` follows.
+# large, and the scaled gradients overflow to inf. It adjusts $S$ after every step
+# (Micikevicius et al. 2018, "dynamic loss scaling"). Rather than read its rule, watch it. We give a
+# real `LossScaleOptimizer` twenty steps of a gradient that is finite except at three steps, where we
+# make it overflow (inf), and print after every step its scale $S$, its count of finite steps in a
+# row (`step_counter`), and whether the weight changed. To see it grow quickly we set
+# `dynamic_growth_steps` to 4; Keras's default is 2000, from $S = 2^{15}$.
+
+# %%
+GROWTH, OVERFLOW_STEPS = 4, {3, 4, 12}
+ls_weight = keras.Variable([1.0])                                   # one weight, shape (1,)
+scaler = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=2.0**15,
+                                             dynamic_growth_steps=GROWTH)
+scaler.build([ls_weight])                                           # creates S and the count
+keras_scales = []                                                   # S after each step
+print(f"{'step':>4} {'gradient':>9} {'S before':>9} {'S after':>9} {'count after':>12} {'weight changed':>15}")
+for t in range(20):
+    weight_before, scale_before = float(ls_weight.numpy()[0]), float(scaler.dynamic_scale.numpy())
+    grad = tf.constant([np.inf if t in OVERFLOW_STEPS else 1.0])    # (1,): inf = an overflow
+    scaler.apply_gradients([(grad, ls_weight)])
+    keras_scales.append(float(scaler.dynamic_scale.numpy()))
+    print(f"{t:>4} {'inf' if t in OVERFLOW_STEPS else 'finite':>9} {scale_before:>9g} {keras_scales[-1]:>9g} "
+          f"{int(scaler.step_counter.numpy()):>12} {str(float(ls_weight.numpy()[0]) != weight_before):>15}")
+
+# %% [markdown]
+# Read the table row by row: what happens to $S$, to the count and to the weight at an overflow? At
+# a finite step? At the finite step where $S$ changes, what was the count before it? Then write the
+# rule as a function of plain Python numbers, `(scale, good_steps, finite) -> (new_scale,
+# new_good_steps, apply_update)`, for any `growth_steps` (4 in the table), in place of the
+# `raise NotImplementedError` line. The check runs it on a list of cases that covers every branch
+# and compares it with the course's reference; a wrong answer gets a hint.
 
 # %%
 def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
@@ -450,32 +469,30 @@ def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
 update_loss_scale = exercises.check("04.update_loss_scale", update_loss_scale)
 
 # %% [markdown]
-# Now the same rule inside Keras. We give a real `LossScaleOptimizer` (with `growth_steps=4`, to
-# see it grow quickly) twenty steps of a gradient that is finite except at three steps where we
-# make it overflow, and follow $S$ with our function alongside. The two curves should lie on top
-# of each other: $S$ halves at each overflow and doubles after every four finite steps in a row.
+# The rule, in words:
+#
+# - if any scaled gradient is inf or NaN, the step is **skipped** (the weights do not change), $S$ is
+#   **halved**, and the count of finite steps in a row starts again from 0;
+# - otherwise the update is applied and the count grows by one; the finite step that completes
+#   `growth_steps` of them in a row **doubles** $S$ and resets the count.
+#
+# Your function, run over the same twenty steps, beside Keras's scale: the two curves should lie on
+# top of each other. $S$ halves at each overflow and doubles after every four finite steps in a row.
 
 # %%
-GROWTH, OVERFLOW_STEPS = 4, {3, 4, 12}
-ls_weight = keras.Variable([1.0])                                   # one weight, shape (1,)
-scaler = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=2.0**15,
-                                             dynamic_growth_steps=GROWTH)
-ls_scale, ls_good, ours, theirs = 2.0**15, 0, [], []
+ls_scale, ls_good, ours = 2.0**15, 0, []
 for t in range(20):
-    grad = tf.constant([np.inf if t in OVERFLOW_STEPS else 1.0])    # (1,): inf = an overflow
-    scaler.apply_gradients([(grad, ls_weight)])
     ls_scale, ls_good, _ = update_loss_scale(ls_scale, ls_good, t not in OVERFLOW_STEPS, GROWTH)
     ours.append(ls_scale)
-    theirs.append(float(scaler.dynamic_scale.numpy()))
 fig, ax = plt.subplots(figsize=(7, 2.6))
-ax.step(range(20), theirs, where="post", lw=4, alpha=0.4, label="keras LossScaleOptimizer")
+ax.step(range(20), keras_scales, where="post", lw=4, alpha=0.4, label="keras LossScaleOptimizer")
 ax.step(range(20), ours, where="post", color="k", label="update_loss_scale")
 for t in OVERFLOW_STEPS:
     ax.axvline(t, color="tab:red", ls=":", lw=1)
 ax.set(yscale="log", xlabel="step (red: gradients overflowed)", ylabel="loss scale S")
 ax.legend(fontsize=8)
 plt.show()
-assert ours == theirs, (ours, theirs)
+assert ours == keras_scales, (ours, keras_scales)
 print("✅ the same loss scale as Keras at every step")
 
 # %% [markdown]
@@ -613,26 +630,44 @@ del trainers, steps, timings, demo
 # ## 5. The paper's learning-rate schedule, and shortening it honestly
 #
 # Zhu et al. (2017) train with [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then let the rate
-# fall linearly to zero over 100 more epochs. In optimizer steps $t$, with $T_c$ constant steps and
-# $T_d$ decay steps:
-#
-# $$\eta(t) = \eta_0 \cdot \operatorname{clip}\!\left(1 - \frac{t - T_c}{T_d},\ 0,\ 1\right).$$
-#
+# fall linearly to zero over 100 more epochs. In optimizer steps $t$: $T_c$ constant steps, then $T_d$
+# decay steps. Here is the course's schedule, `train.LinearDecay(lr0, constant_steps, decay_steps)`,
+# on two small examples, drawn and tabulated.
+
+# %%
+shown_steps = np.arange(0, 13)                                     # (13,) steps 0..12
+fig, ax = plt.subplots(figsize=(7, 2.6))
+for lr0, c, d in [(2e-4, 4, 6), (1e-4, 2, 4)]:
+    rates = np.asarray(train.LinearDecay(lr0, c, d)(shown_steps.astype("float32")))
+    ax.plot(shown_steps, rates, marker="o", label=f"lr0={lr0:g}, constant_steps={c}, decay_steps={d}")
+    print(f"lr0={lr0:g}, constant_steps={c}, decay_steps={d}:", " ".join(f"{r:.2e}" for r in rates))
+ax.set(xlabel="step t", ylabel="learning rate")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
 # ### Your turn: the schedule
-# Write `linear_decay` below with NumPy (it must work on an array of steps), in place of the
-# `raise NotImplementedError` line. The check compares it with `train.LinearDecay` on random
-# arrays of steps and random schedules.
+# From the picture and the numbers: where does the rate start to fall, how much does it lose per
+# step, and where does it stop? Write `linear_decay` below with NumPy (it must work on an array of
+# steps), in place of the `raise NotImplementedError` line. The check compares it with
+# `train.LinearDecay` on random arrays of steps and random schedules; its hint tells you which steps
+# to work out by hand.
 
 # %%
 def linear_decay(step, lr0, constant_steps, decay_steps):
-    """Steps (n,) -> learning rates (n,), following eta(t) above."""
-    # BEGIN SOLUTION: return eta(step) from the formula above, for every step of the array
+    """Steps (n,) -> learning rates (n,), the schedule drawn above."""
+    # BEGIN SOLUTION: return the learning rate of every step of the array, as drawn above
     step = np.asarray(step, dtype=np.float64)
     return lr0 * np.clip(1.0 - (step - constant_steps) / decay_steps, 0.0, 1.0)
     # END SOLUTION
 
 
 linear_decay = exercises.check("04.linear_decay", linear_decay)
+
+# %% [markdown]
+# In a formula, with $\eta_0$ the starting rate, $T_c$ the constant steps and $T_d$ the decay steps:
+#
+# $$\eta(t) = \eta_0 \cdot \operatorname{clip}\!\left(1 - \frac{t - T_c}{T_d},\ 0,\ 1\right).$$
 
 # %% [markdown]
 # A full run of the paper on horse2zebra is $200 \times 1334 \approx 267{,}000$ steps: even at the
@@ -1228,7 +1263,7 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #
 # <details><summary>Answer</summary>
 #
-# The first call compiles the whole step into fused kernels, which takes tens of seconds. Every new input shape compiles again, so a static batch shape keeps it to one compilation.
+# The first call compiles the whole step (fusing the element-wise work around the convolutions), which takes tens of seconds. Every new input shape compiles again, so a static batch shape keeps it to one compilation.
 #
 # </details>
 

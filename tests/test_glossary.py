@@ -77,3 +77,12 @@ def test_the_lesson_that_teaches_a_term_links_it(glossary):
     for anchor, entry in glossary.items():
         text = (ROOT / "notebooks" / f"{entry['lessons'][0]}.py").read_text(encoding="utf-8")
         assert f"{GLOSSARY_URL}#{anchor})" in text, f"{entry['term']}: {entry['lessons'][0]} never links it"
+
+
+def test_the_l1_and_image_pool_entries_say_what_the_papers_do(glossary):
+    l1 = " ".join(glossary["l1-loss"]["body"])
+    # the mean minimises L2, the median L1; the paper prefers L1 because it blurs less (Isola et al. 2017)
+    assert re.search(r"median[^.;]*minimises L1", l1) and re.search(r"mean[^.;]*minimises L2", l1), l1
+    assert "blurs less than L2" in l1
+    pool = " ".join(glossary["image-pool"]["body"])
+    assert "random" in pool and "not the last 50" in pool and not pool.startswith("A store of the last"), pool

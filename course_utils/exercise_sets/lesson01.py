@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checkers import Exercise
+import dataclasses
+from collections.abc import Callable
+
+from course_utils import checkers
+from course_utils.checkers import Exercise, ExerciseError
 from course_utils.exercise_sets._common import _bce, _sigmoid
 
 
@@ -29,11 +33,120 @@ def _ref_g_loss(fake_logits):
     return losses.generator_loss(fake_logits, form="bce")
 
 
+# --------------------------------------------------------------------------- the DCGAN generator
+def _ref_generator(latent_dim=100, filters=256):
+    """The lesson's ``build_generator``: the course's DCGAN generator at width ``filters``."""
+    from course_utils import models
+    return models.dcgan_generator(latent_dim, base_filters=filters)
+
+
+@dataclasses.dataclass(frozen=True)
+class _NetworkExercise(Exercise):
+    """A builder ``build(**kwargs) -> keras.Model``, compared with the reference for each of ``builds``.
+
+    Each of ``builds`` is ``(input_shapes, kwargs)``, as for :class:`Exercise`, but the learner's
+    function makes the whole model from its keyword arguments (it is not called on tensors).
+    """
+
+    def run(self, answer: Callable) -> bool:
+        if not callable(answer):
+            raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        for shapes, kwargs in self.builds:
+            label = f"{self.name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+            checkers.check_model_builder(lambda *t, kw=kwargs: answer(**kw)(*t),
+                                         lambda *t, kw=kwargs: self.reference(**kw)(*t),
+                                         input_shapes=shapes, name=label, hint=self.hint)
+        return True
+
+
+# --------------------------------------------------------------------------- the training step
+def _ref_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+    """The lesson's ``gan_train_step``: :func:`course_utils.train.gan_train_step`, its two losses."""
+    from course_utils import train
+    out = train.gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise)
+    return {"d_loss": out["d_loss"], "g_loss": out["g_loss"]}
+
+
+def _step_players():
+    """Small DCGAN twins without dropout (it would make two passes differ), two fresh Adams."""
+    import keras
+    from course_utils import models
+    return (models.dcgan_generator(latent_dim=_STEP_LATENT, base_filters=16),
+            models.dcgan_discriminator(base_filters=8, dropout=0.0),
+            keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
+
+
+_STEP_LATENT = 16
+_STEP_RNG = np.random.default_rng(1)
+_STEP_REAL = _STEP_RNG.uniform(-1, 1, (8, 28, 28, 1)).astype("float32")     # (8, 28, 28, 1)
+_STEP_NOISE = _STEP_RNG.normal(size=(8, _STEP_LATENT)).astype("float32")     # (8, 16)
+
+
+def _wrong_step(d_real_label=1.0, d_fake_label=0.0, g_form="non-saturating", training=True, one_tape=False):
+    """A training step with one of the mistakes learners make; the defaults give the right step."""
+    def step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+        import tensorflow as tf
+        from course_utils import losses
+        with tf.GradientTape(persistent=True) as g_tape, tf.GradientTape() as d_tape:
+            fake = generator(noise, training=training)
+            real_logits = discriminator(real, training=training)
+            fake_logits = discriminator(fake, training=training)
+            d_loss = (losses.bce_with_logits(d_real_label, real_logits)
+                      + losses.bce_with_logits(d_fake_label, fake_logits))
+            g_loss = (losses.bce_with_logits(1.0, fake_logits) if g_form == "non-saturating"
+                      else -losses.bce_with_logits(0.0, fake_logits))
+            total = d_loss + g_loss
+        if one_tape:   # one loss for both players: each network also follows the other's loss
+            variables = generator.trainable_variables + discriminator.trainable_variables
+            grads = g_tape.gradient(total, variables)
+            n = len(generator.trainable_variables)
+            g_grads, d_grads = grads[:n], grads[n:]
+        else:
+            g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+            d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+        g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+        d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+    return step
+
+
+#: The training step's known wrong answers, each with its hint (tests/test_exercises_lesson01.py feeds them).
+STEP_MISTAKES = (
+    (_wrong_step(one_tape=True),
+     "Both networks seem to follow the sum of the two losses. Each player has its own loss: which "
+     "loss should each network's gradient come from, and which tape records it?"),
+    (_wrong_step(g_form="saturating"),
+     "Your generator's loss is the minimax game's log(1 - D(G(z))), the one that saturates: reread "
+     "section 5 and your generator_loss."),
+    (_wrong_step(d_fake_label=1.0),
+     "Your discriminator learns to call the generator's output real: which label do the fakes get "
+     "in the discriminator's loss?"),
+    (_wrong_step(training=False),
+     "Your networks seem to run in inference mode during the step: batch norm then uses its running "
+     "averages and is not updated. How should the networks be called while they learn?"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _StepExercise(Exercise):
+    """A training step ``step(generator, discriminator, g_optimizer, d_optimizer, real, noise)``,
+    checked with :func:`course_utils.checkers.check_step` on small twins."""
+
+    def run(self, answer: Callable) -> bool:
+        if not callable(answer):
+            raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        return checkers.check_step(lambda *p: answer(*p, _STEP_REAL, _STEP_NOISE),
+                                   lambda *p: self.reference(*p, _STEP_REAL, _STEP_NOISE),
+                                   _step_players, name=self.name, hint=self.hint,
+                                   mistakes=[(lambda *p, w=wrong: w(*p, _STEP_REAL, _STEP_NOISE), h)
+                                             for wrong, h in self.mistakes])
+
+
 EXERCISES: list[Exercise] = [
     Exercise(
         "01.discriminator_loss", _ref_d_loss, inputs=_logit_pair,
-        hint="Go back to the formula for L_D above: which label does each kind of input get, and how "
-             "are the two terms combined?",
+        hint="Reread the description above the exercise: which label does each kind of input get, and "
+             "how are the two mean BCEs combined (it asks for no weighting)?",
         mistakes=(
             (lambda r, f: _bce(0.0, r) + _bce(1.0, f),
              "Your loss is smallest when D calls real images fake and fakes real: look at which label "
@@ -47,8 +160,8 @@ EXERCISES: list[Exercise] = [
         )),
     Exercise(
         "01.generator_loss", _ref_g_loss, inputs=_logits,
-        hint="Reread section 5: which label does the non-saturating loss give to the fakes, and in which "
-             "direction should the loss push D(G(z))?",
+        hint="Reread section 5: the loss is -log D(G(z)), a BCE of the fakes' logits. Which label makes "
+             "that BCE small exactly when D takes the fakes for real?",
         mistakes=(
             (lambda f: _bce(0.0, f),
              "This is the discriminator's target for the fakes; the generator wants the opposite verdict."),
@@ -57,4 +170,16 @@ EXERCISES: list[Exercise] = [
             (lambda f: _bce(1.0, _sigmoid(f)),
              "The logits seem to go through a sigmoid before the BCE; look at what bce_from_logits expects."),
         )),
+    _NetworkExercise(
+        "01.build_generator", _ref_generator,
+        builds=(([(100,)], {"latent_dim": 100, "filters": 16}), ([(8,)], {"latent_dim": 8, "filters": 32})),
+        hint="Compare your network with the list and the diagram above, one layer at a time: the widths "
+             "(filters, then half, then a quarter), each layer's kernel and stride, where batch norm and "
+             "LeakyReLU come, which layers go without a bias, and the output's activation."),
+    _StepExercise(
+        "01.train_step", _ref_train_step,
+        hint="Compare your step with the four steps listed above: one forward pass, each loss from the "
+             "right logits, each gradient from its own tape and its own loss, each optimizer updating "
+             "its own network, and the networks in training mode.",
+        mistakes=STEP_MISTAKES),
 ]

@@ -20,9 +20,14 @@ def _decay_inputs(rng):
 
 
 def _ref_loss_scale(scale, good_steps, finite, growth_steps=2000):
-    """keras.optimizers.LossScaleOptimizer's rule (Micikevicius et al. 2018): an overflow skips the
-    update, halves the scale and restarts the count; the step completing growth_steps finite steps
-    in a row doubles the scale and restarts the count."""
+    """One step of dynamic loss scaling, the rule of ``keras.optimizers.LossScaleOptimizer``.
+
+    (Micikevicius et al. 2018.) When the scaled gradients overflowed (``finite`` is False) the
+    update is skipped, the scale halves and the count of finite steps in a row starts again from 0;
+    otherwise the update is applied and the count grows, and the step that completes
+    ``growth_steps`` finite steps in a row doubles the scale and resets the count.
+    Returns ``(new_scale, new_good_steps, apply_update)``.
+    """
     if not finite:
         return scale / 2.0, 0, False
     if good_steps + 1 >= growth_steps:
@@ -42,7 +47,7 @@ EXERCISES: list[Exercise] = [
     Exercise(
         "04.linear_decay", _ref_linear_decay, inputs=_decay_inputs,
         hint="Work out three steps by hand: one before constant_steps, one halfway through the decay and "
-             "one after it; compare with what your function returns.",
+             "one after it, reading the drawn schedule; compare with what your function returns.",
         mistakes=(
             (lambda step, lr0, c, d: lr0 * (1.0 - (np.asarray(step, np.float64) - c) / d),
              "Your rates go above lr0 before the decay, or below 0 after it: what keeps the fraction "
@@ -52,8 +57,9 @@ EXERCISES: list[Exercise] = [
         )),
     Exercise(
         "04.update_loss_scale", _ref_loss_scale, inputs=_LOSS_SCALE_CASES,
-        hint="Walk through the three cases by hand: a step whose gradients overflowed, a finite step in "
-             "the middle of a run, and the finite step that completes growth_steps in a row.",
+        hint="Walk through the table's three kinds of row by hand: a step whose gradients overflowed, a "
+             "finite step in the middle of a run, and the finite step that completes growth_steps in a "
+             "row: in the table, what was the count just before the scale changed?",
         mistakes=(
             (lambda s, g, f, n=2000: (s / 2, 0, True) if not f else _ref_loss_scale(s, g, f, n),
              "On an overflow step your function still lets the optimizer apply the gradients: what would "
