@@ -184,8 +184,7 @@ _IN_MISTAKES = (
 
 def _check_instance_norm(answer):
     """The learner's layer class against GroupNormalization(groups=-1) on six inputs, with and without affine."""
-    def mine(x, gamma, beta, eps):
-        return _call("instance_norm", _IN_HINT, _run_layer(answer), x, gamma, beta, eps)
+    mine = _run_layer(answer)   # check_function turns a stub's NotImplementedError into "not written yet"
     rng = np.random.default_rng(3)
     cases = [_instance_norm_inputs(rng) for _ in range(4)]
     cases[0] = (*cases[0][:1], None, None, cases[0][3])                       # one without affine for sure
