@@ -67,11 +67,12 @@ def test_the_shared_step_takes_the_reference_update_of_each_variant(variant):
 
 @pytest.mark.slow
 def test_the_orderings_the_lesson_reports_as_reproduced_hold_at_smoke_scale():
-    """docs/results.md reports as reproduced only what both the smoke lab and every seed of the longer run show."""
+    """docs/results.md calls an ordering reproduced where every seed of the longer run shows it by more than 0.01."""
     longer = lab.load_longer_run()
     reproduced = [name for name in longer["full beats"]
-                  if all(f < v for f, v in zip(longer["scores"]["full"]["AtoB per seed"],
-                                               longer["scores"][name]["AtoB per seed"]))]
+                  if all(f + 0.01 < v for f, v in zip(longer["scores"]["full"]["AtoB per seed"],
+                                                      longer["scores"][name]["AtoB per seed"]))]
+    assert reproduced == ["no cycle", "no identity"]   # what docs/results.md and lesson 03 report
     smoke = lab.run_lab(lab.SMOKE, variants=["full", *reproduced], verbose=0)
     for name in reproduced:
         assert smoke["scores"]["full"]["AtoB"] < smoke["scores"][name]["AtoB"], name
