@@ -5,9 +5,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-from course_utils.checkers import Exercise, _fail
+from course_utils.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, _fail, check_function,
+                                   check_model_builder, check_same_update)
 from course_utils.exercise_sets._common import _mean_abs
 
 
@@ -79,4 +84,273 @@ EXERCISES: list[Exercise] = [
         hint="Compare your block with the description above, one step at a time: the padding and the "
              "convolution's own padding, where the ReLU goes (and where it does not), and what the block "
              "adds at the end."),
+]
+
+
+# --------------------------------------------------------------------------- build exercises
+# These four check things a learner builds (a layer class, a network, a stateful pool, a whole
+# training step), so each has its own runner instead of one function call per input.
+@dataclasses.dataclass(frozen=True)
+class _Built(Exercise):
+    """An exercise whose ``runner(answer)`` does the whole check (raising as the checkers do)."""
+
+    runner: Any = None
+
+    def run(self, answer: Callable) -> bool:
+        if not callable(answer):
+            raise ExerciseError(f"❌ {self.name}: expected your class or function, got {type(answer).__name__}.")
+        self.runner(answer)
+        return True
+
+
+def _call(name: str, hint: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run the learner's code: a stub becomes NotWrittenYet, any other error a message."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
+    except ExerciseError:
+        raise
+    except Exception as exc:
+        _fail(name, f"running it raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", hint)
+
+
+# ---- 03.instance_norm ------------------------------------------------------------------------
+_IN_HINT = ("Which axes does each image's each channel have its own mean and variance over? Then compare "
+            "your normalisation with the formula in section 8, term by term, and what `affine` adds.")
+
+
+def _instance_norm_inputs(rng):
+    """(x, gamma, beta, epsilon): 3 images with channels of very different means and spreads."""
+    c = 5
+    x = rng.normal(size=(3, 6, 7, c)) * rng.uniform(0.5, 4.0, c) + rng.normal(0, 3, c)
+    x[..., 0] = 2.0 + rng.normal(0, 1e-3, size=x.shape[:3])          # a nearly flat channel: epsilon matters
+    x[1] *= 3.0                                                      # images in a batch differ
+    affine = bool(rng.integers(0, 2))
+    gamma = (rng.uniform(0.5, 1.5, c) * np.where(np.arange(c) % 2, -1, 1)) if affine else None
+    beta = rng.normal(0, 0.5, c) if affine else None
+    return x.astype("float32"), gamma, beta, float(rng.choice([1e-5, 1e-3]))
+
+
+def _norm_np(axes, denom):
+    def fn(x, gamma, beta, eps):
+        x = np.asarray(x, np.float64)
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+        y = (x - mean) / denom(var, eps)
+        return y * gamma + beta if gamma is not None else y
+    return fn
+
+
+_SQRT_VAR_EPS = lambda v, e: np.sqrt(v + e)   # noqa: E731
+
+
+def _ref_instance_norm_values(x, gamma, beta, eps):
+    import keras
+    layer = keras.layers.GroupNormalization(groups=-1, epsilon=eps, center=gamma is not None, scale=gamma is not None)
+    layer.build(x.shape)
+    if gamma is not None:
+        layer.gamma.assign(gamma.astype("float32")), layer.beta.assign(beta.astype("float32"))
+    return np.asarray(layer(x))
+
+
+def _run_layer(layer_class):
+    def fn(x, gamma, beta, eps):
+        layer = layer_class(epsilon=eps, affine=gamma is not None)
+        layer.build(x.shape)
+        if gamma is not None:
+            found = {w.name.split("/")[-1].split(":")[0]: w for w in layer.weights}
+            if set(found) != {"gamma", "beta"}:
+                raise ValueError(f"with affine=True the layer should hold weights 'gamma' and 'beta', it holds {sorted(found)}")
+            found["gamma"].assign(gamma.astype("float32")), found["beta"].assign(beta.astype("float32"))
+        return np.asarray(layer(x))
+    return fn
+
+
+_IN_MISTAKES = (
+    (_norm_np((0, 1, 2), _SQRT_VAR_EPS),
+     "Your statistics seem to mix the images of the batch: then one image's output depends on its neighbours."),
+    (_norm_np((1, 2, 3), _SQRT_VAR_EPS),
+     "Your statistics seem to be shared by all the channels of an image: each channel needs its own."),
+    (_norm_np((1, 2), lambda v, e: np.sqrt(v)),
+     "A nearly flat channel comes out far too large: look at what keeps the denominator away from zero."),
+    (_norm_np((1, 2), lambda v, e: np.sqrt(v) + e),
+     "A nearly flat channel comes out wrong: look at where epsilon goes relative to the square root."),
+    (_norm_np((1, 2), lambda v, e: v + e),
+     "Your output's spread is not 1: divide by a standard deviation, not by a variance."),
+    (lambda x, g, b, e: _norm_np((1, 2), _SQRT_VAR_EPS)(x, None, None, e),
+     "Right without affine; with affine=True the layer's own scale and offset must be applied too."),
+)
+
+
+def _check_instance_norm(answer):
+    """The learner's layer class against GroupNormalization(groups=-1) on six inputs, with and without affine."""
+    mine = _run_layer(answer)   # check_function turns a stub's NotImplementedError into "not written yet"
+    rng = np.random.default_rng(3)
+    cases = [_instance_norm_inputs(rng) for _ in range(4)]
+    cases[0] = (*cases[0][:1], None, None, cases[0][3])                       # one without affine for sure
+    g = np.linspace(-1.5, 1.5, 5).astype("float32")
+    cases[1] = (cases[1][0], g, np.linspace(-1, 1, 5).astype("float32"), cases[1][3])   # one with affine for sure
+    check_function(mine, _ref_instance_norm_values, cases, name="instance_norm", hint=_IN_HINT,
+                   mistakes=_IN_MISTAKES, rtol=1e-3, atol=1e-3)
+
+
+# ---- 03.resnet_generator ---------------------------------------------------------------------
+_GEN_HINT = ("Walk through the five steps of section 9 and compare each with your layers: the padding before "
+             "each 7x7 convolution, how many times the image is halved and doubled, what each residual block "
+             "returns, and the activation of the very last layer.")
+
+
+def _ref_resnet_generator(image_size=256, n_blocks=9, filters=64):
+    from course_utils import models
+    return models.resnet_generator(image_size, n_blocks=n_blocks, filters=filters)
+
+
+def _check_resnet_generator(answer):
+    from course_utils import models
+    for size, blocks, filters in ((32, 2, 8), (16, 1, 4)):
+        check_model_builder(lambda t: answer(size, n_blocks=blocks, filters=filters)(t),
+                            lambda t: models.resnet_generator(size, n_blocks=blocks, filters=filters)(t),
+                            input_shapes=[(size, size, 3)], hint=_GEN_HINT,
+                            name=f"my_resnet_generator({size}, n_blocks={blocks}, filters={filters})")
+
+
+# ---- 03.image_pool ---------------------------------------------------------------------------
+_POOL_HINT = ("Go through the three cases of section 12 for one image: the pool is not full yet; it is full "
+              "and the coin says 'old'; it is full and the coin says 'new'. What is returned, and what is "
+              "stored, in each?")
+
+
+class _ReferencePool:
+    """The course's ``train.ImagePool`` behind the lesson's interface: ``query(numpy batch) -> numpy batch``."""
+
+    def __init__(self, pool_size: int = 50, seed: int = 0):
+        self.pool_size, self.seed, self._pool = pool_size, seed, None
+
+    def query(self, images):
+        from course_utils import train
+        images = np.asarray(images, np.float32)
+        if self._pool is None:
+            self._pool = train.ImagePool(self.pool_size, images.shape[1:], seed=self.seed)
+        return self._pool.query(images).numpy()
+
+    @property
+    def images(self) -> list:
+        """The stored images, a list of at most ``pool_size``."""
+        return [] if self._pool is None else list(self._pool.images.numpy()[:self._pool.size])
+
+
+def _pool_stream(answer, pool_size, seed, batches):
+    """Feed 'images' of one pixel whose value is the step they were made at; return (made, shown, pool)."""
+    pool = _call("image_pool", _POOL_HINT, answer, pool_size=pool_size, seed=seed)
+    made, shown, step = [], [], 0
+    for b in batches:
+        new = np.arange(step, step + b, dtype=np.float32).reshape(b, 1, 1, 1) + 1.0   # 1, 2, ...: 0 means never made
+        out = _call("image_pool", _POOL_HINT, pool.query, new)
+        if out is None or np.shape(out) != new.shape:
+            _fail("image_pool", f"query returned {None if out is None else np.shape(out)} for a batch of shape "
+                                f"{new.shape}: it should return a batch of the same shape.", _POOL_HINT)
+        made += list(new.ravel())
+        shown += list(np.asarray(out, np.float32).ravel())
+        step += b
+    return np.array(made), np.array(shown), pool
+
+
+def _check_image_pool(answer):
+    """Statistics first (they say what is wrong), then the exact draws of train.ImagePool under fixed seeds."""
+    size = 10
+    made, shown, pool = _pool_stream(answer, size, seed=5, batches=[1] * 400)
+    stored = len(pool.images)
+    if np.any(shown == 0) or np.any(shown > made):
+        _fail("image_pool", "it returned images that were never made (or made later) while the pool was filling.",
+              "While the pool is not full yet, what should the discriminator be shown?")
+    if not np.array_equal(shown[:size], made[:size]):
+        _fail("image_pool", f"of the first {size} fakes (pool filling) it returned {np.mean(shown[:size] == made[:size]):.0%} "
+                            "fresh ones; all should be.", "While the pool is not full yet, what is returned?")
+    if stored != size:
+        _fail("image_pool", f"after 400 single-image queries your pool holds {stored} images, not pool_size = {size}.",
+              "Look at when a new image is stored, and that a swap replaces one instead of adding one.")
+    old = shown[size:] != made[size:]
+    if old.mean() < 0.3:
+        _fail("image_pool", f"once the pool is full, only {old.mean():.0%} of the returned fakes come from the history "
+                            "(a fair coin gives about half).", "Once the pool is full, what happens when the coin says 'old'?")
+    if old.mean() > 0.7:
+        _fail("image_pool", f"once the pool is full, {old.mean():.0%} of the returned fakes come from the history "
+                            "(a fair coin gives about half).", "Once the pool is full, what does the coin decide?")
+    if shown[size:][old].max() <= size:
+        _fail("image_pool", f"every old fake it returns was made in the first {size} steps: the history never changes.",
+              "When an old image is handed out, what takes its place in the pool?")
+    for seed, batches in ((0, [1] * 120), (7, [3] * 40 + [2] * 10)):
+        made, shown, _ = _pool_stream(answer, size, seed, batches)
+        _, want, _ = _pool_stream(_ReferencePool, size, seed, batches)
+        if not np.array_equal(shown, want):
+            first = int(np.argmax(shown != want))
+            _fail("image_pool", f"with seed {seed} your pool first differs from train.ImagePool at image {first + 1} "
+                                f"(batches of {batches[0]}): it returned the fake made at step {shown[first]:.0f}, "
+                                f"the reference the one made at step {want[first]:.0f}.",
+                  "Use `coins[i]` and `slots[i]` for image i of the batch, as the reference does: heads (< 0.5) "
+                  "means 'hand out an old one'.")
+    print(f"✅ image_pool: fills first, then hands out about half old fakes ({old.mean():.0%} here), keeps {size} "
+          "images, and returns exactly what train.ImagePool returns under two seeds.")
+
+
+# ---- 03.train_step ---------------------------------------------------------------------------
+_STEP_HINT = ("Compare which outputs each loss is computed from with the table of section 7, which loss each "
+              "network's gradient comes from, and how many gradients you take from one tape.")
+
+
+def _step_players():
+    """Tiny networks (16x16, 4 filters, 1 residual block), four fresh optimizers, two seeded pools."""
+    import keras
+
+    from course_utils import models, train
+    nets = models.cyclegan_networks(16, filters=4, n_blocks=1)
+    return (nets["generator_g"], nets["generator_f"], nets["discriminator_x"], nets["discriminator_y"],
+            *[keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(4)],
+            train.ImagePool(50, (16, 16, 3), seed=0), train.ImagePool(50, (16, 16, 3), seed=1))
+
+
+def _probe_batches():
+    import tensorflow as tf
+    rng = np.random.default_rng(11)
+    return (tf.constant(rng.uniform(-1, 1, (2, 16, 16, 3)), tf.float32),
+            tf.constant(rng.uniform(-1, 1, (2, 16, 16, 3)), tf.float32))
+
+
+def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
+                    form="lsgan", cycle_weight=10.0, identity_weight=5.0):
+    from course_utils import train
+    return train.cyclegan_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, cycle_weight,
+                                     identity_weight, form, pool_x, pool_y)
+
+
+def _check_train_step(answer):
+    x, y = _probe_batches()
+
+    def mine(*p):
+        logs = _call("train_step", _STEP_HINT, answer, *p[:8], x, y, *p[8:])
+        if not isinstance(logs, dict):
+            _fail("train_step", f"it returned {type(logs).__name__}, not a dict of losses.", _STEP_HINT)
+        return logs
+
+    try:
+        check_same_update(mine, lambda *p: _ref_train_step(*p[:8], x, y, *p[8:]), _step_players,
+                          name="train_step (your step vs train.cyclegan_train_step)")
+    except NotWrittenYet:
+        raise
+    except ExerciseError as error:
+        if "💡" in str(error):
+            raise ExerciseError(str(error).split("\n💡")[0] + f"\n💡 Hint: {_STEP_HINT}") from None
+        raise
+
+
+def _ref_instance_norm(epsilon: float = 1e-5, affine: bool = False, **kwargs: Any):
+    from course_utils.layers import InstanceNormalization
+    return InstanceNormalization(epsilon=epsilon, affine=affine, **kwargs)
+
+
+EXERCISES += [
+    _Built("03.instance_norm", _ref_instance_norm, hint=_IN_HINT, runner=_check_instance_norm),
+    _Built("03.resnet_generator", _ref_resnet_generator, hint=_GEN_HINT, runner=_check_resnet_generator),
+    _Built("03.image_pool", _ReferencePool, hint=_POOL_HINT, runner=_check_image_pool),
+    _Built("03.train_step", _ref_train_step, hint=_STEP_HINT, runner=_check_train_step),
 ]

@@ -1,0 +1,305 @@
+"""Lesson 03's lab: which parts of CycleGAN's objective matter? Predict, then run.
+
+Zhu et al. (2017) train CycleGAN with least-squares adversarial losses, a cycle loss
+(lambda = 10), an identity loss (0.5 lambda, adopted from Taigman et al. 2017) and discriminators
+that learn from an image pool. The lab trains five variants on the shipped ``day2dusk`` set, each
+with one ingredient removed or swapped:
+
+* ``full``: the whole objective, as the lesson trains it;
+* ``no cycle``: cycle weight 0 (the adversarial and identity losses only);
+* ``no identity``: identity weight 0;
+* ``BCE``: binary cross-entropy instead of least squares;
+* ``no pool``: the discriminators learn from the newest fakes only.
+
+Because day2dusk was made by a known colour map (:func:`course_utils.data.true_translation`),
+each variant is scored exactly: the mean L1 error of ``G(x)`` against the *true* dusk version
+of every test image, beside the do-nothing baseline ``G(x) = x``. :func:`run_lab` trains and
+scores all variants at one scale; :func:`main` (``python -m course_utils.labs.cyclegan``) runs
+the longer version over several seeds and writes ``docs/results/labs_cyclegan.json``, which the
+lesson prints beside the learner's smoke result (:func:`load_longer_run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The variants, each as the settings it changes from the full objective.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "full": {},
+    "no cycle": {"cycle_weight": 0.0},
+    "no identity": {"identity_weight": 0.0},
+    "BCE": {"loss_form": "bce"},
+    "no pool": {"pool_size": 0},
+}
+
+#: What the paper reports about each ingredient (Zhu et al. 2017), in our words.
+PAPER_FINDINGS: dict[str, str] = {
+    "no cycle": "Table 4 (Cityscapes labels -> photo, FCN scores): 'GAN alone' and 'GAN + backward cycle' "
+                "score clearly below the full CycleGAN, and fig. 7 shows their outputs ignoring the input "
+                "(mode collapse); the full objective is best or close to best.",
+    "no identity": "Fig. 9 (paintings -> photos): without the identity loss the generators change the tint "
+                   "of whole pictures (a daytime painting becomes a sunset photo); not measured in a table.",
+    "BCE": "Section 4: least squares replaced the log-likelihood loss because it trains more stably and "
+           "gives better images (following Mao et al. 2017); no ablation table.",
+    "no pool": "Section 4: the pool of 50 past fakes (Shrivastava et al. 2017) is there to reduce "
+               "oscillation; the paper shows no ablation of it.",
+}
+
+#: The file the longer run writes, relative to the repository root.
+RESULTS_FILE = Path("docs") / "results" / "labs_cyclegan.json"
+
+
+@dataclass(frozen=True)
+class LabScale:
+    """How big and how long each variant trains (the smoke lab and the longer run differ only here)."""
+
+    image_size: int = 32
+    filters: int = 8
+    n_blocks: int = 2
+    steps: int = 120
+    seeds: tuple[int, ...] = (0,)
+    learning_rate: float = 2e-4
+
+
+#: The smoke lab inside lesson 03 (budget: about 75 s for all five variants on 2 idle cores).
+SMOKE = LabScale()
+#: The longer run of ``python -m course_utils.labs.cyclegan``.
+LONGER = LabScale(image_size=32, filters=8, n_blocks=2, steps=400, seeds=(0, 1))
+
+
+def _check_variants(names: Any) -> list[str]:
+    names = list(VARIANTS) if names is None else list(names)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown lab variant(s) {unknown}; choose from {list(VARIANTS)}.")
+    return names
+
+
+def _settings(variant: str) -> dict[str, Any]:
+    """The full objective's settings with the variant's change applied."""
+    return {"cycle_weight": 10.0, "identity_weight": 5.0, "loss_form": "lsgan", "pool_size": 50, **VARIANTS[variant]}
+
+
+class LabTrainer:
+    """Trains every variant from the same starting weights with ONE compiled step.
+
+    Building and compiling a CycleGAN step costs far more than running it at this size (about
+    half a minute of one core, against a few hundredths of a second a step), so the variants
+    share one ``tf.function``: the weights are tensors (0 switches a term off), the loss form
+    and the pool are switches. Before each variant the four networks get the same initial
+    weights back, the optimizers and pools are emptied. For each variant's settings the step
+    computes what :func:`course_utils.train.cyclegan_train_step` computes (a test checks it).
+    """
+
+    def __init__(self, scale: LabScale = SMOKE, seed: int = 0):
+        import keras
+        import tensorflow as tf
+
+        from course_utils import data, models, train
+
+        self.scale, self.seed = scale, seed
+        keras.utils.set_random_seed(seed)
+        nets = models.cyclegan_networks(scale.image_size, filters=scale.filters, n_blocks=scale.n_blocks)
+        self.nets = [nets[k] for k in ("generator_g", "generator_f", "discriminator_x", "discriminator_y")]
+        self.initial = [net.get_weights() for net in self.nets]
+        half = max(1, scale.steps // 2)
+        schedule = train.LinearDecay(scale.learning_rate, constant_steps=half, decay_steps=max(1, scale.steps - half))
+        self.opts = [keras.optimizers.Adam(schedule, beta_1=0.5) for _ in range(4)]
+        for net, opt in zip(self.nets, self.opts):
+            opt.build(net.trainable_variables)
+        shape = (scale.image_size, scale.image_size, 3)
+        self.pools = [train.ImagePool(50, shape, seed=seed), train.ImagePool(50, shape, seed=seed + 1)]
+        train_x, train_y = data.load_unpaired_folder(data.shipped_unpaired_path(), "train",
+                                                     image_size=scale.image_size, batch_size=1, seed=seed)
+        self.batches = tf.data.Dataset.zip(train_x.repeat(), train_y.repeat())   # ((1, S, S, 3), (1, S, S, 3))
+        self.step = tf.function(self._step)
+
+    def _step(self, x, y, cycle_weight, identity_weight, bce, use_pool):
+        import tensorflow as tf
+
+        from course_utils import losses
+
+        G, F, D_X, D_Y = self.nets
+        with tf.GradientTape(persistent=True) as tape:
+            fake_y, fake_x = G(x, training=True), F(y, training=True)               # G(x), F(y)
+            cycled_x, cycled_y = F(fake_y, training=True), G(fake_x, training=True)  # round trips
+            same_y, same_x = G(y, training=True), F(x, training=True)                # identity images
+            real_x_s, real_y_s = D_X(x, training=True), D_Y(y, training=True)
+            fake_x_s, fake_y_s = D_X(fake_x, training=True), D_Y(fake_y, training=True)
+            learn_x = tf.cond(use_pool, lambda: D_X(self.pools[0].query(fake_x), training=True), lambda: fake_x_s)
+            learn_y = tf.cond(use_pool, lambda: D_Y(self.pools[1].query(fake_y), training=True), lambda: fake_y_s)
+
+            def g_adv(scores):   # bce is 1.0 or 0.0: one of the two forms counts
+                return bce * losses.generator_loss(scores, "bce") + (1.0 - bce) * losses.generator_loss(scores, "lsgan")
+
+            def d_loss(real, fake):
+                return (bce * losses.discriminator_loss(real, fake, "bce", halve=True)
+                        + (1.0 - bce) * losses.discriminator_loss(real, fake, "lsgan", halve=True))
+
+            cycle = (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
+                     + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))
+            g_loss = g_adv(fake_y_s) + cycle + losses.identity_loss(y, same_y, identity_weight)
+            f_loss = g_adv(fake_x_s) + cycle + losses.identity_loss(x, same_x, identity_weight)
+            dx_loss, dy_loss = d_loss(real_x_s, learn_x), d_loss(real_y_s, learn_y)
+        for loss, net, opt in zip((g_loss, f_loss, dx_loss, dy_loss), self.nets, self.opts):
+            opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+        del tape
+        return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss, "cycle": cycle}
+
+    def reset(self) -> None:
+        """Back to the starting point: the initial weights, empty optimizers and pools."""
+        for net, weights in zip(self.nets, self.initial):
+            net.set_weights(weights)
+        for opt in self.opts:
+            for v in opt.variables:
+                v.assign(np.zeros(v.shape, v.dtype))
+        for pool in self.pools:
+            pool.count.assign(0), pool.queries.assign(0)
+
+    def settings_tensors(self, variant: str) -> tuple:
+        import tensorflow as tf
+
+        s = _settings(variant)
+        return (tf.constant(s["cycle_weight"]), tf.constant(s["identity_weight"]),
+                tf.constant(1.0 if s["loss_form"] == "bce" else 0.0), tf.constant(s["pool_size"] > 0))
+
+    def train(self, variant: str, verbose: int = 1) -> float:
+        """Reset, then train ``variant`` for ``scale.steps`` steps; returns the seconds it took."""
+        import keras
+
+        _check_variants([variant])
+        self.reset()
+        settings = self.settings_tensors(variant)
+        bar = keras.utils.Progbar(self.scale.steps, verbose=verbose, stateful_metrics=["cycle"])
+        start = time.perf_counter()
+        for i, (x, y) in enumerate(self.batches.take(self.scale.steps)):
+            logs = self.step(x, y, *settings)
+            bar.update(i + 1, [("cycle", float(logs["cycle"]))] if verbose else None)
+        return time.perf_counter() - start
+
+    @property
+    def generators(self) -> tuple[Any, Any]:
+        """G and F as they are now."""
+        return self.nets[0], self.nets[1]
+
+
+def score(generator_g: Any, generator_f: Any) -> dict[str, float]:
+    """Errors against the true translation on all test images: ``{"AtoB", "BtoA", "identity AtoB", ...}``."""
+    from course_utils import results
+
+    judged = results.cyclegan_results(generator_g, generator_f)
+    return {"AtoB": judged["generator"]["AtoB"], "BtoA": judged["generator"]["BtoA"],
+            "identity AtoB": judged["identity"]["AtoB"], "identity BtoA": judged["identity"]["BtoA"]}
+
+
+def run_lab(scale: LabScale = SMOKE, variants: Any = None, verbose: int = 1,
+            show: Any = None) -> dict[str, Any]:
+    """Train and score every variant at ``scale``, over its seeds.
+
+    ``show``: a batch of day images (n, S, S, 3); each variant's translation of it (first seed)
+    is kept for the picture rows. Returns ``{"scale": settings, "scores": {variant: {"AtoB": mean
+    over seeds, "AtoB per seed": [...], "BtoA": ..., "seconds": ...}}, "baseline": {"AtoB",
+    "BtoA"}, "translations": {variant: images}}``.
+    """
+    from course_utils import inference
+
+    names = _check_variants(variants)
+    per_variant: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    translations: dict[str, Any] = {}
+    baseline: dict[str, float] = {}
+    for seed in scale.seeds:
+        lab = LabTrainer(scale, seed=seed)
+        for name in names:
+            if verbose:
+                print(f"{name} (seed {seed}):")
+            seconds = lab.train(name, verbose=verbose)
+            judged = score(*lab.generators)
+            per_variant[name].append({**judged, "seconds": seconds})
+            baseline = {"AtoB": judged["identity AtoB"], "BtoA": judged["identity BtoA"]}
+            if show is not None and name not in translations:
+                translations[name] = inference.translate(lab.generators[0], show)
+    scores = {name: {"AtoB": float(np.mean([s["AtoB"] for s in runs])),
+                     "AtoB per seed": [round(s["AtoB"], 4) for s in runs],
+                     "BtoA": float(np.mean([s["BtoA"] for s in runs])),
+                     "seconds": round(float(sum(s["seconds"] for s in runs)), 1)}
+              for name, runs in per_variant.items()}
+    return {"scale": asdict(scale), "scores": scores, "baseline": baseline, "translations": translations}
+
+
+def ranking(scores: dict[str, dict[str, Any]], key: str = "AtoB") -> list[str]:
+    """Variant names from the lowest error (best) to the highest."""
+    return sorted(scores, key=lambda name: scores[name][key])
+
+
+def orderings(scores: dict[str, dict[str, Any]], key: str = "AtoB") -> dict[str, bool]:
+    """For each ablated variant: is the full objective better (lower error) than it?"""
+    return {name: scores["full"][key] < scores[name][key] for name in scores if name != "full"}
+
+
+def report_lines(result: dict[str, Any], longer: dict[str, Any] | None = None) -> list[str]:
+    """One line per variant: its error to the true dusk image, as a share of doing nothing, beside the longer run."""
+    base = result["baseline"]["AtoB"]
+    lines = [f"{'variant':12s} {'smoke: error':>12s} {'/ nothing':>9s}"
+             + (f" | {'longer run: error':>17s} {'/ nothing':>9s}" if longer else "")]
+    for name, s in result["scores"].items():
+        line = f"{name:12s} {s['AtoB']:12.3f} {s['AtoB'] / base:9.2f}"
+        if longer and name in longer["scores"]:
+            lb = longer["baseline"]["AtoB"]
+            line += f" | {longer['scores'][name]['AtoB']:17.3f} {longer['scores'][name]['AtoB'] / lb:9.2f}"
+        lines.append(line)
+    lines.append(f"{'do nothing':12s} {base:12.3f} {1.0:9.2f}"
+                 + (f" | {longer['baseline']['AtoB']:17.3f} {1.0:9.2f}" if longer else ""))
+    return lines
+
+
+def load_longer_run(root: Path | None = None) -> dict[str, Any] | None:
+    """The longer run's figures from ``docs/results/labs_cyclegan.json`` (None when the file is not there)."""
+    from course_utils import config
+
+    base = root or config.REPO_ROOT
+    if base is None:
+        return None
+    path = Path(base) / RESULTS_FILE
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """``python -m course_utils.labs.cyclegan``: the longer run, written to ``docs/results/labs_cyclegan.json``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=LONGER.steps)
+    parser.add_argument("--seeds", type=int, default=len(LONGER.seeds), help="how many seeds (0, 1, ...)")
+    parser.add_argument("--out", type=Path, default=None, help=f"the JSON file (default: {RESULTS_FILE})")
+    args = parser.parse_args(argv)
+    if args.steps < 2 or args.seeds < 1:
+        raise ValueError(f"--steps must be >= 2 and --seeds >= 1; got {args.steps} and {args.seeds}.")
+    from course_utils import config
+
+    scale = LabScale(image_size=LONGER.image_size, filters=LONGER.filters, n_blocks=LONGER.n_blocks,
+                     steps=args.steps, seeds=tuple(range(args.seeds)))
+    start = time.perf_counter()
+    result = run_lab(scale, verbose=1)
+    result.pop("translations")
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    result["command"] = "python -m course_utils.labs.cyclegan" + ("" if argv is None else " " + " ".join(argv))
+    result["ranking"] = ranking(result["scores"])
+    result["full beats"] = orderings(result["scores"])
+    result["paper"] = PAPER_FINDINGS
+    out = args.out or ((config.REPO_ROOT or Path.cwd()) / RESULTS_FILE)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print("\n".join(report_lines(result)))
+    print(f"written to {out} ({result['seconds']:.0f} s)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
