@@ -39,20 +39,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from course_utils import notebook_cells
+from course_utils.grade_report import STATUSES
 
-#: What can happen to one exercise, and the words the gradebook uses for it.
-STATUSES = {
-    "passed": "passed",
-    "not attempted": "still the stub (raise NotImplementedError)",
-    "failed": "the checker found a difference",
-    "error": "the exercise cell raised an error",
-    "syntax error": "the exercise cell does not parse",
-    "missing": "no cell defines the exercise's function (deleted or renamed)",
-    "time limit": "ran past the time limit per exercise",
-    "blocked": "tried to write outside its folder, reach the network or start a program",
-    "kernel died": "the kernel died (out of memory, or a crash)",
-    "not graded": "not reached: the notebook's time limit ran out or the notebook could not be read",
-}
 IGNORED = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
 _MARK = "__COURSE_GRADE__"
 

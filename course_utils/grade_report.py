@@ -3,7 +3,7 @@
 * ``grades.csv``: one row per learner (sorted by name), one column per exercise with the points
   earned (points per exercise from the registry), ``total``, ``out_of``, and ``note``: why the
   notebook could not be graded, or which exercises did not pass and why, in the words of
-  :data:`course_utils.grade.STATUSES`. Nothing in it depends on timing, so a re-run writes the
+  :data:`STATUSES`. Nothing in it depends on timing, so a re-run writes the
   same file.
 * ``feedback/<learner>.html``: each exercise with its status, the checker's message and hint,
   and the learner's code.
@@ -20,6 +20,20 @@ import io
 import re
 from pathlib import Path
 from typing import Any
+
+#: What can happen to one exercise, and the words the gradebook uses for it.
+STATUSES = {
+    "passed": "passed",
+    "not attempted": "still the stub (raise NotImplementedError)",
+    "failed": "the checker found a difference",
+    "error": "the exercise cell raised an error",
+    "syntax error": "the exercise cell does not parse",
+    "missing": "no cell defines the exercise's function (deleted or renamed)",
+    "time limit": "ran past the time limit per exercise",
+    "blocked": "tried to write outside its folder, reach the network or start a program",
+    "kernel died": "the kernel died (out of memory, or a crash)",
+    "not graded": "not reached: the notebook's time limit ran out or the notebook could not be read",
+}
 
 #: How the summary groups the statuses, and each group's colour.
 GROUPS = {"passed": ("passed", "#2e7d32"), "failed": ("failed", "#c62828"), "error": ("failed", "#c62828"),
@@ -86,8 +100,6 @@ def write(out: Path, subs: list, keys: list[str], points: dict[str, int], lesson
 
 def feedback_page(sub, keys: list[str], lesson: str, out_of: int) -> str:
     """One learner's page: each exercise's status, message (with the checker's hint) and code."""
-    from course_utils.grade import STATUSES
-
     e = html.escape
     parts = [f"<!doctype html><meta charset='utf-8'><title>Lesson {lesson}: {e(sub.learner)}</title>{_STYLE}",
              f"<h1>Lesson {lesson}: feedback for {e(sub.learner)}</h1>",

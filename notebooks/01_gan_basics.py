@@ -1273,7 +1273,7 @@ gan_lab.print_lab(lab_runs, longer_run)
 # One row per variant: its snapshots over the run, as in section 12.
 
 # %%
-plotting.plot_ring_runs(lab_runs, ring_centres, RING_STD, real=ring_real)
+ring.plot_ring_runs(lab_runs, ring_centres, RING_STD, real=ring_real)
 plt.show()
 
 # %% [markdown]

@@ -38,7 +38,7 @@ def assert_one_line_error(err: str) -> None:
 def test_every_option_of_every_command_has_help(capsys):
     parser = cli.build_parser()
     subcommands = next(a for a in parser._actions if a.dest == "command").choices
-    assert set(subcommands) == {"train", "translate", "evaluate", "bench"}
+    assert set(subcommands) == {"train", "translate", "evaluate", "bench", "grade"}
     for name, sub in subcommands.items():
         assert sub.description, name
         for action in sub._actions:

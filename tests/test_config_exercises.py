@@ -30,6 +30,11 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
                "num_examples", "ring_steps", "ring_seeds", "filters", "n_blocks", "decay_epochs", "sample_every", "checkpoint_every",
                "bench_steps", "out_dir", "generator_filters", "discriminator_filters", "payoff_steps",
                "payoff_checkpoint_every", "payoff_sample_every", "eval_images", "report_images"}
+    # One named exception, taught in lesson 03: a 200-step CycleGAN at the paper's 2e-4 keeps the
+    # transposed convolutions' checkerboard (speckle ratio 1.87 / 1.52); at 1e-3 it is gone (0.97 / 0.94).
+    if cls is config.CycleGanConfig:
+        allowed = allowed | {"learning_rate"}
+        assert smoke.learning_rate > full.learning_rate == 2e-4
     assert changed <= allowed, f"the smoke profile may only shrink sizes and counts: {changed - allowed}"
 
 

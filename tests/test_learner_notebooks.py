@@ -6,7 +6,8 @@ must not appear in the learner's notebook (``notebooks/NN_name.ipynb``, as ``mak
 in any cell, code or markdown, before the cell that checks the exercise (``exercises.check(``).
 Lines are compared with all whitespace and trailing comments removed, so a formula copied into a
 markdown cell in backticks is found too. Short generic lines (``return x``, ``pass``, a lone
-bracket, ``x = layers.ReLU()(x)``) are too common to count as giving an answer away and are skipped.
+bracket, ``x = layers.ReLU()(x)``, ``layers.LeakyReLU(negative_slope=0.2)(x)``: the lessons give
+these activations in their own blocks) are too common to count as giving an answer away and are skipped.
 """
 
 import json
@@ -22,7 +23,8 @@ BLOCK_RE = re.compile(r"^[ \t]*# BEGIN SOLUTION:?(.*?)\n(.*?)^[ \t]*# END SOLUTI
 #: formula (with + - * / or **) counts from MIN_FORMULA on.
 MIN_CHARS, MIN_FORMULA = 28, 14
 TRIVIAL = re.compile(r"^(pass|else:|try:|finally:|continue|break|return|return\w+|[\)\]\}],?|\w+=\w+"
-                     r"|(\w+=)?(keras\.)?layers\.\w+\(\)\(\w+\))$")   # ... and a layer without arguments
+                     r"|(\w+=)?(keras\.)?layers\.\w+\(\)\(\w+\)"       # ... a layer without arguments
+                     r"|(\w+=)?(keras\.)?layers\.(LeakyReLU|ReLU)\([\w.=]*\)\(\w+\))$")  # ... or an activation
 
 
 def squeeze(text: str) -> str:

@@ -38,6 +38,7 @@ INNER_RUN = "COURSE_IPYWIDGETS7_INNER"
 
 @pytest.fixture(autouse=True)
 def _no_open_figures():
+    plt.close("all")   # only what this test leaves counts (an earlier test file in this process may leave figures)
     yield
     assert plt.get_fignums() == [], "an explorer left a pyplot figure open"
 

@@ -139,8 +139,8 @@ def coverage_row(run) -> dict[str, Any]:
 
     snapshots = run if isinstance(run, dict) else run.snapshots
     final = snapshots[max(snapshots)]
-    strict = metrics.mode_coverage(final, metrics.ring_centers(), ring.RING_STD)
-    visited = metrics.mode_coverage(final, metrics.ring_centers(), ring.RING_STD, threshold=np.inf,
+    strict = metrics.mode_coverage(final, ring.ring_centers(), ring.RING_STD)
+    visited = metrics.mode_coverage(final, ring.ring_centers(), ring.RING_STD, threshold=np.inf,
                                     min_count=len(final) // 20)
     return {"covered": strict.modes_covered, "visited": visited.modes_covered,
             "high_quality": round(float(strict.high_quality_rate), 4), "steps": max(snapshots),
