@@ -1256,7 +1256,7 @@ your_prediction = ""   # "non-saturating", "saturating" or "the same": which run
 # %%
 from course_utils.labs import gan as gan_lab
 
-plain_setting = {setting.name: setting for setting in cfg.ring_settings()}["plain"]   # section 12's settings
+plain_setting = {setting.name: setting for setting in ring.ring_settings(cfg)}["plain"]   # section 12's settings
 assert plain_setting.pack == RING_SETTINGS["plain"] and plain_setting.steps == cfg.ring_steps
 saturating_run = gan_lab.ring_variant(plain_setting, seed=RING_SEEDS[0], loss="saturating")
 lab_runs = {"non-saturating": ring_runs[("plain", RING_SEEDS[0])],   # section 12's plain run: your step

@@ -238,7 +238,15 @@ def test_the_gradebook_of_a_class_is_exact(graded_class):
     _expect(rows, "wrong_and_syntax", 0, 0,
             lambda n: n == "failed: 01.discriminator_loss; syntax error: 01.generator_loss", 1)
     _expect(rows, "loop_then_solved", 0, 1, lambda n: n == "time limit: 01.discriminator_loss", 1)
-    _expect(rows, "moved_and_writes_outside", 1, 0, lambda n: n == "blocked: 01.generator_loss", 1)
+    # This learner moved discriminator_loss's cell to the end, after the training step that calls it:
+    # in a fresh top-to-bottom run (Jupyter's "Restart and run all") the step cannot find it, so the
+    # step fails there as it does here; every other exercise of the notebook passes.
+    moved = rows["moved_and_writes_outside"]
+    assert (moved["01.discriminator_loss"], moved["01.generator_loss"], moved["01.train_step"]) == ("1", "0", "0")
+    assert moved["note"] == "blocked: 01.generator_loss; failed: 01.train_step"
+    for key in OTHER_01:
+        if key != "01.train_step":
+            assert moved[key] == str(EXERCISES[key].points), (key, moved["note"])
     _expect(rows, "deleted_cell", 0, 1, lambda n: n == "missing: 01.discriminator_loss", 1)
     _expect(rows, "frank.pdf", 0, 0, lambda n: n.startswith("not a notebook: frank.pdf is not a Jupyter notebook"), 0)
     _expect(rows, "grace", 0, 0, lambda n: n.startswith("not JSON: grace.ipynb is damaged"), 0)

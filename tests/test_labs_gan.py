@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import checkers, config, losses, models, train
+from course_utils import checkers, config, losses, models, ring, train
 from course_utils.labs import gan
 
 
@@ -104,7 +104,7 @@ def test_print_lab_reports_each_run_and_the_longer_run(capsys):
 @pytest.mark.slow
 def test_the_smoke_lab_reproduces_the_reported_ordering_on_seed_0():
     """What lesson 01 reports: on the ring, the saturating run covers more modes than the plain one."""
-    plain = {s.name: s for s in config.GanBasicsConfig.smoke().ring_settings()}["plain"]
+    plain = {s.name: s for s in ring.ring_settings(config.GanBasicsConfig.smoke())}["plain"]
     covered = {loss: gan.coverage_row(gan.ring_variant(plain, seed=0, loss=loss, progress=False))["covered"]
                for loss in gan.LOSSES}
     assert covered["saturating"] > covered["non-saturating"], covered

@@ -9,9 +9,9 @@ where the course's step updates both from one forward pass. This module trains
 lesson 01's ring GAN (:mod:`course_utils.ring`: 2-D points, 8 modes) with each choice and counts
 the modes it covers (:func:`course_utils.metrics.mode_coverage`) against the real samples' 8 of 8:
 
->>> from course_utils import config
+>>> from course_utils import config, ring
 >>> from course_utils.labs import gan
->>> plain, packed = config.GanBasicsConfig.smoke().ring_settings()
+>>> plain, packed = ring.ring_settings(config.GanBasicsConfig.smoke())
 >>> run = gan.ring_variant(plain, seed=0, loss="saturating")                  # doctest: +SKIP
 >>> gan.print_lab({"saturating": run}, gan.load_longer_run())                  # doctest: +SKIP
 
@@ -155,7 +155,8 @@ VARIANTS = (("non-saturating", "simultaneous"), ("saturating", "simultaneous"), 
 def longer_run(cfg, seeds: Sequence[int] = (0, 1, 2, 3, 4), variants=VARIANTS, setting_name: str = "plain",
                progress: bool = False) -> list[dict[str, Any]]:
     """Every variant for every seed on one of ``cfg``'s ring settings; one row of numbers per run."""
-    settings = {s.name: s for s in cfg.ring_settings()}
+    from course_utils import ring
+    settings = {s.name: s for s in ring.ring_settings(cfg)}
     if setting_name not in settings:
         raise ValueError(f"setting must be one of {sorted(settings)}, got {setting_name!r}.")
     rows = []
