@@ -1016,7 +1016,7 @@ browser
 #
 # Beside your run, each lab prints the same variants trained for many more steps by
 # `python -m course_utils.labs.pix2pix` (the cell below prints its command, settings and minutes, kept in
-# `docs/results/labs_pix2pix.json`). Short GAN runs are noisy: when the two disagree, trust the longer.
+# `data/reference/labs_pix2pix.json`). Short GAN runs are noisy: when the two disagree, trust the longer.
 
 # %%
 from course_utils.labs import pix2pix as pix2pix_lab

@@ -3,7 +3,7 @@
     python scripts/run_labs.py pix2pix [options of that lab's module]
 
 Each lesson's labs live in ``course_utils/labs/<name>.py``, whose ``main(argv)`` trains the
-variants for longer than the lesson does and writes ``docs/results/labs_<name>.json``; this
+variants for longer than the lesson does and writes ``data/reference/labs_<name>.json``; this
 script only picks the module, passes the remaining arguments on and prints the command and
 the seconds it took. ``--help`` after the name shows that module's options.
 """

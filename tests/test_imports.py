@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "course_utils"
+import course_utils
+
+PACKAGE = Path(course_utils.__file__).resolve().parent   # the source, or the installed wheel (colab-check)
 
 
 def _module_name(path: Path, package: Path) -> str:

@@ -33,7 +33,7 @@ def test_an_unknown_variant_is_refused_with_the_choices():
 
 def test_the_committed_longer_run_is_consistent():
     result = lab.load_longer_run()
-    assert result is not None, f"{lab.RESULTS_FILE} is missing: run python -m course_utils.labs.cyclegan"
+    assert result is not None, f"data/reference/{lab.RESULTS_NAME} is missing: run python -m course_utils.labs.cyclegan"
     assert set(result["scores"]) == set(lab.VARIANTS) and result["command"].startswith("python -m course_utils.labs.cyclegan")
     assert result["full beats"] == lab.orderings(result["scores"])
     assert result["ranking"] == lab.ranking(result["scores"])

@@ -15,7 +15,7 @@ Because day2dusk was made by a known colour map (:func:`course_utils.data.true_t
 each variant is scored exactly: the mean L1 error of ``G(x)`` against the *true* dusk version
 of every test image, beside the do-nothing baseline ``G(x) = x``. :func:`run_lab` trains and
 scores all variants at one scale; :func:`main` (``python -m course_utils.labs.cyclegan``) runs
-the longer version over several seeds and writes ``docs/results/labs_cyclegan.json``, which the
+the longer version over several seeds and writes ``data/reference/labs_cyclegan.json``, which the
 lesson prints beside the learner's smoke result (:func:`load_longer_run`).
 """
 
@@ -53,7 +53,8 @@ PAPER_FINDINGS: dict[str, str] = {
 }
 
 #: The file the longer run writes, relative to the repository root.
-RESULTS_FILE = Path("docs") / "results" / "labs_cyclegan.json"
+#: The longer run's file, beside the reference weights (so it ships with the package, for Colab).
+RESULTS_NAME = "labs_cyclegan.json"
 
 
 @dataclass(frozen=True)
@@ -260,28 +261,25 @@ def report_lines(result: dict[str, Any], longer: dict[str, Any] | None = None) -
 
 
 def load_longer_run(root: Path | None = None) -> dict[str, Any] | None:
-    """The longer run's figures from ``docs/results/labs_cyclegan.json`` (None when the file is not there)."""
-    from course_utils import config
+    """The longer run's figures from ``data/reference/labs_cyclegan.json`` (None when the file is not there)."""
+    from course_utils import results
 
-    base = root or config.REPO_ROOT
-    if base is None:
-        return None
-    path = Path(base) / RESULTS_FILE
+    path = Path(root) / RESULTS_NAME if root is not None else results.reference_dir() / RESULTS_NAME
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """``python -m course_utils.labs.cyclegan``: the longer run, written to ``docs/results/labs_cyclegan.json``."""
+    """``python -m course_utils.labs.cyclegan``: the longer run, written to ``data/reference/labs_cyclegan.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=LONGER.steps)
     parser.add_argument("--seeds", type=int, default=len(LONGER.seeds), help="how many seeds (0, 1, ...)")
-    parser.add_argument("--out", type=Path, default=None, help=f"the JSON file (default: {RESULTS_FILE})")
+    parser.add_argument("--out", type=Path, default=None, help=f"the JSON file (default: data/reference/{RESULTS_NAME})")
     args = parser.parse_args(argv)
     if args.steps < 2 or args.seeds < 1:
         raise ValueError(f"--steps must be >= 2 and --seeds >= 1; got {args.steps} and {args.seeds}.")
-    from course_utils import config
+    from course_utils import config, results
 
     scale = LabScale(image_size=LONGER.image_size, filters=LONGER.filters, n_blocks=LONGER.n_blocks,
                      steps=args.steps, seeds=tuple(range(args.seeds)))
@@ -293,7 +291,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["ranking"] = ranking(result["scores"])
     result["full beats"] = orderings(result["scores"])
     result["paper"] = PAPER_FINDINGS
-    out = args.out or ((config.REPO_ROOT or Path.cwd()) / RESULTS_FILE)
+    out = args.out or (results.reference_dir() / RESULTS_NAME)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print("\n".join(report_lines(result)))

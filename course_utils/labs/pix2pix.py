@@ -42,7 +42,8 @@ from course_utils.counts import positive_int
 from course_utils.layers import conv_block, init
 
 #: Where the longer runs' figures are kept (committed with the course).
-RESULTS_FILE = Path(__file__).resolve().parents[2] / "docs" / "results" / "labs_pix2pix.json"
+#: The longer runs' figures, beside the reference weights (so they ship with the package, for Colab).
+RESULTS_FILE = results.reference_dir() / "labs_pix2pix.json"
 
 #: Smoke scale (the lesson) and the longer runs (the script): image size, base filters, steps.
 SMOKE = {"image_size": 32, "filters": 8, "steps": 300}
