@@ -5,9 +5,17 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# The lessons, longest first (04, 01, 03, then the rest), so that the two nbval workers below finish together.
+LONGEST_FIRST := 04 01 03
+NOTEBOOKS := $(foreach n,$(LONGEST_FIRST),$(wildcard notebooks/$(n)_*.ipynb)) \
+             $(filter-out $(foreach n,$(LONGEST_FIRST),notebooks/$(n)_%),$(sort $(wildcard notebooks/*.ipynb)))
 SOLUTIONS := $(sort $(wildcard solutions/*.ipynb))
-NBVAL     := $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=300
+# Lessons run two at a time (pytest-xdist, one notebook per process: its cells stay in order in one
+# kernel); most of a smoke lesson's work keeps one core busy, so two cores take half the time.
+# NBVAL_WORKERS=0 runs them one after the other.
+NBVAL_WORKERS ?= 2
+NBVAL     := $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=1200 \
+             $(if $(filter-out 0,$(NBVAL_WORKERS)),-n $(NBVAL_WORKERS) --dist loadfile --no-loadscope-reorder)
 # MPLBACKEND is left unset: with it set, Jupyter kernels do not switch to the inline
 # backend and executed lessons would have no pictures (tests/conftest.py picks Agg for pytest).
 unexport MPLBACKEND
@@ -51,7 +59,7 @@ $(STAMP): pyproject.toml
 # (pytest-xdist; each test file stays in one process, so module fixtures are built once). Two
 # workers on CI's two cores: 3:40 instead of 6:20 for the whole suite. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-pytest_units = $(PY) -m pytest -q tests $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: pytest collected no tests" >&2; exit $$rc; }
+pytest_units = $(PY) -m pytest -q tests $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: pytest collected no tests" >&2; exit $$rc; }
 
 test: install
 	$(call pytest_units)
@@ -90,7 +98,7 @@ sync: install
 lessons: install
 	mkdir -p build/lessons
 	COURSE_SMOKE=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute \
-		--ExecutePreprocessor.timeout=600 --output-dir build/lessons $(NOTEBOOKS)
+		--ExecutePreprocessor.timeout=1200 --output-dir build/lessons $(NOTEBOOKS)
 	$(VENV)/bin/jupyter nbconvert --to html --output-dir build/lessons build/lessons/*.ipynb
 	@echo "Executed lessons: build/lessons/*.html"
 

@@ -49,7 +49,7 @@ esac
 # -- 1. Colab's libraries ------------------------------------------------------------------------
 # The Colab libraries by name (the constraints file pins them), then the test tools.
 colab_packages=$(grep -v '^\s*#' scripts/colab-constraints.txt | sed -E 's/[=<>;[:space:]].*//' | sort -u | tr '\n' ' ')
-tools='pillow tqdm pytest>=7 pytest-timeout>=2 nbval>=0.10 ipykernel nbconvert tensorboard setuptools>=64 wheel'
+tools='pillow tqdm pytest>=7 pytest-timeout>=2 pytest-xdist>=3.6 nbval>=0.10 ipykernel nbconvert tensorboard setuptools>=64 wheel'
 # A wheelhouse outside the repository, keyed by what is asked for: the first run downloads
 # (~800 MB, TensorFlow most of it), later runs and fresh clones install from disk.
 WHEELS=${COLAB_CHECK_WHEELS:-$HOME/.cache/course_utils/colab-check-wheels}
@@ -139,22 +139,24 @@ export NO_GCE_CHECK=true
 # The unit tests not marked slow: the slow ones (training runs, subprocesses, the grader's class)
 # test the package's logic, which does not change with the versions, and make test runs them all.
 # COLAB_CHECK_ALL_TESTS=1 runs every test here too.
+# Two processes (pytest-xdist, as make test), each test file in one of them; and so the lessons below.
+WORKERS=${TEST_WORKERS:-2}
+parallel=$([ "$WORKERS" != 0 ] && echo "-n $WORKERS --dist loadfile --no-loadscope-reorder")
 phase "unit tests"
 if [ "${COLAB_CHECK_ALL_TESTS:-0}" = 1 ]; then
-    "$VENV/bin/pytest" -q -p no:cacheprovider tests
+    "$VENV/bin/pytest" -q -p no:cacheprovider $parallel tests
 else
-    "$VENV/bin/pytest" -q -p no:cacheprovider -m "not slow" tests
+    "$VENV/bin/pytest" -q -p no:cacheprovider $parallel -m "not slow" tests
 fi
 
-# COLAB_CHECK_LESSONS="00 05" runs only those lessons (CI does, while the labs make the whole set
-# too long for its budget); unset, every lesson runs, as instructors run it before each term.
+# COLAB_CHECK_LESSONS="00 05" runs only those lessons; unset, every lesson runs (CI and instructors).
 lessons=notebooks/*.ipynb
 if [ -n "${COLAB_CHECK_LESSONS:-}" ]; then
     lessons=$(for n in $COLAB_CHECK_LESSONS; do ls notebooks/${n}_*.ipynb; done)
 fi
 phase "lessons under nbval (smoke profile): $(echo $lessons | tr '\n' ' ')"
-COURSE_SMOKE=1 "$VENV/bin/pytest" -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-    --nbval-cell-timeout=300 $lessons
+COURSE_SMOKE=1 "$VENV/bin/pytest" -q -p no:cacheprovider $parallel --nbval-lax --nbval-current-env \
+    --nbval-cell-timeout=1200 $lessons
 
 phase done
 echo "colab-check: passed in $(( $(date +%s) - start )) s with Python $version"

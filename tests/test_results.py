@@ -240,7 +240,7 @@ def test_every_inference_path_agrees_after_training(pix2pix_smoke_run, tmp_path)
         Image.fromarray(np.round((image + 1) * 127.5).astype(np.uint8)).save(folder_in / f"{i:03d}.png")
     cli = subprocess.run([sys.executable, "-m", "course_utils", "translate", "--model", str(run_dir),
                           "--input", str(folder_in), "--output", str(folder_out)],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=900)
     assert cli.returncode == 0, cli.stderr[-2000:]
     translated = np.stack([np.asarray(Image.open(folder_out / f"{i:03d}.png"), np.float32) / 127.5 - 1
                            for i in range(len(val_x))])
