@@ -90,7 +90,8 @@ def pix2pix(folder: Path) -> dict[str, Any]:
 
 def cyclegan(folder: Path) -> dict[str, Any]:
     cfg = config.CycleGanConfig.smoke()
-    kwargs = {"image_size": cfg.image_size, "n_blocks": cfg.n_blocks, "filters": cfg.filters}
+    kwargs = {"image_size": cfg.image_size, "n_blocks": cfg.n_blocks, "filters": cfg.filters,
+              "upsample": cfg.upsample}
     networks = recipes.build_networks("cyclegan", **kwargs)
     steps = STEPS["cyclegan"]
     # The paper's schedule shape at this length: constant for the first half, then linear decay to 0.
@@ -104,8 +105,9 @@ def cyclegan(folder: Path) -> dict[str, Any]:
     files = {name: _record(networks[name], "resnet_generator", kwargs, folder, f"cyclegan_{name}")
              for name in ("generator_g", "generator_f")}
     return {"files": files, "steps": steps, "settings": {**_settings(cfg, ("image_size", "filters", "n_blocks",
-            "batch_size", "learning_rate", "beta_1", "cycle_weight", "identity_weight", "loss_form", "pool_size",
-            "seed")), "schedule": f"constant {steps // 2} steps, then linear decay to 0 over {steps - steps // 2}"}}
+            "upsample", "batch_size", "learning_rate", "beta_1", "cycle_weight", "identity_weight", "loss_form",
+            "pool_size", "seed")),
+            "schedule": f"constant {steps // 2} steps, then linear decay to 0 over {steps - steps // 2}"}}
 
 
 def _settings(cfg: Any, names: tuple[str, ...]) -> dict[str, Any]:
