@@ -943,7 +943,8 @@ assert np.allclose(noise_row, perfect_row, atol=0.1), (noise_row, perfect_row)
 # digit classifier (`models.digit_classifier`, two convolutions and a dense layer) trained on the
 # real digits. A generated image counts as a recognisable digit when the judge gives one class a
 # probability of at least 0.9, and the judge also tells us *which* digit, so we can see whether all
-# ten appear. The baseline is the untrained generator from section 6.
+# ten appear. The baseline is the untrained generator from section 6; the **ceiling** is the share of
+# *real* held-out digits that pass the same test (a generator cannot be expected to beat the data).
 #
 # For the shipped digits the course ships the judge, trained by `make reference-models` and tested
 # on 500 digits it never saw. A DCGAN trained on MNIST needs a judge that knows MNIST, so the full
@@ -958,6 +959,10 @@ else:
     judge_accuracy = results.digit_test_accuracy(judge, source=cfg.dataset)
 print(f"the judge: {judge.count_params():,} parameters, {judge_accuracy:.1%} right on held-out real digits")
 assert judge_accuracy >= 0.97
+real_digits, _ = data.load_digits_arrays(cfg.dataset)                     # uint8 (N, 28, 28)
+ceiling = results.digit_sample_scores(judge, real_digits[-results.DIGIT_TEST:, ..., None] / 127.5 - 1)
+print(f"the ceiling: {ceiling['confident']:.1%} of those real digits are recognisable "
+      f"(p >= {results.DIGIT_CONFIDENCE}), {ceiling['classes']} of 10 digits")
 
 judged = results.dcgan_results(generator, judge, untrained=untrained_g)   # 1,000 fixed noise vectors
 for name, score in judged.items():

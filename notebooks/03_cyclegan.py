@@ -1236,19 +1236,20 @@ else:
 # ### What longer training gives
 #
 # The course ships **reference weights** for this smoke-sized CycleGAN, trained much longer on the
-# same shipped set by `make reference-models` (2,500 steps with the paper's schedule shape: constant,
-# then a linear decay; `data/reference/manifest.json` records the command, time and scores). Its
-# translations, next to yours and the true answer:
+# same shipped set by `make reference-models` (the steps printed below, with the paper's schedule
+# shape: constant, then a linear decay; `data/reference/manifest.json` records the command, time
+# and scores), at the same learning rate as your run. Its translations, next to yours and the true
+# answer:
 
 # %%
 reference_nets, reference = results.load_reference("cyclegan")
 print(f"reference: {reference['steps']:,} steps, {reference['seconds_training'] / 60:.0f} min, "
-      f"{reference['settings']['schedule']}")
+      f"{reference['settings']['schedule']}, upsample={reference['settings']['upsample']!r}")
 ref_scores = reference["metrics"]
 for way in ("AtoB", "BtoA"):
     mine = judged["generator"][way] if cfg.dataset == "shipped" else float("nan")
     print(f"{way}: doing nothing {ref_scores['identity'][way]:.3f} | our run {mine:.3f} | "
-          f"reference {ref_scores['generator'][way]:.3f}")
+          f"reference {ref_scores['generator'][way]:.3f} (speckle ratio {ref_scores['speckle'][way]:.2f})")
 if cfg.dataset == "shipped":
     ref_gx = inference.translate(reference_nets["generator_g"], x_test)
     plotting.plot_image_rows({"day x": x_test[:3], "our G(x)": g_x[:3], "reference G(x)": ref_gx[:3],

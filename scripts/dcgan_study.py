@@ -31,6 +31,9 @@ VARIANTS: dict[str, dict] = {
     "decay": dict(decay=True),
     "d_lr_x2": dict(d_lr=2 * _cfg.learning_rate),
     "g_lr_x2": dict(g_lr=2 * _cfg.learning_rate),
+    "g_lr_x5": dict(g_lr=5 * _cfg.learning_rate),
+    "d_lr_half": dict(d_lr=_cfg.learning_rate / 2),
+    "g_lr_x2_no_dropout": dict(g_lr=2 * _cfg.learning_rate, dropout=0.0),   # the two best rows together
     "d_wide64": dict(d_filters=64),
     "g_wide128": dict(g_filters=128),
     "batch256": dict(batch_size=256),

@@ -38,6 +38,9 @@ VARIANTS: dict[str, dict] = {
     "identity1": dict(identity_weight=1.0),
     "lr1e-3": dict(learning_rate=1e-3),
     "lr5e-4": dict(learning_rate=5e-4),
+    "lr2e-3": dict(learning_rate=2e-3),
+    "filters8": dict(filters=8),
+    "lesson04net": dict(filters=8, n_blocks=2),   # lesson 04 smoke networks (two changes)
     "nopool": dict(pool_size=0),
     "wide32": dict(filters=32),
     "blocks6": dict(n_blocks=6),

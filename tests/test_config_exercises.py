@@ -32,7 +32,8 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
                "payoff_checkpoint_every", "payoff_sample_every", "eval_images", "report_images"}
     # One named exception, taught in lesson 03: a 200-step CycleGAN at the paper's 2e-4 keeps the
     # transposed convolutions' checkerboard (speckle ratio 1.87 / 1.52); at 1e-3 it is gone (0.97 / 0.94).
-    if cls is config.CycleGanConfig:
+    # Lesson 05's 400-step smoke run likewise (val L1 0.71x the mean image's at 2e-4, 0.62x at 5e-4).
+    if cls in (config.CycleGanConfig, config.CapstoneConfig):
         allowed = allowed | {"learning_rate"}
         assert smoke.learning_rate > full.learning_rate == 2e-4
     assert changed <= allowed, f"the smoke profile may only shrink sizes and counts: {changed - allowed}"

@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import config, data, inference, metrics, models, results, ring, runs, train
+from course_utils import cli, config, data, inference, metrics, models, results, ring, runs, train
 
 
 # ---------------------------------------------------------------------------
@@ -188,10 +188,11 @@ def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name
     else:
         for way in ("AtoB", "BtoA"):
             assert measured["generator"][way] == pytest.approx(recorded["generator"][way], rel=2e-3)
-            assert measured["generator"][way] <= 0.5 * measured["identity"][way]
-            # Issue 20's reference targets (<= 0.07, speckle <= 1.2) are not reached: these weights (2,500
-            # steps at 2e-4, transposed convs) measure 0.141 / 0.132 and speckle 1.70 / 1.57.
             assert measured["speckle"][way] == pytest.approx(recorded["speckle"][way], rel=2e-3)
+            # Measured (2,500 steps at 1e-3, transposed convs): 0.097 / 0.089 (0.19 x / 0.18 x doing
+            # nothing), speckle 1.23 / 1.09. Issue 20 asks <= 0.07 and <= 1.2: not reached (docs/results.md).
+            assert measured["generator"][way] <= 0.2 * measured["identity"][way]
+            assert measured["speckle"][way] <= 1.25
 
 
 # ---------------------------------------------------------------------------
@@ -277,11 +278,58 @@ def test_cyclegan_smoke_run_finds_the_true_colour_map():
     trainer.fit(tf.data.Dataset.zip(ds_a.repeat(), ds_b.repeat()), epochs=1, steps_per_epoch=steps, verbose=0)
     out = results.cyclegan_results(trainer.generator_g, trainer.generator_f)
     # Measured on this CPU with the smoke profile's learning rate 1e-3 (issue 20; scripts/speckle_study.py,
-    # row lr1e-3): 0.146 and 0.138 against 0.503 and 0.494 (ratios 0.29, 0.28; the issue's 0.25 is not
-    # reached), speckle ratio 0.97 and 0.94 (was 1.87 / 1.52 at 2e-4); issue's smoke target <= 1.4.
+    # row lr1e-3): 0.146 and 0.138 against 0.503 and 0.494 (ratios 0.29, 0.28; re-run: 0.143 / 0.137; the
+    # issue's 0.25 is not reached), speckle ratio 0.97 and 0.94 (was 1.87 / 1.52 at 2e-4); target <= 1.4.
     for way in ("AtoB", "BtoA"):
         assert out["generator"][way] <= 0.35 * out["identity"][way], (way, out)
         assert out["speckle"][way] <= 1.4, (way, out)
+
+
+@pytest.mark.slow
+def test_capstone_smoke_run_from_the_command_line_beats_the_mean_image(tmp_path):
+    """Lesson 05's smoke run as the lesson makes it: `train pix2pix` then `evaluate`, through cli.main."""
+    cfg = config.CapstoneConfig.smoke()
+    run_dir = tmp_path / "run"
+    assert cli.main(["train", "pix2pix", "--data", "shipped", "--out", str(run_dir), "--steps", str(cfg.steps),
+                     "--image-size", str(cfg.image_size), "--filters", str(cfg.filters), "--batch-size",
+                     str(cfg.batch_size), "--learning-rate", str(cfg.learning_rate), "--checkpoint-every",
+                     str(cfg.checkpoint_every), "--seed", str(cfg.seed), "--quiet"]) == 0
+    assert cli.main(["evaluate", "--model", str(run_dir), "--data", "shipped", "--out", str(tmp_path / "report"),
+                     "--report-images", "2", "--quiet"]) == 0
+    l1 = json.loads((tmp_path / "report" / "metrics.json").read_text())["l1"]
+    _, target = results.paired_split("val", cfg.image_size)
+    mean_image = np.broadcast_to(results.mean_target("train", cfg.image_size), target.shape)
+    mean_l1 = results.image_scores(mean_image, target)["l1"]
+    # Measured on this CPU (scripts/capstone_study.py, row lr5e-4): L1 0.124 against 0.200 (0.62 x);
+    # issue 20's target is 0.7 x (at the papers' 2e-4 the same run reached 0.71 x).
+    assert l1 <= 0.7 * mean_l1, (l1, mean_l1)
+
+
+@pytest.mark.slow
+def test_cyclegan_from_the_command_line_finds_the_colour_map_without_speckle(tmp_path):
+    """`train cyclegan` then `evaluate` at lesson 03's smoke size and learning rate, as a learner types them."""
+    cfg = config.CycleGanConfig.smoke()
+    steps = cfg.epochs * cfg.steps_per_epoch
+    run_dir = tmp_path / "run"
+    train_cmd = [sys.executable, "-m", "course_utils", "train", "cyclegan", "--data", "shipped", "--out", str(run_dir),
+                 "--steps", str(steps), "--image-size", str(cfg.image_size), "--filters", str(cfg.filters),
+                 "--learning-rate", str(cfg.learning_rate), "--checkpoint-every", str(steps), "--quiet"]
+    done = subprocess.run(train_cmd, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = subprocess.run([sys.executable, "-m", "course_utils", "evaluate", "--model", str(run_dir), "--data",
+                           "shipped", "--out", str(tmp_path / "report"), "--report-images", "2", "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = json.loads(done.stdout.strip().splitlines()[-1])
+    test_a, test_b = results.unpaired_split("test", cfg.image_size)
+    nothing = {"AtoB": float(np.abs(test_a - data.true_translation(test_a, "AtoB")).mean()),
+               "BtoA": float(np.abs(test_b - data.true_translation(test_b, "BtoA")).mean())}
+    # Measured on this CPU (the command's default 6 residual blocks at 32 px, seed 0, 159 s of training
+    # on the busy machine): 0.149 / 0.140 against 0.503 / 0.494 (0.30 x / 0.28 x; issue 20 asks 0.25 x:
+    # not reached), speckle ratio 1.02 / 0.92 (target <= 1.4).
+    for way in ("AtoB", "BtoA"):
+        assert line["correspondence_error"][way] <= 0.35 * nothing[way], (way, line, nothing)
+        assert line["speckle_ratio"][way] <= 1.4, (way, line)
 
 
 @pytest.mark.slow
