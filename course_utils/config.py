@@ -248,6 +248,7 @@ class ColabTrainingConfig(LessonConfig):
     bench_steps: int = 20
     # The payoff run (section 7): the measured settings, the paper's schedule shape, a real result.
     payoff_steps: int = 13340      # 10 epochs of horse2zebra (1,334 steps each at batch 1): 5 constant + 5 decay
+    payoff_learning_rate: float = 2e-4   # the paper's; the smoke run's 200 steps learn at 1e-3 (lesson 03, section 9)
     payoff_checkpoint_every: int = 500
     payoff_sample_every: int = 1000
     eval_images: int = 100         # test images per domain for the evaluation (horse2zebra has 120 / 140)
@@ -258,7 +259,8 @@ class ColabTrainingConfig(LessonConfig):
     @classmethod
     def _smoke_overrides(cls) -> dict:
         return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, n_blocks=2, steps=6,
-                    checkpoint_every=3, bench_steps=3, payoff_steps=200, payoff_checkpoint_every=100,
+                    checkpoint_every=3, bench_steps=3, payoff_steps=200, payoff_learning_rate=1e-3,
+                    payoff_checkpoint_every=100,
                     payoff_sample_every=25, eval_images=40, out_dir="build/runs")
 
 
