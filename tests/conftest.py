@@ -43,6 +43,62 @@ def resnet_256():
     return models.resnet_generator()
 
 
+# ---- exercise checks, shared by tests/test_exercises*.py ----------------------------------------
+# Every exercise is tested the same two ways: its solution passes, and each known-wrong answer fails
+# with a message that says what went wrong. The two fixtures below hand a test one function each; a
+# module that lists its answers in SOLUTIONS and WRONG gets its cases from pytest_generate_tests.
+def pytest_generate_tests(metafunc):
+    """Parametrize a test that asks for ``solution`` with ``(key, fn)`` for each item of its module's
+    ``SOLUTIONS`` (key -> fn), and one that asks for ``wrong_answer`` with ``(key, fn, pattern, label)``
+    for each known-wrong answer of its module's ``WRONG`` (key -> [(label, fn, pattern), ...])."""
+    module = metafunc.module
+    if "solution" in metafunc.fixturenames:
+        keys = sorted(module.SOLUTIONS)
+        metafunc.parametrize("solution", [(key, module.SOLUTIONS[key]) for key in keys], ids=keys)
+    if "wrong_answer" in metafunc.fixturenames:
+        cases = [(key, fn, pattern, label) for key, answers in module.WRONG.items() for label, fn, pattern in answers]
+        metafunc.parametrize("wrong_answer", cases, ids=[f"{key}: {label}" for key, _, _, label in cases])
+
+
+@pytest.fixture
+def assert_solution_passes(capsys):
+    """``assert_solution_passes(key, fn, ticks=None)``: ``exercises.check(key, fn)`` hands ``fn`` back
+    and prints a ✅ (exactly ``ticks`` of them when given) and no ❌. Returns what it printed."""
+    from course_utils import exercises
+
+    def check(key, fn, ticks=None):
+        assert exercises.check(key, fn) is fn
+        out = capsys.readouterr().out
+        assert "✅" in out and "❌" not in out, out
+        if ticks is not None:
+            assert out.count("✅") == ticks, out
+        return out
+
+    return check
+
+
+@pytest.fixture
+def assert_wrong_answer_fails(capsys):
+    """``assert_wrong_answer_fails(key, fn, pattern, label="")``: ``exercises.check(key, fn)`` raises an
+    ExerciseError (not the stub's NotWrittenYet) whose message starts with ❌, carries a 💡 Hint and
+    matches the regular expression ``pattern``; nothing printed calls ``fn`` a stub. Returns the message."""
+    import re
+
+    from course_utils import exercises
+    from course_utils.checkers import ExerciseError, NotWrittenYet
+
+    def check(key, fn, pattern, label=""):
+        with pytest.raises(ExerciseError) as info:
+            exercises.check(key, fn)
+        message = str(info.value)
+        assert not isinstance(info.value, NotWrittenYet), f"{label}: {message}"
+        assert message.startswith("❌") and "💡 Hint:" in message, f"{label}: {message}"
+        assert re.search(pattern, message), f"{label}: {message}"
+        assert "not written yet" not in capsys.readouterr().out   # a wrong answer is never taken for a stub
+        return message
+
+    return check
+
 # The files that train for minutes run first: pytest-xdist (make test's two workers, each test file
 # in one of them) hands out files in collection order, so a long file collected last would leave
 # the other worker idle at the end. Longest first (measured with --durations), the rest in order.

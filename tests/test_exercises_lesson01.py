@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras import layers
 
 from course_utils import exercises, losses
-from course_utils.checkers import ExerciseError, NotWrittenYet
+from course_utils.checkers import NotWrittenYet
 from course_utils.exercise_sets import lesson01
 
 
@@ -45,19 +45,16 @@ GENERATOR_WRONG = [
 ]
 
 
-def test_the_generator_solution_passes(capsys):
-    assert exercises.check("01.build_generator", generator) is generator
-    out = capsys.readouterr().out
-    assert out.count("✅") == 2 and "❌" not in out
+def test_the_generator_solution_passes(assert_solution_passes):
+    assert_solution_passes("01.build_generator", generator, ticks=2)
 
 
 @pytest.mark.parametrize("label,mistake,pattern", GENERATOR_WRONG, ids=[w[0] for w in GENERATOR_WRONG])
-def test_a_wrong_generator_fails_with_a_hint_that_names_no_layer(label, mistake, pattern):
-    with pytest.raises(ExerciseError) as info:
-        exercises.check("01.build_generator", lambda latent_dim=100, filters=256: generator(latent_dim, filters,
-                                                                                             **mistake))
-    message = str(info.value)
-    assert re.search(pattern, message), f"{label}: {message}"
+def test_a_wrong_generator_fails_with_a_hint_that_names_no_layer(label, mistake, pattern, assert_wrong_answer_fails):
+    def wrong(latent_dim=100, filters=256):
+        return generator(latent_dim, filters, **mistake)
+
+    message = assert_wrong_answer_fails("01.build_generator", wrong, pattern, label)
     hint = message.split("💡 Hint:")[1]
     assert not re.search(r"Conv2DTranspose\(|tanh|use_bias=|strides=", hint), hint   # where to look, not what
 
@@ -74,25 +71,35 @@ def test_the_generator_stub_hands_back_a_builder_with_the_lessons_signature(monk
 
 
 # ---- the training step, right and wrong ------------------------------------------------------
-def step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
-    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-        fake = generator(noise, training=True)
-        real_logits, fake_logits = discriminator(real, training=True), discriminator(fake, training=True)
-        d_loss = bce(1.0, real_logits) + bce(0.0, fake_logits)
-        g_loss = bce(1.0, fake_logits)
-    g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables),
-                                    generator.trainable_variables))
-    d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, discriminator.trainable_variables),
-                                    discriminator.trainable_variables))
-    return {"d_loss": d_loss, "g_loss": g_loss}
+def forward(generator, discriminator, real, noise, d_fake_label=0.0, saturating=False, training=True):
+    """The step's forward pass and its two losses, (d_loss, g_loss); the steps call it inside their tapes.
+    The keyword arguments away from their defaults plant one mistake each."""
+    fake = generator(noise, training=training)
+    real_logits, fake_logits = discriminator(real, training=training), discriminator(fake, training=training)
+    d_loss = bce(1.0, real_logits) + bce(d_fake_label, fake_logits)
+    g_loss = -bce(0.0, fake_logits) if saturating else bce(1.0, fake_logits)
+    return d_loss, g_loss
+
+
+def make_step(**mistake):
+    """The lesson's train_step, with ``forward``'s planted mistake if one is named."""
+    def step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            d_loss, g_loss = forward(generator, discriminator, real, noise, **mistake)
+        g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables),
+                                        generator.trainable_variables))
+        d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, discriminator.trainable_variables),
+                                        discriminator.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+    return step
+
+
+step = make_step()
 
 
 def one_tape_for_both(generator, discriminator, g_optimizer, d_optimizer, real, noise):
     with tf.GradientTape() as tape:
-        fake = generator(noise, training=True)
-        real_logits, fake_logits = discriminator(real, training=True), discriminator(fake, training=True)
-        d_loss = bce(1.0, real_logits) + bce(0.0, fake_logits)
-        g_loss = bce(1.0, fake_logits)
+        d_loss, g_loss = forward(generator, discriminator, real, noise)
         total = d_loss + g_loss
     variables = generator.trainable_variables + discriminator.trainable_variables
     grads = tape.gradient(total, variables)
@@ -102,28 +109,9 @@ def one_tape_for_both(generator, discriminator, g_optimizer, d_optimizer, real, 
     return {"d_loss": d_loss, "g_loss": g_loss}
 
 
-def with_losses(d_fake_label=0.0, saturating=False, training=True):
-    def wrong(generator, discriminator, g_optimizer, d_optimizer, real, noise):
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(noise, training=training)
-            real_logits = discriminator(real, training=training)
-            fake_logits = discriminator(fake, training=training)
-            d_loss = bce(1.0, real_logits) + bce(d_fake_label, fake_logits)
-            g_loss = -bce(0.0, fake_logits) if saturating else bce(1.0, fake_logits)
-        g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables),
-                                        generator.trainable_variables))
-        d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, discriminator.trainable_variables),
-                                        discriminator.trainable_variables))
-        return {"d_loss": d_loss, "g_loss": g_loss}
-    return wrong
-
-
 def one_plain_tape_asked_twice(generator, discriminator, g_optimizer, d_optimizer, real, noise):
     with tf.GradientTape() as tape:
-        fake = generator(noise, training=True)
-        real_logits, fake_logits = discriminator(real, training=True), discriminator(fake, training=True)
-        d_loss = bce(1.0, real_logits) + bce(0.0, fake_logits)
-        g_loss = bce(1.0, fake_logits)
+        d_loss, g_loss = forward(generator, discriminator, real, noise)
     d_grads = tape.gradient(d_loss, discriminator.trainable_variables)
     g_grads = tape.gradient(g_loss, generator.trainable_variables)   # a non-persistent tape refuses
     d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
@@ -134,18 +122,16 @@ def one_plain_tape_asked_twice(generator, discriminator, g_optimizer, d_optimize
 STEP_WRONG = [
     ("one tape, one summed loss for both players", one_tape_for_both, r"weights after the update differ",
      "own loss"),
-    ("saturating generator loss", with_losses(saturating=True), r"g_loss is", "saturates"),
-    ("discriminator calls the fakes real", with_losses(d_fake_label=1.0), r"d_loss is", "which label do the fakes"),
-    ("training=False inside the step", with_losses(training=False), r"loss is", "inference mode"),
+    ("saturating generator loss", make_step(saturating=True), r"g_loss is", "saturates"),
+    ("discriminator calls the fakes real", make_step(d_fake_label=1.0), r"d_loss is", "which label do the fakes"),
+    ("training=False inside the step", make_step(training=False), r"loss is", "inference mode"),
     ("one plain tape asked twice", one_plain_tape_asked_twice, r"your step raised RuntimeError", "own tape"),
 ]
 
 
 @pytest.mark.slow
-def test_the_step_solution_passes_and_its_stub_hands_back_the_reference(monkeypatch, capsys):
-    assert exercises.check("01.train_step", step) is step
-    out = capsys.readouterr().out
-    assert out.count("✅") == 1 and "same d_loss" in out
+def test_the_step_solution_passes_and_its_stub_hands_back_the_reference(monkeypatch, assert_solution_passes):
+    assert "same d_loss" in assert_solution_passes("01.train_step", step, ticks=1)
 
     def stub(generator, discriminator, g_optimizer, d_optimizer, real, noise):
         raise NotImplementedError
@@ -159,11 +145,9 @@ def test_the_step_solution_passes_and_its_stub_hands_back_the_reference(monkeypa
 
 @pytest.mark.slow
 @pytest.mark.parametrize("label,wrong,what,hint", STEP_WRONG, ids=[w[0] for w in STEP_WRONG])
-def test_a_wrong_step_fails_with_its_own_hint(label, wrong, what, hint):
-    with pytest.raises(ExerciseError) as info:
-        exercises.check("01.train_step", wrong)
-    message = str(info.value)
-    assert message.startswith("❌ train_step:") and re.search(what, message), f"{label}: {message}"
+def test_a_wrong_step_fails_with_its_own_hint(label, wrong, what, hint, assert_wrong_answer_fails):
+    message = assert_wrong_answer_fails("01.train_step", wrong, what, label)
+    assert message.startswith("❌ train_step:"), f"{label}: {message}"
     given = message.split("💡 Hint:")[1]
     assert hint in given, f"{label}: {message}"
     assert not re.search(r"ones_like|zeros_like|bce_from_logits\(|GradientTape\(\)", given), given

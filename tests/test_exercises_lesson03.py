@@ -1,6 +1,5 @@
 """Lesson 03's build exercises: each checker passes the solution and fails known-wrong answers with a hint."""
 
-import re
 
 import keras
 import numpy as np
@@ -9,7 +8,6 @@ import tensorflow as tf
 from keras import layers, ops
 
 from course_utils import exercises, losses
-from course_utils.checkers import ExerciseError, NotWrittenYet
 from course_utils.exercise_sets import lesson03
 from course_utils.layers import ReflectionPadding2D
 
@@ -197,24 +195,12 @@ def test_every_build_exercise_is_registered_with_three_wrong_answers_or_more():
     assert all(len(v) >= 3 for v in WRONG.values())
 
 
-@pytest.mark.parametrize("key", sorted(SOLUTIONS))
-def test_the_solution_passes(key, capsys):
-    assert exercises.check(key, SOLUTIONS[key]) is SOLUTIONS[key]
-    out = capsys.readouterr().out
-    assert "✅" in out and "❌" not in out
+def test_the_solution_passes(solution, assert_solution_passes):
+    assert_solution_passes(*solution)
 
 
-@pytest.mark.parametrize("key,label,wrong,pattern",
-                         [(k, label, fn, pat) for k, cases in WRONG.items() for label, fn, pat in cases],
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_a_wrong_answer_fails_with_a_hint(key, label, wrong, pattern, capsys):
-    with pytest.raises(ExerciseError) as info:
-        exercises.check(key, wrong)
-    message = str(info.value)
-    assert message.startswith("❌") and "💡 Hint:" in message, message
-    assert re.search(pattern, message), f"{label}: {message}"
-    assert not isinstance(info.value, NotWrittenYet)
-    assert "not written yet" not in capsys.readouterr().out
+def test_a_wrong_answer_fails_with_a_hint(wrong_answer, assert_wrong_answer_fails):
+    assert_wrong_answer_fails(*wrong_answer)
 
 
 def test_stubs_fall_back_to_working_references(monkeypatch, capsys):
