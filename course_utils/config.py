@@ -112,6 +112,18 @@ def data_dir() -> Path:
     )
 
 
+def download_cache() -> Path:
+    """Where the lessons keep what they download (the pix2pix archives).
+
+    ``/content/datasets`` on Colab; elsewhere Keras's own download cache, ``$KERAS_HOME/datasets``
+    (``~/.keras/datasets`` when ``KERAS_HOME`` is unset), where ``keras.datasets`` keeps MNIST.
+    """
+    if in_colab():
+        return Path("/content/datasets")
+    home = os.environ.get("KERAS_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".keras") / "datasets"
+
+
 # ---------------------------------------------------------------------------
 # One frozen dataclass per lesson.
 # ---------------------------------------------------------------------------

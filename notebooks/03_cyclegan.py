@@ -1291,7 +1291,7 @@ your_prediction = None   # e.g. {"furthest": "...", "closest to full": "..."}: w
 # longer run (more steps, two seeds: `python -m course_utils.labs.cyclegan`, in `docs/results.md`).
 
 # %%
-lab_scale = labs_cyclegan.SMOKE if cfg.is_smoke else labs_cyclegan.LONGER
+lab_scale = config.cut_lab_scale(labs_cyclegan.SMOKE if cfg.is_smoke else labs_cyclegan.LONGER)   # COURSE_STEPS: make check-full
 lab_show = results.unpaired_split("test", lab_scale.image_size)[0][:3]       # (3, s, s, 3): day test images
 lab = labs_cyclegan.run_lab(lab_scale, show=lab_show, verbose=2 if cfg.is_smoke else 1)
 longer = labs_cyclegan.load_longer_run()

@@ -347,8 +347,7 @@ own_zip = Path(shutil.make_archive(str(Path(tempfile.mkdtemp()) / "my_pairs"), "
 own = data.load_paired_folder(own_zip, "train", image_size=cfg.image_size, direction="AtoB", batch_size=4)
 print(own_zip.name, "->", [tuple(t.shape) for t in next(iter(own))])      # [(4, S, S, 3), (4, S, S, 3)]
 if not cfg.is_smoke:
-    cache = "/content/datasets" if config.in_colab() else (config.REPO_ROOT or Path.cwd()) / "build" / "datasets"
-    facades = archives.download_pix2pix_dataset("facades", cache)
+    facades = archives.download_pix2pix_dataset("facades", config.download_cache())   # Colab: /content/datasets
     pairs = data.load_paired_folder(facades, "train", image_size=256, direction="BtoA")
     print("facades:", [t.shape for t in next(iter(pairs))])      # [(1, 256, 256, 3), (1, 256, 256, 3)]
 else:

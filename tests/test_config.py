@@ -120,3 +120,13 @@ def test_expect_quality_raises_otherwise(monkeypatch):
     monkeypatch.setenv("COURSE_STEPS", "4")          # ignored by the smoke profile: still an assertion
     with pytest.raises(AssertionError):
         config.expect_quality(False, "smoke")
+
+
+def test_download_cache_follows_keras_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert config.download_cache() == tmp_path / "datasets"
+    monkeypatch.delenv("KERAS_HOME")
+    assert str(config.download_cache()).endswith(".keras/datasets")
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "x")
+    assert str(config.download_cache()) == "/content/datasets"
