@@ -157,6 +157,12 @@ class LessonConfig:
     def is_smoke(self) -> bool:
         return self.profile == "smoke"
 
+    @property
+    def starts_fresh(self) -> bool:
+        """Smoke and cut (``COURSE_STEPS``, profile ``full-cutN``) runs delete their run folder first:
+        they are checks, not work to resume."""
+        return self.is_smoke or self.profile.startswith("full-cut")
+
 
 @dataclass(frozen=True)
 class GanBasicsConfig(LessonConfig):
@@ -413,7 +419,8 @@ def with_course_steps(cfg: C) -> C:
     limit = course_steps()
     if limit is None or cfg.is_smoke:
         return cfg
-    return dataclasses.replace(cfg, **_cut_overrides(cfg, limit))
+    # The profile says it is cut, so that run folders named after it never mix with a real full run's.
+    return dataclasses.replace(cfg, profile=f"full-cut{limit}", **_cut_overrides(cfg, limit))
 
 
 S = TypeVar("S")

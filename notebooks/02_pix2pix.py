@@ -36,6 +36,8 @@ if "google.colab" in sys.modules:
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
 cfg = runtime.start_lesson(config.Pix2PixConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import costs
+costs.print_estimate(cfg)   # what the full profile costs on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # `cfg` holds every setting of this lesson. The *full* profile uses the paper's settings on the

@@ -33,6 +33,8 @@ if "google.colab" in sys.modules:
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
 cfg = runtime.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import costs
+costs.print_estimate(cfg)   # what the full profile costs on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The rest of the tools we need. `course_utils` holds the tested versions of everything we build
@@ -1120,8 +1122,8 @@ else:
     RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
     print("Not on Colab: the run goes to a local folder.")
 RUN_DIR = RUNS / "03_cyclegan" / f"{cfg.dataset}_{cfg.image_size}px_{cfg.epochs}epochs_{cfg.profile}"
-if cfg.is_smoke and RUN_DIR.exists():
-    shutil.rmtree(RUN_DIR)   # smoke: a fresh run every time, so the result does not depend on earlier runs
+if cfg.starts_fresh and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)   # smoke (and COURSE_STEPS cuts): a fresh run every time, so the result does not depend on earlier runs
 CHECKPOINT_EVERY = cfg.checkpoint_every   # full: 1,000 steps, so a disconnect loses minutes, not hours
 SAMPLE_EVERY = cfg.sample_every           # full: 2,000
 print("run folder:", RUN_DIR)
@@ -1297,7 +1299,7 @@ lab = labs_cyclegan.run_lab(lab_scale, show=lab_show, verbose=2 if cfg.is_smoke 
 longer = labs_cyclegan.load_longer_run()
 print("\n".join(labs_cyclegan.report_lines(lab, longer)))
 print("your prediction:", your_prediction if your_prediction is not None else "none written")
-assert all(s["AtoB"] < lab["baseline"]["AtoB"] for s in lab["scores"].values()), "every variant should beat doing nothing"
+config.expect_quality(all(s["AtoB"] < lab["baseline"]["AtoB"] for s in lab["scores"].values()), "every variant beats doing nothing")
 
 # %% [markdown]
 # One row per variant: what its $G$ makes of three test days, under the days themselves and the

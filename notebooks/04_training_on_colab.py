@@ -36,6 +36,8 @@ if "google.colab" in sys.modules:
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
 cfg = runtime.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import costs
+costs.print_estimate(cfg)   # what the full profile costs on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
@@ -723,8 +725,8 @@ else:
     RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
     print("Not on Colab: checkpoints go to the local folder", RUNS)
 RUN_DIR = RUNS / f"04_{cfg.model}_{cfg.dataset}_{cfg.image_size}_{cfg.profile}"
-if cfg.is_smoke and RUN_DIR.exists():
-    shutil.rmtree(RUN_DIR)          # smoke: start fresh every time; full: resume whatever is there
+if cfg.starts_fresh and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)          # smoke and cut runs: start fresh; full: resume whatever is there
 print("run folder:", RUN_DIR)
 
 # %% [markdown]
@@ -927,8 +929,8 @@ del demo
 
 # %%
 PAYOFF_DIR = RUNS / f"04_payoff_{cfg.dataset}_{cfg.image_size}px_{cfg.payoff_steps}steps_{cfg.profile}"
-if cfg.is_smoke and PAYOFF_DIR.exists():
-    shutil.rmtree(PAYOFF_DIR)              # smoke: a fresh run every time; full: resume whatever is there
+if cfg.starts_fresh and PAYOFF_DIR.exists():
+    shutil.rmtree(PAYOFF_DIR)              # smoke and cut runs: fresh; full: resume whatever is there
 settings = runs.remember_choices(PAYOFF_DIR, {"variant": PAYOFF_VARIANT, "policy": PAYOFF_POLICY, "xla": PAYOFF_XLA})
 PAYOFF_SCHEDULE = train.LinearDecay(2e-4, cfg.payoff_steps // 2, cfg.payoff_steps - cfg.payoff_steps // 2)
 with strategy.scope():

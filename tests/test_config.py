@@ -65,8 +65,8 @@ def test_cut_changes_only_step_counts(cut, cls):
     counts = {"epochs", "steps_per_epoch", "decay_epochs", "ring_steps", "judge_epochs", "judge_steps_per_epoch",
               "steps", "sample_every", "checkpoint_every", "bench_steps", "payoff_steps",
               "payoff_checkpoint_every", "payoff_sample_every"}
-    assert changed and changed <= counts, changed - counts
-    assert cutted.profile == "full" and not cutted.is_smoke
+    assert changed - {"profile"} and changed <= counts | {"profile"}, changed - counts
+    assert not cutted.is_smoke
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 20, 1000])
@@ -130,3 +130,14 @@ def test_download_cache_follows_keras_home(monkeypatch, tmp_path):
     assert str(config.download_cache()).endswith(".keras/datasets")
     monkeypatch.setenv("COLAB_RELEASE_TAG", "x")
     assert str(config.download_cache()) == "/content/datasets"
+
+
+def test_a_cut_run_is_named_apart_and_starts_fresh(cut, monkeypatch):
+    # Lessons name run folders after cfg.profile, and lesson 04's names nothing else that a cut
+    # changes: a cut run must not leave a checkpoint that a real full run would resume from.
+    cut_cfg = config.ColabTrainingConfig.current()
+    assert cut_cfg.profile == "full-cut20" and cut_cfg.starts_fresh and not cut_cfg.is_smoke
+    assert config.ColabTrainingConfig.smoke().starts_fresh
+    monkeypatch.delenv("COURSE_STEPS")
+    full = config.ColabTrainingConfig.current()
+    assert full.profile == "full" and not full.starts_fresh
