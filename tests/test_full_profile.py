@@ -1,0 +1,33 @@
+"""The full profile's branches that make check-full found broken or costly, each pinned here."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from course_utils import results
+
+LESSONS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("0*.py"))
+
+
+def test_lessons_download_into_the_one_download_cache():
+    # Lesson 02 wrote to ~/.keras/datasets whatever KERAS_HOME said, lesson 04 to the repository's
+    # build/datasets: two copies of one archive, and a stand-in left in the repository.
+    calls = [(path.name, line) for path in LESSONS for line in path.read_text().splitlines()
+             if "download_pix2pix_dataset(" in line and not line.lstrip().startswith("#")]
+    assert len(calls) == 2, calls
+    for name, line in calls:
+        assert "config.download_cache()" in line, (name, line)
+
+
+def test_lessons_start_fresh_runs_when_cut():
+    # A cut run's checkpoint must never be resumed: run folders are removed for smoke and cut runs.
+    for path in LESSONS:
+        text = path.read_text()
+        assert not re.search(r"if cfg\.is_smoke and \w+_DIR\.exists\(\)", text), path.name
+
+
+@pytest.mark.slow   # trains the judge for 2 x 2 steps
+def test_digit_classifier_steps_per_epoch_cuts_its_epochs():
+    judge = results.train_digit_classifier(epochs=2, steps_per_epoch=2, source="shipped")
+    assert int(judge.optimizer.iterations) == 4
