@@ -21,9 +21,7 @@ offline, and in minutes, this script writes into ``ROOT``:
   - ``archives.PIX2PIX_BASE_URL`` becomes ``file://ROOT/archives/{name}.tar.gz``: the download
     (``keras.utils.get_file``), the hash, the unpacking and the marker are the real ones;
   - ``tfds.testing.mock_data`` (random images with horse2zebra's features and splits) is entered
-    for the whole kernel; ``tfds.load`` and the course's pipeline run as usual;
-  - at exit the kernel appends its peak resident memory (``ru_maxrss``, KiB) to
-    ``ROOT/kernel_peak_rss_kib.txt`` (docs/performance.md quotes it).
+    for the whole kernel; ``tfds.load`` and the course's pipeline run as usual.
 
 Nothing here is active unless both variables are set, which only ``make check-full`` does (the
 startup file is in ``ROOT``, not in your own ``~/.ipython``). Usage::
@@ -77,14 +75,6 @@ if _os.environ.get("COURSE_STAND_INS"):
         archives.PIX2PIX_BASE_URL = (Path(root) / "archives").as_uri() + "/{{name}}.tar.gz"
         mock = tfds.testing.mock_data(num_examples={tfds_examples})
         mock.__enter__()
-
-        def record_peak_memory():   # the kernel's peak resident memory, for docs/performance.md
-            import resource
-            with open(Path(root) / "kernel_peak_rss_kib.txt", "a") as out:
-                out.write(f"{{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}\\n")
-
-        import atexit
-        atexit.register(record_peak_memory)
         return mock
 
     _course_stand_ins_mock = _course_stand_ins(_os.environ["COURSE_STAND_INS"])

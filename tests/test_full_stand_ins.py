@@ -54,8 +54,6 @@ def test_startup_file_answers_the_three_downloads(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
     assert result == ["RESULT 2500 500 16 True True 8 8"], proc.stdout[-2000:]
-    peaks = (tmp_path / "stand-ins" / "kernel_peak_rss_kib.txt").read_text().split()
-    assert len(peaks) == 1 and int(peaks[0]) > 100_000      # KiB: TensorFlow alone takes more than 100 MB
     # Without COURSE_STAND_INS the startup file does nothing.
     env.pop("COURSE_STAND_INS")
     proc = subprocess.run([sys.executable, "-c", f"exec(open({str(startup)!r}).read()); import sys; "
