@@ -83,7 +83,7 @@ check-full: install
 	$(PY) scripts/full_stand_ins.py $(FULL_STAND_INS) >/dev/null
 	env -u COURSE_SMOKE COURSE_STEPS=$(FULL_STEPS) COURSE_STAND_INS=$(FULL_STAND_INS) \
 		IPYTHONDIR=$(FULL_STAND_INS)/ipython KERAS_HOME=$(FULL_STAND_INS)/keras \
-		$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=3600 \
+		$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=3600 --timeout=3600 \
 		--durations=5 $(FULL_LESSONS)
 
 # The instructors' notebooks, answers in place: a stub there is a failure, not a fallback.
