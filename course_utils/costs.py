@@ -113,7 +113,11 @@ def estimate_lines(cfg: config.LessonConfig) -> list[str]:
 
 
 def print_estimate(cfg: config.LessonConfig) -> None:
-    """Print :func:`estimate_lines` (what each lesson does after :func:`runtime.start_lesson`)."""
+    """Print :func:`estimate_lines` (what each lesson does after :func:`runtime.start_lesson`).
+
+    It builds the networks to count them, which initialises TensorFlow's devices: a lesson that
+    configures logical devices (lesson 04's ``distribute.split_cpu``) calls it afterwards.
+    """
     print("\n".join(estimate_lines(cfg)))
 
 

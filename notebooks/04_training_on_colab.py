@@ -36,8 +36,6 @@ if "google.colab" in sys.modules:
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
 cfg = runtime.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
-from course_utils import costs
-costs.print_estimate(cfg)   # what the full profile costs on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
@@ -60,9 +58,10 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import archives, data, distribute, exercises, inference, metrics, models, perf, plotting, results, runs, train, widgets
+from course_utils import archives, costs, data, distribute, exercises, inference, metrics, models, perf, plotting, results, runs, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
+costs.print_estimate(cfg)   # what the full profile costs on a Colab T4 (FLOP counts: it builds networks, so after split_cpu)
 AUTOTUNE = tf.data.AUTOTUNE
 # The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
 # 2 residual blocks instead of the paper's 9, so that building and tracing the step stays quick on a CPU.

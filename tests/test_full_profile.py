@@ -41,3 +41,10 @@ def test_check_full_lets_a_256px_cell_run_longer_than_pytest_timeouts_default():
     cell = int(re.search(r"--nbval-cell-timeout=(\d+)", target).group(1))
     whole = re.search(r" --timeout=(\d+)", target)
     assert whole and int(whole.group(1)) >= cell >= 1800, target
+
+
+def test_lesson_04_prints_its_estimate_after_splitting_the_cpu():
+    # costs.print_estimate builds networks, which initialises TensorFlow's devices; in the setup
+    # cell it made lesson 04's distribute.split_cpu fail ("Virtual devices cannot be modified").
+    text = (Path(__file__).resolve().parent.parent / "notebooks" / "04_training_on_colab.py").read_text()
+    assert text.index("distribute.split_cpu(cfg.replicas)") < text.index("costs.print_estimate(cfg)")
