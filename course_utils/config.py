@@ -8,6 +8,10 @@ Every lesson has one frozen dataclass of settings with two profiles:
 
 Only sizes and step counts differ between the profiles; the code path is the same.
 
+``COURSE_STEPS=N`` (``make check-full``) runs the full profile with every step count cut to at
+most ``N`` (:func:`with_course_steps`, applied by ``current()``; profile ``"full-cutN"``), and
+quality checks that only a full-length run can meet print instead of failing (:func:`expect_quality`).
+
 >>> cfg = Pix2PixConfig.current()      # smoke if COURSE_SMOKE=1, else full
 >>> cfg.image_size
 256
