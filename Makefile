@@ -24,13 +24,14 @@ unexport MPLBACKEND
 # Lessons and tests never reach the network for data; keep TFDS quiet offline.
 export NO_GCE_CHECK := true
 
-.PHONY: help install test unit check-notebooks check-solutions check-solutions-full check-sync sync lessons open grade bench data reference-models colab-check release-check clean
+.PHONY: help install test unit check-notebooks check-full check-solutions check-solutions-full check-sync sync lessons open grade bench data reference-models colab-check release-check clean
 
 help:
 	@echo "make install          create $(VENV) with course_utils (editable) and its dev tools"
 	@echo "make test             unit tests, every lesson and every solution notebook (smoke), the sync check"
 	@echo "make unit             the unit tests not marked slow: the quick loop while changing course_utils"
 	@echo "make check-notebooks  run every lesson as learners get it (exercises unsolved) with nbval, smoke profile"
+	@echo "make check-full       every lesson in the full profile (256 px, MNIST/facades/horse2zebra stand-ins), COURSE_STEPS=$(FULL_STEPS)"
 	@echo "make check-solutions  run every exercise check of the solution notebooks (and what it needs): all must pass"
 	@echo "make check-solutions-full   the same, whole notebooks"
 	@echo "make check-sync       fail if a generated notebook is stale, hand-edited or has outputs"
@@ -76,6 +77,22 @@ unit: install
 # the course's reference and says so; the lesson must still run to its end.
 check-notebooks: install
 	COURSE_SMOKE=1 $(NBVAL) $(NOTEBOOKS)
+
+# What a Colab learner runs: every lesson in the full profile (256 px, the papers' widths, the
+# MNIST / facades / horse2zebra branches), with every training loop cut to FULL_STEPS steps
+# (COURSE_STEPS, course_utils/config.py) and the three downloads answered at their boundary by
+# local stand-ins (scripts/full_stand_ins.py: a file:// facades archive, an MNIST-format .npz,
+# tfds.testing.mock_data), through a Jupyter startup file in the stand-ins' own IPYTHONDIR.
+# Before each term; FULL_LESSONS picks lessons, e.g. FULL_LESSONS="notebooks/02_pix2pix.ipynb".
+FULL_STEPS   ?= 4
+FULL_LESSONS ?= $(NOTEBOOKS)
+FULL_STAND_INS := $(CURDIR)/build/full-stand-ins
+check-full: install
+	$(PY) scripts/full_stand_ins.py $(FULL_STAND_INS) >/dev/null
+	env -u COURSE_SMOKE COURSE_STEPS=$(FULL_STEPS) COURSE_STAND_INS=$(FULL_STAND_INS) \
+		IPYTHONDIR=$(FULL_STAND_INS)/ipython KERAS_HOME=$(FULL_STAND_INS)/keras \
+		$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=3600 --timeout=3600 \
+		--durations=5 $(FULL_LESSONS)
 
 # The instructors' notebooks, answers in place: a stub there is a failure, not a fallback.
 # `make test` runs, of each, every exercise check and the cells it reads from (scripts/

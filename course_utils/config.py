@@ -8,6 +8,10 @@ Every lesson has one frozen dataclass of settings with two profiles:
 
 Only sizes and step counts differ between the profiles; the code path is the same.
 
+``COURSE_STEPS=N`` (``make check-full``) runs the full profile with every step count cut to at
+most ``N`` (:func:`with_course_steps`, applied by ``current()``; profile ``"full-cutN"``), and
+quality checks that only a full-length run can meet print instead of failing (:func:`expect_quality`).
+
 >>> cfg = Pix2PixConfig.current()      # smoke if COURSE_SMOKE=1, else full
 >>> cfg.image_size
 256
@@ -20,7 +24,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 # ---------------------------------------------------------------------------
 # Where the course lives. Badges and Colab install cells are generated from,
@@ -112,6 +116,18 @@ def data_dir() -> Path:
     )
 
 
+def download_cache() -> Path:
+    """Where the lessons keep what they download (the pix2pix archives).
+
+    ``/content/datasets`` on Colab; elsewhere Keras's own download cache, ``$KERAS_HOME/datasets``
+    (``~/.keras/datasets`` when ``KERAS_HOME`` is unset), where ``keras.datasets`` keeps MNIST.
+    """
+    if in_colab():
+        return Path("/content/datasets")
+    home = os.environ.get("KERAS_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".keras") / "datasets"
+
+
 # ---------------------------------------------------------------------------
 # One frozen dataclass per lesson.
 # ---------------------------------------------------------------------------
@@ -134,8 +150,8 @@ class LessonConfig:
 
     @classmethod
     def current(cls: type[C]) -> C:
-        """The smoke profile when ``COURSE_SMOKE=1``, otherwise the full one."""
-        return cls.smoke() if is_smoke() else cls.full()
+        """The smoke profile when ``COURSE_SMOKE=1``, otherwise the full one (cut by ``COURSE_STEPS``)."""
+        return cls.smoke() if is_smoke() else with_course_steps(cls.full())
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
@@ -144,6 +160,12 @@ class LessonConfig:
     @property
     def is_smoke(self) -> bool:
         return self.profile == "smoke"
+
+    @property
+    def starts_fresh(self) -> bool:
+        """Smoke and cut (``COURSE_STEPS``, profile ``full-cutN``) runs delete their run folder first:
+        they are checks, not work to resume."""
+        return self.is_smoke or self.profile.startswith("full-cut")
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,8 @@ class GanBasicsConfig(LessonConfig):
     ring_beta_1: float = 0.5             # Radford et al. 2016
     ring_pack: int = 2                   # the packed setting's D judges 2 points at once (PacGAN)
     ring_seeds: tuple[int, ...] = (0, 1, 2)   # one run is an anecdote
+    judge_epochs: int = 8                # the MNIST judge (results.train_digit_classifier), batch 64
+    judge_steps_per_epoch: int | None = None   # None: every training image each epoch
     seed: int = 0
 
     @classmethod
@@ -293,3 +317,144 @@ class CapstoneConfig(LessonConfig):
         # 20 asks for 0.7x). scripts/capstone_study.py, on the shared 2-core machine.
         return dict(image_size=32, filters=16, batch_size=1, steps=400, learning_rate=5e-4, checkpoint_every=200,
                     report_images=8, out_dir="build/runs")
+
+
+# ---------------------------------------------------------------------------
+# COURSE_STEPS: the full profile with its step counts cut (make check-full).
+# ---------------------------------------------------------------------------
+def course_steps() -> int | None:
+    """``COURSE_STEPS`` as a positive int, or None when unset or empty (no cut).
+
+    ``COURSE_STEPS=N`` runs the full profile (256 px, the papers' widths, the real datasets) with
+    every training loop cut to at most ``N`` steps: what ``make check-full`` runs, so that every
+    cell a Colab learner meets has run here first. It never changes the smoke profile.
+
+    Raises:
+        ValueError: the variable is set to something other than a whole number >= 1.
+    """
+    raw = os.environ.get("COURSE_STEPS", "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"COURSE_STEPS must be a whole number >= 1 (the most steps any training loop runs), "
+                         f"got {raw!r}. Unset it to run the full profile uncut.")
+    return value
+
+
+def is_cut() -> bool:
+    """True when the full profile runs cut: ``COURSE_STEPS`` set and ``COURSE_SMOKE`` not."""
+    return not is_smoke() and course_steps() is not None
+
+
+def cut_steps(steps: int) -> int:
+    """``steps``, or ``COURSE_STEPS`` when the full profile runs cut and that is smaller."""
+    limit = course_steps() if not is_smoke() else None
+    return steps if limit is None else min(steps, limit)
+
+
+def cut_interval(interval: int, total_steps: int) -> int:
+    """A checkpoint / sample interval for a run cut to ``total_steps`` steps.
+
+    The interval shrinks with the run so that the event still happens at least twice (once in
+    the middle, once at the end), which is what a cut run must exercise; never grows.
+    """
+    return max(1, min(interval, total_steps // 2))
+
+
+def cut_epochs(epochs: int, steps_per_epoch: int | None, limit: int,
+               decay_epochs: int | None = None) -> dict[str, int]:
+    """Epochs, steps per epoch (and decaying epochs) for at most ``limit`` steps in all.
+
+    As many epochs as fit with at least 2 steps each (never more than ``epochs``), the steps
+    shared evenly, and the decaying share of the epochs kept in proportion (at least one when the
+    schedule had any, at least one constant epoch when it had any). ``steps_per_epoch=None``
+    (the whole dataset) counts as large.
+    """
+    n_epochs = max(1, min(epochs, limit // 2))
+    per_epoch = max(1, limit // n_epochs)
+    if steps_per_epoch is not None:
+        per_epoch = min(per_epoch, steps_per_epoch)
+    out = {"epochs": n_epochs, "steps_per_epoch": per_epoch}
+    if decay_epochs is not None:
+        decay = round(decay_epochs * n_epochs / epochs) if epochs else 0
+        if decay_epochs > 0:
+            decay = max(1, decay)
+        if decay_epochs < epochs and n_epochs > 1:
+            decay = min(decay, n_epochs - 1)
+        out["decay_epochs"] = min(decay, n_epochs)
+    return out
+
+
+def _cut_overrides(cfg: LessonConfig, limit: int) -> dict[str, Any]:
+    """The fields ``COURSE_STEPS=limit`` changes in ``cfg`` (its step counts and their intervals only)."""
+    if isinstance(cfg, GanBasicsConfig):
+        dcgan = cut_epochs(cfg.epochs, cfg.steps_per_epoch, limit)
+        judge = cut_epochs(cfg.judge_epochs, cfg.judge_steps_per_epoch, limit)
+        return dict(epochs=dcgan["epochs"], steps_per_epoch=dcgan["steps_per_epoch"],
+                    ring_steps=min(cfg.ring_steps, limit), judge_epochs=judge["epochs"],
+                    judge_steps_per_epoch=judge["steps_per_epoch"])
+    if isinstance(cfg, Pix2PixConfig):
+        steps = min(cfg.steps, limit)
+        return dict(steps=steps, sample_every=cut_interval(cfg.sample_every, steps))
+    if isinstance(cfg, CycleGanConfig):
+        cut = cut_epochs(cfg.epochs, cfg.steps_per_epoch, limit, cfg.decay_epochs)
+        total = cut["epochs"] * cut["steps_per_epoch"]
+        return dict(cut, checkpoint_every=cut_interval(cfg.checkpoint_every, total),
+                    sample_every=cut_interval(cfg.sample_every, total))
+    if isinstance(cfg, ColabTrainingConfig):
+        steps, payoff = min(cfg.steps, limit), min(cfg.payoff_steps, limit)
+        return dict(steps=steps, checkpoint_every=cut_interval(cfg.checkpoint_every, steps),
+                    # lesson 04 times 3 rounds of bench_steps for each of its 3 variants at 256x256
+                    # (a CycleGAN step there takes minutes on a CPU): the rounds together stay within the cut
+                    bench_steps=max(1, min(cfg.bench_steps, limit // 3)), payoff_steps=payoff,
+                    payoff_checkpoint_every=cut_interval(cfg.payoff_checkpoint_every, payoff),
+                    payoff_sample_every=cut_interval(cfg.payoff_sample_every, payoff))
+    if isinstance(cfg, CapstoneConfig):
+        steps = min(cfg.steps, limit)
+        return dict(steps=steps, checkpoint_every=cut_interval(cfg.checkpoint_every, steps))
+    raise TypeError(f"No COURSE_STEPS rule for {type(cfg).__name__}: add one to config._cut_overrides.")
+
+
+def with_course_steps(cfg: C) -> C:
+    """``cfg`` with every step count cut to ``COURSE_STEPS`` (full profile only); else ``cfg`` itself.
+
+    What ``current()`` hands a lesson. Only step counts, epochs and the intervals that depend on
+    them change: image sizes, widths, blocks, datasets and every branch stay the full profile's.
+    """
+    limit = course_steps()
+    if limit is None or cfg.is_smoke:
+        return cfg
+    # The profile says it is cut, so that run folders named after it never mix with a real full run's.
+    return dataclasses.replace(cfg, profile=f"full-cut{limit}", **_cut_overrides(cfg, limit))
+
+
+S = TypeVar("S")
+
+
+def cut_lab_scale(scale: S) -> S:
+    """A lab's scale (a dataclass or a dict with ``steps``) with ``steps`` cut by :func:`cut_steps`."""
+    if isinstance(scale, dict):
+        return {**scale, "steps": cut_steps(scale["steps"])}
+    if dataclasses.is_dataclass(scale) and not isinstance(scale, type) and hasattr(scale, "steps"):
+        return dataclasses.replace(scale, steps=cut_steps(scale.steps))
+    raise TypeError(f"A lab scale is a dataclass or dict with 'steps', not {type(scale).__name__}.")
+
+
+def expect_quality(ok: bool, what: str) -> bool:
+    """A quality assertion that only a full-length run can meet.
+
+    ``ok``: returns True. Not ok: an ``AssertionError`` saying ``what``, except in a cut run
+    (``COURSE_STEPS``, see :func:`is_cut`), which prints what it would have checked and returns
+    False, so that the rest of the lesson still runs.
+    """
+    if ok:
+        return True
+    if is_cut():
+        print(f"COURSE_STEPS={course_steps()}: a cut run is too short for this check; "
+              f"the full run asserts: {what}")
+        return False
+    raise AssertionError(what)

@@ -147,7 +147,8 @@ for field in dataclasses.fields(full):
 cfg = config.Pix2PixConfig.current()
 print("profile:", cfg.profile, "| COURSE_SMOKE =", "1" if config.is_smoke() else "unset")
 # current() must hand out the profile the variable asks for, and smoke must really be smaller.
-assert cfg == (smoke if config.is_smoke() else full), "current() did not follow COURSE_SMOKE"
+# (make check-full sets COURSE_STEPS: the full profile with its step counts cut, see config.with_course_steps.)
+assert cfg == (smoke if config.is_smoke() else config.with_course_steps(full)), "current() did not follow COURSE_SMOKE"
 assert smoke.image_size < full.image_size and smoke.steps < full.steps, "the smoke profile is not smaller"
 
 # %% [markdown]

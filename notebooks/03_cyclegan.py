@@ -33,6 +33,8 @@ if "google.colab" in sys.modules:
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
 cfg = runtime.start_lesson(config.CycleGanConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import costs
+costs.print_estimate(cfg)   # what the full profile costs on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The rest of the tools we need. `course_utils` holds the tested versions of everything we build
@@ -1120,8 +1122,8 @@ else:
     RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
     print("Not on Colab: the run goes to a local folder.")
 RUN_DIR = RUNS / "03_cyclegan" / f"{cfg.dataset}_{cfg.image_size}px_{cfg.epochs}epochs_{cfg.profile}"
-if cfg.is_smoke and RUN_DIR.exists():
-    shutil.rmtree(RUN_DIR)   # smoke: a fresh run every time, so the result does not depend on earlier runs
+if cfg.starts_fresh and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)   # smoke (and COURSE_STEPS cuts): a fresh run every time, so the result does not depend on earlier runs
 CHECKPOINT_EVERY = cfg.checkpoint_every   # full: 1,000 steps, so a disconnect loses minutes, not hours
 SAMPLE_EVERY = cfg.sample_every           # full: 2,000
 print("run folder:", RUN_DIR)
@@ -1295,7 +1297,7 @@ your_prediction = None   # e.g. {"furthest": "...", "closest to full": "..."}: w
 # differ only in their noise.
 
 # %%
-lab_scale = labs_cyclegan.SMOKE if cfg.is_smoke else labs_cyclegan.LONGER
+lab_scale = config.cut_lab_scale(labs_cyclegan.SMOKE if cfg.is_smoke else labs_cyclegan.LONGER)   # COURSE_STEPS: make check-full
 print(f"each variant: {lab_scale.steps} steps at {lab_scale.image_size} px, {lab_scale.filters} filters, "
       f"{lab_scale.n_blocks} residual blocks, learning rate {lab_scale.learning_rate:g}, seeds {lab_scale.seeds}")
 lab_show = results.unpaired_split("test", lab_scale.image_size)[0][:3]       # (3, s, s, 3): day test images
@@ -1303,7 +1305,7 @@ lab = labs_cyclegan.run_lab(lab_scale, show=lab_show, verbose=2 if cfg.is_smoke 
 longer = labs_cyclegan.load_longer_run()
 print("\n".join(labs_cyclegan.report_lines(lab, longer)))
 print("your prediction:", your_prediction if your_prediction is not None else "none written")
-assert all(s["AtoB"] < lab["baseline"]["AtoB"] for s in lab["scores"].values()), "every variant should beat doing nothing"
+config.expect_quality(all(s["AtoB"] < lab["baseline"]["AtoB"] for s in lab["scores"].values()), "every variant beats doing nothing")
 
 # %% [markdown]
 # One row per variant: what its $G$ makes of three test days, under the days themselves and the

@@ -58,9 +58,10 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import archives, data, distribute, exercises, inference, metrics, models, perf, plotting, results, runs, train, widgets
+from course_utils import archives, costs, data, distribute, exercises, inference, metrics, models, perf, plotting, results, runs, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
+costs.print_estimate(cfg)   # what the full profile costs on a Colab T4 (FLOP counts: it builds networks, so after split_cpu)
 AUTOTUNE = tf.data.AUTOTUNE
 # The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
 # 2 residual blocks instead of the paper's 9, so that building and tracing the step stays quick on a CPU.
@@ -347,8 +348,7 @@ own_zip = Path(shutil.make_archive(str(Path(tempfile.mkdtemp()) / "my_pairs"), "
 own = data.load_paired_folder(own_zip, "train", image_size=cfg.image_size, direction="AtoB", batch_size=4)
 print(own_zip.name, "->", [tuple(t.shape) for t in next(iter(own))])      # [(4, S, S, 3), (4, S, S, 3)]
 if not cfg.is_smoke:
-    cache = "/content/datasets" if config.in_colab() else (config.REPO_ROOT or Path.cwd()) / "build" / "datasets"
-    facades = archives.download_pix2pix_dataset("facades", cache)
+    facades = archives.download_pix2pix_dataset("facades", config.download_cache())   # Colab: /content/datasets
     pairs = data.load_paired_folder(facades, "train", image_size=256, direction="BtoA")
     print("facades:", [t.shape for t in next(iter(pairs))])      # [(1, 256, 256, 3), (1, 256, 256, 3)]
 else:
@@ -724,8 +724,8 @@ else:
     RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
     print("Not on Colab: checkpoints go to the local folder", RUNS)
 RUN_DIR = RUNS / f"04_{cfg.model}_{cfg.dataset}_{cfg.image_size}_{cfg.profile}"
-if cfg.is_smoke and RUN_DIR.exists():
-    shutil.rmtree(RUN_DIR)          # smoke: start fresh every time; full: resume whatever is there
+if cfg.starts_fresh and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)          # smoke and cut runs: start fresh; full: resume whatever is there
 print("run folder:", RUN_DIR)
 
 # %% [markdown]
@@ -931,8 +931,8 @@ del demo
 
 # %%
 PAYOFF_DIR = RUNS / f"04_payoff_{cfg.dataset}_{cfg.image_size}px_{cfg.payoff_steps}steps_{cfg.profile}"
-if cfg.is_smoke and PAYOFF_DIR.exists():
-    shutil.rmtree(PAYOFF_DIR)              # smoke: a fresh run every time; full: resume whatever is there
+if cfg.starts_fresh and PAYOFF_DIR.exists():
+    shutil.rmtree(PAYOFF_DIR)              # smoke and cut runs: fresh; full: resume whatever is there
 settings = runs.remember_choices(PAYOFF_DIR, {"variant": PAYOFF_VARIANT, "policy": PAYOFF_POLICY, "xla": PAYOFF_XLA})
 PAYOFF_SCHEDULE = train.LinearDecay(cfg.payoff_learning_rate, cfg.payoff_steps // 2,
                                      cfg.payoff_steps - cfg.payoff_steps // 2)

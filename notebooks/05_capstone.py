@@ -33,6 +33,8 @@ if "google.colab" in sys.modules:
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
 cfg = runtime.start_lesson(config.CapstoneConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+from course_utils import costs
+costs.print_estimate(cfg)   # what the full profile costs on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The tools: `cli` is the command line (`python -m course_utils ...`) called from Python, `data`
@@ -194,8 +196,8 @@ else:
 
 # %%
 RUN_DIR = RUNS / "05_capstone" / f"{MODEL}_{Path(str(DATA)).stem}_{IMAGE_SIZE}px_{STEPS}steps_{cfg.profile}"
-if cfg.is_smoke and RUN_DIR.exists():
-    shutil.rmtree(RUN_DIR)          # smoke: a fresh run every time; full: resume whatever is there
+if cfg.starts_fresh and RUN_DIR.exists():
+    shutil.rmtree(RUN_DIR)          # smoke and cut runs: fresh; full: resume whatever is there
 train_args = ["train", MODEL, "--data", str(folder), "--out", str(RUN_DIR), "--steps", str(STEPS),
               "--image-size", str(IMAGE_SIZE), "--filters", str(cfg.filters), "--batch-size", str(cfg.batch_size),
               "--learning-rate", str(cfg.learning_rate), "--checkpoint-every", str(cfg.checkpoint_every),
