@@ -81,9 +81,17 @@ if _os.environ.get("COURSE_STAND_INS"):
 '''
 
 
+def _shipped_data() -> Path:
+    """The shipped datasets: the repository's ``data/`` from a clone, the packaged copy from a wheel."""
+    sys.path.insert(0, str(REPO))
+    from course_utils import config
+
+    return config.data_dir()
+
+
 def facades_like_pairs(n: int, offset: int, size: int = 256) -> list[Image.Image]:
     """``n`` shipped label2scene pairs as facades files: ``size`` x ``2*size``, photo on the left."""
-    files = sorted((REPO / "data" / "label2scene" / "train").glob("*.jpg"))[offset:offset + n]
+    files = sorted((_shipped_data() / "label2scene" / "train").glob("*.jpg"))[offset:offset + n]
     if len(files) < n:
         raise FileNotFoundError(f"Need {n} pairs in data/label2scene/train, found {len(files)}: run `make data`.")
     out = []
@@ -126,7 +134,7 @@ def leave_facades_in_cache(archive: Path, keras_home: Path) -> Path:
 
 def write_mnist(path: Path) -> Path:
     """MNIST's ``.npz`` layout holding the shipped digits."""
-    with np.load(REPO / "data" / "digits" / "digits.npz") as npz:
+    with np.load(_shipped_data() / "digits" / "digits.npz") as npz:
         images, labels = npz["images"], npz["labels"]
     np.savez_compressed(path, x_train=images[:-MNIST_TEST], y_train=labels[:-MNIST_TEST],
                         x_test=images[-MNIST_TEST:], y_test=labels[-MNIST_TEST:])

@@ -36,7 +36,10 @@ def test_digit_classifier_steps_per_epoch_cuts_its_epochs():
 def test_check_full_lets_a_256px_cell_run_longer_than_pytest_timeouts_default():
     # A 4-step CycleGAN at 256x256 took 15 minutes on the shared 2-core machine: pyproject's
     # pytest-timeout (600 s) killed it. check-full sets both timeouts to the same hour.
-    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    makefile = Path(__file__).resolve().parent.parent / "Makefile"
+    if not makefile.is_file():
+        pytest.skip("no Makefile here: colab-check runs the tests from a copy without the repository's build files")
+    makefile = makefile.read_text()
     target = makefile.split("\ncheck-full:", 1)[1].split("\n\n", 1)[0]
     cell = int(re.search(r"--nbval-cell-timeout=(\d+)", target).group(1))
     whole = re.search(r" --timeout=(\d+)", target)
