@@ -1024,7 +1024,8 @@ browser
 from course_utils.labs import pix2pix as pix2pix_lab
 
 longer = pix2pix_lab.load_results(missing_ok=True)
-print("this lesson's labs:", pix2pix_lab.SMOKE)
+LAB_SCALE = config.cut_lab_scale(pix2pix_lab.SMOKE)   # the smoke scale; COURSE_STEPS (make check-full) cuts its steps
+print("this lesson's labs:", LAB_SCALE)
 if longer:
     print(f"the longer runs: {longer['settings']} | `{longer['command']}`, {longer['seconds'] / 60:.0f} min")
 else:
@@ -1051,7 +1052,7 @@ your_prediction = None   # e.g. "lowest L1: ..., blurriest: ..., best: ..."
 
 # %%
 print("your prediction:", your_prediction or "(none written: write one before you look!)")
-lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["objective"], **pix2pix_lab.SMOKE)
+lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["objective"], **LAB_SCALE)
 pix2pix_lab.print_lab("objective", lab_run, longer)
 fig = pix2pix_lab.picture_rows("objective", lab_run)
 
@@ -1084,7 +1085,7 @@ your_prediction = None   # e.g. "encoder-decoder: L1 ... worse, blurrier / as sh
 
 # %%
 print("your prediction:", your_prediction or "(none written: write one before you look!)")
-lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["generator"], **pix2pix_lab.SMOKE, previous=lab_run)
+lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["generator"], **LAB_SCALE, previous=lab_run)
 pix2pix_lab.print_lab("generator", lab_run, longer)
 fig = pix2pix_lab.picture_rows("generator", lab_run)
 
@@ -1121,7 +1122,7 @@ your_prediction = None   # e.g. "blurriest: ..., lowest L1: ..., whole image bet
 
 # %%
 print("your prediction:", your_prediction or "(none written: write one before you look!)")
-lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["patch"], **pix2pix_lab.SMOKE, previous=lab_run)
+lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["patch"], **LAB_SCALE, previous=lab_run)
 pix2pix_lab.print_lab("patch", lab_run, longer)
 fig = pix2pix_lab.picture_rows("patch", lab_run)
 

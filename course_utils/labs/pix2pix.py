@@ -37,7 +37,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from course_utils import config, inference, metrics, models, results, train
+from course_utils import inference, metrics, models, results, train
 from course_utils.counts import positive_int
 from course_utils.layers import conv_block, init
 
@@ -280,7 +280,6 @@ def run_lab(variants: Sequence[Variant] = VARIANTS, image_size: int = SMOKE["ima
     scored as the variant ``"mean image"``. With ``previous`` (an earlier result at the same
     settings) the variants it holds are not trained again, and the result holds both.
     """
-    steps = config.cut_steps(steps)   # COURSE_STEPS (make check-full) cuts the full profile's runs
     settings = {"image_size": image_size, "filters": filters, "steps": steps, "seed": seed}
     if previous is not None:
         if previous["settings"] != settings:
