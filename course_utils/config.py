@@ -42,6 +42,10 @@ REPO_ROOT: Path | None = (
     else None
 )
 
+#: Optimizer steps in one epoch of horse2zebra at batch 1: its larger domain holds 1,334 zebras
+#: (TFDS ``cycle_gan/horse2zebra``). The CycleGAN trainer's schedule and the cost estimates count in it.
+HORSE2ZEBRA_EPOCH_STEPS = 1334
+
 #: The copy of ``data/`` that travels inside the wheel (pyproject.toml maps the repository's
 #: ``data/`` folder onto the subpackage ``course_utils.shipped_data``).
 PACKAGED_DATA = Path(__file__).resolve().parent / "shipped_data"

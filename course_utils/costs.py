@@ -31,8 +31,8 @@ SHIPPED_DIGITS = 3000
 #: Assumed least time of one training step on a GPU, whatever its FLOPs: launching the few hundred
 #: kernels of a GAN step. Small steps (the capstone's 64x64 at batch 1) are bound by it, not by FLOPs.
 ASSUMED_STEP_OVERHEAD_SECONDS = 0.01
-#: Steps in one horse2zebra epoch at batch 1: the larger domain, 1,334 zebras (TFDS cycle_gan).
-HORSE2ZEBRA_EPOCH = 1334
+#: Steps in one horse2zebra epoch at batch 1 (config.HORSE2ZEBRA_EPOCH_STEPS).
+HORSE2ZEBRA_EPOCH = config.HORSE2ZEBRA_EPOCH_STEPS
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import inference, losses
+from course_utils.config import HORSE2ZEBRA_EPOCH_STEPS
 from course_utils.counts import positive_int
 from course_utils.images import ssim_fits, tile, to_unit
 
@@ -696,7 +697,7 @@ class CycleGAN(Trainer):
                 dx_optimizer: keras.optimizers.Optimizer | None = None,
                 dy_optimizer: keras.optimizers.Optimizer | None = None, loss_form: str = "lsgan",
                 learning_rate: float | keras.optimizers.schedules.LearningRateSchedule | None = None,
-                steps_per_epoch: int = 1334, jit_compile: bool = False, loss_scaling: bool = True,
+                steps_per_epoch: int = HORSE2ZEBRA_EPOCH_STEPS, jit_compile: bool = False, loss_scaling: bool = True,
                 **kwargs: Any) -> None:
         lr = cyclegan_schedule(steps_per_epoch) if learning_rate is None else learning_rate
 
