@@ -287,25 +287,33 @@ def test_a_rerun_gives_the_same_grades(graded_class, tmp_path):
     assert again == {k: rows[k] for k in again}
 
 
+def grade_cells(d_source: str, g_source: str, limits, first: str = "", last: str = "") -> dict:
+    """Grade a notebook of lesson 01's two loss exercises (``first`` and ``last`` cells around them);
+    every other exercise of the lesson is missing from it, and nothing else is noted."""
+    sources = [first, d_source, 'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)',
+               g_source, 'generator_loss = exercises.check("01.generator_loss", generator_loss)', last]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources if s]
+    keys, points = grade.lesson_keys("01")
+    results, notes = grade.grade_notebook(nb, keys, points, limits, {})
+    assert all(results[k].status == "missing" for k in OTHER_01) and notes == []
+    return results
+
+
 @pytest.mark.slow
 def test_an_endless_loop_costs_only_its_exercise_and_a_new_kernel_grades_the_next(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in [
-        "from course_utils import exercises, losses\nimport tensorflow as tf",
+    results = grade_cells(
         "def discriminator_loss(r, f):\n    import time\n    while True:\n        time.sleep(1)",
-        'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)',
         "def generator_loss(fake_logits):\n    return losses.bce_with_logits(tf.ones_like(fake_logits), fake_logits)",
-        'generator_loss = exercises.check("01.generator_loss", generator_loss)']]
-    keys, points = grade.lesson_keys("01")
+        limits := grade.Limits(exercise_seconds=30, notebook_seconds=600, memory_gb=6),
+        first="from course_utils import exercises, losses\nimport tensorflow as tf")
     # The loop sleeps until the limit; the one-line generator_loss and its check take well under a second
     # here, so 30 s holds on a machine many times slower (kernel start-up and imports are not counted in it).
-    limits = grade.Limits(exercise_seconds=30, notebook_seconds=600, memory_gb=6)
-    results, notes = grade.grade_notebook(nb, keys, points, limits, {})
     assert results["01.discriminator_loss"].status == "time limit"
     assert results["01.discriminator_loss"].message.startswith(
         "did not finish within the time limit (30 s per exercise, 600 s per notebook): look for a loop")
     assert results["01.generator_loss"].status == "passed" and results["01.generator_loss"].points == 1
-    assert all(results[k].status == "missing" for k in OTHER_01) and notes == []
+    keys, points = grade.lesson_keys("01")
     subs = [grade.Submission("loop", None, "loop.ipynb")]
     subs[0].results = results
     grade_report.write(tmp_path, subs, keys, points, "01", limits)
@@ -318,21 +326,15 @@ def test_an_endless_loop_costs_only_its_exercise_and_a_new_kernel_grades_the_nex
 
 @pytest.mark.slow
 def test_memory_and_a_dying_kernel_cost_only_their_exercise():
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in [
+    results = grade_cells(
         "def discriminator_loss(r, f):\n    hoard = [bytearray(2**28) for _ in range(100)]   # 25 GB\n    return 0",
-        'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)',
         "def generator_loss(f):\n    import ctypes\n    return ctypes.string_at(0)   # a crash",
-        'generator_loss = exercises.check("01.generator_loss", generator_loss)',
-        "def later(f):\n    return generator_loss(f)"]]
-    keys, points = grade.lesson_keys("01")
-    limits = grade.Limits(exercise_seconds=60, notebook_seconds=300, memory_gb=2)
-    results, notes = grade.grade_notebook(nb, keys, points, limits, {})
+        grade.Limits(exercise_seconds=60, notebook_seconds=300, memory_gb=2),
+        last="def later(f):\n    return generator_loss(f)")
     assert results["01.discriminator_loss"].status == "failed"
     assert "raised MemoryError" in results["01.discriminator_loss"].message
     assert results["01.generator_loss"].status == "kernel died"
     assert results["01.generator_loss"].message.startswith("the kernel died while this ran: a crash, or memory")
-    assert all(results[k].status == "missing" for k in OTHER_01) and notes == []
 
 
 def test_report_rows_are_sorted_and_file_names_safe(tmp_path):
