@@ -542,13 +542,22 @@ print(BENCH_LABEL, "batch:", [tuple(t.shape) for t in bench_batch])
 # The three trainers, each with its step wrapped in `tf.function` (XLA when asked). Under the mixed
 # policy the trainer picks its optimizer by itself: a `LossScaleOptimizer` for float16, a plain one
 # for bfloat16.
+#
+# **Full profile without a GPU:** only float32 is timed. A CPU without bfloat16 instructions
+# emulates the 16-bit step (slower than float32, and minutes per step at 256x256), and compiling the
+# 256-px step with XLA takes minutes too; neither figure would say anything about a GPU. The
+# payoff run below then uses float32.
 
 # %%
 variants = {"float32": ("float32", False), f"mixed {MIXED[6:]}": (MIXED, False), "XLA": ("float32", True)}
+TIMED = list(variants) if gpus or cfg.is_smoke else ["float32"]   # full profile on a CPU: float32 only
 trainers, steps = {}, {}
 for name, (policy, xla) in variants.items():
     trainers[name], bench_nets = bench_trainer(policy, xla)
-    steps[name] = tf.function(trainers[name].train_step, jit_compile=xla)
+    if name in TIMED:
+        steps[name] = tf.function(trainers[name].train_step, jit_compile=xla)
+if len(TIMED) < len(variants):
+    print(f"No GPU in the full profile: timing {', '.join(TIMED)} only (see above); the other trainers are built, not timed.")
 opt = next(iter(trainers[f"mixed {MIXED[6:]}"].optimizers.values()))
 print(f"under {MIXED} the trainer uses {type(opt).__name__}",
       "(loss scaling on)" if isinstance(opt, keras.optimizers.LossScaleOptimizer) else "(no loss scaling needed)")
@@ -618,7 +627,7 @@ plotting.plot_step_times(dict(rows), f"{BENCH_LABEL} training step on {DEVICE or
 # on a shared machine, so a close race can go either way from one run to the next.
 
 # %%
-finish = {name: timings[name].first_call_seconds + cfg.payoff_steps * timings[name].median for name in variants}
+finish = {name: timings[name].first_call_seconds + cfg.payoff_steps * timings[name].median for name in TIMED}
 PAYOFF_VARIANT = min(finish, key=finish.get)
 PAYOFF_POLICY, PAYOFF_XLA = variants[PAYOFF_VARIANT]     # e.g. ("mixed_float16", False) on a T4
 for name, seconds in finish.items():
