@@ -72,3 +72,20 @@ def test_lesson_04_times_only_float32_at_256px_on_a_cpu():
     assert timed([], is_smoke=False) == ["float32"]
     assert timed([], is_smoke=True) == list(variants) == timed(["GPU:0"], is_smoke=False)
     assert "for name in TIMED}" in text            # the payoff run chooses among the timed versions only
+
+
+def test_ci_runs_the_full_profile_of_the_lessons_with_their_own_branches():
+    # Issue 21: CI must run the cut full profile at least where it leaves the smoke profile's code:
+    # lesson 01's MNIST loader, 02's facades download and 03's TFDS horse2zebra; and make test first.
+    root = Path(__file__).resolve().parent.parent
+    ci = root / ".ci" / "run"
+    if not ci.is_file():
+        pytest.skip("no .ci/run here: colab-check runs the tests from a copy without the repository's build files")
+    lines = [ln.strip() for ln in ci.read_text().splitlines() if not ln.strip().startswith("#")]
+    full = [ln for ln in lines if ln.startswith("make check-full")]
+    assert len(full) == 1, full
+    named = re.search(r'FULL_LESSONS="([^"]+)"', full[0]).group(1).split()
+    for lesson in ("01_gan_basics", "02_pix2pix", "03_cyclegan"):
+        assert f"notebooks/{lesson}.ipynb" in named, (lesson, named)
+    assert all((root / path).is_file() for path in named), named
+    assert lines.index("make test") < lines.index(full[0])
