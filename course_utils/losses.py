@@ -60,9 +60,24 @@ def bce_with_logits(labels, logits):
 # ---------------------------------------------------------------------------
 # Adversarial losses
 # ---------------------------------------------------------------------------
-def bce_discriminator_loss(real_logits, fake_logits):
-    """BCE: label real outputs 1 and fake outputs 0, and add the two means."""
-    return bce_with_logits(1.0, real_logits) + bce_with_logits(0.0, fake_logits)
+def check_real_label(real_label: float) -> float:
+    """Return ``real_label`` if it is in (0.5, 1]; otherwise a ``ValueError`` that says what it is for.
+
+    1 is the plain loss. Slightly less, e.g. 0.9, is *one-sided label smoothing* (Salimans et al.
+    2016, sec. 3.4): the discriminator is asked for 90 % confidence on real images, never 100 %,
+    so it cannot grow its real logits without bound, and the fakes' label stays 0.
+    """
+    label = float(real_label)
+    if not 0.5 < label <= 1.0:
+        raise ValueError(f"real_label must be in (0.5, 1]: 1 for the plain loss, about 0.9 for one-sided label "
+                         f"smoothing (Salimans et al. 2016); got {real_label!r}. At 0.5 or below the discriminator "
+                         f"would be taught that real images are no more real than fakes.")
+    return label
+
+
+def bce_discriminator_loss(real_logits, fake_logits, real_label: float = 1.0):
+    """BCE: label real outputs ``real_label`` (1, or 0.9 smoothed) and fake outputs 0, and add the two means."""
+    return bce_with_logits(check_real_label(real_label), real_logits) + bce_with_logits(0.0, fake_logits)
 
 
 def bce_generator_loss(fake_logits):
@@ -70,10 +85,10 @@ def bce_generator_loss(fake_logits):
     return bce_with_logits(1.0, fake_logits)
 
 
-def lsgan_discriminator_loss(real_logits, fake_logits):
-    """Least squares: push real outputs to 1 and fake outputs to 0."""
+def lsgan_discriminator_loss(real_logits, fake_logits, real_label: float = 1.0):
+    """Least squares: push real outputs to ``real_label`` (1 unless smoothed) and fake outputs to 0."""
     real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
-    return ops.mean(ops.square(real_logits - 1.0)) + ops.mean(ops.square(fake_logits))
+    return ops.mean(ops.square(real_logits - check_real_label(real_label))) + ops.mean(ops.square(fake_logits))
 
 
 def lsgan_generator_loss(fake_logits):
@@ -81,10 +96,13 @@ def lsgan_generator_loss(fake_logits):
     return ops.mean(ops.square(_f32(fake_logits) - 1.0))
 
 
-def discriminator_loss(real_logits, fake_logits, form: str = "bce", halve: bool = False):
-    """The discriminator's loss in ``form`` ``"bce"`` or ``"lsgan"``; multiplied by 0.5 if ``halve``."""
+def discriminator_loss(real_logits, fake_logits, form: str = "bce", halve: bool = False, real_label: float = 1.0):
+    """The discriminator's loss in ``form`` ``"bce"`` or ``"lsgan"``; multiplied by 0.5 if ``halve``.
+
+    ``real_label`` below 1 smooths the real images' target (one-sided: the fakes' stays 0).
+    """
     loss = (bce_discriminator_loss if check_form(form) == "bce" else lsgan_discriminator_loss)(
-        real_logits, fake_logits)
+        real_logits, fake_logits, real_label)
     return 0.5 * loss if halve else loss
 
 

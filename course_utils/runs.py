@@ -536,6 +536,8 @@ def step_settings(trainer: Trainer) -> dict[str, Any]:
     for attr in ("l1_weight", "cycle_weight", "identity_weight", "latent_dim"):
         if hasattr(trainer, attr):
             out[attr] = getattr(trainer, attr)
+    if getattr(trainer, "real_label", 1.0) != 1.0:     # GAN's label smoothing; absent when off, as in older runs
+        out["real_label"] = trainer.real_label
     for attr in ("pool_x", "pool_y"):
         if hasattr(trainer, attr):
             out[f"{attr}_size"] = getattr(trainer, attr).pool_size

@@ -79,12 +79,14 @@ def _update(tape: tf.GradientTape, loss: tf.Tensor, network: keras.Model,
 
 def gan_train_step(generator: keras.Model, discriminator: keras.Model,
                    g_opt: keras.optimizers.Optimizer, d_opt: keras.optimizers.Optimizer,
-                   real: tf.Tensor, noise: tf.Tensor, loss_form: str = "bce") -> dict[str, tf.Tensor]:
+                   real: tf.Tensor, noise: tf.Tensor, loss_form: str = "bce",
+                   real_label: float = 1.0) -> dict[str, tf.Tensor]:
     """One DCGAN step as the TensorFlow tutorial writes it (the :class:`GAN` trainer's step).
 
     The generator turns ``noise`` into fakes, the discriminator scores real and fake images,
     and two tapes watch it all; then each network takes one gradient step on its own loss. The
-    discriminator loss is *not* halved, as in the tutorial.
+    discriminator loss is *not* halved, as in the tutorial. ``real_label`` 0.9 instead of 1 is
+    one-sided label smoothing (:func:`course_utils.losses.check_real_label`); the tutorial uses 1.
 
     Returns ``{"d_loss", "g_loss"}`` (float32 scalars, before the update).
     """
@@ -93,7 +95,7 @@ def gan_train_step(generator: keras.Model, discriminator: keras.Model,
         real_logits = discriminator(real, training=True)
         fake_logits = discriminator(fake, training=True)
         g_loss = losses.generator_loss(fake_logits, loss_form)
-        d_loss = losses.discriminator_loss(real_logits, fake_logits, loss_form)
+        d_loss = losses.discriminator_loss(real_logits, fake_logits, loss_form, real_label=real_label)
     _update(g_tape, g_loss, generator, g_opt)
     _update(d_tape, d_loss, discriminator, d_opt)
     return {"d_loss": d_loss, "g_loss": g_loss}
@@ -511,6 +513,8 @@ class GAN(Trainer):
         latent_dim: length of the noise vector (default: read from the generator's input).
         seed: seeds the noise the trainer draws (``keras.random.SeedGenerator``); ``None`` for a
             fresh seed each time.
+        real_label: the discriminator's target on real images: 1 (the tutorial's) or about 0.9,
+            one-sided label smoothing (Salimans et al. 2016; the course's reference DCGAN uses it).
 
     ``compile(g_optimizer=None, d_optimizer=None, loss_form="bce", jit_compile=False)``:
     default optimizers Adam(1e-4) as in the DCGAN tutorial.
@@ -525,8 +529,9 @@ class GAN(Trainer):
     takes_seed = True
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int | None = None,
-                 seed: int | None = None, name: str = "gan"):
+                 seed: int | None = None, real_label: float = 1.0, name: str = "gan"):
         super().__init__({"generator": generator, "discriminator": discriminator}, name=name)
+        self.real_label = losses.check_real_label(real_label)
         inferred = generator.input_shape[-1]
         self.latent_dim = int(latent_dim if latent_dim is not None else inferred)
         if inferred is not None and self.latent_dim != inferred:
@@ -553,7 +558,8 @@ class GAN(Trainer):
         noise = self.sample_noise(tf.shape(real)[0])
         opts = self.optimizers
         return self._record(gan_train_step(self.generator, self.discriminator, opts["generator"],
-                                           opts["discriminator"], real, noise, self.loss_form))
+                                           opts["discriminator"], real, noise, self.loss_form,
+                                           self.real_label))
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         real = _first(data)

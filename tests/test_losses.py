@@ -42,6 +42,31 @@ def test_bce_discriminator_and_generator_losses():
     assert f(losses.generator_loss(fake, "bce")) == pytest.approx(g_expected, rel=1e-6)
 
 
+def test_one_sided_label_smoothing_by_hand():
+    # Real target 0.9: per element -0.9 log s(l) - 0.1 log(1 - s(l)) = 0.9 softplus(-l) + 0.1 softplus(l);
+    # the fakes' target stays 0 (one-sided, Salimans et al. 2016).
+    real = np.array([[3.0], [1.0]], "float32")
+    fake = np.array([[-2.0], [0.0]], "float32")
+    sp = lambda x: math.log1p(math.exp(x))
+    real_part = (0.9 * sp(-3) + 0.1 * sp(3) + 0.9 * sp(-1) + 0.1 * sp(1)) / 2
+    fake_part = (sp(-2) + sp(0)) / 2
+    assert f(losses.discriminator_loss(real, fake, "bce", real_label=0.9)) == pytest.approx(real_part + fake_part, rel=1e-6)
+    assert f(losses.bce_discriminator_loss(real, fake, 1.0)) == pytest.approx(f(losses.bce_discriminator_loss(real, fake)))
+    # The smoothed loss no longer rewards an ever larger real logit: its minimum is at logit(0.9) = log 9.
+    at = lambda l: f(losses.bce_discriminator_loss(np.array([l], "float32"), np.array([-50.0], "float32"), 0.9))
+    assert at(math.log(9)) < at(math.log(9) + 1) and at(math.log(9)) < at(math.log(9) - 1)
+    assert at(math.log(9) + 5) > at(math.log(9))
+    # least squares: (1.5 - 0.9)^2, (0.5 - 0.9)^2 -> (0.36 + 0.16) / 2 = 0.26; fakes 0.10 as below
+    assert f(losses.lsgan_discriminator_loss(np.array([1.5, 0.5], "float32"), np.array([0.2, -0.4], "float32"),
+                                             0.9)) == pytest.approx(0.36, rel=1e-6)
+
+
+@pytest.mark.parametrize("label", [0.5, 0.0, 1.1, -1.0])
+def test_a_real_label_outside_half_to_one_is_refused_with_its_purpose(label):
+    with pytest.raises(ValueError, match="one-sided label smoothing"):
+        losses.discriminator_loss(np.zeros(2), np.zeros(2), real_label=label)
+
+
 def test_lsgan_losses_hand_computed():
     real = np.array([1.5, 0.5], "float32")    # (0.5^2 + 0.5^2) / 2 = 0.25
     fake = np.array([0.2, -0.4], "float32")   # (0.04 + 0.16) / 2 = 0.10

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import data, inference, models, recipes, train
+from course_utils import data, inference, models, recipes, runs, train
 
 #: Mechanics run at 16x16 with 4 filters (tracing cost grows with layers, so the nets stay shallow);
 #: the learning tests use the shipped data at 32x32 with 8 filters.
@@ -353,6 +353,24 @@ def test_gan_losses_by_hand():
     assert values(out) == pytest.approx({"d_loss": softplus(-4) + softplus(2), "g_loss": softplus(-2)}, rel=1e-6)
     out = gan_losses(generator, discriminator, real, noise, "lsgan")
     assert values(out) == pytest.approx({"d_loss": (4 - 1) ** 2 + 2 ** 2, "g_loss": (2 - 1) ** 2}, rel=1e-6)
+
+
+def test_gan_step_and_trainer_smooth_the_real_label_only():
+    generator, discriminator = constant_gan()
+    real, noise = np.ones((1, 2, 2, 1), "float32"), np.zeros((1, 2), "float32")   # real logit 4, fake logit 2
+    out = train.gan_train_step(generator, discriminator, *frozen(2), real, noise, "bce", real_label=0.9)
+    assert values(out) == pytest.approx({"d_loss": 0.9 * softplus(-4) + 0.1 * softplus(4) + softplus(2),
+                                         "g_loss": softplus(-2)}, rel=1e-6)   # G's target stays 1
+    trainer = train.GAN(generator, discriminator, real_label=0.9)
+    trainer.compile(*frozen(2))
+    logs = trainer.train_on_batch(real, return_dict=True)
+    assert logs["d_loss"] == pytest.approx(0.9 * softplus(-4) + 0.1 * softplus(4) + softplus(2), rel=1e-6)
+    assert runs.step_settings(trainer)["real_label"] == 0.9
+    plain = train.GAN(*constant_gan())
+    plain.compile(*frozen(2))
+    assert "real_label" not in runs.step_settings(plain)    # runs saved before the option resume unchanged
+    with pytest.raises(ValueError, match="real_label"):
+        train.GAN(*constant_gan(), real_label=1.5)
 
 
 def test_pix2pix_losses_by_hand():
