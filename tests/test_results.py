@@ -178,8 +178,9 @@ def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name
     elif name == "dcgan":
         got, want = measured["generator"], recorded["generator"]
         assert got["confident"] == pytest.approx(want["confident"], abs=0.01)
-        # The issue's target is 80 %; measured 62.4 % after 3,000 steps (docs/results.md says why).
-        assert got["confident"] >= 0.55 and got["classes"] == 10
+        # The issue's target is 80 %. Measured: 79.4 % after 20,000 steps with one-sided label smoothing,
+        # shipping the weight average (the last weights: 79.1 %); 62.4 % after 3,000 plain steps before.
+        assert got["confident"] >= 0.75 and got["classes"] == 10
         assert measured["untrained"]["confident"] < 0.2
     elif name == "pix2pix":
         for key in ("l1", "psnr", "ssim"):
@@ -189,10 +190,11 @@ def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name
         for way in ("AtoB", "BtoA"):
             assert measured["generator"][way] == pytest.approx(recorded["generator"][way], rel=2e-3)
             assert measured["speckle"][way] == pytest.approx(recorded["speckle"][way], rel=2e-3)
-            # Measured (2,500 steps at 1e-3, transposed convs): 0.097 / 0.089 (0.19 x / 0.18 x doing
-            # nothing), speckle 1.23 / 1.09. Issue 20 asks <= 0.07 and <= 1.2: not reached (docs/results.md).
-            assert measured["generator"][way] <= 0.2 * measured["identity"][way]
-            assert measured["speckle"][way] <= 1.25
+            # Measured (64 px, 5,000 steps at 1e-3, transposed convs): 0.0716 / 0.0731 (0.14 x / 0.15 x
+            # doing nothing), speckle 0.46 / 0.45 (smoother than the truth); at 32 px and 2,500 steps it was
+            # 0.097 / 0.089, speckle 1.23 / 1.09. Issue 20 asks <= 0.07 (not reached by 0.002-0.003) and <= 1.2.
+            assert measured["generator"][way] <= 0.075
+            assert 0.3 <= measured["speckle"][way] <= 1.2
 
 
 # ---------------------------------------------------------------------------
