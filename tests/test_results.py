@@ -166,6 +166,27 @@ def test_reference_weights_are_small_and_every_file_is_listed():
     assert sum((folder / name).stat().st_size for name in listed) < 25e6
 
 
+def test_the_reference_dcgans_weight_average_follows_its_network_by_the_formula():
+    from pathlib import Path
+    scripts = Path(__file__).resolve().parent.parent / "scripts"
+    if not (scripts / "make_reference_models.py").is_file():
+        pytest.skip("no scripts/ here: colab-check runs the tests from a copy without them")
+    sys.path.insert(0, str(scripts))
+    try:
+        import make_reference_models
+    finally:
+        sys.path.remove(str(scripts))
+    net = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    average = make_reference_models.WeightAverage(net, decay=0.5)
+    net.layers[0].kernel.assign(np.ones((2, 1), "float32"))
+    net.layers[0].bias.assign(np.array([4.0], "float32"))
+    average.on_train_batch_end(0)            # 0.5 * 0 + 0.5 * 1 = 0.5; bias 2
+    average.on_train_batch_end(1)            # 0.5 * 0.5 + 0.5 * 1 = 0.75; bias 3
+    kernel, bias = average.average.get_weights()
+    assert np.allclose(kernel, 0.75) and np.allclose(bias, 3.0)
+    assert np.allclose(net.get_weights()[0], 1.0)      # the trained network itself is left alone
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["digit_classifier", "dcgan", "pix2pix", "cyclegan"])
 def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name):
