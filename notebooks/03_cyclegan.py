@@ -1251,10 +1251,11 @@ ref_size = reference_nets["generator_g"].input_shape[1]              # the refer
 print(f"reference: {ref_size}x{ref_size} px, {reference['steps']:,} steps, {reference['seconds_training'] / 60:.0f} min, "
       f"{reference['settings']['schedule']}, upsample={reference['settings']['upsample']!r}")
 ref_scores = reference["metrics"]
-for way in ("AtoB", "BtoA"):
-    mine = judged["generator"][way] if cfg.dataset == "shipped" else float("nan")
-    print(f"{way}: doing nothing {ref_scores['identity'][way]:.3f} | our run {mine:.3f} | "
-          f"reference {ref_scores['generator'][way]:.3f} (speckle ratio {ref_scores['speckle'][way]:.2f})")
+for way in ("AtoB", "BtoA"):   # each beside doing nothing at its own size
+    mine, mine_nothing = ((judged["generator"][way], judged["identity"][way]) if cfg.dataset == "shipped"
+                          else (float("nan"), float("nan")))
+    print(f"{way}: our run {mine:.3f} (doing nothing {mine_nothing:.3f}) | reference {ref_scores['generator'][way]:.3f} "
+          f"(doing nothing {ref_scores['identity'][way]:.3f}, speckle ratio {ref_scores['speckle'][way]:.2f})")
 if cfg.dataset == "shipped":
     ref_x, _ = results.unpaired_split("test", ref_size)                   # the same test images at its size
     ref_gx = inference.translate(reference_nets["generator_g"], ref_x[:3])
