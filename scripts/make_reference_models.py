@@ -21,6 +21,7 @@ test re-measures every metric from the files and compares it with the manifest.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -38,7 +39,7 @@ from course_utils import config, recipes, results, train  # noqa: E402
 from course_utils.files import file_sha256  # noqa: E402
 
 #: Training steps of each reference (each well under 40 minutes on 2 CPU cores).
-STEPS = {"dcgan": 20000, "pix2pix": 6000, "cyclegan": 7500}
+STEPS = {"dcgan": 20000, "pix2pix": 6000, "cyclegan": 10000}
 #: The reference DCGAN's target for real digits: one-sided label smoothing (Salimans et al. 2016), the
 #: one training change it makes to lesson 01's step. Measured, seed 0, 1,000 samples judged: with 1 the
 #: share of recognisable digits rose from 47 % (1,500 steps) to 72.5 % (9,000); with 0.9, 54 % to 77 %
@@ -47,6 +48,28 @@ DCGAN_REAL_LABEL = 0.9
 #: The reference DCGAN ships an exponential moving average of its generator's weights (Yazici et al.
 #: 2019, arXiv 1806.04498), updated after every step with this decay; 0 ships the last weights.
 DCGAN_AVERAGE_DECAY = 0.999
+
+
+#: The reference DCGAN's discriminator width (its generator is 4x wider, as the tutorial's); None keeps
+#: lesson 01's smoke width (16).
+DCGAN_DISCRIMINATOR_FILTERS: int | None = None
+
+
+class JudgeEvery(keras.callbacks.Callback):
+    """Print the share of recognisable digits every ``every`` steps (the generator and its average)."""
+
+    def __init__(self, generator: keras.Model, judge: keras.Model, every: int,
+                 average: keras.Model | None = None):
+        super().__init__()
+        self.generator, self.judge, self.every, self.average = generator, judge, every, average
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if (batch + 1) % self.every:
+            return
+        shares = {"last": results.dcgan_results(self.generator, self.judge)["generator"]["confident"]}
+        if self.average is not None:
+            shares["average"] = results.dcgan_results(self.average, self.judge)["generator"]["confident"]
+        print(f"step {batch + 1}: recognisable {shares}", flush=True)
 
 
 class WeightAverage(keras.callbacks.Callback):
@@ -76,7 +99,8 @@ class WeightAverage(keras.callbacks.Callback):
 CYCLEGAN_UPSAMPLE = "transpose"
 #: The reference CycleGAN's image size: twice lesson 03's smoke size. At 32 px three pixels in four lie
 #: on an edge of the scene, and every CycleGAN we trained there stopped near 0.09 error to the true
-#: translation; at 64 px, 2,500 steps reached 0.080 / 0.082, 7,500 steps 0.066 / 0.070 (docs/results.md, issue 20).
+#: translation; at 64 px, 2,500 steps reached 0.080 / 0.082, 7,500 steps 0.066 / 0.070 and 10,000 steps
+#: (shipped) 0.061 / 0.064 (docs/results.md, issue 20).
 CYCLEGAN_IMAGE_SIZE = 64
 ORDER = ("digit_classifier", "dcgan", "pix2pix", "cyclegan")
 
@@ -89,15 +113,19 @@ def _record(model: keras.Model, builder: str, kwargs: dict[str, Any], folder: Pa
             "bytes": path.stat().st_size, "params": int(model.count_params())}
 
 
-def digit_classifier(folder: Path) -> dict[str, Any]:
+def digit_classifier(folder: Path, seed: int | None = None, also_average: tuple[float, ...] = ()) -> dict[str, Any]:
     classifier = results.train_digit_classifier(epochs=8, seed=0, verbose=2)
     files = {"classifier": _record(classifier, "digit_classifier", {}, folder, "digit_classifier")}
     return {"files": files, "steps": None, "settings": {"epochs": 8, "batch_size": 64, "optimizer": "Adam(1e-3)",
                                                         "train_images": 3000 - results.DIGIT_TEST}}
 
 
-def dcgan(folder: Path) -> dict[str, Any]:
-    cfg = config.GanBasicsConfig.smoke()
+def dcgan(folder: Path, seed: int | None = None, also_average: tuple[float, ...] = (),
+          discriminator_filters: int | None = None) -> dict[str, Any]:
+    cfg = _seeded(config.GanBasicsConfig.smoke(), seed)
+    width = discriminator_filters or DCGAN_DISCRIMINATOR_FILTERS
+    if width:
+        cfg = dataclasses.replace(cfg, discriminator_filters=width, generator_filters=4 * width)
     # The recipe's DCGAN is 4x wider in its generator than in its discriminator, as the tutorial's.
     if cfg.generator_filters != 4 * cfg.discriminator_filters:
         raise ValueError(f"GanBasicsConfig.smoke() has generator_filters={cfg.generator_filters} and "
@@ -112,7 +140,11 @@ def dcgan(folder: Path) -> dict[str, Any]:
                                     seed=cfg.seed, real_label=DCGAN_REAL_LABEL)
     ds = recipes.training_dataset("gan", "shipped", image_size=28, batch_size=cfg.batch_size, seed=cfg.seed)
     averaging = [WeightAverage(networks["generator"], DCGAN_AVERAGE_DECAY)] if DCGAN_AVERAGE_DECAY else []
-    trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=STEPS["dcgan"], verbose=2, callbacks=averaging)
+    others = [WeightAverage(networks["generator"], d) for d in also_average]   # judged for the record only
+    judge = results.load_reference("digit_classifier", folder)[0]["classifier"]
+    progress = [JudgeEvery(networks["generator"], judge, 2500, averaging[0].average if averaging else None)]
+    trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=STEPS["dcgan"], verbose=2,
+                callbacks=averaging + others + progress)
     settings = {**_settings(cfg, ("latent_dim", "generator_filters", "discriminator_filters", "batch_size",
                                   "learning_rate", "beta_1", "seed")),
                 "real_label": DCGAN_REAL_LABEL, "weight_average_decay": DCGAN_AVERAGE_DECAY}
@@ -121,12 +153,16 @@ def dcgan(folder: Path) -> dict[str, Any]:
         judge = results.load_reference("digit_classifier", folder)[0]["classifier"]
         settings["last_weights_confident"] = results.dcgan_results(shipped, judge)["generator"]["confident"]
         shipped = averaging[0].average
+    if others:
+        judge = results.load_reference("digit_classifier", folder)[0]["classifier"]
+        settings["other_averages_confident"] = {
+            str(o.decay): results.dcgan_results(o.average, judge)["generator"]["confident"] for o in others}
     files = {"generator": _record(shipped, "dcgan_generator", kwargs, folder, "dcgan_generator")}
     return {"files": files, "steps": STEPS["dcgan"], "settings": settings}
 
 
-def pix2pix(folder: Path) -> dict[str, Any]:
-    cfg = config.Pix2PixConfig.smoke()
+def pix2pix(folder: Path, seed: int | None = None, also_average: tuple[float, ...] = ()) -> dict[str, Any]:
+    cfg = _seeded(config.Pix2PixConfig.smoke(), seed)
     kwargs = {"image_size": cfg.image_size, "filters": cfg.filters}
     networks = recipes.build_networks("pix2pix", **kwargs)
     trainer = recipes.build_trainer("pix2pix", networks, learning_rate=cfg.learning_rate, beta_1=cfg.beta_1,
@@ -139,8 +175,8 @@ def pix2pix(folder: Path) -> dict[str, Any]:
             "batch_size", "learning_rate", "beta_1", "l1_weight", "seed"))}
 
 
-def cyclegan(folder: Path) -> dict[str, Any]:
-    cfg = config.CycleGanConfig.smoke()
+def cyclegan(folder: Path, seed: int | None = None, also_average: tuple[float, ...] = ()) -> dict[str, Any]:
+    cfg = _seeded(config.CycleGanConfig.smoke(), seed)
     kwargs = {"image_size": CYCLEGAN_IMAGE_SIZE, "n_blocks": cfg.n_blocks, "filters": cfg.filters,
               "upsample": CYCLEGAN_UPSAMPLE}
     networks = recipes.build_networks("cyclegan", **kwargs)
@@ -162,11 +198,16 @@ def cyclegan(folder: Path) -> dict[str, Any]:
             "schedule": f"constant {steps // 2} steps, then linear decay to 0 over {steps - steps // 2}"}}
 
 
+def _seeded(cfg: Any, seed: int | None) -> Any:
+    """The lesson's smoke config, with another seed when one is asked for (to measure seed noise)."""
+    return cfg if seed is None else dataclasses.replace(cfg, seed=seed)
+
+
 def _settings(cfg: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {n: getattr(cfg, n) for n in names}
 
 
-BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
+BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "digit_classifier": digit_classifier, "dcgan": dcgan, "pix2pix": pix2pix, "cyclegan": cyclegan}
 
 
@@ -174,15 +215,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=ORDER, default=list(ORDER), help="train only these")
     parser.add_argument("--out", type=Path, default=results.reference_dir(), help="the folder (data/reference)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="train with this seed instead of the lesson's (for seed-to-seed spread; use with --out)")
+    parser.add_argument("--dcgan-width", type=int, default=None,
+                        help="DCGAN: the discriminator's width (the generator's is 4x; "
+                             "default DCGAN_DISCRIMINATOR_FILTERS)")
+    parser.add_argument("--also-average", nargs="*", type=float, default=[],
+                        help="DCGAN: also judge weight averages with these decays (recorded, not shipped)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     manifest_path = args.out / results.MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     for name in [n for n in ORDER if n in args.only]:
         print(f"== {name}", flush=True)
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(0 if args.seed is None else args.seed)
         start = time.time()
-        entry = BUILDERS[name](args.out)
+        extra = {"discriminator_filters": args.dcgan_width} if name == "dcgan" else {}
+        entry = BUILDERS[name](args.out, seed=args.seed, also_average=tuple(args.also_average), **extra)
         entry["seconds_training"] = round(time.time() - start, 1)
         manifest[name] = entry          # the DCGAN's score needs the judge recorded first
         _write(manifest_path, manifest)
