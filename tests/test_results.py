@@ -215,9 +215,10 @@ def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name
     elif name == "dcgan":
         got, want = measured["generator"], recorded["generator"]
         assert got["confident"] == pytest.approx(want["confident"], abs=0.01)
-        # The target is 80 %. Measured: 79.4 % after 20,000 steps with one-sided label smoothing,
-        # shipping the weight average (the last weights: 79.1 %); 62.4 % after 3,000 plain steps before.
-        assert got["confident"] >= 0.75 and got["classes"] == 10
+        # The target is 80 %. Measured: 82.8 % at twice the smoke widths after 10,000 steps with
+        # one-sided label smoothing, shipping the weight average (the last weights: 81.4 %); at the smoke
+        # widths 20,000 steps gave 79.4 % (seeds 1, 2: 78.7 %, 78.6 %); 3,000 plain steps 62.4 % before.
+        assert got["confident"] >= 0.80 and got["classes"] == 10
         assert measured["untrained"]["confident"] < 0.2
     elif name == "pix2pix":
         for key in ("l1", "psnr", "ssim"):
