@@ -41,7 +41,7 @@ help:
 	@echo "make grade SUBMISSIONS=folder-or.zip [LESSON=01] [GRADES=build/grades]   grade a class's notebooks"
 	@echo "make bench            measure step times, FLOP/s and input-pipeline speed (build/bench.json)"
 	@echo "make data             regenerate the shipped mini datasets in data/"
-	@echo "make reference-models retrain the reference weights in data/reference/ (about an hour on 2 cores)"
+	@echo "make reference-models retrain the reference weights in data/reference/ (about 1.5 hours on 2 cores)"
 	@echo "make colab-check      unit tests + every lesson under Colab's versions, installed from a wheel"
 	@echo "make release-check    offline checks before tagging a release (links, tag, wheel with data)"
 
