@@ -976,19 +976,21 @@ config.expect_quality(judged["generator"]["confident"] > judged["untrained"]["co
 
 # %% [markdown]
 # What would longer training give? The course ships a **reference** DCGAN, trained much longer on
-# the shipped digits, with two changes from our smoke run: its networks are **twice as wide** (half
-# the tutorial's widths), and its step smooths the real label, explained right after
-# (`data/reference/manifest.json` records the command, steps, time, settings and scores). Its
-# samples and its counts, beside ours:
+# the shipped digits. Its layers are the tutorial's at **half its widths** (the smoke profile uses a
+# quarter, the full profile all of them), its step smooths the real label (explained right after),
+# and it keeps a running average of its generator's weights, which is what ships.
+# `data/reference/manifest.json` records the command, steps, time, settings and scores. Its samples
+# and its counts, beside ours:
 
 # %%
 reference_nets, reference = results.load_reference("dcgan")
 reference_samples = reference_nets["generator"].predict(results.digit_noise(), verbose=0)   # (1000, 28, 28, 1)
 ref_score = results.digit_sample_scores(judge, reference_samples)
 reference_label = reference["settings"].get("real_label", 1.0)      # the discriminator's target on real digits
-reference_width = reference["settings"]["discriminator_filters"]    # ours: cfg.discriminator_filters
+reference_width = reference["settings"]["discriminator_filters"]    # 32: half the tutorial's 64
+assert 2 * reference_width == config.GanBasicsConfig().discriminator_filters   # what the words above say
 print(f"reference ({reference['steps']:,} steps, {reference['seconds_training'] / 60:.0f} min on a CPU, "
-      f"discriminator width {reference_width}, real label {reference_label}): "
+      f"discriminator width {reference_width} (ours {cfg.discriminator_filters}), real label {reference_label}): "
       f"{ref_score['confident']:.1%} recognisable, {ref_score['classes']} of 10 digits")
 print(f"our run ({step} steps): {judged['generator']['confident']:.1%} recognisable, "
       f"{judged['generator']['classes']} of 10 digits")
@@ -1037,10 +1039,11 @@ plt.show()
 # writes it so). The course's trainer takes it as an option: `train.GAN(generator, discriminator,
 # real_label=0.9)`.
 #
-# Smoothing alone was not enough. At the smoke profile's quarter widths, three seeds of the long run
-# all stopped a point or two short of the course's 80 % target; at twice those widths the same
-# recipe passed it in half the steps. Capacity matters once the run is long: the full profile trains
-# the tutorial's own widths. The figures are in docs/results.md.
+# Smoothing alone was not enough. At the smoke profile's quarter widths, long smoothed runs on
+# several seeds all levelled off just short of the course's target for recognisable digits; with the
+# widths doubled, the same recipe passed it in fewer steps. Once a run is long, **capacity** limits
+# it, which is one reason the full profile trains the tutorial's own widths. The seeds, the widths
+# and their figures are in docs/results.md.
 
 # %% [markdown]
 # ## 12. Mode collapse on a ring of eight Gaussians

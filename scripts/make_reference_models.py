@@ -57,6 +57,12 @@ DCGAN_AVERAGE_DECAY = 0.999
 DCGAN_DISCRIMINATOR_FILTERS: int | None = 32
 
 
+def _recognisable(generator: keras.Model, judge: keras.Model) -> float:
+    """The share of the 1,000 fixed samples the judge recognises (the manifest's ``confident``)."""
+    samples = generator.predict(results.digit_noise(generator.input_shape[-1]), verbose=0, batch_size=250)
+    return results.digit_sample_scores(judge, samples)["confident"]
+
+
 class JudgeEvery(keras.callbacks.Callback):
     """Print the share of recognisable digits every ``every`` steps (the generator and its average)."""
 
@@ -68,9 +74,9 @@ class JudgeEvery(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if (batch + 1) % self.every:
             return
-        shares = {"last": results.dcgan_results(self.generator, self.judge)["generator"]["confident"]}
+        shares = {"last": _recognisable(self.generator, self.judge)}
         if self.average is not None:
-            shares["average"] = results.dcgan_results(self.average, self.judge)["generator"]["confident"]
+            shares["average"] = _recognisable(self.average, self.judge)
         print(f"step {batch + 1}: recognisable {shares}", flush=True)
 
 
@@ -152,13 +158,10 @@ def dcgan(folder: Path, seed: int | None = None, also_average: tuple[float, ...]
                 "real_label": DCGAN_REAL_LABEL, "weight_average_decay": DCGAN_AVERAGE_DECAY}
     shipped = networks["generator"]
     if averaging:   # the last weights' score, for the record; the average is what ships
-        judge = results.load_reference("digit_classifier", folder)[0]["classifier"]
-        settings["last_weights_confident"] = results.dcgan_results(shipped, judge)["generator"]["confident"]
+        settings["last_weights_confident"] = _recognisable(shipped, judge)
         shipped = averaging[0].average
     if others:
-        judge = results.load_reference("digit_classifier", folder)[0]["classifier"]
-        settings["other_averages_confident"] = {
-            str(o.decay): results.dcgan_results(o.average, judge)["generator"]["confident"] for o in others}
+        settings["other_averages_confident"] = {str(o.decay): _recognisable(o.average, judge) for o in others}
     files = {"generator": _record(shipped, "dcgan_generator", kwargs, folder, "dcgan_generator")}
     return {"files": files, "steps": STEPS["dcgan"], "settings": settings}
 

@@ -203,6 +203,15 @@ def test_the_reference_script_trains_another_seed_only_when_asked():
     assert unseeded(other) == unseeded(smoke)
 
 
+def test_the_reference_scripts_progress_line_judges_as_the_manifest_does():
+    """The share printed every 2,500 steps is the manifest's `confident`, measured the same way."""
+    script = _reference_script()
+    networks, entry = results.load_reference("dcgan")
+    judge, _ = results.load_reference("digit_classifier")
+    share = script._recognisable(networks["generator"], judge["classifier"])
+    assert share == pytest.approx(entry["metrics"]["generator"]["confident"], abs=0.01)     # 0.828
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["digit_classifier", "dcgan", "pix2pix", "cyclegan"])
 def test_reference_metrics_are_what_the_manifest_says_and_reach_the_targets(name):
