@@ -7,10 +7,10 @@ from course_utils import config, costs
 
 def test_lesson_runs_count_the_full_profiles_steps():
     assert [r.steps for r in costs.lesson_runs(config.GanBasicsConfig.full())] == [50 * 234]     # 60,000 // 256
-    assert [r.steps for r in costs.lesson_runs(config.GanBasicsConfig.smoke())] == [10 * 46]     # 3,000 // 64
+    assert [r.steps for r in costs.lesson_runs(config.GanBasicsConfig.smoke())] == [32 * 93]     # 3,000 // 32
     assert [r.steps for r in costs.lesson_runs(config.Pix2PixConfig.full())] == [40_000]
     assert [r.steps for r in costs.lesson_runs(config.CycleGanConfig.full())] == [200 * 1334]
-    assert [r.steps for r in costs.lesson_runs(config.CycleGanConfig.smoke())] == [2 * 100]
+    assert [r.steps for r in costs.lesson_runs(config.CycleGanConfig.smoke())] == [2 * 400]
     assert [r.steps for r in costs.lesson_runs(config.ColabTrainingConfig.full())] == [2000, 13_340]
     assert [r.steps for r in costs.lesson_runs(config.CapstoneConfig.full())] == [4000]
     with pytest.raises(TypeError, match="No training runs"):

@@ -326,11 +326,12 @@ def test_cyclegan_smoke_run_finds_the_true_colour_map():
                                            batch_size=cfg.batch_size, seed=cfg.seed)
     trainer.fit(tf.data.Dataset.zip(ds_a.repeat(), ds_b.repeat()), epochs=1, steps_per_epoch=steps, verbose=0)
     out = results.cyclegan_results(trainer.generator_g, trainer.generator_f)
-    # Measured on this CPU with the smoke profile's learning rate 1e-3 (issue 20; scripts/speckle_study.py,
-    # row lr1e-3): 0.146 and 0.138 against 0.503 and 0.494 (ratios 0.29, 0.28; re-run: 0.143 / 0.137; the
-    # issue's 0.25 is not reached), speckle ratio 0.97 and 0.94 (was 1.87 / 1.52 at 2e-4); target <= 1.4.
+    # Measured on this CPU with the smoke profile's 800 steps at learning rate 1e-3 (issue 20): 0.116 / 0.109
+    # against 0.503 / 0.494, speckle 1.21 / 0.97 (scripts/speckle_study.py --set learning_rate=0.001 --only base
+    # --steps 800: the same, 0.23 x / 0.22 x; seed 1 0.23 x / 0.24 x; 200 steps stopped at 0.29 x / 0.28 x).
+    # Issue 20: <= 0.25 x, speckle <= 1.4.
     for way in ("AtoB", "BtoA"):
-        assert out["generator"][way] <= 0.35 * out["identity"][way], (way, out)
+        assert out["generator"][way] <= 0.25 * out["identity"][way], (way, out)
         assert out["speckle"][way] <= 1.4, (way, out)
 
 
@@ -373,11 +374,11 @@ def test_cyclegan_from_the_command_line_finds_the_colour_map_without_speckle(tmp
     test_a, test_b = results.unpaired_split("test", cfg.image_size)
     nothing = {"AtoB": float(np.abs(test_a - data.true_translation(test_a, "AtoB")).mean()),
                "BtoA": float(np.abs(test_b - data.true_translation(test_b, "BtoA")).mean())}
-    # Measured on this CPU (the command's default 6 residual blocks at 32 px, seed 0, 159 s of training
-    # on the busy machine): 0.149 / 0.140 against 0.503 / 0.494 (0.30 x / 0.28 x; issue 20 asks 0.25 x:
-    # not reached), speckle ratio 1.02 / 0.92 (target <= 1.4).
+    # Measured on this CPU (the command's default 6 residual blocks at 32 px, seed 0, 800 steps): 0.121 / 0.120,
+    # 0.24 x / 0.24 x, speckle 1.19 / 1.04 (scripts/speckle_study.py --set learning_rate=0.001 --only blocks6
+    # --steps 800; seed 1: 0.24 x / 0.245 x; at 200 steps 0.30 x / 0.28 x); issue 20: <= 0.25 x, speckle <= 1.4.
     for way in ("AtoB", "BtoA"):
-        assert line["correspondence_error"][way] <= 0.35 * nothing[way], (way, line, nothing)
+        assert line["correspondence_error"][way] <= 0.25 * nothing[way], (way, line, nothing)
         assert line["speckle_ratio"][way] <= 1.4, (way, line)
 
 
@@ -396,10 +397,10 @@ def test_dcgan_smoke_run_draws_digits_the_judge_recognises():
     trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=steps, verbose=0)
     judge, _ = results.load_reference("digit_classifier")
     out = results.dcgan_results(generator, judge["classifier"])
-    # Measured on this CPU: 41.2 % recognisable, all 10 digits (untrained: 0 %). The issue's target
-    # (80 %) is out of reach at this size and length; docs/results.md says by how much and why.
+    # Measured on this CPU: 65.1 % recognisable (2,976 steps at batch 32 and 4e-4; the study's own loop: 67.7 %,
+    # seed 1 67.6 %), untrained 0 %; the old 460 steps at batch 64 and 2e-4 gave 41.2 %. Issue 20's smoke target is 60 %; the reference's 80 % is asserted above.
     assert out["untrained"]["confident"] < 0.05
-    assert out["generator"]["confident"] >= 0.35
+    assert out["generator"]["confident"] >= 0.60
     assert out["generator"]["classes"] == 10
 
 
