@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--upsample", choices=("resize", "transpose"), default=None,
                     help="cyclegan only: how the generators upsample: transpose (default, the paper's transposed "
                          "convolutions) or resize (resize, then convolve: no checkerboard; lesson 03, section 8)")
+    tr.add_argument("--n-blocks", type=_positive_int, default=None,
+                    help="cyclegan only: residual blocks in each generator (default: the paper's 9 at 256 px and "
+                         "above, 6 below; lesson 03's smoke profile uses 3)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar (messages and errors still go to stderr)")
 
     tl = subs.add_parser(
@@ -269,6 +272,8 @@ def _check_train_args(args: argparse.Namespace) -> None:
                 raise UsageError(f"{option} is for pix2pix" + ("; a cyclegan learns both directions"
                                                                if args.model == "cyclegan" and option == "--direction"
                                                                else ""))
+    if args.n_blocks is not None and args.model != "cyclegan":
+        raise UsageError(f"--n-blocks is the number of residual blocks of CycleGAN's generators; {args.model} has none")
     if args.skip_bad_files and args.model == "gan":
         raise UsageError("--skip-bad-files is for image folders (pix2pix, cyclegan); gan reads the digits")
     if args.image_size is not None and args.model != "gan" and args.image_size & (args.image_size - 1):
@@ -302,6 +307,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "learning_rate": lr,
         "direction": (args.direction or "AtoB") if args.model == "pix2pix" else None,
         "upsample": (args.upsample or r.upsample) if args.model == "cyclegan" else None,
+        "n_blocks": args.n_blocks if args.model == "cyclegan" else None,   # None: the paper's rule for the size
         "skip_bad_files": bool(args.skip_bad_files),
         "steps": args.steps,
     }
@@ -312,7 +318,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 #: resumed run must share them (runs.check_resume). --steps, --checkpoint-every, --xla, --val and
 #: --quiet may change; --data may move if its training files (data_files) stay the same.
 STORED = ("model", "data_files", "tfds", "image_size", "batch_size", "filters", "seed", "precision", "direction",
-          "skip_bad_files", "upsample")
+          "skip_bad_files", "upsample", "n_blocks")
 
 
 def _data_files(settings: dict[str, Any]) -> str | None:
@@ -382,7 +388,7 @@ def _build_trainer(settings: dict[str, Any], stored: dict[str, Any] | None = Non
     rate = recipes.run_learning_rate(model, settings["steps"], settings["learning_rate"], stored)
     with train.precision(settings["precision"]):
         networks = recipes.build_networks(model, settings["image_size"], settings["filters"],
-                                          upsample=settings.get("upsample") or None)
+                                          n_blocks=settings.get("n_blocks"), upsample=settings.get("upsample") or None)
         return recipes.build_trainer(model, networks, learning_rate=rate, seed=settings["seed"],
                                      jit_compile=settings["xla"])
 

@@ -62,6 +62,9 @@ def test_every_option_of_every_command_has_help(capsys):
      "--direction is for pix2pix; a cyclegan learns both directions"),
     (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--val", "v"], "--val is for pix2pix"),
     (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--skip-bad-files"], "for image folders"),
+    (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--n-blocks", "3"],
+     "--n-blocks is the number of residual blocks of CycleGAN's generators; pix2pix has none"),
+    (["train", "cyclegan", "--data", "shipped", "--out", "x", "--steps", "3", "--n-blocks", "0"], "positive integer"),
     (["train", "pix2pix", "--data", "notes.txt", "--out", "x", "--steps", "3"], "not a dataset archive"),
     (["train", "pix2pix", "--data", "gone.zip", "--out", "x", "--steps", "3"], "no such folder or archive"),
     (["fly"], "invalid choice"),
@@ -465,6 +468,22 @@ def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_setti
     result = json.loads(out)
     assert result["resumed_from"] == 2 and result["validation"]["step"] == 3
     assert [r["step"] for r in json.loads((out_dir / "validation.json").read_text())] == [1, 2, 3]
+
+
+def test_n_blocks_sets_the_cyclegan_generators_residual_blocks_and_is_stored(tmp_path):
+    def generators(*extra):
+        argv = ["train", "cyclegan", "--data", "shipped", "--out", str(tmp_path / "run"), "--steps", "2",
+                "--image-size", "16", "--filters", "4", *extra]
+        settings = cli._settings(cli.build_parser().parse_args(argv))
+        return settings, cli._build_trainer(settings).generator_g
+
+    def blocks(model):   # each residual block adds its input back once
+        return sum(isinstance(layer, keras.layers.Add) for layer in model.layers)
+
+    default_settings, default = generators()
+    settings, three = generators("--n-blocks", "3")
+    assert (blocks(default), blocks(three)) == (6, 3)          # 6: the paper's rule below 256 px
+    assert default_settings["n_blocks"] is None and settings["n_blocks"] == 3 and "n_blocks" in cli.STORED
 
 
 def test_cyclegan_asked_past_its_schedule_says_how_to_train_longer(tmp_path, capsys):
