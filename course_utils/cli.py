@@ -294,11 +294,12 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     <out>/run_settings.json, and a resumed run must match them)."""
     r = recipes.recipe(args.model)
     lr = args.learning_rate or r.learning_rate
+    image_size = r.image_size if r.fixed_image_size else (args.image_size or r.image_size)
     return {
         "model": args.model,
         "data": args.data,
         "tfds": args.tfds,
-        "image_size": r.image_size if r.fixed_image_size else (args.image_size or r.image_size),
+        "image_size": image_size,
         "batch_size": args.batch_size or r.batch_size,
         "filters": args.filters or r.filters,
         "seed": args.seed,
@@ -307,7 +308,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "learning_rate": lr,
         "direction": (args.direction or "AtoB") if args.model == "pix2pix" else None,
         "upsample": (args.upsample or r.upsample) if args.model == "cyclegan" else None,
-        "n_blocks": args.n_blocks if args.model == "cyclegan" else None,   # None: the paper's rule for the size
+        "n_blocks": (args.n_blocks or _paper_blocks(image_size)) if args.model == "cyclegan" else None,
         "skip_bad_files": bool(args.skip_bad_files),
         "steps": args.steps,
     }
@@ -319,6 +320,25 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 #: --quiet may change; --data may move if its training files (data_files) stay the same.
 STORED = ("model", "data_files", "tfds", "image_size", "batch_size", "filters", "seed", "precision", "direction",
           "skip_bad_files", "upsample", "n_blocks")
+
+
+def _paper_blocks(image_size: int) -> int:
+    """CycleGAN's residual blocks by the paper's rule (9 at 256 px and above, 6 below), as the models build them."""
+    return 9 if image_size >= 256 else 6
+
+
+def _stored(settings: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The settings of :data:`STORED` that a run stores and a resumed run must match. ``n_blocks`` belongs to
+    cyclegan only; a cyclegan run folder written before ``--n-blocks`` existed has none and used the
+    paper's count, so it resumes while the count is still the paper's."""
+    from course_utils import runs
+
+    chosen = {k: settings[k] for k in STORED if k != "n_blocks" or settings["model"] == "cyclegan"}
+    before = runs.read_run_settings(out)
+    if ("n_blocks" in chosen and before is not None and "n_blocks" not in before.get("settings", {})
+            and chosen["n_blocks"] == _paper_blocks(settings["image_size"])):
+        del chosen["n_blocks"]
+    return chosen
 
 
 def _data_files(settings: dict[str, Any]) -> str | None:
@@ -429,7 +449,7 @@ def train_command(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
         result = runs.run_training(trainer, dataset, args.steps, out, checkpoint_every=args.checkpoint_every,
                                    sample_inputs=samples, verbose=0 if args.quiet else 1, callbacks=callbacks,
-                                   settings={k: settings[k] for k in STORED})
+                                   settings=_stored(settings, out))
     if result["resumed_from"]:
         _say(f"resumed from step {result['resumed_from']}")
     if val_folder is not None:

@@ -202,8 +202,8 @@ class GanBasicsConfig(LessonConfig):
         # A quarter of the widths, so that a CPU can train long enough for digits a judge reads: 32 epochs
         # of the 3,000 shipped digits at batch 32 (2,976 steps, about 2 minutes). The learning rate is
         # twice Radford et al.'s, a named exception taught in lesson 01, section 10: at batch 32 and 4e-4,
-        # 3,000 steps reached 67.7 % / 67.6 % recognisable (seeds 0 / 1); batch 64 at 2e-4, 65.8 % in
-        # 1.7x the time; the old 460 steps, about 40 % (scripts/dcgan_length_study.py, docs/results.md).
+        # 3,000 steps reached 67.7 % / 67.6 % recognisable (seeds 0 / 1); 3,000 steps at batch 64 and 2e-4,
+        # 65.8 % / 62.8 %, each step 1.75x as long; the old 460 steps, about 40 % (scripts/dcgan_length_study.py).
         return dict(dataset="shipped", batch_size=32, epochs=32, steps_per_epoch=None, num_examples=None,
                     learning_rate=4e-4, generator_filters=64, discriminator_filters=16, ring_seeds=(0,))
 

@@ -115,8 +115,9 @@ print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 # | **full** | you, on a Colab GPU | the papers' settings: full-size images, thousands of steps |
 # | **smoke** | CI, instructors' checks, slow machines | smaller images and networks, far fewer steps, the small datasets shipped in `data/` |
 #
-# Only sizes, widths, step counts and the dataset differ; the code is the same, so a lesson that
-# passes in smoke mode runs the same cells you run on Colab. The environment variable
+# Sizes, widths, step counts and the dataset differ (and, in a few short runs, the learning rate,
+# which the lesson explains where it happens); the code is the same, so a lesson that passes in
+# smoke mode runs the same cells you run on Colab. The environment variable
 # `COURSE_SMOKE=1` picks the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile). The exact figures live in
 # `course_utils/config.py`; this cell prints each lesson's image size and length in both profiles:
 

@@ -1231,7 +1231,7 @@ if cfg.dataset == "shipped":
               f"{judged['speckle'][way]:.2f}")
         assert ours < none, f"{name} is no better than leaving the image unchanged"
         if cfg.is_smoke:
-            assert ours <= 0.3 * none, "the smoke run should cut the do-nothing error to a quarter (measured: 0.23 / 0.22)"
+            assert ours <= 0.3 * none, "the smoke run should cut the do-nothing error to under a third (measured: 0.23 / 0.23)"
 else:
     print("horse2zebra has no known true translation, so only the cycle error and your eyes can judge it.")
 

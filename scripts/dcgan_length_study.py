@@ -7,7 +7,8 @@
     python scripts/dcgan_length_study.py --steps 9000 --average 0.999               # + weight average
     python scripts/dcgan_length_study.py --steps 3000 --batch 32 --lr-mult 2 --seed 1  # another seed
 
-Lesson 01's smoke DCGAN (``config.GanBasicsConfig.smoke()``: the tutorial's networks at a quarter of
+Lesson 01's smoke DCGAN as it was before issue 20's session 5 (``config.GanBasicsConfig.smoke()`` with its
+old batch and rate: the tutorial's networks at a quarter of
 the widths, Adam(2e-4, 0.5), batch 64) in a plain two-tape loop, seed 0, changed in the one setting
 the options name. Every ``--every`` steps it judges the 1,000 fixed samples with the shipped digit
 classifier (``results.dcgan_results``), and at the end it prints the discriminator's mean logit on

@@ -3,7 +3,8 @@
     python scripts/dcgan_study.py                          # every variant, 1,000 steps
     python scripts/dcgan_study.py --only base decay --steps 460
 
-Each row trains lesson 01's smoke DCGAN (``config.GanBasicsConfig.smoke()``: the DCGAN tutorial's
+Each row trains lesson 01's smoke DCGAN as it was when the table was measured (``config.GanBasicsConfig.smoke()``
+with its old batch and rate: the DCGAN tutorial's
 networks at a quarter of the widths, batch 64, Adam(2e-4, 0.5), through ``train.GAN``) changed in
 **one** setting, and judges 1,000 fixed samples with the shipped digit classifier
 (``results.dcgan_results``). The first line is the ceiling: the share of *real* held-out digits the

@@ -483,7 +483,33 @@ def test_n_blocks_sets_the_cyclegan_generators_residual_blocks_and_is_stored(tmp
     default_settings, default = generators()
     settings, three = generators("--n-blocks", "3")
     assert (blocks(default), blocks(three)) == (6, 3)          # 6: the paper's rule below 256 px
-    assert default_settings["n_blocks"] is None and settings["n_blocks"] == 3 and "n_blocks" in cli.STORED
+    assert default_settings["n_blocks"] == 6 and settings["n_blocks"] == 3 and "n_blocks" in cli.STORED
+    pix2pix = ["train", "pix2pix", "--data", "shipped", "--out", str(tmp_path / "p"), "--steps", "2"]
+    p2p = cli._settings(cli.build_parser().parse_args(pix2pix))
+    assert "n_blocks" not in cli._stored({**p2p, "data_files": cli._data_files(p2p)}, tmp_path / "p")
+
+
+def test_a_cyclegan_run_resumes_only_with_its_own_residual_blocks(tmp_path):
+    out_dir = tmp_path / "run"
+    argv = ["train", "cyclegan", "--data", "shipped", "--out", str(out_dir), "--steps", "2", "--image-size", "16",
+            "--filters", "4", "--quiet"]
+
+    def settings_of(*extra):
+        settings = cli._settings(cli.build_parser().parse_args(argv + list(extra)))
+        return {**settings, "data_files": cli._data_files(settings)}
+
+    paper = settings_of()
+    trainer = cli._build_trainer(paper)
+    stored = runs.check_resume(out_dir, trainer, 2, cli._stored(paper, out_dir))
+    trainer.step.assign(2)
+    runs.save_checkpoint(trainer, out_dir)
+    # A run folder written before --n-blocks existed stores no count; it used the paper's, and resumes.
+    runs.write_run_settings(out_dir, {**stored, "settings": {k: v for k, v in stored["settings"].items()
+                                                             if k != "n_blocks"}})
+    assert runs.check_resume(out_dir, trainer, 2, cli._stored(paper, out_dir))
+    three = settings_of("--n-blocks", "3")
+    with pytest.raises(ValueError, match="n_blocks"):
+        runs.check_resume(out_dir, cli._build_trainer(three), 2, cli._stored(three, out_dir))
 
 
 def test_cyclegan_asked_past_its_schedule_says_how_to_train_longer(tmp_path, capsys):

@@ -34,7 +34,7 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     # transposed convolutions' checkerboard (speckle ratio 1.87 / 1.52); at 1e-3 it is gone (0.97 / 0.94).
     # Lesson 05's 400-step smoke run likewise (val L1 0.71x the mean image's at 2e-4, 0.62x at 5e-4).
     # Lesson 01's smoke DCGAN likewise (section 10): 3,000 steps at batch 32 and 4e-4 reach 67.7 % recognisable
-    # digits, batch 64 at 2e-4 65.8 % in 1.7x the time (scripts/dcgan_length_study.py).
+    # digits, 3,000 steps at batch 64 and 2e-4 65.8 %, each step 1.75x as long (scripts/dcgan_length_study.py).
     if cls in (config.CycleGanConfig, config.CapstoneConfig, config.GanBasicsConfig):
         allowed = allowed | {"learning_rate"}
         assert smoke.learning_rate > full.learning_rate == 2e-4

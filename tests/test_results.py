@@ -376,8 +376,8 @@ def test_cyclegan_from_the_command_line_finds_the_colour_map_without_speckle(tmp
     nothing = {"AtoB": float(np.abs(test_a - data.true_translation(test_a, "AtoB")).mean()),
                "BtoA": float(np.abs(test_b - data.true_translation(test_b, "BtoA")).mean())}
     # Measured on this CPU (lesson 03's 3 residual blocks, seed 0, 800 steps): 0.116 / 0.109 (0.23 x / 0.22 x),
-    # speckle 1.21 / 0.97, the same as lesson 03's trainer above. The command's default at 32 px, 6 blocks, came
-    # closer to the target (scripts/speckle_study.py --set learning_rate=0.001 --only blocks6 --steps 800: 0.24 x /
+    # speckle 1.21 / 0.97, the same as lesson 03's trainer above. The command's default at 32 px, 6 blocks, had
+    # less margin (scripts/speckle_study.py --set learning_rate=0.001 --only blocks6 --steps 800: 0.24 x /
     # 0.24 x; seed 1 0.24 x / 0.245 x) at twice the cost. At 200 steps: 0.30 x / 0.28 x. Issue 20: <= 0.25 x,
     # speckle <= 1.4.
     for way in ("AtoB", "BtoA"):
