@@ -308,7 +308,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "learning_rate": lr,
         "direction": (args.direction or "AtoB") if args.model == "pix2pix" else None,
         "upsample": (args.upsample or r.upsample) if args.model == "cyclegan" else None,
-        "n_blocks": (args.n_blocks or _paper_blocks(image_size)) if args.model == "cyclegan" else None,
+        "n_blocks": (args.n_blocks or _paper_n_blocks(image_size)) if args.model == "cyclegan" else None,
         "skip_bad_files": bool(args.skip_bad_files),
         "steps": args.steps,
     }
@@ -322,9 +322,10 @@ STORED = ("model", "data_files", "tfds", "image_size", "batch_size", "filters", 
           "skip_bad_files", "upsample", "n_blocks")
 
 
-def _paper_blocks(image_size: int) -> int:
-    """CycleGAN's residual blocks by the paper's rule (9 at 256 px and above, 6 below), as the models build them."""
-    return 9 if image_size >= 256 else 6
+def _paper_n_blocks(image_size: int) -> int:
+    from course_utils import models   # imported here: it loads Keras, which --help does not need
+
+    return models.paper_n_blocks(image_size)
 
 
 def _stored(settings: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -336,7 +337,7 @@ def _stored(settings: dict[str, Any], out: Path) -> dict[str, Any]:
     chosen = {k: settings[k] for k in STORED if k != "n_blocks" or settings["model"] == "cyclegan"}
     before = runs.read_run_settings(out)
     if ("n_blocks" in chosen and before is not None and "n_blocks" not in before.get("settings", {})
-            and chosen["n_blocks"] == _paper_blocks(settings["image_size"])):
+            and chosen["n_blocks"] == _paper_n_blocks(settings["image_size"])):
         del chosen["n_blocks"]
     return chosen
 

@@ -373,6 +373,11 @@ def patch_receptive_field(
 # ---------------------------------------------------------------------------
 # 03 CycleGAN: ResNet generator (Johnson et al. 2016, as used by Zhu et al. 2017)
 # ---------------------------------------------------------------------------
+def paper_n_blocks(image_size: int) -> int:
+    """The residual blocks of CycleGAN's ResNet generator by the paper's rule: 9 at 256 px and above, 6 below."""
+    return 9 if image_size >= 256 else 6
+
+
 def resnet_generator(
     image_size: int = 256,
     n_blocks: int | None = None,
@@ -401,7 +406,7 @@ def resnet_generator(
     if image_size < 16:
         raise ValueError(f"image_size={image_size} is too small for a 7x7 reflection-padded stem: use >= 16.")
     if n_blocks is None:
-        n_blocks = 9 if image_size >= 256 else 6
+        n_blocks = paper_n_blocks(image_size)
     positive_int(n_blocks, "n_blocks")
     positive_int(filters, "filters")
     positive_int(channels, "channels")

@@ -823,6 +823,8 @@ checkers.check_same_update(lambda *p: gan_train_step(*p, check_real, same_noise)
 # rate at the tutorial's batch of 256.
 
 # %%
+if cfg.is_smoke:   # what the words above say: batches of 32 at twice the paper's rate
+    assert cfg.batch_size == 32 and cfg.learning_rate == 2 * config.GanBasicsConfig().learning_rate
 fixed_noise = tf.random.normal([16, cfg.latent_dim], seed=cfg.seed)   # (16, 100), reused every epoch
 snapshots = {0: generator(fixed_noise, training=False).numpy()}       # epoch -> (16, 28, 28, 1)
 history = {"step": [], "d_loss": [], "g_loss": []}

@@ -1095,6 +1095,8 @@ steps_per_epoch = cfg.steps_per_epoch or (max(sizes) if min(sizes) > 0 else 1334
 total_steps = cfg.epochs * steps_per_epoch
 # (x, y) batches forever, in an order fixed by the seed, so a resumed run sees the same batches.
 train_pairs = tf.data.Dataset.zip(train_x.repeat(), train_y.repeat())   # ((b, S, S, 3), (b, S, S, 3))
+if cfg.is_smoke:   # what the words above say: 800 steps, the last 400 decaying
+    assert (total_steps, cfg.decay_epochs * steps_per_epoch) == (800, 400)
 print(f"{cfg.dataset}: {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}, "
       f"{steps_per_epoch} steps per epoch, {cfg.epochs} epochs ({cfg.decay_epochs} of them decaying) "
       f"= {total_steps:,} steps")

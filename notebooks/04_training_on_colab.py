@@ -939,6 +939,8 @@ del demo
 # (`runs.remember_choices`), so a resumed run keeps it even if today's measurement picks another.
 
 # %%
+if cfg.is_smoke:
+    assert cfg.payoff_steps == 1200   # what the words above say
 PAYOFF_DIR = RUNS / f"04_payoff_{cfg.dataset}_{cfg.image_size}px_{cfg.payoff_steps}steps_{cfg.profile}"
 if cfg.starts_fresh and PAYOFF_DIR.exists():
     shutil.rmtree(PAYOFF_DIR)              # smoke and cut runs: fresh; full: resume whatever is there
