@@ -31,7 +31,7 @@ help:
 	@echo "make test             unit tests, every lesson and every solution notebook (smoke), the sync check"
 	@echo "make unit             the unit tests not marked slow: the quick loop while changing course_utils"
 	@echo "make check-notebooks  run every lesson as learners get it (exercises unsolved) with nbval, smoke profile"
-	@echo "make check-full       every lesson in the full profile (256 px, MNIST/facades/horse2zebra stand-ins), COURSE_STEPS=$(FULL_STEPS)"
+	@echo "make check-full       every lesson in the $(FULL_PROFILE) profile (MNIST/facades/horse2zebra stand-ins), COURSE_STEPS=$(FULL_STEPS)"
 	@echo "make check-solutions  run every exercise check of the solution notebooks (and what it needs): all must pass"
 	@echo "make check-solutions-full   the same, whole notebooks"
 	@echo "make check-sync       fail if a generated notebook is stale, hand-edited or has outputs"
@@ -78,18 +78,20 @@ unit: install
 check-notebooks: install
 	COURSE_SMOKE=1 $(NBVAL) $(NOTEBOOKS)
 
-# What a Colab learner runs: every lesson in the full profile (256 px, the papers' widths, the
+# What a Colab learner runs: every lesson in the learner profile (the papers' networks and widths, the
 # MNIST / facades / horse2zebra branches), with every training loop cut to FULL_STEPS steps
 # (COURSE_STEPS, course_utils/config.py) and the three downloads answered at their boundary by
 # local stand-ins (scripts/full_stand_ins.py: a file:// facades archive, an MNIST-format .npz,
 # tfds.testing.mock_data), through a Jupyter startup file in the stand-ins' own IPYTHONDIR.
 # Before each term; FULL_LESSONS picks lessons, e.g. FULL_LESSONS="notebooks/02_pix2pix.ipynb".
 FULL_STEPS   ?= 4
+# learner: what a Colab learner runs by default on a GPU; FULL_PROFILE=paper runs the papers' settings.
+FULL_PROFILE ?= learner
 FULL_LESSONS ?= $(NOTEBOOKS)
 FULL_STAND_INS := $(CURDIR)/build/full-stand-ins
 check-full: install
 	$(PY) scripts/full_stand_ins.py $(FULL_STAND_INS) >/dev/null
-	env -u COURSE_SMOKE COURSE_STEPS=$(FULL_STEPS) COURSE_STAND_INS=$(FULL_STAND_INS) \
+	env -u COURSE_SMOKE COURSE_PROFILE=$(FULL_PROFILE) COURSE_STEPS=$(FULL_STEPS) COURSE_STAND_INS=$(FULL_STAND_INS) \
 		IPYTHONDIR=$(FULL_STAND_INS)/ipython KERAS_HOME=$(FULL_STAND_INS)/keras \
 		$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=3600 --timeout=3600 \
 		--durations=5 $(FULL_LESSONS)

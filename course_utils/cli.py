@@ -659,6 +659,11 @@ def grade_command(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m course_utils`` and the ``course-utils`` script; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # keep TensorFlow's C++ chatter off stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["costs"]:   # each lesson's runs and their estimated T4 minutes (course_utils.costs)
+        from course_utils import costs
+
+        return costs.main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,25 +1,30 @@
 """Lesson settings and the environment they run in.
 
-Every lesson has one frozen dataclass of settings with two profiles:
+Every lesson has one frozen dataclass of settings with three profiles (:data:`PROFILES`):
 
-* **full**  the papers' settings, meant for a Colab GPU;
-* **smoke** tiny sizes and step counts, so CI and slow machines run every cell
-  in seconds. It is chosen by the environment variable ``COURSE_SMOKE=1``.
+* **learner** the default on a GPU: the papers' networks and losses, sized so that each training
+  run of a lesson fits in 20 minutes of a Colab T4 by the course's estimate (``python -m
+  course_utils costs``);
+* **paper**   the papers' settings (image size, steps, schedule), for long checkpointed runs;
+* **smoke**   tiny sizes and step counts, so CI and CPUs run every cell in seconds.
 
-Only sizes and step counts differ between the profiles; the code path is the same.
+``COURSE_PROFILE=learner|paper|smoke`` picks one (``COURSE_SMOKE=1`` is an alias of smoke); with
+neither set, a lesson takes *learner* when TensorFlow sees a GPU and *smoke* when it does not.
+Only sizes, step counts, the dataset and the precision differ between the profiles; the code path
+is the same.
 
-``COURSE_STEPS=N`` (``make check-full``) runs the full profile with every step count cut to at
-most ``N`` (:func:`with_course_steps`, applied by ``current()``; profile ``"full-cutN"``), and
+``COURSE_STEPS=N`` (``make check-full``) runs the learner or paper profile with every step count cut
+to at most ``N`` (:func:`with_course_steps`, applied by ``current()``; profile ``"learner-cutN"``), and
 quality checks that only a full-length run can meet print instead of failing (:func:`expect_quality`).
 
->>> cfg = Pix2PixConfig.current()      # smoke if COURSE_SMOKE=1, else full
->>> cfg.image_size
-256
+>>> Pix2PixConfig.paper().image_size, Pix2PixConfig.smoke().image_size
+(256, 64)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -51,9 +56,45 @@ HORSE2ZEBRA_EPOCH_STEPS = 1334
 PACKAGED_DATA = Path(__file__).resolve().parent / "shipped_data"
 
 
+#: The profiles every lesson's settings have, in the order lesson 00 shows them.
+PROFILES = ("learner", "paper", "smoke")
+
+
+@functools.lru_cache(maxsize=1)
+def gpu_visible() -> bool:
+    """True when TensorFlow sees a GPU (asked once; it reads the devices without initialising them)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def profile_name() -> str:
+    """The profile lessons run: ``COURSE_PROFILE``, else ``COURSE_SMOKE``, else learner on a GPU, smoke on a CPU.
+
+    Raises:
+        ValueError: ``COURSE_PROFILE`` names no profile, or contradicts ``COURSE_SMOKE=1``.
+    """
+    raw = os.environ.get("COURSE_PROFILE", "").strip().lower()
+    smoke_raw = os.environ.get("COURSE_SMOKE", "").strip().lower()
+    smoke = smoke_raw in {"1", "true", "yes"}
+    if raw:
+        if raw not in PROFILES:
+            raise ValueError(f"COURSE_PROFILE={raw!r} is not a profile: use one of {', '.join(PROFILES)} "
+                             "(or unset it: learner on a GPU, smoke without one).")
+        if smoke and raw != "smoke":
+            raise ValueError(f"COURSE_PROFILE={raw} and COURSE_SMOKE=1 disagree: COURSE_SMOKE=1 means "
+                             "COURSE_PROFILE=smoke. Unset one of them.")
+        return raw
+    if smoke:
+        return "smoke"
+    if smoke_raw in {"0", "false", "no"}:
+        return "learner"
+    return "learner" if gpu_visible() else "smoke"
+
+
 def is_smoke() -> bool:
-    """True when ``COURSE_SMOKE=1``: tiny sizes and step counts everywhere."""
-    return os.environ.get("COURSE_SMOKE", "0").strip().lower() in {"1", "true", "yes"}
+    """True when lessons run the smoke profile (see :func:`profile_name`): tiny sizes and step counts."""
+    return profile_name() == "smoke"
 
 
 def in_colab() -> bool:
@@ -140,22 +181,38 @@ C = TypeVar("C", bound="LessonConfig")
 
 @dataclass(frozen=True)
 class LessonConfig:
-    """Base class: ``full()``, ``smoke()`` and ``current()`` constructors."""
+    """Base class: the field defaults are the papers' settings; ``paper()``, ``learner()``, ``smoke()``,
+    ``of(profile)`` and ``current()`` construct them."""
 
-    profile: str = "full"
+    profile: str = "paper"
 
     @classmethod
-    def full(cls: type[C]) -> C:
+    def paper(cls: type[C]) -> C:
         return cls()
+
+    @classmethod
+    def learner(cls: type[C]) -> C:
+        return dataclasses.replace(cls(), profile="learner", **cls._learner_overrides())
 
     @classmethod
     def smoke(cls: type[C]) -> C:
         return dataclasses.replace(cls(), profile="smoke", **cls._smoke_overrides())
 
     @classmethod
+    def of(cls: type[C], profile: str) -> C:
+        """The settings of ``profile`` (one of :data:`PROFILES`)."""
+        if profile not in PROFILES:
+            raise ValueError(f"{profile!r} is not a profile: use one of {', '.join(PROFILES)}.")
+        return getattr(cls, profile)()
+
+    @classmethod
     def current(cls: type[C]) -> C:
-        """The smoke profile when ``COURSE_SMOKE=1``, otherwise the full one (cut by ``COURSE_STEPS``)."""
-        return cls.smoke() if is_smoke() else with_course_steps(cls.full())
+        """The profile of :func:`profile_name` (learner and paper cut by ``COURSE_STEPS``)."""
+        return with_course_steps(cls.of(profile_name()))
+
+    @classmethod
+    def _learner_overrides(cls) -> dict:
+        return {}
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
@@ -167,9 +224,9 @@ class LessonConfig:
 
     @property
     def starts_fresh(self) -> bool:
-        """Smoke and cut (``COURSE_STEPS``, profile ``full-cutN``) runs delete their run folder first:
+        """Smoke and cut (``COURSE_STEPS``, profile ``learner-cutN``) runs delete their run folder first:
         they are checks, not work to resume."""
-        return self.is_smoke or self.profile.startswith("full-cut")
+        return self.is_smoke or "-cut" in self.profile
 
 
 @dataclass(frozen=True)
@@ -224,6 +281,12 @@ class Pix2PixConfig(LessonConfig):
     seed: int = 0
 
     @classmethod
+    def _learner_overrides(cls) -> dict:
+        # The paper's 256 px, networks and losses; 12,000 steps (30 epochs of the 400 facades) instead of
+        # 40,000: about 15 T4 minutes by the course's estimate (python -m course_utils costs).
+        return dict(steps=12000)
+
+    @classmethod
     def _smoke_overrides(cls) -> dict:
         # 64x64 (the shipped set's own size), a quarter of the widths, batch 1 as in the paper:
         # ~800 steps fit in about a minute on 2 CPU cores and beat the mean-image baseline clearly.
@@ -249,9 +312,17 @@ class CycleGanConfig(LessonConfig):
     identity_weight: float = 5.0   # 0.5 * cycle_weight
     loss_form: str = "lsgan"
     pool_size: int = 50
+    precision: str = "float32"     # what the networks train in (course_utils.train.PRECISIONS)
     checkpoint_every: int = 1000   # steps: a disconnect loses at most this many (minutes on a T4)
     sample_every: int = 2000
     seed: int = 0
+
+    @classmethod
+    def _learner_overrides(cls) -> dict:
+        # The paper's networks and losses at 128 px (6 residual blocks, the paper's rule below 256) in mixed
+        # precision, 14 epochs of horse2zebra (7 constant + 7 decaying, the paper's shape): about 16 T4
+        # minutes by the course's estimate, where the paper's 200 epochs at 256 px take about 42 hours.
+        return dict(image_size=128, epochs=14, decay_epochs=7, precision="mixed_float16")
 
     @classmethod
     def _smoke_overrides(cls) -> dict:
@@ -262,7 +333,8 @@ class CycleGanConfig(LessonConfig):
         # Length (scripts/speckle_study.py, docs/results.md): 200 steps stop at 0.29x / 0.28x doing
         # nothing, 800 reach 0.23x / 0.22x (seed 1: 0.23x / 0.24x), at about 0.04 s a step on a CPU.
         return dict(dataset="shipped", image_size=32, batch_size=1, filters=16, n_blocks=3, epochs=2,
-                    decay_epochs=1, steps_per_epoch=400, checkpoint_every=400, sample_every=200, learning_rate=1e-3)
+                    decay_epochs=1, steps_per_epoch=400, checkpoint_every=400, sample_every=200, learning_rate=1e-3,
+                    precision="float32")
 
 
 @dataclass(frozen=True)
@@ -285,13 +357,20 @@ class ColabTrainingConfig(LessonConfig):
     payoff_checkpoint_every: int = 500
     payoff_sample_every: int = 1000
     eval_images: int = 100         # test images per domain for the evaluation (horse2zebra has 120 / 140)
+    precision: str = "float32"     # what the cost estimate assumes the runs train in (section 4 measures it)
     replicas: int = 2              # the MirroredStrategy demonstration: two GPUs, or two logical CPUs
     out_dir: str = "/content/drive/MyDrive/gan-course/runs"
     seed: int = 0
 
     @classmethod
+    def _learner_overrides(cls) -> dict:
+        # Both runs at 128 px in mixed precision: the checkpointed run about 2 T4 minutes, the payoff run's
+        # 10 epochs about 12 (the paper profile: 256 px in float32, about 2 hours, resumable from Drive).
+        return dict(image_size=128, precision="mixed_float16")
+
+    @classmethod
     def _smoke_overrides(cls) -> dict:
-        return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, n_blocks=2, steps=6,
+        return dict(dataset="shipped", image_size=32, batch_size=1, filters=8, n_blocks=2, steps=6, precision="float32",
                     checkpoint_every=3, bench_steps=3, payoff_steps=1200, payoff_learning_rate=1e-3,
                     payoff_checkpoint_every=600,
                     payoff_sample_every=200, eval_images=40, out_dir="build/runs")
@@ -329,13 +408,13 @@ class CapstoneConfig(LessonConfig):
 
 
 # ---------------------------------------------------------------------------
-# COURSE_STEPS: the full profile with its step counts cut (make check-full).
+# COURSE_STEPS: the learner or paper profile with its step counts cut (make check-full).
 # ---------------------------------------------------------------------------
 def course_steps() -> int | None:
     """``COURSE_STEPS`` as a positive int, or None when unset or empty (no cut).
 
-    ``COURSE_STEPS=N`` runs the full profile (256 px, the papers' widths, the real datasets) with
-    every training loop cut to at most ``N`` steps: what ``make check-full`` runs, so that every
+    ``COURSE_STEPS=N`` runs the learner or paper profile (their sizes, the papers' widths, the real
+    datasets) with every training loop cut to at most ``N`` steps: what ``make check-full`` runs, so that every
     cell a Colab learner meets has run here first. It never changes the smoke profile.
 
     Raises:
@@ -350,17 +429,17 @@ def course_steps() -> int | None:
         value = 0
     if value < 1:
         raise ValueError(f"COURSE_STEPS must be a whole number >= 1 (the most steps any training loop runs), "
-                         f"got {raw!r}. Unset it to run the full profile uncut.")
+                         f"got {raw!r}. Unset it to run the profile uncut.")
     return value
 
 
 def is_cut() -> bool:
-    """True when the full profile runs cut: ``COURSE_STEPS`` set and ``COURSE_SMOKE`` not."""
+    """True when the learner or paper profile runs cut: ``COURSE_STEPS`` set, the profile not smoke."""
     return not is_smoke() and course_steps() is not None
 
 
 def cut_steps(steps: int) -> int:
-    """``steps``, or ``COURSE_STEPS`` when the full profile runs cut and that is smaller."""
+    """``steps``, or ``COURSE_STEPS`` when the learner or paper profile runs cut and that is smaller."""
     limit = course_steps() if not is_smoke() else None
     return steps if limit is None else min(steps, limit)
 
@@ -429,16 +508,16 @@ def _cut_overrides(cfg: LessonConfig, limit: int) -> dict[str, Any]:
 
 
 def with_course_steps(cfg: C) -> C:
-    """``cfg`` with every step count cut to ``COURSE_STEPS`` (full profile only); else ``cfg`` itself.
+    """``cfg`` with every step count cut to ``COURSE_STEPS`` (learner and paper only); else ``cfg`` itself.
 
     What ``current()`` hands a lesson. Only step counts, epochs and the intervals that depend on
-    them change: image sizes, widths, blocks, datasets and every branch stay the full profile's.
+    them change: image sizes, widths, blocks, datasets and every branch stay the profile's.
     """
     limit = course_steps()
     if limit is None or cfg.is_smoke:
         return cfg
-    # The profile says it is cut, so that run folders named after it never mix with a real full run's.
-    return dataclasses.replace(cfg, profile=f"full-cut{limit}", **_cut_overrides(cfg, limit))
+    # The profile says it is cut, so that run folders named after it never mix with a real run's.
+    return dataclasses.replace(cfg, profile=f"{cfg.profile}-cut{limit}", **_cut_overrides(cfg, limit))
 
 
 S = TypeVar("S")

@@ -95,15 +95,15 @@ def check_gpu(verbose: bool = True) -> list[dict]:
         elif config.in_colab():
             print("No GPU. In Colab choose Runtime > Change runtime type > T4 GPU, then run the notebook again.")
         else:
-            print("No GPU found: lessons run on the CPU (use COURSE_SMOKE=1 for quick runs).")
+            print("No GPU found: lessons run on the CPU, in the smoke profile unless COURSE_PROFILE says otherwise.")
     return gpus
 
 
 def start_lesson(lesson: type[C]) -> C:
     """What every lesson does right after its install lines: its settings, the GPU check, the seeds.
 
-    Returns ``lesson.current()`` (the smoke profile when ``COURSE_SMOKE=1``, otherwise the full
-    one) after printing it and :func:`check_gpu`'s verdict, and seeds Python, NumPy and TensorFlow
+    Returns ``lesson.current()`` (``COURSE_PROFILE``, else learner on a GPU and smoke without one:
+    :func:`course_utils.config.profile_name`) after printing it and :func:`check_gpu`'s verdict, and seeds Python, NumPy and TensorFlow
     with its ``seed`` (``keras.utils.set_random_seed``). TensorFlow's devices are not initialised:
     a lesson can still configure logical devices afterwards (lesson 04 splits the CPU).
     """

@@ -9,7 +9,7 @@
 #
 # - open any lesson of this course in Google Colab and install its helper package;
 # - check that your runtime has a GPU, and switch to one if it does not;
-# - run a lesson in the quick **smoke profile** that CI and slow machines use.
+# - choose between the three **profiles**: learner (a GPU afternoon), paper and smoke (CPUs).
 
 # %% [markdown]
 # ## 1. Where are we running?
@@ -95,7 +95,7 @@ assert int(keras.__version__.split(".")[0]) >= 3, "These lessons need Keras 3 (T
 #   on the same CPU (estimated from its measured speed at 128×128), and at least 0.23 s on a T4 at
 #   that peak.
 #
-# Thousands of such steps are out of reach on a CPU, so for the full lessons you want a GPU.
+# Thousands of such steps are out of reach on a CPU, so for the lessons' real training you want a GPU.
 #
 # If the cell below says there is none and you are in Colab, open the menu
 # **Runtime → Change runtime type**, pick **T4 GPU**, save, and run the notebook again.
@@ -106,62 +106,57 @@ gpus = runtime.check_gpu()
 print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 
 # %% [markdown]
-# ## 5. The smoke profile
+# ## 5. Three profiles: learner, paper, smoke
 #
-# Each lesson reads its settings from one frozen dataclass with two profiles:
+# Each lesson reads its settings from one frozen dataclass with three profiles. They keep the
+# papers' networks and losses; sizes, step counts, the dataset and the precision differ:
 #
-# | profile | used by | image size, steps |
+# | profile | for | what it trains |
 # |---|---|---|
-# | **full** | you, on a Colab GPU | the papers' settings: full-size images, thousands of steps |
-# | **smoke** | CI, instructors' checks, slow machines | smaller images and networks, far fewer steps, the small datasets shipped in `data/` |
+# | **learner** | you, on a Colab GPU (the default there) | every training run of a lesson in at most 20 T4 minutes, a lesson's runs in 30 |
+# | **paper** | long runs you checkpoint to Drive and resume (lesson 04, the capstone) | the papers' settings: 256×256, CycleGAN's 200 epochs (about 42 hours on a T4) |
+# | **smoke** | CPUs and the course's automatic checks (the default without a GPU) | small images and networks, a few hundred steps, the small datasets shipped with the course |
 #
-# Sizes, widths, step counts and the dataset differ (and, in a few short runs, the learning rate,
-# which the lesson explains where it happens); the code is the same, so a lesson that passes in
-# smoke mode runs the same cells you run on Colab. The environment variable
-# `COURSE_SMOKE=1` picks the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile). The exact figures live in
-# `course_utils/config.py`; this cell prints each lesson's image size and length in both profiles:
+# The variable `COURSE_PROFILE` picks one (`learner`, `paper` or `smoke`); without it a lesson takes
+# *learner* when it sees a GPU and *smoke* when it does not. The next cell prints, from the course's own
+# estimate, what each lesson's training costs on a T4 in both GPU profiles. The estimate is the FLOP
+# count of a step divided by a share of the T4's peak; the share was checked against step times
+# people published for these networks. On a GPU, each training cell also prints its *measured* step time
+# after 100 steps.
 
 # %%
-for lesson, settings in [("01 DCGAN", config.GanBasicsConfig), ("02 Pix2Pix", config.Pix2PixConfig),
-                         ("03 CycleGAN", config.CycleGanConfig), ("04 Colab", config.ColabTrainingConfig)]:
-    for profile in ("full", "smoke"):
-        c = getattr(settings, profile)()
-        size = f"{c.image_size}x{c.image_size}" if hasattr(c, "image_size") else "28x28"
-        length = f"{c.steps:,} steps" if hasattr(c, "steps") else f"{c.epochs} epochs"
-        print(f"{lesson:12s} {profile:5s}: {size:>9} images, {length}, dataset {c.dataset}")
+from course_utils import costs
+
+print(costs.format_table(costs.cost_table()))
 
 # %% [markdown]
-# And every setting of the Pix2Pix lesson, the full profile beside the smoke one:
+# And the settings themselves: each lesson's image size and length in all three profiles.
 
 # %%
-import dataclasses
-
-full, smoke = config.Pix2PixConfig.full(), config.Pix2PixConfig.smoke()
-for field in dataclasses.fields(full):
-    a, b = getattr(full, field.name), getattr(smoke, field.name)
-    print(f"{field.name:>14}: {a!s:>10}  {'->' if a != b else '  '}  {b}")
+for lesson, settings in costs.LESSONS.items():
+    for profile in config.PROFILES:
+        c = settings.of(profile)
+        size = f"{c.image_size}x{c.image_size}" if hasattr(c, "image_size") else "28x28"
+        length = f"{c.steps:,} steps" if hasattr(c, "steps") else f"{c.epochs} epochs"
+        print(f"{lesson} {settings.__name__:20s} {profile:7s}: {size:>9} images, {length}, "
+              f"dataset {getattr(c, 'dataset', None) or c.data}")
 
 # %% [markdown]
 # And this is the one the lessons will use right now:
 
 # %%
 cfg = config.Pix2PixConfig.current()
-print("profile:", cfg.profile, "| COURSE_SMOKE =", "1" if config.is_smoke() else "unset")
-# current() must hand out the profile the variable asks for, and smoke must really be smaller.
-# (make check-full sets COURSE_STEPS: the full profile with its step counts cut, see config.with_course_steps.)
-assert cfg == (smoke if config.is_smoke() else config.with_course_steps(full)), "current() did not follow COURSE_SMOKE"
-assert smoke.image_size < full.image_size and smoke.steps < full.steps, "the smoke profile is not smaller"
+print("profile:", cfg.profile)
 
 # %% [markdown]
-# To use the smoke profile yourself, set the variable *before* importing anything, for
-# example in a first cell:
+# To pick a profile yourself, set the variable *before* importing anything, for example in a
+# first cell:
 #
 # ```python
-# import os; os.environ["COURSE_SMOKE"] = "1"
+# import os; os.environ["COURSE_PROFILE"] = "smoke"
 # ```
 #
-# or from a terminal: `COURSE_SMOKE=1 jupyter notebook`. Instructors run every lesson
-# this way with `make check-notebooks`.
+# or from a terminal: `COURSE_PROFILE=smoke jupyter notebook`.
 #
 # ## 6. A first look at the data
 #

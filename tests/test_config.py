@@ -1,4 +1,4 @@
-"""COURSE_STEPS: the full profile cut to a few steps (config.with_course_steps and its helpers)."""
+"""The three profiles (config.profile_name) and COURSE_STEPS: a profile cut to a few steps (config.with_course_steps)."""
 
 import dataclasses
 
@@ -7,11 +7,58 @@ import pytest
 from course_utils import config
 
 
+LESSONS = (config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig, config.ColabTrainingConfig,
+           config.CapstoneConfig)
+
+
 @pytest.fixture
 def cut(monkeypatch):
-    """COURSE_STEPS=20 in the full profile."""
+    """COURSE_STEPS=20 in the paper profile."""
     monkeypatch.delenv("COURSE_SMOKE", raising=False)
+    monkeypatch.setenv("COURSE_PROFILE", "paper")
     monkeypatch.setenv("COURSE_STEPS", "20")
+
+
+def test_profile_name_follows_the_variables(monkeypatch):
+    monkeypatch.delenv("COURSE_SMOKE", raising=False)
+    for name in config.PROFILES:
+        monkeypatch.setenv("COURSE_PROFILE", f" {name.upper()} ")
+        assert config.profile_name() == name
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    with pytest.raises(ValueError, match="learner, paper, smoke"):
+        config.profile_name()
+    monkeypatch.setenv("COURSE_PROFILE", "paper")
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    with pytest.raises(ValueError, match="disagree"):
+        config.profile_name()
+    monkeypatch.delenv("COURSE_PROFILE")
+    assert config.profile_name() == "smoke" and config.is_smoke()     # the alias
+    monkeypatch.setenv("COURSE_SMOKE", "0")
+    assert config.profile_name() == "learner"
+
+
+def test_default_profile_is_learner_on_a_gpu_and_smoke_without(monkeypatch):
+    monkeypatch.delenv("COURSE_SMOKE", raising=False)
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    monkeypatch.setattr(config, "gpu_visible", lambda: True)
+    assert config.profile_name() == "learner" and config.Pix2PixConfig.current() == config.Pix2PixConfig.learner()
+    monkeypatch.setattr(config, "gpu_visible", lambda: False)
+    assert config.profile_name() == "smoke" and config.Pix2PixConfig.current() == config.Pix2PixConfig.smoke()
+
+
+@pytest.mark.parametrize("cls", LESSONS)
+def test_the_learner_profile_keeps_the_papers_networks_and_losses(cls):
+    paper, learner = cls.paper(), cls.learner()
+    assert (paper.profile, learner.profile) == ("paper", "learner")
+    allowed = {"profile", "steps", "epochs", "decay_epochs", "image_size", "precision", "payoff_steps"}
+    changed = {f.name for f in dataclasses.fields(cls) if getattr(paper, f.name) != getattr(learner, f.name)}
+    assert changed <= allowed, changed - allowed
+    for name in ("filters", "learning_rate", "l1_weight", "cycle_weight", "identity_weight", "loss_form",
+                 "pool_size", "batch_size", "n_blocks", "upsample", "dataset"):
+        assert getattr(paper, name, None) == getattr(learner, name, None), name
+    assert cls.of("learner") == learner and cls.of("smoke") == cls.smoke()
+    with pytest.raises(ValueError, match="not a profile"):
+        cls.of("full")
 
 
 def test_course_steps_reads_the_variable(monkeypatch):
@@ -32,12 +79,13 @@ def test_smoke_profile_ignores_course_steps(monkeypatch):
     assert not config.is_cut() and config.cut_steps(300) == 300
 
 
-def test_full_profile_uncut_without_the_variable(monkeypatch):
+def test_profiles_uncut_without_the_variable(monkeypatch):
     monkeypatch.delenv("COURSE_SMOKE", raising=False)
     monkeypatch.delenv("COURSE_STEPS", raising=False)
-    for cls in (config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig,
-                config.ColabTrainingConfig, config.CapstoneConfig):
-        assert cls.current() == cls.full()
+    for profile in ("learner", "paper"):
+        monkeypatch.setenv("COURSE_PROFILE", profile)
+        for cls in LESSONS:
+            assert cls.current() == cls.of(profile)
 
 
 def test_cut_values_per_lesson(cut):
@@ -60,7 +108,7 @@ def test_cut_values_per_lesson(cut):
 @pytest.mark.parametrize("cls", [config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig,
                                  config.ColabTrainingConfig, config.CapstoneConfig])
 def test_cut_changes_only_step_counts(cut, cls):
-    full, cutted = cls.full(), cls.current()
+    full, cutted = cls.paper(), cls.current()
     changed = {f.name for f in dataclasses.fields(cls) if getattr(full, f.name) != getattr(cutted, f.name)}
     counts = {"epochs", "steps_per_epoch", "decay_epochs", "ring_steps", "judge_epochs", "judge_steps_per_epoch",
               "steps", "sample_every", "checkpoint_every", "bench_steps", "payoff_steps",
@@ -136,16 +184,21 @@ def test_a_cut_run_is_named_apart_and_starts_fresh(cut, monkeypatch):
     # Lessons name run folders after cfg.profile, and lesson 04's names nothing else that a cut
     # changes: a cut run must not leave a checkpoint that a real full run would resume from.
     cut_cfg = config.ColabTrainingConfig.current()
-    assert cut_cfg.profile == "full-cut20" and cut_cfg.starts_fresh and not cut_cfg.is_smoke
+    assert cut_cfg.profile == "paper-cut20" and cut_cfg.starts_fresh and not cut_cfg.is_smoke
     assert config.ColabTrainingConfig.smoke().starts_fresh
+    monkeypatch.setenv("COURSE_PROFILE", "learner")
+    assert config.ColabTrainingConfig.current().profile == "learner-cut20"
     monkeypatch.delenv("COURSE_STEPS")
-    full = config.ColabTrainingConfig.current()
-    assert full.profile == "full" and not full.starts_fresh
+    for profile in ("learner", "paper"):
+        monkeypatch.setenv("COURSE_PROFILE", profile)
+        full = config.ColabTrainingConfig.current()
+        assert full.profile == profile and not full.starts_fresh
 
 
 def test_lesson_04_bench_rounds_stay_within_the_cut(monkeypatch):
     # check-full measured lesson 04's benchmark at 256x256: 3 variants x (1 + 3 rounds x 4 steps)
     # of a CycleGAN step that takes minutes on a CPU. The rounds together now stay within the cut.
     monkeypatch.delenv("COURSE_SMOKE", raising=False)
+    monkeypatch.setenv("COURSE_PROFILE", "paper")
     monkeypatch.setenv("COURSE_STEPS", "4")
     assert config.ColabTrainingConfig.current().bench_steps == 1
