@@ -3,7 +3,7 @@
 The lessons import small, tested pieces from here so that each notebook can
 spend its words on the idea it teaches:
 
-- :mod:`course_utils.config`   lesson settings (full and smoke profiles), Colab detection
+- :mod:`course_utils.config`   lesson settings (learner, paper and smoke profiles), Colab detection
 - :mod:`course_utils.runtime`  TensorFlow started quietly, the GPU check, ``start_lesson``
 - :mod:`course_utils.counts`   the one check of every "how many" argument (``positive_int``)
 - :mod:`course_utils.images`   the image convention: ranges, conversions, the range check, SSIM's size rule
