@@ -18,7 +18,7 @@
 #
 # - **Google Colab**, with a free GPU. This is where you train for real.
 # - **Your own machine** (or the course's CI), where the package is already installed
-#   from a clone of the repository with `make install`.
+#   from a clone of the repository (the README says how).
 #
 # Colab loads a module called `google.colab` into every notebook, so its presence tells us
 # which case we are in.
