@@ -18,6 +18,11 @@ builder                                   parameters  source
 
 (``count_params()`` includes batch norm's moving statistics, which are not trained.)
 
+``resnet_generator`` and ``unet_generator`` also take ``convention="pytorch"``: the same networks
+laid out as the authors' PyTorch code (padding, skips, batch-norm epsilon), which their trained
+weights need (:mod:`course_utils.pretrained`); the U-Net then has 54,423,811 (no bias at the
+bottleneck, as their code), of which PyTorch counts the 54,413,955 that are trained.
+
 Every builder validates its arguments and says how to fix a bad one. Width
 (``filters``) and image size can shrink for CPU smoke runs; the structure stays.
 """

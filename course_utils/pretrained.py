@@ -75,14 +75,25 @@ class _Slot:
     def entries(self) -> list[tuple[str, tuple[int, ...]]]:
         if self.kind == "bn":
             return [(f"{self.prefix}.{s}", self.shape) for s in ("weight", "bias", "running_mean", "running_var")]
-        return [(f"{self.prefix}.weight", self.shape)] + ([(f"{self.prefix}.bias", (self.shape[1 if self.kind != "conv" else 0],))]
-                                                          if self.bias else [])
+        out_channels = self.shape[0] if self.kind == "conv" else self.shape[1]
+        bias = [(f"{self.prefix}.bias", (out_channels,))] if self.bias else []
+        return [(f"{self.prefix}.weight", self.shape)] + bias
 
 
 def _check_architecture(architecture: str) -> None:
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture={architecture!r}: the authors' checkpoints hold one of "
                          f"{', '.join(ARCHITECTURES)}.")
+
+
+def _n_blocks(architecture: str) -> int:
+    """Residual blocks of ``resnet_<n>blocks``."""
+    return int(architecture[len("resnet_")])
+
+
+def _unet_size(architecture: str) -> int:
+    """Image side of ``unet_<size>`` (the U-Net halves it down to 1x1: log2(size) levels)."""
+    return int(architecture[len("unet_"):])
 
 
 def _resnet_slots(n_blocks: int, ngf: int, cin: int, cout: int) -> tuple[list[_Slot], list[str]]:
@@ -133,11 +144,12 @@ def _unet_slots(depth: int, ngf: int, cin: int, cout: int) -> tuple[list[_Slot],
 def _slots(architecture: str, filters: int, in_channels: int, out_channels: int) -> tuple[list[_Slot], list[str]]:
     _check_architecture(architecture)
     if architecture.startswith("resnet_"):
-        return _resnet_slots(int(architecture[len("resnet_")]), filters, in_channels, out_channels)
-    return _unet_slots(int(np.log2(int(architecture[len("unet_"):]))), filters, in_channels, out_channels)
+        return _resnet_slots(_n_blocks(architecture), filters, in_channels, out_channels)
+    return _unet_slots(int(np.log2(_unet_size(architecture))), filters, in_channels, out_channels)
 
 
-def layout(architecture: str, filters: int = 64, in_channels: int = 3, out_channels: int = 3) -> dict[str, tuple[int, ...]]:
+def layout(architecture: str, filters: int = 64, in_channels: int = 3,
+           out_channels: int = 3) -> dict[str, tuple[int, ...]]:
     """Every name of the authors' state dict for ``architecture`` and its shape (their checkpoints: widths 64).
 
     Entries they may carry beyond these, and which are ignored: instance norm's running statistics
@@ -169,12 +181,11 @@ def _arrays(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
 def _widths(architecture: str, arrays: Mapping[str, np.ndarray]) -> tuple[int, int, int]:
     """(filters, in_channels, out_channels) read off the first and last layers; 64, 3, 3 where missing
     (the name check then reports what is missing)."""
-    first, last = ("model.1.weight", None) if architecture.startswith("resnet_") else ("model.model.0.weight",
-                                                                                    "model.model.3.weight")
-    if last is None:
-        last = f"model.{17 + int(architecture[len('resnet_')])}.weight"
-    filters, cin = (arrays[first].shape[:2] if first in arrays and arrays[first].ndim == 4 else (64, 3))
-    out_axis = 0 if architecture.startswith("resnet_") else 1        # conv (out, in, ...) / transposed (in, out, ...)
+    if architecture.startswith("resnet_"):     # first: the 7x7 stem; last: the 7x7 conv to RGB, (out, in, 7, 7)
+        first, last, out_axis = "model.1.weight", f"model.{17 + _n_blocks(architecture)}.weight", 0
+    else:                                      # first: the outermost down conv; last: its up conv, (in, out, 4, 4)
+        first, last, out_axis = "model.model.0.weight", "model.model.3.weight", 1
+    filters, cin = arrays[first].shape[:2] if first in arrays and arrays[first].ndim == 4 else (64, 3)
     cout = arrays[last].shape[out_axis] if last in arrays and arrays[last].ndim == 4 else 3
     return int(filters), int(cin), int(cout)
 
@@ -240,10 +251,10 @@ def from_state_dict(architecture: str, state_dict: Mapping[str, Any], image_size
         if cin != cout:
             raise ValueError(f"This {architecture} maps {cin} channels to {cout}; the course's ResNet generator keeps "
                              "the channel count.")
-        model = models.resnet_generator(image_size or 256, n_blocks=int(architecture[len("resnet_")]), filters=filters,
+        model = models.resnet_generator(image_size or 256, n_blocks=_n_blocks(architecture), filters=filters,
                                         channels=cin, convention="pytorch")
     else:
-        size = int(architecture[len("unet_"):])
+        size = _unet_size(architecture)
         if image_size not in (None, size):
             raise ValueError(f"{architecture} takes {size}x{size} images (its name says so), not {image_size}: resize "
                              "the images instead.")
@@ -429,7 +440,8 @@ def load(name: str, cache_dir: str | os.PathLike | None = None, url: str | None 
 # ===========================================================================
 # 4. For the lessons
 # ===========================================================================
-def stand_in_state_dict(architecture: str, filters: int = 64, seed: int = 0, channels: int = 3) -> dict[str, np.ndarray]:
+def stand_in_state_dict(architecture: str, filters: int = 64, seed: int = 0,
+                        channels: int = 3) -> dict[str, np.ndarray]:
     """A state dict laid out like the authors' ``architecture`` (:func:`layout`), with random weights.
 
     Drawn as the authors initialise a network (kernels N(0, 0.02^2), batch-norm scales N(1, 0.02^2),
