@@ -472,8 +472,8 @@ def lesson_generator(name: str, cfg: Any = None, image_size: int | None = None):
     In the full profile, :func:`load` (download once, convert). In the smoke profile (``cfg.is_smoke``,
     or ``COURSE_SMOKE=1`` without a ``cfg``), the same architecture at :data:`SMOKE_FILTERS` filters
     with random weights laid out like the authors' (:func:`stand_in_state_dict`), converted by the
-    same :func:`from_state_dict`: the cells run in seconds without a download, and its pictures are
-    noise, not translations (say so where it shows them). ``image_size`` (default ``cfg.image_size``,
+    same :func:`from_state_dict`: the cells run in seconds without a download, and its pictures mean
+    nothing (nearly uniform grey: say so where a lesson shows them). ``image_size`` (default ``cfg.image_size``,
     else 256) is the ResNet's; a U-Net always takes the size its name says (256 px for pix2pix's).
     """
     from course_utils import config
