@@ -14,6 +14,7 @@ spend its words on the idea it teaches:
 - :mod:`course_utils.archives` the pix2pix downloads, your own dataset as a .zip / .tar.gz
 - :mod:`course_utils.files`    image and archive suffixes, a file's SHA-256, atomic writes
 - :mod:`course_utils.inference` running trained generators: per-image batch norm, exports
+- :mod:`course_utils.pretrained` the CycleGAN/pix2pix authors' trained generators in the course's networks
 - :mod:`course_utils.train`    each model's losses, the explicit steps, ``GAN``, ``Pix2Pix``, ``CycleGAN``
 - :mod:`course_utils.runs`     checkpoints, callbacks, logs, resume checks, ``run_training``
 - :mod:`course_utils.plotting` figures; :mod:`course_utils.diagrams` the lessons' diagrams;

@@ -164,15 +164,17 @@ def check_norm(norm: str) -> str:
     return norm
 
 
-def norm_layer(norm: str, name: str | None = None) -> layers.Layer | None:
+def norm_layer(norm: str, name: str | None = None, epsilon: float | None = None) -> layers.Layer | None:
     """The normalisation layer for ``norm`` (None for ``"none"``).
 
     ``"instance"`` is Keras's ``GroupNormalization`` with one group per channel, no learned scale
     or offset and epsilon 1e-5, as in the CycleGAN code (PyTorch's ``InstanceNorm2d``).
+    ``epsilon`` sets batch norm's (Keras's default 1e-3 when None; PyTorch's ``BatchNorm2d`` uses 1e-5).
     """
     check_norm(norm)
     if norm == "batch":
-        return layers.BatchNormalization(name=name)
+        return layers.BatchNormalization(name=name) if epsilon is None else \
+            layers.BatchNormalization(epsilon=epsilon, name=name)
     if norm == "instance":
         return layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5, name=name)
     return None
@@ -209,10 +211,11 @@ def conv_block(
     strides: int = 2,
     norm: str = "batch",
     activation: str | None = "leaky_relu",
-    padding: str = "same",
+    padding: str | int = "same",
     transpose: bool = False,
     dropout: float = 0.0,
     use_bias: bool | None = None,
+    epsilon: float | None = None,
     name: str | None = None,
 ):
     """Conv (or transposed conv) -> norm -> dropout -> activation.
@@ -221,14 +224,33 @@ def conv_block(
     LeakyReLU 0.2); its decoder block is
     ``conv_block(x, f, transpose=True, activation="relu", dropout=0.5)``.
     ``(b, h, w, c) -> (b, h/2, w/2, filters)`` for stride 2, ``(b, 2h, 2w, filters)`` transposed.
+
+    ``padding`` is Keras's ``"same"`` or ``"valid"``, or a number ``p``: PyTorch's ``padding=p``,
+    written out. A conv then gets ``p`` rows and columns of zeros on every side before a "valid"
+    conv; a transposed conv is computed whole ("valid": ``(h - 1) * strides + kernel_size``) and
+    cropped by ``p`` at the top and left and by what is left over at the bottom and right, so that
+    the output is ``strides * h``, as ``ConvTranspose2d(..., padding=p, output_padding=...)`` does.
+    Keras's "same" pads (and crops) the odd pixel at the bottom and right only, so for a 3x3
+    stride-2 kernel the two differ by a shift of one pixel; for 4x4 stride 2 they coincide.
+    ``epsilon``: batch norm's (see :func:`norm_layer`).
     """
     if use_bias is None:
         use_bias = conv_uses_bias(norm)
     conv_cls = layers.Conv2DTranspose if transpose else layers.Conv2D
     p = (name + "_") if name else ""
-    x = conv_cls(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
+    explicit = not isinstance(padding, str)          # PyTorch's padding=p, written out
+    if explicit and not transpose:
+        x = layers.ZeroPadding2D(int(padding), name=f"{p}pad" if name else None)(x)       # (b, h + 2p, w + 2p, c)
+    x = conv_cls(filters, kernel_size, strides=strides, padding="valid" if explicit else padding, use_bias=use_bias,
                  kernel_initializer=init(), name=f"{p}conv" if name else None)(x)
-    nl = norm_layer(norm, name=f"{p}norm" if name else None)
+    if explicit and transpose:
+        extra = kernel_size - strides - int(padding)       # what is left at the bottom/right beyond strides * h
+        if extra < 0:
+            raise ValueError(f"padding={padding} is too large for a {kernel_size}x{kernel_size} stride-{strides} "
+                             "transposed conv: use at most kernel_size - strides.")
+        crop = ((int(padding), extra), (int(padding), extra))
+        x = layers.Cropping2D(crop, name=f"{p}crop" if name else None)(x)                 # (b, s h, s w, filters)
+    nl = norm_layer(norm, name=f"{p}norm" if name else None, epsilon=epsilon)
     if nl is not None:
         x = nl(x)
     if dropout:

@@ -18,6 +18,11 @@ builder                                   parameters  source
 
 (``count_params()`` includes batch norm's moving statistics, which are not trained.)
 
+``resnet_generator`` and ``unet_generator`` also take ``convention="pytorch"``: the same networks
+laid out as the authors' PyTorch code (padding, skips, batch-norm epsilon), which their trained
+weights need (:mod:`course_utils.pretrained`); the U-Net then has 54,423,811 (no bias at the
+bottleneck, as their code), of which PyTorch counts the 54,413,955 that are trained.
+
 Every builder validates its arguments and says how to fix a bad one. Width
 (``filters``) and image size can shrink for CPU smoke runs; the structure stays.
 """
@@ -31,7 +36,8 @@ import keras
 from keras import layers
 
 from course_utils.counts import positive_int
-from course_utils.layers import PackSamples, ReflectionPadding2D, check_norm, conv_block, conv_uses_bias, init, residual_block
+from course_utils.layers import (PackSamples, ReflectionPadding2D, activation_layer, check_norm, conv_block,
+                                  conv_uses_bias, init, residual_block)
 
 
 # ---------------------------------------------------------------------------
@@ -46,6 +52,20 @@ def _power_of_two(name: str, value: int, minimum: int) -> int:
             f"({sizes}). Resize your images to one of these sizes."
         )
     return value
+
+
+#: How a generator lays out its padding, skips and batch norm: ``"keras"`` (the course's, what its
+#: lessons and shipped weights use) or ``"pytorch"`` (the authors' PyTorch code, what their trained
+#: networks need: :mod:`course_utils.pretrained`).
+CONVENTIONS = ("keras", "pytorch")
+
+
+def _check_convention(convention: str) -> bool:
+    """Whether ``convention`` is the authors' PyTorch one; raises for anything but :data:`CONVENTIONS`."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention={convention!r}: use 'keras' (the course's) or 'pytorch' (the authors' "
+                         "PyTorch code, to load their trained networks).")
+    return convention == "pytorch"
 
 
 # ---------------------------------------------------------------------------
@@ -144,6 +164,7 @@ def unet_generator(
     dropout: float = 0.5,
     dropout_blocks: int = 3,
     bottleneck_norm: bool = False,
+    convention: str = "keras",
 ) -> keras.Model:
     """The pix2pix U-Net: ``(b, S, S, input_channels)`` -> ``(b, S, S, output_channels)`` in [-1, 1].
 
@@ -162,12 +183,23 @@ def unet_generator(
     filters 32, 800 steps): validation L1 0.112 without it against 0.117 with it (per-image
     statistics), and 0.122 against 0.434 in Keras's ``training=False`` mode (docs/results.md).
     We follow the paper's code by default.
+
+    ``convention="pytorch"`` computes what the authors' PyTorch ``UnetGenerator`` computes, so that
+    their trained weights can be loaded (:mod:`course_utils.pretrained`); the default ``"keras"`` is
+    the course's (the TF tutorial's skips), which its lessons and shipped weights use. The padding
+    is the same in both (Keras's "same" pads a 4x4 stride-2 conv by 1 on every side, as PyTorch's
+    ``padding=1``); what changes: a skip carries ReLU of the encoder's normalised output, not its
+    LeakyReLU, the bottleneck is followed by ReLU and has a bias only where the other convs do,
+    batch norm's epsilon is PyTorch's 1e-5, and dropout sits in the ``dropout_blocks`` decoder
+    blocks after the first.
     """
     _power_of_two("image_size", image_size, minimum=4)
     positive_int(input_channels, "input_channels")
     positive_int(output_channels, "output_channels")
     positive_int(filters, "filters")
     check_norm(norm)
+    torch_layout = _check_convention(convention)
+    eps = 1e-5 if torch_layout else None                   # batch norm's epsilon: PyTorch's, or Keras's 1e-3
     widths = unet_filters(image_size, filters)
 
     inp = keras.Input((image_size, image_size, input_channels), name="input_image")
@@ -176,17 +208,22 @@ def unet_generator(
     for i, f in enumerate(widths):  # 256 -> 128 -> ... -> 1
         innermost = i == len(widths) - 1 and i > 0
         if innermost and not bottleneck_norm:
-            # The paper's bottleneck: no norm, so the conv keeps its bias.  (b, 1, 1, 8f)
-            x = conv_block(x, f, norm="none", activation="leaky_relu", use_bias=True, name=f"down{i + 1}")
+            # The paper's bottleneck: no norm, so its conv keeps a bias (the PyTorch code drops it
+            # as before a norm).  (b, 1, 1, 8f)
+            h = conv_block(x, f, norm="none", activation=None, use_bias=not torch_layout or conv_uses_bias(norm),
+                           name=f"down{i + 1}")
         else:
             # The first block has no norm, but keeps the bias choice of the others (tutorial and paper code).
-            x = conv_block(x, f, norm="none" if i == 0 else norm, activation="leaky_relu",
-                           use_bias=conv_uses_bias(norm), name=f"down{i + 1}")
-        skips.append(x)
-    # Decoder: mirror every encoder block except the innermost (the bottleneck).
+            h = conv_block(x, f, norm="none" if i == 0 else norm, activation=None,
+                           use_bias=conv_uses_bias(norm), epsilon=eps, name=f"down{i + 1}")
+        x = activation_layer("leaky_relu", name=f"down{i + 1}_leaky_relu")(h)   # into the next encoder block
+        skips.append(layers.ReLU(name=f"down{i + 1}_skip_relu")(h) if torch_layout else x)
+    # Decoder: from the bottleneck, mirror every encoder block except the innermost.
+    x = skips[-1]
+    first = 1 if torch_layout else 0                      # the first decoder block with dropout
     for j, (f, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
-        x = conv_block(x, f, transpose=True, norm=norm, activation="relu",
-                       dropout=dropout if j < dropout_blocks else 0.0, name=f"up{j + 1}")
+        x = conv_block(x, f, transpose=True, norm=norm, activation="relu", epsilon=eps,
+                       dropout=dropout if first <= j < first + dropout_blocks else 0.0, name=f"up{j + 1}")
         x = layers.Concatenate(name=f"skip{j + 1}")([x, skip])   # (b, s, s, 2f)
     out = layers.Conv2DTranspose(output_channels, 4, strides=2, padding="same",
                                  kernel_initializer=init(), activation="tanh", name="output")(x)
@@ -385,6 +422,7 @@ def resnet_generator(
     norm: str = "instance",
     channels: int = 3,
     upsample: str = "transpose",
+    convention: str = "keras",
 ) -> keras.Model:
     """CycleGAN's generator: ``(b, S, S, channels)`` -> ``(b, S, S, channels)`` in [-1, 1].
 
@@ -397,6 +435,12 @@ def resnet_generator(
     resizing and then applies a 3x3 stride-1 conv (same parameter count), which avoids the
     checkerboard of a 3x3 stride-2 transposed conv whose kernel overlaps unevenly
     (Odena et al. 2016, "Deconvolution and checkerboard artifacts", Distill).
+
+    ``convention="pytorch"`` pads the stride-2 convs and crops the transposed ones as the authors'
+    PyTorch code does (one pixel on every side, :func:`~course_utils.layers.conv_block` with
+    ``padding=1``), where the course's default ``"keras"`` ("same") puts the odd pixel at the
+    bottom and right: same parameters, shifted sampling grids. Their trained weights need the
+    former (:mod:`course_utils.pretrained`); the lessons and the shipped weights use the latter.
     """
     if upsample not in ("transpose", "resize"):
         raise ValueError(f"upsample={upsample!r}: use 'transpose' (the paper's) or 'resize' (resize-then-convolve).")
@@ -411,18 +455,22 @@ def resnet_generator(
     positive_int(filters, "filters")
     positive_int(channels, "channels")
     check_norm(norm)
+    pad = 1 if _check_convention(convention) else "same"    # PyTorch's padding=1 written out, or Keras's "same"
 
     inp = keras.Input((image_size, image_size, channels), name="image")
     x = ReflectionPadding2D(3, name="stem_pad")(inp)                                 # (b, 262, 262, 3)
     x = conv_block(x, filters, kernel_size=7, strides=1, padding="valid", norm=norm,
                    activation="relu", name="stem")                                   # (b, 256, 256, 64)
-    x = conv_block(x, filters * 2, kernel_size=3, norm=norm, activation="relu", name="down1")  # (b, 128, 128, 128)
-    x = conv_block(x, filters * 4, kernel_size=3, norm=norm, activation="relu", name="down2")  # (b, 64, 64, 256)
+    x = conv_block(x, filters * 2, kernel_size=3, padding=pad, norm=norm, activation="relu",
+                   name="down1")                                                     # (b, 128, 128, 128)
+    x = conv_block(x, filters * 4, kernel_size=3, padding=pad, norm=norm, activation="relu",
+                   name="down2")                                                     # (b, 64, 64, 256)
     for i in range(n_blocks):
         x = residual_block(x, filters * 4, norm=norm, name=f"res{i + 1}")              # (b, 64, 64, 256)
     for i, width in enumerate((filters * 2, filters), start=1):                      # (b, 128, 128, 128), then
         if upsample == "transpose":                                                   # (b, 256, 256, 64)
-            x = conv_block(x, width, kernel_size=3, transpose=True, norm=norm, activation="relu", name=f"up{i}")
+            x = conv_block(x, width, kernel_size=3, transpose=True, padding=pad, norm=norm, activation="relu",
+                           name=f"up{i}")
         else:
             x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
             x = conv_block(x, width, kernel_size=3, strides=1, norm=norm, activation="relu", name=f"up{i}")

@@ -1,13 +1,19 @@
-"""Local stand-ins for the full profile's three downloads, for ``make check-full``.
+"""Local stand-ins for the full profile's downloads, for ``make check-full``.
 
 The full profile of the lessons downloads MNIST (``keras.datasets.mnist``), the pix2pix facades
-archive (``archives.download_pix2pix_dataset``) and TFDS ``cycle_gan/horse2zebra``. To run it
-offline, and in minutes, this script writes into ``ROOT``:
+archive (``archives.download_pix2pix_dataset``), TFDS ``cycle_gan/horse2zebra`` and the authors'
+trained generators (``pretrained.load``). To run it offline, and in minutes, this script writes
+into ``ROOT``:
 
 * ``archives/facades.tar.gz``: a facades-format archive (``facades/{train,val,test}/N.jpg``, each
   256x512 "photo | labels", as the authors' archive) made from the shipped label2scene pairs;
 * ``mnist.npz``: MNIST's file format (``x_train``, ``y_train``, ``x_test``, ``y_test``, uint8)
   holding the shipped digits;
+* ``pretrained/<family>/<name>.pth`` for every name of ``pretrained.CHECKPOINTS``, named as the
+  authors' files: links to one full-size checkpoint per architecture (``resnet_9blocks.npz``, 45 MB;
+  ``unet_256.npz``, 218 MB) with the authors' names and shapes and random weights
+  (``pretrained.stand_in_state_dict``), stored as ``.npz``, which the reader tells from a ``.pth``
+  by its content, so no torch is needed (``--no-pretrained`` leaves them out);
 * ``keras/`` for ``KERAS_HOME`` (Keras's and the lessons' download cache): empty, so the real
   download code runs; with ``--facades cache``, ``keras/datasets/facades/`` is left there exactly
   as a finished ``download_pix2pix_dataset`` leaves it (unpacked, with its ``.download_complete``);
@@ -21,12 +27,14 @@ offline, and in minutes, this script writes into ``ROOT``:
   - ``archives.PIX2PIX_BASE_URL`` becomes ``file://ROOT/archives/{name}.tar.gz``: the download
     (``keras.utils.get_file``), the hash, the unpacking and the marker are the real ones;
   - ``tfds.testing.mock_data`` (random images with horse2zebra's features and splits) is entered
-    for the whole kernel; ``tfds.load`` and the course's pipeline run as usual.
+    for the whole kernel; ``tfds.load`` and the course's pipeline run as usual;
+  - ``pretrained.CYCLEGAN_URL`` and ``pretrained.PIX2PIX_URL`` become ``file://ROOT/pretrained/...``:
+    the download, the printed SHA-256, the reading and the conversion are the real ones.
 
 Nothing here is active unless both variables are set, which only ``make check-full`` does (the
 startup file is in ``ROOT``, not in your own ``~/.ipython``). Usage::
 
-    python scripts/full_stand_ins.py ROOT [--facades url|cache]    # prints the variables to export
+    python scripts/full_stand_ins.py ROOT [--facades url|cache] [--no-pretrained]   # prints the variables to export
 """
 
 from __future__ import annotations
@@ -62,7 +70,7 @@ if _os.environ.get("COURSE_STAND_INS"):
         import keras.src.datasets.mnist as mnist_module
         import tensorflow_datasets as tfds
 
-        from course_utils import archives
+        from course_utils import archives, pretrained
 
         real_get_file = mnist_module.get_file
 
@@ -73,6 +81,8 @@ if _os.environ.get("COURSE_STAND_INS"):
 
         mnist_module.get_file = get_file
         archives.PIX2PIX_BASE_URL = (Path(root) / "archives").as_uri() + "/{{name}}.tar.gz"
+        pretrained.CYCLEGAN_URL = (Path(root) / "pretrained" / "cyclegan").as_uri() + "/{{name}}.pth"
+        pretrained.PIX2PIX_URL = (Path(root) / "pretrained" / "pix2pix").as_uri() + "/{{name}}.pth"
         mock = tfds.testing.mock_data(num_examples={tfds_examples})
         mock.__enter__()
         return mock
@@ -141,7 +151,27 @@ def write_mnist(path: Path) -> Path:
     return path
 
 
-def build(root: Path, facades: str = "url") -> dict[str, str]:
+def write_pretrained(folder: Path, filters: int = 64) -> list[Path]:
+    """``folder/<family>/<name>.pth`` for every published checkpoint: links to one random-weight
+    ``.npz`` per architecture at ``filters`` (64: the authors' full size)."""
+    sys.path.insert(0, str(REPO))
+    from course_utils import pretrained
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, entry in pretrained.CHECKPOINTS.items():
+        target = folder / f"{entry.architecture}.npz"
+        if not target.exists():
+            np.savez(target, **pretrained.stand_in_state_dict(entry.architecture, filters))
+        family, file = name.split("/", 1)
+        link = folder / family / f"{file}.pth"
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(Path("..") / target.name)
+        written.append(link)
+    return written
+
+
+def build(root: Path, facades: str = "url", pretrained: bool = True) -> dict[str, str]:
     """Write every stand-in under ``root`` (emptied first); returns the environment variables to set."""
     if facades not in ("url", "cache"):
         raise ValueError(f"--facades must be 'url' or 'cache', not {facades!r}.")
@@ -150,6 +180,8 @@ def build(root: Path, facades: str = "url") -> dict[str, str]:
     root.mkdir(parents=True)
     archive = write_facades_archive(root / "archives")
     write_mnist(root / "mnist.npz")
+    if pretrained:
+        write_pretrained(root / "pretrained")
     keras_home = root / "keras"
     (keras_home / "datasets").mkdir(parents=True)
     if facades == "cache":
@@ -165,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", type=Path, help="folder to (re)create; e.g. build/full-stand-ins")
     parser.add_argument("--facades", choices=("url", "cache"), default="url",
                         help="url: the download runs from a file:// address; cache: left unpacked in KERAS_HOME")
+    parser.add_argument("--no-pretrained", action="store_true",
+                        help="leave out the authors' checkpoints (263 MB of random full-size weights)")
     args = parser.parse_args(argv)
-    for name, value in build(args.root.resolve(), args.facades).items():
+    for name, value in build(args.root.resolve(), args.facades, pretrained=not args.no_pretrained).items():
         print(f"export {name}={value}")
     return 0
 

@@ -153,3 +153,28 @@ def test_pack_samples_rejects_a_batch_it_cannot_split_and_a_bad_pack():
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match="pack must be a positive int"):
             PackSamples(bad)
+
+
+@pytest.mark.parametrize("kernel, same_as_keras", [(4, True), (3, False)])
+def test_conv_block_with_pytorchs_padding(kernel, same_as_keras):
+    """padding=1 is PyTorch's: one pixel on every side (conv), cropped likewise (transposed conv).
+
+    For 4x4 stride 2 that is Keras's "same" too; for 3x3 stride 2 "same" puts the odd pixel at the
+    bottom/right, so the two disagree (a one-pixel shift)."""
+    x = np.random.default_rng(8).normal(size=(1, 8, 8, 2)).astype("float32")
+    for transpose, size in ((False, 4), (True, 16)):
+        built = {}
+        for padding in (1, "same"):
+            inp = keras.Input((8, 8, 2))
+            built[padding] = keras.Model(inp, conv_block(inp, 3, kernel_size=kernel, norm="none", activation=None,
+                                                         transpose=transpose, padding=padding))
+        assert built[1].output_shape == built["same"].output_shape == (None, size, size, 3)
+        built["same"].set_weights(built[1].get_weights())
+        close = np.allclose(np.asarray(built[1](x)), np.asarray(built["same"](x)), atol=1e-5)
+        assert close == same_as_keras, (kernel, transpose)
+    with pytest.raises(ValueError, match="padding=2 is too large"):
+        conv_block(keras.Input((8, 8, 2)), 3, kernel_size=3, transpose=True, padding=2)
+
+
+def test_batch_norm_epsilon_can_be_pytorchs():
+    assert norm_layer("batch").epsilon == 1e-3 and norm_layer("batch", epsilon=1e-5).epsilon == 1e-5
