@@ -469,7 +469,7 @@ SMOKE_FILTERS = 4
 def lesson_generator(name: str, cfg: Any = None, image_size: int | None = None):
     """What a lesson shows as the authors' trained generator ``name`` (one of :data:`CHECKPOINTS`).
 
-    In the full profile, :func:`load` (download once, convert). In the smoke profile (``cfg.is_smoke``,
+    In the learner and paper profiles, :func:`load` (download once, convert). In the smoke profile (``cfg.is_smoke``,
     or ``COURSE_SMOKE=1`` without a ``cfg``), the same architecture at :data:`SMOKE_FILTERS` filters
     with random weights laid out like the authors' (:func:`stand_in_state_dict`), converted by the
     same :func:`from_state_dict`: the cells run in seconds without a download, and its pictures mean
