@@ -328,18 +328,20 @@ def picture_rows(lab: str, run: dict[str, Any], n: int = 4):
     return fig
 
 
-def print_lab(lab: str, smoke: dict[str, Any], longer: dict[str, Any] | None = None) -> None:
-    """One line per variant of ``lab``: the smoke figures beside the longer run's, and the mean image."""
-    print(f"{'':>18}  {'smoke (' + str(smoke['settings']['steps']) + ' steps)':>22}", end="")
-    if longer:
-        print(f"  {'longer (' + format(longer['settings']['steps'], ',') + ' steps)':>24}", end="")
-    print(f"\n{'':>18}  {'L1':>10} {'sharpness':>11}" + (f"  {'L1':>12} {'sharpness':>11}" if longer else ""))
+def print_lab(lab: str, smoke: dict[str, Any] | None, longer: dict[str, Any] | None = None) -> None:
+    """One line per variant of ``lab``: your run's figures beside the longer run's, and the mean image.
+
+    ``smoke`` (your run) or ``longer`` may be None: its columns are left out.
+    """
+    runs = [(f"your run ({smoke['settings']['steps']:,} steps)", smoke)] if smoke else []
+    runs += [(f"longer run ({longer['settings']['steps']:,} steps)", longer)] if longer else []
+    print(f"{'':>18}" + "".join(f"  {title:>24}" for title, _ in runs))
+    print(f"{'':>18}" + "".join(f"  {'L1':>12} {'sharpness':>11}" for _ in runs))
     for name, label in [("mean image", "mean image")] + [(v.name, LABEL[lab](v)) for v in LABS[lab]]:
-        s = smoke["scores"].get(name)
-        line = f"{label:>18}  " + (f"{s['l1']:10.3f} {s['sharpness']:11.2f}" if s else f"{'-':>10} {'-':>11}")
-        if longer:
-            t = longer["scores"].get(name)
-            line += f"  {t['l1']:12.3f} {t['sharpness']:11.2f}" if t else ""
+        line = f"{label:>18}"
+        for _, run in runs:
+            s = run["scores"].get(name)
+            line += f"  {s['l1']:12.3f} {s['sharpness']:11.3f}" if s else f"  {'-':>12} {'-':>11}"
         print(line)
 
 
@@ -444,27 +446,30 @@ def _run_sentences(label: str, run: dict[str, Any], lab: str, prediction: str | 
                      else f" That is not what you predicted ({prediction}).")
     lines = [sentence]
     found = orderings_found(run["scores"])
-    for claim_lab, what, _, _ in CLAIMS:
+    for claim_lab, what, order, claim_figure in CLAIMS:
         if claim_lab == lab and what in found:
-            lines.append(f"  The paper's ordering '{what}': {'shown' if found[what] else 'not shown'} by {label}.")
+            shown = ", ".join(f"{c} {_lookup(run['scores'], lab, c)[claim_figure]:.3f}" for c in order)
+            lines.append(f"  The paper's ordering '{what}': {'shown' if found[what] else 'not shown'} by {label} "
+                         f"({'L1' if claim_figure == 'l1' else claim_figure}: {shown}).")
     return lines, lowest
 
 
-def conclusion(prediction: str | None, result: dict[str, Any], longer: dict[str, Any] | None = None,
+def conclusion(prediction: str | None, result: dict[str, Any] | None, longer: dict[str, Any] | None = None,
                lab: str = "objective") -> list[str]:
     """The lab's ending: the learner's prediction against their run and the shipped longer run, in sentences.
 
     ``prediction``: one of :func:`choices` (the variant the learner expects to answer the lab's
     :data:`QUESTIONS`), or None. ``result``: what :func:`run_lab` returned (or any record with
-    ``settings`` and ``scores``); ``longer``: :func:`load_results`'s record, None if missing. Every
-    figure, ranking and verdict in the sentences is computed from the two runs.
+    ``settings`` and ``scores``), None if the learner did not run the lab; ``longer``:
+    :func:`load_results`'s record, None if missing. Every figure, ranking and verdict in the
+    sentences is computed from the runs.
     """
     if lab not in QUESTIONS:
         raise ValueError(f"lab must be one of {', '.join(QUESTIONS)}; got {lab!r}.")
     _, question = QUESTIONS[lab]
     options = choices(lab)
     if prediction is None:
-        lines = ["You made no prediction (PREDICTION is None), so there is nothing to compare: here is what "
+        lines = ["You made no prediction (it is None), so there is nothing to compare: here is what "
                  "was measured."]
     elif prediction not in options:
         lines = [f"Your prediction {prediction!r} is not one of {', '.join(repr(o) for o in options)}, so it "
@@ -472,13 +477,19 @@ def conclusion(prediction: str | None, result: dict[str, Any], longer: dict[str,
         prediction = None
     else:
         lines = [f"You predicted that {prediction} {question}."]
-    run_lines, yours = _run_sentences("your run", result, lab, prediction)
-    lines += run_lines
+    yours = theirs = None
+    if result is None:
+        lines.append("You did not run this lab, so only the shipped longer run is compared.")
+    else:
+        run_lines, yours = _run_sentences("your run", result, lab, prediction)
+        lines += run_lines
     if longer is None:
-        lines.append(f"The shipped longer run ({RESULTS_FILE.name}) is missing, so only your run is compared.")
+        lines.append(f"The shipped longer run ({RESULTS_FILE.name}) is missing, so it is not compared.")
+    else:
+        run_lines, theirs = _run_sentences("the shipped longer run", longer, lab, prediction)
+        lines += run_lines
+    if yours is None or theirs is None:
         return lines
-    run_lines, theirs = _run_sentences("the shipped longer run", longer, lab, prediction)
-    lines += run_lines
     if yours == theirs:
         lines.append(f"Both runs give the same answer: {yours}.")
     else:
