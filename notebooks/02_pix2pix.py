@@ -131,8 +131,8 @@ fig = plotting.show_images([t for _, x, y in steps for t in (x, y)],
                            ncols=8, size=1.7)
 
 # %% [markdown]
-# `random_crop_pair` crops A and B stacked as one tensor, so both are cut at the same place. Check
-# it: jitter a pair whose two halves are the same image, and the outputs must still be equal.
+# `random_crop_pair` crops A and B as one stacked tensor. Check: jitter a pair of two identical
+# halves, and the outputs must be equal.
 
 # %%
 for s in range(5):
@@ -141,8 +141,7 @@ for s in range(5):
 print("✅ the same crop and the same flip for both halves, on 5 random draws")
 
 # %% [markdown]
-# `data.random_jitter` does steps 3 to 5 in one call. Six jitters of one pair: the scene shifts and
-# mirrors, yet each A still sits exactly on its B.
+# `data.random_jitter` does steps 3 to 5 at once. Six jitters of one pair: each A still sits on its B.
 
 # %%
 jitters = [data.random_jitter(a, b, image_size=CROP, seed=tf.constant([s, 0])) for s in range(6)]
@@ -477,8 +476,8 @@ fig = plotting.plot_patchgan_verdict(big_y, full_logits)
 del full_disc, reference_disc      # the full-size networks were only for counting and pictures
 
 # %% [markdown]
-# The explorer: move the sliders to pick an output cell and see the patch it judges, with its verdict
-# (widgets need a live notebook, e.g. Colab).
+# The explorer: pick an output cell with the sliders to see the patch it judges (widgets need a live
+# notebook, e.g. Colab).
 
 # %%
 explorer = widgets.patchgan_explorer(big_y, full_logits)
@@ -613,8 +612,7 @@ def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1
 train_step = exercises.check("02.train_step", train_step)
 
 # %% [markdown]
-# Your step on this lesson's networks, run eagerly (line by line, easy to debug): two steps on one
-# batch, with finite losses.
+# Your step on this lesson's networks, run eagerly (easy to debug): two steps on one batch.
 
 # %%
 gen_optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
@@ -667,8 +665,8 @@ fit_history = trainer.fit(train_ds.repeat(), epochs=1, steps_per_epoch=cfg.steps
 print("trained steps:", trainer.global_step)
 
 # %% [markdown]
-# GAN losses do not fall steadily like a classifier's: the two players push against each other. The
-# $L_1$ part of the generator's loss is the easiest to read, and it should go down.
+# GAN losses do not fall steadily: the players push against each other. The $L_1$ part is the
+# easiest to read, and it should go down.
 
 # %%
 fig = plotting.plot_loss_history(run_dir / "history.csv", keys=["d_loss", "g_adv", "g_l1"],

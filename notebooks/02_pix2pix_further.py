@@ -60,8 +60,8 @@ print("the output is beta for every image: nothing about the image passes this l
 
 # %% [markdown]
 # In training, such a generator gets nothing through its bottleneck and works from the skips alone; at
-# test time Keras's `training=False` switches to running averages, which describe no image. That is
-# why the tutorial evaluates with `training=True`. [docs/results.md](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/results.md) ("One inference
+# test time Keras's `training=False` switches to running averages, which describe no image; the
+# tutorial evaluates with `training=True`, which avoids them. [docs/results.md](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/results.md) ("One inference
 # convention") records what both variants gave on the shipped set in both modes, with the command.
 
 # %% [markdown]
@@ -102,8 +102,8 @@ cosine = float(tf.reduce_sum(alternating * simultaneous) / (tf.norm(alternating)
 print(f"G's adversarial gradient, alternating vs simultaneous: relative change {change:.3f}, cosine {cosine:.3f}")
 
 # %% [markdown]
-# The two are different algorithms and end each step with different weights. The lesson does not
-# measure what that changes over a whole training run.
+# The discriminator's step is the same both ways; the generator's is not, so the two algorithms end
+# each step with different generators. The course does not measure what that changes over a whole run.
 
 # %% [markdown]
 # ## 4. SSIM by hand
@@ -183,8 +183,8 @@ PREDICTION_GENERATOR = None  # your guess: "U-Net" or "encoder-decoder"
 PREDICTION_PATCH = None      # your guess: "1x1", "16x16", "70x70" or "whole image"
 
 # %% [markdown]
-# On a GPU the five variants train in a few minutes; on a CPU, `RUN_LABS = True` trains them in longer
-# (without it, only the course's longer run is compared).
+# On a GPU the five variants train in a few minutes. On a CPU, set `RUN_LABS = True` to train them
+# (several minutes); otherwise only the course's longer run is compared.
 
 # %%
 RUN_LABS = not cfg.is_smoke
