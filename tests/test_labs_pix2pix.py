@@ -134,3 +134,87 @@ def test_each_ordering_reported_as_reproduced_holds_in_the_recorded_figures():
     # The clearest one, with a margin: the encoder-decoder's L1 is over 1.3 x the U-Net's.
     scores = record["scores"]
     assert scores["cGAN + L1, encoder-decoder, 70x70"]["l1"] > 1.3 * scores["cGAN + L1, U-Net, 70x70"]["l1"]
+
+
+# ---- the prediction against both runs -------------------------------------------------------------
+def _run(steps, **sharpness):
+    """A hand-made run record: the objective lab's three variants with the given sharpness figures."""
+    scores = {v.name: {"l1": 0.1, "sharpness": sharpness[lab.LABEL["objective"](v)]} for v in lab.LABS["objective"]}
+    return {"settings": {"steps": steps}, "scores": scores}
+
+
+def test_the_conclusion_compares_the_prediction_with_both_runs_in_sentences():
+    mine = _run(300, **{"L1 only": 0.30, "cGAN only": 1.10, "cGAN + L1": 0.40})
+    longer = _run(3000, **{"L1 only": 0.50, "cGAN only": 1.20, "cGAN + L1": 0.45})
+    lines = lab.conclusion("L1 only", mine, longer)
+    text = "\n".join(lines)
+    assert lines[0] == "You predicted that L1 only gives the blurriest validation images (the lowest sharpness)."
+    assert ("In your run (300 steps a variant), sharpness (1 = as much fine detail as the targets): L1 only 0.300, "
+            "cGAN only 1.100, cGAN + L1 0.400. The lowest is L1 only, 0.100 below cGAN + L1 (25% of it). "
+            "That matches your prediction.") in lines
+    assert ("In the shipped longer run (3,000 steps a variant), sharpness (1 = as much fine detail as the targets): "
+            "L1 only 0.500, cGAN only 1.200, cGAN + L1 0.450. The lowest is cGAN + L1, 0.050 below L1 only "
+            "(10% of it). That is not what you predicted (L1 only).") in lines
+    assert ("  The paper's ordering 'L1 only is blurrier than cGAN + L1': shown by your run "
+            "(sharpness: L1 only 0.300, cGAN + L1 0.400).") in lines
+    assert ("  The paper's ordering 'L1 only is blurrier than cGAN + L1': not shown by the shipped longer run "
+            "(sharpness: L1 only 0.500, cGAN + L1 0.450).") in lines
+    assert ("  The paper's ordering 'cGAN + L1 is closer to the targets (L1) than cGAN only': not shown by your run "
+            "(L1: cGAN + L1 0.100, cGAN only 0.100).") in lines
+    assert lines[-1].startswith("The two runs disagree (L1 only in yours, cGAN + L1 in the longer run)")
+    agree = lab.conclusion("cGAN + L1", longer, longer)
+    assert agree[-1] == "Both runs give the same answer: cGAN + L1." and "That matches your prediction." in agree[1]
+    assert "1.100" in text and "0.450" in text
+
+
+def test_no_prediction_and_a_wrong_choice_are_said():
+    mine = _run(300, **{"L1 only": 0.30, "cGAN only": 1.10, "cGAN + L1": 0.40})
+    none = lab.conclusion(None, mine, None)
+    assert none[0].startswith("You made no prediction (it is None)")
+    assert not any("predicted" in line for line in none[1:])
+    assert none[-1] == "The shipped longer run (labs_pix2pix.json) is missing, so it is not compared."
+    not_run = lab.conclusion("cGAN + L1", None, mine)
+    assert not_run[1] == "You did not run this lab, so only the shipped longer run is compared."
+    assert "That matches your prediction." not in " ".join(not_run) and len(not_run) >= 3
+    odd = lab.conclusion("L2", mine, None)
+    assert odd[0].startswith("Your prediction 'L2' is not one of 'L1 only', 'cGAN only', 'cGAN + L1'")
+    assert lab.choices("generator") == ["encoder-decoder", "U-Net"]
+    assert "the lowest L1" in lab.conclusion("U-Net", _generator_run(), None, lab="generator")[0]
+    with pytest.raises(ValueError, match="lab must be one of"):
+        lab.conclusion(None, mine, None, lab="loss")
+
+
+def _generator_run():
+    scores = {v.name: {"l1": 0.2 if v.generator == "encoder-decoder" else 0.1, "sharpness": 0.5}
+              for v in lab.LABS["generator"]}
+    return {"settings": {"steps": 300}, "scores": scores}
+
+
+def test_a_changed_longer_run_file_changes_the_sentences(tmp_path):
+    shipped = lab.load_results()
+    mine = _run(300, **{"L1 only": 0.30, "cGAN only": 1.10, "cGAN + L1": 0.40})
+    before = lab.conclusion("L1 only", mine, shipped)
+    # The shipped file says cGAN + L1 is the blurriest (0.436 against L1 only's 0.447): make L1 only blurrier.
+    changed = json.loads(json.dumps(shipped))
+    changed["scores"]["L1 only, U-Net, 70x70"]["sharpness"] = 0.25
+    changed["settings"]["steps"] = 6000
+    path = tmp_path / "labs_pix2pix.json"
+    path.write_text(json.dumps(changed), encoding="utf-8")
+    after = lab.conclusion("L1 only", mine, lab.load_results(path))
+    assert after != before
+    assert any("shipped longer run (3,000 steps" in line and "The lowest is cGAN + L1" in line
+               and "not what you predicted" in line for line in before)
+    assert any("shipped longer run (6,000 steps" in line and "L1 only 0.250" in line
+               and "That matches your prediction." in line for line in after)
+    assert after[-1] == "Both runs give the same answer: L1 only." and before[-1].startswith("The two runs disagree")
+
+
+def test_print_lab_shows_each_run_it_is_given(capsys):
+    mine = _run(300, **{"L1 only": 0.30, "cGAN only": 1.10, "cGAN + L1": 0.40})
+    mine["scores"]["mean image"] = {"l1": 0.2, "sharpness": 0.05}
+    lab.print_lab("objective", mine, None)
+    out = capsys.readouterr().out
+    assert "your run (300 steps)" in out and "longer run" not in out and "0.300" in out
+    lab.print_lab("objective", None, _run(3000, **{"L1 only": 0.5, "cGAN only": 1.2, "cGAN + L1": 0.45}))
+    out = capsys.readouterr().out
+    assert "longer run (3,000 steps)" in out and "your run" not in out and "0.450" in out

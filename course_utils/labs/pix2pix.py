@@ -18,8 +18,9 @@ Read it in this order: the scale-down of the patch sizes (:data:`PATCHES`), the 
 ``models.py`` has no builder for (:func:`encoder_decoder_generator`, :func:`patch_discriminator`),
 the variants (:data:`VARIANTS`, :data:`LABS`), the measure of blur (:func:`gradient_energy`,
 :func:`sharpness`), training and scoring (:func:`train_variant`, :func:`run_lab`), the results
-of the longer runs (:func:`load_results`, :func:`orderings`) and the command line that makes
-them (``python -m course_utils.labs.pix2pix``).
+of the longer runs (:func:`load_results`, :func:`orderings`), the learner's prediction against both
+runs (:func:`conclusion`) and the command line that makes the longer runs
+(``python -m course_utils.labs.pix2pix``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from course_utils import inference, metrics, models, results, train
+from course_utils import costs, inference, metrics, models, results, train
 from course_utils.counts import positive_int
 from course_utils.layers import conv_block, init
 
@@ -255,11 +256,14 @@ def train_variant(variant: Variant, train_x: np.ndarray, train_y: np.ndarray, st
     order = rng.integers(0, len(train_x), steps)
     flips = rng.random(steps) < 0.5
     bar = keras.utils.Progbar(steps, verbose=1 if verbose else 0, stateful_metrics=["g_l1"], unit_name="step")
+    pace = costs.Pace(steps, name=variant.name) if verbose else None    # on a GPU: the measured step time
     for i, (k, flip) in enumerate(zip(order, flips)):
         x, y = train_x[k:k + 1], train_y[k:k + 1]
         if flip:
             x, y = x[:, :, ::-1], y[:, :, ::-1]
         logs = step(tf.constant(x), tf.constant(y))
+        if pace is not None:
+            pace.step()
         if verbose and ((i + 1) % 50 == 0 or i + 1 == steps):
             bar.update(i + 1, [("g_l1", float(logs["g_l1"]))])
     return generator
@@ -324,18 +328,20 @@ def picture_rows(lab: str, run: dict[str, Any], n: int = 4):
     return fig
 
 
-def print_lab(lab: str, smoke: dict[str, Any], longer: dict[str, Any] | None = None) -> None:
-    """One line per variant of ``lab``: the smoke figures beside the longer run's, and the mean image."""
-    print(f"{'':>18}  {'smoke (' + str(smoke['settings']['steps']) + ' steps)':>22}", end="")
-    if longer:
-        print(f"  {'longer (' + format(longer['settings']['steps'], ',') + ' steps)':>24}", end="")
-    print(f"\n{'':>18}  {'L1':>10} {'sharpness':>11}" + (f"  {'L1':>12} {'sharpness':>11}" if longer else ""))
+def print_lab(lab: str, smoke: dict[str, Any] | None, longer: dict[str, Any] | None = None) -> None:
+    """One line per variant of ``lab``: your run's figures beside the longer run's, and the mean image.
+
+    ``smoke`` (your run) or ``longer`` may be None: its columns are left out.
+    """
+    runs = [(f"your run ({smoke['settings']['steps']:,} steps)", smoke)] if smoke else []
+    runs += [(f"longer run ({longer['settings']['steps']:,} steps)", longer)] if longer else []
+    print(f"{'':>18}" + "".join(f"  {title:>24}" for title, _ in runs))
+    print(f"{'':>18}" + "".join(f"  {'L1':>12} {'sharpness':>11}" for _ in runs))
     for name, label in [("mean image", "mean image")] + [(v.name, LABEL[lab](v)) for v in LABS[lab]]:
-        s = smoke["scores"].get(name)
-        line = f"{label:>18}  " + (f"{s['l1']:10.3f} {s['sharpness']:11.2f}" if s else f"{'-':>10} {'-':>11}")
-        if longer:
-            t = longer["scores"].get(name)
-            line += f"  {t['l1']:12.3f} {t['sharpness']:11.2f}" if t else ""
+        line = f"{label:>18}"
+        for _, run in runs:
+            s = run["scores"].get(name)
+            line += f"  {s['l1']:12.3f} {s['sharpness']:11.3f}" if s else f"  {'-':>12} {'-':>11}"
         print(line)
 
 
@@ -403,6 +409,93 @@ def load_results(path: str | Path = RESULTS_FILE, missing_ok: bool = False) -> d
             return None
         raise FileNotFoundError(f"{path} is missing: run `python -m course_utils.labs.pix2pix` to make it.")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ===========================================================================
+# 6. The learner's prediction against both runs
+# ===========================================================================
+#: What each lab asks the learner to predict: which of its variants has the lowest value of one figure.
+QUESTIONS: dict[str, tuple[str, str]] = {
+    "objective": ("sharpness", "gives the blurriest validation images (the lowest sharpness)"),
+    "generator": ("l1", "ends closest to the true targets (the lowest L1)"),
+    "patch": ("sharpness", "gives the blurriest validation images (the lowest sharpness)"),
+}
+FIGURE_NAME = {"sharpness": "sharpness (1 = as much fine detail as the targets)", "l1": "L1 to the targets"}
+
+
+def choices(lab: str = "objective") -> list[str]:
+    """The answers a prediction for ``lab`` may give: its variants' labels (``"L1 only"``, ...)."""
+    return [LABEL[lab](v) for v in LABS[lab]]
+
+
+def _run_sentences(label: str, run: dict[str, Any], lab: str, prediction: str | None) -> tuple[list[str], str]:
+    """What ``run`` measured for ``lab``'s question, in sentences, and the variant that answers it."""
+    figure, _ = QUESTIONS[lab]
+    values = {c: _lookup(run["scores"], lab, c)[figure] for c in choices(lab)}
+    ranked = sorted(values, key=values.get)
+    lowest, second = ranked[0], ranked[1]
+    gap = values[second] - values[lowest]
+    steps = run["settings"]["steps"]
+    sentence = (f"In {label} ({steps:,} steps a variant), {FIGURE_NAME[figure]}: "
+                + ", ".join(f"{c} {v:.3f}" for c, v in values.items())
+                + f". The lowest is {lowest}, {gap:.3f} below {second} "
+                + f"({100 * gap / max(abs(values[second]), 1e-12):.0f}% of it)")
+    sentence += "."
+    if prediction is not None:
+        sentence += (" That matches your prediction." if lowest == prediction
+                     else f" That is not what you predicted ({prediction}).")
+    lines = [sentence]
+    found = orderings_found(run["scores"])
+    for claim_lab, what, order, claim_figure in CLAIMS:
+        if claim_lab == lab and what in found:
+            shown = ", ".join(f"{c} {_lookup(run['scores'], lab, c)[claim_figure]:.3f}" for c in order)
+            lines.append(f"  The paper's ordering '{what}': {'shown' if found[what] else 'not shown'} by {label} "
+                         f"({'L1' if claim_figure == 'l1' else claim_figure}: {shown}).")
+    return lines, lowest
+
+
+def conclusion(prediction: str | None, result: dict[str, Any] | None, longer: dict[str, Any] | None = None,
+               lab: str = "objective") -> list[str]:
+    """The lab's ending: the learner's prediction against their run and the shipped longer run, in sentences.
+
+    ``prediction``: one of :func:`choices` (the variant the learner expects to answer the lab's
+    :data:`QUESTIONS`), or None. ``result``: what :func:`run_lab` returned (or any record with
+    ``settings`` and ``scores``), None if the learner did not run the lab; ``longer``:
+    :func:`load_results`'s record, None if missing. Every figure, ranking and verdict in the
+    sentences is computed from the runs.
+    """
+    if lab not in QUESTIONS:
+        raise ValueError(f"lab must be one of {', '.join(QUESTIONS)}; got {lab!r}.")
+    _, question = QUESTIONS[lab]
+    options = choices(lab)
+    if prediction is None:
+        lines = ["You made no prediction (it is None), so there is nothing to compare: here is what "
+                 "was measured."]
+    elif prediction not in options:
+        lines = [f"Your prediction {prediction!r} is not one of {', '.join(repr(o) for o in options)}, so it "
+                 "cannot be compared: here is what was measured."]
+        prediction = None
+    else:
+        lines = [f"You predicted that {prediction} {question}."]
+    yours = theirs = None
+    if result is None:
+        lines.append("You did not run this lab, so only the shipped longer run is compared.")
+    else:
+        run_lines, yours = _run_sentences("your run", result, lab, prediction)
+        lines += run_lines
+    if longer is None:
+        lines.append(f"The shipped longer run ({RESULTS_FILE.name}) is missing, so it is not compared.")
+    else:
+        run_lines, theirs = _run_sentences("the shipped longer run", longer, lab, prediction)
+        lines += run_lines
+    if yours is None or theirs is None:
+        return lines
+    if yours == theirs:
+        lines.append(f"Both runs give the same answer: {yours}.")
+    else:
+        lines.append(f"The two runs disagree ({yours} in yours, {theirs} in the longer run); each is one seed, "
+                     "so neither settles the question alone.")
+    return lines
 
 
 def markdown_table(record: dict[str, Any]) -> str:
