@@ -784,8 +784,30 @@ else:
 # %% [markdown]
 # ## 10. What the paper's full training gives
 #
-# The authors' trained facades generator, loaded into the course's U-Net, is shown here beside your
-# network on the same test images.
+# Isola et al. published their trained generators. The facades one (labels $\to$ photo, 200 epochs of
+# the 400 facades) is a PyTorch *state dict*: a table from parameter names to arrays.
+# `pretrained.lesson_generator` downloads it once, checks that every name and shape fits the course's
+# U-Net, copies the weights in (PyTorch stores a kernel as (out, in, h, w), Keras as (h, w, in, out)),
+# and returns an ordinary Keras model. We run it through the same inference rule and the same baseline
+# as yours. Without a GPU (the smoke profile) nothing is downloaded: the cell builds the same network
+# with *random* weights, a stand-in whose pictures mean nothing, so that the code still runs.
+
+# %%
+from course_utils import pretrained
+
+authors = pretrained.lesson_generator("pix2pix/facades_label2photo", cfg)   # the U-Net at 256x256
+authors_judged = results.pix2pix_results(authors, root=dataset_root, direction=direction)   # val split at 256 px
+print(f"{'':>26}  {'L1':>6}  {'PSNR':>6}  {'SSIM':>6}")
+for name, s in [(f"mean image ({cfg.image_size} px)", judged["mean image"]),
+                (f"your run ({cfg.steps:,} steps)", judged["generator"]),
+                ("mean image (256 px)", authors_judged["mean image"]),
+                ("the authors' (200 epochs)" if not cfg.is_smoke else "stand-in (random weights)",
+                 authors_judged["generator"])]:
+    print(f"{name:>26}  {s['l1']:6.3f}  {s['psnr']:6.2f}  {s.get('ssim', float('nan')):6.3f}")
+size = authors.input_shape[1]
+authors_pred = inference.translate(authors, tf.image.resize(val_x[:4], (size, size)))   # (4, 256, 256, 3)
+fig = plotting.plot_image_rows({"input x": val_x[:4], "target y": val_y[:4], "your run": after[:4],
+                                "authors'": tf.image.resize(authors_pred, val_x.shape[1:3]).numpy()}, size=1.6)
 
 # %% [markdown]
 # ## 11. Lab: what does the adversarial term add?
