@@ -174,8 +174,11 @@ class LabTrainer:
         return (tf.constant(s["cycle_weight"]), tf.constant(s["identity_weight"]),
                 tf.constant(1.0 if s["loss_form"] == "bce" else 0.0), tf.constant(s["pool_size"] > 0))
 
-    def train(self, variant: str, verbose: int = 1) -> float:
-        """Reset, then train ``variant`` for ``scale.steps`` steps; returns the seconds it took."""
+    def train(self, variant: str, verbose: int = 1, pace: Any = None) -> float:
+        """Reset, then train ``variant`` for ``scale.steps`` steps; returns the seconds it took.
+
+        ``pace``: a :class:`course_utils.costs.Pace` told of every step (the lesson's, over all variants).
+        """
         import keras
 
         _check_variants([variant])
@@ -186,6 +189,8 @@ class LabTrainer:
         for i, (x, y) in enumerate(self.batches.take(self.scale.steps)):
             logs = self.step(x, y, *settings)
             bar.update(i + 1, [("cycle", float(logs["cycle"]))] if verbose else None)
+            if pace is not None:
+                pace.step()
         return time.perf_counter() - start
 
     @property
@@ -204,8 +209,8 @@ def score(generator_g: Any, generator_f: Any) -> dict[str, float]:
 
 
 def run_lab(scale: LabScale = SMOKE, variants: Any = None, verbose: int = 1,
-            show: Any = None) -> dict[str, Any]:
-    """Train and score every variant at ``scale``, over its seeds.
+            show: Any = None, pace: Any = None) -> dict[str, Any]:
+    """Train and score every variant at ``scale``, over its seeds (``pace``: see :meth:`LabTrainer.train`).
 
     ``show``: a batch of day images (n, S, S, 3); each variant's translation of it (first seed)
     is kept for the picture rows. Returns ``{"scale": settings, "scores": {variant: {"AtoB": mean
@@ -223,7 +228,7 @@ def run_lab(scale: LabScale = SMOKE, variants: Any = None, verbose: int = 1,
         for name in names:
             if verbose:
                 print(f"{name} (seed {seed}):")
-            seconds = lab.train(name, verbose=verbose)
+            seconds = lab.train(name, verbose=verbose, pace=pace)
             judged = score(*lab.generators)
             per_variant[name].append({**judged, "seconds": seconds})
             baseline = {"AtoB": judged["identity AtoB"], "BtoA": judged["identity BtoA"]}
