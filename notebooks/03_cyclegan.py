@@ -186,7 +186,8 @@ plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
 # %% [markdown]
 # The lazy $G$'s outputs look like dusk, but no $F$ can find the houses of $x$ in them: the cycle
 # loss punishes it.
-#
+
+# %% [markdown]
 # ### Your turn 1: the cycle-consistency loss
 #
 # Write the cycle loss, both directions, weighted by `weight` ($\lambda$). `cycled_x` is
@@ -296,10 +297,12 @@ np.testing.assert_allclose([bright_by_in[0].mean(), bright_by_in[0].std()], [0.0
 
 # %% [markdown]
 # Batch norm's output moved with the partner; instance norm's did not.
-#
+
+# %% [markdown]
 # **In Keras 3**, `tensorflow-addons` (where TensorFlow 2 code found `InstanceNormalization`) no
 # longer works; `GroupNormalization(groups=-1)` computes it, and so will your layer.
-#
+
+# %% [markdown]
 # ### Your turn 3: your own instance-norm layer
 #
 # Complete `call`: normalise `x` (batch, height, width, channels) by the formula with
@@ -371,12 +374,15 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
 diagrams.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
 
 # %% [markdown]
-# ### Your turn 4: a residual block
+# ### The residual block
 #
 # A residual block learns the *change* $F(x) = M(x) - x$ and outputs $x + F(x)$
 # ([He et al. 2016](https://arxiv.org/abs/1512.03385)): most of a zebra is still the horse. (Not the
 # generator $F$.) Inside: reflection pad 1, conv 3x3, instance norm, ReLU, reflection pad 1, conv 3x3,
 # instance norm, add the input.
+
+# %% [markdown]
+# ### Your turn 4: a residual block
 #
 # Write it with `ReflectionPadding2D`, `layers.Conv2D(padding="valid")` and your norm. Kernels from
 # `INIT`, $\mathcal{N}(0, 0.02^2)$ (standard deviation, not variance: [lesson 01](01_gan_basics.ipynb), "A DCGAN for digits:
@@ -514,7 +520,8 @@ assert models.receptive_field_size(models.PIX2PIX_PATCHGAN_LAYERS) == 70
 # - while the pool is not full, store it and show it;
 # - then toss a coin: heads, show a random *stored* fake and put the new one in its slot; tails, show
 #   the new one and leave the pool alone.
-#
+
+# %% [markdown]
 # ### Your turn 6: the pool's query
 #
 # Complete `query` in NumPy: return a batch like `images` for $D$ and update `self.images` (at most
@@ -590,7 +597,8 @@ assert 0.35 < fresh < 0.65, f"after filling, a fair coin should show about half 
 
 # %% [markdown]
 # On the diagonal: fresh fakes; below it: older ones.
-#
+
+# %% [markdown]
 # ## 13. The training step
 #
 # One step takes a batch $x$ and an unrelated batch $y$, runs $G(x)$, $F(y)$, both round trips and
@@ -1003,9 +1011,10 @@ print("\n".join(labs_cyclegan.conclusion(PREDICTION, lab, longer)))
 # ## Summary
 #
 # - Two generators and two discriminators translate between unpaired collections.
-# - Least squares still gives a gradient where BCE saturates; $D$'s loss is halved.
+# - Least squares still gives a gradient to fakes on the real side of $D$'s boundary, where BCE
+#   saturates; $D$'s loss is halved.
 # - The cycle loss ($\lambda = 10$) makes $F$ invert $G$; the identity loss ($0.5\lambda$) keeps colours.
-# - ResNet generator (11,378,179 parameters at 256 px), instance norm, PatchGAN critics, a pool of 50.
+# - ResNet generator (11,378,179 parameters at 256 px), instance norm, PatchGAN discriminators, a pool of 50.
 # - The learner profile: 128 px, mixed precision, the paper's 1:1 schedule split.
 #
 # Next, lesson 04 trains these models on a Colab GPU, faster.
