@@ -139,3 +139,13 @@ def test_the_orderings_the_lesson_reports_as_reproduced_hold_at_smoke_scale():
     # At the lesson's smoke scale, retrain the clearest of them (a third of the cost of all three).
     smoke = lab.run_lab(lab.SMOKE, variants=["full", "no cycle"], verbose=0)
     assert smoke["scores"]["full"]["AtoB"] < smoke["scores"]["no cycle"]["AtoB"]
+
+
+def test_the_profiles_lesson_03_describes_in_words():
+    """Section 14 of lesson 03 states these settings in its prose (its learner cells assert none of them)."""
+    smoke, learner = config.CycleGanConfig.smoke(), config.CycleGanConfig.learner()
+    assert (smoke.epochs * smoke.steps_per_epoch, smoke.decay_epochs * smoke.steps_per_epoch) == (800, 400)
+    assert (smoke.image_size, smoke.learning_rate, smoke.precision) == (32, 1e-3, "float32")
+    assert (learner.image_size, learner.epochs, learner.decay_epochs) == (128, 14, 7)
+    assert learner.precision == "mixed_float16" and learner.n_blocks is None   # None: the paper's 6 below 256 px
+    assert lab.SMOKE.learning_rate == smoke.learning_rate == lab.LONGER.learning_rate   # "the smoke rate, 1e-3"
