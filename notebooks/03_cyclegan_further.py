@@ -55,9 +55,9 @@ INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the papers' N(
 #
 # PyTorch's `padding=1` on the 4x4 stride-2 layers does what Keras's `padding="same"` does at even
 # sizes; only the last, stride-1 conv needs its padding written out (`ZeroPadding2D(1)`), which is how
-# 8x8 becomes 7x7. Where we differ from the notebook: our kernels start from $\mathcal{N}(0, 0.02^2)$
-# (PyTorch's default there), and its discriminator keeps the notebook's ReLU where
-# [DCGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dcgan) uses LeakyReLU. Its training choices (batch 16, no identity loss, no pool) do not
+# 8x8 becomes 7x7. Where we differ from the notebook: our kernels start from $\mathcal{N}(0, 0.02^2)$, where the
+# notebook keeps PyTorch's default initialisation. We keep its discriminator's ReLU, although
+# [DCGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dcgan) and lesson 01 use LeakyReLU so that some gradient always flows back to $G$. Its training choices (batch 16, no identity loss, no pool) do not
 # appear, since we only build it.
 
 # %%
