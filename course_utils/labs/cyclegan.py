@@ -292,8 +292,8 @@ def _run_sentences(label: str, run: dict[str, Any], prediction: str | None) -> l
            f"{full:.3f} ({full / base:.2f}) for the full objective."]
     per_seed = {n: scores[n]["AtoB per seed"] for n in scores}
     n_seeds = len(per_seed["full"])
+    worst_by_seed = [max(ablated, key=lambda n: per_seed[n][k]) for k in range(n_seeds)]
     if n_seeds > 1:
-        worst_by_seed = [max(ablated, key=lambda n: per_seed[n][k]) for k in range(n_seeds)]
         if len(set(worst_by_seed)) == 1:
             out.append(f"It is the furthest on every one of the {n_seeds} seeds.")
         else:
@@ -310,8 +310,14 @@ def _run_sentences(label: str, run: dict[str, Any], prediction: str | None) -> l
         out.append(f"The full objective beats {_names(clear)} by more than {MARGIN} {every}.")
     if unclear:
         out.append(f"It does not beat {_names(unclear)} by more than {MARGIN} {every}.")
+    better = [n for n in ablated if scores[n]["AtoB"] < full]
+    if better:
+        out.append(f"{_names(better)} {'ends' if len(better) == 1 else 'end'} closer to the true images than the "
+                   "full objective: " + ", ".join(f"{n} {scores[n]['AtoB']:.3f}" for n in better) + f" against {full:.3f}.")
     if prediction is not None:
-        if prediction == worst:
+        if prediction == worst and len(set(worst_by_seed)) > 1:
+            out.append(f"Your prediction, '{prediction}', is the furthest on average in {label}, but not on every seed.")
+        elif prediction == worst:
             out.append(f"Your prediction, '{prediction}', agrees with {label}.")
         else:
             rank = ablated.index(prediction) + 1
