@@ -16,7 +16,8 @@ each variant is scored exactly: the mean L1 error of ``G(x)`` against the *true*
 of every test image, beside the do-nothing baseline ``G(x) = x``. :func:`run_lab` trains and
 scores all variants at one scale; :func:`main` (``python -m course_utils.labs.cyclegan``) runs
 the longer version over several seeds and writes ``data/reference/labs_cyclegan.json``, which the
-lesson prints beside the learner's smoke result (:func:`load_longer_run`).
+lesson prints beside the learner's smoke result (:func:`load_longer_run`). :func:`conclusion` ends
+the lab: the learner's prediction against both runs, in sentences computed from their figures.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class LabScale:
     steps: int = 120
     seeds: tuple[int, ...] = (0,)
     # Lesson 03's smoke rate, not the paper's 2e-4: in a run this short, 2e-4 leaves the transposed
-    # convolutions' checkerboard in every variant's output (the speckle of lesson 03, section 8).
+    # convolutions' checkerboard in every variant's output (the speckle study, notebooks/03_cyclegan_further).
     learning_rate: float = 1e-3
 
 
@@ -173,8 +174,11 @@ class LabTrainer:
         return (tf.constant(s["cycle_weight"]), tf.constant(s["identity_weight"]),
                 tf.constant(1.0 if s["loss_form"] == "bce" else 0.0), tf.constant(s["pool_size"] > 0))
 
-    def train(self, variant: str, verbose: int = 1) -> float:
-        """Reset, then train ``variant`` for ``scale.steps`` steps; returns the seconds it took."""
+    def train(self, variant: str, verbose: int = 1, pace: Any = None) -> float:
+        """Reset, then train ``variant`` for ``scale.steps`` steps; returns the seconds it took.
+
+        ``pace``: a :class:`course_utils.costs.Pace` told of every step (the lesson's, over all variants).
+        """
         import keras
 
         _check_variants([variant])
@@ -185,6 +189,8 @@ class LabTrainer:
         for i, (x, y) in enumerate(self.batches.take(self.scale.steps)):
             logs = self.step(x, y, *settings)
             bar.update(i + 1, [("cycle", float(logs["cycle"]))] if verbose else None)
+            if pace is not None:
+                pace.step()
         return time.perf_counter() - start
 
     @property
@@ -203,8 +209,8 @@ def score(generator_g: Any, generator_f: Any) -> dict[str, float]:
 
 
 def run_lab(scale: LabScale = SMOKE, variants: Any = None, verbose: int = 1,
-            show: Any = None) -> dict[str, Any]:
-    """Train and score every variant at ``scale``, over its seeds.
+            show: Any = None, pace: Any = None) -> dict[str, Any]:
+    """Train and score every variant at ``scale``, over its seeds (``pace``: see :meth:`LabTrainer.train`).
 
     ``show``: a batch of day images (n, S, S, 3); each variant's translation of it (first seed)
     is kept for the picture rows. Returns ``{"scale": settings, "scores": {variant: {"AtoB": mean
@@ -222,7 +228,7 @@ def run_lab(scale: LabScale = SMOKE, variants: Any = None, verbose: int = 1,
         for name in names:
             if verbose:
                 print(f"{name} (seed {seed}):")
-            seconds = lab.train(name, verbose=verbose)
+            seconds = lab.train(name, verbose=verbose, pace=pace)
             judged = score(*lab.generators)
             per_variant[name].append({**judged, "seconds": seconds})
             baseline = {"AtoB": judged["identity AtoB"], "BtoA": judged["identity BtoA"]}
@@ -259,6 +265,94 @@ def report_lines(result: dict[str, Any], longer: dict[str, Any] | None = None) -
         lines.append(line)
     lines.append(f"{'do nothing':12s} {base:12.3f} {1.0:9.2f}"
                  + (f" | {longer['baseline']['AtoB']:17.3f} {1.0:9.2f}" if longer else ""))
+    return lines
+
+
+#: Below this many units of error, a difference between two variants is not counted as a finding:
+#: the longer run's seeds disagree by more than this on the same variant.
+MARGIN = 0.01
+
+
+def _ablations(scores: dict[str, Any]) -> list[str]:
+    return [name for name in scores if name != "full"]
+
+
+def _seeds_text(run: dict[str, Any]) -> str:
+    n = len(run["scale"]["seeds"])
+    return f"{run['scale']['steps']:,} steps, {n} seed{'s' if n != 1 else ''}"
+
+
+def _run_sentences(label: str, run: dict[str, Any], prediction: str | None) -> list[str]:
+    """What one run (the learner's or the longer one) shows, and how the prediction fares in it."""
+    scores, base = run["scores"], run["baseline"]["AtoB"]
+    ablated = sorted(_ablations(scores), key=lambda n: scores[n]["AtoB"], reverse=True)   # worst first
+    worst, full = ablated[0], scores["full"]["AtoB"]
+    out = [f"In {label} ({_seeds_text(run)}), '{worst}' ends furthest from the true dusk images: error "
+           f"{scores[worst]['AtoB']:.3f} ({scores[worst]['AtoB'] / base:.2f} of doing nothing), against "
+           f"{full:.3f} ({full / base:.2f}) for the full objective."]
+    per_seed = {n: scores[n]["AtoB per seed"] for n in scores}
+    n_seeds = len(per_seed["full"])
+    worst_by_seed = [max(ablated, key=lambda n: per_seed[n][k]) for k in range(n_seeds)]
+    if n_seeds > 1:
+        if len(set(worst_by_seed)) == 1:
+            out.append(f"It is the furthest on every one of the {n_seeds} seeds.")
+        else:
+            out.append("The furthest variant changes with the seed (" + ", ".join(
+                f"seed {run['scale']['seeds'][k]}: '{w}'" for k, w in enumerate(worst_by_seed))
+                + "), so this run does not single out one ingredient.")
+        spread = {n: max(v) - min(v) for n, v in per_seed.items()}
+        widest = max(spread, key=spread.get)
+        out.append(f"The same variant's error differs between seeds by up to {spread[widest]:.3f} ('{widest}').")
+    clear = [n for n in ablated if all(f + MARGIN < v for f, v in zip(per_seed["full"], per_seed[n]))]
+    unclear = [n for n in ablated if n not in clear]
+    every = "on every seed" if n_seeds > 1 else "in its one seed"
+    if clear:
+        out.append(f"The full objective beats {_names(clear)} by more than {MARGIN} {every}.")
+    if unclear:
+        out.append(f"It does not beat {_names(unclear)} by more than {MARGIN} {every}.")
+    better = [n for n in ablated if scores[n]["AtoB"] < full]
+    if better:
+        out.append(f"{_names(better)} {'ends' if len(better) == 1 else 'end'} closer to the true images than the "
+                   "full objective: " + ", ".join(f"{n} {scores[n]['AtoB']:.3f}" for n in better) + f" against {full:.3f}.")
+    if prediction is not None:
+        if prediction == worst and len(set(worst_by_seed)) > 1:
+            out.append(f"Your prediction, '{prediction}', is the furthest on average in {label}, but not on every seed.")
+        elif prediction == worst:
+            out.append(f"Your prediction, '{prediction}', agrees with {label}.")
+        else:
+            rank = ablated.index(prediction) + 1
+            out.append(f"Your prediction, '{prediction}', does not agree with {label}: there it ranks {rank} of "
+                       f"{len(ablated)} from the worst, with error {scores[prediction]['AtoB']:.3f}.")
+    return out
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def conclusion(prediction: str | None, result: dict[str, Any], longer: dict[str, Any] | None = None) -> list[str]:
+    """The lab's ending: the learner's prediction against their run and the longer run, in sentences.
+
+    ``prediction``: the variant the learner expected to end furthest from the true translation
+    (``"no cycle"``, ``"no identity"``, ``"BCE"`` or ``"no pool"``), or None. ``result``: what
+    :func:`run_lab` returned; ``longer``: :func:`load_longer_run`'s figures (None if missing).
+    Every figure and every verdict in the sentences is computed from the two runs.
+    """
+    choices = _ablations(result["scores"])
+    if prediction is None:
+        lines = ["You made no prediction (PREDICTION is None), so there is nothing to compare; here is what was measured."]
+    elif prediction not in choices:
+        lines = [f"Your prediction {prediction!r} is not one of {_names(choices)}, so it cannot be compared; "
+                 "here is what was measured."]
+        prediction = None
+    else:
+        lines = [f"You predicted that '{prediction}' ends furthest from the true dusk images."]
+    lines += _run_sentences("your run", result, prediction)
+    if longer is None:
+        lines.append(f"The longer run's file ({RESULTS_NAME}) is missing, so only your run is compared.")
+    else:
+        lines += _run_sentences("the longer run", longer, prediction)
     return lines
 
 
