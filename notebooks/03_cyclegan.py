@@ -904,9 +904,35 @@ widgets.translation_explorer(x_test, G, F, names=("G", "F"),
 # %% [markdown]
 # ## 16. What 200 epochs give
 #
-# The authors' trained horse2zebra generators (200 epochs) are shown here beside your network. Their
-# weights fit our ResNet only once its padding follows PyTorch's one-pixel convention: one pixel on
-# every side of a stride-2 conv, where Keras's `"same"` pads bottom and right.
+# Zhu et al. published the generators of their horse2zebra run (200 epochs at 256x256): $G$ (horse
+# $\to$ zebra) and $F$ (zebra $\to$ horse), as PyTorch state dicts. They have exactly our ResNet's
+# 11,378,179 parameters, yet copied into it they compute something else: a stride-2 conv in PyTorch
+# (`padding=1`) pads one pixel on *every* side, where Keras's `"same"` pads only the bottom and right.
+# Each output pixel then reads a window shifted by one pixel from the one the weights were trained on,
+# layer after layer. So `pretrained.lesson_generator` builds our ResNet with the authors' padding
+# (`models.resnet_generator(..., convention="pytorch")`) before copying the weights; the cell also
+# copies them into the Keras-padded ResNet and measures how far its outputs land.
+# Without a GPU (the smoke profile) nothing is downloaded: random weights stand in, and the pictures
+# mean nothing.
+
+# %%
+from course_utils import pretrained
+
+size = cfg.image_size if cfg.is_smoke else 256                      # the authors trained at 256x256
+G_paper = pretrained.lesson_generator("cyclegan/horse2zebra", cfg, image_size=size)   # X -> Y
+F_paper = pretrained.lesson_generator("cyclegan/zebra2horse", cfg, image_size=size)   # Y -> X
+x_paper = tf.image.resize(x_test, (size, size)).numpy()             # the same test images, (8, 256, 256, 3)
+g_paper = inference.translate(G_paper, x_paper)
+keras_padded = models.resnet_generator(size, n_blocks=9, filters=G_paper.get_layer("stem_conv").filters)
+keras_padded.set_weights(G_paper.get_weights())                     # the same weights, Keras's "same" padding
+shift = np.abs(inference.translate(keras_padded, x_paper) - g_paper)
+print(f"the same weights with Keras's padding: outputs differ by up to {shift.max():.2f} "
+      f"(mean {shift.mean():.2f}) on the [-1, 1] scale")
+who = "stand-in (random weights)" if cfg.is_smoke else "the authors' (200 epochs)"
+print(f"cycle error |F(G(x)) - x|: your run {metrics.mean_l1(x_test, f_g_x):.3f} at {cfg.image_size} px, "
+      f"{who} {metrics.mean_l1(x_paper, inference.translate(F_paper, g_paper)):.3f} at {size} px")
+plotting.plot_image_rows({"x": x_test[:3], "your G(x)": g_x[:3],
+                          who: tf.image.resize(g_paper[:3], x_test.shape[1:3]).numpy()}, size=1.8);
 
 # %% [markdown]
 # ## Lab: which ingredient matters? Predict, then run
