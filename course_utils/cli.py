@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(that schedule is stored in the run folder and kept when the run is resumed)")
     tr.add_argument("--upsample", choices=("resize", "transpose"), default=None,
                     help="cyclegan only: how the generators upsample: transpose (default, the paper's transposed "
-                         "convolutions) or resize (resize, then convolve: no checkerboard; lesson 03, section 8)")
+                         "convolutions) or resize (resize, then convolve: no checkerboard; 03_cyclegan_further, section 2)")
     tr.add_argument("--n-blocks", type=_positive_int, default=None,
                     help="cyclegan only: residual blocks in each generator (default: the paper's 9 at 256 px and "
                          "above, 6 below; lesson 03's smoke profile uses 3)")

@@ -302,7 +302,7 @@ class CycleGanConfig(LessonConfig):
     batch_size: int = 1
     filters: int = 64
     n_blocks: int | None = None    # residual blocks: None = the paper's 9 at 256, 6 at 128
-    upsample: str = "transpose"    # the generators' upsampling: the paper's; "resize" avoids speckle (lesson 03, s. 8)
+    upsample: str = "transpose"    # the generators' upsampling: the paper's; "resize" avoids speckle (03_cyclegan_further)
     epochs: int = 200              # 100 constant + 100 linear decay
     decay_epochs: int = 100
     steps_per_epoch: int | None = None
@@ -347,13 +347,13 @@ class ColabTrainingConfig(LessonConfig):
     batch_size: int = 1
     filters: int = 64
     n_blocks: int | None = None    # residual blocks: None = the paper's 9 at 256, 6 below
-    upsample: str = "transpose"    # the generators' upsampling: the paper's; "resize" avoids speckle (lesson 03)
+    upsample: str = "transpose"    # the generators' upsampling: the paper's; "resize" avoids speckle (03_cyclegan_further)
     steps: int = 2000
     checkpoint_every: int = 250
     bench_steps: int = 20
     # The payoff run (section 7): the measured settings, the paper's schedule shape, a real result.
     payoff_steps: int = 13340      # 10 epochs of horse2zebra (1,334 steps each at batch 1): 5 constant + 5 decay
-    payoff_learning_rate: float = 2e-4   # the paper's; the smoke run's 1,200 steps learn at 1e-3 (lesson 03, section 9)
+    payoff_learning_rate: float = 2e-4   # the paper's; the smoke run's 1,200 steps learn at 1e-3 (03_cyclegan_further)
     payoff_checkpoint_every: int = 500
     payoff_sample_every: int = 1000
     eval_images: int = 100         # test images per domain for the evaluation (horse2zebra has 120 / 140)

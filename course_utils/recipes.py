@@ -57,7 +57,7 @@ class Recipe:
     learning_rate: float = 2e-4
     beta_1: float = 0.5
     loss_form: str = "bce"
-    #: CycleGAN's generators: "transpose" (the paper's) or "resize" (resize-then-convolve, lesson 03, section 8).
+    #: CycleGAN's generators: "transpose" (the paper's) or "resize" (resize-then-convolve, 03_cyclegan_further).
     upsample: str = "transpose"
     #: True when the architecture takes one image size only (the DCGAN's 28x28 digits).
     fixed_image_size: bool = False
