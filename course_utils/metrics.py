@@ -364,6 +364,33 @@ def inception_feature_extractor() -> Callable[[Any], np.ndarray]:
     return extract
 
 
+def stand_in_feature_extractor(dim: int = 64, seed: int = 0) -> Callable[[Any], np.ndarray]:
+    """A download-free stand-in for Inception features: a fixed, untrained convolutional network.
+
+    Three strided 3x3 convolutions with ReLU (widths ``dim // 4``, ``dim // 2``, ``dim``) and a global
+    average pool, with weights drawn from ``seed``: the same images always give the same ``(N, dim)``
+    features. Such features carry colour and local texture, not ImageNet's notion of content, so KID
+    and FID computed from them are comparable only with each other. The smoke profile uses it where
+    InceptionV3's weights cannot be downloaded.
+    """
+    positive_int(dim, "dim")
+    key = f"stand-in-{dim}-{seed}"
+    if key in _INCEPTION_CACHE:
+        return _INCEPTION_CACHE[key]
+    import keras
+
+    init = lambda i: keras.initializers.HeNormal(seed=seed + i)   # noqa: E731
+    model = keras.Sequential([keras.Input((None, None, 3))] + [
+        keras.layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(i))
+        for i, width in enumerate((max(dim // 4, 1), max(dim // 2, 1), dim))] + [keras.layers.GlobalAveragePooling2D()])
+
+    def extract(images: Any) -> np.ndarray:
+        return np.asarray(model(np.asarray(images, np.float32), training=False))
+
+    _INCEPTION_CACHE[key] = extract
+    return extract
+
+
 def _extract_features(extractor: Callable[[Any], Any], images: np.ndarray, batch_size: int, name: str) -> np.ndarray:
     """Run ``extractor`` over ``images`` in batches and stack the features."""
     chunks = []
@@ -511,6 +538,7 @@ __all__: Sequence[str] = (
     "inception_feature_extractor",
     "kernel_inception_distance",
     "frechet_inception_distance",
+    "stand_in_feature_extractor",
     "ModeCoverage",
     "mode_coverage",
 )

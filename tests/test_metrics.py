@@ -259,3 +259,14 @@ def test_fid_refuses_mismatched_or_broken_features():
         metrics.frechet_inception_distance(np.zeros((4, 3)), np.zeros((4, 2)))
     with pytest.raises(ValueError, match="at least 2"):
         metrics.frechet_inception_distance(np.zeros((1, 3)), np.zeros((4, 3)))
+
+
+def test_the_stand_in_extractor_is_fixed_by_its_seed_and_feeds_kid_and_fid():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, size=(6, 16, 16, 3)).astype(np.float32)
+    f = metrics.stand_in_feature_extractor(dim=8, seed=3)
+    a = f(images)
+    assert a.shape == (6, 8) and np.array_equal(a, metrics.stand_in_feature_extractor(dim=8, seed=3)(images))
+    assert not np.allclose(a, metrics.stand_in_feature_extractor(dim=8, seed=4)(images))
+    assert metrics.frechet_inception_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert np.isfinite(metrics.kernel_inception_distance(images, images[::-1], feature_extractor=f).value)
