@@ -852,21 +852,20 @@ for name in ("G(X)", "X unchanged"):
 
 # %% [markdown]
 # A good translation has a lower KID and FID than the baseline. How much of an FID is bias? We draw
-# $n$ = 10 to 80 images from two halves of **one** set of real images (true distance: 0), several
-# times per size.
+# two disjoint sets of $n$ = 10 to 80 images from **one** set of 200 real images (true distance:
+# 0), several times per size.
 
 # %%
 _, pool_b = data.load_unpaired(cfg.dataset, "train", image_size=PAYOFF.image_size, jitter=False, shuffle=False,
                                batch_size=200, cache=False, drop_remainder=False)
 pool = next(iter(pool_b)).numpy()                               # (200, S, S, 3): the first 200 images of B
 pool_f = np.concatenate([extract(pool[i:i + 25]) for i in range(0, len(pool), 25)])   # (200, d)
-order = rng.permutation(len(pool_f))
-half_1, half_2 = pool_f[order[:100]], pool_f[order[100:]]       # two sets of one distribution
-SIZES, DRAWS = (10, 20, 40, 80), 5
+SIZES, DRAWS = (10, 20, 40, 80), 6
 bias = {"FID": {n: [] for n in SIZES}, "KID": {n: [] for n in SIZES}}
 for n in SIZES:
     for _ in range(DRAWS):
-        a, b = half_1[rng.choice(100, n, replace=False)], half_2[rng.choice(100, n, replace=False)]
+        pick = rng.permutation(len(pool_f))
+        a, b = pool_f[pick[:n]], pool_f[pick[n:2 * n]]          # (n, d) each: disjoint, one distribution
         bias["FID"][n].append(metrics.frechet_inception_distance(a, b))
         bias["KID"][n].append(metrics.kid_from_features(a, b).value)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
@@ -876,7 +875,7 @@ for ax, name in zip(axes, ("FID", "KID")):
     ax.axhline(0, color="k", lw=0.8, ls=":")
     ax.set(xscale="log", xticks=SIZES, xticklabels=SIZES, xlabel="images per set (n)",
            title=f"{name}, same distribution ({FEATURES} features)")
-    print(name, "  ".join(f"n={n}: {m:.4f} +/- {s:.4f}" for n, m, s in zip(SIZES, mean, std)))
+    print(name, "  ".join(f"n={n}: {m:.3g} +/- {s:.2g}" for n, m, s in zip(SIZES, mean, std)))
 plt.show()
 fid_m = [np.mean(bias["FID"][n]) for n in SIZES]
 kid_near_0 = sum(abs(np.mean(bias["KID"][n])) <= np.std(bias["KID"][n]) for n in SIZES)
