@@ -270,3 +270,13 @@ def test_the_stand_in_extractor_is_fixed_by_its_seed_and_feeds_kid_and_fid():
     assert not np.allclose(a, metrics.stand_in_feature_extractor(dim=8, seed=4)(images))
     assert metrics.frechet_inception_distance(a, a) == pytest.approx(0.0, abs=1e-8)
     assert np.isfinite(metrics.kernel_inception_distance(images, images[::-1], feature_extractor=f).value)
+
+
+def test_fid_with_fewer_samples_than_features_agrees_with_the_covariance_route():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(12, 30)), rng.normal(0.3, 2.0, size=(9, 30))      # N < D: the singular-value route
+    mu = np.sum((a.mean(0) - b.mean(0)) ** 2)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root_a = metrics._sqrtm_psd(cov_a)
+    by_covariances = mu + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(metrics._sqrtm_psd(root_a @ cov_b @ root_a))
+    assert metrics.frechet_inception_distance(a, b) == pytest.approx(by_covariances, rel=1e-8)
