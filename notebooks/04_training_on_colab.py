@@ -667,7 +667,9 @@ del demo
 #
 # Section 4's step version, the shortened schedule, checkpoints to Drive, samples, every GPU.
 # `PAYOFF` (section 4) sets size and length. After a disconnect, run the notebook again: it
-# continues from its last checkpoint with the step version it started with.
+# continues from its last checkpoint with the step version it started with. The smoke run starts
+# at 1e-3, not the paper's 2e-4: a run this short would keep the transposed convolutions'
+# checkerboard (lesson 03).
 
 # %%
 PAYOFF_DIR = RUNS / f"04_payoff_{PAYOFF.dataset}_{PAYOFF.image_size}px_{PAYOFF.payoff_steps}steps_{PAYOFF.profile}"
