@@ -9,7 +9,8 @@ Read this module top to bottom as an appendix to the lessons.
    true translation.
 3. **Distributions**: :func:`kid_from_features` is the kernel inception distance between two
    sets of features, and :func:`kernel_inception_distance` computes it from images with
-   InceptionV3 (or any extractor you pass).
+   InceptionV3 (or any extractor you pass). :func:`frechet_inception_distance` is FID, from the
+   same features.
 4. **Mode collapse**: :func:`mode_coverage` counts how many modes of a 2-D mixture (lesson
    01's ring of Gaussians, :mod:`course_utils.ring`) a generator covers.
 
@@ -270,6 +271,62 @@ def kid_from_features(
     return KIDResult(float(np.mean(values)), float(np.std(values)), len(x), len(y), subsets, size)
 
 
+def _sqrtm_psd(matrix: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a symmetric positive semi-definite matrix, by ``numpy.linalg.eigh``.
+
+    Rounding can leave tiny negative eigenvalues in a PSD matrix: they are clipped to 0.
+    """
+    sym = (matrix + matrix.T) / 2.0
+    values, vectors = np.linalg.eigh(sym)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def frechet_inception_distance(features_a: ArrayLike, features_b: ArrayLike) -> float:
+    """FID (Heusel et al. 2017) between two feature matrices: the Frechet distance of two Gaussians.
+
+    Each set is summarised by its mean ``mu`` and covariance ``S`` (``np.cov``, divided by ``N - 1``), and
+
+        FID = |mu_a - mu_b|^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a^(1/2) S_b S_a^(1/2))^(1/2)).
+
+    The last trace equals ``Tr((S_a S_b)^(1/2))`` of the usual formula; written this way it needs only
+    square roots of symmetric positive semi-definite matrices (by eigen-decomposition), which stay real
+    and stable where a general matrix square root of ``S_a S_b`` can turn complex from rounding. With
+    fewer samples than features the same trace is the sum of the singular values of an ``(N_a, N_b)``
+    matrix (see the code), which is exact and much cheaper than two ``(D, D)`` decompositions.
+
+    Unlike KID, this estimate is **biased**: computed from two finite samples of the *same*
+    distribution it is above 0, by more the fewer samples there are (Binkowski et al. 2018). Only
+    compare FIDs computed with the same extractor and the same number of samples.
+
+    Args:
+        features_a, features_b: feature matrices ``(N, D)`` with the same ``D`` (``N`` may differ),
+            e.g. InceptionV3's 2048 pool features from :func:`inception_feature_extractor`.
+
+    Returns:
+        The distance, a float >= 0 (up to rounding); symmetric in its two arguments.
+    """
+    a, b = _as_features(features_a, "features_a"), _as_features(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"features_a and features_b must have the same dimension; got {a.shape[1]} and {b.shape[1]}. "
+            "Extract both with the same feature extractor."
+        )
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    centred_a = (a - mu_a) / np.sqrt(len(a) - 1)             # S_a = centred_a.T @ centred_a
+    centred_b = (b - mu_b) / np.sqrt(len(b) - 1)
+    if min(len(a), len(b)) < a.shape[1]:
+        # Fewer samples than features (2,048 Inception features, a hundred test images): the eigenvalues of
+        # S_a^(1/2) S_b S_a^(1/2) are the squared singular values of centred_a @ centred_b.T, an (N_a, N_b)
+        # matrix, so the trace of its square root is that matrix's sum of singular values.
+        cross = float(np.linalg.svd(centred_a @ centred_b.T, compute_uv=False).sum())
+    else:
+        cov_a, cov_b = centred_a.T @ centred_a, centred_b.T @ centred_b
+        root_a = _sqrtm_psd(cov_a)
+        cross = float(np.trace(_sqrtm_psd(root_a @ cov_b @ root_a)))
+    value = float(np.sum((mu_a - mu_b) ** 2) + np.sum(centred_a ** 2) + np.sum(centred_b ** 2) - 2.0 * cross)
+    return max(value, 0.0)
+
+
 #: The Keras application and input size behind "Inception features".
 INCEPTION_INPUT_SIZE = 299
 _INCEPTION_CACHE: dict[str, Callable[[Any], Any]] = {}
@@ -314,6 +371,33 @@ def inception_feature_extractor() -> Callable[[Any], np.ndarray]:
         return model(x, training=False).numpy()
 
     _INCEPTION_CACHE["inception"] = extract
+    return extract
+
+
+def stand_in_feature_extractor(dim: int = 64, seed: int = 0) -> Callable[[Any], np.ndarray]:
+    """A download-free stand-in for Inception features: a fixed, untrained convolutional network.
+
+    Three strided 3x3 convolutions with ReLU (widths ``dim // 4``, ``dim // 2``, ``dim``) and a global
+    average pool, with weights drawn from ``seed``: the same images always give the same ``(N, dim)``
+    features. Such features carry colour and local texture, not ImageNet's notion of content, so KID
+    and FID computed from them are comparable only with each other. The smoke profile uses it where
+    InceptionV3's weights cannot be downloaded.
+    """
+    positive_int(dim, "dim")
+    key = f"stand-in-{dim}-{seed}"
+    if key in _INCEPTION_CACHE:
+        return _INCEPTION_CACHE[key]
+    import keras
+
+    init = lambda i: keras.initializers.HeNormal(seed=seed + i)   # noqa: E731
+    model = keras.Sequential([keras.Input((None, None, 3))] + [
+        keras.layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(i))
+        for i, width in enumerate((max(dim // 4, 1), max(dim // 2, 1), dim))] + [keras.layers.GlobalAveragePooling2D()])
+
+    def extract(images: Any) -> np.ndarray:
+        return np.asarray(model(np.asarray(images, np.float32), training=False))
+
+    _INCEPTION_CACHE[key] = extract
     return extract
 
 
@@ -463,6 +547,8 @@ __all__: Sequence[str] = (
     "kid_from_features",
     "inception_feature_extractor",
     "kernel_inception_distance",
+    "frechet_inception_distance",
+    "stand_in_feature_extractor",
     "ModeCoverage",
     "mode_coverage",
 )

@@ -3,25 +3,10 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/image-to-image-gans/blob/v0.1.0/notebooks/04_training_on_colab.ipynb)
 #
-# Lessons 01-03 built the models. This one is about the hours around them: getting a GPU,
-# feeding it, making each step cheaper, and not losing a night of training when the browser
-# tab closes. Every time and speed in this lesson is measured by the notebook, on the machine it
-# runs on.
-#
-# By the end of this lesson you will be able to:
-#
-# - check which GPU your runtime has, what one CycleGAN step costs on it in FLOPs and seconds,
-#   and how long a full run will take;
-# - build a `tf.data` input pipeline (decode, cache, shuffle, jitter, prefetch) and measure
-#   that it keeps the GPU busy, for TFDS datasets, the pix2pix archives and your own folders;
-# - switch on XLA and mixed precision and read the speed-up, the achieved TFLOP/s and the
-#   fraction of the GPU's peak from a table this notebook measures;
-# - run the paper's learning-rate schedule (or an honestly shortened one), checkpoint to
-#   Google Drive and resume exactly where a disconnected session stopped;
-# - split each batch over two replicas with `MirroredStrategy` (two GPUs, or two logical CPUs);
-# - put it all together in one real training run, watch it (TensorBoard, samples, loss curves),
-#   evaluate it against a baseline (cycle and correspondence error, PSNR/SSIM, KID), export the
-#   generator and translate your own image.
+# Lessons 01-03 built the models. This one is about the hours around them: feeding a GPU, making
+# each step cheaper, surviving a closed browser tab. You will measure what a step costs and what
+# XLA and mixed precision buy, shorten the paper's schedule honestly, checkpoint to Drive and
+# resume, and evaluate a real run with KID and FID. Lesson 00 explains the profiles.
 
 # %%
 # Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
@@ -38,14 +23,9 @@ from course_utils import config, runtime
 cfg = runtime.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
-# The tools of this lesson. `train` holds the trainers (Keras models whose `train_step` is the
-# CycleGAN step of lesson 03), [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) and callbacks; `perf` counts [FLOPs](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop) and times steps;
-# `distribute` prepares the devices for section 6, where one model trains on two devices at once.
-#
-# That last line must run **before TensorFlow uses any device**: TensorFlow fixes its list of
-# devices at its first operation. On a machine without two GPUs it splits the CPU into two
-# *logical* CPUs, so that section 6 can show two replicas anywhere (the rest of the lesson runs
-# on the GPU, or on the first CPU, as before).
+# `perf` counts [FLOPs](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop) and times steps; `train` and `runs` hold trainers and [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint).
+# `distribute.split_cpu` must run **before TensorFlow uses any device**: without two GPUs it splits
+# the CPU into two *logical* CPUs, for section 6's two replicas.
 
 # %%
 import shutil
@@ -58,34 +38,21 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import archives, costs, data, distribute, exercises, inference, metrics, models, perf, plotting, results, runs, train, widgets
+from course_utils import archives, costs, data, distribute, exercises, inference, metrics, models, perf, plotting, runs, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
-costs.print_estimate(cfg)   # what the full profile costs on a Colab T4 (FLOP counts: it builds networks, so after split_cpu)
+costs.print_estimate(cfg)   # both GPU profiles' estimated T4 minutes (it builds networks, so after split_cpu)
 AUTOTUNE = tf.data.AUTOTUNE
-# The smoke profile shrinks the ResNet generator's depth too (a size, like image_size and filters):
-# 2 residual blocks instead of the paper's 9, so that building and tracing the step stays quick on a CPU.
-N_BLOCKS = cfg.n_blocks   # None: the paper's choice (9 blocks at 256, 6 below); 2 in the smoke profile
+N_BLOCKS = cfg.n_blocks   # residual blocks: None = the paper's (9 at 256, 6 below); 2 in the smoke profile
 VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in smoke, a bar otherwise
 
 # %% [markdown]
 # ## 1. Choosing and checking the runtime
 #
-# In Colab, **Runtime > Change runtime type** picks the accelerator. The free tier usually offers
-# a **T4** (NVIDIA Turing, 16 GB of memory); paid tiers add the L4 and A100. The kind of GPU
-# decides two things for us:
-#
-# - **memory**: a 256x256 CycleGAN at batch size 1 needs a few GB, so every Colab GPU fits it;
-#   larger batches or images are where 16 GB starts to matter;
-# - **speed**, which the data sheets quote as a *peak* number of floating-point operations per
-#   second (FLOP/s): once for ordinary float32 arithmetic and once for the *tensor cores*, units
-#   that multiply small matrices of 16-bit numbers much faster.
-#
-# `runtime.check_gpu()` in the setup cell printed what TensorFlow sees. The next cell adds each GPU's
-# **[compute capability](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#compute-capability)**: NVIDIA's version number for what a GPU generation can do, not a speed.
-# 7.0 is Volta (V100), 7.5 Turing (T4), 8.0 and 8.6 Ampere (A100, A10, RTX 30xx), 8.9 Ada (L4) and
-# 9.0 Hopper (H100). Section 4 uses it: tensor cores for [bfloat16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#bfloat16) arrived with Ampere, i.e. compute
-# capability 8.0 and above. The total memory comes from the `nvidia-smi` tool, when the machine has it.
+# In Colab, **Runtime > Change runtime type** picks the accelerator: usually a **T4** (16 GB) on
+# the free tier. A GPU's speed is quoted as a [peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops) of FLOP/s, for float32 and for its *tensor
+# cores* (fast 16-bit matrix products). The next cell prints each GPU's [compute capability](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#compute-capability),
+# NVIDIA's version of a generation (7.5: T4; 8.0 and up: Ampere and newer).
 
 # %%
 gpus = tf.config.list_physical_devices("GPU")
@@ -114,19 +81,14 @@ DEVICE = perf.gpu_name()
 print("\nThis runtime:", DEVICE or "no GPU (CPU only)", "->", perf.match_gpu(DEVICE) or "not in the table")
 
 # %% [markdown]
-# **No GPU?** On Colab, choose *Runtime > Change runtime type > T4 GPU* and run the notebook again
-# from the top (the runtime restarts, so the setup cell must run again). If Colab has no GPU for
-# you right now (the free tier has quotas), or you run the course on your own computer, set
-# `COURSE_SMOKE=1`: every lesson then uses tiny images and a few steps, through exactly the same
-# code. That is how this notebook is tested on a laptop CPU. Real training on a CPU is possible in
-# principle; sections 4 and 6 measure why it is not practical.
+# **No GPU?** Choose *Runtime > Change runtime type > T4 GPU* and run the notebook again from the
+# top. Without one, the lesson runs the smoke profile (lesson 00): the same code on tiny images.
 
 # %% [markdown]
 # ## 2. What one training step costs
 #
-# We train the CycleGAN of lesson 03 ([Zhu et al. 2017](https://arxiv.org/abs/1703.10593)): two ResNet [generators](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator) $G: X \to Y$,
-# $F: Y \to X$ and two 70x70 [PatchGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#patchgan) [discriminators](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#discriminator) with [instance norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#instance-normalisation). In the full profile
-# they are the paper's networks at 256x256; in the [smoke profile](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile) the same builders make tiny ones.
+# We train the CycleGAN of lesson 03 ([Zhu et al. 2017](https://arxiv.org/abs/1703.10593)): two ResNet [generators](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator) and two 70x70
+# [PatchGAN](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#patchgan) discriminators, at this profile's size.
 
 # %%
 # generator_g: X -> Y, generator_f: Y -> X (ResNet); discriminator_x, discriminator_y: PatchGANs (instance norm)
@@ -135,21 +97,9 @@ for name, net in nets.items():
     print(f"{name:<16} {net.count_params():>10,} parameters   output {net.output_shape}")
 
 # %% [markdown]
-# How much arithmetic is one step? A convolution with a $k \times k$ kernel, $C_{in}$ input and
-# $C_{out}$ output channels, producing an $H \times W$ map, does
-#
-# $$\text{MACs} = H \, W \, k^2 \, C_{in} \, C_{out}$$
-#
-# [multiply-accumulates](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mac) (one multiply and one add, so 2 FLOPs each). `perf.count_macs` adds this up
-# over a model's layers. A training step runs each generator forward **3 times** ($G(x)$,
-# $G(F(y))$ and the identity $G(y)$; the same for $F$) and each discriminator **3 times**: on a real
-# batch, on fakes drawn from the [image pool](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#image-pool) (for the discriminator's own loss) and on the fresh
-# fakes (for the generator's loss). That is what the paper's code does (`models/cycle_gan_model.py` in the
-# [authors' repository](https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix)) and what our
-# trainer does; `perf.CYCLEGAN_POOL_PASSES` holds these counts.
-# (The TensorFlow tutorial has no pool and scores each fake once for both losses: 2 passes per
-# discriminator, `perf.FORWARD_PASSES["cyclegan"]`.) The backward pass costs about twice the
-# forward. So
+# A $k \times k$ convolution from $C_{in}$ to $C_{out}$ channels on an $H \times W$ map does
+# $H W k^2 C_{in} C_{out}$ [multiply-accumulates](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mac) (2 FLOPs each). A step runs each network forward
+# **3 times** (`perf.CYCLEGAN_POOL_PASSES`), and the backward pass costs about twice the forward:
 #
 # $$\text{FLOPs per step} \approx 2 \cdot 3 \cdot B \sum_{\text{nets}} \text{passes} \cdot \text{MACs}.$$
 
@@ -160,7 +110,7 @@ for name, m in macs.items():
     print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.CYCLEGAN_POOL_PASSES[name]} passes per step")
 print(f"one training step: {STEP_FLOPS / 1e9:.2f} GFLOP at {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}")
 
-if cfg.is_smoke:   # the paper's networks at 256 for reference (the full profile trains exactly these)
+if cfg.image_size != 256:   # the paper's networks at 256 for reference (the paper profile trains exactly these)
     g256, d256 = (perf.count_macs(models.resnet_generator(256)),
                   perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
     PAPER_FLOPS = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
@@ -172,29 +122,24 @@ print(f"the paper's CycleGAN at 256: {PAPER_FLOPS / 1e12:.2f} TFLOP per step -> 
       f"{1e3 * PAPER_FLOPS / t4.fp32:.0f} ms on a T4 in float32, {1e3 * PAPER_FLOPS / t4.fp16:.0f} ms on its fp16 tensor cores")
 
 # %% [markdown]
-# That "at best" is a floor: no real step reaches the [data-sheet peak](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#peak-flops), because normalisation,
-# activations and memory traffic take time too, and at batch size 1 much of a big GPU idles.
-# So we **measure**: section 4 times single steps with and without the speed switches, and
-# section 6 times every step of the real training run.
+# That "at best" is a floor no real step reaches, so we **measure** steps in sections 4 and 6.
 
 # %% [markdown]
 # ## 3. An input pipeline that keeps the GPU busy
 #
-# A GPU step of a few hundred milliseconds is wasted if the next batch is not ready. Reading,
-# decoding and augmenting images happens on the CPU, and `tf.data` lets it run **in parallel with**
-# the GPU. Each stage has one job:
+# Reading, decoding and augmenting images happens on the CPU; `tf.data` runs it **in parallel
+# with** the GPU. Each stage has one job:
 #
 # | stage | what it does | why |
 # |---|---|---|
-# | `map(decode, num_parallel_calls=AUTOTUNE)` | JPEG bytes -> `uint8` image | decoding is the slow part; several cores do it |
-# | `cache()` | keeps decoded images in RAM | from the second epoch on nothing is read or decoded |
-# | `shuffle(n)` | a new order every epoch | with batches of 1, a fixed order would repeat the same sequence of updates |
-# | `map(jitter)` | resize to 286, random 256 crop, random mirror | the papers' augmentation, fresh every epoch, so **after** the cache |
-# | `batch(B, drop_remainder=True)` | static batch shape | the compiled step is traced once |
-# | `prefetch(AUTOTUNE)` | prepares the next batches while the model trains | hides the CPU time |
+# | `map(decode, num_parallel_calls=AUTOTUNE)` | JPEG -> `uint8` image | the slow part, on several cores |
+# | `cache()` | keeps decoded images in RAM | later epochs skip reading and decoding |
+# | `shuffle(n)` | a new order every epoch | no repeated sequence of updates |
+# | `map(jitter)` | resize, random crop, mirror | fresh every epoch, so **after** the cache |
+# | `batch(B, drop_remainder=True)` | static batch shape | the step is traced once |
+# | `prefetch(AUTOTUNE)` | prepares batches while the model trains | hides the CPU time |
 #
-# `AUTOTUNE` lets `tf.data` choose the number of threads and buffer sizes while it runs.
-# Here is the pipeline written out for one folder of images:
+# `AUTOTUNE` lets `tf.data` choose threads and buffers.
 
 # %%
 def decode(path):
@@ -227,25 +172,14 @@ batch = next(iter(fast_pipeline(files_a, 4).take(1)))    # (4, S, S, 3) float32 
 print(len(files_a), "files ->", batch.shape, batch.dtype, f"values in [{batch.numpy().min():.2f}, {batch.numpy().max():.2f}]")
 
 # %% [markdown]
-# How much does each trick buy? We count **images per second, epoch by epoch**: one pass over the
-# dataset, timed (`data.epoch_rates` does the counting and the timing). The parallel pipeline's
-# first epoch decodes and fills the cache; its later epochs read from the cache.
-#
-# The shipped images are 64x64 and decode in no time, so we measure on files like horse2zebra's:
-# 64 shipped day scenes saved again as 256x256 JPEGs (in a temporary folder), jittered to 256 crops.
+# How much does it buy? **Images per second, epoch by epoch** (`data.epoch_rates`), on 64 shipped
+# images saved as 256x256 JPEGs. The parallel pipeline's first epoch fills the cache.
 
 # %%
 big_dir = Path(tempfile.mkdtemp(prefix="jpeg256-"))
 for i, f in enumerate(files_a[:64]):
     Image.open(f).resize((256, 256), Image.BICUBIC).save(big_dir / f"{i:03d}.jpg", quality=90)
 files_256 = sorted(str(p) for p in big_dir.glob("*.jpg"))
-print(len(files_256), "JPEGs of", Image.open(files_256[0]).size, "in", big_dir)
-
-# %% [markdown]
-# The sequential pipeline (one epoch is enough: every epoch does the same work) against the parallel,
-# cached one (three epochs: the first fills the cache).
-
-# %%
 fast = data.epoch_rates(fast_pipeline(files_256, 1, size=256), epochs=3)      # images/s of each epoch
 speeds = {"sequential decode + jitter": data.epoch_rates(slow_pipeline(files_256, 1, size=256))[0],
           "parallel, 1st epoch (decode, fill cache)": fast[0],
@@ -253,56 +187,24 @@ speeds = {"sequential decode + jitter": data.epoch_rates(slow_pipeline(files_256
 shutil.rmtree(big_dir)                             # the temporary JPEGs are no longer needed
 for k, v in speeds.items():
     print(f"{k:<42} {v:7.0f} images/s")
-
-# %% [markdown]
-# `data.pipeline_throughput` measures the course's own paired loader the same way, on facades-like
-# 256x512 JPEGs and without a cache (every image decoded every time, the hard case). Then we compare
-# with what the GPU could consume: a 256x256 CycleGAN step running at the T4's fp16 peak (section 2).
-
-# %%
-pipe = data.pipeline_throughput(image_size=256, batch_size=1, n_batches=20 if cfg.is_smoke else 200,
-                                repeats=2 if cfg.is_smoke else 3, warmup_batches=5 if cfg.is_smoke else 20)
-speeds["course loader, no cache (facades-like)"] = pipe["images_per_second"]
-print(f"{'course loader, no cache (facades-like)':<42} {pipe['images_per_second']:7.0f} images/s")
 need = 1.0 / (PAPER_FLOPS / t4.fp16)
 print(f"a 256x256 CycleGAN step at the T4's fp16 floor would consume at most {need:.0f} images/s")
 
 # %% [markdown]
-# How much parallel decoding gains depends on the free CPU cores: on a 2-core machine shared with
-# other work it can gain nothing, with more cores it scales with them. The cache removes the read
-# and the decode from every epoch after the first; the jitter still runs. The number to check is
-# the last line: even a step running at the T4's theoretical peak consumes fewer images per second
-# than these pipelines deliver, so with prefetching (which overlaps the CPU work with the GPU's)
-# the GPU does not wait for data. That changes with many GPUs, large batches or expensive
-# augmentation: measure again then.
+# Parallel decoding gains with free CPU cores. Even a step at the T4's peak consumes fewer images
+# per second than the pipeline delivers, so with prefetching the GPU does not wait. (The
+# [going-further notebook](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/notebooks/04_training_on_colab_further.ipynb) measures the course's loader without a cache.)
 
 # %% [markdown]
-# The course's loaders are this pipeline, with file checks in front. They read **your own folders**
-# in the two usual layouts, and TFDS or the pix2pix archives for the papers' datasets:
-#
-# ```
-# paired (pix2pix):   <path>/train/*.jpg   each file is A | B side by side (width = 2 x height)
-#                     <path>/val/  <path>/test/
-# unpaired (CycleGAN): <path>/trainA/  <path>/trainB/  <path>/testA/  <path>/testB/
-# ```
-#
-# - `data.load_paired_folder(path, "train", image_size=256, direction="AtoB")` gives `(input, target)` batches;
-# - `data.load_unpaired_folder(path, "train", image_size=256)` gives two datasets, [domain](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#domain) A and B;
-# - `data.load_cycle_gan_tfds("horse2zebra")` does the same from TFDS `cycle_gan/horse2zebra`
-#   (1,067 horses, 1,334 zebras, downloaded once);
-# - `archives.download_pix2pix_dataset("facades", folder)` fetches and unpacks the pix2pix archive,
-#   ready for `load_paired_folder` (facades translate labels to photos: `direction="BtoA"`).
-#
-# The shipped sets use the same layouts, so the smoke profile runs the same loaders.
-# `data.load_unpaired(cfg.dataset, ...)` picks the right one: the shipped folder for `"shipped"`,
-# TFDS for a name such as `"horse2zebra"`, the folder loader for any other path.
-#
-# The training stream zips the two domains into `(x, y)` pairs: domain A repeats, so one pass
-# over domain B is one epoch, and the order is fixed by the seed (a resumed run needs that).
+# The course's loaders are this pipeline with file checks in front, for your own folders
+# (`data.load_paired_folder`: `train/` files holding A | B side by side; `data.load_unpaired_folder`:
+# `trainA/ trainB/ testA/ testB/`), TFDS (`data.load_cycle_gan_tfds("horse2zebra")`) and the pix2pix
+# archives (`archives.download_pix2pix_dataset`). The training stream zips the two domains into
+# `(x, y)` pairs in an order fixed by the seed, which a resumed run needs.
 
 # %%
-def load_train(batch_size, cache=True):
-    a, b = data.load_unpaired(cfg.dataset, "train", image_size=cfg.image_size, batch_size=batch_size,
+def load_train(batch_size, cache=True, size=cfg.image_size):
+    a, b = data.load_unpaired(cfg.dataset, "train", image_size=size, batch_size=batch_size,
                               seed=cfg.seed, cache=cache)
     return tf.data.Dataset.zip(a.repeat(), b)      # (x, y), each (batch_size, S, S, 3) float32 in [-1, 1]
 
@@ -312,11 +214,8 @@ x_batch, y_batch = next(iter(load_train(cfg.batch_size, cache=False)))      # a 
 print("training batches: x", x_batch.shape, "y", y_batch.shape, x_batch.dtype)   # (B, S, S, 3) each
 
 # %% [markdown]
-# Does the course's loader compute what our hand-written pipeline computes? Same shapes are not
-# enough: we switch off the two random parts (shuffle and jitter; resizing is then all that is
-# left) and compare the **values** of the first batch from the shipped folder, the same files in the
-# same (sorted) order. The TFDS loader shares the preprocessing code after decoding, so one check of
-# the folder loader covers the transformation of both.
+# Does the course's loader compute what our pipeline computes? With the random parts off (shuffle
+# and jitter), we compare the **values** of the first batch, the same files in the same order.
 
 # %%
 course_a, _ = data.load_unpaired_folder(shipped, "train", image_size=cfg.image_size, jitter=False,
@@ -333,14 +232,8 @@ print(f"✅ first batch {theirs.shape}: largest difference {np.abs(theirs - ours
       "between data.load_unpaired_folder and the pipeline written above")
 
 # %% [markdown]
-# **Your own images.** Put your pairs in the paired layout (`train/`, and `val/` for a few held-out
-# pairs), pack the folder as one `.zip` (on most computers: right-click > Compress) and upload that
-# file, for instance to Google Drive. The loaders, and `--data` of `python -m course_utils train`,
-# take the archive itself: it is unpacked once into a cache (`~/.cache/course_utils/datasets`),
-# and refused as a whole if any file in it would land outside that folder. Photos need not be
-# exactly twice as wide as high: each file is cut at half its width and both halves are resized,
-# with one warning naming the files that are not 2:1. Below, a zip of the shipped pairs stands in
-# for yours. In the full profile we also fetch the paired facades archive (about 30 MB, once).
+# **Your own images**: pack the folder as one `.zip` (on Drive, say); the loaders take the archive
+# itself. A zip of the shipped pairs stands in for yours; on a GPU we also fetch facades (30 MB).
 
 # %%
 own_zip = Path(shutil.make_archive(str(Path(tempfile.mkdtemp()) / "my_pairs"), "zip",
@@ -355,8 +248,7 @@ else:
     print("Smoke profile: the horse2zebra and facades downloads are skipped; the shipped day2dusk set stands in.")
 
 # %% [markdown]
-# Here is what one training step receives: an image of each domain, and four jitters of domain A
-# from the pipeline above (new crops and mirrors every epoch).
+# What one training step receives: an image of each domain, and four jitters of domain A.
 
 # %%
 plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
@@ -366,38 +258,20 @@ plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
 # %% [markdown]
 # ## 4. Speed: XLA and mixed precision
 #
-# Two switches make the same step cheaper without changing what it computes (up to rounding):
-#
-# **[XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla)** (`jit_compile=True`) compiles the whole step ahead of running it. Without it,
-# TensorFlow launches one kernel per operation and writes every intermediate result to memory;
-# instance norm, activations and padding are many small memory-bound operations, and XLA fuses
-# this element-wise work into a few kernels. The convolutions themselves stay calls into the
-# GPU's convolution library (cuDNN), as without XLA: the gain is in the work around them. The price is a compilation of tens of seconds on the first call, and
-# every new input shape compiles again (our batches have a static shape for that reason).
-# With `fit`, pass it to `trainer.compile(jit_compile=True)`.
-#
+# **[XLA](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#xla)** (`jit_compile=True`) compiles the whole step and fuses the many small element-wise
+# operations (instance norm, activations, padding) into a few kernels. The price: tens of seconds
+# of compilation on the first call, and again for every new input shape (hence static batches).
+
+# %% [markdown]
 # **[Mixed precision](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mixed-precision)** computes in 16-bit floats and keeps the weights in float32
-# ([Micikevicius et al. 2018](https://arxiv.org/abs/1710.03740)). It halves memory traffic and runs matrix products on the tensor cores,
-# whose peak is 8x the float32 peak on a T4 (table above). Two 16-bit formats exist:
+# ([Micikevicius et al. 2018](https://arxiv.org/abs/1710.03740)): half the memory traffic, and matrix products on the tensor cores.
 #
-# - **[float16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#float16-and-loss-scaling)** (5 exponent bits): small gradients *underflow* to zero (below about $6\times10^{-8}$).
-#   The fix is **loss scaling**: multiply the loss by a large $S$ before differentiating, divide the
-#   gradients by $S$ before the update, and lower $S$ whenever an overflow gives inf/NaN.
-#   `keras.optimizers.LossScaleOptimizer` does this, and our trainers add it by themselves.
-#   This is the format of the **T4** (Turing) and V100.
-# - **bfloat16** (8 exponent bits, the range of float32, less precision): no loss scaling needed.
-#   Supported on A100, L4, H100 and TPUs, and on CPUs with the AVX512-BF16 or AMX instructions
-#   (Intel Xeons from Cooper Lake and Sapphire Rapids on, AMD Zen 4). Other CPUs have no bfloat16
-#   arithmetic: TensorFlow converts to and from float32 around each operation, which is usually
-#   *slower* than plain float32. The T4 has no bfloat16 units.
+# - **[float16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#float16-and-loss-scaling)** (5 exponent bits, the T4's): gradients below about $6\times10^{-8}$ *underflow* to
+#   zero. **Loss scaling** multiplies the loss by a large $S$ and divides the gradients by $S$;
+#   our trainers add `keras.optimizers.LossScaleOptimizer` themselves.
+# - **[bfloat16](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#bfloat16)** (8 exponent bits, float32's range): no scaling needed; compute capability 8.0 and up.
 #
-# Losses and normalisation statistics stay in float32 in `course_utils` (see `losses` and
-# `InstanceNormalization`), the usual recipe. Which 16-bit format fits this runtime? The GPU's
-# **compute capability** (section 1) answers it: bfloat16 tensor cores came with the Ampere
-# generation, compute capability 8.0, so from 8.0 up we choose bfloat16, below it (the T4 is 7.5)
-# float16 with loss scaling. A CPU has no float16 units to gain from, so there we choose bfloat16:
-# it can only pay off on a CPU with AVX512-BF16 or AMX (the cell prints whether Linux reports
-# them), and elsewhere the timing below will show it slower than float32.
+# Losses and normalisation statistics stay in float32. The next cell picks the format.
 
 # %%
 def mixed_policy():
@@ -410,8 +284,6 @@ def mixed_policy():
 
 
 MIXED = mixed_policy()
-cpu_flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
-print("CPU bfloat16 instructions:", sorted(cpu_flags & {"avx512_bf16", "amx_bf16"}) or "none reported")
 with train.precision(MIXED):                 # networks built inside compute in 16 bits
     demo = models.resnet_generator(cfg.image_size, n_blocks=N_BLOCKS, filters=cfg.filters)
 stem = demo.get_layer("stem_conv")
@@ -423,11 +295,9 @@ print("the global policy is back to:", keras.mixed_precision.global_policy().nam
 # ### Your turn: the loss scale, step by step
 #
 # How does `LossScaleOptimizer` choose $S$? Too small, and small gradients still underflow; too
-# large, and the scaled gradients overflow to inf. It adjusts $S$ after every step
-# (Micikevicius et al. 2018, "dynamic loss scaling"). Rather than read its rule, watch it. We give a
-# real `LossScaleOptimizer` twenty steps of a gradient that is finite except at three steps, where we
-# make it overflow (inf), and print after every step its scale $S$, its count of finite steps in a
-# row (`step_counter`), and whether the weight changed. To see it grow quickly we set
+# large, and the scaled gradients overflow to inf. It adjusts $S$ after every step ("dynamic loss
+# scaling"). Rather than read its rule, watch it: twenty steps of a gradient that is finite except
+# at three steps, where we make it overflow (inf). To see $S$ grow quickly we set
 # `dynamic_growth_steps` to 4; Keras's default is 2000, from $S = 2^{15}$.
 
 # %%
@@ -469,15 +339,9 @@ def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
 update_loss_scale = exercises.check("04.update_loss_scale", update_loss_scale)
 
 # %% [markdown]
-# The rule, in words:
-#
-# - if any scaled gradient is inf or NaN, the step is **skipped** (the weights do not change), $S$ is
-#   **halved**, and the count of finite steps in a row starts again from 0;
-# - otherwise the update is applied and the count grows by one; the finite step that completes
-#   `growth_steps` of them in a row **doubles** $S$ and resets the count.
-#
-# Your function, run over the same twenty steps, beside Keras's scale: the two curves should lie on
-# top of each other. $S$ halves at each overflow and doubles after every four finite steps in a row.
+# The rule, in words: an inf or NaN gradient **skips** the step, **halves** $S$ and restarts the
+# count; a finite step is applied and counted, and the one that completes `growth_steps` in a row
+# **doubles** $S$ and resets the count. Your function over the same twenty steps, beside Keras's:
 
 # %%
 ls_scale, ls_good, ours = 2.0**15, 0, []
@@ -496,101 +360,56 @@ assert ours == keras_scales, (ours, keras_scales)
 print("✅ the same loss scale as Keras at every step")
 
 # %% [markdown]
-# Now three versions of the same training step, timed together: float32, mixed precision, and
-# float32 with XLA. For each we get the median step time, the achieved FLOP/s (the step's FLOPs
-# divided by its time) and, on a GPU from the table, the fraction of its peak for that precision.
-#
-# **Which model.** The real CycleGAN step of this lesson, in both profiles: at 256x256 on the GPU
-# in the full profile (where the same step on the CPU is timed too: two steps only, they are slow),
-# and at the smoke profile's 32x32 with 8 filters on a CPU. Preparing the three versions (tracing
-# each step, and compiling the XLA one) takes a while the first time; the "first call" column
-# shows it. That cost is paid once per run, so on a real run it vanishes next to the hours of
-# training.
-#
-# **On a CPU these numbers mean little** either way: CPUs have no tensor cores, and tiny models are
-# dominated by fixed costs per operation. Run the full profile on a Colab GPU to see what the
-# switches buy.
-
-# %% [markdown]
-# The trainer is `train.CycleGAN(**networks)`, with the paper's settings as its defaults: LSGAN
-# losses, cycle weight 10, identity weight 5, a pool of 50 fakes; `compile` gives each network an
-# Adam optimizer with $\beta_1 = 0.5$. `bench_trainer` builds the networks under a precision policy
-# and compiles the step with or without XLA.
+# Now three versions of the CycleGAN step, timed together: float32, mixed precision, float32 with
+# XLA. `bench_trainer` builds `train.CycleGAN` (the paper's losses and weights) under a precision
+# policy. On a CPU the numbers mean little: no tensor cores, and fixed costs dominate tiny models.
 
 # %%
 BENCH_LABEL = f"CycleGAN {cfg.image_size}x{cfg.image_size}"
 
 
-def bench_trainer(policy="float32", jit_compile=False, learning_rate=2e-4):
+def bench_trainer(policy="float32", jit_compile=False, learning_rate=2e-4, c=cfg):
     with train.precision(policy):                                    # networks compute in `policy`
-        networks = models.cyclegan_networks(cfg.image_size, filters=cfg.filters, n_blocks=N_BLOCKS,
-                                            upsample=cfg.upsample)  # "transpose", the paper's (lesson 03, section 8)
-    trainer = train.CycleGAN(**networks, seed=cfg.seed)
+        networks = models.cyclegan_networks(c.image_size, filters=c.filters, n_blocks=c.n_blocks,
+                                            upsample=c.upsample)    # "transpose", the paper's (lesson 03)
+    trainer = train.CycleGAN(**networks, seed=c.seed)
     trainer.compile(learning_rate=learning_rate, jit_compile=jit_compile)
     return trainer, networks
 
 
-# %% [markdown]
-# Every version trains on one fixed `(x, y)` batch of the training data, so that only the step
-# differs.
-
-# %%
-bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size     # (x, y), each (B, S, S, 3)
-print(BENCH_LABEL, "batch:", [tuple(t.shape) for t in bench_batch])
+bench_batch, bench_size = next(iter(train_ds)), cfg.batch_size     # one fixed (x, y) batch for every version
 
 # %% [markdown]
-# The three trainers, each with its step wrapped in `tf.function` (XLA when asked). Under the mixed
-# policy the trainer picks its optimizer by itself: a `LossScaleOptimizer` for float16, a plain one
-# for bfloat16.
-#
-# **Full profile without a GPU:** only float32 is timed. A CPU without bfloat16 instructions
-# emulates the 16-bit step (slower than float32, and minutes per step at 256x256), and compiling the
-# 256-px step with XLA takes minutes too; neither figure would say anything about a GPU. The
-# payoff run below then uses float32.
+# Each step is wrapped in `tf.function` (XLA when asked). Without a GPU, outside the smoke profile,
+# only float32 is timed: emulated 16-bit steps and XLA compiles at 128-256 px take minutes.
 
 # %%
 variants = {"float32": ("float32", False), f"mixed {MIXED[6:]}": (MIXED, False), "XLA": ("float32", True)}
-TIMED = list(variants) if gpus or cfg.is_smoke else ["float32"]   # full profile on a CPU: float32 only
+TIMED = list(variants) if gpus or cfg.is_smoke else ["float32"]   # learner or paper on a CPU: float32 only
 trainers, steps = {}, {}
 for name, (policy, xla) in variants.items():
     trainers[name], bench_nets = bench_trainer(policy, xla)
     if name in TIMED:
         steps[name] = tf.function(trainers[name].train_step, jit_compile=xla)
 if len(TIMED) < len(variants):
-    print(f"No GPU in the full profile: timing {', '.join(TIMED)} only (see above); the other trainers are built, not timed.")
+    print(f"No GPU: timing {', '.join(TIMED)} only; the other trainers are built, not timed.")
 opt = next(iter(trainers[f"mixed {MIXED[6:]}"].optimizers.values()))
 print(f"under {MIXED} the trainer uses {type(opt).__name__}",
       "(loss scaling on)" if isinstance(opt, keras.optimizers.LossScaleOptimizer) else "(no loss scaling needed)")
 
 # %% [markdown]
-# `perf.time_interleaved` first calls each step once (tracing, and compiling for XLA: the "first
-# call" column), warms it up, and then alternates the three step by step, so that a busy moment of a
-# shared machine does not favour one.
+# `perf.time_interleaved` calls each step once (tracing, XLA's compiling: the "first call"), then
+# alternates the versions step by step. On a GPU, a float32 step on the CPU is added.
 
 # %%
-# The timed trainer has the 50-image pool, so each discriminator also judges the pooled fakes: 3 passes.
 BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.CYCLEGAN_POOL_PASSES, bench_size)
 timings = perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
                                 repeats=2 if cfg.is_smoke else 3)
-print(f"timed {sum(len(t.steps) for t in timings.values())} steps")
-
-# %% [markdown]
-# On a GPU (full profile) we add the float32 step with every variable and operation on the CPU, for
-# the comparison that explains why nobody trains this on a CPU.
-
-# %%
 if gpus and not cfg.is_smoke:
     with tf.device("/CPU:0"):
         trainers["CPU"], _ = bench_trainer()
         cpu_step = {"CPU": tf.function(trainers["CPU"].train_step)}
         timings.update(perf.time_interleaved(cpu_step, bench_batch, n_steps=2, warmup=0, repeats=1))
-else:
-    print("No GPU, or the smoke profile: no separate CPU row.")
-
-# %% [markdown]
-# The table: median time per step, the FLOP rate it implies, and the fraction of the GPU's peak.
-
-# %%
 rows = []
 print(f"{BENCH_LABEL}, batch {bench_size}, {BENCH_FLOPS / 1e9:.4g} GFLOP per step, on {DEVICE or 'the CPU'}")
 for name, t in timings.items():
@@ -604,44 +423,38 @@ for name, t in timings.items():
           f"   first call {t.first_call_seconds:.1f} s")
 
 # %% [markdown]
-# The same times as bars. Each bar is labelled with its speed-up over float32 (the first row); a
-# CPU row says how many times slower it is.
+# The same times as bars, each labelled with its speed-up over float32:
 
 # %%
 plotting.plot_step_times(dict(rows), f"{BENCH_LABEL} training step on {DEVICE or 'a CPU'}: speed-up over float32");
 
 # %% [markdown]
-# What to look for on a T4 in the full profile: mixed float16 should help most, because it moves
-# the convolutions onto the tensor cores; XLA targets the many small instance-norm, padding and
-# activation operations; both together are worth trying for a long run
-# (`trainer.compile(jit_compile=True)` on networks built under the mixed policy). The fraction of
-# peak stays far below 100 %: at batch size 1 a GPU is rarely full. Whatever you choose, keep the
-# losses in float32 and watch for NaNs: the `NaNGuard` callback of section 6 stops a run at the
-# first one.
-
-# %% [markdown]
-# **The settings for the payoff run.** Section 7 trains for `cfg.payoff_steps` steps with one of these
-# three versions. The right one is the version that *finishes* soonest: its one-time cost (the
-# first call) plus the steps times its median step. On a GPU with thousands of steps the median
-# decides; on a short CPU run a long compilation can outweigh a faster step. The table is measured
-# on a shared machine, so a close race can go either way from one run to the next.
+# At batch size 1 a GPU is rarely full: the fraction of peak stays far below 100 %.
+#
+# **The payoff run's settings** (section 7): the version that *finishes* soonest (first call plus
+# steps times median step), among those the profile's `precision` allows: a mixed one lets the
+# choice go to 16 bits, float32 (the paper profile) keeps float32. Set `PAYOFF_PROFILE` here.
 
 # %%
-finish = {name: timings[name].first_call_seconds + cfg.payoff_steps * timings[name].median for name in TIMED}
-PAYOFF_VARIANT = min(finish, key=finish.get)
+PAYOFF_PROFILE = None   # None: this lesson's profile; or "paper": 256 px in float32, about 2 h on a T4, checkpointed to Drive, rerun to resume
+PAYOFF = cfg if PAYOFF_PROFILE is None else config.with_course_steps(config.ColabTrainingConfig.of(PAYOFF_PROFILE))
+
+finish = {name: timings[name].first_call_seconds + PAYOFF.payoff_steps * timings[name].median for name in TIMED}
+allowed = {name: s for name, s in finish.items() if PAYOFF.precision != "float32" or variants[name][0] == "float32"}
+PAYOFF_VARIANT = min(allowed, key=allowed.get)
 PAYOFF_POLICY, PAYOFF_XLA = variants[PAYOFF_VARIANT]     # e.g. ("mixed_float16", False) on a T4
 for name, seconds in finish.items():
-    print(f"{name:<15} {cfg.payoff_steps} steps would take about {perf.format_duration(seconds)}")
-print(f"-> the payoff run uses: {PAYOFF_VARIANT} (policy {PAYOFF_POLICY}, XLA {'on' if PAYOFF_XLA else 'off'})")
+    print(f"{name:<15} {PAYOFF.payoff_steps} steps would take about {perf.format_duration(seconds)} at "
+          f"{cfg.image_size} px" + ("" if name in allowed else f" (not allowed: the profile trains in {PAYOFF.precision})"))
+print(f"-> the payoff run ({PAYOFF.profile} profile, {PAYOFF.image_size} px, estimate assumed {PAYOFF.precision}) "
+      f"uses: {PAYOFF_VARIANT} (policy {PAYOFF_POLICY}, XLA {'on' if PAYOFF_XLA else 'off'})")
 del trainers, steps, timings, demo
 
 # %% [markdown]
 # ## 5. The paper's learning-rate schedule, and shortening it honestly
 #
-# Zhu et al. (2017) train with [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then let the rate
-# fall linearly to zero over 100 more epochs. In optimizer steps $t$: $T_c$ constant steps, then $T_d$
-# decay steps. Here is the course's schedule, `train.LinearDecay(lr0, constant_steps, decay_steps)`,
-# on two small examples, drawn and tabulated.
+# Zhu et al. (2017) train with [Adam](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#adam) at $\eta_0 = 2\times10^{-4}$ for 100 epochs, then decay linearly to
+# zero over 100 more: $T_c$ constant steps, $T_d$ decay steps. `train.LinearDecay` on two examples:
 
 # %%
 shown_steps = np.arange(0, 13)                                     # (13,) steps 0..12
@@ -674,20 +487,14 @@ def linear_decay(step, lr0, constant_steps, decay_steps):
 linear_decay = exercises.check("04.linear_decay", linear_decay)
 
 # %% [markdown]
-# In a formula, with $\eta_0$ the starting rate, $T_c$ the constant steps and $T_d$ the decay steps:
+# In a formula:
 #
 # $$\eta(t) = \eta_0 \cdot \operatorname{clip}\!\left(1 - \frac{t - T_c}{T_d},\ 0,\ 1\right).$$
 
 # %% [markdown]
-# A full run of the paper on horse2zebra is $200 \times 1334 \approx 267{,}000$ steps: even at the
-# T4's float32 floor of section 2 that is about 17 hours (the cell below prints it), and a real run
-# reaches only a fraction of that peak, so it takes longer still: more than a Colab session lasts. To **shorten it honestly**, scale both phases by the same
-# factor: keep the peak rate, keep the 1:1 ratio of constant to decaying steps, and still end at
-# zero. What changes is the number of updates (and of times each image is seen), so the
-# result is *worse than the paper's*, and it should be reported as "N steps with the paper's
-# schedule shape", not compared with the paper's numbers. What not to do: stop a constant-rate run
-# early (the weights are still jumping around at the full rate), or keep 100 constant epochs and
-# squeeze only the decay.
+# The paper's horse2zebra run, $200 \times 1334$ steps, outlasts a Colab session. To **shorten it
+# honestly**, scale both phases by the same factor (same peak rate, 1:1 split, ending at zero) and
+# report "N steps with the paper's schedule shape". Don't just stop a constant-rate run early.
 
 # %%
 epoch_steps = 1334                 # horse2zebra: one pass over the larger domain (zebras) at batch 1
@@ -712,17 +519,10 @@ print(f"the paper: {200 * epoch_steps:,} steps, at least {200 * epoch_steps * PA
 # %% [markdown]
 # ## 6. Surviving disconnects: checkpoints and resuming
 #
-# Colab ends idle sessions after a while and any session after some hours; the machine, its disk
-# and everything in memory are gone. Training survives only through **checkpoints** written to
-# storage that outlives the session: Google Drive. A checkpoint that lets us resume *exactly* holds
-#
-# - the weights of all four networks,
-# - each optimizer's state: Adam's two moment estimates per weight and its step counter,
-#   which is also the schedule's position (a fresh Adam would restart at full learning rate and
-#   with empty moments),
-# - the global step, the image pools and the random state (for the data order and the pools).
-#
-# On Colab we mount Drive; elsewhere the run goes to a folder under `build/`.
+# Colab ends sessions after some hours, and everything on the machine is gone. Training survives
+# through **checkpoints** on Google Drive. To resume *exactly*, a checkpoint holds all four networks'
+# weights, each optimizer's state (Adam's moments and step counter, which is the schedule's
+# position), the global step, the image pools and the random state.
 
 # %%
 if config.in_colab():
@@ -734,69 +534,56 @@ else:
     print("Not on Colab: checkpoints go to the local folder", RUNS)
 RUN_DIR = RUNS / f"04_{cfg.model}_{cfg.dataset}_{cfg.image_size}_{cfg.profile}"
 if cfg.starts_fresh and RUN_DIR.exists():
-    shutil.rmtree(RUN_DIR)          # smoke and cut runs: start fresh; full: resume whatever is there
+    shutil.rmtree(RUN_DIR)          # smoke and cut runs: start fresh; learner and paper: resume whatever is there
 print("run folder:", RUN_DIR)
 
 # %% [markdown]
-# `runs.run_training` is one resumable call: it restores the latest checkpoint in the run folder
-# (if any), skips the batches already seen (the data order is fixed by the seed), trains with
-# `fit` until the global step reaches a target, and exports the generators. Its callbacks
-# (`runs.standard_callbacks`) are, in this order: `NaNGuard` (stops at the first NaN, before
-# anything is saved), `LossHistory` (a CSV and JSON of the losses), `SampleGrid` (a PNG of fixed
-# test images every `SAMPLE_EVERY` steps), `TensorBoardLogger` and `CheckpointCallback` (every
-# `checkpoint_every` steps and at the end, keeping the last three). We add `runs.StepTimer`, a
-# callback that records the wall-clock time of every step.
-#
-# The samples are always the same few test images (`data.unpaired_test_images` takes the first
-# ones, unjittered), so that the pictures of one run can be compared step by step.
+# `runs.run_training` is one resumable call: it restores the latest checkpoint, skips the batches
+# already seen, trains with `fit` up to a target step and exports the generators. Its callbacks
+# stop at the first NaN, log the losses, save sample grids, write TensorBoard events and
+# checkpoints. We add `runs.StepTimer` and `costs.Pace` (on a GPU: the pace after 100 steps).
 
 # %%
 SAMPLE_EVERY = 3 if cfg.is_smoke else 100
+RUN_POLICY = cfg.precision if gpus else "float32"        # the learner's mixed_float16 on a GPU; a CPU has no fp16 units
 sample_x, sample_y = data.unpaired_test_images(cfg.dataset, 2 if cfg.is_smoke else 4, cfg.image_size)  # (n, S, S, 3)
 
 
 def run(trainer, until_step, timer=None, export=True):
+    pace = costs.Pace(max(until_step - runs.restore(trainer, RUN_DIR), 1), name="checkpointed run")
     return runs.run_training(trainer, train_ds, until_step, RUN_DIR, checkpoint_every=cfg.checkpoint_every,
                               sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
-                              callbacks=[timer] if timer else [], verbose=VERBOSE, export=export)
+                              callbacks=([timer] if timer else []) + [pace.callback()], verbose=VERBOSE, export=export)
 
 
 # %% [markdown]
 # We train the first half of the run, then pretend the session dies.
 
 # %%
-trainer, _ = bench_trainer(learning_rate=SCHEDULE)       # float32, no XLA: the plain step
+trainer, _ = bench_trainer(RUN_POLICY, learning_rate=SCHEDULE)
 print("a checkpoint holds:", ", ".join(sorted(trainer.checkpoint_items())))
 timer = runs.StepTimer()
 first = run(trainer, cfg.steps // 2, timer, export=False)   # export only at the end
 print(f"started at step {first['resumed_from']}, now at step {first['step']}")
 
 # %% [markdown]
-# ### What a step costs here, measured
-# The timer saw every step of that run. Leaving out the first (it traces and optimises the graph)
-# and the steps that also wrote a checkpoint or samples, the median is what a training step of the
-# real model of this profile costs on this machine.
+# The timer saw every step. Leaving out the first (it traces the graph) and those that also saved
+# something, the median is what a step of this profile's model costs here:
 
 # %%
 step_s = timer.typical_seconds(busy_every=(cfg.checkpoint_every, SAMPLE_EVERY))   # None if too few steps
 if step_s is not None:
     print(f"first step (tracing, graph optimisation) {timer.seconds[0]:.1f} s; then {1e3 * step_s:.0f} ms per step "
-          f"on {DEVICE or 'the CPU'} (median of the steps that saved nothing)")
+          f"on {DEVICE or 'the CPU'} in {RUN_POLICY} (median of the steps that saved nothing)")
     print(f"-> this lesson's {cfg.steps} steps: {perf.format_duration(cfg.steps * step_s)}; the paper's 200 epochs x "
           f"{epoch_steps} steps at this size: {perf.format_duration(200 * epoch_steps * step_s)}")
 else:
     print("Too few new steps in this session to time (a resumed, nearly finished run).")
 
 # %% [markdown]
-# Read those projections with the profile in mind. On a T4 in the full profile they tell you that
-# the paper's 200 epochs do not fit in one Colab session (sessions end after some hours), which
-# is why we checkpoint; compare with the CPU row of section 4 to see why nobody trains a 256x256
-# CycleGAN on a CPU. In the smoke profile the networks are tiny, so the times show the
-# measurement working, not what real training costs.
-#
 # ### The disconnect
-# We keep a copy of what the trainer holds (to compare with later) and drop it. A new session
-# starts from nothing: fresh networks with random weights, a fresh trainer.
+# We keep a copy of what the trainer holds, to compare with later, and drop the trainer. A new
+# session starts from fresh networks with random weights.
 
 # %%
 before = runs.trainer_state(trainer)     # NumPy copies: the step, all weights, all optimizer variables
@@ -805,23 +592,16 @@ del trainer                               # the session is gone
 
 # %% [markdown]
 # ### Resuming, on one GPU or many
-# The new session may even have a different number of GPUs. `tf.distribute.MirroredStrategy`
-# keeps a copy of every variable on each GPU of the machine, splits each batch between them, and
-# adds up the gradients (an *all-reduce*) before every update, so all copies stay identical. The
-# code barely changes: build the networks and the trainer inside `strategy.scope()`, and make the
-# **global** batch `per-GPU batch x number of GPUs`. Our trainers divide each replica's loss by the
-# number of replicas, so the summed gradient is the mean. With one GPU, or on a CPU, the strategy has
-# one replica and the same code runs; so we build the new session's trainer that way, and the
-# checkpoint written without a strategy restores into it. (We name the devices with
-# `distribute.default_devices()`: every GPU, else the first CPU. Left to itself, `MirroredStrategy()`
-# would also take the two logical CPUs of the first cells as two replicas.)
+# The new session may have several GPUs. `tf.distribute.MirroredStrategy` keeps a copy of every
+# variable on each, splits each batch and sums the gradients (an *all-reduce*). Build the trainer
+# inside `strategy.scope()`; with one device it has one replica, and the checkpoint restores into it.
 
 # %%
 strategy = tf.distribute.MirroredStrategy(distribute.default_devices())   # every GPU; else the first CPU
 replicas = strategy.num_replicas_in_sync
 print("replicas:", replicas, list(strategy.extended.worker_devices))
 with strategy.scope():
-    trainer, _ = bench_trainer(learning_rate=SCHEDULE)   # random weights again
+    trainer, _ = bench_trainer(RUN_POLICY, learning_rate=SCHEDULE)   # random weights again
 fresh = runs.trainer_state(trainer)
 restored_step = runs.restore(trainer, RUN_DIR)
 after = runs.trainer_state(trainer)
@@ -832,28 +612,14 @@ print(f"restored step {restored_step}: the weights, Adam's moments and the learn
       f"({lr_before:.2e}) are exactly as before the disconnect")
 
 # %% [markdown]
-# Training continues from there to the end of the schedule. `run_training` restores by itself
-# (here it finds the same checkpoint again), so in a real new session this one call is all you run.
-# On a machine with several GPUs, load the data with a global batch of
-# `cfg.batch_size * replicas`; a larger global batch is a different setup from the papers' batch
-# of 1, whose learning rate was chosen for it. Instance norm, unlike [batch norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#batch-normalisation), needs no
-# synchronisation across GPUs: it only looks at one image.
-#
-# **The caveat with more than one replica.** Changing the global batch also breaks the *exact*
-# resume of the data. `run_training` finds its place by skipping as many batches as steps were
-# done (`dataset.repeat().skip(step)`); with a global batch of `replicas` images those are
-# different, larger batches, so the resumed run skips `replicas` times as many images and then
-# sees other images, in other groupings, than the interrupted run would have seen. Weights, Adam's
-# moments, the step and the schedule are still restored exactly; each step now averages over more
-# images, so the run covers more epochs in the same number of steps. For an exact continuation,
-# resume on the same number of replicas (and so the same global batch) as the run that wrote the
-# checkpoint. With one replica, as here, nothing changes.
+# Training continues to the end: in a new session this one call is all you run. With several GPUs
+# the global batch is `cfg.batch_size * replicas`: the model state resumes exactly, the data
+# position does not (the going-further notebook shows why).
 
 # %%
-if replicas > 1:   # a larger global batch: the data position after the resume differs (see above)
+if replicas > 1:   # a larger global batch: the data position after the resume differs
     train_ds = load_train(cfg.batch_size * replicas)
-    print(f"{replicas} replicas: global batch {cfg.batch_size * replicas}; the data stream is not the "
-          "interrupted run's continuation, the model state is.")
+    print(f"{replicas} replicas: global batch {cfg.batch_size * replicas}")
 second = run(trainer, cfg.steps)
 assert second["resumed_from"] == restored_step and trainer.global_step == cfg.steps
 print(f"resumed from step {second['resumed_from']}, finished at step {second['step']} on {replicas} replica(s); "
@@ -862,21 +628,10 @@ print("checkpoints:", sorted(p.name for p in (RUN_DIR / "checkpoints").glob("*.i
 
 # %% [markdown]
 # ### Two replicas, seen up close
-# Here the strategy had one device. To watch two replicas on any machine we hand a
-# strategy two devices ourselves: two GPUs if the machine has them, otherwise the two logical CPUs
-# that the first cells set up (`distribute.replica_devices`). A **replica** is one copy of the model
-# on one device, and every step does three things:
-#
-# 1. the **global batch** of $B$ images is split evenly: each replica gets the **per-replica batch**
-#    $B / R$ (with $R$ replicas);
-# 2. each replica computes the losses of its share and their gradients;
-# 3. the gradients are summed over the replicas (the all-reduce) and every replica applies the same
-#    update to its copy, so the copies never drift apart.
-#
-# Since our trainers divide each replica's loss by $R$, the sum in step 3 is the gradient of the
-# mean loss over the whole global batch: the same update as one device given all $B$ images
-# (`tests/test_train.py` checks this on two logical CPUs). To keep the papers' batch of 1 *per
-# device*, make the global batch `cfg.batch_size * R`.
+# Here a strategy gets two devices: two GPUs, or the two logical CPUs. Each step splits the
+# **global batch** of $B$ images into $R$ per-replica batches of $B / R$; the replicas' gradients are
+# summed and every replica applies the same update. Each replica's loss is divided by $R$, so the
+# sum is the gradient of the mean loss.
 
 # %%
 tf.get_logger().setLevel("ERROR")   # TensorFlow logs a line for every all-reduce it sets up: keep them quiet
@@ -884,15 +639,6 @@ tf.get_logger().setLevel("ERROR")   # TensorFlow logs a line for every all-reduc
 two = strategy if replicas >= cfg.replicas else tf.distribute.MirroredStrategy(distribute.replica_devices(cfg.replicas))
 R = two.num_replicas_in_sync
 GLOBAL_BATCH = cfg.batch_size * R
-print(f"{R} replicas on {list(two.extended.worker_devices)}: global batch {GLOBAL_BATCH}, "
-      f"per-replica batch {distribute.per_replica_batch(GLOBAL_BATCH, R)}")
-
-# %% [markdown]
-# `experimental_distribute_dataset` does the split of step 1: every element it yields holds one part
-# per replica. `two.run` calls a function on every replica with that replica's part; here the
-# function only reports the shape it received.
-
-# %%
 split_ds = two.experimental_distribute_dataset(load_train(GLOBAL_BATCH, cache=False))
 x_parts, y_parts = next(iter(split_ds))                      # one (B/R, S, S, 3) part per replica
 shapes = two.run(lambda x, y: tf.shape(x), args=(x_parts, y_parts))
@@ -900,10 +646,9 @@ for device, shape in zip(two.extended.worker_devices, two.experimental_local_res
     print(f"{device}: x of shape {shape.numpy().tolist()}")   # [B/R, S, S, 3] each
 
 # %% [markdown]
-# Training on the two replicas is the same code as before, inside `two.scope()`: `fit` splits each
-# global batch by itself. On CPUs this is a demonstration, not a speed-up (both logical CPUs share
-# the same cores), so it uses small networks on the shipped images at 32x32 for three steps. Then we
-# check step 3's promise: the two copies of a kernel hold exactly the same numbers.
+# Training on the two replicas is the same code inside `two.scope()`: small networks at 32x32 for
+# three steps (on CPUs a demonstration, not a speed-up). Then we check that the two copies of a
+# kernel hold exactly the same numbers.
 
 # %%
 with two.scope():
@@ -920,53 +665,40 @@ del demo
 # %% [markdown]
 # ## 7. The payoff: one real run with everything measured
 #
-# Sections 2-6 measured and tested the pieces; now one run uses all of them and ends in a result:
-#
-# - the version of the step that section 4 measured to finish these steps soonest (`PAYOFF_VARIANT`);
-# - the paper's schedule shape, shortened honestly (section 5): half the steps at
-#   $\eta_0 = 2\times10^{-4}$ (the paper's rate), half decaying linearly to zero. The smoke profile's
-#   run is so short that it starts higher, at `cfg.payoff_learning_rate`, for the reason lesson 03
-#   gives in section 9: at the paper's rate, a run this short leaves the transposed convolutions'
-#   checkerboard in every output;
-# - checkpoints to Drive and samples as it goes (section 6), on every GPU of the machine
-#   (`strategy`, one device here).
-#
-# In the full profile that is 13,340 steps, **10 epochs of horse2zebra** (5 constant + 5 decaying):
-# 5 % of the paper's 200 epochs, so judge it as a short run, not against the paper's pictures. The
-# smoke profile trains 1,200 steps on the shipped day2dusk set at 32x32. If the session
-# disconnects, run the notebook again from the top with the same Drive: this run continues from
-# its last checkpoint. The run folder remembers the step version it started with
-# (`runs.remember_choices`), so a resumed run keeps it even if today's measurement picks another.
+# Section 4's step version, the shortened schedule, checkpoints to Drive, samples, every GPU.
+# `PAYOFF` (section 4) sets size and length. After a disconnect, run the notebook again: it
+# continues from its last checkpoint with the step version it started with. The smoke run starts
+# at 1e-3, not the paper's 2e-4: a run this short would keep the transposed convolutions'
+# checkerboard (lesson 03).
 
 # %%
-if cfg.is_smoke:
-    assert cfg.payoff_steps == 1200   # what the words above say
-PAYOFF_DIR = RUNS / f"04_payoff_{cfg.dataset}_{cfg.image_size}px_{cfg.payoff_steps}steps_{cfg.profile}"
-if cfg.starts_fresh and PAYOFF_DIR.exists():
-    shutil.rmtree(PAYOFF_DIR)              # smoke and cut runs: fresh; full: resume whatever is there
+PAYOFF_DIR = RUNS / f"04_payoff_{PAYOFF.dataset}_{PAYOFF.image_size}px_{PAYOFF.payoff_steps}steps_{PAYOFF.profile}"
+if PAYOFF.starts_fresh and PAYOFF_DIR.exists():
+    shutil.rmtree(PAYOFF_DIR)              # smoke and cut runs: fresh; learner and paper: resume whatever is there
 settings = runs.remember_choices(PAYOFF_DIR, {"variant": PAYOFF_VARIANT, "policy": PAYOFF_POLICY, "xla": PAYOFF_XLA})
-PAYOFF_SCHEDULE = train.LinearDecay(cfg.payoff_learning_rate, cfg.payoff_steps // 2,
-                                     cfg.payoff_steps - cfg.payoff_steps // 2)
+PAYOFF_SCHEDULE = train.LinearDecay(PAYOFF.payoff_learning_rate, PAYOFF.payoff_steps // 2,
+                                     PAYOFF.payoff_steps - PAYOFF.payoff_steps // 2)
 with strategy.scope():
-    payoff, _ = bench_trainer(settings["policy"], settings["xla"], learning_rate=PAYOFF_SCHEDULE)
-print(f"{PAYOFF_DIR.name}: {settings['variant']}, {cfg.payoff_steps} steps from learning rate "
-      f"{cfg.payoff_learning_rate:g}, global batch "
-      f"{cfg.batch_size * replicas}, on {replicas} replica(s)")
-if step_s is not None:
-    print(f"section 6 measured {1e3 * step_s:.0f} ms per float32 step here: about "
-          f"{perf.format_duration(cfg.payoff_steps * step_s)} for the whole run in float32")
+    payoff, _ = bench_trainer(settings["policy"], settings["xla"], learning_rate=PAYOFF_SCHEDULE, c=PAYOFF)
+same_data = PAYOFF.image_size == cfg.image_size
+payoff_ds = train_ds if same_data else load_train(PAYOFF.batch_size * replicas, size=PAYOFF.image_size)
+payoff_x, payoff_y = (sample_x, sample_y) if same_data else data.unpaired_test_images(cfg.dataset, 4, PAYOFF.image_size)
+print(f"{PAYOFF_DIR.name}: {PAYOFF.profile} profile, {PAYOFF.image_size} px, {settings['variant']}, "
+      f"{PAYOFF.payoff_steps:,} steps ({PAYOFF.payoff_steps / epoch_steps:.2g} horse2zebra epochs) from learning rate "
+      f"{PAYOFF.payoff_learning_rate:g}, global batch {PAYOFF.batch_size * replicas}, on {replicas} replica(s)")
 
 # %% [markdown]
-# The run itself: one call, with a progress bar in the full profile (on a GPU, as long as the
-# estimate above says; the smoke run takes about a minute on a CPU).
+# The run: one call, as long as the first cell's estimate says. On a GPU its pace prints after 100 steps.
 
 # %%
 payoff_timer = runs.StepTimer()
-result = runs.run_training(payoff, train_ds, cfg.payoff_steps, PAYOFF_DIR,
-                            checkpoint_every=cfg.payoff_checkpoint_every, sample_inputs=(sample_x, sample_y),
-                            sample_every=cfg.payoff_sample_every, callbacks=[payoff_timer], verbose=VERBOSE)
-assert payoff.global_step == cfg.payoff_steps
-payoff_s = payoff_timer.typical_seconds(busy_every=(cfg.payoff_checkpoint_every, cfg.payoff_sample_every))
+pace = costs.Pace(max(PAYOFF.payoff_steps - runs.restore(payoff, PAYOFF_DIR), 1), name="payoff run")
+result = runs.run_training(payoff, payoff_ds, PAYOFF.payoff_steps, PAYOFF_DIR,
+                            checkpoint_every=PAYOFF.payoff_checkpoint_every, sample_inputs=(payoff_x, payoff_y),
+                            sample_every=PAYOFF.payoff_sample_every, callbacks=[payoff_timer, pace.callback()],
+                            verbose=VERBOSE)
+assert payoff.global_step == PAYOFF.payoff_steps
+payoff_s = payoff_timer.typical_seconds(busy_every=(PAYOFF.payoff_checkpoint_every, PAYOFF.payoff_sample_every))
 print(f"started at step {result['resumed_from']}, trained {result['steps_run']} steps in this session"
       + (f", {1e3 * payoff_s:.0f} ms per step ({perf.format_duration(sum(payoff_timer.seconds))} in all)"
          if payoff_s is not None else ""))
@@ -974,10 +706,9 @@ print(f"started at step {result['resumed_from']}, trained {result['steps_run']} 
 # %% [markdown]
 # ## 8. Watching training
 #
-# **TensorBoard** reads the event files the `TensorBoardLogger` wrote: the losses as curves and
-# the sample grids as images, indexed by the global step (so a resumed run continues the same
-# curves). In Colab it opens inside the notebook with the two magics `%load_ext tensorboard` and
-# `%tensorboard --logdir <run folder>/tensorboard`, which the next cell runs for you:
+# **TensorBoard** reads the event files the run wrote: the losses as curves and the sample grids
+# as images, by global step (a resumed run continues the same curves). In Colab it opens inside
+# the notebook:
 
 # %%
 if config.in_colab():
@@ -988,28 +719,25 @@ else:
     print(f"Outside Colab, run in a terminal: tensorboard --logdir {PAYOFF_DIR / 'tensorboard'}")
 
 # %% [markdown]
-# The **loss curves** also live in `history.csv` in the run folder (one row per step, written as
-# training goes, and cleaned of steps repeated after a resume). GAN losses do not fall steadily:
-# each generator's loss is high when its discriminator is winning. What to look for is stability
-# (no loss stuck at 0 or exploding) and the cycle term going down.
+# The **loss curves** are also in `history.csv`. GAN losses do not fall steadily: each generator's
+# loss is high when its discriminator is winning. Look for stability (no loss stuck at 0 or
+# exploding) and the cycle term going down.
 
 # %%
 plotting.plot_loss_history(PAYOFF_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
                            smoothing=0.9, title="The payoff run's CycleGAN losses (from history.csv)");
 
 # %% [markdown]
-# The **samples** are the fixed test images pushed through the networks every
-# `cfg.payoff_sample_every` steps: per row $x \to G(x) \to F(G(x))$, then $y \to F(y) \to G(F(y))$.
-# The browser below plays them as a film (in Colab or Jupyter; a static page shows the last one
-# underneath). Read losses and samples together: a falling cycle loss with grey, blurry samples
-# means the generators found an easy way back, not a good translation.
+# The **samples**, every `payoff_sample_every` steps, per row $x \to G(x) \to F(G(x))$, then
+# $y \to F(y) \to G(F(y))$, played as a film. Read them with the losses: a falling cycle loss with
+# grey, blurry samples means an easy way back, not a good translation.
 
 # %%
 browser = widgets.sample_browser(PAYOFF_DIR / "samples")
 browser
 
 # %% [markdown]
-# The last picture on its own, as the run saved it:
+# The last picture on its own:
 
 # %%
 last = plotting.sample_image_paths(PAYOFF_DIR / "samples")[-1]
@@ -1021,45 +749,14 @@ plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=
 # %% [markdown]
 # ## 9. Evaluating
 #
-# - **Cycle error** $\frac{1}{N}\sum \lvert F(G(x)) - x \rvert$: how well the round trip returns.
-#   Low is necessary, not sufficient (an identity mapping has zero cycle error).
-# - **Correspondence error** $\frac{1}{N}\sum \lvert G(x) - G_{\text{true}}(x) \rvert$, and
-#   **[PSNR](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#psnr) and [SSIM](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#ssim)** against the same true answer, compare an output with
-#   its *target*, so they need pairs: Pix2Pix's test pairs, or here the shipped day2dusk set, whose
-#   true translation is known (`data.true_translation`, lesson 03). For horse2zebra there is no true
-#   zebra for a given horse.
-# - **[KID](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#kid)** (kernel inception distance, [Binkowski et al. 2018](https://arxiv.org/abs/1801.01401)) compares the *distributions* of real
-#   and generated images, not image by image, so it needs no pairs. It does so in a **feature space**:
-#   each image is replaced by a vector of $d = 2048$ numbers, the last pooled layer of an InceptionV3
-#   trained on ImageNet, in which images with similar content lie close together whatever their exact
-#   pixels. It needs those weights (about 90 MB, downloaded once).
+# - **Cycle error** $\frac{1}{N}\sum \lvert F(G(x)) - x \rvert$: necessary, not sufficient (the identity has none).
+# - **Correspondence error**, [PSNR](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#psnr) and [SSIM](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#ssim) need the true target: the shipped day2dusk set has it.
+# - **KID** and **FID** compare *distributions* of images: no pairs needed.
 #
-# KID is the squared **maximum mean discrepancy** (MMD) between the real features $x_1, \dots, x_m$
-# and the generated ones $y_1, \dots, y_n$, with the cubic polynomial kernel
-# $k(a, b) = \left(\tfrac{a \cdot b}{d} + 1\right)^3$, which measures how alike two feature vectors are.
-# The estimator averages the kernel within each set (leaving out each vector paired with itself)
-# and subtracts twice the average across the sets:
-#
-# $$\widehat{\text{KID}} = \frac{1}{m(m-1)} \sum_{i \ne j} k(x_i, x_j) + \frac{1}{n(n-1)} \sum_{i \ne j} k(y_i, y_j)
-# - \frac{2}{mn} \sum_{i=1}^{m} \sum_{j=1}^{n} k(x_i, y_j).$$
-#
-# If the two sets come from the same distribution, the three averages estimate the same number
-# and KID is 0; the more the distributions differ, the larger it gets. Leaving out the $i = j$ terms
-# makes the estimator **unbiased**: its average over many test sets is the true MMD$^2$, so a small
-# set gives a fair but noisy number (a single value can even be slightly negative). With a test set of
-# about a hundred images, report it with its spread over random subsets and the sample sizes, as
-# the result below prints them. (FID, the better-known relative, is biased for small sets.)
-#
-# Every number needs a **baseline**, a trivial answer it must beat. Ours is **"leave the image
-# unchanged"**, $G(x) = x$: a generator that learned nothing but the identity. On day2dusk it gets a
-# correspondence error, a PSNR and an SSIM against the true dusk images; on horse2zebra a KID between
-# the unchanged horses and real zebras. A translation worth keeping beats it clearly.
-#
-# First the payoff run's translations of the test images, through `inference.translate` (the
-# course's way to run a trained generator: batches, no dropout, each image normalised on its own).
+# The **baseline** to beat: "leave the image unchanged", $G(x) = x$.
 
 # %%
-test_x, test_y = data.unpaired_test_images(cfg.dataset, cfg.eval_images, cfg.image_size)  # (N, S, S, 3) each
+test_x, test_y = data.unpaired_test_images(cfg.dataset, PAYOFF.eval_images, PAYOFF.image_size)  # (N, S, S, 3) each
 g_x = inference.translate(payoff.generator_g, test_x)           # (N, S, S, 3): X -> Y
 f_y = inference.translate(payoff.generator_f, test_y)           # (N, S, S, 3): Y -> X
 f_g_x = inference.translate(payoff.generator_f, g_x)            # the round trips
@@ -1086,30 +783,25 @@ if cfg.dataset == "shipped":
         better = {m: scores[out][m] < scores[base][m] if m == "l1" else scores[out][m] > scores[base][m]
                   for m in ("l1", "psnr", "ssim")}
         print(f"{out} beats '{base}' on: {[m for m, b in better.items() if b] or 'nothing'}; "
-              f"not on: {[m for m, b in better.items() if not b] or 'nothing'}")
-    print("speckle ratio (high-frequency energy / the true translation's; 1 is right, lesson 03): "
-          f"G(x) {results.speckle_ratio(g_x, true_g(test_x)):.2f}, F(y) {results.speckle_ratio(f_y, true_f(test_y)):.2f}")
-    for out, base in (("G(x)", "x unchanged"), ("F(y)", "y unchanged")):
-        ratio = scores[out]["l1"] / scores[base]["l1"]
-        print(f"{out}: {ratio:.2f} x the error of doing nothing")
-        if cfg.is_smoke:   # measured in this lesson: 0.21 x both ways (docs/results.md)
-            assert ratio <= 0.3, f"the smoke payoff run should cut the do-nothing error to about a quarter: {ratio:.2f}"
+              f"not on: {[m for m, b in better.items() if not b] or 'nothing'}; "
+              f"{scores[out]['l1'] / scores[base]['l1']:.2f} x its error")
 else:
-    print("horse2zebra has no true pairs: its baseline comparison is the KID below.")
+    print("horse2zebra has no true pairs: its baseline comparison is KID and FID below.")
 
 # %% [markdown]
-# Read the three columns separately. The correspondence error and PSNR measure the colour of every
-# pixel, and there the short run clearly beats doing nothing: it has learned the colours of dusk.
-# SSIM compares local *structure* (edges, textures) more than colour, and the day2dusk map keeps
-# every edge where it was, so the unchanged image starts with a fair SSIM, and a generator that
-# blurs the edges can fall below it. If your SSIM is below the baseline, the translation has the
-# right colours but not yet sharp shapes: an honest result of a short run. (The smoke run's 1,200
-# steps beat it on SSIM too, 0.80 against 0.60, in docs/results.md.) Look for the edges in the
-# pictures at the end of this section.
+# Error and PSNR measure colour; SSIM measures local *structure*. The unchanged image keeps every
+# edge, so it starts with a fair SSIM, and a generator that blurs edges can fall below it.
 
 # %% [markdown]
-# Now KID. The formula in a few lines of NumPy, checked against `metrics.kid_from_features` on made-up
-# "features": two sets from the same distribution, and a set shifted away from them.
+# **[KID](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#kid)** ([Bińkowski et al. 2018](https://arxiv.org/abs/1801.01401)) compares **features**: $d = 2048$ numbers per image from an
+# ImageNet-trained InceptionV3. It is the squared maximum mean discrepancy between real features
+# $x_i$ and generated $y_j$ with the kernel $k(a, b) = \left(\tfrac{a \cdot b}{d} + 1\right)^3$:
+#
+# $$\widehat{\text{KID}} = \frac{1}{m(m-1)} \sum_{i \ne j} k(x_i, x_j) + \frac{1}{n(n-1)} \sum_{i \ne j} k(y_i, y_j)
+# - \frac{2}{mn} \sum_{i=1}^{m} \sum_{j=1}^{n} k(x_i, y_j).$$
+#
+# Leaving out the $i = j$ terms makes it **unbiased**: on average it is the true distance (0 for one
+# distribution), so a small set gives a fair but noisy number. In NumPy, checked against the course:
 
 # %%
 def kid_by_hand(x, y):
@@ -1134,23 +826,68 @@ print("✅ the formula above is what the course computes: near 0 (either sign) f
       "clearly positive for the shifted one")
 
 # %% [markdown]
-# On the real test images in the full profile: InceptionV3 features of real $Y$ against those of
-# $G(X)$, and against the baseline, the untranslated $X$. Translated horses should be closer to the
-# zebras than the horses themselves were: a lower KID than the baseline's.
+# **[FID](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#fid)** (Fréchet inception distance, [Heusel et al. 2017](https://arxiv.org/abs/1706.08500)) summarises each set of features by a
+# Gaussian, its mean $\mu$ and covariance $\Sigma$, and measures the distance between the two:
+#
+# $$\text{FID} = \lVert \mu_r - \mu_g \rVert^2 + \operatorname{Tr}\!\left(\Sigma_r + \Sigma_g - 2\,(\Sigma_r^{1/2} \Sigma_g \Sigma_r^{1/2})^{1/2}\right).$$
+#
+# Papers report it because it came first: new results are compared with old ones in it. But its
+# estimate is **biased**: covariances from few images are noisy, and noise only adds distance.
+# `metrics.frechet_inception_distance` uses the same features as KID: InceptionV3's on a GPU
+# (90 MB, once), else `metrics.stand_in_feature_extractor()`, an untrained network.
 
 # %%
+extract = metrics.stand_in_feature_extractor()
 if not cfg.is_smoke:
-    try:   # downloads InceptionV3's weights on first use
-        subset = dict(subsets=10, subset_size=min(50, len(g_x)))
-        kid = metrics.kernel_inception_distance(test_y, g_x, **subset)
-        kid_unchanged = metrics.kernel_inception_distance(test_y, test_x, **subset)
-        print("KID real Y vs G(X):       ", kid)
-        print("KID real Y vs X unchanged:", kid_unchanged, "(the baseline)")
-    except RuntimeError as err:   # no internet: the error says how to fix it
-        print(err)
-else:
-    print("KID skipped in the smoke profile: it needs InceptionV3's ImageNet weights (a 90 MB download, done "
-          "in the full profile) and on forty 32x32 images it would mean little.")
+    try:
+        extract = metrics.inception_feature_extractor()      # downloads InceptionV3's weights on first use
+    except RuntimeError as err:                              # no internet: the error says how to fix it
+        print(err, "\n-> using the stand-in features")
+FEATURES = "InceptionV3" if extract is not metrics.stand_in_feature_extractor() else "stand-in"
+feats = {name: np.concatenate([extract(images[i:i + 25]) for i in range(0, len(images), 25)])   # (N, d) each
+         for name, images in (("real Y", test_y), ("G(X)", g_x), ("X unchanged", test_x))}
+for name in ("G(X)", "X unchanged"):
+    kid = metrics.kid_from_features(feats["real Y"], feats[name], subsets=10, subset_size=len(g_x) // 2)
+    fid = metrics.frechet_inception_distance(feats["real Y"], feats[name])
+    print(f"real Y vs {name:<12} KID {kid.value:.4f} +/- {kid.std:.4f}   FID {fid:8.3f}   ({FEATURES} features, "
+          f"{len(g_x)} images)")
+
+# %% [markdown]
+# A good translation has a lower KID and FID than the baseline. How much of an FID is bias? We draw
+# two disjoint sets of $n$ = 10 to 80 images from **one** set of 200 real images (true distance:
+# 0), several times per size.
+
+# %%
+_, pool_b = data.load_unpaired(cfg.dataset, "train", image_size=PAYOFF.image_size, jitter=False, shuffle=False,
+                               batch_size=200, cache=False, drop_remainder=False)
+pool = next(iter(pool_b)).numpy()                               # (200, S, S, 3): the first 200 images of B
+pool_f = np.concatenate([extract(pool[i:i + 25]) for i in range(0, len(pool), 25)])   # (200, d)
+SIZES, DRAWS = (10, 20, 40, 80), 6
+bias = {"FID": {n: [] for n in SIZES}, "KID": {n: [] for n in SIZES}}
+for n in SIZES:
+    for _ in range(DRAWS):
+        pick = rng.permutation(len(pool_f))
+        a, b = pool_f[pick[:n]], pool_f[pick[n:2 * n]]          # (n, d) each: disjoint, one distribution
+        bias["FID"][n].append(metrics.frechet_inception_distance(a, b))
+        bias["KID"][n].append(metrics.kid_from_features(a, b).value)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+for ax, name in zip(axes, ("FID", "KID")):
+    mean, std = [np.mean(bias[name][n]) for n in SIZES], [np.std(bias[name][n]) for n in SIZES]
+    ax.errorbar(SIZES, mean, yerr=std, marker="o", capsize=3)
+    ax.axhline(0, color="k", lw=0.8, ls=":")
+    ax.set(xscale="log", xticks=SIZES, xticklabels=SIZES, xlabel="images per set (n)",
+           title=f"{name}, same distribution ({FEATURES} features)")
+    print(name, "  ".join(f"n={n}: {m:.3g} +/- {s:.2g}" for n, m, s in zip(SIZES, mean, std)))
+plt.show()
+fid_m = [np.mean(bias["FID"][n]) for n in SIZES]
+kid_near_0 = sum(abs(np.mean(bias["KID"][n])) <= np.std(bias["KID"][n]) for n in SIZES)
+print(f"Measured: FID {fid_m[0]:.3g} at n={SIZES[0]} and {fid_m[-1]:.3g} at n={SIZES[-1]} "
+      f"({'falling' if fid_m[-1] < fid_m[0] else 'not falling'} with n; above 0 at every n: {min(fid_m) > 0}); "
+      f"KID within one spread of 0 at {kid_near_0} of {len(SIZES)} sizes.")
+
+# %% [markdown]
+# Read the printed means against the truth, 0. Compare FIDs only at the same number of images
+# (papers use 10,000 or more); on small test sets report KID with its spread.
 
 # %% [markdown]
 # And the pictures the numbers describe: test images, their translations and round trips.
@@ -1161,8 +898,7 @@ plotting.plot_cycle_rows(test_x, g_x, f_g_x, max_rows=3);
 # %% [markdown]
 # ## 10. Using the result: export, reload, translate your own image
 #
-# `run_training` exported both generators as `.keras` files (architecture and weights in one
-# file). That file is all you need later: no trainer, no discriminators, no optimizer. Reloading
+# `run_training` exported both generators as `.keras` files, all you need later. Reloaded, they
 # must give the very same function:
 
 # %%
@@ -1174,20 +910,19 @@ print("the reloaded generator gives the same outputs")
 
 # %% [markdown]
 # To translate an image of your own: decode it, cut the central square, resize it to the training
-# size, scale to $[-1, 1]$, run $G$, scale back.
+# size, scale to $[-1, 1]$, run $G$.
 
 # %%
 def prepare(raw_bytes):
     image = tf.io.decode_image(raw_bytes, channels=3, expand_animations=False)   # (h, w, 3) uint8
     side = tf.minimum(tf.shape(image)[0], tf.shape(image)[1])
     image = tf.image.resize_with_crop_or_pad(image, side, side)                   # (side, side, 3): central square
-    return data.normalize(data.resize(image, cfg.image_size))[None]              # (1, S, S, 3) in [-1, 1]
+    return data.normalize(data.resize(image, PAYOFF.image_size))[None]           # (1, S, S, 3) in [-1, 1]
 
 
 # %% [markdown]
-# In Colab, the upload button below asks for a file. If you cancel, upload nothing or pick a file
-# that is not an image, the cell says so and uses a test image from the shipped set instead, as it
-# always does outside Colab.
+# In Colab, the button below asks for a file. Without one (or outside Colab) a shipped test image
+# stands in.
 
 # %%
 fallback = sorted((shipped / "testA").glob("*.jpg"))[0]
@@ -1213,16 +948,11 @@ except tf.errors.InvalidArgumentError:
 plotting.show_images([mine[0], inference.translate(g_loaded, mine)[0]], [name, "G(image)"], size=3);
 
 # %% [markdown]
-# The same from a terminal, without writing any Python, for a single file or a whole folder (each
-# image is resized to the model's size, translated, and resized back to its own size):
+# The same from a terminal, for a file or a folder; the next cell runs it here:
 #
 # ```
 # python -m course_utils translate --model <run folder> --input my_photos/ --output zebras/
 # ```
-#
-# With a run folder, `--direction AtoB` (the default) uses `generator_g.keras` and `BtoA`
-# `generator_f.keras`. The command line is a thin layer over the package, so the next cell runs
-# exactly that command inside this notebook (without starting a second Python):
 
 # %%
 from course_utils import cli, images
@@ -1235,9 +965,8 @@ pair = [images.from_uint8(Image.open(f).convert("RGB")) for f in (source, out_fo
 plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 
 # %% [markdown]
-# The whole training run of this lesson is also one command; rerun it after a disconnect and it
-# resumes from the latest checkpoint in `--out` (`--precision` and `--xla` are the switches of
-# section 4):
+# The whole training run is also one command; rerun it after a disconnect and it resumes
+# (`--precision` and `--xla` are section 4's switches):
 #
 # ```
 # python -m course_utils train cyclegan --tfds horse2zebra --out /content/drive/MyDrive/gan-course/runs/h2z \
@@ -1253,7 +982,7 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #
 # <details><summary>Answer</summary>
 #
-# float16 (the T4, compute capability 7.5, has no bfloat16 units). float16 has only 5 exponent bits: gradients below about $6 \times 10^{-8}$ underflow to zero. Multiplying the loss by $S$ lifts them into range; they are divided by $S$ before the update.
+# float16 (compute capability 7.5: no bfloat16 units). Its 5 exponent bits make gradients below about $6 \times 10^{-8}$ underflow to zero; scaling the loss by $S$ lifts them into range.
 #
 # </details>
 #
@@ -1261,7 +990,7 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #
 # <details><summary>Answer</summary>
 #
-# $2^{14}$: step 100 is skipped and $S$ halves, and the count of finite steps starts again. Steps 101 to 2100 are the next 2000 finite steps in a row, so step 2100 doubles $S$ back to $2^{15}$.
+# $2^{14}$: step 100 is skipped and $S$ halves. Steps 101 to 2100 are the next 2000 finite steps, so step 2100 doubles $S$ back to $2^{15}$.
 #
 # </details>
 #
@@ -1269,7 +998,7 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #
 # <details><summary>Answer</summary>
 #
-# Scale both phases by the same factor: the same peak rate, a 1:1 split between constant and decaying steps, ending at zero. Then report the run as N steps with the paper's schedule shape, not as the paper's result.
+# Scale both phases by the same factor (same peak rate, 1:1 split, ending at zero), and report N steps with the paper's schedule shape.
 #
 # </details>
 #
@@ -1277,63 +1006,28 @@ plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 #
 # <details><summary>Answer</summary>
 #
-# The weights, the optimizer states (including their step counters, which the learning-rate schedule reads), the global step, the image pools and the random state; the data position follows from the step.
+# The weights, the optimizer states (with their step counters, which the schedule reads), the global step, the image pools and the random state.
 #
 # </details>
 #
-# **5.** Why is the first step with XLA slow, and why do our batches all have the same shape?
+# **5.** Your test set has 50 images and a paper reports FID on 10,000. Can you compare your FID with theirs?
 #
 # <details><summary>Answer</summary>
 #
-# The first call compiles the whole step (fusing the element-wise work around the convolutions), which takes tens of seconds. Every new input shape compiles again, so a static batch shape keeps it to one compilation.
+# No: FID is biased upwards, more for fewer images. Compare FIDs at the same number of images; on 50 images report KID with its spread.
 #
 # </details>
 
 # %% [markdown]
 # ## Summary
 #
-# - Check the runtime first; FLOPs per step and the measured step time tell you what a run costs.
-# - Decode in parallel, cache, jitter after the cache, prefetch: the GPU should never wait.
-# - XLA and mixed precision (float16 + loss scaling on a T4, bfloat16 on newer GPUs) are switches;
-#   measure them on your GPU.
-# - Shorten the paper's schedule by scaling both phases and say that you did.
-# - Checkpoint everything (weights, optimizer state, step, schedule, pools, random state) to Drive,
-#   and resume with the same call, on one GPU or, inside `MirroredStrategy`, on several; each replica
-#   gets `global batch / replicas` images and the summed gradients give every copy the same update.
-# - A short run with the measured settings and the schedule's shape gives a real result; judge it
-#   against a baseline ("leave the image unchanged") before you believe it.
-# - Watch losses *and* samples; evaluate with cycle error, paired metrics where pairs exist, and KID.
+# - Measure: the step's cost, the pipeline's speed, what XLA and mixed precision buy on your GPU.
+# - Shorten the paper's schedule by scaling both phases, and say so.
+# - Checkpoint everything to Drive; resume with the same call, on one GPU or several.
+# - Judge a run against a baseline; report KID with its spread, FID only at a fixed number of images.
 #
-# References: Zhu et al. 2017 (CycleGAN); [Isola et al. 2017](https://arxiv.org/abs/1611.07004) (Pix2Pix); Micikevicius et al. 2018
-# (mixed precision training); Binkowski et al. 2018 (KID).
-
-# %% [markdown]
 # ## Further reading
 #
-# **The papers this lesson uses**
-#
-# - Micikevicius et al. (2018), *Mixed Precision Training*, [arXiv:1710.03740](https://arxiv.org/abs/1710.03740).
-# - Binkowski et al. (2018), *Demystifying MMD GANs* (KID), [arXiv:1801.01401](https://arxiv.org/abs/1801.01401).
-# - Zhu et al. (2017), CycleGAN, [arXiv:1703.10593](https://arxiv.org/abs/1703.10593), and
-#   Isola et al. (2017), Pix2Pix, [arXiv:1611.07004](https://arxiv.org/abs/1611.07004), for the
-#   settings we train with.
-#
-# **The TensorFlow and Keras documentation we used**
-#
-# - [Mixed precision](https://www.tensorflow.org/guide/mixed_precision) and Keras's
-#   [mixed precision API](https://keras.io/api/mixed_precision/).
-# - [XLA](https://www.tensorflow.org/xla), [Better performance with the tf.data API](https://www.tensorflow.org/guide/data_performance),
-#   [Training checkpoints](https://www.tensorflow.org/guide/checkpoint) and
-#   [Distributed training with TensorFlow](https://www.tensorflow.org/guide/distributed_training)
-#   (`MirroredStrategy`).
-# - Intel's [bfloat16 guide for TensorFlow](https://www.intel.com/content/www/us/en/developer/articles/guide/getting-started-with-automixedprecisionmkl.html):
-#   which CPUs gain from bfloat16 (those with AMX or AVX512-BF16).
-#
-# **Where to go next**
-#
-# - Heusel et al. (2017), FID, [arXiv:1706.08500](https://arxiv.org/abs/1706.08500): KID's better-known
-#   cousin, biased on small sets.
-# - Parmar et al. (2022), *On Aliased Resizing and Surprising Subtleties in GAN Evaluation*,
-#   [arXiv:2104.11222](https://arxiv.org/abs/2104.11222): how resizing and JPEG choices move FID and KID.
-# - The [NVIDIA T4 data sheet](https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/tesla-t4/t4-tensor-core-datasheet-951643.pdf),
-#   source of the peaks in `perf.PEAK_FLOPS`, against which your measured steps are compared.
+# - Parmar et al. (2022), [arXiv:2104.11222](https://arxiv.org/abs/2104.11222): how resizing moves FID and KID.
+# - TensorFlow's [mixed precision](https://www.tensorflow.org/guide/mixed_precision) and
+#   [tf.data performance](https://www.tensorflow.org/guide/data_performance) guides.

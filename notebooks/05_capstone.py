@@ -15,10 +15,10 @@
 # - train with one resumable command, with checkpoints on Google Drive;
 # - evaluate on held-out images with the course's metrics and picture report, next to the
 #   baselines that need no learning, and find the failure cases;
-# - write an honest report: steps, schedule shape, numbers, failures.
+# - write an honest report: steps, schedule shape, numbers, failures, scored against a rubric.
 #
-# As in every lesson, the smoke profile (`COURSE_SMOKE=1`) runs the same cells on a shipped
-# dataset at 32x32 in seconds; on Colab you replace that dataset with yours.
+# The smoke profile runs the same cells on a shipped dataset at 32x32; on Colab you replace that
+# dataset with yours.
 
 # %%
 # Setup: on Colab, install the course's helper package at the pinned release (with --no-deps, then only
@@ -34,13 +34,12 @@ if "google.colab" in sys.modules:
 from course_utils import config, runtime
 cfg = runtime.start_lesson(config.CapstoneConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 from course_utils import costs
-costs.print_estimate(cfg)   # what the full profile costs on a Colab T4: an estimate from FLOP counts
+costs.print_estimate(cfg)   # what the learner and paper profiles cost on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The tools: `cli` is the command line (`python -m course_utils ...`) called from Python, `data`
 # reads and checks images, `metrics` scores them, `inference` runs a trained generator, and
-# `capstone` holds this lesson's small helpers (dataset counts, the baseline, failure cases, the
-# write-up).
+# `capstone` holds this lesson's helpers (dataset counts, baselines, failure cases, write-up, rubric).
 
 # %%
 import json
@@ -64,11 +63,9 @@ from course_utils import capstone, cli, data, inference, metrics, plotting, resu
 # | pairs: each input with its own target (a sketch and its photo, a map and its aerial view) | **Pix2Pix** (lesson 02) | the mapping, pixel by pixel, from examples | L1, PSNR, SSIM against the true targets |
 # | two collections with no pairs (photos of summer, photos of winter) | **CycleGAN** (lesson 03) | a mapping between the two *styles*, kept honest by the cycle | cycle error, KID; a target only if you know one |
 #
-# Pairs are worth a lot: Pix2Pix learns from a few hundred (facades has 400), and its errors can
-# be measured against the truth. CycleGAN needs a few hundred to a thousand images per side
-# (horse2zebra has about 1,100 and 1,300) and many more steps, and it can only change what differs
-# in *appearance* between the collections, not the shapes (Zhu et al. 2017 show its failures on
-# dog-to-cat).
+# Pairs are worth a lot: Pix2Pix learns from a few hundred (facades has 400), measured against the
+# truth. CycleGAN needs hundreds to a thousand images per side and many more steps, and changes
+# *appearance*, not shapes (Zhu et al. 2017 show its failures on dog-to-cat).
 #
 # ## 2. Bring your images
 #
@@ -81,10 +78,8 @@ from course_utils import capstone, cli, data, inference, metrics, plotting, resu
 # ```
 #
 # Keep about one image in ten out of training, in `test/` (or `testA/`, `testB/`): the evaluation must
-# judge images the model never saw. Then pack the folder as a `.zip` (or `.tar.gz`): the loaders and
-# `--data` accept the archive directly, unpack it safely into a cache, and unpack it again only when
-# it changes. On Colab, put the archive on Google Drive, so that it survives the session as the
-# checkpoints do.
+# judge images the model never saw. Pack the folder as a `.zip` (or `.tar.gz`) and put it on Google
+# Drive: the loaders and `--data` unpack it once into a cache.
 #
 # Your choices go into the next cell. The defaults train on the shipped paired set (labels to
 # scenes, 64x64): a worked example to compare with when you run yours.
@@ -97,9 +92,8 @@ STEPS = cfg.steps              # the step the run reaches; raise it for a real p
 print(f"{MODEL} on {DATA}, {IMAGE_SIZE}x{IMAGE_SIZE}, {STEPS} steps")
 
 # %% [markdown]
-# On Colab, mounting Drive makes `/content/drive/MyDrive/` a folder this notebook can read and
-# write: your archive comes from there, and the run's checkpoints go there. Elsewhere the run goes
-# to a folder under `build/`.
+# On Colab, Drive's `/content/drive/MyDrive/` holds your archive and the run's checkpoints.
+# Elsewhere the run goes to a folder under `build/`.
 
 # %%
 if config.in_colab():
@@ -127,10 +121,9 @@ print(folder, counts)
 
 # %% [markdown]
 # `capstone.describe_dataset` counted the images of each split and checked that the ones training
-# and evaluation need are there. Real folders have surprises: a file that is not an image, a
-# photo cut off during the upload, a missing folder. The course's loaders check every file before
-# training and stop with a message that names the file and the fix. Here is what they say about a
-# small broken copy of a dataset, made on purpose in a temporary folder:
+# and evaluation need are there. Real folders have surprises (a file that is not an image, a
+# missing folder); the loaders check every file and name the file and the fix. Here is what they
+# say about a small broken copy of a dataset, made on purpose:
 
 # %%
 import tempfile
@@ -177,27 +170,23 @@ else:
 #        --out /content/drive/MyDrive/gan-course/runs/my_pairs --steps 20000 --image-size 256
 # ```
 #
-# **How many steps?** Lesson 04 measures what a step costs on your runtime (its section 6 prints
-# the median); multiply by the steps you want. Counted in arithmetic, a 256x256 CycleGAN step is
-# about 25 times a Pix2Pix step (about 1.9 TFLOP against 75 GFLOP, lesson 00). The papers train Pix2Pix on
-# facades for 200 epochs of 400 images (80,000 steps at batch 1) and CycleGAN for 200 epochs of its
-# larger domain; a Colab session gives you a few hours. Choose the steps your time allows, and
-# report them as what they are: "20,000 steps", not "the paper's setting".
+# **How many steps?** Lesson 04 measures what a step costs on your runtime; multiply by the steps
+# you want. A 256x256 CycleGAN step is about 25 times a Pix2Pix step (lesson 00). The papers train
+# Pix2Pix on facades for 80,000 steps and CycleGAN for 200 epochs; a Colab session gives you a few
+# hours. Report your steps as what they are: "20,000 steps", not "the paper's setting".
 #
 # **The schedule's shape.** For CycleGAN the command keeps the paper's shape, shortened: the
-# learning rate `cfg.learning_rate` ($2\times10^{-4}$, the papers') for the first half of the steps,
-# then linearly down to zero. Pix2Pix trains at a constant `cfg.learning_rate`, as the TensorFlow
-# tutorial does. The smoke profile's few hundred steps use a higher rate (printed with the command
-# below): at $2\times10^{-4}$ they end much closer to the mean image's error (`docs/results.md` measures both).
+# learning rate `cfg.learning_rate` ($2\times10^{-4}$) for the first half of the steps, then
+# linearly to zero. Pix2Pix trains at a constant `cfg.learning_rate`, as the TensorFlow tutorial
+# does. The smoke profile's few hundred steps use a higher rate, printed with the command below.
 #
-# The notebook calls the same command line through `cli.main`, with the settings of this profile.
-# The run folder's name records them, so other settings start another run instead of resuming
-# this one.
+# The notebook calls the same command line through `cli.main`. The run folder's name records the
+# settings, so other settings start another run instead of resuming this one.
 
 # %%
 RUN_DIR = RUNS / "05_capstone" / f"{MODEL}_{Path(str(DATA)).stem}_{IMAGE_SIZE}px_{STEPS}steps_{cfg.profile}"
 if cfg.starts_fresh and RUN_DIR.exists():
-    shutil.rmtree(RUN_DIR)          # smoke and cut runs: fresh; full: resume whatever is there
+    shutil.rmtree(RUN_DIR)          # smoke and cut runs: fresh; learner and paper: resume whatever is there
 train_args = ["train", MODEL, "--data", str(folder), "--out", str(RUN_DIR), "--steps", str(STEPS),
               "--image-size", str(IMAGE_SIZE), "--filters", str(cfg.filters), "--batch-size", str(cfg.batch_size),
               "--learning-rate", str(cfg.learning_rate), "--checkpoint-every", str(cfg.checkpoint_every),
@@ -234,9 +223,8 @@ report = json.loads((REPORT_DIR / "metrics.json").read_text())
 print("report:", REPORT_DIR / "index.html")
 
 # %% [markdown]
-# The first grid of the picture report (in Colab, open `index.html` from the file browser or Drive
-# to see all of them with every image's numbers). After the smoke profile's short run the outputs
-# are still blurred; the numbers below say how they compare with answers that need no learning.
+# The first grid of the picture report (open `index.html` to see all of them with each image's
+# numbers). The numbers below say how the outputs compare with answers that need no learning.
 
 # %%
 grid = sorted((REPORT_DIR / "grids").glob("*.png"))[0]
@@ -257,7 +245,7 @@ plt.title(f"{grid.name}: input | output | {'target' if MODEL == 'pix2pix' else '
 #   (lessons 03 and 04);
 # - for your own unpaired photos there is no target, so the baseline is a distance between
 #   distributions: the KID of lesson 04 between real B images and your *untranslated* A images,
-#   against the KID between real B and $G(A)$ (full profile; it downloads InceptionV3's weights once).
+#   against the KID between real B and $G(A)$ (on a GPU; it downloads InceptionV3's weights once).
 
 # %%
 generators = {p.stem: keras.models.load_model(p) for p in sorted((RUN_DIR / "export").glob("*.keras"))}
@@ -286,8 +274,7 @@ if MODEL == "pix2pix":   # how much of the no-learning picture's error is left
     print(f"L1 / mean image's L1: {scores['l1'] / baselines['mean training image']['l1']:.2f}")
 
 # %% [markdown]
-# For unpaired photos of your own, the KID comparison (full profile only; the smoke profile's tiny
-# images would make it meaningless, and it needs a download):
+# For unpaired photos of your own, the KID comparison (not in the smoke profile: it needs a download):
 
 # %%
 if MODEL == "cyclegan" and DATA != "shipped" and not cfg.is_smoke:
@@ -300,15 +287,14 @@ if MODEL == "cyclegan" and DATA != "shipped" and not cfg.is_smoke:
     except RuntimeError as err:          # no internet: the message says what to do
         print(err)
 else:
-    print("No KID here: it is for your own unpaired photos in the full profile.")
+    print("No KID here: it is for your own unpaired photos, in the learner or paper profile.")
 
 # %% [markdown]
 # ### Failure cases
 #
 # Averages hide the images a model gets wrong, and those teach the most. `capstone.worst_images`
-# ranks the report's per-image numbers (L1 for Pix2Pix, cycle error for CycleGAN) and returns the
-# worst. Look at them and ask *why*: a kind of image that is rare in training? Content the other
-# domain never shows? Colours outside what the model saw?
+# ranks the report's per-image numbers (L1 for Pix2Pix, cycle error for CycleGAN). Look at the
+# worst and ask *why*: a kind of image rare in training? Content the other domain never shows?
 
 # %%
 worst = capstone.worst_images(REPORT_DIR / "metrics.json", k=3)
@@ -342,14 +328,27 @@ plotting.show_images(shown, titles, ncols=3, size=2);
 # %% [markdown]
 # ## 6. Write it up
 #
-# A result is worth as much as its description. The report below is a template with every measured
-# number already in it; what only you can say is marked **TODO (you)**. Be honest in three places:
+# A result is worth as much as its description, and this is how the project is judged: 20 points,
+# half scored from the run folder by `capstone.score_rubric`, half by your instructor.
 #
-# - **steps and schedule**: say how many steps, at which batch, with which schedule shape, and how
-#   that compares with the paper (a fraction of its 200 epochs is fine, if you say so);
-# - **the baselines**: report them beside your numbers; a model that does not beat them has not
-#   learned the task yet, whatever its samples look like;
-# - **failure cases**: show the worst images and your guess why; every model has them.
+# | criterion | points | scored by |
+# |---|---|---|
+# | the model beats every baseline on held-out images | 5 | `score_rubric` (main metric: L1, or KID) |
+# | the write-up's fields are filled in | 3 | `score_rubric` (task, resumed?, why it fails, what next) |
+# | the run is reproducible from its recorded train command | 2 | `score_rubric` (the command matches the run folder) |
+# | the choice of data and model is argued | 3 | instructor |
+# | failure cases are shown and explained | 3 | instructor |
+# | honest limits | 2 | instructor (steps against the paper's, what the numbers do not show) |
+# | pictures | 2 | instructor (inputs, outputs, targets or round trips, beside the baselines) |
+#
+# Fill in your answers below; what you leave empty stays **TODO (you)** in the report, which has
+# every measured number in it already.
+
+# %%
+ANSWERS = {"task": "",       # what goes in, what should come out
+           "resumed": "",    # was the run resumed after a disconnect, from which step?
+           "why": "",        # why the worst images fail, your best guess from the pictures
+           "next": ""}       # what you would change next
 
 # %%
 gpus = runtime.check_gpu(verbose=False)
@@ -363,12 +362,21 @@ writeup = capstone.write_up(
               "the paper's shape"),
     hardware=f"{gpus[0]['name'] if gpus else 'CPU only'}, {precision}",
     scores=scores, baselines=baselines,
-    failures=[f"{r.get('domain', '')} {r['file']}: {capstone.TODO} (why?)".strip() for r in worst])
+    failures=[f"{r.get('domain', '')} {r['file']}".strip() for r in worst], answers=ANSWERS)
 display(Markdown(writeup.read_text()))
 
 # %% [markdown]
-# `WRITEUP.md` is in the run folder, next to the report it quotes (on Drive in Colab). Edit the
-# TODO lines there, add the report's pictures, and you have a project you can show.
+# `WRITEUP.md` is in the run folder, next to the report it quotes. Add the report's pictures, and
+# you have a project you can show. Last, the run records its command and numbers, and scores the
+# rubric's mechanical half:
+
+# %%
+capstone.save_result(RUN_DIR, command=train_args, scores=scores, baselines=baselines)
+rubric = capstone.score_rubric(RUN_DIR, writeup)
+for key, c in rubric["criteria"].items():
+    print(f"{key:<13} {c['points']:>4g} / {c['out_of']}   {c['note']}")
+print(f"scored here: {rubric['points']:g} / {rubric['out_of']}; for your instructor:",
+      ", ".join(f"{c['key']} ({c['out_of']})" for c in rubric["for_instructor"]))
 
 # %% [markdown]
 # ## Check yourself
@@ -416,7 +424,7 @@ display(Markdown(writeup.read_text()))
 # - One command trains and resumes (`python -m course_utils train`), one evaluates
 #   (`python -m course_utils evaluate`); run folders and reports live on Drive.
 # - Report the steps and the schedule's shape, the numbers beside the baselines (the mean image,
-#   the input unchanged), and the failure cases.
+#   the input unchanged), and the failure cases; the rubric scores them.
 
 # %% [markdown]
 # ## Further reading
@@ -426,8 +434,8 @@ display(Markdown(writeup.read_text()))
 # - Isola et al. (2017), *Image-to-Image Translation with Conditional Adversarial Networks*
 #   (Pix2Pix), [arXiv:1611.07004](https://arxiv.org/abs/1611.07004).
 # - Zhu et al. (2017), *Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
-#   Networks* (CycleGAN), [arXiv:1703.10593](https://arxiv.org/abs/1703.10593); its section on
-#   limitations shows the failures to expect (shapes that do not change, such as dog to cat).
+#   Networks* (CycleGAN), [arXiv:1703.10593](https://arxiv.org/abs/1703.10593); its limitations
+#   section shows the failures to expect.
 # - Binkowski et al. (2018), *Demystifying MMD GANs* (KID),
 #   [arXiv:1801.01401](https://arxiv.org/abs/1801.01401).
 #
@@ -445,5 +453,4 @@ display(Markdown(writeup.read_text()))
 #   2048x1024.
 # - Park et al. (2020), *Contrastive Learning for Unpaired Image-to-Image Translation* (CUT),
 #   [arXiv:2007.15651](https://arxiv.org/abs/2007.15651): unpaired translation with one generator
-#   and a contrastive loss in place of the cycle; lighter to train, and it works even from a single
-#   image per domain.
+#   and a contrastive loss in place of the cycle.

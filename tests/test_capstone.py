@@ -75,7 +75,7 @@ def test_write_up_fills_the_numbers_and_leaves_the_rest_to_you(tmp_path):
     assert 'Against "mean training image": l1 better, psnr better, ssim NOT better.' in text
     assert 'Against "input unchanged": l1 better, psnr better, ssim better.' in text
     assert "60 at batch 4 (constant 2e-4)" in text and "train: 300, test: 40" in text
-    assert text.count(capstone.TODO) == 3                        # resumed?, what next, the failure's reason
+    assert text.count(capstone.TODO) == 4                        # resumed?, why, what next, the failure line
     bare = capstone.write_up(tmp_path / "c.md", title="t", task="t", data="d", counts={}, model="cyclegan",
                              image_size=32, filters=8, steps=1, batch_size=1, schedule="s", hardware="h",
                              scores={"cycle_error": 0.1}, baselines={}, failures=[]).read_text()
@@ -84,3 +84,84 @@ def test_write_up_fills_the_numbers_and_leaves_the_rest_to_you(tmp_path):
         capstone.write_up(tmp_path / "x.md", title="t", task="t", data="d", counts={}, model="pix2pix",
                           image_size=32, filters=8, steps=1, batch_size=1, schedule="s", hardware="h",
                           scores={}, baselines={}, failures=[])
+
+
+# --- the rubric ----------------------------------------------------------------------------
+ANSWERS = {"task": "labels to scenes", "resumed": "no", "why": "rare layouts", "next": "train longer"}
+
+
+def _run_folder(tmp_path, *, l1=0.12, command=True, settings=None, export=True):
+    """A run folder as lesson 05 leaves it: run_settings.json, export/, capstone.json."""
+    run = tmp_path / "run"
+    (run / "export").mkdir(parents=True)
+    if export:
+        (run / "export" / "generator.keras").write_bytes(b"stand-in")
+    stored = {"model": "pix2pix", "image_size": 32, "batch_size": 1, "filters": 16, "seed": 0, "precision": "float32"}
+    stored.update(settings or {})
+    (run / "run_settings.json").write_text(json.dumps({"trainer": {}, "settings": stored}))
+    args = ["train", "pix2pix", "--data", "shipped", "--out", str(run), "--steps", "400", "--image-size", "32",
+            "--filters", "16", "--batch-size", "1", "--seed", "0"]
+    capstone.save_result(run, command=args if command else [], scores={"l1": l1, "psnr": 18.0},
+                         baselines={"mean training image": {"l1": 0.20, "psnr": 16.0},
+                                    "input unchanged": {"l1": 0.50, "psnr": 9.0}})
+    return run
+
+
+def test_the_rubric_gives_full_mechanical_points_to_a_complete_run(tmp_path):
+    run = _run_folder(tmp_path)
+    score = capstone.score_rubric(run, ANSWERS)
+    assert {k: c["points"] for k, c in score["criteria"].items()} == {"baseline": 5, "writeup": 3, "reproducible": 2}
+    assert score["points"] == score["out_of"] == 10
+    assert "beats 'mean training image' on l1 (0.12 against 0.2)" in score["criteria"]["baseline"]["note"]
+    assert score["criteria"]["reproducible"]["note"].startswith("python -m course_utils train pix2pix")
+    assert [c["key"] for c in score["for_instructor"]] == ["choice", "failures", "limits", "pictures"]
+    assert sum(c.points for c in capstone.RUBRIC) == 20
+
+
+def test_a_baseline_not_beaten_costs_its_share(tmp_path):
+    half = capstone.score_rubric(_run_folder(tmp_path, l1=0.30), ANSWERS)["criteria"]["baseline"]
+    assert half["points"] == 2.5 and "does NOT beat 'mean training image'" in half["note"]
+    none = capstone.score_rubric(_run_folder(tmp_path / "b", l1=0.9), ANSWERS)["criteria"]["baseline"]
+    assert none["points"] == 0
+
+
+def test_empty_write_up_fields_are_named(tmp_path):
+    run = _run_folder(tmp_path)
+    partly = capstone.score_rubric(run, {**ANSWERS, "why": "", "next": capstone.TODO})["criteria"]["writeup"]
+    assert partly["points"] == 1.5 and "why" in partly["note"] and "next" in partly["note"]
+    assert capstone.score_rubric(run)["criteria"]["writeup"]["points"] == 0      # no WRITEUP.md yet
+
+
+def test_the_write_up_file_is_read_back_field_by_field(tmp_path):
+    run = _run_folder(tmp_path)
+    common = dict(title="t", data="shipped", counts={"train": 3}, model="pix2pix", image_size=32, filters=16,
+                  steps=400, batch_size=1, schedule="s", hardware="h", scores={"l1": 0.1},
+                  baselines={"mean": {"l1": 0.2}}, failures=["a.jpg"])
+    capstone.write_up(run / "WRITEUP.md", task=capstone.TODO + ": what goes in", **common)
+    todo = capstone.score_rubric(run)["criteria"]["writeup"]
+    assert todo["points"] == 0 and all(k in todo["note"] for k in capstone.WRITEUP_FIELDS)
+    capstone.write_up(run / "WRITEUP.md", task="ignored", answers=ANSWERS, **common)
+    text = (run / "WRITEUP.md").read_text()
+    assert capstone.TODO not in text and "- Task: labels to scenes" in text and "Why: rare layouts" in text
+    assert capstone.score_rubric(run)["criteria"]["writeup"]["points"] == 3
+
+
+def test_a_run_without_its_command_or_with_another_is_not_reproducible(tmp_path):
+    missing = capstone.score_rubric(_run_folder(tmp_path, command=False), ANSWERS)["criteria"]["reproducible"]
+    assert missing["points"] == 0 and "no train command" in missing["note"]
+    other = capstone.score_rubric(_run_folder(tmp_path / "b", settings={"filters": 64}), ANSWERS)
+    assert other["criteria"]["reproducible"]["points"] == 0
+    assert "--filters 16 but the run stored 64" in other["criteria"]["reproducible"]["note"]
+    unfinished = capstone.score_rubric(_run_folder(tmp_path / "c", export=False), ANSWERS)
+    assert "no exported generator" in unfinished["criteria"]["reproducible"]["note"]
+    nothing = capstone.score_rubric(tmp_path / "empty", ANSWERS)
+    assert nothing["points"] == 3 and "save_result" in nothing["criteria"]["baseline"]["note"]
+
+
+def test_lesson_05_shows_the_rubric_it_scores():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "notebooks" / "05_capstone.py").read_text()
+    for c in capstone.RUBRIC:
+        assert f"| {c.points} |" in text and c.text.split(" (")[0].split(":")[0] in text, c.key
+    assert "capstone.score_rubric(" in text

@@ -214,3 +214,69 @@ def test_mode_coverage_on_constructed_samples():
     assert wide.modes_covered == 4 and wide.high_quality_rate == 1.0
     with pytest.raises(ValueError, match="min_count"):
         metrics.mode_coverage(on_modes[:10], centers, std=0.02)
+
+
+# --- FID --------------------------------------------------------------------------------
+def _diagonal_gaussian_features(mean, variance, n=4):
+    """Features whose sample mean and sample covariance (np.cov, N - 1) are exactly mean and diag(variance)."""
+    d = len(mean)
+    # +-sqrt(v (n - 1) / n) in each dimension, on an orthogonal pattern: zero mean, diagonal covariance.
+    signs = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], float)[:, :d]
+    return np.asarray(mean) + signs * np.sqrt(np.asarray(variance) * (n - 1) / n)
+
+
+def test_fid_matches_the_closed_form_of_diagonal_covariances():
+    mu_a, var_a = [0.0, 1.0, -2.0], [1.0, 4.0, 0.25]
+    mu_b, var_b = [0.5, 1.0, 0.0], [9.0, 1.0, 0.25]
+    a, b = _diagonal_gaussian_features(mu_a, var_a), _diagonal_gaussian_features(mu_b, var_b)
+    np.testing.assert_allclose(np.cov(a, rowvar=False), np.diag(var_a), atol=1e-12)
+    # By hand: sum (mu diff)^2 = 0.25 + 0 + 4 = 4.25; sum (sqrt s1 - sqrt s2)^2 = 4 + 1 + 0 = 5.
+    assert metrics.frechet_inception_distance(a, b) == pytest.approx(9.25, abs=1e-9)
+
+
+def test_fid_is_zero_for_a_set_with_itself_symmetric_and_grows_with_a_shift():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 8)) @ rng.normal(size=(8, 8))      # correlated features
+    b = rng.normal(size=(200, 8)) * 2.0
+    assert metrics.frechet_inception_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert metrics.frechet_inception_distance(a, b) == pytest.approx(metrics.frechet_inception_distance(b, a), rel=1e-9)
+    assert metrics.frechet_inception_distance(a, a + 1.0) == pytest.approx(8.0, rel=1e-9)   # |mu diff|^2 = 8 x 1
+
+
+def test_fid_is_biased_upwards_on_small_samples_where_kid_is_not():
+    rng = np.random.default_rng(1)
+    small = [metrics.frechet_inception_distance(rng.normal(size=(20, 16)), rng.normal(size=(20, 16)))
+             for _ in range(20)]
+    large = [metrics.frechet_inception_distance(rng.normal(size=(400, 16)), rng.normal(size=(400, 16)))
+             for _ in range(5)]
+    kid = [metrics.kid_from_features(rng.normal(size=(20, 16)), rng.normal(size=(20, 16))).value for _ in range(20)]
+    assert np.mean(small) > 3 * np.mean(large) > 0
+    assert abs(np.mean(kid)) < 3 * np.std(kid) / np.sqrt(len(kid))
+
+
+def test_fid_refuses_mismatched_or_broken_features():
+    with pytest.raises(ValueError, match="same dimension"):
+        metrics.frechet_inception_distance(np.zeros((4, 3)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.frechet_inception_distance(np.zeros((1, 3)), np.zeros((4, 3)))
+
+
+def test_the_stand_in_extractor_is_fixed_by_its_seed_and_feeds_kid_and_fid():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, size=(6, 16, 16, 3)).astype(np.float32)
+    f = metrics.stand_in_feature_extractor(dim=8, seed=3)
+    a = f(images)
+    assert a.shape == (6, 8) and np.array_equal(a, metrics.stand_in_feature_extractor(dim=8, seed=3)(images))
+    assert not np.allclose(a, metrics.stand_in_feature_extractor(dim=8, seed=4)(images))
+    assert metrics.frechet_inception_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert np.isfinite(metrics.kernel_inception_distance(images, images[::-1], feature_extractor=f).value)
+
+
+def test_fid_with_fewer_samples_than_features_agrees_with_the_covariance_route():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(12, 30)), rng.normal(0.3, 2.0, size=(9, 30))      # N < D: the singular-value route
+    mu = np.sum((a.mean(0) - b.mean(0)) ** 2)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root_a = metrics._sqrtm_psd(cov_a)
+    by_covariances = mu + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(metrics._sqrtm_psd(root_a @ cov_b @ root_a))
+    assert metrics.frechet_inception_distance(a, b) == pytest.approx(by_covariances, rel=1e-8)
