@@ -190,3 +190,14 @@ def test_the_smoke_lab_shows_the_saturating_gradient_smaller_under_sgd():
     # plain SGD: the update is the gradient times a fixed rate, so the update's ratio is the gradient's
     assert s["sgd"]["update_norm_ratio"] == pytest.approx(s["sgd"]["grad_norm_ratio"], rel=1e-2)
     assert all(np.isfinite(r["grad_norm"]).all() for r in lab["runs"])
+
+
+def test_the_lab_counts_its_steps_with_a_pace(monkeypatch, capsys):
+    from course_utils import costs
+
+    seen = []
+    monkeypatch.setattr(costs.Pace, "step", lambda self: seen.append(self.total_steps))
+    plan = gan.LabPlan(seeds=(0,), steps=3, early_steps=2)
+    lab = gan.run_lab(plan, progress=False)
+    assert len(seen) == 4 * 3 and set(seen) == {12}   # 2 optimizers x 2 losses x 3 steps
+    assert all(len(r["grad_norm"]) == 2 and r["steps"] == 3 for r in lab["runs"])

@@ -205,11 +205,13 @@ class _Players:
                 variable.assign(value)
 
 
-def lab_run(plan: LabPlan, seed: int, loss: str, optimizer: str, players: _Players | None = None) -> dict[str, Any]:
+def lab_run(plan: LabPlan, seed: int, loss: str, optimizer: str, players: _Players | None = None,
+            pace=None) -> dict[str, Any]:
     """Train the plain ring GAN once (as :func:`course_utils.ring.train_ring` does) with ``loss`` and ``optimizer``.
 
     Returns one row: the per-step lists ``grad_norm``, ``update_norm`` and ``d_fake`` over the first
     ``plan.early_steps`` steps, and the last step's modes covered, visited and high-quality share.
+    ``pace`` (a :class:`course_utils.costs.Pace`) counts the steps.
     """
     import tensorflow as tf
 
@@ -227,6 +229,8 @@ def lab_run(plan: LabPlan, seed: int, loss: str, optimizer: str, players: _Playe
     for i in range(plan.steps):
         logs = players.step(real_points[i * plan.batch_size:(i + 1) * plan.batch_size],
                             tf.random.normal([plan.batch_size, 2]), saturating)
+        if pace is not None:
+            pace.step()
         if i < plan.early_steps:
             early.append([logs[name] for name in keys.values()])   # tensors: read once, after the run
     values = np.array(early, dtype=np.float64).reshape(-1, len(keys))
@@ -242,16 +246,23 @@ def lab_run(plan: LabPlan, seed: int, loss: str, optimizer: str, players: _Playe
 
 
 def run_lab(plan: LabPlan, progress: bool = True) -> dict[str, Any]:
-    """Every optimizer, loss and seed of ``plan``: ``{"plan": {...}, "runs": [row, ...]}``."""
+    """Every optimizer, loss and seed of ``plan``: ``{"plan": {...}, "runs": [row, ...]}``.
+
+    On a GPU it prints the measured step time after 100 steps and the projected finish (:class:`costs.Pace`).
+    """
     from tqdm.auto import tqdm
 
+    from course_utils import costs
+
+    total = len(OPTIMIZERS) * len(plan.seeds) * len(LOSSES)
+    pace = costs.Pace(total * plan.steps, name="the lab's runs")
     runs = []
-    with tqdm(total=len(OPTIMIZERS) * len(plan.seeds) * len(LOSSES), desc="lab runs", disable=not progress) as bar:
+    with tqdm(total=total, desc="lab runs", disable=not progress) as bar:
         for optimizer in OPTIMIZERS:
             players = _Players(plan, optimizer)
             for seed in plan.seeds:
                 for loss in LOSSES:
-                    runs.append(lab_run(plan, seed, loss, optimizer, players))
+                    runs.append(lab_run(plan, seed, loss, optimizer, players, pace))
                     bar.update(1)
     return {"plan": asdict(plan), "runs": runs}
 
