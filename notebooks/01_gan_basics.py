@@ -89,9 +89,8 @@ plt.show()
 # - The **[generator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#generator)** $G$ turns noise $z$ (100 normal numbers) into an image $G(z)$.
 # - The **[discriminator](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#discriminator)** $D$, a binary classifier, outputs the probability $D(x)$ that an image is real.
 #
-# A **double feedback loop**: $D$ is scored against the **ground truth**; $G$ is scored against **$D$**,
-# never seeing a real image: its signal is passed back as gradients *through* $D$ (green below;
-# orange is $D$'s lesson; $b$ is the batch size).
+# A **double feedback loop**: $D$ is scored against the **ground truth**; $G$, which never sees a real
+# image, against **$D$**, through gradients passed back *through* $D$ (green below; $b$: batch size).
 
 # %%
 diagrams.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
@@ -170,8 +169,8 @@ def discriminator_loss(real_logits, fake_logits):
     # END SOLUTION
 
 # %% [markdown]
-# The check compares yours with `losses.discriminator_loss`. A wrong answer stops with a hint; a
-# stub says so and the lesson uses the course's version.
+# The check compares yours with `losses.discriminator_loss`: a wrong answer stops with a hint; a stub
+# lets the lesson use the course's.
 
 # %%
 discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)
@@ -559,8 +558,8 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
     # END SOLUTION
 
 # %% [markdown]
-# The check updates two **twin** player sets (identical weights, no dropout), one with your step and one
-# with the course's, and compares the losses and the weights left behind. Common mistakes get their own hint.
+# The check updates two **twin** player sets (same weights, no dropout), one with your step, one with the
+# course's, and compares losses and weights after.
 
 # %%
 gan_train_step = exercises.check("01.train_step", gan_train_step)
@@ -923,10 +922,9 @@ for (name, seed), run in ring_runs.items():
     print(f"{'':16s}at the end: {verdict(strict[-1], loose[-1])}")
 
 # %% [markdown]
-# How to read the counts: one to three modes visited, changing between snapshots, is collapse with mode
-# hopping ($D$ rejects the clump's place, $G$ moves the clump). All 8 visited and more covered over time
-# means $G$ has spread over the ring. The counts are what your runs did; compare settings over several
-# seeds, never one run.
+# Reading the counts: one to three modes visited, changing between snapshots, is collapse with mode
+# hopping ($D$ rejects the clump's place, $G$ moves the clump). All 8 visited, more covered over time:
+# $G$ has spread over the ring. Compare settings over several seeds, never one run.
 
 # %% [markdown]
 # ## Lab: does the saturating loss starve the generator?
@@ -982,7 +980,7 @@ for sentence in gan_lab.conclusion(PREDICTION, lab_result, longer_run):
 #
 # <details><summary>Answer</summary>
 #
-# The sigmoid is applied twice: probabilities in $[0, 1]$ become $[0.5, 0.73]$, so even a perfect $D$ cannot bring its loss near 0, and the gradients shrink.
+# The sigmoid is applied twice: $[0, 1]$ becomes $[0.5, 0.73]$, so even a perfect $D$ keeps a large loss, and the gradients shrink.
 #
 # </details>
 #
@@ -1014,7 +1012,7 @@ for sentence in gan_lab.conclusion(PREDICTION, lab_result, longer_run):
 #
 # <details><summary>Answer</summary>
 #
-# The losses cannot tell. Look at the fixed-noise samples over the epochs, and check they cover every digit (mode collapse).
+# The losses cannot tell. Look at the fixed-noise samples, and check they cover every digit.
 #
 # </details>
 
