@@ -942,7 +942,7 @@ PREDICTION = None  # your guess: "non-saturating", "saturating" or "the same"
 
 # %% [markdown]
 # The saturating loss is $\log(1 - \sigma(\ell)) = -\operatorname{softplus}(\ell)$ (`labs.gan.saturating_generator_loss`).
-# The cell trains the 12 runs and reads the shipped longer run (5 seeds, 1,500 steps a run).
+# The cell trains the 12 runs and reads the longer run the course ships (more seeds, longer runs).
 
 # %%
 from course_utils.labs import gan as gan_lab

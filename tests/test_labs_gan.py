@@ -110,16 +110,19 @@ def test_the_conclusion_compares_the_prediction_with_the_run_and_the_longer_run(
     same = " ".join(gan.conclusion(None, result(adam_ratio=0.9, adam_update_ratio=0.5)))
     assert "yet the updates did not differ less than the gradients on every seed" in same
     assert "saturating [8, 8, 8]" in text
-    assert lines[-1] == ("You predicted that under SGD the non-saturating loss gives the larger gradient; "
-                         "that matches your run, and matches the longer run.")
+    assert lines[-1] == ("You predicted that under SGD the non-saturating loss gives the larger gradient. "
+                         "Your run agrees; the longer run agrees.")
     wrong = gan.conclusion("saturating", mine, longer)[-1]
-    assert "does not match your run, and does not match the longer run" in wrong
+    assert wrong.endswith("Your run disagrees; the longer run disagrees.")
     assert "You made no prediction" in gan.conclusion(None, mine, longer)[-1]
     assert "cannot be compared" in gan.conclusion("the minimax one", mine)[-1]
     # the sentences follow the numbers: a run where the saturating gradient is larger says so
     flipped = " ".join(gan.conclusion("non-saturating", result(sgd_ratio=2.0)))
     assert "2.00 times" in flipped and "the saturating loss gives the larger gradient" in flipped
-    assert "does not match your run" in flipped
+    assert "Your run disagrees." in flipped
+    split = result(sgd_ratio=0.5)
+    split["runs"][1]["grad_norm"] = [2.0] * 5   # seed 0's saturating SGD run: now larger than its twin
+    assert gan.conclusion("saturating", split)[-1].endswith("Your run cannot tell: its seeds disagree.")
 
 
 def test_changing_the_shipped_file_changes_the_sentences(tmp_path):
@@ -140,7 +143,7 @@ def test_changing_the_shipped_file_changes_the_sentences(tmp_path):
     longer_sgd = next(line for line in after if line.startswith("The shipped longer run"))
     assert "3.00 times" in longer_sgd and "the saturating loss gives the larger gradient" in longer_sgd
     assert any("saturating [5, 5, 5, 5, 5]" in line for line in after)
-    assert after[-1].endswith("does not match the longer run.")
+    assert after[-1].endswith("the longer run disagrees.")
 
 
 def test_the_longer_run_file_round_trips_and_bad_files_are_named(tmp_path):

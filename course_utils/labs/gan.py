@@ -367,10 +367,12 @@ def conclusion(prediction: str | None, result: dict[str, Any], longer: dict[str,
         lines.append(f"Your prediction {prediction!r} is not one of {', '.join(map(repr, ANSWERS))}: "
                      "it cannot be compared.")
     else:
-        verdict = "matches" if prediction == measured else "does not match"
-        lines.append(f"You predicted that under SGD {_answer(prediction)}; that {verdict} your run"
-                     + ("." if longer_answer is None else
-                        f", and {'matches' if prediction == longer_answer else 'does not match'} the longer run."))
+        def verdict(answer):
+            return ("agrees" if prediction == answer else
+                    "cannot tell: its seeds disagree" if answer == "mixed" else "disagrees")
+
+        lines.append(f"You predicted that under SGD {_answer(prediction)}. Your run {verdict(measured)}"
+                     + ("." if longer_answer is None else f"; the longer run {verdict(longer_answer)}."))
     return lines
 
 
