@@ -164,6 +164,8 @@ def _describe(op) -> list[str]:
     """Words for one operation: ``Conv2DTranspose 4x4 stride 2``, ``BatchNormalization``, ``ReLU``..."""
     cls = type(op).__name__
     low = cls.lower()
+    if low in ("leakyrelu", "leaky_relu") and isinstance(getattr(op, "negative_slope", None), (int, float)):
+        return [f"LeakyReLU({op.negative_slope:g})"]
     if low in _ACTIVATIONS:
         return [_ACTIVATIONS[low]]
     if low == "activation":
@@ -195,6 +197,147 @@ def _one_group_per_channel(op) -> bool:
 def layer_sequence(model) -> list[str]:
     """The operations of a Keras model in order, as words (activations inside a layer listed after it)."""
     return [w for op in _operations(model) for w in _describe(op)]
+
+
+def _concatenations(model) -> list:
+    """The model's concatenations (``layers.Concatenate`` or ``keras.ops.concatenate``), nested models expanded."""
+    return [op for op in _operations(model) if type(op).__name__ == "Concatenate"]
+
+
+def _input_positions(model, found: dict | None = None) -> dict:
+    """``id(input tensor) -> its position`` for the model's inputs and those of the models nested in it."""
+    import keras
+
+    found = {} if found is None else found
+    for i, t in enumerate(keras.tree.flatten(model.inputs)):
+        found.setdefault(id(t), i)
+    for op in getattr(model, "operations", []):
+        if isinstance(op, keras.Model):
+            _input_positions(op, found)
+    return found
+
+
+def _tensor_key(tensor, positions: dict, memo: dict) -> tuple[int, int]:
+    """Where a symbolic tensor sits in its graph: (longest path from an input, which input it starts from)."""
+    key = memo.get(id(tensor))
+    if key is not None:
+        return key
+    history = getattr(tensor, "_keras_history", None)
+    node = None
+    if history is not None and history.operation is not None and type(history.operation).__name__ != "InputLayer":
+        nodes = getattr(history.operation, "_inbound_nodes", [])
+        node = nodes[history.node_index] if history.node_index < len(nodes) else None
+    parents = list(getattr(node, "input_tensors", []) or []) if node is not None else []
+    if not parents:
+        key = (0, positions.get(id(tensor), 0))
+    else:
+        keys = [_tensor_key(p, positions, memo) for p in parents]
+        key = (1 + max(k[0] for k in keys), min(k[1] for k in keys))
+    memo[id(tensor)] = key
+    return key
+
+
+def _canonical_concatenations(model) -> None:
+    """Make every concatenation of ``model`` join its inputs in one canonical order.
+
+    The order of a concatenation changes nothing a network can learn (the next layer's kernel
+    only sees its input channels permuted), so ``[skip, x]`` and ``[x, skip]``, or a pair joined
+    ``[target, input]``, are the same answer. Each concatenation's inputs are sorted by how deep
+    they sit in the graph (the encoder's skip before the decoder's output; model inputs by their
+    position): the learner's model and the reference's then compute in the same channel order, and
+    the reference's weights copy straight across.
+    """
+    positions, memo = _input_positions(model), {}
+    for op in _concatenations(model):
+        try:
+            inputs = list(op._inbound_nodes[0].input_tensors)
+        except (AttributeError, IndexError):
+            continue
+        order = sorted(range(len(inputs)), key=lambda i: _tensor_key(inputs[i], positions, memo))
+        if order == list(range(len(inputs))) or getattr(op, "_course_order", None) is not None:
+            continue
+        original = op.call
+
+        def call(xs, *args, _order=tuple(order), _original=original, **kwargs):
+            return _original([xs[i] for i in _order], *args, **kwargs)
+
+        op._course_order = order
+        op.call = call
+
+
+def _is_activation(word: str) -> bool:
+    return word in _ACTIVATIONS.values() or word.startswith("LeakyReLU")
+
+
+def _why(w: str, g: str) -> str:
+    """What finding ``g`` where the reference has ``w`` usually means ('' for nothing there)."""
+    if w == "Concatenate":
+        return "the reference joins a skip connection here (a concatenation along the channels); yours does not"
+    if g == "Concatenate":
+        return "you join something here (a concatenation) where the reference does not: check which skip goes where"
+    if w == "Add":
+        return "the reference adds the block's input back here (the residual skip connection); yours does not"
+    if g == "Add":
+        return "you add a skip connection where the reference does not"
+    if g == "sigmoid":
+        return "a sigmoid where the reference outputs logits: the losses apply the sigmoid themselves"
+    if w.startswith("Dropout") or g.startswith("Dropout"):
+        return "check where dropout goes, with which rate, and in which blocks"
+    if w.startswith("LeakyReLU(") and g.startswith("LeakyReLU("):
+        return "another LeakyReLU slope (Keras's default is 0.3)"
+    if w == "BatchNormalization":
+        return "a batch norm is missing here: check which blocks have batch norm"
+    if g == "BatchNormalization":
+        return "a batch norm the reference does not have here: check which blocks have batch norm"
+    if "Padding" in w and "Padding" in g:
+        return "another kind of padding"
+    if "Normalization" in w and "Normalization" in g:
+        return "another normalisation"
+    if w and g and w.split(" ")[0] == g.split(" ")[0]:
+        return "the same kind of layer with another kernel size, stride or activation"
+    if _is_activation(w) or _is_activation(g):
+        return "another activation, or one missing or extra"
+    return ""
+
+
+def _first_difference(got: list[str], want: list[str]) -> str:
+    """``layer N: expected `X` (after the `Y`), found `Z`: <what that usually means>``, and both chains there."""
+    i = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+    after = f" (after the `{want[i - 1]}`)" if 0 < i <= len(want) else " (the first layer)" if i == 0 else ""
+    if i >= len(got):
+        head = f"layer {i + 1}: expected `{want[i]}`{after}, found nothing: yours stops there and the reference goes on"
+        why = "the output activation is missing" if i == len(want) - 1 and _is_activation(want[i]) else _why(want[i], "")
+    elif i >= len(want):
+        head = f"layer {i + 1}: yours goes on with `{got[i]}` after the reference's last layer, `{want[-1]}`"
+        why = _why("", got[i])
+    else:
+        head = f"layer {i + 1}: expected `{want[i]}`{after}, found `{got[i]}`"
+        swapped = i + 1 < min(len(got), len(want)) and got[i] == want[i + 1] and got[i + 1] == want[i]
+        why = (f"`{got[i]}` and `{want[i]}` are in the other order" if swapped else _why(want[i], got[i]))
+    lo = max(0, i - 2)
+
+    def window(seq):
+        part = " -> ".join(seq[lo:i + 3]) or "(nothing)"
+        return ("... -> " if lo else "") + part + (" -> ..." if len(seq) > i + 3 else "")
+
+    return (f"{head}{': ' + why if why else ''}.\n"
+            f"   yours:     {window(got)}\n"
+            f"   reference: {window(want)}")
+
+
+def _parameter_difference(mine, ref) -> str:
+    """The first layer whose parameter count differs from the reference's, in words (a bias named)."""
+    for n, (a, b) in enumerate(zip(_layers(mine), _layers(ref))):
+        na, nb = a.count_params() if a.built else 0, b.count_params() if b.built else 0
+        if na != nb:
+            what = " ".join(_describe(a))
+            bias = getattr(a, "bias", None)
+            extra = (": it has a bias the reference's has not (a layer followed by batch norm needs none)"
+                     if bias is not None and getattr(b, "bias", None) is None and na - nb == int(np.prod(bias.shape))
+                     else ": it has no bias where the reference's has one"
+                     if bias is None and getattr(b, "bias", None) is not None else ": check its width")
+            return f" Your `{what}` (weighted layer {n + 1}) has {na:,} parameters, the reference's {nb:,}{extra}."
+    return ""
 
 
 def _layers(model) -> list:
@@ -261,23 +404,29 @@ def check_model_builder(
     except NotImplementedError:
         _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
     except Exception as exc:
-        _fail(name, f"building it raised {type(exc).__name__}: {exc}", hint)
+        text = str(exc).strip()
+        if "Concatenate" in text and "matching shapes" in text:
+            text = ("a concatenation joins tensors of different heights and widths: each skip must be joined to "
+                    "the tensor of its own size. (" + text.splitlines()[0] + ")")
+        elif "input" in text and ("expects" in text or "expected" in text):
+            text = (f"your network does not take the inputs the exercise gives it ({len(input_shapes)} "
+                    f"image{'s' if len(input_shapes) > 1 else ''}). (" + text.splitlines()[0] + ")")
+        _fail(name, f"building it raised {type(exc).__name__}: {text}", hint)
     ref = make(reference)
     if mine.output_shape != ref.output_shape:
         _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}.", hint)
     got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
     if got_seq != want_seq:
-        i = next((i for i, (g, w) in enumerate(zip(got_seq, want_seq)) if g != w), min(len(got_seq), len(want_seq)))
-        where = (f"from step {i + 1} on (your `{got_seq[i]}`)" if i < len(got_seq)
-                 else f"after step {i}: yours stops there and the reference goes on")
-        _fail(name, f"your layers, in order: {' -> '.join(got_seq)}.\n"
-                    f"   They differ from the reference's {where}.", hint)
+        _fail(name, _first_difference(got_seq, want_seq), hint)
     if mine.count_params() != ref.count_params():
-        _fail(name, f"{mine.count_params():,} parameters, expected {ref.count_params():,}.", hint)
+        _fail(name, f"{mine.count_params():,} parameters, expected {ref.count_params():,}."
+                    + _parameter_difference(mine, ref), hint)
     if [tuple(w.shape) for w in mine.weights] != [tuple(w.shape) for w in ref.weights]:
         _fail(name, "your layers hold their weights in another order than the reference's, so the checker "
                     "cannot copy the reference's weights in and compare outputs. Build the layers in the order "
                     "the description gives.", hint)
+    _canonical_concatenations(mine)
+    _canonical_concatenations(ref)
     rng = np.random.default_rng(seed)
     _randomise(ref, rng)
     mine.set_weights(ref.get_weights())
@@ -478,3 +627,151 @@ def check_step(
         _fail(name, f"your step raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", hint)
     print(said.getvalue(), end="")
     return True
+
+
+# --------------------------------------------------------------------------- a training step over several steps
+def explain_step_error(exc: BaseException) -> str:
+    """A learner's step raised ``exc``: one line that names the cause when it is a known one."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    if "No gradients provided" in text:
+        return ("your step raised ValueError: No gradients provided for any variable. `tape.gradient` gave None "
+                "for every weight: the tape only sees what runs inside its `with tf.GradientTape() as tape:` "
+                "block, so the forward pass (the network calls) and the losses must be computed inside it, and "
+                "each gradient asked of the tape that recorded them")
+    if "non-persistent" in text or ("persistent" in text and "GradientTape" in text):
+        return (f"your step raised {type(exc).__name__}: {first} An ordinary tape gives one gradient only: "
+                "use one tape per loss, or one `persistent=True` tape")
+    if "optimizer" in text.lower() and ("variable" in text.lower() or "built" in text.lower()):
+        return (f"your step raised {type(exc).__name__}: {first} An optimizer updates the network it was first "
+                "used on: each network needs its own optimizer")
+    return f"your step raised {type(exc).__name__}: {first}"
+
+
+def _scalar(v: Any) -> float:
+    return float(np.mean(_as_numpy(v)))
+
+
+def _trace(step: Callable, make_players: Callable, origin: list, batches: Sequence, upto: int,
+           until_apart_from: list | None = None, rtol: float = 1e-4, atol: float = 1e-5) -> list:
+    """Run ``step(players, data)`` for the first ``upto`` batches on fresh players set to ``origin``:
+    ``[(logs as floats, every network's weights), ...]``, one entry a step. With ``until_apart_from``
+    (another trace) it stops after the first step that differs from that trace."""
+    import keras
+
+    players = tuple(make_players())
+    nets = [p for p in players if isinstance(p, keras.Model)]
+    for net, weights in zip(nets, origin):
+        net.set_weights(weights)
+    out = []
+    for data, _ in batches[:upto]:
+        logs = step(players, data)
+        if not isinstance(logs, dict):
+            raise ExerciseError(f"your step returned {type(logs).__name__}, not a dict of losses.")
+        out.append(({k: _scalar(v) for k, v in logs.items()}, [w for net in nets for w in net.get_weights()]))
+        if until_apart_from is not None and _first_gap(out[-1:], until_apart_from[len(out) - 1:len(out)],
+                                                       rtol, atol) is not None:
+            break
+    return out
+
+
+def _first_gap(a: list, b: list, rtol: float, atol: float) -> tuple[int, str] | None:
+    """The first step at which two traces differ, and how (None if they agree)."""
+    for k, ((logs_a, w_a), (logs_b, w_b)) in enumerate(zip(a, b)):
+        shared = [key for key in logs_a if key in logs_b]
+        if not shared:
+            return k, (f"your step's logs ({', '.join(logs_a) or 'none'}) share no name with the reference's "
+                       f"({', '.join(logs_b)}): return the losses in a dict with the names the lesson uses")
+        for key in shared:
+            if not np.isclose(logs_a[key], logs_b[key], rtol=rtol, atol=atol):
+                return k, f"{key} is {logs_a[key]:.6f}, the reference's is {logs_b[key]:.6f}"
+        if len(w_a) != len(w_b) or not all(x.shape == y.shape and np.allclose(x, y, rtol=rtol, atol=atol)
+                                           for x, y in zip(w_a, w_b)):
+            gap = max((float(np.max(np.abs(x - y))) for x, y in zip(w_a, w_b) if x.shape == y.shape), default=np.inf)
+            return k, f"same losses, but the weights after the update differ by up to {gap:.2e}"
+    return None
+
+
+#: Traces of references and known mistakes, which do not depend on the learner's answer:
+#: ``(cache_key, which, steps) -> trace`` and ``(cache_key, "origin") -> starting weights``.
+_TRACES: dict = {}
+
+
+def check_training_step(
+    step: Callable,
+    reference: Callable,
+    make_players: Callable[[], Sequence[Any]],
+    batches: Sequence[tuple[Any, str]],
+    name: str,
+    hint: str | None = None,
+    mistakes: Sequence[tuple[Callable, str]] = (),
+    random_hint: str = "use only what the step is given; draw nothing at random inside it",
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    cache_key: str | None = None,
+) -> bool:
+    """A learner's training step against the course's, over several steps on twin players.
+
+    ``make_players()`` returns what a step needs (networks, optimizers, image pools already full...),
+    the same every call except the networks' weights, which the checker sets. ``batches`` is a list of
+    ``(data, label)``, one a step (different seeds, arguments...). ``step(players, data)`` and
+    ``reference(players, data)`` take one update and return their logs. After every step the logs
+    they share and every weight must agree. When they do not, the checker looks for the cause: each of
+    ``mistakes`` (``(wrong_step, hint)``, e.g. the other update order) run up to the step that
+    differed: if the learner's step takes exactly its updates, its hint is shown instead of ``hint``;
+    failing that, a step that gives different results on the same inputs (noise drawn inside it) is
+    named with ``random_hint``. A step that raises is answered in one line (a missing tape named, see
+    :func:`explain_step_error`). With ``cache_key`` (a registered exercise), the starting weights and
+    the reference's and the mistakes' runs are kept for the next check of the same exercise.
+    """
+    import keras
+
+    def cached(which, compute):
+        if cache_key is None:
+            return compute()
+        key = (cache_key, which, tuple(label for _, label in batches))
+        if key not in _TRACES:
+            _TRACES[key] = compute()
+        return _TRACES[key]
+
+    origin = cached("origin", lambda: [net.get_weights() for net in make_players() if isinstance(net, keras.Model)])
+    n = len(batches)
+    want = cached("reference", lambda: _trace(reference, make_players, origin, batches, n))
+
+    def learner(upto, apart=None):
+        try:
+            return _trace(step, make_players, origin, batches, upto, apart, rtol, atol)
+        except NotImplementedError:
+            _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
+        except ExerciseError as error:
+            _fail(name, str(error).removeprefix("❌ ").split("\n💡")[0], hint)
+        except Exception as exc:
+            _fail(name, explain_step_error(exc) + ".", hint)
+
+    mine = learner(n, want)
+    if all(np.array_equal(a, b) for a, b in zip(mine[0][1], [w for ws in origin for w in ws])):
+        _fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
+    gap = _first_gap(mine, want, rtol, atol)
+    if gap is None:
+        largest = max(float(np.max(np.abs(a - b))) for a, b in zip(mine[-1][1], want[-1][1]))
+        values = ", ".join(f"{k} {v:.4f}" for k, v in mine[-1][0].items() if k in want[-1][0])
+        print(f"✅ {name}: the same losses and weights as the reference after each of {n} steps "
+              f"({'; '.join(label for _, label in batches)}); last step: {values} (largest difference {largest:.1e}).")
+        return True
+    k, what = gap
+    where = f"step {k + 1} of {n} ({batches[k][1]})" if n > 1 else batches[k][1]
+    specific = None
+    for i, (wrong, wrong_hint) in enumerate(mistakes):
+        def run(wrong=wrong):
+            try:
+                return _trace(wrong, make_players, origin, batches, k + 1)
+            except Exception:
+                return None
+        theirs = cached(f"mistake {i}, {k + 1} steps", run)
+        if theirs is not None and _first_gap(mine[:k + 1], theirs[:k + 1], rtol, atol) is None:
+            specific = wrong_hint
+            break
+    if specific is None and _first_gap(mine[:k + 1], learner(k + 1), rtol, atol) is not None:
+        _fail(name, f"{where}: your step gives different results on the same weights and inputs: it draws "
+                    f"something at random (fresh noise?).", random_hint)
+    _fail(name, f"{where}: {what}.", specific or hint)

@@ -5,14 +5,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 
 import numpy as np
 
-from course_utils.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, check_model_builder,
-                                   check_same_update)
+from course_utils.checkers import Exercise, ExerciseError, check_model_builder, check_training_step
 from course_utils.exercise_sets._common import _bce, _mean_abs
 
 
@@ -96,13 +93,17 @@ def _ref_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, 
     return train.pix2pix_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=l1_weight)
 
 
+_STEP_NETS: list = []
+
+
 def _tiny_players():
     """A 16x16 U-Net and PatchGAN with 4 base filters (no dropout: the two passes must agree) and two Adams."""
     import keras
     from course_utils import models
-    adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)   # noqa: E731
-    return (models.unet_generator(16, filters=4, dropout=0.0), models.patchgan_discriminator(16, filters=4),
-            adam(), adam())
+    adam = lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)   # noqa: E731
+    if not _STEP_NETS:   # built once: the checker sets their weights before every run
+        _STEP_NETS.extend([models.unet_generator(16, filters=4, dropout=0.0), models.patchgan_discriminator(16, filters=4)])
+    return (*_STEP_NETS, adam(2e-4), adam(3e-4))   # D's steps a little further: swapped optimizers change the update
 
 
 def _step_pair(seed):
@@ -140,68 +141,46 @@ class NetworkExercise(Exercise):
 
 @dataclasses.dataclass(frozen=True)
 class StepExercise(Exercise):
-    """A training step, compared with the course's by :func:`course_utils.checkers.check_same_update`.
+    """A training step, compared with the course's by :func:`course_utils.checkers.check_training_step`.
 
-    ``builds`` holds keyword arguments for the step (e.g. several ``l1_weight``); ``mistakes`` known
-    wrong steps, each with its hint, recognised when the learner's step takes exactly their update.
+    ``builds`` holds keyword arguments for the step, one a step taken (e.g. several ``l1_weight``),
+    each step on its own batch; ``mistakes`` known wrong steps, each with its hint, recognised when the
+    learner's step takes exactly their updates.
     """
-
-    def _check(self, step, reference, kwargs, seed, quiet=False):
-        x, y = _step_pair(seed)
-
-        def run(fn):
-            def one(*players):
-                try:
-                    return fn(*players, x, y, **kwargs)
-                except NotImplementedError:
-                    raise
-                except ExerciseError:
-                    raise
-                except Exception as exc:   # the learner's step failed: say how, briefly
-                    raise ExerciseError(f"❌ {self.name}: your step raised {type(exc).__name__}: "
-                                        f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
-            return one
-
-        if quiet:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return check_same_update(run(step), run(reference), _tiny_players, name=self.name)
-        return check_same_update(run(step), run(reference), _tiny_players, name=self.name)
 
     def run(self, answer) -> bool:
         if not callable(answer):
             raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        batches = []
         for i, kwargs in enumerate(self.builds):
-            try:
-                self._check(answer, self.reference, kwargs, seed=i)
-            except NotImplementedError:
-                raise NotWrittenYet(f"❌ {self.name}: {NOT_WRITTEN}") from None
-            except ExerciseError as error:
-                what = str(error).split("\n💡")[0]
-                if kwargs:
-                    what += f" (called with {', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
-                specific = None
-                for wrong, hint in self.mistakes:
-                    try:
-                        if self._check(answer, wrong, kwargs, seed=i, quiet=True):
-                            specific = hint
-                            break
-                    except Exception:
-                        continue
-                raise ExerciseError(f"{what}\n💡 Hint: {specific or self.hint}") from None
-        return True
+            x, y = _step_pair(i)
+            label = f"pair of seed {i}" + "".join(f", {k}={v!r}" for k, v in kwargs.items())
+            batches.append(((x, y, kwargs), label))
+
+        def adapt(fn):
+            return lambda p, data: fn(*p, data[0], data[1], **data[2])
+
+        return check_training_step(adapt(answer), adapt(self.reference), _tiny_players, batches, name=self.name,
+                                   hint=self.hint, mistakes=[(adapt(w), h) for w, h in self.mistakes], cache_key=self.key)
 
 
 # Known wrong steps: each returns the same logs as the right one would, from the wrong computation.
 def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
-                one_tape=False, eval_mode=False):
+                one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None):
     def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
         import tensorflow as tf
         from course_utils import losses
         weight = 1.0 if l1_unweighted else (l1_weight_fixed if l1_weight_fixed is not None else l1_weight)
         training = not eval_mode
+        if swap_optimizers:
+            gen_optimizer, disc_optimizer = disc_optimizer, gen_optimizer
+        if order is not None:
+            return _alternating(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight, order)
         with tf.GradientTape(persistent=True) as tape:
             fake = generator(x, training=training)
             real_pair, fake_pair = ([y, y], [fake, fake]) if no_input else ([x, y], [x, fake])
+            if swap_pair:
+                real_pair, fake_pair = real_pair[::-1], fake_pair[::-1]
             real_logits = discriminator(real_pair, training=training)
             fake_logits = discriminator(fake_pair, training=training)
             label = tf.zeros_like if fake_label else tf.ones_like
@@ -218,6 +197,44 @@ def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_
     return step
 
 
+def _alternating(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight, order):
+    """The alternating update: one player steps, then the other's loss is computed again with its new weights."""
+    import tensorflow as tf
+    from course_utils import losses
+
+    def d_update():
+        with tf.GradientTape() as tape:
+            fake = generator(x, training=True)
+            d_loss = losses.discriminator_loss(discriminator([x, y], training=True),
+                                               discriminator([x, fake], training=True), form="bce", halve=True)
+        disc_optimizer.apply_gradients(zip(tape.gradient(d_loss, discriminator.trainable_variables),
+                                           discriminator.trainable_variables))
+        return d_loss
+
+    def g_update():
+        with tf.GradientTape() as tape:
+            fake = generator(x, training=True)
+            fake_logits = discriminator([x, fake], training=True)
+            g_adv = losses.bce_with_logits(tf.ones_like(fake_logits), fake_logits)
+            g_l1 = tf.reduce_mean(tf.abs(y - fake))
+            g_total = g_adv + l1_weight * g_l1
+        gen_optimizer.apply_gradients(zip(tape.gradient(g_total, generator.trainable_variables),
+                                          generator.trainable_variables))
+        return g_total, g_adv, g_l1
+
+    if order == "D then G":
+        d_loss = d_update()
+        g_total, g_adv, g_l1 = g_update()
+    else:
+        g_total, g_adv, g_l1 = g_update()
+        d_loss = d_update()
+    return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
+
+
+_ORDER_HINT = ("Your step takes the alternating update: {what}. The lesson's step is simultaneous (section 7): "
+               "one forward pass, both gradients taken at the weights from before the step, then each optimizer "
+               "updates its own network; in that update the order of the two optimizer calls changes nothing.")
+
 EXERCISES += [
     NetworkExercise(
         "02.unet", _ref_unet,
@@ -232,7 +249,7 @@ EXERCISES += [
              "given to judge, which blocks have batch norm, the stride of each 4x4 convolution (it sets the "
              "size of the verdict grid), and what the last layer outputs: logits, not probabilities."),
     StepExercise(
-        "02.train_step", _ref_train_step, builds=({}, {"l1_weight": 10.0}),
+        "02.train_step", _ref_train_step, builds=({}, {"l1_weight": 10.0}, {}),
         hint="Go through your step against the description of section 7: what each discriminator call "
              "is given, which label each loss uses, how `l1_weight` enters, which tape watches which loss, "
              "and in which mode the networks run while they train.",
@@ -253,5 +270,16 @@ EXERCISES += [
             (_wrong_step(eval_mode=True),
              "The networks run in inference mode inside your step: batch norm then uses its running averages "
              "instead of the batch's statistics. Look at the `training` argument of each call."),
+            (_wrong_step(order="D then G"),
+             _ORDER_HINT.format(what="you update the discriminator first, then run it again with its new weights "
+                                     "for the generator's loss (the order of Goodfellow et al. and the authors' code)")),
+            (_wrong_step(order="G then D"),
+             _ORDER_HINT.format(what="you update the generator first, then judge the fakes of the generator's new "
+                                     "weights for the discriminator's loss")),
+            (_wrong_step(swap_pair=True),
+             "Your discriminator is given each pair in the other order than its inputs, (input image, target or "
+             "generated image): its first input is the input image. Look at the order of the two images in each call."),
+            (_wrong_step(swap_optimizers=True),
+             "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
         )),
 ]
