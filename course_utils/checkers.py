@@ -279,16 +279,21 @@ def _why(w: str, g: str) -> str:
         return "the reference adds the block's input back here (the residual skip connection); yours does not"
     if g == "Add":
         return "you add a skip connection where the reference does not"
-    if g == "sigmoid":
+    if g == "sigmoid" and not w:
         return "a sigmoid where the reference outputs logits: the losses apply the sigmoid themselves"
+    if _is_activation(w) and _is_activation(g) and not (w.startswith("LeakyReLU(") and g.startswith("LeakyReLU(")):
+        return f"another activation: `{g}` where the reference has `{w}`"
+    if "stride 2" in w or "stride 2" in g:
+        return ("count the stride-2 layers: yours halves or doubles the size another number of times, or at "
+                "another place")
     if w.startswith("Dropout") or g.startswith("Dropout"):
         return "check where dropout goes, with which rate, and in which blocks"
     if w.startswith("LeakyReLU(") and g.startswith("LeakyReLU("):
         return "another LeakyReLU slope (Keras's default is 0.3)"
     if w == "BatchNormalization":
-        return "a batch norm is missing here: check which blocks have batch norm"
+        return "check which blocks have batch norm"
     if g == "BatchNormalization":
-        return "a batch norm the reference does not have here: check which blocks have batch norm"
+        return "check which blocks have batch norm"
     if "Padding" in w and "Padding" in g:
         return "another kind of padding"
     if "Normalization" in w and "Normalization" in g:
@@ -312,8 +317,20 @@ def _first_difference(got: list[str], want: list[str]) -> str:
         why = _why("", got[i])
     else:
         head = f"layer {i + 1}: expected `{want[i]}`{after}, found `{got[i]}`"
-        swapped = i + 1 < min(len(got), len(want)) and got[i] == want[i + 1] and got[i + 1] == want[i]
-        why = (f"`{got[i]}` and `{want[i]}` are in the other order" if swapped else _why(want[i], got[i]))
+        w, g = want[i], got[i]
+        missing = got[i:i + 4] == want[i + 1:i + 5]
+        extra = got[i + 1:i + 5] == want[i:i + 4]
+        reordered = next((m for m in (2, 3, 4) if sorted(got[i:i + m]) == sorted(want[i:i + m])), 0)
+        if missing:
+            why = f"yours has no `{w}` here; " + _why(w, "")
+        elif extra:
+            why = f"yours has an extra `{g}` here; " + _why("", g)
+        elif reordered:
+            why = (f"the same {reordered} layers in another order: `{' -> '.join(got[i:i + reordered])}` where the "
+                   f"reference has `{' -> '.join(want[i:i + reordered])}`")
+        else:
+            why = _why(w, g)
+        why = why.strip().rstrip(";")
     lo = max(0, i - 2)
 
     def window(seq):

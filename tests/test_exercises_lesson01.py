@@ -37,11 +37,11 @@ def generator(latent_dim=100, filters=256, *, relu_first=False, first_stride=1, 
 
 
 GENERATOR_WRONG = [
-    ("LeakyReLU before batch norm", dict(relu_first=True), r"(?s)LeakyReLU -> BatchNormalization.*differ.*step 2"),
+    ("LeakyReLU before batch norm", dict(relu_first=True), r"(?s)layer 2: expected `BatchNormalization` \(after the `Dense`\), found `LeakyReLU.*order"),
     ("first transposed convolution with stride 2", dict(first_stride=2), "output shape"),
-    ("sigmoid output", dict(out="sigmoid"), r"your `sigmoid`"),
+    ("sigmoid output", dict(out="sigmoid"), r"expected `tanh`.*found `sigmoid`"),
     ("biases before batch norm", dict(bias=True), "parameters, expected"),
-    ("no batch norm after the Dense layer", dict(dense_norm=False), r"(?s)Dense -> LeakyReLU.*differ"),
+    ("no batch norm after the Dense layer", dict(dense_norm=False), r"(?s)expected `BatchNormalization`.*yours has no `BatchNormalization`"),
 ]
 
 
