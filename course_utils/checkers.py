@@ -172,7 +172,7 @@ def _describe(op) -> list[str]:
         act = getattr(op.activation, "__name__", str(op.activation))
         return [_ACTIVATIONS.get(act, act)]
     if low == "dropout":
-        return [f"Dropout({op.rate:g})"]
+        return [f"Dropout({op.rate:g})"] if op.rate else []   # a rate of 0 is no dropout at all
     if low == "groupnormalization" and _one_group_per_channel(op):
         return ["InstanceNormalization"]     # the same computation as course_utils.layers.InstanceNormalization
     words = [cls]
@@ -339,7 +339,35 @@ def _first_difference(got: list[str], want: list[str]) -> str:
 
     return (f"{head}{': ' + why if why else ''}.\n"
             f"   yours:     {window(got)}\n"
-            f"   reference: {window(want)}")
+            f"   reference: {window(want)}" + _count_note(got, want))
+
+
+def _count_note(got: list[str], want: list[str]) -> str:
+    """Say when the number of downsamplings, upsamplings or residual blocks differs."""
+    notes = []
+    for what, test in (("stride-2 convolutions", lambda w: w.startswith("Conv2D ") and "stride 2" in w),
+                       ("stride-2 transposed convolutions", lambda w: w.startswith("Conv2DTranspose") and "stride 2" in w),
+                       ("residual blocks (`Add`)", lambda w: w == "Add"),
+                       ("skip connections (`Concatenate`)", lambda w: w == "Concatenate")):
+        a, b = sum(map(test, got)), sum(map(test, want))
+        if a != b:
+            notes.append(f"yours has {a} {what}, the reference {b}: count the blocks")
+    return ("\n   " + "; ".join(notes) + ".") if notes else ""
+
+
+def _shape_cause(mine, ref) -> str:
+    """Words for an output shape that differs: channels, height and width, or the same values in another shape."""
+    got, want = tuple(mine.output_shape), tuple(ref.output_shape)
+    if len(got) == len(want) and got[:-1] == want[:-1]:
+        joins = any(w == "Concatenate" for w in layer_sequence(ref))
+        return ("the number of channels differs: check the widths" +
+                (" and what is joined to what (the skip connections)." if joins else ", and the last layer's."))
+    if (len(got) == len(want) and None not in got[1:] and None not in want[1:]
+            and int(np.prod(got[1:])) == int(np.prod(want[1:]))):
+        return "the same number of values in another shape: check the axis you join (or reshape) along."
+    note = _count_note(layer_sequence(mine), layer_sequence(ref)).strip()
+    return ("the height and width differ: check each layer's stride and padding, and how many blocks "
+            "change the size." + (" " + note if note else ""))
 
 
 def _parameter_difference(mine, ref) -> str:
@@ -431,7 +459,8 @@ def check_model_builder(
         _fail(name, f"building it raised {type(exc).__name__}: {text}", hint)
     ref = make(reference)
     if mine.output_shape != ref.output_shape:
-        _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}.", hint)
+        _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}: "
+                    + _shape_cause(mine, ref), hint)
     got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
     if got_seq != want_seq:
         _fail(name, _first_difference(got_seq, want_seq), hint)

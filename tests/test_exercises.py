@@ -196,7 +196,7 @@ WRONG = {
     ],
     "02.receptive_field": [
         ("walks forward", receptive_forward, "from the input to the output"),
-        ("missing -1", receptive_no_minus_one, r"(?s)input \d+: got .*Hint: Start from one cell"),
+        ("missing -1", receptive_no_minus_one, r"(?s)input \d+: got .*Hint: .*\(r - 1\)"),
         ("sum of kernels", lambda ls: 1 + sum(k - 1 for k, _, _ in ls), "strides"),
     ],
     "02.generator_loss": [
@@ -204,7 +204,7 @@ WRONG = {
          "weighted"),
         ("squared error", lambda fl, g, t, w=100.0: (bce(1, fl) + w * float(np.mean((t - g) ** 2)), bce(1, fl),
                                                      float(np.mean((t - g) ** 2))),
-         r"(?s)input \d+, result 0: got .*Hint: Compare each of your three results"),
+         r"(?s)input \d+, result 0: got .*Hint: Your distance looks squared"),
         ("weight written in", lambda fl, g, t, w=100.0: (bce(1, fl) + 100 * mae(t, g), bce(1, fl), mae(t, g)),
          "by hand"),
     ],
@@ -230,7 +230,7 @@ WRONG = {
         ("no clip", lambda s, lr0, c, d: lr0 * (1 - (np.asarray(s, float) - c) / d), "between 0 and 1"),
         ("decays from step 0", lambda s, lr0, c, d: lr0 * np.clip(1 - np.asarray(s, float) / d, 0, 1), "step 0"),
         ("decays over constant + decay", lambda s, lr0, c, d: lr0 * np.clip(1 - (np.asarray(s, float) - c) / (c + d), 0, 1),
-         r"(?s)input \d+: largest difference .*Hint: Work out three steps by hand"),
+         r"(?s)input \d+: largest difference .*Hint: Your rate falls too slowly"),
     ],
     "04.update_loss_scale": [
         ("applies the update on overflow", lambda s, g, f, n=2000: (s / 2, 0, True) if not f else loss_scale_right(s, g, f, n),

@@ -10,12 +10,23 @@ import dataclasses
 import numpy as np
 
 from course_utils.checkers import Exercise, ExerciseError, check_model_builder, check_training_step
-from course_utils.exercise_sets._common import _bce, _mean_abs
+from course_utils.exercise_sets._common import _bce, _mean_abs, _sigmoid as _sig
+
+
+def _mean_sq(a, b):
+    return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
 
 
 def _ref_receptive_field(layer_list):
     from course_utils.models import receptive_field_size
     return receptive_field_size(layer_list)
+
+
+def _rf_variant(layer_list, rule, start=1):
+    field = start
+    for k, s, p in reversed(list(layer_list)):
+        field = rule(field, k, s, p)
+    return field
 
 
 def _random_layers(rng):
@@ -60,6 +71,13 @@ EXERCISES: list[Exercise] = [
              "layer's output back to its input."),
             (lambda layer_list: _ref_receptive_field([(k, 1, p) for k, s, p in layer_list]),
              "Your answer does not change when the strides do: look at what a stride does to the field."),
+            (lambda layer_list: _rf_variant(layer_list, lambda r, k, s, p: r * s + k),
+             "Your field grows by one stride too many at each layer: look at the (r - 1) of the formula."),
+            (lambda layer_list: _rf_variant(layer_list, lambda r, k, s, p: (r - 1) * s + k - 2 * p),
+             "Your field shrinks with the padding: padding adds zeros at the border, it does not change how "
+             "many input cells one output cell sees."),
+            (lambda layer_list: _rf_variant(layer_list, lambda r, k, s, p: (r - 1) * s + k, start=0),
+             "Look at where you start: one cell at the last layer's output, so r = 1."),
         )),
     Exercise(
         "02.generator_loss", _ref_pix2pix_g_loss, inputs=_pix2pix_inputs,
@@ -73,6 +91,10 @@ EXERCISES: list[Exercise] = [
              "Your third result looks weighted: reread what the exercise asks `l1` to be."),
             (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + 100.0 * _mean_abs(t, g), _bce(1.0, fl), _mean_abs(t, g)),
              "Your total does not follow the `l1_weight` argument: look for a number written in by hand."),
+            (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + w * _mean_sq(t, g), _bce(1.0, fl), _mean_sq(t, g)),
+             "Your distance looks squared: which norm does the L1 term use?"),
+            (lambda fl, g, t, w=100.0: (_bce(1.0, _sig(fl)) + w * _mean_abs(t, g), _bce(1.0, _sig(fl)), _mean_abs(t, g)),
+             "The logits seem to go through a sigmoid before the BCE: `bce` expects logits."),
         )),
 ]
 
@@ -166,7 +188,8 @@ class StepExercise(Exercise):
 
 # Known wrong steps: each returns the same logs as the right one would, from the wrong computation.
 def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
-                one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None):
+                one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None,
+                d_halve=True, l1_to_input=False):
     def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
         import tensorflow as tf
         from course_utils import losses
@@ -185,9 +208,9 @@ def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_
             fake_logits = discriminator(fake_pair, training=training)
             label = tf.zeros_like if fake_label else tf.ones_like
             g_adv = losses.bce_with_logits(label(fake_logits), fake_logits)
-            g_l1 = tf.reduce_mean(tf.abs(y - fake))
+            g_l1 = tf.reduce_mean(tf.abs((x if l1_to_input else y) - fake))
             g_total = g_adv + weight * g_l1
-            d_loss = losses.discriminator_loss(real_logits, fake_logits, form="bce", halve=True)
+            d_loss = losses.discriminator_loss(real_logits, fake_logits, form="bce", halve=d_halve)
             both = g_total + d_loss
         g_grads = tape.gradient(both if one_tape else g_total, generator.trainable_variables)
         d_grads = tape.gradient(both if one_tape else d_loss, discriminator.trainable_variables)
@@ -279,6 +302,10 @@ EXERCISES += [
             (_wrong_step(swap_pair=True),
              "Your discriminator is given each pair in the other order than its inputs, (input image, target or "
              "generated image): its first input is the input image. Look at the order of the two images in each call."),
+            (_wrong_step(d_halve=False),
+             "Your discriminator's loss is twice the reference's: pix2pix halves it (section 6)."),
+            (_wrong_step(l1_to_input=True),
+             "Your L1 term compares the generated image with the input: it should stay close to the target."),
             (_wrong_step(swap_optimizers=True),
              "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
         )),

@@ -54,6 +54,10 @@ EXERCISES: list[Exercise] = [
              "between 0 and 1?"),
             (lambda step, lr0, c, d: lr0 * np.clip(1.0 - np.asarray(step, np.float64) / d, 0.0, 1.0),
              "Your rate starts falling at step 0: where should the decay begin?"),
+            (lambda step, lr0, c, d: lr0 * np.clip(1.0 - (np.asarray(step, np.float64) - c) / (c + d), 0.0, 1.0),
+             "Your rate falls too slowly: over how many steps should it go from lr0 to 0 (decay_steps)?"),
+            (lambda step, lr0, c, d: lr0 * np.clip(1.0 - (np.asarray(step, np.float64) - c + 1) / d, 0.0, 1.0),
+             "Your rate is one step early: work out the rate at step constant_steps by hand."),
         )),
     Exercise(
         "04.update_loss_scale", _ref_loss_scale, inputs=_LOSS_SCALE_CASES,
