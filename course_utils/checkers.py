@@ -290,6 +290,8 @@ def _why(w: str, g: str) -> str:
         return "check where dropout goes, with which rate, and in which blocks"
     if w.startswith("LeakyReLU(") and g.startswith("LeakyReLU("):
         return "another LeakyReLU slope (Keras's default is 0.3)"
+    if "Normalization" in w and "Normalization" in g:
+        return f"another normalisation: `{g}` where the reference has `{w}`"
     if w == "BatchNormalization":
         return "check which blocks have batch norm"
     if g == "BatchNormalization":
@@ -365,9 +367,11 @@ def _shape_cause(mine, ref) -> str:
     if (len(got) == len(want) and None not in got[1:] and None not in want[1:]
             and int(np.prod(got[1:])) == int(np.prod(want[1:]))):
         return "the same number of values in another shape: check the axis you join (or reshape) along."
-    note = _count_note(layer_sequence(mine), layer_sequence(ref)).strip()
+    got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
+    first = _first_difference(got_seq, want_seq).split("\n")[0] if got_seq != want_seq else ""
+    note = _count_note(got_seq, want_seq).strip()
     return ("the height and width differ: check each layer's stride and padding, and how many blocks "
-            "change the size." + (" " + note if note else ""))
+            "change the size." + (" " + note if note else "") + (f"\n   The first layer that differs: {first}" if first else ""))
 
 
 def _parameter_difference(mine, ref) -> str:
@@ -699,13 +703,16 @@ def _scalar(v: Any) -> float:
 
 
 def _trace(step: Callable, make_players: Callable, origin: list, batches: Sequence, upto: int,
-           until_apart_from: list | None = None, rtol: float = 1e-4, atol: float = 1e-5) -> list:
+           until_apart_from: list | None = None, rtol: float = 1e-4, atol: float = 1e-5,
+           keep: list | None = None) -> list:
     """Run ``step(players, data)`` for the first ``upto`` batches on fresh players set to ``origin``:
     ``[(logs as floats, every network's weights), ...]``, one entry a step. With ``until_apart_from``
     (another trace) it stops after the first step that differs from that trace."""
     import keras
 
     players = tuple(make_players())
+    if keep is not None:
+        keep.append(players)
     nets = [p for p in players if isinstance(p, keras.Model)]
     for net, weights in zip(nets, origin):
         net.set_weights(weights)
@@ -735,6 +742,26 @@ def _first_gap(a: list, b: list, rtol: float, atol: float) -> tuple[int, str] | 
                                            for x, y in zip(w_a, w_b)):
             gap = max((float(np.max(np.abs(x - y))) for x, y in zip(w_a, w_b) if x.shape == y.shape), default=np.inf)
             return k, f"same losses, but the weights after the update differ by up to {gap:.2e}"
+    return None
+
+
+def _optimizer_mix_up(players: Sequence[Any]) -> str | None:
+    """When the players list networks then their optimizers in the same order: the first optimizer that
+    updated another network than its own, in words (None if each updated its own, or cannot tell)."""
+    import keras
+
+    nets = [p for p in players if isinstance(p, keras.Model)]
+    opts = [p for p in players if isinstance(p, keras.optimizers.Optimizer)]
+    if len(nets) != len(opts):
+        return None
+    owner = {id(v): i for i, net in enumerate(nets) for v in net.trainable_variables}
+    for i, opt in enumerate(opts):
+        used = {owner.get(id(v)) for v in getattr(opt, "_trainable_variables", [])}
+        if used and used != {i}:
+            others = sorted(j for j in used if j is not None and j != i)
+            whose = ", ".join(f"`{nets[j].name}`" for j in others) or "other variables"
+            return (f"The optimizer meant for `{nets[i].name}` updated {whose}: each network should be updated "
+                    "by its own optimizer (the step's arguments come in the same order as the networks).")
     return None
 
 
@@ -784,9 +811,11 @@ def check_training_step(
     n = len(batches)
     want = cached("reference", lambda: _trace(reference, make_players, origin, batches, n))
 
+    kept: list = []
+
     def learner(upto, apart=None):
         try:
-            return _trace(step, make_players, origin, batches, upto, apart, rtol, atol)
+            return _trace(step, make_players, origin, batches, upto, apart, rtol, atol, kept)
         except NotImplementedError:
             _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
         except ExerciseError as error:
@@ -806,8 +835,8 @@ def check_training_step(
         return True
     k, what = gap
     where = f"step {k + 1} of {n} ({batches[k][1]})" if n > 1 else batches[k][1]
-    specific = None
-    for i, (wrong, wrong_hint) in enumerate(mistakes):
+    specific = _optimizer_mix_up(kept[0])
+    for i, (wrong, wrong_hint) in enumerate(mistakes if specific is None else ()):
         def run(wrong=wrong):
             try:
                 return _trace(wrong, make_players, origin, batches, k + 1)
