@@ -16,7 +16,8 @@ def _ref_linear_decay(step, lr0, constant_steps, decay_steps):
 
 
 def _decay_inputs(rng):
-    return rng.integers(0, 400, 16), 2e-4, int(rng.integers(1, 200)), int(rng.integers(1, 200))
+    # lr0 of 1 or 0.1, not only 2e-4: the comparison's absolute tolerance (1e-5) would hide an off-by-one step
+    return rng.integers(0, 400, 16), float(rng.choice([1.0, 0.1, 2e-4])), int(rng.integers(1, 200)), int(rng.integers(1, 200))
 
 
 def _ref_loss_scale(scale, good_steps, finite, growth_steps=2000):
