@@ -59,7 +59,7 @@ EXERCISES: list[Exercise] = [
                 ([(4, 4, 32), (8, 8, 16)], {"filters": 16, "dropout": False})),
         hint="Compare your block with the description above, one step at a time: the kind of convolution "
              "and its stride, the order of batch norm, dropout and ReLU, when dropout is there at all, and "
-             "what is joined to what at the end."),
+             "what is joined to what at the end (in either order)."),
     Exercise(
         "02.receptive_field", _ref_receptive_field, inputs=_random_layers, trials=8,
         hint="Start from one cell at the last layer's output and widen it one layer at a time, back to the "
@@ -269,7 +269,7 @@ EXERCISES += [
         "02.patchgan", _ref_patchgan, n_inputs=2,
         builds=((32, {"filters": 8, "n_down": 2}), (64, {"filters": 4, "n_down": 3})),
         hint="Compare your PatchGAN with the description in section 5, layer by layer: what the network is "
-             "given to judge, which blocks have batch norm, the stride of each 4x4 convolution (it sets the "
+             "given to judge (the pair, joined in either order), which blocks have batch norm, the stride of each 4x4 convolution (it sets the "
              "size of the verdict grid), and what the last layer outputs: logits, not probabilities."),
     StepExercise(
         "02.train_step", _ref_train_step, builds=({}, {"l1_weight": 10.0}, {}),
