@@ -749,10 +749,11 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
 # Is the step right? The checker uses `checkers.check_same_update`. A player set is a small
 # generator, a small discriminator and two fresh optimizers. The checker makes two **twin** sets
 # with identical weights, updates one with your step and the other with the course's
-# `train.gan_train_step`, on the same images and the same noise, and checks that both report the same
-# losses and leave the same weights behind. Dropout would make the two passes differ at random, so
+# `train.gan_train_step`, for three steps on the same images and the same noise, and checks that both
+# report the same losses and leave the same weights behind after each step. Dropout would make the two passes differ at random, so
 # the twins' discriminators have none. Mistakes learners often make (one loss for both players, the
-# minimax generator loss, a wrong label, inference mode) are recognised and get their own hint.
+# minimax generator loss, a wrong label, inference mode, the alternating order, noise drawn inside the
+# step) are recognised and get their own hint.
 
 # %%
 gan_train_step = exercises.check("01.train_step", gan_train_step)

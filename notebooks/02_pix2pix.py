@@ -292,7 +292,7 @@ print("✅ batch norm removed the bias exactly (up to float32 rounding)")
 # A decoder block mirrors the encoder block: a 4x4 **transposed** convolution with stride 2
 # (doubles height and width, no bias), batch norm, dropout of 0.5 if asked, and ReLU. Then comes
 # the skip connection: concatenate the result with `skip`, the encoder output of the same size,
-# along the channel axis.
+# along the channel axis (in either order: the next layer learns its weights for the order it gets).
 #
 # $$(b, h, w, c) \xrightarrow{\text{up}} (b, 2h, 2w, f) \xrightarrow{\text{concat with skip } (b, 2h, 2w, c_s)} (b, 2h, 2w, f + c_s)$$
 #
@@ -451,7 +451,8 @@ else:
 # a `keras.Model` with two inputs, the input image and the target (or generated) image, each
 # `image_size x image_size x channels`, and one output, the grid of logits:
 #
-# - join the two images along the channels;
+# - join the two images along the channels (either order: the first convolution learns its weights
+#   for the order it gets);
 # - `n_down` of your `downsample` blocks with widths `filters`, `2 * filters`, `4 * filters`, ... and no
 #   batch norm on the first;
 # - a one-pixel `ZeroPadding2D`, a 4x4 convolution with stride 1, no padding and no bias, twice as wide
@@ -745,8 +746,9 @@ print(f"total {float(total):.2f} = adversarial {float(adversarial):.3f} + {cfg.l
 #   generator's total, and its two parts.
 #
 # The check gives your step and `train.pix2pix_train_step` the same tiny networks (copies with equal
-# weights, without dropout so that nothing is random) and fresh optimizers, takes one step with each,
-# with two values of `l1_weight`, and compares the losses and every updated weight.
+# weights, without dropout so that nothing is random) and fresh optimizers, takes three steps with each
+# on three batches, with two values of `l1_weight`, and compares the losses and every weight after
+# each step; the alternating update is named as such.
 
 # %%
 def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=cfg.l1_weight):

@@ -919,9 +919,9 @@ assert 0.35 < fresh < 0.65, f"after filling, a fair coin should show about half 
 # `losses.cycle_consistency_loss(real, cycled, weight)` and `losses.identity_loss(real, same,
 # weight)` with the table of section 7, run every network with `training=True`, and return the
 # losses in a dict with the keys `g_loss`, `f_loss`, `dx_loss`, `dy_loss` and `cycle` (the weighted
-# cycle term, both directions). The check builds two identical sets of tiny networks, takes one step
-# with yours and one with `train.cyclegan_train_step`, and compares the losses and every weight
-# after the update.
+# cycle term, both directions). The check builds two identical sets of tiny networks, with pools
+# already full, takes three steps with yours and three with `train.cyclegan_train_step`, and
+# compares the losses and every weight after each step.
 
 # %%
 def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
