@@ -283,6 +283,10 @@ def _why(w: str, g: str) -> str:
         return "a sigmoid where the reference outputs logits: the losses apply the sigmoid themselves"
     if _is_activation(w) and _is_activation(g) and not (w.startswith("LeakyReLU(") and g.startswith("LeakyReLU(")):
         return f"another activation: `{g}` where the reference has `{w}`"
+    if w and g and w.split(" ")[0] == g.split(" ")[0] and " " in w and " " in g:
+        (wk, ws), (gk, gs) = (x.split(" ")[1:4:2] for x in (w, g))
+        what = "kernel size" if wk != gk else "stride" if ws != gs else "activation"
+        return f"the same kind of layer with another {what}"
     if "stride 2" in w or "stride 2" in g:
         return ("count the stride-2 layers: yours halves or doubles the size another number of times, or at "
                 "another place")
@@ -721,7 +725,9 @@ def _trace(step: Callable, make_players: Callable, origin: list, batches: Sequen
         logs = step(players, data)
         if not isinstance(logs, dict):
             raise ExerciseError(f"your step returned {type(logs).__name__}, not a dict of losses.")
-        out.append(({k: _scalar(v) for k, v in logs.items()}, [w for net in nets for w in net.get_weights()]))
+        counters = {i: int(np.asarray(p.queries)) for i, p in enumerate(players) if hasattr(p, "queries")}
+        out.append(({k: _scalar(v) for k, v in logs.items()}, [w for net in nets for w in net.get_weights()],
+                    counters))
         if until_apart_from is not None and _first_gap(out[-1:], until_apart_from[len(out) - 1:len(out)],
                                                        rtol, atol) is not None:
             break
@@ -730,7 +736,7 @@ def _trace(step: Callable, make_players: Callable, origin: list, batches: Sequen
 
 def _first_gap(a: list, b: list, rtol: float, atol: float) -> tuple[int, str] | None:
     """The first step at which two traces differ, and how (None if they agree)."""
-    for k, ((logs_a, w_a), (logs_b, w_b)) in enumerate(zip(a, b)):
+    for k, ((logs_a, w_a, _), (logs_b, w_b, _)) in enumerate(zip(a, b)):
         shared = [key for key in logs_a if key in logs_b]
         if not shared:
             return k, (f"your step's logs ({', '.join(logs_a) or 'none'}) share no name with the reference's "
@@ -836,6 +842,11 @@ def check_training_step(
     k, what = gap
     where = f"step {k + 1} of {n} ({batches[k][1]})" if n > 1 else batches[k][1]
     specific = _optimizer_mix_up(kept[0])
+    if specific is None and mine[k][2] != want[k][2]:
+        i = next(i for i in want[k][2] if mine[k][2].get(i) != want[k][2][i])
+        specific = (f"Your step queries the pool given as argument {i + 1} another number of times than the "
+                    f"reference (its counter reads {mine[k][2].get(i)} where the reference's reads {want[k][2][i]}): "
+                    "each query stores fakes and draws new coins, so query each pool once a step, with the new fakes.")
     for i, (wrong, wrong_hint) in enumerate(mistakes if specific is None else ()):
         def run(wrong=wrong):
             try:
