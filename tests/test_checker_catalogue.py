@@ -16,7 +16,7 @@ import pytest
 
 from course_utils.checkers import ExerciseError, NotWrittenYet
 
-CATALOGUES = [m for m in os.environ.get("COURSE_CATALOGUES", "lesson01,lesson02,lesson03,lesson04").split(",") if m]
+CATALOGUES = [m for m in os.environ.get("COURSE_CATALOGUES", "lesson01,lesson02,lesson03,lesson04,independent").split(",") if m]
 ENTRIES = [entry for name in CATALOGUES
            for entry in importlib.import_module(f"checker_catalogue.{name}").ENTRIES]
 
@@ -111,7 +111,7 @@ def test_catalogued_answer(entry, record_property, capsys):
 
 def test_every_exercise_is_catalogued_enough():
     """At least 5 wrong and 2 equivalent answers for each network, block and step; 3 wrong for each formula."""
-    if len(CATALOGUES) < 4:
+    if not {"lesson01", "lesson02", "lesson03", "lesson04"} <= set(CATALOGUES):
         pytest.skip("a partial catalogue")
     from course_utils.exercises import EXERCISES
     built = {"01.build_generator", "01.train_step", "02.upsample_with_skip", "02.unet", "02.patchgan",
