@@ -844,9 +844,13 @@ def check_training_step(
     specific = _optimizer_mix_up(kept[0])
     if specific is None and mine[k][2] != want[k][2]:
         i = next(i for i in want[k][2] if mine[k][2].get(i) != want[k][2][i])
-        specific = (f"Your step queries the pool given as argument {i + 1} another number of times than the "
-                    f"reference (its counter reads {mine[k][2].get(i)} where the reference's reads {want[k][2][i]}): "
-                    "each query stores fakes and draws new coins, so query each pool once a step, with the new fakes.")
+        got_n, want_n = mine[k][2].get(i, 0), want[k][2][i]
+        specific = (("Your step queries one of the pools less often than the reference (not at all, if the "
+                     "discriminators judge the newest fakes): their losses should judge the fakes the pools hand "
+                     "back. " if got_n < want_n else
+                     "Your step queries one of the pools more often than the reference: each query stores fakes and "
+                     "draws new coins, so query each pool once a step, with the new fakes. ")
+                    + f"(Its query counter reads {got_n} after step {k + 1}, the reference's {want_n}.)")
     for i, (wrong, wrong_hint) in enumerate(mistakes if specific is None else ()):
         def run(wrong=wrong):
             try:
