@@ -17,9 +17,12 @@ Read it in this order:
 1. :func:`check_function`: a function against its reference on several inputs, with the
    mistakes learners are known to make recognised by their own hints.
 2. :func:`check_model_builder`: a Keras block or model against the reference, layer by layer,
-   in inference and training mode, with weights that make mistakes visible.
+   in inference and training mode, with weights that make mistakes visible; the order of a
+   concatenation is free (:func:`_canonical_concatenations`), and the first differing layer is named
+   with the one expected there (:func:`_first_difference`).
 3. :func:`check_same_update`: a training step against the course's on twin networks (losses
-   and every updated weight).
+   and every updated weight), one step; :func:`check_training_step`, what the exercises use: several
+   steps, known mistakes and the other update order recognised, a missing tape or drawn noise named.
 4. :func:`structure` / :func:`print_structure`: the shape-changing layers of a network.
 5. :class:`Exercise`: one registered exercise (reference, inputs or builds, hint, mistakes).
 
@@ -637,50 +640,6 @@ class Exercise:
         if self.extra is not None:
             self.extra(answer)
         return True
-
-
-# --------------------------------------------------------------------------- a training step with known mistakes
-def check_step(
-    step: Callable[..., Any],
-    reference: Callable[..., Any],
-    make_players: Callable[[], Sequence[Any]],
-    name: str,
-    hint: str | None = None,
-    mistakes: Sequence[tuple[Callable, str]] = (),
-) -> bool:
-    """:func:`check_same_update` for an exercise: a stub, a crash and known mistakes each answered in words.
-
-    ``step(*players)`` is the learner's update and ``reference(*players)`` the course's (see
-    :func:`check_same_update`). A step that still raises ``NotImplementedError`` raises
-    :class:`NotWrittenYet`; one that raises anything else fails with the error in one line. When
-    the update differs, each known wrong step of ``mistakes`` (``(wrong_step, its hint)``) is run
-    on fresh twins: if the learner's step takes the same update as one of them, that mistake's
-    hint is shown instead of ``hint``.
-    """
-    import contextlib
-    import io
-
-    def same(a: Callable, b: Callable) -> bool:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return check_same_update(a, b, make_players, name)
-        except Exception:
-            return False
-
-    said = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(said):
-            check_same_update(step, reference, make_players, name)
-    except NotImplementedError:
-        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
-    except ExerciseError as error:
-        what = str(error).split("\n💡")[0].removeprefix(f"❌ {name}: ")
-        specific = next((h for wrong, h in mistakes if same(step, wrong)), None)
-        _fail(name, what, specific or hint)
-    except Exception as exc:   # the learner's step crashed: say how, in one line
-        _fail(name, f"your step raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", hint)
-    print(said.getvalue(), end="")
-    return True
 
 
 # --------------------------------------------------------------------------- a training step over several steps

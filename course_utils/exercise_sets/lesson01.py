@@ -85,9 +85,6 @@ def _step_players():
 
 
 _STEP_LATENT = 16
-_STEP_RNG = np.random.default_rng(1)
-_STEP_REAL = _STEP_RNG.uniform(-1, 1, (8, 28, 28, 1)).astype("float32")     # (8, 28, 28, 1)
-_STEP_NOISE = _STEP_RNG.normal(size=(8, _STEP_LATENT)).astype("float32")     # (8, 16)
 
 
 def _wrong_step(d_real_label=1.0, d_fake_label=0.0, g_form="non-saturating", training=True, one_tape=False):
