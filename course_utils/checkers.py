@@ -17,9 +17,12 @@ Read it in this order:
 1. :func:`check_function`: a function against its reference on several inputs, with the
    mistakes learners are known to make recognised by their own hints.
 2. :func:`check_model_builder`: a Keras block or model against the reference, layer by layer,
-   in inference and training mode, with weights that make mistakes visible.
+   in inference and training mode, with weights that make mistakes visible; the order of a
+   concatenation is free (:func:`_canonical_concatenations`), and the first differing layer is named
+   with the one expected there (:func:`_first_difference`).
 3. :func:`check_same_update`: a training step against the course's on twin networks (losses
-   and every updated weight).
+   and every updated weight), one step; :func:`check_training_step`, what the exercises use: several
+   steps, known mistakes and the other update order recognised, a missing tape or drawn noise named.
 4. :func:`structure` / :func:`print_structure`: the shape-changing layers of a network.
 5. :class:`Exercise`: one registered exercise (reference, inputs or builds, hint, mistakes).
 
@@ -164,13 +167,15 @@ def _describe(op) -> list[str]:
     """Words for one operation: ``Conv2DTranspose 4x4 stride 2``, ``BatchNormalization``, ``ReLU``..."""
     cls = type(op).__name__
     low = cls.lower()
+    if low in ("leakyrelu", "leaky_relu") and isinstance(getattr(op, "negative_slope", None), (int, float)):
+        return [f"LeakyReLU({op.negative_slope:g})"]
     if low in _ACTIVATIONS:
         return [_ACTIVATIONS[low]]
     if low == "activation":
         act = getattr(op.activation, "__name__", str(op.activation))
         return [_ACTIVATIONS.get(act, act)]
     if low == "dropout":
-        return [f"Dropout({op.rate:g})"]
+        return [f"Dropout({op.rate:g})"] if op.rate else []   # a rate of 0 is no dropout at all
     if low == "groupnormalization" and _one_group_per_channel(op):
         return ["InstanceNormalization"]     # the same computation as course_utils.layers.InstanceNormalization
     words = [cls]
@@ -195,6 +200,200 @@ def _one_group_per_channel(op) -> bool:
 def layer_sequence(model) -> list[str]:
     """The operations of a Keras model in order, as words (activations inside a layer listed after it)."""
     return [w for op in _operations(model) for w in _describe(op)]
+
+
+def _concatenations(model) -> list:
+    """The model's concatenations (``layers.Concatenate`` or ``keras.ops.concatenate``), nested models expanded."""
+    return [op for op in _operations(model) if type(op).__name__ == "Concatenate"]
+
+
+def _input_positions(model, found: dict | None = None) -> dict:
+    """``id(input tensor) -> its position`` for the model's inputs and those of the models nested in it."""
+    import keras
+
+    found = {} if found is None else found
+    for i, t in enumerate(keras.tree.flatten(model.inputs)):
+        found.setdefault(id(t), i)
+    for op in getattr(model, "operations", []):
+        if isinstance(op, keras.Model):
+            _input_positions(op, found)
+    return found
+
+
+def _tensor_key(tensor, positions: dict, memo: dict) -> tuple[int, int]:
+    """Where a symbolic tensor sits in its graph: (longest path from an input, which input it starts from)."""
+    key = memo.get(id(tensor))
+    if key is not None:
+        return key
+    history = getattr(tensor, "_keras_history", None)
+    node = None
+    if history is not None and history.operation is not None and type(history.operation).__name__ != "InputLayer":
+        nodes = getattr(history.operation, "_inbound_nodes", [])
+        node = nodes[history.node_index] if history.node_index < len(nodes) else None
+    parents = list(getattr(node, "input_tensors", []) or []) if node is not None else []
+    if not parents:
+        key = (0, positions.get(id(tensor), 0))
+    else:
+        keys = [_tensor_key(p, positions, memo) for p in parents]
+        key = (1 + max(k[0] for k in keys), min(k[1] for k in keys))
+    memo[id(tensor)] = key
+    return key
+
+
+def _canonical_concatenations(model) -> None:
+    """Make every concatenation of ``model`` join its inputs in one canonical order.
+
+    The order of a concatenation changes nothing a network can learn (the next layer's kernel
+    only sees its input channels permuted), so ``[skip, x]`` and ``[x, skip]``, or a pair joined
+    ``[target, input]``, are the same answer. Each concatenation's inputs are sorted by how deep
+    they sit in the graph (the encoder's skip before the decoder's output; model inputs by their
+    position): the learner's model and the reference's then compute in the same channel order, and
+    the reference's weights copy straight across.
+    """
+    positions, memo = _input_positions(model), {}
+    for op in _concatenations(model):
+        try:
+            inputs = list(op._inbound_nodes[0].input_tensors)
+        except (AttributeError, IndexError):
+            continue
+        order = sorted(range(len(inputs)), key=lambda i: _tensor_key(inputs[i], positions, memo))
+        if order == list(range(len(inputs))) or getattr(op, "_course_order", None) is not None:
+            continue
+        original = op.call
+
+        def call(xs, *args, _order=tuple(order), _original=original, **kwargs):
+            return _original([xs[i] for i in _order], *args, **kwargs)
+
+        op._course_order = order
+        op.call = call
+
+
+def _is_activation(word: str) -> bool:
+    return word in _ACTIVATIONS.values() or word.startswith("LeakyReLU")
+
+
+def _why(w: str, g: str) -> str:
+    """What finding ``g`` where the reference has ``w`` usually means ('' for nothing there)."""
+    if w == "Concatenate":
+        return "the reference joins a skip connection here (a concatenation along the channels); yours does not"
+    if g == "Concatenate":
+        return "you join something here (a concatenation) where the reference does not: check which skip goes where"
+    if w == "Add":
+        return "the reference adds the block's input back here (the residual skip connection); yours does not"
+    if g == "Add":
+        return "you add a skip connection where the reference does not"
+    if g == "sigmoid" and not w:
+        return "a sigmoid where the reference outputs logits: the losses apply the sigmoid themselves"
+    if _is_activation(w) and _is_activation(g) and not (w.startswith("LeakyReLU(") and g.startswith("LeakyReLU(")):
+        return f"another activation: `{g}` where the reference has `{w}`"
+    if w and g and w.split(" ")[0] == g.split(" ")[0] and " " in w and " " in g:
+        (wk, ws), (gk, gs) = (x.split(" ")[1:4:2] for x in (w, g))
+        what = "kernel size" if wk != gk else "stride" if ws != gs else "activation"
+        return f"the same kind of layer with another {what}"
+    if "stride 2" in w or "stride 2" in g:
+        return ("count the stride-2 layers: yours halves or doubles the size another number of times, or at "
+                "another place")
+    if w.startswith("Dropout") or g.startswith("Dropout"):
+        return "check where dropout goes, with which rate, and in which blocks"
+    if w.startswith("LeakyReLU(") and g.startswith("LeakyReLU("):
+        return "another LeakyReLU slope (Keras's default is 0.3)"
+    if "Normalization" in w and "Normalization" in g:
+        return f"another normalisation: `{g}` where the reference has `{w}`"
+    if w == "BatchNormalization":
+        return "check which blocks have batch norm"
+    if g == "BatchNormalization":
+        return "check which blocks have batch norm"
+    if "Padding" in w and "Padding" in g:
+        return "another kind of padding"
+    if "Normalization" in w and "Normalization" in g:
+        return "another normalisation"
+    if w and g and w.split(" ")[0] == g.split(" ")[0]:
+        return "the same kind of layer with another kernel size, stride or activation"
+    if _is_activation(w) or _is_activation(g):
+        return "another activation, or one missing or extra"
+    return ""
+
+
+def _first_difference(got: list[str], want: list[str]) -> str:
+    """``layer N: expected `X` (after the `Y`), found `Z`: <what that usually means>``, and both chains there."""
+    i = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+    after = f" (after the `{want[i - 1]}`)" if 0 < i <= len(want) else " (the first layer)" if i == 0 else ""
+    if i >= len(got):
+        head = f"layer {i + 1}: expected `{want[i]}`{after}, found nothing: yours stops there and the reference goes on"
+        why = "the output activation is missing" if i == len(want) - 1 and _is_activation(want[i]) else _why(want[i], "")
+    elif i >= len(want):
+        head = f"layer {i + 1}: yours goes on with `{got[i]}` after the reference's last layer, `{want[-1]}`"
+        why = _why("", got[i])
+    else:
+        head = f"layer {i + 1}: expected `{want[i]}`{after}, found `{got[i]}`"
+        w, g = want[i], got[i]
+        missing = got[i:i + 4] == want[i + 1:i + 5]
+        extra = got[i + 1:i + 5] == want[i:i + 4]
+        reordered = next((m for m in (2, 3, 4) if sorted(got[i:i + m]) == sorted(want[i:i + m])), 0)
+        if missing:
+            why = f"yours has no `{w}` here; " + _why(w, "")
+        elif extra:
+            why = f"yours has an extra `{g}` here; " + _why("", g)
+        elif reordered:
+            why = (f"the same {reordered} layers in another order: `{' -> '.join(got[i:i + reordered])}` where the "
+                   f"reference has `{' -> '.join(want[i:i + reordered])}`")
+        else:
+            why = _why(w, g)
+        why = why.strip().rstrip(";")
+    lo = max(0, i - 2)
+
+    def window(seq):
+        part = " -> ".join(seq[lo:i + 3]) or "(nothing)"
+        return ("... -> " if lo else "") + part + (" -> ..." if len(seq) > i + 3 else "")
+
+    return (f"{head}{': ' + why if why else ''}.\n"
+            f"   yours:     {window(got)}\n"
+            f"   reference: {window(want)}" + _count_note(got, want))
+
+
+def _count_note(got: list[str], want: list[str]) -> str:
+    """Say when the number of downsamplings, upsamplings or residual blocks differs."""
+    notes = []
+    for what, test in (("stride-2 convolutions", lambda w: w.startswith("Conv2D ") and "stride 2" in w),
+                       ("stride-2 transposed convolutions", lambda w: w.startswith("Conv2DTranspose") and "stride 2" in w),
+                       ("residual blocks (`Add`)", lambda w: w == "Add"),
+                       ("skip connections (`Concatenate`)", lambda w: w == "Concatenate")):
+        a, b = sum(map(test, got)), sum(map(test, want))
+        if a != b:
+            notes.append(f"yours has {a} {what}, the reference {b}: count the blocks")
+    return ("\n   " + "; ".join(notes) + ".") if notes else ""
+
+
+def _shape_cause(mine, ref) -> str:
+    """Words for an output shape that differs: channels, height and width, or the same values in another shape."""
+    got, want = tuple(mine.output_shape), tuple(ref.output_shape)
+    if len(got) == len(want) and got[:-1] == want[:-1]:
+        joins = any(w == "Concatenate" for w in layer_sequence(ref))
+        return ("the number of channels differs: check the widths" +
+                (" and what is joined to what (the skip connections)." if joins else ", and the last layer's."))
+    if (len(got) == len(want) and None not in got[1:] and None not in want[1:]
+            and int(np.prod(got[1:])) == int(np.prod(want[1:]))):
+        return "the same number of values in another shape: check the axis you join (or reshape) along."
+    got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
+    first = _first_difference(got_seq, want_seq).split("\n")[0] if got_seq != want_seq else ""
+    note = _count_note(got_seq, want_seq).strip()
+    return ("the height and width differ: check each layer's stride and padding, and how many blocks "
+            "change the size." + (" " + note if note else "") + (f"\n   The first layer that differs: {first}" if first else ""))
+
+
+def _parameter_difference(mine, ref) -> str:
+    """The first layer whose parameter count differs from the reference's, in words (a bias named)."""
+    for n, (a, b) in enumerate(zip(_layers(mine), _layers(ref))):
+        na, nb = a.count_params() if a.built else 0, b.count_params() if b.built else 0
+        if na != nb:
+            what = " ".join(_describe(a))
+            bias = getattr(a, "bias", None)
+            extra = (": it has a bias the reference's has not (a layer followed by batch norm needs none)"
+                     if bias is not None and getattr(b, "bias", None) is None and na - nb == int(np.prod(bias.shape))
+                     else ": it has no bias where the reference's has one"
+                     if bias is None and getattr(b, "bias", None) is not None else ": check its width")
+            return f" Your `{what}` (weighted layer {n + 1}) has {na:,} parameters, the reference's {nb:,}{extra}."
+    return ""
 
 
 def _layers(model) -> list:
@@ -261,23 +460,30 @@ def check_model_builder(
     except NotImplementedError:
         _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
     except Exception as exc:
-        _fail(name, f"building it raised {type(exc).__name__}: {exc}", hint)
+        text = str(exc).strip()
+        if "Concatenate" in text and "matching shapes" in text:
+            text = ("a concatenation joins tensors of different heights and widths: each skip must be joined to "
+                    "the tensor of its own size. (" + text.splitlines()[0] + ")")
+        elif "input" in text and ("expects" in text or "expected" in text):
+            text = (f"your network does not take the inputs the exercise gives it ({len(input_shapes)} "
+                    f"image{'s' if len(input_shapes) > 1 else ''}). (" + text.splitlines()[0] + ")")
+        _fail(name, f"building it raised {type(exc).__name__}: {text}", hint)
     ref = make(reference)
     if mine.output_shape != ref.output_shape:
-        _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}.", hint)
+        _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}: "
+                    + _shape_cause(mine, ref), hint)
     got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
     if got_seq != want_seq:
-        i = next((i for i, (g, w) in enumerate(zip(got_seq, want_seq)) if g != w), min(len(got_seq), len(want_seq)))
-        where = (f"from step {i + 1} on (your `{got_seq[i]}`)" if i < len(got_seq)
-                 else f"after step {i}: yours stops there and the reference goes on")
-        _fail(name, f"your layers, in order: {' -> '.join(got_seq)}.\n"
-                    f"   They differ from the reference's {where}.", hint)
+        _fail(name, _first_difference(got_seq, want_seq), hint)
     if mine.count_params() != ref.count_params():
-        _fail(name, f"{mine.count_params():,} parameters, expected {ref.count_params():,}.", hint)
+        _fail(name, f"{mine.count_params():,} parameters, expected {ref.count_params():,}."
+                    + _parameter_difference(mine, ref), hint)
     if [tuple(w.shape) for w in mine.weights] != [tuple(w.shape) for w in ref.weights]:
         _fail(name, "your layers hold their weights in another order than the reference's, so the checker "
                     "cannot copy the reference's weights in and compare outputs. Build the layers in the order "
                     "the description gives.", hint)
+    _canonical_concatenations(mine)
+    _canonical_concatenations(ref)
     rng = np.random.default_rng(seed)
     _randomise(ref, rng)
     mine.set_weights(ref.get_weights())
@@ -436,45 +642,185 @@ class Exercise:
         return True
 
 
-# --------------------------------------------------------------------------- a training step with known mistakes
-def check_step(
-    step: Callable[..., Any],
-    reference: Callable[..., Any],
+# --------------------------------------------------------------------------- a training step over several steps
+def explain_step_error(exc: BaseException) -> str:
+    """A learner's step raised ``exc``: one line that names the cause when it is a known one."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    if "No gradients provided" in text:
+        return ("your step raised ValueError: No gradients provided for any variable. `tape.gradient` gave None "
+                "for every weight: the tape only sees what runs inside its `with tf.GradientTape() as tape:` "
+                "block, so the forward pass (the network calls) and the losses must be computed inside it, and "
+                "each gradient asked of the tape that recorded them")
+    if "non-persistent" in text or ("persistent" in text and "GradientTape" in text):
+        return (f"your step raised {type(exc).__name__}: {first} An ordinary tape gives one gradient only: "
+                "use one tape per loss, or one `persistent=True` tape")
+    if "optimizer" in text.lower() and ("variable" in text.lower() or "built" in text.lower()):
+        return (f"your step raised {type(exc).__name__}: {first} An optimizer updates the network it was first "
+                "used on: each network needs its own optimizer")
+    return f"your step raised {type(exc).__name__}: {first}"
+
+
+def _scalar(v: Any) -> float:
+    return float(np.mean(_as_numpy(v)))
+
+
+def _trace(step: Callable, make_players: Callable, origin: list, batches: Sequence, upto: int,
+           until_apart_from: list | None = None, rtol: float = 1e-4, atol: float = 1e-5,
+           keep: list | None = None) -> list:
+    """Run ``step(players, data)`` for the first ``upto`` batches on fresh players set to ``origin``:
+    ``[(logs as floats, every network's weights), ...]``, one entry a step. With ``until_apart_from``
+    (another trace) it stops after the first step that differs from that trace."""
+    import keras
+
+    players = tuple(make_players())
+    if keep is not None:
+        keep.append(players)
+    nets = [p for p in players if isinstance(p, keras.Model)]
+    for net, weights in zip(nets, origin):
+        net.set_weights(weights)
+    out = []
+    for data, _ in batches[:upto]:
+        logs = step(players, data)
+        if not isinstance(logs, dict):
+            raise ExerciseError(f"your step returned {type(logs).__name__}, not a dict of losses.")
+        counters = {i: int(np.asarray(p.queries)) for i, p in enumerate(players) if hasattr(p, "queries")}
+        out.append(({k: _scalar(v) for k, v in logs.items()}, [w for net in nets for w in net.get_weights()],
+                    counters))
+        if until_apart_from is not None and _first_gap(out[-1:], until_apart_from[len(out) - 1:len(out)],
+                                                       rtol, atol) is not None:
+            break
+    return out
+
+
+def _first_gap(a: list, b: list, rtol: float, atol: float) -> tuple[int, str] | None:
+    """The first step at which two traces differ, and how (None if they agree)."""
+    for k, ((logs_a, w_a, _), (logs_b, w_b, _)) in enumerate(zip(a, b)):
+        shared = [key for key in logs_a if key in logs_b]
+        if not shared:
+            return k, (f"your step's logs ({', '.join(logs_a) or 'none'}) share no name with the reference's "
+                       f"({', '.join(logs_b)}): return the losses in a dict with the names the lesson uses")
+        for key in shared:
+            if not np.isclose(logs_a[key], logs_b[key], rtol=rtol, atol=atol):
+                return k, f"{key} is {logs_a[key]:.6f}, the reference's is {logs_b[key]:.6f}"
+        if len(w_a) != len(w_b) or not all(x.shape == y.shape and np.allclose(x, y, rtol=rtol, atol=atol)
+                                           for x, y in zip(w_a, w_b)):
+            gap = max((float(np.max(np.abs(x - y))) for x, y in zip(w_a, w_b) if x.shape == y.shape), default=np.inf)
+            return k, f"same losses, but the weights after the update differ by up to {gap:.2e}"
+    return None
+
+
+def _optimizer_mix_up(players: Sequence[Any]) -> str | None:
+    """When the players list networks then their optimizers in the same order: the first optimizer that
+    updated another network than its own, in words (None if each updated its own, or cannot tell)."""
+    import keras
+
+    nets = [p for p in players if isinstance(p, keras.Model)]
+    opts = [p for p in players if isinstance(p, keras.optimizers.Optimizer)]
+    if len(nets) != len(opts):
+        return None
+    owner = {id(v): i for i, net in enumerate(nets) for v in net.trainable_variables}
+    for i, opt in enumerate(opts):
+        used = {owner.get(id(v)) for v in getattr(opt, "_trainable_variables", [])}
+        if used and used != {i}:
+            others = sorted(j for j in used if j is not None and j != i)
+            whose = ", ".join(f"`{nets[j].name}`" for j in others) or "other variables"
+            return (f"The optimizer meant for `{nets[i].name}` updated {whose}: each network should be updated "
+                    "by its own optimizer (the step's arguments come in the same order as the networks).")
+    return None
+
+
+#: Traces of references and known mistakes, which do not depend on the learner's answer:
+#: ``(cache_key, which, steps) -> trace`` and ``(cache_key, "origin") -> starting weights``.
+_TRACES: dict = {}
+
+
+def check_training_step(
+    step: Callable,
+    reference: Callable,
     make_players: Callable[[], Sequence[Any]],
+    batches: Sequence[tuple[Any, str]],
     name: str,
     hint: str | None = None,
     mistakes: Sequence[tuple[Callable, str]] = (),
+    random_hint: str = "use only what the step is given; draw nothing at random inside it",
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    cache_key: str | None = None,
 ) -> bool:
-    """:func:`check_same_update` for an exercise: a stub, a crash and known mistakes each answered in words.
+    """A learner's training step against the course's, over several steps on twin players.
 
-    ``step(*players)`` is the learner's update and ``reference(*players)`` the course's (see
-    :func:`check_same_update`). A step that still raises ``NotImplementedError`` raises
-    :class:`NotWrittenYet`; one that raises anything else fails with the error in one line. When
-    the update differs, each known wrong step of ``mistakes`` (``(wrong_step, its hint)``) is run
-    on fresh twins: if the learner's step takes the same update as one of them, that mistake's
-    hint is shown instead of ``hint``.
+    ``make_players()`` returns what a step needs (networks, optimizers, image pools already full...),
+    the same every call except the networks' weights, which the checker sets. ``batches`` is a list of
+    ``(data, label)``, one a step (different seeds, arguments...). ``step(players, data)`` and
+    ``reference(players, data)`` take one update and return their logs. After every step the logs
+    they share and every weight must agree. When they do not, the checker looks for the cause: each of
+    ``mistakes`` (``(wrong_step, hint)``, e.g. the other update order) run up to the step that
+    differed: if the learner's step takes exactly its updates, its hint is shown instead of ``hint``;
+    failing that, a step that gives different results on the same inputs (noise drawn inside it) is
+    named with ``random_hint``. A step that raises is answered in one line (a missing tape named, see
+    :func:`explain_step_error`). With ``cache_key`` (a registered exercise), the starting weights and
+    the reference's and the mistakes' runs are kept for the next check of the same exercise.
     """
-    import contextlib
-    import io
+    import keras
 
-    def same(a: Callable, b: Callable) -> bool:
+    def cached(which, compute):
+        if cache_key is None:
+            return compute()
+        key = (cache_key, which, tuple(label for _, label in batches))
+        if key not in _TRACES:
+            _TRACES[key] = compute()
+        return _TRACES[key]
+
+    origin = cached("origin", lambda: [net.get_weights() for net in make_players() if isinstance(net, keras.Model)])
+    n = len(batches)
+    want = cached("reference", lambda: _trace(reference, make_players, origin, batches, n))
+
+    kept: list = []
+
+    def learner(upto, apart=None):
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return check_same_update(a, b, make_players, name)
-        except Exception:
-            return False
+            return _trace(step, make_players, origin, batches, upto, apart, rtol, atol, kept)
+        except NotImplementedError:
+            _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
+        except ExerciseError as error:
+            _fail(name, str(error).removeprefix("❌ ").split("\n💡")[0], hint)
+        except Exception as exc:
+            _fail(name, explain_step_error(exc) + ".", hint)
 
-    said = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(said):
-            check_same_update(step, reference, make_players, name)
-    except NotImplementedError:
-        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
-    except ExerciseError as error:
-        what = str(error).split("\n💡")[0].removeprefix(f"❌ {name}: ")
-        specific = next((h for wrong, h in mistakes if same(step, wrong)), None)
-        _fail(name, what, specific or hint)
-    except Exception as exc:   # the learner's step crashed: say how, in one line
-        _fail(name, f"your step raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", hint)
-    print(said.getvalue(), end="")
-    return True
+    mine = learner(n, want)
+    if all(np.array_equal(a, b) for a, b in zip(mine[0][1], [w for ws in origin for w in ws])):
+        _fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
+    gap = _first_gap(mine, want, rtol, atol)
+    if gap is None:
+        largest = max(float(np.max(np.abs(a - b))) for a, b in zip(mine[-1][1], want[-1][1]))
+        values = ", ".join(f"{k} {v:.4f}" for k, v in mine[-1][0].items() if k in want[-1][0])
+        print(f"✅ {name}: the same losses and weights as the reference after each of {n} steps "
+              f"({'; '.join(label for _, label in batches)}); last step: {values} (largest difference {largest:.1e}).")
+        return True
+    k, what = gap
+    where = f"step {k + 1} of {n} ({batches[k][1]})" if n > 1 else batches[k][1]
+    specific = _optimizer_mix_up(kept[0])
+    if specific is None and mine[k][2] != want[k][2]:
+        i = next(i for i in want[k][2] if mine[k][2].get(i) != want[k][2][i])
+        got_n, want_n = mine[k][2].get(i, 0), want[k][2][i]
+        specific = (("Your step queries one of the pools less often than the reference (not at all, if the "
+                     "discriminators judge the newest fakes): their losses should judge the fakes the pools hand "
+                     "back. " if got_n < want_n else
+                     "Your step queries one of the pools more often than the reference: each query stores fakes and "
+                     "draws new coins, so query each pool once a step, with the new fakes. ")
+                    + f"(Its query counter reads {got_n} after step {k + 1}, the reference's {want_n}.)")
+    for i, (wrong, wrong_hint) in enumerate(mistakes if specific is None else ()):
+        def run(wrong=wrong):
+            try:
+                return _trace(wrong, make_players, origin, batches, k + 1)
+            except Exception:
+                return None
+        theirs = cached(f"mistake {i}, {k + 1} steps", run)
+        if theirs is not None and _first_gap(mine[:k + 1], theirs[:k + 1], rtol, atol) is None:
+            specific = wrong_hint
+            break
+    if specific is None and _first_gap(mine[:k + 1], learner(k + 1), rtol, atol) is not None:
+        _fail(name, f"{where}: your step gives different results on the same weights and inputs: it draws "
+                    f"something at random (fresh noise?).", random_hint)
+    _fail(name, f"{where}: {what}.", specific or hint)

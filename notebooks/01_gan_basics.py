@@ -559,7 +559,7 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
 
 # %% [markdown]
 # The check updates two **twin** player sets (same weights, no dropout), one with your step, one with the
-# course's, and compares losses and weights after.
+# course's, for three steps, and compares losses and weights after each.
 
 # %%
 gan_train_step = exercises.check("01.train_step", gan_train_step)

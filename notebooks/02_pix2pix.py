@@ -211,7 +211,7 @@ print("downsample:", (None, 256, 256, 3), "->", probe.shape)   # (None, 128, 128
 # A decoder block mirrors the encoder block: a 4x4 **transposed** convolution with stride 2
 # (doubles height and width, no bias), batch norm, dropout of 0.5 if asked, and ReLU. Then comes
 # the skip connection: concatenate the result with `skip`, the encoder output of the same size,
-# along the channel axis.
+# along the channel axis (in either order: the next layer learns its weights for the order it gets).
 #
 # $$(b, h, w, c) \xrightarrow{\text{up}} (b, 2h, 2w, f) \xrightarrow{\text{concat with skip } (b, 2h, 2w, c_s)} (b, 2h, 2w, f + c_s)$$
 #
@@ -347,7 +347,8 @@ else:
 # a `keras.Model` with two inputs, the input image and the target (or generated) image, each
 # `image_size x image_size x channels`, and one output, the grid of logits:
 #
-# - join the two images along the channels;
+# - join the two images along the channels (either order: the first convolution learns its weights
+#   for the order it gets);
 # - `n_down` of your `downsample` blocks with widths `filters`, `2 * filters`, `4 * filters`, ... and no
 #   batch norm on the first;
 # - a one-pixel `ZeroPadding2D`, a 4x4 convolution with stride 1, no padding and no bias, twice as wide
@@ -585,6 +586,9 @@ print(f"total {float(total):.2f} = adversarial {float(adversarial):.3f} + {cfg.l
 #   variables, applied by its own optimizer;
 # - return `{"d_loss": ..., "g_loss": ..., "g_adv": ..., "g_l1": ...}`: the discriminator's loss, the
 #   generator's total, and its two parts.
+#
+# The check takes three steps with yours and with the course's step on twin networks (no dropout) and
+# compares the losses and every weight after each.
 
 # %%
 def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=cfg.l1_weight):

@@ -613,8 +613,8 @@ assert 0.35 < fresh < 0.65, f"after filling, a fair coin should show about half 
 # Write it with `losses.generator_loss(scores, form)`, `losses.discriminator_loss(real, fake, form,
 # halve=...)`, `losses.cycle_consistency_loss(real, cycled, weight)` and `losses.identity_loss(real,
 # same, weight)`, every network with `training=True`; `pool_x.query(fakes)` works as yours. Return
-# `g_loss`, `f_loss`, `dx_loss`, `dy_loss` and `cycle` (weighted). The check compares losses and
-# weights with `train.cyclegan_train_step`'s.
+# `g_loss`, `f_loss`, `dx_loss`, `dy_loss` and `cycle` (weighted). The check takes three steps on twin
+# networks with pools already full, and compares losses and weights with `train.cyclegan_train_step`'s.
 
 # %%
 def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,

@@ -103,9 +103,40 @@ def assert_wrong_answer_fails(capsys):
 # in one of them) hands out files in collection order, so a long file collected last would leave
 # the other worker idle at the end. Longest first (measured with --durations), the rest in order.
 LONGEST_FIRST = ["test_results.py", "test_train.py", "test_bench.py", "test_grade.py", "test_labs_cyclegan.py",
-                 "test_exercises_lesson02.py", "test_cli.py"]
+                 "test_checker_catalogue.py", "test_exercises_lesson02.py", "test_cli.py"]
 
 
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: the rest keep their order
+
+
+# ---- the checker catalogue's summary (tests/test_checker_catalogue.py) ----------------------------
+# Each catalogued answer records (exercise, kind, ok) as a user property, which pytest-xdist carries
+# back from its workers; the table is printed at the end of the session.
+_CATALOGUE: list = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _CATALOGUE.extend(value for name, value in report.user_properties if name == "catalogue")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _CATALOGUE:
+        return
+    rows: dict = {}
+    for key, kind, ok in _CATALOGUE:
+        row = rows.setdefault(key, [0, 0, 0, 0])
+        i = 0 if kind == "wrong" else 2
+        row[i] += bool(ok)
+        row[i + 1] += 1
+    tr = terminalreporter
+    tr.section("checker catalogue")
+    tr.write_line(f"{'exercise':24s} {'wrong caught with its words':>28s} {'equivalents passed':>19s}")
+    for key in sorted(rows):
+        w, nw, e, ne = rows[key]
+        tr.write_line(f"{key:24s} {f'{w} / {nw}':>28s} {f'{e} / {ne}' if ne else '-':>19s}")
+    w = sum(r[0] for r in rows.values()); nw = sum(r[1] for r in rows.values())
+    e = sum(r[2] for r in rows.values()); ne = sum(r[3] for r in rows.values())
+    tr.write_line(f"{'all':24s} {f'{w} / {nw}':>28s} {f'{e} / {ne}':>19s}")

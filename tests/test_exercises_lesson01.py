@@ -37,11 +37,11 @@ def generator(latent_dim=100, filters=256, *, relu_first=False, first_stride=1, 
 
 
 GENERATOR_WRONG = [
-    ("LeakyReLU before batch norm", dict(relu_first=True), r"(?s)LeakyReLU -> BatchNormalization.*differ.*step 2"),
+    ("LeakyReLU before batch norm", dict(relu_first=True), r"(?s)layer 2: expected `BatchNormalization` \(after the `Dense`\), found `LeakyReLU.*order"),
     ("first transposed convolution with stride 2", dict(first_stride=2), "output shape"),
-    ("sigmoid output", dict(out="sigmoid"), r"your `sigmoid`"),
+    ("sigmoid output", dict(out="sigmoid"), r"expected `tanh`.*found `sigmoid`"),
     ("biases before batch norm", dict(bias=True), "parameters, expected"),
-    ("no batch norm after the Dense layer", dict(dense_norm=False), r"(?s)Dense -> LeakyReLU.*differ"),
+    ("no batch norm after the Dense layer", dict(dense_norm=False), r"(?s)expected `BatchNormalization`.*yours has no `BatchNormalization`"),
 ]
 
 
@@ -131,7 +131,7 @@ STEP_WRONG = [
 
 @pytest.mark.slow
 def test_the_step_solution_passes_and_its_stub_hands_back_the_reference(monkeypatch, assert_solution_passes):
-    assert "same d_loss" in assert_solution_passes("01.train_step", step, ticks=1)
+    assert "the same losses and weights" in assert_solution_passes("01.train_step", step, ticks=1)
 
     def stub(generator, discriminator, g_optimizer, d_optimizer, real, noise):
         raise NotImplementedError
@@ -154,4 +154,4 @@ def test_a_wrong_step_fails_with_its_own_hint(label, wrong, what, hint, assert_w
 
 
 def test_every_known_step_mistake_is_fed_here():
-    assert len(lesson01.STEP_MISTAKES) == 4 and len(STEP_WRONG) >= len(lesson01.STEP_MISTAKES)
+    assert len(lesson01.STEP_MISTAKES) >= 4 and len(STEP_WRONG) >= 4   # the others: tests/checker_catalogue

@@ -88,7 +88,7 @@ GEN_WRONG = [
     ("zero padding", generator(pad=zero_pad), "ZeroPadding2D"),
     ("no tanh", generator(tanh=False), "yours stops there"),
     ("ReLU after the addition", generator(relu_after_add=True), r"Add -> ReLU|ReLU"),
-    ("three downsamplings", generator(downs=3), r"differ|output shape"),
+    ("three downsamplings", generator(downs=3), r"stride-2|output shape"),
 ]
 
 

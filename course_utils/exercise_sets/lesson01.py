@@ -67,19 +67,24 @@ def _ref_train_step(generator, discriminator, g_optimizer, d_optimizer, real, no
     return {"d_loss": out["d_loss"], "g_loss": out["g_loss"]}
 
 
+_STEP_NETS: list = []
+
+
 def _step_players():
-    """Small DCGAN twins without dropout (it would make two passes differ), two fresh Adams."""
+    """Small DCGAN twins without dropout (it would make two passes differ), two fresh Adams.
+
+    The discriminator's Adam steps a little further than the generator's, so that optimizers
+    swapped between the players change the update.
+    """
     import keras
     from course_utils import models
-    return (models.dcgan_generator(latent_dim=_STEP_LATENT, base_filters=16),
-            models.dcgan_discriminator(base_filters=8, dropout=0.0),
-            keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
+    if not _STEP_NETS:   # built once: the checker sets their weights before every run
+        _STEP_NETS.extend([models.dcgan_generator(latent_dim=_STEP_LATENT, base_filters=16),
+                           models.dcgan_discriminator(base_filters=8, dropout=0.0)])
+    return (*_STEP_NETS, keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(3e-4, beta_1=0.5))
 
 
 _STEP_LATENT = 16
-_STEP_RNG = np.random.default_rng(1)
-_STEP_REAL = _STEP_RNG.uniform(-1, 1, (8, 28, 28, 1)).astype("float32")     # (8, 28, 28, 1)
-_STEP_NOISE = _STEP_RNG.normal(size=(8, _STEP_LATENT)).astype("float32")     # (8, 16)
 
 
 def _wrong_step(d_real_label=1.0, d_fake_label=0.0, g_form="non-saturating", training=True, one_tape=False):
@@ -110,6 +115,57 @@ def _wrong_step(d_real_label=1.0, d_fake_label=0.0, g_form="non-saturating", tra
     return step
 
 
+def _step_batches():
+    """Three steps, each on its own batch of reals and noise (seeds 1, 2, 3)."""
+    out = []
+    for seed in (1, 2, 3):
+        rng = np.random.default_rng(seed)
+        out.append(((rng.uniform(-1, 1, (8, 28, 28, 1)).astype("float32"),
+                     rng.normal(size=(8, _STEP_LATENT)).astype("float32")), f"batch and noise of seed {seed}"))
+    return out
+
+
+def _alternating_step(d_first=True):
+    """The alternating update: one player steps, then the other's loss is computed again with its new weights."""
+    def step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+        import tensorflow as tf
+        from course_utils import losses
+
+        def d_update():
+            with tf.GradientTape() as tape:
+                fake_logits = discriminator(generator(noise, training=True), training=True)
+                real_logits = discriminator(real, training=True)
+                d_loss = losses.bce_with_logits(1.0, real_logits) + losses.bce_with_logits(0.0, fake_logits)
+            d_optimizer.apply_gradients(zip(tape.gradient(d_loss, discriminator.trainable_variables),
+                                            discriminator.trainable_variables))
+            return d_loss
+
+        def g_update():
+            with tf.GradientTape() as tape:
+                g_loss = losses.bce_with_logits(1.0, discriminator(generator(noise, training=True), training=True))
+            g_optimizer.apply_gradients(zip(tape.gradient(g_loss, generator.trainable_variables),
+                                            generator.trainable_variables))
+            return g_loss
+
+        if d_first:
+            d_loss = d_update()
+            g_loss = g_update()
+        else:
+            g_loss = g_update()
+            d_loss = d_update()
+        return {"d_loss": d_loss, "g_loss": g_loss}
+    return step
+
+
+def _swapped_optimizers(generator, discriminator, g_optimizer, d_optimizer, real, noise):
+    return _wrong_step()(generator, discriminator, d_optimizer, g_optimizer, real, noise)
+
+
+ORDER_HINT = ("Your step takes the {order} update: {what}. The lesson's step is simultaneous: both "
+              "losses, and so both gradients, come from one forward pass at the weights from before the step; "
+              "only then does each optimizer update its own network, and the order in which the two optimizers "
+              "are applied changes nothing.")
+
 #: The training step's known wrong answers, each with its hint (tests/test_exercises_lesson01.py feeds them).
 STEP_MISTAKES = (
     (_wrong_step(one_tape=True),
@@ -124,22 +180,32 @@ STEP_MISTAKES = (
     (_wrong_step(training=False),
      "Your networks seem to run in inference mode during the step: batch norm then uses its running "
      "averages and is not updated. How should the networks be called while they learn?"),
+    (_alternating_step(d_first=True),
+     ORDER_HINT.format(order="alternating", what="you update the discriminator first, then compute the "
+                       "generator's loss again through the discriminator's new weights (Goodfellow et al.'s "
+                       "order)")),
+    (_alternating_step(d_first=False),
+     ORDER_HINT.format(order="alternating", what="you update the generator first, then compute the "
+                       "discriminator's loss on fakes from the generator's new weights (the other order)")),
+    (_swapped_optimizers,
+     "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class _StepExercise(Exercise):
     """A training step ``step(generator, discriminator, g_optimizer, d_optimizer, real, noise)``,
-    checked with :func:`course_utils.checkers.check_step` on small twins."""
+    checked with :func:`course_utils.checkers.check_training_step` on small twins, over three steps."""
 
     def run(self, answer: Callable) -> bool:
         if not callable(answer):
             raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
-        return checkers.check_step(lambda *p: answer(*p, _STEP_REAL, _STEP_NOISE),
-                                   lambda *p: self.reference(*p, _STEP_REAL, _STEP_NOISE),
-                                   _step_players, name=self.name, hint=self.hint,
-                                   mistakes=[(lambda *p, w=wrong: w(*p, _STEP_REAL, _STEP_NOISE), h)
-                                             for wrong, h in self.mistakes])
+        return checkers.check_training_step(
+            lambda p, data: answer(*p, *data), lambda p, data: self.reference(*p, *data),
+            _step_players, _step_batches(), name=self.name, hint=self.hint, cache_key=self.key,
+            mistakes=[(lambda p, data, w=wrong: w(*p, *data), h) for wrong, h in self.mistakes],
+            random_hint="Use the `noise` your step is given: the checker gives your step and the course's the "
+                        "same noise, so noise drawn inside the step makes them differ (and each call differ).")
 
 
 EXERCISES: list[Exercise] = [

@@ -5,20 +5,28 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 
 import numpy as np
 
-from course_utils.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, check_model_builder,
-                                   check_same_update)
-from course_utils.exercise_sets._common import _bce, _mean_abs
+from course_utils.checkers import Exercise, ExerciseError, check_model_builder, check_training_step
+from course_utils.exercise_sets._common import _bce, _mean_abs, _sigmoid as _sig
+
+
+def _mean_sq(a, b):
+    return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
 
 
 def _ref_receptive_field(layer_list):
     from course_utils.models import receptive_field_size
     return receptive_field_size(layer_list)
+
+
+def _rf_variant(layer_list, rule, start=1):
+    field = start
+    for k, s, p in reversed(list(layer_list)):
+        field = rule(field, k, s, p)
+    return field
 
 
 def _random_layers(rng):
@@ -51,7 +59,7 @@ EXERCISES: list[Exercise] = [
                 ([(4, 4, 32), (8, 8, 16)], {"filters": 16, "dropout": False})),
         hint="Compare your block with the description above, one step at a time: the kind of convolution "
              "and its stride, the order of batch norm, dropout and ReLU, when dropout is there at all, and "
-             "what is joined to what at the end."),
+             "what is joined to what at the end (in either order)."),
     Exercise(
         "02.receptive_field", _ref_receptive_field, inputs=_random_layers, trials=8,
         hint="Start from one cell at the last layer's output and widen it one layer at a time, back to the "
@@ -63,6 +71,13 @@ EXERCISES: list[Exercise] = [
              "layer's output back to its input."),
             (lambda layer_list: _ref_receptive_field([(k, 1, p) for k, s, p in layer_list]),
              "Your answer does not change when the strides do: look at what a stride does to the field."),
+            (lambda layer_list: _rf_variant(layer_list, lambda r, k, s, p: r * s + k),
+             "Your field grows by one stride too many at each layer: look at the (r - 1) of the formula."),
+            (lambda layer_list: _rf_variant(layer_list, lambda r, k, s, p: (r - 1) * s + k - 2 * p),
+             "Your field shrinks with the padding: padding adds zeros at the border, it does not change how "
+             "many input cells one output cell sees."),
+            (lambda layer_list: _rf_variant(layer_list, lambda r, k, s, p: (r - 1) * s + k, start=0),
+             "Look at where you start: one cell at the last layer's output, so r = 1."),
         )),
     Exercise(
         "02.generator_loss", _ref_pix2pix_g_loss, inputs=_pix2pix_inputs,
@@ -76,6 +91,10 @@ EXERCISES: list[Exercise] = [
              "Your third result looks weighted: reread what the exercise asks `l1` to be."),
             (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + 100.0 * _mean_abs(t, g), _bce(1.0, fl), _mean_abs(t, g)),
              "Your total does not follow the `l1_weight` argument: look for a number written in by hand."),
+            (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + w * _mean_sq(t, g), _bce(1.0, fl), _mean_sq(t, g)),
+             "Your distance looks squared: which norm does the L1 term use?"),
+            (lambda fl, g, t, w=100.0: (_bce(1.0, _sig(fl)) + w * _mean_abs(t, g), _bce(1.0, _sig(fl)), _mean_abs(t, g)),
+             "The logits seem to go through a sigmoid before the BCE: `bce` expects logits."),
         )),
 ]
 
@@ -96,13 +115,17 @@ def _ref_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, 
     return train.pix2pix_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=l1_weight)
 
 
+_STEP_NETS: list = []
+
+
 def _tiny_players():
     """A 16x16 U-Net and PatchGAN with 4 base filters (no dropout: the two passes must agree) and two Adams."""
     import keras
     from course_utils import models
-    adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)   # noqa: E731
-    return (models.unet_generator(16, filters=4, dropout=0.0), models.patchgan_discriminator(16, filters=4),
-            adam(), adam())
+    adam = lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)   # noqa: E731
+    if not _STEP_NETS:   # built once: the checker sets their weights before every run
+        _STEP_NETS.extend([models.unet_generator(16, filters=4, dropout=0.0), models.patchgan_discriminator(16, filters=4)])
+    return (*_STEP_NETS, adam(2e-4), adam(3e-4))   # D's steps a little further: swapped optimizers change the update
 
 
 def _step_pair(seed):
@@ -140,75 +163,54 @@ class NetworkExercise(Exercise):
 
 @dataclasses.dataclass(frozen=True)
 class StepExercise(Exercise):
-    """A training step, compared with the course's by :func:`course_utils.checkers.check_same_update`.
+    """A training step, compared with the course's by :func:`course_utils.checkers.check_training_step`.
 
-    ``builds`` holds keyword arguments for the step (e.g. several ``l1_weight``); ``mistakes`` known
-    wrong steps, each with its hint, recognised when the learner's step takes exactly their update.
+    ``builds`` holds keyword arguments for the step, one a step taken (e.g. several ``l1_weight``),
+    each step on its own batch; ``mistakes`` known wrong steps, each with its hint, recognised when the
+    learner's step takes exactly their updates.
     """
-
-    def _check(self, step, reference, kwargs, seed, quiet=False):
-        x, y = _step_pair(seed)
-
-        def run(fn):
-            def one(*players):
-                try:
-                    return fn(*players, x, y, **kwargs)
-                except NotImplementedError:
-                    raise
-                except ExerciseError:
-                    raise
-                except Exception as exc:   # the learner's step failed: say how, briefly
-                    raise ExerciseError(f"❌ {self.name}: your step raised {type(exc).__name__}: "
-                                        f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
-            return one
-
-        if quiet:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return check_same_update(run(step), run(reference), _tiny_players, name=self.name)
-        return check_same_update(run(step), run(reference), _tiny_players, name=self.name)
 
     def run(self, answer) -> bool:
         if not callable(answer):
             raise ExerciseError(f"❌ {self.name}: expected your function, got {type(answer).__name__}.")
+        batches = []
         for i, kwargs in enumerate(self.builds):
-            try:
-                self._check(answer, self.reference, kwargs, seed=i)
-            except NotImplementedError:
-                raise NotWrittenYet(f"❌ {self.name}: {NOT_WRITTEN}") from None
-            except ExerciseError as error:
-                what = str(error).split("\n💡")[0]
-                if kwargs:
-                    what += f" (called with {', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
-                specific = None
-                for wrong, hint in self.mistakes:
-                    try:
-                        if self._check(answer, wrong, kwargs, seed=i, quiet=True):
-                            specific = hint
-                            break
-                    except Exception:
-                        continue
-                raise ExerciseError(f"{what}\n💡 Hint: {specific or self.hint}") from None
-        return True
+            x, y = _step_pair(i)
+            label = f"pair of seed {i}" + "".join(f", {k}={v!r}" for k, v in kwargs.items())
+            batches.append(((x, y, kwargs), label))
+
+        def adapt(fn):
+            return lambda p, data: fn(*p, data[0], data[1], **data[2])
+
+        return check_training_step(adapt(answer), adapt(self.reference), _tiny_players, batches, name=self.name,
+                                   hint=self.hint, mistakes=[(adapt(w), h) for w, h in self.mistakes], cache_key=self.key)
 
 
 # Known wrong steps: each returns the same logs as the right one would, from the wrong computation.
 def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
-                one_tape=False, eval_mode=False):
+                one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None,
+                d_halve=True, l1_to_input=False):
     def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
         import tensorflow as tf
         from course_utils import losses
         weight = 1.0 if l1_unweighted else (l1_weight_fixed if l1_weight_fixed is not None else l1_weight)
         training = not eval_mode
+        if swap_optimizers:
+            gen_optimizer, disc_optimizer = disc_optimizer, gen_optimizer
+        if order is not None:
+            return _alternating(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight, order)
         with tf.GradientTape(persistent=True) as tape:
             fake = generator(x, training=training)
             real_pair, fake_pair = ([y, y], [fake, fake]) if no_input else ([x, y], [x, fake])
+            if swap_pair:
+                real_pair, fake_pair = real_pair[::-1], fake_pair[::-1]
             real_logits = discriminator(real_pair, training=training)
             fake_logits = discriminator(fake_pair, training=training)
             label = tf.zeros_like if fake_label else tf.ones_like
             g_adv = losses.bce_with_logits(label(fake_logits), fake_logits)
-            g_l1 = tf.reduce_mean(tf.abs(y - fake))
+            g_l1 = tf.reduce_mean(tf.abs((x if l1_to_input else y) - fake))
             g_total = g_adv + weight * g_l1
-            d_loss = losses.discriminator_loss(real_logits, fake_logits, form="bce", halve=True)
+            d_loss = losses.discriminator_loss(real_logits, fake_logits, form="bce", halve=d_halve)
             both = g_total + d_loss
         g_grads = tape.gradient(both if one_tape else g_total, generator.trainable_variables)
         d_grads = tape.gradient(both if one_tape else d_loss, discriminator.trainable_variables)
@@ -217,6 +219,44 @@ def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_
         return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
     return step
 
+
+def _alternating(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight, order):
+    """The alternating update: one player steps, then the other's loss is computed again with its new weights."""
+    import tensorflow as tf
+    from course_utils import losses
+
+    def d_update():
+        with tf.GradientTape() as tape:
+            fake = generator(x, training=True)
+            d_loss = losses.discriminator_loss(discriminator([x, y], training=True),
+                                               discriminator([x, fake], training=True), form="bce", halve=True)
+        disc_optimizer.apply_gradients(zip(tape.gradient(d_loss, discriminator.trainable_variables),
+                                           discriminator.trainable_variables))
+        return d_loss
+
+    def g_update():
+        with tf.GradientTape() as tape:
+            fake = generator(x, training=True)
+            fake_logits = discriminator([x, fake], training=True)
+            g_adv = losses.bce_with_logits(tf.ones_like(fake_logits), fake_logits)
+            g_l1 = tf.reduce_mean(tf.abs(y - fake))
+            g_total = g_adv + l1_weight * g_l1
+        gen_optimizer.apply_gradients(zip(tape.gradient(g_total, generator.trainable_variables),
+                                          generator.trainable_variables))
+        return g_total, g_adv, g_l1
+
+    if order == "D then G":
+        d_loss = d_update()
+        g_total, g_adv, g_l1 = g_update()
+    else:
+        g_total, g_adv, g_l1 = g_update()
+        d_loss = d_update()
+    return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
+
+
+_ORDER_HINT = ("Your step takes the alternating update: {what}. The lesson's step is simultaneous (section 7): "
+               "one forward pass, both gradients taken at the weights from before the step, then each optimizer "
+               "updates its own network; in that update the order of the two optimizer calls changes nothing.")
 
 EXERCISES += [
     NetworkExercise(
@@ -229,10 +269,10 @@ EXERCISES += [
         "02.patchgan", _ref_patchgan, n_inputs=2,
         builds=((32, {"filters": 8, "n_down": 2}), (64, {"filters": 4, "n_down": 3})),
         hint="Compare your PatchGAN with the description in section 5, layer by layer: what the network is "
-             "given to judge, which blocks have batch norm, the stride of each 4x4 convolution (it sets the "
+             "given to judge (the pair, joined in either order), which blocks have batch norm, the stride of each 4x4 convolution (it sets the "
              "size of the verdict grid), and what the last layer outputs: logits, not probabilities."),
     StepExercise(
-        "02.train_step", _ref_train_step, builds=({}, {"l1_weight": 10.0}),
+        "02.train_step", _ref_train_step, builds=({}, {"l1_weight": 10.0}, {}),
         hint="Go through your step against the description of section 7: what each discriminator call "
              "is given, which label each loss uses, how `l1_weight` enters, which tape watches which loss, "
              "and in which mode the networks run while they train.",
@@ -253,5 +293,20 @@ EXERCISES += [
             (_wrong_step(eval_mode=True),
              "The networks run in inference mode inside your step: batch norm then uses its running averages "
              "instead of the batch's statistics. Look at the `training` argument of each call."),
+            (_wrong_step(order="D then G"),
+             _ORDER_HINT.format(what="you update the discriminator first, then run it again with its new weights "
+                                     "for the generator's loss (the order of Goodfellow et al. and the authors' code)")),
+            (_wrong_step(order="G then D"),
+             _ORDER_HINT.format(what="you update the generator first, then judge the fakes of the generator's new "
+                                     "weights for the discriminator's loss")),
+            (_wrong_step(swap_pair=True),
+             "Your discriminator is given each pair in the other order than its inputs, (input image, target or "
+             "generated image): its first input is the input image. Look at the order of the two images in each call."),
+            (_wrong_step(d_halve=False),
+             "Your discriminator's loss is twice the reference's: pix2pix halves it (section 6)."),
+            (_wrong_step(l1_to_input=True),
+             "Your L1 term compares the generated image with the input: it should stay close to the target."),
+            (_wrong_step(swap_optimizers=True),
+             "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
         )),
 ]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, _fail, check_function,
-                                   check_model_builder, check_same_update)
+                                   check_model_builder, check_training_step)
 from course_utils.exercise_sets._common import _mean_abs
 
 
@@ -60,7 +60,11 @@ EXERCISES: list[Exercise] = [
              "where the weight goes.",
         mistakes=(
             (lambda rx, cx, ry, cy, w=10.0: w * _mean_abs(cx, rx),
-             "Only the round trip that starts in X seems to count: where is the one that starts in Y?"),
+             "Only the round trip that starts in X seems to count, one direction: where is the one that starts in Y?"),
+            (lambda rx, cx, ry, cy, w=10.0: w * _mean_abs(cy, ry),
+             "Only the round trip that starts in Y seems to count, one direction: where is the one that starts in X?"),
+            (lambda rx, cx, ry, cy, w=10.0: 0.5 * w * (_mean_abs(cx, rx) + _mean_abs(cy, ry)),
+             "Your value is half the expected one: the two directions are added, not averaged."),
             (lambda rx, cx, ry, cy, w=10.0: w * (np.mean((cx - rx) ** 2) + np.mean((cy - ry) ** 2)),
              "Your distances look squared: which norm does the cycle loss use?"),
             (lambda rx, cx, ry, cy, w=10.0: w * (_mean_abs(cx, ry) + _mean_abs(cy, rx)),
@@ -298,22 +302,43 @@ _STEP_HINT = ("Compare which outputs each loss is computed from with the table o
               "network's gradient comes from, and how many gradients you take from one tape.")
 
 
+_POOL_CHECK_SIZE = 6
+_STEP_NETS: dict = {}
+
+
 def _step_players():
-    """Tiny networks (16x16, 4 filters, 1 residual block), four fresh optimizers, two seeded pools."""
+    """Tiny networks (16x16, 4 filters, 1 residual block), four fresh Adams, two seeded pools already full.
+
+    The pools are full before the first step (so about half the fakes the discriminators see come from
+    the history, and a step that skips the pools changes their losses), and the four optimizers step
+    slightly different distances (so optimizers swapped between networks change the update).
+    """
     import keras
 
     from course_utils import models, train
-    nets = models.cyclegan_networks(16, filters=4, n_blocks=1)
+    if not _STEP_NETS:   # built once: the checker sets their weights before every run
+        _STEP_NETS.update(models.cyclegan_networks(16, filters=4, n_blocks=1))
+    nets = _STEP_NETS
+    pools = []
+    for seed in (0, 1):
+        pool = train.ImagePool(_POOL_CHECK_SIZE, (16, 16, 3), seed=seed)
+        history = np.random.default_rng(100 + seed).uniform(-1, 1, (_POOL_CHECK_SIZE, 16, 16, 3)).astype("float32")
+        pool.query(history)   # fills it
+        pools.append(pool)
     return (nets["generator_g"], nets["generator_f"], nets["discriminator_x"], nets["discriminator_y"],
-            *[keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(4)],
-            train.ImagePool(50, (16, 16, 3), seed=0), train.ImagePool(50, (16, 16, 3), seed=1))
+            *[keras.optimizers.Adam(lr, beta_1=0.5) for lr in (2e-4, 2.5e-4, 3e-4, 3.5e-4)], *pools)
 
 
-def _probe_batches():
+def _step_batches():
+    """Three steps on unrelated batches of seeds 11, 12, 13; the third with the BCE form and other weights."""
     import tensorflow as tf
-    rng = np.random.default_rng(11)
-    return (tf.constant(rng.uniform(-1, 1, (2, 16, 16, 3)), tf.float32),
-            tf.constant(rng.uniform(-1, 1, (2, 16, 16, 3)), tf.float32))
+    out = []
+    for seed, kwargs in ((11, {}), (12, {}), (13, {"form": "bce", "cycle_weight": 5.0, "identity_weight": 2.0})):
+        rng = np.random.default_rng(seed)
+        x, y = (tf.constant(rng.uniform(-1, 1, (2, 16, 16, 3)), tf.float32) for _ in range(2))
+        label = f"batches of seed {seed}" + "".join(f", {k}={v!r}" for k, v in kwargs.items())
+        out.append(((x, y, kwargs), label))
+    return out
 
 
 def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
@@ -323,24 +348,106 @@ def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, 
                                      identity_weight, form, pool_x, pool_y)
 
 
+def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both", identity=True, halve=True,
+                         order=None, swap_optimizers=False, identity_swapped=False):
+    """A CycleGAN step with one of the mistakes learners make; the defaults give the right step."""
+    def step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
+             form="lsgan", cycle_weight=10.0, identity_weight=5.0):
+        import tensorflow as tf
+        from course_utils import losses
+        if swap_optimizers:
+            opt_G, opt_F, opt_DX, opt_DY = opt_F, opt_G, opt_DY, opt_DX
+
+        def generators():
+            fake_y, fake_x = G(x, training=True), F(y, training=True)
+            cycled_x, cycled_y = F(fake_y, training=True), G(fake_x, training=True)
+            terms = {"both": [(x, cycled_x), (y, cycled_y)], "x": [(x, cycled_x)], "y": [(y, cycled_y)]}[cycle]
+            cyc = tf.add_n([losses.cycle_consistency_loss(a, b, cycle_weight) for a, b in terms])
+            w = identity_weight if identity else 0.0
+            id_g = losses.identity_loss(x if identity_swapped else y, G(y, training=True), w)
+            id_f = losses.identity_loss(y if identity_swapped else x, F(x, training=True), w)
+            return fake_x, fake_y, cyc, id_g, id_f
+
+        def d_losses(fake_x, fake_y):
+            shown_x = fake_x if no_pool else pool_x.query(fake_x)
+            shown_y = fake_y if no_pool else pool_y.query(fake_y)
+            dx = losses.discriminator_loss(D_X(x, training=True), D_X(shown_x, training=True), form, halve=halve)
+            dy = losses.discriminator_loss(D_Y(y, training=True), D_Y(shown_y, training=True), form, halve=halve)
+            return dx, dy, shown_x, shown_y
+
+        def apply(tape, pairs):
+            for loss, net, opt in pairs:
+                opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+
+        if order == "generators first":   # update G and F, then the discriminators on the new generators' fakes
+            with tf.GradientTape(persistent=True) as tape:
+                fake_x, fake_y, cyc, id_g, id_f = generators()
+                g_loss = losses.generator_loss(D_Y(fake_y, training=True), form) + cyc + id_g
+                f_loss = losses.generator_loss(D_X(fake_x, training=True), form) + cyc + id_f
+            apply(tape, [(g_loss, G, opt_G), (f_loss, F, opt_F)])
+            with tf.GradientTape(persistent=True) as tape:
+                dx_loss, dy_loss, _, _ = d_losses(F(y, training=True), G(x, training=True))
+            apply(tape, [(dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)])
+        elif order == "discriminators first":   # update D_X and D_Y, then the generators through the new ones
+            with tf.GradientTape(persistent=True) as tape:
+                dx_loss, dy_loss, _, _ = d_losses(F(y, training=True), G(x, training=True))
+            apply(tape, [(dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)])
+            with tf.GradientTape(persistent=True) as tape:
+                fake_x, fake_y, cyc, id_g, id_f = generators()
+                g_loss = losses.generator_loss(D_Y(fake_y, training=True), form) + cyc + id_g
+                f_loss = losses.generator_loss(D_X(fake_x, training=True), form) + cyc + id_f
+            apply(tape, [(g_loss, G, opt_G), (f_loss, F, opt_F)])
+        else:
+            with tf.GradientTape(persistent=True) as tape:
+                fake_x, fake_y, cyc, id_g, id_f = generators()
+                dx_loss, dy_loss, shown_x, shown_y = d_losses(fake_x, fake_y)
+                judged_x, judged_y = (shown_x, shown_y) if pool_for_generators else (fake_x, fake_y)
+                g_loss = losses.generator_loss(D_Y(judged_y, training=True), form) + cyc + id_g
+                f_loss = losses.generator_loss(D_X(judged_x, training=True), form) + cyc + id_f
+            apply(tape, [(g_loss, G, opt_G), (f_loss, F, opt_F), (dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)])
+        return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss, "cycle": cyc}
+    return step
+
+
+_STEP_ORDER = ("Your step takes an alternating update: {what}. The lesson's step is simultaneous (section 13): "
+               "one forward pass under one persistent tape, the four gradients all taken at the weights from "
+               "before the step, then the four optimizers; in that update their order changes nothing.")
+
+_STEP_MISTAKES = (
+    (_wrong_cyclegan_step(no_pool=True),
+     "Your discriminators seem to learn from the newest fakes only: their losses should judge fakes drawn from "
+     "the pools (`pool_x.query`, `pool_y.query`), which the checker filled before the first step."),
+    (_wrong_cyclegan_step(pool_for_generators=True),
+     "Your generators' adversarial terms seem to judge the pools' fakes: the pool is for the discriminators' "
+     "losses; each generator is judged on its own fresh fakes."),
+    (_wrong_cyclegan_step(cycle="x"),
+     "Your cycle term has only the round trip that starts in X, one direction: where is the one that starts in Y?"),
+    (_wrong_cyclegan_step(cycle="y"),
+     "Your cycle term has only the round trip that starts in Y, one direction: where is the one that starts in X?"),
+    (_wrong_cyclegan_step(identity=False),
+     "Your generators' losses have no identity term: look at the table of section 7."),
+    (_wrong_cyclegan_step(identity_swapped=True),
+     "Your identity terms compare each generator's output with an image of the other domain: compare G(y) with y."),
+    (_wrong_cyclegan_step(halve=False),
+     "Your discriminators' losses are twice the reference's: the paper halves them (`halve`)."),
+    (_wrong_cyclegan_step(order="generators first"),
+     _STEP_ORDER.format(what="you update the generators first, then the discriminators on the fakes of the "
+                             "generators' new weights")),
+    (_wrong_cyclegan_step(order="discriminators first"),
+     _STEP_ORDER.format(what="you update the discriminators first, then the generators through the "
+                             "discriminators' new weights")),
+    (_wrong_cyclegan_step(swap_optimizers=True),
+     "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
+)
+
+
 def _check_train_step(answer):
-    x, y = _probe_batches()
+    def adapt(fn):
+        return lambda p, data: fn(*p[:8], data[0], data[1], *p[8:], **data[2])
 
-    def mine(*p):
-        logs = _call("train_step", _STEP_HINT, answer, *p[:8], x, y, *p[8:])
-        if not isinstance(logs, dict):
-            _fail("train_step", f"it returned {type(logs).__name__}, not a dict of losses.", _STEP_HINT)
-        return logs
-
-    try:
-        check_same_update(mine, lambda *p: _ref_train_step(*p[:8], x, y, *p[8:]), _step_players,
-                          name="train_step (your step vs train.cyclegan_train_step)")
-    except NotWrittenYet:
-        raise
-    except ExerciseError as error:
-        if "💡" in str(error):
-            raise ExerciseError(str(error).split("\n💡")[0] + f"\n💡 Hint: {_STEP_HINT}") from None
-        raise
+    check_training_step(adapt(answer), adapt(_ref_train_step), _step_players, _step_batches(),
+                        name="train_step", hint=_STEP_HINT, cache_key="03.train_step",
+                        mistakes=[(adapt(w), h) for w, h in _STEP_MISTAKES])
 
 
 def _ref_instance_norm(epsilon: float = 1e-5, affine: bool = False, **kwargs: Any):

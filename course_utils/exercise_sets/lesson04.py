@@ -16,7 +16,8 @@ def _ref_linear_decay(step, lr0, constant_steps, decay_steps):
 
 
 def _decay_inputs(rng):
-    return rng.integers(0, 400, 16), 2e-4, int(rng.integers(1, 200)), int(rng.integers(1, 200))
+    # lr0 of 1 or 0.1, not only 2e-4: the comparison's absolute tolerance (1e-5) would hide an off-by-one step
+    return rng.integers(0, 400, 16), float(rng.choice([1.0, 0.1, 2e-4])), int(rng.integers(1, 200)), int(rng.integers(1, 200))
 
 
 def _ref_loss_scale(scale, good_steps, finite, growth_steps=2000):
@@ -54,6 +55,10 @@ EXERCISES: list[Exercise] = [
              "between 0 and 1?"),
             (lambda step, lr0, c, d: lr0 * np.clip(1.0 - np.asarray(step, np.float64) / d, 0.0, 1.0),
              "Your rate starts falling at step 0: where should the decay begin?"),
+            (lambda step, lr0, c, d: lr0 * np.clip(1.0 - (np.asarray(step, np.float64) - c) / (c + d), 0.0, 1.0),
+             "Your rate falls too slowly: over how many steps should it go from lr0 to 0 (decay_steps)?"),
+            (lambda step, lr0, c, d: lr0 * np.clip(1.0 - (np.asarray(step, np.float64) - c + 1) / d, 0.0, 1.0),
+             "Your rate is one step early: work out the rate at step constant_steps by hand."),
         )),
     Exercise(
         "04.update_loss_scale", _ref_loss_scale, inputs=_LOSS_SCALE_CASES,
