@@ -312,7 +312,8 @@ def _score_command(record: Mapping[str, Any] | None, run_dir: Path, points: int)
     if args.command != "train":
         return 0.0, f"the recorded command is '{args.command}', not 'train'"
     problems = []
-    if Path(args.out).resolve() != run_dir.resolve():
+    # The same folder, or one of that name moved since (from Drive to the instructor's hand-ins).
+    if Path(args.out).resolve() != run_dir.resolve() and Path(args.out).name != run_dir.resolve().name:
         problems.append(f"its --out {args.out} is not this run folder")
     settings_file = run_dir / "run_settings.json"
     stored = json.loads(settings_file.read_text()).get("settings", {}) if settings_file.is_file() else None
@@ -360,3 +361,65 @@ def score_rubric(run_dir: str | os.PathLike, writeup: Mapping[str, str] | str | 
     return {"criteria": criteria, "points": round(sum(c["points"] for c in criteria.values()), 2),
             "out_of": sum(c["out_of"] for c in criteria.values()),
             "for_instructor": [{"key": c.key, "text": c.text, "out_of": c.points} for c in RUBRIC if not c.mechanical]}
+
+
+def score_class(submissions: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Score the rubric's mechanical criteria for a class: ``python -m course_utils rubric SUBMISSIONS --out DIR``.
+
+    ``submissions`` holds one folder per learner (the learner is the folder's name), each with the
+    capstone's run folder somewhere inside (the folder holding ``capstone.json``, found without
+    following symbolic links) and its ``WRITEUP.md``. Only files are read: nothing a learner wrote
+    runs. Writes ``<out>/rubric.csv``: a row per learner with the points of each mechanical criterion,
+    the total, the points out of, the notes and an empty column per instructor's criterion; a learner
+    whose folder holds no ``capstone.json`` gets a row that says so.
+    """
+    import csv
+
+    root = Path(submissions)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a folder: give the folder that holds one folder per learner.")
+    learners = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    if not learners:
+        raise FileNotFoundError(f"{root} holds no learner folders: put each learner's capstone in a folder "
+                                "named after them.")
+    mechanical = [c for c in RUBRIC if c.mechanical]
+    rows = []
+    for learner in learners:
+        found = [Path(d) for d, _, files in os.walk(learner, followlinks=False) if RESULT_FILE in files]
+        row = {"learner": learner.name}
+        if not found:
+            row.update({c.key: 0 for c in mechanical}, total=0, note=f"no {RESULT_FILE} in the folder: "
+                       "was the capstone's last cell run?")
+        else:
+            scored = score_rubric(sorted(found, key=lambda p: len(p.parts))[0])
+            row.update({k: v["points"] for k, v in scored["criteria"].items()}, total=scored["points"],
+                       note="; ".join(f"{k}: {v['note']}" for k, v in scored["criteria"].items()))
+        row["out_of"] = sum(c.points for c in mechanical)
+        rows.append(row)
+    fields = ["learner"] + [c.key for c in mechanical] + ["total", "out_of", "note"] + [
+        f"{c.key} (instructor, /{c.points})" for c in RUBRIC if not c.mechanical]
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / ".rubric.csv.partial"
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, restval="")
+        writer.writeheader()
+        for row in rows:   # a learner's folder name or note never becomes a live spreadsheet formula
+            writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+    tmp.replace(target / "rubric.csv")
+    return target / "rubric.csv"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m course_utils rubric SUBMISSIONS --out DIR``: :func:`score_class`, one line of JSON."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_utils rubric",
+                                     description="Score the capstone rubric's mechanical criteria for a class "
+                                                 "(files only: nothing a learner wrote runs).")
+    parser.add_argument("submissions", help="a folder with one folder per learner")
+    parser.add_argument("--out", required=True, help="where rubric.csv goes")
+    args = parser.parse_args(argv)
+    path = score_class(args.submissions, args.out)
+    print(json.dumps({"rubric": str(path)}))
+    return 0

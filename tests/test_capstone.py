@@ -1,5 +1,6 @@
 """course_utils.capstone: dataset counts, the unchanged baseline, failure cases, the write-up."""
 
+import csv
 import json
 
 import numpy as np
@@ -165,3 +166,33 @@ def test_lesson_05_shows_the_rubric_it_scores():
     for c in capstone.RUBRIC:
         assert f"| {c.points} |" in text and c.text.split(" (")[0].split(":")[0] in text, c.key
     assert "capstone.score_rubric(" in text
+
+
+def test_a_class_is_scored_from_its_files_into_one_csv(tmp_path):
+    # Three learners: a complete run moved into the hand-ins, a run without its command, no run at all.
+    hand_ins = tmp_path / "hand-ins"
+    done = _run_folder(hand_ins / "ada" / "drive")
+    (done / "WRITEUP.md").write_text("- Task: " + ANSWERS["task"] + "\n")
+    _run_folder(hand_ins / "=HYPERLINK(x)", command=False)
+    (hand_ins / "bo").mkdir()
+    (hand_ins / "notes.txt").write_text("not a learner")
+    out = capstone.score_class(hand_ins, tmp_path / "grades")
+    rows = {r["learner"]: r for r in csv.DictReader(out.open())}
+    assert sorted(rows) == ["'=HYPERLINK(x)", "ada", "bo"]          # a formula-like name is neutralised
+    assert float(rows["ada"]["baseline"]) == 5 and float(rows["ada"]["reproducible"]) == 2
+    assert rows["ada"]["out_of"] == "10"
+    assert float(rows["'=HYPERLINK(x)"]["reproducible"]) == 0 and "no train command" in rows["'=HYPERLINK(x)"]["note"]
+    assert rows["bo"]["total"] == "0" and "no capstone.json" in rows["bo"]["note"]
+    assert "pictures (instructor, /2)" in rows["ada"]
+    with pytest.raises(FileNotFoundError, match="no learner folders"):
+        capstone.score_class(tmp_path / "grades", tmp_path / "x")
+
+
+def test_the_rubric_command_line(tmp_path, capsys):
+    from course_utils import cli
+
+    _run_folder(tmp_path / "hand-ins" / "ada")
+    assert cli.main(["rubric", str(tmp_path / "hand-ins"), "--out", str(tmp_path / "g")]) == 0
+    assert json.loads(capsys.readouterr().out)["rubric"].endswith("rubric.csv")
+    assert cli.main(["rubric", str(tmp_path / "nowhere"), "--out", str(tmp_path / "g")]) == 1
+    assert "is not a folder" in capsys.readouterr().err
