@@ -276,16 +276,18 @@ def identity(exercise, answer: Any) -> dict:
     """What the answer is: the course's reference itself, or code that lives in the course's package."""
     import inspect
 
-    info: dict[str, Any] = {"is_reference": answer is exercise.reference}
-    target = answer
-    if isinstance(answer, functools.partial):
-        target = answer.func
-        info["is_reference"] = info["is_reference"] or target is exercise.reference
+    def plain(fn):
+        return getattr(fn, "__course_spy__", fn)
+
+    ref = plain(exercise.reference)
+    target = plain(answer)
+    while isinstance(target, functools.partial):
+        target = plain(target.func)
+    info: dict[str, Any] = {"is_reference": target is ref}
     code = getattr(target, "__code__", None) or getattr(getattr(target, "__func__", None), "__code__", None)
     info["file"] = code.co_filename if code is not None else ""
     info["module"] = str(getattr(target, "__module__", "") or "")
     if inspect.isclass(target):
-        ref = exercise.reference
         bases = [c for c in target.__mro__[1:] if c.__module__.startswith("course_utils")]
         info["course_bases"] = [f"{c.__module__}.{c.__qualname__}" for c in bases]
         info["is_reference"] = info["is_reference"] or (inspect.isclass(ref) and issubclass(target, ref))
