@@ -181,12 +181,14 @@ def processes_of(uid: int) -> list[int]:
 
 
 def resident_bytes(pids: list[int]) -> int:
+    """The memory ``pids`` hold together: each one's proportional share (PSS), so that pages a fork
+    shares with its parent count once."""
     total = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/statm", encoding="ascii") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+                total += next(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
+        except (OSError, ValueError, IndexError, StopIteration):
             continue
     return total
 
@@ -221,8 +223,14 @@ class Sandbox:
                 for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
                     os.chown(name, self.uid, self.uid)
             os.chmod(scratch, 0o700)
-        if backend == "bwrap":
-            cmd = bwrap_command(self.uid, scratch, self.memory, file_bytes)
+        pass_fds: tuple[int, ...] = ()
+        if backend == "bwrap":   # the arguments through a pipe: the sandbox sees "bwrap --args N" as its init
+            full = bwrap_command(self.uid, scratch, self.memory, file_bytes)
+            at = full.index("setpriv")
+            read_end, write_end = os.pipe()
+            os.write(write_end, b"".join(a.encode() + b"\0" for a in full[1:at]))
+            os.close(write_end)
+            cmd, pass_fds = ["bwrap", "--args", str(read_end), *full[at:]], (read_end,)
             env = {"PATH": "/usr/bin:/bin"}
         elif backend in ("docker", "podman"):
             cmd = container_command(backend, self.uid, scratch, self.memory, file_bytes)
@@ -244,7 +252,10 @@ class Sandbox:
 
         self.log = open(scratch.parent / f"{scratch.name}.log", "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     cwd=str(scratch), env=env, start_new_session=True, preexec_fn=limits)
+                                     cwd=str(scratch), env=env, start_new_session=True, preexec_fn=limits,
+                                     pass_fds=pass_fds)
+        for fd in pass_fds:
+            os.close(fd)
         self._buffer = b""
         ready = self._read(startup_timeout)
         if ready.status != "ok":
