@@ -11,14 +11,16 @@ it in this order:
 2. :func:`plan`: in one notebook, each exercise's cell found by the function name its check
    cell uses (``fn = exercises.check("01.fn", fn)``), whatever cells were moved, added or
    deleted, and the earlier cells it reads from (:func:`course_utils.notebook_cells.cells_needed`).
-3. :func:`grade_notebook`: those cells run in a fresh, guarded kernel
-   (:mod:`course_utils.grade_kernel`: smoke profile, scratch folder, no network, no writes
-   outside it, memory limit), each exercise within a time limit, the whole notebook within
-   another; after each exercise cell, the exercise's checker from the registry
-   (:data:`course_utils.exercises.EXERCISES`) grades the learner's function. A kernel that dies
-   or runs out of time is replaced by a new one, which replays the cells before (each graded
-   exercise bound to the learner's function if it passed, else to the course's), and grading
-   goes on with the next exercise.
+3. :func:`grade_notebook`: those cells run in a sandbox of the notebook's own
+   (:mod:`course_utils.grade_sandbox`: bubblewrap, or Docker/Podman; smoke profile, scratch
+   folder, no network, nothing of the instructor's in view, memory, process and time limits),
+   each cell within a time limit, the whole notebook within another; after each exercise cell the
+   sandbox records what the learner's function produces (:mod:`course_utils.grade_protocol`) and
+   this process, which never runs learner code, decides the verdict from those data with the
+   exercise's checker from the registry (:data:`course_utils.exercises.EXERCISES`). A sandbox that
+   dies or runs out of time is replaced by a new one, which replays the cells before (each graded
+   exercise bound to the learner's function if it passed, else to the course's), and grading goes
+   on with the next exercise.
 4. :func:`grade_class`: every submission (a bad one never stops the others), then
    ``grades.csv``, ``feedback/<learner>.html`` and ``summary.html`` (:mod:`course_utils.grade_report`).
 

@@ -116,7 +116,7 @@ def _ro_paths() -> list[Path]:
     return found
 
 
-def bwrap_command(uid: int, scratch: Path, memory: int, file_bytes: int) -> list[str]:
+def bwrap_command(uid: int | None, scratch: Path, memory: int, file_bytes: int) -> list[str]:
     """The bubblewrap command line that runs the driver (see the module doc)."""
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
@@ -143,10 +143,11 @@ def bwrap_command(uid: int, scratch: Path, memory: int, file_bytes: int) -> list
     pythonpath = ":".join(str(p.parent) for p in package_paths()[:1])
     for key, value in sandbox_env("/scratch", pythonpath).items():
         args += ["--setenv", key, value]
-    args += ["--cap-add", "CAP_SETUID,CAP_SETGID", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
-             sys.executable, "-m", "course_utils.grade_driver", "/scratch"]
-    return args
+    driver = [sys.executable, "-m", "course_utils.grade_driver", "/scratch"]
+    if uid is None:   # not root: a user namespace instead of a user id of its own (see the module doc)
+        return args[:1] + ["--unshare-user"] + args[1:] + ["--", *driver]
+    return args + ["--cap-add", "CAP_SETUID,CAP_SETGID", "setpriv", f"--reuid={uid}", f"--regid={uid}",
+                   "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *driver]
 
 
 def container_command(tool: str, uid: int, scratch: Path, memory: int, file_bytes: int) -> list[str]:
@@ -214,7 +215,9 @@ class Sandbox:
                  startup_timeout: float = 300.0):
         self.scratch, self.backend = scratch, backend
         self.memory = memory_bytes or 8 * 2**30
-        self.uid = _free_uid() if backend != "none" else None
+        # A user id of its own needs root; an ordinary user gets a user namespace, and no process-count limit
+        # or leftover search (they would count and kill the user's own processes).
+        self.uid = _free_uid() if backend != "none" and os.geteuid() == 0 else None
         for sub in ("mpl", "keras", "tmp", "cache", "tfds", "ipython"):
             (scratch / ".grader" / sub).mkdir(parents=True, exist_ok=True)
         (scratch / "out").mkdir(exist_ok=True)
@@ -226,20 +229,21 @@ class Sandbox:
         pass_fds: tuple[int, ...] = ()
         if backend == "bwrap":   # the arguments through a pipe: the sandbox sees "bwrap --args N" as its init
             full = bwrap_command(self.uid, scratch, self.memory, file_bytes)
-            at = full.index("setpriv")
+            at = full.index("setpriv") if self.uid is not None else full.index("--")
             read_end, write_end = os.pipe()
             os.write(write_end, b"".join(a.encode() + b"\0" for a in full[1:at]))
             os.close(write_end)
             cmd, pass_fds = ["bwrap", "--args", str(read_end), *full[at:]], (read_end,)
             env = {"PATH": "/usr/bin:/bin"}
         elif backend in ("docker", "podman"):
-            cmd = container_command(backend, self.uid, scratch, self.memory, file_bytes)
+            cmd = container_command(backend, self.uid if self.uid is not None else os.getuid(), scratch, self.memory,
+                                    file_bytes)
             env = {k: v for k, v in os.environ.items() if k in ("PATH", "DOCKER_HOST", "XDG_RUNTIME_DIR")}
         else:
             pythonpath = ":".join(str(p.parent) for p in package_paths()[:1])
             cmd = [sys.executable, "-m", "course_utils.grade_driver", str(scratch)]
             env = sandbox_env(str(scratch), pythonpath)
-        memory, nproc = self.memory, _PROCESSES
+        memory, nproc, uid = self.memory, _PROCESSES, self.uid
 
         def limits() -> None:   # in the child, before exec: inherited by everything the sandbox starts
             import resource
@@ -247,7 +251,7 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
             if backend not in ("docker", "podman"):
                 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-            if backend == "bwrap":   # counted for the sandbox's own user (root, starting it, is exempt)
+            if backend == "bwrap" and uid is not None:   # counted for the sandbox's own user (root is exempt)
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
         self.log = open(scratch.parent / f"{scratch.name}.log", "wb")

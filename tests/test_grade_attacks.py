@@ -177,6 +177,23 @@ raise RuntimeError(" | ".join(_found))
                    '    return getattr(module, "dcgan_" + "generator")(latent_dim, base_filters=filters)\n')
     nbformat.write(copier, root / "copier.ipynb")
 
+    # A second set, against what the sandbox and the data-only protocol add: the folder the sandbox records
+    # an exercise into replaced by a symbolic link, and a network with a Lambda layer (code inside the file).
+    sneaky = versions("01")[1]
+    append_to(sneaky, "generator_loss", '''
+import os
+os.makedirs("/scratch/elsewhere", exist_ok=True)
+os.makedirs("/scratch/out", exist_ok=True)
+os.symlink("/scratch/elsewhere", "/scratch/out/01.train_step")
+''')
+    append_to(sneaky, "build_generator", '''
+_honest_build_generator = build_generator
+def build_generator(latent_dim=100, filters=256):
+    net = _honest_build_generator(latent_dim, filters)
+    return keras.Sequential([net, keras.layers.Lambda(lambda t: t * 1.0)])
+''')
+    nbformat.write(sneaky, root / "sneaky.ipynb")
+
     (root / ".late_submission.ipynb").write_text('{"cells": [', encoding="utf-8")       # row 11
     (root / '=HYPERLINK("evil.example","click").ipynb').write_text("{}", encoding="utf-8")   # row 12
     os.symlink(home / "secret.txt", root / "linked.ipynb")                              # row 13
@@ -271,6 +288,15 @@ def test_rows10_to_13_every_entry_gets_a_row_and_the_csv_is_safe(attacked):
     assert bad == ["bad\ufffd\ufffdname"] and "not valid UTF-8" in rows[bad[0]]["note"]
     assert all(len(r["sha256"]) == 64 for k, r in rows.items() if k in ("forger", "classmate", "leaker", "copier"))
     assert (attacked["out"] / "summary.html").stat().st_mtime >= (attacked["out"] / "grades.csv").stat().st_mtime - 5
+
+
+def test_second_set_links_and_code_in_a_network_file_are_refused(attacked):
+    row = attacked["rows"]["sneaky"]
+    assert (row["01.discriminator_loss"], row["01.generator_loss"]) == ("1", "1"), row["note"]
+    assert row["note"] == "failed: 01.build_generator, 01.train_step", row["note"]
+    page = attacked["pages"]["sneaky"]
+    assert "the grader could not load your network safely" in page
+    assert "the grader could not read your answer&#x27;s results" in page
 
 
 def test_row7_an_endless_loop_in_a_helper_cell_costs_its_time_limit_only():
