@@ -23,9 +23,10 @@ is executed twice, each time with those three names replaced, in every module th
 
 Nothing the learner does inside the sandbox (patching NumPy, the checkers or the registry) then
 changes a verdict: at worst it changes the data, which are compared outside. A check that calls
-the answer directly instead of through a primitive (:data:`CHECKED_IN_SANDBOX`) cannot be
-replayed: it raises :class:`NeedsSandbox` and the grader falls back to the verdict of the
-checker run inside the sandbox, and says so in the feedback.
+the answer itself on a Keras tensor (``03.my_residual_block``'s initialiser check) gets the block
+recorded for that call (fresh weights and all); one that calls it on anything else (the stateful
+pool of :data:`CHECKED_IN_SANDBOX`) cannot be replayed: it raises :class:`NeedsSandbox` and the
+grader falls back to the verdict of the checker run inside the sandbox, and says so.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ import numpy as np
 
 PRIMITIVES = ("check_function", "check_model_builder", "check_same_update")
 
-#: Exercises whose check calls the learner's answer directly (a stateful pool, an extra check of the
-#: initialiser), so their verdict comes from the checker run inside the sandbox (see the module doc).
-CHECKED_IN_SANDBOX = ("03.image_pool", "03.my_residual_block")
+#: Exercises whose check calls the learner's answer directly on something other than a Keras tensor (a
+#: stateful pool), so their verdict comes from the checker run inside the sandbox (see the module doc).
+CHECKED_IN_SANDBOX = ("03.image_pool",)
 
 #: Course functions a reference calls that are tools the lessons hand the learner, not the answer.
 HELPERS = {"bce_with_logits", "as_numpy", "init", "norm_layer", "activation_layer", "conv_block"}
@@ -246,15 +247,44 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
         calls.append(entry)
         return True
 
+    depth = [0]   # > 0 while a primitive runs: calls of the answer from there are its own business
+
+    def primitive(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            depth[0] += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return wrapper
+
+    def direct(*args, **kwargs):
+        """The answer, as a check calls it itself: on a Keras tensor, the block it builds is saved
+        (fresh weights and all) for the grader's stand-in to hand back."""
+        if depth[0] or not args or not isinstance(args[0], keras.KerasTensor):
+            return answer(*args, **kwargs)
+        result = answer(*args, **kwargs)
+        entry: dict[str, Any] = {"kind": "direct"}
+        try:
+            path = out / f"call{len(calls)}.keras"
+            keras.Model(args[0], result).save(path)
+            entry["file"] = path.name
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc))
+        calls.append(entry)
+        return result
+
     if not callable(answer):
         note = {"callable": False, "type": type(answer).__name__}
     else:
         note = {"callable": True}
         said = io.StringIO()
         try:
-            with _patched({"check_function": _kw_seed(rec_function), "check_model_builder": _kw_seed(rec_builder),
-                           "check_same_update": rec_update}), contextlib.redirect_stdout(said):
-                exercise.run(answer)
+            with _patched({"check_function": primitive(_kw_seed(rec_function)),
+                           "check_model_builder": primitive(_kw_seed(rec_builder)),
+                           "check_same_update": primitive(rec_update)}), contextlib.redirect_stdout(said):
+                exercise.run(direct)
         except BaseException as exc:  # noqa: BLE001 - e.g. an extra check calling the answer itself
             note["run"] = _error(exc)
     np.savez(out / "outputs.npz", **arrays)
@@ -328,10 +358,6 @@ def _raise_recorded(entry: dict, name: str) -> None:
         raise ExerciseError(entry.get("message", ""))
     kind = re.sub(r"\W", "", entry.get("type", "")) or "Error"
     raise type(kind, (RecordedError,), {})(entry.get("message", ""))
-
-
-def _answer_stand_in(*args, **kwargs):
-    raise NeedsSandbox("the check calls the answer directly")
 
 
 def verify(exercise, folder: Path, seed: int) -> None:
@@ -429,6 +455,17 @@ def verify(exercise, folder: Path, seed: int) -> None:
             checkers._fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
         return records.passed(True)
 
+    def stand_in(*args, **kwargs):
+        """The answer as a check calls it itself: on a Keras tensor, the block recorded for that call."""
+        if not args or not isinstance(args[0], keras.KerasTensor):
+            raise NeedsSandbox("the check calls the answer directly")
+        entry = records.take("direct")
+        records.passed(None)
+        if "error" in entry:
+            _raise_recorded(entry, exercise.name)
+        loaded = keras.saving.load_model(folder / entry["file"], compile=False, safe_mode=True)
+        return loaded(args[0])
+
     with _patched({"check_function": _kw_seed(ver_function), "check_model_builder": _kw_seed(ver_builder),
                    "check_same_update": ver_update}), contextlib.redirect_stdout(io.StringIO()):
-        exercise.run(_answer_stand_in)
+        exercise.run(stand_in)
