@@ -195,7 +195,7 @@ def _read_no_link(path: Path, cap: int = 64 * 2**20) -> bytes:
     """A regular file's bytes (at most ``cap``), refusing a symbolic link."""
     import os
 
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path.name} is not a regular file")
@@ -323,7 +323,7 @@ def _copy_out(scratch: Path, key: str, into: Path, cap: int = 256 * 2**20) -> Pa
     import os
 
     into.mkdir(parents=True, exist_ok=True)
-    flags = os.O_RDONLY | os.O_NOFOLLOW
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK   # no link followed, no FIFO waited on
     total = 0
     fds = [os.open(scratch, flags | os.O_DIRECTORY)]
     try:
@@ -615,6 +615,8 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
     if backend is None:
         raise grade_sandbox.SandboxMissing(grade_sandbox.MISSING)
     seed = secrets.randbits(31)   # the inputs the answers are checked on: new every run, never in the notebook
+    # This process checks the recorded data with Keras: import it while the first sandbox starts (another core).
+    threading.Thread(target=_warm_up, daemon=True).start()
     limits = limits or Limits()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="course-submissions-") as tmp:
@@ -685,6 +687,13 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
             "mean_total": round(sum(totals) / len(totals), 3),
             "pass_rate": {k: round(sum(s.results[k].status == "passed" for s in subs) / len(subs), 3) for k in keys},
             **{name: str(path) for name, path in written.items()}, "seconds": round(time.time() - started, 1)}
+
+
+def _warm_up() -> None:
+    try:
+        from course_utils import grade_protocol, layers, losses, models, train  # noqa: F401
+    except Exception:  # noqa: BLE001 - the checks import them again and report
+        pass
 
 
 def _progress(total: int, show: bool):

@@ -208,6 +208,30 @@ def _free_uid() -> int:
             return uid
 
 
+def _tail(folder: Path, parts: list[str], size: int = 65536) -> str:
+    """The end of ``folder/parts...``, opened one component at a time without following a symbolic link
+    (nor blocking on a FIFO); '' for anything but a regular file."""
+    import stat
+
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    fds: list[int] = []
+    try:
+        fds.append(os.open(folder, flags | os.O_DIRECTORY))
+        for part in parts[:-1]:
+            fds.append(os.open(part, flags | os.O_DIRECTORY, dir_fd=fds[-1]))
+        fds.append(os.open(parts[-1], flags, dir_fd=fds[-1]))
+        info = os.fstat(fds[-1])
+        if not stat.S_ISREG(info.st_mode):
+            return ""
+        os.lseek(fds[-1], max(0, info.st_size - size), os.SEEK_SET)
+        return os.read(fds[-1], size).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 class Sandbox:
     """One notebook's sandbox, with the driver running in it, ready for :meth:`request`."""
 
@@ -268,13 +292,12 @@ class Sandbox:
             raise RuntimeError(f"the grading sandbox ({backend}) did not start: {ready.status} {words}")
 
     def last_words(self) -> str:
-        """The last line the sandbox wrote on its stderr, or of the driver's log."""
-        for path in (Path(self.log.name), self.scratch / ".grader" / "output.log"):
-            try:
-                lines = [ln for ln in path.read_text(errors="replace").splitlines()
-                         if ln.strip() and "WARNING" not in ln and "I0000" not in ln and "oneDNN" not in ln]
-            except OSError:
-                continue
+        """The last line the sandbox wrote on its stderr, or of the driver's log (read without following
+        a link the sandbox may have put in its place)."""
+        for text in (_tail(Path(self.log.name).parent, [Path(self.log.name).name]),
+                     _tail(self.scratch, [".grader", "output.log"])):
+            lines = [ln for ln in text.splitlines()
+                     if ln.strip() and "WARNING" not in ln and "I0000" not in ln and "oneDNN" not in ln]
             if lines:
                 return lines[-1].strip()[:200]
         return ""

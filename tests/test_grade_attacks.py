@@ -180,6 +180,12 @@ raise RuntimeError(" | ".join(_found))
     # A second set, against what the sandbox and the data-only protocol add: the folder the sandbox records
     # an exercise into replaced by a symbolic link, and a network with a Lambda layer (code inside the file).
     sneaky = versions("01")[1]
+    append_to(sneaky, "discriminator_loss", f'''
+import ctypes, os
+os.remove("/scratch/.grader/output.log")            # the log the grader quotes when a sandbox dies...
+os.symlink("{home}/secret.txt", "/scratch/.grader/output.log")   # ...made a link to the instructor's file
+ctypes.string_at(0)                                  # and the sandbox crashes
+''')
     append_to(sneaky, "generator_loss", '''
 import os
 os.makedirs("/scratch/elsewhere", exist_ok=True)
@@ -291,9 +297,10 @@ def test_rows10_to_13_every_entry_gets_a_row_and_the_csv_is_safe(attacked):
 
 
 def test_second_set_links_and_code_in_a_network_file_are_refused(attacked):
+    """A link for the log quoted when a sandbox dies, for the recorded folder; a Lambda layer."""
     row = attacked["rows"]["sneaky"]
-    assert (row["01.discriminator_loss"], row["01.generator_loss"]) == ("1", "1"), row["note"]
-    assert row["note"] == "failed: 01.build_generator, 01.train_step", row["note"]
+    assert row["01.generator_loss"] == "1", row["note"]
+    assert row["note"] == "kernel died: 01.discriminator_loss; failed: 01.build_generator, 01.train_step", row["note"]
     page = attacked["pages"]["sneaky"]
     assert "the grader could not load your network safely" in page
     assert "the grader could not read your answer&#x27;s results" in page
