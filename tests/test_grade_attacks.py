@@ -14,6 +14,8 @@ its gradebook, feedback and the files around it. The attacks:
 | 8 | a flood of prints; forking many children | forger, leaker |
 | 9 | an honest error in exercise 1's cell | leaker (its exercise 4 must still pass) |
 | 10-13 | a non-UTF-8 name, a dot-file, ``=HYPERLINK(...)``, symbolic links | files of the class |
+| more | the log quoted when a sandbox dies linked to the instructor's file; the recorded folder a link; a
+  ``Lambda`` layer in the saved network | sneaky |
 
 Set ``COURSE_REQUIRE_SANDBOX=1`` (CI does) to fail instead of skipping where bubblewrap is missing.
 """
