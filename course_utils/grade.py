@@ -380,10 +380,49 @@ def _verdict(key: str, folder: Path, seed: int) -> tuple[str, str]:
     return "passed", ""
 
 
+class _Spare:
+    """A sandbox started ahead, while the notebook before is graded (the second core starts its Python and
+    TensorFlow): :meth:`take` waits until it is ready and hands it over, or None if it could not start.
+    It is started from this thread: a sandbox dies with the thread that started it (``--die-with-parent``)."""
+
+    def __init__(self, backend: str, memory: int | None):
+        import os
+
+        from course_utils import grade_sandbox
+
+        self.work = Path(tempfile.mkdtemp(prefix="course-grade-spare-"))
+        os.chmod(self.work, 0o700)
+        (self.work / "sandbox").mkdir()
+        try:
+            self.box = grade_sandbox.Sandbox(self.work / "sandbox", backend, memory, wait=False)
+        except Exception:  # noqa: BLE001 - the notebook then starts its own
+            self.box = None
+
+    def take(self, into: Path):
+        """The started sandbox, its files moved under ``into`` (removed with the notebook's own)."""
+        if self.box is not None:
+            try:
+                self.box.wait_ready()
+            except RuntimeError:
+                self.box = None
+        if self.box is None:
+            shutil.rmtree(self.work, ignore_errors=True)
+            return None
+        self.work.rename(into / "spare")
+        self.box.scratch = into / "spare" / "sandbox"
+        self.box.log_path = into / "spare" / "sandbox.log"
+        return self.box
+
+    def close(self) -> None:
+        if self.box is not None:
+            self.box.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
 def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
                    default_names: dict[str, str] | None = None, sandbox: str | None = None,
                    seed: int | None = None, on_step: Callable[[str], None] | None = None,
-                   ) -> tuple[dict[str, Result], list[str]]:
+                   spare: "_Spare | None" = None) -> tuple[dict[str, Result], list[str]]:
     """Grade one notebook's exercises ``keys`` in a fresh sandbox: (results by key, notes).
 
     The sandbox (:mod:`course_utils.grade_sandbox`, backend ``sandbox`` or the best there is) runs
@@ -420,9 +459,11 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
     def fresh_box():
         nonlocal boxes
         boxes += 1
-        scratch = work / f"sandbox{boxes}"
-        scratch.mkdir()
-        sb = grade_sandbox.Sandbox(scratch, backend, memory)
+        sb = spare.take(work) if spare is not None and boxes == 1 else None
+        if sb is None:
+            scratch = work / f"sandbox{boxes}"
+            scratch.mkdir()
+            sb = grade_sandbox.Sandbox(scratch, backend, memory)
         for kind, what in done:   # replay what came before, quietly
             if kind == "cell" and what not in failed_cells:
                 sb.request({"op": "cell", "code": the_plan.sources[what] or "", "label": f"cell {what + 1}"},
@@ -536,6 +577,8 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
     finally:
         if box is not None:
             box.close()
+        if spare is not None and boxes == 0:   # started for this notebook, never used
+            spare.close()
         shutil.rmtree(work, ignore_errors=True)
     for key in keys:
         if key not in results:
@@ -650,12 +693,13 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
         names = course_function_names()
         todo = [s for s in subs if not s.problem]
 
-        def one(sub: Submission) -> Submission:
+        def one(sub: Submission, spare: _Spare | None = None) -> Submission:
             begun = time.monotonic()
             try:
                 sub.results, sub.notes = grade_notebook(
                     read[sub.learner], keys, points, limits, names, sandbox=backend, seed=seed,
-                    on_step=lambda what: bar.set_postfix_str(f"{sub.learner}: {what}"[:60], refresh=True))
+                    on_step=lambda what: bar.set_postfix_str(f"{sub.learner}: {what}"[:60], refresh=True),
+                    spare=spare)
             except Exception as exc:  # noqa: BLE001 - one bad notebook never stops the others
                 sub.problem = f"could not be graded: {type(exc).__name__}: {exc}"
             sub.seconds = time.monotonic() - begun
@@ -670,11 +714,20 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
                     if on_done:
                         on_done(sub)
         else:
-            for sub in todo:
-                one(sub)
-                bar.update(1)
-                if on_done:
-                    on_done(sub)
+            memory = int(limits.memory_gb * 2**30) if limits.memory_gb else None
+            spare = None
+            try:
+                for i, sub in enumerate(todo):
+                    current, spare = spare, None
+                    if i + 1 < len(todo):   # the next notebook's sandbox starts while this one is graded
+                        spare = _Spare(backend, memory)
+                    one(sub, current)
+                    bar.update(1)
+                    if on_done:
+                        on_done(sub)
+            finally:
+                if spare is not None:
+                    spare.close()
         bar.close()
         for sub in subs:
             sub.sha256 = sha256_of(sub.path)

@@ -236,7 +236,7 @@ class Sandbox:
     """One notebook's sandbox, with the driver running in it, ready for :meth:`request`."""
 
     def __init__(self, scratch: Path, backend: str, memory_bytes: int | None, file_bytes: int = 512 * 2**20,
-                 startup_timeout: float = 300.0):
+                 startup_timeout: float = 300.0, wait: bool = True):
         self.scratch, self.backend = scratch, backend
         self.memory = memory_bytes or 8 * 2**30
         # A user id of its own needs root; an ordinary user gets a user namespace, and no process-count limit
@@ -278,23 +278,29 @@ class Sandbox:
             if backend == "bwrap" and uid is not None:   # counted for the sandbox's own user (root is exempt)
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
-        self.log = open(scratch.parent / f"{scratch.name}.log", "wb")
+        self.log_path = scratch.parent / f"{scratch.name}.log"
+        self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      cwd=str(scratch), env=env, start_new_session=True, preexec_fn=limits,
                                      pass_fds=pass_fds)
         for fd in pass_fds:
             os.close(fd)
         self._buffer = b""
-        ready = self._read(startup_timeout)
+        if wait:
+            self.wait_ready(startup_timeout)
+
+    def wait_ready(self, timeout: float = 300.0) -> None:
+        """Wait for the driver's first line (it has imported what every lesson needs); raise if it never comes."""
+        ready = self._read(timeout)
         if ready.status != "ok":
             words = self.last_words()
             self.close()
-            raise RuntimeError(f"the grading sandbox ({backend}) did not start: {ready.status} {words}")
+            raise RuntimeError(f"the grading sandbox ({self.backend}) did not start: {ready.status} {words}")
 
     def last_words(self) -> str:
         """The last line the sandbox wrote on its stderr, or of the driver's log (read without following
         a link the sandbox may have put in its place)."""
-        for text in (_tail(Path(self.log.name).parent, [Path(self.log.name).name]),
+        for text in (_tail(self.log_path.parent, [self.log_path.name]),
                      _tail(self.scratch, [".grader", "output.log"])):
             lines = [ln for ln in text.splitlines()
                      if ln.strip() and "WARNING" not in ln and "I0000" not in ln and "oneDNN" not in ln]
