@@ -224,9 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr = subs.add_parser(
         "grade", help="grade a class: run every submitted notebook's exercises safely, write a gradebook",
         description="Run each learner notebook's exercise cells (found by the function names the check cells "
-                    "use) with the cells they read from, in a fresh guarded kernel (smoke profile, scratch folder, "
-                    "no network, no writes outside it, memory and time limits), check each with the course's "
-                    "checker and write GRADES/grades.csv, GRADES/feedback/<learner>.html and GRADES/summary.html. "
+                    "use) with the cells they read from, in a sandbox of its own (smoke profile, scratch folder, "
+                    "no network, no view of other files, memory, process and time limits), check what each answer "
+                    "produced with the course's checker outside the sandbox and write GRADES/grades.csv, GRADES/feedback/<learner>.html and GRADES/summary.html. "
                     "One JSON line goes to stdout (course_utils.grade).")
     gr.add_argument("submissions", type=Path,
                     help="a folder or .zip of learner notebooks: one .ipynb per learner (any name) or one folder "
@@ -242,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="memory limit of each kernel, in GB of address space (default 6; 0: none)")
     gr.add_argument("--workers", type=_positive_int, default=1,
                     help="notebooks graded at the same time, each in its own kernel (default 1)")
+    gr.add_argument("--sandbox", choices=["bwrap", "docker", "podman"], default=None,
+                    help="how each notebook is fenced in (default: bubblewrap where installed, else Docker or "
+                         "Podman with COURSE_GRADE_IMAGE); see the README's guard section")
+    gr.add_argument("--no-sandbox", action="store_true",
+                    help="grade without a sandbox: the learners' code runs as you and can read, change or leak "
+                         "your files and the other submissions, reach the network and leave processes running; "
+                         "only for notebooks you trust")
     gr.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -650,8 +657,13 @@ def grade_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--memory-gb must be 0 (no limit) or more; got {args.memory_gb:g}")
     limits = grade.Limits(exercise_seconds=args.time_limit, notebook_seconds=args.notebook_time_limit,
                           memory_gb=args.memory_gb or None)
+    if args.no_sandbox and args.sandbox:
+        raise UsageError("--no-sandbox and --sandbox exclude each other")
+    if args.no_sandbox:
+        print("warning: --no-sandbox: the learners' code runs as you, with your files, the other submissions and "
+              "the network within its reach, and may leave processes running", file=sys.stderr)
     line = grade.grade_class(args.submissions, args.out, lesson=args.lesson, limits=limits, workers=args.workers,
-                             progress=not args.quiet)
+                             progress=not args.quiet, sandbox="none" if args.no_sandbox else args.sandbox)
     print(json.dumps(line), flush=True)
     return 0
 

@@ -11,14 +11,16 @@ it in this order:
 2. :func:`plan`: in one notebook, each exercise's cell found by the function name its check
    cell uses (``fn = exercises.check("01.fn", fn)``), whatever cells were moved, added or
    deleted, and the earlier cells it reads from (:func:`course_utils.notebook_cells.cells_needed`).
-3. :func:`grade_notebook`: those cells run in a fresh, guarded kernel
-   (:mod:`course_utils.grade_kernel`: smoke profile, scratch folder, no network, no writes
-   outside it, memory limit), each exercise within a time limit, the whole notebook within
-   another; after each exercise cell, the exercise's checker from the registry
-   (:data:`course_utils.exercises.EXERCISES`) grades the learner's function. A kernel that dies
-   or runs out of time is replaced by a new one, which replays the cells before (each graded
-   exercise bound to the learner's function if it passed, else to the course's), and grading
-   goes on with the next exercise.
+3. :func:`grade_notebook`: those cells run in a sandbox of the notebook's own
+   (:mod:`course_utils.grade_sandbox`: bubblewrap, or Docker/Podman; smoke profile, scratch
+   folder, no network, nothing of the instructor's in view, memory, process and time limits),
+   each cell within a time limit, the whole notebook within another; after each exercise cell the
+   sandbox records what the learner's function produces (:mod:`course_utils.grade_protocol`) and
+   this process, which never runs learner code, decides the verdict from those data with the
+   exercise's checker from the registry (:data:`course_utils.exercises.EXERCISES`). A sandbox that
+   dies or runs out of time is replaced by a new one, which replays the cells before (each graded
+   exercise bound to the learner's function if it passed, else to the course's), and grading goes
+   on with the next exercise.
 4. :func:`grade_class`: every submission (a bad one never stops the others), then
    ``grades.csv``, ``feedback/<learner>.html`` and ``summary.html`` (:mod:`course_utils.grade_report`).
 
@@ -32,7 +34,9 @@ import dataclasses
 import json
 import re
 import shutil
+import stat
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -42,7 +46,6 @@ from course_utils import notebook_cells
 from course_utils.grade_report import STATUSES
 
 IGNORED = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
-_MARK = "__COURSE_GRADE__"
 
 
 @dataclasses.dataclass
@@ -68,6 +71,7 @@ class Submission:
     results: dict[str, Result] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    sha256: str = ""                # of the notebook graded (or the file handed in)
 
     @property
     def total(self) -> int:
@@ -100,24 +104,62 @@ def unpack(submissions: Path, into: Path) -> Path:
 
 
 def _visible(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir()
-                  if p.name not in IGNORED and not p.name.startswith(".") and p.name != "__pycache__")
+    """Every entry but the operating systems' own clutter (dot-files too: each gets a row)."""
+    return sorted(p for p in folder.iterdir() if p.name not in IGNORED and p.name not in SKIPPED)
+
+
+SKIPPED = {"__pycache__", ".ipynb_checkpoints"}
+
+
+def printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _notebooks_in(folder: Path) -> tuple[list[Path], list[str]]:
+    """The notebooks under ``folder``, never through a symbolic link; and the links passed over."""
+    found, links = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name in IGNORED or path.name in SKIPPED:
+            continue
+        if path.is_symlink():
+            links.append(printable(path.name))
+        elif path.is_dir():
+            more, more_links = _notebooks_in(path)
+            found += more
+            links += [f"{printable(path.name)}/{x}" for x in more_links]
+        elif path.suffix.lower() == ".ipynb" and path.is_file():
+            found.append(path)
+    return found, links
 
 
 def collect(root: Path) -> list[Submission]:
-    """One :class:`Submission` per top-level file (learner = file name) or folder (learner = folder name)."""
+    """One :class:`Submission` per top-level file (learner = file name) or folder (learner = folder name).
+
+    Every entry gets one (a dot-file too); a symbolic link is reported, never followed, and a name
+    that is not valid UTF-8 is reported (shown with U+FFFD) and not graded.
+    """
     found: list[Submission] = []
     for entry in _visible(root):
-        if entry.is_dir():
-            notebooks = [p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
-            sub = Submission(entry.name, None, entry.name + "/")
+        shown = printable(entry.name)
+        bad_name = shown != entry.name
+        if entry.is_symlink():
+            sub = Submission(shown, None, shown,
+                             problem=f"a symbolic link: {shown} points elsewhere and the grader does not follow "
+                                     "links; hand in the notebook itself")
+        elif entry.is_dir():
+            notebooks, links = _notebooks_in(entry)
+            sub = Submission(shown, None, shown + "/")
             if not notebooks:
-                sub.problem = f"no notebook: the folder {entry.name}/ holds no .ipynb file"
-            sub.candidates = sorted(notebooks)   # type: ignore[attr-defined]
-            found.append(sub)
+                sub.problem = f"no notebook: the folder {shown}/ holds no .ipynb file" + (
+                    f" (symbolic links not followed: {', '.join(links[:5])})" if links else "")
+            sub.candidates = notebooks   # type: ignore[attr-defined]
         else:
-            learner = entry.name[: -len(".ipynb")] if entry.name.lower().endswith(".ipynb") else entry.name
-            found.append(Submission(learner, entry, entry.name))
+            learner = shown[: -len(".ipynb")] if shown.lower().endswith(".ipynb") else shown
+            sub = Submission(learner, entry, shown)
+        if bad_name and not sub.problem:
+            sub.problem = (f"the file name is not valid UTF-8 (shown here as {shown!r}); rename it and grade again")
+        found.append(sub)
     names = collections.Counter(s.learner for s in found)
     for sub in found:   # the same learner as a file and as a folder: keep the rows apart
         if names[sub.learner] > 1:
@@ -133,7 +175,7 @@ def read_notebook(path: Path) -> tuple[Any | None, str]:
         return None, (f"not a notebook: {path.name} is not a Jupyter notebook (.ipynb); ask for the notebook "
                       "itself (File > Download > .ipynb)")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_no_link(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, f"not readable: {path.name} ({type(exc).__name__}); ask for the notebook again"
     try:
@@ -147,6 +189,35 @@ def read_notebook(path: Path) -> tuple[Any | None, str]:
     except Exception as exc:  # noqa: BLE001 - any reason nbformat gives
         return None, f"not a notebook: {path.name} is JSON but not a Jupyter notebook ({str(exc)[:80]})"
     return nb, ""
+
+
+def _read_no_link(path: Path, cap: int = 64 * 2**20) -> bytes:
+    """A regular file's bytes (at most ``cap``), refusing a symbolic link."""
+    import os
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        data = os.read(fd, cap + 1)
+        chunks = [data]
+        while data and sum(map(len, chunks)) <= cap:
+            data = os.read(fd, 2**20)
+            chunks.append(data)
+        if sum(map(len, chunks)) > cap:
+            raise OSError(f"{path.name} is larger than {cap // 2**20} MB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def sha256_of(path: Path | None) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(_read_no_link(path)).hexdigest() if path is not None else ""
+    except OSError:
+        return ""
 
 
 def lesson_of(nb) -> str | None:
@@ -231,147 +302,284 @@ def plan(nb, keys: list[str], points: dict[str, int], default_names: dict[str, s
 
 
 # =========================================================================== 3. running one notebook
-def _grade_code(key: str, name: str, replay: bool = False, passed: bool = False) -> str:
-    """The code the kernel runs after an exercise cell: check the function, print the result, bind the name."""
-    return f'''
-def __course_grade(key, name, replay, passed):
-    import contextlib, io, json
-    from course_utils.checkers import ExerciseError, NotWrittenYet
-    from course_utils.exercises import EXERCISES
-    exercise, space = EXERCISES[key], globals()
-    if replay:
-        space[name] = space[name] if passed and name in space else exercise.reference
-        return
-    import sys
-    if "keras" in sys.modules:   # the same random weights on every run, whatever ran before
-        sys.modules["keras"].utils.set_random_seed(0)
-    answer, out = space.get(name), io.StringIO()
-    status, message = "passed", ""
-    try:
-        if answer is None:
-            status, message = "missing", f"the cell ran but did not define `{{name}}`"
-        else:
-            with contextlib.redirect_stdout(out):
-                exercise.run(answer)
-    except NotWrittenYet:
-        status = "not attempted"
-    except ExerciseError as exc:
-        status, message = "failed", str(exc)
-    except MemoryError:
-        status, message = "failed", "MemoryError: the check ran out of memory (the grader limits each notebook)"
-    except Exception as exc:
-        status, message = "failed", f"the check raised {{type(exc).__name__}}: {{exc}}"
-    if "grader:" in message:
-        status = "blocked"
-    space[name] = answer if status == "passed" else exercise.reference
-    print("{_MARK}" + json.dumps({{"status": status, "message": message}}))
-__course_grade({key!r}, {name!r}, {replay!r}, {passed!r})
-del __course_grade
-'''
-
-
 @dataclasses.dataclass
 class Limits:
-    """How long and how much: seconds per exercise (and per other cell), per notebook; memory in GB."""
+    """How long and how much: seconds per cell (exercise or not), per notebook; memory in GB."""
 
     exercise_seconds: float = 90.0
     notebook_seconds: float = 600.0
     memory_gb: float | None = 6.0
 
 
-def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
-                   default_names: dict[str, str] | None = None) -> tuple[dict[str, Result], list[str]]:
-    """Grade one notebook's exercises ``keys`` in a fresh guarded kernel: (results by key, notes)."""
-    from course_utils.grade_kernel import GuardedKernel, memory_bytes
+#: The note an answer gets when it is, or calls, the course's own reference.
+USED_REFERENCE = "used the course's reference"
+_VERIFY = threading.Lock()   # the grader's own checks run one at a time (Keras's global state)
+_FILES = re.compile(r"^(calls\.json|outputs\.npz|call\d{1,4}\.keras)$")
 
+
+def _copy_out(scratch: Path, key: str, into: Path, cap: int = 256 * 2**20) -> Path:
+    """Copy what the sandbox wrote for ``key`` into the grader's own folder: regular files of the
+    expected names only, never through a symbolic link, at most ``cap`` bytes in all."""
+    import os
+
+    into.mkdir(parents=True, exist_ok=True)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK   # no link followed, no FIFO waited on
+    total = 0
+    fds = [os.open(scratch, flags | os.O_DIRECTORY)]
+    try:
+        for part in ("out", key):
+            fds.append(os.open(part, flags | os.O_DIRECTORY, dir_fd=fds[-1]))
+        for name in os.listdir(fds[-1]):
+            if not _FILES.match(name):
+                continue
+            fd = os.open(name, flags, dir_fd=fds[-1])
+            try:
+                info = os.fstat(fd)
+                total += info.st_size
+                if not stat.S_ISREG(info.st_mode) or total > cap:
+                    continue
+                with open(into / name, "wb") as target:
+                    while chunk := os.read(fd, 2**20):
+                        target.write(chunk)
+            finally:
+                os.close(fd)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return into
+
+
+def _package_file(path: str) -> bool:
+    from course_utils import grade_sandbox
+
+    return bool(path) and any(path.startswith(str(p) + "/") for p in grade_sandbox.package_paths())
+
+
+def _verdict(key: str, folder: Path, seed: int) -> tuple[str, str]:
+    """(status, message) of the recorded data in ``folder``, decided here (no learner code runs)."""
+    from course_utils import grade_protocol
+    from course_utils.checkers import ExerciseError, NotWrittenYet
+    from course_utils.exercises import EXERCISES
+
+    with _VERIFY:
+        try:
+            grade_protocol.verify(EXERCISES[key], folder, seed)
+        except grade_protocol.NeedsSandbox:
+            if key in grade_protocol.CHECKED_IN_SANDBOX:
+                return "sandbox", ""
+            return "failed", ("the check found no results of your answer to compare (did the cell change the "
+                              "course's checkers?)")
+        except (NotWrittenYet, NotImplementedError):
+            return "not attempted", ""
+        except ExerciseError as exc:
+            return "failed", str(exc)
+        except MemoryError:
+            return "failed", "MemoryError while checking your answer's results"
+        except Exception as exc:  # noqa: BLE001 - recorded data the checker cannot use
+            return "failed", f"the check raised {type(exc).__name__}: {str(exc)[:500]}"
+    return "passed", ""
+
+
+class _Spare:
+    """A sandbox started ahead, while the notebook before is graded (the second core starts its Python and
+    TensorFlow): :meth:`take` waits until it is ready and hands it over, or None if it could not start.
+    It is started from this thread: a sandbox dies with the thread that started it (``--die-with-parent``)."""
+
+    def __init__(self, backend: str, memory: int | None):
+        import os
+
+        from course_utils import grade_sandbox
+
+        self.work = Path(tempfile.mkdtemp(prefix="course-grade-spare-"))
+        os.chmod(self.work, 0o700)
+        (self.work / "sandbox").mkdir()
+        try:
+            self.box = grade_sandbox.Sandbox(self.work / "sandbox", backend, memory, wait=False)
+        except Exception:  # noqa: BLE001 - the notebook then starts its own
+            self.box = None
+
+    def take(self, into: Path):
+        """The started sandbox, its files moved under ``into`` (removed with the notebook's own)."""
+        if self.box is not None:
+            try:
+                self.box.wait_ready()
+            except RuntimeError:
+                self.box = None
+        if self.box is None:
+            shutil.rmtree(self.work, ignore_errors=True)
+            return None
+        self.work.rename(into / "spare")
+        self.box.scratch = into / "spare" / "sandbox"
+        self.box.log_path = into / "spare" / "sandbox.log"
+        return self.box
+
+    def close(self) -> None:
+        if self.box is not None:
+            self.box.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
+                   default_names: dict[str, str] | None = None, sandbox: str | None = None,
+                   seed: int | None = None, on_step: Callable[[str], None] | None = None,
+                   spare: "_Spare | None" = None) -> tuple[dict[str, Result], list[str]]:
+    """Grade one notebook's exercises ``keys`` in a fresh sandbox: (results by key, notes).
+
+    The sandbox (:mod:`course_utils.grade_sandbox`, backend ``sandbox`` or the best there is) runs
+    the cells and records what each answer produces (:mod:`course_utils.grade_protocol`); this
+    process, which runs no learner code, decides each verdict from those data.
+    """
+    import os
+    import secrets
+
+    from course_utils import grade_protocol, grade_sandbox
+    from course_utils.exercises import EXERCISES
+
+    backend = grade_sandbox.find_backend(sandbox)
+    if backend is None:
+        raise grade_sandbox.SandboxMissing(grade_sandbox.MISSING)
+    seed = secrets.randbits(31) if seed is None else seed
     the_plan = plan(nb, keys, points, default_names if default_names is not None else course_function_names())
     code = [notebook_cells.source_of(c) for c in nb.cells if c.get("cell_type") == "code"]
     results: dict[str, Result] = dict(the_plan.early)
     notes: list[str] = []
     deadline = time.monotonic() + limits.notebook_seconds
-    scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    kernel = None
+    work = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    os.chmod(work, 0o700)
+    box = None
+    boxes = 0
     failed_cells: set[int] = set()
     done: list[tuple[str, Any]] = []
+    memory = int(limits.memory_gb * 2**30) if limits.memory_gb else None
 
-    def fresh_kernel():
-        k = GuardedKernel(scratch, memory_bytes(limits.memory_gb))
+    def bind(sb, key: str, passed: bool) -> None:
+        sb.request({"op": "bind", "key": key, "name": the_plan.name_of[key],
+                    "use": "answer" if passed else "reference"}, timeout=60)
+
+    def fresh_box():
+        nonlocal boxes
+        boxes += 1
+        sb = spare.take(work) if spare is not None and boxes == 1 else None
+        if sb is None:
+            scratch = work / f"sandbox{boxes}"
+            scratch.mkdir()
+            sb = grade_sandbox.Sandbox(scratch, backend, memory)
         for kind, what in done:   # replay what came before, quietly
             if kind == "cell" and what not in failed_cells:
-                k.run(the_plan.sources[what] or "", timeout=max(1.0, deadline - time.monotonic()))
-            elif kind == "bind":
-                k.run(_grade_code(what, the_plan.name_of[what], True, False), timeout=30)
-            elif kind == "grade" and what in results and what in the_plan.cell_of:
-                k.run(_grade_code(what, the_plan.name_of[what], True, results[what].status == "passed"),
-                      timeout=30)
-        return k
+                sb.request({"op": "cell", "code": the_plan.sources[what] or "", "label": f"cell {what + 1}"},
+                           timeout=max(1.0, min(limits.exercise_seconds, deadline - time.monotonic())))
+            elif kind == "bind" or (kind == "grade" and what in the_plan.cell_of):
+                bind(sb, what, kind == "grade" and what in results and results[what].status == "passed")
+        return sb
 
     def exercise_of(cell: int) -> list[str]:
         return [k for k in keys if the_plan.cell_of.get(k) == cell]
 
+    def lost(outcome, owners: list[str], what: int | None) -> None:
+        status = "time limit" if outcome.status == "timeout" else "kernel died"
+        message = (f"did not finish within the time limit ({limits.exercise_seconds:g} s per cell, "
+                   f"{limits.notebook_seconds:g} s per notebook): look for a loop that never ends"
+                   if status == "time limit" else
+                   f"the kernel died while this ran: a crash, or memory past the limit ({limits.memory_gb or 0:g} GB)"
+                   + (f": {outcome.evalue}" if outcome.evalue else ""))
+        for key in owners:
+            results[key] = Result(key, status, 0, points[key], message, code[the_plan.cell_of[key]])
+        if not owners and what is not None:
+            notes.append(f"code cell {what + 1} (not an exercise) {message}")
+
     try:
         started: dict[str, float] = {}
         for kind, what in the_plan.steps:
-            if kind == "grade" and what in results:   # decided while running its cell
-                done.append((kind, what))
-                continue
             if time.monotonic() >= deadline:
                 break
-            if kernel is None:
-                kernel = fresh_kernel()
+            if box is None:
+                box = fresh_box()
             if kind == "bind":
-                kernel.run(_grade_code(what, the_plan.name_of[what], True, False), timeout=60)
+                bind(box, what, False)
+                done.append((kind, what))
+                continue
+            if kind == "grade" and what in results:   # decided while running its cell: the course's stands in
+                bind(box, what, False)
                 done.append((kind, what))
                 continue
             owners = exercise_of(what) if kind == "cell" else [what]
+            if on_step is not None:
+                on_step(", ".join(owners) if owners else f"cell {what + 1}")
             if kind == "cell":
                 for key in owners:
                     started[key] = time.monotonic()
-                limit = limits.exercise_seconds if owners else limits.notebook_seconds   # other cells: the notebook's
-                outcome = kernel.run(the_plan.sources[what] or "", timeout=min(limit, deadline - time.monotonic()))
-            else:
-                spent = time.monotonic() - started.get(what, time.monotonic())
-                outcome = kernel.run(_grade_code(what, the_plan.name_of[what]),
-                                     timeout=min(limits.exercise_seconds - spent, deadline - time.monotonic()))
-            if outcome.status in ("timeout", "dead"):
-                why = kernel.last_words() if outcome.status == "dead" else ""
-                kernel.close()
-                kernel = None
-                if kind == "cell":
+                outcome = box.request({"op": "cell", "code": the_plan.sources[what] or "", "label": f"cell {what + 1}"},
+                                      timeout=min(limits.exercise_seconds, deadline - time.monotonic()))
+                if outcome.status in ("timeout", "dead"):
                     failed_cells.add(what)
-                status = "time limit" if outcome.status == "timeout" else "kernel died"
-                message = (f"did not finish within the time limit ({limits.exercise_seconds:g} s per exercise, "
-                           f"{limits.notebook_seconds:g} s per notebook): look for a loop that never ends"
-                           if status == "time limit" else
-                           f"the kernel died while this ran: a crash, or memory past the limit ({limits.memory_gb or 0:g} GB)"
-                           + (f": {why}" if why else ""))
-                if owners:
+                    lost(outcome, owners, what)
+                    box.close()
+                    box = None
+                elif outcome.status == "error":
+                    failed_cells.add(what)
+                    message = f"the cell raised {outcome.ename}: {outcome.evalue}"
                     for key in owners:
-                        results[key] = Result(key, status, 0, points[key], message, code[the_plan.cell_of[key]])
+                        results[key] = Result(key, "blocked" if outcome.blocked else "error", 0, points[key],
+                                              message, code[what])
+                    if not owners:
+                        notes.append(f"code cell {what + 1} (not an exercise) raised {outcome.ename}: {outcome.evalue}")
+                done.append((kind, what))
+                continue
+            key = what
+            exercise, source = EXERCISES[key], code[the_plan.cell_of[key]]
+            used = grade_protocol.source_uses_reference(source, exercise)
+            spent = time.monotonic() - started.get(key, time.monotonic())
+            outcome = box.request({"op": "record", "key": key, "name": the_plan.name_of[key], "seed": seed},
+                                  timeout=min(limits.exercise_seconds - spent, deadline - time.monotonic()))
+            reply = outcome.reply
+            if outcome.status in ("timeout", "dead"):
+                lost(outcome, [key], None)
+                box.close()
+                box = None
+                done.append((kind, key))
+                continue
+            if outcome.status == "missing":
+                status, message = "missing", f"the cell ran but did not define `{the_plan.name_of[key]}`"
+            elif outcome.status != "ok":
+                status, message = "failed", f"recording your answer raised {outcome.ename}: {outcome.evalue}"
+            else:
+                ident = reply.get("identity") or {}
+                if not used and (ident.get("is_reference") or reply.get("used") or _package_file(str(ident.get("file", "")))
+                                 or str(ident.get("module", "")).startswith("course_utils")):
+                    used = "the course's function"
+                if used:
+                    status, message = USED_REFERENCE, (
+                        f"{USED_REFERENCE} ({used}): the exercise asks for your own code, so it earns no points.")
                 else:
-                    notes.append(f"code cell {what + 1} (not an exercise) {message}")
-            elif kind == "cell" and outcome.status == "error":
-                failed_cells.add(what)
-                message = f"the cell raised {outcome.ename}: {outcome.evalue}"
-                for key in owners:
-                    results[key] = Result(key, "blocked" if outcome.blocked else "error", 0, points[key], message,
-                                          code[what])
-                if not owners:
-                    notes.append(f"code cell {what + 1} (not an exercise) raised {outcome.ename}: {outcome.evalue}")
-            elif kind == "grade":
-                line = next((ln for ln in reversed(outcome.stdout.splitlines()) if ln.startswith(_MARK)), None)
-                if outcome.status != "ok" or line is None:
-                    got = {"status": "failed", "message": f"grading raised {outcome.ename}: {outcome.evalue}"}
-                else:
-                    got = json.loads(line[len(_MARK):])
-                status = got["status"]
-                results[what] = Result(what, status, points[what] if status == "passed" else 0, points[what],
-                                       got["message"], code[the_plan.cell_of[what]])
-            done.append((kind, what))
+                    try:
+                        folder = _copy_out(box.scratch, key, work / "checked" / key)
+                        status, message = _verdict(key, folder, seed)
+                    except OSError as exc:
+                        status, message = "failed", f"the grader could not read your answer's results ({exc.strerror})"
+                    if status == "sandbox":   # a check that calls the answer itself: its verdict from inside
+                        checked = box.request({"op": "check", "key": key, "name": the_plan.name_of[key]},
+                                              timeout=min(limits.exercise_seconds, deadline - time.monotonic()))
+                        if checked.status in ("timeout", "dead"):
+                            lost(checked, [key], None)
+                            box.close()
+                            box = None
+                            done.append((kind, key))
+                            continue
+                        status = str(checked.reply.get("verdict", "failed"))
+                        status = status if status in ("passed", "failed", "not attempted") else "failed"
+                        message = str(checked.reply.get("message", ""))
+                        notes.append(f"{key} was checked inside the sandbox (its check calls the answer itself)")
+                    if "grader:" in message and status != "passed":
+                        status = "blocked"
+            results[key] = Result(key, status, points[key] if status == "passed" else 0, points[key], message, source)
+            bind(box, key, status == "passed")
+            done.append((kind, key))
     finally:
-        if kernel is not None:
-            kernel.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        if box is not None:
+            box.close()
+        if spare is not None and boxes == 0:   # started for this notebook, never used
+            spare.close()
+        shutil.rmtree(work, ignore_errors=True)
     for key in keys:
         if key not in results:
             results[key] = Result(key, "not graded", 0, points[key],
@@ -431,16 +639,27 @@ def choose_lesson(lessons: list[str | None]) -> str:
 
 def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits: Limits | None = None,
                 workers: int = 1, progress: bool = True,
-                on_done: Callable[[Submission], None] | None = None) -> dict[str, Any]:
-    """Grade every submission and write the gradebook into ``out``; returns the JSON line's fields."""
-    from course_utils import grade_report
+                on_done: Callable[[Submission], None] | None = None, sandbox: str | None = None) -> dict[str, Any]:
+    """Grade every submission and write the gradebook into ``out``; returns the JSON line's fields.
+
+    ``sandbox``: the backend (:mod:`course_utils.grade_sandbox`), ``"none"`` for none (only for
+    notebooks you trust); by default the best one here, and an error when there is none.
+    """
+    import secrets
+
+    from course_utils import grade_report, grade_sandbox
 
     try:
-        import ipykernel  # noqa: F401
-        import jupyter_client  # noqa: F401
+        import IPython  # noqa: F401
         import nbformat  # noqa: F401
     except ImportError as exc:
         raise RuntimeError(f"grading needs {exc.name}: pip install 'course_utils[grade]'") from None
+    backend = grade_sandbox.find_backend(sandbox)
+    if backend is None:
+        raise grade_sandbox.SandboxMissing(grade_sandbox.MISSING)
+    seed = secrets.randbits(31)   # the inputs the answers are checked on: new every run, never in the notebook
+    # This process checks the recorded data with Keras: import it while the first sandbox starts (another core).
+    threading.Thread(target=_warm_up, daemon=True).start()
     limits = limits or Limits()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="course-submissions-") as tmp:
@@ -474,10 +693,13 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
         names = course_function_names()
         todo = [s for s in subs if not s.problem]
 
-        def one(sub: Submission) -> Submission:
+        def one(sub: Submission, spare: _Spare | None = None) -> Submission:
             begun = time.monotonic()
             try:
-                sub.results, sub.notes = grade_notebook(read[sub.learner], keys, points, limits, names)
+                sub.results, sub.notes = grade_notebook(
+                    read[sub.learner], keys, points, limits, names, sandbox=backend, seed=seed,
+                    on_step=lambda what: bar.set_postfix_str(f"{sub.learner}: {what}"[:60], refresh=True),
+                    spare=spare)
             except Exception as exc:  # noqa: BLE001 - one bad notebook never stops the others
                 sub.problem = f"could not be graded: {type(exc).__name__}: {exc}"
             sub.seconds = time.monotonic() - begun
@@ -492,13 +714,23 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
                     if on_done:
                         on_done(sub)
         else:
-            for sub in todo:
-                one(sub)
-                bar.update(1)
-                if on_done:
-                    on_done(sub)
+            memory = int(limits.memory_gb * 2**30) if limits.memory_gb else None
+            spare = None
+            try:
+                for i, sub in enumerate(todo):
+                    current, spare = spare, None
+                    if i + 1 < len(todo):   # the next notebook's sandbox starts while this one is graded
+                        spare = _Spare(backend, memory)
+                    one(sub, current)
+                    bar.update(1)
+                    if on_done:
+                        on_done(sub)
+            finally:
+                if spare is not None:
+                    spare.close()
         bar.close()
         for sub in subs:
+            sub.sha256 = sha256_of(sub.path)
             if sub.problem:
                 sub.results = {k: Result(k, "not graded", 0, points[k], sub.problem) for k in keys}
         written = grade_report.write(out, subs, keys, points, lesson, limits)
@@ -508,6 +740,13 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
             "mean_total": round(sum(totals) / len(totals), 3),
             "pass_rate": {k: round(sum(s.results[k].status == "passed" for s in subs) / len(subs), 3) for k in keys},
             **{name: str(path) for name, path in written.items()}, "seconds": round(time.time() - started, 1)}
+
+
+def _warm_up() -> None:
+    try:
+        from course_utils import grade_protocol, layers, losses, models, train  # noqa: F401
+    except Exception:  # noqa: BLE001 - the checks import them again and report
+        pass
 
 
 def _progress(total: int, show: bool):

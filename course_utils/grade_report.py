@@ -32,6 +32,7 @@ STATUSES = {
     "time limit": "ran past the time limit per exercise",
     "blocked": "tried to write outside its folder, reach the network or start a program",
     "kernel died": "the kernel died (out of memory, or a crash)",
+    "used the course's reference": "the answer is, or calls, the course's own reference",
     "not graded": "not reached: the notebook's time limit ran out or the notebook could not be read",
 }
 
@@ -40,7 +41,7 @@ GROUPS = {"passed": ("passed", "#2e7d32"), "failed": ("failed", "#c62828"), "err
           "syntax error": ("failed", "#c62828"), "not attempted": ("not attempted", "#9e9e9e"),
           "missing": ("other problem", "#ef8f00"), "time limit": ("other problem", "#ef8f00"),
           "blocked": ("other problem", "#ef8f00"), "kernel died": ("other problem", "#ef8f00"),
-          "not graded": ("not graded", "#5c6bc0")}
+          "used the course's reference": ("failed", "#c62828"), "not graded": ("not graded", "#5c6bc0")}
 GROUP_ORDER = ["passed", "failed", "not attempted", "other problem", "not graded"]
 
 _STYLE = """<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}
@@ -71,31 +72,54 @@ def safe_name(learner: str, taken: set[str]) -> str:
     return name
 
 
+def cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text: one that starts like a formula gets a leading ``'``."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write(out: Path, subs: list, keys: list[str], points: dict[str, int], lesson: str, limits) -> dict[str, Path]:
-    """Write the three outputs into ``out`` (created; earlier feedback files replaced)."""
+    """Write the three outputs into ``out`` (created), replacing the previous ones only once all are written.
+
+    Everything is written into a temporary folder inside ``out`` first; then ``grades.csv``,
+    ``summary.png``, ``summary.html`` and ``feedback/`` are each renamed into place (a reader sees
+    the old file or the new one, never half of one), and the old feedback is removed last.
+    """
+    import shutil
+    import tempfile
+
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out}: --out must be a folder (it is a file); choose another path")
-    feedback = out / "feedback"
-    feedback.mkdir(parents=True, exist_ok=True)
-    for old in feedback.glob("*.html"):
-        old.unlink()
-    subs = sorted(subs, key=lambda s: (s.learner.lower(), s.learner))
-    out_of = sum(points.values())
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["learner", "notebook", *keys, "total", "out_of", "note"])
+    out.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=".grading-", dir=out))
+    try:
+        feedback = new / "feedback"
+        feedback.mkdir()
+        subs = sorted(subs, key=lambda s: (s.learner.lower(), s.learner))
+        out_of = sum(points.values())
+        with open(new / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["learner", "notebook", *keys, "total", "out_of", "note", "sha256"])
+            for sub in subs:
+                writer.writerow([cell(sub.learner), cell(sub.shown), *(sub.results[k].points for k in keys), sub.total,
+                                 out_of, cell(note(sub, keys)), getattr(sub, "sha256", "")])
+        taken: set[str] = set()
         for sub in subs:
-            writer.writerow([sub.learner, sub.shown, *(sub.results[k].points for k in keys), sub.total, out_of,
-                             note(sub, keys)])
-    taken: set[str] = set()
-    for sub in subs:
-        (feedback / f"{safe_name(sub.learner, taken)}.html").write_text(
-            feedback_page(sub, keys, lesson, out_of), encoding="utf-8")
-    png = summary_png(subs, keys, lesson)
-    (out / "summary.png").write_bytes(png)
-    (out / "summary.html").write_text(summary_page(subs, keys, points, lesson, png, limits), encoding="utf-8")
-    return {"grades": out / "grades.csv", "feedback": feedback, "summary": out / "summary.html"}
+            (feedback / f"{safe_name(sub.learner, taken)}.html").write_text(
+                feedback_page(sub, keys, lesson, out_of), encoding="utf-8")
+        png = summary_png(subs, keys, lesson)
+        (new / "summary.png").write_bytes(png)
+        (new / "summary.html").write_text(summary_page(subs, keys, points, lesson, png, limits), encoding="utf-8")
+        for name in ("grades.csv", "summary.png", "summary.html"):
+            (new / name).replace(out / name)
+        old = new / "feedback.old"
+        if (out / "feedback").exists():
+            (out / "feedback").rename(old)
+        feedback.rename(out / "feedback")
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+    return {"grades": out / "grades.csv", "feedback": out / "feedback", "summary": out / "summary.html"}
 
 
 def feedback_page(sub, keys: list[str], lesson: str, out_of: int) -> str:

@@ -102,8 +102,8 @@ def assert_wrong_answer_fails(capsys):
 # The files that train for minutes run first: pytest-xdist (make test's two workers, each test file
 # in one of them) hands out files in collection order, so a long file collected last would leave
 # the other worker idle at the end. Longest first (measured with --durations), the rest in order.
-LONGEST_FIRST = ["test_results.py", "test_train.py", "test_bench.py", "test_grade.py", "test_labs_cyclegan.py",
-                 "test_checker_catalogue.py", "test_exercises_lesson02.py", "test_cli.py"]
+LONGEST_FIRST = ["test_results.py", "test_train.py", "test_bench.py", "test_grade.py", "test_grade_attacks.py",
+                 "test_labs_cyclegan.py", "test_checker_catalogue.py", "test_exercises_lesson02.py", "test_cli.py"]
 
 
 def pytest_collection_modifyitems(config, items):

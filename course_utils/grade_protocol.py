@@ -1,0 +1,471 @@
+"""The grader's data-only protocol: the sandbox records what the learner's answer produces, the
+grader decides.
+
+A registered exercise (:class:`course_utils.checkers.Exercise`) checks an answer through three
+primitives of :mod:`course_utils.checkers`: :func:`~course_utils.checkers.check_function` (a
+function on inputs), :func:`~course_utils.checkers.check_model_builder` (a Keras block or model)
+and :func:`~course_utils.checkers.check_same_update` (a training step). The exercise's own ``run``
+is executed twice, each time with those three names replaced, in every module that uses them:
+
+* :func:`record` runs in the sandbox, next to the learner's code. Each primitive produces data
+  only, and never a verdict: the learner's function's outputs on inputs drawn from a per-run
+  secret seed (``outputs.npz`` + ``calls.json``); the learner's network as a Keras file
+  (``callN.keras``); a training step's starting weights, logs and updated weights. It also
+  notes what the answer is (its module and code file) and whether it called the course's own
+  answer while it ran.
+* :func:`verify` runs in the grader, which never imports or executes learner code. Each
+  primitive, called again by the same ``run`` on a stand-in for the answer, reads the recorded
+  data and runs the real comparison of :mod:`course_utils.checkers` against the course's
+  reference: a function's recorded outputs are handed to ``check_function`` in place of calls; a
+  network is loaded with ``keras.saving.load_model(..., safe_mode=True)`` (no ``Lambda`` layer,
+  no class the course does not register) and compared by ``check_model_builder``; a step's
+  reference update is taken from the recorded starting weights and compared with the learner's.
+
+Nothing the learner does inside the sandbox (patching NumPy, the checkers or the registry) then
+changes a verdict: at worst it changes the data, which are compared outside. A check that calls
+the answer itself on a Keras tensor (``03.my_residual_block``'s initialiser check) gets the block
+recorded for that call (fresh weights and all); one that calls it on anything else (the stateful
+pool of :data:`CHECKED_IN_SANDBOX`) cannot be replayed: it raises :class:`NeedsSandbox` and the
+grader falls back to the verdict of the checker run inside the sandbox, and says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+PRIMITIVES = ("check_function", "check_model_builder", "check_same_update")
+
+#: Exercises whose check calls the learner's answer directly on something other than a Keras tensor (a
+#: stateful pool), so their verdict comes from the checker run inside the sandbox (see the module doc).
+CHECKED_IN_SANDBOX = ("03.image_pool",)
+
+#: Course functions a reference calls that are tools the lessons hand the learner, not the answer.
+HELPERS = {"bce_with_logits", "as_numpy", "init", "norm_layer", "activation_layer", "conv_block"}
+
+
+class NeedsSandbox(BaseException):
+    """The check called the answer itself: it cannot be replayed from data in the grader."""
+
+
+class RecordedError(Exception):
+    """What the learner's code raised inside the sandbox (its type's name and message)."""
+
+
+# --------------------------------------------------------------------------- shared helpers
+def _modules():
+    """Every module that holds one of :data:`PRIMITIVES` by name (checkers and each lesson's set)."""
+    import importlib
+    import pkgutil
+
+    from course_utils import checkers, exercise_sets
+
+    mods = [checkers]
+    for info in pkgutil.iter_modules(exercise_sets.__path__):
+        mods.append(importlib.import_module(f"course_utils.exercise_sets.{info.name}"))
+    return mods
+
+
+@contextlib.contextmanager
+def _patched(replacements: dict[str, Callable]):
+    saved = []
+    for mod in _modules():
+        for name, fn in replacements.items():
+            if name in vars(mod):
+                saved.append((mod, name, vars(mod)[name]))
+                setattr(mod, name, fn)
+    try:
+        yield
+    finally:
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
+
+
+def _cases(inputs, trials: int, seed: int) -> list:
+    rng = np.random.default_rng(seed)
+    return [inputs(rng) for _ in range(trials)] if callable(inputs) else list(inputs)
+
+
+def answer_names(exercise) -> set[str]:
+    """Names of the course's functions that *are* this exercise's answer: the reference, and each
+    course function it calls by name (less the lessons' tools, :data:`HELPERS`)."""
+    import importlib
+
+    ref = exercise.reference
+    found = {getattr(ref, "__name__", "")}
+    code = getattr(ref, "__code__", None)
+    for name in (code.co_names if code is not None else ()):
+        if name in HELPERS or name.startswith("_"):
+            continue
+        for mod in ("losses", "models", "train", "layers"):
+            obj = getattr(importlib.import_module(f"course_utils.{mod}"), name, None)
+            if callable(obj) and getattr(obj, "__module__", "").startswith("course_utils"):
+                found.add(name)
+    return {n for n in found if n}
+
+
+def source_uses_reference(source: str, exercise) -> str:
+    """What in an exercise cell's source reaches for the course's answer ('' when nothing does)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    names = answer_names(exercise)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in ("EXERCISES",):
+            return "EXERCISES"
+        if isinstance(node, ast.Attribute) and (node.attr in ("reference", "EXERCISES", "exercise_sets")
+                                                or node.attr in names or node.attr.startswith("_ref_")):
+            return f".{node.attr}"
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("course_utils"):
+            for alias in node.names:
+                if alias.name in names or alias.name in ("EXERCISES", "exercise_sets") or alias.name.startswith("_ref_"):
+                    return f"import of {alias.name}"
+            if "exercise_sets" in node.module or node.module.endswith("exercises"):
+                return f"import from {node.module}"
+        if isinstance(node, ast.Name) and node.id.startswith("_ref_"):
+            return node.id
+    return ""
+
+
+# --------------------------------------------------------------------------- in the sandbox
+def _to_data(value: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
+    """A JSON description of ``value``, its arrays stored in ``arrays`` (numbers only: no pickles)."""
+    if isinstance(value, (tuple, list)):
+        return {"seq": [_to_data(v, arrays, f"{prefix}_{i}") for i, v in enumerate(value)]}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _to_data(v, arrays, f"{prefix}_{i}") for i, (k, v) in enumerate(value.items())}}
+    if value is None:
+        return {"none": True}
+    try:
+        if hasattr(value, "numpy") and callable(value.numpy):
+            value = value.numpy()
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(array.dtype)
+    except Exception:  # noqa: BLE001 - not numbers: keep what it was, shortly
+        return {"other": type(value).__name__, "repr": repr(value)[:200]}
+    arrays[prefix] = array
+    return {"array": prefix}
+
+
+def _from_data(desc: Any, arrays) -> Any:
+    if not isinstance(desc, dict):
+        return None
+    if "seq" in desc:
+        return [_from_data(d, arrays) for d in desc["seq"]]
+    if "dict" in desc:
+        return {k: _from_data(d, arrays) for k, d in desc["dict"].items()}
+    if "array" in desc:
+        return arrays[desc["array"]]
+    if "other" in desc:
+        return _Opaque(desc.get("other", "?"), desc.get("repr", ""))
+    return None
+
+
+class _Opaque:
+    """A recorded value that was not numbers (a string, an object): compared as such, it fails."""
+
+    def __init__(self, kind: str, text: str):
+        self.kind, self.text = kind, text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _error(exc: BaseException) -> dict:
+    from course_utils.checkers import ExerciseError, NotWrittenYet
+
+    kind = ("not written" if isinstance(exc, (NotImplementedError, NotWrittenYet)) else
+            "exercise error" if isinstance(exc, ExerciseError) else "raised")
+    return {"error": kind, "type": type(exc).__name__, "message": str(exc)[:2000]}
+
+
+def record(exercise, answer: Any, seed: int, out: Path) -> dict:
+    """Run ``exercise``'s check in record mode on ``answer``: write its data into ``out``; return what was noted.
+
+    Runs in the sandbox. Never raises for anything the answer does.
+    """
+    import keras
+
+    out.mkdir(parents=True, exist_ok=True)
+    calls: list[dict] = []
+    arrays: dict[str, np.ndarray] = {}
+
+    def rec_function(fn, reference, inputs, name=None, hint=None, rtol=1e-4, atol=1e-5, trials=5, seed_=0,
+                     mistakes=(), **_):
+        entry: dict[str, Any] = {"kind": "function", "name": name, "outputs": []}
+        for j, args in enumerate(_cases(inputs, trials, seed)):
+            try:
+                entry["outputs"].append({"value": _to_data(fn(*args), arrays, f"c{len(calls)}_{j}")})
+            except BaseException as exc:  # noqa: BLE001 - recorded, judged in the grader
+                entry["outputs"].append(_error(exc))
+                break
+        calls.append(entry)
+        return True
+
+    def rec_builder(build, reference, input_shapes, name=None, hint=None, seed_=0, **_):
+        entry: dict[str, Any] = {"kind": "model", "name": name}
+        try:
+            ins = [keras.Input(s) for s in input_shapes]
+            model = keras.Model(ins if len(ins) > 1 else ins[0], build(*ins))
+            path = out / f"call{len(calls)}.keras"
+            model.save(path)
+            entry["file"] = path.name
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc))
+        calls.append(entry)
+        return True
+
+    def rec_update(step, reference, make_players, name, rtol=1e-4, atol=1e-5, **_):
+        entry: dict[str, Any] = {"kind": "step", "name": name}
+        i = len(calls)
+        try:
+            players = tuple(make_players())
+            nets = [p for p in players if isinstance(p, keras.Model)]
+            before = [w for net in nets for w in net.get_weights()]
+            entry["nets"] = [len(net.get_weights()) for net in nets]
+            for j, w in enumerate(before):
+                arrays[f"s{i}_before_{j}"] = np.asarray(w)
+            logs = step(*players)
+            entry["logs"] = {str(k): float(np.mean(np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float64)))
+                             for k, v in dict(logs).items()}
+            for j, w in enumerate(w for net in nets for w in net.get_weights()):
+                arrays[f"s{i}_after_{j}"] = np.asarray(w)
+            entry["weights"] = len(before)
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc))
+        calls.append(entry)
+        return True
+
+    depth = [0]   # > 0 while a primitive runs: calls of the answer from there are its own business
+
+    def primitive(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            depth[0] += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return wrapper
+
+    def direct(*args, **kwargs):
+        """The answer, as a check calls it itself: on a Keras tensor, the block it builds is saved
+        (fresh weights and all) for the grader's stand-in to hand back."""
+        if depth[0] or not args or not isinstance(args[0], keras.KerasTensor):
+            return answer(*args, **kwargs)
+        result = answer(*args, **kwargs)
+        entry: dict[str, Any] = {"kind": "direct"}
+        try:
+            path = out / f"call{len(calls)}.keras"
+            keras.Model(args[0], result).save(path)
+            entry["file"] = path.name
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc))
+        calls.append(entry)
+        return result
+
+    if not callable(answer):
+        note = {"callable": False, "type": type(answer).__name__}
+    else:
+        note = {"callable": True}
+        said = io.StringIO()
+        try:
+            with _patched({"check_function": primitive(_kw_seed(rec_function)),
+                           "check_model_builder": primitive(_kw_seed(rec_builder)),
+                           "check_same_update": primitive(rec_update)}), contextlib.redirect_stdout(said):
+                exercise.run(direct)
+        except BaseException as exc:  # noqa: BLE001 - e.g. an extra check calling the answer itself
+            note["run"] = _error(exc)
+    np.savez(out / "outputs.npz", **arrays)
+    (out / "calls.json").write_text(json.dumps({"calls": calls, "note": note}), encoding="utf-8")
+    return note
+
+
+def _kw_seed(fn):
+    """The checkers' ``seed=`` keyword, renamed so that the recorders use the run's secret seed."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "seed" in kwargs:
+            kwargs["seed_"] = kwargs.pop("seed")
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def identity(exercise, answer: Any) -> dict:
+    """What the answer is: the course's reference itself, or code that lives in the course's package."""
+    import inspect
+
+    def plain(fn):
+        return getattr(fn, "__course_spy__", fn)
+
+    ref = plain(exercise.reference)
+    target = plain(answer)
+    while isinstance(target, functools.partial):
+        target = plain(target.func)
+    info: dict[str, Any] = {"is_reference": target is ref}
+    code = getattr(target, "__code__", None) or getattr(getattr(target, "__func__", None), "__code__", None)
+    info["file"] = code.co_filename if code is not None else ""
+    info["module"] = str(getattr(target, "__module__", "") or "")
+    if inspect.isclass(target):
+        bases = [c for c in target.__mro__[1:] if c.__module__.startswith("course_utils")]
+        info["course_bases"] = [f"{c.__module__}.{c.__qualname__}" for c in bases]
+        info["is_reference"] = info["is_reference"] or (inspect.isclass(ref) and issubclass(target, ref))
+    return info
+
+
+# --------------------------------------------------------------------------- in the grader
+class _Records:
+    """The recorded calls of one exercise, handed out in order: after a pass the next one, after a
+    failure the same one again (a checker then tries the known mistakes on the same answer)."""
+
+    def __init__(self, folder: Path):
+        meta = json.loads((folder / "calls.json").read_text(encoding="utf-8"))
+        self.calls, self.note, self.folder = meta["calls"], meta["note"], folder
+        with np.load(folder / "outputs.npz", allow_pickle=False) as data:
+            self.arrays = {k: data[k] for k in data.files}
+        self.cursor, self.last_ok = -1, True
+
+    def take(self, kind: str) -> dict:
+        if self.last_ok:
+            self.cursor += 1
+        self.last_ok = False
+        if self.cursor >= len(self.calls) or self.calls[self.cursor].get("kind") != kind:
+            raise NeedsSandbox(f"no recorded {kind} call at {self.cursor}")
+        return self.calls[self.cursor]
+
+    def passed(self, result):
+        self.last_ok = True
+        return result
+
+
+def _raise_recorded(entry: dict, name: str) -> None:
+    from course_utils.checkers import ExerciseError
+
+    if entry["error"] == "not written":
+        raise NotImplementedError
+    if entry["error"] == "exercise error":
+        raise ExerciseError(entry.get("message", ""))
+    kind = re.sub(r"\W", "", entry.get("type", "")) or "Error"
+    raise type(kind, (RecordedError,), {})(entry.get("message", ""))
+
+
+def verify(exercise, folder: Path, seed: int) -> None:
+    """The verdict on recorded data: returns when the answer passed, raises as ``exercise.run`` would.
+
+    Runs in the grader: reads ``folder`` (numbers, JSON and Keras files loaded in safe mode) and runs
+    the course's references; never imports or runs learner code.
+    """
+    import keras
+
+    from course_utils import checkers
+
+    records = _Records(folder)
+    note = records.note
+    if not note.get("callable", False):
+        raise checkers.ExerciseError(f"❌ {exercise.name}: expected your function, got {note.get('type', '?')}.")
+    real_function, real_builder = checkers.check_function, checkers.check_model_builder
+
+    def ver_function(fn, reference, inputs, name=None, hint=None, rtol=1e-4, atol=1e-5, trials=5, seed_=0,
+                     mistakes=(), **_):
+        entry = records.take("function")
+        outputs = iter(entry["outputs"])
+
+        def replay(*args):
+            got = next(outputs, None)
+            if got is None:
+                raise NeedsSandbox("fewer recorded outputs than inputs")
+            if "error" in got:
+                _raise_recorded(got, name or "")
+            return _from_data(got["value"], records.arrays)
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            return records.passed(real_function(replay, reference, inputs, name=name, hint=hint, rtol=rtol,
+                                                atol=atol, trials=trials, seed=seed, mistakes=mistakes))
+
+    def ver_builder(build, reference, input_shapes, name=None, hint=None, seed_=0, **_):
+        entry = records.take("model")
+        if "error" in entry:   # the checker words it as it words a build that raises
+            def failing(*tensors):
+                _raise_recorded(entry, name or "")
+            with contextlib.redirect_stdout(io.StringIO()):
+                return records.passed(real_builder(failing, reference, input_shapes, name=name, hint=hint))
+        try:
+            loaded = keras.saving.load_model(folder / entry["file"], compile=False, safe_mode=True)
+        except Exception as exc:  # noqa: BLE001 - a Lambda layer, an unknown class, a damaged file
+            checkers._fail(name or exercise.name,
+                           f"the grader could not load your network safely ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:300] if str(exc) else ''}). Build it from Keras's and the "
+                           "course's layers, without Lambda layers or classes of your own.", hint)
+
+        def rebuilt(*tensors):
+            return loaded(list(tensors) if len(tensors) > 1 else tensors[0])
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            return records.passed(real_builder(rebuilt, reference, input_shapes, name=name, hint=hint, seed=seed))
+
+    def ver_update(step, reference, make_players, name, rtol=1e-4, atol=1e-5, **_):
+        entry = records.take("step")
+        if "error" in entry:
+            _raise_recorded(entry, name)
+        theirs = tuple(make_players())
+        nets = [p for p in theirs if isinstance(p, keras.Model)]
+        if [len(n.get_weights()) for n in nets] != entry["nets"]:
+            raise checkers.ExerciseError(f"❌ {name}: the recorded networks do not match the course's players.")
+        before = [records.arrays[f"s{records.cursor}_before_{j}"] for j in range(entry["weights"])]
+        start = 0
+        for net in nets:
+            n = len(net.get_weights())
+            net.set_weights(before[start:start + n])
+            start += n
+        logs_b = reference(*theirs)
+        logs_a = entry["logs"]
+        shared = [k for k in logs_a if k in logs_b]
+        if not shared:
+            checkers._fail(name, f"your step's logs ({', '.join(logs_a) or 'none'}) share no name with the "
+                                 f"reference's ({', '.join(logs_b)}).",
+                           "Return the losses in a dict with the names the lesson uses.")
+        for key in shared:
+            got = logs_a[key]
+            want = float(np.mean(np.asarray(logs_b[key].numpy() if hasattr(logs_b[key], "numpy") else logs_b[key],
+                                            np.float64)))
+            if not np.isfinite(got) or not np.isclose(got, want, rtol=rtol, atol=atol):
+                checkers._fail(name, f"{key} is {got:.6f}, the reference's is {want:.6f}.",
+                               "Compare which outputs each loss is computed from with the table above.")
+        after_a = [records.arrays[f"s{records.cursor}_after_{j}"] for j in range(entry["weights"])]
+        after_b = [w for net in nets for w in net.get_weights()]
+        if [a.shape for a in after_a] != [b.shape for b in after_b]:
+            raise checkers.ExerciseError(f"❌ {name}: the recorded weights do not match the course's players.")
+        gap = max(float(np.max(np.abs(a - b))) for a, b in zip(after_a, after_b))
+        if not all(np.allclose(a, b, rtol=rtol, atol=atol) for a, b in zip(after_a, after_b)):
+            checkers._fail(name, f"same losses, but the weights after the update differ by up to {gap:.2e}.",
+                           "Check which loss each network's gradient comes from, and which variables each "
+                           "optimizer updates.")
+        if all(np.array_equal(a, b) for a, b in zip(after_a, before)):
+            checkers._fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
+        return records.passed(True)
+
+    def stand_in(*args, **kwargs):
+        """The answer as a check calls it itself: on a Keras tensor, the block recorded for that call."""
+        if not args or not isinstance(args[0], keras.KerasTensor):
+            raise NeedsSandbox("the check calls the answer directly")
+        entry = records.take("direct")
+        records.passed(None)
+        if "error" in entry:
+            _raise_recorded(entry, exercise.name)
+        loaded = keras.saving.load_model(folder / entry["file"], compile=False, safe_mode=True)
+        return loaded(args[0])
+
+    with _patched({"check_function": _kw_seed(ver_function), "check_model_builder": _kw_seed(ver_builder),
+                   "check_same_update": ver_update}), contextlib.redirect_stdout(io.StringIO()):
+        exercise.run(stand_in)
