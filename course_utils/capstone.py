@@ -420,6 +420,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("submissions", help="a folder with one folder per learner")
     parser.add_argument("--out", required=True, help="where rubric.csv goes")
     args = parser.parse_args(argv)
-    path = score_class(args.submissions, args.out)
+    try:
+        path = score_class(args.submissions, args.out)
+    except (FileNotFoundError, NotADirectoryError) as err:
+        print(f"error: {err}", file=__import__("sys").stderr)
+        return 1
     print(json.dumps({"rubric": str(path)}))
     return 0

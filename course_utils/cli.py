@@ -676,14 +676,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from course_utils import costs
 
         return costs.main(argv[1:])
-    if argv[:1] == ["rubric"]:  # the capstone rubric's mechanical criteria for a class (course_utils.capstone)
-        from course_utils import capstone
-
-        try:
-            return capstone.main(argv[1:])
-        except (FileNotFoundError, NotADirectoryError) as err:
-            _say(f"error: {err}")
-            return 1
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

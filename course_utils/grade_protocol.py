@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-PRIMITIVES = ("check_function", "check_model_builder", "check_same_update")
+PRIMITIVES = ("check_function", "check_model_builder", "check_same_update", "check_training_step")
 
 #: Exercises whose check calls the learner's answer directly on something other than a Keras tensor (a
 #: stateful pool), so their verdict comes from the checker run inside the sandbox (see the module doc).
@@ -49,6 +49,11 @@ CHECKED_IN_SANDBOX = ("03.image_pool",)
 
 #: Course functions a reference calls that are tools the lessons hand the learner, not the answer.
 HELPERS = {"bce_with_logits", "as_numpy", "init", "norm_layer", "activation_layer", "conv_block"}
+
+
+#: Set by the sandbox's driver: a context in which calls of the course's answer are not noted. The
+#: checker's own run inside the sandbox (for the words of the feedback) calls the reference.
+unwatched: Callable[[], Any] = contextlib.nullcontext
 
 
 class NeedsSandbox(BaseException):
@@ -200,6 +205,7 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     calls: list[dict] = []
     arrays: dict[str, np.ndarray] = {}
+    from course_utils.checkers import check_training_step as real_training
 
     def rec_function(fn, reference, inputs, name=None, hint=None, rtol=1e-4, atol=1e-5, trials=5, seed_=0,
                      mistakes=(), **_):
@@ -247,6 +253,39 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
         calls.append(entry)
         return True
 
+    def rec_training(step, reference, make_players, batches, name, hint=None, mistakes=(), rtol=1e-4, atol=1e-5,
+                     **kwargs):
+        """A multi-step check (:func:`checkers.check_training_step`): the learner's trace over every batch from
+        the course's starting weights (logs, weights and pool counters after each step), and the checker's
+        own words when it fails, for the feedback only: the grader decides from the trace."""
+        from course_utils import checkers
+
+        entry: dict[str, Any] = {"kind": "training", "name": name}
+        i = len(calls)
+        try:
+            origin = [net.get_weights() for net in make_players() if isinstance(net, keras.Model)]
+            entry["origin"] = [len(ws) for ws in origin]
+            for n_, ws in enumerate(origin):
+                for j, w in enumerate(ws):
+                    arrays[f"o{i}_{n_}_{j}"] = np.asarray(w)
+            trace = checkers._trace(step, make_players, origin, batches, len(batches))
+            entry["steps"] = []
+            for k, (logs, weights, counters) in enumerate(trace):
+                for j, w in enumerate(weights):
+                    arrays[f"t{i}_{k}_{j}"] = np.asarray(w)
+                entry["steps"].append({"logs": {str(a): float(b) for a, b in logs.items()}, "weights": len(weights),
+                                       "counters": {str(a): int(b) for a, b in counters.items()}})
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc))
+        try:   # the checker's message, shown as feedback when the grader finds a difference
+            with unwatched(), contextlib.redirect_stdout(io.StringIO()):
+                real_training(step, reference, make_players, batches, name=name, hint=hint, mistakes=mistakes,
+                              rtol=rtol, atol=atol, **kwargs)
+        except BaseException as exc:  # noqa: BLE001
+            entry["message"] = str(exc)[:4000]
+        calls.append(entry)
+        return True
+
     depth = [0]   # > 0 while a primitive runs: calls of the answer from there are its own business
 
     def primitive(fn):
@@ -283,7 +322,8 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
         try:
             with _patched({"check_function": primitive(_kw_seed(rec_function)),
                            "check_model_builder": primitive(_kw_seed(rec_builder)),
-                           "check_same_update": primitive(rec_update)}), contextlib.redirect_stdout(said):
+                           "check_same_update": primitive(rec_update),
+                           "check_training_step": primitive(rec_training)}), contextlib.redirect_stdout(said):
                 exercise.run(direct)
         except BaseException as exc:  # noqa: BLE001 - e.g. an extra check calling the answer itself
             note["run"] = _error(exc)
@@ -360,6 +400,28 @@ def _raise_recorded(entry: dict, name: str) -> None:
     raise type(kind, (RecordedError,), {})(entry.get("message", ""))
 
 
+def _stand_in_layers() -> dict:
+    """Classes the lessons ask the learner to write, for loading a learner's network in the grader: the
+    course's own class stands in (lesson 03's ``InstanceNormalization`` is graded by its own exercise, and
+    its code never runs here). Only the arguments the course's class knows are read from the file."""
+    from course_utils import layers as course_layers
+
+    class InstanceNormalization(course_layers.InstanceNormalization):   # the name the checkers compare
+        @classmethod
+        def from_config(cls, config):
+            known = {k: config[k] for k in ("name", "trainable", "dtype", "epsilon", "affine") if k in config}
+            return cls(**known)
+
+    return {"InstanceNormalization": InstanceNormalization}
+
+
+def _load_network(path: Path):
+    """A learner's network from its Keras file, in safe mode (no Lambda layer, no code of theirs)."""
+    import keras
+
+    return keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=_stand_in_layers())
+
+
 def verify(exercise, folder: Path, seed: int) -> None:
     """The verdict on recorded data: returns when the answer passed, raises as ``exercise.run`` would.
 
@@ -401,7 +463,7 @@ def verify(exercise, folder: Path, seed: int) -> None:
             with contextlib.redirect_stdout(io.StringIO()):
                 return records.passed(real_builder(failing, reference, input_shapes, name=name, hint=hint))
         try:
-            loaded = keras.saving.load_model(folder / entry["file"], compile=False, safe_mode=True)
+            loaded = _load_network(folder / entry["file"])
         except Exception as exc:  # noqa: BLE001 - a Lambda layer, an unknown class, a damaged file
             checkers._fail(name or exercise.name,
                            f"the grader could not load your network safely ({type(exc).__name__}: "
@@ -455,6 +517,36 @@ def verify(exercise, folder: Path, seed: int) -> None:
             checkers._fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
         return records.passed(True)
 
+    def ver_training(step, reference, make_players, batches, name, hint=None, rtol=1e-4, atol=1e-5, **_):
+        entry = records.take("training")
+        if "error" in entry:
+            _raise_recorded(entry, name)
+        i = records.cursor
+        ours = [net.get_weights() for net in make_players() if isinstance(net, keras.Model)]
+        # The starting weights the sandbox drew (the players' initialisers are not seeded); the reference
+        # starts from them too. Only their shapes must be the course's players'.
+        origin = [[records.arrays[f"o{i}_{n}_{j}"] for j in range(count)] for n, count in enumerate(entry["origin"])]
+        if [[w.shape for w in ws] for ws in origin] != [[w.shape for w in ws] for ws in ours]:
+            raise checkers.ExerciseError(f"❌ {name}: the recorded networks do not match the course's players.")
+        mine = [(step_["logs"], [records.arrays[f"t{i}_{k}_{j}"] for j in range(step_["weights"])],
+                 {int(a): b for a, b in step_["counters"].items()}) for k, step_ in enumerate(entry["steps"])]
+        if len(mine) != len(batches):
+            raise checkers.ExerciseError(f"❌ {name}: the recorded steps do not match the check's.")
+        want = checkers._trace(reference, make_players, origin, batches, len(batches))
+        gap = checkers._first_gap(mine, want, rtol, atol)
+        if gap is None and [c for _, _, c in mine] != [c for _, _, c in want]:
+            gap = (next(k for k, (m, w) in enumerate(zip(mine, want)) if m[2] != w[2]),
+                   "the image pools were queried another number of times than the reference's")
+        if gap is None:
+            if all(np.array_equal(a, b) for a, b in zip(mine[0][1], [w for ws in origin for w in ws])):
+                checkers._fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
+            return records.passed(True)
+        said = entry.get("message", "")   # the checker's words in the sandbox: feedback, never the verdict
+        k, what = gap
+        if said.startswith("❌"):
+            raise checkers.ExerciseError(said)
+        checkers._fail(name, f"step {k + 1} of {len(batches)}: {what}.", hint)
+
     def stand_in(*args, **kwargs):
         """The answer as a check calls it itself: on a Keras tensor, the block recorded for that call."""
         if not args or not isinstance(args[0], keras.KerasTensor):
@@ -463,9 +555,10 @@ def verify(exercise, folder: Path, seed: int) -> None:
         records.passed(None)
         if "error" in entry:
             _raise_recorded(entry, exercise.name)
-        loaded = keras.saving.load_model(folder / entry["file"], compile=False, safe_mode=True)
+        loaded = _load_network(folder / entry["file"])
         return loaded(args[0])
 
     with _patched({"check_function": _kw_seed(ver_function), "check_model_builder": _kw_seed(ver_builder),
-                   "check_same_update": ver_update}), contextlib.redirect_stdout(io.StringIO()):
+                   "check_same_update": ver_update, "check_training_step": ver_training}), \
+            contextlib.redirect_stdout(io.StringIO()):
         exercise.run(stand_in)
