@@ -16,7 +16,7 @@ import pytest
 
 from course_utils.checkers import ExerciseError, NotWrittenYet
 
-CATALOGUES = [m for m in os.environ.get("COURSE_CATALOGUES", "lesson01,lesson02,lesson03,lesson04,independent").split(",") if m]
+CATALOGUES = [m for m in os.environ.get("COURSE_CATALOGUES", "lesson01,lesson02,lesson03,lesson04,independent,blind").split(",") if m]
 ENTRIES = [entry for name in CATALOGUES
            for entry in importlib.import_module(f"checker_catalogue.{name}").ENTRIES]
 
@@ -100,8 +100,14 @@ def run_entry(entry) -> tuple[bool, str]:
     return entry.kind == "equivalent", "passed"
 
 
+#: An entry whose description starts with "[miss] " records a checker's known miss (or an equivalent
+#: answer it rejects): kept as written, expected to fail, so the finding stays visible.
+PARAMS = [pytest.param(e, marks=pytest.mark.xfail(strict=True, reason="a known miss of the checker"))
+          if e.what.startswith("[miss] ") else e for e in ENTRIES]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", ENTRIES, ids=[f"{e.key} {e.kind}: {e.what}" for e in ENTRIES])
+@pytest.mark.parametrize("entry", PARAMS, ids=[f"{e.key} {e.kind}: {e.what}" for e in ENTRIES])
 def test_catalogued_answer(entry, record_property, capsys):
     ok, said = run_entry(entry)
     capsys.readouterr()
