@@ -802,16 +802,15 @@ from course_utils import pretrained
 authors = pretrained.lesson_generator("pix2pix/facades_label2photo", cfg)   # the U-Net at 256x256
 authors_judged = results.pix2pix_results(authors, root=dataset_root, direction=direction)   # val split at 256 px
 print(f"{'':>26}  {'L1':>6}  {'PSNR':>6}  {'SSIM':>6}")
+who = "stand-in (random weights)" if cfg.is_smoke else "the authors' (200 epochs)"
 for name, s in [(f"mean image ({cfg.image_size} px)", judged["mean image"]),
                 (f"your run ({cfg.steps:,} steps)", judged["generator"]),
-                ("mean image (256 px)", authors_judged["mean image"]),
-                ("the authors' (200 epochs)" if not cfg.is_smoke else "stand-in (random weights)",
-                 authors_judged["generator"])]:
+                ("mean image (256 px)", authors_judged["mean image"]), (who, authors_judged["generator"])]:
     print(f"{name:>26}  {s['l1']:6.3f}  {s['psnr']:6.2f}  {s.get('ssim', float('nan')):6.3f}")
 size = authors.input_shape[1]
 authors_pred = inference.translate(authors, tf.image.resize(val_x[:4], (size, size)))   # (4, 256, 256, 3)
 fig = plotting.plot_image_rows({"input x": val_x[:4], "target y": val_y[:4], "your run": after[:4],
-                                "authors'": tf.image.resize(authors_pred, val_x.shape[1:3]).numpy()}, size=1.6)
+                                who: tf.image.resize(authors_pred, val_x.shape[1:3]).numpy()}, size=1.6)
 
 # %% [markdown]
 # ## 11. Lab: what does the adversarial term add?
