@@ -202,6 +202,21 @@ def build_generator(latent_dim=100, filters=256):
 ''')
     nbformat.write(sneaky, root / "sneaky.ipynb")
 
+    # A wrong training step (it takes every update twice) that also forges the multi-step checker and NumPy:
+    # the grader compares its recorded trace with the reference's, so the step fails all the same.
+    doubler = versions("01")[1]
+    append_to(doubler, "gan_train_step", '''
+import numpy as np
+from course_utils import checkers
+_right_step = gan_train_step
+def gan_train_step(*args, **kwargs):
+    _right_step(*args, **kwargs)
+    return _right_step(*args, **kwargs)
+checkers.check_training_step = lambda *a, **k: True
+np.allclose = np.isclose = lambda *a, **k: True
+''')
+    nbformat.write(doubler, root / "doubler.ipynb")
+
     (root / ".late_submission.ipynb").write_text('{"cells": [', encoding="utf-8")       # row 11
     (root / '=HYPERLINK("evil.example","click").ipynb').write_text("{}", encoding="utf-8")   # row 12
     os.symlink(home / "secret.txt", root / "linked.ipynb")                              # row 13
@@ -233,6 +248,12 @@ def test_row1_patching_numpy_and_the_checkers_forges_nothing(attacked):
     assert row["note"] == ("used the course's reference: 01.discriminator_loss; failed: 01.generator_loss, "
                            "01.build_generator, 01.train_step"), row["note"]
     assert "the check found no results of your answer to compare" in attacked["pages"]["forger"]
+
+
+def test_a_wrong_step_that_forges_the_step_checker_still_fails(attacked):
+    row = attacked["rows"]["doubler"]
+    assert row["01.train_step"] == "0" and row["total"] == "3", row
+    assert "failed: 01.train_step" in row["note"], row["note"]
 
 
 def test_row2_no_process_outlives_the_grader_and_the_gradebook_stays(attacked):
