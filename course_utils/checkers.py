@@ -198,8 +198,16 @@ def _one_group_per_channel(op) -> bool:
 
 
 def layer_sequence(model) -> list[str]:
-    """The operations of a Keras model in order, as words (activations inside a layer listed after it)."""
-    return [w for op in _operations(model) for w in _describe(op)]
+    """The operations of a Keras model in order, as words (activations inside a layer listed after it).
+
+    A ReLU or LeakyReLU right before a dropout is listed after it: dropout scales each value by 0 or
+    1 / (1 - rate), neither of which changes its sign, so the two orders compute the same thing.
+    """
+    words = [w for op in _operations(model) for w in _describe(op)]
+    for i in range(len(words) - 1):
+        if words[i + 1].startswith("Dropout(") and (words[i] == "ReLU" or words[i].startswith("LeakyReLU")):
+            words[i], words[i + 1] = words[i + 1], words[i]
+    return words
 
 
 def _concatenations(model) -> list:

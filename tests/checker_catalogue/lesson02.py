@@ -88,11 +88,12 @@ ENTRIES = [
     if dropout:
         x = layers.Dropout(0.5)(x)'''), "order", "BatchNormalization"),
     wrong(K, "no skip joined", edit(UP, "return layers.Concatenate()([x, skip])", "return x"), "skip", "channels"),
-    wrong(K, "dropout after the ReLU", edit(UP, '''    if dropout:
+    # A ReLU and a dropout commute (dropout scales by 0 or 2, which keeps every sign): the same block.
+    equivalent(K, "dropout after the ReLU", edit(UP, '''    if dropout:
         x = layers.Dropout(0.5)(x)
     x = layers.ReLU()(x)''', '''    x = layers.ReLU()(x)
     if dropout:
-        x = layers.Dropout(0.5)(x)'''), "order", "dropout"),
+        x = layers.Dropout(0.5)(x)''')),
     wrong(K, "dropout whatever the flag", edit(UP, '''    if dropout:
         x = layers.Dropout(0.5)(x)''', '''    x = layers.Dropout(0.5)(x)'''), "dropout"),
     wrong(K, "a plain Conv2D with stride 2", edit(UP, "layers.Conv2DTranspose(", "layers.Conv2D("), "heights and widths"),
