@@ -59,6 +59,12 @@ EXERCISES: list[Exercise] = [
              "Your rate falls too slowly: over how many steps should it go from lr0 to 0 (decay_steps)?"),
             (lambda step, lr0, c, d: lr0 * np.clip(1.0 - (np.asarray(step, np.float64) - c + 1) / d, 0.0, 1.0),
              "Your rate is one step early: work out the rate at step constant_steps by hand."),
+            (lambda step, lr0, c, d: lr0 * np.clip(1.0 - (np.asarray(step, np.float64) - c) / (d + 1), 0.0, 1.0),
+             "Your rate never reaches zero: you divide by decay_steps + 1 (the per-epoch rule of the authors' "
+             "PyTorch code). At step constant_steps + decay_steps the rate should be exactly 0."),
+            (lambda step, lr0, c, d: lr0 * np.minimum(1.0 - (np.asarray(step, np.float64) - c) / d, 1.0),
+             "Your rate goes negative once the decay is over: what keeps it at 0 after constant_steps + "
+             "decay_steps?"),
         )),
     Exercise(
         "04.update_loss_scale", _ref_loss_scale, inputs=_LOSS_SCALE_CASES,

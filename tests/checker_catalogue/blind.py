@@ -639,9 +639,9 @@ def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
         new_scale, new_count = 2.0 * scale, 0
     return new_scale, new_count, bool(finite)
 '''),
-    wrong("04.linear_decay", "[miss] PyTorch's epoch rule: divided by decay_steps + 1, never reaches zero",
+    wrong("04.linear_decay", "PyTorch's epoch rule: divided by decay_steps + 1, never reaches zero (a miss on the blind run, named since)",
           edit(LD_04, "/ decay_steps", "/ (decay_steps + 1)"), "zero"),
-    wrong("04.linear_decay", "[miss] no lower clip: the rate goes negative after the decay",
+    wrong("04.linear_decay", "no lower clip: the rate goes negative after the decay (a miss on the blind run, named since)",
           edit(LD_04, "np.clip(1.0 - (t - constant_steps) / decay_steps, 0.0, 1.0)",
                "np.minimum(1.0 - (t - constant_steps) / decay_steps, 1.0)"), "negative"),
     equivalent("04.linear_decay", "np.interp between the two corners", '''
