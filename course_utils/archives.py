@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils.files import ARCHIVE_SUFFIXES, file_sha256, is_archive
+from course_utils.files import ARCHIVE_SUFFIXES, download_checked, file_sha256, is_archive
 
 
 # ===========================================================================
@@ -202,8 +202,6 @@ def download_pix2pix_dataset(name: str, cache_dir: str | os.PathLike, url: str |
             an archive member that would be written outside ``cache_dir``.
         ConnectionError: the address cannot be fetched.
     """
-    import keras
-
     if url is None and name not in PIX2PIX_DATASETS:
         raise ValueError(f"Unknown pix2pix dataset {name!r}. Choose one of {', '.join(PIX2PIX_DATASETS)} "
                          "or pass url=... for another archive.")
@@ -217,27 +215,7 @@ def download_pix2pix_dataset(name: str, cache_dir: str | os.PathLike, url: str |
         return final
 
     archive = cache_dir / f"{name}.tar.gz"
-    quiet = keras.utils.is_interactive_logging_enabled()
-    if not progress:
-        keras.utils.disable_interactive_logging()
-    try:
-        keras.utils.get_file(archive.name, origin=url, cache_dir=str(cache_dir), cache_subdir=".",
-                             file_hash=expected, force_download=True)
-    except ValueError:     # get_file's hash check: the file is left behind
-        got = file_sha256(archive) if archive.exists() else "nothing"
-        archive.unlink(missing_ok=True)
-        raise ValueError(f"Checksum mismatch for {url}:\n  expected sha256 {expected}\n  got      sha256 {got}\n"
-                         "The download is damaged or the file changed on the server; it was deleted. Retry, "
-                         "and if the new file is the one you want, pass sha256=... with the new hash.") from None
-    except Exception as err:   # get_file raises a plain Exception for an unreachable address
-        raise ConnectionError(f"Could not download {url}: {err}\nCheck the address and the internet "
-                              "connection (on Colab: Runtime > Restart and try again).") from err
-    finally:
-        if quiet and not progress:
-            keras.utils.enable_interactive_logging()
-    got = file_sha256(archive)
-    if expected is None:
-        print(f"Downloaded {url} (sha256 {got}; pass sha256='{got}' to pin it).")
+    got = download_checked(url, archive, expected, progress)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache_dir))
     try:

@@ -7,7 +7,7 @@
    a run killed mid-write (a Colab disconnect) leaves the old file or the new one, never half
    of one.
 
-Nothing here imports TensorFlow or another course_utils module.
+Nothing here imports another course_utils module; only :func:`download_checked` imports Keras, when called.
 """
 
 from __future__ import annotations
@@ -67,3 +67,39 @@ def write_atomically(path: str | os.PathLike, content: bytes | str | Callable[[P
 
 
 __all__ = ["IMAGE_SUFFIXES", "ARCHIVE_SUFFIXES", "is_image_file", "is_archive", "file_sha256", "write_atomically"]
+
+
+def download_checked(url: str, target: str | os.PathLike, expected: str | None, progress: bool = True) -> str:
+    """Download ``url`` to ``target`` (``keras.utils.get_file``, replacing it) and check its SHA-256.
+
+    ``expected`` None: nothing to check, the hash is printed so that it can be pinned. Returns the hash.
+
+    Raises:
+        ValueError: the hash is not ``expected`` (the download is deleted).
+        ConnectionError: the address cannot be fetched.
+    """
+    import keras
+
+    target = Path(target)
+    quiet = keras.utils.is_interactive_logging_enabled()
+    if not progress:
+        keras.utils.disable_interactive_logging()
+    try:
+        keras.utils.get_file(target.name, origin=url, cache_dir=str(target.parent), cache_subdir=".",
+                             force_download=True)
+    except Exception as err:   # get_file raises a plain Exception for an unreachable address
+        target.unlink(missing_ok=True)
+        raise ConnectionError(f"Could not download {url}: {err}\nCheck the address and the internet "
+                              "connection (on Colab: Runtime > Restart and try again).") from err
+    finally:
+        if quiet and not progress:
+            keras.utils.enable_interactive_logging()
+    got = file_sha256(target)
+    if expected is not None and got != expected:
+        target.unlink()
+        raise ValueError(f"Checksum mismatch for {url}:\n  expected sha256 {expected}\n  got      sha256 {got}\n"
+                         "The download is damaged or the file changed on the server; it was deleted. Retry, "
+                         "and if the new file is the one you want, pass sha256=... with the new hash.")
+    if expected is None:
+        print(f"Downloaded {url} (sha256 {got}; pass sha256='{got}' to pin it).")
+    return got

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.files import file_sha256
+from course_utils.files import download_checked, file_sha256
 
 __all__ = ["ARCHITECTURES", "CYCLEGAN_URL", "PIX2PIX_URL", "Checkpoint", "CHECKPOINTS", "layout",
            "from_state_dict", "read_state_dict", "download", "load", "stand_in_state_dict", "lesson_generator"]
@@ -374,10 +374,8 @@ def download(name: str, cache_dir: str | os.PathLike | None = None, url: str | N
     A file already in ``cache_dir`` is reused. With a SHA-256 (``sha256``, or the pinned one) the
     file is checked, and a mismatch deletes it and raises; without one, a fresh download prints its
     hash so that you can pin it. ``url`` downloads from another address (``http(s)://`` or
-    ``file://``). The download is ``keras.utils.get_file``'s.
+    ``file://``). The download is ``keras.utils.get_file``'s (:func:`course_utils.files.download_checked`).
     """
-    import keras
-
     entry = _entry(name)
     url = url or entry.url(name)
     expected = sha256 or entry.sha256
@@ -386,27 +384,10 @@ def download(name: str, cache_dir: str | os.PathLike | None = None, url: str | N
     target = cache_dir / (name.replace("/", "_") + ".pth")
     fresh = not target.is_file()
     if fresh:
-        quiet = keras.utils.is_interactive_logging_enabled()
-        if not progress:
-            keras.utils.disable_interactive_logging()
-        try:
-            keras.utils.get_file(target.name, origin=url, cache_dir=str(cache_dir), cache_subdir=".",
-                                 force_download=True)
-        except Exception as err:   # get_file raises a plain Exception for an unreachable address
-            target.unlink(missing_ok=True)
-            raise ConnectionError(f"Could not download {url}: {err}\nCheck the address and the internet "
-                                  "connection (on Colab: Runtime > Restart and try again).") from err
-        finally:
-            if quiet and not progress:
-                keras.utils.enable_interactive_logging()
-    got = file_sha256(target)
-    if expected is not None and got != expected:
+        download_checked(url, target, expected, progress)
+    elif expected is not None and file_sha256(target) != expected:   # a cached file checked again
         target.unlink()
-        raise ValueError(f"Checksum mismatch for {url}:\n  expected sha256 {expected}\n  got      sha256 {got}\n"
-                         "The download is damaged or the file changed on the server; it was deleted. Retry, "
-                         "and if the new file is the one you want, pass sha256=... with the new hash.")
-    if fresh and expected is None:
-        print(f"Downloaded {url} (sha256 {got}; pass sha256='{got}' to pin it).")
+        raise ValueError(f"Checksum mismatch for the cached {target}: it was deleted; run again to download it.")
     return target
 
 
