@@ -114,7 +114,7 @@ print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 # | profile | for | what it trains |
 # |---|---|---|
 # | **learner** | you, on a Colab GPU (the default there) | every training run of a lesson in at most 20 T4 minutes, a lesson's runs in 30 |
-# | **paper** | long runs you checkpoint to Drive and resume (lesson 04, the capstone) | the papers' settings: 256×256, CycleGAN's 200 epochs (about 42 hours on a T4) |
+# | **paper** | long runs you checkpoint to Drive and resume (lesson 04, the capstone) | the papers' settings: 256×256, CycleGAN's 200 epochs (the table below gives the T4 time) |
 # | **[smoke](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#smoke-profile)** | CPUs and the course's automatic checks (the default without a GPU) | small images and networks, a few hundred steps, the small datasets shipped with the course |
 #
 # The variable `COURSE_PROFILE` picks one (`learner`, `paper` or `smoke`); without it a lesson takes
