@@ -170,7 +170,7 @@ def test_the_conclusion_compares_the_prediction_with_both_runs_in_sentences():
 def test_no_prediction_and_a_wrong_choice_are_said():
     mine = _run(300, **{"L1 only": 0.30, "cGAN only": 1.10, "cGAN + L1": 0.40})
     none = lab.conclusion(None, mine, None)
-    assert none[0].startswith("You made no prediction (it is None)")
+    assert none[0].startswith("You made no prediction (PREDICTION is None)")
     assert not any("predicted" in line for line in none[1:])
     assert none[-1] == "The shipped longer run (labs_pix2pix.json) is missing, so it is not compared."
     not_run = lab.conclusion("cGAN + L1", None, mine)

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.labs import prediction_opening
+
 #: The variants, each as the settings it changes from the full objective.
 VARIANTS: dict[str, dict[str, Any]] = {
     "full": {},
@@ -340,14 +342,9 @@ def conclusion(prediction: str | None, result: dict[str, Any], longer: dict[str,
     Every figure and every verdict in the sentences is computed from the two runs.
     """
     choices = _ablations(result["scores"])
-    if prediction is None:
-        lines = ["You made no prediction (PREDICTION is None), so there is nothing to compare; here is what was measured."]
-    elif prediction not in choices:
-        lines = [f"Your prediction {prediction!r} is not one of {_names(choices)}, so it cannot be compared; "
-                 "here is what was measured."]
-        prediction = None
-    else:
-        lines = [f"You predicted that '{prediction}' ends furthest from the true dusk images."]
+    opening, prediction = prediction_opening(
+        prediction, choices, f"You predicted that '{prediction}' ends furthest from the true dusk images.")
+    lines = [opening]
     lines += _run_sentences("your run", result, prediction)
     if longer is None:
         lines.append(f"The longer run's file ({RESULTS_NAME}) is missing, so only your run is compared.")

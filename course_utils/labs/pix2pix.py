@@ -40,6 +40,7 @@ from keras import layers
 
 from course_utils import costs, inference, metrics, models, results, train
 from course_utils.counts import positive_int
+from course_utils.labs import prediction_opening
 from course_utils.layers import conv_block, init
 
 #: Where the longer runs' figures are kept (committed with the course).
@@ -468,15 +469,8 @@ def conclusion(prediction: str | None, result: dict[str, Any] | None, longer: di
         raise ValueError(f"lab must be one of {', '.join(QUESTIONS)}; got {lab!r}.")
     _, question = QUESTIONS[lab]
     options = choices(lab)
-    if prediction is None:
-        lines = ["You made no prediction (it is None), so there is nothing to compare: here is what "
-                 "was measured."]
-    elif prediction not in options:
-        lines = [f"Your prediction {prediction!r} is not one of {', '.join(repr(o) for o in options)}, so it "
-                 "cannot be compared: here is what was measured."]
-        prediction = None
-    else:
-        lines = [f"You predicted that {prediction} {question}."]
+    opening, prediction = prediction_opening(prediction, options, f"You predicted that {prediction} {question}.")
+    lines = [opening]
     yours = theirs = None
     if result is None:
         lines.append("You did not run this lab, so only the shipped longer run is compared.")
