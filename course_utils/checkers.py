@@ -322,6 +322,25 @@ def _why(w: str, g: str) -> str:
     return ""
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def _ordinal(n: int) -> str:
+    """``1 -> "first"``, ``2 -> "second"``... ``11 -> "11th"``."""
+    if 1 <= n <= len(_ORDINALS):
+        return _ORDINALS[n - 1]
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _place(seq: list[str], i: int) -> str:
+    """Where position ``i`` of a layer chain sits, counted in convolutions from the input:
+    ``"after the first convolution"`` (``"after the Dense layer"`` before any; ``""`` before anything)."""
+    n = sum(w.startswith("Conv2D") for w in seq[:i])   # Conv2D and Conv2DTranspose alike
+    if n:
+        return f"after the {_ordinal(n)} convolution"
+    return "after the Dense layer" if any(w.startswith("Dense") for w in seq[:i]) else ""
+
+
 def _first_difference(got: list[str], want: list[str]) -> str:
     """``layer N: expected `X` (after the `Y`), found `Z`: <what that usually means>``, and both chains there."""
     i = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
@@ -339,9 +358,11 @@ def _first_difference(got: list[str], want: list[str]) -> str:
         extra = got[i + 1:i + 5] == want[i:i + 4]
         reordered = next((m for m in (2, 3, 4) if sorted(got[i:i + m]) == sorted(want[i:i + m])), 0)
         if missing:
-            why = f"yours has no `{w}` here; " + _why(w, "")
+            place = _place(want, i)
+            why = f"yours has no `{w}` here{', ' + place if place else ''}; " + _why(w, "")
         elif extra:
-            why = f"yours has an extra `{g}` here; " + _why("", g)
+            place = _place(got, i)
+            why = f"yours has an extra `{g}` here{', ' + place if place else ''}; " + _why("", g)
         elif reordered:
             why = (f"the same {reordered} layers in another order: `{' -> '.join(got[i:i + reordered])}` where the "
                    f"reference has `{' -> '.join(want[i:i + reordered])}`")
@@ -433,6 +454,29 @@ def _randomise(model, rng: np.random.Generator) -> None:
         v.assign(value.astype(v.dtype if isinstance(v.dtype, str) else "float32"))
 
 
+def _unused_inputs(mine, ref, input_shapes: Sequence[tuple[int, ...]]) -> list[int]:
+    """The inputs (by position) that the reference's output depends on and the learner's does not.
+
+    Each input in turn gets other random values, the others staying put: an output that stays exactly
+    the same never used that input. Empty for a model of one input, or when a model cannot be run."""
+    if len(input_shapes) < 2:
+        return []
+    rng = np.random.default_rng(1)
+    base = [rng.normal(size=(2, *s)).astype("float32") for s in input_shapes]
+    try:
+        before = [_as_numpy(m(base, training=False)) for m in (mine, ref)]
+        unused = []
+        for k, shape in enumerate(input_shapes):
+            xs = list(base)
+            xs[k] = rng.normal(size=(2, *shape)).astype("float32")
+            after = [_as_numpy(m(xs, training=False)) for m in (mine, ref)]
+            if np.array_equal(after[0], before[0]) and not np.array_equal(after[1], before[1]):
+                unused.append(k)
+        return unused
+    except Exception:
+        return []
+
+
 def check_model_builder(
     build: Callable[..., Any],
     reference: Callable[..., Any],
@@ -440,12 +484,14 @@ def check_model_builder(
     name: str | None = None,
     hint: str | None = None,
     seed: int = 0,
+    input_names: Sequence[str] = (),
 ) -> bool:
     """Compare a learner's Keras block or model with the reference.
 
     ``build(*inputs)`` and ``reference(*inputs)`` take Keras input tensors of
     ``input_shapes`` (without the batch axis) and return an output tensor. In
-    turn the checker compares: the output shape; the order of the layers (so a
+    turn the checker compares: the output shape; whether each input reaches the output (one that
+    never does is named: by ``input_names``, what each input is, when given); the order of the layers (so a
     ReLU before its batch norm, or dropout in the wrong place or with the wrong
     rate, is named); the parameter count; then it gives the reference non-trivial
     weights (batch-norm gammas of both signs, moving statistics away from 0 and
@@ -480,6 +526,11 @@ def check_model_builder(
     if mine.output_shape != ref.output_shape:
         _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}: "
                     + _shape_cause(mine, ref), hint)
+    for k in _unused_inputs(mine, ref, input_shapes)[:1]:
+        what = f", {input_names[k]}" if k < len(input_names) else ""
+        _fail(name, f"your network never uses its {_ordinal(k + 1)} input{what}: its output stays exactly the same "
+                    f"whatever that input holds, where the reference's changes. Every input must reach the output: "
+                    f"look at what you join (or pass on) from each of the {len(input_shapes)} inputs.", hint)
     got_seq, want_seq = layer_sequence(mine), layer_sequence(ref)
     if got_seq != want_seq:
         _fail(name, _first_difference(got_seq, want_seq), hint)
@@ -615,7 +666,8 @@ class Exercise:
     a *model* exercise has ``builds``: ``(input_shapes, keyword arguments)`` pairs, each
     checked with :func:`check_model_builder`. ``mistakes`` are known wrong answers,
     each with a hint of its own; ``extra`` is a further check of the answer. ``points`` is what
-    passing it is worth in the grader's gradebook (:mod:`course_utils.grade`).
+    passing it is worth in the grader's gradebook (:mod:`course_utils.grade`). ``input_names`` say
+    what each input of a model exercise is, to name one the learner's model never uses.
     """
 
     key: str
@@ -627,6 +679,7 @@ class Exercise:
     trials: int = 5
     extra: Callable[[Callable], None] | None = None
     points: int = 1
+    input_names: tuple = ()
 
     @property
     def name(self) -> str:
@@ -641,7 +694,7 @@ class Exercise:
                 label = f"{self.name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
                 check_model_builder(lambda *t, kw=kwargs: answer(*t, **kw),
                                     lambda *t, kw=kwargs: self.reference(*t, **kw),
-                                    input_shapes=shapes, name=label, hint=self.hint)
+                                    input_shapes=shapes, name=label, hint=self.hint, input_names=self.input_names)
         else:
             check_function(answer, self.reference, self.inputs, name=self.name, hint=self.hint,
                            trials=self.trials, mistakes=self.mistakes)

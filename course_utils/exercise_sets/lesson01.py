@@ -178,8 +178,10 @@ STEP_MISTAKES = (
      "Your discriminator learns to call the generator's output real: which label do the fakes get "
      "in the discriminator's loss?"),
     (_wrong_step(training=False),
-     "Your networks seem to run in inference mode during the step: batch norm then uses its running "
-     "averages and is not updated. How should the networks be called while they learn?"),
+     "Your networks seem to run in inference mode during the step (the generator at least: it is the one with "
+     "batch norm), called with `training=False` or with no `training` argument at all. Batch norm then "
+     "normalises with its running averages instead of the batch's statistics, and does not update them. Look "
+     "at the `training` argument of each network call: how should a network be called while it learns?"),
     (_alternating_step(d_first=True),
      ORDER_HINT.format(order="alternating", what="you update the discriminator first, then compute the "
                        "generator's loss again through the discriminator's new weights (Goodfellow et al.'s "
@@ -230,7 +232,9 @@ EXERCISES: list[Exercise] = [
              "that BCE small exactly when D takes the fakes for real?",
         mistakes=(
             (lambda f: _bce(0.0, f),
-             "This is the discriminator's target for the fakes; the generator wants the opposite verdict."),
+             "Your loss gives the fakes label 0, the discriminator's target for them: it is small when D spots the "
+             "fakes. The generator wants the opposite verdict: which label makes its loss small exactly when D "
+             "takes the fakes for real?"),
             (lambda f: -_bce(0.0, f),
              "This is the saturating minimax form, log(1 - D(G(z))): reread why section 5 replaces it."),
             (lambda f: _bce(1.0, _sigmoid(f)),

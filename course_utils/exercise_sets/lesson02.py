@@ -57,6 +57,7 @@ EXERCISES: list[Exercise] = [
         "02.upsample_with_skip", _ref_upsample_with_skip,
         builds=(([(4, 4, 32), (8, 8, 16)], {"filters": 16, "dropout": True}),
                 ([(4, 4, 32), (8, 8, 16)], {"filters": 16, "dropout": False})),
+        input_names=("`x`, the tensor to upsample", "`skip`, the encoder's output to join"),
         hint="Compare your block with the description above, one step at a time: the kind of convolution "
              "and its stride, the order of batch norm, dropout and ReLU, when dropout is there at all, and "
              "what is joined to what at the end (in either order)."),
@@ -67,8 +68,10 @@ EXERCISES: list[Exercise] = [
              "which order you visit the layers.",
         mistakes=(
             (lambda layer_list: _ref_receptive_field(list(reversed(list(layer_list)))),
-             "You seem to walk the layers from the input to the output; the formula takes the field at a "
-             "layer's output back to its input."),
+             "Your answer is what the formula gives with the layers in the other order: you seem to walk the "
+             "layers from the input to the output. The formula takes the field at a layer's output back to its "
+             "input, so the walk starts at the last layer (one cell of the verdict grid) and ends at the first. "
+             "Check the order in which your loop visits the list."),
             (lambda layer_list: _ref_receptive_field([(k, 1, p) for k, s, p in layer_list]),
              "Your answer does not change when the strides do: look at what a stride does to the field."),
             (lambda layer_list: _rf_variant(layer_list, lambda r, k, s, p: r * s + k),
@@ -157,7 +160,7 @@ class NetworkExercise(Exercise):
                 return net_fn(size, **kw)(list(tensors) if len(tensors) > 1 else tensors[0])
 
             check_model_builder(lambda *t: call(answer, *t), lambda *t: call(self.reference, *t),
-                                input_shapes=shapes, name=label, hint=self.hint)
+                                input_shapes=shapes, name=label, hint=self.hint, input_names=self.input_names)
         return True
 
 
@@ -189,7 +192,7 @@ class StepExercise(Exercise):
 # Known wrong steps: each returns the same logs as the right one would, from the wrong computation.
 def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
                 one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None,
-                d_halve=True, l1_to_input=False):
+                d_halve=True, l1_to_input=False, fake_image="generated"):
     def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
         import tensorflow as tf
         from course_utils import losses
@@ -201,7 +204,8 @@ def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_
             return _alternating(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight, order)
         with tf.GradientTape(persistent=True) as tape:
             fake = generator(x, training=training)
-            real_pair, fake_pair = ([y, y], [fake, fake]) if no_input else ([x, y], [x, fake])
+            judged = {"generated": fake, "target": y, "input": x}[fake_image]   # what the fake pair holds
+            real_pair, fake_pair = ([y, y], [judged, judged]) if no_input else ([x, y], [x, judged])
             if swap_pair:
                 real_pair, fake_pair = real_pair[::-1], fake_pair[::-1]
             real_logits = discriminator(real_pair, training=training)
@@ -258,6 +262,11 @@ _ORDER_HINT = ("Your step takes the alternating update: {what}. The lesson's ste
                "one forward pass, both gradients taken at the weights from before the step, then each optimizer "
                "updates its own network; in that update the order of the two optimizer calls changes nothing.")
 
+_FAKE_PAIR_HINT = ("Your discriminator's fake pair does not hold the generated image: it seems to be given {what} "
+                   "where the generator's output should be. Then the discriminator never sees a fake, and the "
+                   "generator's adversarial term does not depend on the generator at all (only the L1 term trains "
+                   "it). Look at what the second discriminator call, the one that judges the fake, is given.")
+
 EXERCISES += [
     NetworkExercise(
         "02.unet", _ref_unet,
@@ -267,6 +276,7 @@ EXERCISES += [
              "output each decoder block is joined to (same height and width), and what the last layer ends with."),
     NetworkExercise(
         "02.patchgan", _ref_patchgan, n_inputs=2,
+        input_names=("the input image (the condition)", "the target image (or the generated one) to judge"),
         builds=((32, {"filters": 8, "n_down": 2}), (64, {"filters": 4, "n_down": 3})),
         hint="Compare your PatchGAN with the description in section 5, layer by layer: what the network is "
              "given to judge (the pair, joined in either order), which blocks have batch norm, the stride of each 4x4 convolution (it sets the "
@@ -302,8 +312,14 @@ EXERCISES += [
             (_wrong_step(swap_pair=True),
              "Your discriminator is given each pair in the other order than its inputs, (input image, target or "
              "generated image): its first input is the input image. Look at the order of the two images in each call."),
+            (_wrong_step(fake_image="target"),
+             _FAKE_PAIR_HINT.format(what="the real target `y`")),
+            (_wrong_step(fake_image="input"),
+             _FAKE_PAIR_HINT.format(what="the input image `x` a second time")),
             (_wrong_step(d_halve=False),
-             "Your discriminator's loss is twice the reference's: pix2pix halves it (section 6)."),
+             "Your discriminator's loss is twice the reference's: pix2pix takes half of the sum of the two BCEs "
+             "(section 6), which slows the discriminator down relative to the generator. Look at how you combine "
+             "the real and the fake terms."),
             (_wrong_step(l1_to_input=True),
              "Your L1 term compares the generated image with the input: it should stay close to the target."),
             (_wrong_step(swap_optimizers=True),

@@ -53,6 +53,10 @@ def _check_paper_init(answer):
           f"{', '.join(f'{s:.4f}' for s in stds)}).")
 
 
+_ONE_DIRECTION = ("Only the round trip that starts in {this} seems to count, one direction: the cycle loss adds both "
+                  "directions, x -> G(x) -> F(G(x)) compared with x and y -> F(y) -> G(F(y)) compared with y. Where "
+                  "is the one that starts in {other}?")
+
 EXERCISES: list[Exercise] = [
     Exercise(
         "03.cycle_loss", _ref_cycle_loss, inputs=_four_images((1.0, 20.0)),
@@ -60,9 +64,9 @@ EXERCISES: list[Exercise] = [
              "where the weight goes.",
         mistakes=(
             (lambda rx, cx, ry, cy, w=10.0: w * _mean_abs(cx, rx),
-             "Only the round trip that starts in X seems to count, one direction: where is the one that starts in Y?"),
+             _ONE_DIRECTION.format(this="X", other="Y")),
             (lambda rx, cx, ry, cy, w=10.0: w * _mean_abs(cy, ry),
-             "Only the round trip that starts in Y seems to count, one direction: where is the one that starts in X?"),
+             _ONE_DIRECTION.format(this="Y", other="X")),
             (lambda rx, cx, ry, cy, w=10.0: 0.5 * w * (_mean_abs(cx, rx) + _mean_abs(cy, ry)),
              "Your value is half the expected one: the two directions are added, not averaged."),
             (lambda rx, cx, ry, cy, w=10.0: w * (np.mean((cx - rx) ** 2) + np.mean((cy - ry) ** 2)),
@@ -76,7 +80,9 @@ EXERCISES: list[Exercise] = [
              "what distance, and with what weight.",
         mistakes=(
             (lambda rx, sx, ry, sy, w=5.0: w * (_mean_abs(sy, rx) + _mean_abs(sx, ry)),
-             "Compare each generator's output with the image it was given, not with one of the other domain."),
+             "Your pairs are mixed up: each generator's output is compared with an image of the other domain "
+             "(G(y) with x, F(x) with y). The identity term asks a generator to leave alone an image that is "
+             "already in its output domain, so pair each output with the image it was given."),
             (lambda rx, sx, ry, sy, w=5.0: w * _mean_abs(sy, ry),
              "Only G's identity term seems to count: where is F's?"),
             (lambda rx, sx, ry, sy, w=5.0: 2 * w * (_mean_abs(sy, ry) + _mean_abs(sx, rx)),
@@ -259,6 +265,33 @@ def _pool_stream(answer, pool_size, seed, batches):
     return np.array(made), np.array(shown), pool
 
 
+def _stored_values(pool) -> np.ndarray | None:
+    """The one-pixel images a pool of :func:`_pool_stream` holds, as their values (None if it cannot be read)."""
+    try:
+        return np.array(sorted(float(np.asarray(image).ravel()[0]) for image in pool.images))
+    except Exception:
+        return None
+
+
+def _queue_behaviour(made, shown, stored, size: int) -> str | None:
+    """Words for a pool that is a queue (first in, first out) rather than a random history, else None.
+
+    Fed one fake a step: a queue keeps the newest ``size`` fakes, and either always hands out the new
+    one or always the one made ``size`` steps earlier (the oldest it held). Neither draws anything."""
+    if len(made) <= 2 * size:
+        return None
+    keeps_newest = stored is not None and np.array_equal(stored, made[-size:])
+    if keeps_newest and np.array_equal(shown[size:], made[size:]):
+        return (f"once the pool is full, your pool keeps the newest {size} fakes, a queue (first in, first out), and "
+                "always hands the discriminator the new fake: it never shows an old one, so the history is never "
+                "used, and nothing is decided at random.")
+    if np.array_equal(shown[size:], made[:-size]):
+        return (f"once the pool is full, your pool always hands out the fake made {size} steps earlier: a queue "
+                "(first in, first out) that delays every fake by pool_size steps. The discriminator never sees a "
+                "new fake, and nothing is decided at random.")
+    return None
+
+
 def _check_image_pool(answer):
     """Statistics first (they say what is wrong), then the exact draws of train.ImagePool under fixed seeds."""
     size = 10
@@ -274,6 +307,11 @@ def _check_image_pool(answer):
         _fail("image_pool", f"after 400 single-image queries your pool holds {stored} images, not pool_size = {size}.",
               "Look at when a new image is stored, and that a swap replaces one instead of adding one.")
     old = shown[size:] != made[size:]
+    queue = _queue_behaviour(made, shown, _stored_values(pool), size)
+    if queue:
+        _fail("image_pool", queue, "The pool is a random history: once it is full, a coin decides for each new fake "
+                                   "whether the discriminator sees it or an old one drawn at random from the pool "
+                                   "(which the new fake then replaces). Go through the three cases of section 12 again.")
     if old.mean() < 0.3:
         _fail("image_pool", f"once the pool is full, only {old.mean():.0%} of the returned fakes come from the history "
                             "(a fair coin gives about half).", "Once the pool is full, what happens when the coin says 'old'?")
@@ -349,8 +387,12 @@ def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, 
 
 
 def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both", identity=True, halve=True,
-                         order=None, swap_optimizers=False, identity_swapped=False):
-    """A CycleGAN step with one of the mistakes learners make; the defaults give the right step."""
+                         order=None, swap_optimizers=False, identity_swapped=False, cycle_in="both",
+                         identity_exchanged=False):
+    """A CycleGAN step with one of the mistakes learners make; the defaults give the right step.
+
+    ``cycle`` says which round trips the cycle term holds, ``cycle_in`` which generators' losses hold it
+    ("both", "G" or "F"); ``identity_exchanged`` puts each identity term in the other generator's loss."""
     def step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
              form="lsgan", cycle_weight=10.0, identity_weight=5.0):
         import tensorflow as tf
@@ -366,6 +408,8 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
             w = identity_weight if identity else 0.0
             id_g = losses.identity_loss(x if identity_swapped else y, G(y, training=True), w)
             id_f = losses.identity_loss(y if identity_swapped else x, F(x, training=True), w)
+            if identity_exchanged:   # each identity term in the other generator's loss
+                id_g, id_f = id_f, id_g
             return fake_x, fake_y, cyc, id_g, id_f
 
         def d_losses(fake_x, fake_y):
@@ -402,8 +446,10 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
                 fake_x, fake_y, cyc, id_g, id_f = generators()
                 dx_loss, dy_loss, shown_x, shown_y = d_losses(fake_x, fake_y)
                 judged_x, judged_y = (shown_x, shown_y) if pool_for_generators else (fake_x, fake_y)
-                g_loss = losses.generator_loss(D_Y(judged_y, training=True), form) + cyc + id_g
-                f_loss = losses.generator_loss(D_X(judged_x, training=True), form) + cyc + id_f
+                g_cyc = cyc if cycle_in in ("both", "G") else 0.0
+                f_cyc = cyc if cycle_in in ("both", "F") else 0.0
+                g_loss = losses.generator_loss(D_Y(judged_y, training=True), form) + g_cyc + id_g
+                f_loss = losses.generator_loss(D_X(judged_x, training=True), form) + f_cyc + id_f
             apply(tape, [(g_loss, G, opt_G), (f_loss, F, opt_F), (dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)])
         return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss, "cycle": cyc}
     return step
@@ -412,6 +458,10 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
 _STEP_ORDER = ("Your step takes an alternating update: {what}. The lesson's step is simultaneous (section 13): "
                "one forward pass under one persistent tape, the four gradients all taken at the weights from "
                "before the step, then the four optimizers; in that update their order changes nothing.")
+
+_CYCLE_IN_ONE = ("Your cycle term seems to be in {has}'s loss only, not in {lacks}'s: each round trip passes through "
+                 "both generators, so the cycle loss belongs in both generators' losses (the table of section 7) and "
+                 "trains both. Without it {lacks} learns only from its discriminator and its identity term.")
 
 _STEP_MISTAKES = (
     (_wrong_cyclegan_step(no_pool=True),
@@ -424,10 +474,16 @@ _STEP_MISTAKES = (
      "Your cycle term has only the round trip that starts in X, one direction: where is the one that starts in Y?"),
     (_wrong_cyclegan_step(cycle="y"),
      "Your cycle term has only the round trip that starts in Y, one direction: where is the one that starts in X?"),
+    (_wrong_cyclegan_step(cycle_in="G"), _CYCLE_IN_ONE.format(has="G", lacks="F")),
+    (_wrong_cyclegan_step(cycle_in="F"), _CYCLE_IN_ONE.format(has="F", lacks="G")),
     (_wrong_cyclegan_step(identity=False),
      "Your generators' losses have no identity term: look at the table of section 7."),
     (_wrong_cyclegan_step(identity_swapped=True),
      "Your identity terms compare each generator's output with an image of the other domain: compare G(y) with y."),
+    (_wrong_cyclegan_step(identity_exchanged=True),
+     "Your identity terms seem to sit in each other's losses: G's loss holds F's term (F(x) compared with x) and F's "
+     "loss holds G's (G(y) compared with y). A term only trains the network whose output it measures, so "
+     "neither generator learns from its identity term: each generator's loss needs its own."),
     (_wrong_cyclegan_step(halve=False),
      "Your discriminators' losses are twice the reference's: the paper halves them (`halve`)."),
     (_wrong_cyclegan_step(order="generators first"),

@@ -74,7 +74,8 @@ EXERCISES: list[Exercise] = [
         mistakes=(
             (lambda s, g, f, n=2000: (s / 2, 0, True) if not f else _ref_loss_scale(s, g, f, n),
              "On an overflow step your function still lets the optimizer apply the gradients: what would "
-             "inf or NaN do to the weights?"),
+             "inf or NaN do to the weights? A step whose scaled gradients overflowed must skip its update "
+             "(the third result says whether to apply it); only the scale and the count change."),
             (lambda s, g, f, n=2000: (s / 2, g, False) if not f else _ref_loss_scale(s, g, f, n),
              "Look at what your count of good steps does after an overflow."),
             (lambda s, g, f, n=2000: _ref_loss_scale(s, g, f, n + 1),

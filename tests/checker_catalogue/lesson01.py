@@ -62,6 +62,8 @@ ENTRIES += [
     wrong(K, "the minimax log(1 - D)", edit(GL, "return bce_from_logits(tf.ones_like(fake_logits), fake_logits)",
                                            "return -bce_from_logits(tf.zeros_like(fake_logits), fake_logits)"), "saturating"),
     wrong(K, "sigmoid before the BCE", edit(GL, "fake_logits), fake_logits)", "fake_logits), tf.sigmoid(fake_logits))"), "sigmoid"),
+    wrong(K, "label 0 given as a number", edit(GL, "bce_from_logits(tf.ones_like(fake_logits), fake_logits)",
+                                              "bce_from_logits(0.0, fake_logits)"), "label", "opposite verdict"),
     wrong(K, "the minimax written with log and sigmoid", edit(GL, "return bce_from_logits(tf.ones_like(fake_logits), fake_logits)",
                                                               "return tf.reduce_mean(tf.math.log(1.0 - tf.sigmoid(fake_logits)))"), "saturating"),
 ]
@@ -115,6 +117,8 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
     wrong(K, "optimizers swapped", edit(STEP, "    d_optimizer.apply_gradients", "    g_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))\n    #",
                                         "    g_optimizer.apply_gradients(zip(g_grads", "    d_optimizer.apply_gradients(zip(g_grads"), "optimizer"),
     wrong(K, "training=False", STEP.replace("training=True", "training=False"), "inference mode"),
+    wrong(K, "the generator called with no training argument", edit(STEP, "fake = generator(noise, training=True)",
+                                                                    "fake = generator(noise)"), "inference mode", "training"),
     wrong(K, "one loss for both players", edit(STEP, "d_grads = d_tape.gradient(d_loss,", "d_grads = d_tape.gradient(d_loss + g_loss,",
                                                "g_grads = g_tape.gradient(g_loss,", "g_grads = g_tape.gradient(d_loss + g_loss,"), "own loss"),
     wrong(K, "the minimax generator loss", edit(STEP, "g_loss = generator_loss(fake_logits)",

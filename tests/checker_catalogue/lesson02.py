@@ -99,6 +99,9 @@ ENTRIES = [
     wrong(K, "a plain Conv2D with stride 2", edit(UP, "layers.Conv2DTranspose(", "layers.Conv2D("), "heights and widths"),
     wrong(K, "the default bias kept", edit(UP, "use_bias=False,", ""), "bias"),
     wrong(K, "joined along the height", edit(UP, "layers.Concatenate()", "layers.Concatenate(axis=1)"), "axis"),
+    wrong(K, "the upsampled tensor joined with itself, the skip never used", edit(UP, "layers.Concatenate()([x, skip])",
+                                                                               "layers.Concatenate()([x, x])"),
+          "never uses", "skip"),
     wrong(K, "LeakyReLU as in the encoder", edit(UP, "layers.ReLU()(x)", "layers.LeakyReLU(0.2)(x)"), "activation"),
     equivalent(K, "skip first, the authors' order", edit(UP, "([x, skip])", "([skip, x])")),
     equivalent(K, "keras.ops.concatenate", edit(UP, "layers.Concatenate()([x, skip])", "keras.ops.concatenate([x, skip], axis=-1)")),
@@ -118,6 +121,11 @@ ENTRIES += [
             x = upsample_with_skip(x, skip, f, dropout=j < 3)'''), "skip"),
     wrong(K, "dropout in the last three decoder blocks", edit(UNET, "dropout=j < 3", "dropout=j >= len(widths) - 4"), "dropout"),
     wrong(K, "batch norm on the first encoder block", edit(UNET, "norm=i > 0", "norm=True"), "batch norm"),
+    wrong(K, "batch norm on the first block, the encoder blocks written out", edit(UNET, "            x = downsample(x, f, norm=i > 0)",
+                                                                                 '''            x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.LeakyReLU(negative_slope=0.2)(x)'''), "first", "batch norm"),
+    wrong(K, "no batch norm on the second encoder block either", edit(UNET, "norm=i > 0", "norm=i > 1"), "second", "batch norm"),
     wrong(K, "no tanh", edit(UNET, ''',
                                      activation="tanh")(x)''', ")(x)"), "activation"),
     wrong(K, "sigmoid output", edit(UNET, 'activation="tanh"', 'activation="sigmoid"'), "activation", "sigmoid"),
@@ -148,6 +156,14 @@ ENTRIES += [
     wrong(K, "judges the target alone", edit(PATCH, "x = layers.Concatenate()([x_in, y_in])", "x = y_in",
                                              "keras.Model([x_in, y_in], logits)", "keras.Model(y_in, logits)"), "inputs"),
     wrong(K, "batch norm on the first block", edit(PATCH, "norm=i > 0", "norm=True"), "batch norm"),
+    wrong(K, "batch norm on the first block, the blocks written out", edit(PATCH, "        x = downsample(x, filters * 2 ** i, norm=i > 0)",
+                                                                         '''        x = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)'''), "first", "batch norm"),
+    wrong(K, "the input image judged alone, the target input never used", edit(PATCH, "x = layers.Concatenate()([x_in, y_in])", "x = x_in"),
+          "never uses", "target"),
+    wrong(K, "the target joined with itself, the input image never used", edit(PATCH, "([x_in, y_in])", "([y_in, y_in])"),
+          "never uses", "input image"),
     wrong(K, "stride 2 in the last convolutions", edit(PATCH, "strides=1", "strides=2"), "stride"),
     wrong(K, "a sigmoid at the end", edit(PATCH, "strides=1, kernel_initializer=INIT)(x)\n    return",
                                           "strides=1, kernel_initializer=INIT, activation='sigmoid')(x)\n    return"), "logits"),
@@ -166,6 +182,15 @@ ENTRIES += [
 K = "02.receptive_field"
 ENTRIES += [
     wrong(K, "walks from the input", edit(RF, "reversed(list(layer_list))", "layer_list"), "from the input to the output"),
+    wrong(K, "an index loop from the first layer", '''
+def receptive_field(layer_list):
+    layer_list = list(layer_list)
+    field = 1
+    for i in range(len(layer_list)):
+        kernel, stride, _ = layer_list[i]
+        field = (field - 1) * stride + kernel
+    return field
+''', "order"),
     wrong(K, "forgets the -1", edit(RF, "(field - 1) * stride", "field * stride"), "r - 1"),
     wrong(K, "ignores the strides", edit(RF, "(field - 1) * stride + kernel", "field + kernel - 1"), "strides"),
     wrong(K, "subtracts the padding", edit(RF, "for kernel, stride, _padding in", "for kernel, stride, padding in",
@@ -240,6 +265,15 @@ def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1
     wrong(K, "the lesson 01 loss, not halved", edit(STEP, "d_loss = discriminator_loss(real_logits, fake_logits)",
                                                     "d_loss = bce(tf.ones_like(real_logits), real_logits) + bce(tf.zeros_like(fake_logits), fake_logits)"),
           "twice"),
+    wrong(K, "the course's discriminator_loss with its default, no halving", edit(STEP, "d_loss = discriminator_loss(real_logits, fake_logits)",
+                                                                              "d_loss = losses.discriminator_loss(real_logits, fake_logits)"),
+          "twice", "half"),
+    wrong(K, "the fake pair holds the target (one persistent tape)", edit(STEP,
+          "with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:", "with tf.GradientTape(persistent=True) as gen_tape:",
+          "disc_tape.gradient", "gen_tape.gradient", "discriminator([x, fake], training=True)", "discriminator([x, y], training=True)"),
+          "fake", "generated image"),
+    wrong(K, "the fake pair holds the input image twice", edit(STEP, "discriminator([x, fake], training=True)", "discriminator([x, x], training=True)"),
+          "fake", "generated image"),
     wrong(K, "L1 against the input image", edit(STEP, "generator_loss(fake_logits, fake, y, l1_weight)", "generator_loss(fake_logits, fake, x, l1_weight)"),
           "input"),
     equivalent(K, "one persistent tape", edit(STEP, "with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:",

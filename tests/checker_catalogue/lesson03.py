@@ -120,6 +120,10 @@ K = "03.cycle_loss"
 ENTRIES = [
     wrong(K, "only the round trip from X", edit(CYC, "weight * (forward + backward)", "weight * forward"), "one direction"),
     wrong(K, "only the round trip from Y", edit(CYC, "weight * (forward + backward)", "weight * backward"), "one direction"),
+    wrong(K, "only the round trip from Y, with Keras's MeanAbsoluteError", '''
+def cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
+    return weight * keras.losses.MeanAbsoluteError()(real_y, cycled_y)
+''', "one direction", "both"),
     wrong(K, "squared distances", CYC.replace("tf.abs(", "tf.square("), "squared"),
     wrong(K, "the two directions averaged", edit(CYC, "weight * (forward + backward)", "weight * (forward + backward) / 2"), "averaged"),
     wrong(K, "each round trip against the other domain", edit(CYC, "cycled_x - real_x", "cycled_x - real_y", "cycled_y - real_y", "cycled_y - real_x"),
@@ -130,6 +134,10 @@ ENTRIES = [
 K = "03.identity_term"
 ENTRIES += [
     wrong(K, "against the other domain", edit(IDT, "same_y - real_y", "same_y - real_x", "same_x - real_x", "same_x - real_y"), "other domain"),
+    wrong(K, "pairs mixed up, with the course's identity_loss", '''
+def identity_term(real_x, same_x, real_y, same_y, weight=5.0):
+    return losses.identity_loss(real_x, same_y, weight) + losses.identity_loss(real_y, same_x, weight)
+''', "other domain", "pair"),
     wrong(K, "twice the weight", edit(IDT, "return weight *", "return 2 * weight *"), "twice"),
     wrong(K, "only G's term", edit(IDT, " + tf.reduce_mean(tf.abs(same_x - real_x))", ""), "F's"),
 ]
@@ -198,6 +206,29 @@ ENTRIES += [
     wrong(K, "the new image not stored on a swap", edit(POOL, "                self.images[slots[i]] = image\n", ""), "takes its place"),
     wrong(K, "the coin read the other way", edit(POOL, "elif coins[i] < 0.5:", "elif coins[i] >= 0.5:"), "coins"),
     wrong(K, "appends on a swap instead of replacing", edit(POOL, "self.images[slots[i]] = image", "self.images.append(image)"), "pool_size"),
+    wrong(K, "a deque of the newest fakes, the new one always shown", '''
+import collections
+
+class MyImagePool:
+    def __init__(self, pool_size=50, seed=0):
+        self.pool_size, self.seed = pool_size, seed
+        self.images = collections.deque(maxlen=pool_size)
+        self.queries = 0
+
+    def query(self, images):
+        self.queries += 1
+        for image in images:
+            self.images.append(np.array(image, copy=True))
+        return np.asarray(images)
+''', "queue", "random"),
+    wrong(K, "a queue that hands out the oldest fake", edit(POOL, '''            elif coins[i] < 0.5:
+                old = self.images[slots[i]]
+                self.images[slots[i]] = image
+                shown.append(old)
+            else:
+                shown.append(image)''', '''            else:
+                shown.append(self.images.pop(0))
+                self.images.append(image)'''), "queue", "random"),
     wrong(K, "old images returned while filling", edit(POOL, '''                self.images.append(image)
                 shown.append(image)''', '''                self.images.append(image)
                 shown.append(self.images[0])'''), "not full"),
@@ -221,6 +252,12 @@ ENTRIES += [
                  + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))''', '''        cycle = losses.cycle_consistency_loss(x, cycled_x, cycle_weight)'''), "one direction"),
     wrong(K, "no identity terms", edit(STEP, " + losses.identity_loss(y, same_y, identity_weight)", "",
                                        " + losses.identity_loss(x, same_x, identity_weight)", ""), "identity"),
+    wrong(K, "the cycle loss only in F's loss", edit(STEP, "g_loss = losses.generator_loss(score_fake_y, form) + cycle +",
+                                                    "g_loss = losses.generator_loss(score_fake_y, form) +"), "cycle", "both generators"),
+    wrong(K, "each identity term in the other generator's loss, written out", edit(STEP,
+          "+ cycle + losses.identity_loss(y, same_y, identity_weight)", "+ cycle + identity_weight * tf.reduce_mean(tf.abs(same_x - x))",
+          "+ cycle + losses.identity_loss(x, same_x, identity_weight)", "+ cycle + identity_weight * tf.reduce_mean(tf.abs(same_y - y))"),
+          "identity", "own"),
     wrong(K, "discriminator losses not halved", STEP.replace("halve=True", "halve=False"), "halve"),
     wrong(K, "alternating: generators first, discriminators on the new fakes", '''
 def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,

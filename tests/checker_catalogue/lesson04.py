@@ -35,6 +35,16 @@ def linear_decay(step, lr0, constant_steps, decay_steps):
 K = "04.update_loss_scale"
 ENTRIES += [
     wrong(K, "applies the update on overflow", edit(LS, "return scale / 2, 0, False", "return scale / 2, 0, True"), "inf or nan"),
+    wrong(K, "the apply flag always True, one return", '''
+def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
+    if not finite:
+        scale, good_steps = scale / 2, 0
+    elif good_steps + 1 >= growth_steps:
+        scale, good_steps = scale * 2, 0
+    else:
+        good_steps += 1
+    return scale, good_steps, True
+''', "inf or nan", "skip"),
     wrong(K, "keeps counting after an overflow", edit(LS, "return scale / 2, 0, False", "return scale / 2, good_steps, False"), "after an overflow"),
     wrong(K, "grows one step late", edit(LS, "good_steps + 1 == growth_steps", "good_steps == growth_steps"), "late"),
     equivalent(K, ">= and a counter variable", '''
