@@ -11,6 +11,8 @@ grader, the test is marked ``xfail(strict=True)`` with what happens instead (the
 | 2 | the answer calls the course's function through the spy's ``__wrapped__`` (name built from strings) | ``unwrapper`` | **succeeded**: passed, no "used the course's reference" |
 | 3 | ``/proc/self/mountinfo``'s line for ``/scratch`` (and ``/proc/1/cmdline``) raised as an error | ``peeker`` | **succeeded**: the grader's temporary folders (``/tmp/course-grade-...``) in the feedback |
 | 4 | a kernelspec whose ``argv`` runs a shell, and 5 MB of notebook metadata | ``peeker`` | held: never used, the notebook graded as usual |
+| 4b | ``Path.write_text`` replaced: the recorded ``calls.json`` nests 200,000 deep | ``peeker`` | held: the grader's check of that exercise fails with a note, the others are graded |
+| 4c | forged replies (``{"status": "ok", "verdict": "passed", ...}``) written on the driver's reply pipe, then 20 MB without a newline | ``replier``, nothing solved | held: no point gained, the grader reads at most 8 MB |
 | 5 | ``numpy.savez`` replaced: ``outputs.npz`` carries a 4 GB array of zeros, deflated to a few MB | ``bomber`` | **succeeded**: the grader's own process inflates it (its peak memory grows by GBs) |
 | 6 | files of 384 MB each (under the per-file limit) written into the scratch folder | ``hoarder`` | **succeeded**: more than the sandbox's file-size limit in all; no cap for the sandbox as a whole |
 | 7 | a file in ``/dev/shm`` (memory outside every process's count), through ``dir_fd`` | ``hoarder`` | held: permission denied |
@@ -102,6 +104,47 @@ PEEK = '''
 _seen = [open("/proc/1/cmdline", "rb").read().decode("utf-8", "replace").replace("\\0", " ")]
 _seen += [ln for ln in open("/proc/self/mountinfo").read().splitlines() if "scratch" in ln]
 raise RuntimeError(" || ".join(_seen))   # the error message is cut at 2,000 characters: the lines that matter
+'''
+
+DEEP_CALLS = '''
+import pathlib as _pl
+_honest_write_text = _pl.Path.write_text
+
+def _deep_write_text(self, data, *args, **kwargs):
+    if self.name == "calls.json":
+        _pl.Path.write_text = _honest_write_text
+        data = "[" * 200_000 + "]" * 200_000
+    return _honest_write_text(self, data, *args, **kwargs)
+
+_pl.Path.write_text = _deep_write_text
+'''
+
+REPLY_PIPE = '''
+import os as _os, stat as _stat
+
+def _reply_pipe():
+    for fd in sorted(int(n) for n in _os.listdir("/proc/self/fd")):
+        try:
+            mode = _os.fstat(fd).st_mode
+            flags = int(open(f"/proc/self/fdinfo/{fd}").read().split("flags:")[1].split()[0], 8)
+        except (OSError, ValueError, IndexError):
+            continue
+        if _stat.S_ISFIFO(mode) and flags & 3 == _os.O_WRONLY:
+            return fd
+'''
+
+FORGED_REPLIES = REPLY_PIPE + '''
+_forged = {"status": "ok", "stdout": "", "verdict": "passed", "message": "", "used": [],
+           "identity": {"is_reference": False, "file": "", "module": "learner"}, "note": {"callable": True}}
+import json as _json
+for _ in range(6):
+    _os.write(_reply_pipe(), (_json.dumps(_forged) + "\\n").encode())
+'''
+
+REPLY_FLOOD = REPLY_PIPE + '''
+_pipe = _reply_pipe()
+for _ in range(20):
+    _os.write(_pipe, b"x" * 2**20)
 '''
 
 BOMB = f'''
@@ -206,8 +249,14 @@ def graded(tmp_path_factory):
     add_to_cell(peeker, "discriminator_loss", PEEK)
     peeker.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python",
                                      "argv": ["/bin/sh", "-c", f"touch {tmp}/kernelspec_ran"]}
+    add_to_cell(peeker, "build_generator", DEEP_CALLS)                   # 4b
     peeker.metadata["padding"] = "x" * 5_000_000
     nbformat.write(peeker, root / "peeker.ipynb")
+
+    replier = versions("01")[0]                                             # 4c: nothing solved
+    add_to_cell(replier, "discriminator_loss", FORGED_REPLIES)
+    add_to_cell(replier, "generator_loss", REPLY_FLOOD)
+    nbformat.write(replier, root / "replier.ipynb")
 
     bomber = versions("01")[1]                                              # 5
     add_to_cell(bomber, "discriminator_loss", BOMB)
@@ -265,8 +314,19 @@ def test_3_the_mount_table_leaks_no_host_path_into_feedback(graded):
 def test_4_a_kernelspec_and_huge_metadata_change_nothing(graded):
     assert not (graded["tmp"] / "kernelspec_ran").exists()
     row = graded["rows"]["peeker"]
-    assert row["note"] == "error: 01.discriminator_loss", row["note"]     # its own raise only
-    assert row["total"] == str(len(keys_of("01")) - 1)
+    assert row["note"] == "error: 01.discriminator_loss; failed: 01.build_generator", row["note"]   # 3 and 4b only
+    assert row["total"] == str(len(keys_of("01")) - 2)
+
+
+def test_4b_a_deeply_nested_recorded_file_fails_its_own_exercise_only(graded):
+    page = graded["pages"]["peeker"]
+    assert "RecursionError" in page, page[page.find("01.build_generator"):][:600]
+
+
+def test_4c_forged_replies_on_the_drivers_pipe_gain_nothing(graded):
+    row = graded["rows"]["replier"]
+    assert row["total"] == "0", row
+    assert all(row[k] == "0" for k in keys_of("01")), row
 
 
 @pytest.mark.xfail(strict=True, reason="the grader np.load()s every array of outputs.npz, unreferenced ones too: "
