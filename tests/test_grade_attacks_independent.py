@@ -9,6 +9,7 @@ grader, the test is marked ``xfail(strict=True)`` with what happens instead (the
 |---|---|---|---|
 | 1 | the kernel's recorder (``grade_protocol.record``) replaced from the first exercise cell: it records the course's reference (unwrapped, in ``unwatched()``) instead of the stubs | ``recforger``, nothing solved | **succeeded**: full marks, no note |
 | 2 | the answer calls the course's function through the spy's ``__wrapped__`` (name built from strings) | ``unwrapper`` | **succeeded**: passed, no "used the course's reference" |
+| 2b | the per-run secret seed read from the driver's frame (``req["seed"]``) while exercise 1 is recorded; exercise 2's cell then draws the grader's inputs itself and tabulates the course's answers *outside* the recording window; the answer is a table lookup | ``seer`` | **succeeded**: passed, no note |
 | 3 | ``/proc/self/mountinfo``'s line for ``/scratch`` (and ``/proc/1/cmdline``) raised as an error | ``peeker`` | **succeeded**: the grader's temporary folders (``/tmp/course-grade-...``) in the feedback |
 | 4 | a kernelspec whose ``argv`` runs a shell, and 5 MB of notebook metadata | ``peeker`` | held: never used, the notebook graded as usual |
 | 4b | ``Path.write_text`` replaced: the recorded ``calls.json`` nests 200,000 deep | ``peeker`` | held: the grader's check of that exercise fails with a note, the others are graded |
@@ -98,6 +99,33 @@ def generator_loss(fake_logits):
     import importlib
     course = importlib.import_module("course_utils.los" + "ses")
     return getattr(course, "generator" + "_loss").__wrapped__(fake_logits)
+'''
+
+SEED_GRAB = '''
+_honest_discriminator_loss = discriminator_loss
+
+def discriminator_loss(*args, **kwargs):
+    import builtins, sys
+    frame = sys._getframe()
+    while frame is not None:
+        req = frame.f_locals.get("req")
+        if isinstance(req, dict) and "seed" in req:
+            builtins.the_graders_seed = int(req["seed"])
+            break
+        frame = frame.f_back
+    return _honest_discriminator_loss(*args, **kwargs)
+'''
+
+LOOKUP = '''
+import builtins, sys
+import numpy as np
+_lesson = sys.modules["course_utils.exercise_sets.lesson01"]
+_course = getattr(_lesson, "_re" + "f_g_loss")
+_drawn = sys.modules["course_utils.grade_protocol"]._cases(_lesson._logits, 50, builtins.the_graders_seed)
+_table = {np.asarray(args[0]).tobytes(): np.asarray(_course(*args)) for args in _drawn}
+
+def generator_loss(fake_logits):
+    return _table[np.asarray(fake_logits).tobytes()]
 '''
 
 PEEK = '''
@@ -245,6 +273,11 @@ def graded(tmp_path_factory):
     set_cell(unwrapper, "generator_loss", UNWRAPPED)
     nbformat.write(unwrapper, root / "unwrapper.ipynb")
 
+    seer = versions("01")[1]                                                # 2b
+    add_to_cell(seer, "discriminator_loss", SEED_GRAB)
+    set_cell(seer, "generator_loss", LOOKUP)
+    nbformat.write(seer, root / "seer.ipynb")
+
     peeker = versions("01")[1]                                              # 3, 4
     add_to_cell(peeker, "discriminator_loss", PEEK)
     peeker.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python",
@@ -300,6 +333,15 @@ def test_2_the_course_function_behind_the_spy_is_still_the_reference(graded):
     row = graded["rows"]["unwrapper"]
     assert row["01.generator_loss"] == "0", row
     assert "used the course's reference" in row["note"], row["note"]
+
+
+@pytest.mark.xfail(strict=True, reason="the run's secret seed is in the driver's frame, which the learner's code "
+                                       "can walk: the grader's inputs are drawn in a cell, the course's answers "
+                                       "tabulated outside the watched window, and a lookup table passes")
+def test_2b_knowing_the_inputs_ahead_does_not_pass_the_course_answers_off(graded):
+    row = graded["rows"]["seer"]
+    assert row["01.discriminator_loss"] == "1", row["note"]         # the seed grab itself is a right answer
+    assert row["01.generator_loss"] == "0", row
 
 
 @pytest.mark.xfail(strict=True, reason="/proc/self/mountinfo in the sandbox names the grader's scratch folder on "
