@@ -38,9 +38,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_utils import inference, losses
-from course_utils.config import HORSE2ZEBRA_EPOCH_STEPS
-from course_utils.counts import positive_int
+from course_utils import inference, losses, metrics
+from course_utils.counts import HORSE2ZEBRA_EPOCH_STEPS, positive_int
 from course_utils.images import ssim_fits, tile, to_unit
 
 #: The adversarial loss forms (see :mod:`course_utils.losses`).
@@ -636,10 +635,10 @@ class Pix2Pix(Trainer):
         fake = ops.cast(inference.inference_model(self.generator)(inp, training=False), "float32")
         target = ops.cast(target, "float32")
         self.trackers["l1"].update_state(ops.mean(ops.abs(fake - target), axis=(1, 2, 3)))
-        a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0   # images.to_unit, as graph ops: [-1, 1] -> [0, 1]
-        self.trackers["psnr"].update_state(tf.image.psnr(a, b, max_val=1.0))
+        self.trackers["psnr"].update_state(metrics.psnr_per_image(fake, target))
         names = ["l1", "psnr"]
         if ssim_fits(fake.shape[1], fake.shape[2]):
+            a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0   # images.to_unit, as graph ops: [-1, 1] -> [0, 1]
             self.trackers["ssim"].update_state(tf.image.ssim(a, b, max_val=1.0))
             names.append("ssim")
         return {n: self.trackers[n].result() for n in names}

@@ -719,3 +719,12 @@ def test_fit_on_a_dataset_keeps_its_order_without_keras_shuffle_warning():
         warnings.simplefilter("always")
         trainer.fit(ds, epochs=1, verbose=0)
     assert not [w for w in caught if "shuffle" in str(w.message)]
+
+
+def test_train_imports_no_lesson_settings_and_config_still_names_the_epoch():
+    # The core's CycleGAN default comes from course_utils.counts; config re-exports it for its users.
+    from course_utils import config, counts
+    from test_imports import import_graph
+
+    assert "course_utils.config" not in import_graph()["course_utils.train"]
+    assert config.HORSE2ZEBRA_EPOCH_STEPS == counts.HORSE2ZEBRA_EPOCH_STEPS == 1334
