@@ -137,7 +137,8 @@ def cyclegan_train_step(generator_g: keras.Model, generator_f: keras.Model,
 
     ``G: X -> Y`` and ``F: Y -> X``. Each generator's loss: fool its discriminator, come back to
     where it started (both cycle terms, shared by G and F), and leave images already in its
-    output domain alone (the identity term; skipped when ``identity_weight`` is 0). ``D_X``
+    output domain alone (the identity term; skipped when ``identity_weight`` is the number 0, while
+    a tensor weight always computes it, so one traced step serves any weight). ``D_X``
     tells real ``x`` from ``F(y)``, ``D_Y`` real ``y`` from ``G(x)``; with ``pool_x``/``pool_y``
     they learn from fakes drawn from a history of past fakes (:class:`ImagePool`; size 0 counts
     as none) instead of the newest ones. Discriminator losses are halved, as in the paper.
@@ -161,7 +162,7 @@ def cyclegan_train_step(generator_g: keras.Model, generator_f: keras.Model,
         cycle = (losses.cycle_consistency_loss(real_x, cycled_x, cycle_weight)
                  + losses.cycle_consistency_loss(real_y, cycled_y, cycle_weight))
         id_g = id_f = tf.constant(0.0)
-        if identity_weight:
+        if tf.is_tensor(identity_weight) or identity_weight:
             id_g = losses.identity_loss(real_y, generator_g(real_y, training=True), identity_weight)  # G(y) ~ y
             id_f = losses.identity_loss(real_x, generator_f(real_x, training=True), identity_weight)  # F(x) ~ x
         g_loss = g_adv + cycle + id_g
