@@ -330,7 +330,8 @@ def picture_rows(lab: str, run: dict[str, Any], n: int = 4):
 
 
 def print_lab(lab: str, smoke: dict[str, Any] | None, longer: dict[str, Any] | None = None) -> None:
-    """One line per variant of ``lab``: your run's figures beside the longer run's, and the mean image.
+    """Print one line per variant of ``lab`` (the table in the lesson is its job): your run's figures
+    beside the longer run's, and the mean image.
 
     ``smoke`` (your run) or ``longer`` may be None: its columns are left out.
     """
@@ -363,7 +364,7 @@ CLAIMS: list[tuple[str, str, list[str], str]] = [
 
 
 def print_orderings(lab: str, smoke: dict[str, Any], longer: dict[str, Any] | None = None) -> None:
-    """What the paper found for ``lab``, and which of its orderings the smoke and the longer runs show."""
+    """Print (its job, in the lesson) what the paper found for ``lab``, and which of its orderings the runs show."""
     print("The paper:", PAPER[lab])
     found_smoke = orderings_found(smoke["scores"])
     found_longer = orderings_found(longer["scores"]) if longer else {}
