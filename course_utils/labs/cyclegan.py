@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.steps < 2 or args.seeds < 1:
         raise ValueError(f"--steps must be >= 2 and --seeds >= 1; got {args.steps} and {args.seeds}.")
-    from course_utils import config, results
+    from course_utils import results
 
     scale = LabScale(image_size=LONGER.image_size, filters=LONGER.filters, n_blocks=LONGER.n_blocks,
                      steps=args.steps, seeds=tuple(range(args.seeds)), learning_rate=LONGER.learning_rate)

@@ -15,7 +15,7 @@ to the targets' (1 = as much fine detail as the targets, below 1 = blurred, abov
 or noise than the targets). L1 alone rewards a blurred average, which is the paper's point.
 
 Read it in this order: the scale-down of the patch sizes (:data:`PATCHES`), the two networks
-``models.py`` has no builder for (:func:`encoder_decoder_generator`, :func:`patch_discriminator`),
+(:func:`encoder_decoder_generator`, ``models.unet_generator`` without skips; :func:`patch_discriminator`),
 the variants (:data:`VARIANTS`, :data:`LABS`), the measure of blur (:func:`gradient_energy`,
 :func:`sharpness`), training and scoring (:func:`train_variant`, :func:`run_lab`), the results
 of the longer runs (:func:`load_results`, :func:`orderings`), the learner's prediction against both
@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from course_utils import costs, inference, metrics, models, results, train
+from course_utils import costs, inference, losses, metrics, models, results, train
 from course_utils.counts import positive_int
 from course_utils.labs import prediction_opening
 from course_utils.layers import conv_block, init
@@ -72,27 +72,14 @@ PATCHES: dict[str, tuple[int, tuple[str, int]]] = {
 
 def encoder_decoder_generator(image_size: int = 256, filters: int = 64, dropout: float = 0.5,
                               dropout_blocks: int = 3) -> keras.Model:
-    """The U-Net of :func:`course_utils.models.unet_generator` without its skip connections.
+    """The U-Net of :func:`course_utils.models.unet_generator` without its skip connections (``skips=False``).
 
     The paper's "encoder-decoder" (fig. 5): the same blocks, the same widths, but every decoder
     block sees only the block below it, so everything passes through the 1x1 bottleneck.
     ``(b, S, S, 3) -> (b, S, S, 3)`` in [-1, 1].
     """
-    positive_int(image_size, "image_size")
-    positive_int(filters, "filters")
-    widths = models.unet_filters(image_size, filters)
-    inp = keras.Input((image_size, image_size, 3), name="input_image")
-    x = inp
-    for i, f in enumerate(widths):                                  # S -> S/2 -> ... -> 1
-        if i == len(widths) - 1:                                    # the 1x1 bottleneck: no norm, a bias
-            x = conv_block(x, f, norm="none", use_bias=True)
-        else:                                                       # no norm on the first block
-            x = conv_block(x, f, norm="none" if i == 0 else "batch", use_bias=False)
-    for j, f in enumerate(reversed(widths[:-1])):                   # 1 -> 2 -> ... -> S/2, no skips
-        x = conv_block(x, f, transpose=True, activation="relu", dropout=dropout if j < dropout_blocks else 0.0)
-    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=init(),
-                                 activation="tanh")(x)             # (b, S, S, 3)
-    return keras.Model(inp, out, name="encoder_decoder")
+    return models.unet_generator(image_size, filters=filters, dropout=dropout, dropout_blocks=dropout_blocks,
+                                 skips=False)
 
 
 def patch_discriminator(image_size: int, patch: str = "70x70", filters: int = 64) -> keras.Model:
@@ -226,7 +213,7 @@ def build_players(variant: Variant, image_size: int, filters: int) -> tuple[kera
 def _l1_only_step(generator, g_opt, inp, target):
     """The generator's step on L1 alone: no discriminator at all."""
     with tf.GradientTape() as tape:
-        l1 = tf.reduce_mean(tf.abs(target - generator(inp, training=True)))
+        l1 = losses.l1_loss(target, generator(inp, training=True))
     grads = tape.gradient(l1, generator.trainable_variables)
     g_opt.apply_gradients(zip(grads, generator.trainable_variables))
     return {"g_l1": l1}
