@@ -350,22 +350,9 @@ CLAIMS: list[tuple[str, str, list[str], str]] = [
 ]
 
 
-def print_orderings(lab: str, smoke: dict[str, Any], longer: dict[str, Any] | None = None) -> None:
-    """Print (its job, in the lesson) what the paper found for ``lab``, and which of its orderings the runs show."""
-    print("The paper:", PAPER[lab])
-    found_smoke = orderings_found(smoke["scores"])
-    found_longer = orderings_found(longer["scores"]) if longer else {}
-    for claim_lab, what, _, _ in CLAIMS:
-        if claim_lab != lab:
-            continue
-        line = f"  {what}: this run {'yes' if found_smoke.get(what) else 'no'}"
-        if longer:
-            line += f", longer run {'yes' if found_longer.get(what) else 'no'}"
-        print(line)
-
-
-def orderings_found(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
-    """:func:`orderings` for the claims whose variants ``scores`` holds (a lab run may hold only some)."""
+def orderings(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
+    """For each claim of :data:`CLAIMS` whose variants ``scores`` holds (a lab run may hold only some),
+    whether ``scores`` (variant name -> figures) shows it."""
     found = {}
     for lab, what, order, figure in CLAIMS:
         try:
@@ -379,15 +366,6 @@ def orderings_found(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
 def _lookup(scores: dict[str, dict[str, float]], lab: str, label: str) -> dict[str, float]:
     variant = next(v for v in LABS[lab] if LABEL[lab](v) == label)
     return scores[variant.name]
-
-
-def orderings(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
-    """For each claim of :data:`CLAIMS`, whether ``scores`` (variant name -> figures) shows it."""
-    found = {}
-    for lab, what, order, figure in CLAIMS:
-        values = [_lookup(scores, lab, label)[figure] for label in order]
-        found[what] = all(a < b for a, b in zip(values, values[1:]))
-    return found
 
 
 def load_results(path: str | Path = RESULTS_FILE, missing_ok: bool = False) -> dict[str, Any] | None:
@@ -434,7 +412,7 @@ def _run_sentences(label: str, run: dict[str, Any], lab: str, prediction: str | 
         sentence += (" That matches your prediction." if lowest == prediction
                      else f" That is not what you predicted ({prediction}).")
     lines = [sentence]
-    found = orderings_found(run["scores"])
+    found = orderings(run["scores"])
     for claim_lab, what, order, claim_figure in CLAIMS:
         if claim_lab == lab and what in found:
             shown = ", ".join(f"{c} {_lookup(run['scores'], lab, c)[claim_figure]:.3f}" for c in order)
