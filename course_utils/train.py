@@ -361,8 +361,9 @@ class Trainer(keras.Model):
     """What the three trainers share: networks, optimizers, the training step, a step counter, metrics.
 
     Subclasses pass their networks (name -> ``keras.Model``) and implement ``train_step`` (their
-    model's explicit step, e.g. :func:`pix2pix_train_step`, then :meth:`_record`), ``test_step``,
-    ``call`` and ``sample_grid``. The global ``step`` counts training steps and is what checkpoints, sample
+    model's explicit step, e.g. :func:`pix2pix_train_step`, then :meth:`_record`), ``test_step`` and
+    ``sample_grid``; ``generators`` and ``call`` where theirs differ from the image-to-image default
+    (one network named ``generator``). The global ``step`` counts training steps and is what checkpoints, sample
     files and the loss history are numbered by.
 
     ``train_step`` returns this step's losses (the progress bar shows them, the loss history
@@ -482,8 +483,15 @@ class Trainer(keras.Model):
         return int(self.step.numpy())
 
     def generators(self) -> dict[str, keras.Model]:
-        """The networks to export: file stem -> model."""
-        raise NotImplementedError
+        """The networks to export: file stem -> model (the first is what :meth:`call` runs)."""
+        return {"generator": self.networks["generator"]}
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        """The first generator: as in training with ``training=True``, by the inference convention otherwise."""
+        generator = next(iter(self.generators().values()))
+        if training:
+            return generator(inputs, training=True)
+        return inference.inference_model(generator)(inputs, training=False)
 
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """A picture of the current results, ``(H, W, C)`` float in [0, 1]."""
@@ -571,9 +579,6 @@ class GAN(Trainer):
         self.trackers["d_fake_accuracy"].update_state(ops.cast(fake_logits < 0, "float32"))
         return {n: self.trackers[n].result() for n in self.val_metric_names}
 
-    def generators(self) -> dict[str, keras.Model]:
-        return {"generator": self.generator}
-
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: fixed noise ``(n, latent_dim)``; the n generated images in a near-square grid."""
         images = to_unit(self.generator(np.asarray(inputs, np.float32), training=False))
@@ -619,12 +624,6 @@ class Pix2Pix(Trainer):
                               "discriminator": d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)},
                              loss_form, jit_compile, loss_scaling, **kwargs)
 
-    def call(self, inputs: Any, training: bool = False) -> Any:
-        """The generator: as in training with ``training=True``, by the inference convention otherwise."""
-        if training:
-            return self.generator(inputs, training=True)
-        return inference.inference_model(self.generator)(inputs, training=False)
-
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
         opts = self.optimizers
@@ -643,9 +642,6 @@ class Pix2Pix(Trainer):
             self.trackers["ssim"].update_state(tf.image.ssim(a, b, max_val=1.0))
             names.append("ssim")
         return {n: self.trackers[n].result() for n in names}
-
-    def generators(self) -> dict[str, keras.Model]:
-        return {"generator": self.generator}
 
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: a batch ``(input, target)``; one row per pair: input | target | prediction."""
@@ -719,12 +715,6 @@ class CycleGAN(Trainer):
         items = super().checkpoint_items()
         items["pool_x"], items["pool_y"] = self.pool_x, self.pool_y
         return items
-
-    def call(self, x: Any, training: bool = False) -> Any:
-        """G (X -> Y): as in training with ``training=True``, by the inference convention otherwise."""
-        if training:
-            return self.generator_g(x, training=True)
-        return inference.inference_model(self.generator_g)(x, training=False)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         real_x, real_y = data

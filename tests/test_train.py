@@ -728,3 +728,16 @@ def test_train_imports_no_lesson_settings_and_config_still_names_the_epoch():
 
     assert "course_utils.config" not in import_graph()["course_utils.train"]
     assert config.HORSE2ZEBRA_EPOCH_STEPS == counts.HORSE2ZEBRA_EPOCH_STEPS == 1334
+
+
+def test_the_image_to_image_trainers_call_their_first_generator_by_the_inference_convention():
+    x = np.random.default_rng(0).uniform(-1, 1, (2, SIZE, SIZE, 3)).astype("float32")
+    for trainer, first in ((train.Pix2Pix(*pix2pix_nets(dropout=0.0)), "generator"),   # no dropout: repeatable
+                           (train.CycleGAN(*cyclegan_nets()), "generator_g")):
+        generator = trainer.generators()[first]
+        assert list(trainer.generators())[0] == first
+        np.testing.assert_allclose(np.asarray(trainer(x)), inference.translate(generator, x), atol=1e-5)
+        np.testing.assert_allclose(np.asarray(trainer(x, training=True)),
+                                   np.asarray(generator(x, training=True)), atol=1e-5)
+    assert list(train.CycleGAN(*cyclegan_nets()).generators()) == ["generator_g", "generator_f"]
+
