@@ -96,10 +96,10 @@ def _settings(variant: str) -> dict[str, Any]:
 class LabTrainer:
     """Trains every variant from the same starting weights with :func:`course_utils.train.cyclegan_train_step`.
 
-    Building and compiling a CycleGAN step costs far more than running it at this size (seconds
-    of one core, against a few hundredths of a second a step), so the variants share one
-    ``tf.function``: the weights are tensors, so the variants that change only them share one
-    trace; the loss form and the pool each trace once more. Before each variant the four
+    Tracing a CycleGAN step costs far more than running it at this size (seconds of one core,
+    against a few hundredths of a second a step), so the variants share one ``tf.function``: the
+    weights are tensors, so the variants that change only them share one trace; the loss form
+    and the pool each trace once more. Before each variant the four
     networks get the same initial weights back, the optimizers and pools are emptied.
     """
 
@@ -124,7 +124,9 @@ class LabTrainer:
         train_x, train_y = data.load_unpaired_folder(data.shipped_unpaired_path(), "train",
                                                      image_size=scale.image_size, batch_size=1, seed=seed)
         self.batches = tf.data.Dataset.zip(train_x.repeat(), train_y.repeat())   # ((1, S, S, 3), (1, S, S, 3))
-        self.step = tf.function(self._step)
+        # No autograph: the step's branches are Python choices or explicit tf.cond/while_loop, and
+        # converting the trainer's code tripled the tracing (measured, 3 traces: 77 s against 33 s).
+        self.step = tf.function(self._step, autograph=False)
 
     def _step(self, x, y, cycle_weight, identity_weight, loss_form: str, use_pool: bool):
         """The trainer's step with a variant's settings (:meth:`step_settings`); no pool unless ``use_pool``."""
