@@ -42,9 +42,6 @@ from course_utils import inference, losses, metrics
 from course_utils.counts import HORSE2ZEBRA_EPOCH_STEPS, positive_int
 from course_utils.images import ssim_fits, tile, to_unit
 
-#: The adversarial loss forms (see :mod:`course_utils.losses`).
-LOSS_FORMS = losses.FORMS
-
 #: The precision policies a trainer can run under.
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
@@ -328,24 +325,18 @@ def cyclegan_schedule(steps_per_epoch: int, learning_rate: float = 2e-4, constan
 # ===========================================================================
 # 3. Trainers: the same steps inside keras.Model.fit
 # ===========================================================================
-def set_precision(policy: str) -> str:
-    """Set Keras's global dtype policy and return the previous one's name.
+@contextlib.contextmanager
+def precision(policy: str) -> Iterator[None]:
+    """``with precision("mixed_float16"): build networks...``, then the previous global policy is back.
 
     ``"float32"``; ``"mixed_float16"`` (float16 compute, float32 weights; needs loss scaling,
     which the trainers add by themselves; fast on T4/V100/A100); ``"mixed_bfloat16"`` (no loss
-    scaling needed; TPUs, A100 and newer). Build the networks *after* setting it.
+    scaling needed; TPUs, A100 and newer). Build the networks inside the block.
     """
     if policy not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {policy!r}.")
     previous = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(policy)
-    return previous
-
-
-@contextlib.contextmanager
-def precision(policy: str) -> Iterator[None]:
-    """``with precision("mixed_float16"): build networks...`` then restore the previous policy."""
-    previous = set_precision(policy)
     try:
         yield
     finally:

@@ -741,3 +741,13 @@ def test_the_image_to_image_trainers_call_their_first_generator_by_the_inference
                                    np.asarray(generator(x, training=True)), atol=1e-5)
     assert list(train.CycleGAN(*cyclegan_nets()).generators()) == ["generator_g", "generator_f"]
 
+
+def test_precision_refuses_an_unknown_policy_and_restores_the_previous_one():
+    before = keras.mixed_precision.global_policy().name
+    with pytest.raises(ValueError, match="precision must be one of float32, mixed_float16, mixed_bfloat16"):
+        with train.precision("float16"):
+            pass
+    with train.precision("mixed_bfloat16"):
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == before
+
