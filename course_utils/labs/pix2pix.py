@@ -225,21 +225,21 @@ def train_variant(variant: Variant, train_x: np.ndarray, train_y: np.ndarray, st
     """Train ``variant`` for ``steps`` steps at batch size 1 and return its generator.
 
     Pairs are drawn at random from ``(train_x, train_y)`` and mirrored left-right half of the
-    time (both halves together); the objectives use :func:`course_utils.train.pix2pix_train_step`
-    (cGAN only: ``l1_weight=0``) and, for "L1 only", a step with no discriminator.
+    time (both halves together); the objectives are the :class:`course_utils.train.Pix2Pix` trainer's
+    step (cGAN only: ``l1_weight=0``) and, for "L1 only", a step with no discriminator.
     """
     positive_int(steps, "steps")
     keras.utils.set_random_seed(seed)
-    generator, discriminator = build_players(variant, train_x.shape[1], filters)
-    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
-    if variant.objective == "L1 only":
-        step = tf.function(lambda x, y: _l1_only_step(generator, g_opt, x, y))
-    elif variant.objective in ("cGAN only", "cGAN + L1"):
-        weight = 0.0 if variant.objective == "cGAN only" else l1_weight
-        step = tf.function(lambda x, y: train.pix2pix_train_step(generator, discriminator, g_opt, d_opt, x, y,
-                                                                 l1_weight=weight))
-    else:
+    if variant.objective not in ("L1 only", "cGAN only", "cGAN + L1"):
         raise ValueError(f"objective must be 'L1 only', 'cGAN only' or 'cGAN + L1'; got {variant.objective!r}.")
+    generator, discriminator = build_players(variant, train_x.shape[1], filters)
+    # The Pix2Pix trainer with the variant's L1 weight, its default optimizers and its step.
+    trainer = train.Pix2Pix(generator, discriminator, l1_weight=0.0 if variant.objective == "cGAN only" else l1_weight)
+    trainer.compile()
+    if variant.objective == "L1 only":
+        step = tf.function(lambda x, y: _l1_only_step(generator, trainer.optimizers["generator"], x, y))
+    else:
+        step = tf.function(lambda x, y: trainer.train_step((x, y)))
     rng = np.random.default_rng(seed)
     order = rng.integers(0, len(train_x), steps)
     flips = rng.random(steps) < 0.5
