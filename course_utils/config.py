@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from course_utils.counts import HORSE2ZEBRA_EPOCH_STEPS  # noqa: F401  (config.HORSE2ZEBRA_EPOCH_STEPS)
+
 # ---------------------------------------------------------------------------
 # Where the course lives. Badges and Colab install cells are generated from,
 # and checked against, these two constants (see scripts/check_notebooks.py).
@@ -47,9 +49,6 @@ REPO_ROOT: Path | None = (
     else None
 )
 
-#: Optimizer steps in one epoch of horse2zebra at batch 1: its larger domain holds 1,334 zebras
-#: (TFDS ``cycle_gan/horse2zebra``). The CycleGAN trainer's schedule and the cost estimates count in it.
-HORSE2ZEBRA_EPOCH_STEPS = 1334
 
 #: The copy of ``data/`` that travels inside the wheel (pyproject.toml maps the repository's
 #: ``data/`` folder onto the subpackage ``course_utils.shipped_data``).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -72,7 +73,7 @@ __all__ = ["IMAGE_SUFFIXES", "ARCHIVE_SUFFIXES", "is_image_file", "is_archive", 
 def download_checked(url: str, target: str | os.PathLike, expected: str | None, progress: bool = True) -> str:
     """Download ``url`` to ``target`` (``keras.utils.get_file``, replacing it) and check its SHA-256.
 
-    ``expected`` None: nothing to check, the hash is printed so that it can be pinned. Returns the hash.
+    ``expected`` None: nothing to check, the hash is given in a warning so that it can be pinned. Returns the hash.
 
     Raises:
         ValueError: the hash is not ``expected`` (the download is deleted).
@@ -101,5 +102,5 @@ def download_checked(url: str, target: str | os.PathLike, expected: str | None, 
                          "The download is damaged or the file changed on the server; it was deleted. Retry, "
                          "and if the new file is the one you want, pass sha256=... with the new hash.")
     if expected is None:
-        print(f"Downloaded {url} (sha256 {got}; pass sha256='{got}' to pin it).")
+        warnings.warn(f"Downloaded {url} unchecked (sha256 {got}; pass sha256='{got}' to pin it).", stacklevel=2)
     return got

@@ -197,7 +197,8 @@ def install_requirements(distribution: str = "course_utils", *, pip: Callable = 
     """Install the missing requirements of ``distribution``, never TensorFlow, Keras or NumPy.
 
     Returns the requirement strings it installed (empty when the runtime had everything, as a
-    fresh Colab runtime does). Raises :class:`InstallError` with the reason and the fix.
+    fresh Colab runtime does). Raises :class:`InstallError` with the reason and the fix. With
+    ``verbose`` it prints one line of what it kept and installed, the setup cell's only output.
     """
     try:
         requirements = md.requires(distribution) or []

@@ -87,10 +87,21 @@ def psnr(prediction: ArrayLike, target: ArrayLike, *, per_image: bool = False) -
         per_image: return the array of per-image values instead of their mean.
     """
     x, y = _paired(prediction, target, ("prediction", "target"))
-    mse = np.mean((x - y) ** 2, axis=(1, 2, 3))
-    with np.errstate(divide="ignore"):
-        values = 10.0 * np.log10(2.0**2 / mse)
+    values = np.asarray(psnr_per_image(x, y), np.float64)
     return values if per_image else float(np.mean(values))
+
+
+def psnr_per_image(prediction: ArrayLike, target: ArrayLike) -> Any:
+    """The PSNR formula itself, per image of two batches in [-1, 1] (``MAX = 2``), unchecked.
+
+    Written with ``keras.ops`` so the same line serves :func:`psnr` (NumPy, float64) and the
+    trainers' ``evaluate`` inside ``tf.function`` (:class:`course_utils.train.Pix2Pix`); an
+    identical pair gives ``inf``. Returns a tensor of shape ``(N,)``.
+    """
+    from keras import ops
+
+    mse = ops.mean(ops.square(prediction - target), axis=(1, 2, 3))
+    return 10.0 * ops.log10(2.0**2 / mse)
 
 
 def ssim(prediction: ArrayLike, target: ArrayLike, *, per_image: bool = False) -> float | np.ndarray:
@@ -540,6 +551,7 @@ def mode_coverage(
 __all__: Sequence[str] = (
     "mean_l1",
     "psnr",
+    "psnr_per_image",
     "ssim",
     "correspondence_error",
     "KIDResult",

@@ -165,6 +165,7 @@ def unet_generator(
     dropout_blocks: int = 3,
     bottleneck_norm: bool = False,
     convention: str = "keras",
+    skips: bool = True,
 ) -> keras.Model:
     """The pix2pix U-Net: ``(b, S, S, input_channels)`` -> ``(b, S, S, output_channels)`` in [-1, 1].
 
@@ -179,10 +180,8 @@ def unet_generator(
     innermost block has none either); its conv then keeps a bias. The TensorFlow tutorial adds
     one. At batch size 1 a batch norm over a 1x1 map sees one value per channel, so in training
     it outputs only its offset beta whatever the image, while Keras's inference mode feeds the
-    decoder something it never saw in training. Measured on the shipped label2scene set (64 px,
-    filters 32, 800 steps): validation L1 0.112 without it against 0.117 with it (per-image
-    statistics), and 0.122 against 0.434 in Keras's ``training=False`` mode (docs/results.md).
-    We follow the paper's code by default.
+    decoder something it never saw in training. We follow the paper's code by default; what each
+    choice measured is in docs/results.md ("One inference convention").
 
     ``convention="pytorch"`` computes what the authors' PyTorch ``UnetGenerator`` computes, so that
     their trained weights can be loaded (:mod:`course_utils.pretrained`); the default ``"keras"`` is
@@ -192,6 +191,10 @@ def unet_generator(
     LeakyReLU, the bottleneck is followed by ReLU and has a bias only where the other convs do,
     batch norm's epsilon is PyTorch's 1e-5, and dropout sits in the ``dropout_blocks`` decoder
     blocks after the first.
+
+    ``skips=False`` is the paper's "encoder-decoder" (fig. 5, lesson 02's lab): the same blocks
+    and widths, but each decoder block sees only the block below it, so everything passes the
+    1x1 bottleneck.
     """
     _power_of_two("image_size", image_size, minimum=4)
     positive_int(input_channels, "input_channels")
@@ -204,7 +207,7 @@ def unet_generator(
 
     inp = keras.Input((image_size, image_size, input_channels), name="input_image")
     x = inp
-    skips = []
+    outputs = []   # each encoder block's output, for the skips
     for i, f in enumerate(widths):  # 256 -> 128 -> ... -> 1
         innermost = i == len(widths) - 1 and i > 0
         if innermost and not bottleneck_norm:
@@ -217,17 +220,18 @@ def unet_generator(
             h = conv_block(x, f, norm="none" if i == 0 else norm, activation=None,
                            use_bias=conv_uses_bias(norm), epsilon=eps, name=f"down{i + 1}")
         x = activation_layer("leaky_relu", name=f"down{i + 1}_leaky_relu")(h)   # into the next encoder block
-        skips.append(layers.ReLU(name=f"down{i + 1}_skip_relu")(h) if torch_layout else x)
+        outputs.append(layers.ReLU(name=f"down{i + 1}_skip_relu")(h) if torch_layout else x)
     # Decoder: from the bottleneck, mirror every encoder block except the innermost.
-    x = skips[-1]
+    x = outputs[-1]
     first = 1 if torch_layout else 0                      # the first decoder block with dropout
-    for j, (f, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
+    for j, (f, skip) in enumerate(zip(reversed(widths[:-1]), reversed(outputs[:-1]))):
         x = conv_block(x, f, transpose=True, norm=norm, activation="relu", epsilon=eps,
                        dropout=dropout if first <= j < first + dropout_blocks else 0.0, name=f"up{j + 1}")
-        x = layers.Concatenate(name=f"skip{j + 1}")([x, skip])   # (b, s, s, 2f)
+        if skips:
+            x = layers.Concatenate(name=f"skip{j + 1}")([x, skip])   # (b, s, s, 2f)
     out = layers.Conv2DTranspose(output_channels, 4, strides=2, padding="same",
                                  kernel_initializer=init(), activation="tanh", name="output")(x)
-    return keras.Model(inp, out, name="unet_generator")
+    return keras.Model(inp, out, name="unet_generator" if skips else "encoder_decoder")
 
 
 # ---------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def import_tensorflow():
 def check_gpu(verbose: bool = True) -> list[dict]:
     """List the GPUs TensorFlow sees (name, memory when known) and say what to do if there are none.
 
+    With ``verbose`` it prints its verdict: telling the learner in the notebook is its job.
+
     Returns one dict per GPU: ``{"name": ..., "compute_capability": (major, minor) or None}``.
 
     It only reads the physical devices, so TensorFlow's devices are not initialised yet: a lesson

@@ -38,13 +38,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_utils import inference, losses
-from course_utils.config import HORSE2ZEBRA_EPOCH_STEPS
-from course_utils.counts import positive_int
+from course_utils import inference, losses, metrics
+from course_utils.counts import HORSE2ZEBRA_EPOCH_STEPS, positive_int
 from course_utils.images import ssim_fits, tile, to_unit
-
-#: The adversarial loss forms (see :mod:`course_utils.losses`).
-LOSS_FORMS = losses.FORMS
 
 #: The precision policies a trainer can run under.
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -138,7 +134,8 @@ def cyclegan_train_step(generator_g: keras.Model, generator_f: keras.Model,
 
     ``G: X -> Y`` and ``F: Y -> X``. Each generator's loss: fool its discriminator, come back to
     where it started (both cycle terms, shared by G and F), and leave images already in its
-    output domain alone (the identity term; skipped when ``identity_weight`` is 0). ``D_X``
+    output domain alone (the identity term; skipped when ``identity_weight`` is the number 0, while
+    a tensor weight always computes it, so one traced step serves any weight). ``D_X``
     tells real ``x`` from ``F(y)``, ``D_Y`` real ``y`` from ``G(x)``; with ``pool_x``/``pool_y``
     they learn from fakes drawn from a history of past fakes (:class:`ImagePool`; size 0 counts
     as none) instead of the newest ones. Discriminator losses are halved, as in the paper.
@@ -162,7 +159,7 @@ def cyclegan_train_step(generator_g: keras.Model, generator_f: keras.Model,
         cycle = (losses.cycle_consistency_loss(real_x, cycled_x, cycle_weight)
                  + losses.cycle_consistency_loss(real_y, cycled_y, cycle_weight))
         id_g = id_f = tf.constant(0.0)
-        if identity_weight:
+        if tf.is_tensor(identity_weight) or identity_weight:
             id_g = losses.identity_loss(real_y, generator_g(real_y, training=True), identity_weight)  # G(y) ~ y
             id_f = losses.identity_loss(real_x, generator_f(real_x, training=True), identity_weight)  # F(x) ~ x
         g_loss = g_adv + cycle + id_g
@@ -328,24 +325,18 @@ def cyclegan_schedule(steps_per_epoch: int, learning_rate: float = 2e-4, constan
 # ===========================================================================
 # 3. Trainers: the same steps inside keras.Model.fit
 # ===========================================================================
-def set_precision(policy: str) -> str:
-    """Set Keras's global dtype policy and return the previous one's name.
+@contextlib.contextmanager
+def precision(policy: str) -> Iterator[None]:
+    """``with precision("mixed_float16"): build networks...``, then the previous global policy is back.
 
     ``"float32"``; ``"mixed_float16"`` (float16 compute, float32 weights; needs loss scaling,
     which the trainers add by themselves; fast on T4/V100/A100); ``"mixed_bfloat16"`` (no loss
-    scaling needed; TPUs, A100 and newer). Build the networks *after* setting it.
+    scaling needed; TPUs, A100 and newer). Build the networks inside the block.
     """
     if policy not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {policy!r}.")
     previous = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(policy)
-    return previous
-
-
-@contextlib.contextmanager
-def precision(policy: str) -> Iterator[None]:
-    """``with precision("mixed_float16"): build networks...`` then restore the previous policy."""
-    previous = set_precision(policy)
     try:
         yield
     finally:
@@ -361,8 +352,9 @@ class Trainer(keras.Model):
     """What the three trainers share: networks, optimizers, the training step, a step counter, metrics.
 
     Subclasses pass their networks (name -> ``keras.Model``) and implement ``train_step`` (their
-    model's explicit step, e.g. :func:`pix2pix_train_step`, then :meth:`_record`), ``test_step``,
-    ``call`` and ``sample_grid``. The global ``step`` counts training steps and is what checkpoints, sample
+    model's explicit step, e.g. :func:`pix2pix_train_step`, then :meth:`_record`), ``test_step`` and
+    ``sample_grid``; ``generators`` and ``call`` where theirs differ from the image-to-image default
+    (one network named ``generator``). The global ``step`` counts training steps and is what checkpoints, sample
     files and the loss history are numbered by.
 
     ``train_step`` returns this step's losses (the progress bar shows them, the loss history
@@ -482,8 +474,15 @@ class Trainer(keras.Model):
         return int(self.step.numpy())
 
     def generators(self) -> dict[str, keras.Model]:
-        """The networks to export: file stem -> model."""
-        raise NotImplementedError
+        """The networks to export: file stem -> model (the first is what :meth:`call` runs)."""
+        return {"generator": self.networks["generator"]}
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        """The first generator: as in training with ``training=True``, by the inference convention otherwise."""
+        generator = next(iter(self.generators().values()))
+        if training:
+            return generator(inputs, training=True)
+        return inference.inference_model(generator)(inputs, training=False)
 
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """A picture of the current results, ``(H, W, C)`` float in [0, 1]."""
@@ -571,9 +570,6 @@ class GAN(Trainer):
         self.trackers["d_fake_accuracy"].update_state(ops.cast(fake_logits < 0, "float32"))
         return {n: self.trackers[n].result() for n in self.val_metric_names}
 
-    def generators(self) -> dict[str, keras.Model]:
-        return {"generator": self.generator}
-
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: fixed noise ``(n, latent_dim)``; the n generated images in a near-square grid."""
         images = to_unit(self.generator(np.asarray(inputs, np.float32), training=False))
@@ -619,12 +615,6 @@ class Pix2Pix(Trainer):
                               "discriminator": d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)},
                              loss_form, jit_compile, loss_scaling, **kwargs)
 
-    def call(self, inputs: Any, training: bool = False) -> Any:
-        """The generator: as in training with ``training=True``, by the inference convention otherwise."""
-        if training:
-            return self.generator(inputs, training=True)
-        return inference.inference_model(self.generator)(inputs, training=False)
-
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
         opts = self.optimizers
@@ -636,16 +626,13 @@ class Pix2Pix(Trainer):
         fake = ops.cast(inference.inference_model(self.generator)(inp, training=False), "float32")
         target = ops.cast(target, "float32")
         self.trackers["l1"].update_state(ops.mean(ops.abs(fake - target), axis=(1, 2, 3)))
-        a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0   # images.to_unit, as graph ops: [-1, 1] -> [0, 1]
-        self.trackers["psnr"].update_state(tf.image.psnr(a, b, max_val=1.0))
+        self.trackers["psnr"].update_state(metrics.psnr_per_image(fake, target))
         names = ["l1", "psnr"]
         if ssim_fits(fake.shape[1], fake.shape[2]):
+            a, b = (fake + 1.0) / 2.0, (target + 1.0) / 2.0   # images.to_unit, as graph ops: [-1, 1] -> [0, 1]
             self.trackers["ssim"].update_state(tf.image.ssim(a, b, max_val=1.0))
             names.append("ssim")
         return {n: self.trackers[n].result() for n in names}
-
-    def generators(self) -> dict[str, keras.Model]:
-        return {"generator": self.generator}
 
     def sample_grid(self, inputs: Any) -> np.ndarray:
         """``inputs``: a batch ``(input, target)``; one row per pair: input | target | prediction."""
@@ -719,12 +706,6 @@ class CycleGAN(Trainer):
         items = super().checkpoint_items()
         items["pool_x"], items["pool_y"] = self.pool_x, self.pool_y
         return items
-
-    def call(self, x: Any, training: bool = False) -> Any:
-        """G (X -> Y): as in training with ``training=True``, by the inference convention otherwise."""
-        if training:
-            return self.generator_g(x, training=True)
-        return inference.inference_model(self.generator_g)(x, training=False)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         real_x, real_y = data

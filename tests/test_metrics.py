@@ -47,6 +47,16 @@ def test_psnr_accepts_tensors():
     assert metrics.psnr(tf.constant(x + 0.2), tf.constant(x)) == pytest.approx(20.0, abs=1e-4)
 
 
+def test_psnr_per_image_is_the_one_formula_in_numpy_and_inside_tf_function():
+    tf = pytest.importorskip("tensorflow")
+    x = _images()
+    y = x.copy()
+    y[1] += 0.1                      # MSE 0.01 on image 1; image 0 identical
+    graph = tf.function(metrics.psnr_per_image)(tf.constant(y, tf.float32), tf.constant(x, tf.float32)).numpy()
+    assert graph[0] == math.inf and graph[1] == pytest.approx(10 * math.log10(4 / 0.01), abs=1e-3)
+    assert graph == pytest.approx(metrics.psnr(y, x, per_image=True), abs=1e-3)
+
+
 def test_ssim_identical_is_one_and_noise_lowers_it():
     x = _images()
     assert metrics.ssim(x, x) == pytest.approx(1.0, abs=1e-6)

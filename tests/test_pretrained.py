@@ -7,6 +7,7 @@ with their state-dict names, and a functional one); these tests need no torch.
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -205,16 +206,18 @@ def test_load_downloads_checks_and_converts_offline(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(pretrained, "CYCLEGAN_URL", server.as_uri() + "/{name}.pth")
     cache = tmp_path / "cache"
 
-    model = pretrained.load("cyclegan/horse2zebra", cache, image_size=32, progress=False)
-    printed = capsys.readouterr().out
+    with pytest.warns(UserWarning) as warned:
+        model = pretrained.load("cyclegan/horse2zebra", cache, image_size=32, progress=False)
     sha = pretrained.file_sha256(source)
-    assert f"sha256 {sha}; pass sha256='{sha}' to pin it" in printed       # unknown hash: printed to pin
+    assert any(f"sha256 {sha}; pass sha256='{sha}' to pin it" in str(w.message) for w in warned)   # unknown hash: warned, to pin
     x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
     direct = pretrained.from_state_dict("resnet_9blocks", sd, image_size=32)
     np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(direct(x)))
 
-    # Cached: no second download, nothing printed; the right hash passes.
-    pretrained.load("cyclegan/horse2zebra", cache, sha256=sha, image_size=32, progress=False)
+    # Cached: no second download, nothing printed or warned; the right hash passes.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pretrained.load("cyclegan/horse2zebra", cache, sha256=sha, image_size=32, progress=False)
     assert capsys.readouterr().out == ""
     # A wrong hash is refused and the file deleted.
     with pytest.raises(ValueError, match="Checksum mismatch"):

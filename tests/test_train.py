@@ -719,3 +719,35 @@ def test_fit_on_a_dataset_keeps_its_order_without_keras_shuffle_warning():
         warnings.simplefilter("always")
         trainer.fit(ds, epochs=1, verbose=0)
     assert not [w for w in caught if "shuffle" in str(w.message)]
+
+
+def test_train_imports_no_lesson_settings_and_config_still_names_the_epoch():
+    # The core's CycleGAN default comes from course_utils.counts; config re-exports it for its users.
+    from course_utils import config, counts
+    from test_imports import import_graph
+
+    assert "course_utils.config" not in import_graph()["course_utils.train"]
+    assert config.HORSE2ZEBRA_EPOCH_STEPS == counts.HORSE2ZEBRA_EPOCH_STEPS == 1334
+
+
+def test_the_image_to_image_trainers_call_their_first_generator_by_the_inference_convention():
+    x = np.random.default_rng(0).uniform(-1, 1, (2, SIZE, SIZE, 3)).astype("float32")
+    for trainer, first in ((train.Pix2Pix(*pix2pix_nets(dropout=0.0)), "generator"),   # no dropout: repeatable
+                           (train.CycleGAN(*cyclegan_nets()), "generator_g")):
+        generator = trainer.generators()[first]
+        assert list(trainer.generators())[0] == first
+        np.testing.assert_allclose(np.asarray(trainer(x)), inference.translate(generator, x), atol=1e-5)
+        np.testing.assert_allclose(np.asarray(trainer(x, training=True)),
+                                   np.asarray(generator(x, training=True)), atol=1e-5)
+    assert list(train.CycleGAN(*cyclegan_nets()).generators()) == ["generator_g", "generator_f"]
+
+
+def test_precision_refuses_an_unknown_policy_and_restores_the_previous_one():
+    before = keras.mixed_precision.global_policy().name
+    with pytest.raises(ValueError, match="precision must be one of float32, mixed_float16, mixed_bfloat16"):
+        with train.precision("float16"):
+            pass
+    with train.precision("mixed_bfloat16"):
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == before
+

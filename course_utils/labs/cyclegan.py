@@ -94,14 +94,13 @@ def _settings(variant: str) -> dict[str, Any]:
 
 
 class LabTrainer:
-    """Trains every variant from the same starting weights with ONE compiled step.
+    """Trains every variant from the same starting weights with :func:`course_utils.train.cyclegan_train_step`.
 
-    Building and compiling a CycleGAN step costs far more than running it at this size (about
-    half a minute of one core, against a few hundredths of a second a step), so the variants
-    share one ``tf.function``: the weights are tensors (0 switches a term off), the loss form
-    and the pool are switches. Before each variant the four networks get the same initial
-    weights back, the optimizers and pools are emptied. For each variant's settings the step
-    computes what :func:`course_utils.train.cyclegan_train_step` computes (a test checks it).
+    Tracing a CycleGAN step costs far more than running it at this size (seconds of one core,
+    against a few hundredths of a second a step), so the variants share one ``tf.function``: the
+    weights are tensors, so the variants that change only them share one trace; the loss form
+    and the pool each trace once more. Before each variant the four
+    networks get the same initial weights back, the optimizers and pools are emptied.
     """
 
     def __init__(self, scale: LabScale = SMOKE, seed: int = 0):
@@ -125,39 +124,17 @@ class LabTrainer:
         train_x, train_y = data.load_unpaired_folder(data.shipped_unpaired_path(), "train",
                                                      image_size=scale.image_size, batch_size=1, seed=seed)
         self.batches = tf.data.Dataset.zip(train_x.repeat(), train_y.repeat())   # ((1, S, S, 3), (1, S, S, 3))
-        self.step = tf.function(self._step)
+        # No autograph: the step's branches are Python choices or explicit tf.cond/while_loop, and
+        # converting the trainer's code tripled the tracing (measured, 3 traces: 77 s against 33 s).
+        self.step = tf.function(self._step, autograph=False)
 
-    def _step(self, x, y, cycle_weight, identity_weight, bce, use_pool):
-        import tensorflow as tf
+    def _step(self, x, y, cycle_weight, identity_weight, loss_form: str, use_pool: bool):
+        """The trainer's step with a variant's settings (:meth:`step_settings`); no pool unless ``use_pool``."""
+        from course_utils import train
 
-        from course_utils import losses
-
-        G, F, D_X, D_Y = self.nets
-        with tf.GradientTape(persistent=True) as tape:
-            fake_y, fake_x = G(x, training=True), F(y, training=True)               # G(x), F(y)
-            cycled_x, cycled_y = F(fake_y, training=True), G(fake_x, training=True)  # round trips
-            same_y, same_x = G(y, training=True), F(x, training=True)                # identity images
-            real_x_s, real_y_s = D_X(x, training=True), D_Y(y, training=True)
-            fake_x_s, fake_y_s = D_X(fake_x, training=True), D_Y(fake_y, training=True)
-            learn_x = tf.cond(use_pool, lambda: D_X(self.pools[0].query(fake_x), training=True), lambda: fake_x_s)
-            learn_y = tf.cond(use_pool, lambda: D_Y(self.pools[1].query(fake_y), training=True), lambda: fake_y_s)
-
-            def g_adv(scores):   # bce is 1.0 or 0.0: one of the two forms counts
-                return bce * losses.generator_loss(scores, "bce") + (1.0 - bce) * losses.generator_loss(scores, "lsgan")
-
-            def d_loss(real, fake):
-                return (bce * losses.discriminator_loss(real, fake, "bce", halve=True)
-                        + (1.0 - bce) * losses.discriminator_loss(real, fake, "lsgan", halve=True))
-
-            cycle = (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
-                     + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))
-            g_loss = g_adv(fake_y_s) + cycle + losses.identity_loss(y, same_y, identity_weight)
-            f_loss = g_adv(fake_x_s) + cycle + losses.identity_loss(x, same_x, identity_weight)
-            dx_loss, dy_loss = d_loss(real_x_s, learn_x), d_loss(real_y_s, learn_y)
-        for loss, net, opt in zip((g_loss, f_loss, dx_loss, dy_loss), self.nets, self.opts):
-            opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
-        del tape
-        return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss, "cycle": cycle}
+        pools = self.pools if use_pool else (None, None)
+        return train.cyclegan_train_step(*self.nets, *self.opts, x, y, cycle_weight, identity_weight,
+                                         loss_form, *pools)
 
     def reset(self) -> None:
         """Back to the starting point: the initial weights, empty optimizers and pools."""
@@ -169,12 +146,12 @@ class LabTrainer:
         for pool in self.pools:
             pool.count.assign(0), pool.queries.assign(0)
 
-    def settings_tensors(self, variant: str) -> tuple:
+    def step_settings(self, variant: str) -> tuple:
+        """``(cycle_weight, identity_weight, loss_form, use_pool)`` of ``variant``, the weights as tensors."""
         import tensorflow as tf
 
         s = _settings(variant)
-        return (tf.constant(s["cycle_weight"]), tf.constant(s["identity_weight"]),
-                tf.constant(1.0 if s["loss_form"] == "bce" else 0.0), tf.constant(s["pool_size"] > 0))
+        return (tf.constant(s["cycle_weight"]), tf.constant(s["identity_weight"]), s["loss_form"], s["pool_size"] > 0)
 
     def train(self, variant: str, verbose: int = 1, pace: Any = None) -> float:
         """Reset, then train ``variant`` for ``scale.steps`` steps; returns the seconds it took.
@@ -185,7 +162,7 @@ class LabTrainer:
 
         _check_variants([variant])
         self.reset()
-        settings = self.settings_tensors(variant)
+        settings = self.step_settings(variant)
         bar = keras.utils.Progbar(self.scale.steps, verbose=verbose, stateful_metrics=["cycle"])
         start = time.perf_counter()
         for i, (x, y) in enumerate(self.batches.take(self.scale.steps)):
@@ -372,7 +349,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.steps < 2 or args.seeds < 1:
         raise ValueError(f"--steps must be >= 2 and --seeds >= 1; got {args.steps} and {args.seeds}.")
-    from course_utils import config, results
+    from course_utils import results
 
     scale = LabScale(image_size=LONGER.image_size, filters=LONGER.filters, n_blocks=LONGER.n_blocks,
                      steps=args.steps, seeds=tuple(range(args.seeds)), learning_rate=LONGER.learning_rate)

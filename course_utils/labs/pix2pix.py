@@ -15,7 +15,7 @@ to the targets' (1 = as much fine detail as the targets, below 1 = blurred, abov
 or noise than the targets). L1 alone rewards a blurred average, which is the paper's point.
 
 Read it in this order: the scale-down of the patch sizes (:data:`PATCHES`), the two networks
-``models.py`` has no builder for (:func:`encoder_decoder_generator`, :func:`patch_discriminator`),
+(:func:`encoder_decoder_generator`, ``models.unet_generator`` without skips; :func:`patch_discriminator`),
 the variants (:data:`VARIANTS`, :data:`LABS`), the measure of blur (:func:`gradient_energy`,
 :func:`sharpness`), training and scoring (:func:`train_variant`, :func:`run_lab`), the results
 of the longer runs (:func:`load_results`, :func:`orderings`), the learner's prediction against both
@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from course_utils import costs, inference, metrics, models, results, train
+from course_utils import costs, inference, losses, metrics, models, results, train
 from course_utils.counts import positive_int
 from course_utils.labs import prediction_opening
 from course_utils.layers import conv_block, init
@@ -72,27 +72,14 @@ PATCHES: dict[str, tuple[int, tuple[str, int]]] = {
 
 def encoder_decoder_generator(image_size: int = 256, filters: int = 64, dropout: float = 0.5,
                               dropout_blocks: int = 3) -> keras.Model:
-    """The U-Net of :func:`course_utils.models.unet_generator` without its skip connections.
+    """The U-Net of :func:`course_utils.models.unet_generator` without its skip connections (``skips=False``).
 
     The paper's "encoder-decoder" (fig. 5): the same blocks, the same widths, but every decoder
     block sees only the block below it, so everything passes through the 1x1 bottleneck.
     ``(b, S, S, 3) -> (b, S, S, 3)`` in [-1, 1].
     """
-    positive_int(image_size, "image_size")
-    positive_int(filters, "filters")
-    widths = models.unet_filters(image_size, filters)
-    inp = keras.Input((image_size, image_size, 3), name="input_image")
-    x = inp
-    for i, f in enumerate(widths):                                  # S -> S/2 -> ... -> 1
-        if i == len(widths) - 1:                                    # the 1x1 bottleneck: no norm, a bias
-            x = conv_block(x, f, norm="none", use_bias=True)
-        else:                                                       # no norm on the first block
-            x = conv_block(x, f, norm="none" if i == 0 else "batch", use_bias=False)
-    for j, f in enumerate(reversed(widths[:-1])):                   # 1 -> 2 -> ... -> S/2, no skips
-        x = conv_block(x, f, transpose=True, activation="relu", dropout=dropout if j < dropout_blocks else 0.0)
-    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=init(),
-                                 activation="tanh")(x)             # (b, S, S, 3)
-    return keras.Model(inp, out, name="encoder_decoder")
+    return models.unet_generator(image_size, filters=filters, dropout=dropout, dropout_blocks=dropout_blocks,
+                                 skips=False)
 
 
 def patch_discriminator(image_size: int, patch: str = "70x70", filters: int = 64) -> keras.Model:
@@ -226,7 +213,7 @@ def build_players(variant: Variant, image_size: int, filters: int) -> tuple[kera
 def _l1_only_step(generator, g_opt, inp, target):
     """The generator's step on L1 alone: no discriminator at all."""
     with tf.GradientTape() as tape:
-        l1 = tf.reduce_mean(tf.abs(target - generator(inp, training=True)))
+        l1 = losses.l1_loss(target, generator(inp, training=True))
     grads = tape.gradient(l1, generator.trainable_variables)
     g_opt.apply_gradients(zip(grads, generator.trainable_variables))
     return {"g_l1": l1}
@@ -238,21 +225,21 @@ def train_variant(variant: Variant, train_x: np.ndarray, train_y: np.ndarray, st
     """Train ``variant`` for ``steps`` steps at batch size 1 and return its generator.
 
     Pairs are drawn at random from ``(train_x, train_y)`` and mirrored left-right half of the
-    time (both halves together); the objectives use :func:`course_utils.train.pix2pix_train_step`
-    (cGAN only: ``l1_weight=0``) and, for "L1 only", a step with no discriminator.
+    time (both halves together); the objectives are the :class:`course_utils.train.Pix2Pix` trainer's
+    step (cGAN only: ``l1_weight=0``) and, for "L1 only", a step with no discriminator.
     """
     positive_int(steps, "steps")
     keras.utils.set_random_seed(seed)
-    generator, discriminator = build_players(variant, train_x.shape[1], filters)
-    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
-    if variant.objective == "L1 only":
-        step = tf.function(lambda x, y: _l1_only_step(generator, g_opt, x, y))
-    elif variant.objective in ("cGAN only", "cGAN + L1"):
-        weight = 0.0 if variant.objective == "cGAN only" else l1_weight
-        step = tf.function(lambda x, y: train.pix2pix_train_step(generator, discriminator, g_opt, d_opt, x, y,
-                                                                 l1_weight=weight))
-    else:
+    if variant.objective not in ("L1 only", "cGAN only", "cGAN + L1"):
         raise ValueError(f"objective must be 'L1 only', 'cGAN only' or 'cGAN + L1'; got {variant.objective!r}.")
+    generator, discriminator = build_players(variant, train_x.shape[1], filters)
+    # The Pix2Pix trainer with the variant's L1 weight, its default optimizers and its step.
+    trainer = train.Pix2Pix(generator, discriminator, l1_weight=0.0 if variant.objective == "cGAN only" else l1_weight)
+    trainer.compile()
+    if variant.objective == "L1 only":
+        step = tf.function(lambda x, y: _l1_only_step(generator, trainer.optimizers["generator"], x, y))
+    else:
+        step = tf.function(lambda x, y: trainer.train_step((x, y)))
     rng = np.random.default_rng(seed)
     order = rng.integers(0, len(train_x), steps)
     flips = rng.random(steps) < 0.5
@@ -330,7 +317,8 @@ def picture_rows(lab: str, run: dict[str, Any], n: int = 4):
 
 
 def print_lab(lab: str, smoke: dict[str, Any] | None, longer: dict[str, Any] | None = None) -> None:
-    """One line per variant of ``lab``: your run's figures beside the longer run's, and the mean image.
+    """Print one line per variant of ``lab`` (the table in the lesson is its job): your run's figures
+    beside the longer run's, and the mean image.
 
     ``smoke`` (your run) or ``longer`` may be None: its columns are left out.
     """
@@ -362,22 +350,9 @@ CLAIMS: list[tuple[str, str, list[str], str]] = [
 ]
 
 
-def print_orderings(lab: str, smoke: dict[str, Any], longer: dict[str, Any] | None = None) -> None:
-    """What the paper found for ``lab``, and which of its orderings the smoke and the longer runs show."""
-    print("The paper:", PAPER[lab])
-    found_smoke = orderings_found(smoke["scores"])
-    found_longer = orderings_found(longer["scores"]) if longer else {}
-    for claim_lab, what, _, _ in CLAIMS:
-        if claim_lab != lab:
-            continue
-        line = f"  {what}: this run {'yes' if found_smoke.get(what) else 'no'}"
-        if longer:
-            line += f", longer run {'yes' if found_longer.get(what) else 'no'}"
-        print(line)
-
-
-def orderings_found(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
-    """:func:`orderings` for the claims whose variants ``scores`` holds (a lab run may hold only some)."""
+def orderings(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
+    """For each claim of :data:`CLAIMS` whose variants ``scores`` holds (a lab run may hold only some),
+    whether ``scores`` (variant name -> figures) shows it."""
     found = {}
     for lab, what, order, figure in CLAIMS:
         try:
@@ -391,15 +366,6 @@ def orderings_found(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
 def _lookup(scores: dict[str, dict[str, float]], lab: str, label: str) -> dict[str, float]:
     variant = next(v for v in LABS[lab] if LABEL[lab](v) == label)
     return scores[variant.name]
-
-
-def orderings(scores: dict[str, dict[str, float]]) -> dict[str, bool]:
-    """For each claim of :data:`CLAIMS`, whether ``scores`` (variant name -> figures) shows it."""
-    found = {}
-    for lab, what, order, figure in CLAIMS:
-        values = [_lookup(scores, lab, label)[figure] for label in order]
-        found[what] = all(a < b for a, b in zip(values, values[1:]))
-    return found
 
 
 def load_results(path: str | Path = RESULTS_FILE, missing_ok: bool = False) -> dict[str, Any] | None:
@@ -446,7 +412,7 @@ def _run_sentences(label: str, run: dict[str, Any], lab: str, prediction: str | 
         sentence += (" That matches your prediction." if lowest == prediction
                      else f" That is not what you predicted ({prediction}).")
     lines = [sentence]
-    found = orderings_found(run["scores"])
+    found = orderings(run["scores"])
     for claim_lab, what, order, claim_figure in CLAIMS:
         if claim_lab == lab and what in found:
             shown = ", ".join(f"{c} {_lookup(run['scores'], lab, c)[claim_figure]:.3f}" for c in order)
