@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from course_utils import config
+from course_utils import config, model_config
 
 
 LESSONS = (config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig, config.ColabTrainingConfig,
@@ -40,9 +40,9 @@ def test_profile_name_follows_the_variables(monkeypatch):
 def test_default_profile_is_learner_on_a_gpu_and_smoke_without(monkeypatch):
     monkeypatch.delenv("COURSE_SMOKE", raising=False)
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
-    monkeypatch.setattr(config, "gpu_visible", lambda: True)
+    monkeypatch.setattr(model_config, "gpu_visible", lambda: True)
     assert config.profile_name() == "learner" and config.Pix2PixConfig.current() == config.Pix2PixConfig.learner()
-    monkeypatch.setattr(config, "gpu_visible", lambda: False)
+    monkeypatch.setattr(model_config, "gpu_visible", lambda: False)
     assert config.profile_name() == "smoke" and config.Pix2PixConfig.current() == config.Pix2PixConfig.smoke()
 
 

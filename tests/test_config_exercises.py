@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import keras
 
-from course_utils import checkers, config, counts, losses, runtime
+from course_utils import checkers, config, counts, files, losses, runtime
 
 
 def test_profiles_follow_course_smoke(monkeypatch):
@@ -165,17 +165,17 @@ def test_check_model_builder_compares_blocks():
 
 def test_data_dir_uses_the_packaged_copy_without_a_repository(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.setattr(config, "REPO_ROOT", None)
+    monkeypatch.setattr(files, "REPO_ROOT", None)
     packaged = tmp_path / "shipped_data"
     (packaged / "digits").mkdir(parents=True)
-    monkeypatch.setattr(config, "PACKAGED_DATA", packaged)
+    monkeypatch.setattr(files, "PACKAGED_DATA", packaged)
     assert config.data_dir() == packaged
 
 
 def test_data_dir_explains_itself_when_the_data_is_missing(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.setattr(config, "REPO_ROOT", None)
-    monkeypatch.setattr(config, "PACKAGED_DATA", tmp_path / "nowhere")
+    monkeypatch.setattr(files, "REPO_ROOT", None)
+    monkeypatch.setattr(files, "PACKAGED_DATA", tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="COURSE_DATA_DIR"):
         config.data_dir()
 
