@@ -79,7 +79,7 @@ class TrainingRun:
     """One training loop of a lesson: what it trains, at which size, for how many steps."""
 
     name: str
-    model: str                 # a recipe of course_utils.recipes: gan, pix2pix, cyclegan
+    model: str                 # a registered model (course_utils.registry): gan, pix2pix, cyclegan
     steps: int
     image_size: int | None     # None: the recipe's own (28 for the DCGAN)
     filters: int

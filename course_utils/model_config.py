@@ -235,10 +235,11 @@ class ModelConfig(Profiled):
                              "The run was written by another version or model; train into a new folder.")
         return cls(**stored)
 
-    def differences(self, other: ModelConfig) -> dict[str, tuple[Any, Any]]:
-        """``{field: (self's, other's)}`` for every field that decides what a step does and differs."""
-        return {f.name: (getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self)
-                if f.metadata.get("same_run", True) and getattr(self, f.name) != getattr(other, f.name)}
+    def identity(self) -> dict[str, Any]:
+        """The fields that decide what a training step does (all but ``same_run=False`` ones), JSON-ready:
+        what a run stores and a resumed run must match (:func:`course_utils.runs.check_resume`)."""
+        fields = {f.name for f in dataclasses.fields(self) if f.metadata.get("same_run", True)}
+        return {k: v for k, v in self.to_json().items() if k in fields}
 
 
 # ===========================================================================
@@ -265,8 +266,8 @@ def add_flags(parser: argparse.ArgumentParser, config: type[ModelConfig]) -> Non
     parsed namespace (see :func:`given`)."""
     paper = config.paper()
     for f in dataclasses.fields(config):
-        if not f.metadata.get("cli", True):
-            continue
+        if not f.metadata.get("cli", True) or f"--{f.name.replace('_', '-')}" in parser._option_string_actions:
+            continue   # a lesson's field, or one the command already takes (train's --steps)
         flags = [f"--{f.name.replace('_', '-')}"] + ([f.metadata["flag"]] if f.metadata.get("flag") else [])
         default = getattr(paper, f.name)
         parser.add_argument(*flags, dest=f.name, type=_flag_type(f), choices=f.metadata.get("choices"),

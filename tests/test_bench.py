@@ -118,10 +118,10 @@ def test_run_bench_times_the_trainer_against_the_baseline(model, monkeypatch):
     # The FLOPs are the counted ones, exactly: the trainer's CycleGAN also scores the pooled fakes.
     macs = perf.network_macs(recipes.build_networks(model, result["image_size"], 4))
     assert result["macs_per_image"] == macs
-    passes = perf.CYCLEGAN_POOL_PASSES if model == "cyclegan" else perf.FORWARD_PASSES[model]
+    passes = registry.get("cyclegan").trainer_passes if model == "cyclegan" else registry.get(model).forward_passes
     assert result["forward_passes"] == passes
     assert result["step_flops"] == perf.step_flops(macs, passes, result["batch_size"])
-    assert result["baseline_step_flops"] == perf.step_flops(macs, perf.FORWARD_PASSES[model], result["batch_size"])
+    assert result["baseline_step_flops"] == perf.step_flops(macs, registry.get(model).forward_passes, result["batch_size"])
     assert result["gflops_per_second"] == pytest.approx(result["step_flops"] / result["step_seconds_median"] / 1e9)
     assert ("ratio_no_pool" in result) == (model == "cyclegan")
 

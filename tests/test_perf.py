@@ -9,7 +9,7 @@ import keras
 import pytest
 from keras import layers
 
-from course_utils import models, perf, recipes
+from course_utils import models, perf, registry
 
 
 # The papers' networks at 256x256 come from conftest.py's session fixtures (unet_256, patchgan_256,
@@ -118,11 +118,11 @@ def test_step_flops_formula():
 
 
 def test_cyclegan_counts_six_generator_and_four_discriminator_passes():
-    passes = perf.FORWARD_PASSES["cyclegan"]
+    passes = registry.get("cyclegan").forward_passes
     assert passes["generator_g"] + passes["generator_f"] == 6
     assert passes["discriminator_x"] + passes["discriminator_y"] == 4
     flops = perf.model_step_flops("cyclegan", image_size=32, filters=4)
-    nets = recipes.build_networks("cyclegan", 32, 4)
+    nets = models.cyclegan_networks(32, filters=4)
     g, d = perf.count_macs(nets["generator_g"]), perf.count_macs(nets["discriminator_x"])
     assert flops == 6 * (6 * g + 4 * d)
 
@@ -162,7 +162,7 @@ def test_cyclegan_pass_counts_match_the_step_that_trains(pool):
     y = keras.random.uniform((1, 16, 16, 3), -1, 1, seed=1)
     train.cyclegan_train_step(nets["generator_g"], nets["generator_f"], nets["discriminator_x"], nets["discriminator_y"],
                               *[keras.optimizers.Adam(2e-4) for _ in range(4)], x, y, **pools)
-    expected = perf.CYCLEGAN_POOL_PASSES if pool else perf.FORWARD_PASSES["cyclegan"]
+    expected = registry.get("cyclegan").trainer_passes if pool else registry.get("cyclegan").forward_passes
     assert {name: c.calls for name, c in counters.items()} == expected
     # With the pool each discriminator runs three times per step: real, pooled fakes, fresh fakes for G.
     assert all(expected[d] == (3 if pool else 2) for d in ("discriminator_x", "discriminator_y"))
@@ -301,7 +301,7 @@ def test_step_costs_quoted_in_the_lessons(unet_256, patchgan_256, resnet_256, pa
     resnet = perf.count_macs(resnet_256)
     d = perf.count_macs(patchgan256_instance)
     cyclegan = perf.step_flops({"generator_g": resnet, "generator_f": resnet, "discriminator_x": d,
-                                "discriminator_y": d}, perf.CYCLEGAN_POOL_PASSES)
+                                "discriminator_y": d}, registry.get("cyclegan").trainer_passes)
     assert 74e9 < pix2pix < 76e9                               # 00: "about 75 GFLOP"
     assert pix2pix / t4 < 0.0105                               # 00: "not less than about 0.01 s"
     assert 5.5 < 40_000 * pix2pix / t4 / 60 < 6.5              # 02: "at least 6 minutes" for 40,000 steps
