@@ -1,0 +1,62 @@
+"""course_utils.registry: models found by name, one config per model, and a model added from tests/ alone."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from course_utils import cli, registry
+from course_utils.model_config import ModelConfig
+
+PACKAGE = Path(__file__).resolve().parent.parent / "course_utils"
+
+
+def test_an_unknown_model_names_the_registered_ones():
+    assert registry.names()[:3] == ("gan", "pix2pix", "cyclegan")
+    with pytest.raises(ValueError, match="'pix2pix'.*'cyclegan'"):
+        registry.get("pix2px")
+
+
+def test_no_model_name_is_compared_outside_the_registry_and_the_model_modules():
+    allowed = {"registry.py", "dcgan.py", "pix2pix.py", "cyclegan.py"}
+    pattern = re.compile(r"""(==|!=|\bin)\s*\(?\s*["'](gan|dcgan|pix2pix|cyclegan)["']|["'](gan|dcgan|pix2pix|cyclegan)["']\s*(==|!=)""")
+    found = [f"{path.name}:{n}" for path in PACKAGE.rglob("*.py") if path.name not in allowed
+             for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    # Left open (issue 35): the capstone's layouts, results' reference scores and pretrained's URL family.
+    assert found == ["capstone.py:60", "capstone.py:62", "capstone.py:67", "capstone.py:68", "capstone.py:69",
+                     "capstone.py:108", "capstone.py:110", "pretrained.py:292", "results.py:311", "results.py:314",
+                     "results.py:316"]
+
+
+def test_each_models_defaults_are_written_once():
+    lines = [line for path in PACKAGE.rglob("*.py") for line in path.read_text().splitlines()
+             if re.search(r"learning_rate\b.*=\s*2e-4|l1_weight.*=\s*100\.0|cycle_weight.*=\s*10\.0", line)]
+    assert len(lines) == 3, lines   # ModelConfig's learning rate, Pix2PixConfig's L1 and CycleGanConfig's cycle
+
+
+def test_a_config_round_trips_through_json_and_refuses_unknown_fields():
+    cfg = registry.get("cyclegan").config.smoke()
+    assert type(cfg).from_json(json.loads(json.dumps(cfg.to_json()))) == cfg
+    with pytest.raises(ValueError, match="does not have: wings"):
+        type(cfg).from_json({**cfg.to_json(), "wings": 2})
+    assert isinstance(cfg, ModelConfig) and "checkpoint_every" not in cfg.identity()
+
+
+def test_a_model_registered_from_tests_trains_resumes_evaluates_and_is_benchmarked(tmp_path, capsys):
+    import toy_model  # noqa: F401  (registers "toy")
+
+    out = tmp_path / "run"
+    base = ["train", "toy", "--data", "shipped", "--out", str(out), "--quiet", "--checkpoint-every", "2"]
+    assert cli.main(base + ["--steps", "2", "--l1-weight", "5"]) == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 2
+    assert cli.main(base + ["--steps", "3"]) == 0                                   # resumes with its stored config
+    assert json.loads(capsys.readouterr().out)["resumed_from"] == 2
+    assert cli.main(base + ["--steps", "4", "--l1-weight", "7"]) == 1             # another setting: refused
+    assert "l1_weight: stored 5.0, now 7.0" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--model", str(out), "--data", "shipped", "--out", str(tmp_path / "ev"),
+                     "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "toy"
+    assert cli.main(["bench", "--model", "toy", "--steps", "1", "--warmup", "0", "--repeats", "1", "--json",
+                     "--no-pipeline"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "toy"
