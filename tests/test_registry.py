@@ -34,7 +34,7 @@ def test_each_models_defaults_are_written_once():
     others = {"train.py", "losses.py"}
     lines = [line for path in PACKAGE.rglob("*.py") if path.name not in others and path.parent.name == "course_utils"
              for line in path.read_text().splitlines()
-             if re.search(r"learning_rate\b.*=\s*2e-4|l1_weight.*=\s*100\.0|cycle_weight.*=\s*10\.0", line)]
+             if re.search(r"(learning_rate|l1_weight|cycle_weight)\b.*(=|option\()\s*(2e-4|100\.0|10\.0)\b", line)]
     assert len(lines) == 3, lines   # ModelConfig's learning rate, Pix2PixConfig's L1 and CycleGanConfig's cycle
 
 
