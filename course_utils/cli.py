@@ -84,7 +84,8 @@ def _add_train(subs: Any) -> None:
                     "latest checkpoint. At the end the generator(s) are exported to <out>/export/ and one JSON "
                     "line with the step reached and the final losses is printed on stdout. "
                     "'train <model> --help' lists the model's settings.")
-    models = tr.add_subparsers(dest="model", metavar="{" + ",".join(registry.names()) + "}", parser_class=_Parser)
+    models = tr.add_subparsers(dest="model", metavar="{" + ",".join(registry.names()) + "}", parser_class=_Parser,
+                               help="the model to train ('train <model> --help' lists its settings)")
     models.required = True
     for name in registry.names():
         spec = registry.get(name)
@@ -257,7 +258,7 @@ def _data_files(spec: registry.ModelSpec, source: registry.DataSource) -> str | 
 
     from course_utils import data
 
-    if not spec.train_folders or source.tfds or spec.dataset_root is None:
+    if not spec.train_folders or source.tfds or source.data is None or spec.dataset_root is None:
         return None
     root = spec.dataset_root(source.data)
     files = [f for name in spec.train_folders if (root / name).is_dir() for f in data.list_image_files(root / name)]
