@@ -543,10 +543,13 @@ def check_resume(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> Non
     stored = read_run_settings(out_dir)
     if stored is None:
         return
-    now, missing = json.loads(json.dumps(dict(settings))), "(not set)"
-    differing = sorted(k for k in set(stored) | set(now) if stored.get(k, missing) != now.get(k, missing))
+    now = json.loads(json.dumps(dict(settings)))
+    differing = sorted(k for k in set(stored) | set(now) if k not in stored or k not in now or stored[k] != now[k])
     if differing:
-        lines = "\n".join(f"  {k}: stored {stored.get(k, missing)!r}, now {now.get(k, missing)!r}" for k in differing)
+        def shown(values: Mapping[str, Any], key: str) -> str:
+            return repr(values[key]) if key in values else "(not set)"
+
+        lines = "\n".join(f"  {k}: stored {shown(stored, k)}, now {shown(now, k)}" for k in differing)
         raise ValueError(f"{out_dir} holds a run (at step {_latest_checkpoint_step(Path(out_dir)):,}) trained with "
                          f"other settings, so resuming it would not continue that run:\n{lines}\n{TRAIN_LONGER}")
 
