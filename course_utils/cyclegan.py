@@ -13,7 +13,7 @@ import dataclasses
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from course_utils import model_config, registry
 from course_utils.pix2pix import adam, dataset_root as _paired_root, image_batch
@@ -194,6 +194,12 @@ def evaluate(generators: dict[str, Any], folders: tuple[Path, ...], direction: s
     return result, {k: result.metrics[k] for k in keys if k in result.metrics}
 
 
+def failure_records(report: Mapping[str, Any]) -> tuple[list, str]:
+    """The per-image records of an ``evaluate`` report over both domains (each gains ``domain``), ranked by
+    cycle error."""
+    return [dict(r, domain=d) for d in ("A", "B") for r in report[d]["per_image"]], "cycle_error"
+
+
 #: The tutorial's passes (no pool): G(x), F(G(x)), F(y), G(F(y)), F(x), G(y); each D a real and a fake batch.
 FORWARD_PASSES = {"generator_g": 3, "generator_f": 3, "discriminator_x": 2, "discriminator_y": 2}
 #: With the paper's image pool (the authors' code, the course's trainer): each D also scores the pooled fakes.
@@ -209,4 +215,5 @@ SPEC = registry.register(registry.ModelSpec(
     forward_passes=FORWARD_PASSES, trainer_passes=POOL_PASSES, bench_variants={"trainer_no_pool": {"pool_size": 0}},
     evaluate=evaluate, eval_folders=eval_folders, schedule=schedule,
     schedule_end=lambda cfg: cfg.epochs * cfg.steps_per_epoch if cfg.steps_per_epoch else None,
-    dataset_root=dataset_root))
+    dataset_root=dataset_root, held_out_folders=("testA", "testB"), held_out_all=True,
+    layout="trainA/ trainB/ testA/ testB/, one image per file", failure_records=failure_records))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from course_utils import model_config, registry
 from course_utils.model_config import ModelConfig, option
@@ -164,6 +164,11 @@ def validation(cfg: Pix2PixConfig, data: str, val: str | None, out: Path, every:
     return evaluation.ValidationCallback(folder, out, every=every, direction=cfg.direction)
 
 
+def failure_records(report: Mapping[str, Any]) -> tuple[list, str]:
+    """The per-image records of an ``evaluate`` report, ranked by L1 against the target."""
+    return list(report["per_image"]), "l1"
+
+
 #: The tutorial's passes: G(x) once; D on (x, y) and on (x, G(x)).
 FORWARD_PASSES = {"generator": 1, "discriminator": 2}
 
@@ -173,4 +178,5 @@ SPEC = registry.register(registry.ModelSpec(
     data="paired A|B files in train/ (data/paired when 'shipped')", train_folders=("train",),
     baseline_step=baseline_step, bench_batch=image_batch(2), bench=Pix2PixConfig(),
     forward_passes=FORWARD_PASSES, evaluate=evaluate, eval_folders=eval_folders,
-    dataset_root=dataset_root, validation=validation))
+    dataset_root=dataset_root, validation=validation, held_out_folders=("test", "val"),
+    layout="train/ (and test/ or val/) holding A|B files side by side", failure_records=failure_records))

@@ -289,7 +289,7 @@ class Checkpoint:
 
     def url(self, name: str) -> str:
         """The address of ``name``'s file (read from the module's URL templates when called)."""
-        template = CYCLEGAN_URL if self.family == "cyclegan" else PIX2PIX_URL
+        template = {"cyclegan": CYCLEGAN_URL, "pix2pix": PIX2PIX_URL}[self.family]
         return template.format(name=name.split("/", 1)[1])
 
 

@@ -77,6 +77,14 @@ class ModelSpec:
     dataset_root: Callable[[str], Any] | None = None
     #: ``validation(cfg, data, val, out, every)``: a callback validating at every checkpoint, or None.
     validation: Callable[..., Any] | None = None
+    #: The capstone's dataset layout: the held-out folders evaluation reads (all of them needed, or any one),
+    #: and the layout in words for its messages.
+    held_out_folders: tuple[str, ...] = ()
+    held_out_all: bool = False
+    layout: str = ""
+    #: ``failure_records(report)``: an ``evaluate`` report's per-image records and the key that ranks them,
+    #: higher worse (the capstone's failure cases).
+    failure_records: Callable[[Mapping[str, Any]], tuple[list, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -549,11 +549,18 @@ RUN_POLICY = cfg.precision if gpus else "float32"        # the learner's mixed_f
 sample_x, sample_y = data.unpaired_test_images(cfg.dataset, 2 if cfg.is_smoke else 4, cfg.image_size)  # (n, S, S, 3)
 
 
+def run_settings(c, policy, **more):
+    """What decides a step of this lesson's runs. Stored with the run: resuming with others is refused, naming them."""
+    return {"model": c.model, "dataset": c.dataset, "image_size": c.image_size, "filters": c.filters,
+            "n_blocks": c.n_blocks, "upsample": c.upsample, "seed": c.seed, "precision": policy, **more}
+
+
 def run(trainer, until_step, timer=None, export=True):
     pace = costs.Pace(max(until_step - runs.restore(trainer, RUN_DIR), 1), name="checkpointed run")
     return runs.run_training(trainer, train_ds, until_step, RUN_DIR, checkpoint_every=cfg.checkpoint_every,
                               sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
-                              callbacks=([timer] if timer else []) + [pace.callback()], verbose=VERBOSE, export=export)
+                              callbacks=([timer] if timer else []) + [pace.callback()], verbose=VERBOSE, export=export,
+                              settings=run_settings(cfg, RUN_POLICY, steps=cfg.steps))   # steps: the schedule's length
 
 
 # %% [markdown]
@@ -696,7 +703,9 @@ pace = costs.Pace(max(PAYOFF.payoff_steps - runs.restore(payoff, PAYOFF_DIR), 1)
 result = runs.run_training(payoff, payoff_ds, PAYOFF.payoff_steps, PAYOFF_DIR,
                             checkpoint_every=PAYOFF.payoff_checkpoint_every, sample_inputs=(payoff_x, payoff_y),
                             sample_every=PAYOFF.payoff_sample_every, callbacks=[payoff_timer, pace.callback()],
-                            verbose=VERBOSE)
+                            verbose=VERBOSE, settings=run_settings(PAYOFF, settings["policy"], xla=settings["xla"],
+                                                                   steps=PAYOFF.payoff_steps,
+                                                                   learning_rate=PAYOFF.payoff_learning_rate))
 assert payoff.global_step == PAYOFF.payoff_steps
 payoff_s = payoff_timer.typical_seconds(busy_every=(PAYOFF.payoff_checkpoint_every, PAYOFF.payoff_sample_every))
 print(f"started at step {result['resumed_from']}, trained {result['steps_run']} steps in this session"

@@ -137,14 +137,14 @@ def digit_classifier(folder: Path, seed: int | None = None, also_average: tuple[
 
 def dcgan(folder: Path, seed: int | None = None, also_average: tuple[float, ...] = (),
           discriminator_filters: int | None = None) -> dict[str, Any]:
-    cfg = dataclasses.replace(_seeded(config.GanBasicsConfig.smoke(), seed), batch_size=DCGAN_BATCH_SIZE,
+    cfg = dataclasses.replace(_seeded(config.DcganConfig.smoke(), seed), batch_size=DCGAN_BATCH_SIZE,
                               learning_rate=DCGAN_LEARNING_RATE)
     width = discriminator_filters or DCGAN_DISCRIMINATOR_FILTERS
     if width:
         cfg = dataclasses.replace(cfg, discriminator_filters=width, generator_filters=4 * width)
     # The recipe's DCGAN is 4x wider in its generator than in its discriminator, as the tutorial's.
     if cfg.generator_filters != 4 * cfg.discriminator_filters:
-        raise ValueError(f"GanBasicsConfig.smoke() has generator_filters={cfg.generator_filters} and "
+        raise ValueError(f"DcganConfig.smoke() has generator_filters={cfg.generator_filters} and "
                          f"discriminator_filters={cfg.discriminator_filters}; dcgan.build_networks "
                          f"builds a generator 4x wider than its discriminator. Keep that ratio.")
     kwargs = {"latent_dim": cfg.latent_dim, "base_filters": cfg.generator_filters}
@@ -152,7 +152,7 @@ def dcgan(folder: Path, seed: int | None = None, also_average: tuple[float, ...]
                                   beta_1=cfg.beta_1, seed=cfg.seed)
     networks = dcgan.build_networks(model_cfg)
     if networks["generator"].input_shape[-1] != cfg.latent_dim:
-        raise ValueError(f"GanBasicsConfig.latent_dim={cfg.latent_dim}, but the recipe's DCGAN takes noise of "
+        raise ValueError(f"DcganConfig.latent_dim={cfg.latent_dim}, but the recipe's DCGAN takes noise of "
                          f"length {networks['generator'].input_shape[-1]}.")
     trainer = dcgan.build_trainer(model_cfg, networks, real_label=DCGAN_REAL_LABEL)
     ds = data.load_digits("shipped", batch_size=cfg.batch_size, seed=cfg.seed)

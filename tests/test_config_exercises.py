@@ -19,7 +19,7 @@ def test_profiles_follow_course_smoke(monkeypatch):
     assert not cfg.is_smoke and cfg.image_size == 256 and cfg.l1_weight == 100.0
 
 
-@pytest.mark.parametrize("cls", [config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig,
+@pytest.mark.parametrize("cls", [config.DcganConfig, config.Pix2PixConfig, config.CycleGanConfig,
                                  config.ColabTrainingConfig, config.CapstoneConfig])
 def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     full, smoke = cls.paper(), cls.smoke()
@@ -35,7 +35,7 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     # Lesson 05's 400-step smoke run likewise (val L1 0.71x the mean image's at 2e-4, 0.62x at 5e-4).
     # Lesson 01's smoke DCGAN likewise (section 10): 3,000 steps at batch 32 and 4e-4 reach 67.7 % recognisable
     # digits, 3,000 steps at batch 64 and 2e-4 65.8 %, each step 1.75x as long (scripts/dcgan_length_study.py).
-    if cls in (config.CycleGanConfig, config.CapstoneConfig, config.GanBasicsConfig):
+    if cls in (config.CycleGanConfig, config.CapstoneConfig, config.DcganConfig):
         allowed = allowed | {"learning_rate"}
         assert smoke.learning_rate > full.learning_rate == 2e-4
     # Lesson 04's smoke payoff run, for lesson 03's reason: 200 steps at 2e-4 ended at 0.36x doing

@@ -110,11 +110,11 @@ def test_step_flops_formula():
     # pix2pix at 256, batch 1: G once, D twice; x2 FLOPs per MAC; x3 forward + backward.
     macs = {"generator": 6_048_186_368, "discriminator": 3_197_140_992}
     expected = 2 * 3 * (6_048_186_368 + 2 * 3_197_140_992)
-    assert perf.step_flops(macs, perf.FORWARD_PASSES["pix2pix"]) == expected
-    assert perf.step_flops(macs, perf.FORWARD_PASSES["pix2pix"], batch_size=4) == 4 * expected
+    assert perf.step_flops(macs, registry.get("pix2pix").forward_passes) == expected
+    assert perf.step_flops(macs, registry.get("pix2pix").forward_passes, batch_size=4) == 4 * expected
     assert perf.step_flops({"a": 10}, {"a": 1}, train_factor=1) == 20
     with pytest.raises(KeyError, match="discriminator"):
-        perf.step_flops({"generator": 1}, perf.FORWARD_PASSES["pix2pix"])
+        perf.step_flops({"generator": 1}, registry.get("pix2pix").forward_passes)
 
 
 def test_cyclegan_counts_six_generator_and_four_discriminator_passes():
@@ -297,7 +297,7 @@ def test_step_costs_quoted_in_the_lessons(unet_256, patchgan_256, resnet_256, pa
     """The numbers lessons 00, 02 and 03 quote: FLOP counts and T4 floors (estimates, not measurements)."""
     t4 = perf.PEAK_FLOPS["T4"].fp32
     unet, patch = perf.count_macs(unet_256), perf.count_macs(patchgan_256)
-    pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, perf.FORWARD_PASSES["pix2pix"])
+    pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, registry.get("pix2pix").forward_passes)
     resnet = perf.count_macs(resnet_256)
     d = perf.count_macs(patchgan256_instance)
     cyclegan = perf.step_flops({"generator_g": resnet, "generator_f": resnet, "discriminator_x": d,
