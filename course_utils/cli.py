@@ -111,15 +111,8 @@ def _add_train(subs: Any) -> None:
         model_config.add_flags(p, spec.config)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m course_utils``."""
-    parser = _Parser(prog="python -m course_utils",
-                     description="Train, use and time the course's image-to-image GANs.")
-    subs = parser.add_subparsers(dest="command", metavar="{train,translate,evaluate,bench}", parser_class=_Parser)
-    subs.required = True
-
-    _add_train(subs)
-
+def _add_translate(subs: Any) -> None:
+    """``translate``: an exported generator on your own images."""
     tl = subs.add_parser(
         "translate", help="translate your own images with an exported generator",
         description="Load an exported generator (.keras) and translate images of any size: each is resized "
@@ -134,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="for a CycleGAN folder: AtoB uses generator_g.keras, BtoA generator_f.keras "
                          "(default AtoB)")
 
+
+def _add_evaluate(subs: Any) -> None:
+    """``evaluate``: a trained generator judged on held-out images."""
     ev = subs.add_parser(
         "evaluate", help="judge a trained generator on held-out images: metrics.json and a picture report",
         description="Run a trained generator on held-out images and write a report into --out: metrics.json "
@@ -164,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="leave unreadable image files out with a warning instead of stopping")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
+
+def _add_bench(subs: Any) -> None:
+    """``bench``: the course's trainer timed beside a tutorial-style step."""
     be = subs.add_parser(
         "bench", help="time the course's training steps next to the tutorials' (make bench)",
         description="Time the course's trainer of a model next to a training step written the way the TensorFlow "
@@ -193,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline measurement")
     be.add_argument("--no-trainer", action="store_true", help="time the baseline only")
 
+
+def _add_grade(subs: Any) -> None:
+    """``grade``: a class's notebooks graded in sandboxes."""
     gr = subs.add_parser(
         "grade", help="grade a class: run every submitted notebook's exercises safely, write a gradebook",
         description="Run each learner notebook's exercise cells (found by the function names the check cells "
@@ -222,6 +224,17 @@ def build_parser() -> argparse.ArgumentParser:
                          "your files and the other submissions, reach the network and leave processes running; "
                          "only for notebooks you trust")
     gr.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m course_utils``."""
+    parser = _Parser(prog="python -m course_utils",
+                     description="Train, use and time the course's image-to-image GANs.")
+    subs = parser.add_subparsers(dest="command", metavar="{train,translate,evaluate,bench}", parser_class=_Parser)
+    subs.required = True
+
+    for add in (_add_train, _add_translate, _add_evaluate, _add_bench, _add_grade):
+        add(subs)
     return parser
 
 
@@ -310,7 +323,10 @@ def train_command(args: argparse.Namespace) -> int:
     callbacks: list[Any] = []
     if args.val is not None and spec.validation is None:
         raise UsageError(f"--val is for models that validate; {spec.name} does not")
-    check = spec.validation(cfg, args.data, args.val, out, args.checkpoint_every) if spec.validation else None
+    from course_utils import evaluation
+
+    check = (spec.validation(evaluation, cfg, args.data, args.val, out, args.checkpoint_every)
+             if spec.validation else None)
     callbacks += [check] if check is not None else []
     keras.utils.set_random_seed(cfg.seed)   # the same global seed for tf.data, fresh or resumed
     with contextlib.redirect_stdout(sys.stderr):    # Keras's progress bar writes to stdout
@@ -392,7 +408,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     source = Path(args.data)
     if args.data == "shipped" and spec.dataset_root is not None:
         source = spec.dataset_root("shipped")
-    folders = spec.eval_folders(source, args.data_b, args.split)
+    folders = spec.eval_folders(evaluation, source, args.data_b, args.split)
     if args.direction and found.settings.get("direction") not in (None, args.direction):
         _say(f"note: the run was trained with --direction {found.settings['direction']}; evaluating "
              f"{args.direction} as asked")
@@ -400,7 +416,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     generators = {name: evaluation.load_generator(path) for name, path in found.files.items()}
     options = dict(batch_size=args.batch_size, skip_bad_files=args.skip_bad_files,
                    report_images=args.report_images, progress=not args.quiet)
-    result, headline = spec.evaluate(generators, folders, args.direction or found.settings.get("direction"), options)
+    direction = args.direction or found.settings.get("direction")
+    result, headline = spec.evaluate(evaluation, generators, folders, direction, options)
     result.metrics["model"] = {name: str(path) for name, path in found.files.items()}
     written = evaluation.write_report(args.out, result, title=f"Evaluation of {args.model}")
     line = {"model": str(args.model), "kind": found.kind, **headline, "report": str(written["index.html"]),

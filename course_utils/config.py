@@ -15,15 +15,13 @@ instead of failing in a cut run (:func:`expect_quality`).
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 from course_utils.cyclegan import CycleGanConfig
 from course_utils.dcgan import DcganConfig
-from course_utils.files import PACKAGED_DATA, REPO_ROOT, data_dir  # noqa: F401  (the lessons' names)
+from course_utils.files import (PACKAGED_DATA, REPO_ROOT, data_dir, download_cache,  # noqa: F401  (the lessons' names)
+                                in_colab)
 from course_utils.model_config import (PROFILES, ModelConfig, Profiled, course_steps, cut_epochs,  # noqa: F401
                                        cut_interval, gpu_visible, profile_name, with_course_steps)
 from course_utils.pix2pix import Pix2PixConfig
@@ -42,11 +40,6 @@ HORSE2ZEBRA_EPOCH_STEPS = 1334
 def is_smoke() -> bool:
     """True when lessons run the smoke profile (see :func:`profile_name`): tiny sizes and step counts."""
     return profile_name() == "smoke"
-
-
-def in_colab() -> bool:
-    """True inside Google Colab."""
-    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
 def colab_url(notebook: str) -> str:
@@ -81,18 +74,6 @@ if "google.colab" in sys.modules:
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
 """
-
-
-def download_cache() -> "Path":
-    """Where the lessons keep what they download (the pix2pix archives).
-
-    ``/content/datasets`` on Colab; elsewhere Keras's own download cache, ``$KERAS_HOME/datasets``
-    (``~/.keras/datasets`` when ``KERAS_HOME`` is unset), where ``keras.datasets`` keeps MNIST.
-    """
-    if in_colab():
-        return Path("/content/datasets")
-    home = os.environ.get("KERAS_HOME")
-    return (Path(home).expanduser() if home else Path.home() / ".keras") / "datasets"
 
 
 # ---------------------------------------------------------------------------

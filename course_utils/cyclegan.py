@@ -161,9 +161,9 @@ def baseline_step(cfg: ModelConfig, networks: dict[str, Any], optimizers: list, 
     return step
 
 
-def eval_folders(source: Path, data_b: str | None, split: str | None) -> tuple[Path, ...]:
+def eval_folders(evaluation: Any, source: Path, data_b: str | None, split: str | None) -> tuple[Path, ...]:
     """``{split}A/`` and ``{split}B/`` (default test) of a dataset folder, or the two folders --data and --data-b."""
-    from course_utils import data, evaluation
+    from course_utils import data
 
     if data_b is not None:
         if split:
@@ -180,12 +180,10 @@ def eval_folders(source: Path, data_b: str | None, split: str | None) -> tuple[P
     return folders
 
 
-def evaluate(generators: dict[str, Any], folders: tuple[Path, ...], direction: str | None,
+def evaluate(evaluation: Any, generators: dict[str, Any], folders: tuple[Path, ...], direction: str | None,
              options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Cycle and identity error, PSNR and SSIM of the round trips, both directions
     (:func:`course_utils.evaluation.evaluate_cyclegan`)."""
-    from course_utils import evaluation
-
     if direction:
         raise ValueError("--direction is for pix2pix; a cyclegan model is evaluated in both directions")
     result = evaluation.evaluate_cyclegan(generators["generator_g"], generators["generator_f"], *folders, **options)

@@ -145,3 +145,22 @@ def data_dir() -> Path:
         "Reinstall the package (pip install from the repository or a wheel built by `python -m build`; "
         "both carry the data), or set COURSE_DATA_DIR to a copy of the repository's data/ folder."
     )
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    import sys
+
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def download_cache() -> Path:
+    """Where the lessons keep what they download (the pix2pix archives, the pretrained generators).
+
+    ``/content/datasets`` on Colab; elsewhere Keras's own download cache, ``$KERAS_HOME/datasets``
+    (``~/.keras/datasets`` when ``KERAS_HOME`` is unset), where ``keras.datasets`` keeps MNIST.
+    """
+    if in_colab():
+        return Path("/content/datasets")
+    home = os.environ.get("KERAS_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".keras") / "datasets"

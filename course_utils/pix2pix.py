@@ -127,10 +127,8 @@ def image_batch(count: int) -> Any:
     return batch
 
 
-def eval_folders(source: Path, data_b: str | None, split: str | None) -> tuple[Path, ...]:
+def eval_folders(evaluation: Any, source: Path, data_b: str | None, split: str | None) -> tuple[Path, ...]:
     """The folder of held-out ``A|B`` files: ``split`` (default test/, else val/) of a dataset folder."""
-    from course_utils import evaluation
-
     if data_b is not None:
         raise ValueError("--data-b is for a cyclegan model; a pix2pix model reads A|B files from --data alone")
     folder = evaluation.image_folder(source, [split] if split else ["test", "val"])
@@ -139,20 +137,16 @@ def eval_folders(source: Path, data_b: str | None, split: str | None) -> tuple[P
     return (folder,)
 
 
-def evaluate(generators: dict[str, Any], folders: tuple[Path, ...], direction: str | None,
+def evaluate(evaluation: Any, generators: dict[str, Any], folders: tuple[Path, ...], direction: str | None,
              options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """L1, PSNR and SSIM against the targets (:func:`course_utils.evaluation.evaluate_pix2pix`)."""
-    from course_utils import evaluation
-
     result = evaluation.evaluate_pix2pix(generators["generator"], folders[0], direction or "AtoB", **options)
     return result, {k: result.metrics[k] for k in ("images", "l1", "psnr", "ssim")}
 
 
-def validation(cfg: Pix2PixConfig, data: str, val: str | None, out: Path, every: int) -> Any:
+def validation(evaluation: Any, cfg: Pix2PixConfig, data: str, val: str | None, out: Path, every: int) -> Any:
     """Validation at every checkpoint on ``val`` (a folder of A|B files), else the dataset's val/ when it has
     one; ``"none"`` turns it off (:class:`course_utils.evaluation.ValidationCallback`)."""
-    from course_utils import evaluation
-
     if (val or "").lower() == "none":
         return None
     if val is not None:

@@ -45,8 +45,10 @@ class ModelSpec:
       benchmark times beside the trainer; ``bench_batch(size, batch_size, seed)``: its fixed batch;
       ``bench``: the settings the benchmark times by default.
     * ``forward_passes``: passes through each network in one step (the cost figures).
-    * ``generators``: the exported generators' names; ``evaluate(generators, folders, direction,
-      options)``: ``(result, headline)`` on held-out folders; ``eval_folders(source, data_b, split)``.
+    * ``generators``: the exported generators' names; ``evaluate(evaluation, generators, folders, direction,
+      options)``: ``(result, headline)`` on held-out folders; ``eval_folders(evaluation, source, data_b, split)``.
+      The hooks that judge outputs take :mod:`course_utils.evaluation` as their first argument (as does
+      ``validation``): the command line passes it in, so a model module imports nothing but the core.
     * ``schedule(cfg, steps)``: ``cfg`` with the learning-rate schedule of a fresh run to ``steps``
       (the identity for a constant rate); ``schedule_end(cfg)``: the last step it trains at, or None.
     """
@@ -75,7 +77,7 @@ class ModelSpec:
     bench_variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: ``dataset_root(source)``: the dataset folder of ``--data`` (models that read folders).
     dataset_root: Callable[[str], Any] | None = None
-    #: ``validation(cfg, data, val, out, every)``: a callback validating at every checkpoint, or None.
+    #: ``validation(evaluation, cfg, data, val, out, every)``: a callback validating at every checkpoint, or None.
     validation: Callable[..., Any] | None = None
     #: The capstone's dataset layout: the held-out folders evaluation reads (all of them needed, or any one),
     #: and the layout in words for its messages.
