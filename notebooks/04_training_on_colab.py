@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import archives, costs, data, distribute, exercises, inference, metrics, models, perf, plotting, runs, train, widgets
+from course_utils import archives, costs, cyclegan, data, distribute, exercises, inference, metrics, models, perf, plotting, runs, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
 costs.print_estimate(cfg)   # both GPU profiles' estimated T4 minutes (it builds networks, so after split_cpu)
@@ -99,22 +99,22 @@ for name, net in nets.items():
 # %% [markdown]
 # A $k \times k$ convolution from $C_{in}$ to $C_{out}$ channels on an $H \times W$ map does
 # $H W k^2 C_{in} C_{out}$ [multiply-accumulates](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mac) (2 FLOPs each). A step runs each network forward
-# **3 times** (`perf.CYCLEGAN_POOL_PASSES`), and the backward pass costs about twice the forward:
+# **3 times** (`cyclegan.POOL_PASSES`), and the backward pass costs about twice the forward:
 #
 # $$\text{FLOPs per step} \approx 2 \cdot 3 \cdot B \sum_{\text{nets}} \text{passes} \cdot \text{MACs}.$$
 
 # %%
 macs = perf.network_macs(nets)                                      # per image, forward
-STEP_FLOPS = perf.step_flops(macs, perf.CYCLEGAN_POOL_PASSES, cfg.batch_size)   # 3 passes per network
+STEP_FLOPS = perf.step_flops(macs, cyclegan.POOL_PASSES, cfg.batch_size)   # 3 passes per network
 for name, m in macs.items():
-    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.CYCLEGAN_POOL_PASSES[name]} passes per step")
+    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {cyclegan.POOL_PASSES[name]} passes per step")
 print(f"one training step: {STEP_FLOPS / 1e9:.2f} GFLOP at {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}")
 
 if cfg.image_size != 256:   # the paper's networks at 256 for reference (the paper profile trains exactly these)
     g256, d256 = (perf.count_macs(models.resnet_generator(256)),
                   perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
     PAPER_FLOPS = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
-                                   "discriminator_y": d256}, perf.CYCLEGAN_POOL_PASSES, 1)
+                                   "discriminator_y": d256}, cyclegan.POOL_PASSES, 1)
 else:
     PAPER_FLOPS = STEP_FLOPS
 t4 = perf.PEAK_FLOPS["T4"]
@@ -402,7 +402,7 @@ print(f"under {MIXED} the trainer uses {type(opt).__name__}",
 # alternates the versions step by step. On a GPU, a float32 step on the CPU is added.
 
 # %%
-BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.CYCLEGAN_POOL_PASSES, bench_size)
+BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), cyclegan.POOL_PASSES, bench_size)
 timings = perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
                                 repeats=2 if cfg.is_smoke else 3)
 if gpus and not cfg.is_smoke:
