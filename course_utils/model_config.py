@@ -233,7 +233,9 @@ class ModelConfig(Profiled):
         if unknown:
             raise ValueError(f"The stored settings name fields {cls.__name__} does not have: {', '.join(unknown)}. "
                              "The run was written by another version or model; train into a new folder.")
-        return cls(**stored)
+        defaults = cls()   # a tuple field comes back from JSON as a list: make it a tuple again
+        return cls(**{k: tuple(v) if isinstance(getattr(defaults, k), tuple) and isinstance(v, list) else v
+                      for k, v in stored.items()})
 
     def identity(self) -> dict[str, Any]:
         """The fields that decide what a training step does (all but ``same_run=False`` ones), JSON-ready:
