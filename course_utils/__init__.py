@@ -27,7 +27,7 @@ spend its words on the idea it teaches:
 - :mod:`course_utils.ring`     lesson 01's ring of Gaussians: the data, plain vs packed, its pictures
 - :mod:`course_utils.perf`     FLOP accounting, GPU peaks and step timing
 - :mod:`course_utils.bench`    the instructor's benchmark (``python -m course_utils bench``)
-- :mod:`course_utils.recipes`  each model name's networks, trainer, data and defaults
+- :mod:`course_utils.registry` the models by name (modules dcgan, pix2pix, cyclegan: each model in one place)
 - :mod:`course_utils.distribute` MirroredStrategy on any machine (two logical CPUs), per-replica batch
 - :mod:`course_utils.capstone` lesson 05: dataset counts, beating a baseline, failure cases, write-up
 

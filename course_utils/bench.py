@@ -3,7 +3,7 @@ r"""The instructor's benchmark: how fast this machine trains the course's models
 ``python -m course_utils bench`` (and ``make bench``) is its command; its options are in
 :mod:`course_utils.cli`. One run (:func:`run_bench`):
 
-1. builds the papers' networks of a model (:func:`course_utils.recipes.build_networks`) twice, one
+1. builds the papers' networks of a model (its module's ``build_networks``, :mod:`course_utils.registry`) twice, one
    copy for the course's trainer and one for a plain baseline, and counts their work with
    :mod:`course_utils.perf` (MACs per image, FLOPs per step);
 2. times the trainer's ``train_step`` (:func:`trainer_step`) next to the explicit training step of
@@ -21,6 +21,7 @@ docs/performance.md reports what it measured.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import platform
@@ -32,20 +33,20 @@ from typing import Any, Callable, Iterable, Mapping
 import keras
 import tensorflow as tf
 
-from course_utils import perf, recipes, train
+from course_utils import perf, registry, train
 
 
 # ===========================================================================
 # 1. The plain baseline: the explicit, tutorial-style steps of course_utils.train
 # ===========================================================================
-def _adam(model: str, precision: str, network: Any) -> Any:
-    """The recipe's Adam of ``model`` (the trainer's), wrapped for loss scaling under mixed_float16.
+def _adam(cfg: Any, precision: str, network: Any) -> Any:
+    """The model's Adam (the trainer's: ``cfg.learning_rate``, ``cfg.beta_1``), wrapped for loss scaling under
+    mixed_float16.
 
     Its slot variables are built here, before tracing: a ``tf.function`` that creates
     variables on its first call traces twice, which would blur the tracing time.
     """
-    r = recipes.recipe(model)
-    opt = keras.optimizers.Adam(r.learning_rate, beta_1=r.beta_1)
+    opt = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
     if precision == "mixed_float16":
         opt = keras.optimizers.LossScaleOptimizer(opt)
     opt.build(network.trainable_variables)
@@ -56,56 +57,24 @@ def baseline_step(model: str, networks: Mapping[str, Any], precision: str = "flo
                   jit_compile: bool = False) -> Callable[[tuple], dict]:
     """The tutorial-style step of ``model`` as a plain ``tf.function``: the baseline of the benchmark.
 
-    The step is :mod:`course_utils.train`'s explicit one (:func:`~course_utils.train.gan_train_step`,
-    :func:`~course_utils.train.pix2pix_train_step`, :func:`~course_utils.train.cyclegan_train_step`):
-    gradient tapes, ``tape.gradient`` and ``optimizer.apply_gradients``, as the TensorFlow tutorials
-    write it and the lessons show it, with the papers' losses and no image pool. Nothing of the
-    trainer wraps it (no metrics, step counter, pool or distribution), so the ratio measures what
-    the trainer adds. One departure from the tutorials: the optimizers' variables are built before
-    the first call (see :func:`_adam`). The step takes one batch tuple: ``(real_images,)`` for
-    ``gan``, ``(input, target)`` for ``pix2pix``, ``(x, y)`` for ``cyclegan``, and returns the
-    explicit step's dict of scalar losses.
+    The step is the model's explicit one (its module's ``baseline_step``, e.g.
+    :func:`~course_utils.train.pix2pix_train_step`): gradient tapes, ``tape.gradient`` and
+    ``optimizer.apply_gradients``, as the TensorFlow tutorials write it and the lessons show it, with
+    the papers' losses and no image pool. Nothing of the trainer wraps it (no metrics, step counter,
+    pool or distribution), so the ratio measures what the trainer adds. One departure from the
+    tutorials: the optimizers' variables are built before the first call (see :func:`_adam`). The
+    step takes one batch tuple (``fixed_batch``) and returns the explicit step's dict of scalar losses.
     """
-    r = recipes.recipe(model)
-    opts = [_adam(model, precision, networks[key]) for key in r.networks]
-    nets = [networks[key] for key in r.networks]
-
-    if model == "gan":
-        latent_dim = int(nets[0].inputs[0].shape[-1])
-
-        @tf.function(jit_compile=jit_compile)
-        def gan_step(batch: tuple) -> dict:
-            (images,) = batch
-            noise = tf.random.normal([tf.shape(images)[0], latent_dim])
-            return train.gan_train_step(*nets, *opts, images, noise)
-
-        return gan_step
-
-    if model == "pix2pix":
-        @tf.function(jit_compile=jit_compile)
-        def pix2pix_step(batch: tuple) -> dict:
-            inp, target = batch
-            return train.pix2pix_train_step(*nets, *opts, inp, target)
-
-        return pix2pix_step
-
-    @tf.function(jit_compile=jit_compile)
-    def cyclegan_step(batch: tuple) -> dict:
-        real_x, real_y = batch
-        return train.cyclegan_train_step(*nets, *opts, real_x, real_y)
-
-    return cyclegan_step
+    spec = registry.get(model)
+    opts = [_adam(spec.bench, precision, net) for net in networks.values()]
+    return spec.baseline_step(spec.bench, networks, opts, jit_compile)
 
 
 def fixed_batch(model: str, image_size: int | None, batch_size: int, seed: int = 0) -> tuple:
     """A fixed batch in [-1, 1] with a static shape, as the step of ``model`` takes it
     (``image_size`` None: the benchmark's default size of ``model``)."""
-    size = recipes.recipe(model).bench_image_size if image_size is None else image_size
-    channels = 1 if model == "gan" else 3
-    shape = (batch_size, size, size, channels)
-    rng = tf.random.Generator.from_seed(seed)
-    images = [rng.uniform(shape, -1.0, 1.0) for _ in range(1 if model == "gan" else 2)]
-    return tuple(images)
+    spec = registry.get(model)
+    return spec.bench_batch(spec.bench.image_size if image_size is None else image_size, batch_size, seed)
 
 
 # ===========================================================================
@@ -115,13 +84,13 @@ def trainer_step(model: str, networks: Mapping[str, Any], precision: str = "floa
                  jit_compile: bool = False, **trainer_options: Any) -> Callable[[tuple], Any]:
     """The course trainer's ``train_step`` wrapped in a ``tf.function``.
 
-    The trainer is the recipe's (:func:`course_utils.recipes.build_trainer`: the papers' optimizers
-    at a constant learning rate, CycleGAN with its 50-image pool); ``trainer_options`` go to its
-    constructor (e.g. ``pool_size=0`` for CycleGAN). It is compiled with ``jit_compile`` and its
-    ``train_step`` wrapped in ``tf.function(jit_compile=...)``, the same wrapping the baseline gets.
-    ``precision`` is the policy ``networks`` were built under (the trainer reads it from them).
+    The trainer is the model's (its ``build_trainer`` on its benchmark settings); ``trainer_options``
+    go to its constructor (e.g. ``pool_size=0`` for CycleGAN). It is compiled with ``jit_compile``
+    and its ``train_step`` wrapped in ``tf.function(jit_compile=...)``, the same wrapping the baseline
+    gets. ``precision`` is the policy ``networks`` were built under (the trainer reads it from them).
     """
-    trainer = recipes.build_trainer(model, networks, jit_compile=jit_compile, **trainer_options)
+    spec = registry.get(model)
+    trainer = spec.build_trainer(spec.bench, dict(networks), jit_compile=jit_compile, **trainer_options)
     # Keep the trainer alive with the function (it owns the optimizers and metrics).
     step = tf.function(trainer.train_step, jit_compile=jit_compile)
     step.trainer = trainer  # type: ignore[attr-defined]
@@ -180,6 +149,8 @@ STANDARD_RUNS: tuple[dict[str, Any], ...] = (
     {"model": "pix2pix", "image_size": 256, "steps": 8, "repeats": 3, "warmup": 2},
     {"model": "cyclegan", "image_size": 128, "steps": 4, "repeats": 3, "warmup": 1},
 )
+#: The model ``bench`` times when none is named.
+DEFAULT_MODEL = STANDARD_RUNS[0]["model"]
 
 
 def run_bench(model: str = "pix2pix", image_size: int | None = None, steps: int = 5,
@@ -198,25 +169,23 @@ def run_bench(model: str = "pix2pix", image_size: int | None = None, steps: int 
     the trainer). For CycleGAN, ``ratio_no_pool`` compares the trainer with ``pool_size=0``,
     which does exactly the baseline's work.
     """
-    r = recipes.recipe(model)
-    size = r.bench_image_size if image_size is None else image_size
-    batch = r.bench_batch_size if batch_size is None else batch_size
-    width = r.filters if filters is None else filters
+    spec = registry.get(model)
+    size = spec.bench.image_size if image_size is None else image_size
+    batch = spec.bench.batch_size if batch_size is None else batch_size
+    width = spec.bench.filters if filters is None else filters
+    cfg = dataclasses.replace(spec.bench, image_size=size, filters=width, precision=precision)
+    forward = dict(spec.forward_passes)
+    trainer_passes = dict(spec.trainer_passes or forward)
     with train.precision(precision):
         keras.utils.set_random_seed(0)
-        base_nets = recipes.build_networks(model, size, width)
+        base_nets = spec.build_networks(cfg)
         macs = perf.network_macs(base_nets)
-        flops = perf.step_flops(macs, perf.FORWARD_PASSES[model], batch)
-        trainer_passes = perf.CYCLEGAN_POOL_PASSES if model == "cyclegan" else perf.FORWARD_PASSES[model]
+        flops = perf.step_flops(macs, forward, batch)
         step_fns: dict[str, Callable] = {}
-        if trainer:
+        # The trainer, and its variants (CycleGAN without its image pool does exactly the baseline's work).
+        for name, options in ({"trainer": {}, **spec.bench_variants} if trainer else {}).items():
             keras.utils.set_random_seed(0)
-            step_fns["trainer"] = trainer_step(model, recipes.build_networks(model, size, width), precision, xla)
-            if model == "cyclegan":
-                # The same trainer without the image pool does exactly the baseline's work.
-                keras.utils.set_random_seed(0)
-                step_fns["trainer_no_pool"] = trainer_step(model, recipes.build_networks(model, size, width),
-                                                           precision, xla, pool_size=0)
+            step_fns[name] = trainer_step(model, spec.build_networks(cfg), precision, xla, **options)
         step_fns["baseline"] = baseline_step(model, base_nets, precision, xla)
         data = fixed_batch(model, size, batch)
         peak_memory(reset=True)
@@ -244,20 +213,21 @@ def run_bench(model: str = "pix2pix", image_size: int | None = None, steps: int 
         "trainer_missing_reason": None if trainer else "not requested (--no-trainer)",
         "baseline": timings["baseline"].summary(),
         "macs_per_image": macs,
-        "forward_passes": trainer_passes if trainer else perf.FORWARD_PASSES[model],
+        "forward_passes": trainer_passes if trainer else forward,
         "step_flops": measured_flops, "baseline_step_flops": flops,
         "gflops_per_second": achieved / 1e9,
         "baseline_gflops_per_second": flops / timings["baseline"].median / 1e9,
         "device": device or f"CPU ({os.cpu_count()} cores)", "peak_flops": peak,
         "fraction_of_peak": achieved / peak if peak else None,
         **memory,
-        **({"trainer_no_pool": timings["trainer_no_pool"].summary(),
-            "ratio_no_pool": ratio_to_baseline("trainer_no_pool")} if "trainer_no_pool" in timings else {}),
+        **{k: v for name in spec.bench_variants if name in timings
+           for k, v in ((name, timings[name].summary()), ("ratio" + name.removeprefix("trainer"), ratio_to_baseline(name)))},
         "tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version(),
         "date": datetime.date.today().isoformat(),
     }
     if pipeline:
-        result["pipeline"] = pipeline_images_per_second(256 if model == "gan" else size)
+        # Models that read no image folders (the digits) time the pipeline at the papers' 256.
+        result["pipeline"] = pipeline_images_per_second(size if spec.train_folders else 256)
         result["pipeline_images_per_second"] = result["pipeline"]["images_per_second"]
     return result
 

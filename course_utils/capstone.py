@@ -25,17 +25,14 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 from course_utils.counts import positive_int
 
-MODELS = ("pix2pix", "cyclegan")
+def _spec(model: str) -> Any:
+    """The registered model ``model``, if a capstone can train and evaluate it on its own folders."""
+    from course_utils import registry
 
-#: The folders each model reads (train is required; a held-out split is needed to evaluate).
-SPLITS = {"pix2pix": ("train", "val", "test"), "cyclegan": ("trainA", "trainB", "testA", "testB")}
-
-
-def _check_model(model: str) -> str:
-    if model not in MODELS:
-        raise ValueError(f"model must be 'pix2pix' (pairs of images) or 'cyclegan' (two unpaired collections), "
-                         f"got {model!r}.")
-    return model
+    usable = [n for n in registry.names() if registry.get(n).held_out_folders]
+    if model not in usable:
+        raise ValueError(f"model must be one of {', '.join(map(repr, usable))}, got {model!r}.")
+    return registry.get(model)
 
 
 # ---------------------------------------------------------------------------
@@ -50,23 +47,19 @@ def describe_dataset(folder: str | os.PathLike, model: str) -> dict[str, int]:
     """
     from course_utils import data
 
-    model = _check_model(model)
+    spec = _spec(model)
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a folder. Give the dataset folder (or its .zip/.tar.gz, which "
                                 "data.dataset_folder unpacks).")
     counts = {split: len(data.list_image_files(root / split)) if (root / split).is_dir() else 0
-              for split in SPLITS[model]}
-    layout = ("train/ (and test/ or val/) holding A|B files side by side" if model == "pix2pix"
-              else "trainA/ trainB/ testA/ testB/, one image per file")
-    train_splits = ("train",) if model == "pix2pix" else ("trainA", "trainB")
-    empty = [s for s in train_splits if counts[s] == 0]
+              for split in spec.train_folders + spec.held_out_folders}
+    empty = [s for s in spec.train_folders if counts[s] == 0]
     if empty:
         raise FileNotFoundError(f"{root} has no images in {', '.join(s + '/' for s in empty)}: a {model} dataset "
-                                f"needs {layout}. Found: {counts}.")
-    held_out = ("test", "val") if model == "pix2pix" else ("testA", "testB")
-    if (model == "pix2pix" and not any(counts[s] for s in held_out)) or \
-            (model == "cyclegan" and not all(counts[s] for s in held_out)):
+                                f"needs {spec.layout}. Found: {counts}.")
+    held_out = spec.held_out_folders
+    if not (all if spec.held_out_all else any)(counts[s] for s in held_out):
         raise FileNotFoundError(f"{root} has no held-out images ({' or '.join(s + '/' for s in held_out)}): move "
                                 "about one image in ten out of training into it, so the evaluation judges images "
                                 f"the model never saw. Found: {counts}.")
@@ -104,14 +97,13 @@ def worst_images(metrics_json: str | os.PathLike | Mapping[str, Any], k: int = 3
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist: run `python -m course_utils evaluate` first.")
         report = json.loads(path.read_text())
+    from course_utils import registry
+
     kind = report.get("kind")
-    if kind == "pix2pix":
-        records, key = list(report["per_image"]), "l1"
-    elif kind == "cyclegan":
-        records = [dict(r, domain=d) for d in ("A", "B") for r in report[d]["per_image"]]
-        key = "cycle_error"
-    else:
+    spec = registry.get(kind) if kind in registry.names() else None
+    if spec is None or spec.failure_records is None:
         raise ValueError(f"Not an evaluate report (kind {kind!r}); give the metrics.json it wrote.")
+    records, key = spec.failure_records(report)
     return sorted(records, key=lambda r: r[key], reverse=True)[:k]
 
 

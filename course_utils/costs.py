@@ -44,7 +44,7 @@ ASSUMED_STEP_OVERHEAD_SECONDS = 0.01
 HORSE2ZEBRA_EPOCH = config.HORSE2ZEBRA_EPOCH_STEPS
 #: The lessons with training runs, and their settings.
 LESSONS: dict[str, type[config.LessonConfig]] = {
-    "01": config.GanBasicsConfig, "02": config.Pix2PixConfig, "03": config.CycleGanConfig,
+    "01": config.DcganConfig, "02": config.Pix2PixConfig, "03": config.CycleGanConfig,
     "04": config.ColabTrainingConfig, "05": config.CapstoneConfig}
 #: What a lesson's training may cost on a T4 in the learner profile, by the estimate: each run, and all together.
 LEARNER_RUN_MINUTES = 20
@@ -79,7 +79,7 @@ class TrainingRun:
     """One training loop of a lesson: what it trains, at which size, for how many steps."""
 
     name: str
-    model: str                 # a recipe of course_utils.recipes: gan, pix2pix, cyclegan
+    model: str                 # a registered model (course_utils.registry): gan, pix2pix, cyclegan
     steps: int
     image_size: int | None     # None: the recipe's own (28 for the DCGAN)
     filters: int
@@ -89,7 +89,7 @@ class TrainingRun:
 
 def lesson_runs(cfg: config.LessonConfig) -> list[TrainingRun]:
     """The main training loops ``cfg``'s lesson runs, with their step counts."""
-    if isinstance(cfg, config.GanBasicsConfig):
+    if isinstance(cfg, config.DcganConfig):
         images = cfg.num_examples or (MNIST_TRAIN_IMAGES if cfg.dataset == "mnist" else SHIPPED_DIGITS)
         per_epoch = cfg.steps_per_epoch or images // cfg.batch_size
         return [TrainingRun("DCGAN", "gan", cfg.epochs * per_epoch, None, cfg.discriminator_filters, cfg.batch_size)]

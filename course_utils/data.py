@@ -43,7 +43,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
-from course_utils import config
+from course_utils.files import data_dir
 from course_utils.archives import dataset_folder
 from course_utils.files import IMAGE_SUFFIXES, is_image_file
 from course_utils.images import UINT8_HALF, from_uint8, to_unit
@@ -73,7 +73,7 @@ def shipped_paired_path() -> Path:
     Each file is 128x64: a procedural label map (A, left) beside the shaded scene it
     describes (B, right). ``direction="AtoB"`` therefore learns labels -> scene.
     """
-    return config.data_dir() / PAIRED_NAME
+    return data_dir() / PAIRED_NAME
 
 
 def shipped_unpaired_path() -> Path:
@@ -82,12 +82,12 @@ def shipped_unpaired_path() -> Path:
     A holds 64x64 daylight scenes, B dusk scenes of *other* scenes. The true mapping between
     the domains is known: :func:`true_translation`.
     """
-    return config.data_dir() / UNPAIRED_NAME
+    return data_dir() / UNPAIRED_NAME
 
 
 def shipped_digits_path() -> Path:
     """The shipped digits file (``images`` (N, 28, 28) uint8 and ``labels`` (N,) uint8)."""
-    return config.data_dir() / "digits" / "digits.npz"
+    return data_dir() / "digits" / "digits.npz"
 
 
 #: The dusk map darkens with this gamma after swapping red and blue (see data/make_data.py).

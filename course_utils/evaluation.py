@@ -38,7 +38,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import keras
 import numpy as np
 
-from course_utils import inference, runs
+from course_utils import inference, registry, runs
 from course_utils.images import ssim_fits, tile, to_unit
 from course_utils.counts import positive_int
 from course_utils.files import is_image_file, write_atomically
@@ -55,65 +55,73 @@ _RUN_MARKERS = ("checkpoints", runs.SETTINGS_FILE, "generator.keras", "generator
 # ===========================================================================
 @dataclass(frozen=True)
 class Generators:
-    """Where a run's generators are: ``kind`` is ``"pix2pix"`` (one generator, ``generator``) or
-    ``"cyclegan"`` (``generator_g`` A -> B and ``generator_f`` B -> A); ``settings`` is the
-    run's own settings from its ``run_settings.json`` when the path was a training folder (else empty)."""
+    """Where a run's generators are: ``kind`` is the registered model that made them
+    (:mod:`course_utils.registry`), ``files`` its exported generators by name (``generator``, or
+    ``generator_g`` A -> B and ``generator_f`` B -> A); ``settings`` is the run's own settings from its
+    ``run_settings.json`` when the path was a training folder (else empty)."""
 
     kind: str
     files: dict[str, Path]
     settings: dict[str, Any] = field(default_factory=dict)
 
     def for_direction(self, direction: str = "AtoB") -> Path:
-        """The file that translates ``direction`` (``"AtoB"`` or ``"BtoA"``).
-
-        A CycleGAN run has both (``generator_g`` A -> B, ``generator_f`` B -> A); a Pix2Pix
-        generator translates the one way it was trained, which ``translate`` calls A to B.
-        """
+        """The file that translates ``direction`` (``"AtoB"`` or ``"BtoA"``): a model with two generators has
+        one per direction (the first A -> B); one generator translates the one way it was trained (A to B)."""
         if direction not in ("AtoB", "BtoA"):
             raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}.")
-        if self.kind == "cyclegan":
-            return self.files["generator_g" if direction == "AtoB" else "generator_f"]
+        stems = list(self.files)
+        if len(stems) == 2:
+            return self.files[stems[0] if direction == "AtoB" else stems[1]]
         if direction == "BtoA":
-            raise ValueError(f"{self.files['generator']} translates one way only (A to B); leave out --direction BtoA")
-        return self.files["generator"]
+            raise ValueError(f"{self.files[stems[0]]} translates one way only (A to B); leave out --direction BtoA")
+        return self.files[stems[0]]
+
+
+def _stored_settings(path: Path) -> dict[str, Any]:
+    for candidate in (path / runs.SETTINGS_FILE, path.parent / runs.SETTINGS_FILE):
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text()).get("settings") or {}
+            except (OSError, json.JSONDecodeError, AttributeError):
+                return {}
+    return {}
 
 
 def find_generators(path: str | os.PathLike) -> Generators:
     """The generator files of a training ``--out`` folder, its ``export/`` folder or a ``.keras`` file.
 
+    The model is the one the run stored, else the registered evaluable model whose generators the
+    folder holds (a lone ``.keras`` file: a one-generator model).
+
     Raises:
         FileNotFoundError: nothing there, or a folder without exported generators.
-        ValueError: a file that is not a ``.keras`` model.
+        ValueError: a file that is not a ``.keras`` model, or a model that cannot be evaluated.
     """
     path = Path(path)
     if path.is_file():
         if path.suffix != ".keras":
             raise ValueError(f"--model {path} is not a .keras file; give an exported generator, the export/ "
                              "folder or the training --out folder")
-        return Generators("pix2pix", {"generator": path})
+        return Generators(registry.for_generators({"generator"}).name, {"generator": path})
     if not path.is_dir():
         raise FileNotFoundError(f"--model {path}: no such file or folder. Give the training --out folder, its "
                                 "export/ folder or a .keras file.")
-    settings: dict[str, Any] = {}
-    for candidate in (path / runs.SETTINGS_FILE, path.parent / runs.SETTINGS_FILE):
-        if candidate.is_file():
-            try:
-                settings = json.loads(candidate.read_text()).get("settings") or {}
-            except (OSError, json.JSONDecodeError, AttributeError):
-                settings = {}
-            break
+    settings = _stored_settings(path)
     folder = path / "export" if (path / "export").is_dir() else path
-    g, f, one = folder / "generator_g.keras", folder / "generator_f.keras", folder / "generator.keras"
-    if g.is_file() and f.is_file():
-        return Generators("cyclegan", {"generator_g": g, "generator_f": f}, settings)
-    if one.is_file():
-        if settings.get("model") == "gan":
-            raise ValueError(f"{one} is a DCGAN generator (noise -> digit); evaluate judges image-to-image "
-                             "generators (pix2pix, cyclegan)")
-        return Generators("pix2pix", {"generator": one}, settings)
-    raise FileNotFoundError(f"no exported generator in {folder}: expected generator.keras (pix2pix) or "
-                            "generator_g.keras and generator_f.keras (cyclegan). A training run exports them "
-                            "at its end; rerun its train command to finish or export it.")
+    stems = {f.stem for f in folder.glob("*.keras")}
+    spec = registry.get(settings["model"]) if settings.get("model") in registry.names() else None
+    if spec is not None and spec.evaluate is None:
+        raise ValueError(f"{folder} holds a {spec.name} generator ({spec.paper}); evaluate judges image-to-image "
+                         "generators (" + ", ".join(n for n in registry.names() if registry.get(n).evaluate) + ")")
+    if spec is None or not set(spec.generators) <= stems:
+        spec = next((registry.get(n) for n in registry.names() if registry.get(n).evaluate
+                     and len(registry.get(n).generators) > 1 and set(registry.get(n).generators) <= stems),
+                    registry.for_generators({"generator"}) if "generator" in stems else None)
+    if spec is None:
+        raise FileNotFoundError(f"no exported generator in {folder}: expected generator.keras (pix2pix) or "
+                                "generator_g.keras and generator_f.keras (cyclegan). A training run exports them "
+                                "at its end; rerun its train command to finish or export it.")
+    return Generators(spec.name, {stem: folder / f"{stem}.keras" for stem in spec.generators}, settings)
 
 
 def load_generator(path: str | os.PathLike) -> Any:

@@ -104,3 +104,64 @@ def download_checked(url: str, target: str | os.PathLike, expected: str | None, 
     if expected is None:
         warnings.warn(f"Downloaded {url} unchecked (sha256 {got}; pass sha256='{got}' to pin it).", stacklevel=2)
     return got
+
+
+# ===========================================================================
+# Where the shipped data is
+# ===========================================================================
+#: The repository the package is installed from when it is installed editable
+#: (``pip install -e .``, what ``make install`` does): the folder holding ``data/``.
+#: ``None`` when installed from a wheel (Colab).
+REPO_ROOT: Path | None = (
+    Path(__file__).resolve().parent.parent
+    if (Path(__file__).resolve().parent.parent / "data" / "make_data.py").is_file()
+    else None
+)
+
+#: The copy of ``data/`` that travels inside the wheel (pyproject.toml maps the repository's
+#: ``data/`` folder onto the subpackage ``course_utils.shipped_data``).
+PACKAGED_DATA = Path(__file__).resolve().parent / "shipped_data"
+
+
+def data_dir() -> Path:
+    """The shipped ``data/`` folder (label2scene, day2dusk, digits).
+
+    Found, in order: ``$COURSE_DATA_DIR`` (your own copy); the repository the package is
+    installed from (``pip install -e .``, so ``make data`` changes what the lessons see); the
+    copy inside the installed package (``pip install`` from a wheel or git, as on Colab).
+    Nothing is downloaded.
+    """
+    env = os.environ.get("COURSE_DATA_DIR")
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_dir():
+            raise FileNotFoundError(f"COURSE_DATA_DIR={env} is not a folder. Point it at a copy of the "
+                                    "course's data/ folder, or unset it to use the shipped one.")
+        return path
+    for path in ([REPO_ROOT / "data"] if REPO_ROOT is not None else []) + [PACKAGED_DATA]:
+        if (path / "digits").is_dir():
+            return path
+    raise FileNotFoundError(
+        f"Cannot find the course's data/ folder: it is neither in the repository nor in {PACKAGED_DATA}. "
+        "Reinstall the package (pip install from the repository or a wheel built by `python -m build`; "
+        "both carry the data), or set COURSE_DATA_DIR to a copy of the repository's data/ folder."
+    )
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    import sys
+
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def download_cache() -> Path:
+    """Where the lessons keep what they download (the pix2pix archives, the pretrained generators).
+
+    ``/content/datasets`` on Colab; elsewhere Keras's own download cache, ``$KERAS_HOME/datasets``
+    (``~/.keras/datasets`` when ``KERAS_HOME`` is unset), where ``keras.datasets`` keeps MNIST.
+    """
+    if in_colab():
+        return Path("/content/datasets")
+    home = os.environ.get("KERAS_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".keras") / "datasets"

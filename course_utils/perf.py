@@ -43,33 +43,13 @@ standard runs, ``python -m course_utils bench``) is :mod:`course_utils.bench`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-
-#: Forward passes through each network in one training step, as the TensorFlow
-#: tutorials' training steps make them:
-#:
-#: * GAN (DCGAN tutorial): G(z) once; D on the real batch and on the fakes.
-#: * Pix2Pix (pix2pix tutorial): G(x) once; D on (x, y) and on (x, G(x)).
-#: * CycleGAN (CycleGAN tutorial, no image pool): G(x), F(G(x)), F(y), G(F(y)), and the
-#:   identity terms F(x), G(y): three passes through each generator; each discriminator sees
-#:   a real and a fake batch, and the same fake scores serve both D's loss and G's.
-FORWARD_PASSES: dict[str, dict[str, int]] = {
-    "gan": {"generator": 1, "discriminator": 2},
-    "pix2pix": {"generator": 1, "discriminator": 2},
-    "cyclegan": {"generator_g": 3, "generator_f": 3, "discriminator_x": 2, "discriminator_y": 2},
-}
-
-#: CycleGAN with the paper's image pool, as the authors' code (``cycle_gan_model.py`` of
-#: junyanz/pytorch-CycleGAN-and-pix2pix) and ``course_utils.train.CycleGAN`` with
-#: ``pool_size > 0`` run it: each discriminator scores the real batch and the fakes drawn
-#: from the pool (for its own loss) and the fresh fakes (for the generator's loss): three
-#: passes. ``tests/test_perf.py`` counts them on the course's step.
-CYCLEGAN_POOL_PASSES: dict[str, int] = {"generator_g": 3, "generator_f": 3, "discriminator_x": 3, "discriminator_y": 3}
 
 #: forward + backward ~= 3 x forward (backward = gradient w.r.t. activations + w.r.t. weights).
 TRAIN_FACTOR = 3
@@ -264,15 +244,17 @@ def network_macs(networks: Mapping[str, Any]) -> dict[str, int]:
 
 def model_step_flops(model: str, image_size: int | None = None, batch_size: int = 1,
                      filters: int | None = None) -> int:
-    """FLOPs of one training step of ``model`` as :data:`FORWARD_PASSES` counts it (no image pool).
+    """FLOPs of one training step of ``model`` as its ``forward_passes`` count it (no image pool).
 
-    Builds the recipe's networks to count them (:func:`course_utils.recipes.build_networks`;
-    ``image_size`` and ``filters`` default to the recipe's: the size the command line trains at, 64 filters).
+    Builds the model's networks to count them (:mod:`course_utils.registry`; ``image_size`` and
+    ``filters`` default to its paper config's: the size the command line trains at, 64 filters).
     """
-    from course_utils import recipes
+    from course_utils import registry
 
-    nets = recipes.build_networks(model, image_size, filters)
-    return step_flops(network_macs(nets), FORWARD_PASSES[model], batch_size)
+    spec = registry.get(model)
+    given = {k: v for k, v in (("image_size", image_size), ("filters", filters)) if v is not None}
+    nets = spec.build_networks(dataclasses.replace(spec.config.paper(), **given))
+    return step_flops(network_macs(nets), spec.forward_passes, batch_size)
 
 
 # ===========================================================================

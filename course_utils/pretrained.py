@@ -289,7 +289,7 @@ class Checkpoint:
 
     def url(self, name: str) -> str:
         """The address of ``name``'s file (read from the module's URL templates when called)."""
-        template = CYCLEGAN_URL if self.family == "cyclegan" else PIX2PIX_URL
+        template = {"cyclegan": CYCLEGAN_URL, "pix2pix": PIX2PIX_URL}[self.family]
         return template.format(name=name.split("/", 1)[1])
 
 
@@ -362,9 +362,9 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def _default_cache_dir() -> Path:
-    from course_utils import config
+    from course_utils.files import download_cache
 
-    return config.download_cache() / "pretrained"
+    return download_cache() / "pretrained"
 
 
 def download(name: str, cache_dir: str | os.PathLike | None = None, url: str | None = None,
@@ -457,10 +457,10 @@ def lesson_generator(name: str, cfg: Any = None, image_size: int | None = None):
     nothing (nearly uniform grey: say so where a lesson shows them). ``image_size`` (default ``cfg.image_size``,
     else 256) is the ResNet's; a U-Net always takes the size its name says (256 px for pix2pix's).
     """
-    from course_utils import config
+    from course_utils.model_config import profile_name
 
     entry = _entry(name)
-    smoke = cfg.is_smoke if cfg is not None else config.is_smoke()
+    smoke = cfg.is_smoke if cfg is not None else profile_name() == "smoke"
     if entry.architecture.startswith("resnet_"):
         image_size = image_size or getattr(cfg, "image_size", None) or 256
     else:

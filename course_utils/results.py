@@ -306,13 +306,12 @@ def load_reference(name: str, folder: str | os.PathLike | None = None) -> tuple[
 def score_reference(name: str, networks: dict[str, keras.Model], folder: str | os.PathLike | None = None
                     ) -> dict[str, Any]:
     """The metrics the manifest records for reference ``name``, measured now on ``networks``."""
-    if name == "digit_classifier":
-        return {"test_accuracy": digit_test_accuracy(networks["classifier"])}
-    if name == "dcgan":
-        judge, _ = load_reference("digit_classifier", folder)
-        return dcgan_results(networks["generator"], judge["classifier"])
-    if name == "pix2pix":
-        return pix2pix_results(networks["generator"])
-    if name == "cyclegan":
-        return cyclegan_results(networks["generator_g"], networks["generator_f"])
-    raise ValueError(f"No reference model {name!r}: choose one of digit_classifier, dcgan, pix2pix, cyclegan.")
+    scorers = {
+        "digit_classifier": lambda: {"test_accuracy": digit_test_accuracy(networks["classifier"])},
+        "dcgan": lambda: dcgan_results(networks["generator"], load_reference("digit_classifier", folder)[0]["classifier"]),
+        "pix2pix": lambda: pix2pix_results(networks["generator"]),
+        "cyclegan": lambda: cyclegan_results(networks["generator_g"], networks["generator_f"]),
+    }
+    if name not in scorers:
+        raise ValueError(f"No reference model {name!r}: choose one of {', '.join(scorers)}.")
+    return scorers[name]()

@@ -502,82 +502,10 @@ def standard_callbacks(out_dir: str | os.PathLike, sample_inputs: Any = None, ev
 # ===========================================================================
 SETTINGS_FILE = "run_settings.json"
 
-_OPTIMIZER_KEYS = ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "weight_decay", "clipnorm",
-                   "clipvalue", "global_clipnorm", "use_ema", "ema_momentum", "gradient_accumulation_steps")
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON-ready Python (floats, ints, strings, lists, dicts)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return float(value)
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def step_settings(trainer: Trainer) -> dict[str, Any]:
-    """Everything about ``trainer`` that decides what one training step does.
-
-    The trainer's class, loss form, loss weights, image pools and seed (for the trainers that
-    draw random numbers of their own: GAN's noise, CycleGAN's pools); each optimizer's
-    hyper-parameters, including the learning rate or its whole schedule (e.g.
-    :class:`~course_utils.train.LinearDecay`'s constant and decay steps); each network's input and output shapes,
-    parameter count and precision. :func:`run_training` stores this in ``run_settings.json``
-    and refuses to resume a run whose settings differ, naming each difference.
-    """
-    trainer._require_compiled()
-    out: dict[str, Any] = {"trainer": type(trainer).__name__, "loss_form": trainer.loss_form}
-    if trainer.takes_seed:
-        out["seed"] = trainer.seed
-    for attr in ("l1_weight", "cycle_weight", "identity_weight", "latent_dim"):
-        if hasattr(trainer, attr):
-            out[attr] = getattr(trainer, attr)
-    if getattr(trainer, "real_label", 1.0) != 1.0:     # GAN's label smoothing; absent when off, as in older runs
-        out["real_label"] = trainer.real_label
-    for attr in ("pool_x", "pool_y"):
-        if hasattr(trainer, attr):
-            out[f"{attr}_size"] = getattr(trainer, attr).pool_size
-    optimizers = {}
-    for key, opt in trainer.optimizers.items():
-        inner = getattr(opt, "inner_optimizer", opt)
-        config = inner.get_config()
-        entry = {"class": type(inner).__name__, "loss_scaling": inner is not opt}
-        entry.update({k: config[k] for k in _OPTIMIZER_KEYS if k in config})
-        lr = entry.get("learning_rate")
-        if isinstance(lr, Mapping) and "config" in lr:      # a schedule: its class and settings
-            entry["learning_rate"] = {"schedule": lr.get("class_name"),
-                                      **{k: v for k, v in lr["config"].items() if k != "name"}}
-        optimizers[key] = entry
-    out["optimizers"] = optimizers
-    out["networks"] = {key: {"input_shape": str(net.input_shape), "output_shape": str(net.output_shape),
-                             "parameters": int(net.count_params()), "precision": net.dtype_policy.name}
-                       for key, net in trainer.networks.items()}
-    return _plain(out)
-
-
-def _flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in settings.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def _linear_decays(trainer_settings: Mapping[str, Any]) -> dict[str, tuple[float, int, int]]:
-    """optimizer -> (initial rate, constant steps, decay steps) for those following a LinearDecay."""
-    out = {}
-    for key, opt in trainer_settings.get("optimizers", {}).items():
-        lr = opt.get("learning_rate")
-        if isinstance(lr, Mapping) and lr.get("schedule") == "LinearDecay":
-            out[key] = (lr["initial_learning_rate"], lr["constant_steps"], lr["decay_steps"])
-    return out
+#: How to train a run longer or with other settings, which every refusal to resume names.
+TRAIN_LONGER = ("To train longer or with other settings, start a new run in a new folder (on the command line: the "
+                "same command with the new settings and another --out); the run here stays as it is and can still "
+                "be resumed with its own settings.")
 
 
 def _latest_checkpoint_step(out: Path) -> int | None:
@@ -591,102 +519,39 @@ def _latest_checkpoint_step(out: Path) -> int | None:
         return 0
 
 
-def _schedule_message(out: Path, start: int, steps: int, rate: float, constant: int, decay: int) -> str:
-    end = constant + decay
-    return (f"The run in {out} follows a learning-rate schedule that ends at step {end:,} (rate {rate:g} for "
-            f"{constant:,} steps, then falling linearly to zero over {decay:,}), and you asked for step {steps:,}. "
-            f"It is at step {start:,}. Past step {end:,} it would train at rate zero, and stretching its schedule "
-            f"now would change the rate of steps it has already taken, so the result would match no run "
-            "trained from scratch. To train longer honestly, start a new run with the longer schedule in a new "
-            f"folder (on the command line: the same command with --steps {steps} and another --out); this run "
-            f"stays as it is and can still be finished up to step {end:,}.")
-
-
 def read_run_settings(out_dir: str | os.PathLike) -> dict[str, Any] | None:
-    """What the run in ``out_dir`` stored when it started (``run_settings.json``): ``{"trainer":
-    step_settings, "settings": the caller's own}``; ``None`` before its first checkpoint (nothing
-    trained yet, so nothing to continue) or when the file is missing or unreadable (cut by a kill:
-    restoring the checkpoint still checks the networks)."""
+    """The settings the run in ``out_dir`` stored when it started (``run_settings.json``); ``None`` before
+    its first checkpoint (nothing trained yet, so nothing to continue) or when the file is missing or
+    unreadable (cut by a kill: restoring the checkpoint still checks the networks)."""
     path = Path(out_dir) / SETTINGS_FILE
     if _latest_checkpoint_step(Path(out_dir)) is None or not path.is_file():
         return None
     try:
-        stored = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        stored = json.loads(path.read_text()).get("settings")
+    except (OSError, json.JSONDecodeError, AttributeError):
         return None
     return stored if isinstance(stored, dict) else None
 
 
-def check_resume(out_dir: str | os.PathLike, trainer: Trainer, steps: int,
-                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Make sure training ``trainer`` to ``steps`` in ``out_dir`` continues the run there exactly.
-
-    Compares :func:`step_settings` of ``trainer`` plus your own ``settings`` (data, batch size,
-    anything else that changes what a step means) with ``<out_dir>/run_settings.json``, which
-    the run stored when it started. Returns what is to be stored (the caller writes it with
-    :func:`write_run_settings` once the run is under way). Allowed without a word: nothing
-    saved yet, the same settings, or a target ``steps`` lower than before (stopping early) or
-    higher with a constant learning rate (a longer run is the same run, continued). Allowed with
-    a note: a :class:`~course_utils.train.LinearDecay` schedule stretched while the run is still in its constant
-    phase under both schedules (every step taken so far had the same rate under both).
+def check_resume(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> None:
+    """Refuse to resume the run in ``out_dir`` with ``settings`` other than those it stored.
 
     Raises:
-        ValueError: naming each setting that differs and its stored value; or, for a schedule
-            that has passed its constant phase (or would be run past its end), explaining how to
-            train longer honestly. Nothing in ``out_dir`` is changed.
+        ValueError: naming each setting that differs, its stored value and :data:`TRAIN_LONGER`.
+            Nothing in ``out_dir`` is changed.
     """
-    out = Path(out_dir)
-    current = {"trainer": step_settings(trainer), "settings": _plain(dict(settings or {}))}
-    start = _latest_checkpoint_step(out)
-    stored = read_run_settings(out)
-    if start is None or stored is None:
-        for key, (rate, constant, decay) in _linear_decays(current["trainer"]).items():
-            if steps > constant + decay:
-                import warnings
+    stored = read_run_settings(out_dir)
+    if stored is None:
+        return
+    now = json.loads(json.dumps(dict(settings)))
+    differing = sorted(k for k in set(stored) | set(now) if k not in stored or k not in now or stored[k] != now[k])
+    if differing:
+        def shown(values: Mapping[str, Any], key: str) -> str:
+            return repr(values[key]) if key in values else "(not set)"
 
-                warnings.warn(f"The learning-rate schedule of {key} reaches zero at step {constant + decay:,}, "
-                              f"before step {steps:,}: the last {steps - constant - decay:,} steps will not "
-                              "change the weights.", stacklevel=3)
-                break
-        return current
-    before, now = _flatten(stored), _flatten(current)
-    missing = object()
-    differing = sorted(k for k in set(before) | set(now) if before.get(k, missing) != now.get(k, missing))
-
-    def show(value: Any) -> str:
-        return "(not set)" if value is missing else repr(value)
-
-    def name(key: str) -> str:   # the caller's own settings by their own names
-        return key.removeprefix("settings.")
-
-    old_decays, new_decays = _linear_decays(stored.get("trainer", {})), _linear_decays(current["trainer"])
-    stretched = {k for k in differing if k.startswith("trainer.optimizers.")
-                 and k.rsplit(".", 1)[-1] in ("constant_steps", "decay_steps")}
-    others = [k for k in differing if k not in stretched]
-    if others:
-        lines = "\n".join(f"  {name(k)}: stored {show(before.get(k, missing))}, now {show(now.get(k, missing))}"
-                           for k in others)
-        raise ValueError(f"{out} holds a run (at step {start:,}) trained with other settings, so resuming it would "
-                         f"not continue that run:\n{lines}\nFix: resume with the stored settings, or train into a "
-                         f"new folder (on the command line: another --out). Nothing in {out} was changed.")
-    if stretched:
-        for key, (rate, constant, decay) in old_decays.items():
-            new_constant = new_decays[key][1]
-            if start > min(constant, new_constant):
-                raise ValueError(_schedule_message(out, start, steps, rate, constant, decay))
-        rate, constant, decay = next(iter(old_decays.values()))
-        _, new_constant, new_decay = next(iter(new_decays.values()))
-        print(f"note: the learning-rate schedule changes from {constant:,} constant + {decay:,} decaying steps "
-              f"to {new_constant:,} + {new_decay:,}; the {start:,} steps taken so far had the same rate under both, "
-              "so the run continues exactly as one trained with the new schedule from the start.", flush=True)
-    for key, (rate, constant, decay) in new_decays.items():
-        if steps > constant + decay and start > 0:
-            raise ValueError(_schedule_message(out, start, steps, rate, constant, decay))
-    ends = {constant + decay for _, constant, decay in new_decays.values()}
-    if ends and steps < min(ends):
-        print(f"note: stopping at step {steps:,}, before the end of this run's learning-rate schedule at step "
-              f"{min(ends):,} (train to step {min(ends):,} to finish it)", flush=True)
-    return current
+        lines = "\n".join(f"  {k}: stored {shown(stored, k)}, now {shown(now, k)}" for k in differing)
+        raise ValueError(f"{out_dir} holds a run (at step {_latest_checkpoint_step(Path(out_dir)):,}) trained with "
+                         f"other settings, so resuming it would not continue that run:\n{lines}\n{TRAIN_LONGER}")
 
 
 def write_run_settings(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> Path:
@@ -757,11 +622,10 @@ def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir
                  settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train ``trainer`` until its global step reaches ``steps``, resuming from ``out_dir``.
 
-    0. Check that resuming continues the run exactly (:func:`check_resume`): the trainer's
-       settings (optimizers and learning-rate schedule included) and your ``settings`` (e.g.
-       ``{"data": ..., "batch_size": ...}``) must match those stored in
-       ``<out_dir>/run_settings.json``; otherwise a ``ValueError`` names each difference and
-       nothing is changed.
+    0. Check that resuming continues the run exactly (:func:`check_resume`): your ``settings``
+       (a model's config, ``ModelConfig.identity()``, and anything else that decides what a step
+       does) must match those stored in ``<out_dir>/run_settings.json``; otherwise a ``ValueError``
+       names each difference and nothing is changed.
     1. Restore the latest checkpoint in ``<out_dir>/checkpoints`` (if any).
     2. Continue the data where it stopped: ``dataset.repeat().skip(step)``, so pass a dataset
        whose order is fixed by a seed (the loaders' ``seed=``); then the resumed run sees the
@@ -778,9 +642,9 @@ def run_training(trainer: Trainer, dataset: tf.data.Dataset, steps: int, out_dir
     steps = positive_int(steps, "steps", "the global step to reach")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    run_settings = check_resume(out, trainer, steps, settings)
+    check_resume(out, settings or {})
     start = restore(trainer, out)
-    write_run_settings(out, run_settings)
+    write_run_settings(out, {"settings": dict(settings or {})})
     result: dict[str, Any] = {"step": start, "resumed_from": start, "steps_run": 0, "losses": {}, "mean_losses": {}}
     if start < steps:
         data = dataset.repeat().skip(start)

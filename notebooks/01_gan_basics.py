@@ -19,7 +19,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
-cfg = runtime.start_lesson(config.GanBasicsConfig)   # the profile's settings, the GPU check, the seeds
+cfg = runtime.start_lesson(config.DcganConfig)   # the profile's settings, the GPU check, the seeds
 from course_utils import costs
 costs.print_estimate(cfg)   # estimated T4 minutes of the learner and paper profiles
 

@@ -20,7 +20,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
     from course_utils import install; install.install_requirements()
 from course_utils import config, runtime
-cfg = runtime.start_lesson(config.GanBasicsConfig)   # the same settings and seeds as lesson 01
+cfg = runtime.start_lesson(config.DcganConfig)   # the same settings and seeds as lesson 01
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -806,9 +806,11 @@ print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_p
 # %%
 sample_x, sample_y = next(iter(test_x))[:3], next(iter(test_y))[:3]   # (3, S, S, 3) each, fixed
 pace = costs.Pace(total_steps, name="the CycleGAN run")               # silent on a CPU
+# What decides a step, stored with the run: resuming with other settings is refused, naming them.
+settings = {**cfg.identity(), "steps_per_epoch": steps_per_epoch, "precision": policy}
 result = runs.run_training(trainer, train_pairs, total_steps, RUN_DIR, checkpoint_every=CHECKPOINT_EVERY,
                             sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
-                            callbacks=[pace.callback()], verbose=2 if cfg.is_smoke else 1)
+                            callbacks=[pace.callback()], verbose=2 if cfg.is_smoke else 1, settings=settings)
 print(f"started at step {result['resumed_from']:,}, ran {result['steps_run']:,} steps, now at "
       f"step {result['step']:,} of {total_steps:,}; learning rate now {float(schedule(total_steps)):.1e}")
 assert result["step"] == total_steps

@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import archives, costs, data, distribute, exercises, inference, metrics, models, perf, plotting, runs, train, widgets
+from course_utils import archives, costs, cyclegan, data, distribute, exercises, inference, metrics, models, perf, plotting, runs, train, widgets
 
 distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
 costs.print_estimate(cfg)   # both GPU profiles' estimated T4 minutes (it builds networks, so after split_cpu)
@@ -99,22 +99,22 @@ for name, net in nets.items():
 # %% [markdown]
 # A $k \times k$ convolution from $C_{in}$ to $C_{out}$ channels on an $H \times W$ map does
 # $H W k^2 C_{in} C_{out}$ [multiply-accumulates](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#mac) (2 FLOPs each). A step runs each network forward
-# **3 times** (`perf.CYCLEGAN_POOL_PASSES`), and the backward pass costs about twice the forward:
+# **3 times** (`cyclegan.POOL_PASSES`), and the backward pass costs about twice the forward:
 #
 # $$\text{FLOPs per step} \approx 2 \cdot 3 \cdot B \sum_{\text{nets}} \text{passes} \cdot \text{MACs}.$$
 
 # %%
 macs = perf.network_macs(nets)                                      # per image, forward
-STEP_FLOPS = perf.step_flops(macs, perf.CYCLEGAN_POOL_PASSES, cfg.batch_size)   # 3 passes per network
+STEP_FLOPS = perf.step_flops(macs, cyclegan.POOL_PASSES, cfg.batch_size)   # 3 passes per network
 for name, m in macs.items():
-    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {perf.CYCLEGAN_POOL_PASSES[name]} passes per step")
+    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {cyclegan.POOL_PASSES[name]} passes per step")
 print(f"one training step: {STEP_FLOPS / 1e9:.2f} GFLOP at {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}")
 
 if cfg.image_size != 256:   # the paper's networks at 256 for reference (the paper profile trains exactly these)
     g256, d256 = (perf.count_macs(models.resnet_generator(256)),
                   perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
     PAPER_FLOPS = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
-                                   "discriminator_y": d256}, perf.CYCLEGAN_POOL_PASSES, 1)
+                                   "discriminator_y": d256}, cyclegan.POOL_PASSES, 1)
 else:
     PAPER_FLOPS = STEP_FLOPS
 t4 = perf.PEAK_FLOPS["T4"]
@@ -402,7 +402,7 @@ print(f"under {MIXED} the trainer uses {type(opt).__name__}",
 # alternates the versions step by step. On a GPU, a float32 step on the CPU is added.
 
 # %%
-BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), perf.CYCLEGAN_POOL_PASSES, bench_size)
+BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), cyclegan.POOL_PASSES, bench_size)
 timings = perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
                                 repeats=2 if cfg.is_smoke else 3)
 if gpus and not cfg.is_smoke:
@@ -549,11 +549,18 @@ RUN_POLICY = cfg.precision if gpus else "float32"        # the learner's mixed_f
 sample_x, sample_y = data.unpaired_test_images(cfg.dataset, 2 if cfg.is_smoke else 4, cfg.image_size)  # (n, S, S, 3)
 
 
+def run_settings(c, policy, **more):
+    """What decides a step of this lesson's runs. Stored with the run: resuming with others is refused, naming them."""
+    return {"model": c.model, "dataset": c.dataset, "image_size": c.image_size, "filters": c.filters,
+            "n_blocks": c.n_blocks, "upsample": c.upsample, "seed": c.seed, "precision": policy, **more}
+
+
 def run(trainer, until_step, timer=None, export=True):
     pace = costs.Pace(max(until_step - runs.restore(trainer, RUN_DIR), 1), name="checkpointed run")
     return runs.run_training(trainer, train_ds, until_step, RUN_DIR, checkpoint_every=cfg.checkpoint_every,
                               sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
-                              callbacks=([timer] if timer else []) + [pace.callback()], verbose=VERBOSE, export=export)
+                              callbacks=([timer] if timer else []) + [pace.callback()], verbose=VERBOSE, export=export,
+                              settings=run_settings(cfg, RUN_POLICY, steps=cfg.steps))   # steps: the schedule's length
 
 
 # %% [markdown]
@@ -696,7 +703,9 @@ pace = costs.Pace(max(PAYOFF.payoff_steps - runs.restore(payoff, PAYOFF_DIR), 1)
 result = runs.run_training(payoff, payoff_ds, PAYOFF.payoff_steps, PAYOFF_DIR,
                             checkpoint_every=PAYOFF.payoff_checkpoint_every, sample_inputs=(payoff_x, payoff_y),
                             sample_every=PAYOFF.payoff_sample_every, callbacks=[payoff_timer, pace.callback()],
-                            verbose=VERBOSE)
+                            verbose=VERBOSE, settings=run_settings(PAYOFF, settings["policy"], xla=settings["xla"],
+                                                                   steps=PAYOFF.payoff_steps,
+                                                                   learning_rate=PAYOFF.payoff_learning_rate))
 assert payoff.global_step == PAYOFF.payoff_steps
 payoff_s = payoff_timer.typical_seconds(busy_every=(PAYOFF.payoff_checkpoint_every, PAYOFF.payoff_sample_every))
 print(f"started at step {result['resumed_from']}, trained {result['steps_run']} steps in this session"

@@ -7,7 +7,7 @@
     python scripts/dcgan_length_study.py --steps 9000 --average 0.999               # + weight average
     python scripts/dcgan_length_study.py --steps 3000 --batch 32 --lr-mult 2 --seed 1  # another seed
 
-Lesson 01's smoke DCGAN as it was before issue 20's session 5 (``config.GanBasicsConfig.smoke()`` with its
+Lesson 01's smoke DCGAN as it was before issue 20's session 5 (``config.DcganConfig.smoke()`` with its
 old batch and rate: the tutorial's networks at a quarter of
 the widths, Adam(2e-4, 0.5), batch 64) in a plain two-tape loop, seed 0, changed in the one setting
 the options name. Every ``--every`` steps it judges the 1,000 fixed samples with the shipped digit
@@ -43,7 +43,7 @@ from course_utils.images import from_uint8  # noqa: E402
 
 # The settings every row of docs/results.md's length table started from: lesson 01's smoke profile as it
 # was then (batch 64, Adam(2e-4, 0.5)); the profile now trains at batch 32 and 4e-4 (--batch 32 --lr-mult 2).
-cfg = dataclasses.replace(config.GanBasicsConfig.smoke(), batch_size=64, learning_rate=2e-4)
+cfg = dataclasses.replace(config.DcganConfig.smoke(), batch_size=64, learning_rate=2e-4)
 
 
 def shift(x: tf.Tensor, pad: int = 2) -> tf.Tensor:

@@ -3,7 +3,7 @@
     python scripts/dcgan_study.py                          # every variant, 1,000 steps
     python scripts/dcgan_study.py --only base decay --steps 460
 
-Each row trains lesson 01's smoke DCGAN as it was when the table was measured (``config.GanBasicsConfig.smoke()``
+Each row trains lesson 01's smoke DCGAN as it was when the table was measured (``config.DcganConfig.smoke()``
 with its old batch and rate: the DCGAN tutorial's
 networks at a quarter of the widths, batch 64, Adam(2e-4, 0.5), through ``train.GAN``) changed in
 **one** setting, and judges 1,000 fixed samples with the shipped digit classifier
@@ -27,7 +27,7 @@ from course_utils.images import from_uint8  # noqa: E402
 
 # The settings of docs/results.md's one-change table: lesson 01's smoke profile as it was then (batch 64,
 # Adam(2e-4, 0.5)); the profile now trains at batch 32 and 4e-4.
-_cfg = dataclasses.replace(config.GanBasicsConfig.smoke(), batch_size=64, learning_rate=2e-4)
+_cfg = dataclasses.replace(config.DcganConfig.smoke(), batch_size=64, learning_rate=2e-4)
 BASE = dict(g_filters=_cfg.generator_filters, d_filters=_cfg.discriminator_filters, batch_size=_cfg.batch_size,
             g_lr=_cfg.learning_rate, d_lr=_cfg.learning_rate, beta_1=_cfg.beta_1, dropout=0.3, decay=False)
 VARIANTS: dict[str, dict] = {

@@ -4,7 +4,7 @@
     python scripts/make_reference_models.py --only pix2pix cyclegan
 
 Each reference uses the same networks as its lesson's smoke profile (``config.*Config.smoke()``),
-built, trained and fed by the model's recipe (``course_utils.recipes``: the trainer and the shipped
+built, trained and fed by the model's own module (``course_utils.registry``: the trainer and the shipped
 data the command line uses, with the lesson's settings), only for more steps, seeded, on the
 2-core CPU the course is tested on (``CYCLEGAN_UPSAMPLE`` can switch the CycleGAN to lesson 03's
 resize-then-convolve deviation; measured, it did not help). Exceptions, each measured for issue 20
@@ -35,7 +35,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from course_utils import config, recipes, results, train  # noqa: E402
+from course_utils import config, data, dcgan, results, train  # noqa: E402
+from course_utils import cyclegan as cyclegan_model, pix2pix as pix2pix_model  # noqa: E402
+from course_utils.registry import DataSource  # noqa: E402
 from course_utils.files import file_sha256  # noqa: E402
 
 #: Training steps of each reference (each under 45 minutes on the busy 2-core CPU).
@@ -135,24 +137,25 @@ def digit_classifier(folder: Path, seed: int | None = None, also_average: tuple[
 
 def dcgan(folder: Path, seed: int | None = None, also_average: tuple[float, ...] = (),
           discriminator_filters: int | None = None) -> dict[str, Any]:
-    cfg = dataclasses.replace(_seeded(config.GanBasicsConfig.smoke(), seed), batch_size=DCGAN_BATCH_SIZE,
+    cfg = dataclasses.replace(_seeded(config.DcganConfig.smoke(), seed), batch_size=DCGAN_BATCH_SIZE,
                               learning_rate=DCGAN_LEARNING_RATE)
     width = discriminator_filters or DCGAN_DISCRIMINATOR_FILTERS
     if width:
         cfg = dataclasses.replace(cfg, discriminator_filters=width, generator_filters=4 * width)
     # The recipe's DCGAN is 4x wider in its generator than in its discriminator, as the tutorial's.
     if cfg.generator_filters != 4 * cfg.discriminator_filters:
-        raise ValueError(f"GanBasicsConfig.smoke() has generator_filters={cfg.generator_filters} and "
-                         f"discriminator_filters={cfg.discriminator_filters}; recipes.build_networks('gan') "
+        raise ValueError(f"DcganConfig.smoke() has generator_filters={cfg.generator_filters} and "
+                         f"discriminator_filters={cfg.discriminator_filters}; dcgan.build_networks "
                          f"builds a generator 4x wider than its discriminator. Keep that ratio.")
     kwargs = {"latent_dim": cfg.latent_dim, "base_filters": cfg.generator_filters}
-    networks = recipes.build_networks("gan", filters=cfg.discriminator_filters)
+    model_cfg = dcgan.DcganConfig(filters=cfg.discriminator_filters, learning_rate=cfg.learning_rate,
+                                  beta_1=cfg.beta_1, seed=cfg.seed)
+    networks = dcgan.build_networks(model_cfg)
     if networks["generator"].input_shape[-1] != cfg.latent_dim:
-        raise ValueError(f"GanBasicsConfig.latent_dim={cfg.latent_dim}, but the recipe's DCGAN takes noise of "
+        raise ValueError(f"DcganConfig.latent_dim={cfg.latent_dim}, but the recipe's DCGAN takes noise of "
                          f"length {networks['generator'].input_shape[-1]}.")
-    trainer = recipes.build_trainer("gan", networks, learning_rate=cfg.learning_rate, beta_1=cfg.beta_1,
-                                    seed=cfg.seed, real_label=DCGAN_REAL_LABEL)
-    ds = recipes.training_dataset("gan", "shipped", image_size=28, batch_size=cfg.batch_size, seed=cfg.seed)
+    trainer = dcgan.build_trainer(model_cfg, networks, real_label=DCGAN_REAL_LABEL)
+    ds = data.load_digits("shipped", batch_size=cfg.batch_size, seed=cfg.seed)
     averaging = [WeightAverage(networks["generator"], DCGAN_AVERAGE_DECAY)] if DCGAN_AVERAGE_DECAY else []
     others = [WeightAverage(networks["generator"], d) for d in also_average]   # judged for the record only
     judge = results.load_reference("digit_classifier", folder)[0]["classifier"]
@@ -175,11 +178,9 @@ def dcgan(folder: Path, seed: int | None = None, also_average: tuple[float, ...]
 def pix2pix(folder: Path, seed: int | None = None, also_average: tuple[float, ...] = ()) -> dict[str, Any]:
     cfg = _seeded(config.Pix2PixConfig.smoke(), seed)
     kwargs = {"image_size": cfg.image_size, "filters": cfg.filters}
-    networks = recipes.build_networks("pix2pix", **kwargs)
-    trainer = recipes.build_trainer("pix2pix", networks, learning_rate=cfg.learning_rate, beta_1=cfg.beta_1,
-                                    seed=cfg.seed, l1_weight=cfg.l1_weight)
-    ds = recipes.training_dataset("pix2pix", "shipped", image_size=cfg.image_size, batch_size=cfg.batch_size,
-                                  seed=cfg.seed)
+    networks = pix2pix_model.build_networks(cfg)
+    trainer = pix2pix_model.build_trainer(cfg, networks)
+    ds, _ = pix2pix_model.load_data(cfg, DataSource("shipped"))
     trainer.fit(ds.repeat(), epochs=1, steps_per_epoch=STEPS["pix2pix"], verbose=2)
     files = {"generator": _record(networks["generator"], "unet_generator", kwargs, folder, "pix2pix_generator")}
     return {"files": files, "steps": STEPS["pix2pix"], "settings": _settings(cfg, ("image_size", "filters",
@@ -190,15 +191,13 @@ def cyclegan(folder: Path, seed: int | None = None, also_average: tuple[float, .
     cfg = _seeded(config.CycleGanConfig.smoke(), seed)
     kwargs = {"image_size": CYCLEGAN_IMAGE_SIZE, "n_blocks": cfg.n_blocks, "filters": cfg.filters,
               "upsample": CYCLEGAN_UPSAMPLE}
-    networks = recipes.build_networks("cyclegan", **kwargs)
     steps = STEPS["cyclegan"]
     # The paper's schedule shape at this length: constant for the first half, then linear decay to 0.
-    schedule = train.LinearDecay(cfg.learning_rate, steps // 2, steps - steps // 2)
-    trainer = recipes.build_trainer("cyclegan", networks, learning_rate=schedule, beta_1=cfg.beta_1,
-                                    loss_form=cfg.loss_form, seed=cfg.seed, cycle_weight=cfg.cycle_weight,
-                                    identity_weight=cfg.identity_weight, pool_size=cfg.pool_size)
-    ds = recipes.training_dataset("cyclegan", "shipped", image_size=CYCLEGAN_IMAGE_SIZE, batch_size=cfg.batch_size,
-                                  seed=cfg.seed)
+    run_cfg = cyclegan_model.schedule(dataclasses.replace(cfg, image_size=CYCLEGAN_IMAGE_SIZE, upsample=CYCLEGAN_UPSAMPLE,
+                                                          steps_per_epoch=None), steps)
+    networks = cyclegan_model.build_networks(run_cfg)
+    trainer = cyclegan_model.build_trainer(run_cfg, networks)
+    ds, _ = cyclegan_model.load_data(run_cfg, DataSource("shipped"))
     trainer.fit(ds, epochs=1, steps_per_epoch=steps, verbose=2)
     files = {name: _record(networks[name], "resnet_generator", kwargs, folder, f"cyclegan_{name}")
              for name in ("generator_g", "generator_f")}

@@ -3,7 +3,7 @@
     python scripts/speckle_study.py                        # every variant at the smoke length
     python scripts/speckle_study.py --only base resize --steps 400
 
-Each row trains a fresh CycleGAN (``course_utils.recipes``: the trainer and data the command line
+Each row trains a fresh CycleGAN (``course_utils.cyclegan``: the trainer and data the command line
 uses) that differs from the *base* (the smoke profile before issue 20: 32 px, 16 filters, 3 residual
 blocks, transposed-conv upsampling, the default PatchGAN depth, pool 50, identity weight 5,
 Adam(2e-4, 0.5), half the steps constant and half decaying) in **one** setting, then scores both
@@ -23,8 +23,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-from course_utils import models, recipes, results, train  # noqa: E402
+from course_utils import cyclegan, data, models, results  # noqa: E402
 
 BASE = dict(image_size=32, filters=16, n_blocks=3, upsample="transpose", n_downsampling=None, pool_size=50,
             identity_weight=5.0, cycle_weight=10.0, learning_rate=2e-4)
@@ -53,11 +54,12 @@ def run(settings: dict, steps: int, seed: int = 0) -> dict:
     s = settings
     networks = models.cyclegan_networks(s["image_size"], filters=s["filters"], n_blocks=s["n_blocks"],
                                         upsample=s["upsample"], n_downsampling=s["n_downsampling"])
-    schedule = train.LinearDecay(s["learning_rate"], steps // 2, steps - steps // 2)
-    trainer = recipes.build_trainer("cyclegan", networks, learning_rate=schedule, beta_1=0.5, seed=seed,
-                                    cycle_weight=s["cycle_weight"], identity_weight=s["identity_weight"],
-                                    pool_size=s["pool_size"])
-    ds = recipes.training_dataset("cyclegan", "shipped", image_size=s["image_size"], batch_size=1, seed=seed)
+    cfg = cyclegan.CycleGanConfig(learning_rate=s["learning_rate"], seed=seed, cycle_weight=s["cycle_weight"],
+                                  identity_weight=s["identity_weight"], pool_size=s["pool_size"],
+                                  epochs=steps, decay_epochs=steps - steps // 2, steps_per_epoch=1)
+    trainer = cyclegan.build_trainer(cfg, networks)
+    ds = tf.data.Dataset.zip(tuple(d.repeat() for d in data.load_unpaired_folder(
+        data.shipped_unpaired_path(), "train", image_size=s["image_size"], batch_size=1, seed=seed)))
     times: list[float] = []
 
     class Clock(keras.callbacks.Callback):

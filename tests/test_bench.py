@@ -5,13 +5,21 @@ structure and exact values (FLOP counts, step counts, ratios of given times), ne
 fast this machine is: ``make bench`` measures that.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import bench, perf, recipes, train
+from course_utils import bench, perf, registry, train
 
 TINY = dict(image_size=32, filters=4, steps=2, repeats=2, warmup=1, pipeline=False)
+
+
+def networks(model: str, image_size: int, filters: int, **changes):
+    """The networks of ``model``'s benchmark settings at ``image_size`` and ``filters`` (and ``changes``)."""
+    spec = registry.get(model)
+    return spec.build_networks(dataclasses.replace(spec.bench, image_size=image_size, filters=filters, **changes))
 
 
 # ---------------------------------------------------------------------------
@@ -36,14 +44,14 @@ def test_paired_ratio_is_the_median_of_side_by_side_ratios():
 
 
 def test_baseline_and_trainer_steps_do_not_retrace():
-    nets = recipes.build_networks("pix2pix", 32, 4)
+    nets = networks("pix2pix", 32, 4)
     steps = {"baseline": bench.baseline_step("pix2pix", nets),
-             "trainer": bench.trainer_step("pix2pix", recipes.build_networks("pix2pix", 32, 4))}
+             "trainer": bench.trainer_step("pix2pix", networks("pix2pix", 32, 4))}
     timings = perf.time_interleaved(steps, bench.fixed_batch("pix2pix", 32, 2), n_steps=3, warmup=1, repeats=2)
     for name, timing in timings.items():
         assert timing.tracing_count == timing.traces_first_call == 1, name
         assert timing.summary()["retraces"] == 0
-    assert type(steps["trainer"].trainer).__name__ == recipes.recipe("pix2pix").trainer
+    assert type(steps["trainer"].trainer) is train.Pix2Pix
     with pytest.raises(ValueError, match="Unknown model 'vae'"):
         bench.baseline_step("vae", nets)
 
@@ -59,7 +67,7 @@ def test_baseline_is_the_explicit_step_of_train_and_trains_under_mixed_float16(m
     size = 28 if model == "gan" else 16
     with train.precision("mixed_float16"):
         # One residual block: the step's code is the same, its graph (and compile time) a sixth.
-        nets = recipes.build_networks(model, size, 4, **({"n_blocks": 1} if model == "cyclegan" else {}))
+        nets = networks(model, size, 4, **({"n_blocks": 1} if model == "cyclegan" else {}))
         step = bench.baseline_step(model, nets, precision="mixed_float16")
         before = {k: [w.copy() for w in n.get_weights()] for k, n in nets.items()}
         for _ in range(8):
@@ -102,8 +110,9 @@ def test_pipeline_images_per_second_measures_the_course_pipeline():
 @pytest.mark.parametrize("model", ["pix2pix", pytest.param("cyclegan", marks=pytest.mark.slow), "gan"])
 def test_run_bench_times_the_trainer_against_the_baseline(model, monkeypatch):
     if model == "cyclegan":   # one residual block: the same code paths, a sixth of the graph to compile
-        build = recipes.build_networks
-        monkeypatch.setattr(recipes, "build_networks", lambda *a, **k: build(*a, **{"n_blocks": 1, **k}))
+        spec = registry.get("cyclegan")
+        monkeypatch.setitem(registry._SPECS, "cyclegan",
+                            dataclasses.replace(spec, bench=dataclasses.replace(spec.bench, n_blocks=1)))
     options = {**TINY, "batch_size": 4} if model == "gan" else TINY
     if model == "gan":
         options = {k: v for k, v in options.items() if k != "image_size"}
@@ -113,15 +122,16 @@ def test_run_bench_times_the_trainer_against_the_baseline(model, monkeypatch):
     assert result["trainer"]["timed_steps"] == result["baseline"]["timed_steps"] == 2 * 2
     assert result["trainer"]["retraces"] == result["baseline"]["retraces"] == 0
     assert isinstance(result["ratio"], float) and result["ratio"] > 0
-    assert result["batch_size"] == (4 if model == "gan" else recipes.recipe(model).bench_batch_size)
+    assert result["batch_size"] == (4 if model == "gan" else registry.get(model).bench.batch_size)
     assert result["filters"] == 4 and "pipeline" not in result
     # The FLOPs are the counted ones, exactly: the trainer's CycleGAN also scores the pooled fakes.
-    macs = perf.network_macs(recipes.build_networks(model, result["image_size"], 4))
+    macs = perf.network_macs(networks(model, result["image_size"], 4, **({"n_blocks": 1} if model == "cyclegan"
+                                                                          else {})))
     assert result["macs_per_image"] == macs
-    passes = perf.CYCLEGAN_POOL_PASSES if model == "cyclegan" else perf.FORWARD_PASSES[model]
+    passes = registry.get("cyclegan").trainer_passes if model == "cyclegan" else registry.get(model).forward_passes
     assert result["forward_passes"] == passes
     assert result["step_flops"] == perf.step_flops(macs, passes, result["batch_size"])
-    assert result["baseline_step_flops"] == perf.step_flops(macs, perf.FORWARD_PASSES[model], result["batch_size"])
+    assert result["baseline_step_flops"] == perf.step_flops(macs, registry.get(model).forward_passes, result["batch_size"])
     assert result["gflops_per_second"] == pytest.approx(result["step_flops"] / result["step_seconds_median"] / 1e9)
     assert ("ratio_no_pool" in result) == (model == "cyclegan")
 

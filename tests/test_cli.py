@@ -10,12 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import cli, runs, train
+from course_utils import cli, registry, runs, train
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,6 +46,8 @@ def test_every_option_of_every_command_has_help(capsys):
         for action in sub._actions:
             assert action.help and len(action.help) > 10, (name, action.dest)
     code, out, _ = run_main(["train", "--help"], capsys)
+    assert code == 0 and "gan,pix2pix,cyclegan" in out
+    code, out, _ = run_main(["train", "pix2pix", "--help"], capsys)
     assert code == 0
     for option in ("--data", "--out", "--steps", "--image-size", "--batch-size", "--checkpoint-every", "--seed",
                    "--precision", "--xla", "--filters", "--tfds"):
@@ -54,16 +58,17 @@ def test_every_option_of_every_command_has_help(capsys):
     (["train", "pix2pix", "--data", "shipped", "--steps", "3"], "--out"),
     (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "0"], "positive integer"),
     (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--precision", "half"], "--precision"),
-    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--image-size", "64"], "fixed at 28"),
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--image-size", "64"],
+     "unrecognized arguments: --image-size 64"),   # the DCGAN's digits are 28x28: gan has no such flag
     (["train", "cyclegan", "--out", "x", "--steps", "3"], "exactly one of"),
     (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--image-size", "48"], "power of two"),
     (["translate", "--model", "nowhere", "--input", "x", "--output", "y"], "no such file"),
     (["train", "cyclegan", "--data", "shipped", "--out", "x", "--steps", "3", "--direction", "BtoA"],
-     "--direction is for pix2pix; a cyclegan learns both directions"),
-    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--val", "v"], "--val is for pix2pix"),
-    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--skip-bad-files"], "for image folders"),
+     "unrecognized arguments: --direction BtoA"),   # a cyclegan learns both directions
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--val", "v"], "--val is for models that validate; gan does not"),
+    (["train", "gan", "--data", "shipped", "--out", "x", "--steps", "3", "--skip-bad-files"], "--skip-bad-files do not apply"),
     (["train", "pix2pix", "--data", "shipped", "--out", "x", "--steps", "3", "--n-blocks", "3"],
-     "--n-blocks is the number of residual blocks of CycleGAN's generators; pix2pix has none"),
+     "unrecognized arguments: --n-blocks 3"),        # pix2pix's U-Net has no residual blocks
     (["train", "cyclegan", "--data", "shipped", "--out", "x", "--steps", "3", "--n-blocks", "0"], "positive integer"),
     (["train", "pix2pix", "--data", "notes.txt", "--out", "x", "--steps", "3"], "not a dataset archive"),
     (["train", "pix2pix", "--data", "gone.zip", "--out", "x", "--steps", "3"], "no such folder or archive"),
@@ -206,13 +211,20 @@ def test_train_gan_writes_the_run_folder_and_one_json_line(capsys, tmp_path):
     assert code == 0 and json.loads(out)["resumed_from"] == 2 and json.loads(out)["step"] == 2
 
 
-def test_cyclegan_command_builds_the_papers_setup_on_shipped_data():
-    settings = {"model": "cyclegan", "data": "shipped", "tfds": None, "image_size": 16, "batch_size": 2,
-                "filters": 4, "seed": 0, "precision": "float32", "xla": False, "learning_rate": 2e-4, "steps": 10}
-    dataset, (xs, ys) = cli._load_data(settings)
+def config_of(argv: list[str], stored: dict | None = None):
+    """The spec and the config ``python -m course_utils <argv>`` trains with (``stored``: a run's stored settings)."""
+    args = cli.build_parser().parse_args(argv)
+    spec = registry.get(args.model)
+    return spec, cli._config(spec, args, stored)
+
+
+def test_cyclegan_command_builds_the_papers_setup_on_shipped_data(tmp_path):
+    spec, cfg = config_of(["train", "cyclegan", "--data", "shipped", "--out", str(tmp_path), "--steps", "10",
+                           "--image-size", "16", "--batch-size", "2", "--filters", "4"])
+    dataset, (xs, ys) = spec.load_data(cfg, registry.DataSource("shipped"))
     x, y = next(iter(dataset))
     assert x.shape == y.shape == (2, 16, 16, 3) and xs.shape == ys.shape == (2, 16, 16, 3)
-    trainer = cli._build_trainer(settings)
+    trainer = spec.build_trainer(cfg, spec.build_networks(cfg))
     assert isinstance(trainer, train.CycleGAN) and trainer.loss_form == "lsgan"
     assert trainer.pool_x.pool_size == 50 and trainer.cycle_weight == 10 and trainer.identity_weight == 5
     schedule = trainer.optimizers["generator_g"].get_config()["learning_rate"]
@@ -243,8 +255,8 @@ def test_train_survives_sigkill_and_the_same_command_resumes(tmp_path):
     assert stdout == b""                           # no JSON line from a killed run
 
     # The latest checkpoint named in the index is complete and loads.
-    trainer = cli._build_trainer({"model": "pix2pix", "image_size": 32, "filters": 4, "learning_rate": 2e-4,
-                                  "seed": 3, "precision": "float32", "xla": False, "steps": 12})
+    spec, cfg = config_of(command[3:])
+    trainer = spec.build_trainer(cfg, spec.build_networks(cfg))
     killed_at = runs.restore(trainer, out_dir)
     assert 1 <= killed_at < 12
 
@@ -401,17 +413,12 @@ def test_evaluate_errors_are_one_line(tmp_path, capsys, extra, fragment):
 # ---------------------------------------------------------------------------
 # train: --direction, --val, archives, and resume that cannot go wrong quietly
 # ---------------------------------------------------------------------------
-def pix2pix_settings(**changes) -> dict:
-    settings = {"model": "pix2pix", "data": "shipped", "tfds": None, "image_size": 16, "batch_size": 2, "filters": 4,
-                "seed": 0, "precision": "float32", "xla": False, "learning_rate": 2e-4, "direction": "AtoB",
-                "skip_bad_files": False, "steps": 10}
-    settings.update(changes)
-    return settings
-
-
-def test_train_direction_swaps_input_and_target():
-    _, (inp, tar) = cli._load_data(pix2pix_settings())
-    _, (inp_b, tar_b) = cli._load_data(pix2pix_settings(direction="BtoA"))
+def test_train_direction_swaps_input_and_target(tmp_path):
+    argv = ["train", "pix2pix", "--data", "shipped", "--out", str(tmp_path), "--steps", "10", "--image-size", "16"]
+    spec, cfg = config_of(argv)
+    assert cfg.direction == "AtoB" and config_of(argv + ["--direction", "BtoA"])[1].direction == "BtoA"
+    _, (inp, tar) = spec.load_data(cfg, registry.DataSource("shipped"))
+    _, (inp_b, tar_b) = spec.load_data(dataclasses.replace(cfg, direction="BtoA"), registry.DataSource("shipped"))
     np.testing.assert_array_equal(inp_b, tar)
     np.testing.assert_array_equal(tar_b, inp)
 
@@ -445,7 +452,7 @@ def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_setti
     rows = json.loads((out_dir / "validation.json").read_text())
     assert [r["step"] for r in rows] == [1, 2] and rows[-1] == result["validation"]
     assert list((out_dir / "tensorboard" / "validation").glob("events.out.tfevents.*"))
-    stored = runs.read_run_settings(out_dir)["settings"]
+    stored = runs.read_run_settings(out_dir)
     assert stored["direction"] == "BtoA" and stored["data_files"].startswith("6 files")
 
     # Another batch size and direction: refused, naming both, and nothing in the run changes.
@@ -471,64 +478,73 @@ def test_train_pix2pix_from_a_zip_validates_and_resumes_only_with_the_same_setti
 
 
 def test_n_blocks_sets_the_cyclegan_generators_residual_blocks_and_is_stored(tmp_path):
-    def generators(*extra):
-        argv = ["train", "cyclegan", "--data", "shipped", "--out", str(tmp_path / "run"), "--steps", "2",
-                "--image-size", "16", "--filters", "4", *extra]
-        settings = cli._settings(cli.build_parser().parse_args(argv))
-        return settings, cli._build_trainer(settings).generator_g
+    argv = ["train", "cyclegan", "--data", "shipped", "--out", str(tmp_path / "run"), "--steps", "2",
+            "--image-size", "16", "--filters", "4"]
+
+    def generator(*extra):
+        spec, cfg = config_of(argv + list(extra))
+        return cfg, spec.build_networks(cfg)["generator_g"]
 
     def blocks(model):   # each residual block adds its input back once
         return sum(isinstance(layer, keras.layers.Add) for layer in model.layers)
 
-    default_settings, default = generators()
-    settings, three = generators("--n-blocks", "3")
+    (default_cfg, default), (cfg, three) = generator(), generator("--n-blocks", "3")
     assert (blocks(default), blocks(three)) == (6, 3)          # 6: the paper's rule below 256 px
-    assert default_settings["n_blocks"] == 6 and settings["n_blocks"] == 3 and "n_blocks" in cli.STORED
-    pix2pix = ["train", "pix2pix", "--data", "shipped", "--out", str(tmp_path / "p"), "--steps", "2"]
-    p2p = cli._settings(cli.build_parser().parse_args(pix2pix))
-    assert "n_blocks" not in cli._stored({**p2p, "data_files": cli._data_files(p2p)}, tmp_path / "p")
+    assert default_cfg.identity()["n_blocks"] is None and cfg.identity()["n_blocks"] == 3
+    _, p2p = config_of(["train", "pix2pix", "--data", "shipped", "--out", str(tmp_path / "p"), "--steps", "2"])
+    assert "n_blocks" not in p2p.identity()
 
 
-def test_a_cyclegan_run_resumes_only_with_its_own_residual_blocks(tmp_path):
+def stored_run(out_dir: Path, argv: list[str], step: int) -> dict:
+    """The run folder as ``python -m course_utils <argv>`` leaves it at ``step`` (a checkpoint and
+    run_settings.json), written without the training itself, which is not what is tested here."""
+    args = cli.build_parser().parse_args(argv)
+    spec = registry.get(args.model)
+    cfg = cli._config(spec, args, None)
+    trainer = spec.build_trainer(cfg, spec.build_networks(cfg))
+    trainer.step.assign(step)
+    runs.save_checkpoint(trainer, out_dir)
+    settings = cli._run_settings(spec, cfg, registry.DataSource("shipped"))
+    runs.write_run_settings(out_dir, {"settings": settings})
+    return settings
+
+
+def test_a_cyclegan_run_resumes_only_with_its_own_residual_blocks(tmp_path, capsys):
     out_dir = tmp_path / "run"
     argv = ["train", "cyclegan", "--data", "shipped", "--out", str(out_dir), "--steps", "2", "--image-size", "16",
-            "--filters", "4", "--quiet"]
+            "--filters", "4", "--n-blocks", "2", "--quiet"]
+    stored = stored_run(out_dir, argv, 2)
+    assert runs.read_run_settings(out_dir) == stored and stored["n_blocks"] == 2
+    argv[argv.index("--n-blocks") + 1] = "3"
+    code, out, err = run_main(argv, capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err)
+    assert "n_blocks: stored 2, now 3" in err and "at step 2" in err and "image_size" not in err
+    assert runs.read_run_settings(out_dir) == stored                             # the run is left as it was
 
-    def settings_of(*extra):
-        settings = cli._settings(cli.build_parser().parse_args(argv + list(extra)))
-        return {**settings, "data_files": cli._data_files(settings)}
 
-    paper = settings_of()
-    trainer = cli._build_trainer(paper)
-    stored = runs.check_resume(out_dir, trainer, 2, cli._stored(paper, out_dir))
-    trainer.step.assign(2)
-    runs.save_checkpoint(trainer, out_dir)
-    # A run folder written before --n-blocks existed stores no count; it used the paper's, and resumes.
-    runs.write_run_settings(out_dir, {**stored, "settings": {k: v for k, v in stored["settings"].items()
-                                                             if k != "n_blocks"}})
-    assert runs.check_resume(out_dir, trainer, 2, cli._stored(paper, out_dir))
-    three = settings_of("--n-blocks", "3")
-    with pytest.raises(ValueError, match="n_blocks"):
-        runs.check_resume(out_dir, cli._build_trainer(three), 2, cli._stored(three, out_dir))
+def test_a_resumed_cyclegan_command_keeps_its_stored_schedule(tmp_path):
+    """`train cyclegan --steps N` decays over the second half of N; resumed with another N, the run keeps the
+    schedule it stored (a smaller N stops early, on the same rates)."""
+    argv = ["train", "cyclegan", "--data", "shipped", "--out", str(tmp_path), "--steps", "10", "--image-size", "16"]
+    _, fresh = config_of(argv)
+    assert (fresh.epochs, fresh.decay_epochs, fresh.steps_per_epoch) == (10, 5, 1)
+    assert config_of(argv[:-3] + ["7"] + argv[-2:])[1].decay_epochs == 4          # 3 constant + 4 decaying
+    argv[argv.index("--steps") + 1] = "6"
+    _, resumed = config_of(argv, stored={"model": "cyclegan", **fresh.identity()})
+    assert (resumed.epochs, resumed.decay_epochs) == (10, 5)                      # not 3 + 3
+    assert resumed.identity() == fresh.identity()
 
 
 def test_cyclegan_asked_past_its_schedule_says_how_to_train_longer(tmp_path, capsys):
-    # The run folder as `train cyclegan ... --steps 2` leaves it (checkpoint at step 2, run_settings.json),
-    # written without the training itself, which is not what is tested here.
     out_dir = tmp_path / "run"
     argv = ["train", "cyclegan", "--data", "shipped", "--out", str(out_dir), "--steps", "2", "--image-size", "16",
             "--filters", "4", "--quiet"]
-    settings = cli._settings(cli.build_parser().parse_args(argv))
-    settings["data_files"] = cli._data_files(settings)
-    trainer = cli._build_trainer(settings)
-    stored = runs.check_resume(out_dir, trainer, 2, {k: settings[k] for k in cli.STORED})
-    assert stored["trainer"]["optimizers"]["generator_g"]["learning_rate"]["constant_steps"] == 1   # 1 + 1
-    trainer.step.assign(2)
-    runs.save_checkpoint(trainer, out_dir)
-    runs.write_run_settings(out_dir, stored)
+    stored = stored_run(out_dir, argv, 2)
+    assert (stored["epochs"], stored["decay_epochs"]) == (2, 1)                  # 1 constant + 1 decaying
     argv[argv.index("--steps") + 1] = "4"
     code, out, err = run_main(argv, capsys)
     assert code == 1 and out == ""
     assert_one_line_error(err)
-    assert "ends at step 2" in err and "--steps 4 and another --out" in err
+    assert "ends at step 2" in err and "asked for step 4" in err and "another --out" in err
     assert runs.read_run_settings(out_dir) == stored                             # the run is left as it was

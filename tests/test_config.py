@@ -4,10 +4,10 @@ import dataclasses
 
 import pytest
 
-from course_utils import config
+from course_utils import config, model_config
 
 
-LESSONS = (config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig, config.ColabTrainingConfig,
+LESSONS = (config.DcganConfig, config.Pix2PixConfig, config.CycleGanConfig, config.ColabTrainingConfig,
            config.CapstoneConfig)
 
 
@@ -40,9 +40,9 @@ def test_profile_name_follows_the_variables(monkeypatch):
 def test_default_profile_is_learner_on_a_gpu_and_smoke_without(monkeypatch):
     monkeypatch.delenv("COURSE_SMOKE", raising=False)
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
-    monkeypatch.setattr(config, "gpu_visible", lambda: True)
+    monkeypatch.setattr(model_config, "gpu_visible", lambda: True)
     assert config.profile_name() == "learner" and config.Pix2PixConfig.current() == config.Pix2PixConfig.learner()
-    monkeypatch.setattr(config, "gpu_visible", lambda: False)
+    monkeypatch.setattr(model_config, "gpu_visible", lambda: False)
     assert config.profile_name() == "smoke" and config.Pix2PixConfig.current() == config.Pix2PixConfig.smoke()
 
 
@@ -90,7 +90,7 @@ def test_profiles_uncut_without_the_variable(monkeypatch):
 
 def test_cut_values_per_lesson(cut):
     # Hand-computed for COURSE_STEPS=20.
-    gan = config.GanBasicsConfig.current()
+    gan = config.DcganConfig.current()
     assert (gan.epochs, gan.steps_per_epoch, gan.ring_steps) == (10, 2, 20)
     assert (gan.judge_epochs, gan.judge_steps_per_epoch) == (8, 2)          # 16 steps <= 20
     p2p = config.Pix2PixConfig.current()
@@ -105,7 +105,7 @@ def test_cut_values_per_lesson(cut):
     assert (cap.steps, cap.checkpoint_every) == (20, 10)
 
 
-@pytest.mark.parametrize("cls", [config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig,
+@pytest.mark.parametrize("cls", [config.DcganConfig, config.Pix2PixConfig, config.CycleGanConfig,
                                  config.ColabTrainingConfig, config.CapstoneConfig])
 def test_cut_changes_only_step_counts(cut, cls):
     full, cutted = cls.paper(), cls.current()

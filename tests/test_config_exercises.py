@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import keras
 
-from course_utils import checkers, config, counts, losses, runtime
+from course_utils import checkers, config, counts, files, losses, runtime
 
 
 def test_profiles_follow_course_smoke(monkeypatch):
@@ -19,7 +19,7 @@ def test_profiles_follow_course_smoke(monkeypatch):
     assert not cfg.is_smoke and cfg.image_size == 256 and cfg.l1_weight == 100.0
 
 
-@pytest.mark.parametrize("cls", [config.GanBasicsConfig, config.Pix2PixConfig, config.CycleGanConfig,
+@pytest.mark.parametrize("cls", [config.DcganConfig, config.Pix2PixConfig, config.CycleGanConfig,
                                  config.ColabTrainingConfig, config.CapstoneConfig])
 def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     full, smoke = cls.paper(), cls.smoke()
@@ -35,7 +35,7 @@ def test_configs_are_frozen_and_smoke_only_shrinks_sizes(cls):
     # Lesson 05's 400-step smoke run likewise (val L1 0.71x the mean image's at 2e-4, 0.62x at 5e-4).
     # Lesson 01's smoke DCGAN likewise (section 10): 3,000 steps at batch 32 and 4e-4 reach 67.7 % recognisable
     # digits, 3,000 steps at batch 64 and 2e-4 65.8 %, each step 1.75x as long (scripts/dcgan_length_study.py).
-    if cls in (config.CycleGanConfig, config.CapstoneConfig, config.GanBasicsConfig):
+    if cls in (config.CycleGanConfig, config.CapstoneConfig, config.DcganConfig):
         allowed = allowed | {"learning_rate"}
         assert smoke.learning_rate > full.learning_rate == 2e-4
     # Lesson 04's smoke payoff run, for lesson 03's reason: 200 steps at 2e-4 ended at 0.36x doing
@@ -165,17 +165,17 @@ def test_check_model_builder_compares_blocks():
 
 def test_data_dir_uses_the_packaged_copy_without_a_repository(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.setattr(config, "REPO_ROOT", None)
+    monkeypatch.setattr(files, "REPO_ROOT", None)
     packaged = tmp_path / "shipped_data"
     (packaged / "digits").mkdir(parents=True)
-    monkeypatch.setattr(config, "PACKAGED_DATA", packaged)
+    monkeypatch.setattr(files, "PACKAGED_DATA", packaged)
     assert config.data_dir() == packaged
 
 
 def test_data_dir_explains_itself_when_the_data_is_missing(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.setattr(config, "REPO_ROOT", None)
-    monkeypatch.setattr(config, "PACKAGED_DATA", tmp_path / "nowhere")
+    monkeypatch.setattr(files, "REPO_ROOT", None)
+    monkeypatch.setattr(files, "PACKAGED_DATA", tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="COURSE_DATA_DIR"):
         config.data_dir()
 

@@ -6,8 +6,8 @@ from course_utils import config, costs
 
 
 def test_lesson_runs_count_the_full_profiles_steps():
-    assert [r.steps for r in costs.lesson_runs(config.GanBasicsConfig.paper())] == [50 * 234]     # 60,000 // 256
-    assert [r.steps for r in costs.lesson_runs(config.GanBasicsConfig.smoke())] == [32 * 93]     # 3,000 // 32
+    assert [r.steps for r in costs.lesson_runs(config.DcganConfig.paper())] == [50 * 234]     # 60,000 // 256
+    assert [r.steps for r in costs.lesson_runs(config.DcganConfig.smoke())] == [32 * 93]     # 3,000 // 32
     assert [r.steps for r in costs.lesson_runs(config.Pix2PixConfig.paper())] == [40_000]
     assert [r.steps for r in costs.lesson_runs(config.CycleGanConfig.paper())] == [200 * 1334]
     assert [r.steps for r in costs.lesson_runs(config.CycleGanConfig.smoke())] == [2 * 400]

@@ -154,7 +154,7 @@ def test_find_generators_reads_runs_exports_and_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         evaluation.find_generators(tmp_path / "nowhere")
     (run / "run_settings.json").write_text(json.dumps({"settings": {"model": "gan"}}))
-    with pytest.raises(ValueError, match="DCGAN generator"):
+    with pytest.raises(ValueError, match="holds a gan generator .DCGAN"):
         evaluation.find_generators(run)
 
 

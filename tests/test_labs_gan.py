@@ -159,7 +159,7 @@ def test_the_longer_run_file_round_trips_and_bad_files_are_named(tmp_path):
 
 def test_the_shipped_longer_run_is_the_labs_plan_at_the_rings_length():
     record = gan.load_longer_run()
-    plan = gan.lab_plan(config.GanBasicsConfig.paper(), seeds=(0, 1, 2, 3, 4))
+    plan = gan.lab_plan(config.DcganConfig.paper(), seeds=(0, 1, 2, 3, 4))
     assert record["plan"] == {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(plan).items()}
     assert record["command"] == "python -m course_utils.labs.gan --seeds 0 1 2 3 4"
     assert len(record["runs"]) == len(gan.OPTIMIZERS) * len(gan.LOSSES) * 5
@@ -167,9 +167,9 @@ def test_the_shipped_longer_run_is_the_labs_plan_at_the_rings_length():
 
 
 def test_the_lab_plan_follows_the_profile():
-    smoke, paper = gan.lab_plan(config.GanBasicsConfig.smoke()), gan.lab_plan(config.GanBasicsConfig.paper())
+    smoke, paper = gan.lab_plan(config.DcganConfig.smoke()), gan.lab_plan(config.DcganConfig.paper())
     assert smoke.seeds == paper.seeds == (0, 1, 2)
-    assert smoke.steps < paper.steps == config.GanBasicsConfig.paper().ring_steps
+    assert smoke.steps < paper.steps == config.DcganConfig.paper().ring_steps
     assert smoke.early_steps == paper.early_steps == 100
 
 
@@ -186,7 +186,7 @@ def test_the_plot_has_an_sgd_and_an_adam_panel_on_a_log_scale():
 @pytest.mark.slow
 def test_the_smoke_lab_shows_the_saturating_gradient_smaller_under_sgd():
     """What section 5 argues, on the smoke lab: measured beforehand on seeds 0-2 (and 0-4 in the longer run)."""
-    lab = gan.run_lab(gan.lab_plan(config.GanBasicsConfig.smoke()), progress=False)
+    lab = gan.run_lab(gan.lab_plan(config.DcganConfig.smoke()), progress=False)
     s = gan.summary(lab)
     assert s["sgd"]["seeds"] == [0, 1, 2] and s["sgd"]["early_steps"] == 100
     assert all(r < 1 for r in s["sgd"]["grad_norm_ratio"]), s["sgd"]["grad_norm_ratio"]

@@ -9,7 +9,7 @@ import keras
 import pytest
 from keras import layers
 
-from course_utils import models, perf, recipes
+from course_utils import models, perf, registry
 
 
 # The papers' networks at 256x256 come from conftest.py's session fixtures (unet_256, patchgan_256,
@@ -110,19 +110,19 @@ def test_step_flops_formula():
     # pix2pix at 256, batch 1: G once, D twice; x2 FLOPs per MAC; x3 forward + backward.
     macs = {"generator": 6_048_186_368, "discriminator": 3_197_140_992}
     expected = 2 * 3 * (6_048_186_368 + 2 * 3_197_140_992)
-    assert perf.step_flops(macs, perf.FORWARD_PASSES["pix2pix"]) == expected
-    assert perf.step_flops(macs, perf.FORWARD_PASSES["pix2pix"], batch_size=4) == 4 * expected
+    assert perf.step_flops(macs, registry.get("pix2pix").forward_passes) == expected
+    assert perf.step_flops(macs, registry.get("pix2pix").forward_passes, batch_size=4) == 4 * expected
     assert perf.step_flops({"a": 10}, {"a": 1}, train_factor=1) == 20
     with pytest.raises(KeyError, match="discriminator"):
-        perf.step_flops({"generator": 1}, perf.FORWARD_PASSES["pix2pix"])
+        perf.step_flops({"generator": 1}, registry.get("pix2pix").forward_passes)
 
 
 def test_cyclegan_counts_six_generator_and_four_discriminator_passes():
-    passes = perf.FORWARD_PASSES["cyclegan"]
+    passes = registry.get("cyclegan").forward_passes
     assert passes["generator_g"] + passes["generator_f"] == 6
     assert passes["discriminator_x"] + passes["discriminator_y"] == 4
     flops = perf.model_step_flops("cyclegan", image_size=32, filters=4)
-    nets = recipes.build_networks("cyclegan", 32, 4)
+    nets = models.cyclegan_networks(32, filters=4)
     g, d = perf.count_macs(nets["generator_g"]), perf.count_macs(nets["discriminator_x"])
     assert flops == 6 * (6 * g + 4 * d)
 
@@ -162,7 +162,7 @@ def test_cyclegan_pass_counts_match_the_step_that_trains(pool):
     y = keras.random.uniform((1, 16, 16, 3), -1, 1, seed=1)
     train.cyclegan_train_step(nets["generator_g"], nets["generator_f"], nets["discriminator_x"], nets["discriminator_y"],
                               *[keras.optimizers.Adam(2e-4) for _ in range(4)], x, y, **pools)
-    expected = perf.CYCLEGAN_POOL_PASSES if pool else perf.FORWARD_PASSES["cyclegan"]
+    expected = registry.get("cyclegan").trainer_passes if pool else registry.get("cyclegan").forward_passes
     assert {name: c.calls for name, c in counters.items()} == expected
     # With the pool each discriminator runs three times per step: real, pooled fakes, fresh fakes for G.
     assert all(expected[d] == (3 if pool else 2) for d in ("discriminator_x", "discriminator_y"))
@@ -297,11 +297,11 @@ def test_step_costs_quoted_in_the_lessons(unet_256, patchgan_256, resnet_256, pa
     """The numbers lessons 00, 02 and 03 quote: FLOP counts and T4 floors (estimates, not measurements)."""
     t4 = perf.PEAK_FLOPS["T4"].fp32
     unet, patch = perf.count_macs(unet_256), perf.count_macs(patchgan_256)
-    pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, perf.FORWARD_PASSES["pix2pix"])
+    pix2pix = perf.step_flops({"generator": unet, "discriminator": patch}, registry.get("pix2pix").forward_passes)
     resnet = perf.count_macs(resnet_256)
     d = perf.count_macs(patchgan256_instance)
     cyclegan = perf.step_flops({"generator_g": resnet, "generator_f": resnet, "discriminator_x": d,
-                                "discriminator_y": d}, perf.CYCLEGAN_POOL_PASSES)
+                                "discriminator_y": d}, registry.get("cyclegan").trainer_passes)
     assert 74e9 < pix2pix < 76e9                               # 00: "about 75 GFLOP"
     assert pix2pix / t4 < 0.0105                               # 00: "not less than about 0.01 s"
     assert 5.5 < 40_000 * pix2pix / t4 / 60 < 6.5              # 02: "at least 6 minutes" for 40,000 steps

@@ -388,7 +388,7 @@ def test_cyclegan_from_the_command_line_finds_the_colour_map_without_speckle(tmp
 @pytest.mark.slow
 def test_dcgan_smoke_run_draws_digits_the_judge_recognises():
     """Lesson 01's smoke training (its width, optimizer and steps) through train.GAN, judged by the shipped judge."""
-    cfg = config.GanBasicsConfig.smoke()
+    cfg = config.DcganConfig.smoke()
     keras.utils.set_random_seed(cfg.seed)
     generator = models.dcgan_generator(cfg.latent_dim, base_filters=cfg.generator_filters)
     discriminator = models.dcgan_discriminator(base_filters=cfg.discriminator_filters)
@@ -416,7 +416,7 @@ def test_smoke_ring_plain_stays_collapsed_and_packed_covers_the_ring():
     #   plain  (pack 1): covered 1, 6, 0, 0, 4;  HQ 2%, 6%, 0%, 0%, 17%
     #   packed (pack 2): covered 8, 8, 8, 6, 8;  HQ 73%, 56%, 53%, 9%, 67%
     # so seed 0 asserts plain <= 2 modes and < 10% HQ, packed >= 6 modes and >= 30% HQ.
-    plain_setting, packed_setting = ring.ring_settings(config.GanBasicsConfig.smoke())
+    plain_setting, packed_setting = ring.ring_settings(config.DcganConfig.smoke())
     plain = ring.train_ring(plain_setting, seed=0, progress=False)
     # Under Colab's TensorFlow 2.20 / Keras 3.13 (make colab-check) the same seed's plain run covered
     # 3 modes with 5% HQ: a 2-D GAN this small follows another path when the numerics change. So the

@@ -20,7 +20,7 @@ def _tiny(pack: int = 1, steps: int = 12) -> ring.RingSetting:
 
 
 def test_settings_differ_only_in_packing():
-    plain, packed = ring.ring_settings(config.GanBasicsConfig.smoke())
+    plain, packed = ring.ring_settings(config.DcganConfig.smoke())
     assert (plain.name, plain.pack, packed.name, packed.pack) == ("plain", 1, "packed", 2)
     assert plain == dataclasses.replace(packed, name="plain", pack=1)
 

@@ -11,6 +11,10 @@ import numpy as np
 
 from course_utils.checkers import Exercise, ExerciseError, check_model_builder, check_training_step
 from course_utils.exercise_sets._common import _bce, _mean_abs, _sigmoid as _sig
+from course_utils.pix2pix import Pix2PixConfig
+
+#: The paper's lambda_L1, the default of the learners' functions (written once, in Pix2PixConfig).
+L1_WEIGHT = Pix2PixConfig.l1_weight
 
 
 def _mean_sq(a, b):
@@ -34,7 +38,7 @@ def _random_layers(rng):
     return ([(int(rng.integers(1, 8)), int(rng.integers(1, 4)), int(rng.integers(0, 3))) for _ in range(n)],)
 
 
-def _ref_pix2pix_g_loss(fake_logits, generated, target, l1_weight=100.0):
+def _ref_pix2pix_g_loss(fake_logits, generated, target, l1_weight=L1_WEIGHT):
     from course_utils import losses
     return tuple(losses.pix2pix_generator_loss(fake_logits, generated, target, l1_weight))
 
@@ -87,16 +91,16 @@ EXERCISES: list[Exercise] = [
         hint="Compare each of your three results with the formula for L_G: the adversarial term, the "
              "unweighted L1 term, and the total that weights them.",
         mistakes=(
-            (lambda fl, g, t, w=100.0: (_bce(0.0, fl) + w * _mean_abs(t, g), _bce(0.0, fl), _mean_abs(t, g)),
+            (lambda fl, g, t, w=L1_WEIGHT: (_bce(0.0, fl) + w * _mean_abs(t, g), _bce(0.0, fl), _mean_abs(t, g)),
              "Your adversarial term uses the discriminator's label for fakes; the generator wants the "
              "opposite verdict."),
-            (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + w * _mean_abs(t, g), _bce(1.0, fl), w * _mean_abs(t, g)),
+            (lambda fl, g, t, w=L1_WEIGHT: (_bce(1.0, fl) + w * _mean_abs(t, g), _bce(1.0, fl), w * _mean_abs(t, g)),
              "Your third result looks weighted: reread what the exercise asks `l1` to be."),
-            (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + 100.0 * _mean_abs(t, g), _bce(1.0, fl), _mean_abs(t, g)),
+            (lambda fl, g, t, w=L1_WEIGHT: (_bce(1.0, fl) + L1_WEIGHT * _mean_abs(t, g), _bce(1.0, fl), _mean_abs(t, g)),
              "Your total does not follow the `l1_weight` argument: look for a number written in by hand."),
-            (lambda fl, g, t, w=100.0: (_bce(1.0, fl) + w * _mean_sq(t, g), _bce(1.0, fl), _mean_sq(t, g)),
+            (lambda fl, g, t, w=L1_WEIGHT: (_bce(1.0, fl) + w * _mean_sq(t, g), _bce(1.0, fl), _mean_sq(t, g)),
              "Your distance looks squared: which norm does the L1 term use?"),
-            (lambda fl, g, t, w=100.0: (_bce(1.0, _sig(fl)) + w * _mean_abs(t, g), _bce(1.0, _sig(fl)), _mean_abs(t, g)),
+            (lambda fl, g, t, w=L1_WEIGHT: (_bce(1.0, _sig(fl)) + w * _mean_abs(t, g), _bce(1.0, _sig(fl)), _mean_abs(t, g)),
              "The logits seem to go through a sigmoid before the BCE: `bce` expects logits."),
         )),
 ]
@@ -113,7 +117,7 @@ def _ref_patchgan(image_size=256, channels=3, filters=64, n_down=3):
     return models.patchgan_discriminator(image_size, channels, channels, filters=filters, n_downsampling=n_down)
 
 
-def _ref_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
+def _ref_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=L1_WEIGHT):
     from course_utils import train
     return train.pix2pix_train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=l1_weight)
 
@@ -193,7 +197,7 @@ class StepExercise(Exercise):
 def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
                 one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None,
                 d_halve=True, l1_to_input=False, fake_image="generated"):
-    def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=100.0):
+    def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=L1_WEIGHT):
         import tensorflow as tf
         from course_utils import losses
         weight = 1.0 if l1_unweighted else (l1_weight_fixed if l1_weight_fixed is not None else l1_weight)
@@ -292,7 +296,7 @@ EXERCISES += [
              "at what you pass to each of its calls."),
             (_wrong_step(l1_unweighted=True),
              "Your total ignores `l1_weight`: look at how the two terms of L_G are added."),
-            (_wrong_step(l1_weight_fixed=100.0),
+            (_wrong_step(l1_weight_fixed=L1_WEIGHT),
              "Your step gives the same result for every `l1_weight`: look for a number written in by hand."),
             (_wrong_step(fake_label=True),
              "Your generator's adversarial term uses the label the discriminator gives to fakes; the "

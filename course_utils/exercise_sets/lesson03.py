@@ -14,9 +14,13 @@ import numpy as np
 from course_utils.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, _fail, check_function,
                                    check_model_builder, check_training_step)
 from course_utils.exercise_sets._common import _mean_abs
+from course_utils.cyclegan import CycleGanConfig
+
+#: The paper's loss weights, the defaults of the learners' steps (written once, in CycleGanConfig).
+CYCLE_WEIGHT, IDENTITY_WEIGHT = CycleGanConfig.cycle_weight, CycleGanConfig.identity_weight
 
 
-def _ref_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
+def _ref_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=CYCLE_WEIGHT):
     from course_utils import losses
     return (losses.cycle_consistency_loss(real_x, cycled_x, weight)
             + losses.cycle_consistency_loss(real_y, cycled_y, weight))
@@ -63,15 +67,15 @@ EXERCISES: list[Exercise] = [
         hint="Check the formula for L_cyc: which image is compared with which, with what distance, and "
              "where the weight goes.",
         mistakes=(
-            (lambda rx, cx, ry, cy, w=10.0: w * _mean_abs(cx, rx),
+            (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: w * _mean_abs(cx, rx),
              _ONE_DIRECTION.format(this="X", other="Y")),
-            (lambda rx, cx, ry, cy, w=10.0: w * _mean_abs(cy, ry),
+            (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: w * _mean_abs(cy, ry),
              _ONE_DIRECTION.format(this="Y", other="X")),
-            (lambda rx, cx, ry, cy, w=10.0: 0.5 * w * (_mean_abs(cx, rx) + _mean_abs(cy, ry)),
+            (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: 0.5 * w * (_mean_abs(cx, rx) + _mean_abs(cy, ry)),
              "Your value is half the expected one: the two directions are added, not averaged."),
-            (lambda rx, cx, ry, cy, w=10.0: w * (np.mean((cx - rx) ** 2) + np.mean((cy - ry) ** 2)),
+            (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: w * (np.mean((cx - rx) ** 2) + np.mean((cy - ry) ** 2)),
              "Your distances look squared: which norm does the cycle loss use?"),
-            (lambda rx, cx, ry, cy, w=10.0: w * (_mean_abs(cx, ry) + _mean_abs(cy, rx)),
+            (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: w * (_mean_abs(cx, ry) + _mean_abs(cy, rx)),
              "Each round trip should be compared with the image it started from."),
         )),
     Exercise(
@@ -380,7 +384,7 @@ def _step_batches():
 
 
 def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
-                    form="lsgan", cycle_weight=10.0, identity_weight=5.0):
+                    form="lsgan", cycle_weight=CYCLE_WEIGHT, identity_weight=IDENTITY_WEIGHT):
     from course_utils import train
     return train.cyclegan_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, cycle_weight,
                                      identity_weight, form, pool_x, pool_y)
@@ -394,7 +398,7 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
     ``cycle`` says which round trips the cycle term holds, ``cycle_in`` which generators' losses hold it
     ("both", "G" or "F"); ``identity_exchanged`` puts each identity term in the other generator's loss."""
     def step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
-             form="lsgan", cycle_weight=10.0, identity_weight=5.0):
+             form="lsgan", cycle_weight=CYCLE_WEIGHT, identity_weight=IDENTITY_WEIGHT):
         import tensorflow as tf
         from course_utils import losses
         if swap_optimizers:
