@@ -365,8 +365,6 @@ def _verdict(key: str, folder: Path, seed: int) -> tuple[str, str]:
         try:
             grade_protocol.verify(EXERCISES[key], folder, seed)
         except grade_protocol.NeedsSandbox:
-            if key in grade_protocol.CHECKED_IN_SANDBOX:
-                return "sandbox", ""
             return "failed", ("the check found no results of your answer to compare (did the cell change the "
                               "course's checkers?)")
         except (NotWrittenYet, NotImplementedError):
@@ -556,19 +554,6 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
                         status, message = _verdict(key, folder, seed)
                     except OSError as exc:
                         status, message = "failed", f"the grader could not read your answer's results ({exc.strerror})"
-                    if status == "sandbox":   # a check that calls the answer itself: its verdict from inside
-                        checked = box.request({"op": "check", "key": key, "name": the_plan.name_of[key]},
-                                              timeout=min(limits.exercise_seconds, deadline - time.monotonic()))
-                        if checked.status in ("timeout", "dead"):
-                            lost(checked, [key], None)
-                            box.close()
-                            box = None
-                            done.append((kind, key))
-                            continue
-                        status = str(checked.reply.get("verdict", "failed"))
-                        status = status if status in ("passed", "failed", "not attempted") else "failed"
-                        message = str(checked.reply.get("message", ""))
-                        notes.append(f"{key} was checked inside the sandbox (its check calls the answer itself)")
                     if "grader:" in message and status != "passed":
                         status = "blocked"
             results[key] = Result(key, status, points[key] if status == "passed" else 0, points[key], message, source)

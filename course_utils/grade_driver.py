@@ -13,8 +13,6 @@ capped ``stdout`` field of a reply). Requests:
   ``name`` produces for the exercise ``key`` (:func:`course_utils.grade_protocol.record`) into
   ``SCRATCH/out/<key>/``; reply what the answer is (``identity``) and whether it called the
   course's answer while it ran (``used``).
-* ``{"op": "check", "key": ..., "name": ...}``: run the exercise's checker here (only for the
-  exercises of :data:`course_utils.grade_protocol.CHECKED_IN_SANDBOX`).
 * ``{"op": "bind", "key": ..., "name": ..., "use": "answer" | "reference"}``: what later cells
   see under ``name``: the learner's function (it passed) or the course's.
 
@@ -182,22 +180,6 @@ def main(scratch: str) -> None:
             finally:
                 used, _Watch.key = sorted(_Watch.used), None
             send(status="ok", note=note, identity=ident, used=used, stdout=out.text())
-        elif op == "check":
-            key, name = req["key"], req["name"]
-            answer = shell.user_ns.get(name)
-            out = _Capped(OUTPUT_CAP)
-            status, message = "passed", ""
-            from course_utils.checkers import ExerciseError, NotWrittenYet
-            try:
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                    EXERCISES[key].run(answer)
-            except NotWrittenYet:
-                status = "not attempted"
-            except ExerciseError as exc:
-                status, message = "failed", str(exc)
-            except BaseException as exc:  # noqa: BLE001
-                status, message = "failed", f"the check raised {type(exc).__name__}: {exc}"
-            send(status="ok", verdict=status, message=message[:4000])
         elif op == "bind":
             key, name = req["key"], req["name"]
             use = req.get("use")

@@ -24,9 +24,16 @@ is executed twice, each time with those three names replaced, in every module th
 Nothing the learner does inside the sandbox (patching NumPy, the checkers or the registry) then
 changes a verdict: at worst it changes the data, which are compared outside. A check that calls
 the answer itself on a Keras tensor (``03.my_residual_block``'s initialiser check) gets the block
-recorded for that call (fresh weights and all); one that calls it on anything else (the stateful
-pool of :data:`CHECKED_IN_SANDBOX`) cannot be replayed: it raises :class:`NeedsSandbox` and the
-grader falls back to the verdict of the checker run inside the sandbox, and says so.
+recorded for that call (fresh weights and all). One that builds an object of the learner's class and
+uses it (``03.image_pool``'s stateful pool) gets, in the sandbox, the object behind a recorder that
+notes every attribute read and method call in order, with what it returned (numbers only) and a
+digest of what it was given; in the grader, a replay of those records in the same order stands in
+for the object, so the course's check (statistics and the exact draws of ``train.ImagePool``) runs
+here on what the learner's object did. The ``seed=`` such a check builds the object with is mixed
+with the run's secret seed, for the learner's class and the course's reference alike
+(:data:`SEEDED`), so the draws to match are new every run. A check that asks the replay for
+anything the sandbox did not record (a check changed inside the sandbox) fails; nothing is decided
+in the sandbox.
 """
 
 from __future__ import annotations
@@ -43,9 +50,10 @@ import numpy as np
 
 PRIMITIVES = ("check_function", "check_model_builder", "check_same_update", "check_training_step")
 
-#: Exercises whose check calls the learner's answer directly on something other than a Keras tensor (a
-#: stateful pool), so their verdict comes from the checker run inside the sandbox (see the module doc).
-CHECKED_IN_SANDBOX = ("03.image_pool",)
+#: Exercises whose check builds the learner's object with ``seed=``: the grader mixes that seed with the
+#: run's secret one (:func:`mixed_seed`), for the answer and for the course's reference, which the check
+#: names in its module (see the module doc).
+SEEDED = ("03.image_pool",)
 
 #: Course functions a reference calls that are tools the lessons hand the learner, not the answer.
 HELPERS = {"bce_with_logits", "as_numpy", "init", "norm_layer", "activation_layer", "conv_block"}
@@ -103,10 +111,16 @@ def answer_names(exercise) -> set[str]:
     course function it calls by name (less the lessons' tools, :data:`HELPERS`)."""
     import importlib
 
+    import inspect
+
     ref = exercise.reference
     found = {getattr(ref, "__name__", "")}
-    code = getattr(ref, "__code__", None)
-    for name in (code.co_names if code is not None else ()):
+    codes = [getattr(ref, "__code__", None)]
+    if inspect.isclass(ref):   # a class (the pool): what its methods call, e.g. train.ImagePool
+        for member in vars(ref).values():
+            member = getattr(member, "fget", member)
+            codes.append(getattr(member, "__code__", None))
+    for name in (n for code in codes if code is not None for n in code.co_names):
         if name in HELPERS or name.startswith("_"):
             continue
         for mod in ("losses", "models", "train", "layers"):
@@ -193,6 +207,151 @@ def _error(exc: BaseException) -> dict:
     kind = ("not written" if isinstance(exc, (NotImplementedError, NotWrittenYet)) else
             "exercise error" if isinstance(exc, ExerciseError) else "raised")
     return {"error": kind, "type": type(exc).__name__, "message": str(exc)[:2000]}
+
+
+def mixed_seed(secret: int, seed: Any) -> Any:
+    """``seed`` (an int a check builds an object with) mixed with the run's secret seed: an int below 2**31
+    that nobody can know before the run. Anything that is not an int is left as it was."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        return seed
+    state = np.random.SeedSequence([int(secret) % 2**32, int(seed) % 2**32]).generate_state(1)
+    return int(state[0] % 2**31)
+
+
+@contextlib.contextmanager
+def _seeded_reference(exercise, secret: int):
+    """For an exercise of :data:`SEEDED`: the course's reference, wherever a checker module names it, gets
+    its ``seed=`` mixed with the secret one as the learner's object does (:func:`mixed_seed`)."""
+    ref = exercise.reference
+    if exercise.key not in SEEDED:
+        yield
+        return
+
+    def seeded(*args, **kwargs):
+        if "seed" in kwargs:
+            kwargs["seed"] = mixed_seed(secret, kwargs["seed"])
+        return ref(*args, **kwargs)
+
+    saved = []
+    for mod in _modules():
+        for name, value in list(vars(mod).items()):
+            if value is ref:
+                saved.append((mod, name))
+                setattr(mod, name, seeded)
+    try:
+        yield
+    finally:
+        for mod, name in saved:
+            setattr(mod, name, ref)
+
+
+def _digest(args: tuple, kwargs: dict) -> str:
+    """A digest of what a call was given (numbers by shape, type and bytes; anything else by a short repr):
+    the grader's replay checks that the check asks what the sandbox was asked."""
+    import hashlib
+
+    h = hashlib.sha256()
+
+    def feed(v: Any) -> None:
+        if isinstance(v, (tuple, list)):
+            h.update(b"[%d" % len(v))
+            for x in v:
+                feed(x)
+            h.update(b"]")
+            return
+        if isinstance(v, dict):
+            h.update(b"{%d" % len(v))
+            for k in sorted(v, key=str):
+                h.update(str(k).encode() + b":")
+                feed(v[k])
+            h.update(b"}")
+            return
+        try:
+            a = np.asarray(v.numpy() if hasattr(v, "numpy") and callable(v.numpy) else v)
+            if a.dtype.kind in "biuf":
+                h.update(f"{a.shape}{a.dtype.str}".encode())
+                h.update(np.ascontiguousarray(a).tobytes())
+                return
+        except Exception:  # noqa: BLE001 - not numbers
+            pass
+        h.update(f"{type(v).__name__}:{repr(v)[:200]}".encode())
+
+    feed(list(args))
+    feed(dict(kwargs))
+    return h.hexdigest()
+
+
+class _Recorder:
+    """The learner's object as a check uses it in the sandbox: every attribute read and method call is
+    noted in order (what it was given, as a digest; what it returned, as numbers) and the check gets the
+    recorded numbers back, exactly what the grader's :class:`_Replay` will hand out."""
+
+    __slots__ = ("_obj", "_events", "_arrays", "_prefix")
+
+    def __init__(self, obj: Any, events: list, arrays: dict, prefix: str):
+        for name, value in zip(self.__slots__, (obj, events, arrays, prefix)):
+            object.__setattr__(self, name, value)
+
+    def _note(self, event: dict, value: Any) -> Any:
+        event["value"] = _to_data(value, self._arrays, f"{self._prefix}e{len(self._events) - 1}")
+        if "other" in event["value"]:
+            return value
+        return _from_data(event["value"], self._arrays)
+
+    def __getattr__(self, attr: str) -> Any:
+        events = self._events
+        try:
+            value = getattr(self._obj, attr)
+        except BaseException as exc:
+            events.append({"attr": attr, **_error(exc)})
+            raise
+        if not callable(value):
+            events.append({"attr": attr})
+            return self._note(events[-1], value)
+
+        def method(*args, **kwargs):
+            event = {"attr": attr, "call": _digest(args, kwargs)}
+            events.append(event)
+            try:
+                result = value(*args, **kwargs)
+            except BaseException as exc:
+                event.update(_error(exc))
+                raise
+            return self._note(event, result)
+
+        return method
+
+
+class _Replay:
+    """In the grader: the learner's object as recorded in the sandbox (:class:`_Recorder`). Each attribute
+    read or method call takes the next record, which must be of the same name (and, for a call, of the
+    same arguments); anything else fails the check: the sandbox's check was not the grader's."""
+
+    def __init__(self, events: list, arrays, name: str):
+        object.__setattr__(self, "_state", {"events": events, "at": 0, "arrays": arrays, "name": name})
+
+    def _take(self, attr: str, call: str | None) -> dict:
+        from course_utils.checkers import ExerciseError
+
+        state = self._state
+        events, i = state["events"], state["at"]
+        if i >= len(events) or events[i].get("attr") != attr or events[i].get("call") != call:
+            raise ExerciseError(f"❌ {state['name']}: the check's use number {i + 1} of your object (`.{attr}`) is "
+                                "not what the sandbox recorded (did the cell change the course's checkers?).")
+        state["at"] = i + 1
+        event = events[i]
+        if "error" in event:
+            _raise_recorded(event, state["name"])
+        return _from_data(event.get("value"), state["arrays"])
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        state = self._state
+        events, i = state["events"], state["at"]
+        if i < len(events) and events[i].get("attr") == attr and events[i].get("call") is not None:
+            return lambda *args, **kwargs: self._take(attr, _digest(args, kwargs))
+        return self._take(attr, None)
 
 
 def record(exercise, answer: Any, seed: int, out: Path) -> dict:
@@ -300,9 +459,25 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
 
     def direct(*args, **kwargs):
         """The answer, as a check calls it itself: on a Keras tensor, the block it builds is saved
-        (fresh weights and all) for the grader's stand-in to hand back."""
-        if depth[0] or not args or not isinstance(args[0], keras.KerasTensor):
+        (fresh weights and all) for the grader's stand-in to hand back; on anything else (a class the
+        check builds an object of), what it returns is recorded, an object behind a :class:`_Recorder`."""
+        if depth[0]:
             return answer(*args, **kwargs)
+        if not args or not isinstance(args[0], keras.KerasTensor):
+            entry: dict[str, Any] = {"kind": "object", "call": _digest(args, kwargs), "events": []}
+            calls.append(entry)
+            if exercise.key in SEEDED and "seed" in kwargs:
+                kwargs = {**kwargs, "seed": mixed_seed(seed, kwargs["seed"])}
+            try:
+                made = answer(*args, **kwargs)
+            except BaseException as exc:
+                entry.update(_error(exc))
+                raise
+            desc = _to_data(made, arrays, f"p{len(calls) - 1}")
+            if "other" not in desc:   # numbers: kept as such
+                entry["value"] = desc
+                return _from_data(desc, arrays)
+            return _Recorder(made, entry["events"], arrays, f"p{len(calls) - 1}")
         result = answer(*args, **kwargs)
         entry: dict[str, Any] = {"kind": "direct"}
         try:
@@ -323,7 +498,8 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
             with _patched({"check_function": primitive(_kw_seed(rec_function)),
                            "check_model_builder": primitive(_kw_seed(rec_builder)),
                            "check_same_update": primitive(rec_update),
-                           "check_training_step": primitive(rec_training)}), contextlib.redirect_stdout(said):
+                           "check_training_step": primitive(rec_training)}), \
+                    _seeded_reference(exercise, seed), contextlib.redirect_stdout(said):
                 exercise.run(direct)
         except BaseException as exc:  # noqa: BLE001 - e.g. an extra check calling the answer itself
             note["run"] = _error(exc)
@@ -548,9 +724,19 @@ def verify(exercise, folder: Path, seed: int) -> None:
         checkers._fail(name, f"step {k + 1} of {len(batches)}: {what}.", hint)
 
     def stand_in(*args, **kwargs):
-        """The answer as a check calls it itself: on a Keras tensor, the block recorded for that call."""
+        """The answer as a check calls it itself: on a Keras tensor, the block recorded for that call; on
+        anything else, what the sandbox recorded it returned (an object: its :class:`_Replay`)."""
         if not args or not isinstance(args[0], keras.KerasTensor):
-            raise NeedsSandbox("the check calls the answer directly")
+            entry = records.take("object")
+            records.passed(None)
+            if entry.get("call") != _digest(args, kwargs):
+                raise checkers.ExerciseError(f"❌ {exercise.name}: the check built your object with other arguments "
+                                             "than the sandbox recorded (did the cell change the course's checkers?).")
+            if "error" in entry:
+                _raise_recorded(entry, exercise.name)
+            if "value" in entry:
+                return _from_data(entry["value"], records.arrays)
+            return _Replay(entry["events"], records.arrays, exercise.name)
         entry = records.take("direct")
         records.passed(None)
         if "error" in entry:
@@ -560,5 +746,5 @@ def verify(exercise, folder: Path, seed: int) -> None:
 
     with _patched({"check_function": _kw_seed(ver_function), "check_model_builder": _kw_seed(ver_builder),
                    "check_same_update": ver_update, "check_training_step": ver_training}), \
-            contextlib.redirect_stdout(io.StringIO()):
+            _seeded_reference(exercise, seed), contextlib.redirect_stdout(io.StringIO()):
         exercise.run(stand_in)

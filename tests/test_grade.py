@@ -390,3 +390,86 @@ def test_nbgraders_own_validator_accepts_the_learner_notebooks():
     assert out.splitlines()[-1] == "rejected"          # the validator can fail: a grade cell without points
     for lesson in ("01", "02", "03", "04"):
         assert counts[lesson] >= len(keys_of(lesson))   # a check cell, or one cell with the answer and its check
+
+
+# --------------------------------------------------------------------------- 03.image_pool replayed from data
+POOL_SOURCE = '''
+class Pool:
+    def __init__(self, pool_size=50, seed=0):
+        self.pool_size, self.seed, self.images, self.queries = pool_size, seed, [], 0
+
+    def query(self, images):
+        u = tf.random.stateless_uniform((len(images), 2), seed=(self.seed, self.queries)).numpy()
+        self.queries += 1
+        coins, slots = u[:, 0], np.minimum((u[:, 1] * self.pool_size).astype(int), self.pool_size - 1)
+        shown = []
+        for i, image in enumerate(images):
+            if len(self.images) < self.pool_size:
+                self.images.append(image)
+                shown.append(image)
+            elif coins[i] < 0.5:
+                shown.append(self.images[slots[i]])
+                self.images[slots[i]] = image
+            else:
+                shown.append(image)
+        return np.stack(shown)
+
+
+class FixedSeed(Pool):
+    """Right draws, but always seed 0 whatever it is given: matches the reference only for seed 0."""
+
+    def __init__(self, pool_size=50, seed=0):
+        super().__init__(pool_size, 0)
+'''
+
+
+def _pool_classes() -> dict:
+    import numpy as np
+    import tensorflow as tf
+
+    space = {"np": np, "tf": tf}
+    exec(POOL_SOURCE, space)
+    return space
+
+
+def _pool_verdict(answer, record_seed: int, verify_seed: int, tmp_path, tamper=None) -> str:
+    from course_utils import grade_protocol
+
+    folder = tmp_path / f"{answer.__name__}-{record_seed}-{verify_seed}"
+    grade_protocol.record(EXERCISES["03.image_pool"], answer, record_seed, folder)
+    if tamper is not None:
+        meta = json.loads((folder / "calls.json").read_text())
+        tamper(meta)
+        (folder / "calls.json").write_text(json.dumps(meta))
+    try:
+        grade_protocol.verify(EXERCISES["03.image_pool"], folder, verify_seed)
+    except BaseException as exc:  # noqa: BLE001 - the verdict's words (NeedsSandbox included)
+        return f"{type(exc).__name__}: {exc}"
+    return "passed"
+
+
+@pytest.mark.slow
+def test_the_pool_is_judged_in_the_grader_from_what_it_returned_under_a_secret_seed(tmp_path):
+    from course_utils import grade_protocol
+
+    pools = _pool_classes()
+    assert _pool_verdict(pools["Pool"], 8151, 8151, tmp_path) == "passed"
+    # The check's seeds (5, 0, 7) are mixed with the run's secret one: a pool that ignores its seed fails
+    # (with secret 0 or any other), and records made under one secret do not pass under another.
+    assert grade_protocol.mixed_seed(8151, 0) != 0 and grade_protocol.mixed_seed(8151, 0) != grade_protocol.mixed_seed(9, 0)
+    fixed = _pool_verdict(pools["FixedSeed"], 8151, 8151, tmp_path)
+    assert "your pool first differs from train.ImagePool" in fixed, fixed
+    other = _pool_verdict(pools["Pool"], 8151, 4242, tmp_path)
+    assert "your pool first differs from train.ImagePool" in other, other
+
+    def swap_two_queries(meta):   # what the sandbox recorded is not what the grader's check asks
+        events = next(c for c in meta["calls"] if c["kind"] == "object")["events"]
+        events[3]["call"], events[4]["call"] = events[4]["call"], "0" * 64
+
+    swapped = _pool_verdict(pools["Pool"], 8151, 8151, tmp_path, tamper=swap_two_queries)
+    assert "is not what the sandbox recorded" in swapped, swapped
+
+    def drop_calls(meta):          # a check that never ran in the sandbox: nothing to replay
+        meta["calls"] = []
+
+    assert "NeedsSandbox" in _pool_verdict(pools["Pool"], 8151, 8151, tmp_path, tamper=drop_calls)
