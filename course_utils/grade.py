@@ -309,6 +309,12 @@ class Limits:
     exercise_seconds: float = 90.0
     notebook_seconds: float = 600.0
     memory_gb: float | None = 6.0
+    scratch_mb: float = 1024.0      # what a notebook's scratch folder may hold (grade_sandbox.SCRATCH_BYTES)
+    scratch_files: int = 20_000     # files and folders in it (grade_sandbox.SCRATCH_ENTRIES)
+
+    def scratch(self) -> dict:
+        """The scratch caps, as :class:`course_utils.grade_sandbox.Sandbox` takes them."""
+        return {"scratch_bytes": int(self.scratch_mb * 2**20), "scratch_entries": int(self.scratch_files)}
 
 
 #: The note an answer gets when it is, or calls, the course's own reference.
@@ -383,7 +389,7 @@ class _Spare:
     TensorFlow): :meth:`take` waits until it is ready and hands it over, or None if it could not start.
     It is started from this thread: a sandbox dies with the thread that started it (``--die-with-parent``)."""
 
-    def __init__(self, backend: str, memory: int | None):
+    def __init__(self, backend: str, memory: int | None, scratch: dict | None = None):
         import os
 
         from course_utils import grade_sandbox
@@ -392,7 +398,7 @@ class _Spare:
         os.chmod(self.work, 0o700)
         (self.work / "sandbox").mkdir()
         try:
-            self.box = grade_sandbox.Sandbox(self.work / "sandbox", backend, memory, wait=False)
+            self.box = grade_sandbox.Sandbox(self.work / "sandbox", backend, memory, wait=False, **(scratch or {}))
         except Exception:  # noqa: BLE001 - the notebook then starts its own
             self.box = None
 
@@ -461,7 +467,7 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
         if sb is None:
             scratch = work / f"sandbox{boxes}"
             scratch.mkdir()
-            sb = grade_sandbox.Sandbox(scratch, backend, memory)
+            sb = grade_sandbox.Sandbox(scratch, backend, memory, **limits.scratch())
         for kind, what in done:   # replay what came before, quietly
             if kind == "cell" and what not in failed_cells:
                 sb.request({"op": "cell", "code": the_plan.sources[what] or "", "label": f"cell {what + 1}"},
@@ -475,7 +481,8 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
 
     def lost(outcome, owners: list[str], what: int | None) -> None:
         status = "time limit" if outcome.status == "timeout" else "kernel died"
-        message = (f"did not finish within the time limit ({limits.exercise_seconds:g} s per cell, "
+        message = (outcome.evalue if outcome.evalue.startswith(grade_sandbox.SCRATCH_NOTE) else
+                   f"did not finish within the time limit ({limits.exercise_seconds:g} s per cell, "
                    f"{limits.notebook_seconds:g} s per notebook): look for a loop that never ends"
                    if status == "time limit" else
                    f"the kernel died while this ran: a crash, or memory past the limit ({limits.memory_gb or 0:g} GB)"
@@ -705,7 +712,7 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
                 for i, sub in enumerate(todo):
                     current, spare = spare, None
                     if i + 1 < len(todo):   # the next notebook's sandbox starts while this one is graded
-                        spare = _Spare(backend, memory)
+                        spare = _Spare(backend, memory, limits.scratch())
                     one(sub, current)
                     bar.update(1)
                     if on_done:

@@ -473,3 +473,21 @@ def test_the_pool_is_judged_in_the_grader_from_what_it_returned_under_a_secret_s
         meta["calls"] = []
 
     assert "NeedsSandbox" in _pool_verdict(pools["Pool"], 8151, 8151, tmp_path, tamper=drop_calls)
+
+
+@pytest.mark.slow
+def test_a_scratch_folder_flood_is_stopped_with_a_note():
+    """Many files, or one big file, in the scratch folder: the sandbox is stopped past the cap, and the
+    exercise whose cell did it says so (caps lowered here: 40 MB, 2,000 files)."""
+    limits = grade.Limits(exercise_seconds=60, notebook_seconds=600, memory_gb=6, scratch_mb=40, scratch_files=2000)
+    results = grade_cells(
+        "with open('big.bin', 'wb') as f:\n    for _ in range(100):\n        f.write(b'x' * 2**20)\n\n"
+        "def discriminator_loss(r, f):\n    return 0",
+        "import os\nfor i in range(5000):\n    open(f'f{i}', 'w').close()\n\n"
+        "def generator_loss(fake_logits):\n    return 0",
+        limits)
+    for key, what in (("01.discriminator_loss", "more than 40 MB in it"),
+                      ("01.generator_loss", "more than 2,000 files and folders in it")):
+        assert results[key].status == "kernel died" and results[key].points == 0, results[key]
+        assert results[key].message.startswith(f"the notebook filled its scratch folder: {what} (the cap)"), \
+            results[key].message
