@@ -591,11 +591,111 @@ def _stand_in_layers() -> dict:
     return {"InstanceNormalization": InstanceNormalization}
 
 
-def _load_network(path: Path):
-    """A learner's network from its Keras file, in safe mode (no Lambda layer, no code of theirs)."""
+#: The most a learner's saved network may hold or declare, in bytes: the files of its ``.keras`` archive
+#: (declared, uncompressed), the weights ``model.weights.h5`` declares, the weights its layers create
+#: when the grader rebuilds it, and one sample's outputs of all its layers. The course's largest smoke
+#: network holds a few MB; a file past these is refused before it can fill the grader's memory.
+NETWORK_BYTES = 256 * 2**20
+_CONFIG_BYTES = 16 * 2**20
+_KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
+
+
+class NetworkTooLarge(ValueError):
+    """A learner's network file that holds or declares more than :data:`NETWORK_BYTES`."""
+
+
+def _count(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= max(int(d), 0) if d is not None else 1
+    return n
+
+
+def check_network_file(path: Path, cap: int = NETWORK_BYTES) -> None:
+    """Refuse a ``.keras`` file before Keras reads it: members other than Keras's three, a member or a
+    total past ``cap`` once uncompressed (a zip bomb: Python's zip reader stops at the declared size),
+    or weights in ``model.weights.h5`` whose declared shapes add up past ``cap`` (read by h5py without
+    reading the data)."""
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        odd = [i.filename for i in infos if i.filename not in _KERAS_MEMBERS]
+        if odd:
+            raise NetworkTooLarge(f"the network's file holds files Keras does not write ({', '.join(odd[:3])})")
+        total = sum(i.file_size for i in infos)
+        config = sum(i.file_size for i in infos if i.filename == "config.json")
+        if total > cap or config > _CONFIG_BYTES:
+            raise NetworkTooLarge(f"the network's file unpacks to {total / 2**20:,.0f} MB (config "
+                                  f"{config / 2**20:,.1f} MB): more than the grader reads")
+        if "model.weights.h5" not in {i.filename for i in infos}:
+            return
+        data = zf.read("model.weights.h5")   # at most `cap` bytes, checked above
+    declared = 0
+
+    def visit(_name, obj):
+        nonlocal declared
+        if isinstance(obj, h5py.Dataset):
+            declared += _count(obj.shape or ()) * obj.dtype.itemsize
+
+    with h5py.File(io.BytesIO(data), "r") as h5:
+        h5.visititems(visit)
+    if declared > cap:
+        raise NetworkTooLarge(f"the network's weights file declares {declared / 2**20:,.0f} MB of weights")
+
+
+@contextlib.contextmanager
+def _weights_capped(cap: int):
+    """While a network is rebuilt from its file: every weight a layer adds is counted (4 bytes a number at
+    least) before it is made, and past ``cap`` in all the build stops (a huge declared shape)."""
     import keras
 
-    return keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=_stand_in_layers())
+    real = keras.layers.Layer.add_weight
+    made = [0]
+
+    def add_weight(self, *args, shape=None, **kwargs):
+        dims = shape if shape is not None else next((a for a in args if isinstance(a, (tuple, list))), ())
+        made[0] += _count(dims) * 4
+        if made[0] > cap:
+            raise NetworkTooLarge(f"the network's layers declare more than {cap / 2**20:,.0f} MB of weights")
+        return real(self, *args, shape=shape, **kwargs)
+
+    keras.layers.Layer.add_weight = add_weight
+    try:
+        yield
+    finally:
+        keras.layers.Layer.add_weight = real
+
+
+def _check_outputs(model, cap: int) -> None:
+    """Every input's shape known (but the batch) and one sample's outputs of all layers within ``cap``
+    (4 bytes a number): a network that would fill the grader's memory when the check runs it is refused."""
+    import keras
+
+    for tensor in model.inputs:
+        if any(d is None for d in tuple(tensor.shape)[1:]):
+            raise NetworkTooLarge(f"the network's input has an unknown size ({tuple(tensor.shape)})")
+    total = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        for node in getattr(layer, "_inbound_nodes", ()):
+            for out in keras.tree.flatten(getattr(node, "output_tensors", ())):
+                total += _count(tuple(out.shape)[1:]) * 4
+    if total > cap:
+        raise NetworkTooLarge(f"one image through the network's layers makes {total / 2**20:,.0f} MB of outputs")
+
+
+def _load_network(path: Path, cap: int = NETWORK_BYTES):
+    """A learner's network from its Keras file, in safe mode (no Lambda layer, no code of theirs), its sizes
+    checked before, while and after it is rebuilt (:data:`NETWORK_BYTES`)."""
+    import keras
+
+    check_network_file(path, cap)
+    with _weights_capped(cap):
+        model = keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects=_stand_in_layers())
+    _check_outputs(model, cap)
+    return model
 
 
 def verify(exercise, folder: Path, seed: int) -> None:

@@ -491,3 +491,70 @@ def test_a_scratch_folder_flood_is_stopped_with_a_note():
         assert results[key].status == "kernel died" and results[key].points == 0, results[key]
         assert results[key].message.startswith(f"the notebook filled its scratch folder: {what} (the cap)"), \
             results[key].message
+
+
+# --------------------------------------------------------------------------- crafted network files
+def _rewrite_keras(src, dst, config=None, weights=None) -> None:
+    """A copy of the .keras file ``src`` with its config.json (a dict, or raw bytes) or weights file replaced."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "config.json" and config is not None:
+                data = config if isinstance(config, bytes) else json.dumps(config).encode()
+            if info.filename == "model.weights.h5" and weights is not None:
+                data = weights
+            zout.writestr(info.filename, data)
+
+
+def test_a_crafted_network_file_cannot_fill_the_graders_memory(tmp_path):
+    """A zip bomb, a weights file declaring terabytes, a layer declaring 32 GB of weights and a layer whose
+    outputs would take 512 MB for one image: each refused before Keras makes them, in well under a
+    second and without the grader's memory growing; an ordinary network still loads."""
+    import io
+    import resource
+    import time
+
+    import h5py
+    import keras
+    import numpy as np
+
+    from course_utils import grade_protocol
+
+    x = keras.Input((8, 8, 1))
+    good = tmp_path / "good.keras"
+    keras.Model(x, keras.layers.Conv2D(1, 1)(keras.layers.UpSampling2D(2)(keras.layers.Dense(4)(x)))).save(good)
+    assert grade_protocol._load_network(good).count_params() > 0
+    with zipfile.ZipFile(good) as zf:
+        config = json.loads(zf.read("config.json"))
+
+    def layer(cfg, kind):
+        return next(item for item in cfg["config"]["layers"] if item["class_name"] == kind)
+
+    bomb = tmp_path / "bomb.keras"       # 300 MB of JSON spaces, about 300 kB compressed
+    _rewrite_keras(good, bomb, config=json.dumps(config).encode() + b" " * (300 * 2**20))
+    assert bomb.stat().st_size < 5 * 2**20
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as h5:     # 4 TB declared, nothing written: a tiny file
+        h5.create_dataset("layers/dense/vars/0", shape=(2**20, 2**20), dtype="f4", chunks=(64, 64))
+    declared = tmp_path / "declared.keras"
+    _rewrite_keras(good, declared, weights=buf.getvalue())
+    wide = json.loads(json.dumps(config))
+    layer(wide, "Dense")["config"]["units"] = 2**30            # 8 inputs x 2**30 units: 32 GB of weights
+    huge = tmp_path / "huge.keras"
+    _rewrite_keras(good, huge, config=wide)
+    tall = json.loads(json.dumps(config))
+    layer(tall, "UpSampling2D")["config"]["size"] = [4096, 4096]   # 8 x 4096 x 4096 x 4 numbers for one image
+    upsampled = tmp_path / "upsampled.keras"
+    _rewrite_keras(good, upsampled, config=tall)
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for path, words in ((bomb, "unpacks to 300 MB"), (declared, "declares 4,194,304 MB of weights"),
+                        (huge, "layers declare more than 256 MB of weights"),
+                        (upsampled, "one image through the network's layers makes")):
+        begun = time.monotonic()
+        with pytest.raises(grade_protocol.NetworkTooLarge, match=words):
+            grade_protocol._load_network(path)
+        assert time.monotonic() - begun < 30, path.name
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    assert grown < 200 * 2**20, f"the grader's peak memory grew by {grown / 2**20:.0f} MB"
+    assert np.isfinite(grade_protocol._load_network(good).count_params())
