@@ -90,10 +90,25 @@ def _watch(exercises) -> None:
             object.__setattr__(exercise, "reference", _spy(ref, ref.__name__))
 
 
+_SAVED_KEYS: list = []
+
+
 @contextlib.contextmanager
 def _unwatched():
     """No call of the course's answer is noted in the block (the checker's own run of the reference)."""
-    key, _Watch.key = _Watch.key, None
+    _SAVED_KEYS.append(_Watch.key)
+    _Watch.key = None
+    try:
+        yield
+    finally:
+        _Watch.key = _SAVED_KEYS.pop()
+
+
+@contextlib.contextmanager
+def _rewatched():
+    """Inside an unwatched block: the calls are noted again (the learner's own step, run by the checker)."""
+    key = _Watch.key
+    _Watch.key = _SAVED_KEYS[-1] if _SAVED_KEYS else key
     try:
         yield
     finally:
@@ -140,6 +155,7 @@ def main(scratch: str) -> None:
 
     _watch(EXERCISES)
     grade_protocol.unwatched = _unwatched
+    grade_protocol.rewatched = _rewatched
     answers: dict[str, object] = {}
     send(op="ready", pid=os.getpid())
     for line in requests:

@@ -62,6 +62,9 @@ HELPERS = {"bce_with_logits", "as_numpy", "init", "norm_layer", "activation_laye
 #: Set by the sandbox's driver: a context in which calls of the course's answer are not noted. The
 #: checker's own run inside the sandbox (for the words of the feedback) calls the reference.
 unwatched: Callable[[], Any] = contextlib.nullcontext
+#: Set by the sandbox's driver: inside an ``unwatched`` block, a context in which the calls are noted
+#: again (the learner's own step, run by the checker).
+rewatched: Callable[[], Any] = contextlib.nullcontext
 
 
 class NeedsSandbox(BaseException):
@@ -414,34 +417,53 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
 
     def rec_training(step, reference, make_players, batches, name, hint=None, mistakes=(), rtol=1e-4, atol=1e-5,
                      **kwargs):
-        """A multi-step check (:func:`checkers.check_training_step`): the learner's trace over every batch from
-        the course's starting weights (logs, weights and pool counters after each step), and the checker's
-        own words when it fails, for the feedback only: the grader decides from the trace."""
+        """A multi-step check (:func:`checkers.check_training_step`), run here as written, for its words (the
+        feedback only): its first run of the learner's step is recorded as it goes by, from the course's starting
+        weights (the origin), with the logs, weights and pool counters after each step (the checker stops it at
+        the first step that differs from the reference's). The grader decides from that trace."""
         from course_utils import checkers
 
         entry: dict[str, Any] = {"kind": "training", "name": name}
         i = len(calls)
+        seen: dict[str, Any] = {}
+        real_trace = checkers._trace
+
+        def spy(step_, make_players_, origin_, batches_, upto, *args, **kw):
+            if step_ is not step or "origin" in seen:
+                return real_trace(step_, make_players_, origin_, batches_, upto, *args, **kw)
+            seen["origin"] = origin_
+            try:
+                with rewatched():   # the learner's step: calls of the course's answer are noted
+                    seen["trace"] = real_trace(step_, make_players_, origin_, batches_, upto, *args, **kw)
+            except BaseException as exc:
+                seen["error"] = exc
+                raise
+            return seen["trace"]
+
+        checkers._trace = spy
         try:
-            origin = [net.get_weights() for net in make_players() if isinstance(net, keras.Model)]
-            entry["origin"] = [len(ws) for ws in origin]
-            for n_, ws in enumerate(origin):
+            with unwatched(), contextlib.redirect_stdout(io.StringIO()):
+                real_training(step, reference, make_players, batches, name=name, hint=hint, mistakes=mistakes,
+                              rtol=rtol, atol=atol, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - the checker's message, shown when the grader finds a difference
+            entry["message"] = str(exc)[:4000]
+            seen.setdefault("failure", exc)
+        finally:
+            checkers._trace = real_trace
+        if "trace" in seen:
+            entry["origin"] = [len(ws) for ws in seen["origin"]]
+            for n_, ws in enumerate(seen["origin"]):
                 for j, w in enumerate(ws):
                     arrays[f"o{i}_{n_}_{j}"] = np.asarray(w)
-            trace = checkers._trace(step, make_players, origin, batches, len(batches))
             entry["steps"] = []
-            for k, (logs, weights, counters) in enumerate(trace):
+            for k, (logs, weights, counters) in enumerate(seen["trace"]):
                 for j, w in enumerate(weights):
                     arrays[f"t{i}_{k}_{j}"] = np.asarray(w)
                 entry["steps"].append({"logs": {str(a): float(b) for a, b in logs.items()}, "weights": len(weights),
                                        "counters": {str(a): int(b) for a, b in counters.items()}})
-        except BaseException as exc:  # noqa: BLE001
-            entry.update(_error(exc))
-        try:   # the checker's message, shown as feedback when the grader finds a difference
-            with unwatched(), contextlib.redirect_stdout(io.StringIO()):
-                real_training(step, reference, make_players, batches, name=name, hint=hint, mistakes=mistakes,
-                              rtol=rtol, atol=atol, **kwargs)
-        except BaseException as exc:  # noqa: BLE001
-            entry["message"] = str(exc)[:4000]
+        else:
+            entry.update(_error(seen.get("error") or seen.get("failure")
+                                or RuntimeError("the check did not run your step")))
         calls.append(entry)
         return True
 
@@ -698,6 +720,30 @@ def _load_network(path: Path, cap: int = NETWORK_BYTES):
     return model
 
 
+_REFERENCE_TRACES: dict[tuple, list] = {}
+
+
+def _reference_trace(key: str, name: str, reference, make_players, origin: list, batches) -> list:
+    """The reference's trace from ``origin`` over ``batches``, kept for the next notebook of the class: the
+    sandboxes draw the same starting weights from the run's seed, so it is computed once per run, not
+    once per notebook (keyed by the starting weights' bytes, so other weights get their own)."""
+    import hashlib
+
+    from course_utils import checkers
+
+    digest = hashlib.sha256()
+    for ws in origin:
+        for w in ws:
+            digest.update(f"{w.shape}{w.dtype.str}".encode())
+            digest.update(np.ascontiguousarray(w).tobytes())
+    cache_key = (key, name, digest.hexdigest(), tuple(str(label) for _, label in batches))
+    if cache_key not in _REFERENCE_TRACES:
+        if len(_REFERENCE_TRACES) >= 8:
+            _REFERENCE_TRACES.clear()
+        _REFERENCE_TRACES[cache_key] = checkers._trace(reference, make_players, origin, batches, len(batches))
+    return _REFERENCE_TRACES[cache_key]
+
+
 def verify(exercise, folder: Path, seed: int) -> None:
     """The verdict on recorded data: returns when the answer passed, raises as ``exercise.run`` would.
 
@@ -806,13 +852,15 @@ def verify(exercise, folder: Path, seed: int) -> None:
             raise checkers.ExerciseError(f"❌ {name}: the recorded networks do not match the course's players.")
         mine = [(step_["logs"], [records.arrays[f"t{i}_{k}_{j}"] for j in range(step_["weights"])],
                  {int(a): b for a, b in step_["counters"].items()}) for k, step_ in enumerate(entry["steps"])]
-        if len(mine) != len(batches):
+        if not mine or len(mine) > len(batches):
             raise checkers.ExerciseError(f"❌ {name}: the recorded steps do not match the check's.")
-        want = checkers._trace(reference, make_players, origin, batches, len(batches))
+        want = _reference_trace(exercise.key, name, reference, make_players, origin, batches)
         gap = checkers._first_gap(mine, want, rtol, atol)
-        if gap is None and [c for _, _, c in mine] != [c for _, _, c in want]:
+        if gap is None and [c for _, _, c in mine] != [c for _, _, c in want[:len(mine)]]:
             gap = (next(k for k, (m, w) in enumerate(zip(mine, want)) if m[2] != w[2]),
                    "the image pools were queried another number of times than the reference's")
+        if gap is None and len(mine) < len(batches):   # the sandbox's check stopped early, yet nothing differs
+            raise checkers.ExerciseError(f"❌ {name}: the recorded steps do not match the check's.")
         if gap is None:
             if all(np.array_equal(a, b) for a, b in zip(mine[0][1], [w for ws in origin for w in ws])):
                 checkers._fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")

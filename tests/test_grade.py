@@ -558,3 +558,49 @@ def test_a_crafted_network_file_cannot_fill_the_graders_memory(tmp_path):
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
     assert grown < 200 * 2**20, f"the grader's peak memory grew by {grown / 2**20:.0f} MB"
     assert np.isfinite(grade_protocol._load_network(good).count_params())
+
+
+# --------------------------------------------------------------------------- the Docker backend
+def need_docker() -> str:
+    """The image to grade in, or a skip that says why the Docker backend is not exercised here."""
+    import os
+    import shutil
+    import subprocess
+
+    if not shutil.which("docker"):
+        pytest.skip("the Docker backend is not exercised here: no docker client")
+    info = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                          timeout=120)
+    if info.returncode != 0:
+        last = (info.stderr.strip().splitlines() or ["?"])[-1][:200]
+        pytest.skip(f"the Docker backend is not exercised here: no Docker daemon ({last})")
+    image = os.environ.get("COURSE_GRADE_IMAGE", "")
+    if not image:
+        pytest.skip("the Docker backend is not exercised here: COURSE_GRADE_IMAGE is unset (an image holding the "
+                    "system libraries of the grader's Python; see the README's guard section)")
+    return image
+
+
+@pytest.mark.slow
+def test_the_docker_backend_grades_and_leaves_no_container():
+    import subprocess
+
+    image = need_docker()
+    sources = ["from course_utils import exercises, losses\nimport tensorflow as tf",
+               "def discriminator_loss(r, f):\n    import time\n    while True:\n        time.sleep(1)",
+               'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)',
+               "import os\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(3600)\n\n"
+               "def generator_loss(fake_logits):\n"
+               "    return losses.bce_with_logits(tf.zeros_like(fake_logits), fake_logits)   # wrong label",
+               'generator_loss = exercises.check("01.generator_loss", generator_loss)',
+               "def build_generator(*a, **k):\n    return open('/work/secret', 'w')"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    keys, points = grade.lesson_keys("01")
+    results, _ = grade.grade_notebook(nb, keys, points, grade.Limits(30, 600, 6), {}, sandbox="docker")
+    assert results["01.discriminator_loss"].status == "time limit", results["01.discriminator_loss"]
+    assert results["01.generator_loss"].status == "failed", results["01.generator_loss"]
+    assert results["01.generator_loss"].message.startswith("❌ generator_loss"), results["01.generator_loss"].message
+    left = subprocess.run(["docker", "ps", "-q", "--filter", f"ancestor={image}"], capture_output=True, text=True,
+                          timeout=120).stdout.split()
+    assert left == [], f"containers left running: {left}"
