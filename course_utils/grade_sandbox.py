@@ -159,9 +159,11 @@ def bwrap_command(uid: int | None, scratch: Path, memory: int, file_bytes: int) 
                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *driver]
 
 
-def container_command(tool: str, uid: int, scratch: Path, memory: int, file_bytes: int) -> list[str]:
+def container_command(tool: str, uid: int, scratch: Path, memory: int, file_bytes: int,
+                      name: str | None = None) -> list[str]:
     """The Docker/Podman command line that runs the driver (see the module doc)."""
-    args = [tool, "run", "--rm", "-i", "--network", "none", "--read-only", "--memory", str(memory),
+    args = [tool, "run", "--rm", "-i", *(["--name", name] if name else []), "--network", "none", "--read-only",
+            "--memory", str(memory),
             "--pids-limit", str(_PROCESSES), "--ulimit", f"fsize={file_bytes}", "--user", f"{uid}:{uid}",
             "--tmpfs", "/tmp", "-v", f"{scratch}:/scratch:rw", "-w", "/scratch"]
     for path in _ro_paths():
@@ -271,6 +273,7 @@ class Sandbox:
                  startup_timeout: float = 300.0, wait: bool = True, scratch_bytes: int = SCRATCH_BYTES,
                  scratch_entries: int = SCRATCH_ENTRIES):
         self.scratch, self.backend = scratch, backend
+        self.container: str | None = None   # Docker/Podman: the container's name, killed by name
         self.scratch_bytes, self.scratch_entries = scratch_bytes, scratch_entries
         self.memory = memory_bytes or 8 * 2**30
         # A user id of its own needs root; an ordinary user gets a user namespace, and no process-count limit
@@ -294,8 +297,9 @@ class Sandbox:
             cmd, pass_fds = ["bwrap", "--args", str(read_end), *full[at:]], (read_end,)
             env = {"PATH": "/usr/bin:/bin"}
         elif backend in ("docker", "podman"):
+            self.container = f"course-grade-{os.getpid()}-{random.randrange(16**8):08x}"
             cmd = container_command(backend, self.uid if self.uid is not None else os.getuid(), scratch, self.memory,
-                                    file_bytes)
+                                    file_bytes, self.container)
             env = {k: v for k, v in os.environ.items() if k in ("PATH", "DOCKER_HOST", "XDG_RUNTIME_DIR")}
         else:
             pythonpath = ":".join(str(p.parent) for p in package_paths()[:1])
@@ -412,6 +416,13 @@ class Sandbox:
 
     def kill(self) -> None:
         """Kill the sandbox and everything in it; then make sure nothing of its user is left."""
+        if self.container is not None and self.proc.poll() is None:   # the client's death would not stop it
+            try:
+                subprocess.run([self.backend, "kill", self.container], capture_output=True, timeout=60,
+                               env={k: v for k, v in os.environ.items()
+                                    if k in ("PATH", "DOCKER_HOST", "XDG_RUNTIME_DIR")})
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -437,7 +448,9 @@ class Sandbox:
             try:
                 self.proc.stdin.write(b'{"op": "quit"}\n')
                 self.proc.stdin.flush()
-            except (BrokenPipeError, OSError):
+                if self.container is not None:   # let the container end on its own, not by `docker kill`
+                    self.proc.wait(timeout=10)
+            except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
         for stream in (self.proc.stdin, self.proc.stdout):
