@@ -309,6 +309,12 @@ class Limits:
     exercise_seconds: float = 90.0
     notebook_seconds: float = 600.0
     memory_gb: float | None = 6.0
+    scratch_mb: float = 1024.0      # what a notebook's scratch folder may hold (grade_sandbox.SCRATCH_BYTES)
+    scratch_files: int = 20_000     # files and folders in it (grade_sandbox.SCRATCH_ENTRIES)
+
+    def scratch(self) -> dict:
+        """The scratch caps, as :class:`course_utils.grade_sandbox.Sandbox` takes them."""
+        return {"scratch_bytes": int(self.scratch_mb * 2**20), "scratch_entries": int(self.scratch_files)}
 
 
 #: The note an answer gets when it is, or calls, the course's own reference.
@@ -365,8 +371,6 @@ def _verdict(key: str, folder: Path, seed: int) -> tuple[str, str]:
         try:
             grade_protocol.verify(EXERCISES[key], folder, seed)
         except grade_protocol.NeedsSandbox:
-            if key in grade_protocol.CHECKED_IN_SANDBOX:
-                return "sandbox", ""
             return "failed", ("the check found no results of your answer to compare (did the cell change the "
                               "course's checkers?)")
         except (NotWrittenYet, NotImplementedError):
@@ -385,7 +389,7 @@ class _Spare:
     TensorFlow): :meth:`take` waits until it is ready and hands it over, or None if it could not start.
     It is started from this thread: a sandbox dies with the thread that started it (``--die-with-parent``)."""
 
-    def __init__(self, backend: str, memory: int | None):
+    def __init__(self, backend: str, memory: int | None, scratch: dict | None = None):
         import os
 
         from course_utils import grade_sandbox
@@ -394,7 +398,7 @@ class _Spare:
         os.chmod(self.work, 0o700)
         (self.work / "sandbox").mkdir()
         try:
-            self.box = grade_sandbox.Sandbox(self.work / "sandbox", backend, memory, wait=False)
+            self.box = grade_sandbox.Sandbox(self.work / "sandbox", backend, memory, wait=False, **(scratch or {}))
         except Exception:  # noqa: BLE001 - the notebook then starts its own
             self.box = None
 
@@ -463,7 +467,7 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
         if sb is None:
             scratch = work / f"sandbox{boxes}"
             scratch.mkdir()
-            sb = grade_sandbox.Sandbox(scratch, backend, memory)
+            sb = grade_sandbox.Sandbox(scratch, backend, memory, **limits.scratch())
         for kind, what in done:   # replay what came before, quietly
             if kind == "cell" and what not in failed_cells:
                 sb.request({"op": "cell", "code": the_plan.sources[what] or "", "label": f"cell {what + 1}"},
@@ -477,7 +481,8 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
 
     def lost(outcome, owners: list[str], what: int | None) -> None:
         status = "time limit" if outcome.status == "timeout" else "kernel died"
-        message = (f"did not finish within the time limit ({limits.exercise_seconds:g} s per cell, "
+        message = (outcome.evalue if outcome.evalue.startswith(grade_sandbox.SCRATCH_NOTE) else
+                   f"did not finish within the time limit ({limits.exercise_seconds:g} s per cell, "
                    f"{limits.notebook_seconds:g} s per notebook): look for a loop that never ends"
                    if status == "time limit" else
                    f"the kernel died while this ran: a crash, or memory past the limit ({limits.memory_gb or 0:g} GB)"
@@ -556,19 +561,6 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
                         status, message = _verdict(key, folder, seed)
                     except OSError as exc:
                         status, message = "failed", f"the grader could not read your answer's results ({exc.strerror})"
-                    if status == "sandbox":   # a check that calls the answer itself: its verdict from inside
-                        checked = box.request({"op": "check", "key": key, "name": the_plan.name_of[key]},
-                                              timeout=min(limits.exercise_seconds, deadline - time.monotonic()))
-                        if checked.status in ("timeout", "dead"):
-                            lost(checked, [key], None)
-                            box.close()
-                            box = None
-                            done.append((kind, key))
-                            continue
-                        status = str(checked.reply.get("verdict", "failed"))
-                        status = status if status in ("passed", "failed", "not attempted") else "failed"
-                        message = str(checked.reply.get("message", ""))
-                        notes.append(f"{key} was checked inside the sandbox (its check calls the answer itself)")
                     if "grader:" in message and status != "passed":
                         status = "blocked"
             results[key] = Result(key, status, points[key] if status == "passed" else 0, points[key], message, source)
@@ -720,7 +712,7 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
                 for i, sub in enumerate(todo):
                     current, spare = spare, None
                     if i + 1 < len(todo):   # the next notebook's sandbox starts while this one is graded
-                        spare = _Spare(backend, memory)
+                        spare = _Spare(backend, memory, limits.scratch())
                     one(sub, current)
                     bar.update(1)
                     if on_done:

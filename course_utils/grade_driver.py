@@ -13,8 +13,6 @@ capped ``stdout`` field of a reply). Requests:
   ``name`` produces for the exercise ``key`` (:func:`course_utils.grade_protocol.record`) into
   ``SCRATCH/out/<key>/``; reply what the answer is (``identity``) and whether it called the
   course's answer while it ran (``used``).
-* ``{"op": "check", "key": ..., "name": ...}``: run the exercise's checker here (only for the
-  exercises of :data:`course_utils.grade_protocol.CHECKED_IN_SANDBOX`).
 * ``{"op": "bind", "key": ..., "name": ..., "use": "answer" | "reference"}``: what later cells
   see under ``name``: the learner's function (it passed) or the course's.
 
@@ -92,10 +90,25 @@ def _watch(exercises) -> None:
             object.__setattr__(exercise, "reference", _spy(ref, ref.__name__))
 
 
+_SAVED_KEYS: list = []
+
+
 @contextlib.contextmanager
 def _unwatched():
     """No call of the course's answer is noted in the block (the checker's own run of the reference)."""
-    key, _Watch.key = _Watch.key, None
+    _SAVED_KEYS.append(_Watch.key)
+    _Watch.key = None
+    try:
+        yield
+    finally:
+        _Watch.key = _SAVED_KEYS.pop()
+
+
+@contextlib.contextmanager
+def _rewatched():
+    """Inside an unwatched block: the calls are noted again (the learner's own step, run by the checker)."""
+    key = _Watch.key
+    _Watch.key = _SAVED_KEYS[-1] if _SAVED_KEYS else key
     try:
         yield
     finally:
@@ -142,6 +155,7 @@ def main(scratch: str) -> None:
 
     _watch(EXERCISES)
     grade_protocol.unwatched = _unwatched
+    grade_protocol.rewatched = _rewatched
     answers: dict[str, object] = {}
     send(op="ready", pid=os.getpid())
     for line in requests:
@@ -182,22 +196,6 @@ def main(scratch: str) -> None:
             finally:
                 used, _Watch.key = sorted(_Watch.used), None
             send(status="ok", note=note, identity=ident, used=used, stdout=out.text())
-        elif op == "check":
-            key, name = req["key"], req["name"]
-            answer = shell.user_ns.get(name)
-            out = _Capped(OUTPUT_CAP)
-            status, message = "passed", ""
-            from course_utils.checkers import ExerciseError, NotWrittenYet
-            try:
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                    EXERCISES[key].run(answer)
-            except NotWrittenYet:
-                status = "not attempted"
-            except ExerciseError as exc:
-                status, message = "failed", str(exc)
-            except BaseException as exc:  # noqa: BLE001
-                status, message = "failed", f"the check raised {type(exc).__name__}: {exc}"
-            send(status="ok", verdict=status, message=message[:4000])
         elif op == "bind":
             key, name = req["key"], req["name"]
             use = req.get("use")

@@ -15,7 +15,7 @@ sandbox (:mod:`course_utils.grade_sandbox`) is what stops that code. Without a s
 (``--no-sandbox``) this hook is all that remains.
 """
 
-#: Installed in the kernel before the learner's code; ``__course_guard(scratch, memory_bytes)``.
+#: Run by the sandbox's driver before the learner's code; ``__course_guard(scratch, memory_bytes)``.
 GUARD = r'''
 def __course_guard(scratch, memory):
     import os, resource, socket, sys

@@ -17,7 +17,10 @@ time limit: past it, the whole sandbox is killed). The backends, best first:
   the resident memory of every process of that user twice a second and kills the sandbox past
   ``--memory-gb``. When the notebook ends (or a limit is hit) the sandbox's PID namespace is torn
   down, which kills every process in it (a ``setsid`` child too), and the grader then checks that
-  no process of that user is left, killing any.
+  no process of that user is left, killing any. The scratch folder is capped (:data:`SCRATCH_BYTES`
+  of disk, :data:`SCRATCH_ENTRIES` files and folders, each file ``RLIMIT_FSIZE``): the grader counts
+  it twice a second while a request runs and before taking each reply, and kills the sandbox past
+  either cap (every backend).
 * ``docker`` / ``podman``: ``run --rm -i --network none --read-only`` with the same mounts, a memory,
   process and file-size limit, and the image ``$COURSE_GRADE_IMAGE`` (which must provide the same
   Python at the same path). Used when bubblewrap is missing and one of them is on the ``PATH``.
@@ -43,6 +46,12 @@ from pathlib import Path
 BACKENDS = ("bwrap", "docker", "podman")
 _REPLY_BYTES = 8 * 2**20          # a reply longer than this (after the output cap) is an attack
 _PROCESSES = 512                  # processes and threads of the sandbox's user (TensorFlow uses ~60)
+SCRATCH_BYTES = 2**30             # what the scratch folder may hold in all (disk blocks, every file)
+SCRATCH_ENTRIES = 20_000          # files and folders in it (a lesson's run writes a few dozen)
+
+
+#: How a sandbox stopped for filling its scratch folder is worded (the start of ``Outcome.evalue``).
+SCRATCH_NOTE = "the notebook filled its scratch folder"
 
 
 class SandboxMissing(RuntimeError):
@@ -150,9 +159,11 @@ def bwrap_command(uid: int | None, scratch: Path, memory: int, file_bytes: int) 
                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *driver]
 
 
-def container_command(tool: str, uid: int, scratch: Path, memory: int, file_bytes: int) -> list[str]:
+def container_command(tool: str, uid: int, scratch: Path, memory: int, file_bytes: int,
+                      name: str | None = None) -> list[str]:
     """The Docker/Podman command line that runs the driver (see the module doc)."""
-    args = [tool, "run", "--rm", "-i", "--network", "none", "--read-only", "--memory", str(memory),
+    args = [tool, "run", "--rm", "-i", *(["--name", name] if name else []), "--network", "none", "--read-only",
+            "--memory", str(memory),
             "--pids-limit", str(_PROCESSES), "--ulimit", f"fsize={file_bytes}", "--user", f"{uid}:{uid}",
             "--tmpfs", "/tmp", "-v", f"{scratch}:/scratch:rw", "-w", "/scratch"]
     for path in _ro_paths():
@@ -192,6 +203,29 @@ def resident_bytes(pids: list[int]) -> int:
         except (OSError, ValueError, IndexError, StopIteration):
             continue
     return total
+
+
+def scratch_use(folder: Path, max_bytes: int, max_entries: int) -> tuple[int, int]:
+    """(bytes of disk, entries) under ``folder``, without following a link; the count stops as soon as either
+    passes its cap, so a flood of files costs the grader no more than ``max_entries`` look-ups."""
+    used, entries, todo = 0, 0, [str(folder)]
+    while todo and used <= max_bytes and entries <= max_entries:
+        try:
+            with os.scandir(todo.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    used += max(info.st_blocks * 512, 0)
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    if used > max_bytes or entries > max_entries:
+                        break
+        except OSError:
+            continue
+    return used, entries
 
 
 def _free_uid() -> int:
@@ -236,8 +270,11 @@ class Sandbox:
     """One notebook's sandbox, with the driver running in it, ready for :meth:`request`."""
 
     def __init__(self, scratch: Path, backend: str, memory_bytes: int | None, file_bytes: int = 512 * 2**20,
-                 startup_timeout: float = 300.0, wait: bool = True):
+                 startup_timeout: float = 300.0, wait: bool = True, scratch_bytes: int = SCRATCH_BYTES,
+                 scratch_entries: int = SCRATCH_ENTRIES):
         self.scratch, self.backend = scratch, backend
+        self.container: str | None = None   # Docker/Podman: the container's name, killed by name
+        self.scratch_bytes, self.scratch_entries = scratch_bytes, scratch_entries
         self.memory = memory_bytes or 8 * 2**30
         # A user id of its own needs root; an ordinary user gets a user namespace, and no process-count limit
         # or leftover search (they would count and kill the user's own processes).
@@ -260,8 +297,9 @@ class Sandbox:
             cmd, pass_fds = ["bwrap", "--args", str(read_end), *full[at:]], (read_end,)
             env = {"PATH": "/usr/bin:/bin"}
         elif backend in ("docker", "podman"):
+            self.container = f"course-grade-{os.getpid()}-{random.randrange(16**8):08x}"
             cmd = container_command(backend, self.uid if self.uid is not None else os.getuid(), scratch, self.memory,
-                                    file_bytes)
+                                    file_bytes, self.container)
             env = {k: v for k, v in os.environ.items() if k in ("PATH", "DOCKER_HOST", "XDG_RUNTIME_DIR")}
         else:
             pythonpath = ":".join(str(p.parent) for p in package_paths()[:1])
@@ -332,6 +370,10 @@ class Sandbox:
                 except ValueError:
                     continue
                 if isinstance(reply, dict) and ("status" in reply or reply.get("op") == "ready"):
+                    flooded = self.flooded()   # what the request left in the folder, before its reply counts
+                    if flooded:
+                        self.kill()
+                        return Outcome("dead", evalue=flooded)
                     status = "ok" if reply.get("op") == "ready" else str(reply.get("status"))
                     return Outcome(status if status in ("ok", "error", "missing") else "ok",
                                    str(reply.get("stdout", ""))[:100_000], str(reply.get("ename", ""))[:200],
@@ -340,11 +382,15 @@ class Sandbox:
             if now >= deadline:
                 self.kill()
                 return Outcome("timeout")
-            if self.uid is not None and now >= next_check:
+            if now >= next_check:
                 next_check = now + 0.5
-                if resident_bytes(processes_of(self.uid)) > self.memory:
+                if self.uid is not None and resident_bytes(processes_of(self.uid)) > self.memory:
                     self.kill()
                     return Outcome("dead", evalue=f"the sandbox's processes held more than {self.memory / 2**30:g} GB")
+                flooded = self.flooded()
+                if flooded:
+                    self.kill()
+                    return Outcome("dead", evalue=flooded)
             ready, _, _ = select.select([fd], [], [], min(0.5, max(0.0, deadline - now)))
             if ready:
                 chunk = os.read(fd, 65536)
@@ -356,8 +402,27 @@ class Sandbox:
                     self.kill()
                     return Outcome("dead", evalue="the sandbox sent more than the grader reads")
 
+    def flooded(self) -> str:
+        """'' while the scratch folder is within its caps; else what passed them (the sandbox is then killed:
+        checked twice a second while a request runs, and before each reply is taken)."""
+        used, entries = scratch_use(self.scratch, self.scratch_bytes, self.scratch_entries)
+        if entries > self.scratch_entries:
+            return (f"{SCRATCH_NOTE}: more than {self.scratch_entries:,} files and folders in it (the cap); the "
+                    "grader stopped the notebook")
+        if used > self.scratch_bytes:
+            return (f"{SCRATCH_NOTE}: more than {self.scratch_bytes / 2**20:,.0f} MB in it (the cap); the grader "
+                    "stopped the notebook")
+        return ""
+
     def kill(self) -> None:
         """Kill the sandbox and everything in it; then make sure nothing of its user is left."""
+        if self.container is not None and self.proc.poll() is None:   # the client's death would not stop it
+            try:
+                subprocess.run([self.backend, "kill", self.container], capture_output=True, timeout=60,
+                               env={k: v for k, v in os.environ.items()
+                                    if k in ("PATH", "DOCKER_HOST", "XDG_RUNTIME_DIR")})
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -383,7 +448,9 @@ class Sandbox:
             try:
                 self.proc.stdin.write(b'{"op": "quit"}\n')
                 self.proc.stdin.flush()
-            except (BrokenPipeError, OSError):
+                if self.container is not None:   # let the container end on its own, not by `docker kill`
+                    self.proc.wait(timeout=10)
+            except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
         for stream in (self.proc.stdin, self.proc.stdout):

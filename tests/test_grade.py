@@ -390,3 +390,217 @@ def test_nbgraders_own_validator_accepts_the_learner_notebooks():
     assert out.splitlines()[-1] == "rejected"          # the validator can fail: a grade cell without points
     for lesson in ("01", "02", "03", "04"):
         assert counts[lesson] >= len(keys_of(lesson))   # a check cell, or one cell with the answer and its check
+
+
+# --------------------------------------------------------------------------- 03.image_pool replayed from data
+POOL_SOURCE = '''
+class Pool:
+    def __init__(self, pool_size=50, seed=0):
+        self.pool_size, self.seed, self.images, self.queries = pool_size, seed, [], 0
+
+    def query(self, images):
+        u = tf.random.stateless_uniform((len(images), 2), seed=(self.seed, self.queries)).numpy()
+        self.queries += 1
+        coins, slots = u[:, 0], np.minimum((u[:, 1] * self.pool_size).astype(int), self.pool_size - 1)
+        shown = []
+        for i, image in enumerate(images):
+            if len(self.images) < self.pool_size:
+                self.images.append(image)
+                shown.append(image)
+            elif coins[i] < 0.5:
+                shown.append(self.images[slots[i]])
+                self.images[slots[i]] = image
+            else:
+                shown.append(image)
+        return np.stack(shown)
+
+
+class FixedSeed(Pool):
+    """Right draws, but always seed 0 whatever it is given: matches the reference only for seed 0."""
+
+    def __init__(self, pool_size=50, seed=0):
+        super().__init__(pool_size, 0)
+'''
+
+
+def _pool_classes() -> dict:
+    import numpy as np
+    import tensorflow as tf
+
+    space = {"np": np, "tf": tf}
+    exec(POOL_SOURCE, space)
+    return space
+
+
+def _pool_verdict(answer, record_seed: int, verify_seed: int, tmp_path, tamper=None) -> str:
+    from course_utils import grade_protocol
+
+    folder = tmp_path / f"{answer.__name__}-{record_seed}-{verify_seed}"
+    grade_protocol.record(EXERCISES["03.image_pool"], answer, record_seed, folder)
+    if tamper is not None:
+        meta = json.loads((folder / "calls.json").read_text())
+        tamper(meta)
+        (folder / "calls.json").write_text(json.dumps(meta))
+    try:
+        grade_protocol.verify(EXERCISES["03.image_pool"], folder, verify_seed)
+    except BaseException as exc:  # noqa: BLE001 - the verdict's words (NeedsSandbox included)
+        return f"{type(exc).__name__}: {exc}"
+    return "passed"
+
+
+@pytest.mark.slow
+def test_the_pool_is_judged_in_the_grader_from_what_it_returned_under_a_secret_seed(tmp_path):
+    from course_utils import grade_protocol
+
+    pools = _pool_classes()
+    assert _pool_verdict(pools["Pool"], 8151, 8151, tmp_path) == "passed"
+    # The check's seeds (5, 0, 7) are mixed with the run's secret one: a pool that ignores its seed fails
+    # (with secret 0 or any other), and records made under one secret do not pass under another.
+    assert grade_protocol.mixed_seed(8151, 0) != 0 and grade_protocol.mixed_seed(8151, 0) != grade_protocol.mixed_seed(9, 0)
+    fixed = _pool_verdict(pools["FixedSeed"], 8151, 8151, tmp_path)
+    assert "your pool first differs from train.ImagePool" in fixed, fixed
+    other = _pool_verdict(pools["Pool"], 8151, 4242, tmp_path)
+    assert "your pool first differs from train.ImagePool" in other, other
+
+    def swap_two_queries(meta):   # what the sandbox recorded is not what the grader's check asks
+        events = next(c for c in meta["calls"] if c["kind"] == "object")["events"]
+        events[3]["call"], events[4]["call"] = events[4]["call"], "0" * 64
+
+    swapped = _pool_verdict(pools["Pool"], 8151, 8151, tmp_path, tamper=swap_two_queries)
+    assert "is not what the sandbox recorded" in swapped, swapped
+
+    def drop_calls(meta):          # a check that never ran in the sandbox: nothing to replay
+        meta["calls"] = []
+
+    assert "NeedsSandbox" in _pool_verdict(pools["Pool"], 8151, 8151, tmp_path, tamper=drop_calls)
+
+
+@pytest.mark.slow
+def test_a_scratch_folder_flood_is_stopped_with_a_note():
+    """Many files, or one big file, in the scratch folder: the sandbox is stopped past the cap, and the
+    exercise whose cell did it says so (caps lowered here: 40 MB, 2,000 files)."""
+    limits = grade.Limits(exercise_seconds=60, notebook_seconds=600, memory_gb=6, scratch_mb=40, scratch_files=2000)
+    results = grade_cells(
+        "with open('big.bin', 'wb') as f:\n    for _ in range(100):\n        f.write(b'x' * 2**20)\n\n"
+        "def discriminator_loss(r, f):\n    return 0",
+        "import os\nfor i in range(5000):\n    open(f'f{i}', 'w').close()\n\n"
+        "def generator_loss(fake_logits):\n    return 0",
+        limits)
+    for key, what in (("01.discriminator_loss", "more than 40 MB in it"),
+                      ("01.generator_loss", "more than 2,000 files and folders in it")):
+        assert results[key].status == "kernel died" and results[key].points == 0, results[key]
+        assert results[key].message.startswith(f"the notebook filled its scratch folder: {what} (the cap)"), \
+            results[key].message
+
+
+# --------------------------------------------------------------------------- crafted network files
+def _rewrite_keras(src, dst, config=None, weights=None) -> None:
+    """A copy of the .keras file ``src`` with its config.json (a dict, or raw bytes) or weights file replaced."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "config.json" and config is not None:
+                data = config if isinstance(config, bytes) else json.dumps(config).encode()
+            if info.filename == "model.weights.h5" and weights is not None:
+                data = weights
+            zout.writestr(info.filename, data)
+
+
+def test_a_crafted_network_file_cannot_fill_the_graders_memory(tmp_path):
+    """A zip bomb, a weights file declaring terabytes, a layer declaring 32 GB of weights and a layer whose
+    outputs would take 512 MB for one image: each refused before Keras makes them, in well under a
+    second and without the grader's memory growing; an ordinary network still loads."""
+    import io
+    import resource
+    import time
+
+    import h5py
+    import keras
+    import numpy as np
+
+    from course_utils import grade_protocol
+
+    x = keras.Input((8, 8, 1))
+    good = tmp_path / "good.keras"
+    keras.Model(x, keras.layers.Conv2D(1, 1)(keras.layers.UpSampling2D(2)(keras.layers.Dense(4)(x)))).save(good)
+    assert grade_protocol._load_network(good).count_params() > 0
+    with zipfile.ZipFile(good) as zf:
+        config = json.loads(zf.read("config.json"))
+
+    def layer(cfg, kind):
+        return next(item for item in cfg["config"]["layers"] if item["class_name"] == kind)
+
+    bomb = tmp_path / "bomb.keras"       # 300 MB of JSON spaces, about 300 kB compressed
+    _rewrite_keras(good, bomb, config=json.dumps(config).encode() + b" " * (300 * 2**20))
+    assert bomb.stat().st_size < 5 * 2**20
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as h5:     # 4 TB declared, nothing written: a tiny file
+        h5.create_dataset("layers/dense/vars/0", shape=(2**20, 2**20), dtype="f4", chunks=(64, 64))
+    declared = tmp_path / "declared.keras"
+    _rewrite_keras(good, declared, weights=buf.getvalue())
+    wide = json.loads(json.dumps(config))
+    layer(wide, "Dense")["config"]["units"] = 2**30            # 8 inputs x 2**30 units: 32 GB of weights
+    huge = tmp_path / "huge.keras"
+    _rewrite_keras(good, huge, config=wide)
+    tall = json.loads(json.dumps(config))
+    layer(tall, "UpSampling2D")["config"]["size"] = [4096, 4096]   # 8 x 4096 x 4096 x 4 numbers for one image
+    upsampled = tmp_path / "upsampled.keras"
+    _rewrite_keras(good, upsampled, config=tall)
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for path, words in ((bomb, "unpacks to 300 MB"), (declared, "declares 4,194,304 MB of weights"),
+                        (huge, "layers declare more than 256 MB of weights"),
+                        (upsampled, "one image through the network's layers makes")):
+        begun = time.monotonic()
+        with pytest.raises(grade_protocol.NetworkTooLarge, match=words):
+            grade_protocol._load_network(path)
+        assert time.monotonic() - begun < 30, path.name
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    assert grown < 200 * 2**20, f"the grader's peak memory grew by {grown / 2**20:.0f} MB"
+    assert np.isfinite(grade_protocol._load_network(good).count_params())
+
+
+# --------------------------------------------------------------------------- the Docker backend
+def need_docker() -> str:
+    """The image to grade in, or a skip that says why the Docker backend is not exercised here."""
+    import os
+    import shutil
+    import subprocess
+
+    if not shutil.which("docker"):
+        pytest.skip("the Docker backend is not exercised here: no docker client")
+    info = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                          timeout=120)
+    if info.returncode != 0:
+        last = (info.stderr.strip().splitlines() or ["?"])[-1][:200]
+        pytest.skip(f"the Docker backend is not exercised here: no Docker daemon ({last})")
+    image = os.environ.get("COURSE_GRADE_IMAGE", "")
+    if not image:
+        pytest.skip("the Docker backend is not exercised here: COURSE_GRADE_IMAGE is unset (an image holding the "
+                    "system libraries of the grader's Python; see the README's guard section)")
+    return image
+
+
+@pytest.mark.slow
+def test_the_docker_backend_grades_and_leaves_no_container():
+    import subprocess
+
+    image = need_docker()
+    sources = ["from course_utils import exercises, losses\nimport tensorflow as tf",
+               "def discriminator_loss(r, f):\n    import time\n    while True:\n        time.sleep(1)",
+               'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)',
+               "import os\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(3600)\n\n"
+               "def generator_loss(fake_logits):\n"
+               "    return losses.bce_with_logits(tf.zeros_like(fake_logits), fake_logits)   # wrong label",
+               'generator_loss = exercises.check("01.generator_loss", generator_loss)',
+               "def build_generator(*a, **k):\n    return open('/work/secret', 'w')"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    keys, points = grade.lesson_keys("01")
+    results, _ = grade.grade_notebook(nb, keys, points, grade.Limits(30, 600, 6), {}, sandbox="docker")
+    assert results["01.discriminator_loss"].status == "time limit", results["01.discriminator_loss"]
+    assert results["01.generator_loss"].status == "failed", results["01.generator_loss"]
+    assert results["01.generator_loss"].message.startswith("❌ generator_loss"), results["01.generator_loss"].message
+    left = subprocess.run(["docker", "ps", "-q", "--filter", f"ancestor={image}"], capture_output=True, text=True,
+                          timeout=120).stdout.split()
+    assert left == [], f"containers left running: {left}"

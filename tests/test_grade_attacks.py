@@ -378,3 +378,47 @@ def test_the_driver_keeps_a_cells_output_to_its_cap():
     for _ in range(10_000):
         out.write("flood\n")
     assert len(out.text()) < 300 and "59,900 more were cut" in out.text()
+
+
+FORGED_POOL = '''class MyImagePool:
+    """Never hands out an old fake (wrong), and patches the pool's check to pass it anyway."""
+
+    def __init__(self, pool_size=50, seed=0):
+        self.pool_size, self.images = pool_size, []
+
+    def query(self, images):
+        for image in images:
+            if len(self.images) < self.pool_size:
+                self.images.append(image)
+        return np.asarray(images)
+
+
+import importlib
+_sets = importlib.import_module("course_utils.exercise_sets.lesson03")
+_sets._fail = lambda *a, **k: None                      # every failure of the pool's check silenced
+setattr(_sets, "_Reference" + "Pool", MyImagePool)     # the exact comparison made against itself
+np.array_equal = lambda *a, **k: True
+np.any = lambda *a, **k: False
+'''
+
+
+def test_a_wrong_pool_that_patches_its_check_fails_in_the_grader():
+    """03.image_pool: the sandbox records what the learner's pool returned to a secret-seeded check; the
+    grader replays those records through the course's real check. Patching the check, NumPy and the
+    reference inside the sandbox changes no verdict; the right pool of the solution still passes."""
+    need_sandbox()
+    key = "03.image_pool"
+    solved = versions("03")[1]
+    forged = versions("03")[1]
+    i = cell_defining(forged, "MyImagePool")
+    checks = [ln for ln in forged.cells[i].source.splitlines() if "exercises.check(" in ln]
+    forged.cells[i].source = FORGED_POOL + ("\n\n" + "\n".join(checks) if checks else "")
+    results = {}
+    for who, nb in (("forged", forged), ("solved", solved)):
+        got, notes = grade.grade_notebook(nb, [key], {key: 1}, grade.Limits(90, 600, 6), None)
+        results[who] = got[key]
+        assert notes == [], notes
+    assert results["solved"].status == "passed", results["solved"].message
+    forged_result = results["forged"]
+    assert (forged_result.status, forged_result.points) == ("failed", 0), forged_result
+    assert "once the pool is full, only 0% of the returned fakes come from the history" in forged_result.message
