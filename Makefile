@@ -80,7 +80,7 @@ check-notebooks: install
 
 # What a Colab learner runs: every lesson in the learner profile (the papers' networks and widths, the
 # MNIST / facades / horse2zebra branches), with every training loop cut to FULL_STEPS steps
-# (COURSE_STEPS, course_utils/config.py) and the three downloads answered at their boundary by
+# (COURSE_STEPS, course_utils/lessons/config.py) and the three downloads answered at their boundary by
 # local stand-ins (scripts/full_stand_ins.py: a file:// facades archive, an MNIST-format .npz,
 # tfds.testing.mock_data), through a Jupyter startup file in the stand-ins' own IPYTHONDIR.
 # Before each term; FULL_LESSONS picks lessons, e.g. FULL_LESSONS="notebooks/02_pix2pix.ipynb".
@@ -125,7 +125,7 @@ open: install
 	$(PY) -m pip install -q notebook
 	$(VENV)/bin/jupyter notebook notebooks/
 
-# A class's notebooks: GRADES/grades.csv, feedback/<learner>.html, summary.html (course_utils.grade).
+# A class's notebooks: GRADES/grades.csv, feedback/<learner>.html, summary.html (course_utils.tools.grade).
 GRADES ?= build/grades
 grade: install
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-or.zip [LESSON=01] [GRADES=build/grades]" >&2; exit 2; }

@@ -1,38 +1,15 @@
-"""Support package for the image-to-image GAN course.
+"""Support package for the image-to-image GAN course, in three wings.
 
-The lessons import small, tested pieces from here so that each notebook can
-spend its words on the idea it teaches:
+- :mod:`course_utils.core`     what a learner reads: layers, networks, losses, training steps and
+  trainers, data, metrics, and one module per model (its config, profiles and registration);
+- :mod:`course_utils.lessons`  lesson support: settings and profiles, exercises and checkers, labs,
+  figures, diagrams, widgets, results;
+- :mod:`course_utils.tools`    the command line, run folders, evaluation, benchmarks and cost
+  estimates, the grader, installing on Colab.
 
-- :mod:`course_utils.config`   lesson settings (learner, paper and smoke profiles), Colab detection
-- :mod:`course_utils.runtime`  TensorFlow started quietly, the GPU check, ``start_lesson``
-- :mod:`course_utils.counts`   the one check of every "how many" argument (``positive_int``)
-- :mod:`course_utils.images`   the image convention: ranges, conversions, the range check, SSIM's size rule
-- :mod:`course_utils.layers`   reflection padding, packing, conv blocks (instance norm written out)
-- :mod:`course_utils.models`   DCGAN, U-Net, PatchGAN (and its receptive field), ResNet, the small CycleGAN nets
-- :mod:`course_utils.losses`   adversarial (BCE / least squares), L1, cycle and identity losses
-- :mod:`course_utils.data`     shipped mini datasets, real-dataset loaders, tf.data pipelines
-- :mod:`course_utils.archives` the pix2pix downloads, your own dataset as a .zip / .tar.gz
-- :mod:`course_utils.files`    image and archive suffixes, a file's SHA-256, atomic writes
-- :mod:`course_utils.inference` running trained generators: per-image batch norm, exports
-- :mod:`course_utils.pretrained` the CycleGAN/pix2pix authors' trained generators in the course's networks
-- :mod:`course_utils.train`    each model's losses, the explicit steps, ``GAN``, ``Pix2Pix``, ``CycleGAN``
-- :mod:`course_utils.runs`     checkpoints, callbacks, logs, resume checks, ``run_training``
-- :mod:`course_utils.plotting` figures; :mod:`course_utils.diagrams` the lessons' diagrams;
-  :mod:`course_utils.widgets` interactive explorers
-- :mod:`course_utils.checkers` checking a learner's function, model or training step against the course's
-- :mod:`course_utils.exercises` the registered exercises (:mod:`course_utils.exercise_sets`, one module a lesson)
-- :mod:`course_utils.labs`     the lessons' labs: several variants trained and scored, beside the longer runs
-- :mod:`course_utils.metrics`  L1, PSNR, SSIM, KID, correspondence error, mode coverage
-- :mod:`course_utils.evaluation` metrics.json and picture reports of a trained generator
-- :mod:`course_utils.ring`     lesson 01's ring of Gaussians: the data, plain vs packed, its pictures
-- :mod:`course_utils.perf`     FLOP accounting, GPU peaks and step timing
-- :mod:`course_utils.bench`    the instructor's benchmark (``python -m course_utils bench``)
-- :mod:`course_utils.registry` the models by name (modules dcgan, pix2pix, cyclegan: each model in one place)
-- :mod:`course_utils.distribute` MirroredStrategy on any machine (two logical CPUs), per-replica batch
-- :mod:`course_utils.capstone` lesson 05: dataset counts, beating a baseline, failure cases, write-up
-
-Submodules are imported on demand (``from course_utils import models``) so that
-``import course_utils`` stays cheap and does not start TensorFlow.
+Every module is also reachable by its short name from here (``from course_utils import models``,
+``course.plotting`` after ``import course_utils as course``), imported on first use, so that
+``import course_utils`` stays cheap and does not start TensorFlow. The README maps the modules.
 """
 
 import os as _os
@@ -46,3 +23,68 @@ __version__ = "0.1.0"
 # set before TensorFlow is imported, which is why every lesson imports course_utils first.
 # To see everything: set TF_CPP_MIN_LOG_LEVEL=0 before importing course_utils.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+# The face: every module by its short name (``from course_utils import models``, ``course_utils.plotting``),
+# imported on first use from its wing. core/: what a learner reads; lessons/: lesson support; tools/: the
+# command line, benchmarks, grading and install.
+_WINGS = {
+    "archives": "core",
+    "bench": "tools",
+    "capstone": "tools",
+    "checkers": "lessons",
+    "cli": "tools",
+    "config": "lessons",
+    "costs": "tools",
+    "counts": "core",
+    "cyclegan": "core",
+    "data": "core",
+    "dcgan": "core",
+    "diagrams": "lessons",
+    "distribute": "tools",
+    "evaluation": "tools",
+    "exercise_sets": "lessons",
+    "exercises": "lessons",
+    "files": "core",
+    "grade": "tools",
+    "grade_driver": "tools",
+    "grade_kernel": "tools",
+    "grade_protocol": "tools",
+    "grade_report": "tools",
+    "grade_sandbox": "tools",
+    "images": "core",
+    "inference": "core",
+    "install": "tools",
+    "labs": "lessons",
+    "layers": "core",
+    "losses": "core",
+    "metrics": "core",
+    "model_config": "core",
+    "models": "core",
+    "notebook_cells": "lessons",
+    "perf": "tools",
+    "pix2pix": "core",
+    "plotting": "lessons",
+    "pretrained": "core",
+    "registry": "core",
+    "results": "lessons",
+    "ring": "lessons",
+    "runs": "tools",
+    "runtime": "lessons",
+    "train": "core",
+    "widgets": "lessons",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WINGS:
+        raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f"course_utils.{_WINGS[name]}.{name}")
+    globals()[name] = module
+    return module
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WINGS])

@@ -233,7 +233,7 @@ def shrink(photo: np.ndarray, labels: np.ndarray, size: int = SIZE) -> tuple[np.
 
 # ---------------------------------------------------------------------------
 # The known day -> dusk map of the unpaired set. Keep in sync with
-# course_utils.data.true_translation (a test checks they agree).
+# course_utils.core.data.true_translation (a test checks they agree).
 # ---------------------------------------------------------------------------
 DUSK_GAMMA = 1.5
 

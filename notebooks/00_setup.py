@@ -56,11 +56,12 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-tf = runtime.import_tensorflow()   # without TensorFlow's start-up lines on a CPU runtime
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+tf = course.runtime.import_tensorflow()   # without TensorFlow's start-up lines on a CPU runtime
 
-print("course_utils from", config.REPO_URL, "at", config.PINNED_REF)
+print("course_utils from", course.config.REPO_URL, "at", course.config.PINNED_REF)
 
 # %% [markdown]
 # ## 3. Check the versions
@@ -102,7 +103,7 @@ assert int(keras.__version__.split(".")[0]) >= 3, "These lessons need Keras 3 (T
 # (TPU runtimes do not work: TensorFlow is not installed on them.)
 
 # %%
-gpus = runtime.check_gpu()
+gpus = course.runtime.check_gpu()
 print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 
 # %% [markdown]
@@ -125,16 +126,15 @@ print(f"{len(gpus)} GPU(s) visible to TensorFlow")
 # after 100 steps.
 
 # %%
-from course_utils import costs
 
-print(costs.format_table(costs.cost_table()))
+print(course.costs.format_table(course.costs.cost_table()))
 
 # %% [markdown]
 # And the settings themselves: each lesson's image size and length in all three profiles.
 
 # %%
-for lesson, settings in costs.LESSONS.items():
-    for profile in config.PROFILES:
+for lesson, settings in course.costs.LESSONS.items():
+    for profile in course.config.PROFILES:
         c = settings.of(profile)
         size = f"{c.image_size}x{c.image_size}" if hasattr(c, "image_size") else "28x28"
         length = f"{c.steps:,} steps" if hasattr(c, "steps") else f"{c.epochs} epochs"
@@ -145,7 +145,7 @@ for lesson, settings in costs.LESSONS.items():
 # And this is the one the lessons will use right now:
 
 # %%
-cfg = config.Pix2PixConfig.current()
+cfg = course.config.Pix2PixConfig.current()
 print("profile:", cfg.profile)
 
 # %% [markdown]
@@ -166,12 +166,11 @@ print("profile:", cfg.profile)
 
 # %%
 if not IN_COLAB:
-    from course_utils import data, plotting
 
-    pair_files = sorted((data.shipped_paired_path() / "train").glob("*.jpg"))[:4]
-    print(f"{len(list((data.shipped_paired_path() / 'train').glob('*.jpg')))} training pairs in", data.shipped_paired_path())
-    pairs = [data.normalize(tf.io.decode_jpeg(tf.io.read_file(str(p)))) for p in pair_files]  # (H, 2W, 3) in [-1, 1]
-    fig = plotting.show_images(pairs, titles=[p.name for p in pair_files], size=3.5)
+    pair_files = sorted((course.data.shipped_paired_path() / "train").glob("*.jpg"))[:4]
+    print(f"{len(list((course.data.shipped_paired_path() / 'train').glob('*.jpg')))} training pairs in", course.data.shipped_paired_path())
+    pairs = [course.data.normalize(tf.io.decode_jpeg(tf.io.read_file(str(p)))) for p in pair_files]  # (H, 2W, 3) in [-1, 1]
+    fig = course.plotting.show_images(pairs, titles=[p.name for p in pair_files], size=3.5)
 else:
     print("On Colab the lessons download the real datasets; the shipped ones stay in the repository.")
 

@@ -17,11 +17,11 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.DcganConfig)   # the profile's settings, the GPU check, the seeds
-from course_utils import costs
-costs.print_estimate(cfg)   # estimated T4 minutes of the learner and paper profiles
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.DcganConfig)   # the profile's settings, the GPU check, the seeds
+course.costs.print_estimate(cfg)   # estimated T4 minutes of the learner and paper profiles
 
 # %% [markdown]
 # `cfg` holds every size and step count (lesson 00, section 5 has the profiles). On a GPU the
@@ -43,7 +43,7 @@ from IPython.display import Image, display
 from keras import layers
 from tqdm.auto import tqdm
 
-from course_utils import checkers, data, diagrams, exercises, losses, metrics, models, plotting, results, ring, train, widgets
+from course_utils import data, losses, models, train
 
 OUT = Path(tempfile.gettempdir()) / "gan_course" / "01_gan_basics"   # sample grids go here
 OUT.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,7 @@ p_x_given_ham, p_x_given_spam = gaussian_density(grid, mean_ham), gaussian_densi
 p_spam_given_x = p_x_given_spam / (p_x_given_spam + p_x_given_ham)   # Bayes with p(spam) = 1/2
 
 new_spam = rng.normal(mean_spam, spread, size=(3, 2))   # (3, 2) sampling: only a generative model can do this
-diagrams.discriminative_vs_generative_diagram(
+course.diagrams.discriminative_vs_generative_diagram(
     (g1, g2), p_spam_given_x, densities=(p_x_given_ham, p_x_given_spam), samples=(ham, spam),
     new_samples=new_spam, names=("normal mail", "spam"),
     axis_labels=('x1: how often "free" appears', "x2: share of links"))
@@ -93,7 +93,7 @@ plt.show()
 # image, against **$D$**, through gradients passed back *through* $D$ (green below; $b$: batch size).
 
 # %%
-diagrams.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
+course.diagrams.gan_loop_diagram(latent_dim=cfg.latent_dim, image_shape=(28, 28, 1))
 plt.show()
 
 # %% [markdown]
@@ -173,7 +173,7 @@ def discriminator_loss(real_logits, fake_logits):
 # lets the lesson use the course's.
 
 # %%
-discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)
+discriminator_loss = course.exercises.check("01.discriminator_loss", discriminator_loss)
 
 # %% [markdown]
 # In symbols: $\mathcal{L}_D = \text{BCE}(1, \ell_\text{real}) + \text{BCE}(0, \ell_\text{fake})$.
@@ -190,7 +190,7 @@ discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss
 # loss is the one this course uses (lesson 03 adds [least squares](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#least-squares-gan)). Shaded: where a BCE gradient is tiny.
 
 # %%
-plotting.plot_generator_losses(d_output=-4.0)
+course.plotting.plot_generator_losses(d_output=-4.0)
 plt.show()
 
 # %% [markdown]
@@ -210,7 +210,7 @@ del tape
 # At $\ell = -6$: $-0.0025$ against $-1$. Drag the slider (in a live notebook) to explore.
 
 # %%
-widgets.loss_explorer(d_output=-4.0)
+course.widgets.loss_explorer(d_output=-4.0)
 
 # %% [markdown]
 # ### Your turn 2: the non-saturating generator loss
@@ -229,7 +229,7 @@ def generator_loss(fake_logits):
 # The check compares yours with `losses.generator_loss`.
 
 # %%
-generator_loss = exercises.check("01.generator_loss", generator_loss)
+generator_loss = course.exercises.check("01.generator_loss", generator_loss)
 
 # %% [markdown]
 # So $\mathcal{L}_G = \text{BCE}(1, \ell_\text{fake})$: the **"real" label on the fakes**.
@@ -254,7 +254,7 @@ generator_loss = exercises.check("01.generator_loss", generator_loss)
 # In the sketch each box is a tensor (height: image size; width: channels).
 
 # %%
-diagrams.network_diagram({
+course.diagrams.network_diagram({
     "Generator: noise up to an image (ConvT = transposed convolution, BN = batch norm)": [
         ("noise z", (100,)),
         ("Dense, BN,\nLeakyReLU,\nreshape", (7, 7, 256)),
@@ -307,7 +307,7 @@ print("✅ the stamping rule gives Keras's Conv2DTranspose, for the ones kernel 
 # Each input cell (left) stamps its own $3 \times 3$ block (right); the centre gets all four stamps.
 
 # %%
-diagrams.transposed_conv_diagram(x_tiny, y_tiny, kernel_size=3, stride=2)
+course.diagrams.transposed_conv_diagram(x_tiny, y_tiny, kernel_size=3, stride=2)
 plt.show()
 
 # %% [markdown]
@@ -426,7 +426,7 @@ def build_generator(latent_dim=100, filters=256):
 # both make with the same weights.
 
 # %%
-build_generator = exercises.check("01.build_generator", build_generator)
+build_generator = course.exercises.check("01.build_generator", build_generator)
 
 # %% [markdown]
 # At the tutorial's width, one line per layer:
@@ -453,7 +453,7 @@ noise = tf.random.normal([8, cfg.latent_dim])           # (8, 100)
 untrained_images = generator(noise, training=False)      # (8, 28, 28, 1)
 print("shape", untrained_images.shape, "| range", float(tf.reduce_min(untrained_images)),
       "to", float(tf.reduce_max(untrained_images)))
-plotting.show_images(untrained_images, ncols=8, size=1.3, suptitle="An untrained generator's images")
+course.plotting.show_images(untrained_images, ncols=8, size=1.3, suptitle="An untrained generator's images")
 plt.show()
 
 # %% [markdown]
@@ -485,7 +485,7 @@ assert discriminator.count_params() == models.dcgan_discriminator().count_params
 # A demonstration: the same checker confirms this is the course's `models.dcgan_discriminator`.
 
 # %%
-checkers.check_model_builder(
+course.checkers.check_model_builder(
     lambda x: build_discriminator()(x), lambda x: models.dcgan_discriminator()(x),
     input_shapes=[(28, 28, 1)], name="build_discriminator",
     hint="Compare your layers with the description above: the two convolutions' widths, kernels and strides, "
@@ -512,7 +512,7 @@ real_batch = next(iter(dataset))                          # (batch, 28, 28, 1) i
 print(f"{cfg.dataset}: batches of {tuple(real_batch.shape)}, values in "
       f"[{float(tf.reduce_min(real_batch)):.0f}, {float(tf.reduce_max(real_batch)):.0f}], "
       f"{steps_per_epoch} steps per epoch")
-plotting.show_images(real_batch[:16], ncols=8, size=1.3, suptitle=f"Real digits ({cfg.dataset})")
+course.plotting.show_images(real_batch[:16], ncols=8, size=1.3, suptitle=f"Real digits ({cfg.dataset})")
 plt.show()
 
 # %% [markdown]
@@ -562,7 +562,7 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
 # course's, for three steps, and compares losses and weights after each.
 
 # %%
-gan_train_step = exercises.check("01.train_step", gan_train_step)
+gan_train_step = course.exercises.check("01.train_step", gan_train_step)
 
 # %% [markdown]
 # The loop calls a step with a batch and noise only, so we bind the players once:
@@ -603,7 +603,7 @@ def one_fit_step(g, d, g_opt, d_opt):
 
 check_real = real_batch[:8]                                   # (8, 28, 28, 1)
 same_noise = keras.random.normal((8, cfg.latent_dim), seed=keras.random.SeedGenerator(cfg.seed))
-checkers.check_same_update(lambda *p: gan_train_step(*p, check_real, same_noise), one_fit_step,
+course.checkers.check_same_update(lambda *p: gan_train_step(*p, check_real, same_noise), one_fit_step,
                            players, name="your step vs train.GAN")
 
 # %% [markdown]
@@ -621,12 +621,12 @@ shutil.rmtree(OUT / "samples", ignore_errors=True)                     # start e
 (OUT / "samples").mkdir()
 
 def save_grid(images, epoch):
-    fig = plotting.show_images(images, ncols=4, size=1.2, suptitle=f"epoch {epoch}")
+    fig = course.plotting.show_images(images, ncols=4, size=1.2, suptitle=f"epoch {epoch}")
     fig.savefig(OUT / "samples" / f"epoch_{epoch:03d}.png", dpi=60)
     plt.close(fig)
 
 save_grid(snapshots[0], 0)
-pace = costs.Pace(cfg.epochs * steps_per_epoch, name="DCGAN")   # on a GPU: step time and finish after 100 steps
+pace = course.costs.Pace(cfg.epochs * steps_per_epoch, name="DCGAN")   # on a GPU: step time and finish after 100 steps
 start = time.time()
 step = 0
 with tqdm(total=cfg.epochs * steps_per_epoch, desc="DCGAN") as bar:
@@ -652,7 +652,7 @@ print(f"{step} steps in {time.time() - start:.1f} s")
 
 # %%
 shown = sorted(set(np.linspace(0, cfg.epochs, min(cfg.epochs + 1, 6)).round().astype(int)))
-plotting.plot_labelled_rows({f"epoch {epoch}": snapshots[epoch] for epoch in shown},   # each (8, 28, 28, 1)
+course.plotting.plot_labelled_rows({f"epoch {epoch}": snapshots[epoch] for epoch in shown},   # each (8, 28, 28, 1)
                             ncols=8, suptitle="The same 8 noise vectors after each epoch")
 plt.show()
 
@@ -660,10 +660,10 @@ plt.show()
 # The grids were saved as PNG files: browse them with the slider, or keep them as an animated GIF.
 
 # %%
-widgets.sample_browser(OUT / "samples", image_width="300px")
+course.widgets.sample_browser(OUT / "samples", image_width="300px")
 
 # %%
-gif = plotting.make_training_gif(OUT / "samples", OUT / "training.gif", seconds_per_frame=0.4)
+gif = course.plotting.make_training_gif(OUT / "samples", OUT / "training.gif", seconds_per_frame=0.4)
 display(Image(filename=str(gif)))
 
 # %% [markdown]
@@ -674,7 +674,7 @@ display(Image(filename=str(gif)))
 # means $D$ has won.
 
 # %%
-plotting.plot_loss_history(history, keys=["d_loss", "g_loss"], smoothing=0.9)
+course.plotting.plot_loss_history(history, keys=["d_loss", "g_loss"], smoothing=0.9)
 plt.axhline(2 * np.log(2), color="C0", linestyle=":", linewidth=1)
 plt.axhline(np.log(2), color="C1", linestyle=":", linewidth=1)
 plt.text(step, 2 * np.log(2), "2 log 2 (D guesses)", color="C0", fontsize=8, ha="right", va="bottom")
@@ -709,7 +709,7 @@ print(f"{'theory at the optimum (D = 1/2)':42s} D loss {2 * np.log(2):.3f}   G l
 noise_row, perfect_row = measured["untrained G vs untrained D"], measured["'perfect' G (real digits) vs untrained D"]
 print(f"noise vs real digits against the untrained D: the losses differ by {abs(noise_row[0] - perfect_row[0]):.3f} "
       f"(D) and {abs(noise_row[1] - perfect_row[1]):.3f} (G)")
-plotting.plot_labelled_rows({f"{name}:  D loss {measured[name][0]:.3f},  G loss {measured[name][1]:.3f}": fakes
+course.plotting.plot_labelled_rows({f"{name}:  D loss {measured[name][0]:.3f},  G loss {measured[name][1]:.3f}": fakes
                              for name, (d, fakes) in rows.items()}, ncols=8)
 plt.show()
 
@@ -726,24 +726,24 @@ plt.show()
 
 # %%
 if cfg.dataset == "shipped":
-    judge_nets, judge_entry = results.load_reference("digit_classifier")
+    judge_nets, judge_entry = course.results.load_reference("digit_classifier")
     judge, judge_accuracy = judge_nets["classifier"], judge_entry["metrics"]["test_accuracy"]
 else:
-    judge = results.train_digit_classifier(epochs=cfg.judge_epochs, steps_per_epoch=cfg.judge_steps_per_epoch,
+    judge = course.results.train_digit_classifier(epochs=cfg.judge_epochs, steps_per_epoch=cfg.judge_steps_per_epoch,
                                            source=cfg.dataset, verbose=2)
-    judge_accuracy = results.digit_test_accuracy(judge, source=cfg.dataset)
+    judge_accuracy = course.results.digit_test_accuracy(judge, source=cfg.dataset)
 print(f"the judge: {judge.count_params():,} parameters, {judge_accuracy:.1%} right on held-out real digits")
-config.expect_quality(judge_accuracy >= 0.97, "the judge is right on at least 97% of held-out real digits")
+course.config.expect_quality(judge_accuracy >= 0.97, "the judge is right on at least 97% of held-out real digits")
 real_digits, _ = data.load_digits_arrays(cfg.dataset)                     # uint8 (N, 28, 28)
-ceiling = results.digit_sample_scores(judge, real_digits[-results.DIGIT_TEST:, ..., None] / 127.5 - 1)
+ceiling = course.results.digit_sample_scores(judge, real_digits[-course.results.DIGIT_TEST:, ..., None] / 127.5 - 1)
 print(f"the ceiling: {ceiling['confident']:.1%} of those real digits are recognisable "
-      f"(p >= {results.DIGIT_CONFIDENCE}), {ceiling['classes']} of 10 digits")
+      f"(p >= {course.results.DIGIT_CONFIDENCE}), {ceiling['classes']} of 10 digits")
 
-judged = results.dcgan_results(generator, judge, untrained=untrained_g)   # 1,000 fixed noise vectors
+judged = course.results.dcgan_results(generator, judge, untrained=untrained_g)   # 1,000 fixed noise vectors
 for name, score in judged.items():
     print(f"{name:>9}: {score['confident']:6.1%} recognisable, {score['classes']:2d} of 10 digits, "
           f"count per digit {score['histogram']}")
-config.expect_quality(judged["generator"]["confident"] > judged["untrained"]["confident"],
+course.config.expect_quality(judged["generator"]["confident"] > judged["untrained"]["confident"],
                       "training made digits: more recognisable than the untrained generator's")
 
 # %% [markdown]
@@ -751,9 +751,9 @@ config.expect_quality(judged["generator"]["confident"] > judged["untrained"]["co
 # (real label 0.9; see the going-further notebook). Its settings and scores, beside yours:
 
 # %%
-reference_nets, reference = results.load_reference("dcgan")
-reference_samples = reference_nets["generator"].predict(results.digit_noise(), verbose=0)   # (1000, 28, 28, 1)
-ref_score = results.digit_sample_scores(judge, reference_samples)
+reference_nets, reference = course.results.load_reference("dcgan")
+reference_samples = reference_nets["generator"].predict(course.results.digit_noise(), verbose=0)   # (1000, 28, 28, 1)
+ref_score = course.results.digit_sample_scores(judge, reference_samples)
 reference_label = reference["settings"].get("real_label", 1.0)      # the discriminator's target on real digits
 reference_width = reference["settings"]["discriminator_filters"]
 ref_batch, ref_rate = reference["settings"]["batch_size"], reference["settings"]["learning_rate"]
@@ -770,7 +770,7 @@ for ax, (name, score) in zip(axes, [(f"our run, {step} steps", judged["generator
     ax.set_title(f"{name}: {score['confident']:.0%} recognisable", fontsize=10)
 axes[0].set_ylabel("samples of 1,000")
 fig.tight_layout()
-plotting.show_images(reference_samples[:16], ncols=8, size=1.1, suptitle="Reference DCGAN samples")
+course.plotting.show_images(reference_samples[:16], ncols=8, size=1.1, suptitle="Reference DCGAN samples")
 plt.show()
 
 # %% [markdown]
@@ -782,9 +782,9 @@ plt.show()
 # by your `make_train_step`.
 
 # %%
-ring_centres = ring.ring_centers()                         # (8, 2) on a circle of radius 2
+ring_centres = course.ring.ring_centers()                         # (8, 2) on a circle of radius 2
 RING_STD = 0.02
-ring_real = ring.ring_of_gaussians(2500, std=RING_STD, seed=cfg.seed)   # (2500, 2)
+ring_real = course.ring.ring_of_gaussians(2500, std=RING_STD, seed=cfg.seed)   # (2500, 2)
 fig, ax = plt.subplots(figsize=(4, 4))
 ax.scatter(*ring_real.T, s=2, color="grey")
 ax.scatter(*ring_centres.T, marker="x", color="red")
@@ -800,9 +800,9 @@ plt.show()
 # %%
 collapsed = np.repeat(ring_centres[:1], 2500, axis=0)                           # (2500, 2) all on mode 0
 spread_out = np.random.default_rng(cfg.seed).uniform(-3, 3, size=(2500, 2))      # (2500, 2) no structure
-sanity = {"real ring samples": metrics.mode_coverage(ring_real, ring_centres, RING_STD),
-          "all points on one centre": metrics.mode_coverage(collapsed, ring_centres, RING_STD),
-          "uniform over the square": metrics.mode_coverage(spread_out, ring_centres, RING_STD)}
+sanity = {"real ring samples": course.metrics.mode_coverage(ring_real, ring_centres, RING_STD),
+          "all points on one centre": course.metrics.mode_coverage(collapsed, ring_centres, RING_STD),
+          "uniform over the square": course.metrics.mode_coverage(spread_out, ring_centres, RING_STD)}
 for name, cov in sanity.items():
     print(f"{name:26s} {cov}")
 assert sanity["real ring samples"].modes_covered == 8 and sanity["real ring samples"].high_quality_rate > 0.97
@@ -822,10 +822,9 @@ print("✅ the counter scores the known cases as expected")
 # share a mode only 1 time in 8), so a packed $D$ can punish a lack of variety.
 
 # %%
-from course_utils.layers import PackSamples
 
 six_points = np.arange(12, dtype="float32").reshape(6, 2)    # (6, 2): points (0, 1), (2, 3), ...
-print(PackSamples(2)(six_points).numpy())                      # (3, 4): points 0+1, 2+3, 4+5
+print(course.layers.PackSamples(2)(six_points).numpy())                      # (3, 4): points 0+1, 2+3, 4+5
 packed_d = models.mlp_discriminator(pack=2)
 print("packed discriminator:", packed_d(six_points).shape, "logits for 6 points")   # (3, 1)
 
@@ -846,7 +845,7 @@ def run_ring(seed, pack):
     step_fn = tf.function(make_train_step(
         g, d, keras.optimizers.Adam(ring_learning_rate, beta_1=cfg.ring_beta_1),
         keras.optimizers.Adam(ring_learning_rate, beta_1=cfg.ring_beta_1)))
-    real_points = ring.ring_of_gaussians(cfg.ring_steps * cfg.ring_batch_size, std=RING_STD,
+    real_points = course.ring.ring_of_gaussians(cfg.ring_steps * cfg.ring_batch_size, std=RING_STD,
                                             seed=seed + 100)                 # a fresh batch every step
     probe = tf.random.normal([2500, 2], seed=seed)                         # fixed, for the snapshots
     every = max(1, cfg.ring_steps // RING_SNAPSHOTS)
@@ -867,8 +866,8 @@ ring_runs = {(name, seed): run_ring(seed, pack) for name, pack in RING_SETTINGS.
 fig, axes = plt.subplots(1, len(RING_SETTINGS), figsize=(5 * len(RING_SETTINGS), 5))
 for ax, name in zip(axes, RING_SETTINGS):
     snaps = ring_runs[(name, RING_SEEDS[0])]
-    cov = metrics.mode_coverage(snaps[max(snaps)], ring_centres, RING_STD)
-    ring.plot_ring_samples(snaps[max(snaps)], ring_centres, RING_STD, real=ring_real, ax=ax,
+    cov = course.metrics.mode_coverage(snaps[max(snaps)], ring_centres, RING_STD)
+    course.ring.plot_ring_samples(snaps[max(snaps)], ring_centres, RING_STD, real=ring_real, ax=ax,
                                title=f"{name}, seed {RING_SEEDS[0]}, step {max(snaps)}\n"
                                      f"{cov.modes_covered}/8 modes covered, {100 * cov.high_quality_rate:.0f}% HQ")
     ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
@@ -876,13 +875,13 @@ plt.show()
 
 print(f"{'real ring samples (baseline)':32s} {sanity['real ring samples']}")
 for (name, seed), snaps in ring_runs.items():
-    print(f"{name + ', seed ' + str(seed):32s} {metrics.mode_coverage(snaps[max(snaps)], ring_centres, RING_STD)}")
+    print(f"{name + ', seed ' + str(seed):32s} {course.metrics.mode_coverage(snaps[max(snaps)], ring_centres, RING_STD)}")
 
 # %% [markdown]
 # How each run got there, one row per run (red crosses: the modes; grey: the data).
 
 # %%
-ring.plot_ring_runs({f"{name}, seed {seed}": run for (name, seed), run in ring_runs.items()},
+course.ring.plot_ring_runs({f"{name}, seed {seed}": run for (name, seed), run in ring_runs.items()},
                     ring_centres, RING_STD, real=ring_real)
 plt.show()
 
@@ -895,7 +894,7 @@ VISIT_SHARE = 0.05
 
 def modes_visited(points):
     """Modes that get at least VISIT_SHARE of the samples, however far the samples lie."""
-    return metrics.mode_coverage(points, ring_centres, RING_STD, threshold=np.inf,
+    return course.metrics.mode_coverage(points, ring_centres, RING_STD, threshold=np.inf,
                                  min_count=int(VISIT_SHARE * len(points)))
 
 # the same known cases: the real ring visits all 8 modes, the collapsed sample one
@@ -914,7 +913,7 @@ def verdict(strict, loose):
 print("each cell: modes covered (3 std) / modes visited (>= 5% of samples) / high-quality samples")
 print(f"{'run':16s}" + "".join(f"{'step ' + str(i):>15}" for i in next(iter(ring_runs.values()))))
 for (name, seed), run in ring_runs.items():
-    strict = [metrics.mode_coverage(points, ring_centres, RING_STD) for points in run.values()]
+    strict = [course.metrics.mode_coverage(points, ring_centres, RING_STD) for points in run.values()]
     loose = [modes_visited(points) for points in run.values()]
     print(f"{name + ', seed ' + str(seed):16s}"
           + "".join(f"{f'{c.modes_covered}/{l.modes_covered}/{100 * c.high_quality_rate:.0f}%':>15}"
@@ -945,7 +944,7 @@ PREDICTION = None  # your guess: "non-saturating", "saturating" or "the same"
 # The cell trains the 12 runs and reads the longer run the course ships (more seeds, longer runs).
 
 # %%
-from course_utils.labs import gan as gan_lab
+from course_utils.lessons.labs import gan as gan_lab
 
 lab_plan = gan_lab.lab_plan(cfg)                      # 3 seeds; steps per run, first steps compared
 print(lab_plan)

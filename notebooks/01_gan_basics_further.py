@@ -18,9 +18,10 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.DcganConfig)   # the same settings and seeds as lesson 01
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.DcganConfig)   # the same settings and seeds as lesson 01
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -107,7 +108,7 @@ plt.show()
 # ## 5. The update order
 #
 # Lesson 01's step is simultaneous; Goodfellow et al.'s algorithm 1 alternates ($D$ first, then $G$
-# against the updated $D$ with fresh noise). `course_utils.labs.gan.lab_step(..., order="D then G")`
+# against the updated $D$ with fresh noise). `course_utils.lessons.labs.gan.lab_step(..., order="D then G")`
 # runs the alternating step. docs/results.md ("Lab: saturating vs non-saturating loss") records an
 # earlier measurement of both orders on the ring, five seeds; it has not been repeated on images.
 

@@ -18,11 +18,11 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.Pix2PixConfig)   # this profile's settings, the GPU check, the seeds
-from course_utils import costs
-costs.print_estimate(cfg)   # what the learner and paper profiles cost on a Colab T4: an estimate
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.Pix2PixConfig)   # this profile's settings, the GPU check, the seeds
+course.costs.print_estimate(cfg)   # what the learner and paper profiles cost on a Colab T4: an estimate
 
 # %% [markdown]
 # `cfg` holds every setting. On a GPU the lesson runs the *learner* profile: the paper's networks at
@@ -46,8 +46,7 @@ import keras
 from keras import layers
 from PIL import Image
 
-from course_utils import archives, checkers, data, diagrams, exercises, inference, losses, metrics, models, plotting, results, runs, train, widgets
-from course_utils.layers import conv_block
+from course_utils import data, losses, models, train
 
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
 print("shipped paired set:", data.shipped_paired_path())
@@ -65,7 +64,7 @@ print("shipped paired set:", data.shipped_paired_path())
 # There is no noise $z$ ([dropout](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#dropout) is the only randomness).
 
 # %%
-diagrams.conditional_gan_diagram();
+course.diagrams.conditional_gan_diagram();
 
 # %% [markdown]
 # ## 2. Paired datasets: input and target side by side in one file
@@ -92,7 +91,7 @@ ax.set_yticks([0, raw.shape[0] - 1]);
 # the facades archive stores photo | labels, so labels $\to$ photo is `"BtoA"`.
 
 # %%
-print({name: spec.direction for name, spec in archives.PIX2PIX_DATASETS.items()})
+print({name: spec.direction for name, spec in course.archives.PIX2PIX_DATASETS.items()})
 
 # %% [markdown]
 # ## 3. The input pipeline, step by step
@@ -105,7 +104,7 @@ print({name: spec.direction for name, spec in archives.PIX2PIX_DATASETS.items()}
 # 4. cut a random 256x256 crop, **the same crop for both halves**, so the pair stays aligned;
 # 5. mirror left-right with probability 1/2, again both halves together.
 #
-# Each step is a function in `course_utils.data`:
+# Each step is a function in `course_utils.core.data`:
 
 # %%
 LOAD, CROP = 286, 256                                    # the paper's sizes
@@ -126,7 +125,7 @@ for name, t in [("split", a), ("resize", a_big), ("crop", a_crop), ("mirror", a_
 # %%
 steps = [("split", a, b), (f"resize {LOAD}", a_big, b_big), (f"crop {CROP}", a_crop, b_crop),
          ("mirror", a_flip, b_flip)]
-fig = plotting.show_images([t for _, x, y in steps for t in (x, y)],
+fig = course.plotting.show_images([t for _, x, y in steps for t in (x, y)],
                            titles=[f"{name}: {half}" for name, _, _ in steps for half in ("A", "B")],
                            ncols=8, size=1.7)
 
@@ -145,7 +144,7 @@ print("✅ the same crop and the same flip for both halves, on 5 random draws")
 
 # %%
 jitters = [data.random_jitter(a, b, image_size=CROP, seed=tf.constant([s, 0])) for s in range(6)]
-fig = plotting.plot_image_rows({f"jitter {s + 1}": [ja, jb] for s, (ja, jb) in enumerate(jitters)},
+fig = course.plotting.plot_image_rows({f"jitter {s + 1}": [ja, jb] for s, (ja, jb) in enumerate(jitters)},
                                size=1.6, suptitle="six random jitters of one pair (top: A, bottom: B)")
 
 # %% [markdown]
@@ -157,8 +156,8 @@ fig = plotting.plot_image_rows({f"jitter {s + 1}": [ja, jb] for s, (ja, jb) in e
 if cfg.dataset == "shipped":
     dataset_root, direction = data.shipped_paired_path(), "AtoB"
 else:
-    dataset_root = archives.download_pix2pix_dataset(cfg.dataset, config.download_cache())   # Colab: /content/datasets
-    direction = archives.PIX2PIX_DATASETS[cfg.dataset].direction
+    dataset_root = course.archives.download_pix2pix_dataset(cfg.dataset, course.config.download_cache())   # Colab: /content/datasets
+    direction = course.archives.PIX2PIX_DATASETS[cfg.dataset].direction
 
 train_ds = data.load_paired_folder(dataset_root, "train", image_size=cfg.image_size, direction=direction,
                                    batch_size=cfg.batch_size, seed=cfg.seed)
@@ -166,7 +165,7 @@ val_ds = data.load_paired_folder(dataset_root, "val", image_size=cfg.image_size,
                                  jitter=False, shuffle=False, batch_size=cfg.batch_size, drop_remainder=False)
 x_batch, y_batch = next(iter(train_ds))
 print(dataset_root.name, direction, "| input", x_batch.shape, "| target", y_batch.shape)   # (batch, S, S, 3)
-fig = plotting.plot_image_rows({"input x": x_batch, "target y": y_batch}, max_rows=2, size=2)
+fig = course.plotting.plot_image_rows({"input x": x_batch, "target y": y_batch}, max_rows=2, size=2)
 
 # %% [markdown]
 # ## 4. The generator: from encoder-decoder to U-Net
@@ -179,7 +178,7 @@ fig = plotting.plot_image_rows({"input x": x_batch, "target y": y_batch}, max_ro
 # of the same size, so fine detail goes straight across. At 256x256: 8 blocks down, 7 up.
 
 # %%
-diagrams.unet_diagram(models.unet_filters(256), image_size=256);   # widths [64, 128, 256, 512, 512, 512, 512, 512]
+course.diagrams.unet_diagram(models.unet_filters(256), image_size=256);   # widths [64, 128, 256, 512, 512, 512, 512, 512]
 
 # %% [markdown]
 # ### 4.1 The downsample block
@@ -236,7 +235,7 @@ def upsample_with_skip(x, skip, filters, dropout=False):
 # The check (while your function is a stub, the lesson uses the course's block):
 
 # %%
-upsample_with_skip = exercises.check("02.upsample_with_skip", upsample_with_skip)
+upsample_with_skip = course.exercises.check("02.upsample_with_skip", upsample_with_skip)
 
 # %% [markdown]
 # ### 4.3 The whole U-Net
@@ -289,7 +288,7 @@ def build_unet(image_size=256, channels=3, filters=64):
 # The check (while your function is the stub, the lesson uses the course's U-Net):
 
 # %%
-build_unet = exercises.check("02.unet", build_unet)
+build_unet = course.exercises.check("02.unet", build_unet)
 
 # %% [markdown]
 # At 256x256 Isola et al.'s code prints **54.41 M** parameters; Keras's `count_params()` gives a few
@@ -380,7 +379,7 @@ def build_patchgan(image_size=256, channels=3, filters=64, n_down=3):
 # The check:
 
 # %%
-build_patchgan = exercises.check("02.patchgan", build_patchgan)
+build_patchgan = course.exercises.check("02.patchgan", build_patchgan)
 
 # %% [markdown]
 # At 256x256 your PatchGAN is the paper's 70x70 PatchGAN, with a 30x30 grid of verdicts:
@@ -435,7 +434,7 @@ def receptive_field(layer_list):
 # The check:
 
 # %%
-receptive_field = exercises.check("02.receptive_field", receptive_field)
+receptive_field = course.exercises.check("02.receptive_field", receptive_field)
 
 # %% [markdown]
 # The rule you wrote: a field of $r$ cells at a layer's output needs $r_{\text{in}} = (r_{\text{out}} - 1)\, s + k$
@@ -461,7 +460,7 @@ big_x = data.resize(a, 256)                              # the label map from se
 big_y = data.resize(b, 256)
 for cell in [(0, 0), (15, 15)]:
     print(f"cell {cell}: (top, left, bottom, right) =", models.patch_receptive_field(*cell))
-fig = plotting.plot_receptive_field(big_y, 15, 15)
+fig = course.plotting.plot_receptive_field(big_y, 15, 15)
 
 # %% [markdown]
 # ### 5.2 The verdict map
@@ -473,7 +472,7 @@ fig = plotting.plot_receptive_field(big_y, 15, 15)
 # %%
 full_logits = full_disc([big_x[None], big_y[None]], training=False)     # (1, 30, 30, 1)
 print("logits", full_logits.shape)
-fig = plotting.plot_patchgan_verdict(big_y, full_logits)
+fig = course.plotting.plot_patchgan_verdict(big_y, full_logits)
 del full_disc, reference_disc      # the full-size networks were only for counting and pictures
 
 # %% [markdown]
@@ -481,7 +480,7 @@ del full_disc, reference_disc      # the full-size networks were only for counti
 # notebook, e.g. Colab).
 
 # %%
-explorer = widgets.patchgan_explorer(big_y, full_logits)
+explorer = course.widgets.patchgan_explorer(big_y, full_logits)
 explorer
 
 # %% [markdown]
@@ -539,7 +538,7 @@ def generator_loss(fake_logits, generated, target, l1_weight=100.0):
 # The check:
 
 # %%
-generator_loss = exercises.check("02.generator_loss", generator_loss)
+generator_loss = course.exercises.check("02.generator_loss", generator_loss)
 
 # %% [markdown]
 # **Why $L_1$, not $L_2$?** A pixel is black ($-1$) in 3 training pairs of 5, white in 2. The squared
@@ -613,7 +612,7 @@ def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1
 
 
 # %%
-train_step = exercises.check("02.train_step", train_step)
+train_step = course.exercises.check("02.train_step", train_step)
 
 # %% [markdown]
 # Your step on this lesson's networks, run eagerly (easy to debug): two steps on one batch.
@@ -635,7 +634,7 @@ for step in range(2):
 # [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint) that survive a disconnect.
 
 # %%
-run_dir = (Path("/content/runs") if config.in_colab() else Path(tempfile.gettempdir()) / "gan-course") / "02_pix2pix"
+run_dir = (Path("/content/runs") if course.config.in_colab() else Path(tempfile.gettempdir()) / "gan-course") / "02_pix2pix"
 shutil.rmtree(run_dir, ignore_errors=True)           # start this lesson's run from scratch
 print(f"this run: {cfg.steps:,} steps at {cfg.image_size}x{cfg.image_size}, {cfg.filters} base filters, "
       f"batch size {cfg.batch_size}, a sample picture every {cfg.sample_every} steps")
@@ -647,7 +646,7 @@ print("validation pairs:", val_x.shape)
 
 def predict(images):
     """G on every image by the course's inference convention: each image's own batch-norm statistics."""
-    return inference.translate(generator, images)     # (n, S, S, 3) in [-1, 1]
+    return course.inference.translate(generator, images)     # (n, S, S, 3) in [-1, 1]
 
 
 before = predict(val_x)                              # kept to compare with after training
@@ -659,10 +658,10 @@ before = predict(val_x)                              # kept to compare with afte
 trainer = train.Pix2Pix(generator, discriminator, l1_weight=cfg.l1_weight)
 trainer.compile(g_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1),
                 d_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1))
-pace = costs.Pace(cfg.steps, name="Pix2Pix")                         # on a GPU: step time and finish
-callbacks = [runs.NaNGuard(),                                      # stop at the first NaN loss
-             runs.LossHistory(run_dir),                            # run_dir/history.csv
-             runs.SampleGrid(run_dir, (val_x[:3], val_y[:3]), every=cfg.sample_every),   # run_dir/samples/
+pace = course.costs.Pace(cfg.steps, name="Pix2Pix")                         # on a GPU: step time and finish
+callbacks = [course.runs.NaNGuard(),                                      # stop at the first NaN loss
+             course.runs.LossHistory(run_dir),                            # run_dir/history.csv
+             course.runs.SampleGrid(run_dir, (val_x[:3], val_y[:3]), every=cfg.sample_every),   # run_dir/samples/
              pace.callback()]
 fit_history = trainer.fit(train_ds.repeat(), epochs=1, steps_per_epoch=cfg.steps, callbacks=callbacks,
                           shuffle=False, verbose=2 if cfg.is_smoke else 1)   # the data is shuffled already
@@ -673,7 +672,7 @@ print("trained steps:", trainer.global_step)
 # easiest to read, and it should go down.
 
 # %%
-fig = plotting.plot_loss_history(run_dir / "history.csv", keys=["d_loss", "g_adv", "g_l1"],
+fig = course.plotting.plot_loss_history(run_dir / "history.csv", keys=["d_loss", "g_adv", "g_l1"],
                                  smoothing=0.6 if cfg.is_smoke else 0.98)
 
 # %% [markdown]
@@ -684,10 +683,10 @@ fig = plotting.plot_loss_history(run_dir / "history.csv", keys=["d_loss", "g_adv
 
 # %%
 after = predict(val_x)
-fig = plotting.plot_translation_rows(val_x, val_y, after, max_rows=4)
+fig = course.plotting.plot_translation_rows(val_x, val_y, after, max_rows=4)
 
 # %% [markdown]
-# Then with numbers over the validation split (`course_utils.metrics`), pixel by pixel:
+# Then with numbers over the validation split (`course_utils.core.metrics`), pixel by pixel:
 #
 # - **L1**: mean absolute difference in $[-1, 1]$ units, lower is better;
 # - **[PSNR](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#psnr)**: $10 \log_{10}(\text{MAX}^2 / \text{MSE})$ in decibels (MAX: the value range's width), higher is better;
@@ -699,12 +698,12 @@ fig = plotting.plot_translation_rows(val_x, val_y, after, max_rows=4)
 # %%
 scores = {}
 for name, predictions in [("before training", before), ("after training", after)]:
-    scores[name] = {"L1": metrics.mean_l1(predictions, val_y), "PSNR": metrics.psnr(predictions, val_y),
-                    "SSIM": metrics.ssim(predictions, val_y)}
+    scores[name] = {"L1": course.metrics.mean_l1(predictions, val_y), "PSNR": course.metrics.psnr(predictions, val_y),
+                    "SSIM": course.metrics.ssim(predictions, val_y)}
 print(f"{'':>16}  {'L1':>6}  {'PSNR':>6}  {'SSIM':>6}")
 for name, s in scores.items():
     print(f"{name:>16}  {s['L1']:6.3f}  {s['PSNR']:6.2f}  {s['SSIM']:6.3f}")
-config.expect_quality(scores["after training"]["L1"] < scores["before training"]["L1"],
+course.config.expect_quality(scores["after training"]["L1"] < scores["before training"]["L1"],
                       "training brings G closer to the targets (lower L1 than before training)")
 
 # %% [markdown]
@@ -712,13 +711,13 @@ config.expect_quality(scores["after training"]["L1"] < scores["before training"]
 # with the average of all training targets, the *mean image*. Ours must beat it clearly.
 
 # %%
-judged = results.pix2pix_results(generator, root=dataset_root, direction=direction)
+judged = course.results.pix2pix_results(generator, root=dataset_root, direction=direction)
 print(f"{'':>22}  {'L1':>6}  {'PSNR':>6}  {'SSIM':>6}")
 for name, s in judged.items():
     print(f"{name:>22}  {s['l1']:6.3f}  {s['psnr']:6.2f}  {s.get('ssim', float('nan')):6.3f}")
 ratio = judged["generator"]["l1"] / judged["mean image"]["l1"]
 print(f"our L1 is {ratio:.2f} x the mean image's")
-config.expect_quality(ratio < 1, "the generator beats a constant picture (the mean image's L1)")
+course.config.expect_quality(ratio < 1, "the generator beats a constant picture (the mean image's L1)")
 
 # %% [markdown]
 # ### 9.1 The discriminator's verdicts, and the samples
@@ -730,9 +729,9 @@ config.expect_quality(ratio < 1, "the generator beats a constant picture (the me
 n = cfg.batch_size
 real_logits = discriminator([val_x[:n], val_y[:n]], training=True)[:1]    # (1, grid, grid, 1)
 fake_logits = discriminator([val_x[:n], after[:n]], training=True)[:1]     # (1, grid, grid, 1)
-fig = plotting.plot_patchgan_verdict(val_y[0], real_logits)
+fig = course.plotting.plot_patchgan_verdict(val_y[0], real_logits)
 fig.axes[0].set_title("real pair: target y")
-fig = plotting.plot_patchgan_verdict(after[0], fake_logits)
+fig = course.plotting.plot_patchgan_verdict(after[0], fake_logits)
 fig.axes[0].set_title("generated pair: G(x)");
 
 # %% [markdown]
@@ -743,7 +742,7 @@ fig.axes[0].set_title("generated pair: G(x)");
 sample_dir = run_dir / "samples"
 saved = sorted(sample_dir.glob("*.png"))
 print(f"{len(saved)} sample pictures in {sample_dir}")
-browser = widgets.sample_browser(sample_dir) if saved else None
+browser = course.widgets.sample_browser(sample_dir) if saved else None
 browser
 
 # %% [markdown]
@@ -755,12 +754,12 @@ browser
 # its tools. Both modes on the same weights:
 
 # %%
-modes = {"per-image statistics (inference.translate)": inference.translate(generator, val_x),
+modes = {"per-image statistics (course.inference.translate)": course.inference.translate(generator, val_x),
          "running averages (training=False)": generator.predict(val_x, verbose=0)}
 for name, pred in modes.items():
-    print(f"{name:44s} L1 {metrics.mean_l1(pred, val_y):.3f}   PSNR {metrics.psnr(pred, val_y):5.2f}")
-fig = plotting.plot_image_rows({"input x": val_x[:3], "target y": val_y[:3],
-                                "per-image": modes["per-image statistics (inference.translate)"][:3],
+    print(f"{name:44s} L1 {course.metrics.mean_l1(pred, val_y):.3f}   PSNR {course.metrics.psnr(pred, val_y):5.2f}")
+fig = course.plotting.plot_image_rows({"input x": val_x[:3], "target y": val_y[:3],
+                                "per-image": modes["per-image statistics (course.inference.translate)"][:3],
                                 "running averages": modes["running averages (training=False)"][:3]}, size=1.6)
 
 # %% [markdown]
@@ -770,16 +769,16 @@ fig = plotting.plot_image_rows({"input x": val_x[:3], "target y": val_y[:3],
 # shipped set (`data/reference/manifest.json` records how). They show where your run is heading.
 
 # %%
-reference_nets, reference = results.load_reference("pix2pix")
+reference_nets, reference = course.results.load_reference("pix2pix")
 print(f"reference: {reference['steps']:,} steps, {reference['seconds_training'] / 60:.0f} min on "
       f"{reference['machine']}")
 if cfg.dataset == "shipped":
-    ref_pred = inference.translate(reference_nets["generator"], val_x)
+    ref_pred = course.inference.translate(reference_nets["generator"], val_x)
     rows = {"mean image": judged["mean image"], f"our run ({cfg.steps} steps)": judged["generator"],
-            f"reference ({reference['steps']:,} steps)": results.image_scores(ref_pred, val_y)}
+            f"reference ({reference['steps']:,} steps)": course.results.image_scores(ref_pred, val_y)}
     for name, s in rows.items():
         print(f"{name:>24}  L1 {s['l1']:.3f}  PSNR {s['psnr']:5.2f}  SSIM {s['ssim']:.3f}")
-    fig = plotting.plot_image_rows({"input x": val_x[:4], "target y": val_y[:4], "our run": after[:4],
+    fig = course.plotting.plot_image_rows({"input x": val_x[:4], "target y": val_y[:4], "our run": after[:4],
                                     "reference": ref_pred[:4]}, size=1.6)
 else:
     print("The reference was trained on the shipped 64x64 set; your run trains on", cfg.dataset,
@@ -797,10 +796,9 @@ else:
 # with *random* weights, a stand-in whose pictures mean nothing, so that the code still runs.
 
 # %%
-from course_utils import pretrained
 
-authors = pretrained.lesson_generator("pix2pix/facades_label2photo", cfg)   # the U-Net at 256x256
-authors_judged = results.pix2pix_results(authors, root=dataset_root, direction=direction)   # val split at 256 px
+authors = course.pretrained.lesson_generator("pix2pix/facades_label2photo", cfg)   # the U-Net at 256x256
+authors_judged = course.results.pix2pix_results(authors, root=dataset_root, direction=direction)   # val split at 256 px
 print(f"{'':>26}  {'L1':>6}  {'PSNR':>6}  {'SSIM':>6}")
 who = "stand-in (random weights)" if cfg.is_smoke else "the authors' (200 epochs)"
 for name, s in [(f"mean image ({cfg.image_size} px)", judged["mean image"]),
@@ -808,8 +806,8 @@ for name, s in [(f"mean image ({cfg.image_size} px)", judged["mean image"]),
                 ("mean image (256 px)", authors_judged["mean image"]), (who, authors_judged["generator"])]:
     print(f"{name:>26}  {s['l1']:6.3f}  {s['psnr']:6.2f}  {s.get('ssim', float('nan')):6.3f}")
 size = authors.input_shape[1]
-authors_pred = inference.translate(authors, tf.image.resize(val_x[:4], (size, size)))   # (4, 256, 256, 3)
-fig = plotting.plot_image_rows({"input x": val_x[:4], "target y": val_y[:4], "your run": after[:4],
+authors_pred = course.inference.translate(authors, tf.image.resize(val_x[:4], (size, size)))   # (4, 256, 256, 3)
+fig = course.plotting.plot_image_rows({"input x": val_x[:4], "target y": val_y[:4], "your run": after[:4],
                                 who: tf.image.resize(authors_pred, val_x.shape[1:3]).numpy()}, size=1.6)
 
 # %% [markdown]
@@ -823,10 +821,10 @@ fig = plotting.plot_image_rows({"input x": val_x[:4], "target y": val_y[:4], "yo
 # longer run of the same variants.
 
 # %%
-from course_utils.labs import pix2pix as pix2pix_lab
+from course_utils.lessons.labs import pix2pix as pix2pix_lab
 
 longer = pix2pix_lab.load_results(missing_ok=True)   # the shipped longer run, data/reference/labs_pix2pix.json
-LAB_SCALE = config.cut_lab_scale(pix2pix_lab.SMOKE)
+LAB_SCALE = course.config.cut_lab_scale(pix2pix_lab.SMOKE)
 print("this lab:", LAB_SCALE)
 if longer:
     print(f"the longer run: {longer['settings']['steps']:,} steps a variant, seed {longer['settings']['seed']}")

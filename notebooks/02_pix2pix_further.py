@@ -16,9 +16,10 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.Pix2PixConfig)   # this profile's settings, the GPU check, the seeds
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.Pix2PixConfig)   # this profile's settings, the GPU check, the seeds
 
 # %%
 import numpy as np
@@ -26,8 +27,8 @@ import tensorflow as tf
 import keras
 from keras import layers
 
-from course_utils import data, losses, metrics, models, results, train
-from course_utils.labs import pix2pix as pix2pix_lab
+from course_utils import losses, metrics, models
+from course_utils.lessons.labs import pix2pix as pix2pix_lab
 
 # %% [markdown]
 # ## 1. Why the first block has no batch norm
@@ -76,7 +77,7 @@ print("the output is beta for every image: nothing about the image passes this l
 # both ways:
 
 # %%
-x, y = results.paired_split("train", 32)
+x, y = course.results.paired_split("train", 32)
 x, y = tf.constant(x[:4]), tf.constant(y[:4])                  # (4, 32, 32, 3) each
 keras.utils.set_random_seed(0)
 gen = models.unet_generator(32, filters=4, dropout=0.0)          # no dropout: nothing random
@@ -143,7 +144,7 @@ def ssim_by_hand(a, b, size=11, sigma=1.5, k1=0.01, k2=0.03):
     return float(ssim_map.mean())
 
 
-val_x, val_y = results.paired_split("val", 64)
+val_x, val_y = course.results.paired_split("val", 64)
 target = val_y[0]                                                # (64, 64, 3) in [-1, 1]
 blurred = tf.nn.avg_pool2d(target[None], 3, 1, "SAME")[0].numpy()
 for name, image in [("the target itself", target), ("the target, blurred 3x3", blurred)]:
@@ -191,7 +192,7 @@ RUN_LABS = not cfg.is_smoke
 longer = pix2pix_lab.load_results(missing_ok=True)               # the shipped longer run
 lab_run = None
 if RUN_LABS:
-    scale = config.cut_lab_scale(pix2pix_lab.SMOKE)
+    scale = course.config.cut_lab_scale(pix2pix_lab.SMOKE)
     lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["generator"], **scale)
     lab_run = pix2pix_lab.run_lab(pix2pix_lab.LABS["patch"], **scale, previous=lab_run)
 for lab in ("generator", "patch"):

@@ -21,11 +21,11 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.CycleGanConfig)   # the profile's settings (lesson 00), the GPU check, the seeds
-from course_utils import costs
-costs.print_estimate(cfg)   # the learner and paper profiles on a Colab T4: an estimate from FLOP counts
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.CycleGanConfig)   # the profile's settings (lesson 00), the GPU check, the seeds
+course.costs.print_estimate(cfg)   # the learner and paper profiles on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The tools (`course_utils` holds tested versions of everything we build):
@@ -41,9 +41,8 @@ import tensorflow as tf
 from IPython.display import display
 from keras import layers, ops
 
-from course_utils import checkers, data, diagrams, exercises, inference, losses, metrics, models, perf, plotting, results, runs, train, widgets
-from course_utils.labs import cyclegan as labs_cyclegan
-from course_utils.layers import InstanceNormalization, ReflectionPadding2D, residual_block
+from course_utils import data, losses, models, train
+from course_utils.lessons.labs import cyclegan as labs_cyclegan
 
 # %% [markdown]
 # ## 1. Why paired data is a limit
@@ -69,7 +68,7 @@ show_a, show_b = data.load_unpaired_folder(unpaired_path, "train", image_size=64
                                            batch_size=6, shuffle=False, cache=False)
 day = next(iter(show_a))    # (6, 64, 64, 3) in [-1, 1]
 dusk = next(iter(show_b))   # (6, 64, 64, 3), different scenes
-plotting.show_images(tf.concat([day, dusk], 0), ncols=6,
+course.plotting.show_images(tf.concat([day, dusk], 0), ncols=6,
                      titles=[f"X: day {i}" for i in range(6)] + [f"Y: dusk {i}" for i in range(6)]);
 
 # %% [markdown]
@@ -78,7 +77,7 @@ plotting.show_images(tf.concat([day, dusk], 0), ncols=6,
 
 # %%
 truth = data.true_translation(day.numpy(), "AtoB")   # (6, 64, 64, 3): what G should produce
-plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from training)": truth}, max_rows=2);
+course.plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from training)": truth}, max_rows=2);
 
 # %% [markdown]
 # ## 3. Two generators, two discriminators
@@ -87,7 +86,7 @@ plotting.plot_image_rows({"day x (X)": day, "true translation (hidden from train
 # $D_Y$ that tells real $y$ from $G(x)$, and $D_X$ that tells real $x$ from $F(y)$.
 
 # %%
-diagrams.cyclegan_diagram();
+course.diagrams.cyclegan_diagram();
 
 # %% [markdown]
 # ## 4. Adversarial losses: binary cross-entropy and least squares
@@ -131,8 +130,8 @@ def bce_g_loss(fake_logits):
 
 scores = lambda rng: [tf.constant(rng.normal(size=(4, 6, 6, 1)), tf.float32) for _ in range(2)]   # real, fake grids
 for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_d_loss, bce_g_loss)):
-    checkers.check_function(ours_d, lambda r, f: losses.discriminator_loss(r, f, form=form, halve=True), scores)
-    checkers.check_function(ours_g, lambda f: losses.generator_loss(f, form=form), lambda rng: scores(rng)[1:])
+    course.checkers.check_function(ours_d, lambda r, f: losses.discriminator_loss(r, f, form=form, halve=True), scores)
+    course.checkers.check_function(ours_g, lambda f: losses.generator_loss(f, form=form), lambda rng: scores(rng)[1:])
 
 # %% [markdown]
 # **Why least squares?** The generator learns through $\partial\mathcal{L}_G/\partial a$ (right
@@ -150,13 +149,13 @@ for form, ours_d, ours_g in (("lsgan", lsgan_d_loss, lsgan_g_loss), ("bce", bce_
 # targets 0 and 1 (dotted). Compare where each gradient vanishes, not the values.
 
 # %%
-plotting.plot_generator_losses(d_output=-3.0);
+course.plotting.plot_generator_losses(d_output=-3.0);
 
 # %% [markdown]
 # Slide the score: where is a BCE gradient *saturated*? Is least squares ever? (Needs a live kernel.)
 
 # %%
-widgets.loss_explorer(d_output=-3.0)
+course.widgets.loss_explorer(d_output=-3.0)
 
 # %% [markdown]
 # ## 5. Cycle consistency: there and back again
@@ -178,9 +177,9 @@ true_f = lambda images: data.true_translation(images, "BtoA")   # dusk -> day, i
 lazy_g = lambda images: np.repeat(dusk.numpy()[:1], len(images), axis=0)  # same dusk picture for every x
 
 x = day.numpy()                                                  # (6, 64, 64, 3)
-print(f"cycle error with the true G and F:  {metrics.mean_l1(x, true_f(true_g(x))):.4f}")
-print(f"cycle error with the lazy G:        {metrics.mean_l1(x, true_f(lazy_g(x))):.4f}")
-plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
+print(f"cycle error with the true G and F:  {course.metrics.mean_l1(x, true_f(true_g(x))):.4f}")
+print(f"cycle error with the lazy G:        {course.metrics.mean_l1(x, true_f(lazy_g(x))):.4f}")
+course.plotting.plot_cycle_rows(x[:2], lazy_g(x[:2]), true_f(lazy_g(x[:2])),
                          names=("x", "lazy G(x)", "F(lazy G(x))", ""));
 
 # %% [markdown]
@@ -204,7 +203,7 @@ def cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
     # END SOLUTION
 
 
-cycle_loss = exercises.check("03.cycle_loss", cycle_loss)
+cycle_loss = course.exercises.check("03.cycle_loss", cycle_loss)
 
 # %% [markdown]
 # ## 6. The identity loss: keep the colours when there is nothing to do
@@ -221,9 +220,9 @@ cycle_loss = exercises.check("03.cycle_loss", cycle_loss)
 
 # %%
 y = dusk.numpy()
-print(f"|G_true(y) - y| on dusk images: {metrics.mean_l1(true_g(y), y):.3f} "
+print(f"|G_true(y) - y| on dusk images: {course.metrics.mean_l1(true_g(y), y):.3f} "
       f"(identity loss of the true G: {float(losses.identity_loss(y, true_g(y), weight=5.0)):.3f})")
-print(f"|F_true(x) - x| on day images:  {metrics.mean_l1(true_f(x), x):.3f}")
+print(f"|F_true(x) - x| on day images:  {course.metrics.mean_l1(true_f(x), x):.3f}")
 
 # %% [markdown]
 # ### Your turn 2: the identity loss
@@ -240,7 +239,7 @@ def identity_term(real_x, same_x, real_y, same_y, weight=5.0):
     # END SOLUTION
 
 
-identity_term = exercises.check("03.identity_term", identity_term)
+identity_term = course.exercises.check("03.identity_term", identity_term)
 
 # %% [markdown]
 # ## 7. The full objective, and who learns from which term
@@ -279,7 +278,7 @@ dark = -5.0 + rng.normal(size=(1, 4, 4, 1)).astype("float32")     # mean ~ -5
 other = 20.0 + rng.normal(size=(1, 4, 4, 1)).astype("float32")    # a very bright partner
 
 bn = layers.BatchNormalization(center=False, scale=False)
-inorm = InstanceNormalization()                                   # course_utils.layers' version, for now
+inorm = course.layers.InstanceNormalization()                                   # course_utils.core.layers' version, for now
 bright_by_bn, bright_by_in = [], []                               # the bright image's outputs, (4, 4, 1) each
 for partner_name, partner in (("dark", dark), ("very bright", other)):
     batch = np.concatenate([bright, partner])                     # (2, 4, 4, 1)
@@ -341,7 +340,7 @@ class InstanceNormalization(layers.Layer):
 # The check (a stub is replaced by the course's layer):
 
 # %%
-InstanceNormalization = exercises.check("03.instance_norm", InstanceNormalization)
+InstanceNormalization = course.exercises.check("03.instance_norm", InstanceNormalization)
 
 # %% [markdown]
 # One way: `ops.moments(x, axes=[1, 2], keepdims=True)`, over height and width only. It agrees with
@@ -371,7 +370,7 @@ print("InstanceNormalization == GroupNormalization(groups=-1): max difference",
 # Each conv but the last: [instance norm](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#instance-normalisation), ReLU.
 
 # %%
-diagrams.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
+course.diagrams.resnet_generator_diagram(image_size=256, n_blocks=9, filters=64);
 
 # %% [markdown]
 # ### The residual block
@@ -396,11 +395,11 @@ INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the paper's N(
 def my_residual_block(x, filters):
     """x (batch, h, w, filters) -> x + F(x), same shape."""
     # BEGIN SOLUTION: the residual block described above, ending with the addition of x
-    y = ReflectionPadding2D(1)(x)                                         # (batch, h + 2, w + 2, filters)
+    y = course.layers.ReflectionPadding2D(1)(x)                                         # (batch, h + 2, w + 2, filters)
     y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)
     y = layers.ReLU()(y)
-    y = ReflectionPadding2D(1)(y)                                         # (batch, h + 2, w + 2, filters)
+    y = course.layers.ReflectionPadding2D(1)(y)                                         # (batch, h + 2, w + 2, filters)
     y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)  # (batch, h, w, filters)
     y = InstanceNormalization()(y)                   # no ReLU here: F(x) may be negative
     return layers.Add()([x, y])                      # x + F(x), (batch, h, w, filters)
@@ -411,7 +410,7 @@ def my_residual_block(x, filters):
 # The check:
 
 # %%
-my_residual_block = exercises.check("03.my_residual_block", my_residual_block)
+my_residual_block = course.exercises.check("03.my_residual_block", my_residual_block)
 
 # %% [markdown]
 # ### Your turn 5: the whole ResNet generator
@@ -433,7 +432,7 @@ def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
     """(b, S, S, 3) in [-1, 1] -> (b, S, S, 3) in [-1, 1], as a keras.Model."""
     inp = keras.Input((image_size, image_size, 3))                # (b, 256, 256, 3)
     # BEGIN SOLUTION: pad 3 + 7x7 stem, two stride-2 3x3 convs, n_blocks residual blocks, two stride-2 transposed convs, pad 3 + 7x7 conv to 3 channels with tanh
-    x = ReflectionPadding2D(3)(inp)                               # (b, 262, 262, 3)
+    x = course.layers.ReflectionPadding2D(3)(inp)                               # (b, 262, 262, 3)
     x = conv_norm_relu(x, filters, 7, padding="valid")            # (b, 256, 256, 64)
     x = conv_norm_relu(x, filters * 2, 3, strides=2)              # (b, 128, 128, 128)
     x = conv_norm_relu(x, filters * 4, 3, strides=2)              # (b, 64, 64, 256)
@@ -441,7 +440,7 @@ def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
         x = my_residual_block(x, filters * 4)                     # (b, 64, 64, 256)
     x = conv_norm_relu(x, filters * 2, 3, strides=2, transpose=True)   # (b, 128, 128, 128)
     x = conv_norm_relu(x, filters, 3, strides=2, transpose=True)       # (b, 256, 256, 64)
-    x = ReflectionPadding2D(3)(x)                                 # (b, 262, 262, 64)
+    x = course.layers.ReflectionPadding2D(3)(x)                                 # (b, 262, 262, 64)
     out = layers.Conv2D(3, 7, activation="tanh", kernel_initializer=INIT)(x)  # (b, 256, 256, 3)
     # END SOLUTION
     return keras.Model(inp, out, name="my_resnet_generator")
@@ -451,7 +450,7 @@ def my_resnet_generator(image_size=256, n_blocks=9, filters=64):
 # The check:
 
 # %%
-my_resnet_generator = exercises.check("03.resnet_generator", my_resnet_generator)
+my_resnet_generator = course.exercises.check("03.resnet_generator", my_resnet_generator)
 
 # %% [markdown]
 # At 256 px, the published parameter count:
@@ -481,7 +480,7 @@ def parameters_by_stage(model):
 
 
 stages = parameters_by_stage(resnet_256)   # {"stem 7x7": ..., "down": ..., "residual": ..., ...}
-diagrams.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
+course.diagrams.parameter_bars(stages, "ResNet generator at 256x256, 9 residual blocks");
 
 # %% [markdown]
 # ## 10. The discriminator: a PatchGAN that judges one image
@@ -566,7 +565,7 @@ class MyImagePool:
 # The check:
 
 # %%
-MyImagePool = exercises.check("03.image_pool", MyImagePool)
+MyImagePool = course.exercises.check("03.image_pool", MyImagePool)
 
 # %% [markdown]
 # Your pool over 300 steps, fed one-pixel "images" holding the step that made them
@@ -654,7 +653,7 @@ def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, po
 # The check:
 
 # %%
-cyclegan_step = exercises.check("03.train_step", cyclegan_step)
+cyclegan_step = course.exercises.check("03.train_step", cyclegan_step)
 
 # %% [markdown]
 # **A demonstration**: `train.CycleGAN`, the `keras.Model` that trains below, takes the same update
@@ -697,7 +696,7 @@ def one_trainer_step(G, F, D_X, D_Y, *unused):     # the trainer makes its own o
 
 
 our_step = lambda *p: cyclegan_step(*p[:8], x_probe, y_probe, *p[8:])   # p: 4 networks, 4 optimizers, 2 pools
-checkers.check_same_update(our_step, one_trainer_step, players, name="your step vs train.CycleGAN")
+course.checkers.check_same_update(our_step, one_trainer_step, players, name="your step vs train.CycleGAN")
 
 # %% [markdown]
 # ## 14. Training
@@ -760,7 +759,7 @@ print(f"{cfg.dataset}: {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}
 # Colab. Its name records the settings. Smoke runs start fresh; learner and paper runs resume.
 
 # %%
-if config.in_colab():
+if course.config.in_colab():
     try:
         from google.colab import drive
         drive.mount("/content/drive")
@@ -769,7 +768,7 @@ if config.in_colab():
         RUNS = Path("/content/runs")
         print(f"Google Drive is not mounted ({error}); the run goes to {RUNS}, which a disconnect erases.")
 else:
-    RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
+    RUNS = (course.config.REPO_ROOT or Path.cwd()) / "build" / "runs"
     print("Not on Colab: the run goes to a local folder.")
 RUN_DIR = RUNS / "03_cyclegan" / f"{cfg.dataset}_{cfg.image_size}px_{cfg.epochs}epochs_{cfg.profile}"
 if cfg.starts_fresh and RUN_DIR.exists():
@@ -805,10 +804,10 @@ print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_p
 
 # %%
 sample_x, sample_y = next(iter(test_x))[:3], next(iter(test_y))[:3]   # (3, S, S, 3) each, fixed
-pace = costs.Pace(total_steps, name="the CycleGAN run")               # silent on a CPU
+pace = course.costs.Pace(total_steps, name="the CycleGAN run")               # silent on a CPU
 # What decides a step, stored with the run: resuming with other settings is refused, naming them.
 settings = {**cfg.identity(), "steps_per_epoch": steps_per_epoch, "precision": policy}
-result = runs.run_training(trainer, train_pairs, total_steps, RUN_DIR, checkpoint_every=CHECKPOINT_EVERY,
+result = course.runs.run_training(trainer, train_pairs, total_steps, RUN_DIR, checkpoint_every=CHECKPOINT_EVERY,
                             sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
                             callbacks=[pace.callback()], verbose=2 if cfg.is_smoke else 1, settings=settings)
 print(f"started at step {result['resumed_from']:,}, ran {result['steps_run']:,} steps, now at "
@@ -819,14 +818,14 @@ assert result["step"] == total_steps
 # The losses from `history.csv`. GAN losses do not fall steadily; watch the cycle term.
 
 # %%
-plotting.plot_loss_history(RUN_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
+course.plotting.plot_loss_history(RUN_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
                            smoothing=0.0 if cfg.is_smoke else 0.9);
 
 # %% [markdown]
 # The saved sample grids: $x$, $G(x)$, $F(G(x))$, then $y$, $F(y)$, $G(F(y))$.
 
 # %%
-browser = widgets.sample_browser(RUN_DIR / "samples", image_width="360px")
+browser = course.widgets.sample_browser(RUN_DIR / "samples", image_width="360px")
 browser.controls["index"].value = len(browser.paths) - 1   # start at the latest grid
 display(browser)
 fig, ax = plt.subplots(figsize=(3.6, 7.2))
@@ -842,16 +841,16 @@ fig.tight_layout()
 
 # %%
 x_test, y_test = (t.numpy() for t in (next(iter(test_x)), next(iter(test_y))))   # (8, S, S, 3) each
-g_x, f_y = inference.translate(G, x_test), inference.translate(F, y_test)           # translations
-f_g_x, g_f_y = inference.translate(F, g_x), inference.translate(G, f_y)             # round trips
-f_x, g_y = inference.translate(F, x_test), inference.translate(G, y_test)           # identity images
-plotting.plot_cycle_rows(x_test, g_x, f_g_x, f_x, max_rows=3);
+g_x, f_y = course.inference.translate(G, x_test), course.inference.translate(F, y_test)           # translations
+f_g_x, g_f_y = course.inference.translate(F, g_x), course.inference.translate(G, f_y)             # round trips
+f_x, g_y = course.inference.translate(F, x_test), course.inference.translate(G, y_test)           # identity images
+course.plotting.plot_cycle_rows(x_test, g_x, f_g_x, f_x, max_rows=3);
 
 # %% [markdown]
 # Backward: $y$, $F(y)$, $G(F(y))$, $G(y)$.
 
 # %%
-plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
+course.plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
                          names=("y", "F(y)", "G(F(y))", "identity G(y)"));
 
 # %% [markdown]
@@ -860,10 +859,10 @@ plotting.plot_cycle_rows(y_test, f_y, g_f_y, g_y, max_rows=3,
 # against the right answer, beside doing nothing ($G(x) = x$).
 
 # %%
-print(f"cycle error    X -> Y -> X: {metrics.mean_l1(x_test, f_g_x):.3f}, "
-      f"Y -> X -> Y: {metrics.mean_l1(y_test, g_f_y):.3f}")
+print(f"cycle error    X -> Y -> X: {course.metrics.mean_l1(x_test, f_g_x):.3f}, "
+      f"Y -> X -> Y: {course.metrics.mean_l1(y_test, g_f_y):.3f}")
 if cfg.dataset == "shipped":
-    judged = results.cyclegan_results(G, F)   # all 40 + 40 test images
+    judged = course.results.cyclegan_results(G, F)   # all 40 + 40 test images
     for way, name in (("AtoB", "G: day -> dusk"), ("BtoA", "F: dusk -> day")):
         ours, none = judged["generator"][way], judged["identity"][way]
         print(f"correspondence error of {name}: {ours:.3f}; doing nothing: {none:.3f} (ratio {ours / none:.2f})")
@@ -880,7 +879,7 @@ else:
 # [going-further notebook](03_cyclegan_further.ipynb)), beside yours:
 
 # %%
-reference_nets, reference = results.load_reference("cyclegan")
+reference_nets, reference = course.results.load_reference("cyclegan")
 ref_size = reference_nets["generator_g"].input_shape[1]              # the reference's own image size
 print(f"reference: {ref_size}x{ref_size} px, {reference['steps']:,} steps, {reference['seconds_training'] / 60:.0f} min, "
       f"{reference['settings']['schedule']}, upsample={reference['settings']['upsample']!r}")
@@ -891,16 +890,16 @@ for way in ("AtoB", "BtoA"):   # each beside doing nothing at its own size
     print(f"{way}: our run {mine:.3f} (doing nothing {mine_nothing:.3f}) | reference {ref_scores['generator'][way]:.3f} "
           f"(doing nothing {ref_scores['identity'][way]:.3f}, speckle ratio {ref_scores['speckle'][way]:.2f})")
 if cfg.dataset == "shipped":
-    ref_x, _ = results.unpaired_split("test", ref_size)                   # the same test images at its size
-    ref_gx = inference.translate(reference_nets["generator_g"], ref_x[:3])
-    plotting.plot_image_rows({"day x": x_test[:3], "our G(x)": g_x[:3], f"reference G(x), {ref_size} px": ref_gx,
+    ref_x, _ = course.results.unpaired_split("test", ref_size)                   # the same test images at its size
+    ref_gx = course.inference.translate(reference_nets["generator_g"], ref_x[:3])
+    course.plotting.plot_image_rows({"day x": x_test[:3], "our G(x)": g_x[:3], f"reference G(x), {ref_size} px": ref_gx,
                               "true dusk": true_g(x_test[:3])}, size=1.6);
 
 # %% [markdown]
 # Browse the test images with their errors:
 
 # %%
-widgets.translation_explorer(x_test, G, F, names=("G", "F"),
+course.widgets.translation_explorer(x_test, G, F, names=("G", "F"),
                              targets=true_g(x_test) if cfg.dataset == "shipped" else None)
 
 # %% [markdown]
@@ -918,22 +917,21 @@ widgets.translation_explorer(x_test, G, F, names=("G", "F"),
 # mean nothing.
 
 # %%
-from course_utils import pretrained
 
 size = cfg.image_size if cfg.is_smoke else 256                      # the authors trained at 256x256
-G_paper = pretrained.lesson_generator("cyclegan/horse2zebra", cfg, image_size=size)   # X -> Y
-F_paper = pretrained.lesson_generator("cyclegan/zebra2horse", cfg, image_size=size)   # Y -> X
+G_paper = course.pretrained.lesson_generator("cyclegan/horse2zebra", cfg, image_size=size)   # X -> Y
+F_paper = course.pretrained.lesson_generator("cyclegan/zebra2horse", cfg, image_size=size)   # Y -> X
 x_paper = tf.image.resize(x_test, (size, size)).numpy()             # the same test images, (8, 256, 256, 3)
-g_paper = inference.translate(G_paper, x_paper)
+g_paper = course.inference.translate(G_paper, x_paper)
 keras_padded = models.resnet_generator(size, n_blocks=9, filters=G_paper.get_layer("stem_conv").filters)
 keras_padded.set_weights(G_paper.get_weights())                     # the same weights, Keras's "same" padding
-shift = np.abs(inference.translate(keras_padded, x_paper) - g_paper)
+shift = np.abs(course.inference.translate(keras_padded, x_paper) - g_paper)
 print(f"the same weights with Keras's padding: outputs differ by up to {shift.max():.2f} "
       f"(mean {shift.mean():.2f}) on the [-1, 1] scale")
 who = "stand-in (random weights)" if cfg.is_smoke else "the authors' (200 epochs)"
-print(f"cycle error |F(G(x)) - x|: your run {metrics.mean_l1(x_test, f_g_x):.3f} at {cfg.image_size} px, "
-      f"{who} {metrics.mean_l1(x_paper, inference.translate(F_paper, g_paper)):.3f} at {size} px")
-plotting.plot_image_rows({"x": x_test[:3], "your G(x)": g_x[:3],
+print(f"cycle error |F(G(x)) - x|: your run {course.metrics.mean_l1(x_test, f_g_x):.3f} at {cfg.image_size} px, "
+      f"{who} {course.metrics.mean_l1(x_paper, course.inference.translate(F_paper, g_paper)):.3f} at {size} px")
+course.plotting.plot_image_rows({"x": x_test[:3], "your G(x)": g_x[:3],
                           who: tf.image.resize(g_paper[:3], x_test.shape[1:3]).numpy()}, size=1.8);
 
 # %% [markdown]
@@ -960,22 +958,22 @@ PREDICTION = None  # your guess: "no cycle", "no identity", "BCE" or "no pool"
 # All variants learn at the smoke rate, 1e-3.
 
 # %%
-lab_scale = config.cut_lab_scale(labs_cyclegan.SMOKE if cfg.is_smoke else labs_cyclegan.LONGER)
+lab_scale = course.config.cut_lab_scale(labs_cyclegan.SMOKE if cfg.is_smoke else labs_cyclegan.LONGER)
 print(f"each variant: {lab_scale.steps} steps at {lab_scale.image_size} px, {lab_scale.filters} filters, "
       f"{lab_scale.n_blocks} residual blocks, learning rate {lab_scale.learning_rate:g}, seeds {lab_scale.seeds}")
-lab_show = results.unpaired_split("test", lab_scale.image_size)[0][:3]       # (3, s, s, 3): day test images
-pace = costs.Pace(len(labs_cyclegan.VARIANTS) * lab_scale.steps * len(lab_scale.seeds), name="the lab")
+lab_show = course.results.unpaired_split("test", lab_scale.image_size)[0][:3]       # (3, s, s, 3): day test images
+pace = course.costs.Pace(len(labs_cyclegan.VARIANTS) * lab_scale.steps * len(lab_scale.seeds), name="the lab")
 lab = labs_cyclegan.run_lab(lab_scale, show=lab_show, verbose=2 if cfg.is_smoke else 1, pace=pace)
 longer = labs_cyclegan.load_longer_run()
 print("\n".join(labs_cyclegan.report_lines(lab, longer)))
-config.expect_quality(all(s["AtoB"] < lab["baseline"]["AtoB"] for s in lab["scores"].values()), "every variant beats doing nothing")
+course.config.expect_quality(all(s["AtoB"] < lab["baseline"]["AtoB"] for s in lab["scores"].values()), "every variant beats doing nothing")
 
 # %% [markdown]
 # Each variant's $G$ on three test days:
 
 # %%
 lab_rows = {"day x": lab_show, "true dusk": true_g(lab_show), **lab["translations"]}
-plotting.show_images([img for row in lab_rows.values() for img in row], ncols=3, size=1.3,
+course.plotting.show_images([img for row in lab_rows.values() for img in row], ncols=3, size=1.3,
                      titles=[f"{name}" if k == 0 else "" for name in lab_rows for k in range(3)]);
 
 # %% [markdown]

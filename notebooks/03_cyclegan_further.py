@@ -21,9 +21,10 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.CycleGanConfig)   # the profile's settings (lesson 00), the GPU check, the seeds
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.CycleGanConfig)   # the profile's settings (lesson 00), the GPU check, the seeds
 
 # %%
 import keras
@@ -32,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from course_utils import checkers, data, metrics, models, perf, plotting, results
+from course_utils import data, metrics, models
 
 INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the papers' N(0, 0.02^2), as in lesson 03
 
@@ -102,20 +103,20 @@ def my_small_discriminator(image_size=128, conv_dim=64):
 
 
 small_g, small_d = my_small_generator(), my_small_discriminator()
-checkers.print_structure(small_g, "small generator")        # each shape-changing conv, and the residual blocks
-checkers.print_structure(small_d, "small discriminator")
+course.checkers.print_structure(small_g, "small generator")        # each shape-changing conv, and the residual blocks
+course.checkers.print_structure(small_d, "small discriminator")
 
 # %% [markdown]
 # The check: the same layers in the same order, parameter counts and, with the course's weights
 # copied in, the same outputs in inference and in training mode.
 
 # %%
-checkers.check_model_builder(
+course.checkers.check_model_builder(
     lambda t: my_small_generator()(t), lambda t: models.small_cyclegan_generator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_generator",
     hint="Compare your layers with the description and the shapes in the comments: each convolution's "
          "width, kernel, stride and bias, the residual blocks, and the order of norm and activation.")
-checkers.check_model_builder(
+course.checkers.check_model_builder(
     lambda t: my_small_discriminator()(t), lambda t: models.small_cyclegan_discriminator()(t),
     input_shapes=[(128, 128, 3)], name="my_small_discriminator",
     hint="Compare your layers with the description: each convolution's width, stride and bias, which ones "
@@ -144,7 +145,7 @@ nets = {
 for name, net in nets.items():
     total, trainable = count(net)
     print(f"{name:40s} {total:>10,} parameters ({trainable:>10,} trainable), "
-          f"{perf.count_macs(net) / 1e9:5.1f} GMAC, output {net.output_shape}")
+          f"{course.perf.count_macs(net) / 1e9:5.1f} GMAC, output {net.output_shape}")
 
 # %% [markdown]
 # The small generator has slightly *more* weights than the paper's at 128 (its 4x4 kernels), but it
@@ -212,7 +213,7 @@ def edge_share(images):
     return float(((down + right) > 0.1).mean())
 
 
-edges = {size: edge_share(data.true_translation(results.unpaired_split("test", size)[0], "AtoB")) for size in (32, 64)}
+edges = {size: edge_share(data.true_translation(course.results.unpaired_split("test", size)[0], "AtoB")) for size in (32, 64)}
 print("pixels next to an edge in the true dusk test images: " + ", ".join(f"{s} px {v:.0%}" for s, v in edges.items()))
 
 # %% [markdown]
@@ -251,5 +252,5 @@ for name, candidate in (("doing nothing (the day image)", day_img), ("shuffled t
           f"per-pixel error {metrics.mean_l1(candidate, true_dusk):.3f}")
 assert np.allclose(gram(shuffled), gram(true_dusk), atol=1e-5)
 assert metrics.mean_l1(shuffled, true_dusk) > metrics.mean_l1(day_img, true_dusk)
-plotting.show_images(np.concatenate([day_img, true_dusk, shuffled]), ncols=3, size=2.0,
+course.plotting.show_images(np.concatenate([day_img, true_dusk, shuffled]), ncols=3, size=2.0,
                      titles=["day x", "true dusk (Gram target)", "shuffled: same Gram matrix"]);

@@ -18,9 +18,10 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %% [markdown]
 # `perf` counts [FLOPs](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#flop) and times steps; `train` and `runs` hold trainers and [checkpoints](https://github.com/gan-course/image-to-image-gans/blob/v0.1.0/docs/glossary.md#checkpoint).
@@ -38,10 +39,10 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import archives, costs, cyclegan, data, distribute, exercises, inference, metrics, models, perf, plotting, runs, train, widgets
+from course_utils import data, metrics, models, runs, train
 
-distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
-costs.print_estimate(cfg)   # both GPU profiles' estimated T4 minutes (it builds networks, so after split_cpu)
+course.distribute.split_cpu(cfg.replicas)       # before any TensorFlow operation: nothing if there are 2 GPUs
+course.costs.print_estimate(cfg)   # both GPU profiles' estimated T4 minutes (it builds networks, so after split_cpu)
 AUTOTUNE = tf.data.AUTOTUNE
 N_BLOCKS = cfg.n_blocks   # residual blocks: None = the paper's (9 at 256, 6 below); 2 in the smoke profile
 VERBOSE = 2 if cfg.is_smoke else 1       # Keras progress: one line per call in smoke, a bar otherwise
@@ -73,12 +74,12 @@ if gpus:
         print("nvidia-smi is not installed here: total GPU memory unknown (TensorFlow still sees the GPU).")
 
 print(f"\n{'GPU':<10} {'float32':>10} {'fp16 tensor':>12} {'bf16 tensor':>12}   (TFLOP/s)")
-for name, peak in perf.PEAK_FLOPS.items():
+for name, peak in course.perf.PEAK_FLOPS.items():
     tf16 = "-" if peak.fp16 is None else f"{peak.fp16 / 1e12:.0f}"
     tb16 = "-" if peak.bf16 is None else f"{peak.bf16 / 1e12:.0f}"
     print(f"{name:<10} {peak.fp32 / 1e12:>10.1f} {tf16:>12} {tb16:>12}")
-DEVICE = perf.gpu_name()
-print("\nThis runtime:", DEVICE or "no GPU (CPU only)", "->", perf.match_gpu(DEVICE) or "not in the table")
+DEVICE = course.perf.gpu_name()
+print("\nThis runtime:", DEVICE or "no GPU (CPU only)", "->", course.perf.match_gpu(DEVICE) or "not in the table")
 
 # %% [markdown]
 # **No GPU?** Choose *Runtime > Change runtime type > T4 GPU* and run the notebook again from the
@@ -104,20 +105,20 @@ for name, net in nets.items():
 # $$\text{FLOPs per step} \approx 2 \cdot 3 \cdot B \sum_{\text{nets}} \text{passes} \cdot \text{MACs}.$$
 
 # %%
-macs = perf.network_macs(nets)                                      # per image, forward
-STEP_FLOPS = perf.step_flops(macs, cyclegan.POOL_PASSES, cfg.batch_size)   # 3 passes per network
+macs = course.perf.network_macs(nets)                                      # per image, forward
+STEP_FLOPS = course.perf.step_flops(macs, course.cyclegan.POOL_PASSES, cfg.batch_size)   # 3 passes per network
 for name, m in macs.items():
-    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {cyclegan.POOL_PASSES[name]} passes per step")
+    print(f"{name:<16} {m / 1e9:8.3f} GMAC per image, {course.cyclegan.POOL_PASSES[name]} passes per step")
 print(f"one training step: {STEP_FLOPS / 1e9:.2f} GFLOP at {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}")
 
 if cfg.image_size != 256:   # the paper's networks at 256 for reference (the paper profile trains exactly these)
-    g256, d256 = (perf.count_macs(models.resnet_generator(256)),
-                  perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
-    PAPER_FLOPS = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
-                                   "discriminator_y": d256}, cyclegan.POOL_PASSES, 1)
+    g256, d256 = (course.perf.count_macs(models.resnet_generator(256)),
+                  course.perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
+    PAPER_FLOPS = course.perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
+                                   "discriminator_y": d256}, course.cyclegan.POOL_PASSES, 1)
 else:
     PAPER_FLOPS = STEP_FLOPS
-t4 = perf.PEAK_FLOPS["T4"]
+t4 = course.perf.PEAK_FLOPS["T4"]
 print(f"the paper's CycleGAN at 256: {PAPER_FLOPS / 1e12:.2f} TFLOP per step -> at best "
       f"{1e3 * PAPER_FLOPS / t4.fp32:.0f} ms on a T4 in float32, {1e3 * PAPER_FLOPS / t4.fp16:.0f} ms on its fp16 tensor cores")
 
@@ -241,7 +242,7 @@ own_zip = Path(shutil.make_archive(str(Path(tempfile.mkdtemp()) / "my_pairs"), "
 own = data.load_paired_folder(own_zip, "train", image_size=cfg.image_size, direction="AtoB", batch_size=4)
 print(own_zip.name, "->", [tuple(t.shape) for t in next(iter(own))])      # [(4, S, S, 3), (4, S, S, 3)]
 if not cfg.is_smoke:
-    facades = archives.download_pix2pix_dataset("facades", config.download_cache())   # Colab: /content/datasets
+    facades = course.archives.download_pix2pix_dataset("facades", course.config.download_cache())   # Colab: /content/datasets
     pairs = data.load_paired_folder(facades, "train", image_size=256, direction="BtoA")
     print("facades:", [t.shape for t in next(iter(pairs))])      # [(1, 256, 256, 3), (1, 256, 256, 3)]
 else:
@@ -251,7 +252,7 @@ else:
 # What one training step receives: an image of each domain, and four jitters of domain A.
 
 # %%
-plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
+course.plotting.show_images(np.concatenate([x_batch[:1], y_batch[:1], batch[:4]]),
                      ["x (domain A)", "y (domain B)"] + [f"jittered A #{i}" for i in range(4)],
                      suptitle="What the training step receives");
 
@@ -336,7 +337,7 @@ def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
     # END SOLUTION
 
 
-update_loss_scale = exercises.check("04.update_loss_scale", update_loss_scale)
+update_loss_scale = course.exercises.check("04.update_loss_scale", update_loss_scale)
 
 # %% [markdown]
 # The rule, in words: an inf or NaN gradient **skips** the step, **halves** $S$ and restarts the
@@ -402,19 +403,19 @@ print(f"under {MIXED} the trainer uses {type(opt).__name__}",
 # alternates the versions step by step. On a GPU, a float32 step on the CPU is added.
 
 # %%
-BENCH_FLOPS = perf.step_flops(perf.network_macs(bench_nets), cyclegan.POOL_PASSES, bench_size)
-timings = perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
+BENCH_FLOPS = course.perf.step_flops(course.perf.network_macs(bench_nets), course.cyclegan.POOL_PASSES, bench_size)
+timings = course.perf.time_interleaved(steps, bench_batch, n_steps=cfg.bench_steps, warmup=1,
                                 repeats=2 if cfg.is_smoke else 3)
 if gpus and not cfg.is_smoke:
     with tf.device("/CPU:0"):
         trainers["CPU"], _ = bench_trainer()
         cpu_step = {"CPU": tf.function(trainers["CPU"].train_step)}
-        timings.update(perf.time_interleaved(cpu_step, bench_batch, n_steps=2, warmup=0, repeats=1))
+        timings.update(course.perf.time_interleaved(cpu_step, bench_batch, n_steps=2, warmup=0, repeats=1))
 rows = []
 print(f"{BENCH_LABEL}, batch {bench_size}, {BENCH_FLOPS / 1e9:.4g} GFLOP per step, on {DEVICE or 'the CPU'}")
 for name, t in timings.items():
     policy = MIXED if name.startswith("mixed") else "float32"
-    peak = None if name == "CPU" else perf.peak_flops(policy, DEVICE, detect=False)
+    peak = None if name == "CPU" else course.perf.peak_flops(policy, DEVICE, detect=False)
     achieved = BENCH_FLOPS / t.median
     rows.append((name, t.median))
     frac = f"{100 * achieved / peak:5.1f} % of peak" if peak else "(no GPU peak to compare)"
@@ -426,7 +427,7 @@ for name, t in timings.items():
 # The same times as bars, each labelled with its speed-up over float32:
 
 # %%
-plotting.plot_step_times(dict(rows), f"{BENCH_LABEL} training step on {DEVICE or 'a CPU'}: speed-up over float32");
+course.plotting.plot_step_times(dict(rows), f"{BENCH_LABEL} training step on {DEVICE or 'a CPU'}: speed-up over float32");
 
 # %% [markdown]
 # At batch size 1 a GPU is rarely full: the fraction of peak stays far below 100 %.
@@ -437,14 +438,14 @@ plotting.plot_step_times(dict(rows), f"{BENCH_LABEL} training step on {DEVICE or
 
 # %%
 PAYOFF_PROFILE = None   # None: this lesson's profile; or "paper": 256 px in float32, about 2 h on a T4, checkpointed to Drive, rerun to resume
-PAYOFF = cfg if PAYOFF_PROFILE is None else config.with_course_steps(config.ColabTrainingConfig.of(PAYOFF_PROFILE))
+PAYOFF = cfg if PAYOFF_PROFILE is None else course.config.with_course_steps(course.config.ColabTrainingConfig.of(PAYOFF_PROFILE))
 
 finish = {name: timings[name].first_call_seconds + PAYOFF.payoff_steps * timings[name].median for name in TIMED}
 allowed = {name: s for name, s in finish.items() if PAYOFF.precision != "float32" or variants[name][0] == "float32"}
 PAYOFF_VARIANT = min(allowed, key=allowed.get)
 PAYOFF_POLICY, PAYOFF_XLA = variants[PAYOFF_VARIANT]     # e.g. ("mixed_float16", False) on a T4
 for name, seconds in finish.items():
-    print(f"{name:<15} {PAYOFF.payoff_steps} steps would take about {perf.format_duration(seconds)} at "
+    print(f"{name:<15} {PAYOFF.payoff_steps} steps would take about {course.perf.format_duration(seconds)} at "
           f"{cfg.image_size} px" + ("" if name in allowed else f" (not allowed: the profile trains in {PAYOFF.precision})"))
 print(f"-> the payoff run ({PAYOFF.profile} profile, {PAYOFF.image_size} px, estimate assumed {PAYOFF.precision}) "
       f"uses: {PAYOFF_VARIANT} (policy {PAYOFF_POLICY}, XLA {'on' if PAYOFF_XLA else 'off'})")
@@ -484,7 +485,7 @@ def linear_decay(step, lr0, constant_steps, decay_steps):
     # END SOLUTION
 
 
-linear_decay = exercises.check("04.linear_decay", linear_decay)
+linear_decay = course.exercises.check("04.linear_decay", linear_decay)
 
 # %% [markdown]
 # In a formula:
@@ -525,12 +526,12 @@ print(f"the paper: {200 * epoch_steps:,} steps, at least {200 * epoch_steps * PA
 # position), the global step, the image pools and the random state.
 
 # %%
-if config.in_colab():
+if course.config.in_colab():
     from google.colab import drive
     drive.mount("/content/drive")
     RUNS = Path(cfg.out_dir)
 else:
-    RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
+    RUNS = (course.config.REPO_ROOT or Path.cwd()) / "build" / "runs"
     print("Not on Colab: checkpoints go to the local folder", RUNS)
 RUN_DIR = RUNS / f"04_{cfg.model}_{cfg.dataset}_{cfg.image_size}_{cfg.profile}"
 if cfg.starts_fresh and RUN_DIR.exists():
@@ -556,7 +557,7 @@ def run_settings(c, policy, **more):
 
 
 def run(trainer, until_step, timer=None, export=True):
-    pace = costs.Pace(max(until_step - runs.restore(trainer, RUN_DIR), 1), name="checkpointed run")
+    pace = course.costs.Pace(max(until_step - runs.restore(trainer, RUN_DIR), 1), name="checkpointed run")
     return runs.run_training(trainer, train_ds, until_step, RUN_DIR, checkpoint_every=cfg.checkpoint_every,
                               sample_inputs=(sample_x, sample_y), sample_every=SAMPLE_EVERY,
                               callbacks=([timer] if timer else []) + [pace.callback()], verbose=VERBOSE, export=export,
@@ -582,8 +583,8 @@ step_s = timer.typical_seconds(busy_every=(cfg.checkpoint_every, SAMPLE_EVERY)) 
 if step_s is not None:
     print(f"first step (tracing, graph optimisation) {timer.seconds[0]:.1f} s; then {1e3 * step_s:.0f} ms per step "
           f"on {DEVICE or 'the CPU'} in {RUN_POLICY} (median of the steps that saved nothing)")
-    print(f"-> this lesson's {cfg.steps} steps: {perf.format_duration(cfg.steps * step_s)}; the paper's 200 epochs x "
-          f"{epoch_steps} steps at this size: {perf.format_duration(200 * epoch_steps * step_s)}")
+    print(f"-> this lesson's {cfg.steps} steps: {course.perf.format_duration(cfg.steps * step_s)}; the paper's 200 epochs x "
+          f"{epoch_steps} steps at this size: {course.perf.format_duration(200 * epoch_steps * step_s)}")
 else:
     print("Too few new steps in this session to time (a resumed, nearly finished run).")
 
@@ -604,7 +605,7 @@ del trainer                               # the session is gone
 # inside `strategy.scope()`; with one device it has one replica, and the checkpoint restores into it.
 
 # %%
-strategy = tf.distribute.MirroredStrategy(distribute.default_devices())   # every GPU; else the first CPU
+strategy = tf.distribute.MirroredStrategy(course.distribute.default_devices())   # every GPU; else the first CPU
 replicas = strategy.num_replicas_in_sync
 print("replicas:", replicas, list(strategy.extended.worker_devices))
 with strategy.scope():
@@ -643,7 +644,7 @@ print("checkpoints:", sorted(p.name for p in (RUN_DIR / "checkpoints").glob("*.i
 # %%
 tf.get_logger().setLevel("ERROR")   # TensorFlow logs a line for every all-reduce it sets up: keep them quiet
 # With two GPUs `strategy` already has two replicas: reuse it (one strategy per set of devices).
-two = strategy if replicas >= cfg.replicas else tf.distribute.MirroredStrategy(distribute.replica_devices(cfg.replicas))
+two = strategy if replicas >= cfg.replicas else tf.distribute.MirroredStrategy(course.distribute.replica_devices(cfg.replicas))
 R = two.num_replicas_in_sync
 GLOBAL_BATCH = cfg.batch_size * R
 split_ds = two.experimental_distribute_dataset(load_train(GLOBAL_BATCH, cache=False))
@@ -699,7 +700,7 @@ print(f"{PAYOFF_DIR.name}: {PAYOFF.profile} profile, {PAYOFF.image_size} px, {se
 
 # %%
 payoff_timer = runs.StepTimer()
-pace = costs.Pace(max(PAYOFF.payoff_steps - runs.restore(payoff, PAYOFF_DIR), 1), name="payoff run")
+pace = course.costs.Pace(max(PAYOFF.payoff_steps - runs.restore(payoff, PAYOFF_DIR), 1), name="payoff run")
 result = runs.run_training(payoff, payoff_ds, PAYOFF.payoff_steps, PAYOFF_DIR,
                             checkpoint_every=PAYOFF.payoff_checkpoint_every, sample_inputs=(payoff_x, payoff_y),
                             sample_every=PAYOFF.payoff_sample_every, callbacks=[payoff_timer, pace.callback()],
@@ -709,7 +710,7 @@ result = runs.run_training(payoff, payoff_ds, PAYOFF.payoff_steps, PAYOFF_DIR,
 assert payoff.global_step == PAYOFF.payoff_steps
 payoff_s = payoff_timer.typical_seconds(busy_every=(PAYOFF.payoff_checkpoint_every, PAYOFF.payoff_sample_every))
 print(f"started at step {result['resumed_from']}, trained {result['steps_run']} steps in this session"
-      + (f", {1e3 * payoff_s:.0f} ms per step ({perf.format_duration(sum(payoff_timer.seconds))} in all)"
+      + (f", {1e3 * payoff_s:.0f} ms per step ({course.perf.format_duration(sum(payoff_timer.seconds))} in all)"
          if payoff_s is not None else ""))
 
 # %% [markdown]
@@ -720,7 +721,7 @@ print(f"started at step {result['resumed_from']}, trained {result['steps_run']} 
 # the notebook:
 
 # %%
-if config.in_colab():
+if course.config.in_colab():
     ip = get_ipython()  # noqa: F821  (defined inside notebooks)
     ip.run_line_magic("load_ext", "tensorboard")
     ip.run_line_magic("tensorboard", f"--logdir '{PAYOFF_DIR / 'tensorboard'}'")
@@ -733,7 +734,7 @@ else:
 # exploding) and the cycle term going down.
 
 # %%
-plotting.plot_loss_history(PAYOFF_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
+course.plotting.plot_loss_history(PAYOFF_DIR / "history.csv", keys=["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"],
                            smoothing=0.9, title="The payoff run's CycleGAN losses (from history.csv)");
 
 # %% [markdown]
@@ -742,14 +743,14 @@ plotting.plot_loss_history(PAYOFF_DIR / "history.csv", keys=["g_loss", "f_loss",
 # grey, blurry samples means an easy way back, not a good translation.
 
 # %%
-browser = widgets.sample_browser(PAYOFF_DIR / "samples")
+browser = course.widgets.sample_browser(PAYOFF_DIR / "samples")
 browser
 
 # %% [markdown]
 # The last picture on its own:
 
 # %%
-last = plotting.sample_image_paths(PAYOFF_DIR / "samples")[-1]
+last = course.plotting.sample_image_paths(PAYOFF_DIR / "samples")[-1]
 plt.figure(figsize=(4, 4))
 plt.imshow(plt.imread(last))
 plt.axis("off")
@@ -766,10 +767,10 @@ plt.title(f"{last.name}: x | G(x) | F(G(x)), then y | F(y) | G(F(y))", fontsize=
 
 # %%
 test_x, test_y = data.unpaired_test_images(cfg.dataset, PAYOFF.eval_images, PAYOFF.image_size)  # (N, S, S, 3) each
-g_x = inference.translate(payoff.generator_g, test_x)           # (N, S, S, 3): X -> Y
-f_y = inference.translate(payoff.generator_f, test_y)           # (N, S, S, 3): Y -> X
-f_g_x = inference.translate(payoff.generator_f, g_x)            # the round trips
-g_f_y = inference.translate(payoff.generator_g, f_y)
+g_x = course.inference.translate(payoff.generator_g, test_x)           # (N, S, S, 3): X -> Y
+f_y = course.inference.translate(payoff.generator_f, test_y)           # (N, S, S, 3): Y -> X
+f_g_x = course.inference.translate(payoff.generator_f, g_x)            # the round trips
+g_f_y = course.inference.translate(payoff.generator_g, f_y)
 print(f"{len(test_x)} + {len(test_y)} test images; cycle error  x -> G -> F: {metrics.mean_l1(test_x, f_g_x):.3f}"
       f"   y -> F -> G: {metrics.mean_l1(test_y, g_f_y):.3f}")
 
@@ -902,7 +903,7 @@ print(f"Measured: FID {fid_m[0]:.3g} at n={SIZES[0]} and {fid_m[-1]:.3g} at n={S
 # And the pictures the numbers describe: test images, their translations and round trips.
 
 # %%
-plotting.plot_cycle_rows(test_x, g_x, f_g_x, max_rows=3);
+course.plotting.plot_cycle_rows(test_x, g_x, f_g_x, max_rows=3);
 
 # %% [markdown]
 # ## 10. Using the result: export, reload, translate your own image
@@ -914,7 +915,7 @@ plotting.plot_cycle_rows(test_x, g_x, f_g_x, max_rows=3);
 export = {k: Path(v) for k, v in result["export"].items()}
 print({k: f"{v.name} ({v.stat().st_size / 1e6:.1f} MB)" for k, v in export.items()})
 g_loaded = keras.models.load_model(export["generator_g"])
-np.testing.assert_allclose(inference.translate(g_loaded, test_x[:2]), g_x[:2], atol=1e-5)
+np.testing.assert_allclose(course.inference.translate(g_loaded, test_x[:2]), g_x[:2], atol=1e-5)
 print("the reloaded generator gives the same outputs")
 
 # %% [markdown]
@@ -936,7 +937,7 @@ def prepare(raw_bytes):
 # %%
 fallback = sorted((shipped / "testA").glob("*.jpg"))[0]
 name, raw = fallback.name, fallback.read_bytes()
-if config.in_colab():
+if course.config.in_colab():
     from google.colab import files
     try:
         uploaded = files.upload()                       # {file name: bytes}; empty if nothing was chosen
@@ -954,7 +955,7 @@ try:
 except tf.errors.InvalidArgumentError:
     print(f"{name} is not an image TensorFlow can decode (JPEG, PNG, GIF, BMP); using {fallback.name}.")
     name, mine = fallback.name, prepare(fallback.read_bytes())
-plotting.show_images([mine[0], inference.translate(g_loaded, mine)[0]], [name, "G(image)"], size=3);
+course.plotting.show_images([mine[0], course.inference.translate(g_loaded, mine)[0]], [name, "G(image)"], size=3);
 
 # %% [markdown]
 # The same from a terminal, for a file or a folder; the next cell runs it here:
@@ -964,14 +965,13 @@ plotting.show_images([mine[0], inference.translate(g_loaded, mine)[0]], [name, "
 # ```
 
 # %%
-from course_utils import cli, images
 
 source = sorted((shipped / "testA").glob("*.jpg"))[0]
 out_folder = PAYOFF_DIR / "translated"
-status = cli.main(["translate", "--model", str(PAYOFF_DIR), "--input", str(source), "--output", str(out_folder)])
+status = course.cli.main(["translate", "--model", str(PAYOFF_DIR), "--input", str(source), "--output", str(out_folder)])
 assert status == 0 and (out_folder / source.name).exists()
-pair = [images.from_uint8(Image.open(f).convert("RGB")) for f in (source, out_folder / source.name)]   # pixels -> [-1, 1]
-plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
+pair = [course.images.from_uint8(Image.open(f).convert("RGB")) for f in (source, out_folder / source.name)]   # pixels -> [-1, 1]
+course.plotting.show_images(pair, [source.name, "translated by the CLI"], size=2.5);
 
 # %% [markdown]
 # The whole training run is also one command; rerun it after a disconnect and it resumes

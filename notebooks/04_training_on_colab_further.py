@@ -17,9 +17,10 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.ColabTrainingConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
 
 # %%
 from pathlib import Path
@@ -28,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from course_utils import cyclegan, data, metrics, models, perf
+from course_utils import data, metrics, models, perf
 
 # %% [markdown]
 # ## 1. The course's loader without a cache
@@ -44,7 +45,7 @@ pipe = data.pipeline_throughput(image_size=256, batch_size=1, n_batches=20 if cf
 g256, d256 = (perf.count_macs(models.resnet_generator(256)),          # the paper's networks, MACs per image
               perf.count_macs(models.patchgan_discriminator(256, target_channels=None, norm="instance")))
 paper_flops = perf.step_flops({"generator_g": g256, "generator_f": g256, "discriminator_x": d256,
-                               "discriminator_y": d256}, cyclegan.POOL_PASSES, 1)   # one step, batch 1
+                               "discriminator_y": d256}, course.cyclegan.POOL_PASSES, 1)   # one step, batch 1
 t4 = perf.PEAK_FLOPS["T4"]
 print(f"course loader, no cache (facades-like): {pipe['images_per_second']:.0f} images/s "
       f"(runs: {', '.join(f'{r:.0f}' for r in pipe['runs'])})")

@@ -30,11 +30,11 @@ if "google.colab" in sys.modules:
                          capture_output=True, text=True)
     if pip.returncode:
         raise RuntimeError("pip could not install course_utils:\n" + pip.stdout + pip.stderr)
-    from course_utils import install; install.install_requirements()
-from course_utils import config, runtime
-cfg = runtime.start_lesson(config.CapstoneConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
-from course_utils import costs
-costs.print_estimate(cfg)   # what the learner and paper profiles cost on a Colab T4: an estimate from FLOP counts
+import course_utils as course   # the course's package: course.config, course.plotting, ...
+if "google.colab" in sys.modules:
+    course.install.install_requirements()   # what is still missing; never TensorFlow, Keras or NumPy
+cfg = course.runtime.start_lesson(course.config.CapstoneConfig)   # the settings (smoke with COURSE_SMOKE=1), the GPU check, the seeds
+course.costs.print_estimate(cfg)   # what the learner and paper profiles cost on a Colab T4: an estimate from FLOP counts
 
 # %% [markdown]
 # The tools: `cli` is the command line (`python -m course_utils ...`) called from Python, `data`
@@ -51,7 +51,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from course_utils import capstone, cli, data, inference, metrics, plotting, results
+from course_utils import capstone, data, inference, metrics
 
 # %% [markdown]
 # ## 1. Choose the model
@@ -96,12 +96,12 @@ print(f"{MODEL} on {DATA}, {IMAGE_SIZE}x{IMAGE_SIZE}, {STEPS} steps")
 # Elsewhere the run goes to a folder under `build/`.
 
 # %%
-if config.in_colab():
+if course.config.in_colab():
     from google.colab import drive
     drive.mount("/content/drive")
     RUNS = Path(cfg.out_dir)
 else:
-    RUNS = (config.REPO_ROOT or Path.cwd()) / "build" / "runs"
+    RUNS = (course.config.REPO_ROOT or Path.cwd()) / "build" / "runs"
     print("Not on Colab: the run goes to", RUNS)
 
 # %% [markdown]
@@ -152,11 +152,11 @@ if MODEL == "pix2pix":
     first = data.load_paired_folder(folder, "train", image_size=IMAGE_SIZE, jitter=False, shuffle=False,
                                     batch_size=3, cache=False)
     inputs, targets = next(iter(first))                       # (3, S, S, 3) each
-    plotting.show_images(np.concatenate([inputs, targets]), ["input"] * 3 + ["target"] * 3, size=2);
+    course.plotting.show_images(np.concatenate([inputs, targets]), ["input"] * 3 + ["target"] * 3, size=2);
 else:
     a, b = data.load_unpaired_folder(folder, "train", image_size=IMAGE_SIZE, jitter=False, shuffle=False,
                                      batch_size=3, cache=False)
-    plotting.show_images(np.concatenate([next(iter(a)), next(iter(b))]), ["A"] * 3 + ["B"] * 3, size=2);
+    course.plotting.show_images(np.concatenate([next(iter(a)), next(iter(b))]), ["A"] * 3 + ["B"] * 3, size=2);
 
 # %% [markdown]
 # ## 4. Train
@@ -192,7 +192,7 @@ train_args = ["train", MODEL, "--data", str(folder), "--out", str(RUN_DIR), "--s
               "--learning-rate", str(cfg.learning_rate), "--checkpoint-every", str(cfg.checkpoint_every),
               "--seed", str(cfg.seed)]
 print("python -m course_utils", " ".join(train_args))
-status = cli.main(train_args + (["--quiet"] if cfg.is_smoke else []))
+status = course.cli.main(train_args + (["--quiet"] if cfg.is_smoke else []))
 assert status == 0, "training stopped: the message above says why"
 
 # %% [markdown]
@@ -202,7 +202,7 @@ assert status == 0, "training stopped: the message above says why"
 
 # %%
 keys = ["g_l1", "g_adv", "d_loss"] if MODEL == "pix2pix" else ["g_loss", "f_loss", "dx_loss", "dy_loss", "cycle"]
-plotting.plot_loss_history(RUN_DIR / "history.csv", keys=keys, smoothing=0.9, title=f"{MODEL} losses");
+course.plotting.plot_loss_history(RUN_DIR / "history.csv", keys=keys, smoothing=0.9, title=f"{MODEL} losses");
 
 # %% [markdown]
 # ## 5. Evaluate on held-out images
@@ -216,7 +216,7 @@ plotting.plot_loss_history(RUN_DIR / "history.csv", keys=keys, smoothing=0.9, ti
 
 # %%
 REPORT_DIR = RUN_DIR / "report"
-status = cli.main(["evaluate", "--model", str(RUN_DIR), "--data", str(folder), "--out", str(REPORT_DIR),
+status = course.cli.main(["evaluate", "--model", str(RUN_DIR), "--data", str(folder), "--out", str(REPORT_DIR),
                    "--report-images", str(cfg.report_images)] + (["--quiet"] if cfg.is_smoke else []))
 assert status == 0, "the evaluation stopped: the message above says why"
 report = json.loads((REPORT_DIR / "metrics.json").read_text())
@@ -252,19 +252,19 @@ generators = {p.stem: keras.models.load_model(p) for p in sorted((RUN_DIR / "exp
 baselines = {}
 if MODEL == "pix2pix":
     split = "test" if counts["test"] else "val"
-    test_in, test_target = results.paired_split(split, IMAGE_SIZE, root=folder)    # (N, S, S, 3) each
+    test_in, test_target = course.results.paired_split(split, IMAGE_SIZE, root=folder)    # (N, S, S, 3) each
     scores = {k: report[k] for k in ("l1", "psnr", "ssim")}                        # the evaluate report's
-    mean_image = results.mean_target("train", IMAGE_SIZE, root=folder)            # (S, S, 3)
-    baselines["mean training image"] = results.image_scores(np.broadcast_to(mean_image, test_target.shape), test_target)
-    baselines["input unchanged"] = results.image_scores(test_in, test_target)
+    mean_image = course.results.mean_target("train", IMAGE_SIZE, root=folder)            # (S, S, 3)
+    baselines["mean training image"] = course.results.image_scores(np.broadcast_to(mean_image, test_target.shape), test_target)
+    baselines["input unchanged"] = course.results.image_scores(test_in, test_target)
 else:
     test_in, test_b = data.unpaired_test_images(folder, max(counts["testA"], counts["testB"]), IMAGE_SIZE)
     translated = inference.translate(generators["generator_g"], test_in)         # G(a): (N, S, S, 3)
     scores = {k: report[k] for k in ("cycle_error", "identity_error")}
     if DATA == "shipped":                                                            # a known true answer
         test_target = data.true_translation(test_in, "AtoB")
-        scores.update(results.image_scores(translated, test_target))              # G(a) against the truth
-        baselines["input unchanged"] = results.image_scores(test_in, test_target)
+        scores.update(course.results.image_scores(translated, test_target))              # G(a) against the truth
+        baselines["input unchanged"] = course.results.image_scores(test_in, test_target)
 print(f"{'':<20}" + "".join(f"{k:>15}" for k in scores))
 for name, row in {"model": scores, **baselines}.items():
     print(f"{name:<20}" + "".join(f"{row[k]:>15.3f}" if k in row else f"{'-':>15}" for k in scores))
@@ -323,7 +323,7 @@ for record in worst:
         out = inference.translate(generators[there], x)
         shown += [x[0], out[0], inference.translate(generators[back], out)[0]]
         titles += [f"{side}/{record['file']}", "translated", "round trip"]
-plotting.show_images(shown, titles, ncols=3, size=2);
+course.plotting.show_images(shown, titles, ncols=3, size=2);
 
 # %% [markdown]
 # ## 6. Write it up
@@ -351,7 +351,7 @@ ANSWERS = {"task": "",       # what goes in, what should come out
            "next": ""}       # what you would change next
 
 # %%
-gpus = runtime.check_gpu(verbose=False)
+gpus = course.runtime.check_gpu(verbose=False)
 precision = json.loads((RUN_DIR / "run_settings.json").read_text())["settings"].get("precision", "float32")
 writeup = capstone.write_up(
     RUN_DIR / "WRITEUP.md", title=f"{MODEL} on {Path(str(DATA)).stem}",

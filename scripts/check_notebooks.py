@@ -29,7 +29,7 @@ The check fails when
   * the solution markers are unbalanced or a marker has no text saying what to write,
   * an ``.ipynb`` carries outputs or execution counts (lessons are committed clean),
   * an "Open in Colab" badge or a pip install line points anywhere but the
-    repository URL and pinned ref in ``course_utils.config``,
+    repository URL and pinned ref in ``course_utils.lessons.config``,
   * the first cell of a lesson that uses the package is not the one setup cell
     (``config.setup_cell()``: the install that never touches Colab's TensorFlow, Keras or NumPy).
 """
@@ -50,7 +50,7 @@ SOLUTIONS = ROOT / "solutions"
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 sys.path.insert(0, str(ROOT))
 from course_utils import notebook_cells  # noqa: E402
-from course_utils.config import PINNED_REF, REPO_URL, colab_url, setup_cell  # noqa: E402
+from course_utils.lessons.config import PINNED_REF, REPO_URL, colab_url, setup_cell  # noqa: E402
 
 BADGE_RE = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"']+")
 PIP_RE = re.compile(r"git\+(https://github\.com/[^@\s'\"]+)@([^\s'\"]+)")
@@ -154,7 +154,7 @@ def add_nbgrader_metadata(nb, lesson: str, solution_cells: set[int]) -> None:
     a solution cell and a grade cell at once, which nbgrader treats as a manually graded answer
     (its output shows the check's verdict).
     """
-    from course_utils.exercises import EXERCISES
+    from course_utils.lessons.exercises import EXERCISES
 
     ids: dict[int, str] = {}
     checks: dict[int, str] = {}
@@ -267,14 +267,14 @@ def check() -> list[str]:
         text = py.read_text(encoding="utf-8")
         for url in BADGE_RE.findall(text):
             if url != colab_url(stem):
-                problems.append(f"{stem}.py: Colab badge {url} should be {colab_url(stem)} (see course_utils.config)")
+                problems.append(f"{stem}.py: Colab badge {url} should be {colab_url(stem)} (see course_utils.lessons.config)")
         # The first code cell that uses the package or TensorFlow must be the one setup cell.
         for version in [learner] + ([solution] if count else []):
             first = next((c.source.strip() + "\n" for c in version.cells if c.cell_type == "code"
                           and re.search(r"course_utils|tensorflow|keras", c.source)), "")
             if first and not first.startswith(setup_cell()):   # a lesson that never uses the package needs none
                 problems.append(f"{stem}.py: the first cell using course_utils must start with the setup cell "
-                                "from course_utils.config.setup_cell() (the one install helper of every lesson)")
+                                "from course_utils.lessons.config.setup_cell() (the one install helper of every lesson)")
                 break
         for repo, ref in PIP_RE.findall(text):
             if (repo, ref) != (REPO_URL, PINNED_REF):

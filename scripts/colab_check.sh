@@ -4,7 +4,7 @@
 # 1. a fresh virtual environment with Colab's Python (3.13 when this machine has one) and Colab's
 #    libraries from scripts/colab-constraints.txt, plus the test tools;
 # 2. a wheel built from this checkout, installed non-editable with `pip install --no-deps` and
-#    `python -m course_utils.install`, exactly the two steps of the lessons' setup cell;
+#    `python -m course_utils.tools.install`, exactly the two steps of the lessons' setup cell;
 # 3. a check that step 2 changed none of the packages installed in step 1;
 # 4. the unit tests and every lesson under nbval (smoke profile), run from a copy outside the
 #    repository so that `import course_utils` can only find the installed wheel.
@@ -82,7 +82,7 @@ VPY=$VENV/bin/python
 "$VPY" -m pip freeze --all | sort > "$DIR/before.txt"
 
 # -- 2. the package, as a lesson's setup cell installs it ----------------------------------------
-phase "wheel, installed with --no-deps + python -m course_utils.install"
+phase "wheel, installed with --no-deps + python -m course_utils.tools.install"
 # Built from a copy: setuptools' build/ folder would otherwise be shared with other builds.
 mkdir -p "$DIR/src"
 cp -r pyproject.toml README.md course_utils data "$DIR/src/"
@@ -91,7 +91,7 @@ cp -r pyproject.toml README.md course_utils data "$DIR/src/"
 wheel=$(ls "$DIR"/dist/course_utils-*.whl)
 echo "colab-check: $(basename "$wheel") $(du -k "$wheel" | cut -f1) kB"
 "$VPY" -m pip install -q --no-deps "$wheel"
-"$VPY" -m course_utils.install
+"$VPY" -m course_utils.tools.install
 
 # -- 3. nothing Colab had was changed ------------------------------------------------------------
 phase "compare the environment before and after the install"
@@ -127,7 +127,7 @@ mkdir -p "$WORK/data" "$WORK/notebooks"
 cp data/make_data.py "$WORK/data/"
 cp notebooks/*.ipynb notebooks/*.py "$WORK/notebooks/"
 cd "$WORK"
-where=$("$VPY" -c 'import course_utils, course_utils.config as c; print(course_utils.__file__, c.data_dir())')
+where=$("$VPY" -c 'import course_utils, course_utils.lessons.config as c; print(course_utils.__file__, c.data_dir())')
 echo "colab-check: course_utils and its data: $where"
 case $where in
     "$VENV"/*) ;;

@@ -39,7 +39,7 @@ import tensorflow as tf  # noqa: E402
 
 import make_data  # noqa: E402
 from course_utils import config, data, losses, models, results, train  # noqa: E402
-from course_utils.images import from_uint8  # noqa: E402
+from course_utils.core.images import from_uint8  # noqa: E402
 
 # The settings every row of docs/results.md's length table started from: lesson 01's smoke profile as it
 # was then (batch 64, Adam(2e-4, 0.5)); the profile now trains at batch 32 and 4e-4 (--batch 32 --lr-mult 2).

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 from course_utils import config, data, models, results, train  # noqa: E402
-from course_utils.images import from_uint8  # noqa: E402
+from course_utils.core.images import from_uint8  # noqa: E402
 
 # The settings of docs/results.md's one-change table: lesson 01's smoke profile as it was then (batch 64,
 # Adam(2e-4, 0.5)); the profile now trains at batch 32 and 4e-4.

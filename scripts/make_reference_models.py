@@ -4,7 +4,7 @@
     python scripts/make_reference_models.py --only pix2pix cyclegan
 
 Each reference uses the same networks as its lesson's smoke profile (``config.*Config.smoke()``),
-built, trained and fed by the model's own module (``course_utils.registry``: the trainer and the shipped
+built, trained and fed by the model's own module (``course_utils.core.registry``: the trainer and the shipped
 data the command line uses, with the lesson's settings), only for more steps, seeded, on the
 2-core CPU the course is tested on (``CYCLEGAN_UPSAMPLE`` can switch the CycleGAN to lesson 03's
 resize-then-convolve deviation; measured, it did not help). Exceptions, each measured for issue 20
@@ -37,8 +37,8 @@ import tensorflow as tf  # noqa: E402
 
 from course_utils import config, data, dcgan, results, train  # noqa: E402
 from course_utils import cyclegan as cyclegan_model, pix2pix as pix2pix_model  # noqa: E402
-from course_utils.registry import DataSource  # noqa: E402
-from course_utils.files import file_sha256  # noqa: E402
+from course_utils.core.registry import DataSource  # noqa: E402
+from course_utils.core.files import file_sha256  # noqa: E402
 
 #: Training steps of each reference (each under 45 minutes on the busy 2-core CPU).
 STEPS = {"dcgan": 10000, "pix2pix": 6000, "cyclegan": 10000}

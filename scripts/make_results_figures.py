@@ -2,7 +2,7 @@
 
     python scripts/make_results_figures.py            # writes docs/results/*.png and prints the figures
 
-Every number printed is measured here, now, on the held-out split, by :mod:`course_utils.results`
+Every number printed is measured here, now, on the held-out split, by :mod:`course_utils.lessons.results`
 (the same functions the lessons and tests use).
 """
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 import check_notebooks  # noqa: E402
 import course_utils  # noqa: E402
-from course_utils.config import PINNED_REF, REPO_URL  # noqa: E402
+from course_utils.lessons.config import PINNED_REF, REPO_URL  # noqa: E402
 
 MAX_WHEEL_MB = 15
 #: Where the shipped data sits in the wheel (pyproject.toml maps data/ onto it).
@@ -130,7 +130,7 @@ def check_wheel(wheel: Path) -> list[str]:
         problems.append(f"{wheel.name} lacks {len(missing)} data files, e.g. {missing[:3]}")
     if differ:
         problems.append(f"{wheel.name} carries different bytes for {differ[:3]}")
-    for module in ("course_utils/config.py", "course_utils/install.py"):
+    for module in ("course_utils/lessons/config.py", "course_utils/tools/install.py"):
         if module not in names:
             problems.append(f"{wheel.name} lacks {module}")
     return problems

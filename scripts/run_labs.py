@@ -2,7 +2,7 @@
 
     python scripts/run_labs.py pix2pix [options of that lab's module]
 
-Each lesson's labs live in ``course_utils/labs/<name>.py``, whose ``main(argv)`` trains the
+Each lesson's labs live in ``course_utils/lessons/labs/<name>.py``, whose ``main(argv)`` trains the
 variants for longer than the lesson does and writes ``data/reference/labs_<name>.json``; this
 script only picks the module, passes the remaining arguments on and prints the command and
 the seconds it took. ``--help`` after the name shows that module's options.
@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 #: Lesson labs this script can run: name -> module (each with ``main(argv) -> int``).
-LABS = {"pix2pix": "course_utils.labs.pix2pix"}
+LABS = {"pix2pix": "course_utils.lessons.labs.pix2pix"}
 
 
 def main(argv: list[str]) -> int:

@@ -3,7 +3,7 @@
     python scripts/speckle_study.py                        # every variant at the smoke length
     python scripts/speckle_study.py --only base resize --steps 400
 
-Each row trains a fresh CycleGAN (``course_utils.cyclegan``: the trainer and data the command line
+Each row trains a fresh CycleGAN (``course_utils.core.cyclegan``: the trainer and data the command line
 uses) that differs from the *base* (the smoke profile before issue 20: 32 px, 16 filters, 3 residual
 blocks, transposed-conv upsampling, the default PatchGAN depth, pool 50, identity weight 5,
 Adam(2e-4, 0.5), half the steps constant and half decaying) in **one** setting, then scores both

@@ -85,7 +85,7 @@ def assert_wrong_answer_fails(capsys):
     import re
 
     from course_utils import exercises
-    from course_utils.checkers import ExerciseError, NotWrittenYet
+    from course_utils.lessons.checkers import ExerciseError, NotWrittenYet
 
     def check(key, fn, pattern, label=""):
         with pytest.raises(ExerciseError) as info:

@@ -1,4 +1,4 @@
-"""course_utils.bench: the baseline and trainer steps it times, its results, its table.
+"""course_utils.tools.bench: the baseline and trainer steps it times, its results, its table.
 
 Tiny networks (32x32, 4 filters) so that every test runs in seconds. The assertions are on
 structure and exact values (FLOP counts, step counts, ratios of given times), never on how
@@ -101,7 +101,7 @@ def test_peak_memory_on_a_gpu_is_the_allocators_peak(monkeypatch):
 def test_pipeline_images_per_second_measures_the_course_pipeline():
     result = bench.pipeline_images_per_second(image_size=32, n_batches=20, repeats=2)
     assert result["images_per_second"] > 0 and len(result["runs"]) == 2
-    assert result["source"].startswith("course_utils.data.pipeline_throughput")
+    assert result["source"].startswith("course_utils.core.data.pipeline_throughput")
 
 
 # ---------------------------------------------------------------------------

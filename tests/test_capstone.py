@@ -1,4 +1,4 @@
-"""course_utils.capstone: dataset counts, the unchanged baseline, failure cases, the write-up."""
+"""course_utils.tools.capstone: dataset counts, the unchanged baseline, failure cases, the write-up."""
 
 import csv
 import json

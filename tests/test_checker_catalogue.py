@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from course_utils.checkers import ExerciseError, NotWrittenYet
+from course_utils.lessons.checkers import ExerciseError, NotWrittenYet
 
 CATALOGUES = [m for m in os.environ.get("COURSE_CATALOGUES", "lesson01,lesson02,lesson03,lesson04,independent,blind,blind2").split(",") if m]
 ENTRIES = [entry for name in CATALOGUES
@@ -119,7 +119,7 @@ def test_every_exercise_is_catalogued_enough():
     """At least 5 wrong and 2 equivalent answers for each network, block and step; 3 wrong for each formula."""
     if not {"lesson01", "lesson02", "lesson03", "lesson04"} <= set(CATALOGUES):
         pytest.skip("a partial catalogue")
-    from course_utils.exercises import EXERCISES
+    from course_utils.lessons.exercises import EXERCISES
     built = {"01.build_generator", "01.train_step", "02.upsample_with_skip", "02.unet", "02.patchgan",
              "02.train_step", "03.my_residual_block", "03.instance_norm", "03.resnet_generator", "03.image_pool",
              "03.train_step"}

@@ -142,7 +142,7 @@ def test_check_function_reports_not_implemented_and_none():
 
 
 def test_check_model_builder_compares_blocks():
-    from course_utils.layers import residual_block
+    from course_utils.core.layers import residual_block
 
     def ref(x):
         return residual_block(x, 8, norm="instance")

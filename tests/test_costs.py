@@ -1,4 +1,4 @@
-"""course_utils.costs: each profile's steps and their estimated T4 time, printed by each lesson and `costs`."""
+"""course_utils.tools.costs: each profile's steps and their estimated T4 time, printed by each lesson and `costs`."""
 
 import pytest
 

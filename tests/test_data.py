@@ -1,4 +1,4 @@
-"""Tests of course_utils.data: shipped sets, loaders, bad files, downloads, TFDS, throughput.
+"""Tests of course_utils.core.data: shipped sets, loaders, bad files, downloads, TFDS, throughput.
 
 Everything runs offline on tiny images in a few seconds.
 """

@@ -1,4 +1,4 @@
-"""course_utils.diagrams: each picture has its panels, its titles and the numbers it was given.
+"""course_utils.lessons.diagrams: each picture has its panels, its titles and the numbers it was given.
 
 What is checked is what a learner reads (panel count, titles, the words and shapes written),
 not how the boxes are drawn.

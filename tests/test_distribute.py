@@ -1,4 +1,4 @@
-"""course_utils.distribute: two replicas on any machine, and the per-replica batch."""
+"""course_utils.tools.distribute: two replicas on any machine, and the per-replica batch."""
 
 import json
 import os

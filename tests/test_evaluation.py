@@ -1,4 +1,4 @@
-"""Tests of course_utils.evaluation: known-answer metrics, the picture report, refusing unsafe folders.
+"""Tests of course_utils.tools.evaluation: known-answer metrics, the picture report, refusing unsafe folders.
 
 The 'generators' are 1x1 convolutions that multiply every pixel by a constant, so each number the
 evaluation reports can be computed by hand from the files the tests draw.

@@ -9,9 +9,9 @@ import pytest
 from keras import layers
 
 from course_utils import checkers, exercises
-from course_utils.checkers import ExerciseError, check_model_builder
-from course_utils.exercises import EXERCISES
-from course_utils.layers import InstanceNormalization, ReflectionPadding2D
+from course_utils.lessons.checkers import ExerciseError, check_model_builder
+from course_utils.lessons.exercises import EXERCISES
+from course_utils.core.layers import InstanceNormalization, ReflectionPadding2D
 
 ROOT = Path(__file__).resolve().parent.parent
 

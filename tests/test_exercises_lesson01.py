@@ -9,8 +9,8 @@ import tensorflow as tf
 from keras import layers
 
 from course_utils import exercises, losses
-from course_utils.checkers import NotWrittenYet
-from course_utils.exercise_sets import lesson01
+from course_utils.lessons.checkers import NotWrittenYet
+from course_utils.lessons.exercise_sets import lesson01
 
 
 def bce(labels, logits):

@@ -8,8 +8,8 @@ import tensorflow as tf
 from keras import layers, ops
 
 from course_utils import exercises, losses
-from course_utils.exercise_sets import lesson03
-from course_utils.layers import ReflectionPadding2D
+from course_utils.lessons.exercise_sets import lesson03
+from course_utils.core.layers import ReflectionPadding2D
 
 INIT = keras.initializers.RandomNormal(0.0, 0.02)
 
@@ -48,7 +48,7 @@ IN_WRONG = [
 
 # ---- 03.resnet_generator ----------------------------------------------------------------------------
 def block(x, filters, pad=ReflectionPadding2D, relu_after_add=False):
-    from course_utils.layers import InstanceNormalization
+    from course_utils.core.layers import InstanceNormalization
     y = pad(1)(x)
     y = layers.Conv2D(filters, 3, padding="valid", kernel_initializer=INIT)(y)
     y = layers.ReLU()(InstanceNormalization()(y))
@@ -59,7 +59,7 @@ def block(x, filters, pad=ReflectionPadding2D, relu_after_add=False):
 
 
 def generator(pad=ReflectionPadding2D, tanh=True, relu_after_add=False, downs=2):
-    from course_utils.layers import InstanceNormalization
+    from course_utils.core.layers import InstanceNormalization
 
     def build(image_size=256, n_blocks=9, filters=64):
         def conv(x, f, k, strides=1, transpose=False, padding="same"):

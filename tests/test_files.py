@@ -1,4 +1,4 @@
-"""course_utils.files: the suffix lists, the file hash and the write that is never half done."""
+"""course_utils.core.files: the suffix lists, the file hash and the write that is never half done."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.config import PINNED_REF, REPO_URL
+from course_utils.lessons.config import PINNED_REF, REPO_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "docs" / "glossary.md"

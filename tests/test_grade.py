@@ -1,4 +1,4 @@
-"""course_utils.grade: a class of submissions built from the real lesson notebooks, graded exactly.
+"""course_utils.tools.grade: a class of submissions built from the real lesson notebooks, graded exactly.
 
 The notebooks are generated at test time from notebooks/NN_name.py (scripts/check_notebooks.py),
 so the tests follow the lessons as they change: the exercises the tests control are the keys
@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from course_utils import grade, grade_report, notebook_cells
-from course_utils.exercises import EXERCISES
+from course_utils.lessons.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("check_notebooks", ROOT / "scripts" / "check_notebooks.py")

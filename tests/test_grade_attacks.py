@@ -30,7 +30,7 @@ import nbformat
 import pytest
 
 from course_utils import grade, grade_report, grade_sandbox
-from course_utils.exercises import EXERCISES
+from course_utils.lessons.exercises import EXERCISES
 
 from test_grade import ROOT, cell_defining, keys_of, need_sandbox, versions  # noqa: E402 - the tests' helpers
 
@@ -86,7 +86,7 @@ def attacked(tmp_path_factory):
     append_to(forger, "discriminator_loss", f'''
 import numpy as np
 from course_utils import checkers, exercises as _ex
-from course_utils.exercise_sets import lesson01 as _l1
+from course_utils.lessons.exercise_sets import lesson01 as _l1
 np.allclose = lambda *a, **k: True                                   # row 1
 np.isclose = lambda *a, **k: True
 for _cls in {{type(e) for e in _ex.EXERCISES.values()}} | {{checkers.Exercise, _l1._NetworkExercise, _l1._StepExercise}}:
@@ -167,7 +167,7 @@ raise RuntimeError(" | ".join(_found))
     copier = versions("01")[1]                    # row 6
     cell = copier.cells[cell_defining(copier, "discriminator_loss")]
     cell.source = ('def discriminator_loss(real_logits, fake_logits):\n'
-                   '    from course_utils.exercises import EXERCISES\n'
+                   '    from course_utils.lessons.exercises import EXERCISES\n'
                    '    return EXERCISES["01.discriminator_loss"].reference(real_logits, fake_logits)\n\n'
                    'discriminator_loss = exercises.check("01.discriminator_loss", discriminator_loss)\n')
     cell = copier.cells[cell_defining(copier, "generator_loss")]
@@ -372,7 +372,7 @@ def test_the_grader_refuses_without_a_sandbox(tmp_path, monkeypatch):
 
 
 def test_the_driver_keeps_a_cells_output_to_its_cap():
-    from course_utils.grade_driver import _Capped
+    from course_utils.tools.grade_driver import _Capped
 
     out = _Capped(100)
     for _ in range(10_000):
@@ -394,7 +394,7 @@ FORGED_POOL = '''class MyImagePool:
 
 
 import importlib
-_sets = importlib.import_module("course_utils.exercise_sets.lesson03")
+_sets = importlib.import_module("course_utils.lessons.exercise_sets.lesson03")
 _sets._fail = lambda *a, **k: None                      # every failure of the pool's check silenced
 setattr(_sets, "_Reference" + "Pool", MyImagePool)     # the exact comparison made against itself
 np.array_equal = lambda *a, **k: True

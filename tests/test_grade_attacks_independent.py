@@ -82,7 +82,7 @@ def peak_rss() -> int:
 # ----------------------------------------------------------------------------------------- the class
 RECORD_FORGERY = '''
 import sys as _sys
-_gp = _sys.modules["course_utils.grade_protocol"]
+_gp = _sys.modules["course_utils.tools.grade_protocol"]
 _honest_record = _gp.record
 
 def _record_the_course(exercise, answer, seed, out):
@@ -119,9 +119,9 @@ def discriminator_loss(*args, **kwargs):
 LOOKUP = '''
 import builtins, sys
 import numpy as np
-_lesson = sys.modules["course_utils.exercise_sets.lesson01"]
+_lesson = sys.modules["course_utils.lessons.exercise_sets.lesson01"]
 _course = getattr(_lesson, "_re" + "f_g_loss")
-_drawn = sys.modules["course_utils.grade_protocol"]._cases(_lesson._logits, 50, builtins.the_graders_seed)
+_drawn = sys.modules["course_utils.tools.grade_protocol"]._cases(_lesson._logits, 50, builtins.the_graders_seed)
 _table = {np.asarray(args[0]).tobytes(): np.asarray(_course(*args)) for args in _drawn}
 
 def generator_loss(fake_logits):
@@ -442,7 +442,7 @@ class MyImagePool:
         raise NotImplementedError
 
 import sys as _sys
-_sys.modules["course_utils.exercise_sets.lesson03"]._Built.run = lambda self, answer: True
+_sys.modules["course_utils.lessons.exercise_sets.lesson03"]._Built.run = lambda self, answer: True
 '''
 
 

@@ -1,4 +1,4 @@
-"""course_utils.images: the one place that converts, coerces and checks image ranges."""
+"""course_utils.core.images: the one place that converts, coerces and checks image ranges."""
 
 import numpy as np
 import pytest

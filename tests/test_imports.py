@@ -50,9 +50,11 @@ def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
                     up = here.split(".")[: len(here.split(".")) - (node.level - 1)]
                     base = ".".join(up + ([node.module] if node.module else []))
                 for alias in node.names:
-                    if f"{base}.{alias.name}" in files:     # from course_utils import models
+                    if base == "course_utils" and alias.name in course_utils._WINGS:   # the face's short name
+                        deps.add(f"course_utils.{course_utils._WINGS[alias.name]}.{alias.name}")
+                    elif f"{base}.{alias.name}" in files:     # from course_utils.core import models
                         deps.add(f"{base}.{alias.name}")
-                    elif base in files:                      # from course_utils.models import x
+                    elif base in files:                      # from course_utils.core.models import x
                         deps.add(base)
         deps.discard(name)
         # A package's submodule imports the package's __init__ first; only real modules count here.
@@ -86,10 +88,10 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_graph_is_read_from_the_source():
     graph = import_graph()
     # Known edges, module-level and inside a function, and the subpackages.
-    assert "course_utils.counts" in graph["course_utils.models"]
-    assert "course_utils.models" in graph["course_utils.ring"]            # imported inside train_ring
-    assert "course_utils.checkers" in graph["course_utils.exercise_sets.lesson01"]
-    assert graph["course_utils.counts"] == set()
+    assert "course_utils.core.counts" in graph["course_utils.core.models"]
+    assert "course_utils.core.models" in graph["course_utils.lessons.ring"]            # imported inside train_ring
+    assert "course_utils.lessons.checkers" in graph["course_utils.lessons.exercise_sets.lesson01"]
+    assert graph["course_utils.core.counts"] == set()
 
 
 def test_find_cycle_names_the_modules_of_a_cycle():
@@ -100,3 +102,39 @@ def test_find_cycle_names_the_modules_of_a_cycle():
 def test_course_utils_has_no_import_cycle():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle) + " (move the shared piece into a module both can import)"
+
+
+WINGS = ("core", "lessons", "tools")
+
+
+def _wing(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in WINGS else None
+
+
+def test_the_core_imports_nothing_from_the_lesson_support_or_the_tools():
+    """The core a learner reads (layers, models, losses, train, data, ...) stands on its own."""
+    graph = import_graph()
+    core = [m for m in graph if _wing(m) == "core"]
+    assert "course_utils.core.models" in core and "course_utils.core.train" in core
+    outward = {m: sorted(d for d in graph[m] if _wing(d) not in (None, "core")) for m in core}
+    assert {m: d for m, d in outward.items() if d} == {}, "the core reaches into lessons/ or tools/"
+
+
+def test_lesson_support_does_not_import_the_tools_except_where_a_lesson_runs_one():
+    """lessons/ may use the core; the tools it reaches are listed here, so a new edge is a decision."""
+    graph = import_graph()
+    allowed = {"course_utils.tools.costs", "course_utils.tools.runs", "course_utils.tools.perf",
+               "course_utils.tools.evaluation", "course_utils.tools.install"}
+    reached = {d for m in graph if _wing(m) == "lessons" for d in graph[m] if _wing(d) == "tools"}
+    assert reached <= allowed, f"lessons/ imports {sorted(reached - allowed)} from tools/"
+
+
+def test_every_module_lives_in_a_wing_and_the_face_knows_it():
+    modules = [p for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__")]
+    assert modules == [], f"modules outside the three wings: {[p.name for p in modules]}"
+    for short, wing in course_utils._WINGS.items():
+        assert (PACKAGE / wing / f"{short}.py").is_file() or (PACKAGE / wing / short).is_dir(), short
+    on_disk = {p.stem for w in WINGS for p in (PACKAGE / w).iterdir()
+               if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").is_file())}
+    assert on_disk == set(course_utils._WINGS)

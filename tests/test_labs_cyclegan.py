@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from course_utils import checkers, config, train
-from course_utils.labs import cyclegan as lab
+from course_utils.lessons.labs import cyclegan as lab
 
 SCORES = {"full": {"AtoB": 0.20}, "no cycle": {"AtoB": 0.30}, "no identity": {"AtoB": 0.25},
           "BCE": {"AtoB": 0.19}, "no pool": {"AtoB": 0.21}}
@@ -97,8 +97,8 @@ def test_an_unknown_variant_is_refused_with_the_choices():
 
 def test_the_committed_longer_run_is_consistent():
     result = lab.load_longer_run()
-    assert result is not None, f"data/reference/{lab.RESULTS_NAME} is missing: run python -m course_utils.labs.cyclegan"
-    assert set(result["scores"]) == set(lab.VARIANTS) and result["command"].startswith("python -m course_utils.labs.cyclegan")
+    assert result is not None, f"data/reference/{lab.RESULTS_NAME} is missing: run python -m course_utils.lessons.labs.cyclegan"
+    assert set(result["scores"]) == set(lab.VARIANTS) and result["command"].startswith("python -m course_utils.lessons.labs.cyclegan")
     assert result["full beats"] == lab.orderings(result["scores"])
     assert result["ranking"] == lab.ranking(result["scores"])
     for name, s in result["scores"].items():

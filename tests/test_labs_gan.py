@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from course_utils import checkers, config, losses, models, train
-from course_utils.labs import gan
+from course_utils.lessons.labs import gan
 
 
 def test_the_saturating_loss_is_the_minimax_term_and_stays_finite():
@@ -161,7 +161,7 @@ def test_the_shipped_longer_run_is_the_labs_plan_at_the_rings_length():
     record = gan.load_longer_run()
     plan = gan.lab_plan(config.DcganConfig.paper(), seeds=(0, 1, 2, 3, 4))
     assert record["plan"] == {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(plan).items()}
-    assert record["command"] == "python -m course_utils.labs.gan --seeds 0 1 2 3 4"
+    assert record["command"] == "python -m course_utils.lessons.labs.gan --seeds 0 1 2 3 4"
     assert len(record["runs"]) == len(gan.OPTIMIZERS) * len(gan.LOSSES) * 5
     assert all(len(r["grad_norm"]) == plan.early_steps and r["steps"] == 1500 for r in record["runs"])
 

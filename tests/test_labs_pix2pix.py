@@ -9,8 +9,8 @@ import pytest
 from pathlib import Path
 
 from course_utils import models
-from course_utils.checkers import layer_sequence
-from course_utils.labs import pix2pix as lab
+from course_utils.lessons.checkers import layer_sequence
+from course_utils.lessons.labs import pix2pix as lab
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,7 @@ def test_the_committed_longer_runs_are_consistent():
         assert "reproduced:" not in section and "not recorded" in section
         return
     assert lab.markdown_table(record) in section
-    assert record["command"].startswith("python -m course_utils.labs.pix2pix")
+    assert record["command"].startswith("python -m course_utils.lessons.labs.pix2pix")
     assert record["settings"]["steps"] > lab.SMOKE["steps"]
     assert set(record["scores"]) == {"mean image"} | {v.name for v in lab.VARIANTS}
     assert record["orderings"] == lab.orderings(record["scores"])
@@ -118,7 +118,7 @@ def test_the_committed_longer_runs_are_consistent():
 
 
 def test_a_missing_results_file_says_how_to_make_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m course_utils.labs.pix2pix"):
+    with pytest.raises(FileNotFoundError, match="python -m course_utils.lessons.labs.pix2pix"):
         lab.load_results(tmp_path / "none.json")
 
 

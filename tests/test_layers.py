@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import keras
 
-from course_utils.layers import (InstanceNormalization, PackSamples, ReflectionPadding2D, conv_block, norm_layer,
+from course_utils.core.layers import (InstanceNormalization, PackSamples, ReflectionPadding2D, conv_block, norm_layer,
                                  residual_block)
 
 

@@ -59,3 +59,35 @@ def test_the_maintainer_pattern_catches_what_it_should():
         assert MAINTAINER_WORDS.search(text), text
     for text in ("we make the generator", "a make-or-break step", "the COURSE_PROFILE variable"):
         assert not MAINTAINER_WORDS.search(text), text
+
+
+def course_utils_names(nb: Path) -> set[str]:
+    """The names a notebook's code binds by importing from course_utils (issue 35: at most 6)."""
+    import ast
+
+    names: set[str] = set()
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "\n".join(ln for ln in "".join(cell["source"]).splitlines() if not ln.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name.startswith("course_utils"))
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("course_utils"):
+                names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def test_the_name_counter_sees_every_form_of_import(tmp_path):
+    code = ("import course_utils as course\nfrom course_utils import data, models\n"
+            "from course_utils.lessons.labs import gan as gan_lab\nimport numpy as np\n")
+    (tmp_path / "01_x.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": code}]}))
+    assert course_utils_names(tmp_path / "01_x.ipynb") == {"course", "data", "models", "gan_lab"}
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_lesson_imports_at_most_six_course_utils_names(nb):
+    names = course_utils_names(nb)
+    assert len(names) <= 6, (f"{nb.name} imports {len(names)} course_utils names {sorted(names)}: reach the lesson "
+                             "support through `course` (import course_utils as course), e.g. course.plotting")

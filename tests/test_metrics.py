@@ -1,4 +1,4 @@
-"""Known-answer tests for course_utils.metrics."""
+"""Known-answer tests for course_utils.core.metrics."""
 
 from __future__ import annotations
 

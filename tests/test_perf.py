@@ -1,4 +1,4 @@
-"""course_utils.perf: MAC counts pinned on the papers' networks, step FLOPs, the peak table, timing.
+"""course_utils.tools.perf: MAC counts pinned on the papers' networks, step FLOPs, the peak table, timing.
 
 Nothing here depends on how fast this machine is: the times themselves are measured by ``make bench``.
 """

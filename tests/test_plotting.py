@@ -1,4 +1,4 @@
-"""Tests for course_utils.plotting: known answers where there are any, and real pixels."""
+"""Tests for course_utils.lessons.plotting: known answers where there are any, and real pixels."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""course_utils.pretrained: the authors' trained generators in the course's networks, checked against PyTorch.
+"""course_utils.core.pretrained: the authors' trained generators in the course's networks, checked against PyTorch.
 
 The fixtures in tests/fixtures/pretrained/ were made once by scripts/make_pretrained_fixtures.py with
 PyTorch (two implementations of the authors' networks written independently of this package: modules

@@ -1,4 +1,4 @@
-"""course_utils.registry: models found by name, one config per model, and a model added from tests/ alone."""
+"""course_utils.core.registry: models found by name, one config per model, and a model added from tests/ alone."""
 
 import json
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from course_utils import cli, registry
-from course_utils.model_config import ModelConfig
+from course_utils.core.model_config import ModelConfig
 
 PACKAGE = Path(__file__).resolve().parent.parent / "course_utils"
 

@@ -1,4 +1,4 @@
-"""course_utils.ring: lesson 01's ring of Gaussians, plain and packed."""
+"""course_utils.lessons.ring: lesson 01's ring of Gaussians, plain and packed."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_save_ring_results_writes_the_figure_and_the_table(tmp_path):
     table = (tmp_path / "results" / "ring.md").read_text()
     assert "| real ring samples (baseline) | - | - | 8/8 |" in table
     assert "| plain: 12 steps, batch 16, Adam 0.001 (beta_1 0.5), pack 1 | 0 | 12 |" in table
-    assert "pack 2 | 0 | 12 |" in table and "python -m course_utils.ring" in table
+    assert "pack 2 | 0 | 12 |" in table and "python -m course_utils.lessons.ring" in table
 
 
 # --- the data and the pictures ------------------------------------------------------------

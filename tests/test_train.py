@@ -691,7 +691,7 @@ def test_image_pool_under_xla_compiles_once():
 def test_loss_scale_exercise_reference_follows_keras_loss_scale_optimizer():
     """Lesson 04's reference rule keeps the same scale and count as keras.optimizers.LossScaleOptimizer
     over overflows and growths."""
-    from course_utils.exercise_sets import lesson04
+    from course_utils.lessons.exercise_sets import lesson04
 
     growth, overflow = 3, {2, 3, 9}
     var = keras.Variable([1.0])
@@ -719,11 +719,11 @@ def test_fit_on_a_dataset_keeps_its_order_without_keras_shuffle_warning():
 
 
 def test_train_imports_no_lesson_settings_and_config_still_names_the_epoch():
-    # The core's CycleGAN default comes from course_utils.counts; config re-exports it for its users.
+    # The core's CycleGAN default comes from course_utils.core.counts; config re-exports it for its users.
     from course_utils import config, counts
     from test_imports import import_graph
 
-    assert "course_utils.config" not in import_graph()["course_utils.train"]
+    assert "course_utils.lessons.config" not in import_graph()["course_utils.core.train"]
     assert config.HORSE2ZEBRA_EPOCH_STEPS == counts.HORSE2ZEBRA_EPOCH_STEPS == 1334
 
 

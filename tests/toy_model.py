@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_utils import pix2pix, registry
-from course_utils.model_config import ModelConfig, option
+from course_utils.core.model_config import ModelConfig, option
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A third, blind catalogue of learners' answers to the course's 19 exercises (issue 33).
 
-How it was written: without reading ``course_utils/checkers.py``, ``course_utils/exercise_sets/``, the
+How it was written: without reading ``course_utils/lessons/checkers.py``, ``course_utils/lessons/exercise_sets/``, the
 other catalogues or the exercise tests. Each exercise was learnt as a learner learns it: from the lesson
 notebooks (``notebooks/01_gan_basics.py`` to ``04_training_on_colab.py``: the exercise cells and the
 text above them), from what a stub prints, and from ``tests/test_checker_catalogue.py`` (which name each

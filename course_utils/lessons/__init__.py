@@ -1,0 +1,1 @@
+"""Lesson support: settings and profiles, exercises and their checkers, labs, figures, widgets, results."""
