@@ -376,3 +376,50 @@ def test_step_csv_round_trips_and_drops_lines_cut_short_and_rows_after_the_check
     assert columns == ["g_loss", "d_loss"] and back == rows  # exact floats (repr), steps as ints
     assert runs.read_step_csv(path, 10, ["d_loss"])[1][-1] == {"step": 3, "d_loss": 1.0}
     assert runs.read_step_csv(tmp_path / "missing.csv", 5, ["x"]) == (["x"], [])
+
+
+# ---------------------------------------------------------------------------
+# Why runs.NaNGuard and runs.TensorBoardLogger, not Keras's callbacks (issue 35: Keras where Keras
+# has it, unless a measured reason says otherwise). If Keras changes, these fail and say so.
+# ---------------------------------------------------------------------------
+def _trainer_and_nan_logs():
+    g, d = pix2pix_nets()
+    trainer = train.Pix2Pix(g, d)
+    trainer.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
+
+    class NanGLoss(keras.callbacks.Callback):   # a step whose generator loss came out NaN
+        def on_train_batch_end(self, batch, logs=None):
+            logs["g_loss"] = float("nan")
+    return trainer, NanGLoss()
+
+
+def test_keras_terminate_on_nan_does_not_see_a_gan_trainers_losses():
+    trainer, nan = _trainer_and_nan_logs()
+    ran = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ran.append(batch))
+    trainer.fit(random_pairs(n=4, batch=1), epochs=1, verbose=0,
+                callbacks=[nan, keras.callbacks.TerminateOnNaN(), counter])
+    assert len(ran) == 4        # it reads logs["loss"] only; a GAN trainer returns g_loss, d_loss, ...
+    trainer, nan = _trainer_and_nan_logs()
+    with pytest.raises(runs.NonFiniteLossError, match="g_loss"):
+        trainer.fit(random_pairs(n=4, batch=1), epochs=1, verbose=0, callbacks=[nan, runs.NaNGuard()])
+
+
+def test_keras_tensorboard_counts_steps_from_one_in_each_fit_call(tmp_path):
+    from tensorflow.core.util import event_pb2
+
+    trainer, _ = _trainer_and_nan_logs()
+    trainer.fit(random_pairs(n=2, batch=1), epochs=1, verbose=0)          # two steps already taken
+    trainer.fit(random_pairs(n=2, batch=1), epochs=1, verbose=0,
+                callbacks=[keras.callbacks.TensorBoard(str(tmp_path / "keras"), update_freq=1),
+                           runs.TensorBoardLogger(tmp_path / "ours", every=1)])
+
+    def steps(folder):
+        found = set()
+        for path in folder.rglob("events*"):
+            for record in tf.data.TFRecordDataset(str(path)):
+                event = event_pb2.Event.FromString(record.numpy())
+                found.update(event.step for v in event.summary.value if "g_loss" in v.tag and "epoch" not in v.tag)
+        return sorted(found)
+    assert steps(tmp_path / "keras") == [1, 2]     # a resumed run's curves would start over
+    assert steps(tmp_path / "ours") == [3, 4]      # the global step: the curves continue

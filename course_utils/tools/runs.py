@@ -255,6 +255,8 @@ def _finite_logs(logs: Mapping[str, Any] | None) -> tuple[bool, str, float]:
     return True, "", 0.0
 
 
+# Not keras.callbacks.TerminateOnNaN: it reads logs["loss"] only, which the GAN trainers do not return
+# (they return g_loss, d_loss, ...): with a NaN g_loss it let 4 of 4 steps run (tests/test_runs.py).
 class NaNGuard(keras.callbacks.Callback):
     """Stop training with a clear message as soon as a loss is NaN or infinite.
 
@@ -351,6 +353,9 @@ class SampleGrid(keras.callbacks.Callback):
             self._save()
 
 
+# Not keras.callbacks.TensorBoard: it counts steps from 1 in each fit() call (a resumed run's curves
+# start over at step 1 instead of continuing at the restored global step, tests/test_runs.py) and
+# writes no pictures.
 class TensorBoardLogger(keras.callbacks.Callback):
     """Losses as TensorBoard scalars every ``every`` steps, the sample grid as an image every
     ``image_every`` steps, into ``log_dir`` (``%tensorboard --logdir <out>/tensorboard``).
