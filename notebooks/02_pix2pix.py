@@ -452,7 +452,7 @@ assert receptive_field(paper_layers) == 70
 print("output grid at 256:", models.patchgan_output_size(256, paper_layers))
 
 # %% [markdown]
-# `plotting.plot_receptive_field` draws one cell's patch. At the border part of the field falls on the
+# `course.plotting.plot_receptive_field` draws one cell's patch. At the border part of the field falls on the
 # zero padding, so cell (0, 0) sees rows and columns 0 to 46 only.
 
 # %%
@@ -750,7 +750,7 @@ browser
 #
 # In training, batch norm normalises with the batch's statistics: at batch size 1, one image's.
 # `training=False` uses running averages instead. Isola et al. (2017, section 3.3) run the generator
-# at test time as in training; so does the course's `inference.translate` (dropout off), used by all
+# at test time as in training; so does the course's `course.inference.translate` (dropout off), used by all
 # its tools. Both modes on the same weights:
 
 # %%

@@ -837,7 +837,7 @@ fig.tight_layout()
 # ## 15. What did it learn?
 #
 # Rows: $x$, $G(x)$, the round trip $F(G(x))$ and the identity image $F(x)$; the last two should
-# look like $x$. Generators run through `inference.translate` (lesson 02).
+# look like $x$. Generators run through `course.inference.translate` (lesson 02).
 
 # %%
 x_test, y_test = (t.numpy() for t in (next(iter(test_x)), next(iter(test_y))))   # (8, S, S, 3) each

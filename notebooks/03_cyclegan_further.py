@@ -184,7 +184,7 @@ fig.tight_layout()
 # %% [markdown]
 # A trained generator learns to cancel the pattern, but only with enough training; before that it
 # shows as a per-pixel **speckle**. The course measured it on day2dusk with the **speckle ratio**
-# (`results.speckle_ratio`: the outputs' high-frequency energy over the true translation's; 1 is
+# (`course.results.speckle_ratio`: the outputs' high-frequency energy over the true translation's; 1 is
 # right, above 1 speckle, below 1 blur), one setting at a time (docs/results.md has the tables): at the
 # paper's learning rate a 200-step run left the checkerboard in place; resizing removed it by
 # construction, and so did a learning rate five times the paper's, with which the paper's generator

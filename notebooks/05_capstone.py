@@ -237,7 +237,7 @@ plt.title(f"{grid.name}: input | output | {'target' if MODEL == 'pix2pix' else '
 # ### The baselines
 #
 # A number alone says little: it needs a **baseline**, an answer that needs no learning, scored with
-# the same metrics on the same held-out images (`results.image_scores`, as lessons 02-04 do it):
+# the same metrics on the same held-out images (`course.results.image_scores`, as lessons 02-04 do it):
 #
 # - for Pix2Pix, **the mean training image**: the same picture, the average of all training
 #   targets, whatever the input (lesson 02's baseline), and **the input unchanged**;

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 #: One check call, as a lesson writes it: ``fn = exercises.check("01.fn", fn)`` (the assignment optional).
 CHECK_RE = re.compile(r"""exercises\.check\(\s*["'](?P<key>\d\d\.\w+)["']\s*,\s*(?P<name>[A-Za-z_]\w*)\s*\)""")
 _CHECK_LINE_RE = re.compile(
-    r"""^[ \t]*(?:[A-Za-z_]\w*[ \t]*=[ \t]*)?exercises\.check\([^\n]*\)[ \t]*(?:#[^\n]*)?$\n?""", re.M)
+    r"""^[ \t]*(?:[A-Za-z_]\w*[ \t]*=[ \t]*)?(?:course\.)?exercises\.check\([^\n]*\)[ \t]*(?:#[^\n]*)?$\n?""", re.M)
 _BUILTINS = set(dir(builtins))
 
 
