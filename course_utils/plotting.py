@@ -88,8 +88,7 @@ def _as_image_list(images: ArrayLike | Sequence[ArrayLike]) -> list[np.ndarray]:
 def _imshow(ax: Any, shown: np.ndarray, title: str | None = None) -> None:
     """Show one image already converted by :func:`to_display` on ``ax``, without ticks."""
     ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0.0, vmax=1.0)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(xticks=[], yticks=[])
     if title:
         ax.set_title(title, fontsize=10)
 
@@ -383,9 +382,9 @@ def plot_step_times(seconds: Mapping[str, float], title: str, *, slower: Sequenc
         label = f"  {t / times[0]:.0f}x slower" if name in slower else f"  {times[0] / t:.2f}x"
         ax.text(1e3 * t, i, label, va="center")
     ax.invert_yaxis()
-    ax.set_xlabel("median ms per training step (lower is better)")
+    ax.set(xlabel="median ms per training step (lower is better)", xlim=(0, 1.35e3 * max(times)))
     ax.set_title(title, fontsize=10)
-    ax.set_xlim(0, 1.35e3 * max(times))
+
     fig.tight_layout()
     return fig
 
@@ -554,8 +553,7 @@ def plot_receptive_field(image: ArrayLike, row: int, col: int, *, layers: Sequen
         grid_title = f"cell ({row}, {col}) of the {n}x{n} output"
     ax_grid.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="blue", linewidth=2))
     ax_grid.set_title(grid_title, fontsize=10)
-    ax_grid.set_xticks([])
-    ax_grid.set_yticks([])
+    ax_grid.set(xticks=[], yticks=[])
     fig.tight_layout()
     return fig
 
