@@ -258,13 +258,12 @@ def _run_sentences(label: str, run: dict[str, Any], prediction: str | None) -> l
     scores, base = run["scores"], run["baseline"]["AtoB"]
     ablated = sorted(_ablations(scores), key=lambda n: scores[n]["AtoB"], reverse=True)   # worst first
     worst, full = ablated[0], scores["full"]["AtoB"]
-    seeds = len(run["scale"]["seeds"])
-    out = [f"In {label} ({run['scale']['steps']:,} steps, {seeds} seed{'s' if seeds != 1 else ''}), '{worst}' ends "
+    n_seeds = len(run["scale"]["seeds"])
+    out = [f"In {label} ({run['scale']['steps']:,} steps, {n_seeds} seed{'s' if n_seeds != 1 else ''}), '{worst}' ends "
            f"furthest from the true dusk images: error "
            f"{scores[worst]['AtoB']:.3f} ({scores[worst]['AtoB'] / base:.2f} of doing nothing), against "
            f"{full:.3f} ({full / base:.2f}) for the full objective."]
     per_seed = {n: scores[n]["AtoB per seed"] for n in scores}
-    n_seeds = len(per_seed["full"])
     worst_by_seed = [max(ablated, key=lambda n: per_seed[n][k]) for k in range(n_seeds)]
     if n_seeds > 1:
         if len(set(worst_by_seed)) == 1:
