@@ -90,6 +90,11 @@ def _check_variants(names: Any) -> list[str]:
 
 
 
+def _settings(variant: str) -> dict[str, Any]:
+    """The full objective's settings with the variant's change applied."""
+    return {"cycle_weight": 10.0, "identity_weight": 5.0, "loss_form": "lsgan", "pool_size": 50, **VARIANTS[variant]}
+
+
 class LabTrainer:
     """Trains every variant from the same starting weights with :func:`course_utils.train.cyclegan_train_step`.
 
@@ -147,7 +152,7 @@ class LabTrainer:
         """``(cycle_weight, identity_weight, loss_form, use_pool)`` of ``variant``, the weights as tensors."""
         import tensorflow as tf
 
-        s = {"cycle_weight": 10.0, "identity_weight": 5.0, "loss_form": "lsgan", "pool_size": 50, **VARIANTS[variant]}
+        s = _settings(variant)
         return (tf.constant(s["cycle_weight"]), tf.constant(s["identity_weight"]), s["loss_form"], s["pool_size"] > 0)
 
     def train(self, variant: str, verbose: int = 1, pace: Any = None) -> float:
