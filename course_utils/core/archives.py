@@ -232,7 +232,3 @@ def download_pix2pix_dataset(name: str, cache_dir: str | os.PathLike, url: str |
             archive.unlink(missing_ok=True)
     done_marker.write_text(f"{url}\nsha256 {got}\n")
     return final
-
-
-__all__ = ["extract_archive", "default_cache_dir", "dataset_folder", "PIX2PIX_BASE_URL", "Pix2PixArchive",
-           "PIX2PIX_DATASETS", "download_pix2pix_dataset"]

@@ -25,4 +25,7 @@ def positive_int(value: object, name: str, meaning: str = "") -> int:
     return int(value)
 
 
-__all__ = ["HORSE2ZEBRA_EPOCH_STEPS", "positive_int"]
+def positive_ints(**values: object) -> None:
+    """:func:`positive_int` on each keyword argument, named by its keyword: ``positive_ints(filters=filters)``."""
+    for name, value in values.items():
+        positive_int(value, name)

@@ -159,9 +159,6 @@ def resize(image: tf.Tensor, size: int | tuple[int, int], method: str = "bilinea
     return tf.image.resize(image, hw, method=method)
 
 
-def _crop_hw(size: int | tuple[int, int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-
 
 def random_crop_pair(input_image: tf.Tensor, target_image: tf.Tensor, size: int | tuple[int, int],
                      seed: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
@@ -172,27 +169,20 @@ def random_crop_pair(input_image: tf.Tensor, target_image: tf.Tensor, size: int 
     reproducible (stateless) crop; without it the crop is drawn from TensorFlow's global RNG.
     Resize first if an image may be smaller than the crop.
     """
-    h, w = _crop_hw(size)
+    h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     stack = tf.stack([input_image, target_image])
     channels = stack.shape[-1] if stack.shape[-1] is not None else tf.shape(stack)[-1]
     crop_shape = [2, h, w, channels]
-    if seed is None:
-        cropped = tf.image.random_crop(stack, crop_shape)
-    else:
-        cropped = tf.image.stateless_random_crop(stack, crop_shape, seed=seed)
+    cropped = (tf.image.random_crop(stack, crop_shape) if seed is None
+               else tf.image.stateless_random_crop(stack, crop_shape, seed=seed))
     return cropped[0], cropped[1]
-
-
-def _coin(seed: tf.Tensor | None) -> tf.Tensor:
-    if seed is None:
-        return tf.random.uniform([]) < 0.5
-    return tf.random.stateless_uniform([], seed=seed) < 0.5
 
 
 def random_mirror_pair(input_image: tf.Tensor, target_image: tf.Tensor,
                        seed: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
     """Flip both images left-right together with probability 1/2 (one coin for the pair)."""
-    flip = _coin(seed)
+    flip = (tf.random.uniform([]) if seed is None else tf.random.stateless_uniform([], seed=seed)) < 0.5
+
     return (tf.cond(flip, lambda: tf.reverse(input_image, axis=[-2]), lambda: input_image),
             tf.cond(flip, lambda: tf.reverse(target_image, axis=[-2]), lambda: target_image))
 
@@ -736,13 +726,3 @@ def unpaired_test_images(source: str | os.PathLike, n: int, image_size: int = 25
                          cache=False, drop_remainder=False)
     return next(iter(a)).numpy(), next(iter(b)).numpy()
 
-
-__all__ = [
-    "AUTOTUNE", "JITTER_SCALE", "CYCLE_GAN_TFDS_NAMES",
-    "shipped_paired_path", "shipped_unpaired_path", "shipped_digits_path", "true_translation",
-    "normalize", "denormalize", "split_pair", "resize", "random_crop_pair", "random_mirror_pair",
-    "random_jitter", "list_image_files", "check_image_files", "CheckedImage", "load_paired_folder",
-    "load_image_folder", "load_unpaired_folder", "load_cycle_gan_tfds", "load_digits", "load_digits_arrays",
-    "MIN_HALF_SIZE", "make_facade_like_folder", "pipeline_throughput",
-    "epoch_rates", "load_unpaired", "unpaired_test_images",
-]

@@ -67,9 +67,6 @@ def write_atomically(path: str | os.PathLike, content: bytes | str | Callable[[P
     return path
 
 
-__all__ = ["IMAGE_SUFFIXES", "ARCHIVE_SUFFIXES", "is_image_file", "is_archive", "file_sha256", "write_atomically"]
-
-
 def download_checked(url: str, target: str | os.PathLike, expected: str | None, progress: bool = True) -> str:
     """Download ``url`` to ``target`` (``keras.utils.get_file``, replacing it) and check its SHA-256.
 

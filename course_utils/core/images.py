@@ -171,20 +171,3 @@ SSIM_MIN_SIZE = 11
 def ssim_fits(height: int, width: int) -> bool:
     """True when an image of ``height`` x ``width`` holds SSIM's 11x11 window (:data:`SSIM_MIN_SIZE`)."""
     return min(int(height), int(width)) >= SSIM_MIN_SIZE
-
-
-__all__ = [
-    "as_numpy",
-    "as_batch",
-    "UINT8_HALF",
-    "from_uint8",
-    "to_uint8",
-    "to_unit",
-    "to_signed",
-    "unit_to_uint8",
-    "tile",
-    "RANGE_TOLERANCE",
-    "check_range",
-    "SSIM_MIN_SIZE",
-    "ssim_fits",
-]

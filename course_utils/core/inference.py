@@ -55,9 +55,6 @@ from course_utils.core.images import as_batch, as_numpy, check_range, from_uint8
 from course_utils.core.counts import positive_int
 from course_utils.core.files import write_atomically
 
-__all__ = ["PerImageBatchNorm", "is_image_to_image", "uses_batch_norm", "inference_model", "translate",
-           "translate_image", "export_generator", "exportable_generator"]
-
 
 # ---------------------------------------------------------------------------
 # 1. Batch norm with each image's own statistics

@@ -64,10 +64,8 @@ class InstanceNormalization(layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(
-                f"InstanceNormalization expects images (batch, height, width, channels); "
-                f"got a tensor of shape {input_shape}."
-            )
+            raise ValueError(f"InstanceNormalization expects images (batch, height, width, channels); "
+                             f"got a tensor of shape {input_shape}.")
         channels = input_shape[-1]
         if self.affine:
             self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
@@ -172,9 +170,8 @@ def norm_layer(norm: str, name: str | None = None, epsilon: float | None = None)
     ``epsilon`` sets batch norm's (Keras's default 1e-3 when None; PyTorch's ``BatchNorm2d`` uses 1e-5).
     """
     check_norm(norm)
-    if norm == "batch":
-        return layers.BatchNormalization(name=name) if epsilon is None else \
-            layers.BatchNormalization(epsilon=epsilon, name=name)
+    if norm == "batch":   # Keras's default epsilon is 1e-3
+        return layers.BatchNormalization(epsilon=1e-3 if epsilon is None else epsilon, name=name)
     if norm == "instance":
         return layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5, name=name)
     return None
@@ -204,20 +201,15 @@ def activation_layer(activation: str | None, name: str | None = None) -> layers.
     raise ValueError(f"activation must be relu, leaky_relu, tanh, sigmoid or None; got {activation!r}.")
 
 
-def conv_block(
-    x,
-    filters: int,
-    kernel_size: int = 4,
-    strides: int = 2,
-    norm: str = "batch",
-    activation: str | None = "leaky_relu",
-    padding: str | int = "same",
-    transpose: bool = False,
-    dropout: float = 0.0,
-    use_bias: bool | None = None,
-    epsilon: float | None = None,
-    name: str | None = None,
-):
+def _part(name: str | None, part: str) -> str | None:
+    """The name of one layer of block ``name`` (``"down1_conv"``); None in an unnamed block (Keras names it)."""
+    return f"{name}_{part}" if name else None
+
+
+def conv_block(x, filters: int, kernel_size: int = 4, strides: int = 2, norm: str = "batch",
+               activation: str | None = "leaky_relu", padding: str | int = "same", transpose: bool = False,
+               dropout: float = 0.0, use_bias: bool | None = None, epsilon: float | None = None,
+               name: str | None = None):
     """Conv (or transposed conv) -> norm -> dropout -> activation.
 
     The pix2pix encoder block is ``conv_block(x, f)`` (4x4, stride 2, batch norm,
@@ -237,25 +229,24 @@ def conv_block(
     if use_bias is None:
         use_bias = conv_uses_bias(norm)
     conv_cls = layers.Conv2DTranspose if transpose else layers.Conv2D
-    p = (name + "_") if name else ""
     explicit = not isinstance(padding, str)          # PyTorch's padding=p, written out
     if explicit and not transpose:
-        x = layers.ZeroPadding2D(int(padding), name=f"{p}pad" if name else None)(x)       # (b, h + 2p, w + 2p, c)
+        x = layers.ZeroPadding2D(int(padding), name=_part(name, "pad"))(x)       # (b, h + 2p, w + 2p, c)
     x = conv_cls(filters, kernel_size, strides=strides, padding="valid" if explicit else padding, use_bias=use_bias,
-                 kernel_initializer=init(), name=f"{p}conv" if name else None)(x)
+                 kernel_initializer=init(), name=_part(name, "conv"))(x)
     if explicit and transpose:
         extra = kernel_size - strides - int(padding)       # what is left at the bottom/right beyond strides * h
         if extra < 0:
             raise ValueError(f"padding={padding} is too large for a {kernel_size}x{kernel_size} stride-{strides} "
                              "transposed conv: use at most kernel_size - strides.")
         crop = ((int(padding), extra), (int(padding), extra))
-        x = layers.Cropping2D(crop, name=f"{p}crop" if name else None)(x)                 # (b, s h, s w, filters)
-    nl = norm_layer(norm, name=f"{p}norm" if name else None, epsilon=epsilon)
+        x = layers.Cropping2D(crop, name=_part(name, "crop"))(x)                 # (b, s h, s w, filters)
+    nl = norm_layer(norm, name=_part(name, "norm"), epsilon=epsilon)
     if nl is not None:
         x = nl(x)
     if dropout:
-        x = layers.Dropout(dropout, name=f"{p}dropout" if name else None)(x)
-    act = activation_layer(activation, name=f"{p}{activation}" if name else None)
+        x = layers.Dropout(dropout, name=_part(name, "dropout"))(x)
+    act = activation_layer(activation, name=_part(name, str(activation)))
     if act is not None:
         x = act(x)
     return x
@@ -267,13 +258,11 @@ def residual_block(x, filters: int, norm: str = "instance", reflect: bool = True
     With reflection padding (CycleGAN): pad 1 -> conv 3x3 -> norm -> ReLU -> pad 1 ->
     conv 3x3 -> norm, then add the input. Shape is unchanged: ``(b, h, w, filters)``.
     """
-    p = (name + "_") if name else ""
-    n = (lambda s: f"{p}{s}") if name else (lambda s: None)
     y = x
     for i in (1, 2):
         if reflect:
-            y = ReflectionPadding2D(1, name=n(f"pad{i}"))(y)
-        y = conv_block(y, filters, kernel_size=3, strides=1, norm=norm,
-                       activation="relu" if i == 1 else None,
-                       padding="valid" if reflect else "same", name=n(f"{i}"))
-    return layers.Add(name=n("add"))([x, y])
+            y = ReflectionPadding2D(1, name=_part(name, f"pad{i}"))(y)
+        y = conv_block(y, filters, kernel_size=3, strides=1, norm=norm, activation="relu" if i == 1 else None,
+                       padding="valid" if reflect else "same", name=_part(name, str(i)))
+    return layers.Add(name=_part(name, "add"))([x, y])
+

@@ -26,7 +26,7 @@ is instant.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -51,10 +51,8 @@ def _paired(a: ArrayLike, b: ArrayLike, names: tuple[str, str]) -> tuple[np.ndar
     """Two checked image batches of the same shape."""
     x, y = _as_image_batch(a, names[0]), _as_image_batch(b, names[1])
     if x.shape != y.shape:
-        raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape to be compared pixel by pixel; "
-            f"got {x.shape} and {y.shape}. Resize one of them, or pair the right images."
-        )
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape to be compared pixel by pixel; "
+                         f"got {x.shape} and {y.shape}. Resize one of them, or pair the right images.")
     return x, y
 
 
@@ -120,11 +118,8 @@ def ssim(prediction: ArrayLike, target: ArrayLike, *, per_image: bool = False) -
     """
     x, y = _paired(prediction, target, ("prediction", "target"))
     if not ssim_fits(x.shape[1], x.shape[2]):
-        raise ValueError(
-            f"SSIM uses an {SSIM_MIN_SIZE}x{SSIM_MIN_SIZE} window, so images must be at least that large; "
-            f"got {x.shape[1]}x{x.shape[2]}. "
-            "Compare larger images, or use mean_l1 / psnr for tiny ones."
-        )
+        raise ValueError(f"SSIM uses an {SSIM_MIN_SIZE}x{SSIM_MIN_SIZE} window, so images must be at least that "
+                         f"large; got {x.shape[1]}x{x.shape[2]}. Compare larger images, or use mean_l1 / psnr for tiny ones.")
     import tensorflow as tf
 
     values = tf.image.ssim(tf.constant(to_unit(x)), tf.constant(to_unit(y)), max_val=1.0).numpy().astype(np.float64)
@@ -135,13 +130,8 @@ def ssim(prediction: ArrayLike, target: ArrayLike, *, per_image: bool = False) -
 # 2. CycleGAN: there and back again (``mean_l1(x, F(G(x)))``, the cycle loss without its
 #    weight), and against the known truth.
 # ---------------------------------------------------------------------------
-def correspondence_error(
-    translated: ArrayLike,
-    truth: ArrayLike | Callable[[Any], ArrayLike],
-    *,
-    inputs: ArrayLike | None = None,
-    metric: str = "l1",
-) -> float:
+def correspondence_error(translated: ArrayLike, truth: ArrayLike | Callable[[Any], ArrayLike], *,
+                         inputs: ArrayLike | None = None, metric: str = "l1") -> float:
     """How far translations land from the true answer, for data whose answer is known.
 
     Real unpaired sets (horses and zebras) have no right answer to compare with. The course's
@@ -161,10 +151,8 @@ def correspondence_error(
     """
     if callable(truth):
         if inputs is None:
-            raise ValueError(
-                "truth is a function, so pass the source images it translates: "
-                "correspondence_error(translated, truth_fn, inputs=x)."
-            )
+            raise ValueError("truth is a function, so pass the source images it translates: "
+                             "correspondence_error(translated, truth_fn, inputs=x).")
         truth = truth(inputs)
     metrics: dict[str, Callable[[ArrayLike, ArrayLike], float]] = {"l1": mean_l1, "psnr": psnr, "ssim": ssim}
     if metric not in metrics:
@@ -222,10 +210,8 @@ def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
 def _as_features(x: ArrayLike, name: str) -> np.ndarray:
     arr = as_numpy(x, np.float64, name)
     if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a feature matrix (N samples, D features); got shape {arr.shape}. "
-            "Flatten or pool the extractor's output, e.g. a global average pooling layer."
-        )
+        raise ValueError(f"{name} must be a feature matrix (N samples, D features); got shape {arr.shape}. "
+                         "Flatten or pool the extractor's output, e.g. a global average pooling layer.")
     if len(arr) < 2:
         raise ValueError(f"{name} needs at least 2 samples for the unbiased estimate; got {len(arr)}.")
     if not np.all(np.isfinite(arr)):
@@ -233,14 +219,17 @@ def _as_features(x: ArrayLike, name: str) -> np.ndarray:
     return arr
 
 
-def kid_from_features(
-    real: ArrayLike,
-    fake: ArrayLike,
-    *,
-    subsets: int | None = None,
-    subset_size: int | None = None,
-    seed: int = 0,
-) -> KIDResult:
+def _feature_pair(a: ArrayLike, b: ArrayLike, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Two checked feature matrices with the same number of features."""
+    x, y = _as_features(a, names[0]), _as_features(b, names[1])
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"{names[0]} and {names[1]} features must have the same dimension; got {x.shape[1]} "
+                         f"and {y.shape[1]}. Extract both with the same feature extractor.")
+    return x, y
+
+
+def kid_from_features(real: ArrayLike, fake: ArrayLike, *, subsets: int | None = None,
+                      subset_size: int | None = None, seed: int = 0) -> KIDResult:
     """The kernel inception distance between two feature matrices.
 
     KID (Binkowski et al. 2018) is the squared maximum mean discrepancy between the two sets with
@@ -258,12 +247,7 @@ def kid_from_features(
         subset_size: samples per subset; defaults to the smaller set's size.
         seed: seed of the subset draws, for reproducible numbers.
     """
-    x, y = _as_features(real, "real"), _as_features(fake, "fake")
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(
-            f"real and fake features must have the same dimension; got {x.shape[1]} and {y.shape[1]}. "
-            "Extract both with the same feature extractor."
-        )
+    x, y = _feature_pair(real, fake, ("real", "fake"))
     if subsets is None:
         if subset_size is not None:
             raise ValueError("subset_size only makes sense together with subsets=<how many>.")
@@ -271,14 +255,11 @@ def kid_from_features(
     positive_int(subsets, "subsets")
     size = min(len(x), len(y)) if subset_size is None else int(subset_size)
     if not 2 <= size <= min(len(x), len(y)):
-        raise ValueError(
-            f"subset_size must be between 2 and the smaller set's size ({min(len(x), len(y))}); got {size}."
-        )
+        raise ValueError(f"subset_size must be between 2 and the smaller set's size ({min(len(x), len(y))}); "
+                         f"got {size}.")
     rng = np.random.default_rng(seed)
-    values = [
-        _mmd2_unbiased(x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)])
-        for _ in range(subsets)
-    ]
+    values = [_mmd2_unbiased(x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)])
+              for _ in range(subsets)]
     return KIDResult(float(np.mean(values)), float(np.std(values)), len(x), len(y), subsets, size)
 
 
@@ -316,12 +297,7 @@ def frechet_inception_distance(features_a: ArrayLike, features_b: ArrayLike) -> 
     Returns:
         The distance, a float >= 0 (up to rounding); symmetric in its two arguments.
     """
-    a, b = _as_features(features_a, "features_a"), _as_features(features_b, "features_b")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"features_a and features_b must have the same dimension; got {a.shape[1]} and {b.shape[1]}. "
-            "Extract both with the same feature extractor."
-        )
+    a, b = _feature_pair(features_a, features_b, ("features_a", "features_b"))
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     centred_a = (a - mu_a) / np.sqrt(len(a) - 1)             # S_a = centred_a.T @ centred_a
     centred_b = (b - mu_b) / np.sqrt(len(b) - 1)
@@ -359,20 +335,15 @@ def inception_feature_extractor() -> Callable[[Any], np.ndarray]:
     import tensorflow as tf
 
     try:
-        model = keras.applications.InceptionV3(
-            include_top=False,
-            weights="imagenet",
-            pooling="avg",
-            input_shape=(INCEPTION_INPUT_SIZE, INCEPTION_INPUT_SIZE, 3),
-        )
+        model = keras.applications.InceptionV3(include_top=False, weights="imagenet", pooling="avg",
+                                               input_shape=(INCEPTION_INPUT_SIZE, INCEPTION_INPUT_SIZE, 3))
     except Exception as err:  # keras raises plain Exception on a failed download
         raise RuntimeError(
             "Could not load InceptionV3's ImageNet weights (they are downloaded on first use, "
             f"about 90 MB): {err}\nFixes: run this on Colab or another machine with internet access; "
             "or copy inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 into ~/.keras/models/; "
             "or pass your own extractor: kernel_inception_distance(real, fake, feature_extractor=f), "
-            "where f maps a batch of images to an (N, D) feature matrix."
-        ) from err
+            "where f maps a batch of images to an (N, D) feature matrix.") from err
 
     def extract(images: Any) -> np.ndarray:
         x = tf.convert_to_tensor(images, tf.float32)
@@ -419,25 +390,16 @@ def _extract_features(extractor: Callable[[Any], Any], images: np.ndarray, batch
         out = extractor(images[start : start + batch_size].astype(np.float32))
         out = as_numpy(out, np.float64, f"the features of {name}")
         if out.ndim != 2 or len(out) != len(images[start : start + batch_size]):
-            raise ValueError(
-                f"feature_extractor must map a batch of N images to an (N, D) feature matrix; "
-                f"got shape {out.shape} for {min(batch_size, len(images) - start)} images. "
-                "Add global pooling or a Flatten layer at the end of the extractor."
-            )
+            raise ValueError(f"feature_extractor must map a batch of N images to an (N, D) feature matrix; "
+                             f"got shape {out.shape} for {min(batch_size, len(images) - start)} images. "
+                             "Add global pooling or a Flatten layer at the end of the extractor.")
         chunks.append(out)
     return np.concatenate(chunks, axis=0)
 
 
-def kernel_inception_distance(
-    real: ArrayLike,
-    fake: ArrayLike,
-    feature_extractor: Callable[[Any], Any] | None = None,
-    *,
-    batch_size: int = 32,
-    subsets: int | None = None,
-    subset_size: int | None = None,
-    seed: int = 0,
-) -> KIDResult:
+def kernel_inception_distance(real: ArrayLike, fake: ArrayLike, feature_extractor: Callable[[Any], Any] | None = None,
+                              *, batch_size: int = 32, subsets: int | None = None, subset_size: int | None = None,
+                              seed: int = 0) -> KIDResult:
     """KID between real and generated images (lower is better; ~0 means indistinguishable).
 
     Features come from InceptionV3 (ImageNet weights, 2048 pool features at 299x299) by default,
@@ -488,20 +450,12 @@ class ModeCoverage:
     n_samples: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.modes_covered}/{self.n_modes} modes covered, "
-            f"{100 * self.high_quality_rate:.1f}% high-quality samples (n={self.n_samples})"
-        )
+        return (f"{self.modes_covered}/{self.n_modes} modes covered, "
+                f"{100 * self.high_quality_rate:.1f}% high-quality samples (n={self.n_samples})")
 
 
-def mode_coverage(
-    samples: ArrayLike,
-    centers: ArrayLike,
-    std: float,
-    threshold: float | None = None,
-    *,
-    min_count: int = 20,
-) -> ModeCoverage:
+def mode_coverage(samples: ArrayLike, centers: ArrayLike, std: float, threshold: float | None = None, *,
+                  min_count: int = 20) -> ModeCoverage:
     """Modes covered and high-quality-sample rate of 2-D samples from a Gaussian mixture.
 
     A sample is **high quality** when it lies within ``threshold`` (default three standard
@@ -519,48 +473,23 @@ def mode_coverage(
     """
     pts, ctr = as_numpy(samples, np.float64, "samples"), as_numpy(centers, np.float64, "centers")
     if pts.ndim != 2 or ctr.ndim != 2 or pts.shape[1] != ctr.shape[1]:
-        raise ValueError(
-            f"samples (N, D) and centers (K, D) must be matrices with the same D; got {pts.shape} and {ctr.shape}."
-        )
+        raise ValueError(f"samples (N, D) and centers (K, D) must be matrices with the same D; "
+                         f"got {pts.shape} and {ctr.shape}.")
     if len(pts) == 0:
         raise ValueError("samples is empty: draw some samples from the generator first.")
     if std <= 0:
         raise ValueError(f"std must be positive, got {std}.")
     positive_int(min_count, "min_count")
     if len(pts) < min_count * len(ctr):
-        raise ValueError(
-            f"With {len(pts)} samples even a perfect generator cannot put {min_count} on each of "
-            f"{len(ctr)} modes. Draw at least {min_count * len(ctr)} samples or lower min_count."
-        )
+        raise ValueError(f"With {len(pts)} samples even a perfect generator cannot put {min_count} on each of "
+                         f"{len(ctr)} modes. Draw at least {min_count * len(ctr)} samples or lower min_count.")
     limit = 3.0 * std if threshold is None else float(threshold)
     distances = np.linalg.norm(pts[:, None, :] - ctr[None, :, :], axis=-1)  # (N, K)
     nearest = distances.argmin(axis=1)
     good = distances[np.arange(len(pts)), nearest] <= limit
     counts = np.bincount(nearest[good], minlength=len(ctr))
     covered = counts >= min_count
-    return ModeCoverage(
-        modes_covered=int(covered.sum()),
-        n_modes=len(ctr),
-        high_quality_rate=float(good.mean()),
-        counts=counts,
-        covered=covered,
-        n_samples=len(pts),
-    )
+    return ModeCoverage(modes_covered=int(covered.sum()), n_modes=len(ctr), high_quality_rate=float(good.mean()),
+                        counts=counts, covered=covered, n_samples=len(pts))
 
 
-__all__: Sequence[str] = (
-    "mean_l1",
-    "psnr",
-    "psnr_per_image",
-    "ssim",
-    "correspondence_error",
-    "KIDResult",
-    "polynomial_kernel",
-    "kid_from_features",
-    "inception_feature_extractor",
-    "kernel_inception_distance",
-    "frechet_inception_distance",
-    "stand_in_feature_extractor",
-    "ModeCoverage",
-    "mode_coverage",
-)

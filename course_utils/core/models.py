@@ -35,7 +35,7 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from course_utils.core.counts import positive_int
+from course_utils.core.counts import positive_int, positive_ints
 from course_utils.core.layers import (PackSamples, ReflectionPadding2D, activation_layer, check_norm, conv_block,
                                   conv_uses_bias, init, residual_block)
 
@@ -47,10 +47,8 @@ def _power_of_two(name: str, value: int, minimum: int) -> int:
     positive_int(value, name)
     if value < minimum or value & (value - 1):
         sizes = ", ".join(str(2**k) for k in range(int(math.log2(minimum)), 11))
-        raise ValueError(
-            f"{name}={value} cannot be halved down evenly: use a power of two >= {minimum} "
-            f"({sizes}). Resize your images to one of these sizes."
-        )
+        raise ValueError(f"{name}={value} cannot be halved down evenly: use a power of two >= {minimum} "
+                         f"({sizes}). Resize your images to one of these sizes.")
     return value
 
 
@@ -77,9 +75,7 @@ def dcgan_generator(latent_dim: int = 100, channels: int = 1, base_filters: int 
     Dense -> reshape to 7x7 -> transposed convs 7x7 -> 14x14 -> 28x28, batch norm
     and LeakyReLU between, tanh at the end.
     """
-    positive_int(latent_dim, "latent_dim")
-    positive_int(channels, "channels")
-    positive_int(base_filters, "base_filters")
+    positive_ints(latent_dim=latent_dim, channels=channels, base_filters=base_filters)
     z = keras.Input((latent_dim,), name="noise")
     x = layers.Dense(7 * 7 * base_filters, use_bias=False)(z)
     x = layers.BatchNormalization()(x)
@@ -98,8 +94,7 @@ def dcgan_generator(latent_dim: int = 100, channels: int = 1, base_filters: int 
 
 def dcgan_discriminator(channels: int = 1, base_filters: int = 64, dropout: float = 0.3) -> keras.Model:
     """Image ``(b, 28, 28, channels)`` -> one logit per image ``(b, 1)``."""
-    positive_int(channels, "channels")
-    positive_int(base_filters, "base_filters")
+    positive_ints(channels=channels, base_filters=base_filters)
     img = keras.Input((28, 28, channels), name="image")
     x = layers.Conv2D(base_filters, 5, strides=2, padding="same")(img)      # (b, 14, 14, 64)
     x = layers.LeakyReLU(negative_slope=0.3)(x)
@@ -117,8 +112,7 @@ def dcgan_discriminator(channels: int = 1, base_filters: int = 64, dropout: floa
 # ---------------------------------------------------------------------------
 def mlp_generator(latent_dim: int = 2, hidden: int = 128, layers_count: int = 3, out_dim: int = 2) -> keras.Model:
     """Noise ``(b, latent_dim)`` -> point ``(b, out_dim)`` through ReLU MLP layers."""
-    for n, v in (("latent_dim", latent_dim), ("hidden", hidden), ("layers_count", layers_count), ("out_dim", out_dim)):
-        positive_int(v, n)
+    positive_ints(latent_dim=latent_dim, hidden=hidden, layers_count=layers_count, out_dim=out_dim)
     z = keras.Input((latent_dim,), name="noise")
     x = z
     for _ in range(layers_count):
@@ -133,8 +127,7 @@ def mlp_discriminator(in_dim: int = 2, hidden: int = 128, layers_count: int = 3,
     input of ``pack * in_dim`` numbers (:class:`~course_utils.core.layers.PackSamples`) and
     returns one logit per group: a packed discriminator (PacGAN, Lin et al. 2018).
     """
-    for n, v in (("in_dim", in_dim), ("hidden", hidden), ("layers_count", layers_count), ("pack", pack)):
-        positive_int(v, n)
+    positive_ints(in_dim=in_dim, hidden=hidden, layers_count=layers_count, pack=pack)
     p = keras.Input((in_dim,), name="point")
     x = PackSamples(pack, name="pack")(p) if pack > 1 else p
     for _ in range(layers_count):
@@ -155,18 +148,9 @@ def unet_filters(image_size: int, filters: int = 64) -> list[int]:
     return [min(filters * 2**i, filters * 8) for i in range(depth)]
 
 
-def unet_generator(
-    image_size: int = 256,
-    input_channels: int = 3,
-    output_channels: int = 3,
-    norm: str = "batch",
-    filters: int = 64,
-    dropout: float = 0.5,
-    dropout_blocks: int = 3,
-    bottleneck_norm: bool = False,
-    convention: str = "keras",
-    skips: bool = True,
-) -> keras.Model:
+def unet_generator(image_size: int = 256, input_channels: int = 3, output_channels: int = 3, norm: str = "batch",
+                   filters: int = 64, dropout: float = 0.5, dropout_blocks: int = 3, bottleneck_norm: bool = False,
+                   convention: str = "keras", skips: bool = True) -> keras.Model:
     """The pix2pix U-Net: ``(b, S, S, input_channels)`` -> ``(b, S, S, output_channels)`` in [-1, 1].
 
     The encoder halves the image ``log2(S)`` times, down to 1x1 (8 blocks at 256);
@@ -197,9 +181,7 @@ def unet_generator(
     1x1 bottleneck.
     """
     _power_of_two("image_size", image_size, minimum=4)
-    positive_int(input_channels, "input_channels")
-    positive_int(output_channels, "output_channels")
-    positive_int(filters, "filters")
+    positive_ints(input_channels=input_channels, output_channels=output_channels, filters=filters)
     check_norm(norm)
     torch_layout = _check_convention(convention)
     eps = 1e-5 if torch_layout else None                   # batch norm's epsilon: PyTorch's, or Keras's 1e-3
@@ -245,14 +227,8 @@ def patchgan_downsamplings(image_size: int) -> int:
     return min(3, int(math.log2(image_size)) - 3)
 
 
-def patchgan_discriminator(
-    image_size: int = 256,
-    input_channels: int = 3,
-    target_channels: int | None = 3,
-    norm: str = "batch",
-    filters: int = 64,
-    n_downsampling: int | None = None,
-) -> keras.Model:
+def patchgan_discriminator(image_size: int = 256, input_channels: int = 3, target_channels: int | None = 3,
+                           norm: str = "batch", filters: int = 64, n_downsampling: int | None = None) -> keras.Model:
     """The 70x70 PatchGAN: a grid of logits, each judging one overlapping patch.
 
     Conditional (pix2pix, ``target_channels`` set): inputs ``[input, target]`` are
@@ -267,18 +243,15 @@ def patchgan_discriminator(
     (``n_downsampling``, default ``min(3, log2(S) - 3)``) so the grid stays >= 6x6.
     """
     _power_of_two("image_size", image_size, minimum=16)
-    positive_int(input_channels, "input_channels")
+    positive_ints(input_channels=input_channels, filters=filters)
     if target_channels is not None:
         positive_int(target_channels, "target_channels")
-    positive_int(filters, "filters")
     check_norm(norm)
     if n_downsampling is None:
         n_downsampling = patchgan_downsamplings(image_size)
     if not 1 <= n_downsampling <= int(math.log2(image_size)) - 3:
-        raise ValueError(
-            f"n_downsampling={n_downsampling} leaves no patch grid at image_size={image_size}: "
-            f"use 1..{int(math.log2(image_size)) - 3}."
-        )
+        raise ValueError(f"n_downsampling={n_downsampling} leaves no patch grid at image_size={image_size}: "
+                         f"use 1..{int(math.log2(image_size)) - 3}.")
 
     inp = keras.Input((image_size, image_size, input_channels), name="input_image")
     if target_channels is None:
@@ -304,13 +277,7 @@ def patchgan_discriminator(
 #: (kernel, stride, padding on each side) of the Pix2Pix 70x70 PatchGAN's convolutions, in order:
 #: three 4x4 stride-2 convs ("same" padding adds 1 pixel on each side at even sizes), then
 #: zero-pad 1 + 4x4 stride-1 conv, twice. At 256x256 the output is 30x30 (Isola et al. 2017).
-PIX2PIX_PATCHGAN_LAYERS: tuple[tuple[int, int, int], ...] = (
-    (4, 2, 1),
-    (4, 2, 1),
-    (4, 2, 1),
-    (4, 1, 1),
-    (4, 1, 1),
-)
+PIX2PIX_PATCHGAN_LAYERS: tuple[tuple[int, int, int], ...] = ((4, 2, 1),) * 3 + ((4, 1, 1),) * 2
 
 ConvStack = Sequence[tuple[int, int, int]]   # (kernel, stride, padding) per conv, input first
 
@@ -340,10 +307,8 @@ def infer_patchgan_layers(image_size: int, grid_size: int) -> tuple[tuple[int, i
                 return layers
         except ValueError:
             continue
-    raise ValueError(
-        f"No PatchGAN with 4x4 convs maps {image_size}x{image_size} to a {grid_size}x{grid_size} grid; "
-        "pass layers=[(kernel, stride, padding), ...] explicitly."
-    )
+    raise ValueError(f"No PatchGAN with 4x4 convs maps {image_size}x{image_size} to a {grid_size}x{grid_size} "
+                     "grid; pass layers=[(kernel, stride, padding), ...] explicitly.")
 
 
 def course_patchgan_layers(image_size: int) -> tuple[tuple[int, int, int], ...]:
@@ -377,14 +342,8 @@ def receptive_field_size(layers: ConvStack = PIX2PIX_PATCHGAN_LAYERS) -> int:
     return field
 
 
-def patch_receptive_field(
-    row: int,
-    col: int,
-    layers: ConvStack = PIX2PIX_PATCHGAN_LAYERS,
-    image_size: int = 256,
-    *,
-    clip: bool = True,
-) -> tuple[int, int, int, int]:
+def patch_receptive_field(row: int, col: int, layers: ConvStack = PIX2PIX_PATCHGAN_LAYERS, image_size: int = 256,
+                          *, clip: bool = True) -> tuple[int, int, int, int]:
     """The input patch judged by output cell ``(row, col)`` as ``(top, left, bottom, right)``.
 
     Bottom and right are exclusive, so the patch is ``image[top:bottom, left:right]``. Output
@@ -419,15 +378,8 @@ def paper_n_blocks(image_size: int) -> int:
     return 9 if image_size >= 256 else 6
 
 
-def resnet_generator(
-    image_size: int = 256,
-    n_blocks: int | None = None,
-    filters: int = 64,
-    norm: str = "instance",
-    channels: int = 3,
-    upsample: str = "transpose",
-    convention: str = "keras",
-) -> keras.Model:
+def resnet_generator(image_size: int = 256, n_blocks: int | None = None, filters: int = 64, norm: str = "instance",
+                     channels: int = 3, upsample: str = "transpose", convention: str = "keras") -> keras.Model:
     """CycleGAN's generator: ``(b, S, S, channels)`` -> ``(b, S, S, channels)`` in [-1, 1].
 
     Reflection pad 3 + 7x7 conv (64) -> two 3x3 stride-2 convs (128, 256) ->
@@ -455,9 +407,7 @@ def resnet_generator(
         raise ValueError(f"image_size={image_size} is too small for a 7x7 reflection-padded stem: use >= 16.")
     if n_blocks is None:
         n_blocks = paper_n_blocks(image_size)
-    positive_int(n_blocks, "n_blocks")
-    positive_int(filters, "filters")
-    positive_int(channels, "channels")
+    positive_ints(n_blocks=n_blocks, filters=filters, channels=channels)
     check_norm(norm)
     pad = 1 if _check_convention(convention) else "same"    # PyTorch's padding=1 written out, or Keras's "same"
 
@@ -519,9 +469,7 @@ def small_cyclegan_generator(image_size: int = 128, conv_dim: int = 64, n_res_bl
     keeps PyTorch's default initialisation.
     """
     _power_of_two("image_size", image_size, minimum=16)
-    positive_int(conv_dim, "conv_dim")
-    positive_int(n_res_blocks, "n_res_blocks")
-    positive_int(channels, "channels")
+    positive_ints(conv_dim=conv_dim, n_res_blocks=n_res_blocks, channels=channels)
     inp = keras.Input((image_size, image_size, channels), name="image")
     x = inp
     for i, f in enumerate((conv_dim, conv_dim * 2, conv_dim * 4)):                # 128 -> 64 -> 32 -> 16
@@ -545,8 +493,8 @@ def small_cyclegan_discriminator(image_size: int = 128, conv_dim: int = 64, chan
     ``(b, 128, 128, 3) -> (b, 8, 8, 512) -> (b, 7, 7, 1)``; use with LSGAN losses.
     """
     _power_of_two("image_size", image_size, minimum=32)
-    positive_int(conv_dim, "conv_dim")
-    positive_int(channels, "channels")
+    positive_ints(conv_dim=conv_dim, channels=channels)
+
     inp = keras.Input((image_size, image_size, channels), name="image")
     x = inp
     for i in range(4):

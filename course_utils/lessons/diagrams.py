@@ -51,6 +51,14 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], text:
                 fontsize=9, color=colour)
 
 
+def _canvas(figsize: tuple[float, float], xlim: tuple[float, float], ylim: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure with one frameless axes spanning ``xlim`` x ``ylim``, to draw boxes and arrows on."""
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.set(xlim=xlim, ylim=ylim)
+    ax.axis("off")
+    return fig, ax
+
+
 def _shape_text(shape: Sequence[int]) -> str:
     """``(7, 7, 256)`` -> ``"(b, 7, 7, 256)"``: a tensor's shape with its batch axis."""
     return "(b, " + ", ".join(str(int(n)) for n in shape) + ")"
@@ -101,7 +109,7 @@ def gan_loop_diagram(latent_dim: int = 100, image_shape: Sequence[int] = (28, 28
     (fake -> 1), its gradient flowing back through D.
     """
     image = _shape_text(image_shape)
-    fig, ax = plt.subplots(figsize=(11, 5))
+    fig, ax = _canvas((11, 5), (-1.2, 11.6), (0.6, 5.2))
     _box(ax, (0.0, 2.0), f"noise z ~ N(0, I)\n{_shape_text((latent_dim,))}", "#eeeeee")
     _box(ax, (2.6, 2.0), "Generator G", "#cfe2ff")
     _box(ax, (5.2, 2.0), f"fake images G(z)\n{image}", "#eeeeee")
@@ -118,9 +126,6 @@ def gan_loop_diagram(latent_dim: int = 100, image_shape: Sequence[int] = (28, 28
     _arrow(ax, (7.6, 2.6), (2.6, 1.6), colour="C2", rad=-0.3)
     ax.text(6.4, 0.85, "2: G learns from D's verdict: its gradient flows back through D "
             "(D's weights are not changed)", ha="center", fontsize=9, color="C2")
-    ax.set_xlim(-1.2, 11.6)
-    ax.set_ylim(0.6, 5.2)
-    ax.axis("off")
     ax.set_title("The double feedback loop of a GAN")
     return fig
 
@@ -154,8 +159,7 @@ def network_diagram(networks: Mapping[str, Sequence[Block]]) -> Figure:
             if i < len(blocks) - 1:
                 _arrow(ax, (x + width + 0.05, 0), (x + width + 0.85, 0))
             x += width + 0.9
-        ax.set_xlim(-0.2, x - 0.6)
-        ax.set_ylim(-2.9, 2.9)
+        ax.set(xlim=(-0.2, x - 0.6), ylim=(-2.9, 2.9))
         ax.axis("off")
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -190,26 +194,19 @@ def transposed_conv_diagram(x: ArrayLike, output: ArrayLike, kernel_size: int, s
     ax_out.imshow(touches, cmap="Greys", vmin=0, vmax=1.5 * touches.max(), extent=(0, expected[1], expected[0], 0))
     for i, j in np.ndindex(*expected):
         ax_out.text(j + 0.5, i + 0.5, f"{output[i, j]:g}", ha="center", va="center", fontsize=12)
-    ax_in.set_xlim(0, w)
-    ax_in.set_ylim(h, 0)
-    ax_in.set_title(f"input ({h}, {w})")
+    ax_in.set(xlim=(0, w), ylim=(h, 0), title=f"input ({h}, {w})")
     counts = ", ".join(str(int(c)) for c in np.unique(touches))
     ax_out.set_title(f"output {expected}: kernel {k}, stride {stride}\n"
                      f"shading = stamps that reach the cell ({counts})")
     for ax in (ax_in, ax_out):
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set(aspect="equal", xticks=[], yticks=[])
     fig.tight_layout()
     return fig
 
 
 def conditional_gan_diagram() -> Figure:
     """Lesson 02: Pix2Pix as a conditional GAN; G maps x to G(x), D judges (x, y) and (x, G(x))."""
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 4)
-    ax.axis("off")
+    fig, ax = _canvas((10, 3.6), (0, 10), (0, 4))
     _box(ax, (1.0, 3.0), "input x\n(label map)", "#dde8f7", w=1.6, h=0.8)
     _box(ax, (1.0, 1.0), "target y\n(photo)", "#dff2df", w=1.6, h=0.8)
     _box(ax, (3.4, 3.0), "generator G\n(U-Net)", "#f7e3c6", w=1.6, h=0.8)
@@ -243,8 +240,7 @@ def unet_diagram(widths: Sequence[int], image_size: int, *, dropout_blocks: int 
     fig, axes = plt.subplots(2, 1, figsize=(12, 9))
     for ax, skips in zip(axes, (False, True)):
         ax.axis("off")
-        ax.set_xlim(-1.8, 2 * n - 0.2)
-        ax.set_ylim(-n - 0.2, 1.8)
+        ax.set(xlim=(-1.8, 2 * n - 0.2), ylim=(-n - 0.2, 1.8))
 
         def block(x: float, y: float, text: str, colour: str) -> None:
             ax.add_patch(Rectangle((x - 0.45, y - 0.3), 0.9, 0.6, facecolor=colour, edgecolor="black"))
@@ -285,11 +281,8 @@ def unet_diagram(widths: Sequence[int], image_size: int, *, dropout_blocks: int 
 
 def cyclegan_diagram() -> Figure:
     """Lesson 03: the two domains, the two mappings G: X -> Y and F: Y -> X, and one judge per domain."""
-    fig, ax = plt.subplots(figsize=(9, 4.2))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 4.6)
+    fig, ax = _canvas((9, 4.2), (0, 10), (0, 4.6))
     ax.set_aspect("equal")
-    ax.axis("off")
     for cx, name, colour in ((2.3, "X\nday / horse", "#cfe3ff"), (7.7, "Y\ndusk / zebra", "#ffd9c2")):
         ax.add_patch(plt.Circle((cx, 2.2), 1.1, fc=colour, ec="black"))
         ax.text(cx, 2.2, name, ha="center", va="center", fontsize=12)
@@ -323,10 +316,7 @@ def resnet_generator_diagram(image_size: int = 256, n_blocks: int = 9, filters: 
         ("3x3 transp. x2\nIN, ReLU", s // 2, 2 * f), ("3x3 transp. x2\nIN, ReLU", s, f),
         ("pad 3, 7x7 conv\ntanh", s, 3),
     ]
-    fig, ax = plt.subplots(figsize=(11, 3.3))
-    ax.set_xlim(-0.2, 2.0 * len(stages) - 0.4)
-    ax.set_ylim(-0.85, 2.75)
-    ax.axis("off")
+    fig, ax = _canvas((11, 3.3), (-0.2, 2.0 * len(stages) - 0.4), (-0.85, 2.75))
     for i, (label, size, channels) in enumerate(stages):
         height, width = 2.0 * size / s, 0.25 + 0.9 * channels / (4 * f)
         cx = 2.0 * i + 0.7
@@ -350,23 +340,9 @@ def parameter_bars(counts: Mapping[str, int], title: str) -> Figure:
     ax.barh(names, [v / 1e6 for v in values], color="C0")
     for i, v in enumerate(values):
         ax.text(v / 1e6, i, f" {v:,}", va="center")
-    ax.set_xlabel("parameters (millions)")
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.2 * max(values) / 1e6 if max(values) else 1)
-    ax.set_title(title)
+    ax.set(xlabel="parameters (millions)", xlim=(0, 1.2 * max(values) / 1e6 if max(values) else 1), title=title)
+
     fig.tight_layout()
     return fig
 
-
-__all__: Sequence[str] = (
-    "Block",
-    "discriminative_vs_generative_diagram",
-    "gan_loop_diagram",
-    "network_diagram",
-    "transposed_conv_diagram",
-    "conditional_gan_diagram",
-    "unet_diagram",
-    "cyclegan_diagram",
-    "resnet_generator_diagram",
-    "parameter_bars",
-)

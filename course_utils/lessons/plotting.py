@@ -36,7 +36,6 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -88,20 +87,22 @@ def _as_image_list(images: ArrayLike | Sequence[ArrayLike]) -> list[np.ndarray]:
 def _imshow(ax: Any, shown: np.ndarray, title: str | None = None) -> None:
     """Show one image already converted by :func:`to_display` on ``ax``, without ticks."""
     ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0.0, vmax=1.0)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(xticks=[], yticks=[])
     if title:
         ax.set_title(title, fontsize=10)
 
 
-def show_images(
-    images: ArrayLike | Sequence[ArrayLike],
-    titles: Sequence[str] | None = None,
-    *,
-    ncols: int | None = None,
-    size: float = 2.5,
-    suptitle: str | None = None,
-) -> Figure:
+def _fill(axes: Sequence[Any], shown: Sequence[np.ndarray], titles: Sequence[str] | None = None) -> None:
+    """Show one image per axis, with its title; axes left over are switched off."""
+    for i, ax in enumerate(axes):
+        if i < len(shown):
+            _imshow(ax, shown[i], None if titles is None else titles[i])
+        else:
+            ax.axis("off")
+
+
+def show_images(images: ArrayLike | Sequence[ArrayLike], titles: Sequence[str] | None = None, *,
+                ncols: int | None = None, size: float = 2.5, suptitle: str | None = None) -> Figure:
     """A grid of images with optional titles.
 
     Args:
@@ -117,24 +118,15 @@ def show_images(
     cols = min(len(ims), 8) if ncols is None else max(1, int(ncols))
     rows = -(-len(ims) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i < len(ims):
-            _imshow(ax, ims[i], None if titles is None else titles[i])
-        else:
-            ax.axis("off")
+    _fill(axes.flat, ims, titles)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
 
-def plot_image_rows(
-    columns: Mapping[str, ArrayLike | Sequence[ArrayLike]],
-    *,
-    max_rows: int = 4,
-    size: float = 2.5,
-    suptitle: str | None = None,
-) -> Figure:
+def plot_image_rows(columns: Mapping[str, ArrayLike | Sequence[ArrayLike]], *, max_rows: int = 4,
+                    size: float = 2.5, suptitle: str | None = None) -> Figure:
     """One row per example and one titled column per kind of image.
 
     ``columns`` maps a column title to a batch, e.g. ``{"Input": x, "Prediction": g}``. All
@@ -144,10 +136,8 @@ def plot_image_rows(
     batches = [_checked(_as_image_list(columns[name])) for name in names]
     counts = {len(b) for b in batches}
     if not names or len(counts) != 1:
-        raise ValueError(
-            "Every column needs the same number of images; got "
-            + ", ".join(f"{n}: {len(b)}" for n, b in zip(names, batches))
-        )
+        raise ValueError("Every column needs the same number of images; got "
+                         + ", ".join(f"{n}: {len(b)}" for n, b in zip(names, batches)))
     rows = min(counts.pop(), max_rows)
     fig, axes = plt.subplots(rows, len(names), figsize=(size * len(names), size * rows), squeeze=False)
     for r in range(rows):
@@ -159,14 +149,8 @@ def plot_image_rows(
     return fig
 
 
-def plot_translation_rows(
-    inputs: ArrayLike,
-    targets: ArrayLike | None,
-    predictions: ArrayLike,
-    *,
-    max_rows: int = 4,
-    titles: tuple[str, str, str] = ("Input", "Target", "Prediction"),
-) -> Figure:
+def plot_translation_rows(inputs: ArrayLike, targets: ArrayLike | None, predictions: ArrayLike, *,
+                          max_rows: int = 4, titles: tuple[str, str, str] = ("Input", "Target", "Prediction")) -> Figure:
     """Pix2Pix results: each row shows an input, its target and the generator's prediction.
 
     Pass ``targets=None`` when there is no ground truth (the column is left out).
@@ -178,15 +162,9 @@ def plot_translation_rows(
     return plot_image_rows(columns, max_rows=max_rows)
 
 
-def plot_cycle_rows(
-    x: ArrayLike,
-    translated: ArrayLike,
-    reconstructed: ArrayLike,
-    identity: ArrayLike | None = None,
-    *,
-    max_rows: int = 4,
-    names: tuple[str, str, str, str] = ("x", "G(x)", "F(G(x))", "identity F(x)"),
-) -> Figure:
+def plot_cycle_rows(x: ArrayLike, translated: ArrayLike, reconstructed: ArrayLike, identity: ArrayLike | None = None,
+                    *, max_rows: int = 4,
+                    names: tuple[str, str, str, str] = ("x", "G(x)", "F(G(x))", "identity F(x)")) -> Figure:
     """CycleGAN results: each row shows x, its translation G(x), the round trip F(G(x)) and,
     optionally, the identity check (F(x) for x in X, or G(y) for y in Y: both should change
     little). Rename the columns with ``names`` for the backward direction."""
@@ -196,13 +174,8 @@ def plot_cycle_rows(
     return plot_image_rows(columns, max_rows=max_rows)
 
 
-def plot_labelled_rows(
-    rows: Mapping[str, ArrayLike | Sequence[ArrayLike]],
-    *,
-    ncols: int = 8,
-    size: float = 1.1,
-    suptitle: str | None = None,
-) -> Figure:
+def plot_labelled_rows(rows: Mapping[str, ArrayLike | Sequence[ArrayLike]], *, ncols: int = 8, size: float = 1.1,
+                       suptitle: str | None = None) -> Figure:
     """One row of images per entry of ``rows`` (label -> batch), the label written above the row.
 
     Shows the first ``ncols`` images of each batch (in [-1, 1]), e.g. the same noise vectors
@@ -214,11 +187,7 @@ def plot_labelled_rows(
     fig, axes = plt.subplots(len(batches), ncols, figsize=(ncols * size, len(batches) * (size + 0.25)),
                              squeeze=False)
     for r, (label, shown) in enumerate(batches.items()):
-        for c, ax in enumerate(axes[r]):
-            if c < len(shown):
-                _imshow(ax, shown[c])
-            else:
-                ax.axis("off")
+        _fill(axes[r], shown)
         # Left out of the layout: a label wider than its image must not squeeze the columns.
         axes[r, 0].text(0, 1.08, label, transform=axes[r, 0].transAxes, fontsize=9, va="bottom", in_layout=False)
     if suptitle:
@@ -270,16 +239,10 @@ def load_history(source: Mapping[str, Sequence[float]] | Sequence[Mapping[str, f
         raw = {k: [row.get(k) for row in source] for k in keys}
     else:
         raise ValueError("A history must be a dict of lists, a list of dicts, or a .csv / .json path.")
-
-    def number(value: Any) -> float:
-        if value is None or value == "":
-            return float("nan")
-        return float(value)
-
     history: dict[str, np.ndarray] = {}
     for key, values in raw.items():
-        try:
-            history[key] = np.array([number(v) for v in values], dtype=np.float64)
+        try:   # a missing value (None, or an empty CSV cell) becomes NaN
+            history[key] = np.array([np.nan if v is None or v == "" else v for v in values], dtype=np.float64)
         except (TypeError, ValueError):
             continue  # a text column such as a timestamp
     lengths = {len(v) for v in history.values()}
@@ -309,14 +272,9 @@ def ema(values: ArrayLike, smoothing: float = 0.9) -> np.ndarray:
     return out
 
 
-def plot_loss_history(
-    history: Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]] | PathLike,
-    keys: Sequence[str] | None = None,
-    *,
-    smoothing: float = 0.0,
-    x_key: str = "step",
-    title: str | None = "Losses during training",
-) -> Figure:
+def plot_loss_history(history: Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]] | PathLike,
+                      keys: Sequence[str] | None = None, *, smoothing: float = 0.0, x_key: str = "step",
+                      title: str | None = "Losses during training") -> Figure:
     """Loss curves from a saved or in-memory history (see :func:`load_history`).
 
     With ``smoothing > 0`` each curve is drawn faint as logged and bold after :func:`ema`.
@@ -381,14 +339,8 @@ def sample_image_paths(paths_or_folder: PathLike | Iterable[PathLike]) -> list[P
     return paths
 
 
-def make_training_gif(
-    paths_or_folder: PathLike | Iterable[PathLike],
-    out_path: PathLike,
-    *,
-    seconds_per_frame: float = 0.5,
-    loop: int = 0,
-    label: bool = True,
-) -> Path:
+def make_training_gif(paths_or_folder: PathLike | Iterable[PathLike], out_path: PathLike, *,
+                      seconds_per_frame: float = 0.5, loop: int = 0, label: bool = True) -> Path:
     """Assemble the sample grids saved during training into an animated GIF.
 
     Frames are resized to the first image's size and, with ``label=True``, stamped with the
@@ -409,14 +361,8 @@ def make_training_gif(
         frames.append(frame)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(
-        out,
-        format="GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=int(round(seconds_per_frame * 1000)),
-        loop=loop,
-    )
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=int(round(seconds_per_frame * 1000)), loop=loop)
     return out
 
 
@@ -435,9 +381,9 @@ def plot_step_times(seconds: Mapping[str, float], title: str, *, slower: Sequenc
         label = f"  {t / times[0]:.0f}x slower" if name in slower else f"  {times[0] / t:.2f}x"
         ax.text(1e3 * t, i, label, va="center")
     ax.invert_yaxis()
-    ax.set_xlabel("median ms per training step (lower is better)")
+    ax.set(xlabel="median ms per training step (lower is better)", xlim=(0, 1.35e3 * max(times)))
     ax.set_title(title, fontsize=10)
-    ax.set_xlim(0, 1.35e3 * max(times))
+
     fig.tight_layout()
     return fig
 
@@ -481,12 +427,8 @@ def generator_loss_curves(d_output: ArrayLike) -> dict[str, tuple[np.ndarray, np
     }
 
 
-def plot_generator_losses(
-    d_output: float | None = None,
-    *,
-    span: tuple[float, float] = (-6.0, 6.0),
-    num: int = 241,
-) -> Figure:
+def plot_generator_losses(d_output: float | None = None, *, span: tuple[float, float] = (-6.0, 6.0),
+                          num: int = 241) -> Figure:
     """Curves of the generator's losses (left) and their gradients (right) against D's output.
 
     Regions where a BCE gradient is below :data:`SATURATION_THRESHOLD` in size are shaded: there
@@ -520,7 +462,6 @@ def plot_generator_losses(
         ax.axvline(1.0, color=ls_colour, linestyle=":", linewidth=1.2)
         ax.text(1.05, 0.02, "least-squares\ntarget a = 1", color=ls_colour, fontsize=7,
                 transform=ax.get_xaxis_transform(), va="bottom")
-    for ax in (ax_loss, ax_grad):
         ax.axhline(0.0, color="black", linewidth=0.5)
         ax.grid(alpha=0.3)
         ax.set_xlabel("D's raw output on a fake, a\n(BCE: a logit, D = sigmoid(a); least squares: the score itself)",
@@ -547,12 +488,10 @@ def plot_generator_losses(
 # ---------------------------------------------------------------------------
 def verdict_map(logits: ArrayLike) -> np.ndarray:
     """PatchGAN logits ``(n, n)``, ``(n, n, 1)`` or ``(1, n, n, 1)`` as P(real) = sigmoid, ``(n, n)``."""
-    arr = as_numpy(logits)
-    arr = np.squeeze(arr)
+    arr = np.squeeze(as_numpy(logits))
     if arr.ndim != 2:
-        raise ValueError(
-            f"Expected the discriminator's logits for one image, shape (n, n) or (1, n, n, 1); got {np.shape(logits)}."
-        )
+        raise ValueError(f"Expected the discriminator's logits for one image, shape (n, n) or (1, n, n, 1); "
+                         f"got {np.shape(logits)}.")
     return sigmoid(arr)
 
 
@@ -576,14 +515,8 @@ def plot_patchgan_verdict(image: ArrayLike, logits: ArrayLike, *, alpha: float =
     return fig
 
 
-def plot_receptive_field(
-    image: ArrayLike,
-    row: int,
-    col: int,
-    *,
-    layers: Sequence[tuple[int, int, int]] | None = None,
-    logits: ArrayLike | None = None,
-) -> Figure:
+def plot_receptive_field(image: ArrayLike, row: int, col: int, *, layers: Sequence[tuple[int, int, int]] | None = None,
+                         logits: ArrayLike | None = None) -> Figure:
     """Draw on the input the patch that output cell ``(row, col)`` judges.
 
     The left panel shows the image with the patch (clipped to the image) outlined; the right one
@@ -597,13 +530,14 @@ def plot_receptive_field(
         raise ValueError(f"The PatchGAN takes square images; got {shown.shape[0]}x{shown.shape[1]}.")
     from course_utils.core import models# the receptive-field arithmetic lives beside the PatchGAN
 
+    verdict = None if logits is None else verdict_map(logits)
     if layers is None:
-        layers = (models.course_patchgan_layers(size) if logits is None
-                  else models.infer_patchgan_layers(size, verdict_map(logits).shape[0]))
+        layers = (models.course_patchgan_layers(size) if verdict is None
+                  else models.infer_patchgan_layers(size, verdict.shape[0]))
     top, left, bottom, right = models.patch_receptive_field(row, col, layers, size)
     n = models.patchgan_output_size(size, layers)
     field = models.receptive_field_size(layers)
-    verdict = None if logits is None else verdict_map(logits)
+
     if verdict is not None and verdict.shape != (n, n):
         raise ValueError(f"logits have a {verdict.shape} grid but these layers give {n}x{n} at {size}x{size}.")
     fig, (ax_img, ax_grid) = plt.subplots(1, 2, figsize=(9, 4.5))
@@ -618,32 +552,7 @@ def plot_receptive_field(
         grid_title = f"cell ({row}, {col}) of the {n}x{n} output"
     ax_grid.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="blue", linewidth=2))
     ax_grid.set_title(grid_title, fontsize=10)
-    ax_grid.set_xticks([])
-    ax_grid.set_yticks([])
+    ax_grid.set(xticks=[], yticks=[])
     fig.tight_layout()
     return fig
 
-
-__all__: Sequence[str] = (
-    "as_numpy",
-    "to_display",
-    "show_images",
-    "plot_image_rows",
-    "plot_translation_rows",
-    "plot_cycle_rows",
-    "plot_labelled_rows",
-    "figure_to_png",
-    "load_history",
-    "ema",
-    "plot_loss_history",
-    "sample_image_paths",
-    "make_training_gif",
-    "plot_step_times",
-    "sigmoid",
-    "SATURATION_THRESHOLD",
-    "generator_loss_curves",
-    "plot_generator_losses",
-    "verdict_map",
-    "plot_patchgan_verdict",
-    "plot_receptive_field",
-)

@@ -6,7 +6,7 @@ Read it top to bottom:
    radius 2, std 0.02; Metz et al. 2017). How many modes a generator covers is
    :func:`course_utils.core.metrics.mode_coverage`.
 2. **The settings**: :class:`RingSetting`, and :func:`ring_settings`, which makes the lesson's
-   two from a :class:`course_utils.core.dcgan.DcganConfig`: ``plain`` and ``packed`` (PacGAN).
+   two from a :class:`course_utils.lessons.config.GanBasicsConfig`: ``plain`` and ``packed`` (PacGAN).
 3. **Training**: :func:`train_ring` trains a fresh MLP GAN (:func:`course_utils.core.models.mlp_generator`
    and :func:`course_utils.core.models.mlp_discriminator`) with the lesson's loop: one simultaneous
    step of both players (:func:`course_utils.core.train.gan_train_step`), Adam, a fresh real batch
@@ -17,7 +17,7 @@ Read it top to bottom:
    :func:`save_ring_results`, which writes the side-by-side figure and a markdown table.
 
 >>> from course_utils import config, ring
->>> results = ring.ring_results(config.DcganConfig.smoke())          # doctest: +SKIP
+>>> results = ring.ring_results(config.GanBasicsConfig.smoke())          # doctest: +SKIP
 >>> ring.save_ring_results(results, "docs/results")                      # doctest: +SKIP
 """
 
@@ -50,9 +50,8 @@ def ring_centers(modes: int = 8, radius: float = 2.0) -> np.ndarray:
     return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
 
 
-def ring_of_gaussians(
-    n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02, seed: int | None = None
-) -> np.ndarray:
+def ring_of_gaussians(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02,
+                      seed: int | None = None) -> np.ndarray:
     """``n`` samples of the mixture of ``modes`` equal Gaussians on a ring, shape ``(n, 2)``.
 
     The defaults (8 modes, radius 2, std 0.02) are the toy problem of Metz et al. (2017,
@@ -84,7 +83,7 @@ class RingSetting:
 
 
 def ring_settings(cfg) -> tuple[RingSetting, RingSetting]:
-    """``cfg``'s two ring settings (a :class:`~course_utils.core.dcgan.DcganConfig`), identical but for packing:
+    """``cfg``'s two ring settings (a :class:`GanBasicsConfig`), identical but for packing:
     ``plain`` (pack 1) and ``packed`` (``cfg.ring_pack``)."""
     common = dict(steps=cfg.ring_steps, batch_size=cfg.ring_batch_size, learning_rate=cfg.ring_learning_rate,
                   final_learning_rate=cfg.ring_final_learning_rate, beta_1=cfg.ring_beta_1)
@@ -157,7 +156,7 @@ def train_ring(setting: RingSetting, seed: int, *, snapshots: int = 6, make_step
 
 
 def ring_results(cfg, seeds: tuple[int, ...] | None = None, progress: bool = True) -> dict[str, list[RingRun]]:
-    """Both of ``cfg``'s ring settings (a :class:`~course_utils.core.dcgan.DcganConfig`), each for every seed."""
+    """Both of ``cfg``'s ring settings (a :class:`GanBasicsConfig`), each for every seed."""
     seeds = cfg.ring_seeds if seeds is None else tuple(seeds)
     return {s.name: [train_ring(s, seed, progress=progress) for seed in seeds] for s in ring_settings(cfg)}
 
@@ -165,17 +164,9 @@ def ring_results(cfg, seeds: tuple[int, ...] | None = None, progress: bool = Tru
 # ---------------------------------------------------------------------------
 # 4. Pictures.
 # ---------------------------------------------------------------------------
-def plot_ring_samples(
-    samples: Any,
-    centers: Any | None = None,
-    std: float = 0.02,
-    *,
-    threshold: float | None = None,
-    min_count: int = 20,
-    real: Any | None = None,
-    title: str | None = None,
-    ax: Any | None = None,
-) -> Any:
+def plot_ring_samples(samples: Any, centers: Any | None = None, std: float = 0.02, *, threshold: float | None = None,
+                      min_count: int = 20, real: Any | None = None, title: str | None = None,
+                      ax: Any | None = None) -> Any:
     """Generated 2-D samples over the mixture's modes, covered modes in green, missed in red.
 
     Coverage is :func:`course_utils.core.metrics.mode_coverage` (a sample is high quality within
@@ -209,14 +200,8 @@ def plot_ring_samples(
     return fig
 
 
-def plot_ring_runs(
-    runs: Mapping[str, Mapping[int, Any]],
-    centers: Any | None = None,
-    std: float = 0.02,
-    *,
-    real: Any | None = None,
-    limit: float = 3.0,
-) -> Any:
+def plot_ring_runs(runs: Mapping[str, Mapping[int, Any]], centers: Any | None = None, std: float = 0.02, *,
+                   real: Any | None = None, limit: float = 3.0) -> Any:
     """Snapshots of several ring runs: one row per run (name -> {step: samples (n, 2)}).
 
     Each panel shows the samples (blue) over the real data (grey) and the modes' centres (red
@@ -240,11 +225,7 @@ def plot_ring_runs(
                 ax.scatter(*as_numpy(real).T, s=1, color="lightgrey")
             ax.scatter(*pts.T, s=1, color="C0", alpha=0.4)
             ax.scatter(*ctr.T, marker="x", color="red", s=20)
-            ax.set_xlim(-limit, limit)
-            ax.set_ylim(-limit, limit)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", xticks=[], yticks=[])
             ax.set_title(f"{name}, step {step}\n{cov.modes_covered}/{len(ctr)} modes, "
                          f"{100 * cov.high_quality_rate:.0f}% HQ", fontsize=9)
     fig.tight_layout()
@@ -261,11 +242,9 @@ def plot_ring_comparison(runs: Mapping[str, RingRun]):
     for ax, (label, run) in zip(axes[0], runs.items()):
         cov = run.coverage
         plot_ring_samples(run.final, ring_centers(), RING_STD, real=real, ax=ax,
-                                   title=f"{label}, seed {run.seed}, step {max(run.snapshots)}\n"
-                                         f"{cov.modes_covered}/8 modes covered, "
-                                         f"{100 * cov.high_quality_rate:.0f}% high quality")
-        ax.set_xlim(-3, 3)
-        ax.set_ylim(-3, 3)
+                          title=f"{label}, seed {run.seed}, step {max(run.snapshots)}\n{cov.modes_covered}/8 modes "
+                                f"covered, {100 * cov.high_quality_rate:.0f}% high quality")
+        ax.set(xlim=(-3, 3), ylim=(-3, 3))
     fig.tight_layout()
     return fig
 
@@ -279,8 +258,7 @@ def save_ring_results(results: Mapping[str, list[RingRun]], folder: str | Path, 
     fig = plot_ring_comparison({name: runs[0] for name, runs in results.items()})
     fig.savefig(folder / "ring.png", dpi=100)
     plt.close(fig)
-    real = metrics.mode_coverage(ring_of_gaussians(PROBE_SAMPLES, std=RING_STD, seed=0),
-                                 ring_centers(), RING_STD)
+    real = metrics.mode_coverage(ring_of_gaussians(PROBE_SAMPLES, std=RING_STD, seed=0), ring_centers(), RING_STD)
     rows = [f"| real ring samples (baseline) | - | - | {real.modes_covered}/8 | 8/8 | "
             f"{100 * real.high_quality_rate:.0f}% | - |"]
     for name, runs in results.items():
@@ -293,39 +271,38 @@ def save_ring_results(results: Mapping[str, list[RingRun]], folder: str | Path, 
             rows.append(f"| {name}: {s.steps} steps, batch {s.batch_size}, Adam {s.learning_rate:g}{decay} "
                         f"(beta_1 {s.beta_1:g}), pack {s.pack} | {run.seed} | {max(run.snapshots)} | "
                         f"{cov.modes_covered}/8 | {visited}/8 | {100 * cov.high_quality_rate:.0f}% | {run.seconds:.1f} |")
-    text = "\n".join([
-        "## The ring of eight Gaussians (lesson 01, section 12)",
-        "",
-        f"Profile: {profile}. Modes covered: at least 20 of 2,500 samples within 3 std (0.06) of a "
-        "mode's centre (`metrics.mode_coverage`, as lesson 01 counts). Modes visited: at least 5% of "
-        "the samples have that mode as their nearest, however far. High-quality samples: the share "
-        "within 3 std of a centre. Seconds: wall-clock training time on the machine that wrote this "
-        "table. The figure shows the first seed of each setting.",
-        "",
-        "| setting | seed | step | modes covered | modes visited | high-quality samples | seconds |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-        "![the plain and the packed run side by side](ring.png)",
-        "",
-        "Reproduce: `COURSE_SMOKE=1 .venv/bin/python -m course_utils.lessons.ring docs/results"
-        f" --seeds {','.join(str(r.seed) for r in next(iter(results.values())))}`",
-        "",
-    ])
-    (folder / "ring.md").write_text(text)
+    seeds = ",".join(str(r.seed) for r in next(iter(results.values())))
+    table = "\n".join(rows)
+    (folder / "ring.md").write_text(f"""## The ring of eight Gaussians (lesson 01, section 12)
+
+Profile: {profile}. Modes covered: at least 20 of 2,500 samples within 3 std (0.06) of a \
+mode's centre (`metrics.mode_coverage`, as lesson 01 counts). Modes visited: at least 5% of \
+the samples have that mode as their nearest, however far. High-quality samples: the share \
+within 3 std of a centre. Seconds: wall-clock training time on the machine that wrote this \
+table. The figure shows the first seed of each setting.
+
+| setting | seed | step | modes covered | modes visited | high-quality samples | seconds |
+|---|---|---|---|---|---|---|
+{table}
+
+![the plain and the packed run side by side](ring.png)
+
+Reproduce: `COURSE_SMOKE=1 .venv/bin/python -m course_utils.lessons.ring docs/results --seeds {seeds}`
+""")
+
     return folder / "ring.png"
 
 
 if __name__ == "__main__":  # pragma: no cover - a script entry point
     import argparse
 
-    from course_utils.core.dcgan import DcganConfig
+    from course_utils.lessons.config import GanBasicsConfig
 
     parser = argparse.ArgumentParser(description="Train the ring's plain and packed GANs; write ring.png and ring.md.")
     parser.add_argument("folder", nargs="?", default="docs/results")
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default: the profile's ring_seeds)")
     args = parser.parse_args()
-    cfg = DcganConfig.current()
+    cfg = GanBasicsConfig.current()
     seeds = None if args.seeds is None else tuple(int(s) for s in args.seeds.split(","))
     out = save_ring_results(ring_results(cfg, seeds), args.folder, cfg.profile)
     print(f"wrote {out} and {out.with_suffix('.md')}")

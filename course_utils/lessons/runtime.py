@@ -116,6 +116,3 @@ def start_lesson(lesson: type[C]) -> C:
 
     keras.utils.set_random_seed(cfg.seed)
     return cfg
-
-
-__all__ = ["TF_STARTUP_NOISE", "import_tensorflow", "check_gpu", "start_lesson"]

@@ -52,23 +52,13 @@ class Explorer(widgets.VBox):
             ``info``, so a failing model does not break the notebook silently).
     """
 
-    def __init__(
-        self,
-        controls: Mapping[str, widgets.Widget],
-        draw: Callable[[], tuple[bytes, str]],
-        *,
-        extra: Sequence[widgets.Widget] = (),
-        image_width: str | None = None,
-    ) -> None:
-        image = widgets.Image(format="png")
+    def __init__(self, controls: Mapping[str, widgets.Widget], draw: Callable[[], tuple[bytes, str]], *,
+                 extra: Sequence[widgets.Widget] = (), image_width: str | None = None) -> None:
+        self.image, self.info = widgets.Image(format="png"), widgets.HTML()
         if image_width:
-            image.layout.width = image_width
-        info = widgets.HTML()
-        row = widgets.HBox(list(controls.values()) + list(extra))
-        super().__init__(children=[row, image, info])
+            self.image.layout.width = image_width
+        super().__init__(children=[widgets.HBox(list(controls.values()) + list(extra)), self.image, self.info])
         self.controls = dict(controls)
-        self.image = image
-        self.info = info
         self.last_error: Exception | None = None
         self._draw = draw
         for control in self.controls.values():
@@ -114,22 +104,17 @@ def loss_explorer(d_output: float = -3.0, *, span: tuple[float, float] = (-6.0, 
     """
     if not span[0] <= d_output <= span[1]:
         raise ValueError(f"d_output must lie within span {span}; got {d_output}.")
-    slider = widgets.FloatSlider(
-        value=d_output, min=span[0], max=span[1], step=0.1, description="D's logit a", continuous_update=False
-    )
+    slider = widgets.FloatSlider(value=d_output, min=span[0], max=span[1], step=0.1, description="D's logit a",
+                                 continuous_update=False)
 
     def draw() -> tuple[bytes, str]:
         a = float(slider.value)
         rows = []
         for name, (loss, grad) in plotting.generator_loss_curves(a).items():
             flag = " <b>(saturated)</b>" if abs(float(grad)) < plotting.SATURATION_THRESHOLD else ""
-            rows.append(
-                f"<tr><td>{html.escape(name)}</td><td>{float(loss):.3f}</td><td>{float(grad):+.3f}{flag}</td></tr>"
-            )
-        text = (
-            f"a = {a:+.2f}, D(G(z)) = sigmoid(a) = {float(plotting.sigmoid(a)):.3f}"
-            "<table><tr><th>generator loss</th><th>value</th><th>dL/da</th></tr>" + "".join(rows) + "</table>"
-        )
+            rows.append(f"<tr><td>{html.escape(name)}</td><td>{float(loss):.3f}</td><td>{float(grad):+.3f}{flag}</td></tr>")
+        text = (f"a = {a:+.2f}, D(G(z)) = sigmoid(a) = {float(plotting.sigmoid(a)):.3f}"
+                "<table><tr><th>generator loss</th><th>value</th><th>dL/da</th></tr>" + "".join(rows) + "</table>")
         return _render(plotting.plot_generator_losses(a, span=span)), text
 
     return Explorer({"d_output": slider}, draw)
@@ -138,11 +123,8 @@ def loss_explorer(d_output: float = -3.0, *, span: tuple[float, float] = (-6.0, 
 # ---------------------------------------------------------------------------
 # 2. The sample browser.
 # ---------------------------------------------------------------------------
-def sample_browser(
-    paths_or_folder: plotting.PathLike | Iterable[plotting.PathLike],
-    *,
-    image_width: str | None = "600px",
-) -> Explorer:
+def sample_browser(paths_or_folder: plotting.PathLike | Iterable[plotting.PathLike], *,
+                   image_width: str | None = "600px") -> Explorer:
     """A slider over the PNG sample grids saved during training, with a play button.
 
     ``paths_or_folder`` is the samples folder (e.g. ``runs/pix2pix/samples``; files are ordered
@@ -168,12 +150,8 @@ def sample_browser(
 # ---------------------------------------------------------------------------
 # 3. The PatchGAN explorer.
 # ---------------------------------------------------------------------------
-def patchgan_explorer(
-    image: ArrayLike,
-    logits: ArrayLike | None = None,
-    *,
-    layers: Sequence[tuple[int, int, int]] | None = None,
-) -> Explorer:
+def patchgan_explorer(image: ArrayLike, logits: ArrayLike | None = None, *,
+                      layers: Sequence[tuple[int, int, int]] | None = None) -> Explorer:
     """Choose an output cell of the PatchGAN and see which input patch it judges.
 
     Args:
@@ -187,12 +165,10 @@ def patchgan_explorer(
     """
     shown = plotting.to_display(image)
     size = shown.shape[0]
+    verdict = None if logits is None else plotting.verdict_map(logits)
     if layers is None:
-        if logits is not None:
-            grid = plotting.verdict_map(logits).shape[0]
-            layers = models.infer_patchgan_layers(size, grid)
-        else:
-            layers = models.course_patchgan_layers(size)
+        layers = (models.course_patchgan_layers(size) if verdict is None
+                  else models.infer_patchgan_layers(size, verdict.shape[0]))
     n = models.patchgan_output_size(size, layers)
     row = widgets.IntSlider(value=n // 2, min=0, max=n - 1, description="row", continuous_update=False)
     col = widgets.IntSlider(value=n // 2, min=0, max=n - 1, description="col", continuous_update=False)
@@ -202,13 +178,11 @@ def patchgan_explorer(
         r, c = int(row.value), int(col.value)
         top, left, bottom, right = models.patch_receptive_field(r, c, layers, size)
         fig = plotting.plot_receptive_field(image, r, c, layers=layers, logits=logits)
-        text = (
-            f"Output cell ({r}, {c}) of {n}x{n} judges input rows {top}..{bottom - 1} and columns "
-            f"{left}..{right - 1}: a {field}x{field} field"
-            + (" (cut by the image border)" if (bottom - top, right - left) != (field, field) else "")
-        )
-        if logits is not None:
-            text += f"; verdict P(real) = {plotting.verdict_map(logits)[r, c]:.3f}"
+        text = (f"Output cell ({r}, {c}) of {n}x{n} judges input rows {top}..{bottom - 1} and columns "
+                f"{left}..{right - 1}: a {field}x{field} field"
+                + (" (cut by the image border)" if (bottom - top, right - left) != (field, field) else ""))
+        if verdict is not None:
+            text += f"; verdict P(real) = {verdict[r, c]:.3f}"
         return _render(fig), text
 
     return Explorer({"row": row, "col": col}, draw)
@@ -236,14 +210,9 @@ def _translate(fn: Callable[..., Any], x: np.ndarray, name: str) -> np.ndarray:
     return out
 
 
-def translation_explorer(
-    images: ArrayLike,
-    forward: Callable[..., Any] | ArrayLike,
-    backward: Callable[..., Any] | None = None,
-    *,
-    targets: ArrayLike | None = None,
-    names: tuple[str, str] = ("G", "F"),
-) -> Explorer:
+def translation_explorer(images: ArrayLike, forward: Callable[..., Any] | ArrayLike,
+                         backward: Callable[..., Any] | None = None, *, targets: ArrayLike | None = None,
+                         names: tuple[str, str] = ("G", "F")) -> Explorer:
     """Pick a test image and see what the generators make of it.
 
     Shows ``x``, its translation ``G(x)``, the true target if you have one, the round trip
@@ -267,10 +236,8 @@ def translation_explorer(
     x_all = as_batch(images, "images")
     precomputed = None if callable(forward) else as_batch(forward, "forward")
     if precomputed is not None and len(precomputed) != len(x_all):
-        raise ValueError(
-            f"forward holds {len(precomputed)} precomputed translations for {len(x_all)} images; "
-            "pass one per image, or pass the generator itself."
-        )
+        raise ValueError(f"forward holds {len(precomputed)} precomputed translations for {len(x_all)} images; "
+                         "pass one per image, or pass the generator itself.")
     truth = None if targets is None else as_batch(targets, "targets")
     if truth is not None and len(truth) != len(x_all):
         raise ValueError(f"Got {len(truth)} targets for {len(x_all)} images; pass one target per image.")
@@ -284,8 +251,8 @@ def translation_explorer(
     def results(i: int) -> dict[str, np.ndarray]:
         if i not in cache:
             x = x_all[i]
-            out = {"x": x}
-            out[f"{g}(x)"] = precomputed[i] if precomputed is not None else _translate(forward, x, "forward")
+            out = {"x": x, f"{g}(x)": precomputed[i] if precomputed is not None else _translate(forward, x, "forward")}
+
             if truth is not None:
                 out["true target"] = truth[i]
             if backward is not None:
@@ -311,5 +278,3 @@ def translation_explorer(
     explorer.results = results
     return explorer
 
-
-__all__: Sequence[str] = ("Explorer", "loss_explorer", "sample_browser", "patchgan_explorer", "translation_explorer")

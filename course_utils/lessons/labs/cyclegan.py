@@ -23,6 +23,7 @@ the lab: the learner's prediction against both runs, in sentences computed from 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -86,6 +87,7 @@ def _check_variants(names: Any) -> list[str]:
     if unknown:
         raise ValueError(f"unknown lab variant(s) {unknown}; choose from {list(VARIANTS)}.")
     return names
+
 
 
 def _settings(variant: str) -> dict[str, Any]:
@@ -256,21 +258,17 @@ def _ablations(scores: dict[str, Any]) -> list[str]:
     return [name for name in scores if name != "full"]
 
 
-def _seeds_text(run: dict[str, Any]) -> str:
-    n = len(run["scale"]["seeds"])
-    return f"{run['scale']['steps']:,} steps, {n} seed{'s' if n != 1 else ''}"
-
-
 def _run_sentences(label: str, run: dict[str, Any], prediction: str | None) -> list[str]:
     """What one run (the learner's or the longer one) shows, and how the prediction fares in it."""
     scores, base = run["scores"], run["baseline"]["AtoB"]
     ablated = sorted(_ablations(scores), key=lambda n: scores[n]["AtoB"], reverse=True)   # worst first
     worst, full = ablated[0], scores["full"]["AtoB"]
-    out = [f"In {label} ({_seeds_text(run)}), '{worst}' ends furthest from the true dusk images: error "
+    n_seeds = len(run["scale"]["seeds"])
+    out = [f"In {label} ({run['scale']['steps']:,} steps, {n_seeds} seed{'s' if n_seeds != 1 else ''}), '{worst}' ends "
+           f"furthest from the true dusk images: error "
            f"{scores[worst]['AtoB']:.3f} ({scores[worst]['AtoB'] / base:.2f} of doing nothing), against "
            f"{full:.3f} ({full / base:.2f}) for the full objective."]
     per_seed = {n: scores[n]["AtoB per seed"] for n in scores}
-    n_seeds = len(per_seed["full"])
     worst_by_seed = [max(ablated, key=lambda n: per_seed[n][k]) for k in range(n_seeds)]
     if n_seeds > 1:
         if len(set(worst_by_seed)) == 1:
@@ -335,9 +333,7 @@ def load_longer_run(root: Path | None = None) -> dict[str, Any] | None:
     from course_utils.lessons import results
 
     path = Path(root) / RESULTS_NAME if root is not None else results.reference_dir() / RESULTS_NAME
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -351,8 +347,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise ValueError(f"--steps must be >= 2 and --seeds >= 1; got {args.steps} and {args.seeds}.")
     from course_utils.lessons import results
 
-    scale = LabScale(image_size=LONGER.image_size, filters=LONGER.filters, n_blocks=LONGER.n_blocks,
-                     steps=args.steps, seeds=tuple(range(args.seeds)), learning_rate=LONGER.learning_rate)
+    scale = dataclasses.replace(LONGER, steps=args.steps, seeds=tuple(range(args.seeds)))
     start = time.perf_counter()
     result = run_lab(scale, verbose=1)
     result.pop("translations")

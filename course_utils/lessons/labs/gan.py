@@ -106,10 +106,8 @@ def lab_step(generator, discriminator, g_opt, d_opt, real, noise, loss="non-satu
     before = [tf.identity(v) for v in g_vars]
     if order == "simultaneous":
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(noise, training=True)
-            real_logits = discriminator(real, training=True)
-            fake_logits = discriminator(fake, training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            fake_logits = discriminator(generator(noise, training=True), training=True)
+            d_loss = losses.discriminator_loss(discriminator(real, training=True), fake_logits)
             g_loss = g_loss_fn(fake_logits)
         g_grads = g_tape.gradient(g_loss, g_vars)
         d_grads = d_tape.gradient(d_loss, d_vars)
@@ -282,12 +280,11 @@ def summary(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         by = {(r["seed"], r["loss"]): r for r in mine}
         entry: dict[str, Any] = {"seeds": seeds, "early_steps": len(mine[0]["grad_norm"]), "steps": mine[0]["steps"]}
         for loss in LOSSES:
-            entry[loss] = {
-                "grad_norm": [float(np.mean(by[(s, loss)]["grad_norm"])) for s in seeds],
-                "update_norm": [float(np.mean(by[(s, loss)]["update_norm"])) for s in seeds],
-                "d_fake_end": [float(np.mean(by[(s, loss)]["d_fake"][-10:])) for s in seeds],
-                "covered": [by[(s, loss)]["covered"] for s in seeds],
-            }
+            runs = [by[(s, loss)] for s in seeds]
+            entry[loss] = {"grad_norm": [float(np.mean(r["grad_norm"])) for r in runs],
+                           "update_norm": [float(np.mean(r["update_norm"])) for r in runs],
+                           "d_fake_end": [float(np.mean(r["d_fake"][-10:])) for r in runs],
+                           "covered": [r["covered"] for r in runs]}
         for key in ("grad_norm", "update_norm"):
             entry[f"{key}_ratio"] = [sat / ns for sat, ns in zip(entry["saturating"][key], entry["non-saturating"][key])]
         out[optimizer] = entry

@@ -100,11 +100,10 @@ def patch_discriminator(image_size: int, patch: str = "70x70", filters: int = 64
     if kind == "patch":
         for i in range(n_down):
             x = conv_block(x, filters * 2**i, norm="none" if i == 0 else "batch", use_bias=False)
+        x = layers.ZeroPadding2D()(x)
         if n_down == 0:                                            # the first conv has no batch norm
-            x = layers.ZeroPadding2D()(x)
             x = conv_block(x, filters, strides=1, padding="valid", norm="none", use_bias=True)
         else:
-            x = layers.ZeroPadding2D()(x)
             x = conv_block(x, filters * 2**n_down, strides=1, padding="valid")
         x = layers.ZeroPadding2D()(x)
         logits = layers.Conv2D(1, 4, kernel_initializer=init())(x)
@@ -118,11 +117,8 @@ def patch_discriminator(image_size: int, patch: str = "70x70", filters: int = 64
 
 def receptive_field(discriminator: keras.Model) -> int:
     """Side of the input patch one output cell of ``discriminator`` sees (its convolutions, walked back)."""
-    field = 1
     convs = [op for op in discriminator.layers if isinstance(op, layers.Conv2D)]
-    for conv in reversed(convs):
-        field = (field - 1) * conv.strides[0] + conv.kernel_size[0]
-    return field
+    return models.receptive_field_size([(conv.kernel_size[0], conv.strides[0], 0) for conv in convs])
 
 
 # ===========================================================================
@@ -311,8 +307,7 @@ def picture_rows(lab: str, run: dict[str, Any], n: int = 4):
     for r, (name, batch) in enumerate(rows):
         for c in range(n):
             axes[r, c].imshow(np.clip(to_unit(np.asarray(batch[c])), 0, 1))
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
+            axes[r, c].set(xticks=[], yticks=[])
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center")
     fig.tight_layout()
     return fig
@@ -408,8 +403,8 @@ def _run_sentences(label: str, run: dict[str, Any], lab: str, prediction: str | 
     sentence = (f"In {label} ({steps:,} steps a variant), {FIGURE_NAME[figure]}: "
                 + ", ".join(f"{c} {v:.3f}" for c, v in values.items())
                 + f". The lowest is {lowest}, {gap:.3f} below {second} "
-                + f"({100 * gap / max(abs(values[second]), 1e-12):.0f}% of it)")
-    sentence += "."
+                + f"({100 * gap / max(abs(values[second]), 1e-12):.0f}% of it).")
+
     if prediction is not None:
         sentence += (" That matches your prediction." if lowest == prediction
                      else f" That is not what you predicted ({prediction}).")
