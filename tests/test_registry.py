@@ -27,13 +27,29 @@ def test_no_model_name_is_compared_outside_the_registry_and_the_model_modules():
     assert found == []
 
 
+def _code_lines(path: Path) -> list[str]:
+    """The lines of a module with strings (docstrings too) and comments blanked out."""
+    import io
+    import tokenize
+
+    lines = path.read_text().splitlines()
+    for tok in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+        if tok.type in (tokenize.STRING, tokenize.COMMENT):
+            (r0, c0), (r1, c1) = tok.start, tok.end
+            for r in range(r0, r1 + 1):
+                a, b = (c0 if r == r0 else 0), (c1 if r == r1 else len(lines[r - 1]))
+                lines[r - 1] = lines[r - 1][:a] + " " * (b - a) + lines[r - 1][b:]
+    return lines
+
+
 def test_each_models_defaults_are_written_once():
-    # train.py, losses.py and labs/ (edited on another branch) still repeat them as function defaults: open.
-    others = {"train.py", "losses.py"}
-    lines = [f"{path.name}: {line}" for path in PACKAGE.rglob("*.py") if path.name not in others
-             and path.parent.name in ("course_utils", "exercise_sets") for line in path.read_text().splitlines()
-             if re.search(r"(learning_rate|weight|\bw)\b.*(=|option\()\s*(2e-4|100\.0|10\.0)\b", line)]
-    assert len(lines) == 3, lines   # ModelConfig's learning rate, Pix2PixConfig's L1 and CycleGanConfig's cycle
+    """Adam's rate and beta_1, lambda_L1, the cycle weight: one line each in the whole package's code."""
+    pattern = re.compile(r"(learning_rate|weight|\bw|beta_1)\b[^=(]*(=|option\(|Adam\()\s*(2e-4|100\.0|10\.0|5\.0|0\.5)\b",
+                         re.I)
+    found = [f"{path.relative_to(PACKAGE)}: {line.strip()}" for path in sorted(PACKAGE.rglob("*.py"))
+             for line in _code_lines(path) if pattern.search(line)]
+    assert [ln.split(":")[0] for ln in found] == ["core/losses.py"] * 3 + ["core/model_config.py"] * 2, found
+    assert pattern.search("    l1_weight: float = 100.0,") and pattern.search("Adam(2e-4, beta_1=0.5)")
 
 
 @pytest.mark.parametrize("name", ["gan", "pix2pix", "cyclegan"])

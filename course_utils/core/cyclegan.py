@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from course_utils.core import model_config, registry
+from course_utils.core import losses, model_config, registry
 from course_utils.core.pix2pix import adam, dataset_root as _paired_root, image_batch
 from course_utils.core.model_config import ModelConfig, option
 
@@ -34,8 +34,8 @@ class CycleGanConfig(ModelConfig):
     decay_epochs: int = option(100, "epochs over which the learning rate falls linearly to zero")
     steps_per_epoch: int | None = option(None, "steps per epoch (None: the dataset's size; on the command line: "
                                          "1, with --epochs and --decay-epochs from --steps)")
-    cycle_weight: float = option(10.0, "weight of the cycle-consistency loss (lambda, the paper's 10)")
-    identity_weight: float = option(5.0, "weight of the identity loss (0.5 * the cycle weight, the paper's)")
+    cycle_weight: float = option(losses.CYCLE_WEIGHT, "weight of the cycle-consistency loss (lambda, the paper's 10)")
+    identity_weight: float = option(losses.IDENTITY_WEIGHT, "weight of the identity loss (0.5 * the cycle weight, the paper's)")
     loss_form: str = option("lsgan", "the GAN loss: lsgan (the paper's least squares) or bce",
                             choices=("lsgan", "bce"))
     pool_size: int = option(50, "generated images each discriminator's pool holds (the paper's 50; 0: none)")

@@ -32,7 +32,7 @@ class DcganConfig(ModelConfig):
     ring_batch_size: int = option(256, "points per ring step; the packed D sees them as 128 pairs", cli=False)
     ring_learning_rate: float = option(1e-3, "the ring MLPs' rate: more than the DCGAN's ...", cli=False)
     ring_final_learning_rate: float = option(1e-4, "... decayed linearly to this by the last step", cli=False)
-    ring_beta_1: float = option(0.5, "the ring's Adam beta_1 (Radford et al. 2016)", cli=False)
+    ring_beta_1: float = option(model_config.BETA_1, "the ring's Adam beta_1 (Radford et al. 2016)", cli=False)
     ring_pack: int = option(2, "points the packed setting's D judges at once (PacGAN)", cli=False)
     ring_seeds: tuple[int, ...] = option((0, 1, 2), "seeds of the ring runs (one run is an anecdote)", cli=False)
     judge_epochs: int = option(8, "epochs of the MNIST judge (results.train_digit_classifier), batch 64", cli=False)

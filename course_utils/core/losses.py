@@ -27,6 +27,13 @@ from typing import NamedTuple
 
 from keras import ops
 
+#: The papers' loss weights, written once (the model configs and the functions below default to them):
+#: lambda_L1 of Pix2Pix (Isola et al. 2017), lambda of CycleGAN's cycle terms and half of it for the
+#: identity terms (Zhu et al. 2017).
+L1_WEIGHT = 100.0
+CYCLE_WEIGHT = 10.0
+IDENTITY_WEIGHT = 0.5 * CYCLE_WEIGHT
+
 FORMS = ("bce", "lsgan")
 
 
@@ -125,7 +132,7 @@ class Pix2PixGeneratorLoss(NamedTuple):
     l1: object
 
 
-def pix2pix_generator_loss(fake_logits, generated, target, l1_weight: float = 100.0,
+def pix2pix_generator_loss(fake_logits, generated, target, l1_weight: float = L1_WEIGHT,
                            form: str = "bce") -> Pix2PixGeneratorLoss:
     r"""Pix2Pix's generator objective: fool the discriminator and stay close to the target.
 
@@ -137,7 +144,7 @@ def pix2pix_generator_loss(fake_logits, generated, target, l1_weight: float = 10
     return Pix2PixGeneratorLoss(adv + l1_weight * l1, adv, l1)
 
 
-def cycle_consistency_loss(real, cycled, weight: float = 10.0):
+def cycle_consistency_loss(real, cycled, weight: float = CYCLE_WEIGHT):
     r"""One direction of CycleGAN's cycle loss: :math:`\lambda\,\lVert F(G(x)) - x\rVert_1`, :math:`\lambda = 10`.
 
     The full cycle term adds both directions:
@@ -146,7 +153,7 @@ def cycle_consistency_loss(real, cycled, weight: float = 10.0):
     return weight * l1_loss(real, cycled)
 
 
-def identity_loss(real, same, weight: float = 5.0):
+def identity_loss(real, same, weight: float = IDENTITY_WEIGHT):
     r"""CycleGAN's identity term for one generator: :math:`0.5\lambda\,\lVert G(y) - y\rVert_1`.
 
     A generator fed an image already in its output domain should change little;

@@ -25,6 +25,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
+#: Adam's rate and beta_1 in all three papers (Radford et al. 2016, Isola et al. 2017, Zhu et al. 2017),
+#: written once: the configs' defaults and the trainers' default optimizers.
+LEARNING_RATE = 2e-4
+BETA_1 = 0.5
+
 #: The profiles every model's and every lesson's settings have, in the order lesson 00 shows them.
 PROFILES = ("learner", "paper", "smoke")
 
@@ -212,8 +217,8 @@ class ModelConfig(Profiled):
     image_size: int = option(256, "side of the square images, a power of two")
     batch_size: int = option(1, "images per step (batch 1 as in the papers)")
     filters: int = option(64, "base width of the networks (64, the papers'; 8 for quick CPU runs)")
-    learning_rate: float = option(2e-4, "Adam learning rate (the papers')")
-    beta_1: float = option(0.5, "Adam's beta_1 (the papers')")
+    learning_rate: float = option(LEARNING_RATE, "Adam learning rate (the papers')")
+    beta_1: float = option(BETA_1, "Adam's beta_1 (the papers')")
     precision: str = option("float32", "Keras dtype policy: float32, mixed_float16 (T4/V100/A100) or "
                             "mixed_bfloat16 (TPU, A100)", choices=("float32", "mixed_float16", "mixed_bfloat16"))
     seed: int = option(0, "seed of weights, data order, augmentation and noise")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from course_utils.core import model_config, registry
+from course_utils.core import losses, model_config, registry
 from course_utils.core.model_config import ModelConfig, option
 
 
@@ -26,7 +26,7 @@ class Pix2PixConfig(ModelConfig):
 
     dataset: str = option("facades", "a pix2pix archive name, or 'shipped'", cli=False)
     steps: int = option(40000, "the global step to reach", same_run=False)
-    l1_weight: float = option(100.0, "weight of the L1 term (lambda_L1, the paper's 100)")
+    l1_weight: float = option(losses.L1_WEIGHT, "weight of the L1 term (lambda_L1, the paper's 100)")
     direction: str = option("AtoB", "AtoB learns the left half of each file -> the right half, BtoA the other "
                             "way (facades, cityscapes and maps labels -> photo are BtoA)", choices=("AtoB", "BtoA"))
     sample_every: int = option(1000, "steps between sample grids", same_run=False, cli=False)

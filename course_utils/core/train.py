@@ -41,6 +41,7 @@ from keras import ops
 from course_utils.core import inference, losses, metrics
 from course_utils.core.counts import HORSE2ZEBRA_EPOCH_STEPS, positive_int
 from course_utils.core.images import ssim_fits, tile, to_unit
+from course_utils.core.model_config import BETA_1, LEARNING_RATE
 
 #: The precision policies a trainer can run under.
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -99,7 +100,7 @@ def gan_train_step(generator: keras.Model, discriminator: keras.Model,
 
 def pix2pix_train_step(generator: keras.Model, discriminator: keras.Model,
                        g_opt: keras.optimizers.Optimizer, d_opt: keras.optimizers.Optimizer,
-                       inp: tf.Tensor, target: tf.Tensor, l1_weight: float = 100.0,
+                       inp: tf.Tensor, target: tf.Tensor, l1_weight: float = losses.L1_WEIGHT,
                        loss_form: str = "bce") -> dict[str, tf.Tensor]:
     """One Pix2Pix step as the TensorFlow tutorial writes it (the :class:`Pix2Pix` trainer's step).
 
@@ -126,8 +127,8 @@ def cyclegan_train_step(generator_g: keras.Model, generator_f: keras.Model,
                         discriminator_x: keras.Model, discriminator_y: keras.Model,
                         g_opt: keras.optimizers.Optimizer, f_opt: keras.optimizers.Optimizer,
                         dx_opt: keras.optimizers.Optimizer, dy_opt: keras.optimizers.Optimizer,
-                        real_x: tf.Tensor, real_y: tf.Tensor, cycle_weight: float = 10.0,
-                        identity_weight: float = 5.0, loss_form: str = "lsgan",
+                        real_x: tf.Tensor, real_y: tf.Tensor, cycle_weight: float = losses.CYCLE_WEIGHT,
+                        identity_weight: float = losses.IDENTITY_WEIGHT, loss_form: str = "lsgan",
                         pool_x: "ImagePool | None" = None,
                         pool_y: "ImagePool | None" = None) -> dict[str, tf.Tensor]:
     """One CycleGAN step as the TensorFlow tutorial writes it: one persistent tape, four optimizers.
@@ -315,7 +316,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
                 "decay_steps": self.decay_steps, "name": self.name}
 
 
-def cyclegan_schedule(steps_per_epoch: int, learning_rate: float = 2e-4, constant_epochs: int = 100,
+def cyclegan_schedule(steps_per_epoch: int, learning_rate: float = LEARNING_RATE, constant_epochs: int = 100,
                       decay_epochs: int = 100) -> LinearDecay:
     """The CycleGAN paper's schedule in optimizer steps: 100 epochs constant, 100 decaying to zero."""
     steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch", "images per epoch / batch size")
@@ -516,7 +517,7 @@ class GAN(Trainer):
             one-sided label smoothing (Salimans et al. 2016; the course's reference DCGAN uses it).
 
     ``compile(g_optimizer=None, d_optimizer=None, loss_form="bce", jit_compile=False)``:
-    default optimizers Adam(1e-4) as in the DCGAN tutorial.
+    default optimizers Adam(2e-4, beta_1=0.5) as in Radford et al. 2016 (the DCGAN config's defaults).
 
     Training reports ``d_loss`` and ``g_loss`` (plus running means via the trackers);
     ``evaluate(real_images)`` reports how often D is right: ``d_real_accuracy`` (real images
@@ -541,8 +542,8 @@ class GAN(Trainer):
     def compile(self, g_optimizer: keras.optimizers.Optimizer | None = None,
                 d_optimizer: keras.optimizers.Optimizer | None = None, loss_form: str = "bce",
                 jit_compile: bool = False, loss_scaling: bool = True, **kwargs: Any) -> None:
-        self._compile_common({"generator": g_optimizer or keras.optimizers.Adam(1e-4),
-                              "discriminator": d_optimizer or keras.optimizers.Adam(1e-4)},
+        self._compile_common({"generator": g_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1),
+                              "discriminator": d_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1)},
                              loss_form, jit_compile, loss_scaling, **kwargs)
 
     def sample_noise(self, batch_size: Any) -> tf.Tensor:
@@ -600,7 +601,7 @@ class Pix2Pix(Trainer):
     train_metric_names = ("d_loss", "g_loss", "g_adv", "g_l1")
     val_metric_names = ("l1", "psnr", "ssim")
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, l1_weight: float = 100.0,
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, l1_weight: float = losses.L1_WEIGHT,
                  name: str = "pix2pix"):
         super().__init__({"generator": generator, "discriminator": discriminator}, name=name)
         inference.inference_model(generator)   # built now, outside any tf.function
@@ -611,8 +612,8 @@ class Pix2Pix(Trainer):
     def compile(self, g_optimizer: keras.optimizers.Optimizer | None = None,
                 d_optimizer: keras.optimizers.Optimizer | None = None, loss_form: str = "bce",
                 jit_compile: bool = False, loss_scaling: bool = True, **kwargs: Any) -> None:
-        self._compile_common({"generator": g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
-                              "discriminator": d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)},
+        self._compile_common({"generator": g_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1),
+                              "discriminator": d_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1)},
                              loss_form, jit_compile, loss_scaling, **kwargs)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
@@ -669,7 +670,7 @@ class CycleGAN(Trainer):
     takes_seed = True
 
     def __init__(self, generator_g: keras.Model, generator_f: keras.Model, discriminator_x: keras.Model,
-                 discriminator_y: keras.Model, cycle_weight: float = 10.0, identity_weight: float = 5.0,
+                 discriminator_y: keras.Model, cycle_weight: float = losses.CYCLE_WEIGHT, identity_weight: float = losses.IDENTITY_WEIGHT,
                  pool_size: int = 50, seed: int | None = None, name: str = "cyclegan"):
         super().__init__({"generator_g": generator_g, "generator_f": generator_f,
                           "discriminator_x": discriminator_x, "discriminator_y": discriminator_y},
@@ -695,7 +696,7 @@ class CycleGAN(Trainer):
         lr = cyclegan_schedule(steps_per_epoch) if learning_rate is None else learning_rate
 
         def default() -> keras.optimizers.Optimizer:
-            return keras.optimizers.Adam(lr, beta_1=0.5)
+            return keras.optimizers.Adam(lr, beta_1=BETA_1)
 
         self._compile_common({"generator_g": g_optimizer or default(), "generator_f": f_optimizer or default(),
                               "discriminator_x": dx_optimizer or default(),

@@ -91,8 +91,12 @@ def _check_variants(names: Any) -> list[str]:
 
 
 def _settings(variant: str) -> dict[str, Any]:
-    """The full objective's settings with the variant's change applied."""
-    return {"cycle_weight": 10.0, "identity_weight": 5.0, "loss_form": "lsgan", "pool_size": 50, **VARIANTS[variant]}
+    """The full objective's settings (the paper's, from CycleGAN's config) with the variant's change applied."""
+    from course_utils.core.cyclegan import CycleGanConfig
+
+    paper = CycleGanConfig()
+    return {"cycle_weight": paper.cycle_weight, "identity_weight": paper.identity_weight, "loss_form": paper.loss_form,
+            "pool_size": paper.pool_size, **VARIANTS[variant]}
 
 
 class LabTrainer:
@@ -118,7 +122,7 @@ class LabTrainer:
         self.initial = [net.get_weights() for net in self.nets]
         half = max(1, scale.steps // 2)
         schedule = train.LinearDecay(scale.learning_rate, constant_steps=half, decay_steps=max(1, scale.steps - half))
-        self.opts = [keras.optimizers.Adam(schedule, beta_1=0.5) for _ in range(4)]
+        self.opts = [keras.optimizers.Adam(schedule, beta_1=train.BETA_1) for _ in range(4)]
         for net, opt in zip(self.nets, self.opts):
             opt.build(net.trainable_variables)
         shape = (scale.image_size, scale.image_size, 3)

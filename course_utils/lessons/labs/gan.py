@@ -32,6 +32,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from course_utils.core.model_config import BETA_1
+
 #: The generator losses the lab compares.
 LOSSES = ("non-saturating", "saturating")
 #: The optimizers the lab compares: plain gradient steps, and the ring's Adam (section 12's settings).
@@ -141,7 +143,7 @@ class LabPlan:
     sgd_learning_rate: float = SGD_LEARNING_RATE
     adam_learning_rate: float = 1e-3
     adam_final_learning_rate: float = 1e-4
-    adam_beta_1: float = 0.5
+    adam_beta_1: float = BETA_1
 
 
 def lab_plan(cfg, seeds: Sequence[int] | None = None, steps: int | None = None) -> LabPlan:

@@ -218,7 +218,7 @@ def _l1_only_step(generator, g_opt, inp, target):
 
 
 def train_variant(variant: Variant, train_x: np.ndarray, train_y: np.ndarray, steps: int,
-                  filters: int = 8, seed: int = 0, l1_weight: float = 100.0,
+                  filters: int = 8, seed: int = 0, l1_weight: float = losses.L1_WEIGHT,
                   verbose: bool = True) -> keras.Model:
     """Train ``variant`` for ``steps`` steps at batch size 1 and return its generator.
 
