@@ -13,7 +13,7 @@ import numpy as np
 
 from course_utils.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, _fail, check_function,
                                    check_model_builder, check_training_step)
-from course_utils.exercise_sets._common import _mean_abs
+from course_utils.exercise_sets._common import SQUARED_HINT, _mean_abs, _mean_sq
 
 
 def _ref_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=10.0):
@@ -69,8 +69,7 @@ EXERCISES: list[Exercise] = [
              _ONE_DIRECTION.format(this="Y", other="X")),
             (lambda rx, cx, ry, cy, w=10.0: 0.5 * w * (_mean_abs(cx, rx) + _mean_abs(cy, ry)),
              "Your value is half the expected one: the two directions are added, not averaged."),
-            (lambda rx, cx, ry, cy, w=10.0: w * (np.mean((cx - rx) ** 2) + np.mean((cy - ry) ** 2)),
-             "Your distances look squared: which norm does the cycle loss use?"),
+            (lambda rx, cx, ry, cy, w=10.0: w * (_mean_sq(cx, rx) + _mean_sq(cy, ry)), SQUARED_HINT),
             (lambda rx, cx, ry, cy, w=10.0: w * (_mean_abs(cx, ry) + _mean_abs(cy, rx)),
              "Each round trip should be compared with the image it started from."),
         )),
@@ -85,6 +84,7 @@ EXERCISES: list[Exercise] = [
              "already in its output domain, so pair each output with the image it was given."),
             (lambda rx, sx, ry, sy, w=5.0: w * _mean_abs(sy, ry),
              "Only G's identity term seems to count: where is F's?"),
+            (lambda rx, sx, ry, sy, w=5.0: w * (_mean_sq(sy, ry) + _mean_sq(sx, rx)), SQUARED_HINT),
             (lambda rx, sx, ry, sy, w=5.0: 2 * w * (_mean_abs(sy, ry) + _mean_abs(sx, rx)),
              "Your value is twice the expected one: look at the weight you use."),
         )),
@@ -154,9 +154,9 @@ def _norm_np(axes, denom):
 _SQRT_VAR_EPS = lambda v, e: np.sqrt(v + e)   # noqa: E731
 
 
-def _ref_instance_norm_values(x, gamma, beta, eps):
+def _ref_instance_norm_values(x, gamma, beta, epsilon):
     import keras
-    layer = keras.layers.GroupNormalization(groups=-1, epsilon=eps, center=gamma is not None, scale=gamma is not None)
+    layer = keras.layers.GroupNormalization(groups=-1, epsilon=epsilon, center=gamma is not None, scale=gamma is not None)
     layer.build(x.shape)
     if gamma is not None:
         layer.gamma.assign(gamma.astype("float32")), layer.beta.assign(beta.astype("float32"))
@@ -388,7 +388,7 @@ def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, 
 
 def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both", identity=True, halve=True,
                          order=None, swap_optimizers=False, identity_swapped=False, cycle_in="both",
-                         identity_exchanged=False):
+                         identity_exchanged=False, own_cycle=False, cycle_twice=False, crossed=False):
     """A CycleGAN step with one of the mistakes learners make; the defaults give the right step.
 
     ``cycle`` says which round trips the cycle term holds, ``cycle_in`` which generators' losses hold it
@@ -399,17 +399,22 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
         from course_utils import losses
         if swap_optimizers:
             opt_G, opt_F, opt_DX, opt_DY = opt_F, opt_G, opt_DY, opt_DX
+        own_cycles: list = []
 
         def generators():
             fake_y, fake_x = G(x, training=True), F(y, training=True)
             cycled_x, cycled_y = F(fake_y, training=True), G(fake_x, training=True)
             terms = {"both": [(x, cycled_x), (y, cycled_y)], "x": [(x, cycled_x)], "y": [(y, cycled_y)]}[cycle]
             cyc = tf.add_n([losses.cycle_consistency_loss(a, b, cycle_weight) for a, b in terms])
+            cyc = cycle_weight * cyc if cycle_twice else cyc
             w = identity_weight if identity else 0.0
             id_g = losses.identity_loss(x if identity_swapped else y, G(y, training=True), w)
             id_f = losses.identity_loss(y if identity_swapped else x, F(x, training=True), w)
             if identity_exchanged:   # each identity term in the other generator's loss
                 id_g, id_f = id_f, id_g
+            if own_cycle:   # each generator's loss holds the round trip that starts with it only
+                own_cycles[:] = [losses.cycle_consistency_loss(x, cycled_x, cycle_weight),
+                                 losses.cycle_consistency_loss(y, cycled_y, cycle_weight)]
             return fake_x, fake_y, cyc, id_g, id_f
 
         def d_losses(fake_x, fake_y):
@@ -448,8 +453,11 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
                 judged_x, judged_y = (shown_x, shown_y) if pool_for_generators else (fake_x, fake_y)
                 g_cyc = cyc if cycle_in in ("both", "G") else 0.0
                 f_cyc = cyc if cycle_in in ("both", "F") else 0.0
-                g_loss = losses.generator_loss(D_Y(judged_y, training=True), form) + g_cyc + id_g
-                f_loss = losses.generator_loss(D_X(judged_x, training=True), form) + f_cyc + id_f
+                if own_cycle:
+                    g_cyc, f_cyc = own_cycles
+                d_of_y, d_of_x = (D_X, D_Y) if crossed else (D_Y, D_X)
+                g_loss = losses.generator_loss(d_of_y(judged_y, training=True), form) + g_cyc + id_g
+                f_loss = losses.generator_loss(d_of_x(judged_x, training=True), form) + f_cyc + id_f
             apply(tape, [(g_loss, G, opt_G), (f_loss, F, opt_F), (dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)])
         return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss, "cycle": cyc}
     return step
@@ -484,6 +492,19 @@ _STEP_MISTAKES = (
      "Your identity terms seem to sit in each other's losses: G's loss holds F's term (F(x) compared with x) and F's "
      "loss holds G's (G(y) compared with y). A term only trains the network whose output it measures, so "
      "neither generator learns from its identity term: each generator's loss needs its own."),
+    (_wrong_cyclegan_step(own_cycle=True),
+     "Each of your generators' losses holds only the round trip that starts with it (G's x -> G(x) -> F(G(x)), F's "
+     "y -> F(y) -> G(F(y))). Both round trips pass through both generators, so both generators' losses hold the "
+     "whole cycle term, both directions (the table of section 7); otherwise G gets no gradient from the trip "
+     "that starts in Y, nor F from the one that starts in X."),
+    (_wrong_cyclegan_step(cycle_twice=True),
+     "Your cycle term is weighted twice: `cycle_consistency_loss(real, cycled, cycle_weight)` already multiplies "
+     "by the weight, so multiplying its sum by `cycle_weight` again makes it cycle_weight times too large. "
+     "Apply the weight once."),
+    (_wrong_cyclegan_step(crossed=True),
+     "Your generators' fakes are judged by the other domain's discriminator: G makes images of domain Y, so "
+     "D_Y judges G(x), and D_X judges F(y). Look at which discriminator each generator's adversarial term "
+     "calls."),
     (_wrong_cyclegan_step(halve=False),
      "Your discriminators' losses are twice the reference's: the paper halves them (`halve`)."),
     (_wrong_cyclegan_step(order="generators first"),
