@@ -133,7 +133,7 @@ def check_function(
         except NotImplementedError:
             _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
         except Exception as exc:  # the learner's code failed: say how, briefly
-            _fail(name, f"input {i + 1} raised {type(exc).__name__}: {exc}{explain_shape_error(exc)}", hint)
+            _fail(name, f"input {i + 1} raised {type(exc).__name__}: {explain_shape_error(exc) or exc}", hint)
         want = reference(*args)
         if not _matches(got, want, rtol, atol):
             specific = next((h for wrong, h in mistakes if _matches(got, _safe_call(wrong, args), rtol, atol)), None)
@@ -247,7 +247,8 @@ def _constant_for_argument(got, reference, args, cases, names, rtol, atol) -> st
 
 
 def explain_shape_error(exc: BaseException) -> str:
-    """For an error between two shapes where one is the other with axes dropped: a sentence on `keepdims`."""
+    """For an error between two shapes where one is the other with axes dropped: the error said in a few
+    words and what `keepdims` does ('' for any other error)."""
     import re
     text = str(exc)
     found = (re.search(r"\[([\d, ]*)\] vs\. \[([\d, ]*)\]", text)
@@ -259,7 +260,8 @@ def explain_shape_error(exc: BaseException) -> str:
     rest = iter(big)
     if len(big) == len(small) or not all(any(s == v for v in rest) for s in small):
         return ""
-    return (f"\n   A statistic of shape {small} meets values of shape {big}: the reduction that made it dropped the "
+    return (f"incompatible shapes {found.group(0)}. A statistic of shape {small} meets values of shape {big}: "
+            "the reduction that made it dropped the "
             "axes it reduced over, so it no longer lines up with the values it should be subtracted from or "
             "divide. Keep them with `keepdims=True` (`ops.mean`, `ops.var`, `ops.moments`, `tf.reduce_mean`): then "
             "its shape has a 1 on each reduced axis and it broadcasts.")
@@ -675,7 +677,7 @@ def _build_learner(make: Callable, build: Callable, n_inputs: int, name: str, hi
         elif "input" in text and ("expects" in text or "expected" in text):
             text = (f"your network does not take the inputs the exercise gives it ({n_inputs} "
                     f"image{'s' if n_inputs > 1 else ''}). (" + text.splitlines()[0] + ")")
-        _fail(name, f"building it raised {type(exc).__name__}: {text}{explain_shape_error(exc)}", hint)
+        _fail(name, f"building it raised {type(exc).__name__}: {explain_shape_error(exc) or text}", hint)
 
 
 def _initialiser_difference(mine, ref) -> str:

@@ -156,7 +156,8 @@ _SQRT_VAR_EPS = lambda v, e: np.sqrt(v + e)   # noqa: E731
 
 def _ref_instance_norm_values(x, gamma, beta, epsilon):
     import keras
-    layer = keras.layers.GroupNormalization(groups=-1, epsilon=epsilon, center=gamma is not None, scale=gamma is not None)
+    affine = gamma is not None
+    layer = keras.layers.GroupNormalization(groups=-1, epsilon=epsilon, center=affine, scale=affine)
     layer.build(x.shape)
     if gamma is not None:
         layer.gamma.assign(gamma.astype("float32")), layer.beta.assign(beta.astype("float32"))
