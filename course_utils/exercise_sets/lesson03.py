@@ -39,20 +39,6 @@ def _ref_residual_block(x, filters):
     return residual_block(x, filters, norm="instance")
 
 
-def _check_paper_init(answer):
-    """The weights checker copies weights in, so it cannot see the initializer: look at it here."""
-    import keras
-    block_in = keras.Input((8, 8, 64))
-    block = keras.Model(block_in, answer(block_in, 64))
-    stds = [float(np.std(w)) for w in block.weights if len(w.shape) == 4]
-    if not all(0.015 < s < 0.025 for s in stds):
-        _fail("my_residual_block", f"the freshly built kernels have standard deviations "
-              f"{', '.join(f'{s:.3f}' for s in stds)}, where a normal with standard deviation 0.02 gives about 0.020.",
-              "Look at how your convolutions initialise their kernels: the paper does not use Keras's default.")
-    print(f"✅ my_residual_block: kernels drawn with standard deviation 0.02 (measured "
-          f"{', '.join(f'{s:.4f}' for s in stds)}).")
-
-
 _ONE_DIRECTION = ("Only the round trip that starts in {this} seems to count, one direction: the cycle loss adds both "
                   "directions, x -> G(x) -> F(G(x)) compared with x and y -> F(y) -> G(F(y)) compared with y. Where "
                   "is the one that starts in {other}?")
@@ -90,7 +76,6 @@ EXERCISES: list[Exercise] = [
         )),
     Exercise(
         "03.my_residual_block", _ref_residual_block, builds=(([(8, 8, 16)], {"filters": 16}),),
-        extra=_check_paper_init,
         hint="Compare your block with the description above, one step at a time: the padding and the "
              "convolution's own padding, where the ReLU goes (and where it does not), and what the block "
              "adds at the end."),
