@@ -54,7 +54,7 @@ def up_no_skip(x, skip, filters, dropout=False):
 
 
 def up_dropout_after_relu(x, skip, filters, dropout=False):
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT0)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     if dropout:
@@ -70,7 +70,7 @@ def up_wrong_stride(x, skip, filters, dropout=False):
 
 
 def up_skip_first(x, skip, filters, dropout=False):
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT0)(x)
     x = layers.BatchNormalization()(x)
     if dropout:
         x = layers.Dropout(0.5)(x)
@@ -223,7 +223,7 @@ WRONG = {
         ("no skip addition", res_no_add, r"(?s)expected `Add`.*yours stops there.*skip"),
         ("ReLU after the addition", res_relu_at_end, r"ReLU"),
         ("'same' padding after reflection", res_same_padding, "output shape"),
-        ("Glorot initializer", res_glorot, "standard deviations"),
+        ("Glorot initializer", res_glorot, "kernel initialiser, `GlorotUniform`"),
     ],
     "04.linear_decay": [
         ("no clip", lambda s, lr0, c, d: lr0 * (1 - (np.asarray(s, float) - c) / d), "between 0 and 1"),

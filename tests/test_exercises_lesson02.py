@@ -10,18 +10,19 @@ from keras import layers
 from course_utils import exercises
 
 KEYS = ("02.unet", "02.patchgan", "02.train_step")
+INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)   # the lesson's INIT: the checkers compare initialisers
 
 
 # ---- the U-Net, right and wrong ----------------------------------------------------------------
 def down(x, f, norm=True, bias=False):
-    x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=bias)(x)
+    x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=bias, kernel_initializer=INIT)(x)
     if norm:
         x = layers.BatchNormalization()(x)
     return layers.LeakyReLU(negative_slope=0.2)(x)
 
 
 def up(x, skip, f, dropout=False):
-    x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
     x = layers.BatchNormalization()(x)
     if dropout:
         x = layers.Dropout(0.5)(x)
@@ -41,7 +42,8 @@ def unet(image_size=256, channels=3, filters=64, *, skip_order="reverse", drop_s
     partners = list(reversed(skips[:-1])) if skip_order == "reverse" else skips[:-1]
     for j, (f, skip) in enumerate(zip(reversed(widths[:-1]), partners)):
         x = up(x, None if j == drop_skip else skip, f, dropout=j in dropout_blocks)
-    out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation=out_activation)(x)
+    out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation=out_activation,
+                                 kernel_initializer=INIT)(x)
     return keras.Model(inputs, out)
 
 
@@ -54,10 +56,10 @@ def patchgan(image_size=256, channels=3, filters=64, n_down=3, *, judge="pair", 
     for i in range(n_down):
         x = down(x, filters * 2 ** i, norm=i > 0 or first_norm)
     x = layers.ZeroPadding2D()(x)
-    x = layers.Conv2D(filters * 2 ** n_down, 4, strides=(strides or 1), use_bias=False)(x)
+    x = layers.Conv2D(filters * 2 ** n_down, 4, strides=(strides or 1), use_bias=False, kernel_initializer=INIT)(x)
     x = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(x))
     x = layers.ZeroPadding2D()(x)
-    logits = layers.Conv2D(1, 4, activation="sigmoid" if sigmoid else None)(x)
+    logits = layers.Conv2D(1, 4, activation="sigmoid" if sigmoid else None, kernel_initializer=INIT)(x)
     return keras.Model([x_in, y_in] if judge == "pair" else y_in, logits)
 
 

@@ -15,14 +15,17 @@ says where to look, never the answer. They raise :class:`ExerciseError` (an
 Read it in this order:
 
 1. :func:`check_function`: a function against its reference on several inputs, with the
-   mistakes learners are known to make recognised by their own hints.
+   mistakes learners are known to make recognised by their own hints, and the generic ones
+   (:func:`generic_mistake`) computed from the reference itself.
 2. :func:`check_model_builder`: a Keras block or model against the reference, layer by layer,
    in inference and training mode, with weights that make mistakes visible; the order of a
    concatenation is free (:func:`_canonical_concatenations`), and the first differing layer is named
    with the one expected there (:func:`_first_difference`).
 3. :func:`check_same_update`: a training step against the course's on twin networks (losses
    and every updated weight), one step; :func:`check_training_step`, what the exercises use: several
-   steps, known mistakes and the other update order recognised, a missing tape or drawn noise named.
+   steps, known mistakes and the other update order recognised, a missing tape or drawn noise named,
+   a network cut off from its loss named, and the training flag of a network made with
+   :func:`watch_training_flag` checked.
 4. :func:`structure` / :func:`print_structure`: the shape-changing layers of a network.
 5. :class:`Exercise`: one registered exercise (reference, inputs or builds, hint, mistakes).
 
@@ -75,12 +78,15 @@ def _matches(got: Any, want: Any, rtol: float, atol: float) -> bool:
         return False
 
 
-def _compare(name: str, got: Any, want: Any, rtol: float, atol: float, hint: str | None, case: str) -> None:
+def _compare(name: str, got: Any, want: Any, rtol: float, atol: float, hint: str | None, case: str,
+             note: str | None = None) -> None:
+    """Fail with what differs between ``got`` and ``want`` (nothing if they agree); ``note``, what the
+    difference means when known, follows the numbers."""
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
             _fail(name, f"{case}: expected {len(want)} results, got {got!r:.80}", hint)
         for i, (g, w) in enumerate(zip(got, want)):
-            _compare(name, g, w, rtol, atol, hint, f"{case}, result {i}")
+            _compare(name, g, w, rtol, atol, hint, f"{case}, result {i}", note)
         return
     if got is None:
         _fail(name, f"{case}: returned None. Did you forget `return`?", hint)
@@ -93,7 +99,7 @@ def _compare(name: str, got: Any, want: Any, rtol: float, atol: float, hint: str
         err = np.max(np.abs(g - w))
         show = (f"got {g.item():.6g}, expected {w.item():.6g}" if g.size == 1
                 else f"largest difference {err:.3g}")
-        _fail(name, f"{case}: {show}.", hint)
+        _fail(name, f"{case}: {show}." + (f"\n   {note}" if note else ""), hint)
 
 
 NOT_WRITTEN = "not written yet: replace `raise NotImplementedError` with your code."
@@ -116,7 +122,11 @@ def check_function(
     ``inputs`` is a list of argument tuples, or a function ``rng -> args`` that
     makes random ones (called ``trials`` times). ``mistakes`` lists known wrong
     answers with their own hint: when the learner's result equals one of them on
-    the failing input, that hint is shown instead of the general one.
+    the failing input, that hint is shown instead of the general one; failing that,
+    a generic transform of the reference (:func:`generic_mistake`: the opposite sign,
+    a sum for a mean, two arguments swapped, a number written in for an argument) is
+    named after the numbers, the general hint kept.
+    An error between shapes that a missing ``keepdims`` explains is said so.
     """
     name = name or getattr(fn, "__name__", "your function")
     rng = np.random.default_rng(seed)
@@ -127,11 +137,12 @@ def check_function(
         except NotImplementedError:
             _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
         except Exception as exc:  # the learner's code failed: say how, briefly
-            _fail(name, f"input {i + 1} raised {type(exc).__name__}: {exc}", hint)
+            _fail(name, f"input {i + 1} raised {type(exc).__name__}: {explain_shape_error(exc) or exc}", hint)
         want = reference(*args)
         if not _matches(got, want, rtol, atol):
             specific = next((h for wrong, h in mistakes if _matches(got, _safe_call(wrong, args), rtol, atol)), None)
-            _compare(name, got, want, rtol, atol, specific or hint, f"input {i + 1}")
+            note = None if specific else generic_mistake(got, want, reference, args, cases, rtol, atol)
+            _compare(name, got, want, rtol, atol, specific or hint, f"input {i + 1}", note)
     print(f"✅ {name} matches the reference on {len(cases)} inputs.")
     return True
 
@@ -141,6 +152,123 @@ def _safe_call(fn: Callable, args: Sequence[Any]) -> Any:
         return fn(*args)
     except Exception:
         return None
+
+
+# --------------------------------------------------------------------------- generic mistakes
+# Transforms of the reference that fit any exercise: each is computed from the reference itself and
+# compared with the learner's result, so one mechanism names these mistakes for every function exercise.
+
+def _parts(got: Any, want: Any) -> list[tuple[str, Any, Any]]:
+    """``(where, got part, wanted part)`` for a result or each result of a tuple."""
+    if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list)) and len(got) == len(want):
+        return [(f"Your result {k} (of {len(want)}) ", g, w) for k, (g, w) in enumerate(zip(got, want))]
+    return [("Your result ", got, want)]
+
+
+def _element_counts(args: Sequence[Any]) -> dict[int, str]:
+    """How many values an average over some axes of an array argument takes: ``count -> what it is``."""
+    import itertools
+    counts: dict[int, str] = {}
+    for k, a in enumerate(args):
+        shape = np.shape(a) if isinstance(a, np.ndarray) or hasattr(a, "shape") else ()
+        for r in range(len(shape), 0, -1):
+            for axes in itertools.combinations(range(len(shape)), r):
+                n = int(np.prod([shape[i] for i in axes]))
+                what = ("all the values" if r == len(shape) else
+                        "the pixels of each image" if axes == tuple(range(1, len(shape))) else f"axes {axes}")
+                counts.setdefault(n, f"{what} of input {k + 1} (shape {tuple(shape)})")
+    return counts
+
+
+def _names(reference: Callable, n: int) -> list[str]:
+    import inspect
+    try:
+        names = list(inspect.signature(reference).parameters)
+    except (TypeError, ValueError):
+        names = []
+    return (names + [f"argument {k + 1}" for k in range(len(names), n)])[:n]
+
+
+def generic_mistake(got: Any, want: Any, reference: Callable, args: Sequence[Any], cases: Sequence[Sequence[Any]],
+                    rtol: float = 1e-4, atol: float = 1e-5) -> str | None:
+    """Words for a wrong result that is a generic transform of the reference's (None if it is none of them).
+
+    In turn: the opposite sign; a sum where the formula takes a mean (the result times a count of values
+    of an input); two arguments of the same shape swapped; a number written in where an argument should
+    be used (the result the reference gives with that argument set to its default, or to a value it
+    takes in another case).
+    """
+    for where, g, w in _parts(got, want):
+        if _matches(g, w, rtol, atol):
+            continue
+        w_np = _as_numpy(w) if not isinstance(w, (tuple, list)) else None
+        if w_np is not None and np.max(np.abs(w_np), initial=0.0) > 10 * atol and _matches(g, -w_np, rtol, atol):
+            return (f"{where}has the opposite sign of the expected value: a loss must be small when its network does "
+                    "well, since the optimizer minimises it. Look for a minus sign too many (or one missing) in "
+                    "front of your loss or one of its terms.")
+        try:
+            ratio = float(np.asarray(_as_numpy(g)).item()) / float(w_np.item())
+        except Exception:
+            continue
+        for n, what in sorted(_element_counts(args).items()):
+            if n > 4 and abs(ratio - n) <= 1e-3 * n:
+                return (f"{where}is {n} times the expected value, {n} being the number of {what}: you sum over "
+                        "those values where the formula takes their mean. Average them (`tf.reduce_mean`, "
+                        "`ops.mean`) instead of summing.")
+    names = _names(reference, len(args))
+    arrays = [k for k, a in enumerate(args) if isinstance(a, np.ndarray) or hasattr(a, "shape")]
+    for i in arrays:
+        for j in (j for j in arrays if j > i and np.shape(args[j]) == np.shape(args[i])):
+            swapped = list(args)
+            swapped[i], swapped[j] = args[j], args[i]
+            if _matches(got, _safe_call(reference, swapped), rtol, atol):
+                return (f"Your result is the reference's with `{names[i]}` and `{names[j]}` swapped: look at where "
+                        f"you use each of them (and in which order you pass them on).")
+    return _constant_for_argument(got, reference, args, cases, names, rtol, atol)
+
+
+def _constant_for_argument(got, reference, args, cases, names, rtol, atol) -> str | None:
+    """Words for a result that is the reference's with one numeric argument replaced by a fixed number."""
+    import inspect
+    try:
+        defaults = {k: p.default for k, p in enumerate(inspect.signature(reference).parameters.values())
+                    if p.default is not inspect.Parameter.empty}
+    except (TypeError, ValueError):
+        defaults = {}
+    for k, a in enumerate(args):
+        if isinstance(a, bool) or not isinstance(a, (int, float)):
+            continue
+        others = {c[k] for c in cases if len(c) > k and isinstance(c[k], (int, float))} | (
+            {defaults[k]} if isinstance(defaults.get(k), (int, float)) else set())
+        for v in sorted(o for o in others if o != a):
+            changed = list(args)
+            changed[k] = v
+            if _matches(got, _safe_call(reference, changed), rtol, atol):
+                return (f"Your result is what `{names[k]}` = {v:g} gives, where this input's `{names[k]}` is {a:g}: "
+                        f"your code uses a number written in instead of `{names[k]}` (the argument, or the "
+                        "attribute that holds it). Use the value it is given.")
+    return None
+
+
+def explain_shape_error(exc: BaseException) -> str:
+    """For an error between two shapes where one is the other with axes dropped: the error said in a few
+    words and what `keepdims` does ('' for any other error)."""
+    import re
+    text = str(exc)
+    found = (re.search(r"\[([\d, ]*)\] vs\. \[([\d, ]*)\]", text)
+             or re.search(r"shapes \(([\d, ]*),?\) \(([\d, ]*),?\)", text))
+    if not found:
+        return ""
+    a, b = ([int(v) for v in re.findall(r"\d+", part)] for part in found.groups())
+    big, small = (a, b) if len(a) > len(b) else (b, a)
+    rest = iter(big)
+    if len(big) == len(small) or not all(any(s == v for v in rest) for s in small):
+        return ""
+    return (f"incompatible shapes {found.group(0)}. A statistic of shape {small} meets values of shape {big}: "
+            "the reduction that made it dropped the "
+            "axes it reduced over, so it no longer lines up with the values it should be subtracted from or "
+            "divide. Keep them with `keepdims=True` (`ops.mean`, `ops.var`, `ops.moments`, `tf.reduce_mean`): then "
+            "its shape has a 1 on each reduced axis and it broadcasts.")
 
 
 # --------------------------------------------------------------------------- models
@@ -493,7 +621,8 @@ def check_model_builder(
     turn the checker compares: the output shape; whether each input reaches the output (one that
     never does is named: by ``input_names``, what each input is, when given); the order of the layers (so a
     ReLU before its batch norm, or dropout in the wrong place or with the wrong
-    rate, is named); the parameter count; then it gives the reference non-trivial
+    rate, is named); the parameter count; each layer's kernel initialiser (by what it draws, which
+    copied weights cannot show); then it gives the reference non-trivial
     weights (batch-norm gammas of both signs, moving statistics away from 0 and
     1), copies them into the learner's model and compares the outputs in
     inference mode and in training mode (batch statistics; dropout switched off
@@ -509,19 +638,7 @@ def check_model_builder(
         out = fn(*ins)
         return keras.Model(ins if len(ins) > 1 else ins[0], out)
 
-    try:
-        mine = make(build)
-    except NotImplementedError:
-        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
-    except Exception as exc:
-        text = str(exc).strip()
-        if "Concatenate" in text and "matching shapes" in text:
-            text = ("a concatenation joins tensors of different heights and widths: each skip must be joined to "
-                    "the tensor of its own size. (" + text.splitlines()[0] + ")")
-        elif "input" in text and ("expects" in text or "expected" in text):
-            text = (f"your network does not take the inputs the exercise gives it ({len(input_shapes)} "
-                    f"image{'s' if len(input_shapes) > 1 else ''}). (" + text.splitlines()[0] + ")")
-        _fail(name, f"building it raised {type(exc).__name__}: {text}", hint)
+    mine = _build_learner(make, build, len(input_shapes), name, hint)
     ref = make(reference)
     if mine.output_shape != ref.output_shape:
         _fail(name, f"output shape {mine.output_shape}, expected {ref.output_shape}: "
@@ -541,6 +658,65 @@ def check_model_builder(
         _fail(name, "your layers hold their weights in another order than the reference's, so the checker "
                     "cannot copy the reference's weights in and compare outputs. Build the layers in the order "
                     "the description gives.", hint)
+    initialiser = _initialiser_difference(mine, ref)
+    if initialiser:
+        _fail(name, initialiser, hint)
+    _compare_outputs(mine, ref, input_shapes, seed, name, hint)
+    print(f"✅ {name}: same output shape, layers, {ref.count_params():,} parameters, and same outputs "
+          "as the reference in inference and training mode.")
+    return True
+
+
+def _build_learner(make: Callable, build: Callable, n_inputs: int, name: str, hint: str | None):
+    """The learner's model; a stub becomes :class:`NotWrittenYet`, an error while building a message."""
+    try:
+        return make(build)
+    except NotImplementedError:
+        _fail(name, NOT_WRITTEN, hint, NotWrittenYet)
+    except Exception as exc:
+        text = str(exc).strip()
+        if "Concatenate" in text and "matching shapes" in text:
+            text = ("a concatenation joins tensors of different heights and widths: each skip must be joined to "
+                    "the tensor of its own size. (" + text.splitlines()[0] + ")")
+        elif "input" in text and ("expects" in text or "expected" in text):
+            text = (f"your network does not take the inputs the exercise gives it ({n_inputs} "
+                    f"image{'s' if n_inputs > 1 else ''}). (" + text.splitlines()[0] + ")")
+        _fail(name, f"building it raised {type(exc).__name__}: {explain_shape_error(exc) or text}", hint)
+
+
+def _initialiser_difference(mine, ref) -> str:
+    """Words for the first layer whose kernel initialiser draws from another distribution than the reference's.
+
+    The outputs are compared with the reference's weights copied in, so they cannot show how a layer
+    starts; each pair of initialisers draws a 3x3 kernel of 8 to 8 channels instead, and their spreads
+    (and means) are compared. Any spelling of the same distribution passes.
+    """
+    for n, (a, b) in enumerate(zip(_layers(mine), _layers(ref))):
+        init_a, init_b = getattr(a, "kernel_initializer", None), getattr(b, "kernel_initializer", None)
+        if init_a is None or init_b is None:
+            continue
+        try:
+            draw_a, draw_b = (np.asarray(init((3, 3, 8, 8)), np.float64) for init in (init_a, init_b))
+        except Exception:
+            continue
+        std_a, std_b = float(np.std(draw_a)), float(np.std(draw_b))
+        if 0.67 < std_a / max(std_b, 1e-12) < 1.5 and abs(np.mean(draw_a) - np.mean(draw_b)) < 0.5 * std_b:
+            continue
+        config = getattr(init_b, "get_config", dict)()
+        shown = ", ".join(f"{k}={v:g}" for k, v in config.items() if k in ("mean", "stddev") and v is not None)
+        return (f"your `{' '.join(_describe(a))}` (weighted layer {n + 1}) starts from other random weights than the "
+                f"reference's: its kernel initialiser, `{type(init_a).__name__}`, draws values with standard deviation "
+                f"{std_a:.3f} (for a 3x3 kernel, 8 channels to 8), the reference's, `{type(init_b).__name__}"
+                f"{'(' + shown + ')' if shown else ''}`, {std_b:.3f}. The checker copies the reference's weights in "
+                "to compare outputs, so they cannot show it; training starts from these draws. Give the layer the "
+                "initialiser the description asks for (`kernel_initializer=INIT`, the paper's normal of standard "
+                "deviation 0.02, where the lesson defines `INIT`).")
+    return ""
+
+
+def _compare_outputs(mine, ref, input_shapes, seed: int, name: str, hint: str | None) -> None:
+    """The reference's weights made visible (:func:`_randomise`) and copied into the learner's model; the
+    outputs compared in inference mode, then in training mode with every dropout switched off."""
     _canonical_concatenations(mine)
     _canonical_concatenations(ref)
     rng = np.random.default_rng(seed)
@@ -564,9 +740,6 @@ def check_model_builder(
             op.rate = rate
     _compare(name, got, want, 1e-3, 1e-4 * max(1.0, float(np.max(np.abs(want)))), hint,
              "training mode (batch statistics), with the reference's weights")
-    print(f"✅ {name}: same output shape, layers, {ref.count_params():,} parameters, and same outputs "
-          "as the reference in inference and training mode.")
-    return True
 
 
 def check_same_update(
@@ -704,15 +877,20 @@ class Exercise:
 
 
 # --------------------------------------------------------------------------- a training step over several steps
-def explain_step_error(exc: BaseException) -> str:
-    """A learner's step raised ``exc``: one line that names the cause when it is a known one."""
+def explain_step_error(exc: BaseException, players: Sequence[Any] = ()) -> str:
+    """A learner's step raised ``exc``: one line that names the cause when it is a known one (for a network
+    that got no gradient while another did, among ``players``, what cuts its path to its loss)."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
     if "No gradients provided" in text:
+        cut = _gradient_cut(exc, players)
+        if cut:
+            return cut
         return ("your step raised ValueError: No gradients provided for any variable. `tape.gradient` gave None "
                 "for every weight: the tape only sees what runs inside its `with tf.GradientTape() as tape:` "
                 "block, so the forward pass (the network calls) and the losses must be computed inside it, and "
-                "each gradient asked of the tape that recorded them")
+                "each gradient asked of the tape that recorded them. (If they are, something cuts the path from a "
+                "network's weights to its loss: a `tf.stop_gradient` on the fakes before the generator's loss.)")
     if "non-persistent" in text or ("persistent" in text and "GradientTape" in text):
         return (f"your step raised {type(exc).__name__}: {first} An ordinary tape gives one gradient only: "
                 "use one tape per loss, or one `persistent=True` tape")
@@ -720,6 +898,87 @@ def explain_step_error(exc: BaseException) -> str:
         return (f"your step raised {type(exc).__name__}: {first} An optimizer updates the network it was first "
                 "used on: each network needs its own optimizer")
     return f"your step raised {type(exc).__name__}: {first}"
+
+
+def _gradient_cut(exc: BaseException, players: Sequence[Any]) -> str:
+    """When the optimizer that raised "No gradients provided" is a player's and another network did get its
+    gradients in this run (so the tape recorded the step): the network cut off from its loss, in words."""
+    import keras
+
+    nets = [p for p in players if isinstance(p, keras.Model)]
+    opts = [p for p in players if isinstance(p, keras.optimizers.Optimizer)]
+    if len(nets) != len(opts):
+        return ""
+    tb, raising = exc.__traceback__, None
+    while tb is not None and raising is None:
+        me = tb.tb_frame.f_locals.get("self")
+        raising = next((i for i, o in enumerate(opts) if me is o), None)
+        tb = tb.tb_next
+    if raising is None or not any(int(o.iterations) > 0 for i, o in enumerate(opts) if i != raising):
+        return ""
+    net = nets[raising].name
+    return (f"your step raised ValueError: No gradients provided for any variable, for `{net}`: `tape.gradient` gave "
+            f"None for every weight of `{net}`, while another network did get its gradients, so the tape recorded "
+            f"the step. Something cuts the path from `{net}`'s weights to its own loss: most often a "
+            f"`tf.stop_gradient` (PyTorch's `.detach()`) on what `{net}` made, before the discriminator judges it for "
+            f"the generator's loss. Detach the fakes (if at all) only for the discriminator's loss, and check that "
+            f"`{net}`'s loss is computed inside the tape from `{net}`'s own output")
+
+
+def _watched_flags(players: Sequence[Any]) -> dict:
+    """``position -> [training flag of each call]`` for the players made with :func:`watch_training_flag`."""
+    return {i: list(p.course_flags.calls) for i, p in enumerate(players) if hasattr(p, "course_flags")}
+
+
+class _Flags:
+    """What a watched network's calls were given as ``training``, and what the flag switches in the lesson."""
+
+    def __init__(self, why: str):
+        self.calls: list = []
+        self.why = why
+
+
+def watch_training_flag(model, why: str):
+    """``model`` wrapped so that each call's ``training`` flag is recorded, for a step check.
+
+    A step check runs small twins of the lesson's networks, without dropout (it would make two runs
+    differ at random); a network called with ``training=False`` then computes the same numbers. The
+    wrapper records the flag so that :func:`check_training_step` can still name it; ``why`` says what
+    the flag switches in the lesson's network (e.g. ``"dropout"``). Same weights, same outputs.
+    """
+    import keras
+
+    class Watched(keras.Model):
+        def __init__(self, inner):
+            super().__init__(name=inner.name)
+            self.inner = inner
+            self.course_flags = _Flags(why)
+
+        def call(self, inputs, training=None):
+            self.course_flags.calls.append(training)
+            return self.inner(inputs, training=training)
+
+    return Watched(model)
+
+
+def _flag_mistake(mine: list, want: list, players: Sequence[Any], batches: Sequence, n: int) -> str | None:
+    """Words for the first watched network the learner's step calls out of training mode (None if none)."""
+    def off(flag):
+        try:
+            return flag is None or not bool(flag)
+        except Exception:
+            return False
+    for k, (entry, reference) in enumerate(zip(mine, want)):
+        for i, calls in entry[3].items():
+            if any(off(c) for c in calls) and not any(off(c) for c in reference[3].get(i, [])):
+                where = f"step {k + 1} of {n} ({batches[k][1]})" if n > 1 else batches[k][1]
+                flag = next(c for c in calls if off(c))
+                return (f"{where}: your step calls `{players[i].name}` in inference mode (`training={flag}`; None means "
+                        f"no `training` argument). The lesson's network has {players[i].course_flags.why}, which acts "
+                        f"only in training mode: called this way while it learns, it trains without it (the "
+                        f"checker's small copy has none, so it watches the flag). Call each network with "
+                        f"`training=True` inside the step.")
+    return None
 
 
 def _scalar(v: Any) -> float:
@@ -742,12 +1001,15 @@ def _trace(step: Callable, make_players: Callable, origin: list, batches: Sequen
         net.set_weights(weights)
     out = []
     for data, _ in batches[:upto]:
+        for p in players:
+            if hasattr(p, "course_flags"):
+                p.course_flags.calls.clear()
         logs = step(players, data)
         if not isinstance(logs, dict):
             raise ExerciseError(f"your step returned {type(logs).__name__}, not a dict of losses.")
         counters = {i: int(np.asarray(p.queries)) for i, p in enumerate(players) if hasattr(p, "queries")}
         out.append(({k: _scalar(v) for k, v in logs.items()}, [w for net in nets for w in net.get_weights()],
-                    counters))
+                    counters, _watched_flags(players)))
         if until_apart_from is not None and _first_gap(out[-1:], until_apart_from[len(out) - 1:len(out)],
                                                        rtol, atol) is not None:
             break
@@ -756,7 +1018,7 @@ def _trace(step: Callable, make_players: Callable, origin: list, batches: Sequen
 
 def _first_gap(a: list, b: list, rtol: float, atol: float) -> tuple[int, str] | None:
     """The first step at which two traces differ, and how (None if they agree)."""
-    for k, ((logs_a, w_a, _), (logs_b, w_b, _)) in enumerate(zip(a, b)):
+    for k, ((logs_a, w_a, *_), (logs_b, w_b, *_)) in enumerate(zip(a, b)):
         shared = [key for key in logs_a if key in logs_b]
         if not shared:
             return k, (f"your step's logs ({', '.join(logs_a) or 'none'}) share no name with the reference's "
@@ -847,12 +1109,15 @@ def check_training_step(
         except ExerciseError as error:
             _fail(name, str(error).removeprefix("❌ ").split("\n💡")[0], hint)
         except Exception as exc:
-            _fail(name, explain_step_error(exc) + ".", hint)
+            _fail(name, explain_step_error(exc, kept[-1] if kept else ()) + ".", hint)
 
     mine = learner(n, want)
     if all(np.array_equal(a, b) for a, b in zip(mine[0][1], [w for ws in origin for w in ws])):
         _fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
     gap = _first_gap(mine, want, rtol, atol)
+    flags = _flag_mistake(mine, want, kept[0], batches, n)
+    if gap is None and flags:   # the same numbers, only because the checker's networks lack what the flag switches
+        _fail(name, flags, hint)
     if gap is None:
         largest = max(float(np.max(np.abs(a - b))) for a, b in zip(mine[-1][1], want[-1][1]))
         values = ", ".join(f"{k} {v:.4f}" for k, v in mine[-1][0].items() if k in want[-1][0])
@@ -861,27 +1126,41 @@ def check_training_step(
         return True
     k, what = gap
     where = f"step {k + 1} of {n} ({batches[k][1]})" if n > 1 else batches[k][1]
-    specific = _optimizer_mix_up(kept[0])
-    if specific is None and mine[k][2] != want[k][2]:
-        i = next(i for i in want[k][2] if mine[k][2].get(i) != want[k][2][i])
-        got_n, want_n = mine[k][2].get(i, 0), want[k][2][i]
-        specific = (("Your step queries one of the pools less often than the reference (not at all, if the "
-                     "discriminators judge the newest fakes): their losses should judge the fakes the pools hand "
-                     "back. " if got_n < want_n else
-                     "Your step queries one of the pools more often than the reference: each query stores fakes and "
-                     "draws new coins, so query each pool once a step, with the new fakes. ")
-                    + f"(Its query counter reads {got_n} after step {k + 1}, the reference's {want_n}.)")
-    for i, (wrong, wrong_hint) in enumerate(mistakes if specific is None else ()):
-        def run(wrong=wrong):
-            try:
-                return _trace(wrong, make_players, origin, batches, k + 1)
-            except Exception:
-                return None
-        theirs = cached(f"mistake {i}, {k + 1} steps", run)
-        if theirs is not None and _first_gap(mine[:k + 1], theirs[:k + 1], rtol, atol) is None:
-            specific = wrong_hint
-            break
+    specific = (_optimizer_mix_up(kept[0]) or _pool_use(mine[k][2], want[k][2], k)
+                or _matching_mistake(mine[:k + 1], mistakes, make_players, origin, batches, cached, rtol, atol))
+    if specific is None and flags:
+        _fail(name, flags, hint)
     if specific is None and _first_gap(mine[:k + 1], learner(k + 1), rtol, atol) is not None:
         _fail(name, f"{where}: your step gives different results on the same weights and inputs: it draws "
                     f"something at random (fresh noise?).", random_hint)
     _fail(name, f"{where}: {what}.", specific or hint)
+
+
+def _matching_mistake(mine: list, mistakes: Sequence[tuple[Callable, str]], make_players: Callable, origin: list,
+                      batches: Sequence, cached: Callable, rtol: float, atol: float) -> str | None:
+    """The hint of the first known mistake whose run takes exactly the learner's steps so far (None if none)."""
+    upto = len(mine)
+    for i, (wrong, wrong_hint) in enumerate(mistakes):
+        def run(wrong=wrong):
+            try:
+                return _trace(wrong, make_players, origin, batches, upto)
+            except Exception:
+                return None
+        theirs = cached(f"mistake {i}, {upto} steps", run)
+        if theirs is not None and _first_gap(mine, theirs[:upto], rtol, atol) is None:
+            return wrong_hint
+    return None
+
+
+def _pool_use(got: dict, want: dict, k: int) -> str | None:
+    """Words for a pool queried another number of times than the reference's (None if each was queried alike)."""
+    if got == want:
+        return None
+    i = next(i for i in want if got.get(i) != want[i])
+    got_n, want_n = got.get(i, 0), want[i]
+    return (("Your step queries one of the pools less often than the reference (not at all, if the "
+             "discriminators judge the newest fakes): their losses should judge the fakes the pools hand "
+             "back. " if got_n < want_n else
+             "Your step queries one of the pools more often than the reference: each query stores fakes and "
+             "draws new coins, so query each pool once a step, with the new fakes. ")
+            + f"(Its query counter reads {got_n} after step {k + 1}, the reference's {want_n}.)")

@@ -43,7 +43,7 @@ add(wrong(K, "takes the sigmoid of the logits before the BCE on logits",
           edit(D01, "real_logits), real_logits)", "real_logits), tf.sigmoid(real_logits))",
                "fake_logits), fake_logits)", "fake_logits), tf.sigmoid(fake_logits))"), "sigmoid"))
 add(wrong(K, "forgets the fake term", edit(D01, "return real_loss + fake_loss", "return real_loss"), "fake"))
-add(wrong(K, "[miss] the minimax value V(D, G) itself, which D maximises, not its loss",
+add(wrong(K, "the minimax value V(D, G) itself, which D maximises, not its loss (a miss on the blind run, named since)",
           edit(D01, "return real_loss + fake_loss", "return -(real_loss + fake_loss)"), "sign"))
 add(wrong(K, "its own BCE, summed over the batch instead of averaged", '''
 def discriminator_loss(real_logits, fake_logits):
@@ -71,7 +71,7 @@ add(wrong(K, "the saturating minimax loss log(1 - D(G(z)))", '''
 def generator_loss(fake_logits):
     return tf.reduce_mean(tf.math.log(1.0 - tf.sigmoid(fake_logits) + 1e-12))
 ''', "saturat"))
-add(wrong(K, "[miss] negates the BCE with label 1", '''
+add(wrong(K, "negates the BCE with label 1 (a miss on the blind run, named since)", '''
 def generator_loss(fake_logits):
     return -bce_from_logits(tf.ones_like(fake_logits), fake_logits)
 ''', "sign"))
@@ -180,7 +180,7 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
 K = "01.train_step"
 add(wrong(K, "the generator called in inference mode (batch norm on moving statistics)",
           edit(S01, "generator(noise, training=True)", "generator(noise, training=False)"), "inference"))
-add(wrong(K, "[miss] the discriminator called in inference mode (dropout off while it learns)",
+add(wrong(K, "the discriminator called in inference mode (dropout off while it learns) (a miss on the blind run, named since)",
           edit(S01, "discriminator(real, training=True)", "discriminator(real, training=False)",
                "discriminator(fake, training=True)", "discriminator(fake, training=False)"), "training"))
 add(wrong(K, "each network's gradients applied by the other one's optimizer",
@@ -206,10 +206,10 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
     g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
     return {"d_loss": d_loss, "g_loss": g_loss}
 ''', "simultaneous"))
-add(wrong(K, "[miss] the fakes detached for both players (PyTorch's .detach() everywhere): G gets no gradient",
+add(wrong(K, "the fakes detached for both players (PyTorch's .detach() everywhere): G gets no gradient (a miss on the blind run, named since)",
           edit(S01, "fake_logits = discriminator(fake, training=True)",
                "fake_logits = discriminator(tf.stop_gradient(fake), training=True)"), "generator"))
-add(wrong(K, "[miss] discriminator_loss given its arguments the wrong way round",
+add(wrong(K, "discriminator_loss given its arguments the wrong way round (a miss on the blind run, named since)",
           edit(S01, "discriminator_loss(real_logits, fake_logits)", "discriminator_loss(fake_logits, real_logits)"),
           "real"))
 add(wrong(K, "the returned losses swapped", edit(S01, '{"d_loss": d_loss, "g_loss": g_loss}',
@@ -270,7 +270,7 @@ add(wrong(K, "nearest upsampling and a convolution instead of a transposed convo
           "transpose"))
 add(wrong(K, "keeps the transposed convolution's bias", edit(U02, "use_bias=False, ", ""), "bias"))
 add(wrong(K, "no batch norm", edit(U02, "    x = layers.BatchNormalization()(x)\n", ""), "batch"))
-add(wrong(K, "[miss] Keras's default initialiser instead of INIT", edit(U02, ", kernel_initializer=INIT", ""), "init"))
+add(wrong(K, "Keras's default initialiser instead of INIT (a miss on the blind run, named since)", edit(U02, ", kernel_initializer=INIT", ""), "init"))
 add(equivalent(K, "skip first, explicit channel axis, dropout after the ReLU (they commute)", '''
 def upsample_with_skip(x, skip, filters, dropout=False):
     up = layers.Conv2DTranspose(filters, (4, 4), strides=(2, 2), padding="same",
@@ -503,7 +503,7 @@ add(wrong(K, "returns the weighted L1 as the third part",
                "l1 = l1_weight * l1\n    return adversarial + l1, adversarial, l1"), "weight"))
 add(wrong(K, "label 0 for the generator's fakes", edit(L02, "tf.ones_like(fake_logits)", "tf.zeros_like(fake_logits)"),
           "label"))
-add(wrong(K, "[miss] the L1 summed over pixels", edit(L02, "tf.reduce_mean(tf.abs", "tf.reduce_sum(tf.abs"), "mean"))
+add(wrong(K, "the L1 summed over pixels (a miss on the blind run, named since)", edit(L02, "tf.reduce_mean(tf.abs", "tf.reduce_sum(tf.abs"), "mean"))
 add(wrong(K, "the weight hard-coded to 100", edit(L02, "adversarial + l1_weight * l1", "adversarial + 100.0 * l1"),
           "l1_weight"))
 add(wrong(K, "the weight put on the adversarial term", edit(L02, "adversarial + l1_weight * l1", "l1_weight * adversarial + l1"),
@@ -538,21 +538,21 @@ def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1
     return {"d_loss": d_loss, "g_loss": g_total, "g_adv": g_adv, "g_l1": g_l1}
 '''
 K = "02.train_step"
-add(wrong(K, "[miss] the discriminator conditioned on the target instead of the input",
+add(wrong(K, "the discriminator conditioned on the target instead of the input (a miss on the blind run, named since)",
           edit(S02, "discriminator([x, fake], training=True)", "discriminator([y, fake], training=True)"), "input"))
 add(wrong(K, "the real pair given as (y, x), the generated one as (x, G(x))",
           edit(S02, "discriminator([x, y], training=True)", "discriminator([y, x], training=True)"), "pair"))
 add(wrong(K, "l1_weight not passed on: the generator loss's default 100 is used",
           edit(S02, "generator_loss(fake_logits, fake, y, l1_weight)", "generator_loss(fake_logits, fake, y)"),
           "l1_weight"))
-add(wrong(K, "[miss] the generator in inference mode (batch norm on moving statistics)",
+add(wrong(K, "the generator in inference mode (batch norm on moving statistics) (a miss on the blind run, named since)",
           edit(S02, "generator(x, training=True)", "generator(x, training=False)"), "training"))
-add(wrong(K, "[miss] the generator's gradient of the adversarial term only",
+add(wrong(K, "the generator's gradient of the adversarial term only (a miss on the blind run, named since)",
           edit(S02, "gen_tape.gradient(g_total,", "gen_tape.gradient(g_adv,"), "total"))
 add(wrong(K, "the optimizers swapped", edit(S02, "disc_optimizer.apply_gradients", "OPT_D.apply_gradients",
                                           "gen_optimizer.apply_gradients", "disc_optimizer.apply_gradients",
                                           "OPT_D.apply_gradients", "gen_optimizer.apply_gradients"), "optimizer"))
-add(wrong(K, "[miss] the fakes detached before D for both losses: G learns from L1 only",
+add(wrong(K, "the fakes detached before D for both losses: G learns from L1 only (a miss on the blind run, named since)",
           edit(S02, "discriminator([x, fake], training=True)", "discriminator([x, tf.stop_gradient(fake)], training=True)"),
           "adversarial"))
 add(wrong(K, "returns the adversarial part as g_loss", edit(S02, '"g_loss": g_total', '"g_loss": g_adv'), "g_loss"))
@@ -615,7 +615,7 @@ add(wrong(K, "squared error", C03.replace("tf.abs(", "tf.square("), "squared"))
 add(wrong(K, "forgets the weight", edit(C03, "weight * (forward + backward)", "forward + backward"), "weight"))
 add(wrong(K, "averages the two directions", edit(C03, "weight * (forward + backward)", "weight * (forward + backward) / 2"),
           "half"))
-add(wrong(K, "[miss] sums over pixels", C03.replace("tf.reduce_mean(", "tf.reduce_sum("), "mean"))
+add(wrong(K, "sums over pixels (a miss on the blind run, named since)", C03.replace("tf.reduce_mean(", "tf.reduce_sum("), "mean"))
 add(wrong(K, "each cycled batch compared with the other domain's real batch",
           edit(C03, "cycled_x - real_x", "cycled_x - real_y", "cycled_y - real_y", "cycled_y - real_x"), "started from"))
 add(equivalent(K, "Keras's MeanAbsoluteError, the weight on each term", '''
@@ -639,9 +639,9 @@ add(wrong(K, "G(y) compared with x and F(x) with y",
           edit(I03, "same_y - real_y", "same_y - real_x", "same_x - real_x", "same_x - real_y"), "other domain"))
 add(wrong(K, "halves the weight again (0.5 * weight, reading 0.5 lambda)", edit(I03, "return weight *", "return 0.5 * weight *"),
           "weight"))
-add(wrong(K, "[miss] squared error", I03.replace("tf.abs(", "tf.square("), "squared"))
+add(wrong(K, "squared error (a miss on the blind run, named since)", I03.replace("tf.abs(", "tf.square("), "squared"))
 add(wrong(K, "G's term only", edit(I03, " + tf.reduce_mean(tf.abs(same_x - real_x))", ""), "only"))
-add(wrong(K, "[miss] sums over pixels", I03.replace("tf.reduce_mean(", "tf.reduce_sum("), "mean"))
+add(wrong(K, "sums over pixels (a miss on the blind run, named since)", I03.replace("tf.reduce_mean(", "tf.reduce_sum("), "mean"))
 add(equivalent(K, "keras.ops, one term per line", '''
 def identity_term(real_x, same_x, real_y, same_y, weight=5.0):
     g_term = ops.mean(ops.abs(real_y - same_y))
@@ -681,10 +681,10 @@ add(wrong(K, "divides by the variance, not the standard deviation",
 add(wrong(K, "never applies gamma and beta", edit(N03, '''        if self.affine:
             y = y * self.gamma + self.beta
 ''', ""), "affine"))
-add(wrong(K, "[miss] gamma and beta swapped", edit(N03, "y * self.gamma + self.beta", "y * self.beta + self.gamma"), "gamma"))
-add(wrong(K, "[miss] the statistics without keepdims (a broadcasting error)",
+add(wrong(K, "gamma and beta swapped (a miss on the blind run, named since)", edit(N03, "y * self.gamma + self.beta", "y * self.beta + self.gamma"), "gamma"))
+add(wrong(K, "the statistics without keepdims (a broadcasting error) (a miss on the blind run, named since)",
           edit(N03, "axes=[1, 2], keepdims=True", "axes=[1, 2]"), "keepdims"))
-add(wrong(K, "[miss] epsilon hard-coded to Keras's 1e-3", edit(N03, "ops.sqrt(var + self.epsilon)", "ops.sqrt(var + 1e-3)"),
+add(wrong(K, "epsilon hard-coded to Keras's 1e-3 (a miss on the blind run, named since)", edit(N03, "ops.sqrt(var + self.epsilon)", "ops.sqrt(var + 1e-3)"),
           "epsilon"))
 add(equivalent(K, "mean and var separately, rsqrt", edit(N03, '''        mean, var = ops.moments(x, axes=[1, 2], keepdims=True)
         y = (x - mean) / ops.sqrt(var + self.epsilon)''', '''        mean = ops.mean(x, axis=(1, 2), keepdims=True)
@@ -931,13 +931,13 @@ add(wrong(K, "an ordinary tape for four gradients", edit(T03, "tf.GradientTape(p
 add(wrong(K, "the discriminators shown the fresh fakes, not the pool's",
           edit(T03, "D_X(pool_x.query(fake_x), training=True)", "D_X(fake_x, training=True)",
                "D_Y(pool_y.query(fake_y), training=True)", "D_Y(fake_y, training=True)"), "pool"))
-add(wrong(K, "[miss] each generator given only the cycle that starts with it",
+add(wrong(K, "each generator given only the cycle that starts with it (a miss on the blind run, named since)",
           edit(T03, "g_loss = losses.generator_loss(fake_y_s, form) + cycle",
                "g_loss = losses.generator_loss(fake_y_s, form) + losses.cycle_consistency_loss(x, cycled_x, cycle_weight)",
                "f_loss = losses.generator_loss(fake_x_s, form) + cycle",
                "f_loss = losses.generator_loss(fake_x_s, form) + losses.cycle_consistency_loss(y, cycled_y, cycle_weight)"),
           "both"))
-add(wrong(K, "[miss] the identity terms swapped between G and F",
+add(wrong(K, "the identity terms swapped between G and F",
           edit(T03, "losses.identity_loss(y, same_y, identity_weight)", "IDG", "losses.identity_loss(x, same_x, identity_weight)",
                "losses.identity_loss(y, same_y, identity_weight)", "IDG", "losses.identity_loss(x, same_x, identity_weight)"),
           "identity"))
@@ -953,11 +953,11 @@ add(wrong(K, "the adversarial form hard-coded to least squares",
           T03.replace("losses.generator_loss(fake_y_s, form)", 'losses.generator_loss(fake_y_s, "lsgan")')
           .replace("losses.generator_loss(fake_x_s, form)", 'losses.generator_loss(fake_x_s, "lsgan")')
           .replace("pool_x_s, form,", 'pool_x_s, "lsgan",').replace("pool_y_s, form,", 'pool_y_s, "lsgan",'), "form"))
-add(wrong(K, "[miss] the cycle weight applied twice", edit(T03, '''        cycle = (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
+add(wrong(K, "the cycle weight applied twice (a miss on the blind run, named since)", edit(T03, '''        cycle = (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
                  + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))''',
                                                    '''        cycle = cycle_weight * (losses.cycle_consistency_loss(x, cycled_x, cycle_weight)
                                 + losses.cycle_consistency_loss(y, cycled_y, cycle_weight))'''), "weight"))
-add(wrong(K, "[miss] D_X scores G's fakes and D_Y F's (the domains crossed)",
+add(wrong(K, "D_X scores G's fakes and D_Y F's (the domains crossed) (a miss on the blind run, named since)",
           edit(T03, "fake_x_s, fake_y_s = D_X(fake_x, training=True), D_Y(fake_y, training=True)",
                "fake_x_s, fake_y_s = D_Y(fake_x, training=True), D_X(fake_y, training=True)"), "domain"))
 add(equivalent(K, "four tapes, the discriminators updated first, the cycle summed once", '''
@@ -1020,7 +1020,7 @@ def linear_decay(step, lr0, constant_steps, decay_steps):
     step = np.asarray(step, dtype=np.float64)
     return lr0 * np.minimum(1.0, 1.0 - (step - constant_steps) / decay_steps)
 ''', "negative"))
-add(wrong(K, "[miss] the PyTorch code's rule: one step early and over decay_steps + 1", '''
+add(wrong(K, "the PyTorch code's rule: one step early and over decay_steps + 1 (a miss on the blind run, named since)", '''
 def linear_decay(step, lr0, constant_steps, decay_steps):
     step = np.asarray(step, dtype=np.float64)
     return lr0 * (1.0 - np.maximum(0.0, step + 1 - constant_steps) / float(decay_steps + 1))
@@ -1031,7 +1031,7 @@ def linear_decay(step, lr0, constant_steps, decay_steps):
         return lr0
     return lr0 * max(0.0, 1.0 - (step - constant_steps) / decay_steps)
 ''', "array"))
-add(wrong(K, "[miss] integer division: the rate drops in one go", '''
+add(wrong(K, "integer division: the rate drops in one go (a miss on the blind run, named since)", '''
 def linear_decay(step, lr0, constant_steps, decay_steps):
     step = np.asarray(step)
     return lr0 * np.clip(1 - (step - constant_steps) // decay_steps, 0, 1)
@@ -1062,9 +1062,9 @@ add(wrong(K, "an overflow keeps the count", edit(A04, "return scale / 2, 0, Fals
 add(wrong(K, "an overflow step still applied", edit(A04, "return scale / 2, 0, False", "return scale / 2, 0, True"), "apply"))
 add(wrong(K, "doubles one step late (count == growth_steps)", edit(A04, "if good_steps + 1 == growth_steps:",
                                                                     "if good_steps == growth_steps:"), "doubl"))
-add(wrong(K, "[miss] the count not reset after doubling", edit(A04, "return scale * 2, 0, True", "return scale * 2, good_steps + 1, True"),
+add(wrong(K, "the count not reset after doubling (a miss on the blind run, named since)", edit(A04, "return scale * 2, 0, True", "return scale * 2, good_steps + 1, True"),
           "reset"))
-add(wrong(K, "[miss] doubles on an overflow and halves on growth",
+add(wrong(K, "doubles on an overflow and halves on growth (a miss on the blind run, named since)",
           edit(A04, "return scale / 2, 0, False", "return scale * 2, 0, False", "return scale * 2, 0, True",
                "return scale / 2, 0, True"), "halve"))
 add(equivalent(K, "the count incremented first, >= for the growth test", '''

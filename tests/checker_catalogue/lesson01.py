@@ -139,3 +139,22 @@ def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, real, noi
         both = tf.concat([real_logits, fake_logits], axis=0)
         real_logits, fake_logits = both[:tf.shape(real)[0]], both[tf.shape(real)[0]:]''')),
 ]
+
+# Named since the blind2 run (issue 33): one more spelling of each mistake it found missed.
+ENTRIES += [
+    wrong("01.discriminator_loss", "both terms subtracted (the value D maximises)",
+          edit(DL, "return real_loss + fake_loss", "return -real_loss - fake_loss"), "sign"),
+    wrong("01.generator_loss", "log D(G(z)) without its minus sign",
+          edit(GL, "return bce_from_logits(tf.ones_like(fake_logits), fake_logits)",
+               "return tf.reduce_mean(tf.math.log(tf.sigmoid(fake_logits)))"), "sign"),
+    wrong(K, "the discriminator called with no training argument",
+          edit(STEP, "discriminator(real, training=True)", "discriminator(real)",
+               "discriminator(fake, training=True)", "discriminator(fake)"), "training", "dropout"),
+    wrong(K, "the fakes detached where they are made",
+          edit(STEP, "fake = generator(noise, training=True)", "fake = tf.stop_gradient(generator(noise, training=True))"),
+          "generator", "stop_gradient"),
+    wrong(K, "the discriminator's labels given the other way round inside the step",
+          edit(STEP, "d_loss = discriminator_loss(real_logits, fake_logits)",
+               "d_loss = bce_from_logits(tf.zeros_like(real_logits), real_logits) + "
+               "bce_from_logits(tf.ones_like(fake_logits), fake_logits)"), "real", "label"),
+]

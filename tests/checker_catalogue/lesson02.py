@@ -297,3 +297,26 @@ def train_step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1
                "d_bce = keras.losses.BinaryCrossentropy(from_logits=True)\n        "
                "d_loss = (d_bce(tf.ones_like(real_logits), real_logits) + d_bce(tf.zeros_like(fake_logits), fake_logits)) / 2")),
 ]
+
+# Named since the blind2 run (issue 33): one more spelling of each mistake it found missed.
+ENTRIES += [
+    wrong("02.upsample_with_skip", "He initialisation instead of INIT",
+          edit(UP, "kernel_initializer=INIT", 'kernel_initializer="he_normal"'), "initialiser", "INIT"),
+    wrong("02.generator_loss", "the L1 summed over each image's pixels, then averaged over the batch",
+          edit(GL, "tf.reduce_mean(tf.abs(target - generated))",
+               "tf.reduce_mean(tf.reduce_sum(tf.abs(target - generated), axis=[1, 2, 3]))"), "mean", "sum"),
+    wrong(K, "the fake pair conditioned on y (one persistent tape)",
+          edit(STEP, "with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:",
+               "with tf.GradientTape(persistent=True) as gen_tape:", "disc_tape.gradient", "gen_tape.gradient",
+               "discriminator([x, fake], training=True)", "discriminator([y, fake], training=True)"), "input", "target"),
+    wrong(K, "the generator called with no training argument",
+          edit(STEP, "fake = generator(x, training=True)", "fake = generator(x)"), "training", "inference mode"),
+    wrong(K, "one persistent tape, the generator's gradient of g_adv",
+          edit(STEP, "with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:",
+               "with tf.GradientTape(persistent=True) as gen_tape:", "disc_tape.gradient", "gen_tape.gradient",
+               "gen_tape.gradient(g_total,", "gen_tape.gradient(g_adv,"), "total", "L1"),
+    wrong(K, "the discriminator judges a detached copy of the fakes for both losses",
+          edit(STEP, "fake_logits = discriminator([x, fake], training=True)",
+               "held = tf.stop_gradient(fake)\n        fake_logits = discriminator([x, held], training=True)"),
+          "adversarial", "stop_gradient"),
+]

@@ -331,3 +331,36 @@ def cyclegan_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, po
             dx_loss = losses.discriminator_loss(score_real_x, score_pool_x, form, halve=True)
             dy_loss = losses.discriminator_loss(score_real_y, score_pool_y, form, halve=True)''')),
 ]
+
+# Named since the blind2 run (issue 33): one more spelling of each mistake it found missed.
+ENTRIES += [
+    wrong("03.cycle_loss", "ops.sum over every value", CYC.replace("tf.reduce_mean(", "ops.sum("), "mean", "sum"),
+    wrong("03.identity_term", "squares written with ** 2",
+          edit(IDT, "tf.abs(same_y - real_y)", "(same_y - real_y) ** 2", "tf.abs(same_x - real_x)", "(same_x - real_x) ** 2"),
+          "squared", "L1"),
+    wrong("03.identity_term", "each image's pixels summed, the batch averaged",
+          edit(IDT, "tf.reduce_mean(tf.abs(same_y - real_y))", "tf.reduce_mean(tf.reduce_sum(tf.abs(same_y - real_y), axis=[1, 2, 3]))",
+               "tf.reduce_mean(tf.abs(same_x - real_x))", "tf.reduce_mean(tf.reduce_sum(tf.abs(same_x - real_x), axis=[1, 2, 3]))"),
+          "mean"),
+    wrong("03.instance_norm", "beta scales and gamma shifts",
+          edit(NORM, "y = y * self.gamma + self.beta", "y = self.gamma + self.beta * y"), "gamma", "beta"),
+    wrong("03.instance_norm", "ops.mean and ops.var without keepdims",
+          edit(NORM, "mean, var = ops.moments(x, axes=[1, 2], keepdims=True)",
+               "mean, var = ops.mean(x, axis=(1, 2)), ops.var(x, axis=(1, 2))"), "keepdims"),
+    wrong("03.instance_norm", "rsqrt of var + 0.001",
+          edit(NORM, "y = (x - mean) / ops.sqrt(var + self.epsilon)", "y = (x - mean) * ops.rsqrt(var + 0.001)"), "epsilon"),
+    wrong(K, "each generator's own round trip only, written as two named terms",
+          edit(STEP, "g_loss = losses.generator_loss(score_fake_y, form) + cycle",
+               "forward = losses.cycle_consistency_loss(x, cycled_x, cycle_weight)\n"
+               "        backward = losses.cycle_consistency_loss(y, cycled_y, cycle_weight)\n"
+               "        g_loss = losses.generator_loss(score_fake_y, form) + forward",
+               "f_loss = losses.generator_loss(score_fake_x, form) + cycle", "f_loss = losses.generator_loss(score_fake_x, form) + backward"),
+          "both"),
+    wrong(K, "each direction multiplied by cycle_weight once more",
+          edit(STEP, "losses.cycle_consistency_loss(x, cycled_x, cycle_weight)", "cycle_weight * losses.cycle_consistency_loss(x, cycled_x, cycle_weight)",
+               "+ losses.cycle_consistency_loss(y, cycled_y, cycle_weight)", "+ cycle_weight * losses.cycle_consistency_loss(y, cycled_y, cycle_weight)"),
+          "weight", "once"),
+    wrong(K, "each generator judged by the other domain's discriminator",
+          edit(STEP, "score_fake_x, score_fake_y = D_X(fake_x, training=True), D_Y(fake_y, training=True)",
+               "score_fake_y, score_fake_x = D_X(fake_y, training=True), D_Y(fake_x, training=True)"), "domain", "D_Y"),
+]

@@ -57,3 +57,17 @@ def update_loss_scale(scale, good_steps, finite, growth_steps=2000):
     return 0.5 * scale, 0, False
 '''),
 ]
+
+# Named since the blind2 run (issue 33): one more spelling of each mistake it found missed.
+ENTRIES += [
+    wrong("04.linear_decay", "the authors' per-epoch rule, written with np.clip",
+          edit(LD, "np.clip(1.0 - (step - constant_steps) / decay_steps, 0.0, 1.0)",
+               "(1.0 - np.clip(step + 1 - constant_steps, 0, None) / (decay_steps + 1))"), "decay_steps", "PyTorch"),
+    wrong("04.linear_decay", "np.floor_divide", edit(LD, "(step - constant_steps) / decay_steps",
+                                                     "np.floor_divide(step - constant_steps, decay_steps)"), "integer"),
+    wrong("04.update_loss_scale", "the count set to growth_steps when the scale doubles",
+          edit(LS, "return scale * 2, 0, True", "return scale * 2, growth_steps, True"), "reset"),
+    wrong("04.update_loss_scale", "halves after a finite run, doubles on an overflow",
+          edit(LS, "return scale / 2, 0, False", "return scale * 2.0, 0, False", "return scale * 2, 0, True",
+               "return 0.5 * scale, 0, True"), "halve", "overflow"),
+]

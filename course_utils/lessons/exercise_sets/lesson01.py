@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.core.model_config import BETA_1
+
 import dataclasses
 from collections.abc import Callable
 
@@ -79,9 +81,11 @@ def _step_players():
     import keras
     from course_utils.core import models
     if not _STEP_NETS:   # built once: the checker sets their weights before every run
+        # The lesson's discriminator has dropout, this one none: the checker watches its training flag instead.
         _STEP_NETS.extend([models.dcgan_generator(latent_dim=_STEP_LATENT, base_filters=16),
-                           models.dcgan_discriminator(base_filters=8, dropout=0.0)])
-    return (*_STEP_NETS, keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(3e-4, beta_1=0.5))
+                           checkers.watch_training_flag(models.dcgan_discriminator(base_filters=8, dropout=0.0),
+                                                        "dropout")])
+    return (*_STEP_NETS, keras.optimizers.Adam(2e-4, beta_1=BETA_1), keras.optimizers.Adam(3e-4, beta_1=BETA_1))
 
 
 _STEP_LATENT = 16
@@ -191,6 +195,10 @@ STEP_MISTAKES = (
                        "discriminator's loss on fakes from the generator's new weights (the other order)")),
     (_swapped_optimizers,
      "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
+    (_wrong_step(d_real_label=0.0, d_fake_label=1.0),
+     "Your discriminator's loss gives the real images label 0 and the fakes label 1: `discriminator_loss` seems "
+     "to get its arguments the wrong way round. It takes the real logits first, then the fakes' "
+     "(`discriminator_loss(real_logits, fake_logits)`); look at the order you pass them in."),
 )
 
 

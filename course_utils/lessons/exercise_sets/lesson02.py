@@ -9,16 +9,14 @@ import dataclasses
 
 import numpy as np
 
+from course_utils.core.model_config import BETA_1
+
 from course_utils.lessons.checkers import Exercise, ExerciseError, check_model_builder, check_training_step
-from course_utils.lessons.exercise_sets._common import _bce, _mean_abs, _sigmoid as _sig
+from course_utils.lessons.exercise_sets._common import SQUARED_HINT, _bce, _mean_abs, _mean_sq, _sigmoid as _sig
 from course_utils.core.pix2pix import Pix2PixConfig
 
 #: The paper's lambda_L1, the default of the learners' functions (written once, in Pix2PixConfig).
 L1_WEIGHT = Pix2PixConfig.l1_weight
-
-
-def _mean_sq(a, b):
-    return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
 
 
 def _ref_receptive_field(layer_list):
@@ -99,7 +97,7 @@ EXERCISES: list[Exercise] = [
             (lambda fl, g, t, w=L1_WEIGHT: (_bce(1.0, fl) + L1_WEIGHT * _mean_abs(t, g), _bce(1.0, fl), _mean_abs(t, g)),
              "Your total does not follow the `l1_weight` argument: look for a number written in by hand."),
             (lambda fl, g, t, w=L1_WEIGHT: (_bce(1.0, fl) + w * _mean_sq(t, g), _bce(1.0, fl), _mean_sq(t, g)),
-             "Your distance looks squared: which norm does the L1 term use?"),
+             SQUARED_HINT),
             (lambda fl, g, t, w=L1_WEIGHT: (_bce(1.0, _sig(fl)) + w * _mean_abs(t, g), _bce(1.0, _sig(fl)), _mean_abs(t, g)),
              "The logits seem to go through a sigmoid before the BCE: `bce` expects logits."),
         )),
@@ -129,7 +127,7 @@ def _tiny_players():
     """A 16x16 U-Net and PatchGAN with 4 base filters (no dropout: the two passes must agree) and two Adams."""
     import keras
     from course_utils.core import models
-    adam = lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)   # noqa: E731
+    adam = lambda lr: keras.optimizers.Adam(lr, beta_1=BETA_1)   # noqa: E731
     if not _STEP_NETS:   # built once: the checker sets their weights before every run
         _STEP_NETS.extend([models.unet_generator(16, filters=4, dropout=0.0), models.patchgan_discriminator(16, filters=4)])
     return (*_STEP_NETS, adam(2e-4), adam(3e-4))   # D's steps a little further: swapped optimizers change the update
@@ -196,7 +194,8 @@ class StepExercise(Exercise):
 # Known wrong steps: each returns the same logs as the right one would, from the wrong computation.
 def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
                 one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None,
-                d_halve=True, l1_to_input=False, fake_image="generated"):
+                d_halve=True, l1_to_input=False, fake_image="generated", fake_condition="x", g_eval=False,
+                g_grad_of="total", detach=False):
     def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=L1_WEIGHT):
         import tensorflow as tf
         from course_utils.core import losses
@@ -207,9 +206,11 @@ def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_
         if order is not None:
             return _alternating(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight, order)
         with tf.GradientTape(persistent=True) as tape:
-            fake = generator(x, training=training)
+            fake = generator(x, training=training and not g_eval)
             judged = {"generated": fake, "target": y, "input": x}[fake_image]   # what the fake pair holds
-            real_pair, fake_pair = ([y, y], [judged, judged]) if no_input else ([x, y], [x, judged])
+            judged = tf.stop_gradient(judged) if detach else judged
+            condition = {"x": x, "y": y}[fake_condition]                        # what the fake pair is conditioned on
+            real_pair, fake_pair = ([y, y], [judged, judged]) if no_input else ([x, y], [condition, judged])
             if swap_pair:
                 real_pair, fake_pair = real_pair[::-1], fake_pair[::-1]
             real_logits = discriminator(real_pair, training=training)
@@ -220,7 +221,8 @@ def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_
             g_total = g_adv + weight * g_l1
             d_loss = losses.discriminator_loss(real_logits, fake_logits, form="bce", halve=d_halve)
             both = g_total + d_loss
-        g_grads = tape.gradient(both if one_tape else g_total, generator.trainable_variables)
+        g_grads = tape.gradient(both if one_tape else {"total": g_total, "adv": g_adv}[g_grad_of],
+                                generator.trainable_variables)
         d_grads = tape.gradient(both if one_tape else d_loss, discriminator.trainable_variables)
         gen_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
         disc_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
@@ -328,5 +330,22 @@ EXERCISES += [
              "Your L1 term compares the generated image with the input: it should stay close to the target."),
             (_wrong_step(swap_optimizers=True),
              "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
+            (_wrong_step(fake_condition="y"),
+             "Your fake pair is conditioned on the target `y` instead of the input `x`: the discriminator judges "
+             "(input image, image) pairs, the real one (x, y) and the fake one (x, G(x)). With y beside the fake, "
+             "the pair gives away the answer, and the generator is not judged on how well G(x) fits its input."),
+            (_wrong_step(g_eval=True),
+             "Your generator runs in inference mode inside the step (`training=False`, or no `training` argument): "
+             "its batch norm then uses its running averages instead of the batch's statistics, and its dropout, "
+             "pix2pix's noise, is off. Call the generator with `training=True` while it learns."),
+            (_wrong_step(g_grad_of="adv"),
+             "Your generator's gradient comes from the adversarial term alone: it should come from the total, "
+             "g_adv + l1_weight * g_l1, so that the L1 term pulls the output towards the target too. Look at "
+             "which loss the generator's `tape.gradient` differentiates."),
+            (_wrong_step(detach=True),
+             "Your fakes are detached (`tf.stop_gradient`) before the discriminator judges them, for the "
+             "generator's loss too: then the adversarial term sends no gradient to the generator, which learns "
+             "from L1 alone. Detach (if at all) only for the discriminator's loss; the generator's adversarial "
+             "term must reach the generator through the discriminator."),
         )),
 ]

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.core.model_config import BETA_1
+
 from course_utils.lessons.checkers import (NOT_WRITTEN, Exercise, ExerciseError, NotWrittenYet, _fail, check_function,
                                    check_model_builder, check_training_step)
-from course_utils.lessons.exercise_sets._common import _mean_abs
+from course_utils.lessons.exercise_sets._common import SQUARED_HINT, _mean_abs, _mean_sq
 from course_utils.core.cyclegan import CycleGanConfig
 
 #: The paper's loss weights, the defaults of the learners' steps (written once, in CycleGanConfig).
@@ -26,7 +28,7 @@ def _ref_cycle_loss(real_x, cycled_x, real_y, cycled_y, weight=CYCLE_WEIGHT):
             + losses.cycle_consistency_loss(real_y, cycled_y, weight))
 
 
-def _ref_identity_term(real_x, same_x, real_y, same_y, weight=5.0):
+def _ref_identity_term(real_x, same_x, real_y, same_y, weight=IDENTITY_WEIGHT):
     from course_utils.core import losses
     return losses.identity_loss(real_y, same_y, weight) + losses.identity_loss(real_x, same_x, weight)
 
@@ -41,20 +43,6 @@ def _four_images(weight_range):
 def _ref_residual_block(x, filters):
     from course_utils.core.layers import residual_block
     return residual_block(x, filters, norm="instance")
-
-
-def _check_paper_init(answer):
-    """The weights checker copies weights in, so it cannot see the initializer: look at it here."""
-    import keras
-    block_in = keras.Input((8, 8, 64))
-    block = keras.Model(block_in, answer(block_in, 64))
-    stds = [float(np.std(w)) for w in block.weights if len(w.shape) == 4]
-    if not all(0.015 < s < 0.025 for s in stds):
-        _fail("my_residual_block", f"the freshly built kernels have standard deviations "
-              f"{', '.join(f'{s:.3f}' for s in stds)}, where a normal with standard deviation 0.02 gives about 0.020.",
-              "Look at how your convolutions initialise their kernels: the paper does not use Keras's default.")
-    print(f"✅ my_residual_block: kernels drawn with standard deviation 0.02 (measured "
-          f"{', '.join(f'{s:.4f}' for s in stds)}).")
 
 
 _ONE_DIRECTION = ("Only the round trip that starts in {this} seems to count, one direction: the cycle loss adds both "
@@ -73,8 +61,7 @@ EXERCISES: list[Exercise] = [
              _ONE_DIRECTION.format(this="Y", other="X")),
             (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: 0.5 * w * (_mean_abs(cx, rx) + _mean_abs(cy, ry)),
              "Your value is half the expected one: the two directions are added, not averaged."),
-            (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: w * (np.mean((cx - rx) ** 2) + np.mean((cy - ry) ** 2)),
-             "Your distances look squared: which norm does the cycle loss use?"),
+            (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: w * (_mean_sq(cx, rx) + _mean_sq(cy, ry)), SQUARED_HINT),
             (lambda rx, cx, ry, cy, w=CYCLE_WEIGHT: w * (_mean_abs(cx, ry) + _mean_abs(cy, rx)),
              "Each round trip should be compared with the image it started from."),
         )),
@@ -83,18 +70,18 @@ EXERCISES: list[Exercise] = [
         hint="Check the formula for L_id: which image each generator's output is compared with, with "
              "what distance, and with what weight.",
         mistakes=(
-            (lambda rx, sx, ry, sy, w=5.0: w * (_mean_abs(sy, rx) + _mean_abs(sx, ry)),
+            (lambda rx, sx, ry, sy, w=IDENTITY_WEIGHT: w * (_mean_abs(sy, rx) + _mean_abs(sx, ry)),
              "Your pairs are mixed up: each generator's output is compared with an image of the other domain "
              "(G(y) with x, F(x) with y). The identity term asks a generator to leave alone an image that is "
              "already in its output domain, so pair each output with the image it was given."),
-            (lambda rx, sx, ry, sy, w=5.0: w * _mean_abs(sy, ry),
+            (lambda rx, sx, ry, sy, w=IDENTITY_WEIGHT: w * _mean_abs(sy, ry),
              "Only G's identity term seems to count: where is F's?"),
-            (lambda rx, sx, ry, sy, w=5.0: 2 * w * (_mean_abs(sy, ry) + _mean_abs(sx, rx)),
+            (lambda rx, sx, ry, sy, w=IDENTITY_WEIGHT: w * (_mean_sq(sy, ry) + _mean_sq(sx, rx)), SQUARED_HINT),
+            (lambda rx, sx, ry, sy, w=IDENTITY_WEIGHT: 2 * w * (_mean_abs(sy, ry) + _mean_abs(sx, rx)),
              "Your value is twice the expected one: look at the weight you use."),
         )),
     Exercise(
         "03.my_residual_block", _ref_residual_block, builds=(([(8, 8, 16)], {"filters": 16}),),
-        extra=_check_paper_init,
         hint="Compare your block with the description above, one step at a time: the padding and the "
              "convolution's own padding, where the ReLU goes (and where it does not), and what the block "
              "adds at the end."),
@@ -158,9 +145,10 @@ def _norm_np(axes, denom):
 _SQRT_VAR_EPS = lambda v, e: np.sqrt(v + e)   # noqa: E731
 
 
-def _ref_instance_norm_values(x, gamma, beta, eps):
+def _ref_instance_norm_values(x, gamma, beta, epsilon):
     import keras
-    layer = keras.layers.GroupNormalization(groups=-1, epsilon=eps, center=gamma is not None, scale=gamma is not None)
+    affine = gamma is not None
+    layer = keras.layers.GroupNormalization(groups=-1, epsilon=epsilon, center=affine, scale=affine)
     layer.build(x.shape)
     if gamma is not None:
         layer.gamma.assign(gamma.astype("float32")), layer.beta.assign(beta.astype("float32"))
@@ -368,7 +356,7 @@ def _step_players():
         pool.query(history)   # fills it
         pools.append(pool)
     return (nets["generator_g"], nets["generator_f"], nets["discriminator_x"], nets["discriminator_y"],
-            *[keras.optimizers.Adam(lr, beta_1=0.5) for lr in (2e-4, 2.5e-4, 3e-4, 3.5e-4)], *pools)
+            *[keras.optimizers.Adam(lr, beta_1=BETA_1) for lr in (2e-4, 2.5e-4, 3e-4, 3.5e-4)], *pools)
 
 
 def _step_batches():
@@ -392,7 +380,7 @@ def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, 
 
 def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both", identity=True, halve=True,
                          order=None, swap_optimizers=False, identity_swapped=False, cycle_in="both",
-                         identity_exchanged=False):
+                         identity_exchanged=False, own_cycle=False, cycle_twice=False, crossed=False):
     """A CycleGAN step with one of the mistakes learners make; the defaults give the right step.
 
     ``cycle`` says which round trips the cycle term holds, ``cycle_in`` which generators' losses hold it
@@ -403,17 +391,22 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
         from course_utils.core import losses
         if swap_optimizers:
             opt_G, opt_F, opt_DX, opt_DY = opt_F, opt_G, opt_DY, opt_DX
+        own_cycles: list = []
 
         def generators():
             fake_y, fake_x = G(x, training=True), F(y, training=True)
             cycled_x, cycled_y = F(fake_y, training=True), G(fake_x, training=True)
             terms = {"both": [(x, cycled_x), (y, cycled_y)], "x": [(x, cycled_x)], "y": [(y, cycled_y)]}[cycle]
             cyc = tf.add_n([losses.cycle_consistency_loss(a, b, cycle_weight) for a, b in terms])
+            cyc = cycle_weight * cyc if cycle_twice else cyc
             w = identity_weight if identity else 0.0
             id_g = losses.identity_loss(x if identity_swapped else y, G(y, training=True), w)
             id_f = losses.identity_loss(y if identity_swapped else x, F(x, training=True), w)
             if identity_exchanged:   # each identity term in the other generator's loss
                 id_g, id_f = id_f, id_g
+            if own_cycle:   # each generator's loss holds the round trip that starts with it only
+                own_cycles[:] = [losses.cycle_consistency_loss(x, cycled_x, cycle_weight),
+                                 losses.cycle_consistency_loss(y, cycled_y, cycle_weight)]
             return fake_x, fake_y, cyc, id_g, id_f
 
         def d_losses(fake_x, fake_y):
@@ -452,8 +445,11 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
                 judged_x, judged_y = (shown_x, shown_y) if pool_for_generators else (fake_x, fake_y)
                 g_cyc = cyc if cycle_in in ("both", "G") else 0.0
                 f_cyc = cyc if cycle_in in ("both", "F") else 0.0
-                g_loss = losses.generator_loss(D_Y(judged_y, training=True), form) + g_cyc + id_g
-                f_loss = losses.generator_loss(D_X(judged_x, training=True), form) + f_cyc + id_f
+                if own_cycle:
+                    g_cyc, f_cyc = own_cycles
+                d_of_y, d_of_x = (D_X, D_Y) if crossed else (D_Y, D_X)
+                g_loss = losses.generator_loss(d_of_y(judged_y, training=True), form) + g_cyc + id_g
+                f_loss = losses.generator_loss(d_of_x(judged_x, training=True), form) + f_cyc + id_f
             apply(tape, [(g_loss, G, opt_G), (f_loss, F, opt_F), (dx_loss, D_X, opt_DX), (dy_loss, D_Y, opt_DY)])
         return {"g_loss": g_loss, "f_loss": f_loss, "dx_loss": dx_loss, "dy_loss": dy_loss, "cycle": cyc}
     return step
@@ -488,6 +484,19 @@ _STEP_MISTAKES = (
      "Your identity terms seem to sit in each other's losses: G's loss holds F's term (F(x) compared with x) and F's "
      "loss holds G's (G(y) compared with y). A term only trains the network whose output it measures, so "
      "neither generator learns from its identity term: each generator's loss needs its own."),
+    (_wrong_cyclegan_step(own_cycle=True),
+     "Each of your generators' losses holds only the round trip that starts with it (G's x -> G(x) -> F(G(x)), F's "
+     "y -> F(y) -> G(F(y))). Both round trips pass through both generators, so both generators' losses hold the "
+     "whole cycle term, both directions (the table of section 7); otherwise G gets no gradient from the trip "
+     "that starts in Y, nor F from the one that starts in X."),
+    (_wrong_cyclegan_step(cycle_twice=True),
+     "Your cycle term is weighted twice: `cycle_consistency_loss(real, cycled, cycle_weight)` already multiplies "
+     "by the weight, so multiplying its sum by `cycle_weight` again makes it cycle_weight times too large. "
+     "Apply the weight once."),
+    (_wrong_cyclegan_step(crossed=True),
+     "Your generators' fakes are judged by the other domain's discriminator: G makes images of domain Y, so "
+     "D_Y judges G(x), and D_X judges F(y). Look at which discriminator each generator's adversarial term "
+     "calls."),
     (_wrong_cyclegan_step(halve=False),
      "Your discriminators' losses are twice the reference's: the paper halves them (`halve`)."),
     (_wrong_cyclegan_step(order="generators first"),

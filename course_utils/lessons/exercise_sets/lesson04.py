@@ -65,6 +65,15 @@ EXERCISES: list[Exercise] = [
             (lambda step, lr0, c, d: lr0 * np.minimum(1.0 - (np.asarray(step, np.float64) - c) / d, 1.0),
              "Your rate goes negative once the decay is over: what keeps it at 0 after constant_steps + "
              "decay_steps?"),
+            (lambda step, lr0, c, d: lr0 * (1.0 - np.maximum(0.0, np.asarray(step, np.float64) + 1 - c) / (d + 1)),
+             "Your rate is the rule of the authors' PyTorch code, written per epoch: 1 - max(0, t + 1 - T_c) / (T_d "
+             "+ 1). It starts falling one step early and falls over decay_steps + 1 steps, so it never reaches 0. "
+             "The lesson's schedule keeps lr0 up to step constant_steps and is exactly 0 at constant_steps + "
+             "decay_steps: check both steps by hand."),
+            (lambda step, lr0, c, d: lr0 * np.clip(1 - (np.asarray(step) - c) // d, 0, 1),
+             "Your rate drops from lr0 to 0 in one go, with nothing in between: `//` is integer (floor) "
+             "division, so (t - constant_steps) // decay_steps is 0 all through the decay and 1 at its end. "
+             "Divide with `/` (as floats) so the fraction falls a little each step."),
         )),
     Exercise(
         "04.update_loss_scale", _ref_loss_scale, inputs=_LOSS_SCALE_CASES,
@@ -80,5 +89,14 @@ EXERCISES: list[Exercise] = [
              "Look at what your count of good steps does after an overflow."),
             (lambda s, g, f, n=2000: _ref_loss_scale(s, g, f, n + 1),
              "Your scale grows one step late: count how many finite steps in a row come before a doubling."),
+            (lambda s, g, f, n=2000: (s * 2.0, g + 1, True) if f and g + 1 >= n else _ref_loss_scale(s, g, f, n),
+             "When your function doubles the scale it keeps counting: the count of finite steps in a row must be "
+             "reset to 0 when the scale doubles (as it is after an overflow), so the next doubling waits for "
+             "another growth_steps finite steps."),
+            (lambda s, g, f, n=2000: ((s * 2.0, 0, False) if not f else (s / 2.0, 0, True) if g + 1 >= n
+                                      else _ref_loss_scale(s, g, f, n)),
+             "Your scale goes the wrong way: an overflow means the scaled gradients got too large, so the scale must "
+             "halve; a long run of finite steps means there is room, so it doubles. Look at which branch multiplies "
+             "by 2 and which divides by 2."),
         )),
 ]
