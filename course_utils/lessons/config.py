@@ -18,13 +18,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TypeVar
 
-from course_utils.core.cyclegan import CycleGanConfig
-from course_utils.core.dcgan import DcganConfig
 from course_utils.core.files import (PACKAGED_DATA, REPO_ROOT, data_dir, download_cache,  # noqa: F401  (the lessons' names)
                                 in_colab)
 from course_utils.core.model_config import (PROFILES, ModelConfig, Profiled, course_steps, cut_epochs,  # noqa: F401
                                        cut_interval, gpu_visible, profile_name, with_course_steps)
-from course_utils.core.pix2pix import Pix2PixConfig
 
 from course_utils.core.counts import HORSE2ZEBRA_EPOCH_STEPS  # noqa: F401  (config.HORSE2ZEBRA_EPOCH_STEPS)
 
@@ -85,9 +82,19 @@ class LessonConfig(Profiled):
     ``of(profile)`` and ``current()`` construct them."""
 
 
-#: Lesson 01's settings are the DCGAN model's (:class:`course_utils.core.dcgan.DcganConfig`). The old name stays
-#: only while ``labs/gan.py`` (edited on another branch) still says it; drop it when that branch is merged.
-GanBasicsConfig = DcganConfig
+#: The models' own configs, which lessons 01-03 use, by the module that holds each.
+_MODEL_CONFIGS = {"DcganConfig": "dcgan", "Pix2PixConfig": "pix2pix", "CycleGanConfig": "cyclegan"}
+
+
+def __getattr__(name: str):
+    """``config.Pix2PixConfig`` and the others, imported on first use: their modules start TensorFlow,
+    which :func:`course_utils.lessons.runtime.import_tensorflow` starts first in a lesson so that its
+    start-up lines stay out of the notebook."""
+    if name not in _MODEL_CONFIGS:
+        raise AttributeError(f"module 'course_utils.lessons.config' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"course_utils.core.{_MODEL_CONFIGS[name]}"), name)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Read it top to bottom:
    radius 2, std 0.02; Metz et al. 2017). How many modes a generator covers is
    :func:`course_utils.core.metrics.mode_coverage`.
 2. **The settings**: :class:`RingSetting`, and :func:`ring_settings`, which makes the lesson's
-   two from a :class:`course_utils.lessons.config.GanBasicsConfig`: ``plain`` and ``packed`` (PacGAN).
+   two from a :class:`course_utils.lessons.config.DcganConfig`: ``plain`` and ``packed`` (PacGAN).
 3. **Training**: :func:`train_ring` trains a fresh MLP GAN (:func:`course_utils.core.models.mlp_generator`
    and :func:`course_utils.core.models.mlp_discriminator`) with the lesson's loop: one simultaneous
    step of both players (:func:`course_utils.core.train.gan_train_step`), Adam, a fresh real batch
@@ -17,7 +17,7 @@ Read it top to bottom:
    :func:`save_ring_results`, which writes the side-by-side figure and a markdown table.
 
 >>> from course_utils import config, ring
->>> results = ring.ring_results(config.GanBasicsConfig.smoke())          # doctest: +SKIP
+>>> results = ring.ring_results(config.DcganConfig.smoke())          # doctest: +SKIP
 >>> ring.save_ring_results(results, "docs/results")                      # doctest: +SKIP
 """
 
@@ -83,7 +83,7 @@ class RingSetting:
 
 
 def ring_settings(cfg) -> tuple[RingSetting, RingSetting]:
-    """``cfg``'s two ring settings (a :class:`GanBasicsConfig`), identical but for packing:
+    """``cfg``'s two ring settings (a :class:`DcganConfig`), identical but for packing:
     ``plain`` (pack 1) and ``packed`` (``cfg.ring_pack``)."""
     common = dict(steps=cfg.ring_steps, batch_size=cfg.ring_batch_size, learning_rate=cfg.ring_learning_rate,
                   final_learning_rate=cfg.ring_final_learning_rate, beta_1=cfg.ring_beta_1)
@@ -156,7 +156,7 @@ def train_ring(setting: RingSetting, seed: int, *, snapshots: int = 6, make_step
 
 
 def ring_results(cfg, seeds: tuple[int, ...] | None = None, progress: bool = True) -> dict[str, list[RingRun]]:
-    """Both of ``cfg``'s ring settings (a :class:`GanBasicsConfig`), each for every seed."""
+    """Both of ``cfg``'s ring settings (a :class:`DcganConfig`), each for every seed."""
     seeds = cfg.ring_seeds if seeds is None else tuple(seeds)
     return {s.name: [train_ring(s, seed, progress=progress) for seed in seeds] for s in ring_settings(cfg)}
 
@@ -296,13 +296,13 @@ Reproduce: `COURSE_SMOKE=1 .venv/bin/python -m course_utils.lessons.ring docs/re
 if __name__ == "__main__":  # pragma: no cover - a script entry point
     import argparse
 
-    from course_utils.lessons.config import GanBasicsConfig
+    from course_utils.core.dcgan import DcganConfig
 
     parser = argparse.ArgumentParser(description="Train the ring's plain and packed GANs; write ring.png and ring.md.")
     parser.add_argument("folder", nargs="?", default="docs/results")
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default: the profile's ring_seeds)")
     args = parser.parse_args()
-    cfg = GanBasicsConfig.current()
+    cfg = DcganConfig.current()
     seeds = None if args.seeds is None else tuple(int(s) for s in args.seeds.split(","))
     out = save_ring_results(ring_results(cfg, seeds), args.folder, cfg.profile)
     print(f"wrote {out} and {out.with_suffix('.md')}")

@@ -12,7 +12,7 @@ the fakes at every one of the first steps, and counts the modes covered at the l
 
 >>> from course_utils import config
 >>> from course_utils.lessons.labs import gan
->>> plan = gan.lab_plan(config.GanBasicsConfig.smoke())
+>>> plan = gan.lab_plan(config.DcganConfig.smoke())
 >>> result = gan.run_lab(plan)                                     # doctest: +SKIP
 >>> print("\\n".join(gan.conclusion("non-saturating", result, gan.load_longer_run())))   # doctest: +SKIP
 
@@ -147,7 +147,7 @@ class LabPlan:
 
 
 def lab_plan(cfg, seeds: Sequence[int] | None = None, steps: int | None = None) -> LabPlan:
-    """The lab's plan for a :class:`~course_utils.lessons.config.GanBasicsConfig`: section 12's plain ring settings.
+    """The lab's plan for a :class:`~course_utils.lessons.config.DcganConfig`: section 12's plain ring settings.
 
     Smoke: 100 steps per run, all compared (12 runs of 100 steps). Learner and paper: the ring's own
     1,500 steps (the first 100 compared), so that the Adam runs have section 12's schedule.
@@ -430,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=None, help="steps per run (default: the ring's 1,500)")
     parser.add_argument("--out", default=None, help="default: data/reference/lab_gan_loss.json")
     args = parser.parse_args(argv)
-    plan = lab_plan(config.GanBasicsConfig.paper(), args.seeds, args.steps)
+    plan = lab_plan(config.DcganConfig.paper(), args.seeds, args.steps)
     start = time.time()
     result = run_lab(plan)
     command = (f"python -m course_utils.lessons.labs.gan --seeds {' '.join(map(str, args.seeds))}"
