@@ -488,7 +488,13 @@ def test_14_a_deeply_nested_learner_folder_gets_a_row_and_stops_nothing(tmp_path
         bottom.mkdir()
     (bottom / "lesson01.ipynb").write_text("{}", encoding="utf-8")
     (root / "emailed.txt").write_text("my answers are in the email", encoding="utf-8")
-    grade.grade_class(root, out, lesson="01", progress=False)
+    try:
+        grade.grade_class(root, out, lesson="01", progress=False)
+    finally:   # bottom up: pytest's own removal of old temporary folders recurses once a level too
+        (bottom / "lesson01.ipynb").unlink()
+        while bottom != root:
+            bottom.rmdir()
+            bottom = bottom.parent
     with open(out / "grades.csv", encoding="utf-8", newline="") as f:
         rows = {r["learner"]: r for r in csv.DictReader(f)}
     assert set(rows) == {"mallory", "emailed.txt"}
