@@ -361,9 +361,14 @@ def test_report_rows_are_sorted_and_file_names_safe(tmp_path):
         subs.append(sub)
     grade_report.write(tmp_path, subs, keys, points, "01", grade.Limits())
     lines = (tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()
-    assert lines == ["learner,notebook,01.a,total,out_of,note,sha256", "adam,adam.ipynb,0,0,2,failed: 01.a,",
-                     "Zoë Smith,Zoë Smith.ipynb,2,2,2,,", "zoë smith,zoë smith.ipynb,0,0,2,not attempted: 01.a,"]
-    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["Zo_Smith.html", "adam.html", "zo_smith_2.html"]
+    # A name that is not already a safe file name gets its slug and a short hash of the name (never a number
+    # that another learner's name could be); the CSV names each learner's page.
+    assert lines == ["learner,notebook,01.a,total,out_of,note,sha256,feedback",
+                     "adam,adam.ipynb,0,0,2,failed: 01.a,,feedback/adam.html",
+                     "Zoë Smith,Zoë Smith.ipynb,2,2,2,,,feedback/Zo_Smith-20d880d2.html",
+                     "zoë smith,zoë smith.ipynb,0,0,2,not attempted: 01.a,,feedback/zo_smith-c73ec421.html"]
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == [
+        "Zo_Smith-20d880d2.html", "adam.html", "zo_smith-c73ec421.html"]
     assert json.loads(json.dumps(grade_report.counts(subs, keys)))["01.a"] == {
         "passed": 1, "failed": 1, "not attempted": 1, "other problem": 0, "not graded": 0}
 

@@ -116,21 +116,30 @@ def printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+#: How deep the grader looks for a notebook inside a learner's folder (deeper folders are reported).
+MAX_DEPTH = 12
+
+
 def _notebooks_in(folder: Path) -> tuple[list[Path], list[str]]:
-    """The notebooks under ``folder``, never through a symbolic link; and the links passed over."""
-    found, links = [], []
-    for path in sorted(folder.iterdir()):
-        if path.name in IGNORED or path.name in SKIPPED:
-            continue
-        if path.is_symlink():
-            links.append(printable(path.name))
-        elif path.is_dir():
-            more, more_links = _notebooks_in(path)
-            found += more
-            links += [f"{printable(path.name)}/{x}" for x in more_links]
-        elif path.suffix.lower() == ".ipynb" and path.is_file():
-            found.append(path)
-    return found, links
+    """The notebooks under ``folder`` (at most :data:`MAX_DEPTH` levels), never through a symbolic link;
+    and what was passed over (links, folders too deep)."""
+    found, skipped = [], []
+    stack = [(folder, "", 0)]
+    while stack:
+        here, shown, depth = stack.pop()
+        for path in sorted(here.iterdir(), reverse=True):
+            if path.name in IGNORED or path.name in SKIPPED:
+                continue
+            name = shown + printable(path.name)
+            if path.is_symlink():
+                skipped.append(f"{name} (a symbolic link)")
+            elif path.is_dir() and depth + 1 >= MAX_DEPTH:
+                skipped.append(f"{name}/ (more than {MAX_DEPTH} folders deep)")
+            elif path.is_dir():
+                stack.append((path, name + "/", depth + 1))
+            elif path.suffix.lower() == ".ipynb" and path.is_file():
+                found.append(path)
+    return sorted(found), sorted(skipped)
 
 
 def collect(root: Path) -> list[Submission]:
@@ -152,7 +161,8 @@ def collect(root: Path) -> list[Submission]:
             sub = Submission(shown, None, shown + "/")
             if not notebooks:
                 sub.problem = f"no notebook: the folder {shown}/ holds no .ipynb file" + (
-                    f" (symbolic links not followed: {', '.join(links[:5])})" if links else "")
+                    f" (symbolic links not followed, folders past {MAX_DEPTH} levels not searched: "
+                    f"{', '.join(links[:5])})" if links else "")
             sub.candidates = notebooks   # type: ignore[attr-defined]
         else:
             learner = shown[: -len(".ipynb")] if shown.lower().endswith(".ipynb") else shown
@@ -182,6 +192,8 @@ def read_notebook(path: Path) -> tuple[Any | None, str]:
         json.loads(text)
     except json.JSONDecodeError as exc:
         return None, f"not JSON: {path.name} is damaged ({exc.msg} at line {exc.lineno}); ask for the notebook again"
+    except (ValueError, RecursionError) as exc:   # e.g. nested deeper than the parser goes
+        return None, f"not a readable notebook: {path.name} ({type(exc).__name__}); ask for the notebook again"
     try:
         nb = nbformat.reads(text, as_version=4)
         if not isinstance(nb.get("cells"), list):
@@ -433,53 +445,78 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
     the cells and records what each answer produces (:mod:`course_utils.tools.grade_protocol`); this
     process, which runs no learner code, decides each verdict from those data.
     """
-    import os
     import secrets
 
-    from course_utils.tools import grade_protocol, grade_sandbox
-    from course_utils.lessons.exercises import EXERCISES
+    from course_utils.tools import grade_sandbox
 
     backend = grade_sandbox.find_backend(sandbox)
     if backend is None:
         raise grade_sandbox.SandboxMissing(grade_sandbox.MISSING)
     seed = secrets.randbits(31) if seed is None else seed
     the_plan = plan(nb, keys, points, default_names if default_names is not None else course_function_names())
-    code = [notebook_cells.source_of(c) for c in nb.cells if c.get("cell_type") == "code"]
-    results: dict[str, Result] = dict(the_plan.early)
-    notes: list[str] = []
-    deadline = time.monotonic() + limits.notebook_seconds
-    work = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    os.chmod(work, 0o700)
-    box = None
-    boxes = 0
-    failed_cells: set[int] = set()
-    done: list[tuple[str, Any]] = []
-    memory = int(limits.memory_gb * 2**30) if limits.memory_gb else None
+    run = _NotebookRun(nb, the_plan, keys, points, limits, backend, seed, on_step, spare)
+    try:
+        run.run_all()
+    finally:
+        run.close()
+    return run.finish()
 
-    def bind(sb, key: str, passed: bool) -> None:
-        sb.request({"op": "bind", "key": key, "name": the_plan.name_of[key],
+
+class _NotebookRun:
+    """One notebook in its sandbox(es): the steps of :func:`grade_notebook`, in order."""
+
+    def __init__(self, nb, the_plan: Plan, keys, points, limits: Limits, backend: str, seed: int, on_step, spare):
+        import os
+
+        self.plan, self.keys, self.points, self.limits, self.backend = the_plan, keys, points, limits, backend
+        self.seed, self.on_step, self.spare = seed, on_step, spare
+        self.code = [notebook_cells.source_of(c) for c in nb.cells if c.get("cell_type") == "code"]
+        self.results: dict[str, Result] = dict(the_plan.early)
+        self.notes: list[str] = []
+        self.deadline = time.monotonic() + limits.notebook_seconds
+        self.work = Path(tempfile.mkdtemp(prefix="course-grade-"))
+        os.chmod(self.work, 0o700)
+        self.box, self.boxes = None, 0
+        self.failed_cells: set[int] = set()
+        self.done: list[tuple[str, Any]] = []
+        self.started: dict[str, float] = {}
+        self.memory = int(limits.memory_gb * 2**30) if limits.memory_gb else None
+
+    def left(self, cap: float) -> float:
+        return min(cap, self.deadline - time.monotonic())
+
+    def bind(self, sb, key: str, passed: bool) -> None:
+        sb.request({"op": "bind", "key": key, "name": self.plan.name_of[key],
                     "use": "answer" if passed else "reference"}, timeout=60)
 
-    def fresh_box():
-        nonlocal boxes
-        boxes += 1
-        sb = spare.take(work) if spare is not None and boxes == 1 else None
+    def cell_request(self, sb, what: int, timeout: float):
+        return sb.request({"op": "cell", "code": self.plan.sources[what] or "", "label": f"cell {what + 1}"},
+                          timeout=timeout)
+
+    def fresh_box(self):
+        from course_utils.tools import grade_sandbox
+
+        self.boxes += 1
+        sb = self.spare.take(self.work) if self.spare is not None and self.boxes == 1 else None
         if sb is None:
-            scratch = work / f"sandbox{boxes}"
+            scratch = self.work / f"sandbox{self.boxes}"
             scratch.mkdir()
-            sb = grade_sandbox.Sandbox(scratch, backend, memory, **limits.scratch())
-        for kind, what in done:   # replay what came before, quietly
-            if kind == "cell" and what not in failed_cells:
-                sb.request({"op": "cell", "code": the_plan.sources[what] or "", "label": f"cell {what + 1}"},
-                           timeout=max(1.0, min(limits.exercise_seconds, deadline - time.monotonic())))
-            elif kind == "bind" or (kind == "grade" and what in the_plan.cell_of):
-                bind(sb, what, kind == "grade" and what in results and results[what].status == "passed")
+            sb = grade_sandbox.Sandbox(scratch, self.backend, self.memory, **self.limits.scratch())
+        for kind, what in self.done:   # replay what came before, quietly
+            if kind == "cell" and what not in self.failed_cells:
+                self.cell_request(sb, what, max(1.0, self.left(self.limits.exercise_seconds)))
+            elif kind == "bind" or (kind == "grade" and what in self.plan.cell_of):
+                self.bind(sb, what, kind == "grade" and what in self.results and self.results[what].status == "passed")
         return sb
 
-    def exercise_of(cell: int) -> list[str]:
-        return [k for k in keys if the_plan.cell_of.get(k) == cell]
+    def drop_box(self) -> None:
+        self.box.close()
+        self.box = None
 
-    def lost(outcome, owners: list[str], what: int | None) -> None:
+    def lost(self, outcome, owners: list[str], what: int | None) -> None:
+        from course_utils.tools import grade_sandbox
+
+        limits = self.limits
         status = "time limit" if outcome.status == "timeout" else "kernel died"
         message = (outcome.evalue if outcome.evalue.startswith(grade_sandbox.SCRATCH_NOTE) else
                    f"did not finish within the time limit ({limits.exercise_seconds:g} s per cell, "
@@ -488,96 +525,103 @@ def grade_notebook(nb, keys: list[str], points: dict[str, int], limits: Limits,
                    f"the kernel died while this ran: a crash, or memory past the limit ({limits.memory_gb or 0:g} GB)"
                    + (f": {outcome.evalue}" if outcome.evalue else ""))
         for key in owners:
-            results[key] = Result(key, status, 0, points[key], message, code[the_plan.cell_of[key]])
+            self.results[key] = Result(key, status, 0, self.points[key], message, self.code[self.plan.cell_of[key]])
         if not owners and what is not None:
-            notes.append(f"code cell {what + 1} (not an exercise) {message}")
+            self.notes.append(f"code cell {what + 1} (not an exercise) {message}")
 
-    try:
-        started: dict[str, float] = {}
-        for kind, what in the_plan.steps:
-            if time.monotonic() >= deadline:
+    def run_all(self) -> None:
+        for kind, what in self.plan.steps:
+            if time.monotonic() >= self.deadline:
                 break
-            if box is None:
-                box = fresh_box()
-            if kind == "bind":
-                bind(box, what, False)
-                done.append((kind, what))
-                continue
-            if kind == "grade" and what in results:   # decided while running its cell: the course's stands in
-                bind(box, what, False)
-                done.append((kind, what))
-                continue
-            owners = exercise_of(what) if kind == "cell" else [what]
-            if on_step is not None:
-                on_step(", ".join(owners) if owners else f"cell {what + 1}")
-            if kind == "cell":
-                for key in owners:
-                    started[key] = time.monotonic()
-                outcome = box.request({"op": "cell", "code": the_plan.sources[what] or "", "label": f"cell {what + 1}"},
-                                      timeout=min(limits.exercise_seconds, deadline - time.monotonic()))
-                if outcome.status in ("timeout", "dead"):
-                    failed_cells.add(what)
-                    lost(outcome, owners, what)
-                    box.close()
-                    box = None
-                elif outcome.status == "error":
-                    failed_cells.add(what)
-                    message = f"the cell raised {outcome.ename}: {outcome.evalue}"
-                    for key in owners:
-                        results[key] = Result(key, "blocked" if outcome.blocked else "error", 0, points[key],
-                                              message, code[what])
-                    if not owners:
-                        notes.append(f"code cell {what + 1} (not an exercise) raised {outcome.ename}: {outcome.evalue}")
-                done.append((kind, what))
-                continue
-            key = what
-            exercise, source = EXERCISES[key], code[the_plan.cell_of[key]]
-            used = grade_protocol.source_uses_reference(source, exercise)
-            spent = time.monotonic() - started.get(key, time.monotonic())
-            outcome = box.request({"op": "record", "key": key, "name": the_plan.name_of[key], "seed": seed},
-                                  timeout=min(limits.exercise_seconds - spent, deadline - time.monotonic()))
-            reply = outcome.reply
-            if outcome.status in ("timeout", "dead"):
-                lost(outcome, [key], None)
-                box.close()
-                box = None
-                done.append((kind, key))
-                continue
-            if outcome.status == "missing":
-                status, message = "missing", f"the cell ran but did not define `{the_plan.name_of[key]}`"
-            elif outcome.status != "ok":
-                status, message = "failed", f"recording your answer raised {outcome.ename}: {outcome.evalue}"
+            if self.box is None:
+                self.box = self.fresh_box()
+            if kind == "bind" or (kind == "grade" and what in self.results):   # the course's stands in
+                self.bind(self.box, what, False)
+            elif kind == "cell":
+                self.run_cell(what)
             else:
-                ident = reply.get("identity") or {}
-                if not used and (ident.get("is_reference") or reply.get("used") or _package_file(str(ident.get("file", "")))
-                                 or str(ident.get("module", "")).startswith("course_utils")):
-                    used = "the course's function"
-                if used:
-                    status, message = USED_REFERENCE, (
-                        f"{USED_REFERENCE} ({used}): the exercise asks for your own code, so it earns no points.")
-                else:
-                    try:
-                        folder = _copy_out(box.scratch, key, work / "checked" / key)
-                        status, message = _verdict(key, folder, seed)
-                    except OSError as exc:
-                        status, message = "failed", f"the grader could not read your answer's results ({exc.strerror})"
-                    if "grader:" in message and status != "passed":
-                        status = "blocked"
-            results[key] = Result(key, status, points[key] if status == "passed" else 0, points[key], message, source)
-            bind(box, key, status == "passed")
-            done.append((kind, key))
-    finally:
-        if box is not None:
-            box.close()
-        if spare is not None and boxes == 0:   # started for this notebook, never used
-            spare.close()
-        shutil.rmtree(work, ignore_errors=True)
-    for key in keys:
-        if key not in results:
-            results[key] = Result(key, "not graded", 0, points[key],
-                                  f"the notebook's time limit ({limits.notebook_seconds:g} s) ran out before this "
-                                  "exercise", code[the_plan.cell_of[key]] if key in the_plan.cell_of else "")
-    return {key: results[key] for key in keys}, notes
+                self.grade(what)
+            self.done.append((kind, what))
+
+    def run_cell(self, what: int) -> None:
+        owners = [k for k in self.keys if self.plan.cell_of.get(k) == what]
+        if self.on_step is not None:
+            self.on_step(", ".join(owners) if owners else f"cell {what + 1}")
+        for key in owners:
+            self.started[key] = time.monotonic()
+        outcome = self.cell_request(self.box, what, self.left(self.limits.exercise_seconds))
+        if outcome.status in ("timeout", "dead"):
+            self.failed_cells.add(what)
+            self.lost(outcome, owners, what)
+            self.drop_box()
+        elif outcome.status == "error":
+            self.failed_cells.add(what)
+            message = f"the cell raised {outcome.ename}: {outcome.evalue}"
+            for key in owners:
+                self.results[key] = Result(key, "blocked" if outcome.blocked else "error", 0, self.points[key],
+                                           message, self.code[what])
+            if not owners:
+                self.notes.append(f"code cell {what + 1} (not an exercise) raised {outcome.ename}: {outcome.evalue}")
+
+    def grade(self, key: str) -> None:
+        """Record the answer in the sandbox (its own seed, sent only now), then decide here."""
+        from course_utils.tools import grade_protocol
+        from course_utils.lessons.exercises import EXERCISES
+
+        if self.on_step is not None:
+            self.on_step(key)
+        exercise, source = EXERCISES[key], self.code[self.plan.cell_of[key]]
+        seed = grade_protocol.exercise_seed(self.seed, key)
+        spent = time.monotonic() - self.started.get(key, time.monotonic())
+        outcome = self.box.request({"op": "record", "key": key, "name": self.plan.name_of[key], "seed": seed},
+                                   timeout=self.left(self.limits.exercise_seconds - spent))
+        if outcome.status in ("timeout", "dead"):
+            self.lost(outcome, [key], None)
+            self.drop_box()
+            return
+        if outcome.status == "missing":
+            status, message = "missing", f"the cell ran but did not define `{self.plan.name_of[key]}`"
+        elif outcome.status != "ok":
+            status, message = "failed", f"recording your answer raised {outcome.ename}: {outcome.evalue}"
+        else:
+            status, message = self.judge(key, exercise, source, outcome.reply, seed)
+        self.results[key] = Result(key, status, self.points[key] if status == "passed" else 0, self.points[key],
+                                   message, source)
+        self.bind(self.box, key, status == "passed")
+
+    def judge(self, key: str, exercise, source: str, reply: dict, seed: int) -> tuple[str, str]:
+        from course_utils.tools import grade_protocol
+
+        used = grade_protocol.source_uses_reference(source, exercise)
+        ident = reply.get("identity") or {}
+        if not used and (ident.get("is_reference") or reply.get("used") or _package_file(str(ident.get("file", "")))
+                         or str(ident.get("module", "")).startswith("course_utils")):
+            used = "the course's function"
+        if used:
+            return USED_REFERENCE, f"{USED_REFERENCE} ({used}): the exercise asks for your own code, so it earns no points."
+        try:
+            folder = _copy_out(self.box.scratch, key, self.work / "checked" / key)
+            status, message = _verdict(key, folder, seed)
+        except OSError as exc:
+            status, message = "failed", f"the grader could not read your answer's results ({exc.strerror})"
+        if "grader:" in message and status != "passed":
+            status = "blocked"
+        return status, message
+
+    def close(self) -> None:
+        if self.box is not None:
+            self.box.close()
+        if self.spare is not None and self.boxes == 0:   # started for this notebook, never used
+            self.spare.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def finish(self) -> tuple[dict[str, Result], list[str]]:
+        for key in self.keys:
+            if key not in self.results:
+                self.results[key] = Result(
+                    key, "not graded", 0, self.points[key], f"the notebook's time limit ({self.limits.notebook_seconds:g} "
+                    "s) ran out before this exercise", self.code[self.plan.cell_of[key]] if key in self.plan.cell_of else "")
+        return {key: self.results[key] for key in self.keys}, self.notes
 
 
 # =========================================================================== 4. a class
@@ -649,7 +693,7 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
     backend = grade_sandbox.find_backend(sandbox)
     if backend is None:
         raise grade_sandbox.SandboxMissing(grade_sandbox.MISSING)
-    seed = secrets.randbits(31)   # the inputs the answers are checked on: new every run, never in the notebook
+    seed = secrets.randbits(31)   # each exercise's inputs are drawn from a seed derived from it, never in a notebook
     # This process checks the recorded data with Keras: import it while the first sandbox starts (another core).
     threading.Thread(target=_warm_up, daemon=True).start()
     limits = limits or Limits()
@@ -660,28 +704,8 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
         if not subs:
             raise ValueError(f"{submissions}: no submission in it (expected .ipynb files or one folder per learner)")
         read = _pick_notebooks(subs)
-        folder_lessons = {s.learner: [lesson_of(nb) for _, nb in s.options] for s in subs if hasattr(s, "options")}
-        found = [lesson_of(nb) for nb in read.values()] + [x for v in folder_lessons.values() for x in v]
-        lesson = lesson or choose_lesson(found)
+        lesson = _settle_lesson(subs, read, lesson, root)
         keys, points = lesson_keys(lesson)
-        for sub in subs:
-            if hasattr(sub, "options"):
-                mine = [(p, nb) for p, nb in sub.options if lesson_of(nb) == lesson]
-                if len(mine) == 1:
-                    sub.path, sub.shown = mine[0][0], str(mine[0][0].relative_to(root))
-                    read[sub.learner] = mine[0][1]
-                elif mine:
-                    sub.problem = (f"several notebooks of lesson {lesson} in {sub.shown}: "
-                                   f"{', '.join(p.name for p, _ in mine)}; keep one and grade again")
-                else:
-                    sub.path = sub.options[0][0]
-                    read[sub.learner] = sub.options[0][1]
-            nb = read.get(sub.learner)
-            if nb is not None and not sub.problem and lesson_of(nb) != lesson:
-                other = lesson_of(nb)
-                sub.problem = (f"wrong lesson: {sub.shown} is lesson {other}'s notebook" if other else
-                               f"not a lesson notebook: {sub.shown} has no exercise check of the course") + \
-                              f"; this class is graded on lesson {lesson}"
         names = course_function_names()
         todo = [s for s in subs if not s.problem]
 
@@ -690,36 +714,15 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
             try:
                 sub.results, sub.notes = grade_notebook(
                     read[sub.learner], keys, points, limits, names, sandbox=backend, seed=seed,
-                    on_step=lambda what: bar.set_postfix_str(f"{sub.learner}: {what}"[:60], refresh=True),
-                    spare=spare)
+                    on_step=lambda what: bar.set_postfix_str(grade_report.plain(f"{sub.learner}: {what}")[:60],
+                                                             refresh=True), spare=spare)
             except Exception as exc:  # noqa: BLE001 - one bad notebook never stops the others
                 sub.problem = f"could not be graded: {type(exc).__name__}: {exc}"
             sub.seconds = time.monotonic() - begun
             return sub
 
         bar = _progress(len(todo), progress)
-        if workers > 1 and len(todo) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(workers) as pool:
-                for sub in pool.map(one, todo):
-                    bar.update(1)
-                    if on_done:
-                        on_done(sub)
-        else:
-            memory = int(limits.memory_gb * 2**30) if limits.memory_gb else None
-            spare = None
-            try:
-                for i, sub in enumerate(todo):
-                    current, spare = spare, None
-                    if i + 1 < len(todo):   # the next notebook's sandbox starts while this one is graded
-                        spare = _Spare(backend, memory, limits.scratch())
-                    one(sub, current)
-                    bar.update(1)
-                    if on_done:
-                        on_done(sub)
-            finally:
-                if spare is not None:
-                    spare.close()
+        _grade_all(todo, one, workers, backend, limits, bar, on_done)
         bar.close()
         for sub in subs:
             sub.sha256 = sha256_of(sub.path)
@@ -732,6 +735,61 @@ def grade_class(submissions: Path, out: Path, lesson: str | None = None, limits:
             "mean_total": round(sum(totals) / len(totals), 3),
             "pass_rate": {k: round(sum(s.results[k].status == "passed" for s in subs) / len(subs), 3) for k in keys},
             **{name: str(path) for name, path in written.items()}, "seconds": round(time.time() - started, 1)}
+
+
+def _settle_lesson(subs: list[Submission], read: dict[str, Any], lesson: str | None, root: Path) -> str:
+    """The lesson graded (``lesson``, or the one most notebooks belong to); each learner folder's notebook of
+    it chosen; a notebook of another lesson, or of none, gets its problem."""
+    folder_lessons = {s.learner: [lesson_of(nb) for _, nb in s.options] for s in subs if hasattr(s, "options")}
+    found = [lesson_of(nb) for nb in read.values()] + [x for v in folder_lessons.values() for x in v]
+    lesson = lesson or choose_lesson(found)
+    for sub in subs:
+        if hasattr(sub, "options"):
+            mine = [(p, nb) for p, nb in sub.options if lesson_of(nb) == lesson]
+            if len(mine) == 1:
+                sub.path, sub.shown = mine[0][0], str(mine[0][0].relative_to(root))
+                read[sub.learner] = mine[0][1]
+            elif mine:
+                sub.problem = (f"several notebooks of lesson {lesson} in {sub.shown}: "
+                               f"{', '.join(p.name for p, _ in mine)}; keep one and grade again")
+            else:
+                sub.path = sub.options[0][0]
+                read[sub.learner] = sub.options[0][1]
+        nb = read.get(sub.learner)
+        if nb is not None and not sub.problem and lesson_of(nb) != lesson:
+            other = lesson_of(nb)
+            sub.problem = (f"wrong lesson: {sub.shown} is lesson {other}'s notebook" if other else
+                           f"not a lesson notebook: {sub.shown} has no exercise check of the course") + \
+                          f"; this class is graded on lesson {lesson}"
+    return lesson
+
+
+def _grade_all(todo: list[Submission], one: Callable, workers: int, backend: str, limits: Limits, bar,
+               on_done: Callable[[Submission], None] | None) -> None:
+    """``one`` on every submission: ``workers`` at a time, or one after another with the next sandbox started
+    ahead (:class:`_Spare`)."""
+    if workers > 1 and len(todo) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(workers) as pool:
+            for sub in pool.map(one, todo):
+                bar.update(1)
+                if on_done:
+                    on_done(sub)
+        return
+    memory = int(limits.memory_gb * 2**30) if limits.memory_gb else None
+    spare = None
+    try:
+        for i, sub in enumerate(todo):
+            current, spare = spare, None
+            if i + 1 < len(todo):   # the next notebook's sandbox starts while this one is graded
+                spare = _Spare(backend, memory, limits.scratch())
+            one(sub, current)
+            bar.update(1)
+            if on_done:
+                on_done(sub)
+    finally:
+        if spare is not None:
+            spare.close()
 
 
 def _warm_up() -> None:

@@ -59,14 +59,6 @@ SEEDED = ("03.image_pool",)
 HELPERS = {"bce_with_logits", "as_numpy", "init", "norm_layer", "activation_layer", "conv_block"}
 
 
-#: Set by the sandbox's driver: a context in which calls of the course's answer are not noted. The
-#: checker's own run inside the sandbox (for the words of the feedback) calls the reference.
-unwatched: Callable[[], Any] = contextlib.nullcontext
-#: Set by the sandbox's driver: inside an ``unwatched`` block, a context in which the calls are noted
-#: again (the learner's own step, run by the checker).
-rewatched: Callable[[], Any] = contextlib.nullcontext
-
-
 class NeedsSandbox(BaseException):
     """The check called the answer itself: it cannot be replayed from data in the grader."""
 
@@ -210,6 +202,15 @@ def _error(exc: BaseException) -> dict:
     kind = ("not written" if isinstance(exc, (NotImplementedError, NotWrittenYet)) else
             "exercise error" if isinstance(exc, ExerciseError) else "raised")
     return {"error": kind, "type": type(exc).__name__, "message": str(exc)[:2000]}
+
+
+def exercise_seed(secret: int, key: str) -> int:
+    """The seed one exercise is recorded and checked with: derived in the grader from the run's secret seed,
+    sent to the sandbox only with that exercise's record request (no cell can draw its inputs before)."""
+    import zlib
+
+    state = np.random.SeedSequence([int(secret) % 2**32, zlib.crc32(key.encode())]).generate_state(1)
+    return int(state[0] % 2**31)
 
 
 def mixed_seed(secret: int, seed: Any) -> Any:
@@ -362,17 +363,53 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
 
     Runs in the sandbox. Never raises for anything the answer does.
     """
-    import keras
-
     out.mkdir(parents=True, exist_ok=True)
-    calls: list[dict] = []
-    arrays: dict[str, np.ndarray] = {}
-    from course_utils.lessons.checkers import check_training_step as real_training
+    rec = _Recording(exercise, answer, seed, out)
+    if not callable(answer):
+        note = {"callable": False, "type": type(answer).__name__}
+    else:
+        note = {"callable": True}
+        try:
+            with _patched({"check_function": rec.primitive(_kw_seed(rec.function)),
+                           "check_model_builder": rec.primitive(_kw_seed(rec.builder)),
+                           "check_same_update": rec.primitive(rec.update),
+                           "check_training_step": rec.primitive(rec.training)}), \
+                    _seeded_reference(exercise, seed), contextlib.redirect_stdout(io.StringIO()):
+                exercise.run(rec.direct)
+        except BaseException as exc:  # noqa: BLE001 - e.g. an extra check calling the answer itself
+            note["run"] = _error(exc)
+    np.savez(out / "outputs.npz", **rec.arrays)
+    (out / "calls.json").write_text(json.dumps({"calls": rec.calls, "note": note}), encoding="utf-8")
+    return note
 
-    def rec_function(fn, reference, inputs, name=None, hint=None, rtol=1e-4, atol=1e-5, trials=5, seed_=0,
-                     mistakes=(), **_):
+
+class _Recording:
+    """The recorders of :func:`record`: each primitive's data for one answer, in the order the check calls them."""
+
+    def __init__(self, exercise, answer: Any, seed: int, out: Path):
+        self.exercise, self.answer, self.seed, self.out = exercise, answer, seed, out
+        self.calls: list[dict] = []
+        self.arrays: dict[str, np.ndarray] = {}
+        self.depth = 0   # > 0 while a primitive runs: calls of the answer from there are its own business
+        from course_utils.lessons import checkers
+
+        self.real_training = checkers.check_training_step   # taken before the primitives are replaced
+
+    def primitive(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            self.depth += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.depth -= 1
+        return wrapper
+
+    def function(self, fn, reference, inputs, name=None, hint=None, rtol=1e-4, atol=1e-5, trials=5, seed_=0,
+                 mistakes=(), **_):
+        calls, arrays = self.calls, self.arrays
         entry: dict[str, Any] = {"kind": "function", "name": name, "outputs": []}
-        for j, args in enumerate(_cases(inputs, trials, seed)):
+        for j, args in enumerate(_cases(inputs, trials, self.seed)):
             try:
                 entry["outputs"].append({"value": _to_data(fn(*args), arrays, f"c{len(calls)}_{j}")})
             except BaseException as exc:  # noqa: BLE001 - recorded, judged in the grader
@@ -381,22 +418,27 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
         calls.append(entry)
         return True
 
-    def rec_builder(build, reference, input_shapes, name=None, hint=None, seed_=0, **_):
+    def builder(self, build, reference, input_shapes, name=None, hint=None, seed_=0, **_):
+        import keras
+
         entry: dict[str, Any] = {"kind": "model", "name": name}
         try:
             ins = [keras.Input(s) for s in input_shapes]
             model = keras.Model(ins if len(ins) > 1 else ins[0], build(*ins))
-            path = out / f"call{len(calls)}.keras"
+            path = self.out / f"call{len(self.calls)}.keras"
             model.save(path)
             entry["file"] = path.name
         except BaseException as exc:  # noqa: BLE001
             entry.update(_error(exc))
-        calls.append(entry)
+        self.calls.append(entry)
         return True
 
-    def rec_update(step, reference, make_players, name, rtol=1e-4, atol=1e-5, **_):
+    def update(self, step, reference, make_players, name, rtol=1e-4, atol=1e-5, **_):
+        import keras
+
+        arrays = self.arrays
         entry: dict[str, Any] = {"kind": "step", "name": name}
-        i = len(calls)
+        i = len(self.calls)
         try:
             players = tuple(make_players())
             nets = [p for p in players if isinstance(p, keras.Model)]
@@ -412,17 +454,18 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
             entry["weights"] = len(before)
         except BaseException as exc:  # noqa: BLE001
             entry.update(_error(exc))
-        calls.append(entry)
+        self.calls.append(entry)
         return True
 
-    def rec_training(step, reference, make_players, batches, name, hint=None, mistakes=(), rtol=1e-4, atol=1e-5,
-                     **kwargs):
+    def training(self, step, reference, make_players, batches, name, hint=None, mistakes=(), rtol=1e-4, atol=1e-5,
+                 **kwargs):
         """A multi-step check (:func:`checkers.check_training_step`), run here as written, for its words (the
         feedback only): its first run of the learner's step is recorded as it goes by, from the course's starting
         weights (the origin), with the logs, weights and pool counters after each step (the checker stops it at
         the first step that differs from the reference's). The grader decides from that trace."""
         from course_utils.lessons import checkers
 
+        calls, arrays, real_training = self.calls, self.arrays, self.real_training
         entry: dict[str, Any] = {"kind": "training", "name": name}
         i = len(calls)
         seen: dict[str, Any] = {}
@@ -433,8 +476,7 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
                 return real_trace(step_, make_players_, origin_, batches_, upto, *args, **kw)
             seen["origin"] = origin_
             try:
-                with rewatched():   # the learner's step: calls of the course's answer are noted
-                    seen["trace"] = real_trace(step_, make_players_, origin_, batches_, upto, *args, **kw)
+                seen["trace"] = real_trace(step_, make_players_, origin_, batches_, upto, *args, **kw)
             except BaseException as exc:
                 seen["error"] = exc
                 raise
@@ -442,7 +484,7 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
 
         checkers._trace = spy
         try:
-            with unwatched(), contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()):
                 real_training(step, reference, make_players, batches, name=name, hint=hint, mistakes=mistakes,
                               rtol=rtol, atol=atol, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - the checker's message, shown when the grader finds a difference
@@ -467,28 +509,19 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
         calls.append(entry)
         return True
 
-    depth = [0]   # > 0 while a primitive runs: calls of the answer from there are its own business
-
-    def primitive(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            depth[0] += 1
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-        return wrapper
-
-    def direct(*args, **kwargs):
+    def direct(self, *args, **kwargs):
         """The answer, as a check calls it itself: on a Keras tensor, the block it builds is saved
         (fresh weights and all) for the grader's stand-in to hand back; on anything else (a class the
         check builds an object of), what it returns is recorded, an object behind a :class:`_Recorder`."""
-        if depth[0]:
+        import keras
+
+        answer, calls, arrays, seed, out = self.answer, self.calls, self.arrays, self.seed, self.out
+        if self.depth:
             return answer(*args, **kwargs)
         if not args or not isinstance(args[0], keras.KerasTensor):
             entry: dict[str, Any] = {"kind": "object", "call": _digest(args, kwargs), "events": []}
             calls.append(entry)
-            if exercise.key in SEEDED and "seed" in kwargs:
+            if self.exercise.key in SEEDED and "seed" in kwargs:
                 kwargs = {**kwargs, "seed": mixed_seed(seed, kwargs["seed"])}
             try:
                 made = answer(*args, **kwargs)
@@ -511,24 +544,6 @@ def record(exercise, answer: Any, seed: int, out: Path) -> dict:
         calls.append(entry)
         return result
 
-    if not callable(answer):
-        note = {"callable": False, "type": type(answer).__name__}
-    else:
-        note = {"callable": True}
-        said = io.StringIO()
-        try:
-            with _patched({"check_function": primitive(_kw_seed(rec_function)),
-                           "check_model_builder": primitive(_kw_seed(rec_builder)),
-                           "check_same_update": primitive(rec_update),
-                           "check_training_step": primitive(rec_training)}), \
-                    _seeded_reference(exercise, seed), contextlib.redirect_stdout(said):
-                exercise.run(direct)
-        except BaseException as exc:  # noqa: BLE001 - e.g. an extra check calling the answer itself
-            note["run"] = _error(exc)
-    np.savez(out / "outputs.npz", **arrays)
-    (out / "calls.json").write_text(json.dumps({"calls": calls, "note": note}), encoding="utf-8")
-    return note
-
 
 def _kw_seed(fn):
     """The checkers' ``seed=`` keyword, renamed so that the recorders use the run's secret seed."""
@@ -544,13 +559,9 @@ def identity(exercise, answer: Any) -> dict:
     """What the answer is: the course's reference itself, or code that lives in the course's package."""
     import inspect
 
-    def plain(fn):
-        return getattr(fn, "__course_spy__", fn)
-
-    ref = plain(exercise.reference)
-    target = plain(answer)
+    ref, target = exercise.reference, answer
     while isinstance(target, functools.partial):
-        target = plain(target.func)
+        target = target.func
     info: dict[str, Any] = {"is_reference": target is ref}
     code = getattr(target, "__code__", None) or getattr(getattr(target, "__func__", None), "__code__", None)
     info["file"] = code.co_filename if code is not None else ""
@@ -570,6 +581,7 @@ class _Records:
     def __init__(self, folder: Path):
         meta = json.loads((folder / "calls.json").read_text(encoding="utf-8"))
         self.calls, self.note, self.folder = meta["calls"], meta["note"], folder
+        check_arrays_file(folder / "outputs.npz")
         with np.load(folder / "outputs.npz", allow_pickle=False) as data:
             self.arrays = {k: data[k] for k in data.files}
         self.cursor, self.last_ok = -1, True
@@ -624,6 +636,27 @@ _KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
 
 class NetworkTooLarge(ValueError):
     """A learner's network file that holds or declares more than :data:`NETWORK_BYTES`."""
+
+
+def check_arrays_file(path: Path, cap: int = NETWORK_BYTES) -> None:
+    """Refuse recorded arrays (``.npz``) before NumPy reads them: the members' sizes once uncompressed (the
+    zip's headers), or the arrays' shapes times their types' sizes (each ``.npy`` header, read alone), past
+    ``cap`` in all (a few MB of deflated zeros can declare GBs)."""
+    import zipfile
+
+    fmt = np.lib.format
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        unpacked, arrays = sum(i.file_size for i in infos), 0
+        for info in infos if unpacked <= cap else ():
+            with zf.open(info) as member:
+                major, _ = fmt.read_magic(member)
+                header = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+                shape, _, dtype = header(member)
+            arrays += _count(shape) * dtype.itemsize
+    if max(unpacked, arrays) > cap:
+        raise NetworkTooLarge(f"your answer's recorded results declare {max(unpacked, arrays) / 2**20:,.0f} MB: "
+                              f"more than the grader reads ({cap / 2**20:,.0f} MB)")
 
 
 def _count(shape) -> int:
@@ -750,18 +783,31 @@ def verify(exercise, folder: Path, seed: int) -> None:
     Runs in the grader: reads ``folder`` (numbers, JSON and Keras files loaded in safe mode) and runs
     the course's references; never imports or runs learner code.
     """
-    import keras
-
     from course_utils.lessons import checkers
 
-    records = _Records(folder)
-    note = records.note
+    ver = _Verifying(exercise, folder, seed)
+    note = ver.records.note
     if not note.get("callable", False):
         raise checkers.ExerciseError(f"❌ {exercise.name}: expected your function, got {note.get('type', '?')}.")
-    real_function, real_builder = checkers.check_function, checkers.check_model_builder
+    with _patched({"check_function": _kw_seed(ver.function), "check_model_builder": _kw_seed(ver.builder),
+                   "check_same_update": ver.update, "check_training_step": ver.training}), \
+            _seeded_reference(exercise, seed), contextlib.redirect_stdout(io.StringIO()):
+        exercise.run(ver.stand_in)
 
-    def ver_function(fn, reference, inputs, name=None, hint=None, rtol=1e-4, atol=1e-5, trials=5, seed_=0,
-                     mistakes=(), **_):
+
+class _Verifying:
+    """The grader's side of each primitive (see :func:`verify`): the recorded data against the course's checks."""
+
+    def __init__(self, exercise, folder: Path, seed: int):
+        from course_utils.lessons import checkers
+
+        self.exercise, self.folder, self.seed = exercise, folder, seed
+        self.records = _Records(folder)
+        self.real_function, self.real_builder = checkers.check_function, checkers.check_model_builder
+
+    def function(self, fn, reference, inputs, name=None, hint=None, rtol=1e-4, atol=1e-5, trials=5, seed_=0,
+                 mistakes=(), **_):
+        records, seed = self.records, self.seed
         entry = records.take("function")
         outputs = iter(entry["outputs"])
 
@@ -774,16 +820,19 @@ def verify(exercise, folder: Path, seed: int) -> None:
             return _from_data(got["value"], records.arrays)
 
         with contextlib.redirect_stdout(io.StringIO()):
-            return records.passed(real_function(replay, reference, inputs, name=name, hint=hint, rtol=rtol,
-                                                atol=atol, trials=trials, seed=seed, mistakes=mistakes))
+            return records.passed(self.real_function(replay, reference, inputs, name=name, hint=hint, rtol=rtol,
+                                                     atol=atol, trials=trials, seed=seed, mistakes=mistakes))
 
-    def ver_builder(build, reference, input_shapes, name=None, hint=None, seed_=0, **_):
+    def builder(self, build, reference, input_shapes, name=None, hint=None, seed_=0, **_):
+        from course_utils.lessons import checkers
+
+        records, folder, exercise, seed = self.records, self.folder, self.exercise, self.seed
         entry = records.take("model")
         if "error" in entry:   # the checker words it as it words a build that raises
             def failing(*tensors):
                 _raise_recorded(entry, name or "")
             with contextlib.redirect_stdout(io.StringIO()):
-                return records.passed(real_builder(failing, reference, input_shapes, name=name, hint=hint))
+                return records.passed(self.real_builder(failing, reference, input_shapes, name=name, hint=hint))
         try:
             loaded = _load_network(folder / entry["file"])
         except Exception as exc:  # noqa: BLE001 - a Lambda layer, an unknown class, a damaged file
@@ -796,9 +845,14 @@ def verify(exercise, folder: Path, seed: int) -> None:
             return loaded(list(tensors) if len(tensors) > 1 else tensors[0])
 
         with contextlib.redirect_stdout(io.StringIO()):
-            return records.passed(real_builder(rebuilt, reference, input_shapes, name=name, hint=hint, seed=seed))
+            return records.passed(self.real_builder(rebuilt, reference, input_shapes, name=name, hint=hint, seed=seed))
 
-    def ver_update(step, reference, make_players, name, rtol=1e-4, atol=1e-5, **_):
+    def update(self, step, reference, make_players, name, rtol=1e-4, atol=1e-5, **_):
+        import keras
+
+        from course_utils.lessons import checkers
+
+        records = self.records
         entry = records.take("step")
         if "error" in entry:
             _raise_recorded(entry, name)
@@ -839,7 +893,12 @@ def verify(exercise, folder: Path, seed: int) -> None:
             checkers._fail(name, "the step did not change any weight.", "Apply the gradients with the optimizers.")
         return records.passed(True)
 
-    def ver_training(step, reference, make_players, batches, name, hint=None, rtol=1e-4, atol=1e-5, **_):
+    def training(self, step, reference, make_players, batches, name, hint=None, rtol=1e-4, atol=1e-5, **_):
+        import keras
+
+        from course_utils.lessons import checkers
+
+        records, exercise = self.records, self.exercise
         entry = records.take("training")
         if "error" in entry:
             _raise_recorded(entry, name)
@@ -871,9 +930,14 @@ def verify(exercise, folder: Path, seed: int) -> None:
             raise checkers.ExerciseError(said)
         checkers._fail(name, f"step {k + 1} of {len(batches)}: {what}.", hint)
 
-    def stand_in(*args, **kwargs):
+    def stand_in(self, *args, **kwargs):
         """The answer as a check calls it itself: on a Keras tensor, the block recorded for that call; on
         anything else, what the sandbox recorded it returned (an object: its :class:`_Replay`)."""
+        import keras
+
+        from course_utils.lessons import checkers
+
+        records, folder, exercise = self.records, self.folder, self.exercise
         if not args or not isinstance(args[0], keras.KerasTensor):
             entry = records.take("object")
             records.passed(None)
@@ -891,8 +955,3 @@ def verify(exercise, folder: Path, seed: int) -> None:
             _raise_recorded(entry, exercise.name)
         loaded = _load_network(folder / entry["file"])
         return loaded(args[0])
-
-    with _patched({"check_function": _kw_seed(ver_function), "check_model_builder": _kw_seed(ver_builder),
-                   "check_same_update": ver_update, "check_training_step": ver_training}), \
-            _seeded_reference(exercise, seed), contextlib.redirect_stdout(io.StringIO()):
-        exercise.run(stand_in)

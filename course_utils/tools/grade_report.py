@@ -3,10 +3,10 @@
 * ``grades.csv``: one row per learner (sorted by name), one column per exercise with the points
   earned (points per exercise from the registry), ``total``, ``out_of``, and ``note``: why the
   notebook could not be graded, or which exercises did not pass and why, in the words of
-  :data:`STATUSES`. Nothing in it depends on timing, so a re-run writes the
-  same file.
+  :data:`STATUSES`, the notebook's ``sha256`` and its ``feedback`` page. Nothing in it depends on
+  timing, so a re-run writes the same file.
 * ``feedback/<learner>.html``: each exercise with its status, the checker's message and hint,
-  and the learner's code.
+  and the learner's code (file names: :func:`feedback_names`; the grader's own folders scrubbed).
 * ``summary.html``: per exercise, how many of the class passed, failed, did not attempt or had
   another problem, as a stacked bar chart (also saved as ``summary.png``) and a table.
 """
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import csv
 import html
 import io
@@ -62,14 +63,44 @@ def note(sub, keys: list[str]) -> str:
     return "; ".join(f"{status}: {', '.join(ks)}" for status, ks in by_status.items())
 
 
-def safe_name(learner: str, taken: set[str]) -> str:
-    """A file name for a learner's feedback: letters, digits, ``.-_`` only, unique among ``taken``."""
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", learner).strip("._") or "learner"
-    name, n = base, 2
-    while name.lower() in taken:
-        name, n = f"{base}_{n}", n + 1
-    taken.add(name.lower())
-    return name
+def feedback_names(learners: list[str]) -> dict[str, str]:
+    """Each learner's feedback file name (no ``.html``): letters, digits, ``.-_`` only, distinct for distinct
+    learners, even where case is ignored. A name already of that form is kept as it is (when no other learner
+    has it but for case); any other gets a short hash of the name after its slug (``Zo_Smith-1f2e3d4c``)."""
+    import hashlib
+
+    def slug(name: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "learner"
+
+    kept = collections.Counter(n.lower() for n in learners if slug(n) == n)
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for learner in sorted(set(learners), key=lambda n: (slug(n) != n or kept[n.lower()] > 1, n)):
+        digest = hashlib.sha256(learner.encode("utf-8", "surrogateescape")).hexdigest()
+        name, size = learner, 8
+        if slug(learner) != learner or kept[learner.lower()] > 1:
+            name = f"{slug(learner)[:80]}-{digest[:size]}"
+        while name.lower() in taken:   # a learner named like another's hashed name: a longer hash
+            size += 8
+            name = f"{slug(learner)[:80]}-{digest[:size]}"
+        taken.add(name.lower())
+        names[learner] = name
+    return names
+
+
+#: The grader's own temporary folders (a sandbox can see where its scratch folder is mounted from).
+_GRADER_PATHS = re.compile(r"\S*course-(?:grade|submissions)-[^\s/'\"]*(?:/[^\s'\"]*)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def scrub(text: str) -> str:
+    """Text for feedback: the grader's temporary folders replaced by ``<grader's folder>``."""
+    return _GRADER_PATHS.sub("<grader's folder>", text)
+
+
+def plain(text: str) -> str:
+    """Text for the instructor's terminal: control characters (terminal escapes) shown as ``?``."""
+    return _CONTROL.sub("?", text.replace("\n", " ").replace("\t", " "))
 
 
 def cell(value) -> str:
@@ -97,16 +128,22 @@ def write(out: Path, subs: list, keys: list[str], points: dict[str, int], lesson
         feedback = new / "feedback"
         feedback.mkdir()
         subs = sorted(subs, key=lambda s: (s.learner.lower(), s.learner))
+        pages = feedback_names([s.learner for s in subs])
+        for sub in subs:   # nothing of the grader's own folders in what the learners and the instructor read
+            sub.problem = scrub(sub.problem)
+            sub.notes = [scrub(n) for n in sub.notes]
+            for result in sub.results.values():
+                result.message = scrub(result.message)
         out_of = sum(points.values())
         with open(new / "grades.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["learner", "notebook", *keys, "total", "out_of", "note", "sha256"])
+            writer.writerow(["learner", "notebook", *keys, "total", "out_of", "note", "sha256", "feedback"])
             for sub in subs:
                 writer.writerow([cell(sub.learner), cell(sub.shown), *(sub.results[k].points for k in keys), sub.total,
-                                 out_of, cell(note(sub, keys)), getattr(sub, "sha256", "")])
-        taken: set[str] = set()
+                                 out_of, cell(note(sub, keys)), getattr(sub, "sha256", ""),
+                                 f"feedback/{pages[sub.learner]}.html"])
         for sub in subs:
-            (feedback / f"{safe_name(sub.learner, taken)}.html").write_text(
+            (feedback / f"{pages[sub.learner]}.html").write_text(
                 feedback_page(sub, keys, lesson, out_of), encoding="utf-8")
         png = summary_png(subs, keys, lesson)
         (new / "summary.png").write_bytes(png)
