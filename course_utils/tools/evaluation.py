@@ -78,16 +78,6 @@ class Generators:
         return self.files[stems[0]]
 
 
-def _stored_settings(path: Path) -> dict[str, Any]:
-    for candidate in (path / runs.SETTINGS_FILE, path.parent / runs.SETTINGS_FILE):
-        if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text()).get("settings") or {}
-            except (OSError, json.JSONDecodeError, AttributeError):
-                return {}
-    return {}
-
-
 def find_generators(path: str | os.PathLike) -> Generators:
     """The generator files of a training ``--out`` folder, its ``export/`` folder or a ``.keras`` file.
 
@@ -107,7 +97,7 @@ def find_generators(path: str | os.PathLike) -> Generators:
     if not path.is_dir():
         raise FileNotFoundError(f"--model {path}: no such file or folder. Give the training --out folder, its "
                                 "export/ folder or a .keras file.")
-    settings = _stored_settings(path)
+    settings = next(filter(None, map(runs.stored_settings, (path, path.parent))), {})   # a run's folder or its export/
     folder = path / "export" if (path / "export").is_dir() else path
     stems = {f.stem for f in folder.glob("*.keras")}
     spec = registry.get(settings["model"]) if settings.get("model") in registry.names() else None
