@@ -389,14 +389,24 @@ class Trainer(keras.Model):
         self.built = True   # the networks are built functional models
 
     # -- compile ------------------------------------------------------------
-    def _compile_common(self, optimizers: Mapping[str, keras.optimizers.Optimizer], loss_form: str,
-                        jit_compile: bool, loss_scaling: bool, **kwargs: Any) -> None:
-        """Wrap, build and remember one optimizer per network; set up Keras's compile."""
+    def compile(self, g_optimizer: keras.optimizers.Optimizer | None = None,
+                d_optimizer: keras.optimizers.Optimizer | None = None, loss_form: str = "bce",
+                jit_compile: bool = False, loss_scaling: bool = True, **kwargs: Any) -> None:
+        """A generator and a discriminator (GAN, Pix2Pix): default optimizers Adam(2e-4, beta_1=0.5)."""
+        self._compile_common({"generator": g_optimizer, "discriminator": d_optimizer},
+                             loss_form, jit_compile, loss_scaling, **kwargs)
+
+    def _compile_common(self, optimizers: Mapping[str, keras.optimizers.Optimizer | None], loss_form: str,
+                        jit_compile: bool, loss_scaling: bool, learning_rate: Any = LEARNING_RATE,
+                        **kwargs: Any) -> None:
+        """Wrap, build and remember one optimizer per network (None: Adam(learning_rate, beta_1=0.5));
+        set up Keras's compile."""
         self.loss_form = losses.check_form(loss_form, "loss_form")
         super().compile(optimizer=None, jit_compile=bool(jit_compile), **kwargs)
         self.optimizers = {}
         for key, opt in optimizers.items():
             net = self.networks[key]
+            opt = opt or keras.optimizers.Adam(learning_rate, beta_1=BETA_1)
             if isinstance(opt, (str, dict)):
                 opt = keras.optimizers.get(opt)
             if not isinstance(opt, keras.optimizers.Optimizer):
@@ -539,13 +549,6 @@ class GAN(Trainer):
         self.seed = seed
         self.noise_seed = keras.random.SeedGenerator(seed)
 
-    def compile(self, g_optimizer: keras.optimizers.Optimizer | None = None,
-                d_optimizer: keras.optimizers.Optimizer | None = None, loss_form: str = "bce",
-                jit_compile: bool = False, loss_scaling: bool = True, **kwargs: Any) -> None:
-        self._compile_common({"generator": g_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1),
-                              "discriminator": d_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1)},
-                             loss_form, jit_compile, loss_scaling, **kwargs)
-
     def sample_noise(self, batch_size: Any) -> tf.Tensor:
         """Draw ``(batch_size, latent_dim)`` standard normal noise from the trainer's seed generator."""
         return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
@@ -608,13 +611,6 @@ class Pix2Pix(Trainer):
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0 (100 in the paper), got {l1_weight}.")
         self.l1_weight = float(l1_weight)
-
-    def compile(self, g_optimizer: keras.optimizers.Optimizer | None = None,
-                d_optimizer: keras.optimizers.Optimizer | None = None, loss_form: str = "bce",
-                jit_compile: bool = False, loss_scaling: bool = True, **kwargs: Any) -> None:
-        self._compile_common({"generator": g_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1),
-                              "discriminator": d_optimizer or keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1)},
-                             loss_form, jit_compile, loss_scaling, **kwargs)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         inp, target = data
@@ -694,14 +690,8 @@ class CycleGAN(Trainer):
                 steps_per_epoch: int = HORSE2ZEBRA_EPOCH_STEPS, jit_compile: bool = False, loss_scaling: bool = True,
                 **kwargs: Any) -> None:
         lr = cyclegan_schedule(steps_per_epoch) if learning_rate is None else learning_rate
-
-        def default() -> keras.optimizers.Optimizer:
-            return keras.optimizers.Adam(lr, beta_1=BETA_1)
-
-        self._compile_common({"generator_g": g_optimizer or default(), "generator_f": f_optimizer or default(),
-                              "discriminator_x": dx_optimizer or default(),
-                              "discriminator_y": dy_optimizer or default()},
-                             loss_form, jit_compile, loss_scaling, **kwargs)
+        self._compile_common({"generator_g": g_optimizer, "generator_f": f_optimizer, "discriminator_x": dx_optimizer,
+                              "discriminator_y": dy_optimizer}, loss_form, jit_compile, loss_scaling, lr, **kwargs)
 
     def checkpoint_items(self) -> dict[str, Any]:
         items = super().checkpoint_items()

@@ -142,11 +142,6 @@ def estimate_seconds(cfg: config.LessonConfig, precision: str | None = None) -> 
     return {run.name: run_seconds(run, precision) for run in lesson_runs(cfg)}
 
 
-def default_profile_on_gpu() -> str:
-    """The profile a lesson picks on a GPU when nothing is set (config.profile_name)."""
-    return "learner"
-
-
 def cost_table(profiles: tuple[str, ...] = ("learner", "paper")) -> list[dict]:
     """One row per training run of each lesson and profile: what ``python -m course_utils costs`` prints.
 
@@ -163,15 +158,14 @@ def cost_table(profiles: tuple[str, ...] = ("learner", "paper")) -> list[dict]:
                                  image_size=run.image_size or 28, precision=run.precision,
                                  minutes=round((fp32 if run.precision == "float32" else mixed) / 60, 1),
                                  minutes_fp32=round(fp32 / 60, 1), minutes_mixed=round(mixed / 60, 1),
-                                 default_on_gpu=profile == default_profile_on_gpu()))
+                                 default_on_gpu=profile == "learner"))
     return rows
 
 
 def format_table(rows: list[dict]) -> str:
     """:func:`cost_table`'s rows as a plain-text table."""
-    head = ("lesson", "profile", "run", "steps", "size", "trains in", "T4 min", "fp32 min", "mixed min")
-    lines = [f"{head[0]:6} {head[1]:8} {head[2]:17} {head[3]:>8} {head[4]:>5} {head[5]:15} "
-             f"{head[6]:>7} {head[7]:>8} {head[8]:>9}"]
+    lines = [f"{'lesson':6} {'profile':8} {'run':17} {'steps':>8} {'size':>5} {'trains in':15} {'T4 min':>7} "
+             f"{'fp32 min':>8} {'mixed min':>9}"]
     for r in rows:
         mark = "*" if r["default_on_gpu"] else " "
         lines.append(f"{r['lesson']:6} {r['profile'] + mark:8} {r['run']:17} {r['steps']:>8,} {r['image_size']:>5} "
@@ -255,13 +249,7 @@ class Pace:
         """The same as a Keras callback, for ``fit``."""
         import keras
 
-        pace = self
-
-        class _PaceCallback(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                pace.step()
-
-        return _PaceCallback()
+        return keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: self.step())
 
 
 def print_estimate(cfg: config.LessonConfig) -> None:
@@ -276,5 +264,5 @@ def print_estimate(cfg: config.LessonConfig) -> None:
 __all__ = ["ASSUMED_SHARE", "ASSUMED_MIXED_SPEEDUP", "ASSUMED_STEP_OVERHEAD_SECONDS", "MNIST_TRAIN_IMAGES",
            "SHIPPED_DIGITS", "HORSE2ZEBRA_EPOCH", "LESSONS", "LEARNER_RUN_MINUTES", "LEARNER_LESSON_MINUTES",
            "PublishedStepTime", "PUBLISHED_STEP_TIMES", "Pace", "TrainingRun", "lesson_runs", "step_flops", "run_seconds",
-           "estimate_seconds", "default_profile_on_gpu", "cost_table", "format_table", "main", "estimate_lines",
+           "estimate_seconds", "cost_table", "format_table", "main", "estimate_lines",
            "print_estimate"]

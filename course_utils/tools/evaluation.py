@@ -78,16 +78,6 @@ class Generators:
         return self.files[stems[0]]
 
 
-def _stored_settings(path: Path) -> dict[str, Any]:
-    for candidate in (path / runs.SETTINGS_FILE, path.parent / runs.SETTINGS_FILE):
-        if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text()).get("settings") or {}
-            except (OSError, json.JSONDecodeError, AttributeError):
-                return {}
-    return {}
-
-
 def find_generators(path: str | os.PathLike) -> Generators:
     """The generator files of a training ``--out`` folder, its ``export/`` folder or a ``.keras`` file.
 
@@ -107,7 +97,7 @@ def find_generators(path: str | os.PathLike) -> Generators:
     if not path.is_dir():
         raise FileNotFoundError(f"--model {path}: no such file or folder. Give the training --out folder, its "
                                 "export/ folder or a .keras file.")
-    settings = _stored_settings(path)
+    settings = next(filter(None, map(runs.stored_settings, (path, path.parent))), {})   # a run's folder or its export/
     folder = path / "export" if (path / "export").is_dir() else path
     stems = {f.stem for f in folder.glob("*.keras")}
     spec = registry.get(settings["model"]) if settings.get("model") in registry.names() else None
@@ -213,19 +203,22 @@ def unpaired_images(folder: str | os.PathLike, image_size: int, batch_size: int 
 # ===========================================================================
 # 3. Evaluating
 # ===========================================================================
+def _l1(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return np.mean(np.abs(prediction.astype(np.float64) - target), axis=(1, 2, 3))
+
+
 def _per_image(prediction: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
-    """L1, PSNR and (for images of at least 11x11) SSIM of each image pair."""
+    """L1, PSNR and SSIM (NaN below 11x11 pixels) of each image pair."""
     from course_utils.core import metrics
 
-    values = {"l1": np.mean(np.abs(prediction.astype(np.float64) - target), axis=(1, 2, 3)),
-              "psnr": np.asarray(metrics.psnr(prediction, target, per_image=True))}
-    if ssim_fits(prediction.shape[1], prediction.shape[2]):
-        values["ssim"] = np.asarray(metrics.ssim(prediction, target, per_image=True))
-    return values
+    ssim = (metrics.ssim(prediction, target, per_image=True) if ssim_fits(prediction.shape[1], prediction.shape[2])
+            else np.full(len(prediction), np.nan))
+    return {"l1": _l1(prediction, target), "psnr": np.asarray(metrics.psnr(prediction, target, per_image=True)),
+            "ssim": np.asarray(ssim)}
 
 
 def _mean(values: Sequence[float]) -> float | None:
-    """The mean, or None for no values; an infinite PSNR (identical images) makes it None too."""
+    """The mean, or None for no values; an infinite PSNR (identical images) or a NaN SSIM makes it None too."""
     if not len(values):
         return None
     mean = float(np.mean(values))
@@ -233,7 +226,7 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def _clean(value: float) -> float | None:
-    """JSON has no infinity: an identical image's PSNR is written as null."""
+    """JSON has no infinity nor NaN: an identical image's PSNR, a missing SSIM are written as null."""
     return float(value) if math.isfinite(value) else None
 
 
@@ -287,30 +280,36 @@ def evaluate_pix2pix(generator: Any, folder: str | os.PathLike, direction: str =
     return _evaluate_pairs(generator, ds, names, folder, direction, size, batch_size, report_images, progress)
 
 
-def _evaluate_pairs(generator: Any, ds: Any, names: list[str], folder: Any, direction: str, size: int,
-                    batch_size: int, report_images: int, progress: bool) -> Evaluation:
-    per_file: dict[str, list[float]] = {"l1": [], "psnr": [], "ssim": []}
+def _run(ds: Any, names: list[str], folder: Any, desc: str, progress: bool, report_images: int,
+         keys: Sequence[str], judge: Any) -> tuple[dict[str, float | None], list[dict[str, Any]], list]:
+    """``judge(batch) -> ({key: value per image}, [report columns])`` over every batch of ``ds``: the means,
+    one record per file of ``names`` (in the loader's order) and the picture report's first ``report_images`` rows."""
+    values: dict[str, list[float]] = {k: [] for k in keys}
     rows: list[tuple[str, list[np.ndarray]]] = []
     seen = 0
-    for inp, target in _progress(ds.as_numpy_iterator(), _batches(ds), "evaluate", progress):
-        output = inference.translate(generator, inp, batch_size)
-        values = _per_image(output, target)
-        for key in per_file:
-            per_file[key].extend(values.get(key, np.full(len(inp), np.nan)).tolist())
-        for i in range(len(inp)):
-            if len(rows) < report_images:
-                rows.append((names[seen + i], [to_unit(inp[i]), to_unit(output[i]), to_unit(target[i])]))
-        seen += len(inp)
+    for batch in _progress(ds.as_numpy_iterator(), _batches(ds), desc, progress):
+        scored, columns = judge(batch)
+        for key in keys:
+            values[key].extend(np.asarray(scored[key], np.float64).tolist())
+        rows += [(names[seen + i], [to_unit(c[i]) for c in columns])
+                 for i in range(min(len(columns[0]), report_images - len(rows)))]
+        seen += len(columns[0])
     if seen != len(names):
         raise RuntimeError(f"read {seen} images but {len(names)} files were checked in {folder}; report this bug")
-    has_ssim = not all(math.isnan(v) for v in per_file["ssim"])
-    metrics = {
-        "kind": "pix2pix", "direction": direction, "data": str(folder), "image_size": size, "images": seen,
-        "l1": _mean(per_file["l1"]), "psnr": _mean(per_file["psnr"]),
-        "ssim": _mean(per_file["ssim"]) if has_ssim else None,
-        "per_image": [{"file": n, "l1": float(l1), "psnr": _clean(p), "ssim": None if math.isnan(s) else float(s)}
-                      for n, l1, p, s in zip(names, per_file["l1"], per_file["psnr"], per_file["ssim"])],
-    }
+    per_image = [{"file": n, **{k: _clean(v[i]) for k, v in values.items()}} for i, n in enumerate(names)]
+    return {k: _mean(v) for k, v in values.items()}, per_image, rows
+
+
+def _evaluate_pairs(generator: Any, ds: Any, names: list[str], folder: Any, direction: str, size: int,
+                    batch_size: int, report_images: int, progress: bool) -> Evaluation:
+    def judge(batch: Any) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+        inp, target = batch
+        output = inference.translate(generator, inp, batch_size)
+        return _per_image(output, target), [inp, output, target]
+
+    means, per_image, rows = _run(ds, names, folder, "evaluate", progress, report_images, ("l1", "psnr", "ssim"), judge)
+    metrics = {"kind": "pix2pix", "direction": direction, "data": str(folder), "image_size": size,
+               "images": len(names), **means, "per_image": per_image}
     return Evaluation(metrics, [("input | output | target", ["input", "output", "target"], rows)])
 
 
@@ -318,30 +317,18 @@ def _cycle_direction(forward: Any, backward: Any, folder: Path, size: int, batch
                      report_images: int, progress: bool, label: str) -> tuple[dict[str, Any], list]:
     """Round trips of one domain's images: forward, back again, and the other generator's identity."""
     ds, names = unpaired_images(folder, size, batch_size, skip_bad_files)
-    cyc: dict[str, list[float]] = {"l1": [], "psnr": [], "ssim": []}
-    identity: list[float] = []
-    rows: list[tuple[str, list[np.ndarray]]] = []
-    seen = 0
-    for x in _progress(ds.as_numpy_iterator(), _batches(ds), f"evaluate {label}", progress):
+
+    def judge(x: np.ndarray) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
         out = inference.translate(forward, x, batch_size)            # A -> B
         back = inference.translate(backward, out, batch_size)        # -> A again
         same = inference.translate(backward, x, batch_size)          # the B -> A generator on an A image: should not change it
-        values = _per_image(back, x)
-        for key in cyc:
-            cyc[key].extend(values.get(key, np.full(len(x), np.nan)).tolist())
-        identity.extend(np.mean(np.abs(same.astype(np.float64) - x), axis=(1, 2, 3)).tolist())
-        for i in range(len(x)):
-            if len(rows) < report_images:
-                rows.append((names[seen + i], [to_unit(x[i]), to_unit(out[i]), to_unit(back[i])]))
-        seen += len(x)
-    has_ssim = not all(math.isnan(v) for v in cyc["ssim"])
-    summary = {"folder": str(folder), "images": seen, "cycle_error": _mean(cyc["l1"]),
-               "cycle_psnr": _mean(cyc["psnr"]), "cycle_ssim": _mean(cyc["ssim"]) if has_ssim else None,
-               "identity_error": _mean(identity),
-               "per_image": [{"file": n, "cycle_error": float(c), "cycle_psnr": _clean(p),
-                              "cycle_ssim": None if math.isnan(s) else float(s), "identity_error": float(i)}
-                             for n, c, p, s, i in zip(names, cyc["l1"], cyc["psnr"], cyc["ssim"], identity)]}
-    return summary, rows
+        cycle = _per_image(back, x)
+        return {"cycle_error": cycle["l1"], "cycle_psnr": cycle["psnr"], "cycle_ssim": cycle["ssim"],
+                "identity_error": _l1(same, x)}, [x, out, back]
+
+    keys = ("cycle_error", "cycle_psnr", "cycle_ssim", "identity_error")
+    means, per_image, rows = _run(ds, names, folder, f"evaluate {label}", progress, report_images, keys, judge)
+    return {"folder": str(folder), "images": len(names), **means, "per_image": per_image}, rows
 
 
 def evaluate_cyclegan(generator_g: Any, generator_f: Any, folder_a: str | os.PathLike, folder_b: str | os.PathLike,

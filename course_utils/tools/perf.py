@@ -82,10 +82,12 @@ def _static(shape: Sequence[int | None], layer_name: str) -> tuple[int, ...]:
     return tuple(int(d) for d in dims)
 
 
-def _layer_call_macs(layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int | None:
+def _layer_call_macs(layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
+                     transposed_at_output: bool = False) -> int | None:
     """MACs of one call of ``layer`` for one example; None if the layer does no counted work.
 
-    ``in_shape`` and ``out_shape`` exclude the batch dimension and are channels-last.
+    ``in_shape`` and ``out_shape`` exclude the batch dimension and are channels-last; a transposed conv
+    is counted at its input resolution, or at its output one with ``transposed_at_output``.
     """
     from keras import layers
 
@@ -100,7 +102,7 @@ def _layer_call_macs(layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int
     # Transposed convs first: they are counted at their input resolution.
     if isinstance(layer, (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)):
         cin, cout = in_shape[-1], out_shape[-1]
-        return spatial(in_shape) * math.prod(layer.kernel_size) * cin * cout
+        return spatial(out_shape if transposed_at_output else in_shape) * math.prod(layer.kernel_size) * cin * cout
     if isinstance(layer, layers.SeparableConv2D):
         cin, cout = in_shape[-1], out_shape[-1]
         k = math.prod(layer.kernel_size)
@@ -132,12 +134,13 @@ def _nodes(model: Any) -> list[Any]:
     return [node for depth in sorted(by_depth, reverse=True) for node in by_depth[depth]]
 
 
-def layer_macs(model: Any) -> list[LayerMacs]:
+def layer_macs(model: Any, transposed_at_output: bool = False) -> list[LayerMacs]:
     """Every counted layer call in ``model`` (nested models expanded), in graph order.
 
     Args:
         model: a functional ``keras.Model`` (or a built ``Sequential``) with fixed
             non-batch input dimensions.
+        transposed_at_output: count transposed convs at their output resolution (as ``thop`` does).
 
     Returns:
         one :class:`LayerMacs` per call of a Conv/ConvTranspose/Depthwise/Separable/
@@ -152,14 +155,15 @@ def layer_macs(model: Any) -> list[LayerMacs]:
             continue
         if isinstance(op, keras.Model):
             # A nested network: count it with its own recorded shapes (they must be fixed).
-            rows.extend(LayerMacs(f"{op.name}/{r.name}", r.kind, r.output_shape, r.macs) for r in layer_macs(op))
+            rows.extend(LayerMacs(f"{op.name}/{r.name}", r.kind, r.output_shape, r.macs)
+                        for r in layer_macs(op, transposed_at_output))
             continue
         ins = [t for t in node.input_tensors]
         if not ins or not node.outputs:
             continue
         in_shape = _static(ins[0].shape, op.name)
         out_shape = _static(node.outputs[0].shape, op.name)
-        macs = _layer_call_macs(op, in_shape, out_shape)
+        macs = _layer_call_macs(op, in_shape, out_shape, transposed_at_output)
         if macs is not None:
             rows.append(LayerMacs(op.name, type(op).__name__, out_shape, int(macs)))
     return rows
@@ -191,25 +195,7 @@ def transposed_output_convention_macs(model: Any) -> int:
     Only there to explain published figures that differ from :func:`count_macs`
     (56.8 GMAC for the CycleGAN ResNet generator is this convention).
     """
-    import keras
-
-    total = 0
-    for node in _nodes(model):
-        op = node.operation
-        if op is None or node.is_input:
-            continue
-        if isinstance(op, keras.Model):
-            total += transposed_output_convention_macs(op)
-            continue
-        if isinstance(op, (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)):
-            out_shape = _static(node.outputs[0].shape, op.name)
-            in_shape = _static(node.input_tensors[0].shape, op.name)
-            total += math.prod(out_shape[:-1]) * math.prod(op.kernel_size) * in_shape[-1] * out_shape[-1]
-        elif node.input_tensors and node.outputs:
-            macs = _layer_call_macs(op, _static(node.input_tensors[0].shape, op.name),
-                                    _static(node.outputs[0].shape, op.name))
-            total += macs or 0
-    return total
+    return sum(r.macs for r in layer_macs(model, transposed_at_output=True))
 
 
 # ===========================================================================

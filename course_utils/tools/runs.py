@@ -528,11 +528,13 @@ def read_run_settings(out_dir: str | os.PathLike) -> dict[str, Any] | None:
     """The settings the run in ``out_dir`` stored when it started (``run_settings.json``); ``None`` before
     its first checkpoint (nothing trained yet, so nothing to continue) or when the file is missing or
     unreadable (cut by a kill: restoring the checkpoint still checks the networks)."""
-    path = Path(out_dir) / SETTINGS_FILE
-    if _latest_checkpoint_step(Path(out_dir)) is None or not path.is_file():
-        return None
+    return None if _latest_checkpoint_step(Path(out_dir)) is None else stored_settings(out_dir)
+
+
+def stored_settings(folder: str | os.PathLike) -> dict[str, Any] | None:
+    """The settings in ``<folder>/run_settings.json``, checkpoint or not; ``None`` when it is missing or unreadable."""
     try:
-        stored = json.loads(path.read_text()).get("settings")
+        stored = json.loads((Path(folder) / SETTINGS_FILE).read_text()).get("settings")
     except (OSError, json.JSONDecodeError, AttributeError):
         return None
     return stored if isinstance(stored, dict) else None
