@@ -138,3 +138,11 @@ def test_every_module_lives_in_a_wing_and_the_face_knows_it():
     on_disk = {p.stem for w in WINGS for p in (PACKAGE / w).iterdir()
                if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").is_file())}
     assert on_disk == set(course_utils._WINGS)
+
+
+def test_no_function_is_longer_than_80_lines():
+    """Issue 35: a function a newcomer reads fits on a screen or two (docstring included)."""
+    long = [f"{p.relative_to(PACKAGE)}:{n.lineno} {n.name} ({n.end_lineno - n.lineno + 1} lines)"
+            for p in sorted(PACKAGE.rglob("*.py")) for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 80]
+    assert long == [], "split these into named steps: " + "; ".join(long)
