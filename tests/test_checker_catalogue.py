@@ -16,7 +16,7 @@ import pytest
 
 from course_utils.lessons.checkers import ExerciseError, NotWrittenYet
 
-CATALOGUES = [m for m in os.environ.get("COURSE_CATALOGUES", "lesson01,lesson02,lesson03,lesson04,independent,blind,blind2").split(",") if m]
+CATALOGUES = [m for m in os.environ.get("COURSE_CATALOGUES", "lesson01,lesson02,lesson03,lesson04,independent,blind,blind2,blind3").split(",") if m]
 ENTRIES = [entry for name in CATALOGUES
            for entry in importlib.import_module(f"checker_catalogue.{name}").ENTRIES]
 
