@@ -106,7 +106,7 @@ def _watch(exercises) -> None:
     for key, exercise in exercises.items():
         objs = [exercise.reference]
         for mod_name in ("losses", "models", "train", "layers"):
-            mod = importlib.import_module(f"course_utils.{mod_name}")
+            mod = importlib.import_module(f"course_utils.core.{mod_name}")
             objs += [vars(mod)[n] for n in grade_protocol.answer_names(exercise) if n in vars(mod)]
         for fn in (f for obj in objs for f in _codes_of(obj)):
             if id(fn) in seen:

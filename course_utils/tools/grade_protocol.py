@@ -119,7 +119,7 @@ def answer_names(exercise) -> set[str]:
         if name in HELPERS or name.startswith("_"):
             continue
         for mod in ("losses", "models", "train", "layers"):
-            obj = getattr(importlib.import_module(f"course_utils.{mod}"), name, None)
+            obj = getattr(importlib.import_module(f"course_utils.core.{mod}"), name, None)
             if callable(obj) and getattr(obj, "__module__", "").startswith("course_utils"):
                 found.add(name)
     return {n for n in found if n}
@@ -498,7 +498,7 @@ class _Recording:
                 for j, w in enumerate(ws):
                     arrays[f"o{i}_{n_}_{j}"] = np.asarray(w)
             entry["steps"] = []
-            for k, (logs, weights, counters) in enumerate(seen["trace"]):
+            for k, (logs, weights, counters, *_) in enumerate(seen["trace"]):   # (flags: feedback only)
                 for j, w in enumerate(weights):
                     arrays[f"t{i}_{k}_{j}"] = np.asarray(w)
                 entry["steps"].append({"logs": {str(a): float(b) for a, b in logs.items()}, "weights": len(weights),
@@ -915,7 +915,7 @@ class _Verifying:
             raise checkers.ExerciseError(f"❌ {name}: the recorded steps do not match the check's.")
         want = _reference_trace(exercise.key, name, reference, make_players, origin, batches)
         gap = checkers._first_gap(mine, want, rtol, atol)
-        if gap is None and [c for _, _, c in mine] != [c for _, _, c in want[:len(mine)]]:
+        if gap is None and [m[2] for m in mine] != [w[2] for w in want[:len(mine)]]:
             gap = (next(k for k, (m, w) in enumerate(zip(mine, want)) if m[2] != w[2]),
                    "the image pools were queried another number of times than the reference's")
         if gap is None and len(mine) < len(batches):   # the sandbox's check stopped early, yet nothing differs
