@@ -466,8 +466,8 @@ _CYCLE_IN_ONE = ("Your cycle term seems to be in {has}'s loss only, not in {lack
                  "both generators, so the cycle loss belongs in both generators' losses (the table of section 7) and "
                  "trains both. Without it {lacks} learns only from its discriminator and its identity term.")
 
-_IDENTITY_ON_INPUT = ("Your identity term{s} feed{verb} {which} an image of {its} own input domain and compare the "
-                      "output with it ({pairs}). The identity term gives each generator an image already of its "
+_IDENTITY_ON_INPUT = ("Your identity term{s} feed{verb} {which} an image of its own input domain and compare{verb} "
+                      "the output with it ({pairs}). The identity term gives each generator an image already of its "
                       "output domain and asks it to leave that image alone: G(y) compared with y, F(x) compared "
                       "with x. Fed its input domain, a generator is told not to translate at all, against its "
                       "adversarial term. Look at which image each identity call passes through which generator.")
@@ -517,11 +517,11 @@ _STEP_MISTAKES = (
     (_wrong_cyclegan_step(swap_optimizers=True),
      "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
     (_wrong_cyclegan_step(identity_on_input="G"),
-     _IDENTITY_ON_INPUT.format(s="", verb="s", which="G", its="its", pairs="G(x) compared with x")),
+     _IDENTITY_ON_INPUT.format(s="", verb="s", which="G", pairs="G(x) compared with x")),
     (_wrong_cyclegan_step(identity_on_input="F"),
-     _IDENTITY_ON_INPUT.format(s="", verb="s", which="F", its="its", pairs="F(y) compared with y")),
+     _IDENTITY_ON_INPUT.format(s="", verb="s", which="F", pairs="F(y) compared with y")),
     (_wrong_cyclegan_step(identity_on_input="GF"),
-     _IDENTITY_ON_INPUT.format(s="s", verb="", which="each generator", its="its",
+     _IDENTITY_ON_INPUT.format(s="s", verb="", which="each generator",
                                pairs="G(x) compared with x, F(y) compared with y")),
 )
 
