@@ -158,3 +158,11 @@ ENTRIES += [
                "d_loss = bce_from_logits(tf.zeros_like(real_logits), real_logits) + "
                "bce_from_logits(tf.ones_like(fake_logits), fake_logits)"), "real", "label"),
 ]
+
+# Named since the blind3 run (issue 33): one more spelling of each mistake it found missed.
+ENTRIES += [
+    wrong(K, "one persistent tape, the discriminator's gradient of g_loss",
+          edit(STEP, "with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:",
+               "with tf.GradientTape(persistent=True) as tape:", "d_tape.gradient(d_loss,", "tape.gradient(g_loss,",
+               "g_tape.gradient", "tape.gradient"), "discriminator", "own loss"),
+]

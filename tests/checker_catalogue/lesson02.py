@@ -320,3 +320,10 @@ ENTRIES += [
                "held = tf.stop_gradient(fake)\n        fake_logits = discriminator([x, held], training=True)"),
           "adversarial", "stop_gradient"),
 ]
+
+# Named since the blind3 run (issue 33): one more spelling of each mistake it found missed.
+ENTRIES += [
+    wrong(K, "the discriminator called with no training argument",
+          edit(STEP, "discriminator([x, y], training=True)", "discriminator([x, y])",
+               "discriminator([x, fake], training=True)", "discriminator([x, fake])"), "discriminator", "training"),
+]

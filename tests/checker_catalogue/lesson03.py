@@ -364,3 +364,12 @@ ENTRIES += [
           edit(STEP, "score_fake_x, score_fake_y = D_X(fake_x, training=True), D_Y(fake_y, training=True)",
                "score_fake_y, score_fake_x = D_X(fake_y, training=True), D_Y(fake_x, training=True)"), "domain", "D_Y"),
 ]
+
+# Named since the blind3 run (issue 33): one more spelling of each mistake it found missed.
+ENTRIES += [
+    wrong(K, "both identity terms on the input domain, written out",
+          edit(STEP, "losses.identity_loss(y, same_y, identity_weight)",
+               "identity_weight * tf.reduce_mean(tf.abs(G(x, training=True) - x))",
+               "losses.identity_loss(x, same_x, identity_weight)",
+               "identity_weight * tf.reduce_mean(tf.abs(F(y, training=True) - y))"), "identity", "G(y)"),
+]

@@ -91,8 +91,11 @@ def _step_players():
 _STEP_LATENT = 16
 
 
-def _wrong_step(d_real_label=1.0, d_fake_label=0.0, g_form="non-saturating", training=True, one_tape=False):
-    """A training step with one of the mistakes learners make; the defaults give the right step."""
+def _wrong_step(d_real_label=1.0, d_fake_label=0.0, g_form="non-saturating", training=True, one_tape=False,
+                d_grad_of="d_loss", g_grad_of="g_loss"):
+    """A training step with one of the mistakes learners make; the defaults give the right step.
+
+    ``d_grad_of`` and ``g_grad_of`` name the loss each network's gradient is taken of."""
     def step(generator, discriminator, g_optimizer, d_optimizer, real, noise):
         import tensorflow as tf
         from course_utils.core import losses
@@ -111,8 +114,9 @@ def _wrong_step(d_real_label=1.0, d_fake_label=0.0, g_form="non-saturating", tra
             n = len(generator.trainable_variables)
             g_grads, d_grads = grads[:n], grads[n:]
         else:
-            g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
-            d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+            named = {"d_loss": d_loss, "g_loss": g_loss}
+            g_grads = g_tape.gradient(named[g_grad_of], generator.trainable_variables)
+            d_grads = d_tape.gradient(named[d_grad_of], discriminator.trainable_variables)
         g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
         d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
         return {"d_loss": d_loss, "g_loss": g_loss}
@@ -170,6 +174,11 @@ ORDER_HINT = ("Your step takes the {order} update: {what}. The lesson's step is 
               "only then does each optimizer update its own network, and the order in which the two optimizers "
               "are applied changes nothing.")
 
+OTHER_LOSS_HINT = ("Your {net}'s gradient seems to be taken of the {other}'s loss: the {net}'s weights then "
+                   "move to help its opponent{why}. Each player follows its own loss: the discriminator's gradient "
+                   "is taken of d_loss, the generator's of g_loss. Look at which loss each `gradient` call "
+                   "differentiates, and with which network's variables.")
+
 #: The training step's known wrong answers, each with its hint (tests/test_exercises_lesson01.py feeds them).
 STEP_MISTAKES = (
     (_wrong_step(one_tape=True),
@@ -199,6 +208,16 @@ STEP_MISTAKES = (
      "Your discriminator's loss gives the real images label 0 and the fakes label 1: `discriminator_loss` seems "
      "to get its arguments the wrong way round. It takes the real logits first, then the fakes' "
      "(`discriminator_loss(real_logits, fake_logits)`); look at the order you pass them in."),
+    (_wrong_step(d_grad_of="g_loss"),
+     OTHER_LOSS_HINT.format(net="discriminator", other="generator",
+                            why=" (to take the fakes for real) instead of learning to tell real from fake")),
+    (_wrong_step(g_grad_of="d_loss"),
+     OTHER_LOSS_HINT.format(net="generator", other="discriminator",
+                            why=" (to make fakes the discriminator spots more easily) instead of fooling it")),
+    (_wrong_step(d_grad_of="g_loss", g_grad_of="d_loss"),
+     "Your two gradients seem to be taken of each other's losses: the discriminator's of the generator's loss "
+     "and the generator's of the discriminator's, so each network helps its opponent. Each player follows its "
+     "own loss: the discriminator's gradient is taken of d_loss, the generator's of g_loss."),
 )
 
 

@@ -195,7 +195,7 @@ class StepExercise(Exercise):
 def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_label=False,
                 one_tape=False, eval_mode=False, swap_pair=False, swap_optimizers=False, order=None,
                 d_halve=True, l1_to_input=False, fake_image="generated", fake_condition="x", g_eval=False,
-                g_grad_of="total", detach=False):
+                g_grad_of="total", detach=False, d_eval=False):
     def step(generator, discriminator, gen_optimizer, disc_optimizer, x, y, l1_weight=L1_WEIGHT):
         import tensorflow as tf
         from course_utils.core import losses
@@ -213,8 +213,8 @@ def _wrong_step(no_input=False, l1_weight_fixed=None, l1_unweighted=False, fake_
             real_pair, fake_pair = ([y, y], [judged, judged]) if no_input else ([x, y], [condition, judged])
             if swap_pair:
                 real_pair, fake_pair = real_pair[::-1], fake_pair[::-1]
-            real_logits = discriminator(real_pair, training=training)
-            fake_logits = discriminator(fake_pair, training=training)
+            real_logits = discriminator(real_pair, training=training and not d_eval)
+            fake_logits = discriminator(fake_pair, training=training and not d_eval)
             label = tf.zeros_like if fake_label else tf.ones_like
             g_adv = losses.bce_with_logits(label(fake_logits), fake_logits)
             g_l1 = tf.reduce_mean(tf.abs((x if l1_to_input else y) - fake))
@@ -347,5 +347,11 @@ EXERCISES += [
              "generator's loss too: then the adversarial term sends no gradient to the generator, which learns "
              "from L1 alone. Detach (if at all) only for the discriminator's loss; the generator's adversarial "
              "term must reach the generator through the discriminator."),
+            (_wrong_step(d_eval=True),
+             "Your discriminator runs in inference mode inside the step (`training=False`, or no `training` "
+             "argument), while the generator trains: the PatchGAN's batch norm then normalises with its running "
+             "averages instead of the batch's statistics, and does not update them, so the discriminator judges "
+             "and learns as a different network. Call the discriminator with `training=True` in both of its "
+             "calls while it learns."),
         )),
 ]

@@ -380,11 +380,13 @@ def _ref_train_step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, 
 
 def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both", identity=True, halve=True,
                          order=None, swap_optimizers=False, identity_swapped=False, cycle_in="both",
-                         identity_exchanged=False, own_cycle=False, cycle_twice=False, crossed=False):
+                         identity_exchanged=False, own_cycle=False, cycle_twice=False, crossed=False,
+                         identity_on_input=""):
     """A CycleGAN step with one of the mistakes learners make; the defaults give the right step.
 
     ``cycle`` says which round trips the cycle term holds, ``cycle_in`` which generators' losses hold it
-    ("both", "G" or "F"); ``identity_exchanged`` puts each identity term in the other generator's loss."""
+    ("both", "G" or "F"); ``identity_exchanged`` puts each identity term in the other generator's loss;
+    ``identity_on_input`` names the generators ("G", "F", "GF") whose identity term is fed their input domain."""
     def step(G, F, D_X, D_Y, opt_G, opt_F, opt_DX, opt_DY, x, y, pool_x, pool_y,
              form="lsgan", cycle_weight=CYCLE_WEIGHT, identity_weight=IDENTITY_WEIGHT):
         import tensorflow as tf
@@ -400,8 +402,9 @@ def _wrong_cyclegan_step(no_pool=False, pool_for_generators=False, cycle="both",
             cyc = tf.add_n([losses.cycle_consistency_loss(a, b, cycle_weight) for a, b in terms])
             cyc = cycle_weight * cyc if cycle_twice else cyc
             w = identity_weight if identity else 0.0
-            id_g = losses.identity_loss(x if identity_swapped else y, G(y, training=True), w)
-            id_f = losses.identity_loss(y if identity_swapped else x, F(x, training=True), w)
+            g_in, f_in = (x if "G" in identity_on_input else y), (y if "F" in identity_on_input else x)
+            id_g = losses.identity_loss(x if identity_swapped else g_in, G(g_in, training=True), w)
+            id_f = losses.identity_loss(y if identity_swapped else f_in, F(f_in, training=True), w)
             if identity_exchanged:   # each identity term in the other generator's loss
                 id_g, id_f = id_f, id_g
             if own_cycle:   # each generator's loss holds the round trip that starts with it only
@@ -463,6 +466,12 @@ _CYCLE_IN_ONE = ("Your cycle term seems to be in {has}'s loss only, not in {lack
                  "both generators, so the cycle loss belongs in both generators' losses (the table of section 7) and "
                  "trains both. Without it {lacks} learns only from its discriminator and its identity term.")
 
+_IDENTITY_ON_INPUT = ("Your identity term{s} feed{verb} {which} an image of its own input domain and compare{verb} "
+                      "the output with it ({pairs}). The identity term gives each generator an image already of its "
+                      "output domain and asks it to leave that image alone: G(y) compared with y, F(x) compared "
+                      "with x. Fed its input domain, a generator is told not to translate at all, against its "
+                      "adversarial term. Look at which image each identity call passes through which generator.")
+
 _STEP_MISTAKES = (
     (_wrong_cyclegan_step(no_pool=True),
      "Your discriminators seem to learn from the newest fakes only: their losses should judge fakes drawn from "
@@ -507,6 +516,13 @@ _STEP_MISTAKES = (
                              "discriminators' new weights")),
     (_wrong_cyclegan_step(swap_optimizers=True),
      "Each network should be updated by its own optimizer: look at which optimizer applies which gradients."),
+    (_wrong_cyclegan_step(identity_on_input="G"),
+     _IDENTITY_ON_INPUT.format(s="", verb="s", which="G", pairs="G(x) compared with x")),
+    (_wrong_cyclegan_step(identity_on_input="F"),
+     _IDENTITY_ON_INPUT.format(s="", verb="s", which="F", pairs="F(y) compared with y")),
+    (_wrong_cyclegan_step(identity_on_input="GF"),
+     _IDENTITY_ON_INPUT.format(s="s", verb="", which="each generator",
+                               pairs="G(x) compared with x, F(y) compared with y")),
 )
 
 
