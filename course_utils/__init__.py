@@ -88,3 +88,34 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_WINGS])
+
+
+class _ShortPaths:
+    """``import course_utils.models`` and ``from course_utils.labs.gan import x``: a short path names the
+    module in its wing (the same module object, never a second copy)."""
+
+    @staticmethod
+    def find_spec(fullname: str, path=None, target=None):
+        import importlib.util
+
+        parts = fullname.split(".")
+        if len(parts) > 1 and parts[0] == "course_utils" and parts[1] in _WINGS:
+            return importlib.util.spec_from_loader(fullname, _ShortPaths)
+        return None
+
+    @staticmethod
+    def create_module(spec):
+        import importlib
+
+        parts = spec.name.split(".")
+        return importlib.import_module(".".join(["course_utils", _WINGS[parts[1]], *parts[1:]]))
+
+    @staticmethod
+    def exec_module(module) -> None:
+        """Nothing to run: the module was imported under its wing's name."""
+
+
+import sys as _sys  # noqa: E402
+
+if not any(f is _ShortPaths for f in _sys.meta_path):
+    _sys.meta_path.insert(0, _ShortPaths)

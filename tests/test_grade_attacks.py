@@ -74,7 +74,7 @@ def attacked(tmp_path_factory):
     (home / "secret.txt").write_text(SECRET)
     out.mkdir()
     (out / "grades.csv").write_text("previous gradebook\n")
-    package_file = ROOT / "course_utils" / "exercise_sets" / "lesson01.py"
+    package_file = ROOT / "course_utils" / "lessons" / "exercise_sets" / "lesson01.py"
     before = {"package": sha(package_file)}
 
     classmate = versions("01")[1]
