@@ -797,8 +797,8 @@ print(f"G and F: {G.count_params():,} parameters each; D_X and D_Y: {D_X.count_p
       f"computing in {policy}")
 
 # %% [markdown]
-# `runs.run_training` resumes from the last checkpoint and trains to `total_steps`, checkpointing
-# every `CHECKPOINT_EVERY` steps; `costs.Pace`
+# `course.runs.run_training` resumes from the last checkpoint and trains to `total_steps`, checkpointing
+# every `CHECKPOINT_EVERY` steps; `course.costs.Pace`
 # prints the measured pace on a GPU. **After a disconnect, run the notebook from the top: this cell
 # continues.**
 

@@ -542,7 +542,7 @@ print("run folder:", RUN_DIR)
 # `runs.run_training` is one resumable call: it restores the latest checkpoint, skips the batches
 # already seen, trains with `fit` up to a target step and exports the generators. Its callbacks
 # stop at the first NaN, log the losses, save sample grids, write TensorBoard events and
-# checkpoints. We add `runs.StepTimer` and `costs.Pace` (on a GPU: the pace after 100 steps).
+# checkpoints. We add `runs.StepTimer` and `course.costs.Pace` (on a GPU: the pace after 100 steps).
 
 # %%
 SAMPLE_EVERY = 3 if cfg.is_smoke else 100

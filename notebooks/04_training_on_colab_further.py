@@ -72,7 +72,7 @@ print("CPU bfloat16 instructions:", sorted(cpu_flags & {"avx512_bf16", "amx_bf16
 # %% [markdown]
 # ## 3. Resuming on another number of replicas
 #
-# `runs.run_training` finds its place in the data by skipping as many batches as steps were done
+# `course.runs.run_training` finds its place in the data by skipping as many batches as steps were done
 # (`dataset.repeat().skip(step)`). That is exact as long as a step takes the same batch. Resume a
 # run made on one GPU on two, with a global batch of two images, and the skipped batches are
 # twice as large: the resumed run lands elsewhere in the data. Here with image numbers standing in
