@@ -96,11 +96,12 @@ class _ShortPaths:
 
     @staticmethod
     def find_spec(fullname: str, path=None, target=None):
-        import importlib.util
-
+        # Only our names reach an import below: a finder first in sys.meta_path that imported anything for
+        # every name would be asked about that import too (endless recursion on Python 3.13, where
+        # importlib.util is not loaded yet at start-up).
         parts = fullname.split(".")
         if len(parts) > 1 and parts[0] == "course_utils" and parts[1] in _WINGS:
-            return importlib.util.spec_from_loader(fullname, _ShortPaths)
+            return _importlib_util.spec_from_loader(fullname, _ShortPaths)
         return None
 
     @staticmethod
@@ -115,6 +116,7 @@ class _ShortPaths:
         """Nothing to run: the module was imported under its wing's name."""
 
 
+import importlib.util as _importlib_util  # noqa: E402
 import sys as _sys  # noqa: E402
 
 if not any(f is _ShortPaths for f in _sys.meta_path):

@@ -146,3 +146,25 @@ def test_no_function_is_longer_than_80_lines():
             for p in sorted(PACKAGE.rglob("*.py")) for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 80]
     assert long == [], "split these into named steps: " + "; ".join(long)
+
+
+def test_a_short_path_imports_in_a_fresh_interpreter_without_importlib_util_loaded():
+    """CI's colab-check (Python 3.13, where ``importlib.util`` is not loaded at start-up) once failed with
+    RecursionError: the short-path finder sat first in ``sys.meta_path`` and imported ``importlib.util``
+    for every name asked, so the finder was asked about its own import. Dropping the module reproduces
+    that start-up on any Python."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "for name in [n for n in sys.modules if n == 'importlib.util' or n.startswith('importlib.util.')]:\n"
+            "    del sys.modules[name]\n"
+            "import course_utils\n"
+            "import course_utils.registry as short\n"
+            "import course_utils.core.registry as long\n"
+            "assert short is long\n"
+            "import json.decoder, email.mime.text\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          cwd=PACKAGE.parent)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
